@@ -1,0 +1,170 @@
+"""Who is asking: customer tokens (sign-in) and service tokens (service-to-service calls).
+
+Both are HS256 JWTs. Customer tokens are signed with ``SETRUM_JWT_SECRET`` and carry the
+customer id and role; the router forwards them untouched and each subgraph checks them.
+Service tokens are signed with a separate ``SETRUM_SERVICE_SECRET`` so a leaked customer-token
+secret cannot mint the SERVICE role.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from .errors import DomainError, ErrorCode
+
+__all__ = [
+    "Role",
+    "Viewer",
+    "ANONYMOUS",
+    "issue_customer_token",
+    "issue_service_token",
+    "viewer_from_authorization",
+]
+
+_ALGORITHM = "HS256"
+_ISSUER = "setrum"
+_SERVICE_AUDIENCE = "setrum-services"
+_CUSTOMER_AUDIENCE = "setrum-api"
+DEFAULT_TOKEN_TTL = timedelta(hours=12)
+SERVICE_TOKEN_TTL = timedelta(minutes=5)
+
+
+class Role(str, enum.Enum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+    SERVICE = "SERVICE"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The caller of one request. ``subject`` is a customer id, or a service name for SERVICE."""
+
+    subject: str | None
+    role: Role | None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.subject is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_service(self) -> bool:
+        return self.role is Role.SERVICE
+
+    @property
+    def customer_id(self) -> str | None:
+        return self.subject if self.role in (Role.CUSTOMER, Role.ADMIN) else None
+
+    def require_authenticated(self) -> Viewer:
+        if not self.is_authenticated:
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "Sign in first: this needs an Authorization bearer token")
+        return self
+
+    def require_admin(self) -> Viewer:
+        self.require_authenticated()
+        if not (self.is_admin or self.is_service):
+            raise DomainError(ErrorCode.FORBIDDEN, "Only an administrator may do this")
+        return self
+
+    def require_service(self) -> Viewer:
+        if not self.is_service:
+            raise DomainError(ErrorCode.FORBIDDEN, "Only Setrum services may call this")
+        return self
+
+    def can_access_customer(self, customer_id: str) -> bool:
+        """Customers see only themselves; admins and services see everyone."""
+        return self.is_admin or self.is_service or (self.subject == str(customer_id) and self.is_authenticated)
+
+    def require_customer_access(self, customer_id: str) -> Viewer:
+        self.require_authenticated()
+        if not self.can_access_customer(customer_id):
+            raise DomainError(ErrorCode.FORBIDDEN, "You may only access your own account")
+        return self
+
+
+ANONYMOUS = Viewer(subject=None, role=None)
+
+
+def issue_customer_token(
+    secret: str, customer_id: str, role: Role, *, ttl: timedelta = DEFAULT_TOKEN_TTL, now: datetime | None = None
+) -> tuple[str, datetime]:
+    now = now or datetime.now(UTC)
+    expires = now + ttl
+    claims = {
+        "sub": str(customer_id),
+        "role": role.value,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "iss": _ISSUER,
+        "aud": _CUSTOMER_AUDIENCE,
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM), expires
+
+
+def issue_service_token(secret: str, service_name: str) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": service_name,
+        "role": Role.SERVICE.value,
+        "iat": int(now.timestamp()),
+        "exp": int((now + SERVICE_TOKEN_TTL).timestamp()),
+        "iss": _ISSUER,
+        "aud": _SERVICE_AUDIENCE,
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def _decode(token: str, secret: str, audience: str) -> dict[str, object]:
+    return jwt.decode(
+        token,
+        secret,
+        algorithms=[_ALGORITHM],
+        audience=audience,
+        issuer=_ISSUER,
+        options={"require": ["exp", "sub", "iss", "aud"]},
+    )
+
+
+def viewer_from_authorization(
+    headers: Mapping[str, str], *, jwt_secret: str, service_secret: str
+) -> Viewer:
+    """Build the viewer from an ``Authorization: Bearer`` header.
+
+    No header -> anonymous. A header that is present but invalid or expired is an error:
+    silently treating it as anonymous would hide a client bug behind FORBIDDEN errors.
+    """
+    header = headers.get("authorization") or headers.get("Authorization")
+    if not header:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "Authorization header must be 'Bearer <token>'")
+    token = token.strip()
+    try:
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "Malformed bearer token") from None
+    is_service = unverified.get("role") == Role.SERVICE.value
+    try:
+        claims = _decode(
+            token,
+            service_secret if is_service else jwt_secret,
+            _SERVICE_AUDIENCE if is_service else _CUSTOMER_AUDIENCE,
+        )
+    except jwt.ExpiredSignatureError:
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "Token expired: sign in again") from None
+    except jwt.PyJWTError:
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "Invalid bearer token") from None
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError:
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "Token carries an unknown role") from None
+    return Viewer(subject=str(claims["sub"]), role=role)

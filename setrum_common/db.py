@@ -1,0 +1,125 @@
+"""One async engine per process and short-lived sessions, for SQLite and PostgreSQL alike.
+
+SQLite is the embedded default: WAL mode so readers never block the writer, a busy timeout
+so concurrent writers queue instead of failing, and ``BEGIN IMMEDIATE`` for transactions that
+will write (a deferred transaction that upgrades from read to write can fail with
+"database is locked" no matter the timeout). PostgreSQL needs none of this: row locks
+(``SELECT … FOR UPDATE``) and unique constraints do the same job there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
+
+__all__ = ["Base", "Database", "NAMING_CONVENTION"]
+
+# Stable constraint names, so migrations generated on one backend apply on the other.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_WRITE = "setrum_write"
+
+
+class Base(DeclarativeBase):
+    """Declarative base; each service declares its own subclass so metadata stays separate."""
+
+    __abstract__ = True
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us emit BEGIN ourselves (the driver's implicit BEGIN is always DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "busy_timeout=30000",
+            "foreign_keys=ON",
+            "temp_store=MEMORY",
+            "cache_size=-16000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+class Database:
+    """An engine plus a session factory. Create one per process (engines can't cross event loops)."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            database = self.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+            if database in (None, "", ":memory:"):
+                kwargs["poolclass"] = None
+            else:
+                kwargs["pool_size"] = pool_size
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _prepare_sqlite(self.engine)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A read session; commit explicitly if you write (prefer :meth:`transaction`)."""
+        async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction, committed on success and rolled back on error.
+
+        ``write=True`` takes SQLite's write lock up front (``BEGIN IMMEDIATE``)."""
+        maker = self._write_sessionmaker if write else self.sessionmaker
+        async with maker() as session, session.begin():
+            yield session
+
+    async def create_all(self, metadata: MetaData) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def null_pool_engine(url: str) -> AsyncEngine:
+    """An engine without pooling, for one-off scripts and migrations."""
+    return create_async_engine(url, poolclass=NullPool)

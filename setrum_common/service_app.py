@@ -1,0 +1,201 @@
+"""The one way every subgraph becomes an ASGI app: strawberry on starlette, plus health checks.
+
+A subgraph supplies its strawberry schema, settings, database and an optional start-up hook
+(seeding); this module adds the request context (viewer, per-request DataLoaders, request id),
+error coding, ``/health`` and ``/ready``, and the lifespan that opens and closes the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from sqlalchemy import MetaData
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from strawberry.asgi import GraphQL
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+
+from .auth import ANONYMOUS, Viewer, viewer_from_authorization
+from .db import Database
+from .errors import DomainError, mask_unexpected_errors
+from .logging import configure_logging
+from .settings import ServiceSettings
+
+__all__ = ["RequestContext", "CodedErrors", "create_service_app", "print_sdl", "service_main"]
+
+logger = logging.getLogger("setrum.service")
+
+
+@dataclass
+class RequestContext:
+    """What every resolver gets as ``info.context``."""
+
+    request: Request
+    db: Database
+    settings: ServiceSettings
+    request_id: str
+    state: Any = None  # service-specific shared objects (HTTP clients…)
+    _viewer: Viewer | None = None
+    _viewer_error: DomainError | None = None
+    _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def viewer(self) -> Viewer:
+        """The caller; a bad token raises here, so only fields that need a viewer fail."""
+        if self._viewer_error is not None:
+            raise self._viewer_error
+        return self._viewer or ANONYMOUS
+
+    def loader(self, name: str, load_fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        """A DataLoader living for this request only (so batches never mix viewers)."""
+        found = self._loaders.get(name)
+        if found is None:
+            found = self._loaders[name] = DataLoader(load_fn=load_fn)
+        return found
+
+
+class CodedErrors(SchemaExtension):
+    """Every error leaves with an ``extensions.code``; unexpected ones are masked."""
+
+    def on_operation(self) -> Any:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            context = self.execution_context.context
+            request_id = getattr(context, "request_id", None)
+            result.errors = mask_unexpected_errors(list(result.errors), request_id)
+
+
+class _GraphQLApp(GraphQL):  # type: ignore[misc]
+    def __init__(self, schema: strawberry.Schema, db: Database, settings: ServiceSettings, state: Any) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        self._db = db
+        self._settings = settings
+        self._state = state
+
+    async def get_context(self, request: Request, response: Any) -> RequestContext:  # type: ignore[override]
+        context = RequestContext(
+            request=request,
+            db=self._db,
+            settings=self._settings,
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            state=self._state,
+        )
+        try:
+            context._viewer = viewer_from_authorization(
+                request.headers,
+                jwt_secret=self._settings.jwt_secret.get_secret_value(),
+                service_secret=self._settings.service_secret.get_secret_value(),
+            )
+        except DomainError as error:
+            context._viewer_error = error
+        return context
+
+
+def create_service_app(
+    *,
+    name: str,
+    schema: strawberry.Schema,
+    settings: ServiceSettings,
+    metadata: MetaData,
+    seed: Callable[[Database], Awaitable[None]] | None = None,
+    state: Any = None,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    db = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.auto_create_schema:
+            await db.create_all(metadata)
+        if seed is not None and settings.seed_demo_data:
+            await seed(db)
+        logger.info("%s ready on %s:%s (%s)", name, settings.host, settings.port, db.url.get_backend_name())
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                await on_shutdown()
+            await db.dispose()
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "UP", "service": name})
+
+    async def ready(_: Request) -> Response:
+        ok = await db.ping()
+        return JSONResponse({"status": "READY" if ok else "NOT_READY", "database": ok}, status_code=200 if ok else 503)
+
+    graphql_app = _GraphQLApp(schema, db, settings, state)
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/health", health),
+        Route("/ready", ready),
+        *extra_routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.db = db
+    app.state.settings = settings
+    app.state.service_state = state
+    return app
+
+
+def print_sdl(schema: strawberry.Schema) -> str:
+    """The SDL a router sees from ``{ _service { sdl } }``."""
+    result = schema.execute_sync("{ _service { sdl } }")
+    if result.errors:
+        raise RuntimeError(result.errors[0].message)
+    assert result.data is not None
+    return str(result.data["_service"]["sdl"]).rstrip() + "\n"
+
+
+def service_main(
+    *,
+    name: str,
+    schema: strawberry.Schema,
+    settings_factory: Callable[[], ServiceSettings],
+    app_factory: Callable[[ServiceSettings], Starlette],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """``python -m subgraphs.<name> [--print-sdl] [--host H] [--port P] [--seed]``"""
+    parser = argparse.ArgumentParser(prog=f"python -m subgraphs.{name}")
+    parser.add_argument("--print-sdl", action="store_true", help="print the subgraph SDL and exit")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--seed", action="store_true", help="load the demo data on start-up")
+    args = parser.parse_args(argv)
+    if args.print_sdl:
+        print(print_sdl(schema), end="")
+        return 0
+    settings = settings_factory()
+    updates: dict[str, Any] = {}
+    if args.host:
+        updates["host"] = args.host
+    if args.port:
+        updates["port"] = args.port
+    if args.seed:
+        updates["seed_demo_data"] = True
+    settings = settings.model_copy(update=updates)
+    configure_logging(name, json=settings.json_logs)
+    import uvicorn
+
+    uvicorn.run(
+        app_factory(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        loop="auto",
+        http="auto",
+        access_log=False,
+    )
+    return 0

@@ -1,0 +1,82 @@
+"""Settings shared by every service, and the rule that keeps development secrets out of production.
+
+Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``USERS_``,
+``MASTER_``…). The secrets every service must agree on are read from un-prefixed variables
+(``SETRUM_JWT_SECRET``…) so one value configures the whole system.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DEV_JWT_SECRET",
+    "DEV_SERVICE_SECRET",
+    "DEV_BILLER_SECRET",
+    "Environment",
+    "ServiceSettings",
+    "shared_field",
+]
+
+# Development-only defaults. A service in production mode refuses to start with any of them.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+DEV_SERVICE_SECRET = "dev-only-service-secret-change-me-0123456789"
+DEV_BILLER_SECRET = "dev-only-biller-secret-change-me-0123456789"
+_DEV_SECRETS = {DEV_JWT_SECRET, DEV_SERVICE_SECRET, DEV_BILLER_SECRET}
+
+Environment = Literal["development", "production"]
+
+
+def shared_field(env_name: str, default: object, **kwargs: object) -> object:
+    """A field read from one un-prefixed variable that all services share."""
+    return Field(default, validation_alias=AliasChoices(env_name), **kwargs)  # type: ignore[arg-type]
+
+
+class ServiceSettings(BaseSettings):
+    """Base for every service's settings. Subclasses set ``env_prefix`` and defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="SETRUM_", extra="ignore", populate_by_name=True)
+
+    environment: Environment = shared_field("SETRUM_ENV", "development")  # type: ignore[assignment]
+    jwt_secret: SecretStr = shared_field("SETRUM_JWT_SECRET", SecretStr(DEV_JWT_SECRET))  # type: ignore[assignment]
+    service_secret: SecretStr = shared_field(  # type: ignore[assignment]
+        "SETRUM_SERVICE_SECRET", SecretStr(DEV_SERVICE_SECRET)
+    )
+    log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)  # type: ignore[assignment]
+
+    database_url: str = "sqlite+aiosqlite:///./data/service.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Create missing tables at start-up (development convenience); production uses migrations.
+    auto_create_schema: bool = True
+    seed_demo_data: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_production if self.log_json is None else self.log_json
+
+    def secret_values(self) -> list[str]:
+        """Every secret this service holds, for the production check."""
+        return [
+            value.get_secret_value()
+            for value in self.__dict__.values()
+            if isinstance(value, SecretStr)
+        ]
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.is_production:
+            weak = [s for s in self.secret_values() if s in _DEV_SECRETS or len(s) < 32]
+            if weak:
+                raise ValueError(
+                    "SETRUM_ENV=production but a development or short (<32 chars) secret is configured; "
+                    "set SETRUM_JWT_SECRET, SETRUM_SERVICE_SECRET and SETRUM_BILLER_SECRET"
+                )
+        return self
