@@ -1,0 +1,87 @@
+"""``setrum`` — the command line of the whole system.
+
+  setrum dev [--data-dir DIR] [--no-seed]      run biller, subgraphs and router on localhost
+  setrum token inspect --meter N TOKEN         decode a token as the meter would (support tool)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from .launcher import System
+
+    system = System(Path(args.data_dir), seed=not args.no_seed, log_dir=Path(args.data_dir) / "logs")
+    print("Starting Setrum (biller, users, master, transactions, router)…", flush=True)
+    try:
+        system.start()
+    except RuntimeError as error:
+        print(f"setrum dev: {error}", file=sys.stderr)
+        return 1
+    p = system.ports
+    print(
+        "\nSetrum is running:\n"
+        f"  router (GraphiQL)   http://127.0.0.1:{p.router}/graphql\n"
+        f"  users subgraph      http://127.0.0.1:{p.users}/graphql\n"
+        f"  master subgraph     http://127.0.0.1:{p.master}/graphql\n"
+        f"  transactions        http://127.0.0.1:{p.transactions}/graphql\n"
+        f"  biller              http://127.0.0.1:{p.biller}\n"
+        f"  data and logs       {system.data_dir}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    stopped = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopped.wait(1.0):
+            dead = [name for name, proc in system.processes.items() if proc.poll() is not None]
+            if dead:
+                print(f"setrum dev: {', '.join(dead)} stopped unexpectedly; shutting down", file=sys.stderr)
+                return 1
+    finally:
+        print("\nStopping…", flush=True)
+        system.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def _token(argv: list[str]) -> int:
+    from sts.cli import inspect_command
+
+    if not argv or argv[0] != "inspect":
+        print("usage: setrum token inspect --meter NUMBER TOKEN", file=sys.stderr)
+        return 2
+    return inspect_command(argv[1:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="setrum", description="Setrum prepaid electricity vending")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole system on localhost (SQLite, demo data)")
+    dev.add_argument("--data-dir", default="data", help="where SQLite files and logs go (default: ./data)")
+    dev.add_argument("--no-seed", action="store_true", help="do not load the demo data")
+    sub.add_parser("token", help="token tools: `setrum token inspect --meter N TOKEN`", add_help=False)
+    if argv[:1] == ["token"]:
+        return _token(argv[1:])
+    args = parser.parse_args(argv)
+    if args.command == "dev":
+        return _dev(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

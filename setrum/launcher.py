@@ -1,0 +1,194 @@
+"""Run the whole system on one machine: biller, three subgraphs and the router, as processes.
+
+Used by ``setrum dev`` and by the end-to-end tests, so what the tests start is exactly what a
+developer runs. Each service is ``python -m <module>`` with its configuration in environment
+variables; the launcher waits for every ``/health`` before it starts the next tier and stops
+them all (SIGTERM, then SIGKILL) on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+__all__ = ["ServiceSpec", "System", "SystemPorts", "free_port", "default_ports"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class SystemPorts:
+    router: int = 4000
+    users: int = 4001
+    master: int = 4002
+    transactions: int = 4003
+    biller: int = 4010
+
+
+def default_ports() -> SystemPorts:
+    return SystemPorts()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    argv: list[str]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class System:
+    """The five processes of a Setrum deployment on localhost."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        ports: SystemPorts | None = None,
+        database_urls: Mapping[str, str] | None = None,
+        seed: bool = True,
+        extra_env: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
+        router_supergraph: Path | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.ports = ports or default_ports()
+        self.seed = seed
+        self.log_dir = Path(log_dir) if log_dir else None
+        self.database_urls = dict(database_urls or {})
+        self.extra_env = dict(extra_env or {})
+        self.router_supergraph = router_supergraph or REPO_ROOT / "schema" / "supergraph.graphql"
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.specs = self._specs()
+
+    def _db(self, name: str) -> str:
+        return self.database_urls.get(name) or f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}"
+
+    def _specs(self) -> list[ServiceSpec]:
+        p = self.ports
+        seed = "true" if self.seed else "false"
+        py = sys.executable
+        return [
+            ServiceSpec("biller", [py, "-m", "biller"], p.biller, {
+                "BILLER_PORT": str(p.biller), "BILLER_DATABASE_URL": self._db("biller"), "BILLER_SEED_DEMO_DATA": seed,
+            }),
+            ServiceSpec("users", [py, "-m", "subgraphs.users"], p.users, {
+                "USERS_PORT": str(p.users), "USERS_DATABASE_URL": self._db("users"), "USERS_SEED_DEMO_DATA": seed,
+            }),
+            ServiceSpec("master", [py, "-m", "subgraphs.master"], p.master, {
+                "MASTER_PORT": str(p.master), "MASTER_DATABASE_URL": self._db("master"), "MASTER_SEED_DEMO_DATA": seed,
+            }),
+            ServiceSpec("transactions", [py, "-m", "subgraphs.transactions"], p.transactions, {
+                "TRANSACTIONS_PORT": str(p.transactions),
+                "TRANSACTIONS_DATABASE_URL": self._db("transactions"),
+                "TRANSACTIONS_SEED_DEMO_DATA": seed,
+                "TRANSACTIONS_MASTER_URL": f"http://127.0.0.1:{p.master}/graphql",
+                "TRANSACTIONS_BILLER_URL": f"http://127.0.0.1:{p.biller}",
+            }),
+            ServiceSpec("router", [py, "-m", "router", "serve", "--supergraph", str(self.router_supergraph)], p.router, {
+                "ROUTER_PORT": str(p.router),
+                "ROUTER_SUBGRAPH_URLS__USERS": f"http://127.0.0.1:{p.users}/graphql",
+                "ROUTER_SUBGRAPH_URLS__MASTER": f"http://127.0.0.1:{p.master}/graphql",
+                "ROUTER_SUBGRAPH_URLS__TRANSACTIONS": f"http://127.0.0.1:{p.transactions}/graphql",
+            }),
+        ]
+
+    def spec(self, name: str) -> ServiceSpec:
+        return next(s for s in self.specs if s.name == name)
+
+    @property
+    def router_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.router}/graphql"
+
+    def start(self, names: list[str] | None = None, *, timeout_s: float = 60.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        wanted = [s for s in self.specs if names is None or s.name in names]
+        try:
+            # The biller and subgraphs are independent; the router comes last.
+            tiers = [[s for s in wanted if s.name != "router"], [s for s in wanted if s.name == "router"]]
+            for tier in tiers:
+                for spec in tier:
+                    self._spawn(spec)
+                for spec in tier:
+                    self._wait_healthy(spec, timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, spec: ServiceSpec) -> None:
+        env = {**os.environ, **spec.env, **self.extra_env}
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        out = subprocess.DEVNULL
+        if self.log_dir:
+            out = open(self.log_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[spec.name] = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if self.log_dir else None,
+            start_new_session=True,
+        )
+
+    def _wait_healthy(self, spec: ServiceSpec, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        url = f"{spec.base_url}/health"
+        while time.monotonic() < deadline:
+            proc = self.processes[spec.name]
+            if proc.poll() is not None:
+                raise RuntimeError(f"{spec.name} exited with code {proc.returncode} during start-up{self._log_hint(spec)}")
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{spec.name} did not become healthy at {url} within {timeout_s:.0f}s{self._log_hint(spec)}")
+
+    def _log_hint(self, spec: ServiceSpec) -> str:
+        return f" (see {self.log_dir / (spec.name + '.log')})" if self.log_dir else ""
+
+    def stop(self, names: list[str] | None = None, *, timeout_s: float = 10.0) -> None:
+        # Router first, so clients stop reaching subgraphs that are going away.
+        for name in reversed([s.name for s in self.specs]):
+            if names is not None and name not in names:
+                continue
+            proc = self.processes.pop(name, None)
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def restart(self, name: str, *, timeout_s: float = 60.0) -> None:
+        self.stop([name])
+        spec = self.spec(name)
+        self._spawn(spec)
+        self._wait_healthy(spec, timeout_s)
+
+    def __enter__(self) -> System:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
