@@ -1,0 +1,24 @@
+"""Execution stage: run a QueryPlan over the subgraphs, then project the client's response.
+
+``execute_plan`` fetches and merges (entity batching, de-duplication, error re-pathing);
+``OperationProjection`` shapes the merged data as the client asked (aliases, fragments,
+skip/include, enum checks, null propagation).
+"""
+
+from __future__ import annotations
+
+from .executor import FETCH_FAILED_CODE, ExecutionOutcome, execute_plan
+from .introspection import run_introspection, split_introspection
+from .merge import deep_merge
+from .projection import OperationProjection, ProjectionResult
+
+__all__ = [
+    "FETCH_FAILED_CODE",
+    "ExecutionOutcome",
+    "OperationProjection",
+    "ProjectionResult",
+    "deep_merge",
+    "execute_plan",
+    "run_introspection",
+    "split_introspection",
+]

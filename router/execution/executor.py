@@ -1,0 +1,367 @@
+"""Run a QueryPlan against the subgraphs and build the merged (not yet projected) data tree.
+
+Federation notes §4.1–§4.5: Sequence runs in order, Parallel with ``asyncio.gather``,
+Condition reads a boolean variable, Flatten runs an entity (or re-entry) fetch at every object
+its path reaches. Entity representations are de-duplicated so N objects pointing at the same
+entity cost one representation, and each ``_entities`` item is merged into every object that
+produced it. Subgraph errors are re-pathed to client paths; a failed subgraph yields one
+``SUBGRAPH_FETCH_FAILED`` error and the rest of the plan still runs (partial data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import OperationDefinitionNode, parse
+
+from router.planning.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from router.subgraph_client import SubgraphClient, SubgraphFetchError
+
+from .merge import deep_merge
+from .paths import PossibleTypes, apply_rewrites, collect_objects, collect_objects_with_paths, project_requires
+
+__all__ = ["ExecutionOutcome", "execute_plan", "FETCH_FAILED_CODE"]
+
+FETCH_FAILED_CODE = "SUBGRAPH_FETCH_FAILED"
+_REDACTED = "Subgraph errors redacted"
+_SORT = orjson.OPT_SORT_KEYS
+_EMPTY_HEADERS: Mapping[str, str] = {}
+
+
+@dataclass(slots=True)
+class ExecutionOutcome:
+    """Merged data plus the errors raised while fetching.
+
+    ``covered`` holds response paths already explained by an error (subgraph errors and the
+    regions a failed fetch should have filled); the projection does not add a second
+    "Cannot return null" error under them.
+    """
+
+    data: dict[str, Any]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    covered: list[tuple[str | int, ...]] = field(default_factory=list)
+    fetches: int = 0
+
+
+class _Run:
+    __slots__ = ("client", "variables", "conditions", "headers", "possible", "include_errors", "out")
+
+    def __init__(
+        self,
+        client: SubgraphClient,
+        variables: Mapping[str, Any],
+        conditions: Mapping[str, Any],
+        headers: Mapping[str, str],
+        possible: PossibleTypes,
+        include_errors: bool,
+    ) -> None:
+        self.client = client
+        self.variables = variables
+        self.conditions = conditions
+        self.headers = headers
+        self.possible = possible
+        self.include_errors = include_errors
+        self.out = ExecutionOutcome(data={})
+
+    async def run(self, node: PlanNode) -> None:
+        t = type(node)
+        if t is FetchNode:
+            if node.requires:  # type: ignore[union-attr]
+                await self.entity_fetch((), node)  # type: ignore[arg-type]
+            else:
+                await self.root_fetch((), node)  # type: ignore[arg-type]
+        elif t is FlattenNode:
+            inner = node.node  # type: ignore[union-attr]
+            path = node.path  # type: ignore[union-attr]
+            if type(inner) is FetchNode:
+                if inner.requires:
+                    await self.entity_fetch(path, inner)
+                else:
+                    await self.root_fetch(path, inner)
+            else:  # unusual, but harmless: run the inner node as is
+                await self.run(inner)
+        elif t is SequenceNode:
+            for child in node.nodes:  # type: ignore[union-attr]
+                await self.run(child)
+        elif t is ParallelNode:
+            nodes = node.nodes  # type: ignore[union-attr]
+            if len(nodes) == 1:
+                await self.run(nodes[0])
+            else:
+                await asyncio.gather(*[self.run(child) for child in nodes])
+        elif t is ConditionNode:
+            branch = node.if_clause if self.conditions.get(node.condition) else node.else_clause  # type: ignore[union-attr]
+            if branch is not None:
+                await self.run(branch)
+
+    # -- request building -------------------------------------------------------------
+
+    def _body(self, fetch: FetchNode, representations: list[Any] | None) -> dict[str, Any]:
+        variables: dict[str, Any] = {}
+        if fetch.variable_usages:
+            source = self.variables
+            for name in fetch.variable_usages:
+                if name in source:
+                    variables[name] = source[name]
+        if representations is not None:
+            variables["representations"] = representations
+        body: dict[str, Any] = {"query": fetch.operation, "variables": variables}
+        if fetch.operation_name:
+            body["operationName"] = fetch.operation_name
+        return body
+
+    async def _send(self, fetch: FetchNode, body: dict[str, Any]) -> dict[str, Any] | None:
+        self.out.fetches += 1
+        try:
+            return await self.client.fetch(fetch.service_name, body, self.headers)
+        except SubgraphFetchError as exc:
+            self.out.errors.append(
+                {
+                    "message": f"HTTP fetch failed from '{fetch.service_name}': {exc.reason}",
+                    "extensions": {"code": FETCH_FAILED_CODE, "serviceName": fetch.service_name},
+                }
+            )
+            return None
+
+    def _error(self, err: Any, path: list[str | int] | None, service: str) -> dict[str, Any]:
+        if not isinstance(err, dict):
+            err = {"message": str(err)}
+        if self.include_errors:
+            out: dict[str, Any] = {"message": err.get("message", "Unknown subgraph error")}
+            ext = err.get("extensions")
+            ext = dict(ext) if isinstance(ext, dict) else {}
+        else:
+            out = {"message": _REDACTED}
+            ext = {}
+        if path is not None:
+            out["path"] = path
+            self.out.covered.append(tuple(path))
+        ext["serviceName"] = service
+        out["extensions"] = ext
+        return out
+
+    # -- root fetch -----------------------------------------------------------------
+
+    async def root_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+        if path:
+            targets = collect_objects(self.out.data, path, self.possible)
+            if not targets:
+                return
+        response = await self._send(fetch, self._body(fetch, None))
+        if response is None:
+            self._cover_root(path, fetch)
+            return
+        data = response.get("data")
+        errors = response.get("errors")
+        prefix: list[str | int] = []
+        if path:
+            located = collect_objects_with_paths(self.out.data, path, self.possible)
+            prefix = located[0][1] if located else []
+        if errors:
+            pathless = False
+            for err in errors:
+                epath = err.get("path") if isinstance(err, dict) else None
+                if isinstance(epath, list):
+                    self.out.errors.append(self._error(err, [*prefix, *epath], fetch.service_name))
+                else:
+                    pathless = True
+                    self.out.errors.append(self._error(err, None, fetch.service_name))
+            if pathless:
+                self._cover_root(path, fetch)
+        if type(data) is not dict:
+            return
+        if not path:
+            if self.out.data:
+                deep_merge(self.out.data, data)
+            else:
+                self.out.data = data
+        else:
+            for target in targets:
+                deep_merge(target, data)
+
+    def _cover_root(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+        prefixes: list[list[str | int]] = [[]]
+        if path:
+            prefixes = [p for _, p in collect_objects_with_paths(self.out.data, path, self.possible)]
+        for key in _root_keys(fetch.operation):
+            for p in prefixes:
+                self.out.covered.append((*p, key))
+
+    # -- entity fetch ---------------------------------------------------------------
+
+    async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+        possible = self.possible
+        objects = collect_objects(self.out.data, path, possible)
+        if not objects:
+            return
+        requires = fetch.requires
+        input_rewrites = fetch.input_rewrites
+        reps: list[dict[str, Any]] = []
+        owners: list[list[dict[str, Any]]] = []
+        index: dict[bytes, int] = {}
+        for obj in objects:
+            rep = project_requires(obj, requires, possible)
+            if rep is None:
+                continue
+            if input_rewrites:
+                apply_rewrites(rep, input_rewrites, possible)
+            k = orjson.dumps(rep, option=_SORT)
+            i = index.get(k)
+            if i is None:
+                index[k] = len(reps)
+                reps.append(rep)
+                owners.append([obj])
+            else:
+                owners[i].append(obj)
+        if not reps:
+            return
+        response = await self._send(fetch, self._body(fetch, reps))
+        if response is None:
+            self._cover_entities(path, owners, range(len(owners)))
+            return
+        data = response.get("data")
+        errors = response.get("errors")
+        if errors:
+            self._entity_errors(path, owners, errors, fetch.service_name)
+        entities = data.get("_entities") if type(data) is dict else None
+        if entities is None:
+            if not errors:
+                self.out.errors.append(
+                    {
+                        "message": f"Subgraph '{fetch.service_name}' returned no _entities",
+                        "extensions": {"code": FETCH_FAILED_CODE, "serviceName": fetch.service_name},
+                    }
+                )
+            self._cover_entities(path, owners, range(len(owners)))
+            return
+        if type(entities) is not list or len(entities) != len(reps):
+            self.out.errors.append(
+                {
+                    "message": f"Subgraph '{fetch.service_name}' returned {len(entities) if type(entities) is list else 'invalid'}"
+                    f" _entities for {len(reps)} representations",
+                    "extensions": {"code": FETCH_FAILED_CODE, "serviceName": fetch.service_name},
+                }
+            )
+            self._cover_entities(path, owners, range(len(owners)))
+            return
+        output_rewrites = fetch.output_rewrites
+        for i, item in enumerate(entities):
+            if type(item) is not dict:
+                continue  # null entity: its fields stay missing and null-propagate in projection
+            if output_rewrites:
+                apply_rewrites(item, output_rewrites, possible)
+            for obj in owners[i]:
+                deep_merge(obj, item)
+
+    def _paths_by_object(self, path: tuple[str, ...]) -> dict[int, list[list[str | int]]]:
+        by_id: dict[int, list[list[str | int]]] = {}
+        for obj, p in collect_objects_with_paths(self.out.data, path, self.possible):
+            by_id.setdefault(id(obj), []).append(p)
+        return by_id
+
+    def _client_paths(
+        self, by_id: dict[int, list[list[str | int]]], owners: list[dict[str, Any]]
+    ) -> list[list[str | int]]:
+        seen: set[int] = set()
+        paths: list[list[str | int]] = []
+        for obj in owners:
+            oid = id(obj)
+            if oid in seen:
+                continue
+            seen.add(oid)
+            paths.extend(by_id.get(oid, ()))
+        return paths
+
+    def _cover_entities(self, path: tuple[str, ...], owners: list[list[dict[str, Any]]], indices: Any) -> None:
+        by_id = self._paths_by_object(path)
+        for i in indices:
+            for p in self._client_paths(by_id, owners[i]):
+                self.out.covered.append(tuple(p))
+
+    def _entity_errors(
+        self, path: tuple[str, ...], owners: list[list[dict[str, Any]]], errors: list[Any], service: str
+    ) -> None:
+        by_id = self._paths_by_object(path)
+        for err in errors:
+            epath = err.get("path") if isinstance(err, dict) else None
+            if (
+                isinstance(epath, list)
+                and len(epath) >= 2
+                and epath[0] == "_entities"
+                and isinstance(epath[1], int)
+                and 0 <= epath[1] < len(owners)
+            ):
+                rest = epath[2:]
+                client_paths = self._client_paths(by_id, owners[epath[1]])
+                if not client_paths:
+                    self.out.errors.append(self._error(err, None, service))
+                for p in client_paths:
+                    self.out.errors.append(self._error(err, [*p, *rest], service))
+            else:
+                self.out.errors.append(self._error(err, None, service))
+                self._cover_entities(path, owners, range(len(owners)))
+
+
+_ROOT_KEYS: dict[str, tuple[str, ...]] = {}
+
+
+def _root_keys(operation: str) -> tuple[str, ...]:
+    """Top-level response keys of a subgraph operation (only needed on failures; memoised)."""
+    keys = _ROOT_KEYS.get(operation)
+    if keys is None:
+        try:
+            doc = parse(operation, no_location=True)
+            found: list[str] = []
+            for definition in doc.definitions:
+                if isinstance(definition, OperationDefinitionNode):
+                    for sel in definition.selection_set.selections:
+                        alias = getattr(sel, "alias", None)
+                        name = getattr(sel, "name", None)
+                        if alias is not None:
+                            found.append(alias.value)
+                        elif name is not None:
+                            found.append(name.value)
+            keys = tuple(found)
+        except Exception:  # a malformed plan operation: nothing to cover
+            keys = ()
+        if len(_ROOT_KEYS) < 4096:
+            _ROOT_KEYS[operation] = keys
+    return keys
+
+
+async def execute_plan(
+    plan: QueryPlan,
+    *,
+    client: SubgraphClient,
+    variables: Mapping[str, Any] | None = None,
+    conditions: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    possible_types: PossibleTypes | None = None,
+    include_subgraph_errors: bool = True,
+) -> ExecutionOutcome:
+    """Run ``plan``. ``variables`` are the client's raw values (forwarded to subgraphs as
+    sent), ``conditions`` the coerced values used for Condition nodes (defaults applied)."""
+    variables = variables or {}
+    run = _Run(
+        client,
+        variables,
+        conditions if conditions is not None else variables,
+        headers or _EMPTY_HEADERS,
+        possible_types or {},
+        include_subgraph_errors,
+    )
+    if plan.node is not None:
+        await run.run(plan.node)
+    return run.out

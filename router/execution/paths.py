@@ -1,0 +1,219 @@
+"""Walking plan paths over the response tree and building entity representations.
+
+Plan paths (``router.planning.plan``) are tuples of response keys, ``"@"`` (every list
+element, nested lists flattened) and ``"... on T"`` (keep objects whose ``__typename`` is T or
+one of T's possible types).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from router.planning.plan import FetchRewrite, FieldSelection, KeyRenamer, Selection, ValueSetter
+
+__all__ = [
+    "PossibleTypes",
+    "apply_rewrites",
+    "collect_objects",
+    "collect_objects_with_paths",
+    "project_requires",
+    "type_matches",
+]
+
+PossibleTypes = Mapping[str, frozenset[str]]
+
+_TYPE_PREFIX = "... on "
+
+
+def type_matches(typename: Any, condition: str, possible: PossibleTypes) -> bool:
+    if typename == condition:
+        return True
+    members = possible.get(condition)
+    return members is not None and typename in members
+
+
+def _flatten_into(value: Any, out: list[Any]) -> None:
+    for item in value:
+        if type(item) is list:
+            _flatten_into(item, out)
+        elif item is not None:
+            out.append(item)
+
+
+def collect_objects(root: Any, path: tuple[str, ...], possible: PossibleTypes) -> list[dict[str, Any]]:
+    """Every object reached by ``path`` (no paths kept: the hot case)."""
+    current: list[Any] = [root]
+    for seg in path:
+        nxt: list[Any] = []
+        if seg == "@":
+            for v in current:
+                if type(v) is list:
+                    _flatten_into(v, nxt)
+                elif v is not None:
+                    nxt.append(v)
+        elif seg.startswith(_TYPE_PREFIX):
+            cond = seg[7:]
+            for v in current:
+                if type(v) is dict and type_matches(v.get("__typename"), cond, possible):
+                    nxt.append(v)
+        else:
+            for v in current:
+                if type(v) is dict:
+                    x = v.get(seg)
+                    if x is not None:
+                        nxt.append(x)
+                elif type(v) is list:  # a list reached without "@": treat the key as applying to each item
+                    flat: list[Any] = []
+                    _flatten_into(v, flat)
+                    for item in flat:
+                        if type(item) is dict:
+                            x = item.get(seg)
+                            if x is not None:
+                                nxt.append(x)
+        current = nxt
+    out: list[dict[str, Any]] = []
+    for v in current:
+        if type(v) is dict:
+            out.append(v)
+        elif type(v) is list:
+            flat = []
+            _flatten_into(v, flat)
+            out.extend(o for o in flat if type(o) is dict)
+    return out
+
+
+def collect_objects_with_paths(
+    root: Any, path: tuple[str, ...], possible: PossibleTypes
+) -> list[tuple[dict[str, Any], list[str | int]]]:
+    """Like :func:`collect_objects` but with each object's concrete response path (real list
+    indices). Only used when errors need re-pathing, so it may allocate freely."""
+    current: list[tuple[Any, list[str | int]]] = [(root, [])]
+    for seg in path:
+        nxt: list[tuple[Any, list[str | int]]] = []
+        if seg == "@":
+            for v, p in current:
+                _flatten_with_paths(v, p, nxt)
+        elif seg.startswith(_TYPE_PREFIX):
+            cond = seg[7:]
+            for v, p in current:
+                if type(v) is dict and type_matches(v.get("__typename"), cond, possible):
+                    nxt.append((v, p))
+        else:
+            for v, p in current:
+                if type(v) is list:
+                    flat: list[tuple[Any, list[str | int]]] = []
+                    _flatten_with_paths(v, p, flat)
+                    for item, ip in flat:
+                        if type(item) is dict and item.get(seg) is not None:
+                            nxt.append((item[seg], [*ip, seg]))
+                elif type(v) is dict:
+                    x = v.get(seg)
+                    if x is not None:
+                        nxt.append((x, [*p, seg]))
+        current = nxt
+    out: list[tuple[dict[str, Any], list[str | int]]] = []
+    for v, p in current:
+        if type(v) is dict:
+            out.append((v, p))
+        elif type(v) is list:
+            flat = []
+            _flatten_with_paths(v, p, flat)
+            out.extend((o, op) for o, op in flat if type(o) is dict)
+    return out
+
+
+def _flatten_with_paths(value: Any, path: list[str | int], out: list[tuple[Any, list[str | int]]]) -> None:
+    if type(value) is list:
+        for i, item in enumerate(value):
+            if type(item) is list:
+                _flatten_with_paths(item, [*path, i], out)
+            elif item is not None:
+                out.append((item, [*path, i]))
+    elif value is not None:
+        out.append((value, path))
+
+
+class _Missing(Exception):
+    pass
+
+
+def project_requires(
+    obj: dict[str, Any], selections: tuple[Selection, ...], possible: PossibleTypes
+) -> dict[str, Any] | None:
+    """Build the representation of ``obj`` for an entity fetch, or ``None`` when a key or
+    required field is missing (an earlier fetch failed or returned a null entity): such an
+    entity is skipped silently. ``__typename`` always comes first."""
+    typename = obj.get("__typename")
+    if typename is None:
+        return None
+    rep: dict[str, Any] = {"__typename": typename}
+    try:
+        _project_into(obj, selections, typename, rep, possible)
+    except _Missing:
+        return None
+    return rep
+
+
+def _project_into(
+    obj: dict[str, Any], selections: tuple[Selection, ...], typename: Any, out: dict[str, Any], possible: PossibleTypes
+) -> None:
+    for sel in selections:
+        if type(sel) is FieldSelection:
+            key = sel.alias or sel.name
+            if key == "__typename":
+                if typename is not None:
+                    out[key] = typename
+                continue
+            if key not in obj:
+                raise _Missing
+            value = obj[key]
+            if value is None or not sel.selections:
+                out[key] = value
+            else:
+                out[key] = _project_value(value, sel.selections, possible)
+        else:
+            cond = sel.type_condition
+            if cond is None or type_matches(typename, cond, possible):
+                _project_into(obj, sel.selections, typename, out, possible)
+
+
+def _project_value(value: Any, selections: tuple[Selection, ...], possible: PossibleTypes) -> Any:
+    if type(value) is list:
+        return [None if v is None else _project_value(v, selections, possible) for v in value]
+    if type(value) is dict:
+        sub: dict[str, Any] = {}
+        _project_into(value, selections, value.get("__typename"), sub, possible)
+        return sub
+    return value
+
+
+def apply_rewrites(obj: dict[str, Any], rewrites: tuple[FetchRewrite, ...], possible: PossibleTypes) -> None:
+    """Apply ValueSetter/KeyRenamer rewrites in place (representations or ``_entities`` items)."""
+    for rw in rewrites:
+        _rewrite(obj, rw.path, rw, possible)
+
+
+def _rewrite(value: Any, path: tuple[str, ...], rw: FetchRewrite, possible: PossibleTypes) -> None:
+    if type(value) is list:
+        for item in value:
+            _rewrite(item, path, rw, possible)
+        return
+    if type(value) is not dict or not path:
+        return
+    seg = path[0]
+    if seg.startswith(_TYPE_PREFIX):
+        if type_matches(value.get("__typename"), seg[7:], possible):
+            _rewrite(value, path[1:], rw, possible)
+        return
+    if seg == "@":
+        _rewrite(value, path[1:], rw, possible)
+        return
+    if len(path) == 1:
+        if type(rw) is ValueSetter:
+            value[seg] = rw.value
+        elif type(rw) is KeyRenamer and seg in value:
+            value[rw.rename_key_to] = value.pop(seg)
+        return
+    if seg in value:
+        _rewrite(value[seg], path[1:], rw, possible)

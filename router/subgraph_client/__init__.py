@@ -1,0 +1,18 @@
+"""Subgraph transport: one async method that sends a GraphQL request to a named subgraph.
+
+The executor only sees :class:`SubgraphClient`; :class:`HttpSubgraphClient` is the pooled
+httpx implementation (real network, or in-process ASGI apps through ``httpx.ASGITransport``).
+"""
+
+from __future__ import annotations
+
+from ._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT_S, HttpSubgraphClient, SubgraphClient
+from ._errors import SubgraphFetchError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT_S",
+    "HttpSubgraphClient",
+    "SubgraphClient",
+    "SubgraphFetchError",
+]
