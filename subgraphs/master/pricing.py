@@ -1,0 +1,130 @@
+"""Price and kWh of a token purchase (DOMAIN.md §3), as a pure function: no I/O, Decimal only.
+
+The receipt convention: taxes are computed on the energy value ("stroom"), so the energy value
+is found by dividing the net amount by ``1 + ppj_rate + ppn_rate``. Each tax is rounded to the
+cent (half up) and the energy value is taken as the *remainder*, so the printed amounts add up
+exactly: ``nominal = stroom + ppj + ppn + stamp_duty + instalment``. kWh is credited in 0.1 kWh
+steps rounded down — never credit more energy than was paid for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+
+__all__ = [
+    "CENT",
+    "KWH_STEP",
+    "PriceBreakdown",
+    "PricingError",
+    "monthly_kwh_limit",
+    "price_purchase",
+    "stamp_duty_for",
+]
+
+CENT = Decimal("0.01")
+KWH_STEP = Decimal("0.1")
+_ZERO = Decimal("0")
+# Ample precision for rupiah up to 10^15 with rates to 10^-6; independent of the caller's context.
+_CONTEXT = Context(prec=40)
+
+
+class PricingError(ValueError):
+    """The inputs cannot be priced (negative amounts, or the nominal does not cover the deductions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBreakdown:
+    """Every figure of the receipt. Rupiah amounts have 2 decimals, kWh one."""
+
+    nominal: Decimal
+    admin_fee: Decimal
+    stamp_duty: Decimal
+    instalment: Decimal
+    ppj_rate: Decimal
+    ppj: Decimal
+    ppn_rate: Decimal
+    ppn: Decimal
+    energy_value: Decimal
+    tariff_rate: Decimal
+    kwh: Decimal
+    total_paid: Decimal
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def stamp_duty_for(nominal: Decimal, *, threshold: Decimal, amount: Decimal) -> Decimal:
+    """Bea meterai: ``amount`` on a purchase strictly above ``threshold``, else nothing."""
+    return _money(amount) if nominal > threshold else _money(_ZERO)
+
+
+def monthly_kwh_limit(power_va: int) -> Decimal:
+    """The monthly cap of a meter: ``VA / 1000 × 720`` kWh (900 VA -> 648.0)."""
+    with localcontext(_CONTEXT):
+        return (Decimal(power_va) * 720 / 1000).quantize(KWH_STEP, rounding=ROUND_DOWN)
+
+
+def price_purchase(
+    *,
+    nominal: Decimal,
+    tariff_rate: Decimal,
+    ppj_rate: Decimal,
+    ppn_rate: Decimal = _ZERO,
+    admin_fee: Decimal = _ZERO,
+    stamp_duty: Decimal = _ZERO,
+    instalment: Decimal = _ZERO,
+) -> PriceBreakdown:
+    """Break ``nominal`` down into energy value, taxes and deductions, and the kWh it buys.
+
+    ``ppj_rate`` and ``ppn_rate`` are fractions (``Decimal("0.024")`` for 2.4%);
+    ``tariff_rate`` is Rp/kWh. Raises :class:`PricingError` for inputs that cannot be priced.
+    """
+    for name, value in (
+        ("nominal", nominal),
+        ("tariff_rate", tariff_rate),
+        ("ppj_rate", ppj_rate),
+        ("ppn_rate", ppn_rate),
+        ("admin_fee", admin_fee),
+        ("stamp_duty", stamp_duty),
+        ("instalment", instalment),
+    ):
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise PricingError(f"{name} must be a finite Decimal, got {value!r}")
+        if value < 0:
+            raise PricingError(f"{name} must not be negative")
+    if nominal <= 0:
+        raise PricingError("nominal must be positive")
+    if tariff_rate <= 0:
+        raise PricingError("tariff_rate must be positive")
+
+    with localcontext(_CONTEXT):
+        nominal = _money(nominal)
+        admin_fee = _money(admin_fee)
+        stamp_duty = _money(stamp_duty)
+        instalment = _money(instalment)
+        net = nominal - stamp_duty - instalment
+        if net <= 0:
+            raise PricingError(
+                f"nominal {nominal} does not cover stamp duty {stamp_duty} and instalment {instalment}"
+            )
+        exact_stroom = net / (1 + ppj_rate + ppn_rate)
+        ppj = _money(exact_stroom * ppj_rate)
+        ppn = _money(exact_stroom * ppn_rate)
+        energy_value = net - ppj - ppn  # the remainder, so the receipt adds up to the cent
+        kwh = (energy_value / tariff_rate).quantize(KWH_STEP, rounding=ROUND_DOWN)
+        return PriceBreakdown(
+            nominal=nominal,
+            admin_fee=admin_fee,
+            stamp_duty=stamp_duty,
+            instalment=instalment,
+            ppj_rate=ppj_rate,
+            ppj=ppj,
+            ppn_rate=ppn_rate,
+            ppn=ppn,
+            energy_value=energy_value,
+            tariff_rate=tariff_rate,
+            kwh=kwh,
+            total_paid=nominal + admin_fee,
+        )
