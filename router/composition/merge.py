@@ -1,0 +1,520 @@
+"""Merge validated subgraphs into one supergraph model (notes §5.2) and run the post-merge checks (§5.1 step 3).
+
+Objects/interfaces/unions take the union of fields, implementations and members; arguments and input
+fields take the intersection; enums merge by usage. Every rule reports through `CompositionError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from graphql import print_ast
+
+from .errors import CompositionError, CompositionHint
+from .model import Subgraph, TypeDef, is_non_null, named_type
+from .supergraph_model import Graph, MArgument, MEnumValue, MField, MType, Supergraph
+
+__all__ = ["graph_enum_names", "merge"]
+
+
+def graph_enum_names(names: Sequence[str]) -> dict[str, str]:
+    """join__Graph value per subgraph name: upper-cased, non-alphanumerics to `_`, made unique."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        base = re.sub(r"[^A-Z0-9_]", "_", name.upper())
+        if not base or base[0].isdigit():
+            base = "_" + base
+        enum, n = base, 1
+        while enum in taken:
+            enum, n = f"{base}_{n}", n + 1
+        taken.add(enum)
+        out[name] = enum
+    return out
+
+
+def _quote(names: Sequence[str]) -> str:
+    q = [f'"{n}"' for n in names]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+
+
+class _Merger:
+    def __init__(self, subgraphs: Sequence[Subgraph]) -> None:
+        self.subs = {s.name: s for s in subgraphs}
+        self.order = [s.name for s in subgraphs]
+        self.errors: list[CompositionError] = []
+        self.hints: list[CompositionHint] = []
+        self.types: dict[str, MType] = {}
+        self.subtype_pairs: set[tuple[str, str]] = set()
+
+    def error(self, code: str, msg: str, sub: str | None = None, t: str | None = None, f: str | None = None) -> None:
+        self.errors.append(CompositionError(code, msg, sub, t, f))
+
+    def hint(self, code: str, msg: str, sub: str | None = None, t: str | None = None, f: str | None = None) -> None:
+        self.hints.append(CompositionHint(code, msg, sub, t, f))
+
+    # -- driver ----------------------------------------------------------------------------------
+    def run(self) -> Supergraph:
+        names: list[str] = []
+        for g in self.order:
+            for n in self.subs[g].types:
+                if n not in names:
+                    names.append(n)
+        by_name: dict[str, dict[str, TypeDef]] = {
+            n: {g: self.subs[g].types[n] for g in self.order if n in self.subs[g].types} for n in names
+        }
+        valid: dict[str, dict[str, TypeDef]] = {}
+        for n, sources in by_name.items():
+            kinds = {g: ("interface" if t.interface_object else t.kind) for g, t in sources.items()}
+            if len(set(kinds.values())) > 1:
+                desc = "; ".join(f'{k} in subgraph "{g}"' for g, k in kinds.items())
+                self.error("TYPE_KIND_MISMATCH",
+                           f'Type "{n}" has mismatched kind: it is defined as {desc}', next(iter(sources)), n)
+                continue
+            valid[n] = sources
+        # Subtyping facts first: output field types may differ by subtype (O <: I, M <: U).
+        for n, sources in valid.items():
+            for t in sources.values():
+                for i in t.interfaces:
+                    self.subtype_pairs.add((n, i))
+                for m in t.members:
+                    self.subtype_pairs.add((m, n))
+        changed = True
+        while changed:  # transitive closure (interfaces implementing interfaces)
+            changed = False
+            for a, b in list(self.subtype_pairs):
+                for c, d in list(self.subtype_pairs):
+                    if b == c and (a, d) not in self.subtype_pairs:
+                        self.subtype_pairs.add((a, d))
+                        changed = True
+        usage = self._enum_usage()
+        for n, sources in valid.items():
+            kind = "interface" if any(t.interface_object for t in sources.values()) else next(iter(sources.values())).kind
+            mt = MType(n, kind, dict(sources))
+            for t in sources.values():
+                mt.description = mt.description or t.description
+                mt.inaccessible = mt.inaccessible or t.inaccessible
+                mt.specified_by = mt.specified_by or t.specified_by
+                for tag in t.tags:
+                    if tag not in mt.tags:
+                        mt.tags.append(tag)
+            if kind in ("object", "interface"):
+                self._merge_composite(mt)
+            elif kind == "union":
+                for g, t in sources.items():
+                    for m in t.members:
+                        mt.member_sources.append((g, m))
+                        if m not in mt.members:
+                            mt.members.append(m)
+            elif kind == "enum":
+                self._merge_enum(mt, usage.get(n, set()))
+            elif kind == "input":
+                self._merge_input(mt)
+            self.types[n] = mt
+        self._interface_objects()
+        roots = {op: name for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
+                 if name in self.types and any(op in s.roots for s in self.subs.values())}
+        enums = graph_enum_names(self.order)
+        sg = Supergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
+        self._post_checks(sg)
+        return sg
+
+    # -- objects and interfaces ------------------------------------------------------------------
+    def _merge_composite(self, mt: MType) -> None:
+        for g, t in mt.sources.items():
+            for i in t.interfaces:
+                mt.implements.append((g, i))
+                if i not in mt.interfaces:
+                    mt.interfaces.append(i)
+        fnames: list[str] = []
+        for t in mt.sources.values():
+            for fn in t.fields:
+                if fn not in fnames:
+                    fnames.append(fn)
+        for fn in fnames:
+            sources = {g: t.fields[fn] for g, t in mt.sources.items() if fn in t.fields}
+            mf = MField(fn, "")
+            mf.sources = sources
+            self._apply_override(mt, mf)
+            self._check_sharing(mt, mf)
+            self._merge_output_type(mt, mf)
+            self._merge_args(mt, mf)
+            for f in sources.values():
+                mf.description = mf.description or f.description
+                mf.deprecated = mf.deprecated or f.deprecated
+                mf.inaccessible = mf.inaccessible or f.inaccessible
+                for tag in f.tags:
+                    if tag not in mf.tags:
+                        mf.tags.append(tag)
+            mt.fields[fn] = mf
+
+    def _apply_override(self, mt: MType, mf: MField) -> None:
+        for g, f in mf.sources.items():
+            if f.override is None or f.override == g:
+                continue
+            src = f.override
+            if src not in self.subs:
+                self.hint("FROM_SUBGRAPH_DOES_NOT_EXIST",
+                          f'Source subgraph "{src}" for field "{mt.name}.{mf.name}" on subgraph "{g}" does not exist',
+                          g, mt.name, mf.name)
+                continue
+            other = mf.sources.get(src)
+            if other is None:
+                self.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                          f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides subgraph "{src}", which does not '
+                          "define it; the @override can be removed", g, mt.name, mf.name)
+                continue
+            if other.override is not None:
+                self.error("OVERRIDE_SOURCE_HAS_OVERRIDE",
+                           f'Field "{mt.name}.{mf.name}" on subgraph "{g}" is @override(from: "{src}"), but the field '
+                           f'in subgraph "{src}" is itself marked @override; a field cannot be overridden in a chain',
+                           g, mt.name, mf.name)
+                continue
+            if other.requires is not None or other.provides is not None:
+                which = "@requires" if other.requires is not None else "@provides"
+                self.error("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                           f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides the field in subgraph "{src}", '
+                           f"which uses {which}; a field with {which} cannot be overridden", g, mt.name, mf.name)
+                continue
+            if other.external:
+                self.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                          f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides subgraph "{src}", where the field '
+                          "is @external; the @override has no effect", g, mt.name, mf.name)
+                continue
+            if f.override_label is not None:
+                continue  # progressive override: both graphs keep resolving it
+            other.overridden = True
+            coord = (mt.name, mf.name)
+            s = self.subs[src]
+            other.used_overridden = coord in s.key_field_coords or coord in s.required_coords
+            if not other.used_overridden:
+                self.hint("OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                          f'Field "{mt.name}.{mf.name}" on subgraph "{src}" is overridden by subgraph "{g}"; '
+                          "it can be removed", src, mt.name, mf.name)
+
+    def _resolving(self, type_name: str, mf: MField) -> list[str]:
+        """Graphs that really resolve the field (external-but-provided counts; overridden does not)."""
+        labelled_from = {f.override for f in mf.sources.values() if f.override_label is not None}
+        out = []
+        for g, f in mf.sources.items():
+            if f.overridden or g in labelled_from:
+                continue
+            if f.external and (type_name, mf.name) not in self.subs[g].provided_coords:
+                continue
+            out.append(g)
+        return out
+
+    def _check_sharing(self, mt: MType, mf: MField) -> None:
+        if mt.kind == "interface" or (mt.name == "Subscription"):
+            return
+        resolving = self._resolving(mt.name, mf)
+        if len(resolving) < 2:
+            return
+        coord = (mt.name, mf.name)
+
+        def shareable(g: str) -> bool:
+            f, s = mf.sources[g], self.subs[g]
+            return (f.shareable or coord in s.key_field_coords or coord in s.provided_coords
+                    or mt.sources[g].interface_object)
+
+        bad = [g for g in resolving if not shareable(g)]
+        if bad:
+            self.error(
+                "INVALID_FIELD_SHARING",
+                f'Non-shareable field "{mt.name}.{mf.name}" is resolved from multiple subgraphs: it is resolved from '
+                f"subgraphs {_quote(resolving)} and defined as non-shareable in "
+                f"subgraph{'s' if len(bad) > 1 else ''} {_quote(bad)}; mark it @shareable in every subgraph that "
+                "resolves it (or use @override/@external)", bad[0], mt.name, mf.name)
+
+    def _is_subtype(self, sub: str, sup: str) -> bool:
+        if sup.endswith("!"):
+            return sub.endswith("!") and self._is_subtype(sub[:-1], sup[:-1])
+        sub = sub[:-1] if sub.endswith("!") else sub
+        if sup.startswith("["):
+            return sub.startswith("[") and self._is_subtype(sub[1:-1], sup[1:-1])
+        if sub.startswith("["):
+            return False
+        return sub == sup or (sub, sup) in self.subtype_pairs
+
+    def _merge_output_type(self, mt: MType, mf: MField) -> None:
+        internal = {g: f for g, f in mf.sources.items() if not f.external}
+        if not internal:
+            ext_ok = any(g for g, f in mf.sources.items() if mt.sources[g].interface_object)
+            if not ext_ok:
+                self.error("EXTERNAL_MISSING_ON_BASE",
+                           f'Field "{mt.name}.{mf.name}" is marked @external in {_quote(list(mf.sources))} but is not '
+                           "defined (non-external) in any subgraph; some subgraph must resolve it",
+                           next(iter(mf.sources)), mt.name, mf.name)
+            internal = dict(mf.sources)
+        types = list(dict.fromkeys(f.type for f in internal.values()))
+        sup = next((c for c in types if all(self._is_subtype(o, c) for o in types)), None)
+        if sup is None:
+            desc = "; ".join(f'type "{f.type}" in subgraph "{g}"' for g, f in internal.items())
+            self.error("FIELD_TYPE_MISMATCH",
+                       f'Type of field "{mt.name}.{mf.name}" is incompatible across subgraphs: it has {desc}',
+                       next(iter(internal)), mt.name, mf.name)
+            sup = types[0]
+        mf.type = sup
+        for g, f in mf.sources.items():
+            if f.external and named_type(f.type) != named_type(sup):
+                self.error("EXTERNAL_TYPE_MISMATCH",
+                           f'Type of external field "{mt.name}.{mf.name}" in subgraph "{g}" is "{f.type}", '
+                           f'incompatible with "{sup}" where it is defined', g, mt.name, mf.name)
+
+    def _merge_args(self, mt: MType, mf: MField) -> None:
+        internal = {g: f for g, f in mf.sources.items() if not f.external} or dict(mf.sources)
+        names: list[str] = []
+        for f in internal.values():
+            for a in f.args:
+                if a not in names:
+                    names.append(a)
+        for an in names:
+            present = {g: f.args[an] for g, f in internal.items() if an in f.args}
+            missing = [g for g in internal if g not in present]
+            if missing:
+                required = [g for g, a in present.items() if is_non_null(a.type) and a.default is None]
+                if required:
+                    self.error("REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+                               f'Argument "{mt.name}.{mf.name}({an}:)" is required in subgraph{"s" if len(required) > 1 else ""} '
+                               f"{_quote(required)} but missing in subgraph{'s' if len(missing) > 1 else ''} "
+                               f"{_quote(missing)}; arguments are merged by intersection, so a required one must be "
+                               "everywhere", missing[0], mt.name, mf.name)
+                else:
+                    self.hint("INCONSISTENT_ARGUMENT_PRESENCE",
+                              f'Optional argument "{mt.name}.{mf.name}({an}:)" is missing in {_quote(missing)} and is '
+                              "not part of the supergraph", missing[0], mt.name, mf.name)
+                continue
+            merged = _merge_input_types([a.type for a in present.values()])
+            if merged is None:
+                desc = "; ".join(f'"{a.type}" in subgraph "{g}"' for g, a in present.items())
+                self.error("FIELD_ARGUMENT_TYPE_MISMATCH",
+                           f'Type of argument "{mt.name}.{mf.name}({an}:)" is incompatible across subgraphs: {desc}',
+                           next(iter(present)), mt.name, mf.name)
+                continue
+            defaults = {g: print_ast(a.default) for g, a in present.items() if a.default is not None}
+            if len(set(defaults.values())) > 1:
+                desc = "; ".join(f"{v} in subgraph \"{g}\"" for g, v in defaults.items())
+                self.error("FIELD_ARGUMENT_DEFAULT_MISMATCH",
+                           f'Argument "{mt.name}.{mf.name}({an}:)" has incompatible defaults: {desc}',
+                           next(iter(defaults)), mt.name, mf.name)
+            ma = MArgument(an, merged, next((a.default for a in present.values() if a.default is not None), None))
+            for a in present.values():
+                ma.description = ma.description or a.description
+                ma.deprecated = ma.deprecated or a.deprecated
+                ma.inaccessible = ma.inaccessible or a.inaccessible
+                for tag in a.tags:
+                    if tag not in ma.tags:
+                        ma.tags.append(tag)
+            mf.args[an] = ma
+
+    # -- inputs and enums ------------------------------------------------------------------------
+    def _merge_input(self, mt: MType) -> None:
+        names: list[str] = []
+        for t in mt.sources.values():
+            for fn in t.fields:
+                if fn not in names:
+                    names.append(fn)
+        for fn in names:
+            present = {g: t.fields[fn] for g, t in mt.sources.items() if fn in t.fields}
+            missing = [g for g in mt.sources if g not in present]
+            if missing:
+                required = [g for g, f in present.items() if is_non_null(f.type) and f.default is None]
+                if required:
+                    self.error("REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+                               f'Input field "{mt.name}.{fn}" is required in {_quote(required)} but missing in '
+                               f"{_quote(missing)}; input fields are merged by intersection, so a required one must "
+                               "be everywhere", missing[0], mt.name, fn)
+                else:
+                    self.hint("INCONSISTENT_INPUT_OBJECT_FIELD",
+                              f'Input field "{mt.name}.{fn}" is missing in {_quote(missing)} and is not part of the '
+                              "supergraph", missing[0], mt.name, fn)
+                continue
+            merged = _merge_input_types([f.type for f in present.values()])
+            if merged is None:
+                desc = "; ".join(f'type "{f.type}" in subgraph "{g}"' for g, f in present.items())
+                self.error("FIELD_TYPE_MISMATCH",
+                           f'Type of input field "{mt.name}.{fn}" is incompatible across subgraphs: it has {desc}',
+                           next(iter(present)), mt.name, fn)
+                continue
+            defaults = {g: print_ast(f.default) for g, f in present.items() if f.default is not None}
+            if len(set(defaults.values())) > 1:
+                self.error("INPUT_FIELD_DEFAULT_MISMATCH",
+                           f'Input field "{mt.name}.{fn}" has incompatible defaults across subgraphs',
+                           next(iter(defaults)), mt.name, fn)
+            mf = MField(fn, merged, dict(present))
+            mf.default = next((f.default for f in present.values() if f.default is not None), None)
+            for f in present.values():
+                mf.description = mf.description or f.description
+                mf.deprecated = mf.deprecated or f.deprecated
+                mf.inaccessible = mf.inaccessible or f.inaccessible
+                for tag in f.tags:
+                    if tag not in mf.tags:
+                        mf.tags.append(tag)
+            mt.fields[fn] = mf
+        if not mt.fields:
+            self.error("EMPTY_MERGED_INPUT_TYPE",
+                       f'None of the fields of input type "{mt.name}" are defined in every subgraph defining it '
+                       f"({_quote(list(mt.sources))}); input types are merged by intersection", None, mt.name)
+
+    def _enum_usage(self) -> dict[str, set[str]]:
+        usage: dict[str, set[str]] = {}
+        for s in self.subs.values():
+            for t in s.types.values():
+                for f in t.fields.values():
+                    usage.setdefault(named_type(f.type), set()).add("input" if t.kind == "input" else "output")
+                    for a in f.args.values():
+                        usage.setdefault(named_type(a.type), set()).add("input")
+        return usage
+
+    def _merge_enum(self, mt: MType, usage: set[str]) -> None:
+        all_values: list[str] = []
+        for t in mt.sources.values():
+            for v in t.values:
+                if v not in all_values:
+                    all_values.append(v)
+        missing = {v: [g for g, t in mt.sources.items() if v not in t.values] for v in all_values}
+        if "input" in usage and "output" in usage:
+            for v, gs in missing.items():
+                if gs:
+                    have = [g for g in mt.sources if g not in gs]
+                    self.error("ENUM_VALUE_MISMATCH",
+                               f'Enum type "{mt.name}" is used as both input and output, so its values must match in '
+                               f'every subgraph, but value "{v}" is defined in {_quote(have)} and not in {_quote(gs)}',
+                               gs[0], mt.name, v)
+            keep = all_values
+        elif "input" in usage:
+            keep = [v for v in all_values if not missing[v]]
+            for v in all_values:
+                if missing[v]:
+                    self.hint("INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
+                              f'Value "{v}" of input-only enum "{mt.name}" is missing in {_quote(missing[v])} and is '
+                              "not part of the supergraph", missing[v][0], mt.name, v)
+            if not keep:
+                self.error("EMPTY_MERGED_ENUM_TYPE",
+                           f'None of the values of input enum "{mt.name}" are defined in every subgraph', None, mt.name)
+        else:
+            keep = all_values
+            if not usage:
+                self.hint("UNUSED_ENUM_TYPE", f'Enum type "{mt.name}" is not used by any field or argument',
+                          None, mt.name)
+        for v in keep:
+            mv = MEnumValue(v, [g for g, t in mt.sources.items() if v in t.values])
+            for g in mv.graphs:
+                ev = mt.sources[g].values[v]
+                mv.description = mv.description or ev.description
+                mv.deprecated = mv.deprecated or ev.deprecated
+                mv.inaccessible = mv.inaccessible or ev.inaccessible
+                for tag in ev.tags:
+                    if tag not in mv.tags:
+                        mv.tags.append(tag)
+            mt.values[v] = mv
+
+    # -- @interfaceObject ------------------------------------------------------------------------
+    def _interface_objects(self) -> None:
+        for it in self.types.values():
+            io_graphs = [g for g, t in it.sources.items() if t.interface_object]
+            if it.kind != "interface" or not io_graphs:
+                continue
+            impls = [o for o in self.types.values() if it.name in o.interfaces and o.kind == "object"]
+            for fname, mf in it.fields.items():
+                if not any(g in io_graphs for g in mf.sources):
+                    continue
+                for o in impls:
+                    if fname not in o.fields:
+                        copy = MField(fname, mf.type, {}, dict(mf.args), mf.description, mf.deprecated,
+                                      inaccessible=mf.inaccessible, tags=list(mf.tags), from_interface_object=True)
+                        o.fields[fname] = copy
+
+    # -- post-merge checks -----------------------------------------------------------------------
+    def _post_checks(self, sg: Supergraph) -> None:
+        types = self.types
+        for o in types.values():
+            if o.kind not in ("object", "interface"):
+                continue
+            for iname in o.interfaces:
+                it = types.get(iname)
+                if it is None or it.kind != "interface":
+                    continue
+                for fname, ifield in it.fields.items():
+                    if fname in o.fields:
+                        if not ifield.inaccessible and o.fields[fname].inaccessible:
+                            self.error("IMPLEMENTED_BY_INACCESSIBLE",
+                                       f'Field "{o.name}.{fname}" is @inaccessible but implements the visible '
+                                       f'interface field "{iname}.{fname}"', None, o.name, fname)
+                        continue
+                    where = [g for g, i in o.implements if i == iname]
+                    declared = list(ifield.sources) or list(it.sources)
+                    self.error("INTERFACE_FIELD_NO_IMPLEM",
+                               f'Interface field "{iname}.{fname}" is declared in subgraph{"s" if len(declared) > 1 else ""} '
+                               f'{_quote(declared)} but type "{o.name}", which implements "{iname}" in '
+                               f'{_quote(where or list(o.sources))}, does not have field "{fname}"',
+                               (where or list(o.sources))[0], o.name, fname)
+        query = types.get("Query")
+        if query is None or not [f for f in query.fields.values() if not f.inaccessible]:
+            self.error("NO_QUERIES", "No queries found in any subgraph: the supergraph must have at least one "
+                                     "(accessible) field on the Query type", None, "Query")
+        if query is not None and query.inaccessible:
+            self.error("QUERY_ROOT_TYPE_INACCESSIBLE", 'The Query root type cannot be @inaccessible', None, "Query")
+        for t in types.values():
+            if t.inaccessible:
+                continue
+            for fname, f in t.fields.items():
+                if f.inaccessible:
+                    if t.kind == "input" and is_non_null(f.type) and f.default is None:
+                        self.error("REQUIRED_INACCESSIBLE",
+                                   f'Input field "{t.name}.{fname}" is @inaccessible but required', None, t.name, fname)
+                    continue
+                ref = types.get(named_type(f.type))
+                if ref is not None and ref.inaccessible:
+                    self.error("REFERENCED_INACCESSIBLE",
+                               f'Type "{ref.name}" is @inaccessible but is referenced by "{t.name}.{fname}", which is '
+                               "in the API schema", None, t.name, fname)
+                for a in f.args.values():
+                    if a.inaccessible:
+                        if is_non_null(a.type) and a.default is None:
+                            self.error("REQUIRED_INACCESSIBLE",
+                                       f'Argument "{t.name}.{fname}({a.name}:)" is @inaccessible but required',
+                                       None, t.name, fname)
+                        continue
+                    aref = types.get(named_type(a.type))
+                    if aref is not None and aref.inaccessible:
+                        self.error("REFERENCED_INACCESSIBLE",
+                                   f'Type "{aref.name}" is @inaccessible but is referenced by argument '
+                                   f'"{t.name}.{fname}({a.name}:)", which is in the API schema', None, t.name, fname)
+            children = list(t.fields.values()) if t.kind in ("object", "interface", "input") else (
+                list(t.values.values()) if t.kind == "enum" else [])
+            if children and all(c.inaccessible for c in children) and t.name not in ("Mutation", "Subscription"):
+                self.error("ONLY_INACCESSIBLE_CHILDREN",
+                           f'Type "{t.name}" is in the API schema but all of its members are @inaccessible',
+                           None, t.name)
+            if t.kind == "union":
+                for m in t.members:
+                    if m in types and types[m].inaccessible:
+                        pass  # hidden members are simply dropped from the API schema
+        del sg
+
+
+def _merge_input_types(types: list[str]) -> str | None:
+    """Most restrictive common input type (non-null wins), or None if they differ beyond nullability."""
+    stripped = {t.replace("!", "") for t in types}
+    if len(stripped) != 1:
+        return None
+    out = types[0]
+    for t in types[1:]:
+        out = _stricter(out, t)
+    return out
+
+
+def _stricter(a: str, b: str) -> str:
+    nn = a.endswith("!") or b.endswith("!")
+    a, b = a.rstrip("!"), b.rstrip("!")
+    inner = "[" + _stricter(a[1:-1], b[1:-1]) + "]" if a.startswith("[") else a
+    return inner + ("!" if nn else "")
+
+
+def merge(subgraphs: Sequence[Subgraph]) -> tuple[Supergraph, list[CompositionError], list[CompositionHint]]:
+    m = _Merger(subgraphs)
+    sg = m.run()
+    return sg, m.errors, m.hints
+

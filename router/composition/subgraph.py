@@ -1,0 +1,324 @@
+"""Read one subgraph's SDL into the typed `Subgraph` model (notes §5.1 step 1).
+
+Understands Federation 2 (`@link(url: ".../federation/v2.x", import: [...])`, `import` renames with `as`,
+and the `federation__` prefix for names not imported) and Federation 1 (bare `@key`, `extend type`,
+`@extends`). Root types are renamed to Query/Mutation/Subscription, and the federation plumbing
+(`_service`, `_entities`, `_Any`, `_Entity`, `_Service`, directive definitions) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graphql import GraphQLSyntaxError, parse, print_ast
+from graphql.language import (
+    BooleanValueNode,
+    DirectiveDefinitionNode,
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ListValueNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ObjectValueNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    StringValueNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+)
+
+from .errors import CompositionError
+from .fieldset import parse_field_set
+from .model import Argument, EnumValue, Field, Key, Subgraph, SubgraphSource, TypeDef
+
+__all__ = ["FEDERATION_DIRECTIVES", "read_subgraph"]
+
+FEDERATION_DIRECTIVES = frozenset(
+    {
+        "key", "external", "requires", "provides", "extends", "shareable", "inaccessible", "tag", "override",
+        "interfaceObject", "composeDirective", "authenticated", "requiresScopes", "policy", "context",
+        "fromContext", "cost", "listSize",
+    }
+)
+_FED1_DIRECTIVES = frozenset({"key", "external", "requires", "provides", "extends", "tag", "inaccessible", "shareable"})
+_FED_URL = re.compile(r"^https?://specs\.apollo\.dev/federation/v(\d+)\.(\d+)/?$")
+_PLUMBING_TYPES = frozenset({"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet"})
+_PLUMBING_FIELDS = frozenset({"_service", "_entities"})
+_ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+_KINDS: dict[type, str] = {
+    ObjectTypeDefinitionNode: "object", ObjectTypeExtensionNode: "object",
+    InterfaceTypeDefinitionNode: "interface", InterfaceTypeExtensionNode: "interface",
+    UnionTypeDefinitionNode: "union", UnionTypeExtensionNode: "union",
+    EnumTypeDefinitionNode: "enum", EnumTypeExtensionNode: "enum",
+    InputObjectTypeDefinitionNode: "input", InputObjectTypeExtensionNode: "input",
+    ScalarTypeDefinitionNode: "scalar", ScalarTypeExtensionNode: "scalar",
+}
+
+
+class _Names:
+    """Maps directive names as written in this subgraph to canonical federation names."""
+
+    def __init__(self, fed2: bool, imports: dict[str, str], prefix: str) -> None:
+        self.fed2 = fed2
+        self.imports = imports
+        self.prefix = prefix
+
+    def canonical(self, name: str) -> str | None:
+        if not self.fed2:
+            return name if name in _FED1_DIRECTIVES else None
+        if name in self.imports:
+            return self.imports[name]
+        head = self.prefix + "__"
+        if name.startswith(head) and name[len(head):] in FEDERATION_DIRECTIVES:
+            return name[len(head):]
+        return None
+
+
+def _value(node: Any) -> Any:
+    if isinstance(node, StringValueNode):
+        return node.value
+    if isinstance(node, BooleanValueNode):
+        return node.value
+    if isinstance(node, ListValueNode):
+        return [_value(v) for v in node.values]
+    if isinstance(node, ObjectValueNode):
+        return {f.name.value: _value(f.value) for f in node.fields}
+    return getattr(node, "value", None)
+
+
+def _args(d: DirectiveNode) -> dict[str, Any]:
+    return {a.name.value: _value(a.value) for a in d.arguments or ()}
+
+
+def _read_links(doc: DocumentNode) -> tuple[_Names, list[str], list[CompositionError]]:
+    """Find the federation @link; returns name mapping, composed directive names and errors."""
+    imports: dict[str, str] = {}
+    prefix = "federation"
+    fed2 = False
+    composed: list[str] = []
+    for definition in doc.definitions:
+        if not isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+            continue
+        for d in definition.directives or ():
+            if d.name.value != "link":
+                continue
+            args = _args(d)
+            url = str(args.get("url") or "")
+            if not _FED_URL.match(url):
+                continue
+            fed2 = True
+            prefix = str(args.get("as") or "federation")
+            for item in args.get("import") or ():
+                if isinstance(item, str):
+                    name, alias = item, item
+                elif isinstance(item, dict):
+                    name, alias = str(item.get("name", "")), str(item.get("as") or item.get("name", ""))
+                else:
+                    continue
+                if name.startswith("@") and name[1:] in FEDERATION_DIRECTIVES:
+                    imports[alias.lstrip("@")] = name[1:]
+    names = _Names(fed2, imports, prefix)
+    for definition in doc.definitions:
+        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+            for d in definition.directives or ():
+                if names.canonical(d.name.value) == "composeDirective":
+                    composed.append(str(_args(d).get("name", "")).lstrip("@"))
+    return names, composed, []
+
+
+def _deprecation(directives: Any) -> str | None:
+    for d in directives or ():
+        if d.name.value == "deprecated":
+            return str(_args(d).get("reason") or "No longer supported")
+    return None
+
+
+def _fed(names: _Names, directives: Any) -> list[tuple[str, dict[str, Any], DirectiveNode]]:
+    out = []
+    for d in directives or ():
+        canon = names.canonical(d.name.value)
+        if canon:
+            out.append((canon, _args(d), d))
+    return out
+
+
+def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[CompositionError]]:
+    """Parse and normalise one subgraph. Returns `(None, errors)` when the SDL cannot be read at all."""
+    try:
+        doc = parse(source.sdl, no_location=True)
+    except GraphQLSyntaxError as exc:
+        return None, [CompositionError("INVALID_GRAPHQL", f'subgraph "{source.name}": {exc.message}', source.name)]
+    names, composed, errors = _read_links(doc)
+    sub = Subgraph(name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed)
+
+    roots: dict[str, str] = {}
+    for definition in doc.definitions:
+        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+            for op in definition.operation_types or ():
+                roots[op.operation.value] = op.type.name.value
+    grouped: dict[str, list[TypeDefinitionNode | TypeExtensionNode]] = {}
+    for definition in doc.definitions:
+        if isinstance(definition, (TypeDefinitionNode, TypeExtensionNode)):
+            grouped.setdefault(definition.name.value, []).append(definition)
+        elif isinstance(definition, DirectiveDefinitionNode):
+            pass  # federation/link definitions are implied; custom ones only matter for @composeDirective
+    for op, default in _ROOT_NAMES.items():
+        if op not in roots and default in grouped:
+            roots[op] = default
+    rename = {old: _ROOT_NAMES[op] for op, old in roots.items()}
+    for op, old in roots.items():
+        new = _ROOT_NAMES[op]
+        if old != new and new in grouped:
+            errors.append(CompositionError(
+                f"ROOT_{op.upper()}_USED",
+                f'subgraph "{source.name}": type "{new}" is used, but the {op} root type is "{old}"; '
+                f'the {op} root must be named "{new}" or no other type may use that name',
+                source.name, new,
+            ))
+    sub.roots = {op: _ROOT_NAMES[op] for op in roots}
+
+    for name, nodes in grouped.items():
+        if name in _PLUMBING_TYPES or name.startswith(("link__", "federation__", names.prefix + "__")):
+            continue
+        kinds = {_KINDS[type(n)] for n in nodes}
+        if len(kinds) > 1:
+            errors.append(CompositionError(
+                "INVALID_GRAPHQL", f'subgraph "{source.name}": type "{name}" is declared with several kinds',
+                source.name, name))
+            continue
+        tdef = _read_type(rename.get(name, name), kinds.pop(), nodes, names, rename, sub)
+        sub.types[tdef.name] = tdef
+    if "Query" not in sub.types:
+        sub.types["Query"] = TypeDef("Query", "object")
+    sub.roots.setdefault("query", "Query")
+    query = sub.types["Query"]
+    for plumbing in _PLUMBING_FIELDS:
+        query.fields.pop(plumbing, None)
+    return sub, errors
+
+
+def _read_type(
+    name: str,
+    kind: str,
+    nodes: list[Any],
+    names: _Names,
+    rename: dict[str, str],
+    sub: Subgraph,
+) -> TypeDef:
+    tdef = TypeDef(name=name, kind=kind)
+    has_extends = any(c == "extends" for n in nodes for c, _, _ in _fed(names, n.directives))
+    ext_keys: list[str] = []
+    for node in nodes:
+        is_ext = isinstance(node, TypeExtensionNode) or has_extends
+        if getattr(node, "description", None) is not None and tdef.description is None:
+            tdef.description = node.description.value
+        for canon, args, _ in _fed(names, node.directives):
+            if canon == "key":
+                key = Key(str(args.get("fields", "")), bool(args.get("resolvable", True)), is_ext)
+                tdef.keys.append(key)
+                if is_ext:
+                    ext_keys.append(key.fields)
+            elif canon == "shareable":
+                tdef.shareable = True
+            elif canon == "inaccessible":
+                tdef.inaccessible = True
+            elif canon == "tag":
+                tdef.tags.append(str(args.get("name")))
+            elif canon == "interfaceObject":
+                tdef.interface_object = True
+        for d in node.directives or ():
+            if d.name.value == "specifiedBy":
+                tdef.specified_by = str(_args(d).get("url"))
+        for iface in getattr(node, "interfaces", None) or ():
+            if iface.name.value not in tdef.interfaces:
+                tdef.interfaces.append(rename.get(iface.name.value, iface.name.value))
+        for member in getattr(node, "types", None) or ():
+            if kind == "union" and member.name.value not in tdef.members:
+                tdef.members.append(rename.get(member.name.value, member.name.value))
+        for value in getattr(node, "values", None) or ():
+            if kind != "enum":
+                continue
+            ev = EnumValue(value.name.value, value.description.value if value.description else None,
+                           _deprecation(value.directives))
+            for canon, args, _ in _fed(names, value.directives):
+                if canon == "inaccessible":
+                    ev.inaccessible = True
+                elif canon == "tag":
+                    ev.tags.append(str(args.get("name")))
+            tdef.values[ev.name] = ev
+        for fnode in getattr(node, "fields", None) or ():
+            f = _read_field(fnode, names, rename, tdef.shareable and kind == "object")
+            if f.name not in tdef.fields:
+                tdef.fields[f.name] = f
+    if not sub.fed2 or tdef.kind != "object":
+        # Fed1 had no @shareable: every field may be resolved by several graphs.
+        if not sub.fed2:
+            for f in tdef.fields.values():
+                f.shareable = True
+    # Key fields of a key declared on an extension are resolvable here even when marked @external (Fed1 rule).
+    for fields in ext_keys:
+        try:
+            top = [s.name.value for s in parse_field_set(fields).selections if hasattr(s, "name")]
+        except GraphQLSyntaxError:
+            continue
+        for fname in top:
+            f = tdef.fields.get(fname)
+            if f is not None:
+                f.external = False
+    return tdef
+
+
+def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable: bool) -> Field:
+    type_str = print_ast(node.type)
+    base = type_str.strip("[]!")
+    if base in rename:
+        type_str = type_str.replace(base, rename[base])
+    f = Field(
+        name=node.name.value,
+        type=type_str,
+        description=node.description.value if node.description else None,
+        deprecated=_deprecation(node.directives),
+        default=getattr(node, "default_value", None),
+        shareable=type_shareable,
+    )
+    for canon, args, _ in _fed(names, node.directives):
+        if canon == "external":
+            f.external = True
+        elif canon == "requires":
+            f.requires = str(args.get("fields", ""))
+        elif canon == "provides":
+            f.provides = str(args.get("fields", ""))
+        elif canon == "shareable":
+            f.shareable = True
+        elif canon == "inaccessible":
+            f.inaccessible = True
+        elif canon == "tag":
+            f.tags.append(str(args.get("name")))
+        elif canon == "override":
+            f.override = str(args.get("from", ""))
+            label = args.get("label")
+            f.override_label = str(label) if label is not None else None
+    for anode in getattr(node, "arguments", None) or ():
+        a_type = print_ast(anode.type)
+        arg = Argument(
+            anode.name.value, a_type, anode.default_value,
+            anode.description.value if anode.description else None, _deprecation(anode.directives),
+        )
+        for canon, args, _ in _fed(names, anode.directives):
+            if canon == "inaccessible":
+                arg.inaccessible = True
+            elif canon == "tag":
+                arg.tags.append(str(args.get("name")))
+        f.args[arg.name] = arg
+    return f

@@ -1,0 +1,111 @@
+"""The merged (supergraph) model that `merge` produces and `printer`/`satisfiability` read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql.language import ValueNode
+
+from .model import Field, Subgraph, TypeDef
+
+__all__ = ["Graph", "MArgument", "MEnumValue", "MField", "MType", "Supergraph"]
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A subgraph as the supergraph names it: `name` (real), `enum` (join__Graph value), `url`."""
+
+    name: str
+    enum: str
+    url: str
+
+
+@dataclass
+class MArgument:
+    name: str
+    type: str
+    default: ValueNode | None = None
+    description: str | None = None
+    deprecated: str | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MField:
+    name: str
+    type: str
+    sources: dict[str, Field] = field(default_factory=dict)  # graph name -> that graph's field
+    args: dict[str, MArgument] = field(default_factory=dict)
+    description: str | None = None
+    deprecated: str | None = None
+    default: ValueNode | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    # Copied onto an implementation from an @interfaceObject: printed as a bare `@join__field`.
+    from_interface_object: bool = False
+
+
+@dataclass
+class MEnumValue:
+    name: str
+    graphs: list[str] = field(default_factory=list)
+    description: str | None = None
+    deprecated: str | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MType:
+    name: str
+    kind: str
+    sources: dict[str, TypeDef] = field(default_factory=dict)  # graph name -> that graph's definition
+    fields: dict[str, MField] = field(default_factory=dict)
+    interfaces: list[str] = field(default_factory=list)
+    implements: list[tuple[str, str]] = field(default_factory=list)  # (graph, interface)
+    members: list[str] = field(default_factory=list)
+    member_sources: list[tuple[str, str]] = field(default_factory=list)  # (graph, member)
+    values: dict[str, MEnumValue] = field(default_factory=dict)
+    description: str | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    specified_by: str | None = None
+
+
+@dataclass
+class Supergraph:
+    graphs: list[Graph]
+    subgraphs: dict[str, Subgraph]
+    types: dict[str, MType]
+    roots: dict[str, str]  # operation -> type name present in the supergraph
+
+    @property
+    def uses_inaccessible(self) -> bool:
+        return any(_walk_flags(self, "inaccessible"))
+
+    @property
+    def uses_tag(self) -> bool:
+        return any(_walk_flags(self, "tags"))
+
+    def possible_types(self, name: str) -> list[str]:
+        """Object types that a value of abstract type `name` can be, per the supergraph."""
+        t = self.types.get(name)
+        if t is None:
+            return []
+        if t.kind == "object":
+            return [name]
+        if t.kind == "union":
+            return list(t.members)
+        return sorted(o.name for o in self.types.values() if o.kind == "object" and name in o.interfaces)
+
+
+def _walk_flags(sg: Supergraph, attr: str):  # type: ignore[no-untyped-def]
+    for t in sg.types.values():
+        yield getattr(t, attr)
+        for f in t.fields.values():
+            yield getattr(f, attr)
+            for a in f.args.values():
+                yield getattr(a, attr)
+        for v in t.values.values():
+            yield getattr(v, attr)
