@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -29,6 +31,8 @@ from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
 from .errors import DomainError, mask_unexpected_errors
 from .logging import configure_logging
+from .observability import Observability, current_request_id
+from .tracing import configure_tracing
 from .settings import ServiceSettings
 
 __all__ = ["RequestContext", "CodedErrors", "create_service_app", "print_sdl", "service_main"]
@@ -45,6 +49,7 @@ class RequestContext:
     settings: ServiceSettings
     request_id: str
     state: Any = None  # service-specific shared objects (HTTP clients…)
+    observability: Observability | None = None
     _viewer: Viewer | None = None
     _viewer_error: DomainError | None = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
@@ -65,31 +70,43 @@ class RequestContext:
 
 
 class CodedErrors(SchemaExtension):
-    """Every error leaves with an ``extensions.code``; unexpected ones are masked."""
+    """Every error leaves with an ``extensions.code``; unexpected ones are masked.
+    Also counts the operation (name, outcome) in the service's metrics."""
 
     def on_operation(self) -> Any:
+        started = time.perf_counter()
         yield
         result = self.execution_context.result
+        context = self.execution_context.context
         if result is not None and result.errors:
-            context = self.execution_context.context
             request_id = getattr(context, "request_id", None)
             result.errors = mask_unexpected_errors(list(result.errors), request_id)
+        observability = getattr(context, "observability", None)
+        if observability is not None:
+            outcome = "error" if result is None or result.errors else "ok"
+            observability.record_operation(
+                self.execution_context.operation_name, outcome, time.perf_counter() - started
+            )
 
 
 class _GraphQLApp(GraphQL):  # type: ignore[misc]
-    def __init__(self, schema: strawberry.Schema, db: Database, settings: ServiceSettings, state: Any) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, db: Database, settings: ServiceSettings, state: Any, observability: Observability
+    ) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
         self._db = db
         self._settings = settings
         self._state = state
+        self._observability = observability
 
     async def get_context(self, request: Request, response: Any) -> RequestContext:  # type: ignore[override]
         context = RequestContext(
             request=request,
             db=self._db,
             settings=self._settings,
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=current_request_id() or request.headers.get("x-request-id") or uuid.uuid4().hex,
             state=self._state,
+            observability=self._observability,
         )
         try:
             context._viewer = viewer_from_authorization(
@@ -100,6 +117,14 @@ class _GraphQLApp(GraphQL):  # type: ignore[misc]
         except DomainError as error:
             context._viewer_error = error
         return context
+
+
+class _ObservabilityMiddleware:
+    def __init__(self, app: Any, observability: Observability) -> None:
+        self._asgi = observability.middleware(app)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._asgi(scope, receive, send)
 
 
 def create_service_app(
@@ -114,6 +139,8 @@ def create_service_app(
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     db = Database(settings.database_url)
+    observability = Observability(name)
+    configure_tracing(name)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,15 +163,17 @@ def create_service_app(
         ok = await db.ping()
         return JSONResponse({"status": "READY" if ok else "NOT_READY", "database": ok}, status_code=200 if ok else 503)
 
-    graphql_app = _GraphQLApp(schema, db, settings, state)
+    graphql_app = _GraphQLApp(schema, db, settings, state, observability)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health),
         Route("/ready", ready),
+        Route("/metrics", observability.metrics_endpoint),
         *extra_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(_ObservabilityMiddleware, observability=observability)])
     app.state.db = db
+    app.state.observability = observability
     app.state.settings = settings
     app.state.service_state = state
     return app
