@@ -1,0 +1,1 @@
+"""The ``users`` subgraph: customers, sign-up/sign-in and profiles. Owns ``Customer @key(fields: "id")``."""

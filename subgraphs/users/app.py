@@ -1,0 +1,38 @@
+"""The users subgraph as an ASGI app: wiring only."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from setrum_common.db import Database
+from setrum_common.service_app import create_service_app
+
+from .models import Base
+from .passwords import Passwords
+from .schema import schema
+from .schema.context import UsersState
+from .seed import seed_demo_customers
+from .settings import Settings, get_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    passwords = Passwords(
+        time_cost=settings.password_time_cost,
+        memory_kib=settings.password_memory_kib,
+        parallelism=settings.password_parallelism,
+    )
+
+    async def seed(db: Database) -> None:
+        await seed_demo_customers(db, passwords)
+
+    return create_service_app(
+        name="users",
+        schema=schema,
+        settings=settings,
+        metadata=Base.metadata,
+        seed=seed,
+        state=UsersState(settings=settings, passwords=passwords),
+    )

@@ -1,0 +1,62 @@
+"""Tables of the users subgraph (prefixed ``users_``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Index, MetaData, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from setrum_common import db
+
+__all__ = ["Base", "Customer", "UTCDateTime"]
+
+
+class Base(db.Base):
+    __abstract__ = True
+    metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite hands back naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite stores text; keep it naive there so string order equals time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Customer(Base):
+    """A person who buys tokens (or an administrator). ``email`` is stored normalised."""
+
+    __tablename__ = "users_customer"
+    __table_args__ = (
+        # The rule "one account per email, case-insensitively" lives in the database, so two
+        # concurrent sign-ups cannot both pass an application-level check.
+        Index("uq_users_customer_email", "email", unique=True),
+        Index("ix_users_customer_created", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    role: Mapped[str] = mapped_column(String(16), default="CUSTOMER")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

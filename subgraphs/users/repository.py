@@ -1,0 +1,92 @@
+"""Customer storage: async functions over an ``AsyncSession``; no business rules, no GraphQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Customer
+
+__all__ = [
+    "add_customer",
+    "count_customers",
+    "customers_by_ids",
+    "get_customer",
+    "get_customer_by_email",
+    "get_customer_for_update",
+    "is_email_conflict",
+    "list_customers",
+    "replace_password_hash",
+]
+
+
+async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:
+    return await session.get(Customer, customer_id)
+
+
+async def get_customer_for_update(session: AsyncSession, customer_id: str) -> Customer | None:
+    """Row-locked on PostgreSQL (SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
+    result = await session.execute(select(Customer).where(Customer.id == customer_id).with_for_update())
+    return result.scalar_one_or_none()
+
+
+async def get_customer_by_email(session: AsyncSession, email: str) -> Customer | None:
+    """``email`` must already be normalised."""
+    result = await session.execute(select(Customer).where(Customer.email == email))
+    return result.scalar_one_or_none()
+
+
+async def customers_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Customer]:
+    """One ``SELECT … WHERE id IN (…)`` for any number of ids."""
+    if not ids:
+        return {}
+    result = await session.execute(select(Customer).where(Customer.id.in_(set(ids))))
+    return {customer.id: customer for customer in result.scalars()}
+
+
+async def list_customers(
+    session: AsyncSession, *, limit: int, after: tuple[datetime, str] | None = None
+) -> list[Customer]:
+    """Customers in sign-up order, keyset-paginated on ``(created_at, id)``."""
+    query = select(Customer).order_by(Customer.created_at, Customer.id).limit(limit)
+    if after is not None:
+        created_at, customer_id = after
+        query = query.where(
+            or_(
+                Customer.created_at > created_at,
+                and_(Customer.created_at == created_at, Customer.id > customer_id),
+            )
+        )
+    result = await session.execute(query)
+    return list(result.scalars())
+
+
+async def count_customers(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Customer))).scalar_one())
+
+
+def add_customer(session: AsyncSession, customer: Customer) -> Customer:
+    """Stage a new customer; the unique email index is checked when the session flushes."""
+    session.add(customer)
+    return customer
+
+
+async def replace_password_hash(
+    session: AsyncSession, customer_id: str, *, old_hash: str, new_hash: str, now: datetime
+) -> bool:
+    """Compare-and-set, so a rehash never overwrites a password changed in the meantime."""
+    result = await session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id, Customer.password_hash == old_hash)
+        .values(password_hash=new_hash, updated_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def is_email_conflict(error: Exception) -> bool:
+    """Whether an ``IntegrityError`` comes from the unique email index (SQLite and PostgreSQL wording)."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "uq_users_customer_email" in text or "users_customer.email" in text

@@ -1,0 +1,30 @@
+"""What the users resolvers find on ``info.context.state``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from setrum_common.service_app import RequestContext
+
+from ..passwords import Passwords
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    import strawberry
+
+__all__ = ["UsersState", "context_of", "state_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsersState:
+    settings: Settings
+    passwords: Passwords
+
+
+def context_of(info: strawberry.Info) -> RequestContext:
+    return info.context  # type: ignore[no-any-return]
+
+
+def state_of(info: strawberry.Info) -> UsersState:
+    return info.context.state  # type: ignore[no-any-return]

@@ -1,0 +1,21 @@
+"""Per-request DataLoaders: many ``Customer`` look-ups in one request become one query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from setrum_common.service_app import RequestContext
+
+from .. import service
+from ..models import Customer
+
+__all__ = ["customer_loader"]
+
+
+def customer_loader(context: RequestContext) -> DataLoader[str, Customer | None]:
+    async def load(ids: list[Any]) -> list[Customer | None]:
+        return await service.load_customers(context.db, [str(i) for i in ids])
+
+    return context.loader("users.customer_by_id", load)

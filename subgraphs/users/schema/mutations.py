@@ -1,0 +1,67 @@
+"""Mutation root of the users subgraph: sign-up, sign-in, profile changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from setrum_common.errors import DomainError, ErrorCode
+
+from .. import service
+from .context import context_of, state_of
+from .types import AuthPayload, Customer, SignUpInput, UpdateProfileInput
+
+__all__ = ["Mutation"]
+
+
+def _payload(result: service.AuthResult) -> AuthPayload:
+    return AuthPayload(
+        token=result.token, expires_at=result.expires_at, customer=Customer.from_model(result.customer)
+    )
+
+
+def _given(value: Any) -> Any:
+    return service.KEEP if value is strawberry.UNSET else value
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a customer account and sign in.")
+    async def sign_up(self, info: strawberry.Info, input: SignUpInput) -> AuthPayload:
+        state = state_of(info)
+        result = await service.sign_up(
+            context_of(info).db,
+            state.passwords,
+            state.settings,
+            name=input.name,
+            email=input.email,
+            password=input.password,
+            phone=input.phone,
+        )
+        return _payload(result)
+
+    @strawberry.mutation(description="Exchange email and password for a bearer token.")
+    async def sign_in(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
+        state = state_of(info)
+        result = await service.sign_in(
+            context_of(info).db, state.passwords, state.settings, email=email, password=password
+        )
+        return _payload(result)
+
+    @strawberry.mutation(description="Change your own name, email, phone or password.")
+    async def update_profile(self, info: strawberry.Info, input: UpdateProfileInput) -> Customer:
+        context = context_of(info)
+        name, email = _given(input.name), _given(input.email)
+        if name is None or email is None:
+            field = "name" if name is None else "email"
+            raise DomainError(ErrorCode.BAD_USER_INPUT, f"'{field}' cannot be null; leave it out to keep it")
+        changes = service.ProfileChanges(
+            name=name,
+            email=email,
+            phone=_given(input.phone),
+            current_password=input.current_password or None,
+            new_password=None if input.new_password is strawberry.UNSET else input.new_password,
+        )
+        updated = await service.update_profile(context.db, state_of(info).passwords, context.viewer, changes)
+        return Customer.from_model(updated)

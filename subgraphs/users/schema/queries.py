@@ -1,0 +1,39 @@
+"""Query root of the users subgraph."""
+
+from __future__ import annotations
+
+import strawberry
+
+from .. import service
+from .context import context_of
+from .loaders import customer_loader
+from .types import Customer
+
+__all__ = ["Query"]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in customer; null when not signed in.")
+    async def me(self, info: strawberry.Info) -> Customer | None:
+        context = context_of(info)
+        found = await service.viewer_customer(context.db, context.viewer)
+        return Customer.from_model(found) if found is not None else None
+
+    @strawberry.field(description="A customer by id: yourself, or anyone for an admin.")
+    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+        context = context_of(info)
+        found = await service.customer_for_viewer(context.db, context.viewer, str(id))
+        customer_loader(context).prime(found.id, found)
+        return Customer.from_model(found)
+
+    @strawberry.field(
+        description="Admin only: customers in sign-up order. Pass the id of the last customer of a page as "
+        "'after' to get the next page (at most 100 per page)."
+    )
+    async def customers(
+        self, info: strawberry.Info, first: int | None = 50, after: str | None = None
+    ) -> list[Customer]:
+        context = context_of(info)
+        page = await service.customers_page(context.db, context.viewer, first=50 if first is None else first, after=after)
+        return [Customer.from_model(c) for c in page]

@@ -1,0 +1,36 @@
+"""Settings of the users subgraph (env prefix ``USERS_``; shared secrets from ``SETRUM_*``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from setrum_common.settings import ServiceSettings
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="USERS_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite+aiosqlite:///./data/users.db"
+    port: int = 4001
+
+    token_ttl_minutes: int = Field(720, ge=1)
+    # argon2id cost parameters (argon2-cffi's defaults). Raising them makes sign-in rehash
+    # stored passwords on the next successful sign-in; tests lower them for speed.
+    password_time_cost: int = Field(3, ge=1)
+    password_memory_kib: int = Field(65536, ge=8)
+    password_parallelism: int = Field(4, ge=1)
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.token_ttl_minutes)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
