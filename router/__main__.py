@@ -1,0 +1,131 @@
+"""``python -m router`` / ``setrum-router``: serve, compose, diff, explain.
+
+``serve`` runs uvicorn (uvloop + httptools when installed); the other subcommands belong to
+the composition and planning packages and are imported only when used, so a missing piece
+gives a clear message instead of breaking ``serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+# subcommand -> (help, candidate (module, function) pairs); each function takes the remaining
+# argv and returns an exit code. The first candidate that imports wins.
+_DELEGATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "compose": ("compose subgraph SDLs into a supergraph", (("router.composition.cli", "compose_command"),)),
+    "diff": (
+        "compare two supergraphs / schemas",
+        (("router.composition.cli", "diff_command"), ("router.composition.diff", "diff_command")),
+    ),
+    "explain": ("print the query plan of an operation", (("router.planning.cli", "explain_command"),)),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="setrum-router", description="Setrum's federation router")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the supergraph over HTTP")
+    serve.add_argument("--host", help="bind address (ROUTER_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (ROUTER_PORT, default 4000)")
+    serve.add_argument("--supergraph", type=Path, help="supergraph SDL file (ROUTER_SUPERGRAPH)")
+    serve.add_argument("--workers", type=int, help="worker processes (hot reload runs in each)")
+    for name, (help_text, _) in _DELEGATED.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from router.settings import RouterSettings  # noqa: PLC0415
+
+    overrides = {
+        k: v
+        for k, v in {"host": args.host, "port": args.port, "supergraph": args.supergraph, "workers": args.workers}.items()
+        if v is not None
+    }
+    try:
+        settings = RouterSettings(**overrides)
+    except ValidationError as exc:
+        print(f"setrum-router: invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+    if not settings.supergraph.is_file():
+        print(f"setrum-router: supergraph file not found: {settings.supergraph}", file=sys.stderr)
+        return 2
+    from setrum_common.logging import configure_logging  # noqa: PLC0415
+
+    configure_logging("router", json=settings.json_logs, level=settings.log_level.upper())
+    # Workers re-read the environment, so pass the CLI overrides down that way.
+    import os  # noqa: PLC0415
+
+    os.environ["ROUTER_SUPERGRAPH"] = str(settings.supergraph)
+    uvicorn.run(
+        "router.__main__:_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop=_available("uvloop", fallback="asyncio"),
+        http=_available("httptools", fallback="h11"),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    return 0
+
+
+def _app_from_env():  # type: ignore[no-untyped-def]
+    from router.app import create_app  # noqa: PLC0415
+
+    return create_app()
+
+
+def _available(module: str, *, fallback: str) -> str:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return fallback
+    return module
+
+
+def _load(module_name: str, function_name: str) -> Callable[[list[str]], int | None] | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only "this module does not exist yet" means missing; a broken import inside it is a bug.
+        if exc.name is not None and module_name.startswith(exc.name):
+            return None
+        raise
+    function = getattr(module, function_name, None)
+    return function if callable(function) else None
+
+
+def _delegate(command: str, argv: list[str]) -> int:
+    _, candidates = _DELEGATED[command]
+    for module_name, function_name in candidates:
+        function = _load(module_name, function_name)
+        if function is not None:
+            return int(function(argv) or 0)
+    wanted = " or ".join(f"{m}.{f}" for m, f in candidates)
+    print(f"setrum-router {command}: not available in this build ({wanted} is missing)", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _DELEGATED:
+        # Delegated commands parse their own options (including --help).
+        return _delegate(argv[0], argv[1:])
+    args = _parser().parse_args(argv)
+    return _serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The pipeline's vocabulary: one request context, one response, and the handler/layer shapes.
+
+Every stage of :mod:`router.pipeline` is a :data:`Handler`; every cross-cutting concern is a
+:data:`Layer` (a function from handler to handler, like Apollo Router's plugin hooks or a
+Starlette middleware). A :class:`RouterRequest` starts as raw HTTP and is filled in as it
+travels inward: the decoder sets ``graphql``, the request-id layer ``request_id``, the header
+rules ``subgraph_headers``. Layers derive a new request with :meth:`RouterRequest.evolve`
+instead of mutating the one they were given, so a batch can fan one request out safely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from starlette.requests import Request
+
+__all__ = [
+    "GraphQLRequest",
+    "Handler",
+    "Layer",
+    "MediaType",
+    "Outcome",
+    "RouterRequest",
+    "RouterResponse",
+]
+
+MediaType = Literal["application/graphql-response+json", "application/json"]
+# What the GraphQL layer concluded; the encoder turns it into an HTTP status per media type.
+Outcome = Literal["ok", "request_error", "method_not_allowed"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    """The GraphQL-over-HTTP request parameters (spec §"Request Parameters")."""
+
+    query: str
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RouterRequest:
+    http: Request
+    media_type: MediaType = "application/json"
+    body: bytes | None = None
+    graphql: GraphQLRequest | None = None
+    allow_mutations: bool = True
+    request_id: str | None = None
+    subgraph_headers: Mapping[str, str] = field(default_factory=dict)
+    include_plan: bool = False
+
+    def evolve(self, **changes: Any) -> RouterRequest:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(slots=True)
+class RouterResponse:
+    """A GraphQL response body (or a list of them for a batch) plus HTTP extras."""
+
+    body: dict[str, Any] | list[dict[str, Any]]
+    outcome: Outcome = "ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None  # forces the HTTP status (413, 415...) regardless of outcome
+
+
+Handler = Callable[[RouterRequest], Awaitable[RouterResponse]]
+Layer = Callable[[Handler], Handler]

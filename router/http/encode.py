@@ -1,0 +1,72 @@
+"""Encode pipeline results as HTTP responses (GraphQL-over-HTTP spec §"Response").
+
+Status codes depend on the negotiated media type: with ``application/graphql-response+json``
+a request error (parse/validation/limits, no ``data``) is 400; with legacy ``application/json``
+every well-formed GraphQL response is 200. A mutation over GET is 405 with ``Allow: POST`` either
+way. Bodies are serialised with orjson.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .context import Handler, MediaType, RouterRequest, RouterResponse
+from .errors import HttpRequestError, graphql_error_body
+from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type
+
+__all__ = ["Endpoint", "encode_endpoint", "graphql_response", "status_for"]
+
+logger = logging.getLogger("router.http")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def status_for(response: RouterResponse, media_type: MediaType) -> int:
+    if response.status is not None:
+        return response.status
+    if response.outcome == "method_not_allowed":
+        return 405
+    if response.outcome == "request_error" and media_type == GRAPHQL_RESPONSE_JSON:
+        return 400
+    return 200
+
+
+def graphql_response(
+    body: Any, *, status: int, media_type: MediaType = JSON, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        headers=headers,
+        media_type=f"{media_type}; charset=utf-8",
+    )
+
+
+def encode_endpoint(handler: Handler) -> Endpoint:
+    """The encode stage: run the pipeline and turn its result or its refusal into HTTP."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            result = await handler(RouterRequest(http=request))
+        except HttpRequestError as exc:
+            media_type = choose_media_type(request.headers.get("accept")) or JSON
+            return graphql_response(exc.body(), status=exc.status, media_type=media_type, headers=exc.headers)
+        except Exception:
+            # A bug, not bad input: log it with its traceback, answer without one.
+            logger.exception("unhandled error while serving %s %s", request.method, request.url.path)
+            return graphql_response(
+                graphql_error_body("internal server error", "INTERNAL_SERVER_ERROR"), status=500
+            )
+        # Negotiation is a pure function of Accept, so this repeats the decoder's choice.
+        media_type = choose_media_type(request.headers.get("accept")) or JSON
+        return graphql_response(
+            result.body, status=status_for(result, media_type), media_type=media_type, headers=result.headers
+        )
+
+    return endpoint

@@ -1,0 +1,26 @@
+"""Wrappers around the pipeline's handlers (Apollo Router plugins, Starlette middleware): each
+takes a handler and returns one; :mod:`router.pipeline` fixes their order."""
+
+from __future__ import annotations
+
+from .execute import execute_handler
+from .headers import compute_subgraph_headers, header_rules_layer
+from .limits import body_limit_layer, check_operation_limits, operation_limits_layer
+from .query_plan import query_plan_layer
+from .reload import GatewayLike, GatewayPool, SupergraphWatcher
+from .request_id import REQUEST_ID_HEADER, request_id_layer
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "GatewayLike",
+    "GatewayPool",
+    "SupergraphWatcher",
+    "body_limit_layer",
+    "check_operation_limits",
+    "compute_subgraph_headers",
+    "execute_handler",
+    "header_rules_layer",
+    "operation_limits_layer",
+    "query_plan_layer",
+    "request_id_layer",
+]

@@ -1,0 +1,60 @@
+"""The one place that fixes the order of the request pipeline.
+
+    HTTP request
+      -> encode          (outermost: turns the result, or an HttpRequestError, into HTTP)
+      -> body limit      (413; must read the body, so it sits in front of the decoder)
+      -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
+      -> request id      (x-request-id in and out)
+      -> limits          (depth, aliases, root fields on the parsed document)
+      -> header rules    (client headers -> subgraph_headers)
+      -> query plan      (only when ``query_plan.expose``: x-setrum-query-plan -> include_plan)
+      -> execute         (gateway.execute on the current gateway of the pool)
+
+Like Starlette's ``build_middleware_stack``: the chain is built once at startup, each layer
+wraps the handler after it, and no stage knows about the others.
+"""
+
+from __future__ import annotations
+
+from router.http.context import Handler, Layer
+from router.http.decode import decode_layer
+from router.http.encode import Endpoint, encode_endpoint
+from router.layers.execute import execute_handler
+from router.layers.headers import header_rules_layer
+from router.layers.limits import body_limit_layer, operation_limits_layer
+from router.layers.query_plan import query_plan_layer
+from router.layers.reload import GatewayPool
+from router.layers.request_id import request_id_layer
+from router.settings import RouterSettings
+
+__all__ = ["build_endpoint", "build_handler", "build_layers", "chain"]
+
+
+def build_layers(settings: RouterSettings) -> list[Layer]:
+    """The layers in request order (outermost first)."""
+    layers: list[Layer] = []
+    if settings.limits.max_body_bytes is not None:
+        layers.append(body_limit_layer(settings.limits.max_body_bytes))
+    layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))
+    layers.append(request_id_layer())
+    layers.append(operation_limits_layer(settings.limits))
+    layers.append(header_rules_layer(settings.headers))
+    if settings.query_plan.expose:
+        layers.append(query_plan_layer())
+    return layers
+
+
+def chain(layers: list[Layer], core: Handler) -> Handler:
+    handler = core
+    for layer in reversed(layers):
+        handler = layer(handler)
+    return handler
+
+
+def build_handler(settings: RouterSettings, pool: GatewayPool) -> Handler:
+    return chain(build_layers(settings), execute_handler(pool))
+
+
+def build_endpoint(settings: RouterSettings, pool: GatewayPool) -> Endpoint:
+    """The ``/graphql`` endpoint: the encode stage around the whole chain."""
+    return encode_endpoint(build_handler(settings, pool))

@@ -1,0 +1,250 @@
+"""Typed router configuration, read from ``ROUTER_*`` environment variables.
+
+One nested model per section (``headers``, ``subgraphs``, ``limits``, ``hot_reload``,
+``gateway``), nested env keys joined with ``__``; unknown keys are refused (``extra="forbid"``)
+so a typo fails at startup instead of silently doing nothing. Examples::
+
+    ROUTER_PORT=4000
+    ROUTER_SUPERGRAPH=schema/supergraph.graphql
+    SETRUM_ENV=production                       # GraphiQL + introspection off, JSON logs
+    ROUTER_SUBGRAPHS__URLS__users=http://users:8001/graphql
+    ROUTER_SUBGRAPHS__TIMEOUTS__transactions=5
+    ROUTER_LIMITS__MAX_DEPTH=12
+    ROUTER_HEADERS__PROPAGATE='["authorization", "x-tenant"]'
+    ROUTER_HOT_RELOAD__ENABLED=false
+
+Production switches are "off unless explicitly enabled": ``graphiql`` and ``introspection``
+default to ``None`` and resolve through :attr:`RouterSettings.graphiql_enabled` /
+:attr:`RouterSettings.introspection_enabled`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DEFAULT_BATCH_MAX_SIZE",
+    "DEFAULT_HOST",
+    "DEFAULT_MAX_ALIASES",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_ROOT_FIELDS",
+    "DEFAULT_POLL_INTERVAL_S",
+    "DEFAULT_PORT",
+    "DEFAULT_PROPAGATED_HEADERS",
+    "DEFAULT_SUBGRAPH_TIMEOUT_S",
+    "DEFAULT_SUPERGRAPH_PATH",
+    "QUERY_PLAN_HEADER",
+    "RESERVED_HEADERS",
+    "BatchingSettings",
+    "GatewaySettings",
+    "HeaderRules",
+    "HotReloadSettings",
+    "LimitsSettings",
+    "QueryPlanSettings",
+    "RouterSettings",
+    "SubgraphSettings",
+]
+
+DEFAULT_SUPERGRAPH_PATH = Path("schema/supergraph.graphql")
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4000
+DEFAULT_SUBGRAPH_TIMEOUT_S = 10.0
+DEFAULT_PROPAGATED_HEADERS: tuple[str, ...] = ("authorization",)
+# Apollo Router's default request body cap (2 MB); depth/alias/root-field caps are generous
+# enough for GraphiQL's own introspection query (depth 13) and our clients.
+DEFAULT_MAX_BODY_BYTES = 2_000_000
+DEFAULT_MAX_DEPTH = 15
+DEFAULT_MAX_ALIASES = 30
+DEFAULT_MAX_ROOT_FIELDS = 20
+DEFAULT_POLL_INTERVAL_S = 1.0
+DEFAULT_BATCH_MAX_SIZE = 10
+QUERY_PLAN_HEADER = "x-setrum-query-plan"
+
+# Never sent to a subgraph whatever the rules say: hop-by-hop headers (RFC 9110 §7.6.1), headers
+# describing the client's own body/connection (the subgraph client sets its own), and the
+# federated-tracing switch, which would make subgraphs do extra work on a client's say-so.
+RESERVED_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "accept",
+        "accept-encoding",
+        "host",
+        "apollo-federation-include-trace",
+    }
+)
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HeaderRules(_Section):
+    """Which client headers reach the subgraphs (Apollo Router's ``headers`` plugin, all subgraphs).
+
+    Order: propagate (exact names, then regexes) -> rename -> insert static values. Reserved
+    headers (:data:`RESERVED_HEADERS`) are dropped at the end no matter which rule produced them.
+    """
+
+    propagate: list[str] = Field(default_factory=lambda: list(DEFAULT_PROPAGATED_HEADERS))
+    propagate_matching: list[str] = Field(default_factory=list, description="regexes, full match, case-insensitive")
+    rename: dict[str, str] = Field(default_factory=dict, description="client header -> subgraph header name")
+    insert: dict[str, str] = Field(default_factory=dict, description="static headers sent to every subgraph")
+    forward_request_id: bool = True
+
+    @field_validator("propagate")
+    @classmethod
+    def _lower_names(cls, names: list[str]) -> list[str]:
+        return [_checked_name(n) for n in names]
+
+    @field_validator("rename", "insert")
+    @classmethod
+    def _lower_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        return {_checked_name(k): v for k, v in mapping.items()}
+
+    @field_validator("rename")
+    @classmethod
+    def _rename_targets(cls, mapping: dict[str, str]) -> dict[str, str]:
+        return {k: _checked_name(v) for k, v in mapping.items()}
+
+    @field_validator("propagate_matching")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid header regex {pattern!r}: {exc}") from None
+        return patterns
+
+
+def _checked_name(name: str) -> str:
+    lowered = name.strip().lower()
+    if not _HEADER_NAME.match(lowered):
+        raise ValueError(f"invalid header name {name!r}")
+    if lowered in RESERVED_HEADERS:
+        raise ValueError(f"header {lowered!r} is never forwarded to subgraphs")
+    return lowered
+
+
+class SubgraphSettings(_Section):
+    """Subgraph endpoints: URL overrides (else the supergraph's ``join__graph`` URLs) and timeouts."""
+
+    urls: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float = Field(default=DEFAULT_SUBGRAPH_TIMEOUT_S, gt=0)
+    timeouts: dict[str, float] = Field(default_factory=dict, description="per-subgraph timeout override (s)")
+
+    @field_validator("timeouts")
+    @classmethod
+    def _positive(cls, timeouts: dict[str, float]) -> dict[str, float]:
+        for name, value in timeouts.items():
+            if value <= 0:
+                raise ValueError(f"timeout for {name!r} must be > 0")
+        return timeouts
+
+
+class LimitsSettings(_Section):
+    """Request limits (Apollo's ``limits`` plugin). ``None`` disables a check."""
+
+    max_body_bytes: int | None = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    max_depth: int | None = Field(default=DEFAULT_MAX_DEPTH, gt=0)
+    max_aliases: int | None = Field(default=DEFAULT_MAX_ALIASES, ge=0)
+    max_root_fields: int | None = Field(default=DEFAULT_MAX_ROOT_FIELDS, gt=0)
+
+
+class HotReloadSettings(_Section):
+    """Poll the supergraph file and swap in a new gateway when it changes."""
+
+    enabled: bool = True
+    poll_interval_s: float = Field(default=DEFAULT_POLL_INTERVAL_S, gt=0)
+
+
+class QueryPlanSettings(_Section):
+    """Let clients ask for the query plan with ``x-setrum-query-plan: true`` (off by default)."""
+
+    expose: bool = False
+
+
+class BatchingSettings(_Section):
+    """Accept a JSON array of operations in one POST (off by default, like Apollo Router)."""
+
+    enabled: bool = False
+    max_size: int = Field(default=DEFAULT_BATCH_MAX_SIZE, gt=0)
+
+
+class GatewaySettings(_Section):
+    """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
+
+    plan_cache_size: int | None = Field(default=None, ge=0)
+    document_cache_size: int | None = Field(default=None, ge=0)
+    include_subgraph_errors: bool | None = None
+
+
+class RouterSettings(BaseSettings):
+    """Root router configuration; see the module docstring for the environment syntax."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ROUTER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        populate_by_name=True,
+    )
+
+    env: Literal["development", "production"] = Field(
+        default="development", validation_alias="SETRUM_ENV"
+    )
+    supergraph: Path = DEFAULT_SUPERGRAPH_PATH
+    host: str = DEFAULT_HOST
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    log_json: bool | None = None
+    log_level: str = "INFO"
+    headers: HeaderRules = Field(default_factory=HeaderRules)
+    subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    hot_reload: HotReloadSettings = Field(default_factory=HotReloadSettings)
+    query_plan: QueryPlanSettings = Field(default_factory=QueryPlanSettings)
+    batching: BatchingSettings = Field(default_factory=BatchingSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+
+    @model_validator(mode="after")
+    def _known_level(self) -> RouterSettings:
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {self.log_level!r}")
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.production
