@@ -1,0 +1,51 @@
+"""``python -m biller [--host H] [--port P] [--no-seed]``: serve the biller with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m biller", description="the embedded STS biller")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--no-seed", action="store_true", help="do not load the demo meter register")
+    args = parser.parse_args(argv)
+
+    from setrum_common.logging import configure_logging
+
+    from .app import create_app
+    from .settings import BillerSettings
+
+    try:
+        settings = BillerSettings()
+    except (ValidationError, ValueError) as exc:
+        # Messages only: the settings input holds secrets.
+        errors = exc.errors(include_input=False) if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+        for error in errors:
+            print(f"biller: configuration error: {error['msg']}", file=sys.stderr)
+        return 2
+    updates: dict[str, object] = {}
+    if args.host:
+        updates["host"] = args.host
+    if args.port:
+        updates["port"] = args.port
+    if args.no_seed:
+        updates["seed_demo_data"] = False
+    settings = settings.model_copy(update=updates)
+    configure_logging("biller", json=settings.json_logs)
+
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""The biller's HTTP API (CONTRACT.md "Biller HTTP API"), on starlette.
+
+Every route but ``/health`` needs a request signed with ``SETRUM_BILLER_SECRET`` through
+:mod:`setrum_common.signing`; anything else is answered 401 before the body is looked at.
+Errors are JSON ``{"code", "message"}`` with a 4xx status, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from setrum_common.db import Database
+from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
+
+from .faults import FAULT_MODES, Fault
+from .models import BillerBase
+from .seed import seed_meter_register
+from .service import BillerService, Clock, DuplicateReference, KeyChangeNeeded, UnknownMeter, utc_now
+from .settings import BillerSettings
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("setrum.biller")
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
+        raise BadRequest("the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _string(data: dict[str, Any], name: str, *, max_length: int = 64) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise BadRequest(f"{name} must be a non-empty string of at most {max_length} characters")
+    return value
+
+
+def _meter_number(data: dict[str, Any]) -> str:
+    value = _string(data, "meterNumber", max_length=32)
+    if not value.isdigit():
+        raise BadRequest("meterNumber must be digits")
+    return value
+
+
+def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int | None = None) -> int | None:
+    value = data.get(name, default)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be an integer")
+    return value
+
+
+def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """The biller as an ASGI app. ``clock`` (UTC ``datetime`` factory) is for tests."""
+    settings = settings or BillerSettings()
+    db = Database(settings.database_url)
+    service = BillerService(
+        db,
+        settings.vending_key_bytes(),
+        clock=clock or utc_now,
+        timeout_fault_seconds=settings.timeout_fault_seconds,
+    )
+    secret = settings.biller_secret.get_secret_value()
+
+    def signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            try:
+                verify_request(
+                    secret, request.headers.get(SIGNATURE_HEADER), request.method, request.url.path, body
+                )
+            except SignatureError as exc:
+                return _error(401, "UNAUTHENTICATED", str(exc))
+            try:
+                return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
+            except BadRequest as exc:
+                return _error(400, "BAD_USER_INPUT", str(exc))
+            except ValueError as exc:
+                return _error(400, "BAD_USER_INPUT", str(exc))
+
+        return endpoint
+
+    async def purchase(request: Request, data: dict[str, Any]) -> Response:
+        reference = _string(data, "reference")
+        meter_number = _meter_number(data)
+        kwh_tenths = _int(data, "kwhTenths")
+        assert kwh_tenths is not None
+        raw_amount = data.get("amount")
+        if not isinstance(raw_amount, str | int) or isinstance(raw_amount, bool):
+            raise BadRequest("amount must be a decimal string")
+        try:
+            amount = Decimal(str(raw_amount))
+        except InvalidOperation:
+            raise BadRequest("amount must be a decimal string") from None
+        if not amount.is_finite() or amount < 0:
+            raise BadRequest("amount must be a non-negative decimal")
+        try:
+            view = await service.purchase(reference, meter_number, kwh_tenths, amount)
+        except DuplicateReference:
+            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
+        return JSONResponse(view.to_json())
+
+    async def purchase_status(request: Request, _: None) -> Response:
+        view = await service.status(request.path_params["reference"])
+        if view is None:
+            return _error(404, "NOT_FOUND", "no purchase with this reference")
+        return JSONResponse(view.to_json())
+
+    async def management(request: Request, data: dict[str, Any]) -> Response:
+        meter_number = _meter_number(data)
+        kind = _string(data, "kind", max_length=32)
+        value = _int(data, "value", required=False)
+        try:
+            issued = await service.management_token(meter_number, kind, value)
+        except UnknownMeter:
+            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        except KeyChangeNeeded as exc:
+            return _error(409, "KEY_CHANGE_REQUIRED", str(exc))
+        return JSONResponse({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
+
+    async def put_fault(request: Request, data: dict[str, Any]) -> Response:
+        mode = data.get("mode")
+        if mode not in FAULT_MODES:
+            raise BadRequest(f"mode must be one of {', '.join(FAULT_MODES)}")
+        meter = data.get("meterNumber")
+        if meter is not None:
+            meter = _meter_number(data)
+        delay_ms = _int(data, "delayMs", default=0) or 0
+        pending_polls = _int(data, "pendingPolls", default=1)
+        assert pending_polls is not None
+        if not 0 <= delay_ms <= settings.max_fault_delay_ms:
+            raise BadRequest(f"delayMs must be between 0 and {settings.max_fault_delay_ms}")
+        if not 0 <= pending_polls <= 1000:
+            raise BadRequest("pendingPolls must be between 0 and 1000")
+        service.faults.set(Fault(mode, delay_ms, pending_polls), meter)
+        logger.info("fault set mode=%s meter=%s", mode, meter or "*")
+        return JSONResponse({"faults": service.faults.snapshot()})
+
+    async def delete_faults(request: Request, _: None) -> Response:
+        service.faults.clear()
+        return JSONResponse({"faults": service.faults.snapshot()})
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "UP", "service": "biller"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.auto_create_schema:
+            await db.create_all(BillerBase.metadata)
+        if settings.seed_demo_data:
+            added = await seed_meter_register(db)
+            if added:
+                logger.info("meter register: %d demo meters added", added)
+        if settings.uses_development_vending_key:
+            logger.warning("using the DEVELOPMENT vending key; tokens are not secure")
+        logger.info("biller ready on %s:%s (%s)", settings.host, settings.port, db.url.get_backend_name())
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/v1/purchases", signed(purchase), methods=["POST"]),
+        Route("/v1/purchases/{reference:path}", signed(purchase_status), methods=["GET"]),
+        Route("/v1/management-tokens", signed(management), methods=["POST"]),
+        Route("/v1/faults", signed(put_fault), methods=["PUT"]),
+        Route("/v1/faults", signed(delete_faults), methods=["DELETE"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.service = service
+    return app

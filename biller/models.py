@@ -1,0 +1,79 @@
+"""The biller's own tables: the meter register, issued purchases and management tokens.
+
+The register holds only the *public* key parameters of each meter; decoder keys are derived
+on demand from the vending key, which never touches the database. ``last_tid`` lives on the
+meter row so the row lock that serialises token issue for a meter also guards its TID.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from setrum_common.db import NAMING_CONVENTION
+from setrum_common.db import Base as _Base
+
+__all__ = ["BillerBase", "Meter", "ManagementToken", "Purchase", "PurchaseStatus"]
+
+
+class BillerBase(_Base):
+    __abstract__ = True
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PurchaseStatus:
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+class Meter(BillerBase):
+    __tablename__ = "biller_meter"
+
+    number: Mapped[str] = mapped_column(String(11), primary_key=True)
+    iin: Mapped[str] = mapped_column(String(6))
+    supply_group_code: Mapped[str] = mapped_column(String(6))
+    tariff_index: Mapped[str] = mapped_column(String(2))
+    key_type: Mapped[int] = mapped_column(Integer)
+    key_revision: Mapped[int] = mapped_column(Integer)
+    base_date: Mapped[int] = mapped_column(Integer)  # 1993 or 2014
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")  # ACTIVE | BLOCKED
+    last_tid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Purchase(BillerBase):
+    __tablename__ = "biller_purchase"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    biller_reference: Mapped[str] = mapped_column(String(32), unique=True)
+    meter_number: Mapped[str] = mapped_column(String(32), index=True)
+    kwh_tenths: Mapped[int] = mapped_column(Integer)  # as requested
+    amount: Mapped[str] = mapped_column(String(32))  # decimal string, compared exactly on replay
+    status: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    tid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    carried_tenths: Mapped[int | None] = mapped_column(Integer, nullable=True)  # what the token carries
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pending_answers_left: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ManagementToken(BillerBase):
+    __tablename__ = "biller_management_token"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    meter_number: Mapped[str] = mapped_column(String(11), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    token: Mapped[str] = mapped_column(String(24))
+    tid: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
