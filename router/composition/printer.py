@@ -224,6 +224,7 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
     if plain:
         return []
     out = []
+    same_type = all(s.type == f.type for s in srcs.values())
     for g, s in srcs.items():
         if s.overridden and not s.used_overridden:
             continue
@@ -232,7 +233,7 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
             args.append(f"requires: {_s(s.requires)}")
         if s.provides is not None:
             args.append(f"provides: {_s(s.provides)}")
-        if s.type != f.type:
+        if not same_type:
             args.append(f"type: {_s(s.type)}")
         if s.external:
             args.append("external: true")

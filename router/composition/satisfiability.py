@@ -1,12 +1,195 @@
-"""SATISFIABILITY_ERROR: every API field reachable from a root must be resolvable (notes §5.1 step 4)."""
+"""SATISFIABILITY_ERROR: every API field reachable from a root must be resolvable (notes §5.1 step 4).
+
+A breadth-first walk over states (type, graph, provided selections). From a state the reachable graphs are
+the current one plus every graph entered through a *resolvable* key whose fields are available in a graph
+already reached (key chains are followed). Each accessible field of the type must then be resolvable in one
+of those graphs (not @external unless provided on this path, not overridden away, @requires available).
+Its return type is explored from every graph that resolves it. The first (shortest) failing path is
+reported per field, as an example query.
+"""
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass
+
+from graphql import GraphQLSyntaxError, print_ast
+from graphql.language import FieldNode, InlineFragmentNode, SelectionSetNode
+
 from .errors import CompositionError
+from .fieldset import parse_field_set
+from .model import named_type
 from .supergraph_model import Supergraph
 
 __all__ = ["check_satisfiability"]
 
+_ROOT = "<root>"
+
+
+@dataclass(frozen=True)
+class _State:
+    type_name: str
+    graph: str
+    path: tuple[str, ...]
+    provided: SelectionSetNode | None
+
+
+def _fs(text: str | None) -> SelectionSetNode | None:
+    if not text:
+        return None
+    try:
+        return parse_field_set(text)
+    except GraphQLSyntaxError:
+        return None
+
+
+def _sub_selection(sel: SelectionSetNode | None, type_name: str, field: str) -> tuple[bool, SelectionSetNode | None]:
+    """Is `field` in the provided selection (for `type_name`), and its nested provided selection."""
+    if sel is None:
+        return False, None
+    for s in sel.selections:
+        if isinstance(s, FieldNode) and s.name.value == field:
+            return True, s.selection_set
+        if isinstance(s, InlineFragmentNode) and (s.type_condition is None or s.type_condition.name.value == type_name):
+            found, inner = _sub_selection(s.selection_set, type_name, field)
+            if found:
+                return found, inner
+    return False, None
+
+
+def _query_text(path: tuple[str, ...]) -> str:
+    text = ""
+    for step in reversed(path):
+        text = step + (" { " + text + " }" if text else "")
+    return "{ " + text + " }"
+
+
+class _Checker:
+    def __init__(self, sg: Supergraph) -> None:
+        self.sg = sg
+        self.errors: list[CompositionError] = []
+        self.reported: set[tuple[str, str]] = set()
+
+    def resolvable(self, g: str, t: str, f: str, provided: SelectionSetNode | None) -> bool:
+        tdef = self.sg.subgraphs[g].types.get(t)
+        if tdef is None:
+            return False
+        fld = tdef.fields.get(f)
+        if fld is None:
+            return False
+        if fld.external:
+            return _sub_selection(provided, t, f)[0]
+        return not fld.overridden
+
+    def available(self, g: str, t: str, sel: SelectionSetNode, provided: SelectionSetNode | None) -> bool:
+        for s in sel.selections:
+            if isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else t
+                if not self.available(g, cond, s.selection_set, provided):
+                    return False
+                continue
+            if not isinstance(s, FieldNode) or s.name.value == "__typename":
+                continue
+            if not self.resolvable(g, t, s.name.value, provided):
+                return False
+            if s.selection_set is not None:
+                fld = self.sg.subgraphs[g].types[t].fields[s.name.value]
+                inner = _sub_selection(provided, t, s.name.value)[1]
+                if not self.available(g, named_type(fld.type), s.selection_set, inner):
+                    return False
+        return True
+
+    def closure(self, t: str, g: str, provided: SelectionSetNode | None) -> list[str]:
+        reached = [g]
+        queue = deque([g])
+        while queue:
+            src = queue.popleft()
+            for other in self.sg.subgraphs.values():
+                if other.name in reached or t not in other.types:
+                    continue
+                for key in other.types[t].keys:
+                    keysel = _fs(key.fields)
+                    if key.resolvable and keysel is not None and self.available(
+                            src, t, keysel, provided if src == g else None):
+                        reached.append(other.name)
+                        queue.append(other.name)
+                        break
+        return reached
+
+    def run(self) -> list[CompositionError]:
+        queue: deque[_State] = deque()
+        seen: set[tuple[str, str, str]] = set()
+        for op, root in self.sg.roots.items():
+            graphs = [s.name for s in self.sg.subgraphs.values() if op in s.roots and root in s.types]
+            self.visit_object(root, graphs, _State(root, _ROOT, (), None), queue)
+        while queue:
+            st = queue.popleft()
+            memo = (st.type_name, st.graph, print_ast(st.provided) if st.provided else "")
+            if memo in seen:
+                continue
+            seen.add(memo)
+            mt = self.sg.types.get(st.type_name)
+            tdef = self.sg.subgraphs[st.graph].types.get(st.type_name)
+            if mt is None or tdef is None or mt.inaccessible:
+                continue
+            if mt.kind == "object" or tdef.interface_object:
+                self.visit_object(st.type_name, self.closure(st.type_name, st.graph, st.provided), st, queue)
+            elif mt.kind in ("interface", "union"):
+                runtime = tdef.members if mt.kind == "union" else [
+                    o.name for o in self.sg.subgraphs[st.graph].types.values() if st.type_name in o.interfaces
+                    and o.kind == "object"]
+                for o in runtime:
+                    provided = st.provided
+                    queue.append(_State(o, st.graph, st.path + (f"... on {o}",), provided))
+        return self.errors
+
+    def visit_object(self, t: str, graphs: list[str], st: _State, queue: deque[_State]) -> None:
+        mt = self.sg.types[t]
+        for fname, mf in mt.fields.items():
+            if mf.inaccessible or mf.from_interface_object:
+                continue
+            ret = self.sg.types.get(named_type(mf.type))
+            if ret is not None and ret.inaccessible:
+                continue
+            cands = []
+            reasons = []
+            for g in graphs:
+                provided = st.provided if g == st.graph else None
+                if not self.resolvable(g, t, fname, provided):
+                    fld = self.sg.subgraphs[g].types[t].fields.get(fname)
+                    why = ("is @external" if fld is not None and fld.external else
+                           "is overridden" if fld is not None else "is not defined")
+                    reasons.append(f'from subgraph "{g}": field "{t}.{fname}" {why} there')
+                    continue
+                req = _fs(self.sg.subgraphs[g].types[t].fields[fname].requires)
+                if req is not None and not all(
+                        any(self.available(x, t, SelectionSetNode(selections=(s,)), None) for x in graphs)
+                        for s in req.selections):
+                    reasons.append(f'from subgraph "{g}": cannot satisfy @requires of "{t}.{fname}"')
+                    continue
+                cands.append(g)
+            path = st.path + (fname,)
+            if not cands:
+                if (t, fname) not in self.reported:
+                    self.reported.add((t, fname))
+                    others = [g for g in mf.sources if g not in graphs]
+                    if others:
+                        reasons.append(f"subgraph{'s' if len(others) > 1 else ''} "
+                                       + ", ".join(f'"{g}"' for g in others)
+                                       + f' cannot be reached from here (no usable @key on "{t}")')
+                    self.errors.append(CompositionError(
+                        "SATISFIABILITY_ERROR",
+                        f"The following supergraph API query: {_query_text(path)} cannot be satisfied by the "
+                        "subgraphs because: " + "; ".join(reasons), None, t, fname))
+                continue
+            if ret is None or ret.kind not in ("object", "interface", "union"):
+                continue
+            for g in cands:
+                provided_here = st.provided if g == st.graph else None
+                found, inner = _sub_selection(provided_here, t, fname)
+                own = _fs(self.sg.subgraphs[g].types[t].fields[fname].provides)
+                queue.append(_State(ret.name, g, path, own if own is not None else (inner if found else None)))
+
 
 def check_satisfiability(sg: Supergraph) -> list[CompositionError]:
-    return []
+    return _Checker(sg).run()
