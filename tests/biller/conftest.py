@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from pydantic import SecretStr
+
+from biller.app import create_app
+from biller.settings import BillerSettings
+from setrum_common import demo_data
+from setrum_common.settings import DEV_BILLER_SECRET
+from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from sts.keys import MeterKeyParams, derive_decoder_key
+from sts.meter import MeterSimulator
+from sts.tid import base_date_for_year
+
+# A test vending key (not the development default), so we can look for it in every output.
+TEST_VENDING_KEY = "3A7C19E0B45D28F6"
+METER = demo_data.METERS[0].number  # 14233784991, base date 2014
+OTHER_METER = demo_data.METERS[1].number
+BLOCKED_METER = next(m.number for m in demo_data.METERS if m.status == "BLOCKED")
+METER_1993 = next(m.number for m in demo_data.METERS if m.sts_base_date == 1993 and m.status == "ACTIVE")
+
+
+class FrozenClock:
+    """A settable UTC clock: lets tests pin the minute (so TIDs must be bumped) or jump in time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def make_settings(db_path: Path, **overrides: Any) -> BillerSettings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{db_path}",
+        "vending_key": SecretStr(TEST_VENDING_KEY),
+        "biller_secret": SecretStr(DEV_BILLER_SECRET),
+        "environment": "development",
+        "timeout_fault_seconds": 30.0,
+    }
+    values.update(overrides)
+    return BillerSettings(**values)
+
+
+def simulator_for(number: str, *, memory: int = 50) -> MeterSimulator:
+    """A meter built independently of the biller: demo register values + the test vending key."""
+    demo = next(m for m in demo_data.METERS if m.number == number)
+    params = MeterKeyParams(
+        meter_number=number,
+        iin=demo_data.STS_IIN,
+        key_type=demo_data.STS_KEY_TYPE,
+        supply_group_code=demo_data.STS_SUPPLY_GROUP,
+        tariff_index=demo_data.STS_TARIFF_INDEX,
+        key_revision=demo_data.STS_KEY_REVISION,
+    )
+    key = derive_decoder_key(bytes.fromhex(TEST_VENDING_KEY), params)
+    return MeterSimulator(key, base=base_date_for_year(demo.sts_base_date), memory=memory)
+
+
+@dataclass
+class SignedClient:
+    """An httpx client that signs every request like the transactions subgraph does."""
+
+    http: httpx.AsyncClient
+    secret: str = DEV_BILLER_SECRET
+
+    async def request(self, method: str, path: str, body: Any = None, *, sign: bool = True) -> httpx.Response:
+        content = b"" if body is None else orjson.dumps(body)
+        headers = {"content-type": "application/json"}
+        if sign:
+            headers[SIGNATURE_HEADER] = sign_request(self.secret, method, path, content)
+        return await self.http.request(method, path, content=content, headers=headers)
+
+    async def purchase(self, reference: str, meter: str = METER, tenths: int = 675, amount: str = "100000") -> dict:
+        body = {"reference": reference, "meterNumber": meter, "kwhTenths": tenths, "amount": amount}
+        response = await self.request("POST", "/v1/purchases", body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def status(self, reference: str) -> httpx.Response:
+        return await self.request("GET", f"/v1/purchases/{reference}")
+
+    async def fault(self, mode: str, **extra: Any) -> None:
+        response = await self.request("PUT", "/v1/faults", {"mode": mode, **extra})
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 1, 8, 0, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> BillerSettings:
+    return make_settings(tmp_path / "biller.db")
+
+
+@pytest.fixture
+async def biller(settings: BillerSettings, clock: FrozenClock) -> AsyncIterator[SignedClient]:
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://biller") as http:
+            yield SignedClient(http)

@@ -1,0 +1,134 @@
+"""Purchases through the ASGI app: real tokens, idempotency, signatures, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from sts.meter import Outcome
+from sts.tokens import parse_token
+
+from .conftest import BLOCKED_METER, METER, METER_1993, OTHER_METER, FrozenClock, SignedClient, simulator_for
+
+
+async def test_purchase_gives_a_token_the_meter_accepts(biller: SignedClient) -> None:
+    answer = await biller.purchase("ref-1", tenths=675)
+    assert answer["status"] == "SUCCESS"
+    assert answer["reference"] == "ref-1"
+    assert answer["kwh"] == "67.5"
+    assert answer["code"] is None
+    assert answer["billerReference"]
+    assert datetime.fromisoformat(answer["issuedAt"]).tzinfo is not None
+    meter = simulator_for(METER)
+    result = meter.enter(answer["token"])
+    assert result.outcome is Outcome.ACCEPTED
+    assert meter.credit_kwh == Decimal("67.5")
+    # Entered again, a meter refuses it.
+    assert meter.enter(answer["token"]).outcome is Outcome.USED
+    # The token is for this meter only.
+    assert simulator_for(OTHER_METER).enter(answer["token"]).outcome is Outcome.CRC_ERROR
+
+
+async def test_large_amount_reports_what_the_token_carries(biller: SignedClient) -> None:
+    answer = await biller.purchase("big", tenths=163840, amount="25000000")
+    assert answer["kwh"] == "16384.4"  # the STS amount field's rounding above 1638.3 kWh
+    meter = simulator_for(METER)
+    assert meter.enter(answer["token"]).credited_kwh == Decimal("16384.4")
+
+
+async def test_replay_returns_the_same_outcome(biller: SignedClient) -> None:
+    first = await biller.purchase("ref-replay")
+    again = await biller.purchase("ref-replay", amount="100000.00")  # same amount, other spelling
+    assert again == first
+    status = await biller.status("ref-replay")
+    assert status.status_code == 200
+    assert status.json() == first
+
+
+async def test_mismatched_replay_is_409(biller: SignedClient) -> None:
+    await biller.purchase("ref-dup")
+    for body in (
+        {"reference": "ref-dup", "meterNumber": OTHER_METER, "kwhTenths": 675, "amount": "100000"},
+        {"reference": "ref-dup", "meterNumber": METER, "kwhTenths": 676, "amount": "100000"},
+        {"reference": "ref-dup", "meterNumber": METER, "kwhTenths": 675, "amount": "50000"},
+    ):
+        response = await biller.request("POST", "/v1/purchases", body)
+        assert response.status_code == 409
+        assert response.json()["code"] == "DUPLICATE_REFERENCE"
+
+
+async def test_unknown_and_blocked_meters_fail(biller: SignedClient) -> None:
+    unknown = await biller.purchase("ref-unknown", meter="99999999999")
+    assert (unknown["status"], unknown["code"], unknown["token"]) == ("FAILED", "UNKNOWN_METER", None)
+    blocked = await biller.purchase("ref-blocked", meter=BLOCKED_METER)
+    assert (blocked["status"], blocked["code"]) == ("FAILED", "METER_BLOCKED")
+    # A stored failure is the answer for that reference from now on.
+    assert (await biller.status("ref-unknown")).json() == unknown
+
+
+async def test_unknown_reference_is_404(biller: SignedClient) -> None:
+    response = await biller.status("never-seen")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+async def test_unsigned_and_badly_signed_requests_are_401(biller: SignedClient) -> None:
+    body = {"reference": "ref-unsigned", "meterNumber": METER, "kwhTenths": 10, "amount": "1000"}
+    unsigned = await biller.request("POST", "/v1/purchases", body, sign=False)
+    assert unsigned.status_code == 401
+    assert unsigned.json()["code"] == "UNAUTHENTICATED"
+    wrong_secret = SignedClient(biller.http, secret="another-secret-that-is-long-enough-123")
+    assert (await wrong_secret.request("POST", "/v1/purchases", body)).status_code == 401
+    # A signature made for another body does not cover this one.
+    header = sign_request(biller.secret, "POST", "/v1/purchases", b'{"reference":"x"}')
+    tampered = await biller.http.post("/v1/purchases", json=body, headers={SIGNATURE_HEADER: header})
+    assert tampered.status_code == 401
+    for method, path in (("GET", "/v1/purchases/x"), ("PUT", "/v1/faults"), ("DELETE", "/v1/faults"),
+                         ("POST", "/v1/management-tokens")):  # fmt: skip
+        assert (await biller.request(method, path, {"mode": "fail"}, sign=False)).status_code == 401
+    # Nothing was sold by the refused requests.
+    assert (await biller.status("ref-unsigned")).status_code == 404
+    assert (await biller.http.get("/health")).json()["status"] == "UP"
+
+
+async def test_bad_input_is_400(biller: SignedClient) -> None:
+    cases = [
+        {"meterNumber": METER, "kwhTenths": 10, "amount": "1"},
+        {"reference": "r", "meterNumber": METER, "kwhTenths": 0, "amount": "1"},
+        {"reference": "r", "meterNumber": METER, "kwhTenths": 18201625, "amount": "1"},
+        {"reference": "r", "meterNumber": METER, "kwhTenths": "10", "amount": "1"},
+        {"reference": "r", "meterNumber": METER, "kwhTenths": 10, "amount": "ten"},
+        {"reference": "r", "meterNumber": "abc", "kwhTenths": 10, "amount": "1"},
+    ]
+    for body in cases:
+        response = await biller.request("POST", "/v1/purchases", body)
+        assert response.status_code == 400, body
+        assert response.json()["code"] == "BAD_USER_INPUT"
+    raw = sign_request(biller.secret, "POST", "/v1/purchases", b"not json")
+    response = await biller.http.post("/v1/purchases", content=b"not json", headers={SIGNATURE_HEADER: raw})
+    assert response.status_code == 400
+
+
+async def test_1993_meter_needs_a_key_change_after_the_rollover(biller: SignedClient, clock: FrozenClock) -> None:
+    answer = await biller.purchase("ref-1993", meter=METER_1993)
+    assert (answer["status"], answer["code"], answer["token"]) == ("FAILED", "KEY_CHANGE_REQUIRED", None)
+    # Before the rollover the same meter still gets tokens, with TIDs counted from 1993.
+    clock.now = datetime(2024, 11, 24, 20, 14, tzinfo=UTC)
+    ok = await biller.purchase("ref-1993-early", meter=METER_1993)
+    assert ok["status"] == "SUCCESS"
+    meter = simulator_for(METER_1993)
+    result = meter.enter(ok["token"])
+    assert result.accepted
+    assert result.token is not None and result.token.issued_at == datetime(2024, 11, 24, 20, 14, tzinfo=UTC)
+
+
+async def test_tids_follow_the_clock_and_never_repeat(biller: SignedClient, clock: FrozenClock) -> None:
+    meter = simulator_for(METER)
+    first = await biller.purchase("t-1")
+    second = await biller.purchase("t-2")  # same minute: bumped to the next one
+    clock.advance(minutes=30)
+    third = await biller.purchase("t-3")
+    tids = [parse_token(a["token"], meter.decoder_key, meter.base).tid for a in (first, second, third)]
+    assert tids[1] == tids[0] + 1
+    assert tids[2] == tids[0] + 30
