@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         time_cost=settings.password_time_cost,
         memory_kib=settings.password_memory_kib,
         parallelism=settings.password_parallelism,
+        concurrency=settings.password_hash_concurrency,
     )
 
     async def seed(db: Database) -> None:

@@ -1,11 +1,16 @@
 """Password hashing (argon2id) off the event loop, and the password-strength rules.
 
 Hashing costs tens of milliseconds of CPU and ~64 MiB of memory by design, so every call runs in
-a worker thread: the event loop keeps serving other requests meanwhile.
+a worker thread: the event loop keeps serving other requests meanwhile. A capacity limiter caps
+how many hashes run at once (default: one per CPU), so a burst of sign-ins queues instead of
+claiming ``memory_kib`` per thread for every thread in the pool.
 """
 
 from __future__ import annotations
 
+import os
+
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,15 +24,16 @@ MAX_PASSWORD_LENGTH = 256  # argon2 copes with more, but unbounded input is a ch
 class Passwords:
     """Hash, verify and decide on rehashing with one set of argon2 parameters."""
 
-    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int | None = None) -> None:
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+        self._limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 2)
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await anyio.to_thread.run_sync(self._verify_sync, password_hash, password)
+        return await anyio.to_thread.run_sync(self._verify_sync, password_hash, password, limiter=self._limiter)
 
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the stored hash was made with other parameters (cheap: parses the header)."""

@@ -25,6 +25,8 @@ class Settings(ServiceSettings):
     password_time_cost: int = Field(3, ge=1)
     password_memory_kib: int = Field(65536, ge=8)
     password_parallelism: int = Field(4, ge=1)
+    # How many hashes may run at once (each takes password_memory_kib); default one per CPU.
+    password_hash_concurrency: int | None = Field(None, ge=1)
 
     @property
     def token_ttl(self) -> timedelta:
