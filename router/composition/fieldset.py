@@ -84,7 +84,7 @@ def _walk(
         if fdef is None:
             problems.append(FieldSetProblem(f'cannot query field "{name}" on type "{type_name}" (no such field)'))
             continue
-        yield SelectedField(type_name, name, fdef.type, depth, bool(sel.arguments))
+        yield SelectedField(type_name, name, fdef.type, depth, bool(sel.arguments) or bool(fdef.args))
         target = named_type(fdef.type)
         kind = subgraph.type_kind(target)
         if kind in ("object", "interface", "union"):
