@@ -110,10 +110,25 @@ class FetchNode:
 
 @dataclass(frozen=True, slots=True)
 class FlattenNode:
-    """Run ``node`` (an entity fetch) at every object reached by ``path`` in the response."""
+    """Run ``node`` (an entity fetch) at every object reached by ``path`` in the response.
+
+    ``paths`` (optional, added by the planner helper): when non-empty it lists EVERY path this
+    node runs at (``paths[0] == path``). The planner merges entity fetches to one subgraph
+    that become runnable at the same time into one request even when they sit at different
+    places in the response (e.g. ``users.@.reviews.@.product`` and
+    ``topProducts.@.reviews.@.author.reviews.@.product``). The executor must collect the
+    objects found at all of these paths, build one ``$representations`` list from them (in
+    path order, deduped as usual), send ONE request and merge ``_entities[i]`` back into the
+    objects representation ``i`` came from. Empty (the default): only ``path``.
+    """
 
     path: tuple[str, ...]
     node: PlanNode
+    paths: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def all_paths(self) -> tuple[tuple[str, ...], ...]:
+        return self.paths or (self.path,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,194 @@
+"""Fetch DAG -> :class:`~router.planning.plan.QueryPlan` (notes §3.11-3.13).
+
+1. Group steps (a query is one group; each mutation root fetch starts its own group, run in
+   order).
+2. Level every step by its longest dependency chain.
+3. Merge entity steps of one level that go to the same subgraph under the same condition
+   (one ``_entities`` call per level and subgraph, also across different paths: the merged
+   Flatten lists all its paths), unless their selections conflict.
+4. Emit ``Sequence[Parallel[level 0], Parallel[level 1], ...]``, each conditional step
+   wrapped in a ``ConditionNode``; render every step's subgraph operation.
+"""
+
+from __future__ import annotations
+
+from graphql import VariableDefinitionNode, print_ast
+
+from . import plan as p
+from .steps import Condition, FetchStep
+
+__all__ = ["assemble_plan"]
+
+
+def _levels(steps: list[FetchStep]) -> dict[FetchStep, int]:
+    level: dict[FetchStep, int] = {}
+
+    def visit(s: FetchStep) -> int:
+        got = level.get(s)
+        if got is not None:
+            return got
+        level[s] = 0  # cycle guard (cannot happen: deps always point to earlier steps)
+        lv = 0 if not s.deps else 1 + max(visit(d) for d in s.deps)
+        level[s] = lv
+        return lv
+
+    for s in steps:
+        visit(s)
+    return level
+
+
+def _merge_level(steps: list[FetchStep], batch_paths: bool) -> tuple[list[FetchStep], dict[FetchStep, FetchStep]]:
+    kept: list[FetchStep] = []
+    replaced: dict[FetchStep, FetchStep] = {}
+    buckets: dict[tuple[object, ...], list[FetchStep]] = {}
+    for s in steps:
+        if s.kind != "entity":
+            kept.append(s)
+            continue
+        bk = (s.graph, s.conds) if batch_paths else (s.graph, s.conds, tuple(s.paths))
+        merged = False
+        for cand in buckets.get(bk, ()):
+            if cand.sel.can_merge(s.sel) and cand.req.can_merge(s.req):
+                cand.sel.merge(s.sel)
+                cand.req.merge(s.req)
+                for path in s.paths:
+                    if path not in cand.paths:
+                        cand.paths.append(path)
+                cand.deps |= s.deps
+                cand.variables |= s.variables
+                for r in s.input_rewrites:
+                    if r not in cand.input_rewrites:
+                        cand.input_rewrites.append(r)
+                replaced[s] = cand
+                merged = True
+                break
+        if not merged:
+            buckets.setdefault(bk, []).append(s)
+            kept.append(s)
+    return kept, replaced
+
+
+class _Renderer:
+    def __init__(self, op_name: str | None, var_defs: tuple[VariableDefinitionNode, ...]) -> None:
+        self.op_name = op_name
+        self.var_defs = {v.variable.name.value: v for v in var_defs}
+        self.var_order = [v.variable.name.value for v in var_defs]
+        self.counter = 0
+
+    def fetch(self, step: FetchStep) -> p.FetchNode:
+        used = [v for v in self.var_order if v in step.variables]
+        defs: list[str] = []
+        if step.kind == "entity":
+            defs.append("$representations: [_Any!]!")
+        for v in used:
+            d = self.var_defs[v]
+            text = f"${v}: {print_ast(d.type)}"
+            if d.default_value is not None:
+                text += f" = {print_ast(d.default_value)}"
+            defs.append(text)
+        name = f"{self.op_name}__{step.graph}__{self.counter}" if self.op_name else None
+        self.counter += 1
+        head = step.operation_kind
+        if name:
+            head += " " + name
+        if defs:
+            head += "(" + ", ".join(defs) + ")"
+        if step.kind == "entity":
+            body = "{ _entities(representations: $representations) " + step.sel.render() + " }"
+        else:
+            body = step.sel.render()
+        return p.FetchNode(
+            service_name=step.graph,
+            operation=f"{head} {body}",
+            operation_kind=step.operation_kind,  # type: ignore[arg-type]
+            operation_name=name,
+            variable_usages=tuple(used),
+            requires=step.req.to_requires() if step.kind == "entity" else (),
+            input_rewrites=tuple(step.input_rewrites),
+            id=step.id,
+        )
+
+
+def _wrap_conditions(node: p.PlanNode, conds: tuple[Condition, ...]) -> p.PlanNode:
+    for var, expected in reversed(conds):
+        node = p.ConditionNode(condition=var, if_clause=node if expected else None, else_clause=None if expected else node)
+    return node
+
+
+def _dedupe_conds(conds: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    out: list[Condition] = []
+    for c in conds:
+        if c not in out:
+            out.append(c)
+    return tuple(out)
+
+
+def _seq(nodes: list[p.PlanNode]) -> p.PlanNode | None:
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else p.SequenceNode(tuple(nodes))
+
+
+def _par(nodes: list[p.PlanNode]) -> p.PlanNode | None:
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else p.ParallelNode(tuple(nodes))
+
+
+def assemble_plan(
+    steps: list[FetchStep],
+    roots: list[FetchStep],
+    op_name: str | None,
+    var_defs: tuple[VariableDefinitionNode, ...],
+    *,
+    batch_paths: bool = True,
+) -> p.QueryPlan:
+    renderer = _Renderer(op_name, var_defs)
+    # group membership: a step belongs to the group of its lowest-numbered root ancestor
+    group_of: dict[FetchStep, int] = {}
+    for s in steps:
+        if s.kind == "root":
+            group_of[s] = s.group
+        else:
+            group_of[s] = max((group_of[d] for d in s.deps), default=0)
+    ngroups = max((r.group for r in roots), default=0) + 1
+    group_nodes: list[p.PlanNode] = []
+    for g in range(ngroups):
+        members = [s for s in steps if group_of[s] == g and (s.sel or s.kind == "entity")]
+        members = [s for s in members if s.kind == "root" or s.sel]
+        if not members:
+            continue
+        level = _levels(members)
+        by_level: dict[int, list[FetchStep]] = {}
+        for s in members:
+            by_level.setdefault(level[s], []).append(s)
+        replaced: dict[FetchStep, FetchStep] = {}
+        stages: list[p.PlanNode] = []
+        for lv in sorted(by_level):
+            for s in by_level[lv]:
+                s.deps = {replaced.get(d, d) for d in s.deps}
+            kept, rep = _merge_level(by_level[lv], batch_paths)
+            replaced.update(rep)
+            nodes: list[p.PlanNode] = []
+            for s in kept:
+                fetch = renderer.fetch(s)
+                node: p.PlanNode
+                if s.kind == "entity":
+                    node = p.FlattenNode(path=s.paths[0], node=fetch, paths=tuple(s.paths) if len(s.paths) > 1 else ())
+                    conds = s.conds
+                else:
+                    node = fetch
+                    conds = s.root_conds or ()
+                nodes.append(_wrap_conditions(node, _dedupe_conds(conds)))
+            par = _par(nodes)
+            if par is not None:
+                stages.append(par)
+        seq = _seq(stages)
+        if seq is not None:
+            group_nodes.append(seq)
+    if len(group_nodes) > 1:
+        flat: list[p.PlanNode] = []
+        for n in group_nodes:
+            flat.extend(n.nodes if isinstance(n, p.SequenceNode) else (n,))
+        return p.QueryPlan(node=p.SequenceNode(tuple(flat)))
+    return p.QueryPlan(node=group_nodes[0] if group_nodes else None)

@@ -1,0 +1,55 @@
+"""``build_query_plan``: the planning stage's entry function.
+
+(Supergraph, client document, operation name, active override labels) -> QueryPlan.
+Pure and deterministic; the caller caches the result per (document, operation name,
+labels). Steps: normalise the operation -> walk it into a fetch DAG -> assemble the plan.
+"""
+
+from __future__ import annotations
+
+from graphql import DocumentNode
+
+from ..operation import OperationError, normalize_operation
+from ..operation.normalize import DEFAULT_MAX_SELECTIONS
+from ..supergraph.model import Supergraph
+from .assemble import assemble_plan
+from .errors import PlanningError
+from .plan import QueryPlan
+from .walker import DEFAULT_MAX_STEPS, DEFAULT_MAX_WORK, Walker
+
+__all__ = ["build_query_plan"]
+
+
+def build_query_plan(
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    *,
+    override_labels: frozenset[str] = frozenset(),
+    max_work: int = DEFAULT_MAX_WORK,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_selections: int = DEFAULT_MAX_SELECTIONS,
+    batch_paths: bool = True,
+) -> QueryPlan:
+    """Plan ``document`` (already validated against ``supergraph.api_schema``).
+
+    ``override_labels``: progressive-override labels active for this request (part of the
+    plan cache key). ``max_work``/``max_steps``/``max_selections`` bound planning; beyond them
+    :class:`PlanningError` with code ``PLANNING_LIMIT_EXCEEDED`` is raised. ``batch_paths``:
+    merge same-level entity fetches to one subgraph across different response paths into one
+    Flatten with several ``paths`` (see :class:`~router.planning.plan.FlattenNode`).
+    """
+    try:
+        operation = normalize_operation(supergraph.schema, document, operation_name, max_selections=max_selections)
+    except OperationError as exc:
+        raise PlanningError(exc.message, exc.code) from None
+    if operation.kind == "subscription":
+        raise PlanningError("Subscriptions are not supported by this router", "UNSUPPORTED_OPERATION")
+    for v in operation.variable_definitions:
+        if v.variable.name.value == "representations":
+            raise PlanningError("The variable name $representations is reserved", "GRAPHQL_VALIDATION_FAILED")
+    walker = Walker(supergraph, operation, frozenset(override_labels), max_work=max_work, max_steps=max_steps)
+    walker.walk()
+    return assemble_plan(
+        walker.steps, walker.roots, operation.name, operation.variable_definitions, batch_paths=batch_paths
+    )

@@ -1,0 +1,561 @@
+"""Walk the normalised operation over the supergraph and build the fetch DAG (notes §3.3-3.10).
+
+For every selection at a position (fetch step, response path, type, graph) the walker
+decides: resolve it in the current graph, or jump through an entity key into another graph
+(``_entities``), possibly chaining keys, satisfying ``@requires`` first, honouring
+``@provides`` along the path. Graph choice is a bounded greedy search with look-ahead:
+value-type subtrees must be resolvable in the chosen graph (you cannot jump out of them),
+and among candidates the one leaving the fewest jumps in the subtree wins, ties broken by
+the graph already being fetched and then by ``join__Graph`` order.
+
+Every unit of work ticks a counter; over ``max_work`` the walk stops with
+``PLANNING_LIMIT_EXCEEDED`` instead of running away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import BooleanValueNode, DirectiveNode, VariableNode
+
+from ..operation.model import Field, InlineFragment, NormalizedOperation, Selection
+from ..supergraph.model import KeyInfo, Supergraph
+from . import plan as p
+from .errors import PlanningError
+from .selections import OSet
+from .steps import Condition, FetchStep
+
+__all__ = ["Walker", "DEFAULT_MAX_WORK", "DEFAULT_MAX_STEPS"]
+
+DEFAULT_MAX_WORK = 200_000
+DEFAULT_MAX_STEPS = 2_000
+
+Provided = dict[str, Any]  # field name or "... on T" -> nested Provided (or {} for leaves)
+Hop = tuple[str, KeyInfo, str]  # (graph, key, type the key is on)
+_INF = 10**9
+
+
+def _conditions(directives: tuple[DirectiveNode, ...]) -> tuple[Condition, ...]:
+    out: list[Condition] = []
+    for d in directives:
+        if d.name.value in ("skip", "include"):
+            for a in d.arguments or ():
+                if a.name.value == "if" and isinstance(a.value, VariableNode):
+                    out.append((a.value.name.value, d.name.value == "include"))
+                elif a.name.value == "if" and isinstance(a.value, BooleanValueNode):
+                    pass
+    return tuple(out)
+
+
+def _provided_from(selections: tuple[Selection, ...]) -> Provided:
+    out: Provided = {}
+    for s in selections:
+        if isinstance(s, Field):
+            out[s.name] = _provided_from(s.selections)
+        else:
+            key = f"... on {s.type_condition}" if s.type_condition else ""
+            inner = _provided_from(s.selections)
+            if key:
+                out.setdefault(key, {}).update(inner)
+            else:
+                out.update(inner)
+    return out
+
+
+class Pos:
+    """Where the walker is: which step, which selection set in it, at what type and path."""
+
+    __slots__ = ("step", "target", "type", "path", "provided", "conds")
+
+    def __init__(
+        self,
+        step: FetchStep,
+        target: OSet,
+        type_name: str,
+        path: tuple[str, ...],
+        provided: Provided | None,
+        conds: tuple[Condition, ...],
+    ) -> None:
+        self.step = step
+        self.target = target
+        self.type = type_name
+        self.path = path
+        self.provided = provided
+        self.conds = conds
+
+
+class Walker:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        operation: NormalizedOperation,
+        labels: frozenset[str],
+        *,
+        max_work: int = DEFAULT_MAX_WORK,
+        max_steps: int = DEFAULT_MAX_STEPS,
+    ) -> None:
+        self.sg = supergraph
+        self.op = operation
+        self.labels = labels
+        self.work_left = max_work
+        self.max_steps = max_steps
+        self.steps: list[FetchStep] = []
+        self.roots: list[FetchStep] = []
+        self._children: dict[tuple[Any, ...], FetchStep] = {}
+        self._cost_memo: dict[tuple[Any, ...], int] = {}
+        self._route_memo: dict[tuple[str, str, str, str], list[Hop] | None] = {}
+        self._avail_memo: dict[tuple[str, str, str], bool] = {}
+        self._alias_n = 0
+        self._requires_stack: set[tuple[str, str, str, tuple[str, ...]]] = set()
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def tick(self, n: int = 1) -> None:
+        self.work_left -= n
+        if self.work_left < 0:
+            raise PlanningError(
+                "Query planning exceeded its work limit; simplify the operation", "PLANNING_LIMIT_EXCEEDED"
+            )
+
+    def new_step(self, graph: str, kind: str, **kw: Any) -> FetchStep:
+        if len(self.steps) >= self.max_steps:
+            raise PlanningError(
+                f"Query plan would need more than {self.max_steps} fetches", "PLANNING_LIMIT_EXCEEDED"
+            )
+        step = FetchStep(len(self.steps), graph, kind, **kw)
+        self.steps.append(step)
+        return step
+
+    # -- entry -------------------------------------------------------------------------
+    def walk(self) -> None:
+        root = self.op.root_type
+        entries = list(self._root_entries(self.op.selections, ()))
+        is_mutation = self.op.kind == "mutation"
+        by_graph: dict[str, FetchStep] = {}
+        current: FetchStep | None = None
+        for f, conds in entries:
+            self.tick()
+            if f.name == "__typename" or f.name in ("__schema", "__type"):
+                continue  # answered by the router itself
+            graphs = self.sg.resolving_graphs(root, f.name, self.labels)
+            if not graphs:
+                raise PlanningError(f"No subgraph resolves {root}.{f.name}", "UNSATISFIABLE")
+            prefer = current.graph if (is_mutation and current is not None) else None
+            graph = self._pick_graph(graphs, root, (f,), prefer=prefer, used=set(by_graph))
+            if is_mutation:
+                if current is None or current.graph != graph:
+                    current = self.new_step(graph, "root", operation_kind="mutation", group=len(self.roots))
+                    self.roots.append(current)
+                step = current
+            else:
+                step = by_graph.get(graph)  # type: ignore[assignment]
+                if step is None:
+                    step = self.new_step(graph, "root", operation_kind=self.op.kind)
+                    by_graph[graph] = step
+                    self.roots.append(step)
+            all_conds = conds + _conditions(f.directives)
+            step.root_conds = all_conds if step.root_conds is None else tuple(
+                c for c in step.root_conds if c in all_conds
+            )
+            target = step.sel
+            for d_text in self._frag_dirs_for(conds):
+                target = target.fragment(None, d_text).sub
+            self._add_field(Pos(step, target, root, (), None, conds), f)
+
+    def _root_entries(
+        self, selections: tuple[Selection, ...], conds: tuple[Condition, ...]
+    ) -> Any:
+        for sel in selections:
+            if isinstance(sel, Field):
+                yield sel, conds
+            else:
+                yield from self._root_entries(sel.selections, conds + _conditions(sel.directives))
+
+    @staticmethod
+    def _frag_dirs_for(conds: tuple[Condition, ...]) -> list[str]:
+        return [f" @{'include' if v else 'skip'}(if: ${name})" for name, v in conds]
+
+    # -- graph choice ------------------------------------------------------------------
+    def _pick_graph(
+        self,
+        graphs: list[str],
+        parent_type: str,
+        fields: tuple[Field, ...],
+        *,
+        prefer: str | None = None,
+        used: set[str] | frozenset[str] = frozenset(),
+    ) -> str:
+        best: tuple[int, int, int, int] | None = None
+        choice = graphs[0]
+        for g in graphs:
+            c = sum(self.cost(g, parent_type, (f,)) for f in fields)
+            score = (c, 0 if g == prefer else 1, 0 if g in used else 1, self.sg.graph_order.get(g, 0))
+            if best is None or score < best:
+                best, choice = score, g
+        if best is not None and best[0] >= _INF:
+            f = fields[0]
+            raise PlanningError(
+                f"Cannot plan {parent_type}.{f.name}: no subgraph can resolve its selections", "UNSATISFIABLE"
+            )
+        return choice
+
+    def cost(self, graph: str, type_name: str, selections: tuple[Selection, ...]) -> int:
+        """Jumps needed to resolve ``selections`` at ``type_name`` from ``graph`` (``_INF`` if
+        impossible). Memoised per plan; value-type subtrees must stay in the graph."""
+        key = (graph, type_name, id(selections) if len(selections) != 1 else id(selections[0]))
+        got = self._cost_memo.get(key)
+        if got is not None:
+            return got
+        self.tick()
+        self._cost_memo[key] = _INF  # cycle guard (recursive types)
+        total = 0
+        sg = self.sg
+        abstract = sg.is_abstract(type_name) and not sg.is_interface_object(graph, type_name)
+        for sel in selections:
+            if isinstance(sel, InlineFragment):
+                tc = sel.type_condition or type_name
+                if abstract and tc != type_name:
+                    runtime = sg.possible_types(graph, type_name) & sg.super_possible_types(tc)
+                    total += sum(self.cost(graph, x, sel.selections) for x in sorted(runtime))
+                elif tc == type_name or type_name in sg.super_possible_types(tc):
+                    total += self.cost(graph, type_name, sel.selections)
+                continue
+            if sel.name == "__typename":
+                continue
+            if sg.resolvable(graph, type_name, sel.name, self.labels):
+                fig = sg.field_in_graph(graph, type_name, sel.name)
+                if fig is not None and fig.requires:
+                    total += 1
+                if sel.selections:
+                    ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
+                    total += self.cost(graph, ret, sel.selections)
+            elif abstract:
+                total += sum(self.cost(graph, x, (sel,)) for x in sorted(sg.possible_types(graph, type_name)))
+            else:
+                others = [g for g in sg.resolving_graphs(type_name, sel.name, self.labels) if g != graph]
+                others += [g for g, _ in sg.interface_object_sources(type_name, sel.name)]
+                reach = [g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))]
+                if not reach:
+                    total = _INF
+                    break
+                sub = min(
+                    self.cost(g, sg.field_type_in_graph(g, type_name, sel.name) or "", sel.selections)
+                    if sel.selections
+                    else 0
+                    for g in reach
+                )
+                total += 1 + sub
+            if total >= _INF:
+                total = _INF
+                break
+        self._cost_memo[key] = total
+        return total
+
+    def _target_type(self, type_name: str, field_name: str, graph: str) -> str:
+        for g, iface in self.sg.interface_object_sources(type_name, field_name):
+            if g == graph:
+                return iface
+        return type_name
+
+    # -- keys and routes -----------------------------------------------------------------
+    def key_available(self, graph: str, type_name: str, key: KeyInfo) -> bool:
+        mk = (graph, type_name, key.fields)
+        got = self._avail_memo.get(mk)
+        if got is None:
+            got = self._fields_available(graph, type_name, key.selections)
+            self._avail_memo[mk] = got
+        return got
+
+    def _fields_available(self, graph: str, type_name: str, selections: tuple[Selection, ...]) -> bool:
+        for s in selections:
+            self.tick()
+            if isinstance(s, InlineFragment):
+                if not self._fields_available(graph, s.type_condition or type_name, s.selections):
+                    return False
+                continue
+            if s.name == "__typename":
+                continue
+            if not self.sg.resolvable(graph, type_name, s.name, self.labels):
+                fig = self.sg.field_in_graph(graph, type_name, s.name)
+                # a key field of an extension (Fed1 ``extend type``) is local even if @external
+                if fig is None or not any(
+                    k.extension for k in self.sg.keys(graph, type_name, resolvable_only=False)
+                ):
+                    return False
+            if s.selections:
+                ret = self.sg.field_type_in_graph(graph, type_name, s.name) or ""
+                if not self._fields_available(graph, ret, s.selections):
+                    return False
+        return True
+
+    def route(self, src: str, type_name: str, dst: str, dst_type: str) -> list[Hop] | None:
+        """Entity hops from ``src`` to ``dst`` for an object of ``type_name`` (BFS over keys)."""
+        mk = (src, type_name, dst, dst_type)
+        if mk in self._route_memo:
+            return self._route_memo[mk]
+        self.tick()
+        result: list[Hop] | None = None
+        frontier: list[tuple[str, list[Hop]]] = [(src, [])]
+        seen = {src}
+        while frontier and result is None:
+            nxt: list[tuple[str, list[Hop]]] = []
+            for x, hops in frontier:
+                for k in self.sg.keys(dst, dst_type):
+                    if self.key_available(x, type_name, k):
+                        result = hops + [(dst, k, dst_type)]
+                        break
+                if result is not None:
+                    break
+                for y in self.sg.subgraphs:
+                    if y in seen or y == dst or not self.sg.graph_has_type(y, type_name):
+                        continue
+                    for k in self.sg.keys(y, type_name):
+                        if self.key_available(x, type_name, k):
+                            seen.add(y)
+                            nxt.append((y, hops + [(y, k, type_name)]))
+                            break
+            frontier = nxt
+        self._route_memo[mk] = result
+        return result
+
+    # -- the walk ------------------------------------------------------------------------
+    def plan_at(self, pos: Pos, selections: tuple[Selection, ...]) -> set[FetchStep]:
+        sg = self.sg
+        graph = pos.step.graph
+        if sg.is_abstract(pos.type) and not sg.is_interface_object(graph, pos.type):
+            return self._plan_abstract(pos, selections)
+        producers = {pos.step}
+        pending: list[Field] = []
+        for sel in selections:
+            self.tick()
+            if isinstance(sel, InlineFragment):
+                tc = sel.type_condition
+                if tc and tc != pos.type and pos.type not in sg.super_possible_types(tc):
+                    continue
+                if sel.directives:
+                    frag = pos.target.fragment(None, sel.dirs_text)
+                    pos.step.variables.update(sel.variables)
+                    sub = Pos(pos.step, frag.sub, pos.type, pos.path, pos.provided, pos.conds + _conditions(sel.directives))
+                    producers |= self.plan_at(sub, sel.selections)
+                else:
+                    producers |= self.plan_at(pos, sel.selections)
+                continue
+            if sel.name == "__typename":
+                f = pos.target.field("__typename", sel.alias, "", sel.dirs_text)
+                if f is None:
+                    raise PlanningError(f"Response key conflict on {sel.response_key}", "UNSATISFIABLE")
+                pos.step.variables.update(sel.variables)
+                continue
+            if self._is_local(pos, sel):
+                producers |= self._add_field(pos, sel)
+            else:
+                pending.append(sel)
+        if pending:
+            producers |= self._plan_jumps(pos, pending)
+        return producers
+
+    def _is_local(self, pos: Pos, f: Field) -> bool:
+        sg = self.sg
+        graph = pos.step.graph
+        if pos.provided is not None and f.name in pos.provided:
+            return True
+        if not sg.resolvable(graph, pos.type, f.name, self.labels):
+            return False
+        fig = sg.field_in_graph(graph, pos.type, f.name)
+        if fig is not None and fig.requires:
+            return False  # always an entity fetch, even into the same graph
+        if f.selections:
+            ret = sg.field_type_in_graph(graph, pos.type, f.name) or ""
+            if self.cost(graph, ret, f.selections) >= _INF:
+                return False
+        return True
+
+    def _add_field(self, pos: Pos, f: Field) -> set[FetchStep]:
+        sg = self.sg
+        graph = pos.step.graph
+        composite = bool(f.selections)
+        of = pos.target.field(f.name, f.alias, f.args_text, f.dirs_text, composite)
+        if of is None:
+            raise PlanningError(
+                f"Response key '{f.response_key}' is used for different fields in one subgraph query",
+                "UNSATISFIABLE",
+            )
+        pos.step.variables.update(f.variables)
+        if not composite:
+            return {pos.step}
+        assert of.sub is not None
+        ret = sg.field_type_in_graph(graph, pos.type, f.name) or ""
+        provided: Provided | None = None
+        if pos.provided is not None and f.name in pos.provided:
+            provided = pos.provided[f.name] or None
+        else:
+            fig = sg.field_in_graph(graph, pos.type, f.name)
+            if fig is not None and fig.provides:
+                provided = _provided_from(fig.provides_selections)
+        info = sg.field_info(pos.type, f.name)
+        path = pos.path + (f.response_key,)
+        if info is not None and info.is_list:
+            path += ("@",)
+        sub = Pos(pos.step, of.sub, ret, path, provided, pos.conds + _conditions(f.directives))
+        return self.plan_at(sub, f.selections)
+
+    def _plan_abstract(self, pos: Pos, selections: tuple[Selection, ...]) -> set[FetchStep]:
+        sg = self.sg
+        graph = pos.step.graph
+        t = pos.type
+        producers = {pos.step}
+        pos.target.typename()
+        possible = sg.possible_types(graph, t)
+        by_type: dict[str, list[Selection]] = {}
+        for sel in selections:
+            self.tick()
+            if isinstance(sel, Field):
+                if sel.name == "__typename":
+                    pos.target.field("__typename", sel.alias, "", sel.dirs_text)
+                    continue
+                if sg.kind(t) == "interface" and self._is_local(pos, sel):
+                    producers |= self._add_field(pos, sel)
+                else:
+                    for x in possible:
+                        by_type.setdefault(x, []).append(sel)
+                continue
+            tc = sel.type_condition
+            if tc is None or tc == t:
+                if sel.directives:
+                    frag = pos.target.fragment(None, sel.dirs_text)
+                    pos.step.variables.update(sel.variables)
+                    sub = Pos(pos.step, frag.sub, t, pos.path, pos.provided, pos.conds + _conditions(sel.directives))
+                    producers |= self._plan_abstract(sub, sel.selections)
+                else:
+                    producers |= self._plan_abstract(pos, sel.selections)
+                continue
+            for x in possible & sg.super_possible_types(tc):
+                if sel.directives or tc != x:
+                    by_type.setdefault(x, []).append(InlineFragment(None, sel.directives, sel.selections))
+                else:
+                    by_type.setdefault(x, []).extend(sel.selections)
+        for x in sorted(by_type, key=lambda n: (sg.graph_order.get(n, 0), n)):
+            frag = pos.target.fragment(x)
+            provided = None
+            if pos.provided is not None:
+                provided = {k: v for k, v in pos.provided.items() if not k.startswith("... on ")}
+                provided.update(pos.provided.get(f"... on {x}", {}))
+            sub = Pos(pos.step, frag.sub, x, pos.path + (f"... on {x}",), provided, pos.conds)
+            producers |= self.plan_at(sub, tuple(by_type[x]))
+        return producers
+
+    # -- entity jumps ----------------------------------------------------------------------
+    def _plan_jumps(self, pos: Pos, pending: list[Field]) -> set[FetchStep]:
+        sg = self.sg
+        graph = pos.step.graph
+        t = pos.type
+        groups: dict[tuple[str, str], list[Field]] = {}
+        for f in pending:
+            self.tick()
+            cands: list[tuple[str, str]] = [(g, t) for g in sg.resolving_graphs(t, f.name, self.labels)]
+            cands += list(sg.interface_object_sources(t, f.name))
+            cands = [c for c in cands if self.route(graph, t, c[0], c[1]) is not None]
+            if not cands:
+                raise PlanningError(
+                    f"Cannot plan {t}.{f.name} at {'.'.join(pos.path) or 'root'} from subgraph '{graph}': "
+                    "no subgraph that resolves it can be reached through a key",
+                    "UNSATISFIABLE",
+                )
+            best = None
+            choice = cands[0]
+            for c in cands:
+                g, tt = c
+                sub = self.cost(g, sg.field_type_in_graph(g, tt, f.name) or "", f.selections) if f.selections else 0
+                hops = len(self.route(graph, t, g, tt) or ())
+                covers = sum(1 for o in pending if sg.resolvable(g, tt, o.name, self.labels))
+                score = (sub, 0 if c == (graph, t) else 1, 0 if c in groups else 1, hops, -covers, sg.graph_order.get(g, 0))
+                if best is None or score < best:
+                    best, choice = score, c
+            assert best is not None
+            if best[0] >= _INF:
+                raise PlanningError(f"Cannot plan {t}.{f.name}: its selections are unsatisfiable", "UNSATISFIABLE")
+            groups.setdefault(choice, []).append(f)
+        producers: set[FetchStep] = set()
+        for (g2, t2), fields in groups.items():
+            producers |= self._jump(pos, g2, t2, fields)
+        return producers
+
+    def _jump(self, pos: Pos, g2: str, t2: str, fields: list[Field]) -> set[FetchStep]:
+        sg = self.sg
+        t = pos.type
+        # 1. @requires inputs, planned as hidden selections at this position.
+        req_producers: set[FetchStep] = set()
+        req_sels: list[Selection] = []
+        renames: list[p.KeyRenamer] = []
+        for f in fields:
+            fig = sg.field_in_graph(g2, t2, f.name)
+            if fig is None or not fig.requires:
+                continue
+            guard = (g2, t2, f.name, pos.path)
+            if guard in self._requires_stack:
+                raise PlanningError(f"Cyclic @requires on {t2}.{f.name}", "UNSATISFIABLE")
+            self._requires_stack.add(guard)
+            try:
+                sels = self._alias_conflicts(pos, fig.requires_selections, renames, t)
+                req_producers |= self.plan_at(pos, sels)
+            finally:
+                self._requires_stack.discard(guard)
+            req_sels.extend(sels)
+        # 2. the hops (a key chain when the target key is not available here).
+        route = self.route(pos.step.graph, t, g2, t2)
+        assert route is not None
+        parent, parent_target = pos.step, pos.target
+        step: FetchStep | None = None
+        for i, (hg, key, ktype) in enumerate(route):
+            last = i == len(route) - 1
+            parent_target.typename()
+            if not parent_target.add_selections(key.selections):
+                raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
+            deps = frozenset(s.id for s in req_producers) if last else frozenset()
+            ck = (parent.id, hg, ktype, pos.path, pos.conds, deps)
+            step = self._children.get(ck)
+            if step is None:
+                step = self.new_step(hg, "entity", path=pos.path, conds=pos.conds)
+                step.deps.add(parent)
+                if last:
+                    step.deps |= req_producers
+                self._children[ck] = step
+            frag = step.req.fragment(t)
+            frag.sub.typename()
+            frag.sub.add_selections(key.selections)
+            if ktype != t:
+                setter = p.ValueSetter(path=(f"... on {t}", "__typename"), value=ktype)
+                if setter not in step.input_rewrites:
+                    step.input_rewrites.append(setter)
+            if last:
+                if req_sels:
+                    frag.sub.add_selections(tuple(req_sels))
+                for r in renames:
+                    if r not in step.input_rewrites:
+                        step.input_rewrites.append(r)
+            else:
+                parent = step
+                parent_target = step.sel.fragment(t).sub
+        assert step is not None
+        target = step.sel.fragment(t2).sub
+        sub = Pos(step, target, t2, pos.path, None, pos.conds)
+        produced = {step}
+        for f in fields:  # the jump was made for these: add them here, requires are satisfied
+            self.tick()
+            produced |= self._add_field(sub, f)
+        return produced
+
+    def _alias_conflicts(
+        self, pos: Pos, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
+    ) -> tuple[Selection, ...]:
+        """Alias a required field whose response key the client already uses differently."""
+        out: list[Selection] = []
+        for s in selections:
+            if isinstance(s, Field) and s.alias is None:
+                existing = pos.target.has_key(s.name)
+                if existing is not None and (existing.name != s.name or existing.args_text != s.args_text):
+                    alias = f"_internal_qp_alias_{self._alias_n}"
+                    self._alias_n += 1
+                    s = Field(s.name, alias, s.arguments, s.directives, s.selections)
+                    renames.append(p.KeyRenamer(path=(f"... on {t}", alias), rename_key_to=s.name))
+            out.append(s)
+        return tuple(out)

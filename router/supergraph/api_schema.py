@@ -1,0 +1,117 @@
+"""The client-facing API schema (federation-router notes §2).
+
+Removes the linked specs' definitions and applications (``join__*``, ``link``, ``core``,
+``inaccessible``, ``tag``, …) and every element marked ``@inaccessible``; keeps
+``@deprecated``/``@specifiedBy``/``@oneOf`` and custom directives. Built with graphql-core so
+validation and introspection work unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from graphql import (
+    DirectiveDefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    NamedTypeNode,
+    ObjectTypeDefinitionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
+    UnionTypeDefinitionNode,
+    build_ast_schema,
+)
+
+from .errors import SupergraphError
+from .links import FeatureTable
+
+__all__ = ["build_api_schema"]
+
+
+class _Filter:
+    def __init__(self, features: FeatureTable) -> None:
+        self.features = features
+        inacc = features.get("inaccessible")
+        self.inaccessible = inacc.directive("inaccessible") if inacc else None
+        self.spec_directives = features.spec_directive_names()
+
+    def is_spec_directive(self, name: str) -> bool:
+        return name in self.spec_directives or self.features.is_spec_name(name)
+
+    def hidden(self, node: Any) -> bool:
+        return self.inaccessible is not None and any(
+            d.name.value == self.inaccessible for d in node.directives or ()
+        )
+
+    def strip(self, node: Any) -> Any:
+        """Copy of ``node`` without spec directive applications."""
+        if not node.directives:
+            return node
+        kept = tuple(d for d in node.directives if not self.is_spec_directive(d.name.value))
+        if len(kept) == len(node.directives):
+            return node
+        return dataclasses.replace(node, directives=kept)
+
+
+def build_api_schema(document: DocumentNode, features: FeatureTable) -> GraphQLSchema:
+    f = _Filter(features)
+    removed_types: set[str] = set()
+    for node in document.definitions:
+        if isinstance(node, (TypeDefinitionNode, TypeExtensionNode)):
+            name = node.name.value
+            if f.features.is_spec_name(name) or f.hidden(node):
+                removed_types.add(name)
+    defs: list[Any] = []
+    for node in document.definitions:
+        if isinstance(node, (SchemaDefinitionNode, SchemaExtensionNode)):
+            if isinstance(node, SchemaDefinitionNode):
+                defs.append(dataclasses.replace(node, directives=()))
+            continue
+        if isinstance(node, DirectiveDefinitionNode):
+            if not f.is_spec_directive(node.name.value):
+                defs.append(node)
+            continue
+        if not isinstance(node, (TypeDefinitionNode, TypeExtensionNode)):
+            continue
+        if node.name.value in removed_types:
+            continue
+        changes: dict[str, Any] = {}
+        if getattr(node, "fields", None) is not None:
+            fields = []
+            for fld in node.fields or ():  # type: ignore[attr-defined]
+                if f.hidden(fld) or _type_name(fld.type) in removed_types:
+                    continue
+                fld = f.strip(fld)
+                if getattr(fld, "arguments", None):
+                    args = tuple(
+                        f.strip(a) for a in fld.arguments if not f.hidden(a) and _type_name(a.type) not in removed_types
+                    )
+                    fld = dataclasses.replace(fld, arguments=args)
+                fields.append(fld)
+            changes["fields"] = tuple(fields)
+        if getattr(node, "interfaces", None):
+            changes["interfaces"] = tuple(i for i in node.interfaces if i.name.value not in removed_types)  # type: ignore[attr-defined]
+        if getattr(node, "types", None):
+            changes["types"] = tuple(t for t in node.types if t.name.value not in removed_types)  # type: ignore[attr-defined]
+        if getattr(node, "values", None):
+            changes["values"] = tuple(f.strip(v) for v in node.values if not f.hidden(v))  # type: ignore[attr-defined]
+        stripped = f.strip(node)
+        defs.append(dataclasses.replace(stripped, **changes) if changes else stripped)
+    doc = DocumentNode(definitions=tuple(defs))
+    try:
+        return build_ast_schema(doc)
+    except (GraphQLError, TypeError) as exc:
+        raise SupergraphError(f"Cannot build the API schema: {exc}") from None
+
+
+def _type_name(t: Any) -> str:
+    while not isinstance(t, NamedTypeNode):
+        t = t.type
+    return t.name.value
