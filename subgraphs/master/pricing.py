@@ -9,15 +9,22 @@ steps rounded down — never credit more energy than was paid for.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Protocol
 
 __all__ = [
     "CENT",
     "KWH_STEP",
+    "MAX_INDUSTRY_PPJ_RATE",
+    "MAX_PPJ_RATE",
     "PriceBreakdown",
+    "PpjRuleLike",
     "PricingError",
+    "is_industry",
     "monthly_kwh_limit",
+    "ppj_rate_for",
     "price_purchase",
     "stamp_duty_for",
 ]
@@ -128,3 +135,53 @@ def price_purchase(
             kwh=kwh,
             total_paid=nominal + admin_fee,
         )
+
+
+class PpjRuleLike(Protocol):
+    """What :func:`ppj_rate_for` needs of a PPJ rule (the ORM row satisfies it)."""
+
+    @property
+    def rate(self) -> Decimal: ...
+    @property
+    def classes(self) -> tuple[str, ...]: ...
+    @property
+    def min_va(self) -> int: ...
+    @property
+    def max_va(self) -> int | None: ...
+    @property
+    def position(self) -> int: ...
+
+
+MAX_PPJ_RATE = Decimal("0.10")
+MAX_INDUSTRY_PPJ_RATE = Decimal("0.03")
+
+
+def is_industry(tariff_code: str) -> bool:
+    """Industry classes (I-1 … I-4) have the lower legal PPJ cap."""
+    return tariff_code.upper().startswith("I")
+
+
+def ppj_rate_for(rules: Iterable[PpjRuleLike], tariff_code: str, power_va: int) -> Decimal:
+    """The region's PPJ rate for a tariff class and power; 0 when no rule applies.
+
+    The most specific matching rule wins: one naming the class beats a catch-all, a narrower
+    VA band beats a wider one, then the rule's position. The legal caps (10%, 3% for industry)
+    are applied last, so a catch-all rule can never over-tax an industrial meter.
+    """
+    matching = [
+        r
+        for r in rules
+        if (not r.classes or tariff_code in r.classes)
+        and r.min_va <= power_va
+        and (r.max_va is None or power_va <= r.max_va)
+    ]
+    if not matching:
+        return _ZERO
+
+    def specificity(rule: PpjRuleLike) -> tuple[int, float, int]:
+        width = float("inf") if rule.max_va is None else rule.max_va - rule.min_va
+        return (0 if rule.classes else 1, width, rule.position)
+
+    rate = min(matching, key=specificity).rate
+    cap = MAX_INDUSTRY_PPJ_RATE if is_industry(tariff_code) else MAX_PPJ_RATE
+    return min(rate, cap)

@@ -1,0 +1,208 @@
+"""Tables of the master subgraph (all prefixed ``master_``).
+
+Money and rates are stored as scaled integers (:class:`ScaledDecimal`): exact on SQLite and
+PostgreSQL alike (SQLite has no decimal type and would round-trip NUMERIC through float), and
+still comparable in SQL. Timestamps are stored as naive UTC and read back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from setrum_common import db
+
+__all__ = [
+    "Base",
+    "Channel",
+    "Denomination",
+    "Meter",
+    "PpjRule",
+    "Region",
+    "SavedMeter",
+    "ScaledDecimal",
+    "StampDutyRule",
+    "Tariff",
+    "UTCDateTime",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """A Decimal with a fixed number of decimals, stored as an integer count of the smallest unit."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+        self._unit = Decimal(1).scaleb(-scale)
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        scaled = value.scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) * self._unit).quantize(self._unit)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python, naive UTC in the database (SQLite keeps no offsets)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def Money() -> ScaledDecimal:  # noqa: N802 - reads like a column type
+    return ScaledDecimal(2)
+
+
+def Rate() -> ScaledDecimal:  # noqa: N802
+    return ScaledDecimal(6)
+
+
+class Base(db.Base):
+    __abstract__ = True
+    metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
+
+
+class Region(Base):
+    __tablename__ = "master_region"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class PpjRule(Base):
+    """A PPJ rate for a region, optionally narrowed to tariff classes and a VA band (inclusive)."""
+
+    __tablename__ = "master_ppj_rule"
+    __table_args__ = (
+        CheckConstraint("rate >= 0 AND rate <= 100000", name="rate_range"),
+        Index("ix_master_ppj_rule_region_code", "region_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("master_region.code", ondelete="CASCADE"))
+    rate: Mapped[Decimal] = mapped_column(Rate())
+    # Comma-separated tariff codes; empty means "any class".
+    tariff_classes: Mapped[str] = mapped_column(String(200), default="")
+    min_va: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_va: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(c for c in self.tariff_classes.split(",") if c)
+
+
+class Tariff(Base):
+    """One effective-dated version of the Rp/kWh rate of a tariff class and power band."""
+
+    __tablename__ = "master_tariff"
+    __table_args__ = (
+        UniqueConstraint("code", "min_va", "effective_from"),
+        CheckConstraint("rate > 0", name="rate_positive"),
+        Index("ix_master_tariff_code_band", "code", "min_va"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    min_va: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_va: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rate: Mapped[Decimal] = mapped_column(Money())
+    ppn_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("0"))
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Meter(Base):
+    __tablename__ = "master_meter"
+
+    number: Mapped[str] = mapped_column(String(11), primary_key=True)
+    idpel: Mapped[str] = mapped_column(String(12), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(120))
+    # The tariff code of the meter record; never derived from the VA (DOMAIN.md §1).
+    tariff_code: Mapped[str] = mapped_column(String(16))
+    power_va: Mapped[int] = mapped_column(BigInteger)
+    region_code: Mapped[str] = mapped_column(ForeignKey("master_region.code"))
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    instalment: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Denomination(Base):
+    __tablename__ = "master_denomination"
+
+    amount: Mapped[Decimal] = mapped_column(Money(), primary_key=True, autoincrement=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Channel(Base):
+    """A sales channel and the admin fee it charges on top of the nominal."""
+
+    __tablename__ = "master_channel"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    admin_fee: Mapped[Decimal] = mapped_column(Money())
+
+
+class StampDutyRule(Base):
+    """The one stamp-duty rule (id 1): ``amount`` on purchases above ``threshold``."""
+
+    __tablename__ = "master_stamp_duty_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    threshold: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class SavedMeter(Base):
+    __tablename__ = "master_saved_meter"
+    __table_args__ = (UniqueConstraint("customer_id", "meter_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    meter_number: Mapped[str] = mapped_column(ForeignKey("master_meter.number"))
+    alias: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,88 @@
+"""Read side: inquiry, quote, meters and master data. Anyone may read; saved meters need a sign-in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from .. import repository as repo
+from .. import service
+from ..models import utcnow
+from ..settings import Settings
+from .entities import Meter, SavedMeter
+from .loaders import saved_meters_loader
+from .types import Channel, Denomination, Info, InquiryResult, Quote, Region, StampDutyRule, Tariff
+
+__all__ = ["Query"]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description=(
+            "Look a meter up by its 11-digit number or 12-digit IDPEL. Errors: WRONG_DIGIT_COUNT, "
+            "WRONG_CUSTOMER_NUMBER (unknown), CUSTOMER_BLOCKED."
+        )
+    )
+    async def inquiry(self, info: Info, number: str) -> InquiryResult:
+        return InquiryResult.from_inquiry(await service.inquire(info.context.db, number))
+
+    @strawberry.field(description="A meter by number or IDPEL, whatever its status; null when unknown.")
+    async def meter(self, info: Info, number: str) -> Meter | None:
+        facts = await service.find_meter(info.context.db, number)
+        return None if facts is None else Meter.from_facts(facts)
+
+    @strawberry.field(
+        description=(
+            "Price a denomination for a meter through a channel (default: the app). Errors: "
+            "PRODUCT_UNAVAILABLE, CUSTOMER_BLOCKED, WRONG_CUSTOMER_NUMBER, WRONG_DIGIT_COUNT, BAD_USER_INPUT."
+        )
+    )
+    async def quote(
+        self, info: Info, meter_number: str, denomination: Decimal, channel: str | None = None
+    ) -> Quote:
+        settings = info.context.settings
+        default_channel = settings.default_channel if isinstance(settings, Settings) else "setrum-app"
+        result = await service.quote(
+            info.context.db, meter_number, denomination, channel, default_channel=default_channel
+        )
+        return Quote.from_quote(result)
+
+    @strawberry.field(description="Tariff versions in effect now, or every version with includeHistory.")
+    async def tariffs(self, info: Info, include_history: bool = False) -> list[Tariff]:
+        async with info.context.db.session() as session:
+            rows = await repo.list_tariffs(session, at=None if include_history else utcnow())
+        return [Tariff.from_model(r) for r in rows]
+
+    @strawberry.field
+    async def regions(self, info: Info) -> list[Region]:
+        async with info.context.db.session() as session:
+            rows = await repo.list_regions(session)
+        return [Region.from_model(r) for r in rows]
+
+    @strawberry.field(description="Denominations on sale (and withdrawn ones with includeInactive).")
+    async def denominations(self, info: Info, include_inactive: bool = False) -> list[Denomination]:
+        async with info.context.db.session() as session:
+            rows = await repo.list_denominations(session, include_inactive=include_inactive)
+        return [Denomination.from_model(r) for r in rows]
+
+    @strawberry.field
+    async def channels(self, info: Info) -> list[Channel]:
+        async with info.context.db.session() as session:
+            rows = await repo.list_channels(session)
+        return [Channel.from_model(r) for r in rows]
+
+    @strawberry.field
+    async def stamp_duty_rule(self, info: Info) -> StampDutyRule | None:
+        async with info.context.db.session() as session:
+            row = await repo.get_stamp_duty_rule(session)
+        return None if row is None else StampDutyRule.from_model(row)
+
+    @strawberry.field(description="The signed-in customer's saved meters (same as Customer.meters).")
+    async def saved_meters(self, info: Info) -> list[SavedMeter]:
+        viewer = info.context.viewer.require_authenticated()
+        if viewer.customer_id is None:
+            return []
+        rows = await saved_meters_loader(info.context).load(viewer.customer_id)
+        return [SavedMeter.from_model(r) for r in rows]

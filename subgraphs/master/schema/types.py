@@ -1,0 +1,242 @@
+"""GraphQL value types of the master subgraph (entities live in :mod:`.entities`)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from setrum_common.service_app import RequestContext
+
+from .. import models
+from ..identifiers import IdentifierKind as _IdentifierKind
+from ..service import Inquiry as _Inquiry
+from ..service import Quote as _Quote
+from .loaders import ppj_rules_loader
+
+if TYPE_CHECKING:
+    from .entities import Meter
+
+__all__ = [
+    "Channel",
+    "Denomination",
+    "IdentifierKind",
+    "InquiryResult",
+    "MeterStatus",
+    "PpjRule",
+    "Quote",
+    "Region",
+    "StampDutyRule",
+    "Tariff",
+    "plain",
+]
+
+Info = strawberry.Info[RequestContext, None]
+_LazyMeter = Annotated["Meter", strawberry.lazy("subgraphs.master.schema.entities")]
+
+
+def plain(value: Decimal) -> Decimal:
+    """A rate without trailing zeros and never in exponent form ("0.024", "0.11", "0")."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+
+
+@strawberry.enum(description="Whether tokens may be sold for a meter.")
+class MeterStatus(enum.Enum):
+    ACTIVE = "ACTIVE"
+    BLOCKED = "BLOCKED"
+
+
+IdentifierKind = strawberry.enum(_IdentifierKind, description="Which identifier an inquiry matched.")
+
+
+@strawberry.type(description="One effective-dated version of a tariff's rate (Rp/kWh) for a power band.")
+class Tariff:
+    id: strawberry.ID
+    code: str
+    description: str
+    min_va: int
+    max_va: int | None
+    rate: Decimal = strawberry.field(description="Rp per kWh.")
+    ppn_applies: bool = strawberry.field(description="Whether PPN (VAT) is charged on this class.")
+    ppn_rate: Decimal = strawberry.field(description="PPN as a fraction (0.11 = 11%); 0 when exempt.")
+    effective_from: datetime
+    effective_to: datetime | None = strawberry.field(description="Exclusive end; null while in effect.")
+
+    @classmethod
+    def from_model(cls, row: models.Tariff) -> Tariff:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            description=row.description,
+            min_va=row.min_va,
+            max_va=row.max_va,
+            rate=row.rate,
+            ppn_applies=row.ppn_rate > 0,
+            ppn_rate=plain(row.ppn_rate),
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
+        )
+
+
+@strawberry.type(description="A PPJ (regional electricity tax) rate for tariff classes and a power band.")
+class PpjRule:
+    rate: Decimal = strawberry.field(description="A fraction: 0.024 = 2.4%.")
+    tariff_classes: list[str] = strawberry.field(description="Tariff codes it applies to; empty = every class.")
+    min_va: int
+    max_va: int | None
+
+    @classmethod
+    def from_model(cls, row: models.PpjRule) -> PpjRule:
+        return cls(rate=plain(row.rate), tariff_classes=list(row.classes), min_va=row.min_va, max_va=row.max_va)
+
+
+@strawberry.type(description="A service region (regency/city) and its PPJ rules.")
+class Region:
+    code: str
+    name: str
+
+    @strawberry.field(description="The most specific matching rule applies (class-specific, then narrowest band).")
+    async def ppj_rules(self, info: Info) -> list[PpjRule]:
+        rows = await ppj_rules_loader(info.context).load(self.code)
+        return [PpjRule.from_model(r) for r in rows]
+
+    @classmethod
+    def from_model(cls, row: models.Region) -> Region:
+        return cls(code=row.code, name=row.name)
+
+
+@strawberry.type
+class Denomination:
+    amount: Decimal
+    active: bool
+
+    @classmethod
+    def from_model(cls, row: models.Denomination) -> Denomination:
+        return cls(amount=row.amount, active=row.active)
+
+
+@strawberry.type(description="A sales channel and the admin fee it charges on top of the nominal.")
+class Channel:
+    code: str
+    admin_fee: Decimal
+
+    @classmethod
+    def from_model(cls, row: models.Channel) -> Channel:
+        return cls(code=row.code, admin_fee=row.admin_fee)
+
+
+@strawberry.type(description="Bea meterai: amount charged on purchases whose nominal is above threshold.")
+class StampDutyRule:
+    threshold: Decimal
+    amount: Decimal
+
+    @classmethod
+    def from_model(cls, row: models.StampDutyRule) -> StampDutyRule:
+        return cls(threshold=row.threshold, amount=row.amount)
+
+
+@strawberry.type(description="What a buyer sees after typing a meter number or IDPEL.")
+class InquiryResult:
+    meter_number: str
+    idpel: str
+    holder_name: str
+    tariff_code: str
+    power_va: int
+    region: Region
+    matched_by: IdentifierKind  # type: ignore[valid-type]
+    check_digit_valid: bool = strawberry.field(
+        description="False when the meter number's Luhn check digit is wrong: a warning, not an error."
+    )
+    _inquiry: strawberry.Private[_Inquiry]
+
+    @strawberry.field
+    def meter(self) -> _LazyMeter:
+        from .entities import Meter
+
+        return Meter.from_facts(self._inquiry.facts)
+
+    @classmethod
+    def from_inquiry(cls, inquiry: _Inquiry) -> InquiryResult:
+        meter = inquiry.facts.meter
+        return cls(
+            meter_number=meter.number,
+            idpel=meter.idpel,
+            holder_name=meter.holder_name,
+            tariff_code=meter.tariff_code,
+            power_va=meter.power_va,
+            region=Region.from_model(inquiry.facts.region),
+            matched_by=inquiry.matched_by,
+            check_digit_valid=inquiry.check_digit_valid,
+            _inquiry=inquiry,
+        )
+
+
+@strawberry.type(
+    description=(
+        "A price breakdown (DOMAIN.md §3): nominal = energyValue + ppj + ppn + stampDuty + instalment; "
+        "totalPaid = nominal + adminFee. Rates are fractions; kWh is rounded down to 0.1."
+    )
+)
+class Quote:
+    meter_number: str
+    idpel: str
+    holder_name: str
+    tariff_code: str
+    power_va: int
+    region_code: str
+    monthly_kwh_limit: Decimal
+    channel: str
+    nominal: Decimal
+    admin_fee: Decimal
+    stamp_duty: Decimal
+    instalment: Decimal
+    ppj_rate: Decimal
+    ppj: Decimal
+    ppn_rate: Decimal
+    ppn: Decimal
+    energy_value: Decimal = strawberry.field(description="The stroom: what buys kWh.")
+    tariff_rate: Decimal = strawberry.field(description="Rp/kWh of the tariff version in effect at quotedAt.")
+    tariff: Tariff
+    kwh: Decimal
+    total_paid: Decimal
+    quoted_at: datetime
+    _quote: strawberry.Private[_Quote]
+
+    @strawberry.field
+    def meter(self) -> _LazyMeter:
+        from .entities import Meter
+
+        return Meter.from_facts(self._quote.facts)
+
+    @classmethod
+    def from_quote(cls, quote: _Quote) -> Quote:
+        meter, price = quote.facts.meter, quote.price
+        return cls(
+            meter_number=meter.number,
+            idpel=meter.idpel,
+            holder_name=meter.holder_name,
+            tariff_code=meter.tariff_code,
+            power_va=meter.power_va,
+            region_code=meter.region_code,
+            monthly_kwh_limit=quote.monthly_kwh_limit,
+            channel=quote.channel,
+            nominal=price.nominal,
+            admin_fee=price.admin_fee,
+            stamp_duty=price.stamp_duty,
+            instalment=price.instalment,
+            ppj_rate=plain(price.ppj_rate),
+            ppj=price.ppj,
+            ppn_rate=plain(price.ppn_rate),
+            ppn=price.ppn,
+            energy_value=price.energy_value,
+            tariff_rate=price.tariff_rate,
+            tariff=Tariff.from_model(quote.tariff),
+            kwh=price.kwh,
+            total_paid=price.total_paid,
+            quoted_at=quote.quoted_at,
+            _quote=quote,
+        )

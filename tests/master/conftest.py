@@ -1,0 +1,105 @@
+"""Fixtures: the master app on a fresh SQLite file with the demo data, talked to over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from setrum_common import demo_data as demo
+from setrum_common.auth import Role, issue_customer_token, issue_service_token
+from subgraphs.master.app import create_app
+from subgraphs.master.settings import Settings
+
+
+class GraphQLClient:
+    """Posts GraphQL to the app; ``as_(token)`` gives the same client with a bearer token."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
+        self.http = http
+        self.token = token
+
+    def as_(self, token: str | None) -> GraphQLClient:
+        return GraphQLClient(self.http, token)
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def error_codes(result: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in result.get("errors") or []]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'master.db'}", seed_demo_data=True)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def gql(app: Any) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        yield GraphQLClient(http)
+
+
+def _customer_token(settings: Settings, customer: demo.DemoCustomer) -> str:
+    token, _ = issue_customer_token(settings.jwt_secret.get_secret_value(), customer.id, Role(customer.role))
+    return token
+
+
+@pytest.fixture
+def siti_token(settings: Settings) -> str:
+    return _customer_token(settings, demo.CUSTOMERS[1])
+
+
+@pytest.fixture
+def budi_token(settings: Settings) -> str:
+    return _customer_token(settings, demo.CUSTOMERS[2])
+
+
+@pytest.fixture
+def admin_token(settings: Settings) -> str:
+    return _customer_token(settings, demo.ADMIN)
+
+
+@pytest.fixture
+def service_token(settings: Settings) -> str:
+    return issue_service_token(settings.service_secret.get_secret_value(), "transactions")
+
+
+class StatementLog:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def selects(self) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith("SELECT")]
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def sql(app: Any) -> Iterator[StatementLog]:
+    log = StatementLog()
+    engine = app.state.db.engine.sync_engine
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        log.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield log
+    event.remove(engine, "before_cursor_execute", record)
