@@ -1,0 +1,11 @@
+"""``python -m subgraphs.transactions [--print-sdl] [--host H] [--port P] [--seed]``"""
+
+from setrum_common.service_app import service_main
+
+from .app import create_app
+from .schema import schema
+from .settings import Settings
+
+raise SystemExit(
+    service_main(name="transactions", schema=schema, settings_factory=Settings, app_factory=create_app)  # type: ignore[arg-type]
+)

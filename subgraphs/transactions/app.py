@@ -1,0 +1,61 @@
+"""ASGI app factory of the transactions subgraph."""
+
+from __future__ import annotations
+
+import httpx
+from starlette.applications import Starlette
+
+from setrum_common.service_app import create_service_app
+
+from .clients import BillerClient, MasterClient
+from .models import Base
+from .schema import schema
+from .seed import seed
+from .service import Services
+from .settings import SERVICE_NAME, Settings
+
+__all__ = ["create_app", "build_services"]
+
+
+def build_services(
+    settings: Settings,
+    *,
+    master_transport: httpx.AsyncBaseTransport | None = None,
+    biller_transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    return Services(
+        settings=settings,
+        master=MasterClient(
+            settings.master_url,
+            settings.service_secret.get_secret_value(),
+            service_name=SERVICE_NAME,
+            timeout_s=settings.master_timeout_s,
+            transport=master_transport,
+        ),
+        biller=BillerClient(
+            settings.biller_url,
+            settings.biller_secret.get_secret_value(),
+            timeout_s=settings.biller_timeout_s,
+            transport=biller_transport,
+        ),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    master_transport: httpx.AsyncBaseTransport | None = None,
+    biller_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The subgraph app; the transports let tests route master/biller calls to fakes or ASGI apps."""
+    settings = settings or Settings()
+    services = build_services(settings, master_transport=master_transport, biller_transport=biller_transport)
+    return create_service_app(
+        name=SERVICE_NAME,
+        schema=schema,
+        settings=settings,
+        metadata=Base.metadata,
+        seed=seed,
+        state=services,
+        on_shutdown=services.aclose,
+    )

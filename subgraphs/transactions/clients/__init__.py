@@ -1,0 +1,22 @@
+"""HTTP clients for the services a purchase needs: master (binding quote) and the biller (token)."""
+
+from .biller_client import (
+    BillerClient,
+    BillerError,
+    BillerMaintenance,
+    BillerOutcome,
+    BillerRejected,
+    BillerUnavailable,
+)
+from .master_client import MasterClient, Quote
+
+__all__ = [
+    "BillerClient",
+    "BillerError",
+    "BillerMaintenance",
+    "BillerOutcome",
+    "BillerRejected",
+    "BillerUnavailable",
+    "MasterClient",
+    "Quote",
+]

@@ -1,0 +1,156 @@
+"""Client of the Biller HTTP API (see CONTRACT.md): signed JSON requests, idempotent on reference.
+
+Failures are translated at this edge into a small tree the purchase flow acts on:
+
+    BillerError
+    ├── BillerUnavailable   timeout, connection error, 5xx: the outcome is unknown -> stay PENDING
+    ├── BillerMaintenance   maintenance / cut-off: nothing was sold -> fail and refund
+    └── BillerRejected      4xx such as 409 DUPLICATE_REFERENCE: a bug or an attack, never retried blindly
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import orjson
+
+from setrum_common.signing import SIGNATURE_HEADER, sign_request
+
+__all__ = [
+    "BillerClient",
+    "BillerError",
+    "BillerMaintenance",
+    "BillerOutcome",
+    "BillerRejected",
+    "BillerUnavailable",
+]
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+_MAINTENANCE_CODES = {"MAINTENANCE", "BILLER_MAINTENANCE", "CUT_OFF", "CUTOFF"}
+
+
+class BillerError(Exception):
+    """Any failure to get an outcome from the biller."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BillerUnavailable(BillerError):
+    """We do not know what the biller did (timeout, connection error, 5xx)."""
+
+
+class BillerMaintenance(BillerError):
+    """The biller refuses all sales for now (maintenance or daily cut-off)."""
+
+
+class BillerRejected(BillerError):
+    """The biller refused the request itself (4xx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BillerOutcome:
+    status: str  # SUCCESS | PENDING | FAILED
+    reference: str
+    biller_reference: str | None
+    token: str | None
+    kwh: Decimal | None
+    issued_at: datetime | None
+    code: str | None
+    message: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BillerOutcome:
+        status = str(data.get("status") or "").upper()
+        if status not in ("SUCCESS", "PENDING", "FAILED"):
+            raise BillerUnavailable(f"biller answered an unknown status {status!r}")
+        issued = data.get("issuedAt")
+        kwh = data.get("kwh")
+        token = data.get("token")
+        return cls(
+            status=status,
+            reference=str(data.get("reference") or ""),
+            biller_reference=data.get("billerReference"),
+            token="".join(ch for ch in str(token) if ch.isdigit()) if token else None,
+            kwh=Decimal(str(kwh)) if kwh is not None else None,
+            issued_at=datetime.fromisoformat(issued) if issued else None,
+            code=data.get("code"),
+            message=data.get("message"),
+        )
+
+
+class BillerClient:
+    """One pooled connection set per process; ``transport`` lets tests talk to fakes or ASGI apps."""
+
+    def __init__(
+        self,
+        base_url: str,
+        secret: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._secret = secret
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            limits=DEFAULT_LIMITS,
+            transport=transport,
+            headers={"accept": "application/json", "user-agent": "setrum-transactions"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def purchase(self, *, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal) -> BillerOutcome:
+        """``POST /v1/purchases``; replaying the same reference returns the stored outcome."""
+        body = {"reference": reference, "meterNumber": meter_number, "kwhTenths": kwh_tenths, "amount": str(amount)}
+        response = await self._send("POST", "/v1/purchases", body)
+        return BillerOutcome.from_json(self._json_or_raise(response))
+
+    async def status(self, reference: str) -> BillerOutcome | None:
+        """``GET /v1/purchases/{reference}``; None if the biller has never seen the reference."""
+        response = await self._send("GET", f"/v1/purchases/{reference}", None)
+        if response.status_code == 404:
+            return None
+        return BillerOutcome.from_json(self._json_or_raise(response))
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
+        content = orjson.dumps(body) if body is not None else b""
+        request = self._http.build_request(
+            method, path, content=content or None, headers={"content-type": "application/json"} if body else None
+        )
+        # Sign the path as it goes on the wire (a base URL may carry a prefix).
+        request.headers[SIGNATURE_HEADER] = sign_request(self._secret, method, request.url.path, content)
+        try:
+            return await self._http.send(request)
+        except httpx.TimeoutException as error:
+            raise BillerUnavailable(f"biller timed out: {error!r}", code="BILLER_TIMEOUT") from error
+        except httpx.TransportError as error:
+            raise BillerUnavailable(f"biller unreachable: {error!r}") from error
+
+    @staticmethod
+    def _json_or_raise(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        code = str(data.get("code") or "").upper() or None
+        if response.status_code == 503 or (code in _MAINTENANCE_CODES):
+            raise BillerMaintenance(str(data.get("message") or "biller under maintenance"), code=code)
+        if response.status_code >= 500:
+            raise BillerUnavailable(f"biller answered HTTP {response.status_code}", code=code)
+        if response.status_code >= 400:
+            raise BillerRejected(
+                str(data.get("message") or f"biller refused the request (HTTP {response.status_code})"), code=code
+            )
+        if not data:
+            raise BillerUnavailable("biller answered without a JSON object")
+        return data

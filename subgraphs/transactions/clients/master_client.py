@@ -1,0 +1,157 @@
+"""Client of master's ``quote`` query: the binding price of a purchase, asked as a SERVICE.
+
+Master's coded GraphQL errors (WRONG_CUSTOMER_NUMBER, CUSTOMER_BLOCKED, PRODUCT_UNAVAILABLE…)
+are re-raised as :class:`DomainError` with the same code, so the buyer sees master's reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from setrum_common.auth import issue_service_token
+from setrum_common.errors import DomainError, ErrorCode
+
+__all__ = ["MasterClient", "Quote", "QUOTE_QUERY"]
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+
+QUOTE_QUERY = """
+query TransactionsQuote($meterNumber: String!, $denomination: Decimal!, $channel: String) {
+  quote(meterNumber: $meterNumber, denomination: $denomination, channel: $channel) {
+    meter { number idpel holderName powerVa status tariff { code } }
+    nominal adminFee stampDuty ppn ppj instalment energyValue kwh totalPaid
+  }
+}
+"""
+
+# Codes master may answer that the buyer can act on; anything else becomes SERVICE_UNAVAILABLE.
+_PASS_THROUGH = {
+    ErrorCode.BAD_USER_INPUT,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.WRONG_CUSTOMER_NUMBER,
+    ErrorCode.WRONG_DIGIT_COUNT,
+    ErrorCode.CUSTOMER_BLOCKED,
+    ErrorCode.PRODUCT_UNAVAILABLE,
+    ErrorCode.KWH_LIMIT_EXCEEDED,
+    ErrorCode.BILLER_MAINTENANCE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    meter_number: str
+    idpel: str
+    holder_name: str
+    tariff_code: str
+    power_va: int
+    nominal: Decimal
+    admin_fee: Decimal
+    stamp_duty: Decimal
+    ppn: Decimal
+    ppj: Decimal
+    instalment: Decimal
+    energy_value: Decimal
+    kwh: Decimal
+    total_paid: Decimal
+
+    @property
+    def kwh_tenths(self) -> int:
+        return int((self.kwh * 10).to_integral_value(rounding="ROUND_FLOOR"))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Quote:
+        meter = data["meter"]
+        tariff = meter.get("tariff") or {}
+
+        def money(name: str) -> Decimal:
+            value = Decimal(str(data[name]))
+            if not value.is_finite():
+                raise InvalidOperation(name)
+            return value
+
+        return cls(
+            meter_number=str(meter["number"]),
+            idpel=str(meter["idpel"]),
+            holder_name=str(meter["holderName"]),
+            tariff_code=str(tariff.get("code") or ""),
+            power_va=int(meter["powerVa"]),
+            nominal=money("nominal"),
+            admin_fee=money("adminFee"),
+            stamp_duty=money("stampDuty"),
+            ppn=money("ppn"),
+            ppj=money("ppj"),
+            instalment=money("instalment"),
+            energy_value=money("energyValue"),
+            kwh=money("kwh"),
+            total_paid=money("totalPaid"),
+        )
+
+
+class MasterClient:
+    def __init__(
+        self,
+        url: str,
+        service_secret: str,
+        *,
+        service_name: str = "transactions",
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._url = url
+        self._secret = service_secret
+        self._service_name = service_name
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            limits=DEFAULT_LIMITS,
+            transport=transport,
+            headers={"accept": "application/json", "user-agent": "setrum-transactions"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def quote(self, meter_number: str, denomination: Decimal, channel: str | None = None) -> Quote:
+        data = await self._execute(
+            QUOTE_QUERY,
+            {"meterNumber": meter_number, "denomination": str(denomination), "channel": channel},
+        )
+        try:
+            return Quote.from_json(data["quote"])
+        except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master answered a quote we cannot read") from error
+
+    async def _execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        # A fresh short-lived token per call: cheap (one HMAC) and never stale.
+        token = issue_service_token(self._secret, self._service_name)
+        try:
+            response = await self._http.post(
+                self._url,
+                json={"query": query, "variables": variables},
+                headers={"authorization": f"Bearer {token}"},
+            )
+        except httpx.TimeoutException:
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service timed out; try again") from None
+        except httpx.TransportError:
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service is unreachable; try again") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, f"Master answered HTTP {response.status_code}")
+        errors = payload.get("errors") or []
+        if errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = str((first.get("extensions") or {}).get("code") or "")
+            message = str(first.get("message") or "Quote refused")
+            if code in _PASS_THROUGH:
+                raise DomainError(code, message)
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, f"Master could not quote: {message}")
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master answered without data")
+        return data

@@ -1,0 +1,221 @@
+"""Tables of the transactions subgraph (prefix ``tx_``).
+
+Money is stored as integer cents and kWh as integer tenths: both databases then add and
+compare exactly (SQLite has no decimal type), and the Python side still sees ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from setrum_common import db
+
+__all__ = [
+    "Base",
+    "Money",
+    "UTCDateTime",
+    "LedgerKind",
+    "PurchaseStatus",
+    "Wallet",
+    "LedgerEntry",
+    "Purchase",
+    "MeterMonthUsage",
+    "utcnow",
+    "new_purchase_id",
+    "channel_reference_for",
+]
+
+_CENT = Decimal("0.01")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_purchase_id() -> str:
+    return str(uuid.uuid4())
+
+
+def channel_reference_for(purchase_id: str) -> str:
+    """Our reference towards the biller: unique per purchase, never the client's string."""
+    return "STR" + uuid.UUID(purchase_id).hex.upper()
+
+
+class Money(TypeDecorator[Decimal]):
+    """A rupiah amount with 2 decimals, stored as integer cents."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        cents = Decimal(value) * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"amount {value} has more than 2 decimals")
+        return int(cents)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(_CENT)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python; naive UTC on SQLite (fixed-width text sorts correctly)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(db.Base):
+    __abstract__ = True
+    metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
+
+
+class LedgerKind(str, enum.Enum):
+    TOPUP = "TOPUP"
+    PURCHASE_DEBIT = "PURCHASE_DEBIT"
+    REFUND_CREDIT = "REFUND_CREDIT"
+
+
+class PurchaseStatus(str, enum.Enum):
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+
+
+class Wallet(Base):
+    """The balance row: changed only in the same transaction as a ledger entry."""
+
+    __tablename__ = "tx_wallet"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    balance: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="IDR")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One append-only wallet movement; ``amount`` is signed (debits are negative)."""
+
+    __tablename__ = "tx_ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        Index("ix_tx_ledger_entry_customer_order", "customer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    balance_after: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    # Globally unique: "topup:<payment ref>", "debit:<purchase id>", "refund:<purchase id>".
+    reference: Mapped[str] = mapped_column(String(200), nullable=False)
+    purchase_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Purchase(Base):
+    """A token purchase with every receipt field, as quoted by master and answered by the biller."""
+
+    __tablename__ = "tx_purchase"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "client_reference"),
+        UniqueConstraint("channel_reference"),
+        Index("ix_tx_purchase_customer_order", "customer_id", "created_at", "id"),
+        Index("ix_tx_purchase_meter_order", "meter_number", "created_at", "id"),
+        Index("ix_tx_purchase_meter_month", "meter_number", "usage_month"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_purchase_id)
+    customer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    client_reference: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel_reference: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=PurchaseStatus.PENDING.value)
+
+    meter_number: Mapped[str] = mapped_column(String(11), nullable=False)
+    idpel: Mapped[str] = mapped_column(String(12), nullable=False)
+    holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    tariff_code: Mapped[str] = mapped_column(String(10), nullable=False)
+    power_va: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    channel: Mapped[str] = mapped_column(String(40), nullable=False)
+
+    denomination: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    nominal: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    admin_fee: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    stamp_duty: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    ppn: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    ppj: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    instalment: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    energy_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    kwh_tenths: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    total_paid: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+    # "YYYY-MM" of created_at in Asia/Jakarta (UTC+7): the month the monthly kWh cap counts it in.
+    usage_month: Mapped[str] = mapped_column(String(7), nullable=False)
+
+    token: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    biller_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    biller_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    biller_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    @property
+    def kwh(self) -> Decimal:
+        return (Decimal(self.kwh_tenths) / 10).quantize(Decimal("0.1"))
+
+
+class MeterMonthUsage(Base):
+    """kWh of a meter's SUCCESS + PENDING purchases in one Jakarta calendar month.
+
+    Kept in the purchase's own transaction; the cap check is one conditional UPDATE of this row,
+    so two concurrent purchases cannot both pass (the row write serialises them on PostgreSQL).
+    """
+
+    __tablename__ = "tx_meter_month_usage"
+    __table_args__ = (CheckConstraint("kwh_tenths >= 0", name="kwh_not_negative"),)
+
+    meter_number: Mapped[str] = mapped_column(String(11), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    kwh_tenths: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    power_va: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

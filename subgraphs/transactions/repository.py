@@ -1,0 +1,376 @@
+"""Data access for wallets, the ledger, purchases and monthly usage (no business rules, no strawberry).
+
+Every balance or usage change is a single conditional ``UPDATE`` (``… WHERE balance >= :amount``),
+which is atomic on SQLite and PostgreSQL alike: no read-modify-write race can make a balance
+negative or let two purchases slip past the monthly cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, type_coerce, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Base, LedgerEntry, LedgerKind, MeterMonthUsage, Money, Purchase, PurchaseStatus, Wallet, utcnow
+
+__all__ = [
+    "WalletMismatch",
+    "UsageMismatch",
+    "insert_ignore",
+    "ensure_wallet",
+    "get_wallet",
+    "wallets_by_customer",
+    "credit_wallet",
+    "debit_wallet",
+    "find_ledger_entry",
+    "list_ledger",
+    "get_purchase",
+    "purchases_by_ids",
+    "get_purchase_by_client_reference",
+    "add_purchase",
+    "reserve_kwh",
+    "release_kwh",
+    "transition_purchase",
+    "list_purchases",
+    "usage_by_meter_month",
+    "latest_power_va",
+    "reconcile_wallets",
+    "reconcile_usage",
+]
+
+
+async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING``: create a row unless it already exists."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(builder(model).values(**values).on_conflict_do_nothing())
+
+
+# --- wallet and ledger ------------------------------------------------------------------------
+
+
+async def ensure_wallet(session: AsyncSession, customer_id: str) -> None:
+    now = utcnow()
+    await insert_ignore(
+        session,
+        Wallet,
+        {"customer_id": customer_id, "balance": Decimal(0), "currency": "IDR", "created_at": now, "updated_at": now},
+    )
+
+
+async def get_wallet(session: AsyncSession, customer_id: str) -> Wallet | None:
+    return await session.get(Wallet, customer_id)
+
+
+async def wallets_by_customer(session: AsyncSession, customer_ids: Sequence[str]) -> dict[str, Wallet]:
+    rows = await session.scalars(select(Wallet).where(Wallet.customer_id.in_(list(customer_ids))))
+    return {row.customer_id: row for row in rows}
+
+
+async def _current_balance(session: AsyncSession, customer_id: str) -> Decimal:
+    balance = await session.scalar(
+        select(Wallet.balance).where(Wallet.customer_id == customer_id).execution_options(populate_existing=True)
+    )
+    assert balance is not None
+    return balance
+
+
+async def _append(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    kind: LedgerKind,
+    amount: Decimal,
+    reference: str,
+    purchase_id: str | None,
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        customer_id=customer_id,
+        kind=kind.value,
+        amount=amount,
+        balance_after=await _current_balance(session, customer_id),
+        reference=reference,
+        purchase_id=purchase_id,
+        created_at=utcnow(),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def credit_wallet(
+    session: AsyncSession,
+    customer_id: str,
+    amount: Decimal,
+    *,
+    kind: LedgerKind,
+    reference: str,
+    purchase_id: str | None = None,
+) -> LedgerEntry:
+    """Add ``amount`` and its ledger entry; a reused ``reference`` raises IntegrityError (rolls back both)."""
+    await ensure_wallet(session, customer_id)
+    await session.execute(
+        update(Wallet)
+        .where(Wallet.customer_id == customer_id)
+        .values(balance=Wallet.balance + amount, updated_at=utcnow())
+    )
+    return await _append(
+        session, customer_id=customer_id, kind=kind, amount=amount, reference=reference, purchase_id=purchase_id
+    )
+
+
+async def debit_wallet(
+    session: AsyncSession, customer_id: str, amount: Decimal, *, reference: str, purchase_id: str
+) -> LedgerEntry | None:
+    """Take ``amount`` if the balance covers it (one conditional UPDATE); None when it does not."""
+    result = await session.execute(
+        update(Wallet)
+        .where(Wallet.customer_id == customer_id, Wallet.balance >= amount)
+        .values(balance=Wallet.balance - amount, updated_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await _append(
+        session,
+        customer_id=customer_id,
+        kind=LedgerKind.PURCHASE_DEBIT,
+        amount=-amount,
+        reference=reference,
+        purchase_id=purchase_id,
+    )
+
+
+async def find_ledger_entry(session: AsyncSession, reference: str) -> LedgerEntry | None:
+    return await session.scalar(select(LedgerEntry).where(LedgerEntry.reference == reference))
+
+
+async def list_ledger(
+    session: AsyncSession, customer_id: str, *, first: int, before_id: int | None
+) -> tuple[list[LedgerEntry], bool]:
+    """Newest first; one extra row tells whether another page follows."""
+    query = select(LedgerEntry).where(LedgerEntry.customer_id == customer_id)
+    if before_id is not None:
+        query = query.where(LedgerEntry.id < before_id)
+    rows = list(await session.scalars(query.order_by(LedgerEntry.id.desc()).limit(first + 1)))
+    return rows[:first], len(rows) > first
+
+
+# --- purchases ----------------------------------------------------------------------------------
+
+
+async def get_purchase(session: AsyncSession, purchase_id: str) -> Purchase | None:
+    return await session.scalar(
+        select(Purchase).where(Purchase.id == purchase_id).execution_options(populate_existing=True)
+    )
+
+
+async def purchases_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Purchase]:
+    rows = await session.scalars(select(Purchase).where(Purchase.id.in_(list(ids))))
+    return {row.id: row for row in rows}
+
+
+async def get_purchase_by_client_reference(
+    session: AsyncSession, customer_id: str, client_reference: str
+) -> Purchase | None:
+    return await session.scalar(
+        select(Purchase)
+        .where(Purchase.customer_id == customer_id, Purchase.client_reference == client_reference)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def add_purchase(session: AsyncSession, purchase: Purchase) -> Purchase:
+    """Insert now: the unique (customer, client reference) fires here, before any money moves."""
+    session.add(purchase)
+    await session.flush()
+    return purchase
+
+
+async def transition_purchase(
+    session: AsyncSession, purchase_id: str, *, from_status: PurchaseStatus, to_status: PurchaseStatus, **values: Any
+) -> bool:
+    """Move a purchase between statuses iff it is still in ``from_status`` (so each move happens once)."""
+    result = await session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.status == from_status.value)
+        .values(status=to_status.value, updated_at=utcnow(), **values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def list_purchases(
+    session: AsyncSession,
+    *,
+    customer_id: str | None = None,
+    meter_number: str | None = None,
+    status: PurchaseStatus | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    first: int,
+    after: tuple[datetime, str] | None = None,
+) -> tuple[list[Purchase], bool]:
+    """Newest first by ``(created_at, id)``; ``created_from`` inclusive, ``created_to`` exclusive."""
+    query = select(Purchase)
+    if customer_id is not None:
+        query = query.where(Purchase.customer_id == customer_id)
+    if meter_number is not None:
+        query = query.where(Purchase.meter_number == meter_number)
+    if status is not None:
+        query = query.where(Purchase.status == status.value)
+    if created_from is not None:
+        query = query.where(Purchase.created_at >= created_from)
+    if created_to is not None:
+        query = query.where(Purchase.created_at < created_to)
+    if after is not None:
+        at, row_id = after
+        query = query.where(
+            or_(Purchase.created_at < at, and_(Purchase.created_at == at, Purchase.id < row_id))
+        )
+    query = query.order_by(Purchase.created_at.desc(), Purchase.id.desc()).limit(first + 1)
+    rows = list(await session.scalars(query))
+    return rows[:first], len(rows) > first
+
+
+# --- monthly usage ------------------------------------------------------------------------------
+
+
+async def reserve_kwh(
+    session: AsyncSession, meter_number: str, month: str, kwh_tenths: int, *, limit_tenths: int, power_va: int
+) -> bool:
+    """Count ``kwh_tenths`` against the meter's month iff the total stays within ``limit_tenths``."""
+    await insert_ignore(
+        session,
+        MeterMonthUsage,
+        {"meter_number": meter_number, "month": month, "kwh_tenths": 0, "power_va": power_va, "updated_at": utcnow()},
+    )
+    result = await session.execute(
+        update(MeterMonthUsage)
+        .where(
+            MeterMonthUsage.meter_number == meter_number,
+            MeterMonthUsage.month == month,
+            MeterMonthUsage.kwh_tenths + kwh_tenths <= limit_tenths,
+        )
+        .values(kwh_tenths=MeterMonthUsage.kwh_tenths + kwh_tenths, power_va=power_va, updated_at=utcnow())
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_tenths: int) -> None:
+    """Give back the kWh of a purchase that failed or was refunded."""
+    await session.execute(
+        update(MeterMonthUsage)
+        .where(MeterMonthUsage.meter_number == meter_number, MeterMonthUsage.month == month)
+        .values(kwh_tenths=MeterMonthUsage.kwh_tenths - kwh_tenths, updated_at=utcnow())
+    )
+
+
+async def usage_by_meter_month(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    keys = list(keys)
+    meters = {m for m, _ in keys}
+    months = {mo for _, mo in keys}
+    rows = await session.execute(
+        select(MeterMonthUsage.meter_number, MeterMonthUsage.month, MeterMonthUsage.kwh_tenths).where(
+            MeterMonthUsage.meter_number.in_(meters), MeterMonthUsage.month.in_(months)
+        )
+    )
+    return {(m, mo): int(k) for m, mo, k in rows}
+
+
+async def latest_power_va(session: AsyncSession, meter_numbers: Iterable[str]) -> dict[str, int]:
+    """The power (VA) master quoted on each meter's most recent month with a purchase."""
+    latest = (
+        select(MeterMonthUsage.meter_number, func.max(MeterMonthUsage.month).label("month"))
+        .where(MeterMonthUsage.meter_number.in_(list(meter_numbers)))
+        .group_by(MeterMonthUsage.meter_number)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(MeterMonthUsage.meter_number, MeterMonthUsage.power_va).join(
+            latest,
+            and_(MeterMonthUsage.meter_number == latest.c.meter_number, MeterMonthUsage.month == latest.c.month),
+        )
+    )
+    return {m: int(va) for m, va in rows}
+
+
+# --- reconciliation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WalletMismatch:
+    customer_id: str
+    balance: Decimal
+    ledger_sum: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class UsageMismatch:
+    meter_number: str
+    month: str
+    recorded_tenths: int
+    purchases_tenths: int
+
+
+async def reconcile_wallets(session: AsyncSession) -> tuple[int, list[WalletMismatch]]:
+    """Compare every balance row with the sum of its ledger; returns (wallets checked, mismatches).
+
+    One statement, so it reads one snapshot even under READ COMMITTED while purchases run."""
+    sums = (
+        select(LedgerEntry.customer_id.label("customer_id"), type_coerce(func.sum(LedgerEntry.amount), Money()).label("total"))
+        .group_by(LedgerEntry.customer_id)
+        .subquery()
+    )
+    rows = list(
+        await session.execute(
+            select(Wallet.customer_id, Wallet.balance, sums.c.total).outerjoin(
+                sums, sums.c.customer_id == Wallet.customer_id
+            )
+        )
+    )
+    mismatches = []
+    for customer_id, balance, total in rows:
+        total = Decimal("0.00") if total is None else total
+        if total != balance or balance < 0:
+            mismatches.append(WalletMismatch(customer_id, balance, total))
+    # Every ledger write touches its balance row first, so entries without a wallet mean corruption.
+    orphans = await session.execute(
+        select(LedgerEntry.customer_id, type_coerce(func.sum(LedgerEntry.amount), Money()))
+        .where(~LedgerEntry.customer_id.in_(select(Wallet.customer_id)))
+        .group_by(LedgerEntry.customer_id)
+    )
+    for customer_id, total in orphans:
+        mismatches.append(WalletMismatch(customer_id, Decimal("0.00"), total))
+    return len(rows), mismatches
+
+
+async def reconcile_usage(session: AsyncSession) -> list[UsageMismatch]:
+    """Compare each usage row with the kWh of its SUCCESS + PENDING purchases (one statement)."""
+    counted = (PurchaseStatus.SUCCESS.value, PurchaseStatus.PENDING.value)
+    sums = (
+        select(
+            Purchase.meter_number.label("meter_number"),
+            Purchase.usage_month.label("month"),
+            func.sum(Purchase.kwh_tenths).label("total"),
+        )
+        .where(Purchase.status.in_(counted))
+        .group_by(Purchase.meter_number, Purchase.usage_month)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(MeterMonthUsage.meter_number, MeterMonthUsage.month, MeterMonthUsage.kwh_tenths, sums.c.total).outerjoin(
+            sums, and_(sums.c.meter_number == MeterMonthUsage.meter_number, sums.c.month == MeterMonthUsage.month)
+        )
+    )
+    return [
+        UsageMismatch(meter, month, int(recorded), int(total or 0))
+        for meter, month, recorded, total in rows
+        if int(recorded) != int(total or 0)
+    ]

@@ -1,0 +1,111 @@
+"""Entities owned elsewhere that this subgraph extends: ``Customer`` (users) and ``Meter`` (master).
+
+Only their key fields are declared here; references resolve without touching the database and
+the contributed fields batch through the per-request loaders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from .. import models
+from ..service import WalletView, month_bounds, monthly_limit_tenths, parse_month
+from .loaders import usage_loader, wallet_loader
+from .types import MonthlyUsage, PurchaseConnection, Wallet, purchase_page, tenths
+
+__all__ = ["Customer", "Meter"]
+
+FromArg = Annotated[datetime | None, strawberry.argument(name="from", description="createdAt >= from")]
+ToArg = Annotated[datetime | None, strawberry.argument(description="createdAt < to")]
+
+
+@strawberry.federation.type(keys=["id"])
+class Customer:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Customer:
+        return cls(id=id)
+
+    @strawberry.field(description="The wallet (own, or any for an admin)")
+    async def wallet(self, info: strawberry.Info) -> Wallet:
+        info.context.viewer.require_customer_access(str(self.id))
+        row = await wallet_loader(info.context).load(str(self.id))
+        balance = row.balance if row is not None else Decimal("0.00")
+        return Wallet.from_view(WalletView(str(self.id), balance))
+
+    @strawberry.field(description="This customer's purchases, newest first (own, or any for an admin)")
+    async def purchases(
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: models.PurchaseStatus | None = None,
+        from_: FromArg = None,
+        to: ToArg = None,
+    ) -> PurchaseConnection:
+        info.context.viewer.require_customer_access(str(self.id))
+        return await purchase_page(
+            info,
+            customer_id=str(self.id),
+            meter_number=None,
+            first=first,
+            after=after,
+            status=status,
+            created_from=from_,
+            created_to=to,
+        )
+
+
+@strawberry.federation.type(keys=["number"])
+class Meter:
+    number: str
+
+    @classmethod
+    def resolve_reference(cls, info: strawberry.Info, number: str) -> Meter:
+        return cls(number=number)
+
+    @strawberry.field(description="Purchases for this meter: all for an admin, a customer's own otherwise")
+    async def purchases(
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: models.PurchaseStatus | None = None,
+        from_: FromArg = None,
+        to: ToArg = None,
+    ) -> PurchaseConnection:
+        viewer = info.context.viewer.require_authenticated()
+        only = None if (viewer.is_admin or viewer.is_service) else viewer.customer_id
+        return await purchase_page(
+            info,
+            customer_id=only,
+            meter_number=self.number,
+            first=first,
+            after=after,
+            status=status,
+            created_from=from_,
+            created_to=to,
+        )
+
+    @strawberry.field(description="kWh counted against the monthly cap (month 'YYYY-MM', Asia/Jakarta; default now)")
+    async def monthly_usage(self, info: strawberry.Info, month: str | None = None) -> MonthlyUsage:
+        info.context.viewer.require_authenticated()
+        month = parse_month(month)
+        month_bounds(month)  # validates the calendar month
+        used, power_va = await usage_loader(info.context).load((self.number, month))
+        limit = tenths(monthly_limit_tenths(power_va)) if power_va else None
+        kwh = tenths(used)
+        return MonthlyUsage(
+            meter_number=self.number,
+            month=month,
+            kwh=kwh,
+            limit_kwh=limit,
+            remaining_kwh=max(limit - kwh, Decimal("0.0")) if limit is not None else None,
+            power_va=power_va,
+        )
+

@@ -1,0 +1,53 @@
+"""Root mutation fields: top up, buy, refresh, reprint, refund."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from .. import service
+from .types import Purchase, Wallet
+
+__all__ = ["Mutation"]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference"
+    )
+    async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> Wallet:
+        view = await service.top_up(info.context.db, info.context.viewer, amount, payment_reference)
+        return Wallet.from_view(view)
+
+    @strawberry.mutation(
+        description="Buy a token; replaying the same clientReference returns the same purchase and never charges twice"
+    )
+    async def purchase_token(
+        self, info: strawberry.Info, meter_number: str, denomination: Decimal, client_reference: str
+    ) -> Purchase:
+        row = await service.purchase_token(
+            info.context.db,
+            info.context.state,
+            info.context.viewer,
+            meter_number=meter_number,
+            denomination=denomination,
+            client_reference=client_reference,
+        )
+        return Purchase.from_row(row)
+
+    @strawberry.mutation(description="Re-ask the biller about a PENDING purchase (same reference; never buys again)")
+    async def refresh_purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase:
+        row = await service.refresh_purchase(info.context.db, info.context.state, info.context.viewer, str(id))
+        return Purchase.from_row(row)
+
+    @strawberry.mutation(description="The stored token again (cetak ulang); never a new token")
+    async def reprint_token(self, info: strawberry.Info, id: strawberry.ID) -> Purchase:
+        row = await service.reprint_token(info.context.db, info.context.state, info.context.viewer, str(id))
+        return Purchase.from_row(row)
+
+    @strawberry.mutation(description="Admin: the biller reversed a SUCCESS purchase; refund the wallet once")
+    async def refund_purchase(self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> Purchase:
+        row = await service.refund_purchase(info.context.db, info.context.viewer, str(id), reason)
+        return Purchase.from_row(row)

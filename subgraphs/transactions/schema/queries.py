@@ -1,0 +1,60 @@
+"""Root query fields of the transactions subgraph."""
+
+from __future__ import annotations
+
+import strawberry
+
+from .. import service
+from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
+
+__all__ = ["Query"]
+
+
+async def _fresh(info: strawberry.Info, row: object) -> object:
+    """A purchase PENDING for longer than a few seconds is re-asked about on read."""
+    context = info.context
+    if row is not None and service.is_stale_pending(row, context.settings):  # type: ignore[arg-type]
+        row = await service.resolve_pending(context.db, context.state, row)  # type: ignore[arg-type]
+    return row
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A purchase by id (own, or any for an admin)")
+    async def purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase | None:
+        row = await service.purchase_for_viewer(info.context.db, info.context.viewer, str(id))
+        row = await _fresh(info, row)
+        return Purchase.from_row(row) if row is not None else None  # type: ignore[arg-type]
+
+    @strawberry.field(description="The viewer's purchase made with this clientReference")
+    async def purchase_by_reference(self, info: strawberry.Info, client_reference: str) -> Purchase | None:
+        row = await service.purchase_by_reference(info.context.db, info.context.viewer, client_reference)
+        row = await _fresh(info, row)
+        return Purchase.from_row(row) if row is not None else None  # type: ignore[arg-type]
+
+    @strawberry.field(description="The viewer's wallet")
+    async def wallet(self, info: strawberry.Info) -> Wallet:
+        customer_id = service.require_buyer(info.context.viewer)
+        return Wallet.from_view(await service.wallet_of(info.context.db, customer_id))
+
+    @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
+    async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:
+        info.context.viewer.require_admin()
+        report = await service.reconcile(info.context.db)
+        return ReconciliationReport(
+            ok=report.ok,
+            wallets_checked=report.wallets_checked,
+            wallet_mismatches=[
+                WalletMismatch(customer_id=strawberry.ID(m.customer_id), balance=m.balance, ledger_sum=m.ledger_sum)
+                for m in report.wallet_mismatches
+            ],
+            usage_mismatches=[
+                UsageMismatch(
+                    meter_number=m.meter_number,
+                    month=m.month,
+                    recorded_kwh=tenths(m.recorded_tenths),
+                    purchases_kwh=tenths(m.purchases_tenths),
+                )
+                for m in report.usage_mismatches
+            ],
+        )

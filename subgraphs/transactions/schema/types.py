@@ -1,0 +1,293 @@
+"""GraphQL object types owned by the transactions subgraph: Purchase, Wallet, ledger, usage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from setrum_common.errors import DomainError, ErrorCode
+
+from .. import models
+from .. import repository as repo
+from ..pagination import decode_id_cursor, decode_time_cursor, encode_id_cursor, encode_time_cursor, page_size
+from ..service import WalletView
+from .loaders import purchase_loader
+
+if TYPE_CHECKING:
+    from .entities import Customer, Meter
+
+__all__ = [
+    "PurchaseStatus",
+    "LedgerEntryKind",
+    "Purchase",
+    "PurchaseEdge",
+    "PurchaseConnection",
+    "PageInfo",
+    "Wallet",
+    "LedgerEntry",
+    "LedgerEntryEdge",
+    "LedgerEntryConnection",
+    "MonthlyUsage",
+    "WalletMismatch",
+    "UsageMismatch",
+    "ReconciliationReport",
+    "purchase_page",
+]
+
+PurchaseStatus = strawberry.enum(models.PurchaseStatus, name="PurchaseStatus")
+LedgerEntryKind = strawberry.enum(models.LedgerKind, name="LedgerEntryKind")
+
+_TENTH = Decimal("0.1")
+
+
+def format_token(token: str | None) -> str | None:
+    if not token:
+        return None
+    return "-".join(token[i : i + 4] for i in range(0, len(token), 4))
+
+
+@strawberry.federation.type(keys=["id"], description="A token purchase and its receipt (struk).")
+class Purchase:
+    id: strawberry.ID
+    client_reference: str
+    channel_reference: str = strawberry.field(description="Our unique reference towards the biller")
+    status: PurchaseStatus
+    meter_number: str
+    holder_name: str
+    idpel: str
+    tariff_code: str
+    power_va: int
+    denomination: Decimal
+    nominal: Decimal
+    admin_fee: Decimal
+    stamp_duty: Decimal
+    ppn: Decimal
+    ppj: Decimal
+    instalment: Decimal
+    energy_value: Decimal
+    kwh: Decimal
+    total_paid: Decimal
+    token: str | None = strawberry.field(description="20 digits, once the biller answered SUCCESS")
+    formatted_token: str | None = strawberry.field(description="The token as XXXX-XXXX-XXXX-XXXX-XXXX")
+    biller_reference: str | None
+    failure_code: str | None = strawberry.field(description="Why the biller failed it (FAILED only)")
+    issued_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    customer_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: models.Purchase) -> Purchase:
+        return cls(
+            id=strawberry.ID(row.id),
+            client_reference=row.client_reference,
+            channel_reference=row.channel_reference,
+            status=models.PurchaseStatus(row.status),
+            meter_number=row.meter_number,
+            holder_name=row.holder_name,
+            idpel=row.idpel,
+            tariff_code=row.tariff_code,
+            power_va=row.power_va,
+            denomination=row.denomination,
+            nominal=row.nominal,
+            admin_fee=row.admin_fee,
+            stamp_duty=row.stamp_duty,
+            ppn=row.ppn,
+            ppj=row.ppj,
+            instalment=row.instalment,
+            energy_value=row.energy_value,
+            kwh=row.kwh,
+            total_paid=row.total_paid,
+            token=row.token,
+            formatted_token=format_token(row.token),
+            biller_reference=row.biller_reference,
+            failure_code=row.biller_code if row.status == models.PurchaseStatus.FAILED.value else None,
+            issued_at=row.issued_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            customer_id=row.customer_id,
+        )
+
+    @strawberry.field(description="The meter (resolved by master)")
+    def meter(self) -> Annotated[Meter, strawberry.lazy(".entities")]:
+        from .entities import Meter
+
+        return Meter(number=self.meter_number)
+
+    @strawberry.field(description="The buyer (resolved by users)")
+    def customer(self) -> Annotated[Customer, strawberry.lazy(".entities")]:
+        from .entities import Customer
+
+        return Customer(id=strawberry.ID(self.customer_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Purchase | None:
+        row = await purchase_loader(info.context).load(str(id))
+        if row is None:
+            return None
+        viewer = info.context.viewer
+        viewer.require_authenticated()
+        if not viewer.can_access_customer(row.customer_id):
+            raise DomainError(ErrorCode.FORBIDDEN, "This purchase belongs to another customer")
+        return cls.from_row(row)
+
+
+@strawberry.federation.type(shareable=True, description="Cursor pagination state (cursors are opaque)")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class PurchaseEdge:
+    cursor: str
+    node: Purchase
+
+
+@strawberry.type(description="Purchases, newest first")
+class PurchaseConnection:
+    edges: list[PurchaseEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[Purchase]:
+        return [edge.node for edge in self.edges]
+
+
+async def purchase_page(
+    info: strawberry.Info,
+    *,
+    customer_id: str | None,
+    meter_number: str | None,
+    first: int | None,
+    after: str | None,
+    status: models.PurchaseStatus | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> PurchaseConnection:
+    size = page_size(first)
+    cursor = decode_time_cursor(after) if after else None
+    async with info.context.db.session() as session:
+        rows, has_next = await repo.list_purchases(
+            session,
+            customer_id=customer_id,
+            meter_number=meter_number,
+            status=status,
+            created_from=created_from,
+            created_to=created_to,
+            first=size,
+            after=cursor,
+        )
+    edges = [PurchaseEdge(cursor=encode_time_cursor(r.created_at, r.id), node=Purchase.from_row(r)) for r in rows]
+    return PurchaseConnection(
+        edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
+    )
+
+
+@strawberry.type(description="One append-only wallet movement; debits are negative")
+class LedgerEntry:
+    id: strawberry.ID
+    kind: LedgerEntryKind
+    amount: Decimal
+    balance_after: Decimal
+    reference: str
+    purchase_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.LedgerEntry) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=models.LedgerKind(row.kind),
+            amount=row.amount,
+            balance_after=row.balance_after,
+            reference=row.reference,
+            purchase_id=strawberry.ID(row.purchase_id) if row.purchase_id else None,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(description="The purchase this debit or refund belongs to")
+    async def purchase(self, info: strawberry.Info) -> Purchase | None:
+        if self.purchase_id is None:
+            return None
+        row = await purchase_loader(info.context).load(str(self.purchase_id))
+        return Purchase.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class LedgerEntryEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type
+class LedgerEntryConnection:
+    edges: list[LedgerEntryEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[LedgerEntry]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type(description="A customer's wallet: balance == sum of its ledger entries, never negative")
+class Wallet:
+    customer_id: strawberry.ID
+    balance: Decimal
+    currency: str
+
+    @classmethod
+    def from_view(cls, view: WalletView) -> Wallet:
+        return cls(customer_id=strawberry.ID(view.customer_id), balance=view.balance, currency=view.currency)
+
+    @strawberry.field(description="Ledger entries, newest first")
+    async def entries(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> LedgerEntryConnection:
+        size = page_size(first)
+        before_id = decode_id_cursor(after) if after else None
+        async with info.context.db.session() as session:
+            rows, has_next = await repo.list_ledger(session, str(self.customer_id), first=size, before_id=before_id)
+        edges = [LedgerEntryEdge(cursor=encode_id_cursor(r.id), node=LedgerEntry.from_row(r)) for r in rows]
+        return LedgerEntryConnection(
+            edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
+        )
+
+
+@strawberry.type(description="kWh bought for a meter in one Asia/Jakarta calendar month (SUCCESS + PENDING)")
+class MonthlyUsage:
+    meter_number: str
+    month: str
+    kwh: Decimal
+    limit_kwh: Decimal | None = strawberry.field(description="VA/1000 × 720; null until a purchase told us the VA")
+    remaining_kwh: Decimal | None
+    power_va: int | None
+
+
+@strawberry.type
+class WalletMismatch:
+    customer_id: strawberry.ID
+    balance: Decimal
+    ledger_sum: Decimal
+
+
+@strawberry.type
+class UsageMismatch:
+    meter_number: str
+    month: str
+    recorded_kwh: Decimal
+    purchases_kwh: Decimal
+
+
+@strawberry.type(description="Proof that every balance equals the sum of its ledger")
+class ReconciliationReport:
+    ok: bool
+    wallets_checked: int
+    wallet_mismatches: list[WalletMismatch]
+    usage_mismatches: list[UsageMismatch]
+
+
+def tenths(value: int) -> Decimal:
+    return (Decimal(value) / 10).quantize(_TENTH)
+

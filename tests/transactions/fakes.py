@@ -1,0 +1,183 @@
+"""In-process fakes of master (the quote query) and the biller (Biller HTTP API), for MockTransport.
+
+They check what the real services check (the service token, the HMAC signature) and keep enough
+state to prove the properties we care about: how many tokens were sold per reference.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+
+from setrum_common.auth import viewer_from_authorization
+from setrum_common.demo_data import METERS, TARIFFS, DemoMeter
+from setrum_common.settings import DEV_BILLER_SECRET, DEV_JWT_SECRET, DEV_SERVICE_SECRET
+from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
+
+__all__ = ["FakeMaster", "FakeBiller", "quote_for"]
+
+ADMIN_FEE = Decimal("2500")
+CENT = Decimal("0.01")
+
+
+def _rate(meter: DemoMeter) -> tuple[Decimal, Decimal]:
+    for tariff in TARIFFS:
+        if tariff.code == meter.tariff_code and tariff.min_va <= meter.power_va and (
+            tariff.max_va is None or meter.power_va <= tariff.max_va
+        ):
+            return tariff.rate, tariff.ppn_rate
+    raise AssertionError(f"no tariff for {meter}")
+
+
+def quote_for(meter: DemoMeter, denomination: Decimal, ppj_rate: Decimal = Decimal("0.024")) -> dict[str, Any]:
+    """DOMAIN.md §3 arithmetic (a fixed PPJ rate is enough for these tests)."""
+    rate, ppn_rate = _rate(meter)
+    stamp = Decimal("10000") if denomination > Decimal("5000000") else Decimal(0)
+    net = denomination - stamp - meter.instalment
+    stroom_exact = net / (1 + ppj_rate + ppn_rate)
+    ppj = (stroom_exact * ppj_rate).quantize(CENT, ROUND_HALF_UP)
+    ppn = (stroom_exact * ppn_rate).quantize(CENT, ROUND_HALF_UP)
+    stroom = net - ppj - ppn
+    kwh = (stroom / rate).quantize(Decimal("0.1"), ROUND_FLOOR)
+    return {
+        "meter": {
+            "number": meter.number,
+            "idpel": meter.idpel,
+            "holderName": meter.holder_name,
+            "powerVa": meter.power_va,
+            "status": meter.status,
+            "tariff": {"code": meter.tariff_code},
+        },
+        "nominal": str(denomination.quantize(CENT)),
+        "adminFee": str(ADMIN_FEE.quantize(CENT)),
+        "stampDuty": str(stamp.quantize(CENT)),
+        "ppn": str(ppn),
+        "ppj": str(ppj),
+        "instalment": str(meter.instalment.quantize(CENT)),
+        "energyValue": str(stroom.quantize(CENT)),
+        "kwh": str(kwh),
+        "totalPaid": str((denomination + ADMIN_FEE).quantize(CENT)),
+    }
+
+
+def _error(code: str, message: str) -> httpx.Response:
+    return httpx.Response(200, json={"data": None, "errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+@dataclass
+class FakeMaster:
+    denominations: set[Decimal] = field(
+        default_factory=lambda: {Decimal(v) for v in (20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 5_000_000)}
+    )
+    calls: int = 0
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        viewer = viewer_from_authorization(
+            request.headers, jwt_secret=DEV_JWT_SECRET, service_secret=DEV_SERVICE_SECRET
+        )
+        if not viewer.is_service:
+            return _error("FORBIDDEN", "quote needs a service token")
+        variables = json.loads(request.content)["variables"]
+        number = variables["meterNumber"]
+        denomination = Decimal(variables["denomination"])
+        if not number.isdigit() or len(number) not in (11, 12):
+            return _error("WRONG_DIGIT_COUNT", "meter number has 11 digits")
+        meter = next((m for m in METERS if number in (m.number, m.idpel)), None)
+        if meter is None:
+            return _error("WRONG_CUSTOMER_NUMBER", "unknown meter")
+        if meter.status == "BLOCKED":
+            return _error("CUSTOMER_BLOCKED", "meter is blocked")
+        if denomination not in self.denominations:
+            return _error("PRODUCT_UNAVAILABLE", "no such denomination")
+        return httpx.Response(200, json={"data": {"quote": quote_for(meter, denomination)}})
+
+
+@dataclass
+class _Sale:
+    body: dict[str, Any]
+    polls_left: int
+    final: str  # SUCCESS | FAILED
+    token: str | None = None
+
+
+@dataclass
+class FakeBiller:
+    """Modes: success | pending_then_success | pending_forever | fail | timeout | timeout_after_sale | maintenance."""
+
+    mode: str = "success"
+    pending_polls: int = 1
+    sales: dict[str, _Sale] = field(default_factory=dict)
+    posts: int = 0
+    gets: int = 0
+    tokens_issued: int = 0
+
+    def _token(self) -> str:
+        self.tokens_issued += 1
+        return f"{self.tokens_issued:020d}"
+
+    def _answer(self, reference: str, sale: _Sale) -> httpx.Response:
+        if sale.polls_left > 0:
+            status, token = "PENDING", None
+        else:
+            status = sale.final
+            if status == "SUCCESS" and sale.token is None:
+                sale.token = self._token()
+            token = sale.token
+        return httpx.Response(
+            200,
+            json={
+                "status": status,
+                "reference": reference,
+                "billerReference": f"BLR-{reference[-8:]}",
+                "token": token,
+                "kwh": str(Decimal(sale.body["kwhTenths"]) / 10) if token else None,
+                "issuedAt": "2026-01-15T03:00:00+00:00" if token else None,
+                "code": "METER_BLOCKED" if status == "FAILED" else None,
+                "message": None,
+            },
+        )
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        try:
+            verify_request(
+                DEV_BILLER_SECRET, request.headers.get(SIGNATURE_HEADER), request.method, request.url.path, request.content
+            )
+        except SignatureError as error:
+            return httpx.Response(401, json={"code": "BAD_SIGNATURE", "message": str(error)})
+        if self.mode == "maintenance":
+            return httpx.Response(503, json={"code": "MAINTENANCE", "message": "cut-off 23:00-00:30"})
+        path = request.url.path
+        if request.method == "POST" and path == "/v1/purchases":
+            self.posts += 1
+            body = json.loads(request.content)
+            reference = body["reference"]
+            sale = self.sales.get(reference)
+            if sale is None:
+                if self.mode == "timeout":
+                    raise httpx.ReadTimeout("fake biller timeout", request=request)
+                polls = self.pending_polls if self.mode.startswith("pending") else 0
+                if self.mode == "pending_forever":
+                    polls = 10**9
+                sale = _Sale(body, polls, "FAILED" if self.mode == "fail" else "SUCCESS")
+                self.sales[reference] = sale
+                if self.mode == "timeout_after_sale":
+                    raise httpx.ReadTimeout("fake biller sold but the answer was lost", request=request)
+            elif {k: sale.body[k] for k in ("meterNumber", "amount")} != {k: body[k] for k in ("meterNumber", "amount")}:
+                return httpx.Response(409, json={"code": "DUPLICATE_REFERENCE"})
+            else:
+                sale.polls_left = max(0, sale.polls_left - 1)
+            return self._answer(reference, sale)
+        if request.method == "GET" and path.startswith("/v1/purchases/"):
+            self.gets += 1
+            reference = path.rsplit("/", 1)[1]
+            sale = self.sales.get(reference)
+            if sale is None:
+                return httpx.Response(404, json={"code": "NOT_FOUND"})
+            sale.polls_left = max(0, sale.polls_left - 1)
+            return self._answer(reference, sale)
+        return httpx.Response(404, json={"code": "NOT_FOUND"})
