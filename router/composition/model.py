@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from graphql.language import ValueNode
 
 __all__ = [
+    "BUILTIN_SCALARS",
     "Argument",
     "EnumValue",
     "Field",
     "Key",
-    "SubgraphSource",
     "Subgraph",
+    "SubgraphSource",
     "TypeDef",
     "is_list",
     "is_non_null",
