@@ -79,12 +79,12 @@ class _Run:
         t = type(node)
         if t is FetchNode:
             if node.requires:  # type: ignore[union-attr]
-                await self.entity_fetch((), node)  # type: ignore[arg-type]
+                await self.entity_fetch(_ROOT_PATHS, node)  # type: ignore[arg-type]
             else:
-                await self.root_fetch((), node)  # type: ignore[arg-type]
+                await self.root_fetch(_ROOT_PATHS, node)  # type: ignore[arg-type]
         elif t is FlattenNode:
             inner = node.node  # type: ignore[union-attr]
-            path = node.path  # type: ignore[union-attr]
+            path = node.paths or (node.path,)  # type: ignore[union-attr]
             if type(inner) is FetchNode:
                 if inner.requires:
                     await self.entity_fetch(path, inner)
@@ -154,20 +154,35 @@ class _Run:
 
     # -- root fetch -----------------------------------------------------------------
 
-    async def root_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
-        if path:
-            targets = collect_objects(self.out.data, path, self.possible)
+    def _collect(self, paths: tuple[tuple[str, ...], ...]) -> list[dict[str, Any]]:
+        if len(paths) == 1:
+            return collect_objects(self.out.data, paths[0], self.possible)
+        out: list[dict[str, Any]] = []
+        for path in paths:
+            out.extend(collect_objects(self.out.data, path, self.possible))
+        return out
+
+    def _collect_with_paths(self, paths: tuple[tuple[str, ...], ...]) -> list[tuple[dict[str, Any], list[str | int]]]:
+        out: list[tuple[dict[str, Any], list[str | int]]] = []
+        for path in paths:
+            out.extend(collect_objects_with_paths(self.out.data, path, self.possible))
+        return out
+
+    async def root_fetch(self, paths: tuple[tuple[str, ...], ...], fetch: FetchNode) -> None:
+        at_root = paths == _ROOT_PATHS
+        if not at_root:
+            targets = self._collect(paths)
             if not targets:
                 return
         response = await self._send(fetch, self._body(fetch, None))
         if response is None:
-            self._cover_root(path, fetch)
+            self._cover_root(paths, fetch)
             return
         data = response.get("data")
         errors = response.get("errors")
         prefix: list[str | int] = []
-        if path:
-            located = collect_objects_with_paths(self.out.data, path, self.possible)
+        if errors and not at_root:
+            located = self._collect_with_paths(paths)
             prefix = located[0][1] if located else []
         if errors:
             pathless = False
@@ -179,10 +194,10 @@ class _Run:
                     pathless = True
                     self.out.errors.append(self._error(err, None, fetch.service_name))
             if pathless:
-                self._cover_root(path, fetch)
+                self._cover_root(paths, fetch)
         if type(data) is not dict:
             return
-        if not path:
+        if at_root:
             if self.out.data:
                 deep_merge(self.out.data, data)
             else:
@@ -191,19 +206,19 @@ class _Run:
             for target in targets:
                 deep_merge(target, data)
 
-    def _cover_root(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+    def _cover_root(self, paths: tuple[tuple[str, ...], ...], fetch: FetchNode) -> None:
         prefixes: list[list[str | int]] = [[]]
-        if path:
-            prefixes = [p for _, p in collect_objects_with_paths(self.out.data, path, self.possible)]
+        if paths != _ROOT_PATHS:
+            prefixes = [p for _, p in self._collect_with_paths(paths)]
         for key in _root_keys(fetch.operation):
             for p in prefixes:
                 self.out.covered.append((*p, key))
 
     # -- entity fetch ---------------------------------------------------------------
 
-    async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+    async def entity_fetch(self, path: tuple[tuple[str, ...], ...], fetch: FetchNode) -> None:
         possible = self.possible
-        objects = collect_objects(self.out.data, path, possible)
+        objects = self._collect(path)
         if not objects:
             return
         requires = fetch.requires
@@ -265,9 +280,9 @@ class _Run:
             for obj in owners[i]:
                 deep_merge(obj, item)
 
-    def _paths_by_object(self, path: tuple[str, ...]) -> dict[int, list[list[str | int]]]:
+    def _paths_by_object(self, paths: tuple[tuple[str, ...], ...]) -> dict[int, list[list[str | int]]]:
         by_id: dict[int, list[list[str | int]]] = {}
-        for obj, p in collect_objects_with_paths(self.out.data, path, self.possible):
+        for obj, p in self._collect_with_paths(paths):
             by_id.setdefault(id(obj), []).append(p)
         return by_id
 
@@ -284,14 +299,14 @@ class _Run:
             paths.extend(by_id.get(oid, ()))
         return paths
 
-    def _cover_entities(self, path: tuple[str, ...], owners: list[list[dict[str, Any]]], indices: Any) -> None:
+    def _cover_entities(self, path: tuple[tuple[str, ...], ...], owners: list[list[dict[str, Any]]], indices: Any) -> None:
         by_id = self._paths_by_object(path)
         for i in indices:
             for p in self._client_paths(by_id, owners[i]):
                 self.out.covered.append(tuple(p))
 
     def _entity_errors(
-        self, path: tuple[str, ...], owners: list[list[dict[str, Any]]], errors: list[Any], service: str
+        self, path: tuple[tuple[str, ...], ...], owners: list[list[dict[str, Any]]], errors: list[Any], service: str
     ) -> None:
         by_id = self._paths_by_object(path)
         for err in errors:
@@ -314,6 +329,7 @@ class _Run:
                 self._cover_entities(path, owners, range(len(owners)))
 
 
+_ROOT_PATHS: tuple[tuple[str, ...], ...] = ((),)
 _ROOT_KEYS: dict[str, tuple[str, ...]] = {}
 
 

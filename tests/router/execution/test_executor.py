@@ -159,3 +159,27 @@ async def test_nested_lists_and_type_filter_paths():
 def test_deep_merge(target, source, expected):
     deep_merge(target, source)
     assert target == expected
+
+
+async def test_flatten_with_several_paths_sends_one_request():
+    plan = QueryPlan(
+        SequenceNode(
+            (
+                FetchNode("a", "{ left { __typename id } right { __typename id } }"),
+                FlattenNode(("left", "@"), ENTITY, paths=(("left", "@"), ("right",))),
+            )
+        )
+    )
+    client = Scripted(
+        a={"data": {"left": [{"__typename": "T", "id": "1"}, {"__typename": "T", "id": "2"}], "right": {"__typename": "T", "id": "1"}}},
+        b=lambda body: {
+            "data": {"_entities": [{"v": r["id"]} for r in body["variables"]["representations"]]},
+            "errors": [{"message": "e", "path": ["_entities", 0]}],
+        },
+    )
+    out = await execute_plan(plan, client=client)
+    assert [s for s, _, _ in client.sent] == ["a", "b"]
+    assert len(client.sent[1][1]["variables"]["representations"]) == 2
+    assert out.data["right"] == {"__typename": "T", "id": "1", "v": "1"}
+    assert out.data["left"][1]["v"] == "2"
+    assert sorted(e["path"] for e in out.errors) == [["left", 0], ["right"]]

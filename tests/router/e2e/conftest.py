@@ -1,0 +1,83 @@
+"""Gateway + planner + the "shop" subgraphs, in-process (ASGITransport) and over real HTTP.
+
+``gateway`` is parametrised: ``asgi`` runs the subgraph apps in-process through
+``httpx.ASGITransport``; ``http`` serves them with uvicorn on a free localhost port and the
+Gateway uses its default network client built from the supergraph URLs.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from router.gateway import Gateway
+from router.subgraph_client import HttpSubgraphClient
+from tests.fixtures.subgraph_apps import SubgraphApp
+from tests.fixtures.subgraph_apps.shop import BASE_URL, create_apps, mount_all, supergraph_sdl
+
+
+class _Switch:
+    """An ASGI app that forwards to whatever ``target`` is now (fresh subgraph state per test
+    while the uvicorn server lives for the whole module)."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[tuple[_Switch, str]]:
+    switch = _Switch()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(switch, lifespan="off", log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    yield switch, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def apps() -> dict[str, SubgraphApp]:
+    apps = create_apps()
+    journal: list[tuple[str, dict[str, Any]]] = []
+    for app in apps.values():
+        app.journal = journal
+    return apps
+
+
+@pytest.fixture
+def journal(apps: dict[str, SubgraphApp]) -> list[tuple[str, dict[str, Any]]]:
+    return apps["accounts"].journal  # type: ignore[return-value]
+
+
+@pytest.fixture(params=["asgi", "http"])
+async def gateway(request: pytest.FixtureRequest, apps: dict[str, SubgraphApp]) -> AsyncIterator[Gateway]:
+    server_app = mount_all(apps)
+    if request.param == "asgi":
+        sdl = supergraph_sdl()
+        urls = {name: f"{BASE_URL}/{name}/graphql" for name in apps}
+        gw = Gateway(sdl, client=HttpSubgraphClient(urls, apps={name: server_app for name in apps}))
+    else:
+        switch, base = request.getfixturevalue("http_server")
+        switch.target = server_app
+        gw = Gateway(supergraph_sdl(base))
+    yield gw
+    await gw.aclose()
