@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from graphql.language import ValueNode
 
 __all__ = [
-    "BUILTIN_SCALARS",
     "Argument",
+    "BUILTIN_SCALARS",
     "EnumValue",
     "Field",
     "Key",
