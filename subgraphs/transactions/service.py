@@ -291,7 +291,7 @@ async def purchase_token(
     try:
         async with db.transaction() as session:
             await repo.add_purchase(session, purchase)
-            limit = monthly_limit_tenths(quote.power_va)
+            limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
             if not await repo.reserve_kwh(
                 session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths,
                 limit_tenths=limit, power_va=quote.power_va,

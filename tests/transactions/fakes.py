@@ -44,14 +44,12 @@ def quote_for(meter: DemoMeter, denomination: Decimal, ppj_rate: Decimal = Decim
     stroom = net - ppj - ppn
     kwh = (stroom / rate).quantize(Decimal("0.1"), ROUND_FLOOR)
     return {
-        "meter": {
-            "number": meter.number,
-            "idpel": meter.idpel,
-            "holderName": meter.holder_name,
-            "powerVa": meter.power_va,
-            "status": meter.status,
-            "tariff": {"code": meter.tariff_code},
-        },
+        "meterNumber": meter.number,
+        "idpel": meter.idpel,
+        "holderName": meter.holder_name,
+        "tariffCode": meter.tariff_code,
+        "powerVa": meter.power_va,
+        "monthlyKwhLimit": str(Decimal(meter.power_va) * 720 / 1000),
         "nominal": str(denomination.quantize(CENT)),
         "adminFee": str(ADMIN_FEE.quantize(CENT)),
         "stampDuty": str(stamp.quantize(CENT)),

@@ -22,7 +22,7 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
 QUOTE_QUERY = """
 query TransactionsQuote($meterNumber: String!, $denomination: Decimal!, $channel: String) {
   quote(meterNumber: $meterNumber, denomination: $denomination, channel: $channel) {
-    meter { number idpel holderName powerVa status tariff { code } }
+    meterNumber idpel holderName tariffCode powerVa monthlyKwhLimit
     nominal adminFee stampDuty ppn ppj instalment energyValue kwh totalPaid
   }
 }
@@ -57,6 +57,11 @@ class Quote:
     energy_value: Decimal
     kwh: Decimal
     total_paid: Decimal
+    monthly_kwh_limit: Decimal
+
+    @property
+    def limit_tenths(self) -> int:
+        return int((self.monthly_kwh_limit * 10).to_integral_value(rounding="ROUND_FLOOR"))
 
     @property
     def kwh_tenths(self) -> int:
@@ -64,9 +69,6 @@ class Quote:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Quote:
-        meter = data["meter"]
-        tariff = meter.get("tariff") or {}
-
         def money(name: str) -> Decimal:
             value = Decimal(str(data[name]))
             if not value.is_finite():
@@ -74,11 +76,11 @@ class Quote:
             return value
 
         return cls(
-            meter_number=str(meter["number"]),
-            idpel=str(meter["idpel"]),
-            holder_name=str(meter["holderName"]),
-            tariff_code=str(tariff.get("code") or ""),
-            power_va=int(meter["powerVa"]),
+            meter_number=str(data["meterNumber"]),
+            idpel=str(data["idpel"]),
+            holder_name=str(data["holderName"]),
+            tariff_code=str(data["tariffCode"]),
+            power_va=int(data["powerVa"]),
             nominal=money("nominal"),
             admin_fee=money("adminFee"),
             stamp_duty=money("stampDuty"),
@@ -88,6 +90,7 @@ class Quote:
             energy_value=money("energyValue"),
             kwh=money("kwh"),
             total_paid=money("totalPaid"),
+            monthly_kwh_limit=money("monthlyKwhLimit"),
         )
 
 
