@@ -99,6 +99,7 @@ class _Merger:
                 for tag in t.tags:
                     if tag not in mt.tags:
                         mt.tags.append(tag)
+                mt.applied += [a for a in t.applied if a not in mt.applied]
             if kind in ("object", "interface"):
                 self._merge_composite(mt)
             elif kind == "union":
@@ -117,6 +118,12 @@ class _Merger:
                  if name in self.types and any(op in s.roots for s in self.subs.values())}
         enums = graph_enum_names(self.order)
         sg = Supergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
+        for g in self.order:
+            for name, entry in self.subs[g].compose_directives.items():
+                known = sg.composed.setdefault(name, entry)
+                if known[0] != entry[0]:
+                    self.error("DIRECTIVE_COMPOSITION_ERROR",
+                               f'Composed directive "@{name}" has different definitions across subgraphs', g)
         self._post_checks(sg)
         return sg
 
@@ -147,6 +154,7 @@ class _Merger:
                 for tag in f.tags:
                     if tag not in mf.tags:
                         mf.tags.append(tag)
+                mf.applied += [x for x in f.applied if x not in mf.applied]
             mt.fields[fn] = mf
 
     def _apply_override(self, mt: MType, mf: MField) -> None:
@@ -306,6 +314,7 @@ class _Merger:
                 for tag in a.tags:
                     if tag not in ma.tags:
                         ma.tags.append(tag)
+                ma.applied += [x for x in a.applied if x not in ma.applied]
             mf.args[an] = ma
 
     # -- inputs and enums ------------------------------------------------------------------------
@@ -351,6 +360,7 @@ class _Merger:
                 for tag in f.tags:
                     if tag not in mf.tags:
                         mf.tags.append(tag)
+                mf.applied += [x for x in f.applied if x not in mf.applied]
             mt.fields[fn] = mf
         if not mt.fields:
             self.error("EMPTY_MERGED_INPUT_TYPE",
@@ -408,6 +418,7 @@ class _Merger:
                 for tag in ev.tags:
                     if tag not in mv.tags:
                         mv.tags.append(tag)
+                mv.applied += [x for x in ev.applied if x not in mv.applied]
             mt.values[v] = mv
 
     # -- @interfaceObject ------------------------------------------------------------------------

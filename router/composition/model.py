@@ -46,6 +46,7 @@ class Argument:
     deprecated: str | None = None
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)  # printed @composeDirective applications
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Field:
     tags: list[str] = field(default_factory=list)
     override: str | None = None
     override_label: str | None = None
+    applied: list[str] = field(default_factory=list)
     # Set by merge: another graph took this field over with @override(from: <this graph>).
     overridden: bool = False
     # Set by merge: overridden, but still needed here as key/requires input.
@@ -86,6 +88,7 @@ class EnumValue:
     deprecated: str | None = None
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +108,7 @@ class TypeDef:
     tags: list[str] = field(default_factory=list)
     interface_object: bool = False
     specified_by: str | None = None
+    applied: list[str] = field(default_factory=list)
 
     @property
     def is_composite(self) -> bool:
@@ -123,7 +127,8 @@ class Subgraph:
     key_field_coords: set[tuple[str, str]] = field(default_factory=set)  # (type, field) used in any key
     provided_coords: set[tuple[str, str]] = field(default_factory=set)  # (type, field) named by a @provides
     required_coords: set[tuple[str, str]] = field(default_factory=set)  # (type, field) named by a @requires
-    compose_directives: list[str] = field(default_factory=list)
+    # @composeDirective: name -> (printed definition, @link url or None, imported name or None)
+    compose_directives: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
     def type_kind(self, name: str) -> str | None:
         if name in BUILTIN_SCALARS:

@@ -87,7 +87,7 @@ def _common(obj: MField | MArgument | MType, deprecated: str | None = None) -> l
     if obj.inaccessible:
         out.append("@inaccessible")
     out += [f"@tag(name: {_s(t)})" for t in obj.tags]
-    return out
+    return out + list(obj.applied)
 
 
 def print_supergraph(sg: Supergraph) -> str:
@@ -99,6 +99,10 @@ def print_supergraph(sg: Supergraph) -> str:
         links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
     if sg.uses_tag:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+    for name in sorted(sg.composed):
+        _, url, imported = sg.composed[name]
+        if url is not None:
+            links.append(f"@link(url: {_s(url)}, import: [{_s(imported or '@' + name)}])")
     roots = "\n".join(f"  {op}: {name}" for op, name in sg.roots.items())
     parts.append("schema\n" + "\n".join("  " + link for link in links) + "\n{\n" + roots + "\n}")
     parts.append(_JOIN_DEFINITIONS)
@@ -106,6 +110,8 @@ def print_supergraph(sg: Supergraph) -> str:
         parts.append(_INACCESSIBLE_DEFINITION)
     if sg.uses_tag:
         parts.append(_TAG_DEFINITION)
+    for name in sorted(sg.composed):
+        parts.append(sg.composed[name][0])
     parts.append(_JOIN_TYPES)
     parts.append("enum join__Graph {\n" + "\n".join(
         f"  {g.enum} @join__graph(name: {_s(g.name)}, url: {_s(g.url)})" for g in sg.graphs) + "\n}")
@@ -167,7 +173,7 @@ def _print_type(t: MType, enum_of: dict[str, str]) -> str:
                 ds.append("@deprecated" if dep == "No longer supported" else f"@deprecated(reason: {_s(dep)})")
             if v.inaccessible:
                 ds.append("@inaccessible")
-            ds += [f"@tag(name: {_s(tag)})" for tag in v.tags]
+            ds += [f"@tag(name: {_s(tag)})" for tag in v.tags] + list(v.applied)
             body.append(f"  {v.name}" + "".join(" " + d for d in ds))
         text = _block(f"enum {t.name}", directives, body)
     else:

@@ -101,12 +101,15 @@ def _args(d: DirectiveNode) -> dict[str, Any]:
     return {a.name.value: _value(a.value) for a in d.arguments or ()}
 
 
-def _read_links(doc: DocumentNode) -> tuple[_Names, list[str], list[CompositionError]]:
-    """Find the federation @link; returns name mapping, composed directive names and errors."""
+def _read_links(
+    doc: DocumentNode, subgraph: str
+) -> tuple[_Names, dict[str, tuple[str, str | None, str | None]], list[CompositionError]]:
+    """Find the federation @link; returns the name mapping, @composeDirective entries and errors."""
     imports: dict[str, str] = {}
     prefix = "federation"
     fed2 = False
-    composed: list[str] = []
+    composed: dict[str, tuple[str, str | None, str | None]] = {}
+    other_links: list[dict[str, Any]] = []
     for definition in doc.definitions:
         if not isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
             continue
@@ -116,6 +119,7 @@ def _read_links(doc: DocumentNode) -> tuple[_Names, list[str], list[CompositionE
             args = _args(d)
             url = str(args.get("url") or "")
             if not _FED_URL.match(url):
+                other_links.append(args)
                 continue
             fed2 = True
             prefix = str(args.get("as") or "federation")
@@ -129,12 +133,29 @@ def _read_links(doc: DocumentNode) -> tuple[_Names, list[str], list[CompositionE
                 if name.startswith("@") and name[1:] in FEDERATION_DIRECTIVES:
                     imports[alias.lstrip("@")] = name[1:]
     names = _Names(fed2, imports, prefix)
+    errors: list[CompositionError] = []
+    definitions = {d.name.value: d for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
     for definition in doc.definitions:
         if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
             for d in definition.directives or ():
-                if names.canonical(d.name.value) == "composeDirective":
-                    composed.append(str(_args(d).get("name", "")).lstrip("@"))
-    return names, composed, []
+                if names.canonical(d.name.value) != "composeDirective":
+                    continue
+                name = str(_args(d).get("name", "")).lstrip("@")
+                ddef = definitions.get(name)
+                if ddef is None:
+                    errors.append(CompositionError(
+                        "DIRECTIVE_COMPOSITION_ERROR",
+                        f'@composeDirective(name: "@{name}") names a directive that is not defined', subgraph))
+                    continue
+                url, imported = None, None
+                for link in other_links:
+                    for item in link.get("import") or ():
+                        item_name = item if isinstance(item, str) else str(item.get("as") or item.get("name"))
+                        if item_name.lstrip("@") == name:
+                            url = str(link.get("url"))
+                            imported = item if isinstance(item, str) else str(item.get("name"))
+                composed[name] = (print_ast(ddef), url, imported)
+    return names, composed, errors
 
 
 def _deprecation(directives: Any) -> str | None:
@@ -142,6 +163,11 @@ def _deprecation(directives: Any) -> str | None:
         if d.name.value == "deprecated":
             return str(_args(d).get("reason") or "No longer supported")
     return None
+
+
+def _applied(sub: Subgraph, directives: Any) -> list[str]:
+    """Printed applications of @composeDirective directives (kept in the supergraph)."""
+    return [print_ast(d) for d in directives or () if d.name.value in sub.compose_directives]
 
 
 def _fed(names: _Names, directives: Any) -> list[tuple[str, dict[str, Any], DirectiveNode]]:
@@ -159,7 +185,7 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
         doc = parse(source.sdl, no_location=True)
     except GraphQLSyntaxError as exc:
         return None, [CompositionError("INVALID_GRAPHQL", f'subgraph "{source.name}": {exc.message}', source.name)]
-    names, composed, errors = _read_links(doc)
+    names, composed, errors = _read_links(doc, source.name)
     sub = Subgraph(name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed)
 
     roots: dict[str, str] = {}
@@ -237,6 +263,7 @@ def _read_type(
                 tdef.tags.append(str(args.get("name")))
             elif canon == "interfaceObject":
                 tdef.interface_object = True
+        tdef.applied += [a for a in _applied(sub, node.directives) if a not in tdef.applied]
         for d in node.directives or ():
             if d.name.value == "specifiedBy":
                 tdef.specified_by = str(_args(d).get("url"))
@@ -256,9 +283,10 @@ def _read_type(
                     ev.inaccessible = True
                 elif canon == "tag":
                     ev.tags.append(str(args.get("name")))
+            ev.applied = _applied(sub, value.directives)
             tdef.values[ev.name] = ev
         for fnode in getattr(node, "fields", None) or ():
-            f = _read_field(fnode, names, rename, tdef.shareable and kind == "object")
+            f = _read_field(fnode, names, rename, tdef.shareable and kind == "object", sub)
             if f.name not in tdef.fields:
                 tdef.fields[f.name] = f
     if not sub.fed2 or tdef.kind != "object":
@@ -279,7 +307,7 @@ def _read_type(
     return tdef
 
 
-def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable: bool) -> Field:
+def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable: bool, sub: Subgraph) -> Field:
     type_str = print_ast(node.type)
     base = type_str.strip("[]!")
     if base in rename:
@@ -291,6 +319,7 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
         deprecated=_deprecation(node.directives),
         default=getattr(node, "default_value", None),
         shareable=type_shareable,
+        applied=_applied(sub, node.directives),
     )
     for canon, args, _ in _fed(names, node.directives):
         if canon == "external":
@@ -320,5 +349,6 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
                 arg.inaccessible = True
             elif canon == "tag":
                 arg.tags.append(str(args.get("name")))
+        arg.applied = _applied(sub, anode.directives)
         f.args[arg.name] = arg
     return f

@@ -29,6 +29,7 @@ class MArgument:
     deprecated: str | None = None
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class MField:
     default: ValueNode | None = None
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
     # Copied onto an implementation from an @interfaceObject: printed as a bare `@join__field`.
     from_interface_object: bool = False
 
@@ -54,6 +56,7 @@ class MEnumValue:
     deprecated: str | None = None
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +74,7 @@ class MType:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     specified_by: str | None = None
+    applied: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -79,6 +83,8 @@ class Supergraph:
     subgraphs: dict[str, Subgraph]
     types: dict[str, MType]
     roots: dict[str, str]  # operation -> type name present in the supergraph
+    # @composeDirective: name -> (printed definition, @link url or None, imported name or None)
+    composed: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
     @property
     def uses_inaccessible(self) -> bool:
