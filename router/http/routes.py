@@ -24,6 +24,7 @@ __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "exception_handlers", "health", "http_
 
 GRAPHQL_PATH = "/graphql"
 HEALTH_PATH = "/health"
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 async def health(request: Request) -> Response:
@@ -55,8 +56,9 @@ def http_routes(endpoint: Endpoint, *, graphiql: bool) -> list[BaseRoute]:
         )
 
     routes: list[BaseRoute] = [
-        # No ``methods=``: the decoder answers other methods with a GraphQL 405 body.
-        Route(GRAPHQL_PATH, graphql),
+        # Every method reaches the decoder, which answers the unsupported ones with a GraphQL
+        # 405 body (Starlette's own 405 would be plain text).
+        Route(GRAPHQL_PATH, graphql, methods=_ALL_METHODS),
         Route("/", index, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
     ]

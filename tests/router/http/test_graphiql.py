@@ -93,6 +93,12 @@ def graphiql_url() -> Iterator[str]:
         yield url
 
 
+def _expect_fields(explorer, names: list[str]) -> None:  # type: ignore[no-untyped-def]
+    fields = explorer.locator(".graphiql-doc-explorer-field-name")
+    fields.first.wait_for(timeout=10_000)
+    assert sorted(fields.all_inner_texts()) == sorted(names)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_graphiql_in_a_real_browser_offline(graphiql_url: str, tmp_path: Path) -> None:
@@ -130,8 +136,17 @@ def test_graphiql_in_a_real_browser_offline(graphiql_url: str, tmp_path: Path) -
             page.click("button[aria-label='Show Documentation Explorer']")
             explorer = page.locator(".graphiql-doc-explorer")
             explorer.get_by_text("Query", exact=True).first.click(timeout=20_000)
-            for field_name in ("me", "hello", "slow"):
-                explorer.locator(".graphiql-doc-explorer-field-name", has_text=field_name).first.wait_for(timeout=10_000)
+            _expect_fields(explorer, ["me", "hello", "slow"])
+            explorer.locator(".graphiql-doc-explorer-back").click()
+            explorer.get_by_text("Mutation", exact=True).first.click(timeout=10_000)
+            _expect_fields(explorer, ["rename"])
+
+            # And a query typed into the editor runs through the router.
+            page.evaluate(
+                "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('{ me { name } }')"
+            )
+            page.click(".graphiql-execute-button")
+            page.locator(".graphiql-response").get_by_text('"Ada"').wait_for(timeout=10_000)
         finally:
             context.close()
 
