@@ -12,7 +12,14 @@ __all__ = ["plan_to_text", "plan_to_json", "path_to_text"]
 
 
 def path_to_text(path: tuple[str, ...]) -> str:
-    return ".".join(path)
+    """``("items", "@", "... on Book", "id")`` -> ``items.@|[Book].id`` (Apollo's notation)."""
+    out = ""
+    for seg in path:
+        if seg.startswith("... on "):
+            out += f"|[{seg[7:]}]"
+        else:
+            out += ("." if out else "") + seg
+    return out
 
 
 def _pretty_operation(op: str) -> str:
@@ -42,8 +49,8 @@ def _selection_text(sels: tuple[p.Selection, ...], indent: str) -> list[str]:
 
 def _rewrite_text(r: p.FetchRewrite) -> str:
     if isinstance(r, p.ValueSetter):
-        return f"ValueSetter({path_to_text(r.path)} = {r.value!r})"
-    return f"KeyRenamer({path_to_text(r.path)} -> {r.rename_key_to})"
+        return f"ValueSetter({'.'.join(r.path)} = {r.value!r})"
+    return f"KeyRenamer({'.'.join(r.path)} -> {r.rename_key_to})"
 
 
 def _node_text(node: p.PlanNode, indent: str) -> list[str]:

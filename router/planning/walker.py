@@ -500,6 +500,11 @@ class Walker:
             finally:
                 self._requires_stack.discard(guard)
             req_sels.extend(sels)
+        # A jump made only for fields under the same @skip/@include is itself conditional.
+        common = set(_conditions(fields[0].directives))
+        for f in fields[1:]:
+            common &= set(_conditions(f.directives))
+        conds = pos.conds + tuple(c for c in _conditions(fields[0].directives) if c in common and c not in pos.conds)
         # 2. the hops (a key chain when the target key is not available here).
         route = self.route(pos.step.graph, t, g2, t2)
         assert route is not None
@@ -511,10 +516,10 @@ class Walker:
             if not parent_target.add_selections(key.selections):
                 raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
             deps = frozenset(s.id for s in req_producers) if last else frozenset()
-            ck = (parent.id, hg, ktype, pos.path, pos.conds, deps)
+            ck = (parent.id, hg, ktype, pos.path, conds, deps)
             step = self._children.get(ck)
             if step is None:
-                step = self.new_step(hg, "entity", path=pos.path, conds=pos.conds)
+                step = self.new_step(hg, "entity", path=pos.path, conds=conds)
                 step.deps.add(parent)
                 if last:
                     step.deps |= req_producers

@@ -1,0 +1,59 @@
+"""Helpers for plan tests: load fixture sets, build subgraph schemas to validate fetches."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from graphql import (
+    DirectiveDefinitionNode,
+    GraphQLSchema,
+    ObjectTypeDefinitionNode,
+    SchemaExtensionNode,
+    build_ast_schema,
+    parse,
+    print_ast,
+)
+
+from router.supergraph import Supergraph, load_supergraph
+
+SETS = Path(__file__).resolve().parents[2] / "fixtures" / "subgraph_sets"
+
+_FEDERATION_DEFS = """
+scalar _Any
+scalar FieldSet
+directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+directive @external on OBJECT | FIELD_DEFINITION
+directive @shareable repeatable on OBJECT | FIELD_DEFINITION
+directive @override(from: String!, label: String) on FIELD_DEFINITION
+directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
+directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
+directive @interfaceObject on OBJECT
+"""
+
+
+@lru_cache(maxsize=None)
+def supergraph(name: str) -> Supergraph:
+    return load_supergraph((SETS / name / "supergraph.graphql").read_text())
+
+
+@lru_cache(maxsize=None)
+def subgraph_schema(set_name: str, graph: str) -> GraphQLSchema:
+    """The subgraph's schema as its server would expose it (with ``_entities``)."""
+    doc = parse((SETS / set_name / f"{graph}.graphql").read_text())
+    defs = [d for d in doc.definitions if not isinstance(d, (SchemaExtensionNode, DirectiveDefinitionNode))]
+    entities: list[str] = []
+    has_query = False
+    for d in defs:
+        if isinstance(d, ObjectTypeDefinitionNode):
+            if d.name.value == "Query":
+                has_query = True
+            if any(x.name.value == "key" for x in d.directives or ()):
+                entities.append(d.name.value)
+    sdl = "\n".join(print_ast(d) for d in defs) + _FEDERATION_DEFS
+    if entities:
+        sdl += f"\nunion _Entity = {' | '.join(entities)}\n"
+        sdl += ("extend type Query" if has_query else "type Query") + " { _entities(representations: [_Any!]!): [_Entity]! }\n"
+    return build_ast_schema(parse(sdl))
