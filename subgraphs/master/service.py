@@ -93,7 +93,7 @@ def _money(value: Decimal, name: str, *, allow_zero: bool) -> Decimal:
         raise _bad(f"{name} is too large")
     if value != value.quantize(Decimal("0.01")):
         raise _bad(f"{name} has more than 2 decimals")
-    return value
+    return value.quantize(Decimal("0.01"))  # stored and shown as rupiah to the cent
 
 
 def _rate(value: Decimal, name: str, maximum: Decimal) -> Decimal:
@@ -347,10 +347,10 @@ async def upsert_region(db: Database, viewer: Viewer, code: str, name: str, rule
 
 
 def _denomination_amount(amount: Decimal) -> Decimal:
-    _money(amount, "amount", allow_zero=False)
-    if amount != amount.to_integral_value():
+    value = _money(amount, "amount", allow_zero=False)
+    if value != value.to_integral_value():
         raise _bad("a denomination is a whole number of rupiah")
-    return amount
+    return value
 
 
 async def add_denomination(db: Database, viewer: Viewer, amount: Decimal) -> Denomination:
