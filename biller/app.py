@@ -193,7 +193,12 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         Route("/v1/faults", signed(put_fault), methods=["PUT"]),
         Route("/v1/faults", signed(delete_faults), methods=["DELETE"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the log (which never holds the key); the client gets a code.
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "INTERNAL_SERVER_ERROR", "the biller hit an unexpected error")
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: unexpected})
     app.state.settings = settings
     app.state.db = db
     app.state.service = service
