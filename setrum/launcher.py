@@ -106,9 +106,9 @@ class System:
             }),
             ServiceSpec("router", [py, "-m", "router", "serve", "--supergraph", str(self.router_supergraph)], p.router, {
                 "ROUTER_PORT": str(p.router),
-                "ROUTER_SUBGRAPH_URLS__USERS": f"http://127.0.0.1:{p.users}/graphql",
-                "ROUTER_SUBGRAPH_URLS__MASTER": f"http://127.0.0.1:{p.master}/graphql",
-                "ROUTER_SUBGRAPH_URLS__TRANSACTIONS": f"http://127.0.0.1:{p.transactions}/graphql",
+                "ROUTER_SUBGRAPHS__URLS__users": f"http://127.0.0.1:{p.users}/graphql",
+                "ROUTER_SUBGRAPHS__URLS__master": f"http://127.0.0.1:{p.master}/graphql",
+                "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{p.transactions}/graphql",
             }),
         ]
 
