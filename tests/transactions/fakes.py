@@ -109,6 +109,7 @@ class FakeBiller:
 
     mode: str = "success"
     pending_polls: int = 1
+    fail_every: int = 0  # with mode "success": every n-th new sale fails
     sales: dict[str, _Sale] = field(default_factory=dict)
     posts: int = 0
     gets: int = 0
@@ -161,7 +162,10 @@ class FakeBiller:
                 polls = self.pending_polls if self.mode.startswith("pending") else 0
                 if self.mode == "pending_forever":
                     polls = 10**9
-                sale = _Sale(body, polls, "FAILED" if self.mode == "fail" else "SUCCESS")
+                fails = self.mode == "fail" or (
+                    self.fail_every > 0 and len(self.sales) % self.fail_every == self.fail_every - 1
+                )
+                sale = _Sale(body, polls, "FAILED" if fails else "SUCCESS")
                 self.sales[reference] = sale
                 if self.mode == "timeout_after_sale":
                     raise httpx.ReadTimeout("fake biller sold but the answer was lost", request=request)
