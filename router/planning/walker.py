@@ -191,12 +191,7 @@ class Walker:
             score = (c, 0 if g == prefer else 1, 0 if g in used else 1, self.sg.graph_order.get(g, 0))
             if best is None or score < best:
                 best, choice = score, g
-        if best is not None and best[0] >= _INF:
-            f = fields[0]
-            raise PlanningError(
-                f"Cannot plan {parent_type}.{f.name}: no subgraph can resolve its selections", "UNSATISFIABLE"
-            )
-        return choice
+        return choice  # even when infeasible: the walk then names the unsatisfiable field
 
     def cost(self, graph: str, type_name: str, selections: tuple[Selection, ...]) -> int:
         """Jumps needed to resolve ``selections`` at ``type_name`` from ``graph`` (``_INF`` if
@@ -366,7 +361,13 @@ class Walker:
         if f.selections:
             ret = sg.field_type_in_graph(graph, pos.type, f.name) or ""
             if self.cost(graph, ret, f.selections) >= _INF:
-                return False
+                # Jump elsewhere only if some other graph can do better; otherwise stay and
+                # let the walk below report the precise unsatisfiable field.
+                return not any(
+                    self.cost(g, sg.field_type_in_graph(g, pos.type, f.name) or "", f.selections) < _INF
+                    for g in sg.resolving_graphs(pos.type, f.name, self.labels)
+                    if g != graph
+                )
         return True
 
     def _add_field(self, pos: Pos, f: Field) -> set[FetchStep]:
@@ -471,8 +472,6 @@ class Walker:
                 if best is None or score < best:
                     best, choice = score, c
             assert best is not None
-            if best[0] >= _INF:
-                raise PlanningError(f"Cannot plan {t}.{f.name}: its selections are unsatisfiable", "UNSATISFIABLE")
             groups.setdefault(choice, []).append(f)
         producers: set[FetchStep] = set()
         for (g2, t2), fields in groups.items():
