@@ -198,7 +198,7 @@ async def quote(
         if channel_row is None:
             raise _bad(f"Unknown sales channel {channel_code!r}")
         denom = None
-        if denomination == denomination.quantize(Decimal("0.01")) and denomination <= _MAX_AMOUNT:
+        if denomination <= _MAX_AMOUNT and denomination == denomination.quantize(Decimal("0.01")):
             denom = await repo.get_denomination(session, denomination)
         if denom is None or not denom.active:
             raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} is not sold")

@@ -126,7 +126,8 @@ async def test_quote_deducts_outstanding_instalment(gql: GraphQLClient) -> None:
 async def test_quote_errors(gql: GraphQLClient) -> None:
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "12345"})) == ["PRODUCT_UNAVAILABLE"]
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "-100000"})) == ["PRODUCT_UNAVAILABLE"]
-    assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "100000.001"})) == ["PRODUCT_UNAVAILABLE"]
+    for odd in ("100000.001", "1e400", "Infinity", "NaN", "0"):
+        assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": odd})) == ["PRODUCT_UNAVAILABLE"], odd
     assert error_codes(await gql(QUOTE, {"m": BLOCKED.number, "d": "100000"})) == ["CUSTOMER_BLOCKED"]
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "100000", "c": "nope"})) == ["BAD_USER_INPUT"]
     assert error_codes(await gql(QUOTE, {"m": "99999999999", "d": "100000"})) == ["WRONG_CUSTOMER_NUMBER"]

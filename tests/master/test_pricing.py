@@ -142,3 +142,33 @@ def test_floats_are_refused() -> None:
 @pytest.mark.parametrize(("va", "limit"), [(450, "324.0"), (900, "648.0"), (1300, "936.0"), (7700, "5544.0")])
 def test_monthly_kwh_limit(va: int, limit: str) -> None:
     assert monthly_kwh_limit(va) == D(limit)
+
+
+class _Rule:
+    def __init__(self, rate: str, classes: tuple[str, ...] = (), min_va: int = 0, max_va: int | None = None, position: int = 0) -> None:
+        self.rate, self.classes, self.min_va, self.max_va, self.position = D(rate), classes, min_va, max_va, position
+
+
+def test_ppj_rule_selection_prefers_the_most_specific_rule() -> None:
+    from subgraphs.master.pricing import ppj_rate_for
+
+    bogor = [
+        _Rule("0.03", ("R1", "R1M"), 900, 1300, 0),
+        _Rule("0.05", ("R1",), 2200, 2200, 1),
+        _Rule("0.05", ("R2", "B2"), 0, None, 2),
+        _Rule("0.06", ("R3",), 0, None, 3),
+    ]
+    assert ppj_rate_for(bogor, "R1", 1300) == D("0.03")
+    assert ppj_rate_for(bogor, "R1M", 900) == D("0.03")
+    assert ppj_rate_for(bogor, "R1", 2200) == D("0.05")
+    assert ppj_rate_for(bogor, "R3", 7700) == D("0.06")
+    assert ppj_rate_for(bogor, "R1", 450) == D("0")  # no rule: no PPJ
+    cianjur = [_Rule("0.10"), _Rule("0.03", ("I3", "I4"), position=1)]
+    assert ppj_rate_for(cianjur, "R1", 900) == D("0.10")
+    assert ppj_rate_for(cianjur, "I3", 300_000) == D("0.03")  # the class rule beats the earlier catch-all
+    # Legal caps apply even to a catch-all rule: industry never above 3%.
+    assert ppj_rate_for([_Rule("0.10")], "I4", 30_000_000) == D("0.03")
+    jakarta = [_Rule("0.024", (), 0, 2200), _Rule("0.03", (), 3500, 5500), _Rule("0.04", (), 6600, None)]
+    assert ppj_rate_for(jakarta, "R1", 1300) == D("0.024")
+    assert ppj_rate_for(jakarta, "P1", 4400) == D("0.03")
+    assert ppj_rate_for(jakarta, "R3", 7700) == D("0.04")

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import strawberry
 
+from setrum_common.demo_data import DEFAULT_CHANNEL
+
 from .. import repository as repo
 from .. import service
 from ..models import utcnow
@@ -43,7 +45,7 @@ class Query:
         self, info: Info, meter_number: str, denomination: Decimal, channel: str | None = None
     ) -> Quote:
         settings = info.context.settings
-        default_channel = settings.default_channel if isinstance(settings, Settings) else "setrum-app"
+        default_channel = settings.default_channel if isinstance(settings, Settings) else DEFAULT_CHANNEL
         result = await service.quote(
             info.context.db, meter_number, denomination, channel, default_channel=default_channel
         )
