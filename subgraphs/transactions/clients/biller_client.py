@@ -10,6 +10,7 @@ Failures are translated at this edge into a small tree the purchase flow acts on
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -96,6 +97,7 @@ class BillerClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._secret = secret
+        self._timeout_s = timeout_s
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
@@ -128,8 +130,10 @@ class BillerClient:
         # Sign the path as it goes on the wire (a base URL may carry a prefix).
         request.headers[SIGNATURE_HEADER] = sign_request(self._secret, method, request.url.path, content)
         try:
-            return await self._http.send(request)
-        except httpx.TimeoutException as error:
+            # httpx timeouts are per phase (connect, read…); this bounds the whole exchange.
+            async with asyncio.timeout(self._timeout_s):
+                return await self._http.send(request)
+        except (httpx.TimeoutException, TimeoutError) as error:
             raise BillerUnavailable(f"biller timed out: {error!r}", code="BILLER_TIMEOUT") from error
         except httpx.TransportError as error:
             raise BillerUnavailable(f"biller unreachable: {error!r}") from error

@@ -6,6 +6,7 @@ are re-raised as :class:`DomainError` with the same code, so the buyer sees mast
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -107,6 +108,7 @@ class MasterClient:
         self._url = url
         self._secret = service_secret
         self._service_name = service_name
+        self._timeout_s = timeout_s
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
             limits=DEFAULT_LIMITS,
@@ -131,12 +133,13 @@ class MasterClient:
         # A fresh short-lived token per call: cheap (one HMAC) and never stale.
         token = issue_service_token(self._secret, self._service_name)
         try:
-            response = await self._http.post(
-                self._url,
-                json={"query": query, "variables": variables},
-                headers={"authorization": f"Bearer {token}"},
-            )
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self._timeout_s):  # a bound on the whole exchange
+                response = await self._http.post(
+                    self._url,
+                    json={"query": query, "variables": variables},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+        except (httpx.TimeoutException, TimeoutError):
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service timed out; try again") from None
         except httpx.TransportError:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service is unreachable; try again") from None
