@@ -318,6 +318,16 @@ class Walker:
         graph = pos.step.graph
         if sg.is_abstract(pos.type) and not sg.is_interface_object(graph, pos.type):
             return self._plan_abstract(pos, selections)
+        if sg.is_interface_object(graph, pos.type):
+            typed = tuple(
+                s
+                for s in selections
+                if (isinstance(s, Field) and s.name == "__typename")
+                or (isinstance(s, InlineFragment) and s.type_condition not in (None, pos.type))
+            )
+            if typed:
+                rest = tuple(s for s in selections if s not in typed)
+                return self.plan_at(pos, rest) | self._resolve_real_type(pos, typed)
         producers = {pos.step}
         pending: list[Field] = []
         for sel in selections:
@@ -478,7 +488,25 @@ class Walker:
             producers |= self._jump(pos, g2, t2, fields)
         return producers
 
-    def _jump(self, pos: Pos, g2: str, t2: str, fields: list[Field]) -> set[FetchStep]:
+    def _resolve_real_type(self, pos: Pos, typed: tuple[Selection, ...]) -> set[FetchStep]:
+        """An ``@interfaceObject`` graph cannot tell the concrete type (its ``__typename`` is
+        the interface name): jump to a graph where the interface is a real entity interface
+        and plan ``__typename`` and the type conditions there (notes §3.7)."""
+        sg = self.sg
+        for g2 in sg.subgraphs:
+            if g2 == pos.step.graph or sg.is_interface_object(g2, pos.type) or not sg.keys(g2, pos.type):
+                continue
+            if self.route(pos.step.graph, pos.type, g2, pos.type) is not None:
+                return self._jump(pos, g2, pos.type, [], typed)
+        raise PlanningError(
+            f"Cannot determine the concrete type of {pos.type} at {'.'.join(pos.path)}: no subgraph with the "
+            "real interface can be reached",
+            "UNSATISFIABLE",
+        )
+
+    def _jump(
+        self, pos: Pos, g2: str, t2: str, fields: list[Field], extra: tuple[Selection, ...] = ()
+    ) -> set[FetchStep]:
         sg = self.sg
         t = pos.type
         # 1. @requires inputs, planned as hidden selections at this position.
@@ -500,10 +528,12 @@ class Walker:
                 self._requires_stack.discard(guard)
             req_sels.extend(sels)
         # A jump made only for fields under the same @skip/@include is itself conditional.
-        common = set(_conditions(fields[0].directives))
-        for f in fields[1:]:
-            common &= set(_conditions(f.directives))
-        conds = pos.conds + tuple(c for c in _conditions(fields[0].directives) if c in common and c not in pos.conds)
+        conds = pos.conds
+        if fields and not extra:
+            common = set(_conditions(fields[0].directives))
+            for f in fields[1:]:
+                common &= set(_conditions(f.directives))
+            conds += tuple(c for c in _conditions(fields[0].directives) if c in common and c not in pos.conds)
         # 2. the hops (a key chain when the target key is not available here).
         route = self.route(pos.step.graph, t, g2, t2)
         assert route is not None
@@ -546,6 +576,8 @@ class Walker:
         for f in fields:  # the jump was made for these: add them here, requires are satisfied
             self.tick()
             produced |= self._add_field(sub, f)
+        if extra:
+            produced |= self.plan_at(sub, extra)
         return produced
 
     def _alias_conflicts(
