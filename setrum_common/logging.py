@@ -27,6 +27,17 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(payload, default=str).decode()
 
 
+class _ExpectedGraphQLErrors(logging.Filter):
+    """Strawberry logs every resolver error with a traceback; business-rule errors (DomainError,
+    validation) are answers, not faults, so only unexpected exceptions are kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from graphql import GraphQLError
+
+        error = record.exc_info[1] if record.exc_info else None
+        return error is not None and not isinstance(error, GraphQLError)
+
+
 def configure_logging(service: str, *, json: bool, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if json:
@@ -39,3 +50,6 @@ def configure_logging(service: str, *, json: bool, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    strawberry_logger = logging.getLogger("strawberry.execution")
+    if not any(isinstance(f, _ExpectedGraphQLErrors) for f in strawberry_logger.filters):
+        strawberry_logger.addFilter(_ExpectedGraphQLErrors())

@@ -99,6 +99,16 @@ class _GraphQLApp(GraphQL):  # type: ignore[misc]
         self._state = state
         self._observability = observability
 
+    async def process_result(self, request: Request, result: Any) -> Any:  # type: ignore[override]
+        """Errors raised before execution (variable coercion) bypass schema extensions: code them here."""
+        response = await super().process_result(request, result)
+        for error in response.get("errors") or ():
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                variable_error = str(error.get("message", "")).startswith("Variable '$")
+                extensions["code"] = "BAD_USER_INPUT" if variable_error else "GRAPHQL_VALIDATION_FAILED"
+        return response
+
     async def get_context(self, request: Request, response: Any) -> RequestContext:  # type: ignore[override]
         context = RequestContext(
             request=request,
