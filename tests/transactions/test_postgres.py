@@ -1,0 +1,81 @@
+"""Concurrency guarantees on PostgreSQL, where writers really run in parallel.
+
+Runs only when ``SETRUM_TEST_POSTGRES_URL`` names a PostgreSQL database
+(``postgresql+asyncpg://user:pass@host/db``). The transactions tables (``tx_*``) there are
+dropped and recreated, so use a scratch database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from setrum_common.db import Database
+from setrum_common.demo_data import ADMIN
+from subgraphs.transactions.app import create_app
+from subgraphs.transactions.models import Base
+from subgraphs.transactions.settings import Settings
+
+from .conftest import AGUS, BUDI, DEWI, SITI, GraphQL, error_code
+from .fakes import FakeBiller, FakeMaster
+from .helpers import balance, buy, ledger, meter_where
+
+pytestmark = pytest.mark.postgres
+
+POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+async def pg_gql(fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncIterator[GraphQL]:
+    if not POSTGRES_URL:
+        pytest.skip("set SETRUM_TEST_POSTGRES_URL to run against PostgreSQL")
+    scratch = Database(POSTGRES_URL)
+    async with scratch.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+    await scratch.dispose()
+    app = create_app(
+        Settings(database_url=POSTGRES_URL, seed_demo_data=True, pending_refresh_after_s=0),
+        master_transport=httpx.MockTransport(fake_master.handle),
+        biller_transport=httpx.MockTransport(fake_biller.handle),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield GraphQL(http)
+
+
+async def test_concurrent_replays_overspending_and_cap_on_postgres(pg_gql: GraphQL, fake_biller: FakeBiller) -> None:
+    gql = pg_gql
+    # 20 concurrent replays: one purchase, one debit.
+    before = await balance(gql, SITI)
+    replays = await asyncio.gather(*(buy(gql, SITI, "14233784991", 20000, "pg-same") for _ in range(20)))
+    assert len({r["data"]["purchaseToken"]["id"] for r in replays}) == 1
+    assert await balance(gql, SITI) == before - Decimal("22500")
+    assert [e["kind"] for e in await ledger(gql, SITI)].count("PURCHASE_DEBIT") == 1
+
+    # Agus has 150,000: of 10 concurrent 50,000 purchases (52,500 each) exactly 2 can be paid.
+    results = await asyncio.gather(*(buy(gql, AGUS, "14233784991", 50000, f"pg-agus-{i}") for i in range(10)))
+    assert sum(1 for r in results if "errors" not in r) == 2
+    assert {error_code(r) for r in results if "errors" in r} == {"INSUFFICIENT_BALANCE"}
+    assert await balance(gql, AGUS) == Decimal("45000")
+
+    # A 450 VA meter (cap 324 kWh) and 6 concurrent ~235 kWh purchases: exactly one passes the cap.
+    small = meter_where(power_va=450, status="ACTIVE", instalment=Decimal(0))
+    capped = await asyncio.gather(*(buy(gql, BUDI, small.number, 100000, f"pg-cap-{i}") for i in range(6)))
+    assert sum(1 for r in capped if "errors" not in r) == 1
+    assert {error_code(r) for r in capped if "errors" in r} == {"KWH_LIMIT_EXCEEDED"}
+
+    # A mixed workload with failures (refunds), then the books must balance.
+    fake_biller.fail_every = 2
+    await asyncio.gather(
+        *(buy(gql, c, "56001234568", 20000, f"pg-mix-{i}") for i, c in enumerate([SITI, BUDI, DEWI] * 6)),
+        *(buy(gql, c, "56001234568", 20000, f"pg-mix-{i}") for i, c in enumerate([SITI, BUDI, DEWI] * 6)),
+    )
+    report = await gql("{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { month } } }", as_=ADMIN.id)
+    assert report["data"]["walletReconciliation"]["ok"] is True, report
