@@ -103,6 +103,7 @@ class Walker:
         self.roots: list[FetchStep] = []
         self._children: dict[tuple[Any, ...], FetchStep] = {}
         self._cost_memo: dict[tuple[Any, ...], int] = {}
+        self._keepalive: list[object] = []  # memo keys use id(); keep those objects alive
         self._route_memo: dict[tuple[str, str, str, str], list[Hop] | None] = {}
         self._avail_memo: dict[tuple[str, str, str], bool] = {}
         self._alias_n = 0
@@ -201,6 +202,7 @@ class Walker:
         if got is not None:
             return got
         self.tick()
+        self._keepalive.append(selections)
         self._cost_memo[key] = _INF  # cycle guard (recursive types)
         total = 0
         sg = self.sg
@@ -522,7 +524,7 @@ class Walker:
                 raise PlanningError(f"Cyclic @requires on {t2}.{f.name}", "UNSATISFIABLE")
             self._requires_stack.add(guard)
             try:
-                sels = self._alias_conflicts(pos, fig.requires_selections, renames, t)
+                sels = self._alias_conflicts(pos.target, fig.requires_selections, renames, t)
                 req_producers |= self.plan_at(pos, sels)
             finally:
                 self._requires_stack.discard(guard)
@@ -542,7 +544,9 @@ class Walker:
         for i, (hg, key, ktype) in enumerate(route):
             last = i == len(route) - 1
             parent_target.typename()
-            if not parent_target.add_selections(key.selections):
+            key_renames: list[p.KeyRenamer] = []
+            key_sels = self._alias_conflicts(parent_target, key.selections, key_renames, t)
+            if not parent_target.add_selections(key_sels):
                 raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
             deps = frozenset(s.id for s in req_producers) if last else frozenset()
             ck = (parent.id, hg, ktype, pos.path, conds, deps)
@@ -555,7 +559,10 @@ class Walker:
                 self._children[ck] = step
             frag = step.req.fragment(t)
             frag.sub.typename()
-            frag.sub.add_selections(key.selections)
+            frag.sub.add_selections(key_sels)
+            for r in key_renames:
+                if r not in step.input_rewrites:
+                    step.input_rewrites.append(r)
             if ktype != t:
                 setter = p.ValueSetter(path=(f"... on {t}", "__typename"), value=ktype)
                 if setter not in step.input_rewrites:
@@ -581,13 +588,14 @@ class Walker:
         return produced
 
     def _alias_conflicts(
-        self, pos: Pos, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
+        self, target: OSet, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
     ) -> tuple[Selection, ...]:
-        """Alias a required field whose response key the client already uses differently."""
+        """Alias a key/required field whose response key the client already uses for something
+        else; a ``KeyRenamer`` restores the real name in the representation (notes §3.5)."""
         out: list[Selection] = []
         for s in selections:
             if isinstance(s, Field) and s.alias is None:
-                existing = pos.target.has_key(s.name)
+                existing = target.has_key(s.name)
                 if existing is not None and (existing.name != s.name or existing.args_text != s.args_text):
                     alias = f"_internal_qp_alias_{self._alias_n}"
                     self._alias_n += 1
