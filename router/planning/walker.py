@@ -569,7 +569,7 @@ class Walker:
                     step.input_rewrites.append(setter)
             if last:
                 if req_sels:
-                    frag.sub.add_selections(tuple(req_sels))
+                    frag.sub.add_selections(self._typed_requires(t, tuple(req_sels)))
                 for r in renames:
                     if r not in step.input_rewrites:
                         step.input_rewrites.append(r)
@@ -586,6 +586,24 @@ class Walker:
         if extra:
             produced |= self.plan_at(sub, extra)
         return produced
+
+    def _typed_requires(self, type_name: str, selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
+        """Requires selection for the representation, with ``__typename`` inside every
+        abstract-typed object so the subgraph can resolve its type (notes §3.5)."""
+        out: list[Selection] = []
+        for s in selections:
+            if isinstance(s, InlineFragment):
+                inner = s.type_condition or type_name
+                out.append(InlineFragment(s.type_condition, s.directives, self._typed_requires(inner, s.selections)))
+            elif s.selections:
+                ret = self.sg.field_type_in_graph("", type_name, s.name) or ""
+                sub = self._typed_requires(ret, s.selections)
+                if self.sg.is_abstract(ret):
+                    sub = (Field("__typename"),) + sub
+                out.append(Field(s.name, s.alias, s.arguments, s.directives, sub))
+            else:
+                out.append(s)
+        return tuple(out)
 
     def _alias_conflicts(
         self, target: OSet, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
