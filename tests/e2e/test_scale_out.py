@@ -1,0 +1,179 @@
+"""Scale-out: two routers and two replicas of every service against one PostgreSQL.
+
+Correctness must not rest on process-local state: replayed client references across replicas
+give one purchase and one charge, the monthly kWh cap holds when two replicas sell to the same
+meter at once, TIDs stay unique per meter across two billers, and every wallet reconciles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from setrum.launcher import System, SystemPorts, free_port
+from setrum_common.demo_data import DEMO_PASSWORD, METERS, STS_IIN, STS_KEY_REVISION, STS_KEY_TYPE, STS_SUPPLY_GROUP, STS_TARIFF_INDEX
+
+from .conftest import SERVICES, create_postgres_databases
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not os.environ.get("SETRUM_TEST_POSTGRES_URL"), reason="SETRUM_TEST_POSTGRES_URL not set"),
+]
+
+BUY = """mutation($m: String!, $d: Decimal!, $r: String!) {
+  purchaseToken(meterNumber: $m, denomination: $d, clientReference: $r) { id status token kwh totalPaid } }"""
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[System]]:
+    suffix = uuid.uuid4().hex[:8]
+    urls = create_postgres_databases(os.environ["SETRUM_TEST_POSTGRES_URL"], [f"so_{s}_{suffix}" for s in SERVICES])
+    database_urls = {s: urls[f"so_{s}_{suffix}"] for s in SERVICES}
+    systems: list[System] = []
+    try:
+        for index in range(2):
+            data_dir: Path = tmp_path_factory.mktemp(f"replica-{index}")
+            system = System(
+                data_dir,
+                ports=SystemPorts(*(free_port() for _ in range(5))),
+                database_urls=database_urls,
+                seed=index == 0,  # the first replica seeds; the second finds the data there
+                log_dir=data_dir / "logs",
+            )
+            system.start(timeout_s=90)
+            systems.append(system)
+        yield systems
+    finally:
+        for system in systems:
+            system.stop()
+
+
+async def _post(client: httpx.AsyncClient, url: str, query: str, variables: dict, token: str | None = None) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(url, json={"query": query, "variables": variables}, headers=headers)
+    return response.json()
+
+
+async def _customer(client: httpx.AsyncClient, url: str, balance: int) -> str:
+    email = f"so-{uuid.uuid4().hex[:10]}@example.id"
+    body = await _post(client, url, "mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
+                       {"i": {"name": "Scale Out", "email": email, "password": "kWh-token-2026!"}})
+    token = body["data"]["signUp"]["token"]
+    await _post(client, url, "mutation($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
+                {"a": str(balance), "r": uuid.uuid4().hex}, token)
+    return token
+
+
+def test_replayed_references_across_replicas_charge_once(replicas: list[System]) -> None:
+    urls = [s.router_url for s in replicas]
+    meters = [m.number for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va >= 1300][:6]
+
+    async def scenario() -> tuple[list[str], list[dict], dict[str, list[dict]]]:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as client:
+            tokens = [await _customer(client, urls[i % 2], 2_000_000) for i in range(4)]
+            jobs = []
+            references: dict[str, list[dict]] = {}
+            for c, token in enumerate(tokens):
+                for n in range(6):
+                    ref = f"so-{c}-{n}-{uuid.uuid4().hex[:6]}"
+                    references[ref] = []
+                    variables = {"m": meters[(c + n) % len(meters)], "d": "20000", "r": ref}
+                    for attempt in range(4):  # the same reference, sent 4 times through both routers
+                        jobs.append((ref, token, urls[attempt % 2], variables))
+            results = await asyncio.gather(*(_post(client, url, BUY, v, t) for _, t, url, v in jobs))
+            for (ref, *_), body in zip(jobs, results, strict=True):
+                references[ref].append(body)
+            wallets = [await _post(client, urls[0], "{ wallet { balance entries(first: 100) { nodes { kind amount } } } }", {}, t) for t in tokens]
+            # A replay that raced the original sees it still PENDING; once all are answered, each is final.
+            final = {}
+            for ref, bodies in references.items():
+                token = next(t for r, t, _, _ in jobs if r == ref)
+                purchase_id = bodies[0]["data"]["purchaseToken"]["id"]
+                body = await _post(client, urls[1], "query($id: ID!) { purchase(id: $id) { status token } }", {"id": purchase_id}, token)
+                final[ref] = body["data"]["purchase"]
+            return final, wallets, references
+
+    final, wallets, references = asyncio.run(scenario())
+    for ref, bodies in references.items():
+        assert all(not b.get("errors") for b in bodies), (ref, bodies)
+        ids = {b["data"]["purchaseToken"]["id"] for b in bodies}
+        assert len(ids) == 1, f"{ref} produced {len(ids)} purchases"
+        assert {b["data"]["purchaseToken"]["status"] for b in bodies} <= {"SUCCESS", "PENDING"}
+    for wallet in wallets:
+        entries = wallet["data"]["wallet"]["entries"]["nodes"]
+        kinds = Counter(e["kind"] for e in entries)
+        assert kinds["PURCHASE_DEBIT"] == 6 and kinds["TOPUP"] == 1
+        assert Decimal(wallet["data"]["wallet"]["balance"]) == sum(Decimal(e["amount"]) for e in entries if e["kind"] != "PURCHASE_DEBIT") - sum(
+            abs(Decimal(e["amount"])) for e in entries if e["kind"] == "PURCHASE_DEBIT"
+        )
+    _assert_reconciled(replicas[1].router_url)
+    assert {p["status"] for p in final.values()} == {"SUCCESS"}
+    tokens_sold = [p["token"] for p in final.values()]
+    assert len(set(tokens_sold)) == len(tokens_sold)
+
+
+def test_monthly_cap_holds_across_replicas(replicas: list[System]) -> None:
+    urls = [s.router_url for s in replicas]
+    meter = next(m for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va == 450)
+    limit = Decimal(meter.power_va) / 1000 * 720
+
+    async def scenario() -> list[dict]:
+        async with httpx.AsyncClient(timeout=120) as client:
+            token = await _customer(client, urls[0], 5_000_000)
+            return await asyncio.gather(*(
+                _post(client, urls[i % 2], BUY, {"m": meter.number, "d": "50000", "r": uuid.uuid4().hex}, token)
+                for i in range(8)
+            ))
+
+    bodies = asyncio.run(scenario())
+    sold = [b["data"]["purchaseToken"] for b in bodies if not b.get("errors")]
+    refused = [b for b in bodies if b.get("errors")]
+    assert all(b["errors"][0]["extensions"]["code"] == "KWH_LIMIT_EXCEEDED" for b in refused), refused
+    per_token = Decimal(sold[0]["kwh"])
+    assert len(sold) == int(limit // per_token)  # as many as fit, no more, whichever replica sold them
+    assert sum(Decimal(s["kwh"]) for s in sold) <= limit
+
+
+def test_tids_stay_unique_and_increasing_across_two_billers(replicas: list[System]) -> None:
+    from biller.settings import DEV_VENDING_KEY
+    from sts.keys import MeterKeyParams, derive_decoder_key, parse_vending_key
+    from sts.tokens import parse_token
+
+    urls = [s.router_url for s in replicas]
+    meter = next(m for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va >= 3500)
+
+    async def scenario() -> list[dict]:
+        async with httpx.AsyncClient(timeout=120) as client:
+            token = await _customer(client, urls[0], 5_000_000)
+            return await asyncio.gather(*(
+                _post(client, urls[i % 2], BUY, {"m": meter.number, "d": "20000", "r": uuid.uuid4().hex}, token)
+                for i in range(16)
+            ))
+
+    bodies = asyncio.run(scenario())
+    assert all(not b.get("errors") for b in bodies), bodies
+    key = derive_decoder_key(
+        parse_vending_key(DEV_VENDING_KEY),
+        MeterKeyParams(meter.number, STS_IIN, STS_KEY_TYPE, STS_SUPPLY_GROUP, STS_TARIFF_INDEX, STS_KEY_REVISION),
+    )
+    tids = [parse_token(b["data"]["purchaseToken"]["token"], key).tid for b in bodies]
+    assert len(set(tids)) == len(tids)
+
+
+def _assert_reconciled(router_url: str) -> None:
+    with httpx.Client(timeout=60) as client:
+        token = client.post(router_url, json={
+            "query": 'mutation($p: String!) { signIn(email: "admin@setrum.id", password: $p) { token } }',
+            "variables": {"p": DEMO_PASSWORD},
+        }).json()["data"]["signIn"]["token"]
+        report = client.post(router_url, json={"query": "{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { meterNumber } } }"},
+                             headers={"authorization": f"Bearer {token}"}).json()
+    assert report["data"]["walletReconciliation"]["ok"] is True, report
