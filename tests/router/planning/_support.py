@@ -9,6 +9,7 @@ from graphql import (
     DirectiveDefinitionNode,
     GraphQLSchema,
     ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
     SchemaExtensionNode,
     build_ast_schema,
     parse,
@@ -44,6 +45,14 @@ def subgraph_schema(set_name: str, graph: str) -> GraphQLSchema:
     """The subgraph's schema as its server would expose it (with ``_entities``)."""
     doc = parse((SETS / set_name / f"{graph}.graphql").read_text())
     defs = [d for d in doc.definitions if not isinstance(d, (SchemaExtensionNode, DirectiveDefinitionNode))]
+    defined = {d.name.value for d in defs if isinstance(d, ObjectTypeDefinitionNode)}
+    # Fed1 subgraphs extend types they do not define (``extend type Product @key``)
+    defs = [
+        ObjectTypeDefinitionNode(name=d.name, interfaces=d.interfaces, directives=d.directives, fields=d.fields)
+        if isinstance(d, ObjectTypeExtensionNode) and d.name.value not in defined
+        else d
+        for d in defs
+    ]
     entities: list[str] = []
     has_query = False
     for d in defs:

@@ -144,3 +144,15 @@ def test_unsupported_join_version_is_refused() -> None:
     with pytest.raises(SupergraphError) as err:
         load_supergraph(text)
     assert err.value.code == "UNSUPPORTED_LINKED_FEATURE"
+
+
+def test_fed1_extension_key_fields_count_as_local_even_when_external() -> None:
+    text = (SETS / "fed1_mixed" / "supergraph.graphql").read_text()
+    edited = text.replace(
+        '@join__type(graph: INVENTORY, key: "upc")', '@join__type(graph: INVENTORY, key: "upc", extension: true)'
+    ).replace("  upc: String!\n", "  upc: String! @join__field(graph: INVENTORY, external: true) @join__field(graph: PRODUCTS)\n")
+    assert edited.count("extension: true") == 1 and "INVENTORY, external: true) @join__field(graph: PRODUCTS)" in edited
+    sg = load_supergraph(edited)
+    assert set(sg.resolving_graphs("Product", "upc")) == {"inventory", "products"}
+    doc = parse("{ lowStock { upc name } }")
+    assert plan_to_text(build_query_plan(sg, doc)) == plan_to_text(build_query_plan(supergraph("fed1_mixed"), doc))
