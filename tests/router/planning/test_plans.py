@@ -4,11 +4,13 @@ valid against that subgraph's own schema.
 
 Header comments in ``operation.graphql``: ``# set: <subgraph set>`` (required),
 ``# operation: <name>``, ``# labels: a, b`` (active override labels).
-Run with ``UPDATE_PLANS=1`` to rewrite ``plan.txt`` files (then review the diff!).
+The JSON form is kept beside it as ``plan.json``. Run with ``UPDATE_PLANS=1`` to rewrite
+both (then review the diff like code!).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -63,10 +65,13 @@ def test_plan_case(name: str) -> None:
     plan, head = plan_case(name)
     text = plan_to_text(plan)
     expected_file = CASES / name / "plan.txt"
+    as_json = json.dumps(plan_to_json(plan), indent=2) + "\n"
+    json_file = CASES / name / "plan.json"
     if UPDATE:
         expected_file.write_text(text)
+        json_file.write_text(as_json)
     assert text == expected_file.read_text()
-    plan_to_json(plan)  # serialisable
+    assert as_json == json_file.read_text()
     for fetch in _fetches(plan.node):
         schema = subgraph_schema(head["set"], fetch.service_name)
         errors = validate(schema, parse(fetch.operation))
