@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator, Union
 
-from ..operation.model import Field, InlineFragment, Selection
+from ..operation.model import Field, Selection
 from . import plan as p
 
 __all__ = ["OField", "OFragment", "OSet", "OItem"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import BooleanValueNode, DirectiveNode, VariableNode
+from graphql import DirectiveNode, VariableNode
 
 from ..operation.model import Field, InlineFragment, NormalizedOperation, Selection
 from ..supergraph.model import KeyInfo, Supergraph
@@ -42,8 +42,6 @@ def _conditions(directives: tuple[DirectiveNode, ...]) -> tuple[Condition, ...]:
             for a in d.arguments or ():
                 if a.name.value == "if" and isinstance(a.value, VariableNode):
                     out.append((a.value.name.value, d.name.value == "include"))
-                elif a.name.value == "if" and isinstance(a.value, BooleanValueNode):
-                    pass
     return tuple(out)
 
 

@@ -14,18 +14,13 @@ from typing import Any
 from graphql import (
     DirectiveDefinitionNode,
     DocumentNode,
-    EnumTypeDefinitionNode,
     GraphQLError,
     GraphQLSchema,
-    InputObjectTypeDefinitionNode,
-    InterfaceTypeDefinitionNode,
     NamedTypeNode,
-    ObjectTypeDefinitionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
-    UnionTypeDefinitionNode,
     build_ast_schema,
 )
 
