@@ -1,0 +1,260 @@
+"""A small keep-alive HTTP/1.1 client on asyncio protocols, for the subgraph hot path.
+
+Why not httpx here: per subgraph request httpx+httpcore+anyio cost about a millisecond of
+CPU (layers of abstractions, plus a failing ``import sniffio`` probe on every request when
+sniffio is absent), which dominates a router whose work per fetch is otherwise ~100 µs.
+This client does only what a subgraph call needs: POST a body, read a Content-Length or
+chunked response, keep the connection for the next request. httpx remains the client for
+in-process ASGI apps and custom transports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+import time
+import zlib
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+__all__ = ["Http11Pool", "HttpResponse", "Http11Error"]
+
+_IDLE_TTL_S = 2.0  # below common server keep-alive timeouts (Node 5 s, uvicorn 5 s)
+_MAX_HEADER_BYTES = 64 * 1024
+
+
+class Http11Error(Exception):
+    """Transport-level failure (connect, reset, malformed response)."""
+
+
+class HttpResponse:
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: dict[bytes, bytes], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class _Conn(asyncio.Protocol):
+    __slots__ = ("transport", "buf", "waiter", "lost", "last_used", "received_any", "keep_alive")
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.waiter: asyncio.Future[None] | None = None
+        self.lost = False
+        self.last_used = time.monotonic()
+        self.received_any = False
+        self.keep_alive = True
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        self.received_any = True
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def _more(self) -> bool:
+        """Wait for more bytes; False when the connection is gone."""
+        if self.lost:
+            return False
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+        return not self.lost or bool(self.buf)
+
+    async def request(self, head: bytes, body: bytes) -> HttpResponse:
+        assert self.transport is not None
+        self.received_any = False
+        self.buf.clear()
+        self.transport.write(head + body)
+        # Status line + headers.
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            if len(self.buf) > _MAX_HEADER_BYTES:
+                raise Http11Error("response headers too large")
+            if not await self._more() and self.buf.find(b"\r\n\r\n") < 0:
+                raise Http11Error("connection closed before response")
+        lines = bytes(self.buf[:end]).split(b"\r\n")
+        del self.buf[: end + 4]
+        parts = lines[0].split(b" ", 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            raise Http11Error("malformed status line")
+        try:
+            status = int(parts[1])
+        except ValueError:
+            raise Http11Error("malformed status line") from None
+        headers: dict[bytes, bytes] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(b":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
+        if parts[0] == b"HTTP/1.0" or headers.get(b"connection", b"").lower() == b"close":
+            self.keep_alive = False
+        length = headers.get(b"content-length")
+        if length is not None:
+            n = int(length)
+            while len(self.buf) < n:
+                if not await self._more():
+                    raise Http11Error("connection closed mid-body")
+            body_out = bytes(self.buf[:n])
+            del self.buf[:n]
+        elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+            body_out = await self._read_chunked()
+        else:  # delimited by close
+            while await self._more():
+                if self.lost:
+                    break
+            body_out = bytes(self.buf)
+            self.buf.clear()
+            self.keep_alive = False
+        encoding = headers.get(b"content-encoding")
+        if encoding in (b"gzip", b"deflate"):
+            body_out = zlib.decompress(body_out, 47 if encoding == b"gzip" else 15)
+        return HttpResponse(status, headers, body_out)
+
+    async def _read_chunked(self) -> bytes:
+        out = bytearray()
+        while True:
+            while (i := self.buf.find(b"\r\n")) < 0:
+                if not await self._more():
+                    raise Http11Error("connection closed in chunked body")
+            size = int(bytes(self.buf[:i]).split(b";", 1)[0], 16)
+            del self.buf[: i + 2]
+            if size == 0:
+                # Optional trailers, then an empty line.
+                while True:
+                    if self.buf.startswith(b"\r\n"):
+                        del self.buf[:2]
+                        return bytes(out)
+                    j = self.buf.find(b"\r\n\r\n")
+                    if j >= 0:
+                        del self.buf[: j + 4]
+                        return bytes(out)
+                    if not await self._more():
+                        return bytes(out)
+            while len(self.buf) < size + 2:
+                if not await self._more():
+                    raise Http11Error("connection closed in chunked body")
+            out += self.buf[:size]
+            del self.buf[: size + 2]
+
+    def close(self) -> None:
+        if self.transport is not None and not self.lost:
+            self.transport.close()
+        self.lost = True
+
+
+class _Origin:
+    __slots__ = ("host", "port", "ssl", "idle", "sem", "host_header")
+
+    def __init__(self, host: str, port: int, use_ssl: bool, max_connections: int) -> None:
+        self.host = host
+        self.port = port
+        self.ssl = _ssl.create_default_context() if use_ssl else None
+        self.idle: list[_Conn] = []
+        self.sem = asyncio.Semaphore(max_connections)
+        self.host_header = host if port in (80, 443) else f"{host}:{port}"
+
+
+class Http11Pool:
+    """Keep-alive connection pools per origin. One instance per event loop."""
+
+    def __init__(self, *, max_connections_per_origin: int = 256) -> None:
+        self._origins: dict[tuple[str, str, int], _Origin] = {}
+        self._max = max_connections_per_origin
+        self._heads: dict[str, tuple[_Origin, bytes]] = {}
+
+    def _prepare(self, url: str) -> tuple[_Origin, bytes]:
+        cached = self._heads.get(url)
+        if cached is not None:
+            return cached
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise Http11Error(f"unsupported URL {url!r}")
+        port = parts.port or (443 if scheme == "https" else 80)
+        key = (scheme, parts.hostname, port)
+        origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = _Origin(parts.hostname, port, scheme == "https", self._max)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        prefix = f"POST {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n".encode("latin-1")
+        self._heads[url] = (origin, prefix)
+        return origin, prefix
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], base_headers: bytes) -> HttpResponse:
+        origin, prefix = self._prepare(url)
+        extra = b""
+        if headers:
+            chunks = []
+            for name, value in headers.items():
+                if "\r" in name or "\n" in name or "\r" in value or "\n" in value or ":" in name:
+                    continue  # never let a forwarded header split the request
+                chunks.append(f"{name}: {value}\r\n")
+            extra = "".join(chunks).encode("latin-1", "replace")
+        head = b"".join((prefix, base_headers, extra, b"Content-Length: ", str(len(body)).encode(), b"\r\n\r\n"))
+        async with origin.sem:
+            for attempt in (0, 1):
+                conn, reused = await self._acquire(origin)
+                try:
+                    response = await conn.request(head, body)
+                except asyncio.CancelledError:
+                    conn.close()
+                    raise
+                except Http11Error:
+                    conn.close()
+                    # A reused keep-alive connection the server had already closed: retry once
+                    # on a fresh one (the server never saw the request).
+                    if reused and attempt == 0 and not conn.received_any:
+                        continue
+                    raise
+                except (OSError, ValueError) as exc:
+                    conn.close()
+                    if reused and attempt == 0 and not conn.received_any:
+                        continue
+                    raise Http11Error(str(exc) or type(exc).__name__) from None
+                if conn.keep_alive and not conn.lost:
+                    conn.last_used = time.monotonic()
+                    origin.idle.append(conn)
+                else:
+                    conn.close()
+                return response
+        raise Http11Error("unreachable")  # pragma: no cover
+
+    async def _acquire(self, origin: _Origin) -> tuple[_Conn, bool]:
+        idle = origin.idle
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if conn.lost or now - conn.last_used > _IDLE_TTL_S:
+                conn.close()
+                continue
+            return conn, True
+        loop = asyncio.get_running_loop()
+        try:
+            _, conn = await loop.create_connection(_Conn, origin.host, origin.port, ssl=origin.ssl)
+        except OSError as exc:
+            raise Http11Error(f"connect failed: {exc.strerror or type(exc).__name__}") from None
+        return conn, False
+
+    def close(self) -> None:
+        for origin in self._origins.values():
+            for conn in origin.idle:
+                conn.close()
+            origin.idle.clear()
