@@ -43,13 +43,18 @@ def build_query_plan(
         operation = normalize_operation(supergraph.schema, document, operation_name, max_selections=max_selections)
     except OperationError as exc:
         raise PlanningError(exc.message, exc.code) from None
+    except RecursionError:
+        raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
     if operation.kind == "subscription":
         raise PlanningError("Subscriptions are not supported by this router", "UNSUPPORTED_OPERATION")
     for v in operation.variable_definitions:
         if v.variable.name.value == "representations":
             raise PlanningError("The variable name $representations is reserved", "GRAPHQL_VALIDATION_FAILED")
     walker = Walker(supergraph, operation, frozenset(override_labels), max_work=max_work, max_steps=max_steps)
-    walker.walk()
+    try:
+        walker.walk()
+    except RecursionError:
+        raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
     return assemble_plan(
         walker.steps, walker.roots, operation.name, operation.variable_definitions, batch_paths=batch_paths
     )

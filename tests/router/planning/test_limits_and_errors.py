@@ -115,3 +115,19 @@ def test_progressive_override_labels_change_the_plan() -> None:
     on = build_query_plan(sg, doc, override_labels=frozenset({"percent(50)"}))
     assert [f.service_name for f in _fetches(off.node)] == ["catalog"]
     assert [f.service_name for f in _fetches(on.node)] == ["catalog", "pricing"]
+
+
+def test_deepest_parseable_nesting_plans_or_fails_cleanly() -> None:
+    sg = supergraph("peers_bench")
+    inner = "id"
+    for _ in range(99):  # graphql-core's parser refuses much deeper documents
+        inner = f"reviews {{ author {{ name {inner} }} }}"
+    doc = parse(f"{{ users {{ {inner} }} }}")
+    try:
+        plan = build_query_plan(sg, doc)
+    except PlanningError as err:  # never a RecursionError
+        assert err.code == "PLANNING_LIMIT_EXCEEDED"
+    else:  # accounts -> reviews (the whole chain) -> accounts (every author's name, one batched call)
+        assert [f.service_name for f in _fetches(plan.node)] == ["accounts", "reviews", "accounts"]
+        last = plan.node.nodes[-1]  # type: ignore[union-attr]
+        assert isinstance(last, p.FlattenNode) and len(last.all_paths) == 99
