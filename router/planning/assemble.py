@@ -37,6 +37,16 @@ def _levels(steps: list[FetchStep]) -> dict[FetchStep, int]:
     return level
 
 
+def _rewrites_compatible(a: FetchStep, b: FetchStep) -> bool:
+    """Input rewrites apply per representation type: merging is safe when both steps rewrite
+    the same way, or their representation types do not overlap."""
+    if set(a.input_rewrites) == set(b.input_rewrites):
+        return True
+    types_a = {getattr(i, "type_condition", None) for i in a.req}
+    types_b = {getattr(i, "type_condition", None) for i in b.req}
+    return not (types_a & types_b)
+
+
 def _merge_level(steps: list[FetchStep], batch_paths: bool) -> tuple[list[FetchStep], dict[FetchStep, FetchStep]]:
     kept: list[FetchStep] = []
     replaced: dict[FetchStep, FetchStep] = {}
@@ -48,7 +58,7 @@ def _merge_level(steps: list[FetchStep], batch_paths: bool) -> tuple[list[FetchS
         bk = (s.graph, s.conds) if batch_paths else (s.graph, s.conds, tuple(s.paths))
         merged = False
         for cand in buckets.get(bk, ()):
-            if cand.sel.can_merge(s.sel) and cand.req.can_merge(s.req):
+            if cand.sel.can_merge(s.sel) and cand.req.can_merge(s.req) and _rewrites_compatible(cand, s):
                 cand.sel.merge(s.sel)
                 cand.req.merge(s.req)
                 for path in s.paths:
