@@ -1,0 +1,1 @@
+"""Setrum's benchmark suite (not part of the test run): ``python -m bench --help``; see bench/README.md."""

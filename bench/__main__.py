@@ -1,0 +1,91 @@
+"""``python -m bench [--quick] [--only overhead,throughput,peers,planner,purchases,memory]``
+
+Prints the machine (cores, CPU model), the load settings, then every section's figures as
+ratios or comparisons measured in this run; saves everything to ``bench/.work/results-*.json``.
+Exit code 1 when a target was missed (the run still completes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+import traceback
+
+from .common import Load, Report, cpu_count, ensure_wrk
+
+SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory")
+NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory"}
+# memory is measured inside throughput (router RSS idle -> after the run)
+MODULES = {"overhead": "overhead", "throughput": "throughput", "memory": "throughput", "peers": "peers",
+           "planner": "planner", "purchases": "purchases"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="short runs (5 s, 1 round): a smoke test, not figures")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
+    parser.add_argument("--duration", type=int, help="measured seconds per run (default 15, quick 5)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds (default 3, quick 1)")
+    parser.add_argument("--postgres-url", help="PostgreSQL admin URL for the purchase section "
+                        "(default: $SETRUM_BENCH_POSTGRES_URL, else a throw-away local cluster if initdb exists)")
+    args = parser.parse_args(argv)
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(wanted) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    load = Load(duration_s=args.duration or (5 if args.quick else 15), warmup_s=2 if args.quick else 3,
+                rounds=args.rounds or (1 if args.quick else 3))
+    if cpu_count() < 2:
+        load.load_cpus = load.gateway_cpus = "0"
+
+    report = Report()
+    m = report.data["machine"]
+    print("Setrum benchmark suite")
+    print(f"  machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GB RAM, kernel {m['kernel']}, "
+          f"Python {m['python']}, Node {m['node'] or 'absent'}")
+    print(f"  date: {m['date']}")
+    print(f"  command: python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}")
+    print(f"  load: {load.describe()}")
+    report.data["load"] = vars(load)
+    report.data["command"] = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    report.data["postgres_url"] = args.postgres_url
+
+    if NEEDS_WRK & set(wanted) and ensure_wrk() is None:
+        wanted = [s for s in wanted if s not in NEEDS_WRK]
+
+    from .stack import Stack  # noqa: PLC0415
+
+    stack = Stack()
+    done: set[str] = set()
+    try:
+        for name in SECTIONS:
+            if name not in wanted or MODULES[name] in done:
+                continue
+            done.add(MODULES[name])
+            title = "throughput + memory" if MODULES[name] == "throughput" else name
+            print(f"\n== {title} ==", flush=True)
+            t0 = time.monotonic()
+            try:
+                module = importlib.import_module(f"bench.{MODULES[name]}")
+                module.run(stack, load, report, **({"postgres_url": args.postgres_url} if name == "purchases" else {}))
+            except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
+                traceback.print_exc()
+                report.fail(f"section {name} crashed: {type(exc).__name__}: {exc}")
+            print(f"  ({time.monotonic() - t0:.0f}s)", flush=True)
+    finally:
+        stack.close()
+    path = report.save()
+    print(f"\nresults saved to {path}")
+    if report.failures:
+        print("targets missed / problems:")
+        for f in report.failures:
+            print(f"  - {f}")
+        return 1
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
