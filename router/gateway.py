@@ -13,11 +13,13 @@ validation, variable coercion or planning failed: nothing was executed, no ``dat
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
+import orjson
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -67,7 +69,11 @@ class GatewayOptions:
     subgraph_timeout_s: float = 10.0
     introspection: bool = True
     include_subgraph_errors: bool = True
-    max_planning_ms: float | None = None
+    max_planning_ms: float | None = None  # reserved: the planner is bounded by work units, see planner_max_work
+    planner_max_work: int | None = None
+    # Coalesce identical concurrent queries (same text, variables, operation, subgraph
+    # headers): one execution, every caller gets the same body. Never applies to mutations.
+    dedupe_inflight_queries: bool = False
     max_validation_errors: int = 100
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
 
@@ -178,7 +184,7 @@ class Gateway:
 
     def __init__(
         self,
-        supergraph_sdl: str,
+        supergraph_sdl: str | Any,
         *,
         client: SubgraphClient | None = None,
         options: GatewayOptions | None = None,
@@ -186,7 +192,8 @@ class Gateway:
         from router.planning import build_query_plan  # noqa: PLC0415 - planner lands separately
         from router.supergraph import load_supergraph  # noqa: PLC0415
 
-        supergraph = load_supergraph(supergraph_sdl)
+        # A pre-loaded Supergraph is accepted too (saves a second parse when the caller has one).
+        supergraph = load_supergraph(supergraph_sdl) if isinstance(supergraph_sdl, str) else supergraph_sdl
         options = options or GatewayOptions()
         if client is None:
             client = HttpSubgraphClient(
@@ -226,6 +233,8 @@ class Gateway:
         self.plan_cache_misses = 0
         self.document_cache_hits = 0
         self.document_cache_misses = 0
+        self.inflight_coalesced = 0
+        self._inflight: dict[Any, asyncio.Future[GatewayResult]] = {}
         self._possible = _possible_types(api_schema)
         extra_schema = getattr(supergraph, "schema", None)
         if isinstance(extra_schema, GraphQLSchema):
@@ -292,7 +301,16 @@ class Gateway:
         if prepared.planning_document is None:
             plan = QueryPlan(node=None)
         else:
-            plan = self._planner(self.supergraph, prepared.planning_document, operation_name, override_labels=labels)
+            if self.options.planner_max_work is not None:
+                plan = self._planner(
+                    self.supergraph,
+                    prepared.planning_document,
+                    operation_name,
+                    override_labels=labels,
+                    max_work=self.options.planner_max_work,
+                )
+            else:
+                plan = self._planner(self.supergraph, prepared.planning_document, operation_name, override_labels=labels)
         if len(prepared.plans) < 16:
             prepared.plans[labels] = plan
         return plan
@@ -354,6 +372,44 @@ class Gateway:
         except Exception as exc:
             return GatewayResult({"errors": [_planning_error(exc)]}, "request_error")
 
+        if self.options.dedupe_inflight_queries and prepared.kind == OperationType.QUERY:
+            key = (
+                query,
+                operation_name,
+                orjson.dumps(send_vars, option=orjson.OPT_SORT_KEYS) if send_vars else b"",
+                tuple(sorted(subgraph_headers.items())) if subgraph_headers else (),
+                include_plan,
+                override_labels,
+            )
+            pending = self._inflight.get(key)
+            if pending is not None:
+                self.inflight_coalesced += 1
+                return await asyncio.shield(pending)
+            future: asyncio.Future[GatewayResult] = asyncio.get_running_loop().create_future()
+            self._inflight[key] = future
+            try:
+                result = await self._run(prepared, plan, variables, send_vars, conditions, subgraph_headers, include_plan)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: no "never retrieved" warning without waiters
+                raise
+            else:
+                future.set_result(result)
+                return result
+            finally:
+                del self._inflight[key]
+        return await self._run(prepared, plan, variables, send_vars, conditions, subgraph_headers, include_plan)
+
+    async def _run(
+        self,
+        prepared: _Prepared,
+        plan: QueryPlan,
+        variables: dict[str, Any],
+        send_vars: dict[str, Any],
+        conditions: Mapping[str, Any],
+        subgraph_headers: Mapping[str, str] | None,
+        include_plan: bool,
+    ) -> GatewayResult:
         outcome = await execute_plan(
             plan,
             client=self.client,

@@ -231,3 +231,31 @@ async def test_include_plan_adds_query_plan_extension(make_gateway, planner):
     result = await make_gateway().execute(P.ME, include_plan=True)
     plan = result.body["extensions"]["queryPlan"]
     assert "Fetch" in str(plan) and "accounts" in str(plan)
+
+
+async def test_identical_concurrent_queries_are_coalesced_when_enabled(make_gateway, planner, apps):
+    import asyncio
+
+    planner.plans[P.REVIEWS_WITH_AUTHORS] = P.REVIEWS_WITH_AUTHORS_PLAN
+    apps["reviews"].delay_s = 0.05
+    gw = make_gateway(dedupe_inflight_queries=True)
+    results = await asyncio.gather(*[gw.execute(P.REVIEWS_WITH_AUTHORS) for _ in range(5)])
+    assert all(r.body == results[0].body for r in results)
+    assert len(results[0].body["data"]["latestReviews"]) == 5
+    assert len(apps["reviews"].requests) == 1 and gw.inflight_coalesced == 4
+    # Different subgraph headers are never coalesced (they may authorise differently).
+    await asyncio.gather(
+        gw.execute(P.REVIEWS_WITH_AUTHORS, subgraph_headers={"authorization": "a"}),
+        gw.execute(P.REVIEWS_WITH_AUTHORS, subgraph_headers={"authorization": "b"}),
+    )
+    assert len(apps["reviews"].requests) == 3
+
+
+async def test_no_coalescing_by_default(make_gateway, planner, apps):
+    import asyncio
+
+    planner.plans[P.REVIEWS_WITH_AUTHORS] = P.REVIEWS_WITH_AUTHORS_PLAN
+    apps["reviews"].delay_s = 0.05
+    gw = make_gateway()
+    await asyncio.gather(*[gw.execute(P.REVIEWS_WITH_AUTHORS) for _ in range(3)])
+    assert len(apps["reviews"].requests) == 3
