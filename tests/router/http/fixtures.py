@@ -100,13 +100,21 @@ class AccountsSubgraph:
     ``slow`` blocks until ``release`` is set (to hold a request in flight)."""
 
     received: list[dict[str, str]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
     entered: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def release_from_another_thread(self) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.release.set)
 
     def app(self) -> Starlette:
         schema = build_schema(SUBGRAPH_SDL)
 
         async def slow(info: Any) -> str:
+            self.loop = asyncio.get_running_loop()
             self.entered.set()
             await self.release.wait()
             return "finally"
@@ -121,6 +129,7 @@ class AccountsSubgraph:
 
         async def endpoint(request: Request) -> Response:
             self.received.append({k: v for k, v in request.headers.items()})
+            self.paths.append(request.url.path)
             body = orjson.loads(await request.body())
             result = await graphql(
                 schema,
@@ -134,7 +143,9 @@ class AccountsSubgraph:
                 out["errors"] = [e.formatted for e in result.errors]
             return Response(orjson.dumps(out), media_type="application/json")
 
-        return Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+        return Starlette(
+            routes=[Route("/graphql", endpoint, methods=["POST"]), Route("/v2/graphql", endpoint, methods=["POST"])]
+        )
 
 
 class RecordingClient:

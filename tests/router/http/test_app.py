@@ -1,0 +1,83 @@
+"""create_app from a supergraph file: URL overrides, timeouts, gateway options, lifespan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from router.app import create_app
+from router.settings import RouterSettings
+from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph
+from tests.router.http.server import running_router
+
+
+@pytest.fixture
+def supergraph_file(tmp_path: Path) -> Path:
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(SUPERGRAPH_V1)
+    return path
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test")
+
+
+async def test_subgraph_url_override_is_used(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
+    settings = RouterSettings(
+        supergraph=supergraph_file, subgraphs={"urls": {"accounts": "http://accounts.internal/v2/graphql"}}
+    )
+    app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), _client(app) as client:
+        response = await client.post("/graphql", json={"query": "{ hello }"})
+    assert response.json() == {"data": {"hello": "hello world"}}
+    assert subgraph.paths == ["/v2/graphql"]
+
+
+def test_override_for_an_unknown_subgraph_is_refused(supergraph_file: Path) -> None:
+    settings = RouterSettings(supergraph=supergraph_file, subgraphs={"urls": {"userz": "http://x/graphql"}})
+    with pytest.raises(ValueError, match="userz"):
+        create_app(settings)
+
+
+async def test_per_subgraph_timeout_gives_a_graphql_error(supergraph_file: Path) -> None:
+    # Over real HTTP: httpx's ASGITransport (in-process mode) does not enforce timeouts.
+    subgraph = AccountsSubgraph()
+
+    async def no_cleanup() -> None:
+        return None
+
+    with running_router(lambda: (subgraph.app(), no_cleanup)) as subgraph_url:
+        settings = RouterSettings(
+            supergraph=supergraph_file,
+            subgraphs={"urls": {"accounts": f"{subgraph_url}/graphql"}, "timeouts": {"accounts": 0.2}},
+        )
+        app = create_app(settings)
+        try:
+            async with app.router.lifespan_context(app), _client(app) as client:
+                hello = await client.post("/graphql", json={"query": "{ hello }"})
+                response = await client.post("/graphql", json={"query": "{ slow }"})
+        finally:
+            subgraph.release_from_another_thread()
+    assert hello.json() == {"data": {"hello": "hello world"}}
+    body = response.json()
+    assert response.status_code == 200
+    assert body["data"] == {"slow": None}
+    assert "timed out" in body["errors"][0]["message"]
+
+
+async def test_production_settings_reach_the_gateway(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
+    app = create_app(RouterSettings(supergraph=supergraph_file, env="production"), subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), _client(app) as client:
+        response = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
+        html = await client.get("/", headers={"accept": "text/html"})
+    assert "data" not in response.json()
+    assert html.status_code == 404
+
+
+def test_broken_supergraph_at_startup_fails_fast(tmp_path: Path) -> None:
+    path = tmp_path / "supergraph.graphql"
+    path.write_text("type Query {")
+    with pytest.raises(Exception):
+        create_app(RouterSettings(supergraph=path))

@@ -1,0 +1,83 @@
+"""``python -m router``: serve for real, and clear messages for missing pieces."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from router.__main__ import main
+from tests.router.http.fixtures import SUPERGRAPH_V1
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_serve_refuses_a_missing_supergraph(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["serve", "--supergraph", str(tmp_path / "nope.graphql")]) == 2
+    assert "supergraph file not found" in capsys.readouterr().err
+
+
+def test_serve_refuses_invalid_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "invalid configuration" in capsys.readouterr().err
+
+
+def test_delegated_commands_report_what_is_missing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Simulate a build without the planning CLI, whatever the tree holds today.
+    monkeypatch.setitem(sys.modules, "router.planning.cli", None)
+    assert main(["explain", "--help"]) == 2
+    assert "router.planning.cli.explain_command is missing" in capsys.readouterr().err
+
+
+def test_delegated_commands_receive_their_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    seen: list[list[str]] = []
+    fake = types.ModuleType("router.composition.cli")
+    fake.compose_command = lambda argv: seen.append(argv) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "router.composition.cli", fake)
+    assert main(["compose", "--out", "x.graphql", "a.graphql"]) == 0
+    assert seen == [["--out", "x.graphql", "a.graphql"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_starts_a_real_server(tmp_path: Path) -> None:
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(SUPERGRAPH_V1)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTER_") and k != "SETRUM_ENV"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "router", "serve", "--port", str(port), "--supergraph", str(supergraph)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            if process.poll() is not None:
+                pytest.fail(f"router exited: {process.stdout.read().decode() if process.stdout else ''}")
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        response = httpx.post(f"{url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
+        assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
