@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from setrum_common.service_app import create_service_app
 
 from .clients import BillerClient, MasterClient
+from .metrics import TransactionMetrics
 from .models import Base
 from .schema import schema
 from .seed import seed
@@ -50,7 +51,7 @@ def create_app(
     """The subgraph app; the transports let tests route master/biller calls to fakes or ASGI apps."""
     settings = settings or Settings()
     services = build_services(settings, master_transport=master_transport, biller_transport=biller_transport)
-    return create_service_app(
+    app = create_service_app(
         name=SERVICE_NAME,
         schema=schema,
         settings=settings,
@@ -59,3 +60,6 @@ def create_app(
         state=services,
         on_shutdown=services.aclose,
     )
+    # Business counters live on the app's own registry, served at /metrics beside the HTTP ones.
+    services.metrics = TransactionMetrics(app.state.observability.registry)
+    return app

@@ -39,6 +39,8 @@ __all__ = [
     "LedgerEntry",
     "Purchase",
     "MeterMonthUsage",
+    "ManagementKind",
+    "ManagementTokenRecord",
     "utcnow",
     "new_purchase_id",
     "channel_reference_for",
@@ -109,6 +111,14 @@ class LedgerKind(str, enum.Enum):
     TOPUP = "TOPUP"
     PURCHASE_DEBIT = "PURCHASE_DEBIT"
     REFUND_CREDIT = "REFUND_CREDIT"
+
+
+class ManagementKind(str, enum.Enum):
+    """STS class 2 management tokens we let support staff issue (IEC 62055-41)."""
+
+    SET_MAX_POWER = "SET_MAX_POWER"
+    CLEAR_CREDIT = "CLEAR_CREDIT"
+    CLEAR_TAMPER = "CLEAR_TAMPER"
 
 
 class PurchaseStatus(str, enum.Enum):
@@ -219,3 +229,22 @@ class MeterMonthUsage(Base):
     kwh_tenths: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     power_va: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ManagementTokenRecord(Base):
+    """A management token the biller issued at an operator's request, kept so support can list them.
+
+    The biller is the system of record for TIDs; this is our audit trail of who asked for what.
+    """
+
+    __tablename__ = "tx_management_token"
+    __table_args__ = (Index("ix_tx_management_token_meter_order", "meter_number", "issued_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meter_number: Mapped[str] = mapped_column(String(11), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    token: Mapped[str] = mapped_column(String(20), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # The viewer's subject: an admin's customer id, or a service name.
+    issued_by: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -17,7 +17,18 @@ from sqlalchemy import and_, func, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Base, LedgerEntry, LedgerKind, MeterMonthUsage, Money, Purchase, PurchaseStatus, Wallet, utcnow
+from .models import (
+    Base,
+    LedgerEntry,
+    LedgerKind,
+    ManagementTokenRecord,
+    MeterMonthUsage,
+    Money,
+    Purchase,
+    PurchaseStatus,
+    Wallet,
+    utcnow,
+)
 
 __all__ = [
     "WalletMismatch",
@@ -42,6 +53,7 @@ __all__ = [
     "latest_power_va",
     "reconcile_wallets",
     "reconcile_usage",
+    "list_management_tokens",
 ]
 
 
@@ -374,3 +386,17 @@ async def reconcile_usage(session: AsyncSession) -> list[UsageMismatch]:
         for meter, month, recorded, total in rows
         if int(recorded) != int(total or 0)
     ]
+
+
+# --- management tokens --------------------------------------------------------------------------
+
+
+async def list_management_tokens(session: AsyncSession, meter_number: str, *, first: int) -> list[ManagementTokenRecord]:
+    """Newest first (``issued_at``, then insertion order)."""
+    rows = await session.scalars(
+        select(ManagementTokenRecord)
+        .where(ManagementTokenRecord.meter_number == meter_number)
+        .order_by(ManagementTokenRecord.issued_at.desc(), ManagementTokenRecord.id.desc())
+        .limit(first)
+    )
+    return list(rows)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -33,8 +33,11 @@ from .clients import (
     BillerUnavailable,
     MasterClient,
 )
+from .metrics import TransactionMetrics
 from .models import (
     LedgerKind,
+    ManagementKind,
+    ManagementTokenRecord,
     Purchase,
     PurchaseStatus,
     channel_reference_for,
@@ -63,6 +66,10 @@ __all__ = [
     "purchase_for_viewer",
     "purchase_by_reference",
     "reconcile",
+    "KEY_CHANGE_REQUIRED",
+    "MAX_MANAGEMENT_PAGE",
+    "issue_management_token",
+    "management_tokens",
 ]
 
 logger = logging.getLogger("setrum.transactions")
@@ -80,6 +87,8 @@ class Services:
     settings: Settings
     master: MasterClient
     biller: BillerClient
+    # The app puts its observability registry here (see app.create_app); tests may leave the default.
+    metrics: TransactionMetrics = field(default_factory=TransactionMetrics)
 
     async def aclose(self) -> None:
         await self.master.aclose()
@@ -179,23 +188,37 @@ async def wallet_of(db: Database, customer_id: str) -> WalletView:
     return WalletView(customer_id, wallet.balance if wallet else Decimal("0.00"))
 
 
-async def top_up(db: Database, viewer: Viewer, amount: Decimal, payment_reference: str) -> WalletView:
+async def top_up(
+    db: Database,
+    viewer: Viewer,
+    amount: Decimal,
+    payment_reference: str,
+    *,
+    metrics: TransactionMetrics | None = None,
+) -> WalletView:
     """Credit a (simulated) payment once: replaying ``payment_reference`` changes nothing."""
     customer_id = require_buyer(viewer)
     amount = _whole_rupiah(amount, "amount", maximum=Decimal(MAX_TOP_UP))
     reference = "topup:" + _reference(payment_reference, "paymentReference")
-    await credit_once(db, customer_id, amount, reference)
+    await credit_once(db, customer_id, amount, reference, metrics=metrics)
     return await wallet_of(db, customer_id)
 
 
-async def credit_once(db: Database, customer_id: str, amount: Decimal, reference: str) -> bool:
+async def credit_once(
+    db: Database, customer_id: str, amount: Decimal, reference: str, *, metrics: TransactionMetrics | None = None
+) -> bool:
     """A TOPUP under a globally unique reference; True if it was new. Used by the seed too."""
     try:
+        created = False
         async with db.transaction() as session:
             existing = await repo.find_ledger_entry(session, reference)
             if existing is None:
                 await repo.credit_wallet(session, customer_id, amount, kind=LedgerKind.TOPUP, reference=reference)
-                return True
+                created = True
+        if created:  # counted once committed
+            if metrics is not None:
+                metrics.ledger_booked(LedgerKind.TOPUP, amount)
+            return True
     except IntegrityError:  # a concurrent top-up with the same reference won (PostgreSQL)
         async with db.session() as session:
             existing = await repo.find_ledger_entry(session, reference)
@@ -315,12 +338,15 @@ async def purchase_token(
         if existing is None:
             raise
         return _same_request(existing, meter_number, denomination)
+    services.metrics.purchase_reached(PurchaseStatus.PENDING)
+    services.metrics.ledger_booked(LedgerKind.PURCHASE_DEBIT, purchase.total_paid)
 
     # (5) Ask the biller, outside any transaction (it may take seconds).
     return await _send_to_biller(db, services, purchase, raise_maintenance=True)
 
 
 async def _send_to_biller(db: Database, services: Services, purchase: Purchase, *, raise_maintenance: bool) -> Purchase:
+    metrics = services.metrics
     try:
         outcome = await services.biller.purchase(
             reference=purchase.channel_reference,
@@ -329,7 +355,9 @@ async def _send_to_biller(db: Database, services: Services, purchase: Purchase, 
             amount=purchase.nominal,
         )
     except BillerMaintenance as error:
-        await _fail_and_refund(db, purchase.id, code=ErrorCode.BILLER_MAINTENANCE, message=str(error))
+        await _fail_and_refund(
+            db, purchase.id, code=ErrorCode.BILLER_MAINTENANCE, message=str(error), metrics=metrics
+        )
         if raise_maintenance:
             raise DomainError(
                 ErrorCode.BILLER_MAINTENANCE,
@@ -346,16 +374,20 @@ async def _send_to_biller(db: Database, services: Services, purchase: Purchase, 
             logger.error("biller reports a duplicate reference %s; purchase stays PENDING", purchase.channel_reference)
             return await _reload(db, purchase.id)
         # The request itself was refused (validated before anything is sold): fail and refund.
-        await _fail_and_refund(db, purchase.id, code=error.code or "BILLER_REJECTED", message=str(error))
+        await _fail_and_refund(
+            db, purchase.id, code=error.code or "BILLER_REJECTED", message=str(error), metrics=metrics
+        )
         return await _reload(db, purchase.id)
-    return await apply_outcome(db, purchase.id, outcome)
+    return await apply_outcome(db, purchase.id, outcome, metrics=metrics)
 
 
-async def apply_outcome(db: Database, purchase_id: str, outcome: BillerOutcome) -> Purchase:
+async def apply_outcome(
+    db: Database, purchase_id: str, outcome: BillerOutcome, *, metrics: TransactionMetrics | None = None
+) -> Purchase:
     """Record the biller's answer; each status move happens at most once."""
     if outcome.status == "SUCCESS" and outcome.token:
         async with db.transaction() as session:
-            await repo.transition_purchase(
+            moved = await repo.transition_purchase(
                 session,
                 purchase_id,
                 from_status=PurchaseStatus.PENDING,
@@ -366,6 +398,8 @@ async def apply_outcome(db: Database, purchase_id: str, outcome: BillerOutcome) 
                 biller_code=outcome.code,
                 biller_message=outcome.message,
             )
+        if moved and metrics is not None:
+            metrics.purchase_reached(PurchaseStatus.SUCCESS)
     elif outcome.status == "FAILED":
         await _fail_and_refund(
             db,
@@ -373,12 +407,19 @@ async def apply_outcome(db: Database, purchase_id: str, outcome: BillerOutcome) 
             code=outcome.code or "BILLER_FAILED",
             message=outcome.message,
             biller_reference=outcome.biller_reference,
+            metrics=metrics,
         )
     return await _reload(db, purchase_id)
 
 
 async def _fail_and_refund(
-    db: Database, purchase_id: str, *, code: str | None, message: str | None, biller_reference: str | None = None
+    db: Database,
+    purchase_id: str,
+    *,
+    code: str | None,
+    message: str | None,
+    biller_reference: str | None = None,
+    metrics: TransactionMetrics | None = None,
 ) -> bool:
     """PENDING -> FAILED, give back the kWh and refund the wallet, all in one transaction (exactly once)."""
     async with db.transaction() as session:
@@ -404,6 +445,9 @@ async def _fail_and_refund(
             reference=f"refund:{purchase_id}",
             purchase_id=purchase_id,
         )
+    if metrics is not None:
+        metrics.purchase_reached(PurchaseStatus.FAILED)
+        metrics.ledger_booked(LedgerKind.REFUND_CREDIT, purchase.total_paid)
     return True
 
 
@@ -419,7 +463,7 @@ async def resolve_pending(db: Database, services: Services, purchase: Purchase) 
     if outcome is None:
         # The biller never received our request (lost on the way): send it now, same reference.
         return await _send_to_biller(db, services, purchase, raise_maintenance=False)
-    return await apply_outcome(db, purchase.id, outcome)
+    return await apply_outcome(db, purchase.id, outcome, metrics=services.metrics)
 
 
 async def purchase_for_viewer(db: Database, viewer: Viewer, purchase_id: str) -> Purchase | None:
@@ -464,7 +508,14 @@ async def reprint_token(db: Database, services: Services, viewer: Viewer, purcha
     return purchase
 
 
-async def refund_purchase(db: Database, viewer: Viewer, purchase_id: str, reason: str | None = None) -> Purchase:
+async def refund_purchase(
+    db: Database,
+    viewer: Viewer,
+    purchase_id: str,
+    reason: str | None = None,
+    *,
+    metrics: TransactionMetrics | None = None,
+) -> Purchase:
     """Admin: the biller reversed a SUCCESS; SUCCESS -> REFUNDED with its wallet credit, exactly once."""
     viewer.require_admin()
     async with db.transaction() as session:
@@ -491,6 +542,9 @@ async def refund_purchase(db: Database, viewer: Viewer, purchase_id: str, reason
             reference=f"refund:{purchase.id}",
             purchase_id=purchase.id,
         )
+    if metrics is not None:
+        metrics.purchase_reached(PurchaseStatus.REFUNDED)
+        metrics.ledger_booked(LedgerKind.REFUND_CREDIT, purchase.total_paid)
     return await _reload(db, purchase.id)
 
 
@@ -500,3 +554,110 @@ async def reconcile(db: Database) -> ReconciliationReport:
         checked, wallets = await repo.reconcile_wallets(session)
         usage = await repo.reconcile_usage(session)
     return ReconciliationReport(checked, wallets, usage)
+
+
+# --- STS management tokens (admin) ---------------------------------------------------------------
+
+KEY_CHANGE_REQUIRED = "KEY_CHANGE_REQUIRED"  # the meter needs a key change token before any other token
+MAX_MANAGEMENT_PAGE = 100
+_MAX_POWER_WATTS = 1_000_000  # far above any prepaid connection (the largest is 197 kVA)
+_REGISTERS = {0: "electricity", 0xFFFF: "all registers"}
+
+
+def _management_value(kind: ManagementKind, value: int | None) -> int | None:
+    """What each kind carries: SET_MAX_POWER a positive watt limit; CLEAR_CREDIT optionally the
+    register (0 electricity, the default, or 65535 all); CLEAR_TAMPER nothing."""
+    if kind is ManagementKind.SET_MAX_POWER:
+        if value is None or not 0 < value <= _MAX_POWER_WATTS:
+            raise DomainError(
+                ErrorCode.BAD_USER_INPUT,
+                f"SET_MAX_POWER needs value = the limit in watts (1 to {_MAX_POWER_WATTS:,})",
+                field="value",
+            )
+        return value
+    if kind is ManagementKind.CLEAR_CREDIT:
+        if value is not None and value not in _REGISTERS:
+            raise DomainError(
+                ErrorCode.BAD_USER_INPUT,
+                "CLEAR_CREDIT takes value 0 (electricity register, the default) or 65535 (all registers)",
+                field="value",
+            )
+        return value
+    if value not in (None, 0):
+        raise DomainError(ErrorCode.BAD_USER_INPUT, "CLEAR_TAMPER carries no value", field="value")
+    return None
+
+
+def _management_meter(meter_number: str) -> str:
+    number = (meter_number or "").strip()
+    if len(number) != 11 or not number.isdigit():
+        raise DomainError(ErrorCode.WRONG_DIGIT_COUNT, "meterNumber must be an 11-digit meter number")
+    return number
+
+
+async def issue_management_token(
+    db: Database,
+    services: Services,
+    viewer: Viewer,
+    *,
+    meter_number: str,
+    kind: ManagementKind,
+    value: int | None,
+) -> ManagementTokenRecord:
+    """Ask the biller for a class 2 token and record who asked for it.
+
+    Not idempotent on purpose: each call is a new token with a new TID (the biller's rule), so a
+    retry after a lost answer issues another one; the meter accepts either, once."""
+    viewer.require_admin()
+    kind = ManagementKind(kind)
+    number = _management_meter(meter_number)
+    value = _management_value(kind, value)
+    try:
+        issued = await services.biller.management_token(meter_number=number, kind=kind.value, value=value)
+    except BillerRejected as error:
+        if error.code == "UNKNOWN_METER":
+            raise DomainError(
+                ErrorCode.WRONG_CUSTOMER_NUMBER, f"The biller has no meter {number} in its register"
+            ) from None
+        if error.code == KEY_CHANGE_REQUIRED:
+            raise DomainError(
+                KEY_CHANGE_REQUIRED,
+                f"Meter {number} needs a key change (its STS base date has run out) before it accepts "
+                "management tokens; ask the utility for key change tokens first",
+                meterNumber=number,
+            ) from None
+        if error.code == ErrorCode.BAD_USER_INPUT:
+            raise DomainError(ErrorCode.BAD_USER_INPUT, f"The biller refused the request: {error}") from None
+        logger.error("biller refused a management token for %s: %s (%s)", number, error, error.code)
+        raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "The biller refused to issue the token") from None
+    except BillerMaintenance:
+        raise DomainError(ErrorCode.BILLER_MAINTENANCE, "The biller is in maintenance; try again later") from None
+    except BillerUnavailable as error:
+        code = ErrorCode.BILLER_TIMEOUT if error.code == ErrorCode.BILLER_TIMEOUT else ErrorCode.SERVICE_UNAVAILABLE
+        raise DomainError(
+            code, "The biller did not answer; a token may have been issued, check managementTokens or retry"
+        ) from None
+    record = ManagementTokenRecord(
+        meter_number=number,
+        kind=kind.value,
+        value=value,
+        token=issued.token,
+        issued_at=issued.issued_at,
+        issued_by=str(viewer.subject),
+    )
+    async with db.transaction() as session:
+        session.add(record)
+        await session.flush()
+    services.metrics.management_token_issued(kind)
+    logger.info("management token %s for meter %s issued by %s", kind.value, number, viewer.subject)
+    return record
+
+
+async def management_tokens(db: Database, viewer: Viewer, meter_number: str, *, first: int) -> list[ManagementTokenRecord]:
+    """Admin: the management tokens issued for a meter, newest first."""
+    viewer.require_admin()
+    if not 1 <= first <= MAX_MANAGEMENT_PAGE:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, f"first must be between 1 and {MAX_MANAGEMENT_PAGE}")
+    number = _management_meter(meter_number)
+    async with db.session() as session:
+        return await repo.list_management_tokens(session, number, first=first)

@@ -7,6 +7,7 @@ from .biller_client import (
     BillerOutcome,
     BillerRejected,
     BillerUnavailable,
+    IssuedManagementToken,
 )
 from .master_client import MasterClient, Quote
 
@@ -17,6 +18,7 @@ __all__ = [
     "BillerOutcome",
     "BillerRejected",
     "BillerUnavailable",
+    "IssuedManagementToken",
     "MasterClient",
     "Quote",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "BillerOutcome",
     "BillerRejected",
     "BillerUnavailable",
+    "IssuedManagementToken",
 ]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
@@ -85,6 +86,24 @@ class BillerOutcome:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedManagementToken:
+    token: str  # 20 digits
+    issued_at: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IssuedManagementToken:
+        digits = "".join(ch for ch in str(data.get("token") or "") if ch.isdigit())
+        issued = data.get("issuedAt")
+        if len(digits) != 20 or not isinstance(issued, str):
+            raise BillerUnavailable("biller answered a management token we cannot read")
+        try:
+            issued_at = datetime.fromisoformat(issued)
+        except ValueError:
+            raise BillerUnavailable("biller answered an unreadable issuedAt") from None
+        return cls(token=digits, issued_at=issued_at)
+
+
 class BillerClient:
     """One pooled connection set per process; ``transport`` lets tests talk to fakes or ASGI apps."""
 
@@ -121,6 +140,14 @@ class BillerClient:
         if response.status_code == 404:
             return None
         return BillerOutcome.from_json(self._json_or_raise(response))
+
+    async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
+        """``POST /v1/management-tokens``: a class 2 token. Not idempotent: every call spends a TID.
+
+        404 UNKNOWN_METER and 409 KEY_CHANGE_REQUIRED arrive as :class:`BillerRejected` with that code."""
+        body = {"meterNumber": meter_number, "kind": kind, "value": value}
+        response = await self._send("POST", "/v1/management-tokens", body)
+        return IssuedManagementToken.from_json(self._json_or_raise(response))
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
         content = orjson.dumps(body) if body is not None else b""

@@ -1,4 +1,4 @@
-"""Root mutation fields: top up, buy, refresh, reprint, refund."""
+"""Root mutation fields: top up, buy, refresh, reprint, refund, management tokens."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from decimal import Decimal
 import strawberry
 
 from .. import service
+from .. import models
+from .management import ManagementToken, ManagementTokenKind
 from .types import Purchase, Wallet
 
 __all__ = ["Mutation"]
@@ -18,7 +20,9 @@ class Mutation:
         description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference"
     )
     async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> Wallet:
-        view = await service.top_up(info.context.db, info.context.viewer, amount, payment_reference)
+        view = await service.top_up(
+            info.context.db, info.context.viewer, amount, payment_reference, metrics=info.context.state.metrics
+        )
         return Wallet.from_view(view)
 
     @strawberry.mutation(
@@ -49,5 +53,24 @@ class Mutation:
 
     @strawberry.mutation(description="Admin: the biller reversed a SUCCESS purchase; refund the wallet once")
     async def refund_purchase(self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> Purchase:
-        row = await service.refund_purchase(info.context.db, info.context.viewer, str(id), reason)
+        row = await service.refund_purchase(
+            info.context.db, info.context.viewer, str(id), reason, metrics=info.context.state.metrics
+        )
         return Purchase.from_row(row)
+
+    @strawberry.mutation(
+        description="Admin: have the biller issue an STS management token (class 2) for a meter; "
+        "SET_MAX_POWER needs value = watts. Every call is a new token."
+    )
+    async def issue_management_token(
+        self, info: strawberry.Info, meter_number: str, kind: ManagementTokenKind, value: int | None = strawberry.UNSET
+    ) -> ManagementToken:
+        row = await service.issue_management_token(
+            info.context.db,
+            info.context.state,
+            info.context.viewer,
+            meter_number=meter_number,
+            kind=models.ManagementKind(kind),
+            value=None if value is strawberry.UNSET else value,
+        )
+        return ManagementToken.from_row(row)

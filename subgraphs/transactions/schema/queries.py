@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from .. import service
+from .management import ManagementToken
 from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
 
 __all__ = ["Query"]
@@ -36,6 +37,15 @@ class Query:
     async def wallet(self, info: strawberry.Info) -> Wallet:
         customer_id = service.require_buyer(info.context.viewer)
         return Wallet.from_view(await service.wallet_of(info.context.db, customer_id))
+
+    @strawberry.field(description="Admin: the STS management tokens issued for a meter, newest first")
+    async def management_tokens(
+        self, info: strawberry.Info, meter_number: str, first: int | None = 20
+    ) -> list[ManagementToken]:
+        rows = await service.management_tokens(
+            info.context.db, info.context.viewer, meter_number, first=20 if first is None else first
+        )
+        return [ManagementToken.from_row(row) for row in rows]
 
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:

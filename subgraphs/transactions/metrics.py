@@ -1,0 +1,59 @@
+"""Business metrics of the transactions subgraph, on the app's own Prometheus registry.
+
+Counted after the database transaction that made the change has committed, and only when the
+change really happened (a replayed top-up or a second refund attempt counts nothing), so the
+counters agree with the ledger. They are per process: sum them across replicas in Prometheus.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from prometheus_client import CollectorRegistry, Counter
+
+from .models import LedgerKind, ManagementKind, PurchaseStatus
+
+__all__ = ["TransactionMetrics"]
+
+
+class TransactionMetrics:
+    """``setrum_purchases_total{status}``, ``setrum_wallet_ledger_amount_rupiah_total{kind}`` and
+    ``setrum_management_tokens_total{kind}``. Without a registry they go to a private one."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self.purchases = Counter(
+            "setrum_purchases_total",
+            "Purchases that reached a status (PENDING when created, then SUCCESS, FAILED or REFUNDED)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.ledger_amount = Counter(
+            "setrum_wallet_ledger_amount_rupiah_total",
+            "Rupiah booked to wallet ledgers, by entry kind (absolute amounts; debits count positive)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.management_tokens = Counter(
+            "setrum_management_tokens_total",
+            "STS management tokens issued through the admin API, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        # Every series exists from the start, so rate() works before the first event.
+        for status in PurchaseStatus:
+            self.purchases.labels(status.value)
+        for kind in LedgerKind:
+            self.ledger_amount.labels(kind.value)
+        for management in ManagementKind:
+            self.management_tokens.labels(management.value)
+
+    def purchase_reached(self, status: PurchaseStatus) -> None:
+        self.purchases.labels(status.value).inc()
+
+    def ledger_booked(self, kind: LedgerKind, amount: Decimal) -> None:
+        # Prometheus samples are floats; exact money lives in the ledger, this is for dashboards.
+        self.ledger_amount.labels(kind.value).inc(float(abs(amount)))
+
+    def management_token_issued(self, kind: ManagementKind) -> None:
+        self.management_tokens.labels(kind.value).inc()

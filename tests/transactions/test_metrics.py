@@ -1,0 +1,91 @@
+"""Business metrics scraped from ``/metrics``: purchases by status and rupiah booked per ledger kind."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from setrum_common.demo_data import ADMIN, METERS
+
+from .conftest import BUDI, SITI, GraphQL
+from .fakes import FakeBiller
+from .helpers import buy, ledger
+
+
+async def scrape(gql: GraphQL) -> dict[tuple[str, str], Decimal]:
+    """``{(sample name, label value): value}`` for the setrum_* series."""
+    response = await gql.http.get("/metrics")
+    assert response.status_code == 200
+    samples: dict[tuple[str, str], Decimal] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name.startswith("setrum_") and sample.name.endswith("_total"):
+                label = sample.labels.get("status") or sample.labels.get("kind") or ""
+                samples[(sample.name, label)] = Decimal(str(sample.value))
+    return samples
+
+
+def delta(after: dict[tuple[str, str], Decimal], before: dict[tuple[str, str], Decimal], name: str, label: str) -> Decimal:
+    return after[(name, label)] - before.get((name, label), Decimal(0))
+
+
+PURCHASES = "setrum_purchases_total"
+LEDGER = "setrum_wallet_ledger_amount_rupiah_total"
+
+
+async def test_every_series_is_exposed_from_the_start(gql: GraphQL) -> None:
+    samples = await scrape(gql)
+    for status in ("PENDING", "SUCCESS", "FAILED", "REFUNDED"):
+        assert (PURCHASES, status) in samples
+    for kind in ("TOPUP", "PURCHASE_DEBIT", "REFUND_CREDIT"):
+        assert (LEDGER, kind) in samples
+
+
+async def test_purchase_and_top_up_are_counted(gql: GraphQL) -> None:
+    before = await scrape(gql)
+    purchase = (await buy(gql, SITI, METERS[0].number, 100000, "metrics-1"))["data"]["purchaseToken"]
+    assert purchase["status"] == "SUCCESS"
+    top_up = await gql(
+        'mutation { topUpWallet(amount: "250000", paymentReference: "metrics-pay-1") { balance } }', as_=SITI
+    )
+    assert top_up.get("errors") is None
+    # Replays change nothing: not in the ledger, not in the metrics.
+    await buy(gql, SITI, METERS[0].number, 100000, "metrics-1")
+    await gql('mutation { topUpWallet(amount: "250000", paymentReference: "metrics-pay-1") { balance } }', as_=SITI)
+
+    after = await scrape(gql)
+    assert delta(after, before, PURCHASES, "PENDING") == 1
+    assert delta(after, before, PURCHASES, "SUCCESS") == 1
+    assert delta(after, before, PURCHASES, "FAILED") == 0
+    assert delta(after, before, LEDGER, "PURCHASE_DEBIT") == Decimal(purchase["totalPaid"]) == Decimal("102500")
+    assert delta(after, before, LEDGER, "TOPUP") == Decimal("250000")
+    # The counters agree with the ledger the customer sees.
+    entries = await ledger(gql, SITI)
+    assert -sum(Decimal(e["amount"]) for e in entries if e["kind"] == "PURCHASE_DEBIT") == delta(
+        after, before, LEDGER, "PURCHASE_DEBIT"
+    )
+
+
+async def test_failed_and_refunded_purchases_are_counted_with_their_refunds(
+    gql: GraphQL, fake_biller: FakeBiller
+) -> None:
+    before = await scrape(gql)
+    fake_biller.mode = "fail"
+    failed = (await buy(gql, BUDI, METERS[1].number, 50000, "metrics-f"))["data"]["purchaseToken"]
+    assert failed["status"] == "FAILED"
+    fake_biller.mode = "success"
+    sold = (await buy(gql, BUDI, METERS[1].number, 20000, "metrics-s"))["data"]["purchaseToken"]
+    refund = 'mutation($id: ID!) { refundPurchase(id: $id) { status } }'
+    assert (await gql(refund, {"id": sold["id"]}, as_=ADMIN.id))["data"]["refundPurchase"]["status"] == "REFUNDED"
+    second = await gql(refund, {"id": sold["id"]}, as_=ADMIN.id)  # refused: counts nothing
+    assert second.get("errors")
+
+    after = await scrape(gql)
+    assert delta(after, before, PURCHASES, "PENDING") == 2
+    assert delta(after, before, PURCHASES, "FAILED") == 1
+    assert delta(after, before, PURCHASES, "SUCCESS") == 1
+    assert delta(after, before, PURCHASES, "REFUNDED") == 1
+    paid = Decimal(failed["totalPaid"]) + Decimal(sold["totalPaid"])
+    assert delta(after, before, LEDGER, "PURCHASE_DEBIT") == paid
+    assert delta(after, before, LEDGER, "REFUND_CREDIT") == paid
