@@ -13,8 +13,8 @@ from .merge import deep_merge
 from .projection import OperationProjection, ProjectionResult
 
 __all__ = [
-    "FETCH_FAILED_CODE",
     "ExecutionOutcome",
+    "FETCH_FAILED_CODE",
     "OperationProjection",
     "ProjectionResult",
     "deep_merge",

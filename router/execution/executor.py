@@ -32,7 +32,7 @@ from router.subgraph_client import SubgraphClient, SubgraphFetchError
 from .merge import deep_merge
 from .paths import PossibleTypes, apply_rewrites, collect_objects, collect_objects_with_paths, project_requires
 
-__all__ = ["ExecutionOutcome", "execute_plan", "FETCH_FAILED_CODE"]
+__all__ = ["ExecutionOutcome", "FETCH_FAILED_CODE", "execute_plan"]
 
 FETCH_FAILED_CODE = "SUBGRAPH_FETCH_FAILED"
 _REDACTED = "Subgraph errors redacted"

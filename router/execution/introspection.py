@@ -26,7 +26,7 @@ from graphql import (
 
 from .projection import INTROSPECTION_FIELDS
 
-__all__ = ["split_introspection", "run_introspection"]
+__all__ = ["run_introspection", "split_introspection"]
 
 
 def _root_selections(

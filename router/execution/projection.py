@@ -33,7 +33,7 @@ from graphql import (
     VariableNode,
 )
 
-__all__ = ["OperationProjection", "ProjectionResult", "INTROSPECTION_FIELDS"]
+__all__ = ["INTROSPECTION_FIELDS", "OperationProjection", "ProjectionResult"]
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-__all__ = ["Http11Pool", "HttpResponse", "Http11Error"]
+__all__ = ["Http11Error", "Http11Pool", "HttpResponse"]
 
 _IDLE_TTL_S = 2.0  # below common server keep-alive timeouts (Node 5 s, uvicorn 5 s)
 _MAX_HEADER_BYTES = 64 * 1024
@@ -107,7 +107,9 @@ class _Conn(asyncio.Protocol):
         if parts[0] == b"HTTP/1.0" or headers.get(b"connection", b"").lower() == b"close":
             self.keep_alive = False
         length = headers.get(b"content-length")
-        if length is not None:
+        if status < 200 or status in (204, 304):
+            body_out = b""  # no body by definition (RFC 9112 §6.3)
+        elif length is not None:
             n = int(length)
             while len(self.buf) < n:
                 if not await self._more():
