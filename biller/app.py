@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from setrum_common.db import Database
+from setrum_common.migrations import Migrations
+from setrum_common.service_app import SchemaReadiness
 from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
 
 from .faults import FAULT_MODES, Fault
@@ -87,6 +90,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         timeout_fault_seconds=settings.timeout_fault_seconds,
     )
     secret = settings.biller_secret.get_secret_value()
+    readiness = SchemaReadiness(db, Migrations("biller", Path(__file__).parent / "migrations"), settings.schema_mode)
 
     def signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -171,8 +175,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if settings.auto_create_schema:
-            await db.create_all(BillerBase.metadata)
+        await readiness.prepare(BillerBase.metadata)
         if settings.seed_demo_data:
             added = await seed_meter_register(db)
             if added:
@@ -187,6 +190,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
 
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/ready", readiness.endpoint, methods=["GET"]),
         Route("/v1/purchases", signed(purchase), methods=["POST"]),
         Route("/v1/purchases/{reference:path}", signed(purchase_status), methods=["GET"]),
         Route("/v1/management-tokens", signed(management), methods=["POST"]),

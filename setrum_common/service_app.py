@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import strawberry
@@ -31,11 +32,12 @@ from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
 from .errors import DomainError, mask_unexpected_errors
 from .logging import configure_logging
+from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, current_request_id
 from .tracing import configure_tracing
 from .settings import ServiceSettings
 
-__all__ = ["RequestContext", "CodedErrors", "create_service_app", "print_sdl", "service_main"]
+__all__ = ["RequestContext", "CodedErrors", "SchemaReadiness", "create_service_app", "print_sdl", "service_main"]
 
 logger = logging.getLogger("setrum.service")
 
@@ -147,15 +149,18 @@ def create_service_app(
     state: Any = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    migrations: Path | None = None,
 ) -> Starlette:
+    """``migrations``: the service's alembic folder; without it the schema is only ever
+    created with ``create_all`` (whatever ``schema_mode`` says)."""
     db = Database(settings.database_url)
     observability = Observability(name)
     configure_tracing(name)
+    readiness = SchemaReadiness(db, Migrations(name, migrations) if migrations else None, settings.schema_mode)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if settings.auto_create_schema:
-            await db.create_all(metadata)
+        await readiness.prepare(metadata)
         if seed is not None and settings.seed_demo_data:
             await seed(db)
         logger.info("%s ready on %s:%s (%s)", name, settings.host, settings.port, db.url.get_backend_name())
@@ -169,15 +174,11 @@ def create_service_app(
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "UP", "service": name})
 
-    async def ready(_: Request) -> Response:
-        ok = await db.ping()
-        return JSONResponse({"status": "READY" if ok else "NOT_READY", "database": ok}, status_code=200 if ok else 503)
-
     graphql_app = _GraphQLApp(schema, db, settings, state, observability)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health),
-        Route("/ready", ready),
+        Route("/ready", readiness.endpoint),
         Route("/metrics", observability.metrics_endpoint),
         *extra_routes,
     ]
@@ -187,6 +188,42 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_state = state
     return app
+
+
+class SchemaReadiness:
+    """Start-up schema handling (``schema_mode``) and the ``/ready`` probe: the database answers
+    and its schema is at this code's latest migration. Shared by the subgraphs and the biller."""
+
+    def __init__(self, db: Database, migrations: Migrations | None, mode: str) -> None:
+        self.db = db
+        self.migrations = migrations
+        self.mode = mode if migrations is not None else "create"
+        self._heads: set[str] | None = None
+
+    async def prepare(self, metadata: MetaData) -> None:
+        if self.migrations is None:
+            await self.db.create_all(metadata)
+            return
+        await ensure_schema(self.db, self.migrations, self.mode, metadata=metadata)
+        self._heads = self.migrations.heads()
+
+    async def status(self) -> tuple[bool, dict[str, Any]]:
+        if not await self.db.ping():
+            return False, {"status": "NOT_READY", "database": False, "migrations": "unknown"}
+        if self.migrations is None or self.mode == "create":
+            migrations = "not used"
+        else:
+            try:
+                migrations = await migration_status(self.db, self.migrations, self._heads)
+            except Exception:  # a broken version table must not turn the probe into a 500
+                logger.exception("reading the migration version failed")
+                migrations = "unknown"
+        ok = migrations in ("current", "not used")
+        return ok, {"status": "READY" if ok else "NOT_READY", "database": True, "migrations": migrations}
+
+    async def endpoint(self, _: Request) -> Response:
+        ok, body = await self.status()
+        return JSONResponse(body, status_code=200 if ok else 503)
 
 
 def print_sdl(schema: strawberry.Schema) -> str:

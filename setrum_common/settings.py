@@ -17,6 +17,7 @@ __all__ = [
     "DEV_SERVICE_SECRET",
     "DEV_BILLER_SECRET",
     "Environment",
+    "SchemaMode",
     "ServiceSettings",
     "shared_field",
 ]
@@ -28,6 +29,10 @@ DEV_BILLER_SECRET = "dev-only-biller-secret-change-me-0123456789"
 _DEV_SECRETS = {DEV_JWT_SECRET, DEV_SERVICE_SECRET, DEV_BILLER_SECRET}
 
 Environment = Literal["development", "production"]
+# How a service treats its database schema at start-up (see setrum_common.migrations):
+# migrate = upgrade to the latest migration; check = refuse to start unless already there;
+# create = ``metadata.create_all`` without migrations (throw-away test databases only).
+SchemaMode = Literal["migrate", "check", "create"]
 
 
 def shared_field(env_name: str, default: object, **kwargs: object) -> object:
@@ -50,8 +55,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     host: str = "127.0.0.1"
     port: int = 8000
-    # Create missing tables at start-up (development convenience); production uses migrations.
-    auto_create_schema: bool = True
+    schema_mode: SchemaMode = Field(
+        "migrate", description="migrate (upgrade at start-up), check (refuse an out-of-date schema) or create (tests only)"
+    )
     seed_demo_data: bool = False
 
     @property
@@ -79,4 +85,6 @@ class ServiceSettings(BaseSettings):
                     "SETRUM_ENV=production but a development or short (<32 chars) secret is configured; "
                     "set SETRUM_JWT_SECRET, SETRUM_SERVICE_SECRET and SETRUM_BILLER_SECRET"
                 )
+            if self.schema_mode == "create":
+                raise ValueError("SETRUM_ENV=production needs schema_mode migrate or check, not create")
         return self

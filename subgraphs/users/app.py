@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
 
 from setrum_common.db import Database
@@ -36,4 +38,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         metadata=Base.metadata,
         seed=seed,
         state=UsersState(settings=settings, passwords=passwords),
+        migrations=Path(__file__).parent / "migrations",
     )

@@ -1,0 +1,1 @@
+"""Alembic migration history of the biller (run by setrum_common.migrations)."""
