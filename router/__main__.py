@@ -12,6 +12,10 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 __all__ = ["main"]
 
@@ -81,7 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _app_from_env():  # type: ignore[no-untyped-def]
+def _app_from_env() -> Starlette:
+    """uvicorn's app factory: each worker builds its app from the environment."""
     from router.app import create_app  # noqa: PLC0415
 
     return create_app()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -32,10 +32,9 @@ ASGIApp = Any  # starlette.types.ASGIApp; kept loose so any ASGI callable fits
 
 def build_gateway(
     supergraph_sdl: str, settings: RouterSettings, subgraph_apps: Mapping[str, ASGIApp] | None = None
-) -> tuple[Gateway, Callable[[], Awaitable[None]] | None]:
-    """A Gateway for ``supergraph_sdl`` with the settings' URLs, timeouts and options.
-
-    Returns the gateway and nothing extra to close (the gateway closes its client)."""
+) -> Gateway:
+    """A Gateway for ``supergraph_sdl`` with the settings' URLs, timeouts and options (it owns
+    and closes its subgraph client). Raises on a broken supergraph or an unknown URL override."""
     from router.gateway import Gateway, GatewayOptions  # noqa: PLC0415 - keep app import light
     from router.subgraph_client import HttpSubgraphClient  # noqa: PLC0415
     from router.supergraph import load_supergraph  # noqa: PLC0415
@@ -54,7 +53,7 @@ def build_gateway(
         introspection=settings.introspection_enabled,
         **extra,
     )
-    return Gateway(supergraph_sdl, client=client, options=options), None
+    return Gateway(supergraph_sdl, client=client, options=options)
 
 
 def create_app(
@@ -69,8 +68,7 @@ def create_app(
         pool = GatewayPool(gateway, owned=False)
     else:
         sdl = settings.supergraph.read_text(encoding="utf-8")
-        built, on_close = build_gateway(sdl, settings, subgraph_apps)
-        pool = GatewayPool(built, on_close=on_close)
+        pool = GatewayPool(build_gateway(sdl, settings, subgraph_apps))
         if settings.hot_reload.enabled:
             watcher = SupergraphWatcher(
                 settings.supergraph,

@@ -7,11 +7,12 @@ from .execute import execute_handler
 from .headers import compute_subgraph_headers, header_rules_layer
 from .limits import body_limit_layer, check_operation_limits, operation_limits_layer
 from .query_plan import query_plan_layer
-from .reload import GatewayLike, GatewayPool, SupergraphWatcher
+from .reload import BuildGateway, GatewayLike, GatewayPool, SupergraphWatcher
 from .request_id import REQUEST_ID_HEADER, request_id_layer
 
 __all__ = [
     "REQUEST_ID_HEADER",
+    "BuildGateway",
     "GatewayLike",
     "GatewayPool",
     "SupergraphWatcher",

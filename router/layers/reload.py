@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["GatewayLike", "GatewayPool", "SupergraphWatcher"]
+__all__ = ["BuildGateway", "GatewayLike", "GatewayPool", "SupergraphWatcher"]
 
 logger = logging.getLogger("router.reload")
 
@@ -40,12 +40,11 @@ class GatewayLike(Protocol):
 
 
 class _Entry:
-    __slots__ = ("closed", "gateway", "in_flight", "on_close", "owned", "retired")
+    __slots__ = ("closed", "gateway", "in_flight", "owned", "retired")
 
-    def __init__(self, gateway: GatewayLike, owned: bool, on_close: Callable[[], Awaitable[None]] | None) -> None:
+    def __init__(self, gateway: GatewayLike, owned: bool) -> None:
         self.gateway = gateway
         self.owned = owned
-        self.on_close = on_close
         self.in_flight = 0
         self.retired = False
         self.closed = False
@@ -56,8 +55,6 @@ class _Entry:
         self.closed = True
         try:
             await self.gateway.aclose()
-            if self.on_close is not None:
-                await self.on_close()
         except Exception:
             logger.exception("error while closing a retired gateway")
 
@@ -65,14 +62,9 @@ class _Entry:
 class GatewayPool:
     """The current gateway plus the retired ones still serving requests."""
 
-    def __init__(
-        self,
-        gateway: GatewayLike,
-        *,
-        owned: bool = True,
-        on_close: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self._current = _Entry(gateway, owned, on_close)
+    def __init__(self, gateway: GatewayLike, *, owned: bool = True) -> None:
+        """``owned=False`` for a gateway someone else created: the pool never closes it."""
+        self._current = _Entry(gateway, owned)
         self.generation = 1
 
     @property
@@ -90,9 +82,9 @@ class GatewayPool:
             if entry.retired and entry.in_flight == 0:
                 await entry.close()
 
-    async def swap(self, gateway: GatewayLike, *, on_close: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def swap(self, gateway: GatewayLike) -> None:
         old = self._current
-        self._current = _Entry(gateway, True, on_close)
+        self._current = _Entry(gateway, True)
         self.generation += 1
         old.retired = True
         if old.in_flight == 0:
@@ -104,7 +96,7 @@ class GatewayPool:
             await self._current.close()
 
 
-BuildGateway = Callable[[str], tuple[GatewayLike, Callable[[], Awaitable[None]] | None]]
+BuildGateway = Callable[[str], GatewayLike]
 
 
 class SupergraphWatcher:
@@ -149,11 +141,11 @@ class SupergraphWatcher:
             return False
         self._digest = digest  # a broken file is not retried until it changes again
         try:
-            gateway, on_close = await asyncio.to_thread(self.build, text)
+            gateway = await asyncio.to_thread(self.build, text)
         except Exception as exc:
             logger.error("supergraph %s rejected, keeping the current one: %s", self.path, exc)
             return False
-        await self.pool.swap(gateway, on_close=on_close)
+        await self.pool.swap(gateway)
         logger.info("supergraph %s reloaded (generation %d)", self.path, self.pool.generation)
         return True
 

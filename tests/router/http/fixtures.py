@@ -1,6 +1,6 @@
 """A one-subgraph federation for the HTTP-edge tests: supergraph SDLs, an in-process
 ``accounts`` subgraph (graphql-core over Starlette) that records the headers it receives, and
-a real :class:`router.gateway.Gateway` over it."""
+a real :class:`router.gateway.Gateway` (real planner, executor and subgraph client) over it."""
 
 from __future__ import annotations
 
@@ -10,14 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import (
-    DocumentNode,
-    FragmentDefinitionNode,
-    OperationDefinitionNode,
-    build_schema,
-    graphql,
-    print_ast,
-)
+from graphql import build_schema, graphql
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -163,57 +156,10 @@ class RecordingClient:
         await self.inner.aclose()
 
 
-def _planner_available() -> bool:
-    try:
-        from router.planning import build_query_plan  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-PLANNER_AVAILABLE = _planner_available()
-
-
-def _single_fetch_planner(supergraph: Any, document: DocumentNode, operation_name: str | None, *, override_labels: Any = None) -> Any:
-    """Stand-in planner used only while ``router.planning.build_query_plan`` is not merged:
-    with one subgraph, the whole operation is one fetch."""
-    from router.planning.plan import FetchNode, QueryPlan
-
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next(
-        (op for op in operations if operation_name is None or (op.name and op.name.value == operation_name)),
-        operations[0],
-    )
-    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
-    text = "\n".join(print_ast(d) for d in [operation, *fragments])
-    variables = tuple(v.variable.name.value for v in operation.variable_definitions or ())
-    return QueryPlan(
-        node=FetchNode(
-            service_name="accounts",
-            operation=text,
-            operation_kind=operation.operation.value,
-            operation_name=operation.name.value if operation.name else None,
-            variable_usages=variables,
-        )
-    )
-
-
 def make_gateway(sdl: str, subgraph: AccountsSubgraph, **options: Any) -> tuple[Gateway, RecordingClient]:
     from router.gateway import GatewayOptions
-    from router.supergraph import load_supergraph
 
     client = RecordingClient(
         HttpSubgraphClient({"accounts": "http://accounts.invalid/graphql"}, apps={"accounts": subgraph.app()})
     )
-    gateway_options = GatewayOptions(**options)
-    if PLANNER_AVAILABLE:
-        return Gateway(sdl, client=client, options=gateway_options), client
-    supergraph = load_supergraph(sdl)
-    gateway = Gateway.from_components(
-        api_schema=supergraph.api_schema,
-        planner=_single_fetch_planner,
-        client=client,
-        supergraph=supergraph,
-        options=gateway_options,
-    )
-    return gateway, client
+    return Gateway(sdl, client=client, options=GatewayOptions(**options)), client

@@ -133,7 +133,7 @@ async def test_watcher_without_changes_and_missing_file(tmp_path: Path, subgraph
     gateway, _ = make_gateway(SUPERGRAPH_V1, subgraph)
     pool = GatewayPool(gateway)
     path = tmp_path / "missing.graphql"
-    watcher = SupergraphWatcher(path, pool, lambda sdl: (make_gateway(sdl, subgraph)[0], None), interval_s=1)
+    watcher = SupergraphWatcher(path, pool, lambda sdl: make_gateway(sdl, subgraph)[0], interval_s=1)
     assert await watcher.check_once() is False
     path.write_text(SUPERGRAPH_V2)
     assert await watcher.check_once() is True
