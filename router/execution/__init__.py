@@ -7,12 +7,13 @@ skip/include, enum checks, null propagation).
 
 from __future__ import annotations
 
-from .executor import FETCH_FAILED_CODE, ExecutionOutcome, execute_plan
+from .executor import DOWNSTREAM_ERROR_CODE, FETCH_FAILED_CODE, ExecutionOutcome, execute_plan
 from .introspection import run_introspection, split_introspection
 from .merge import deep_merge
 from .projection import OperationProjection, ProjectionResult
 
 __all__ = [
+    "DOWNSTREAM_ERROR_CODE",
     "ExecutionOutcome",
     "FETCH_FAILED_CODE",
     "OperationProjection",

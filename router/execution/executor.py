@@ -32,9 +32,10 @@ from router.subgraph_client import SubgraphClient, SubgraphFetchError
 from .merge import deep_merge
 from .paths import PossibleTypes, apply_rewrites, collect_objects, collect_objects_with_paths, project_requires
 
-__all__ = ["ExecutionOutcome", "FETCH_FAILED_CODE", "execute_plan"]
+__all__ = ["DOWNSTREAM_ERROR_CODE", "ExecutionOutcome", "FETCH_FAILED_CODE", "execute_plan"]
 
 FETCH_FAILED_CODE = "SUBGRAPH_FETCH_FAILED"
+DOWNSTREAM_ERROR_CODE = "DOWNSTREAM_SERVICE_ERROR"
 _REDACTED = "Subgraph errors redacted"
 _SORT = orjson.OPT_SORT_KEYS
 _EMPTY_HEADERS: Mapping[str, str] = {}
@@ -148,6 +149,7 @@ class _Run:
         if path is not None:
             out["path"] = path
             self.out.covered.append(tuple(path))
+        ext.setdefault("code", DOWNSTREAM_ERROR_CODE)  # as Apollo Gateway does for code-less errors
         ext["serviceName"] = service
         out["extensions"] = ext
         return out

@@ -104,7 +104,7 @@ async def test_nested_entity_chain_with_list_indices_in_errors(gateway):
         ["topProducts", 0, "reviews", 0, "author", "birthday"],
         ["topProducts", 1, "reviews", 0, "author", "birthday"],
     ]
-    assert all(e["extensions"]["serviceName"] == "accounts" for e in result.body["errors"])
+    assert all(e["extensions"] == {"serviceName": "accounts", "code": "DOWNSTREAM_SERVICE_ERROR"} for e in result.body["errors"])
 
 
 async def test_mutations_run_in_document_order(gateway, journal):

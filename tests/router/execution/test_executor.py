@@ -102,7 +102,9 @@ async def test_root_errors_keep_paths_and_gain_service_name():
 async def test_subgraph_errors_can_be_redacted():
     client = Scripted(a={"data": None, "errors": [{"message": "secret detail"}]}, b=AssertionError)
     out = await execute_plan(PLAN, client=client, include_subgraph_errors=False)
-    assert out.errors == [{"message": "Subgraph errors redacted", "extensions": {"serviceName": "a"}}]
+    assert out.errors == [
+        {"message": "Subgraph errors redacted", "extensions": {"code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "a"}}
+    ]
 
 
 async def test_input_and_output_rewrites():
