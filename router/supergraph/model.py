@@ -111,7 +111,6 @@ class Supergraph:
         self._possible: dict[tuple[str, str], frozenset[str]] = {}
         self._super_possible: dict[str, frozenset[str]] = {}
         self._io_sources: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
-        self._memo: dict[object, object] = {}  # planner-owned lazily-filled tables
 
     # -- printing ---------------------------------------------------------------------
     def api_schema_sdl(self) -> str:
