@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from graphql import OperationDefinitionNode, parse
 
 from router.planning.plan import (
@@ -30,14 +29,19 @@ from router.planning.plan import (
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
 
 from .merge import deep_merge
-from .paths import PossibleTypes, apply_rewrites, collect_objects, collect_objects_with_paths, project_requires
+from .paths import (
+    PossibleTypes,
+    RepresentationBuilder,
+    apply_rewrites,
+    collect_objects,
+    collect_objects_with_paths,
+)
 
 __all__ = ["DOWNSTREAM_ERROR_CODE", "ExecutionOutcome", "FETCH_FAILED_CODE", "execute_plan"]
 
 FETCH_FAILED_CODE = "SUBGRAPH_FETCH_FAILED"
 DOWNSTREAM_ERROR_CODE = "DOWNSTREAM_SERVICE_ERROR"
 _REDACTED = "Subgraph errors redacted"
-_SORT = orjson.OPT_SORT_KEYS
 _EMPTY_HEADERS: Mapping[str, str] = {}
 
 
@@ -223,18 +227,18 @@ class _Run:
         objects = self._collect(path)
         if not objects:
             return
-        requires = fetch.requires
+        build = RepresentationBuilder(fetch.requires, possible).build
         input_rewrites = fetch.input_rewrites
         reps: list[dict[str, Any]] = []
         owners: list[list[dict[str, Any]]] = []
-        index: dict[bytes, int] = {}
+        index: dict[Any, int] = {}
         for obj in objects:
-            rep = project_requires(obj, requires, possible)
-            if rep is None:
+            built = build(obj)
+            if built is None:
                 continue
+            rep, k = built
             if input_rewrites:
                 apply_rewrites(rep, input_rewrites, possible)
-            k = orjson.dumps(rep, option=_SORT)
             i = index.get(k)
             if i is None:
                 index[k] = len(reps)

@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from router.planning.plan import FetchRewrite, FieldSelection, KeyRenamer, Selection, ValueSetter
+from router.planning.plan import (
+    FetchRewrite,
+    FieldSelection,
+    InlineFragmentSelection,
+    KeyRenamer,
+    Selection,
+    ValueSetter,
+)
 
 __all__ = [
     "PossibleTypes",
+    "RepresentationBuilder",
     "apply_rewrites",
     "collect_objects",
     "collect_objects_with_paths",
@@ -147,6 +155,11 @@ def project_requires(
     typename = obj.get("__typename")
     if typename is None:
         return None
+    if not any(
+        type(sel) is FieldSelection or sel.type_condition is None or type_matches(typename, sel.type_condition, possible)
+        for sel in selections
+    ):
+        return None  # no fragment applies to this object's type: nothing to send
     rep: dict[str, Any] = {"__typename": typename}
     try:
         _project_into(obj, selections, typename, rep, possible)
@@ -217,3 +230,69 @@ def _rewrite(value: Any, path: tuple[str, ...], rw: FetchRewrite, possible: Poss
         return
     if seg in value:
         _rewrite(value[seg], path[1:], rw, possible)
+
+
+class RepresentationBuilder:
+    """Builds (representation, dedupe key) for one entity fetch's ``requires``.
+
+    The common case, ``... on T { __typename k1 k2 }`` with flat scalar fields (keys and flat
+    requires), is precompiled: the representation is copied field by field and the dedupe key
+    is a tuple of the values, with no JSON encoding. Anything else goes through
+    :func:`project_requires` and a canonical JSON key.
+    """
+
+    __slots__ = ("requires", "possible", "flat")
+
+    def __init__(self, requires: tuple[Selection, ...], possible: PossibleTypes) -> None:
+        self.requires = requires
+        self.possible = possible
+        self.flat: dict[str, tuple[str, ...]] | None = _flat_requires(requires)
+
+    def build(self, obj: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
+        flat = self.flat
+        if flat is not None:
+            typename = obj.get("__typename")
+            keys = flat.get(typename)  # type: ignore[arg-type]
+            if keys is not None:
+                rep: dict[str, Any] = {"__typename": typename}
+                values: list[Any] = [typename]
+                for k in keys:
+                    if k not in obj:
+                        return None
+                    v = obj[k]
+                    if type(v) is dict or type(v) is list:
+                        break  # not a scalar after all: fall back to the general path
+                    rep[k] = v
+                    values.append(v)
+                else:
+                    return rep, tuple(values)
+            elif typename is not None and not _has_abstract_condition(self.requires, self.possible):
+                return None  # no fragment applies: nothing to send for this object
+        general = project_requires(obj, self.requires, self.possible)
+        if general is None:
+            return None
+        import orjson  # local: only the general path needs canonical JSON
+
+        return general, orjson.dumps(general, option=orjson.OPT_SORT_KEYS)
+
+
+def _flat_requires(requires: tuple[Selection, ...]) -> dict[str, tuple[str, ...]] | None:
+    """``{type condition: field names}`` when requires is only ``... on T { scalar fields }``."""
+    out: dict[str, tuple[str, ...]] = {}
+    for sel in requires:
+        if type(sel) is not InlineFragmentSelection or sel.type_condition is None:
+            return None
+        names: list[str] = []
+        for inner in sel.selections:
+            if type(inner) is not FieldSelection or inner.selections or inner.alias:
+                return None
+            if inner.name != "__typename":
+                names.append(inner.name)
+        if sel.type_condition in out:
+            return None
+        out[sel.type_condition] = tuple(names)
+    return out
+
+
+def _has_abstract_condition(requires: tuple[Selection, ...], possible: PossibleTypes) -> bool:
+    return any(type(sel) is InlineFragmentSelection and sel.type_condition in possible for sel in requires)

@@ -185,3 +185,28 @@ async def test_flatten_with_several_paths_sends_one_request():
     assert out.data["right"] == {"__typename": "T", "id": "1", "v": "1"}
     assert out.data["left"][1]["v"] == "2"
     assert sorted(e["path"] for e in out.errors) == [["left", 0], ["right"]]
+
+
+async def test_representations_for_abstract_conditions_nested_requires_and_foreign_types():
+    requires = (
+        InlineFragmentSelection("Thing", (FieldSelection("__typename"), FieldSelection("id"))),
+        InlineFragmentSelection("Box", (FieldSelection("__typename"), FieldSelection("id"), FieldSelection("dims", selections=(FieldSelection("w"),)))),
+    )
+    entity = FetchNode("b", "query($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }", requires=requires)
+    plan = QueryPlan(SequenceNode((FetchNode("a", "{ items { __typename id } }"), FlattenNode(("items", "@"), entity))))
+    items = [
+        {"__typename": "Book", "id": "1"},  # Book implements Thing
+        {"__typename": "Box", "id": "2", "dims": {"w": 3, "h": 4}},  # nested requires: only w is sent
+        {"__typename": "Box", "id": "2", "dims": {"w": 3, "h": 9}},  # same representation: deduped
+        {"__typename": "Cat", "id": "3"},  # no fragment applies: not sent
+    ]
+    client = Scripted(
+        a={"data": {"items": items}},
+        b=lambda body: {"data": {"_entities": [{"seen": True} for _ in body["variables"]["representations"]]}},
+    )
+    out = await execute_plan(plan, client=client, possible_types={"Thing": frozenset({"Book"})})
+    assert client.sent[1][1]["variables"]["representations"] == [
+        {"__typename": "Book", "id": "1"},
+        {"__typename": "Box", "id": "2", "dims": {"w": 3}},
+    ]
+    assert [i.get("seen") for i in out.data["items"]] == [True, True, True, None]
