@@ -20,6 +20,7 @@ default to ``None`` and resolve through :attr:`RouterSettings.graphiql_enabled` 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -90,6 +91,7 @@ RESERVED_HEADERS = frozenset(
     }
 )
 
+_ENV_PREFIX = "ROUTER_"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -202,7 +204,7 @@ class RouterSettings(BaseSettings):
     """Root router configuration; see the module docstring for the environment syntax."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ROUTER_",
+        env_prefix=_ENV_PREFIX,
         env_nested_delimiter="__",
         extra="forbid",
         populate_by_name=True,
@@ -231,6 +233,20 @@ class RouterSettings(BaseSettings):
     def _known_level(self) -> RouterSettings:
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {self.log_level!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _no_unknown_env(self) -> RouterSettings:
+        # pydantic-settings silently ignores unknown prefixed variables; a typo such as
+        # ROUTER_LIMIT__MAX_DEPTH must fail like an unknown key does.
+        known = set(type(self).model_fields)
+        unknown = sorted(
+            key
+            for key in os.environ
+            if key.upper().startswith(_ENV_PREFIX) and key[len(_ENV_PREFIX) :].split("__")[0].lower() not in known
+        )
+        if unknown:
+            raise ValueError(f"unknown router setting(s) in the environment: {', '.join(unknown)}")
         return self
 
     @property

@@ -62,6 +62,19 @@ def test_production_turns_off_graphiql_and_introspection_unless_enabled(monkeypa
     assert RouterSettings().graphiql_enabled and not RouterSettings().introspection_enabled
 
 
+@pytest.mark.parametrize("name", ["ROUTER_LIMIT__MAX_DEPTH", "ROUTER_SUBGRAPH_URLS__users", "router_prot"])
+def test_unknown_environment_variables_are_refused(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "1")
+    with pytest.raises(ValidationError, match=name):
+        RouterSettings()
+
+
+def test_unknown_nested_environment_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUTER_LIMITS__MAX_DEPT", "3")
+    with pytest.raises(ValidationError):
+        RouterSettings()
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
