@@ -80,7 +80,9 @@ class GatewayPool:
         finally:
             entry.in_flight -= 1
             if entry.retired and entry.in_flight == 0:
-                await entry.close()
+                # Shielded: a client disconnect cancelling this request must not leave the
+                # retired gateway half-closed.
+                await asyncio.shield(entry.close())
 
     async def swap(self, gateway: GatewayLike) -> None:
         old = self._current

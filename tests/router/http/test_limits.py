@@ -123,3 +123,9 @@ def test_unparsable_queries_are_left_to_the_gateway() -> None:
 def test_ambiguous_operation_is_left_to_the_gateway(name: str | None) -> None:
     query = "query A { a { b { c } } } query B { a }"
     assert check_operation_limits(LimitsSettings(max_depth=1), query, name) == []
+
+
+async def test_body_limit_runs_before_decoding(make_client) -> None:
+    client = make_client(limits={"max_body_bytes": 50})
+    response = await client.post("/graphql", content=b"{" * 100, headers={"content-type": "application/json"})
+    assert response.status_code == 413  # not 400: the body is refused before it is parsed
