@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from .context import GraphQLRequest, Handler, Layer, RouterRequest, RouterResponse
-from .errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType
+from .errors import BadRequest, HttpRequestError, MethodNotAllowed, NotAcceptable, UnsupportedMediaType
 from .negotiation import choose_media_type, is_json_content_type
 
 __all__ = ["decode_layer", "parse_params"]
@@ -111,8 +111,16 @@ async def _batch(
         raise BadRequest("the batch is empty", code="INVALID_BATCH")
     if len(raw) > max_size:
         raise BadRequest(f"the batch has {len(raw)} operations, the limit is {max_size}", code="BATCH_LIMIT_EXCEEDED")
-    parsed = [parse_params(entry, source="batch entry") for entry in raw]
-    responses = await asyncio.gather(*(inner(request.evolve(graphql=p)) for p in parsed))
+
+    async def one(entry: Any) -> RouterResponse:
+        # A malformed entry fails alone; the others still run.
+        try:
+            params = parse_params(entry, source="batch entry")
+        except HttpRequestError as exc:
+            return RouterResponse(body=exc.body(), outcome="request_error")
+        return await inner(request.evolve(graphql=params))
+
+    responses = await asyncio.gather(*(one(entry) for entry in raw))
     bodies: list[dict[str, Any]] = []
     for response in responses:
         assert isinstance(response.body, dict)

@@ -185,6 +185,10 @@ async def test_batching_when_enabled(make_client) -> None:
     )
     assert response.status_code == 200
     assert response.json() == [{"data": {"hello": "hello world"}}, {"data": {"hello": "hello Tono"}}]
+    mixed = await client.post("/graphql", json=[{"query": "{ hello }"}, {"variables": {}}])
+    assert mixed.status_code == 200
+    assert mixed.json()[0] == {"data": {"hello": "hello world"}}
+    assert mixed.json()[1]["errors"][0]["extensions"]["code"] == "MISSING_QUERY"
     too_many = await client.post("/graphql", json=[{"query": "{ hello }"}] * 3)
     assert too_many.status_code == 400
     assert _code(too_many) == "BATCH_LIMIT_EXCEEDED"
