@@ -169,7 +169,7 @@ class _Prepared:
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.projection = OperationProjection(schema, operation, fragments)
         self.intro_document, self.planning_document = split_introspection(document, operation)
-        self.plans: dict[frozenset[str], QueryPlan] = {}
+        self.plans: dict[frozenset[str], QueryPlan | Exception] = {}
 
 
 class Gateway:
@@ -293,11 +293,24 @@ class Gateway:
         return result
 
     def _plan(self, prepared: _Prepared, operation_name: str | None, labels: frozenset[str]) -> QueryPlan:
-        plan = prepared.plans.get(labels)
-        if plan is not None:
+        cached = prepared.plans.get(labels)
+        if cached is not None:
             self.plan_cache_hits += 1
-            return plan
+            if isinstance(cached, Exception):
+                raise cached  # planning failures are cached too: never re-plan a hopeless operation
+            return cached
         self.plan_cache_misses += 1
+        try:
+            plan = self._build_plan(prepared, operation_name, labels)
+        except Exception as exc:
+            if len(prepared.plans) < 16:
+                prepared.plans[labels] = exc
+            raise
+        if len(prepared.plans) < 16:
+            prepared.plans[labels] = plan
+        return plan
+
+    def _build_plan(self, prepared: _Prepared, operation_name: str | None, labels: frozenset[str]) -> QueryPlan:
         if prepared.planning_document is None:
             plan = QueryPlan(node=None)
         else:
@@ -311,8 +324,6 @@ class Gateway:
                 )
             else:
                 plan = self._planner(self.supergraph, prepared.planning_document, operation_name, override_labels=labels)
-        if len(prepared.plans) < 16:
-            prepared.plans[labels] = plan
         return plan
 
     # -- public API -------------------------------------------------------------------
@@ -384,20 +395,15 @@ class Gateway:
             pending = self._inflight.get(key)
             if pending is not None:
                 self.inflight_coalesced += 1
-                return await asyncio.shield(pending)
-            future: asyncio.Future[GatewayResult] = asyncio.get_running_loop().create_future()
-            self._inflight[key] = future
-            try:
-                result = await self._run(prepared, plan, variables, send_vars, conditions, subgraph_headers, include_plan)
-            except BaseException as exc:
-                future.set_exception(exc)
-                future.exception()  # mark retrieved: no "never retrieved" warning without waiters
-                raise
             else:
-                future.set_result(result)
-                return result
-            finally:
-                del self._inflight[key]
+                # The shared execution runs as its own task, so a caller that goes away
+                # (client disconnect) does not cancel it for the others.
+                pending = asyncio.ensure_future(
+                    self._run(prepared, plan, variables, send_vars, conditions, subgraph_headers, include_plan)
+                )
+                self._inflight[key] = pending
+                pending.add_done_callback(lambda _t, k=key: self._inflight.pop(k, None))
+            return await asyncio.shield(pending)
         return await self._run(prepared, plan, variables, send_vars, conditions, subgraph_headers, include_plan)
 
     async def _run(

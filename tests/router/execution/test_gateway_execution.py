@@ -216,14 +216,19 @@ async def test_planning_error_is_request_error(make_gateway, planner):
     class Boom(Exception):
         code = "QUERY_PLANNING_FAILED"
 
+    calls = []
+
     def fail(*_a: Any, **_k: Any) -> Any:
+        calls.append(1)
         raise Boom("cannot plan this")
 
     gw = make_gateway()
     gw._planner = fail  # a planner that refuses
-    result = await gw.execute("{ me { name } }")
-    assert result.status == "request_error"
-    assert result.body == {"errors": [{"message": "cannot plan this", "extensions": {"code": "QUERY_PLANNING_FAILED"}}]}
+    for _ in range(2):
+        result = await gw.execute("{ me { name } }")
+        assert result.status == "request_error"
+        assert result.body == {"errors": [{"message": "cannot plan this", "extensions": {"code": "QUERY_PLANNING_FAILED"}}]}
+    assert len(calls) == 1  # the failure is cached with the operation
 
 
 async def test_include_plan_adds_query_plan_extension(make_gateway, planner):
@@ -243,12 +248,20 @@ async def test_identical_concurrent_queries_are_coalesced_when_enabled(make_gate
     assert all(r.body == results[0].body for r in results)
     assert len(results[0].body["data"]["latestReviews"]) == 5
     assert len(apps["reviews"].requests) == 1 and gw.inflight_coalesced == 4
+    # A caller that goes away does not cancel the shared execution for the others.
+    leader = asyncio.ensure_future(gw.execute(P.REVIEWS_WITH_AUTHORS))
+    await asyncio.sleep(0)
+    follower = asyncio.ensure_future(gw.execute(P.REVIEWS_WITH_AUTHORS))
+    await asyncio.sleep(0.01)
+    leader.cancel()
+    assert (await follower).body == results[0].body
+    assert len(apps["reviews"].requests) == 2
     # Different subgraph headers are never coalesced (they may authorise differently).
     await asyncio.gather(
         gw.execute(P.REVIEWS_WITH_AUTHORS, subgraph_headers={"authorization": "a"}),
         gw.execute(P.REVIEWS_WITH_AUTHORS, subgraph_headers={"authorization": "b"}),
     )
-    assert len(apps["reviews"].requests) == 3
+    assert len(apps["reviews"].requests) == 4
 
 
 async def test_no_coalescing_by_default(make_gateway, planner, apps):
