@@ -222,8 +222,15 @@ async def test_planning_error_is_request_error(make_gateway, planner):
         calls.append(1)
         raise Boom("cannot plan this")
 
-    gw = make_gateway()
-    gw._planner = fail  # a planner that refuses
+    from router.gateway import Gateway
+
+    from .conftest import SUPERGRAPH
+
+    class NoClient:
+        async def fetch(self, *_a: Any) -> Any:
+            raise AssertionError("nothing may be fetched")
+
+    gw = Gateway.from_components(api_schema=SUPERGRAPH.api_schema, planner=fail, client=NoClient(), supergraph=SUPERGRAPH)
     for _ in range(2):
         result = await gw.execute("{ me { name } }")
         assert result.status == "request_error"
