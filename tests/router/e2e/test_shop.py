@@ -189,3 +189,24 @@ async def test_headers_are_forwarded(gateway, apps):
     apps["accounts"].app = spy
     await gateway.execute("{ me { name } }", subgraph_headers={"authorization": "Bearer abc"})
     assert seen == ["Bearer abc"]
+
+
+async def test_unreachable_and_slow_subgraphs_over_real_http(http_server, apps):
+    from router.gateway import Gateway, GatewayOptions
+    from tests.fixtures.subgraph_apps import mount_all
+    from tests.fixtures.subgraph_apps.shop import supergraph_sdl
+
+    switch, base = http_server
+    switch.target = mount_all(apps)
+    # inventory points at a closed port; reviews answers too slowly for the timeout.
+    sdl = supergraph_sdl(base).replace(f"{base}/inventory/graphql", "http://127.0.0.1:1/inventory/graphql")
+    apps["reviews"].delay_s = 1.0
+    gw = Gateway(sdl, options=GatewayOptions(subgraph_timeouts={"reviews": 0.2}))
+    try:
+        result = await gw.execute("{ topProducts(first: 1) { name inStock reviews { body } } me { name } }")
+    finally:
+        await gw.aclose()
+    assert result.body["data"] == {"topProducts": [None], "me": {"name": "Ada Lovelace"}}
+    errors = sorted(result.body["errors"], key=lambda e: e["message"])
+    assert [e["extensions"]["code"] for e in errors] == ["SUBGRAPH_FETCH_FAILED", "SUBGRAPH_FETCH_FAILED"]
+    assert "'inventory'" in errors[0]["message"] and "'reviews'" in errors[1]["message"] and "timed out" in errors[1]["message"]
