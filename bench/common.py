@@ -228,9 +228,26 @@ def wait_http(url: str, proc: Proc | None = None, timeout_s: float = 60.0, *, po
     raise RuntimeError(f"{url} not ready after {timeout_s:.0f}s" + (f":\n{proc.log_tail()}" if proc else ""))
 
 
+_PID_SOURCES: list[Any] = []
+
+
+def register_pids(source: Any) -> None:
+    """``source()`` -> PIDs of everything the bench started; quiesce waits for all of them."""
+    _PID_SOURCES.append(source)
+
+
+def bench_pids() -> list[int]:
+    out: list[int] = []
+    for source in _PID_SOURCES:
+        for pid in source():
+            out += tree(pid)
+    return sorted(set(out))
+
+
 def quiesce(pids: Sequence[int], *, max_wait_s: float = 30.0, idle_pct: float = 5.0) -> float:
     """Wait until ``pids`` use < idle_pct of a core (a saturated gateway drains its backlog after
     the load stops; that would steal CPU from the next run). Returns foreign CPU % seen last."""
+    pids = sorted(set(pids) | set(bench_pids()))
     deadline = time.monotonic() + max_wait_s
     while time.monotonic() < deadline:
         a = cpu_ticks(pids)
@@ -329,7 +346,7 @@ def run_wrk(
     warm = load.warmup_s if warmup_s is None else warmup_s
     if warm > 0:
         subprocess.run([*base, "-d", f"{warm}s"], env=full_env, capture_output=True)
-    foreign = quiesce(watch, max_wait_s=15) if watch else None
+    foreign = quiesce(watch, max_wait_s=60)
     t0, b0, s0 = cpu_ticks(watch), _system_busy_ticks(), time.monotonic()
     proc = subprocess.run([*base, "-d", f"{duration_s}s"], env=full_env, capture_output=True, text=True)
     elapsed = time.monotonic() - s0
@@ -342,7 +359,7 @@ def run_wrk(
         requests=data["requests"], rps=data["rps"], lat_ms=data["lat_ms"], errors=data["errors"],
         gw_cpu_pct=round((t1 - t0) * 100 / CLK_TCK / elapsed, 1) if watch else None,
         gw_rss_mb=rss_mb(watch) if watch else None,
-        foreign_cpu_pct=round(foreign, 1) if foreign is not None else None,
+        foreign_cpu_pct=round(foreign, 1),
     )
     result.extra = {k: v for k, v in data.items() if k not in {"requests", "rps", "lat_ms", "errors", "secs"}}
     return result

@@ -1,0 +1,259 @@
+"""Section 5 — purchases: end-to-end ``purchaseToken`` through the router at 50 and 200 connections.
+
+The whole system (router, users, master, transactions, biller) runs on every core, once on SQLite
+and once on PostgreSQL. Load: wrk (``lua/purchase.lua``) with fresh client references spread over
+20 freshly signed-up customers (wallets topped up) and the big active demo meters (so monthly
+kWh caps are not hit); every 10th request replays an earlier request verbatim. After each
+backend, the database is checked: no client reference stored twice, no purchase debited twice,
+every wallet balance equal to its ledger sum (and the admin ``walletReconciliation`` agrees).
+
+PostgreSQL: ``--postgres-url`` / ``$SETRUM_BENCH_POSTGRES_URL`` (an admin URL; one database per
+service is created), else a throw-away cluster in ``bench/.work/pg`` when ``initdb`` exists
+(run as the ``postgres`` user when we are root), else the backend is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .common import BENCH_DIR, WORK, Load, Report, cpu_count, free_port, median, run_wrk, table
+from .stack import Stack, sign_in
+
+__all__ = ["run"]
+
+CONCURRENCY = (50, 200)
+CUSTOMERS = 20
+TOP_UP = "50000000"
+DENOMINATION = "20000"
+TARGET_SQLITE_RPS = 300
+SERVICES = ("users", "master", "transactions", "biller")
+
+
+def _gql(url: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    r = httpx.post(url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=60)
+    body = r.json()
+    if body.get("errors"):
+        raise RuntimeError(f"{query.split('(')[0]}: {body['errors'][0].get('message')}")
+    return body["data"]
+
+
+def _meters() -> list[str]:
+    from setrum_common.demo_data import METERS  # noqa: PLC0415
+
+    return [m.number for m in METERS if m.status == "ACTIVE" and m.power_va >= 4400 and m.sts_base_date != 1993]
+
+
+def _customers(url: str, run_id: str) -> list[str]:
+    tokens = []
+    for i in range(CUSTOMERS):
+        data = _gql(url, """mutation Up($i: SignUpInput!) { signUp(input: $i) { token } }""",
+                    {"i": {"name": f"Bench Buyer {i}", "email": f"bench-{run_id}-{i}@example.id",
+                           "password": "bench-Strong-pass-2026!", "phone": None}})
+        token = data["signUp"]["token"]
+        _gql(url, "mutation T($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
+             {"a": TOP_UP, "r": f"bench-{run_id}-{i}"}, token)
+        tokens.append(token)
+    return tokens
+
+
+async def _db_checks(url: str) -> dict[str, Any]:
+    from sqlalchemy import text  # noqa: PLC0415
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            async def scalar(sql: str) -> Any:
+                return (await conn.execute(text(sql))).scalar()
+
+            return {
+                "bench_purchases": await scalar("SELECT COUNT(*) FROM tx_purchase WHERE client_reference LIKE 'bench-%'"),
+                "by_status": dict((await conn.execute(text(
+                    "SELECT status, COUNT(*) FROM tx_purchase WHERE client_reference LIKE 'bench-%' GROUP BY status"
+                ))).all()),
+                "duplicate_references": await scalar(
+                    "SELECT COUNT(*) FROM (SELECT customer_id, client_reference FROM tx_purchase "
+                    "GROUP BY customer_id, client_reference HAVING COUNT(*) > 1) d"),
+                "purchases_debited_twice": await scalar(
+                    "SELECT COUNT(*) FROM (SELECT purchase_id FROM tx_ledger_entry WHERE kind = 'PURCHASE_DEBIT' "
+                    "GROUP BY purchase_id HAVING COUNT(*) > 1) d"),
+                "wallets_not_matching_ledger": await scalar(
+                    "SELECT COUNT(*) FROM tx_wallet w WHERE w.balance <> (SELECT COALESCE(SUM(l.amount), 0) "
+                    "FROM tx_ledger_entry l WHERE l.customer_id = w.customer_id)"),
+            }
+    finally:
+        await engine.dispose()
+
+
+class _Postgres:
+    """A throw-away local PostgreSQL cluster (initdb) in bench/.work/pg; stopped at the end."""
+
+    def __init__(self) -> None:
+        self.dir = WORK / "pg"
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def start(self) -> str:
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        if self.as_user:
+            shutil.chown(self.dir, "postgres", "postgres")
+            os.chmod(WORK, 0o755)
+        data = self.dir / "data"
+        subprocess.run([*self.as_user, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                       check=True, capture_output=True)
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
+        subprocess.run([*self.as_user, "pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w",
+                        "start"], check=True, capture_output=True)
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"],
+                       capture_output=True)
+
+
+def _postgres_databases(admin_url: str) -> dict[str, str]:
+    import asyncpg  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    url = make_url(admin_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    suffix = uuid.uuid4().hex[:8]
+
+    async def create() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            for s in SERVICES:
+                await conn.execute(f'CREATE DATABASE "bench_{s}_{suffix}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return {s: url.set(drivername="postgresql+asyncpg", database=f"bench_{s}_{suffix}").render_as_string(
+        hide_password=False) for s in SERVICES}
+
+
+def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) -> dict[str, Any]:
+    run_id = uuid.uuid4().hex[:6]
+    url = system.router_url
+    t0 = time.monotonic()
+    tokens = _customers(url, run_id)
+    meters = _meters()
+    print(f"    {name}: {len(tokens)} customers signed up and topped up, {len(meters)} meters "
+          f"({time.monotonic() - t0:.0f}s)", flush=True)
+    all_pids = [p.pid for p in system.processes.values()]
+    script = BENCH_DIR / "lua" / "purchase.lua"
+    out: dict[str, Any] = {}
+    full = Load(**{**vars(load), "load_cpus": f"0-{cpu_count() - 1}"})
+    for conns in CONCURRENCY:
+        env = {"TOKENS": ",".join(tokens), "METERS": ",".join(meters), "DENOMINATION": DENOMINATION,
+               "RUN_ID": f"{run_id}c{conns}", "REPLAY_EVERY": "10"}
+        res = run_wrk(url, script=script, conns=conns, duration_s=load.duration_s, load=full, env=env,
+                      watch=all_pids, warmup_s=min(2, load.warmup_s), timeout_s=30)
+        replays = res.extra.get("replays", 0)
+        secs = res.requests / res.rps if res.rps else 1
+        new = max(0, res.requests - replays - res.error_count)
+        d = {"conns": conns, "requests": res.requests, "rps": res.rps, "purchases_per_s": new / secs,
+             "replays": replays, "p50_ms": res.lat_ms["p50"], "p99_ms": res.lat_ms["p99"], "errors": res.errors,
+             "error_count": res.error_count, "system_cpu_pct": res.gw_cpu_pct}
+        out[f"c{conns}"] = d
+        print(f"    {name} c={conns}: {res.rps:.0f} req/s ({d['purchases_per_s']:.0f} new purchases/s + replays), "
+              f"p50 {res.lat_ms['p50']:.0f} ms, p99 {res.lat_ms['p99']:.0f} ms, errors {res.error_count}", flush=True)
+        if res.error_count:
+            report.fail(f"purchases/{name} c={conns}: {res.error_count} errors ({res.errors})")
+    time.sleep(1.0)
+    checks = asyncio.run(_db_checks(db_url))
+    admin = sign_in_admin(url)
+    recon = _gql(url, "{ walletReconciliation { ok walletsChecked } }", token=admin)["walletReconciliation"]
+    checks["wallet_reconciliation"] = recon
+    out["checks"] = checks
+    print(f"    {name} checks: {checks}")
+    bad = checks["duplicate_references"] or checks["purchases_debited_twice"] or checks["wallets_not_matching_ledger"]
+    if bad or not recon.get("ok"):
+        report.fail(f"purchases/{name}: duplicate charge check failed: {checks}")
+    return out
+
+
+def sign_in_admin(url: str) -> str:
+    from setrum_common.demo_data import ADMIN, DEMO_PASSWORD  # noqa: PLC0415
+
+    try:
+        data = _gql(url, "mutation S($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
+                    {"e": ADMIN.email, "p": DEMO_PASSWORD})
+        return data["signIn"]["token"]
+    except RuntimeError as exc:
+        from setrum_common.auth import Role, issue_customer_token  # noqa: PLC0415
+        from setrum_common.settings import DEV_JWT_SECRET  # noqa: PLC0415
+
+        print(f"    WARNING: admin sign-in failed ({exc}); minting a development admin token")
+        return issue_customer_token(os.environ.get("SETRUM_JWT_SECRET", DEV_JWT_SECRET), ADMIN.id, Role.ADMIN)[0]
+
+
+def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
+    from setrum.launcher import System, SystemPorts  # noqa: PLC0415
+
+    out: dict[str, Any] = {"denomination": DENOMINATION, "customers": CUSTOMERS}
+    rows = []
+    # SQLite: the shared system, unpinned.
+    system = stack.system()
+    all_cpus = f"0-{cpu_count() - 1}"
+    stack.pin_system({n: all_cpus for n in ("router", "users", "master", "transactions", "biller")})
+    sqlite_url = f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}"
+    out["sqlite"] = _backend("SQLite", system, sqlite_url, load, report)
+    stack.close()  # free the cores and memory for PostgreSQL
+
+    pg: _Postgres | None = None
+    admin_url = postgres_url or os.environ.get("SETRUM_BENCH_POSTGRES_URL")
+    if not admin_url and shutil.which("initdb") and shutil.which("pg_ctl"):
+        pg = _Postgres()
+        try:
+            admin_url = pg.start()
+            print(f"    started a throw-away PostgreSQL on port {pg.port}", flush=True)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            print(f"    could not start a local PostgreSQL ({exc}); skipping PostgreSQL")
+            pg, admin_url = None, None
+    try:
+        if admin_url:
+            urls = _postgres_databases(admin_url)
+            data = WORK / "system-postgres"
+            shutil.rmtree(data, ignore_errors=True)
+            ports = SystemPorts(*(free_port() for _ in range(5)))
+            pg_system = System(data, ports=ports, database_urls=urls, log_dir=data / "logs",
+                               router_supergraph=stack.supergraph(), extra_env={"ROUTER_LOG_LEVEL": "WARNING"})
+            pg_system.start(timeout_s=120)
+            stack.extra_pids = [p.pid for p in pg_system.processes.values()]
+            try:
+                sign_in(pg_system.router_url)
+                out["postgres"] = _backend("PostgreSQL", pg_system, urls["transactions"], load, report)
+            finally:
+                stack.extra_pids = []
+                pg_system.stop()
+        else:
+            print("  SKIP PostgreSQL: no --postgres-url / SETRUM_BENCH_POSTGRES_URL and no local initdb")
+    finally:
+        if pg is not None:
+            pg.stop()
+    for backend in ("sqlite", "postgres"):
+        for key, d in out.get(backend, {}).items():
+            if key.startswith("c"):
+                rows.append([backend, d["conns"], f"{d['rps']:.0f}", f"{d['purchases_per_s']:.0f}", d["replays"],
+                             f"{d['p50_ms']:.0f}", f"{d['p99_ms']:.0f}", d["error_count"]])
+    print(table(rows, ["database", "conns", "req/s", "new purchases/s", "replays", "p50 ms", "p99 ms", "errors"]))
+    best_sqlite = max((d["rps"] for k, d in out["sqlite"].items() if k.startswith("c")), default=0)
+    ok = best_sqlite >= TARGET_SQLITE_RPS
+    print(f"  target: purchases >= {TARGET_SQLITE_RPS}/s on SQLite ({cpu_count()} cores): {best_sqlite:.0f}/s -> "
+          f"{'OK' if ok else 'MISSED'}")
+    if not ok:
+        report.fail(f"purchases on SQLite {best_sqlite:.0f}/s (target >= {TARGET_SQLITE_RPS}/s)")
+    report.section("purchases", out)

@@ -1,0 +1,73 @@
+"""Sections 2 and 6 — gateway throughput on the dashboard query, and router memory.
+
+The dashboard query (customer -> saved meters -> meter/tariff/region -> last purchases and
+usage: users -> master -> transactions, 4 subgraph fetches) at 50 connections for a fixed time:
+
+* against the stand-ins (answers from memory): the router is what is measured. Router alone on
+  the gateway CPU; wrk + stand-ins on the other. A unique authorization header per request
+  (RUN.md §8: nothing can be coalesced; the stand-ins ignore it).
+* against the real subgraphs on SQLite (the whole system, every process on every core, the
+  demo customer's real bearer token): what a user would see end to end.
+
+Memory: the router's RSS (all its processes) right after start-up and after the stand-in run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import BENCH_DIR, Load, Report, cpu_count, median, quiesce, run_wrk, table
+from .stack import DASHBOARD_QUERY, Stack, write_query
+
+__all__ = ["run"]
+
+CONNS = 50
+
+
+def run(stack: Stack, load: Load, report: Report) -> None:
+    body = write_query("dashboard", DASHBOARD_QUERY)
+    script = BENCH_DIR / "lua" / "post.lua"
+    _, standin_sg = stack.standins(cpus=load.load_cpus)
+    all_cpus = f"0-{cpu_count() - 1}"
+    stack.pin_system({n: all_cpus for n in ("router", "users", "master", "transactions", "biller")})
+    router, url = stack.router("router-standin", standin_sg, cpus=load.gateway_cpus)
+    quiesce(router.pids(), max_wait_s=10)
+    rss_idle = router.rss_mb()
+
+    runs: dict[str, list[Any]] = {"stand-ins": [], "real (SQLite)": []}
+    system = stack.system()
+    for rnd in range(load.rounds):
+        order = ["stand-ins", "real (SQLite)"] if rnd % 2 == 0 else ["real (SQLite)", "stand-ins"]
+        for which in order:
+            if which == "stand-ins":
+                res = run_wrk(url, script=script, conns=CONNS, duration_s=load.duration_s, load=load,
+                              env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}, watch=router.pids())
+            else:
+                res = run_wrk(system.router_url, script=script, conns=CONNS, duration_s=load.duration_s, load=load,
+                              env={"BODY_FILE": str(body), "CHECK": "1", "AUTH": f"Bearer {stack.token}"},
+                              watch=[stack.system_pid("router")])
+            runs[which].append(res)
+            print(f"    {which}: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, p99 {res.lat_ms['p99']:.1f} ms, "
+                  f"errors {res.error_count}, router CPU {res.gw_cpu_pct}%", flush=True)
+    rss_after = router.rss_mb()
+    out: dict[str, Any] = {"query": DASHBOARD_QUERY, "conns": CONNS}
+    rows = []
+    for which, rs in runs.items():
+        d = {"rps": median([r.rps for r in rs]), "p50_ms": median([r.lat_ms["p50"] for r in rs]),
+             "p99_ms": median([r.lat_ms["p99"] for r in rs]), "errors": sum(r.error_count for r in rs),
+             "rps_runs": [r.rps for r in rs], "router_cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
+             "runs": [r.as_dict() for r in rs]}
+        out[which] = d
+        rows.append([which, f"{d['rps']:.0f}", " ".join(f"{x:.0f}" for x in d["rps_runs"]), f"{d['p50_ms']:.1f}",
+                     f"{d['p99_ms']:.1f}", d["errors"], f"{d['router_cpu_pct']:.0f}"])
+        if d["errors"]:
+            report.fail(f"{d['errors']} errors under load on the dashboard query against {which}")
+    print(table(rows, ["subgraphs", "rps (median)", "rps runs", "p50 ms", "p99 ms", "errors", "router CPU %"]))
+    stats = stack.standin_stats()
+    print(f"  stand-in memo: {stats['memo']} distinct subgraph requests, hits/misses {stats['stats']}")
+    print(f"  memory: router RSS idle {rss_idle:.0f} MB, after the stand-in runs {rss_after:.0f} MB "
+          f"(x{rss_after / rss_idle:.2f})")
+    out["memory"] = {"router_rss_idle_mb": rss_idle, "router_rss_after_mb": rss_after}
+    report.section("throughput", out)
+    report.section("memory", out["memory"])
+    stack.stop("router-standin")
