@@ -13,10 +13,17 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from setrum_common.tracing import configure_tracing
 
 from router.http.routes import exception_handlers, http_routes
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
+from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
 from router.settings import RouterSettings
 
@@ -25,13 +32,21 @@ if TYPE_CHECKING:
 
 __all__ = ["build_gateway", "create_app"]
 
+
+def _cache_stats(gateway: Any) -> dict[str, int]:
+    names = ("plan_cache_hits", "plan_cache_misses", "document_cache_hits", "document_cache_misses")
+    return {name: int(getattr(gateway, name, 0) or 0) for name in names}
+
 logger = logging.getLogger("router.app")
 
 ASGIApp = Any  # starlette.types.ASGIApp; kept loose so any ASGI callable fits
 
 
 def build_gateway(
-    supergraph_sdl: str, settings: RouterSettings, subgraph_apps: Mapping[str, ASGIApp] | None = None
+    supergraph_sdl: str,
+    settings: RouterSettings,
+    subgraph_apps: Mapping[str, ASGIApp] | None = None,
+    metrics: RouterMetrics | None = None,
 ) -> Gateway:
     """A Gateway for ``supergraph_sdl`` with the settings' URLs, timeouts and options (it owns
     and closes its subgraph client). Raises on a broken supergraph or an unknown URL override."""
@@ -45,7 +60,9 @@ def build_gateway(
     if unknown:
         raise ValueError(f"URL overrides for unknown subgraphs: {', '.join(sorted(unknown))}")
     urls.update(subgraphs.urls)
-    client = HttpSubgraphClient(urls, timeout=subgraphs.timeout_s, timeouts=subgraphs.timeouts, apps=subgraph_apps)
+    client: Any = HttpSubgraphClient(urls, timeout=subgraphs.timeout_s, timeouts=subgraphs.timeouts, apps=subgraph_apps)
+    if metrics is not None:
+        client = InstrumentedSubgraphClient(client, metrics)
     extra = {k: v for k, v in settings.gateway.model_dump().items() if v is not None}
     options = GatewayOptions(
         subgraph_timeout_s=subgraphs.timeout_s,
@@ -63,17 +80,20 @@ def create_app(
     subgraph_apps: Mapping[str, ASGIApp] | None = None,
 ) -> Starlette:
     settings = settings or RouterSettings()
+    configure_tracing("router")
     watcher: SupergraphWatcher | None = None
+    pool_ref: list[GatewayPool] = []
+    metrics = RouterMetrics(cache_stats=lambda: _cache_stats(pool_ref[0].current if pool_ref else None))
     if gateway is not None:
         pool = GatewayPool(gateway, owned=False)
     else:
         sdl = settings.supergraph.read_text(encoding="utf-8")
-        pool = GatewayPool(build_gateway(sdl, settings, subgraph_apps))
+        pool = GatewayPool(build_gateway(sdl, settings, subgraph_apps, metrics))
         if settings.hot_reload.enabled:
             watcher = SupergraphWatcher(
                 settings.supergraph,
                 pool,
-                lambda text: build_gateway(text, settings, subgraph_apps),
+                lambda text: build_gateway(text, settings, subgraph_apps, metrics),
                 interval_s=settings.hot_reload.poll_interval_s,
             )
 
@@ -89,11 +109,24 @@ def create_app(
                     await task
             await pool.aclose()
 
-    app = Starlette(
-        routes=http_routes(build_endpoint(settings, pool), graphiql=settings.graphiql_enabled),
-        exception_handlers=exception_handlers,
-        lifespan=lifespan,
-    )
+    pool_ref.append(pool)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def ready(_: Request) -> Response:
+        """Readiness: a supergraph is loaded and a gateway serves it."""
+        current = pool.current
+        loaded = current is not None
+        body = {"status": "READY" if loaded else "NOT_READY", "supergraphLoaded": loaded}
+        if watcher is not None:
+            body["supergraph"] = str(settings.supergraph)
+        return JSONResponse(body, status_code=200 if loaded else 503)
+
+    routes = http_routes(build_endpoint(settings, pool, metrics), graphiql=settings.graphiql_enabled)
+    routes += [Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/ready", ready, methods=["GET"])]
+    app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan)
+    app.state.metrics = metrics
     app.state.settings = settings
     app.state.gateway_pool = pool
     app.state.supergraph_watcher = watcher

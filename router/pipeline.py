@@ -5,6 +5,7 @@
       -> body limit      (413; must read the body, so it sits in front of the decoder)
       -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
       -> request id      (x-request-id in and out)
+      -> telemetry       (server span from traceparent, request metrics, failure log line)
       -> limits          (depth, aliases, root fields on the parsed document)
       -> header rules    (client headers -> subgraph_headers)
       -> query plan      (only when ``query_plan.expose``: x-setrum-query-plan -> include_plan)
@@ -25,18 +26,21 @@ from router.layers.limits import body_limit_layer, operation_limits_layer
 from router.layers.query_plan import query_plan_layer
 from router.layers.reload import GatewayPool
 from router.layers.request_id import request_id_layer
+from router.layers.telemetry import RouterMetrics, telemetry_layer
 from router.settings import RouterSettings
 
 __all__ = ["build_endpoint", "build_handler", "build_layers", "chain"]
 
 
-def build_layers(settings: RouterSettings) -> list[Layer]:
+def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None) -> list[Layer]:
     """The layers in request order (outermost first)."""
     layers: list[Layer] = []
     if settings.limits.max_body_bytes is not None:
         layers.append(body_limit_layer(settings.limits.max_body_bytes))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))
     layers.append(request_id_layer())
+    if metrics is not None:
+        layers.append(telemetry_layer(metrics))
     layers.append(operation_limits_layer(settings.limits))
     layers.append(header_rules_layer(settings.headers))
     if settings.query_plan.expose:
@@ -51,10 +55,10 @@ def chain(layers: list[Layer], core: Handler) -> Handler:
     return handler
 
 
-def build_handler(settings: RouterSettings, pool: GatewayPool) -> Handler:
-    return chain(build_layers(settings), execute_handler(pool))
+def build_handler(settings: RouterSettings, pool: GatewayPool, metrics: RouterMetrics | None = None) -> Handler:
+    return chain(build_layers(settings, metrics), execute_handler(pool))
 
 
-def build_endpoint(settings: RouterSettings, pool: GatewayPool) -> Endpoint:
+def build_endpoint(settings: RouterSettings, pool: GatewayPool, metrics: RouterMetrics | None = None) -> Endpoint:
     """The ``/graphql`` endpoint: the encode stage around the whole chain."""
-    return encode_endpoint(build_handler(settings, pool))
+    return encode_endpoint(build_handler(settings, pool, metrics))

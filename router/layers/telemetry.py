@@ -1,0 +1,149 @@
+"""Telemetry: Prometheus metrics, OpenTelemetry spans and W3C trace propagation.
+
+Two hook points, as in Apollo Router's telemetry plugin:
+
+* :func:`telemetry_layer` wraps the GraphQL pipeline (after decoding, so the operation name
+  is known): one SERVER span per request, continuing the client's ``traceparent``; request
+  count and latency by operation and outcome; a log line with the request id for failures.
+* :class:`InstrumentedSubgraphClient` wraps the subgraph client: one CLIENT span and one
+  latency sample per subgraph fetch, fetch errors counted per subgraph, and the current trace
+  context injected as ``traceparent`` so subgraphs (and the biller behind them) join the trace.
+
+Plan- and document-cache hits and misses are read from the live gateway at scrape time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from router.http.context import Handler, Layer, RouterRequest, RouterResponse
+from router.subgraph_client import SubgraphClient, SubgraphFetchError
+
+__all__ = ["RouterMetrics", "InstrumentedSubgraphClient", "telemetry_layer"]
+
+logger = logging.getLogger("router.requests")
+_tracer = trace.get_tracer("setrum.router")
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class _CacheCollector(Collector):
+    def __init__(self, stats: Callable[[], Mapping[str, int]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        stats = self._stats()
+        for cache in ("plan", "document"):
+            family = CounterMetricFamily(
+                f"router_{cache}_cache_lookups", f"{cache} cache lookups by result", labels=["result"]
+            )
+            family.add_metric(["hit"], stats.get(f"{cache}_cache_hits", 0))
+            family.add_metric(["miss"], stats.get(f"{cache}_cache_misses", 0))
+            yield family
+
+
+class RouterMetrics:
+    """The router's metrics registry (one per app, shared by every gateway a reload builds)."""
+
+    def __init__(self, cache_stats: Callable[[], Mapping[str, int]] | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "router_requests_total", "GraphQL requests by operation and outcome", ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.request_latency = Histogram(
+            "router_request_duration_seconds", "GraphQL request latency (decode to response body)",
+            ["operation", "outcome"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.fetch_latency = Histogram(
+            "router_subgraph_fetch_duration_seconds", "Subgraph fetch latency", ["subgraph"],
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.fetch_errors = Counter(
+            "router_subgraph_fetch_errors_total", "Subgraph fetches that failed (transport, status, timeout)",
+            ["subgraph"], registry=self.registry,
+        )
+        if cache_stats is not None:
+            self.registry.register(_CacheCollector(cache_stats))
+
+
+class InstrumentedSubgraphClient:
+    """A :class:`SubgraphClient` that measures and traces every fetch of the one it wraps."""
+
+    def __init__(self, inner: SubgraphClient, metrics: RouterMetrics) -> None:
+        self.inner = inner
+        self._metrics = metrics
+
+    async def fetch(self, subgraph: str, body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        started = time.perf_counter()
+        with _tracer.start_as_current_span(
+            f"subgraph {subgraph}", kind=trace.SpanKind.CLIENT, attributes={"graphql.subgraph": subgraph}
+        ) as span:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            if carrier:
+                headers = {**headers, **carrier}
+            try:
+                return await self.inner.fetch(subgraph, body, headers)
+            except SubgraphFetchError as error:
+                self._metrics.fetch_errors.labels(subgraph).inc()
+                span.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
+                raise
+            finally:
+                self._metrics.fetch_latency.labels(subgraph).observe(time.perf_counter() - started)
+
+    async def aclose(self) -> None:
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _outcome(response: RouterResponse) -> str:
+    if response.outcome != "ok":
+        return response.outcome
+    body = response.body
+    if isinstance(body, dict) and body.get("errors"):
+        return "partial" if body.get("data") else "error"
+    return "ok"
+
+
+def telemetry_layer(metrics: RouterMetrics) -> Layer:
+    def wrap(inner: Handler) -> Handler:
+        async def handle(request: RouterRequest) -> RouterResponse:
+            operation = (request.graphql.operation_name if request.graphql else None) or "anonymous"
+            token = otel_context.attach(propagate.extract(request.http.headers))
+            started = time.perf_counter()
+            try:
+                with _tracer.start_as_current_span(
+                    f"graphql {operation}", kind=trace.SpanKind.SERVER,
+                    attributes={"graphql.operation.name": operation, "setrum.request_id": request.request_id or ""},
+                ):
+                    response = await inner(request)
+            finally:
+                otel_context.detach(token)
+            outcome = _outcome(response)
+            metrics.requests.labels(operation, outcome).inc()
+            metrics.request_latency.labels(operation, outcome).observe(time.perf_counter() - started)
+            if outcome != "ok" and isinstance(response.body, dict):
+                # The request id in the body lets a client quote it to support, who find it in the logs.
+                body = response.body
+                response.body = {**body, "extensions": {**(body.get("extensions") or {}), "requestId": request.request_id}}
+                codes = [(e.get("extensions") or {}).get("code") for e in response.body.get("errors") or ()]
+                logger.info(
+                    "operation %s finished with %s %s", operation, outcome, codes,
+                    extra={"request_id": request.request_id, "operation": operation, "outcome": outcome},
+                )
+            return response
+
+        return handle
+
+    return wrap
