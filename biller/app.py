@@ -16,6 +16,10 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from setrum_common.observability import Observability, ObservabilityMiddleware
+from setrum_common.tracing import configure_tracing
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -202,7 +206,16 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "INTERNAL_SERVER_ERROR", "the biller hit an unexpected error")
 
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: unexpected})
+    observability = Observability("biller")
+    configure_tracing("biller")
+    routes.append(Route("/metrics", observability.metrics_endpoint, methods=["GET"]))
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={Exception: unexpected},
+        middleware=[Middleware(ObservabilityMiddleware, observability=observability)],
+    )
+    app.state.observability = observability
     app.state.settings = settings
     app.state.db = db
     app.state.service = service

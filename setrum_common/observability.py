@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .tracing import extract_context, tracer
 
-__all__ = ["Observability", "current_request_id", "RequestIdLogFilter"]
+__all__ = ["Observability", "ObservabilityMiddleware", "current_request_id", "RequestIdLogFilter"]
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("setrum_request_id", default=None)
 
@@ -110,6 +110,16 @@ class Observability:
                 _request_id.reset(token)
 
         return asgi
+
+
+class ObservabilityMiddleware:
+    """Starlette ``Middleware(ObservabilityMiddleware, observability=...)`` form of the middleware."""
+
+    def __init__(self, app: ASGIApp, observability: Observability) -> None:
+        self._asgi = observability.middleware(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
 
 
 def request_id_from(context: Any) -> str | None:

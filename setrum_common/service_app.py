@@ -33,7 +33,7 @@ from .db import Database
 from .errors import DomainError, mask_unexpected_errors
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
-from .observability import Observability, current_request_id
+from .observability import Observability, ObservabilityMiddleware, current_request_id
 from .tracing import configure_tracing
 from .settings import ServiceSettings
 
@@ -131,14 +131,6 @@ class _GraphQLApp(GraphQL):  # type: ignore[misc]
         return context
 
 
-class _ObservabilityMiddleware:
-    def __init__(self, app: Any, observability: Observability) -> None:
-        self._asgi = observability.middleware(app)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self._asgi(scope, receive, send)
-
-
 def create_service_app(
     *,
     name: str,
@@ -182,7 +174,7 @@ def create_service_app(
         Route("/metrics", observability.metrics_endpoint),
         *extra_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(_ObservabilityMiddleware, observability=observability)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ObservabilityMiddleware, observability=observability)])
     app.state.db = db
     app.state.observability = observability
     app.state.settings = settings

@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from setrum_common.tracing import httpx_event_hooks
 import orjson
 
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
@@ -123,6 +125,7 @@ class BillerClient:
             limits=DEFAULT_LIMITS,
             transport=transport,
             headers={"accept": "application/json", "user-agent": "setrum-transactions"},
+            event_hooks=httpx_event_hooks(),  # carries the caller's traceparent on
         )
 
     async def aclose(self) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from setrum_common.tracing import httpx_event_hooks
+
 from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
 
@@ -114,6 +116,7 @@ class MasterClient:
             limits=DEFAULT_LIMITS,
             transport=transport,
             headers={"accept": "application/json", "user-agent": "setrum-transactions"},
+            event_hooks=httpx_event_hooks(),  # carries the caller's traceparent on
         )
 
     async def aclose(self) -> None:
