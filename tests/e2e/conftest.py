@@ -69,7 +69,11 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         )
         database_urls = {s: urls[f"setrum_{s}_{suffix}"] for s in SERVICES}
     ports = SystemPorts(*(free_port() for _ in range(5)))
-    system = System(data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs")
+    # Spans go to each service's log (console exporter), so tests can follow one trace across processes.
+    system = System(
+        data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs",
+        extra_env={"SETRUM_OTEL_EXPORTER": "console"},
+    )
     system.start(timeout_s=90)
     try:
         yield system
