@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -15,11 +17,13 @@ from .schema import schema
 from .schema.context import UsersState
 from .seed import seed_demo_customers
 from .settings import Settings, get_settings
+from .throttle import SigninThrottle, utc_now
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Starlette:
+    """``clock`` (aware UTC ``datetime`` factory) drives the sign-in throttling window; for tests."""
     settings = settings or get_settings()
     passwords = Passwords(
         time_cost=settings.password_time_cost,
@@ -37,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings,
         metadata=Base.metadata,
         seed=seed,
-        state=UsersState(settings=settings, passwords=passwords),
+        state=UsersState(
+            settings=settings, passwords=passwords, throttle=SigninThrottle.from_settings(settings, clock)
+        ),
         migrations=Path(__file__).parent / "migrations",
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, MetaData, String
+from sqlalchemy import DateTime, Index, Integer, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from setrum_common import db
 
-__all__ = ["Base", "Customer", "UTCDateTime"]
+__all__ = ["Base", "Customer", "SigninAttempt", "UTCDateTime"]
 
 
 class Base(db.Base):
@@ -60,3 +60,18 @@ class Customer(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SigninAttempt(Base):
+    """Sign-in attempts per normalised email in the current throttling window.
+
+    Kept in the database, not in process memory, so every replica sees the same count. A row is
+    changed only by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE … RETURNING``) and deleted
+    by a successful sign-in; rows of emails nobody tries again simply go stale.
+    """
+
+    __tablename__ = "users_signin_attempt"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())

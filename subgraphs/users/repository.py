@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Customer
+from .models import Customer, SigninAttempt, UTCDateTime
 
 __all__ = [
     "add_customer",
+    "clear_signin_attempts",
+    "count_signin_attempt",
     "count_customers",
     "customers_by_ids",
     "get_customer",
@@ -90,3 +93,38 @@ def is_email_conflict(error: Exception) -> bool:
     """Whether an ``IntegrityError`` comes from the unique email index (SQLite and PostgreSQL wording)."""
     text = str(getattr(error, "orig", error)).lower()
     return "uq_users_customer_email" in text or "users_customer.email" in text
+
+
+async def count_signin_attempt(
+    session: AsyncSession, email: str, *, now: datetime, window_cutoff: datetime
+) -> tuple[int, datetime]:
+    """Count one sign-in attempt for ``email`` in ONE statement; returns (attempts, window start).
+
+    A window that started at or before ``window_cutoff`` has expired and restarts at ``now``
+    with this attempt. The upsert is atomic on SQLite and PostgreSQL alike (the row is locked
+    by the conflicting insert), so concurrent attempts on any replica each get their own count.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = SigninAttempt.__table__
+    now_value = literal(now, UTCDateTime())
+    expired = table.c.window_started_at <= window_cutoff
+    statement = (
+        insert(table)
+        .values(email=email, attempts=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.email],
+            # Both right-hand sides read the row as it was before this update.
+            set_={
+                "attempts": case((expired, 1), else_=table.c.attempts + 1),
+                "window_started_at": case((expired, now_value), else_=table.c.window_started_at),
+            },
+        )
+        .returning(table.c.attempts, table.c.window_started_at)
+    )
+    attempts, started = (await session.execute(statement)).one()
+    return int(attempts), started
+
+
+async def clear_signin_attempts(session: AsyncSession, email: str) -> None:
+    await session.execute(delete(SigninAttempt).where(SigninAttempt.email == email))

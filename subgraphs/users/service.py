@@ -3,8 +3,8 @@
 Every function takes its collaborators (database, password hasher, settings, viewer) explicitly
 and raises :class:`~setrum_common.errors.DomainError` with a stable code on bad input.
 
-Not done yet: throttling repeated sign-in failures per email (a small rate limit belongs here,
-keyed on the normalised email, once there is a shared store to keep counters in).
+Repeated sign-in failures are throttled per normalised email through the database
+(:mod:`.throttle`), so the limit holds across replicas.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from . import repository
 from .models import Customer
 from .passwords import Passwords, password_weaknesses
 from .settings import Settings
+from .throttle import SigninThrottle
 from .validation import normalize_email, normalize_name, normalize_phone, parse_customer_id
 
 __all__ = [
@@ -135,14 +136,27 @@ async def sign_up(
     return _issue(settings, customer)
 
 
-async def sign_in(db: Database, passwords: Passwords, settings: Settings, *, email: str, password: str) -> AuthResult:
-    """Same error and (roughly) the same time for an unknown email and a wrong password."""
+async def sign_in(
+    db: Database,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    throttle: SigninThrottle | None = None,
+) -> AuthResult:
+    """Same error and (roughly) the same time for an unknown email and a wrong password.
+
+    Too many attempts for one email in the throttling window -> ``TOO_MANY_ATTEMPTS`` with
+    ``extensions.retryAfterSeconds``, before any password is checked."""
+    throttle = throttle or SigninThrottle.from_settings(settings)
     try:
         normalised: str | None = normalize_email(email)
     except DomainError:
         normalised = None
     customer = None
     if normalised is not None:
+        await throttle.admit(db, normalised)
         async with db.session() as session:
             customer = await repository.get_customer_by_email(session, normalised)
     if customer is None:
@@ -157,6 +171,8 @@ async def sign_in(db: Database, passwords: Passwords, settings: Settings, *, ema
                 session, customer.id, old_hash=customer.password_hash, new_hash=new_hash, now=_now()
             ):
                 customer.password_hash = new_hash
+    assert normalised is not None  # a customer was found by it
+    await throttle.succeeded(db, normalised)
     return _issue(settings, customer)
 
 

@@ -27,6 +27,17 @@ class Settings(ServiceSettings):
     password_parallelism: int = Field(4, ge=1)
     # How many hashes may run at once (each takes password_memory_kib); default one per CPU.
     password_hash_concurrency: int | None = Field(None, ge=1)
+    # Sign-in throttling per email, shared by all replicas through the database.
+    signin_max_failures: int = Field(
+        5, ge=1, description="failed sign-ins per email within the window before sign-in is refused"
+    )
+    signin_window_s: int = Field(
+        900, ge=1, description="throttling window in seconds, counted from the first failed attempt"
+    )
+
+    @property
+    def signin_window(self) -> timedelta:
+        return timedelta(seconds=self.signin_window_s)
 
     @property
     def token_ttl(self) -> timedelta:

@@ -9,6 +9,7 @@ from setrum_common.service_app import RequestContext
 
 from ..passwords import Passwords
 from ..settings import Settings
+from ..throttle import SigninThrottle
 
 if TYPE_CHECKING:
     import strawberry
@@ -20,6 +21,7 @@ __all__ = ["UsersState", "context_of", "state_of"]
 class UsersState:
     settings: Settings
     passwords: Passwords
+    throttle: SigninThrottle
 
 
 def context_of(info: strawberry.Info) -> RequestContext:

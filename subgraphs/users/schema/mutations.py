@@ -45,7 +45,12 @@ class Mutation:
     async def sign_in(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
         state = state_of(info)
         result = await service.sign_in(
-            context_of(info).db, state.passwords, state.settings, email=email, password=password
+            context_of(info).db,
+            state.passwords,
+            state.settings,
+            email=email,
+            password=password,
+            throttle=state.throttle,
         )
         return _payload(result)
 
