@@ -207,3 +207,36 @@ async def test_issued_tokens_are_counted_in_metrics(system: tuple[GraphQL, Starl
     text = (await gql.http.get("/metrics")).text
     assert 'setrum_management_tokens_total{kind="CLEAR_TAMPER"} 2.0' in text
     assert 'setrum_management_tokens_total{kind="SET_MAX_POWER"} 0.0' in text
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (httpx.ConnectError("refused"), "SERVICE_UNAVAILABLE"),
+        (httpx.ReadTimeout("slow"), "BILLER_TIMEOUT"),
+        (httpx.Response(503, json={"code": "MAINTENANCE", "message": "cut-off"}), "BILLER_MAINTENANCE"),
+        (httpx.Response(500, json={"code": "INTERNAL_SERVER_ERROR"}), "SERVICE_UNAVAILABLE"),
+        (httpx.Response(200, json={"token": "12", "issuedAt": "2026-01-01T00:00:00+00:00"}), "SERVICE_UNAVAILABLE"),
+    ],
+)
+async def test_an_unreachable_or_broken_biller_is_a_coded_error(
+    tmp_path: Path, answer: httpx.Response | Exception, code: str
+) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/management-tokens"
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    app = create_app(
+        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db", biller_url="http://biller.test"),
+        master_transport=httpx.MockTransport(FakeMaster().handle),
+        biller_transport=httpx.MockTransport(handle),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tx.test") as http,
+    ):
+        gql = GraphQL(http)
+        assert error_code(await issue(gql, "CLEAR_TAMPER")) == code
+        assert (await gql(LIST, {"meter": ACTIVE_2014.number}, as_=ADMIN.id))["data"]["managementTokens"] == []
