@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${1:-}"
+EXTRAS="${SETRUM_VENV_EXTRAS:-}"
 if [ ! -x .venv/bin/python ]; then
   echo "Creating virtual environment in .venv" >&2
   "$PYTHON" -m venv .venv
