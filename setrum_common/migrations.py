@@ -36,7 +36,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
@@ -110,17 +110,25 @@ def _current(connection: Connection, version_table: str) -> set[str]:
     return set(ctx.get_current_heads())
 
 
-async def upgrade_to_head(db: Database, migrations: Migrations | Config) -> None:
-    """Upgrade to head in one transaction, holding the database's migration lock."""
+async def upgrade_to_head(db: Database, migrations: Migrations | Config, *, metadata: MetaData | None = None) -> None:
+    """Upgrade to head in one transaction, holding the database's migration lock.
+
+    With ``metadata``, a database made by ``create_all`` before this service had migrations
+    (no version table, but its tables exist) is adopted: stamped at head when it matches the
+    models exactly, refused otherwise."""
     cfg = _as_config(migrations)
-    lock_id = zlib.crc32(cfg.attributes["version_table"].encode())
+    version_table = cfg.attributes["version_table"]
+    lock_id = zlib.crc32(version_table.encode())
 
     def _upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
         cfg.attributes["connection"] = connection
         try:
-            command.upgrade(cfg, "head")
+            if metadata is not None and _unversioned_tables(connection, version_table, metadata):
+                _adopt(connection, cfg, metadata)
+            else:
+                command.upgrade(cfg, "head")
         finally:
             cfg.attributes.pop("connection", None)
 
@@ -128,6 +136,24 @@ async def upgrade_to_head(db: Database, migrations: Migrations | Config) -> None
     # waits for the write lock instead of racing to CREATE TABLE.
     async with db.engine.execution_options(setrum_write=True).begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+def _unversioned_tables(connection: Connection, version_table: str, metadata: MetaData) -> bool:
+    if _current(connection, version_table):
+        return False
+    return bool(set(inspect(connection).get_table_names()) & set(metadata.tables))
+
+
+def _adopt(connection: Connection, cfg: Config, metadata: MetaData) -> None:
+    ctx = MigrationContext.configure(connection, opts=_context_options(cfg, metadata, connection))
+    differences = compare_metadata(ctx, metadata)
+    if differences:
+        raise MigrationError(
+            "the database has this service's tables but no migration history, and they differ from "
+            f"the models ({len(differences)} differences, first: {differences[0]!r}); "
+            "migrate it by hand or start from an empty database"
+        )
+    command.stamp(cfg, "head")
 
 
 async def current_revisions(db: Database, migrations: Migrations | Config) -> set[str]:
@@ -164,7 +190,7 @@ async def ensure_schema(
     ``create``: ``metadata.create_all`` (throw-away test databases; no history recorded)."""
     cfg = _as_config(migrations)
     if mode == "migrate":
-        await upgrade_to_head(db, cfg)
+        await upgrade_to_head(db, cfg, metadata=metadata)
     elif mode == "check":
         current, heads = await current_revisions(db, cfg), _heads(cfg)
         if current != heads:

@@ -1,0 +1,107 @@
+"""Fresh, empty databases for migration tests: SQLite always, PostgreSQL when
+``SETRUM_TEST_POSTGRES_URL`` names a server (one new database per test, dropped afterwards)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+
+from setrum_common.db import Database
+from setrum_common.migrations import Migrations
+
+POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
+
+
+@dataclass(frozen=True)
+class Service:
+    package: str
+    models: str  # "module:DeclarativeBase"
+
+    @property
+    def migrations(self) -> Migrations:
+        return Migrations.of_package(self.package)
+
+    @property
+    def metadata(self) -> MetaData:
+        module, _, base = self.models.partition(":")
+        return getattr(importlib.import_module(module), base).metadata  # type: ignore[no-any-return]
+
+
+# Every service that owns a database. A service missing here has no migration test, so the
+# deploy test checks this list against the packages that ship a migrations/ folder.
+SERVICES = [
+    Service("subgraphs.users", "subgraphs.users.models:Base"),
+    Service("subgraphs.master", "subgraphs.master.models:Base"),
+    Service("subgraphs.transactions", "subgraphs.transactions.models:Base"),
+    Service("biller", "biller.models:BillerBase"),
+]
+SERVICES = [s for s in SERVICES if (s.migrations.directory / "env.py").is_file()]
+
+
+def _backends() -> list[Any]:
+    return [
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=pytest.mark.skipif(not POSTGRES_URL, reason="SETRUM_TEST_POSTGRES_URL not set"),
+        ),
+    ]
+
+
+def _admin_dsn() -> str:
+    assert POSTGRES_URL
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn())
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"setrum_mig_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        assert POSTGRES_URL
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def open_db(database_url: str) -> AsyncIterator[Callable[[], Database]]:
+    """Opens engines on the test database (each its own pool) and disposes them at the end."""
+    opened: list[Database] = []
+
+    def _open() -> Database:
+        db = Database(database_url)
+        opened.append(db)
+        return db
+
+    yield _open
+    await asyncio.gather(*(db.dispose() for db in opened))
