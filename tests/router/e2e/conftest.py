@@ -81,3 +81,51 @@ async def gateway(request: pytest.FixtureRequest, apps: dict[str, SubgraphApp]) 
         gw = Gateway(supergraph_sdl(base))
     yield gw
     await gw.aclose()
+
+
+class SetRun:
+    """One purpose-built set served over real HTTP behind a Gateway (see ``run_set``)."""
+
+    def __init__(self, gateway: Gateway, apps: dict[str, SubgraphApp], journal: list[tuple[str, dict[str, Any]]]) -> None:
+        self.gateway = gateway
+        self.apps = apps
+        self.journal = journal
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        return (await self.gateway.execute(query, variables, **kwargs)).body
+
+    def reset(self) -> None:
+        self.journal.clear()
+        for app in self.apps.values():
+            app.reset()
+
+    def calls(self) -> list[str]:
+        """Subgraph names in the order their requests arrived."""
+        return [name for name, _ in self.journal]
+
+    def reps(self, name: str) -> list[list[dict[str, Any]]]:
+        return [b["variables"]["representations"] for b in self.apps[name].entity_requests()]
+
+
+@pytest.fixture
+async def run_set(http_server: tuple[_Switch, str]) -> AsyncIterator[Any]:
+    """``await run_set("keys")``: fresh apps of ``tests/fixtures/subgraph_sets/<set>`` served by
+    uvicorn on a free localhost port, and a Gateway using its default network client."""
+    from tests.fixtures.subgraph_apps import sets  # noqa: PLC0415
+
+    runs: list[SetRun] = []
+
+    async def start(set_name: str, **gateway_kwargs: Any) -> SetRun:
+        apps = sets.create_apps(set_name)
+        journal: list[tuple[str, dict[str, Any]]] = []
+        for app in apps.values():
+            app.journal = journal
+        switch, base = http_server
+        switch.target = mount_all(apps)
+        run = SetRun(Gateway(sets.supergraph_sdl(set_name, base), **gateway_kwargs), apps, journal)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        await run.gateway.aclose()
