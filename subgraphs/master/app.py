@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
 
 from setrum_common.service_app import create_service_app
@@ -22,4 +24,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings,
         metadata=Base.metadata,
         seed=seed_demo_data,
+        migrations=Path(__file__).parent / "migrations",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from starlette.applications import Starlette
 
@@ -59,6 +61,7 @@ def create_app(
         seed=seed,
         state=services,
         on_shutdown=services.aclose,
+        migrations=Path(__file__).parent / "migrations",
     )
     # Business counters live on the app's own registry, served at /metrics beside the HTTP ones.
     services.metrics = TransactionMetrics(app.state.observability.registry)
