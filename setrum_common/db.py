@@ -9,6 +9,7 @@ will write (a deferred transaction that upgrades from read to write can fail wit
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,14 +47,18 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         # Let us emit BEGIN ourselves (the driver's implicit BEGIN is always DEFERRED).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "busy_timeout=30000",
-            "foreign_keys=ON",
-            "temp_store=MEMORY",
-            "cache_size=-16000",
-        ):
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # Switching a brand-new file to WAL needs an exclusive lock that SQLite does not wait
+        # for when several processes open the file at once: retry briefly instead of failing.
+        for attempt in range(50):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except Exception as exc:  # the aiosqlite adapter may wrap sqlite3.OperationalError
+                if "locked" not in str(exc).lower() or attempt == 49:
+                    raise
+                time.sleep(0.1)
+        for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "temp_store=MEMORY", "cache_size=-16000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
