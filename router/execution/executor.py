@@ -203,6 +203,8 @@ class _Run:
                 self._cover_root(paths, fetch)
         if type(data) is not dict:
             return
+        if fetch.output_rewrites:
+            apply_rewrites(data, fetch.output_rewrites, self.possible)
         if at_root:
             if self.out.data:
                 deep_merge(self.out.data, data)

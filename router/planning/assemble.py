@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from graphql import VariableDefinitionNode, print_ast
 
+from ..supergraph.model import Supergraph
 from . import plan as p
+from .conflicts import alias_conflicting_keys
 from .steps import Condition, FetchStep
 
 __all__ = ["assemble_plan"]
@@ -79,8 +81,11 @@ def _merge_level(steps: list[FetchStep], batch_paths: bool) -> tuple[list[FetchS
 
 
 class _Renderer:
-    def __init__(self, op_name: str | None, var_defs: tuple[VariableDefinitionNode, ...]) -> None:
+    def __init__(
+        self, op_name: str | None, var_defs: tuple[VariableDefinitionNode, ...], supergraph: Supergraph | None
+    ) -> None:
         self.op_name = op_name
+        self.supergraph = supergraph
         self.var_defs = {v.variable.name.value: v for v in var_defs}
         self.var_order = [v.variable.name.value for v in var_defs]
         self.counter = 0
@@ -103,6 +108,10 @@ class _Renderer:
             head += " " + name
         if defs:
             head += "(" + ", ".join(defs) + ")"
+        output_rewrites: tuple[p.FetchRewrite, ...] = ()
+        if self.supergraph is not None:
+            parent = self.supergraph.root_types.get(step.operation_kind) if step.kind == "root" else None
+            output_rewrites = alias_conflicting_keys(step.sel, parent, step.graph, self.supergraph)
         if step.kind == "entity":
             body = "{ _entities(representations: $representations) " + step.sel.render() + " }"
         else:
@@ -115,6 +124,7 @@ class _Renderer:
             variable_usages=tuple(used),
             requires=step.req.to_requires() if step.kind == "entity" else (),
             input_rewrites=tuple(step.input_rewrites),
+            output_rewrites=output_rewrites,
             id=step.id,
         )
 
@@ -152,8 +162,9 @@ def assemble_plan(
     var_defs: tuple[VariableDefinitionNode, ...],
     *,
     batch_paths: bool = True,
+    supergraph: Supergraph | None = None,
 ) -> p.QueryPlan:
-    renderer = _Renderer(op_name, var_defs)
+    renderer = _Renderer(op_name, var_defs, supergraph)
     # group membership: a step belongs to the group of its lowest-numbered root ancestor
     group_of: dict[FetchStep, int] = {}
     for s in steps:

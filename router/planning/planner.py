@@ -56,5 +56,5 @@ def build_query_plan(
     except RecursionError:
         raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
     return assemble_plan(
-        walker.steps, walker.roots, operation.name, operation.variable_definitions, batch_paths=batch_paths
+        walker.steps, walker.roots, operation.name, operation.variable_definitions, batch_paths=batch_paths, supergraph=supergraph
     )
