@@ -382,6 +382,13 @@ class Gateway:
             plan = self._plan(prepared, operation_name, override_labels)
         except Exception as exc:
             return GatewayResult({"errors": [_planning_error(exc)]}, "request_error")
+        enum_checks = plan.extra.get("enum_checks")
+        if enum_checks:
+            from router.planning.enums import check_enum_variables  # noqa: PLC0415
+
+            enum_errors = check_enum_variables(enum_checks, send_vars)
+            if enum_errors:
+                return GatewayResult({"errors": enum_errors}, "request_error")
 
         if self.options.dedupe_inflight_queries and prepared.kind == OperationType.QUERY:
             key = (

@@ -55,6 +55,9 @@ def build_query_plan(
         walker.walk()
     except RecursionError:
         raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
-    return assemble_plan(
+    plan = assemble_plan(
         walker.steps, walker.roots, operation.name, operation.variable_definitions, batch_paths=batch_paths, supergraph=supergraph
     )
+    if walker.enums.checks:
+        plan.extra["enum_checks"] = walker.enums.checks
+    return plan

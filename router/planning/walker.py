@@ -21,6 +21,7 @@ from graphql import DirectiveNode, VariableNode
 from ..operation.model import Field, InlineFragment, NormalizedOperation, Selection
 from ..supergraph.model import KeyInfo, Supergraph
 from . import plan as p
+from .enums import EnumGuard
 from .errors import PlanningError
 from .selections import OSet
 from .steps import Condition, FetchStep
@@ -105,6 +106,7 @@ class Walker:
         self._route_memo: dict[tuple[str, str, str, str], list[Hop] | None] = {}
         self._avail_memo: dict[tuple[str, str, str], bool] = {}
         self._alias_n = 0
+        self.enums = EnumGuard(supergraph)
         self._requires_stack: set[tuple[str, str, str, tuple[str, ...]]] = set()
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -391,6 +393,8 @@ class Walker:
                 "UNSATISFIABLE",
             )
         pos.step.variables.update(f.variables)
+        if f.arguments and self.enums.partial:
+            self.enums.check_field(graph, pos.type, f.name, f.arguments)
         if not composite:
             return {pos.step}
         assert of.sub is not None

@@ -115,14 +115,17 @@ async def run_set(http_server: tuple[_Switch, str]) -> AsyncIterator[Any]:
 
     runs: list[SetRun] = []
 
-    async def start(set_name: str, **gateway_kwargs: Any) -> SetRun:
+    async def start(set_name: str, *, edit: Any = None, **gateway_kwargs: Any) -> SetRun:
         apps = sets.create_apps(set_name)
         journal: list[tuple[str, dict[str, Any]]] = []
         for app in apps.values():
             app.journal = journal
         switch, base = http_server
         switch.target = mount_all(apps)
-        run = SetRun(Gateway(sets.supergraph_sdl(set_name, base), **gateway_kwargs), apps, journal)
+        sdl = sets.supergraph_sdl(set_name, base)
+        if edit is not None:  # a test-specific variant of the composed supergraph
+            sdl = edit(sdl)
+        run = SetRun(Gateway(sdl, **gateway_kwargs), apps, journal)
         runs.append(run)
         return run
 

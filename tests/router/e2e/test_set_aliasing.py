@@ -37,3 +37,45 @@ async def test_same_key_same_type_needs_no_alias(run_set):
     query = "query F($f: Format) { feed(format: $f) { ... on Book { v: id } ... on Movie { v: id } } }"
     assert await run.query(query, {"f": "HARDCOVER"}) == {"data": {"feed": [{"v": "b1"}]}}
     assert "_internal_qp_rename_" not in run.apps["media"].requests[0]["query"]
+
+
+def _ebook_in_media_only(sdl: str) -> str:
+    """Our composer drops EBOOK (input enums intersect); other composers or hand-written
+    supergraphs may keep a value only some graphs define. Simulate that."""
+    anchor = "  PAPERBACK @join__enumValue(graph: MEDIA) @join__enumValue(graph: SHELF)\n"
+    assert anchor in sdl
+    return sdl.replace(anchor, anchor + "  EBOOK @join__enumValue(graph: MEDIA)\n")
+
+
+async def test_enum_literal_unknown_to_the_subgraph_is_a_clear_error(run_set):
+    run = await run_set("aliasing", edit=_ebook_in_media_only)
+    body = await run.query("{ picks(format: EBOOK) { __typename } }")
+    assert body == {
+        "errors": [
+            {
+                "message": 'Enum value Format.EBOOK (argument Query.picks(format:)) cannot be sent to subgraph "shelf", '
+                "which does not define it",
+                "extensions": {"code": "ENUM_VALUE_NOT_IN_SUBGRAPH"},
+            }
+        ]
+    }
+    assert run.calls() == []
+    # media does define EBOOK: no EBOOK books, so an empty feed
+    assert await run.query("{ feed(format: EBOOK) { __typename } }") == {"data": {"feed": []}}
+
+
+async def test_enum_variable_unknown_to_the_subgraph_is_a_clear_error(run_set):
+    run = await run_set("aliasing", edit=_ebook_in_media_only)
+    query = "query P($f: Format) { picks(format: $f) { __typename } }"
+    body = await run.query(query, {"f": "EBOOK"})
+    assert body == {
+        "errors": [
+            {
+                "message": 'Enum value Format.EBOOK (variable $f) cannot be sent to subgraph "shelf", which does not define it',
+                "extensions": {"code": "ENUM_VALUE_NOT_IN_SUBGRAPH"},
+            }
+        ]
+    }
+    assert run.calls() == []
+    body = await run.query(query, {"f": "HARDCOVER"})
+    assert body == {"data": {"picks": [{"__typename": "Movie"}, {"__typename": "Book"}, {"__typename": "Movie"}]}}
