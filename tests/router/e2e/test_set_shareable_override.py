@@ -30,15 +30,16 @@ async def test_shareable_root_picks_the_graph_covering_the_subtree(run_set):
 
 
 def _entity_fields(body: dict) -> set[str]:
-    """Field names the subgraph was asked for inside ``_entities``."""
+    """Field names the subgraph was asked for inside ``_entities { ... on T { ... } }``."""
     op = next(d for d in parse(body["query"]).definitions if isinstance(d, OperationDefinitionNode))
-    entities = next(s for s in op.selection_set.selections if isinstance(s, FieldNode))
-    names: set[str] = set()
-    for frag in entities.selection_set.selections:
-        for sel in getattr(frag, "selection_set", None).selections if hasattr(frag, "selection_set") and frag.selection_set else [frag]:
-            if isinstance(sel, FieldNode):
-                names.add(sel.name.value)
-    return names
+    [entities] = op.selection_set.selections
+    assert isinstance(entities, FieldNode) and entities.name.value == "_entities"
+    return {
+        sel.name.value
+        for frag in entities.selection_set.selections
+        for sel in frag.selection_set.selections
+        if isinstance(sel, FieldNode)
+    }
 
 
 async def test_override_moves_fields_to_the_new_graph(run_set):
