@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="alternating rounds (default 3, quick 1)")
     parser.add_argument("--postgres-url", help="PostgreSQL admin URL for the purchase section "
                         "(default: $SETRUM_BENCH_POSTGRES_URL, else a throw-away local cluster if initdb exists)")
+    parser.add_argument("--foreign-wait", type=float, help="seconds to wait before each run for other tenants' "
+                        "CPU use to drop under 15%% of a core (default 30; $BENCH_FOREIGN_WAIT_S)")
     args = parser.parse_args(argv)
+    if args.foreign_wait is not None:
+        from . import common  # noqa: PLC0415
+
+        common.FOREIGN_WAIT_S = args.foreign_wait
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(wanted) - set(SECTIONS)
     if unknown:

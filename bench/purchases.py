@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from .common import BENCH_DIR, WORK, Load, Report, cpu_count, free_port, median, run_wrk, table
+from .common import BENCH_DIR, CLK_TCK, WORK, Load, Report, cpu_count, cpu_ticks, free_port, run_wrk, table, tree
 from .stack import Stack, sign_in
 
 __all__ = ["run"]
@@ -159,18 +159,29 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) ->
     for conns in CONCURRENCY:
         env = {"TOKENS": ",".join(tokens), "METERS": ",".join(meters), "DENOMINATION": DENOMINATION,
                "RUN_ID": f"{run_id}c{conns}", "REPLAY_EVERY": "10"}
+        before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
+        t0 = time.monotonic()
         res = run_wrk(url, script=script, conns=conns, duration_s=load.duration_s, load=full, env=env,
                       watch=all_pids, warmup_s=min(2, load.warmup_s), timeout_s=30)
+        # per-service CPU over warm-up + quiesce + run: where the time goes (profiling hint)
+        spent = time.monotonic() - t0
+        cpu_by_service = {n: round((cpu_ticks(tree(p.pid)) - before[n]) * 100 / CLK_TCK / spent, 1)
+                          for n, p in system.processes.items()}
         replays = res.extra.get("replays", 0)
         secs = res.requests / res.rps if res.rps else 1
         new = max(0, res.requests - replays - res.error_count)
         d = {"conns": conns, "requests": res.requests, "rps": res.rps, "purchases_per_s": new / secs,
              "replays": replays, "p50_ms": res.lat_ms["p50"], "p99_ms": res.lat_ms["p99"], "errors": res.errors,
-             "error_count": res.error_count, "system_cpu_pct": res.gw_cpu_pct}
+             "error_count": res.error_count, "system_cpu_pct": res.gw_cpu_pct,
+             "cpu_pct_by_service": cpu_by_service,
+             "error_samples": res.extra.get("error_samples", [])}
         out[f"c{conns}"] = d
         print(f"    {name} c={conns}: {res.rps:.0f} req/s ({d['purchases_per_s']:.0f} new purchases/s + replays), "
-              f"p50 {res.lat_ms['p50']:.0f} ms, p99 {res.lat_ms['p99']:.0f} ms, errors {res.error_count}", flush=True)
+              f"p50 {res.lat_ms['p50']:.0f} ms, p99 {res.lat_ms['p99']:.0f} ms, errors {res.error_count}; "
+              f"CPU % by service {cpu_by_service}", flush=True)
         if res.error_count:
+            for sample in res.extra.get("error_samples", [])[:3]:
+                print(f"      error body: {sample[:240]}")
             report.fail(f"purchases/{name} c={conns}: {res.error_count} errors ({res.errors})")
     time.sleep(1.0)
     checks = asyncio.run(_db_checks(db_url))
@@ -245,12 +256,12 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
         if pg is not None:
             pg.stop()
     for backend in ("sqlite", "postgres"):
-        for key, d in out.get(backend, {}).items():
-            if key.startswith("c"):
+        for d in out.get(backend, {}).values():
+            if isinstance(d, dict) and "conns" in d:
                 rows.append([backend, d["conns"], f"{d['rps']:.0f}", f"{d['purchases_per_s']:.0f}", d["replays"],
                              f"{d['p50_ms']:.0f}", f"{d['p99_ms']:.0f}", d["error_count"]])
     print(table(rows, ["database", "conns", "req/s", "new purchases/s", "replays", "p50 ms", "p99 ms", "errors"]))
-    best_sqlite = max((d["rps"] for k, d in out["sqlite"].items() if k.startswith("c")), default=0)
+    best_sqlite = max((d["rps"] for d in out["sqlite"].values() if isinstance(d, dict) and "conns" in d), default=0)
     ok = best_sqlite >= TARGET_SQLITE_RPS
     print(f"  target: purchases >= {TARGET_SQLITE_RPS}/s on SQLite ({cpu_count()} cores): {best_sqlite:.0f}/s -> "
           f"{'OK' if ok else 'MISSED'}")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import BENCH_DIR, Load, Report, cpu_count, median, quiesce, run_wrk, table
+import time
+
+from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, quiesce, run_wrk, table, tree
 from .stack import DASHBOARD_QUERY, Stack, write_query
 
 __all__ = ["run"]
@@ -43,12 +45,19 @@ def run(stack: Stack, load: Load, report: Report) -> None:
                 res = run_wrk(url, script=script, conns=CONNS, duration_s=load.duration_s, load=load,
                               env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}, watch=router.pids())
             else:
+                before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
+                t0 = time.monotonic()
                 res = run_wrk(system.router_url, script=script, conns=CONNS, duration_s=load.duration_s, load=load,
                               env={"BODY_FILE": str(body), "CHECK": "1", "AUTH": f"Bearer {stack.token}"},
                               watch=[stack.system_pid("router")])
+                spent = time.monotonic() - t0
+                res.extra["cpu_pct_by_service"] = {
+                    n: round((cpu_ticks(tree(p.pid)) - before[n]) * 100 / CLK_TCK / spent, 1)
+                    for n, p in system.processes.items()}
+                print(f"      CPU % by service (warm-up + quiesce + run): {res.extra['cpu_pct_by_service']}")
             runs[which].append(res)
             print(f"    {which}: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, p99 {res.lat_ms['p99']:.1f} ms, "
-                  f"errors {res.error_count}, router CPU {res.gw_cpu_pct}%", flush=True)
+                  f"errors {res.error_count}, router CPU {res.gw_cpu_pct}%, foreign CPU {res.foreign_cpu_pct}%", flush=True)
     rss_after = router.rss_mb()
     out: dict[str, Any] = {"query": DASHBOARD_QUERY, "conns": CONNS}
     rows = []

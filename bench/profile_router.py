@@ -1,0 +1,97 @@
+"""Profile our router under the benchmark load: ``python -m bench.profile_router [dashboard|heavy|tariffs] [--seconds N]``
+
+Starts the stand-ins (or the public benchmark's subgraphs for ``heavy``), then the router in a
+child process under cProfile (``--serve`` mode below: ``router.app.create_app`` on uvicorn +
+uvloop + httptools, exactly like ``python -m router serve``), pinned to the gateway CPU, drives
+it with wrk at 50 connections, stops it (SIGTERM -> profile dumped) and prints the top functions
+by own time and by cumulative time. cProfile slows Python code down ~1.5-2x, so read the shares,
+not the absolute times. Output: ``bench/.work/profile-<workload>.prof`` (pstats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import signal
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _serve(supergraph: str, port: int, out: str) -> None:
+    os.environ["ROUTER_SUPERGRAPH"] = supergraph
+    os.environ.setdefault("ROUTER_LOG_LEVEL", "WARNING")
+    import uvicorn  # noqa: PLC0415
+
+    from router.app import create_app  # noqa: PLC0415
+
+    app = create_app()
+    profiler = cProfile.Profile()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_config=None,
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    profiler.enable()
+    try:
+        server.run()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_router")
+    parser.add_argument("workload", nargs="?", default="dashboard", choices=["dashboard", "heavy", "tariffs"])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--serve", nargs=3, metavar=("SUPERGRAPH", "PORT", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        _serve(args.serve[0], int(args.serve[1]), args.serve[2])
+        return 0
+
+    from .common import BENCH_DIR, PYTHON, WORK, Load, Proc, free_port, run_wrk, wait_http  # noqa: PLC0415
+    from .stack import DASHBOARD_QUERY, NODE_DIR, Stack, write_query  # noqa: PLC0415
+    from .overhead import QUERY as TARIFFS  # noqa: PLC0415
+
+    stack = Stack()
+    load = Load()
+    out = WORK / f"profile-{args.workload}.prof"
+    try:
+        if args.workload == "heavy":
+            if not stack.node_ready():
+                print("heavy needs Node.js")
+                return 2
+            _, supergraph = stack.public_subgraphs(cpus=load.load_cpus)
+            body = NODE_DIR / "queries" / "heavy.json"
+        else:
+            _, supergraph = stack.standins(cpus=load.load_cpus)
+            body = write_query(args.workload, DASHBOARD_QUERY if args.workload == "dashboard" else TARIFFS)
+        port = free_port()
+        proc = stack.start(Proc("router-profiled", [PYTHON, "-m", "bench.profile_router", "--serve", str(supergraph),
+                                                    str(port), str(out)], cpus=load.gateway_cpus))
+        url = f"http://127.0.0.1:{port}/graphql"
+        wait_http(f"http://127.0.0.1:{port}/health", proc)
+        res = run_wrk(url, script=BENCH_DIR / "lua" / "post.lua", conns=50, duration_s=args.seconds, load=load,
+                      env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}, watch=proc.pids())
+        print(f"under cProfile: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, errors {res.error_count}, "
+              f"CPU {res.gw_cpu_pct}%")
+        assert proc.popen is not None
+        proc.popen.send_signal(signal.SIGTERM)
+        proc.popen.wait(timeout=30)
+    finally:
+        stack.close()
+    stats = pstats.Stats(str(out), stream=sys.stdout)
+    stats.strip_dirs()
+    print(f"\n== top {args.top} by own time ==")
+    stats.sort_stats("tottime").print_stats(args.top)
+    print(f"\n== top {args.top} by cumulative time ==")
+    stats.sort_stats("cumulative").print_stats(args.top)
+    print(f"profile saved to {out} (python -m pstats {Path(out).name})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
