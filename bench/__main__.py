@@ -32,7 +32,13 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: $SETRUM_BENCH_POSTGRES_URL, else a throw-away local cluster if initdb exists)")
     parser.add_argument("--foreign-wait", type=float, help="seconds to wait before each run for other tenants' "
                         "CPU use to drop under 15%% of a core (default 30; $BENCH_FOREIGN_WAIT_S)")
+    parser.add_argument("--router-ref", help="peers: also run our router as of this git commit (A/B against the "
+                        "work tree, same run)")
     args = parser.parse_args(argv)
+    if args.router_ref:
+        from . import peers  # noqa: PLC0415
+
+        peers.ROUTER_REF = args.router_ref
     if args.foreign_wait is not None:
         from . import common  # noqa: PLC0415
 

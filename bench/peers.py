@@ -28,6 +28,7 @@ __all__ = ["run"]
 
 CONNS = 50
 GATEWAYS = ("setrum", "apollo", "hive")
+ROUTER_REF: str | None = None  # --router-ref: also run the router of this commit (regression A/B)
 
 
 def _check(urls: dict[str, str], bodies: dict[str, Path], headers: dict[str, str]) -> list[str]:
@@ -58,16 +59,20 @@ def _workload(name: str, stack: Stack, load: Load, report: Report, supergraph: P
     gws: dict[str, Any] = {}
     proc, url = stack.router(f"{name}-setrum", supergraph, cpus=load.gateway_cpus)
     gws["setrum"] = (proc, url)
+    if ROUTER_REF:
+        gws[f"setrum@{ROUTER_REF}"] = stack.router(f"{name}-setrum-ref", supergraph, cpus=load.gateway_cpus,
+                                                   ref=ROUTER_REF)
     gws["apollo"] = stack.apollo(supergraph, cpus=load.gateway_cpus, name=f"{name}-apollo")
     gws["hive"] = stack.hive(supergraph, cpus=load.gateway_cpus, name=f"{name}-hive")
+    gateways = list(gws)
     problems = _check({g: u for g, (_, u) in gws.items()}, checks, check_headers)
     for p in problems:
         report.fail(f"peers/{name}: {p}")
     script = BENCH_DIR / "lua" / "post.lua"
     env = {"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}
-    runs: dict[str, list[Any]] = {g: [] for g in GATEWAYS}
+    runs: dict[str, list[Any]] = {g: [] for g in gateways}
     for rnd in range(load.rounds):
-        order = list(GATEWAYS) if rnd % 2 == 0 else list(reversed(GATEWAYS))
+        order = list(gateways) if rnd % 2 == 0 else list(reversed(gateways))
         for g in order:
             proc, url = gws[g]
             all_pids = [p for gp, _ in gws.values() for p in gp.pids()]
@@ -90,13 +95,13 @@ def _workload(name: str, stack: Stack, load: Load, report: Report, supergraph: P
                      f"{d['p99_ms']:.1f}", d["errors"], f"{d['cpu_pct']:.0f}", f"{d['rss_mb']:.0f}"])
     print(table(rows, ["gateway", "rps (median)", "rps runs", "p50 ms", "p99 ms", "errors", "CPU %", "RSS MB"]))
     ours = out["setrum"]
-    for peer in ("apollo", "hive"):
+    for peer in [g for g in gateways if g != "setrum"]:
         p = out[peer]
         rps_ratio = ours["rps"] / p["rps"] if p["rps"] else float("inf")
         p99_ratio = ours["p99_ms"] / p["p99_ms"] if p["p99_ms"] else float("inf")
         out[f"ratio_vs_{peer}"] = {"rps": rps_ratio, "p99": p99_ratio}
         print(f"  {name}: setrum/{peer} RPS = {rps_ratio:.2f}x, p99 = {p99_ratio:.2f}x (lower is better)")
-    for g in GATEWAYS:
+    for g in gateways:
         if out[g]["errors"]:
             report.fail(f"peers/{name}: {out[g]['errors']} errors under load through {g}")
     for _, (proc, _) in gws.items():

@@ -33,6 +33,12 @@ def _serve(supergraph: str, port: int, out: str) -> None:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_config=None,
                             access_log=False, lifespan="on")
     server = uvicorn.Server(config)
+    def _exit(*_: object) -> None:
+        raise SystemExit(0)
+
+    # uvicorn restores this handler after its graceful shutdown and re-raises SIGTERM: exit via
+    # SystemExit so the profile below gets written.
+    signal.signal(signal.SIGTERM, _exit)
     profiler.enable()
     try:
         server.run()

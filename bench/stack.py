@@ -172,11 +172,24 @@ class Stack:
         self.procs[proc.name] = proc.start()
         return proc
 
-    def router(self, name: str, supergraph: Path, cpus: str | None, env: dict[str, str] | None = None) -> tuple[Proc, str]:
+    def router(self, name: str, supergraph: Path, cpus: str | None, env: dict[str, str] | None = None,
+               ref: str | None = None) -> tuple[Proc, str]:
+        """Our router as a process; ``ref`` runs the ``router/`` package of that git commit instead
+        (extracted with ``git archive`` into bench/.work, the rest of the code from the work tree)."""
         port = free_port()
+        cwd = REPO_ROOT
+        extra = dict(env or {})
+        if ref:
+            cwd = WORK / f"router-at-{ref}"
+            if not (cwd / "router").is_dir():
+                cwd.mkdir(parents=True, exist_ok=True)
+                archive = subprocess.run(["git", "archive", ref, "router"], cwd=REPO_ROOT, check=True,
+                                         capture_output=True).stdout
+                subprocess.run(["tar", "-x", "-C", str(cwd)], input=archive, check=True)
+            extra["PYTHONPATH"] = f"{cwd}:{REPO_ROOT}"
         proc = self.start(Proc(
             name, [PYTHON, "-m", "router", "serve", "--supergraph", str(supergraph), "--port", str(port)],
-            env={"ROUTER_LOG_LEVEL": "WARNING", **(env or {})}, cpus=cpus,
+            env={"ROUTER_LOG_LEVEL": "WARNING", **extra}, cpus=cpus, cwd=cwd,
         ))
         url = f"http://127.0.0.1:{port}/graphql"
         wait_http(f"http://127.0.0.1:{port}/health", proc)
