@@ -1,13 +1,12 @@
 """The same TID guarantees on PostgreSQL (row lock ``SELECT … FOR UPDATE``).
 
 Runs only when ``SETRUM_TEST_POSTGRES_URL`` names a PostgreSQL database
-(``postgresql+asyncpg://user:pass@host/db``); the biller's tables are created there.
+(``postgresql+asyncpg://user:pass@host/db``); each test migrates a fresh database there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from pathlib import Path
 
@@ -17,20 +16,21 @@ import pytest
 from biller.app import create_app
 from sts.tokens import parse_token
 
+from tests.postgres import requires_postgres, scratch_database
+
 from .conftest import METER, FrozenClock, SignedClient, make_settings, simulator_for
 
-pytestmark = pytest.mark.postgres
-
-POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
+pytestmark = [pytest.mark.postgres, requires_postgres]
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="set SETRUM_TEST_POSTGRES_URL to run against PostgreSQL")
 async def test_concurrent_purchases_on_postgres(tmp_path: Path, clock: FrozenClock) -> None:
-    settings = make_settings(tmp_path / "unused.db", database_url=POSTGRES_URL)
-    app = create_app(settings, clock=clock)
     prefix = uuid.uuid4().hex[:8]
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as http:
+    async with scratch_database("setrum_biller") as url:
+        app = create_app(make_settings(tmp_path / "unused.db", database_url=url), clock=clock)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as http,
+        ):
             client = SignedClient(http)
             answers = await asyncio.gather(*(client.purchase(f"{prefix}-{i}") for i in range(50)))
             replays = await asyncio.gather(*(client.purchase(f"{prefix}-same") for _ in range(10)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from setrum.launcher import System, SystemPorts, free_port
 from setrum_common.settings import DEV_BILLER_SECRET
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from tests.postgres import create_databases
 
 SERVICES = ("users", "master", "transactions", "biller")
 
@@ -37,24 +37,10 @@ def _backends() -> list[Any]:
     return params
 
 
-def create_postgres_databases(admin_url: str, names: list[str]) -> dict[str, str]:
-    """Create one empty database per name; returns SQLAlchemy URLs."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(admin_url)
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def _create() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            for name in names:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(_create())
-    return {n: url.set(database=n).render_as_string(hide_password=False) for n in names}
+def create_postgres_databases(prefix: str, services: tuple[str, ...]) -> dict[str, str]:
+    """One empty database per service (left for the server to discard with the CI cluster)."""
+    urls = asyncio.run(create_databases(prefix, len(services)))
+    return dict(zip(services, urls, strict=True))
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -63,11 +49,7 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     data_dir: Path = tmp_path_factory.mktemp(f"system-{backend}")
     database_urls: dict[str, str] = {}
     if backend == "postgres":
-        suffix = uuid.uuid4().hex[:8]
-        urls = create_postgres_databases(
-            os.environ["SETRUM_TEST_POSTGRES_URL"], [f"setrum_{s}_{suffix}" for s in SERVICES]
-        )
-        database_urls = {s: urls[f"setrum_{s}_{suffix}"] for s in SERVICES}
+        database_urls = create_postgres_databases("setrum_e2e", SERVICES)
     ports = SystemPorts(*(free_port() for _ in range(5)))
     # Spans go to each service's log (console exporter), so tests can follow one trace across processes.
     system = System(

@@ -34,9 +34,7 @@ BUY = """mutation($m: String!, $d: Decimal!, $r: String!) {
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[System]]:
-    suffix = uuid.uuid4().hex[:8]
-    urls = create_postgres_databases(os.environ["SETRUM_TEST_POSTGRES_URL"], [f"so_{s}_{suffix}" for s in SERVICES])
-    database_urls = {s: urls[f"so_{s}_{suffix}"] for s in SERVICES}
+    database_urls = create_postgres_databases("setrum_scale", SERVICES)
     systems: list[System] = []
     try:
         for index in range(2):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +12,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import MetaData
-from sqlalchemy.engine import make_url
 
 from setrum_common.db import Database
 from setrum_common.migrations import Migrations
+from tests.postgres import POSTGRES_URL, scratch_database
 
-POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
 
 
 @dataclass(frozen=True)
@@ -58,21 +55,6 @@ def _backends() -> list[Any]:
     ]
 
 
-def _admin_dsn() -> str:
-    assert POSTGRES_URL
-    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _admin(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_admin_dsn())
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=_backends())
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -84,13 +66,8 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = f"setrum_mig_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        assert POSTGRES_URL
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database("setrum_mig") as url:
+        yield url
 
 
 @pytest.fixture

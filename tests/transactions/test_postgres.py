@@ -1,52 +1,44 @@
 """Concurrency guarantees on PostgreSQL, where writers really run in parallel.
 
 Runs only when ``SETRUM_TEST_POSTGRES_URL`` names a PostgreSQL database
-(``postgresql+asyncpg://user:pass@host/db``). The transactions tables (``tx_*``) there are
-dropped and recreated, so use a scratch database.
+(``postgresql+asyncpg://user:pass@host/db``); each test migrates a fresh database there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from setrum_common.db import Database
 from setrum_common.demo_data import ADMIN
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.models import Base
 from subgraphs.transactions.settings import Settings
+from tests.postgres import requires_postgres, scratch_database
 
 from .conftest import AGUS, BUDI, DEWI, SITI, GraphQL, error_code
 from .fakes import FakeBiller, FakeMaster
 from .helpers import balance, buy, ledger, meter_where
 
-pytestmark = pytest.mark.postgres
-
-POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
+pytestmark = [pytest.mark.postgres, requires_postgres]
 
 
 @pytest.fixture
 async def pg_gql(fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncIterator[GraphQL]:
-    if not POSTGRES_URL:
-        pytest.skip("set SETRUM_TEST_POSTGRES_URL to run against PostgreSQL")
-    scratch = Database(POSTGRES_URL)
-    async with scratch.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-    await scratch.dispose()
-    app = create_app(
-        Settings(database_url=POSTGRES_URL, seed_demo_data=True, pending_refresh_after_s=0),
-        master_transport=httpx.MockTransport(fake_master.handle),
-        biller_transport=httpx.MockTransport(fake_biller.handle),
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(scratch_database("setrum_tx"))
+        app = create_app(
+            Settings(database_url=url, seed_demo_data=True, pending_refresh_after_s=0),
+            master_transport=httpx.MockTransport(fake_master.handle),
+            biller_transport=httpx.MockTransport(fake_biller.handle),
+        )
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        )
         yield GraphQL(http)
 
 

@@ -6,8 +6,6 @@ A controllable clock drives the window, so expiry is tested without waiting.
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -15,12 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
 from setrum_common.demo_data import DEMO_PASSWORD
 from subgraphs.users.app import create_app
 from subgraphs.users.settings import Settings
+
+from tests.postgres import scratch_database
 
 from .conftest import BUDI, SITI, GraphQL, codes, make_settings
 
@@ -28,7 +27,6 @@ SIGN_IN = """
 mutation ($email: String!, $password: String!) { signIn(email: $email, password: $password) { customer { id } } }
 """
 WRONG = "not-the-password-1"
-POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
 
 
 class Clock:
@@ -181,19 +179,8 @@ async def test_limits_come_from_settings(tmp_path: Any, clock: Clock, monkeypatc
 @pytest.fixture
 async def scratch_postgres() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database (dropped afterwards), migrated by the app itself."""
-    if not POSTGRES_URL:
-        pytest.skip("set SETRUM_TEST_POSTGRES_URL to run against PostgreSQL")
-    import asyncpg
-
-    admin_dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"setrum_throttle_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+    async with scratch_database("setrum_throttle") as url:
+        yield url
 
 
 @pytest.mark.postgres
