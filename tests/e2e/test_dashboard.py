@@ -52,3 +52,17 @@ def test_admin_reconciles_every_wallet(api: Api) -> None:
     report = api.data("{ walletReconciliation { ok walletsChecked walletMismatches { customerId } } }", token=token)
     assert report["walletReconciliation"]["ok"] is True
     assert report["walletReconciliation"]["walletsChecked"] >= 4
+
+
+def test_the_readme_examples_run_as_written(api: Api) -> None:
+    import re
+
+    from setrum.launcher import REPO_ROOT
+
+    examples = re.findall(r"```graphql\n(.*?)```", (REPO_ROOT / "README.md").read_text(), re.S)
+    sign_in, dashboard = examples[0], next(e for e in examples if "query Dashboard" in e)
+    token = api.data(sign_in)["signIn"]["token"]
+    me = api.data(dashboard, token=token)["me"]
+    assert me["name"] == "Siti Rahmawati"
+    assert {m["meter"]["number"] for m in me["meters"]} >= {"14233784991"}
+    assert all(m["meter"]["tariff"]["code"] for m in me["meters"])
