@@ -558,7 +558,7 @@ async def reconcile(db: Database) -> ReconciliationReport:
 
 # --- STS management tokens (admin) ---------------------------------------------------------------
 
-KEY_CHANGE_REQUIRED = "KEY_CHANGE_REQUIRED"  # the meter needs a key change token before any other token
+KEY_CHANGE_REQUIRED = ErrorCode.KEY_CHANGE_REQUIRED  # the meter needs a key change token before any other token
 MAX_MANAGEMENT_PAGE = 100
 _MAX_POWER_WATTS = 1_000_000  # far above any prepaid connection (the largest is 197 kVA)
 _REGISTERS = {0: "electricity", 0xFFFF: "all registers"}

@@ -12,6 +12,8 @@ exists. The price of per-email throttling: anyone can lock an email out for one 
 
 from __future__ import annotations
 
+from setrum_common.errors import ErrorCode
+
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from .settings import Settings
 
 __all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle", "utc_now"]
 
-TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+TOO_MANY_ATTEMPTS = ErrorCode.TOO_MANY_ATTEMPTS
 
 
 def utc_now() -> datetime:
