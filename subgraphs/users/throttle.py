@@ -12,8 +12,6 @@ exists. The price of per-email throttling: anyone can lock an email out for one 
 
 from __future__ import annotations
 
-from setrum_common.errors import ErrorCode
-
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from setrum_common.errors import DomainError
 
 from . import repository
 from .settings import Settings
+from setrum_common.errors import ErrorCode
 
 __all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle", "utc_now"]
 
