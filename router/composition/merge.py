@@ -7,7 +7,8 @@ fields take the intersection; enums merge by usage. Every rule reports through `
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from graphql import print_ast
 
@@ -34,6 +35,30 @@ def graph_enum_names(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _union(groups: Iterable[Iterable[str]]) -> list[str]:
+    """Every name of every group once, in first-seen order: merged lists keep the subgraphs' order."""
+    return list(dict.fromkeys(name for group in groups for name in group))
+
+
+def _merge_meta(
+    target: Any, sources: Iterable[Any], first_wins: tuple[str, ...] = ("description", "deprecated")
+) -> None:
+    """Fold the per-subgraph metadata of one element into its merged form.
+
+    The `first_wins` attributes (description, deprecation reason; `specified_by` on types) come from the first
+    subgraph that sets them; one @inaccessible hides the element everywhere; @tag values and printed
+    @composeDirective applications add up, each once, in subgraph order.
+    """
+    for source in sources:
+        for attr in first_wins:
+            setattr(target, attr, getattr(target, attr) or getattr(source, attr))
+        target.inaccessible = target.inaccessible or source.inaccessible
+        for tag in source.tags:
+            if tag not in target.tags:
+                target.tags.append(tag)
+        target.applied += [x for x in source.applied if x not in target.applied]
+
+
 def _quote(names: Sequence[str]) -> str:
     q = [f'"{n}"' for n in names]
     return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
@@ -56,11 +81,7 @@ class _Merger:
 
     # -- driver ----------------------------------------------------------------------------------
     def run(self) -> Supergraph:
-        names: list[str] = []
-        for g in self.order:
-            for n in self.subs[g].types:
-                if n not in names:
-                    names.append(n)
+        names = _union(self.subs[g].types for g in self.order)
         by_name: dict[str, dict[str, TypeDef]] = {
             n: {g: self.subs[g].types[n] for g in self.order if n in self.subs[g].types} for n in names
         }
@@ -92,14 +113,7 @@ class _Merger:
         for n, sources in valid.items():
             kind = "interface" if any(t.interface_object for t in sources.values()) else next(iter(sources.values())).kind
             mt = MType(n, kind, dict(sources))
-            for t in sources.values():
-                mt.description = mt.description or t.description
-                mt.inaccessible = mt.inaccessible or t.inaccessible
-                mt.specified_by = mt.specified_by or t.specified_by
-                for tag in t.tags:
-                    if tag not in mt.tags:
-                        mt.tags.append(tag)
-                mt.applied += [a for a in t.applied if a not in mt.applied]
+            _merge_meta(mt, sources.values(), first_wins=("description", "specified_by"))
             if kind in ("object", "interface"):
                 self._merge_composite(mt)
             elif kind == "union":
@@ -134,11 +148,7 @@ class _Merger:
                 mt.implements.append((g, i))
                 if i not in mt.interfaces:
                     mt.interfaces.append(i)
-        fnames: list[str] = []
-        for t in mt.sources.values():
-            for fn in t.fields:
-                if fn not in fnames:
-                    fnames.append(fn)
+        fnames = _union(t.fields for t in mt.sources.values())
         for fn in fnames:
             sources = {g: t.fields[fn] for g, t in mt.sources.items() if fn in t.fields}
             mf = MField(fn, "")
@@ -147,14 +157,7 @@ class _Merger:
             self._check_sharing(mt, mf)
             self._merge_output_type(mt, mf)
             self._merge_args(mt, mf)
-            for f in sources.values():
-                mf.description = mf.description or f.description
-                mf.deprecated = mf.deprecated or f.deprecated
-                mf.inaccessible = mf.inaccessible or f.inaccessible
-                for tag in f.tags:
-                    if tag not in mf.tags:
-                        mf.tags.append(tag)
-                mf.applied += [x for x in f.applied if x not in mf.applied]
+            _merge_meta(mf, sources.values())
             mt.fields[fn] = mf
 
     def _apply_override(self, mt: MType, mf: MField) -> None:
@@ -272,11 +275,7 @@ class _Merger:
 
     def _merge_args(self, mt: MType, mf: MField) -> None:
         internal = {g: f for g, f in mf.sources.items() if not f.external} or dict(mf.sources)
-        names: list[str] = []
-        for f in internal.values():
-            for a in f.args:
-                if a not in names:
-                    names.append(a)
+        names = _union(f.args for f in internal.values())
         for an in names:
             present = {g: f.args[an] for g, f in internal.items() if an in f.args}
             missing = [g for g in internal if g not in present]
@@ -307,23 +306,12 @@ class _Merger:
                            f'Argument "{mt.name}.{mf.name}({an}:)" has incompatible defaults: {desc}',
                            next(iter(defaults)), mt.name, mf.name)
             ma = MArgument(an, merged, next((a.default for a in present.values() if a.default is not None), None))
-            for a in present.values():
-                ma.description = ma.description or a.description
-                ma.deprecated = ma.deprecated or a.deprecated
-                ma.inaccessible = ma.inaccessible or a.inaccessible
-                for tag in a.tags:
-                    if tag not in ma.tags:
-                        ma.tags.append(tag)
-                ma.applied += [x for x in a.applied if x not in ma.applied]
+            _merge_meta(ma, present.values())
             mf.args[an] = ma
 
     # -- inputs and enums ------------------------------------------------------------------------
     def _merge_input(self, mt: MType) -> None:
-        names: list[str] = []
-        for t in mt.sources.values():
-            for fn in t.fields:
-                if fn not in names:
-                    names.append(fn)
+        names = _union(t.fields for t in mt.sources.values())
         for fn in names:
             present = {g: t.fields[fn] for g, t in mt.sources.items() if fn in t.fields}
             missing = [g for g in mt.sources if g not in present]
@@ -353,14 +341,7 @@ class _Merger:
                            next(iter(defaults)), mt.name, fn)
             mf = MField(fn, merged, dict(present))
             mf.default = next((f.default for f in present.values() if f.default is not None), None)
-            for f in present.values():
-                mf.description = mf.description or f.description
-                mf.deprecated = mf.deprecated or f.deprecated
-                mf.inaccessible = mf.inaccessible or f.inaccessible
-                for tag in f.tags:
-                    if tag not in mf.tags:
-                        mf.tags.append(tag)
-                mf.applied += [x for x in f.applied if x not in mf.applied]
+            _merge_meta(mf, present.values())
             mt.fields[fn] = mf
         if not mt.fields:
             self.error("EMPTY_MERGED_INPUT_TYPE",
@@ -378,11 +359,7 @@ class _Merger:
         return usage
 
     def _merge_enum(self, mt: MType, usage: set[str]) -> None:
-        all_values: list[str] = []
-        for t in mt.sources.values():
-            for v in t.values:
-                if v not in all_values:
-                    all_values.append(v)
+        all_values = _union(t.values for t in mt.sources.values())
         missing = {v: [g for g, t in mt.sources.items() if v not in t.values] for v in all_values}
         if "input" in usage and "output" in usage:
             for v, gs in missing.items():
@@ -410,15 +387,7 @@ class _Merger:
                           None, mt.name)
         for v in keep:
             mv = MEnumValue(v, [g for g, t in mt.sources.items() if v in t.values])
-            for g in mv.graphs:
-                ev = mt.sources[g].values[v]
-                mv.description = mv.description or ev.description
-                mv.deprecated = mv.deprecated or ev.deprecated
-                mv.inaccessible = mv.inaccessible or ev.inaccessible
-                for tag in ev.tags:
-                    if tag not in mv.tags:
-                        mv.tags.append(tag)
-                mv.applied += [x for x in ev.applied if x not in mv.applied]
+            _merge_meta(mv, (mt.sources[g].values[v] for g in mv.graphs))
             mt.values[v] = mv
 
     # -- @interfaceObject ------------------------------------------------------------------------
