@@ -43,6 +43,7 @@ from router.execution import (
     split_introspection,
 )
 from router.planning.plan import QueryPlan
+from router.planning.printer import plan_to_json
 from router.subgraph_client import HttpSubgraphClient, SubgraphClient
 
 __all__ = [
@@ -447,7 +448,7 @@ class Gateway:
         if errors:
             body["errors"] = errors
         if include_plan:
-            body["extensions"] = {"queryPlan": _plan_json(plan)}
+            body["extensions"] = {"queryPlan": plan_to_json(plan)}
         return GatewayResult(body, "ok")
 
     async def aclose(self) -> None:
@@ -470,73 +471,3 @@ def _possible_types(schema: GraphQLSchema) -> dict[str, frozenset[str]]:
         if isinstance(gtype, (GraphQLInterfaceType, GraphQLUnionType)):
             out[name] = frozenset(t.name for t in schema.get_possible_types(gtype))
     return out
-
-
-def _plan_json(plan: QueryPlan) -> Any:
-    try:
-        from router.planning.printer import plan_to_json  # noqa: PLC0415
-    except ImportError:
-        return _plan_to_dict(plan.node)
-    return plan_to_json(plan)
-
-
-def _plan_to_dict(node: Any) -> Any:
-    """Fallback JSON form of a plan (Apollo's shape) until the planning printer exists."""
-    from router.planning import plan as p  # noqa: PLC0415
-
-    if node is None:
-        return None
-    if isinstance(node, p.FetchNode):
-        out: dict[str, Any] = {
-            "kind": "Fetch",
-            "serviceName": node.service_name,
-            "operationKind": node.operation_kind,
-            "operation": node.operation,
-            "variableUsages": list(node.variable_usages),
-        }
-        if node.operation_name:
-            out["operationName"] = node.operation_name
-        if node.requires:
-            out["requires"] = [_sel_to_dict(s) for s in node.requires]
-        if node.input_rewrites:
-            out["inputRewrites"] = [_rewrite_to_dict(r) for r in node.input_rewrites]
-        if node.output_rewrites:
-            out["outputRewrites"] = [_rewrite_to_dict(r) for r in node.output_rewrites]
-        return out
-    if isinstance(node, p.FlattenNode):
-        return {"kind": "Flatten", "path": list(node.path), "node": _plan_to_dict(node.node)}
-    if isinstance(node, p.SequenceNode):
-        return {"kind": "Sequence", "nodes": [_plan_to_dict(n) for n in node.nodes]}
-    if isinstance(node, p.ParallelNode):
-        return {"kind": "Parallel", "nodes": [_plan_to_dict(n) for n in node.nodes]}
-    if isinstance(node, p.ConditionNode):
-        return {
-            "kind": "Condition",
-            "condition": node.condition,
-            "ifClause": _plan_to_dict(node.if_clause),
-            "elseClause": _plan_to_dict(node.else_clause),
-        }
-    return None
-
-
-def _sel_to_dict(sel: Any) -> dict[str, Any]:
-    from router.planning import plan as p  # noqa: PLC0415
-
-    if isinstance(sel, p.FieldSelection):
-        out: dict[str, Any] = {"kind": "Field", "name": sel.name}
-        if sel.alias:
-            out["alias"] = sel.alias
-        if sel.selections:
-            out["selections"] = [_sel_to_dict(s) for s in sel.selections]
-        return out
-    return {
-        "kind": "InlineFragment",
-        "typeCondition": sel.type_condition,
-        "selections": [_sel_to_dict(s) for s in sel.selections],
-    }
-
-
-def _rewrite_to_dict(rw: Any) -> dict[str, Any]:
-    if rw.kind == "ValueSetter":
-        return {"kind": "ValueSetter", "path": list(rw.path), "setValueTo": rw.value}
-    return {"kind": "KeyRenamer", "path": list(rw.path), "renameKeyTo": rw.rename_key_to}
