@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-
-from setrum_common.tracing import httpx_event_hooks
 import orjson
 
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
+
+from ._http import service_http_client
 
 __all__ = [
     "BillerClient",
@@ -33,7 +33,6 @@ __all__ = [
     "IssuedManagementToken",
 ]
 
-DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
 _MAINTENANCE_CODES = {"MAINTENANCE", "BILLER_MAINTENANCE", "CUT_OFF", "CUTOFF"}
 
 
@@ -119,14 +118,7 @@ class BillerClient:
     ) -> None:
         self._secret = secret
         self._timeout_s = timeout_s
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=DEFAULT_LIMITS,
-            transport=transport,
-            headers={"accept": "application/json", "user-agent": "setrum-transactions"},
-            event_hooks=httpx_event_hooks(),  # carries the caller's traceparent on
-        )
+        self._http = service_http_client(base_url=base_url.rstrip("/"), timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()

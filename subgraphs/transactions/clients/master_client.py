@@ -13,14 +13,12 @@ from typing import Any
 
 import httpx
 
-from setrum_common.tracing import httpx_event_hooks
-
 from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
 
-__all__ = ["MasterClient", "Quote", "QUOTE_QUERY"]
+from ._http import service_http_client
 
-DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+__all__ = ["MasterClient", "Quote", "QUOTE_QUERY"]
 
 QUOTE_QUERY = """
 query TransactionsQuote($meterNumber: String!, $denomination: Decimal!, $channel: String) {
@@ -111,13 +109,7 @@ class MasterClient:
         self._secret = service_secret
         self._service_name = service_name
         self._timeout_s = timeout_s
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=DEFAULT_LIMITS,
-            transport=transport,
-            headers={"accept": "application/json", "user-agent": "setrum-transactions"},
-            event_hooks=httpx_event_hooks(),  # carries the caller's traceparent on
-        )
+        self._http = service_http_client(timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
