@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo meter register")
     args = parser.parse_args(argv)
 
-    from setrum_common.logging import configure_logging
+    from setrum_common.service_app import serve
 
     from .app import create_app
     from .settings import BillerSettings
@@ -31,20 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in errors:
             print(f"biller: configuration error: {error['msg']}", file=sys.stderr)
         return 2
-    updates: dict[str, object] = {}
-    if args.host:
-        updates["host"] = args.host
-    if args.port:
-        updates["port"] = args.port
-    if args.no_seed:
-        updates["seed_demo_data"] = False
-    settings = settings.model_copy(update=updates)
-    configure_logging("biller", json=settings.json_logs)
-
-    import uvicorn
-
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
-    return 0
+    return serve(
+        "biller", settings, create_app, host=args.host, port=args.port,
+        overrides={"seed_demo_data": False} if args.no_seed else {},
+    )
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ import argparse
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import MetaData
@@ -37,7 +37,7 @@ from .observability import Observability, ObservabilityMiddleware, current_reque
 from .tracing import configure_tracing
 from .settings import ServiceSettings
 
-__all__ = ["RequestContext", "CodedErrors", "SchemaReadiness", "create_service_app", "print_sdl", "service_main"]
+__all__ = ["RequestContext", "CodedErrors", "SchemaReadiness", "create_service_app", "print_sdl", "serve", "service_main"]
 
 logger = logging.getLogger("setrum.service")
 
@@ -246,13 +246,34 @@ def service_main(
         print(print_sdl(schema), end="")
         return 0
     settings = settings_factory()
-    updates: dict[str, Any] = {}
-    if args.host:
-        updates["host"] = args.host
-    if args.port:
-        updates["port"] = args.port
-    if args.seed:
-        updates["seed_demo_data"] = True
+    return serve(
+        name, settings, app_factory, host=args.host, port=args.port,
+        overrides={"seed_demo_data": True} if args.seed else {},
+    )
+
+
+_S = TypeVar("_S", bound=ServiceSettings)
+
+
+def serve(
+    name: str,
+    settings: _S,
+    app_factory: Callable[[_S], Starlette],
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> int:
+    """Run one service (a subgraph or the biller) under uvicorn until it is stopped.
+
+    ``--host``/``--port`` from the command line and any other ``overrides`` win over the settings; logging is
+    configured here (JSON in production); uvicorn itself only logs warnings and keeps its access log off.
+    """
+    updates: dict[str, Any] = dict(overrides or {})
+    if host:
+        updates["host"] = host
+    if port:
+        updates["port"] = port
     settings = settings.model_copy(update=updates)
     configure_logging(name, json=settings.json_logs)
     import uvicorn
