@@ -18,7 +18,7 @@ import uvicorn
 
 from router.gateway import Gateway
 from router.subgraph_client import HttpSubgraphClient
-from tests.fixtures.subgraph_apps import SubgraphApp
+from tests.fixtures.subgraph_apps import SubgraphApp, share_journal
 from tests.fixtures.subgraph_apps.shop import BASE_URL, create_apps, mount_all, supergraph_sdl
 
 
@@ -57,9 +57,7 @@ def http_server() -> Iterator[tuple[_Switch, str]]:
 @pytest.fixture
 def apps() -> dict[str, SubgraphApp]:
     apps = create_apps()
-    journal: list[tuple[str, dict[str, Any]]] = []
-    for app in apps.values():
-        app.journal = journal
+    share_journal(apps)
     return apps
 
 
@@ -117,9 +115,7 @@ async def run_set(http_server: tuple[_Switch, str]) -> AsyncIterator[Any]:
 
     async def start(set_name: str, *, edit: Any = None, **gateway_kwargs: Any) -> SetRun:
         apps = sets.create_apps(set_name)
-        journal: list[tuple[str, dict[str, Any]]] = []
-        for app in apps.values():
-            app.journal = journal
+        journal = share_journal(apps)
         switch, base = http_server
         switch.target = mount_all(apps)
         sdl = sets.supergraph_sdl(set_name, base)

@@ -15,7 +15,7 @@ from router.gateway import Gateway, GatewayOptions
 from router.planning.plan import QueryPlan
 from router.subgraph_client import HttpSubgraphClient
 from router.supergraph import load_supergraph
-from tests.fixtures.subgraph_apps import SubgraphApp
+from tests.fixtures.subgraph_apps import SubgraphApp, share_journal
 from tests.fixtures.subgraph_apps.shop import create_apps, mount_all, supergraph_sdl
 
 SUPERGRAPH = load_supergraph(supergraph_sdl())
@@ -48,9 +48,7 @@ def _norm(text: str) -> str:
 @pytest.fixture
 def apps() -> dict[str, SubgraphApp]:
     apps = create_apps()
-    journal: list[tuple[str, dict[str, Any]]] = []
-    for app in apps.values():
-        app.journal = journal
+    share_journal(apps)
     return apps
 
 
