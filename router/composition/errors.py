@@ -11,9 +11,7 @@ __all__ = ["CompositionError", "CompositionHint"]
 
 
 @dataclass(frozen=True)
-class CompositionError:
-    """One broken composition rule, located as precisely as we can."""
-
+class _Diagnostic:
     code: str
     message: str
     subgraph: str | None = None
@@ -31,19 +29,10 @@ class CompositionError:
 
 
 @dataclass(frozen=True)
-class CompositionHint:
+class CompositionError(_Diagnostic):
+    """One broken composition rule, located as precisely as we can."""
+
+
+@dataclass(frozen=True)
+class CompositionHint(_Diagnostic):
     """Something suspicious that does not stop composition (dropped optional argument, ...)."""
-
-    code: str
-    message: str
-    subgraph: str | None = None
-    type_name: str | None = None
-    field_name: str | None = None
-
-    @property
-    def location(self) -> str:
-        parts = [p for p in (self.subgraph, self.type_name, self.field_name) if p]
-        return ".".join(parts) or "-"
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.location}: {self.message}"
