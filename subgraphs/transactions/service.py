@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from setrum_common.auth import Viewer
 from setrum_common.db import Database
@@ -412,6 +413,21 @@ async def apply_outcome(
     return await _reload(db, purchase_id)
 
 
+async def _give_back(session: AsyncSession, purchase: Purchase) -> None:
+    """Undo a purchase's effects inside the caller's transaction: its kWh leave the month's usage and
+    the amount paid returns to the wallet, booked under the (unique) ledger reference ``refund:<purchase id>``
+    whichever path, a failure or a reversal, gets there."""
+    await repo.release_kwh(session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths)
+    await repo.credit_wallet(
+        session,
+        purchase.customer_id,
+        purchase.total_paid,
+        kind=LedgerKind.REFUND_CREDIT,
+        reference=f"refund:{purchase.id}",
+        purchase_id=purchase.id,
+    )
+
+
 async def _fail_and_refund(
     db: Database,
     purchase_id: str,
@@ -436,15 +452,7 @@ async def _fail_and_refund(
         )
         if not moved:
             return False
-        await repo.release_kwh(session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths)
-        await repo.credit_wallet(
-            session,
-            purchase.customer_id,
-            purchase.total_paid,
-            kind=LedgerKind.REFUND_CREDIT,
-            reference=f"refund:{purchase_id}",
-            purchase_id=purchase_id,
-        )
+        await _give_back(session, purchase)
     if metrics is not None:
         metrics.purchase_reached(PurchaseStatus.FAILED)
         metrics.ledger_booked(LedgerKind.REFUND_CREDIT, purchase.total_paid)
@@ -533,15 +541,7 @@ async def refund_purchase(
             raise DomainError(
                 ErrorCode.BAD_USER_INPUT, f"Only a SUCCESS purchase can be refunded (this one is {purchase.status})"
             )
-        await repo.release_kwh(session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths)
-        await repo.credit_wallet(
-            session,
-            purchase.customer_id,
-            purchase.total_paid,
-            kind=LedgerKind.REFUND_CREDIT,
-            reference=f"refund:{purchase.id}",
-            purchase_id=purchase.id,
-        )
+        await _give_back(session, purchase)
     if metrics is not None:
         metrics.purchase_reached(PurchaseStatus.REFUNDED)
         metrics.ledger_booked(LedgerKind.REFUND_CREDIT, purchase.total_paid)
