@@ -32,6 +32,19 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         self._max = max_connections_per_origin
         self._pool: Http11Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Rendering an httpx.URL to text costs more than sending the request: remember it per
+        # URL object (subgraph clients reuse one parsed URL per subgraph).
+        self._url_text: dict[int, tuple[httpx.URL, str]] = {}
+
+    def _text(self, url: httpx.URL) -> str:
+        cached = self._url_text.get(id(url))
+        if cached is not None and cached[0] is url:
+            return cached[1]
+        if len(self._url_text) > 256:
+            self._url_text.clear()
+        text = str(url)
+        self._url_text[id(url)] = (url, text)
+        return text
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method != "POST":
@@ -50,7 +63,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         timeout = (request.extensions.get("timeout") or {}).get("read")
         try:
             async with asyncio.timeout(timeout):
-                response = await pool.post(str(request.url), body, {}, headers)
+                response = await pool.post(self._text(request.url), body, {}, headers)
         except TimeoutError:
             raise httpx.ReadTimeout("subgraph did not answer in time", request=request) from None
         except Http11Error as exc:
