@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -9,9 +10,17 @@ import pytest
 from router.app import create_app
 from router.settings import RouterSettings
 
-from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, make_gateway
+from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, asgi_client, make_gateway
 
 ClientFactory = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture
+def supergraph_file(tmp_path: Path) -> Path:
+    """The v1 supergraph as a file, for ``RouterSettings(supergraph=...)``."""
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(SUPERGRAPH_V1)
+    return path
 
 
 @pytest.fixture
@@ -31,7 +40,7 @@ async def make_client(subgraph: AccountsSubgraph) -> AsyncIterator[ClientFactory
         gateway, _ = make_gateway(SUPERGRAPH_V1, subgraph, introspection=router_settings.introspection_enabled)
         gateways.append(gateway)
         app = create_app(router_settings, gateway=gateway)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test")
+        client = asgi_client(app)
         clients.append(client)
         return client
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import orjson
 from graphql import build_schema, graphql
 from starlette.applications import Starlette
@@ -154,6 +155,11 @@ class RecordingClient:
     async def aclose(self) -> None:
         self.closed = True
         await self.inner.aclose()
+
+
+def asgi_client(app: Any) -> httpx.AsyncClient:
+    """A client that talks to the router ``app`` in-process (ASGITransport), at ``http://router.test``."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test")
 
 
 def make_gateway(sdl: str, subgraph: AccountsSubgraph, **options: Any) -> tuple[Gateway, RecordingClient]:

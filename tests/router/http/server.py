@@ -12,6 +12,10 @@ from typing import Any
 
 import uvicorn
 
+from router.app import create_app
+from router.settings import RouterSettings
+from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, make_gateway
+
 
 @contextmanager
 def running_router(make_app: Callable[[], tuple[Any, Callable[[], Any]]]) -> Iterator[str]:
@@ -56,3 +60,17 @@ def running_router(make_app: Callable[[], tuple[Any, Callable[[], Any]]]) -> Ite
             holder["server"].should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def running_accounts_router() -> Iterator[str]:
+    """The router with default settings over the v1 supergraph and an in-process accounts subgraph,
+    served by real uvicorn; yields the base URL."""
+    subgraph = AccountsSubgraph()
+
+    def make_app() -> tuple[Any, Callable[[], Any]]:
+        gateway, _ = make_gateway(SUPERGRAPH_V1, subgraph)
+        return create_app(RouterSettings(), gateway=gateway), gateway.aclose
+
+    with running_router(make_app) as url:
+        yield url

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from router.app import create_app
 from router.settings import RouterSettings
-from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph
+from tests.router.http.fixtures import AccountsSubgraph, asgi_client
 from tests.router.http.server import running_router
-
-
-@pytest.fixture
-def supergraph_file(tmp_path: Path) -> Path:
-    path = tmp_path / "supergraph.graphql"
-    path.write_text(SUPERGRAPH_V1)
-    return path
-
-
-def _client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test")
 
 
 async def test_subgraph_url_override_is_used(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
@@ -29,7 +17,7 @@ async def test_subgraph_url_override_is_used(supergraph_file: Path, subgraph: Ac
         supergraph=supergraph_file, subgraphs={"urls": {"accounts": "http://accounts.internal/v2/graphql"}}
     )
     app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
-    async with app.router.lifespan_context(app), _client(app) as client:
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
         response = await client.post("/graphql", json={"query": "{ hello }"})
     assert response.json() == {"data": {"hello": "hello world"}}
     assert subgraph.paths == ["/v2/graphql"]
@@ -55,7 +43,7 @@ async def test_per_subgraph_timeout_gives_a_graphql_error(supergraph_file: Path)
         )
         app = create_app(settings)
         try:
-            async with app.router.lifespan_context(app), _client(app) as client:
+            async with app.router.lifespan_context(app), asgi_client(app) as client:
                 hello = await client.post("/graphql", json={"query": "{ hello }"})
                 response = await client.post("/graphql", json={"query": "{ slow }"})
         finally:
@@ -69,7 +57,7 @@ async def test_per_subgraph_timeout_gives_a_graphql_error(supergraph_file: Path)
 
 async def test_production_settings_reach_the_gateway(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
     app = create_app(RouterSettings(supergraph=supergraph_file, env="production"), subgraph_apps={"accounts": subgraph.app()})
-    async with app.router.lifespan_context(app), _client(app) as client:
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
         response = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
         html = await client.get("/", headers={"accept": "text/html"})
     assert "data" not in response.json()

@@ -10,11 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from router.app import create_app
 from router.http.graphiql import STATIC_DIR
-from router.settings import RouterSettings
-from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, make_gateway
-from tests.router.http.server import running_router
+from tests.router.http.server import running_accounts_router
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what browsers send
 ASSETS = ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "setrum-graphiql.js"]
@@ -83,13 +80,7 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def graphiql_url() -> Iterator[str]:
-    subgraph = AccountsSubgraph()
-
-    def make_app():
-        gateway, _ = make_gateway(SUPERGRAPH_V1, subgraph)
-        return create_app(RouterSettings(), gateway=gateway), gateway.aclose
-
-    with running_router(make_app) as url:
+    with running_accounts_router() as url:
         yield url
 
 

@@ -7,30 +7,18 @@ import asyncio
 import logging
 from pathlib import Path
 
-import httpx
 import pytest
 
 from router.app import create_app
 from router.layers.reload import GatewayPool, SupergraphWatcher
 from router.settings import RouterSettings
-from tests.router.http.fixtures import SUPERGRAPH_V1, SUPERGRAPH_V2, AccountsSubgraph, make_gateway
+from tests.router.http.fixtures import SUPERGRAPH_V1, SUPERGRAPH_V2, AccountsSubgraph, asgi_client, make_gateway
 
 VERSION = {"query": "{ version }"}
 
 
 def _settings(path: Path, **extra: object) -> RouterSettings:
     return RouterSettings(supergraph=path, hot_reload={"enabled": True, "poll_interval_s": 0.02}, **extra)
-
-
-@pytest.fixture
-def supergraph_file(tmp_path: Path) -> Path:
-    path = tmp_path / "supergraph.graphql"
-    path.write_text(SUPERGRAPH_V1)
-    return path
-
-
-def _client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test")
 
 
 async def _wait_for(predicate, *, attempts: int = 500) -> None:
@@ -43,7 +31,7 @@ async def _wait_for(predicate, *, attempts: int = 500) -> None:
 
 async def test_changed_file_is_picked_up_by_the_lifespan_watcher(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
     app = create_app(_settings(supergraph_file), subgraph_apps={"accounts": subgraph.app()})
-    async with app.router.lifespan_context(app), _client(app) as client:
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
         before = await client.post("/graphql", json=VERSION)
         assert before.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         supergraph_file.write_text(SUPERGRAPH_V2)
@@ -61,7 +49,7 @@ async def test_broken_file_keeps_the_old_gateway(
 ) -> None:
     app = create_app(_settings(supergraph_file), subgraph_apps={"accounts": subgraph.app()})
     watcher: SupergraphWatcher = app.state.supergraph_watcher
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         supergraph_file.write_text("type Query {")
         with caplog.at_level(logging.ERROR, logger="router.reload"):
             assert await watcher.check_once() is False
@@ -87,7 +75,7 @@ async def test_unchanged_content_is_not_a_reload(supergraph_file: Path, subgraph
 async def test_in_flight_request_finishes_on_the_old_gateway(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
     app = create_app(_settings(supergraph_file), subgraph_apps={"accounts": subgraph.app()})
     watcher: SupergraphWatcher = app.state.supergraph_watcher
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         slow = asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"}))
         await subgraph.entered.wait()
         supergraph_file.write_text(SUPERGRAPH_V2)

@@ -11,7 +11,7 @@ import pytest
 from router.app import create_app
 from router.settings import RouterSettings
 
-from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph
+from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, asgi_client
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -23,7 +23,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Accoun
     subgraph = AccountsSubgraph()
     app = create_app(RouterSettings(supergraph=supergraph), subgraph_apps={"accounts": subgraph.app()})
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test") as client:
+        async with asgi_client(app) as client:
             yield client, subgraph
 
 

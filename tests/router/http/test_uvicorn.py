@@ -7,21 +7,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from router.app import create_app
-from router.settings import RouterSettings
-from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, make_gateway
-from tests.router.http.server import running_router
+from tests.router.http.server import running_accounts_router
 
 
 @pytest.fixture(scope="module")
 def router_url() -> Iterator[str]:
-    subgraph = AccountsSubgraph()
-
-    def make_app():
-        gateway, _ = make_gateway(SUPERGRAPH_V1, subgraph)
-        return create_app(RouterSettings(), gateway=gateway), gateway.aclose
-
-    with running_router(make_app) as url:
+    with running_accounts_router() as url:
         yield url
 
 
