@@ -16,9 +16,9 @@ from biller.settings import BillerSettings
 from setrum_common import demo_data
 from setrum_common.settings import DEV_BILLER_SECRET
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
-from sts.keys import MeterKeyParams, derive_decoder_key
 from sts.meter import MeterSimulator
 from sts.tid import base_date_for_year
+from tests.fixtures.demo_meters import demo_decoder_key
 
 # A test vending key (not the development default), so we can look for it in every output.
 TEST_VENDING_KEY = "3A7C19E0B45D28F6"
@@ -56,15 +56,7 @@ def make_settings(db_path: Path, **overrides: Any) -> BillerSettings:
 def simulator_for(number: str, *, memory: int = 50) -> MeterSimulator:
     """A meter built independently of the biller: demo register values + the test vending key."""
     demo = next(m for m in demo_data.METERS if m.number == number)
-    params = MeterKeyParams(
-        meter_number=number,
-        iin=demo_data.STS_IIN,
-        key_type=demo_data.STS_KEY_TYPE,
-        supply_group_code=demo_data.STS_SUPPLY_GROUP,
-        tariff_index=demo_data.STS_TARIFF_INDEX,
-        key_revision=demo_data.STS_KEY_REVISION,
-    )
-    key = derive_decoder_key(bytes.fromhex(TEST_VENDING_KEY), params)
+    key = demo_decoder_key(number, bytes.fromhex(TEST_VENDING_KEY))
     return MeterSimulator(key, base=base_date_for_year(demo.sts_base_date), memory=memory)
 
 

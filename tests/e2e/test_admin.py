@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from biller.settings import DEV_VENDING_KEY
-from setrum_common.demo_data import (
-    DEMO_PASSWORD, METERS, STS_IIN, STS_KEY_REVISION, STS_KEY_TYPE, STS_SUPPLY_GROUP, STS_TARIFF_INDEX,
-)
-from sts.keys import MeterKeyParams, derive_decoder_key, parse_vending_key
+from setrum_common.demo_data import DEMO_PASSWORD, METERS
+from sts.keys import parse_vending_key
 from sts.meter import MeterSimulator
+from tests.fixtures.demo_meters import demo_decoder_key
 
 from .conftest import Api, error_codes
 
@@ -25,10 +24,7 @@ def _sign_in(api: Api, email: str) -> str:
 def test_admin_issues_management_tokens_that_the_meter_accepts(api: Api) -> None:
     admin = _sign_in(api, "admin@setrum.id")
     meter = next(m for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va == 2200)
-    key = derive_decoder_key(
-        parse_vending_key(DEV_VENDING_KEY),
-        MeterKeyParams(meter.number, STS_IIN, STS_KEY_TYPE, STS_SUPPLY_GROUP, STS_TARIFF_INDEX, STS_KEY_REVISION),
-    )
+    key = demo_decoder_key(meter.number, parse_vending_key(DEV_VENDING_KEY))
     simulator = MeterSimulator(key)
     issued = api.data(ISSUE, {"m": meter.number, "k": "SET_MAX_POWER", "v": 2200}, admin)["issueManagementToken"]
     assert issued["meter"]["holderName"] == meter.holder_name  # resolved by master through the router

@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from setrum.launcher import System, SystemPorts, free_port
-from setrum_common.demo_data import DEMO_PASSWORD, METERS, STS_IIN, STS_KEY_REVISION, STS_KEY_TYPE, STS_SUPPLY_GROUP, STS_TARIFF_INDEX
+from setrum_common.demo_data import DEMO_PASSWORD, METERS
+from tests.fixtures.demo_meters import demo_decoder_key
 
 from .conftest import SERVICES, create_postgres_databases
 
@@ -142,7 +143,7 @@ def test_monthly_cap_holds_across_replicas(replicas: list[System]) -> None:
 
 def test_tids_stay_unique_and_increasing_across_two_billers(replicas: list[System]) -> None:
     from biller.settings import DEV_VENDING_KEY
-    from sts.keys import MeterKeyParams, derive_decoder_key, parse_vending_key
+    from sts.keys import parse_vending_key
     from sts.tokens import parse_token
 
     urls = [s.router_url for s in replicas]
@@ -158,10 +159,7 @@ def test_tids_stay_unique_and_increasing_across_two_billers(replicas: list[Syste
 
     bodies = asyncio.run(scenario())
     assert all(not b.get("errors") for b in bodies), bodies
-    key = derive_decoder_key(
-        parse_vending_key(DEV_VENDING_KEY),
-        MeterKeyParams(meter.number, STS_IIN, STS_KEY_TYPE, STS_SUPPLY_GROUP, STS_TARIFF_INDEX, STS_KEY_REVISION),
-    )
+    key = demo_decoder_key(meter.number, parse_vending_key(DEV_VENDING_KEY))
     tids = [parse_token(b["data"]["purchaseToken"]["token"], key).tid for b in bodies]
     assert len(set(tids)) == len(tids)
 

@@ -17,16 +17,16 @@ from starlette.applications import Starlette
 from biller import settings as biller_settings
 from biller.app import create_app as create_biller_app
 from biller.settings import BillerSettings
-from setrum_common import demo_data
 from setrum_common.auth import issue_service_token
 from setrum_common.demo_data import ADMIN, METERS
 from setrum_common.settings import DEV_SERVICE_SECRET
-from sts.keys import MeterKeyParams, derive_decoder_key, parse_vending_key
+from sts.keys import parse_vending_key
 from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
 from sts.tokens import ManagementKind, TokenClass
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import Settings
+from tests.fixtures.demo_meters import demo_decoder_key
 
 from .conftest import SITI, GraphQL, error_code
 from .fakes import FakeMaster
@@ -46,15 +46,7 @@ METER_1993 = next(m for m in METERS if m.sts_base_date == 1993)
 
 def simulator(number: str) -> MeterSimulator:
     demo = next(m for m in METERS if m.number == number)
-    params = MeterKeyParams(
-        meter_number=number,
-        iin=demo_data.STS_IIN,
-        key_type=demo_data.STS_KEY_TYPE,
-        supply_group_code=demo_data.STS_SUPPLY_GROUP,
-        tariff_index=demo_data.STS_TARIFF_INDEX,
-        key_revision=demo_data.STS_KEY_REVISION,
-    )
-    key = derive_decoder_key(parse_vending_key(biller_settings.DEV_VENDING_KEY), params)
+    key = demo_decoder_key(number, parse_vending_key(biller_settings.DEV_VENDING_KEY))
     return MeterSimulator(key, base=base_date_for_year(demo.sts_base_date))
 
 
