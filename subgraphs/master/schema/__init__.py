@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from setrum_common.service_app import CodedErrors
+from setrum_common.service_app import SUBGRAPH_EXTENSIONS
 
 from .entities import Customer, Meter, SavedMeter
 from .mutations import Mutation
@@ -16,5 +16,5 @@ schema = strawberry.federation.Schema(
     query=Query,
     mutation=Mutation,
     types=[Meter, Customer, SavedMeter],
-    extensions=[CodedErrors],
+    extensions=list(SUBGRAPH_EXTENSIONS),
 )
