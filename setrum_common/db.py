@@ -9,7 +9,10 @@ will write (a deferred transaction that upgrades from read to write can fail wit
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +36,11 @@ NAMING_CONVENTION = {
 }
 
 _WRITE = "setrum_write"
+# Set while this task holds a Database's in-process SQLite write lock (so a nested write
+# transaction is not made to wait for itself: it meets SQLite's own lock, as before).
+_holding_write_lock: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "setrum_sqlite_write_lock", default=frozenset()
+)
 
 
 class Base(DeclarativeBase):
@@ -93,6 +101,28 @@ class Database:
         self._write_sessionmaker = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
+        # One lock per event loop (an asyncio.Lock belongs to one loop; tests run several).
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @asynccontextmanager
+    async def _sqlite_writer(self) -> AsyncIterator[None]:
+        """Queue this process's SQLite writers in order (see the module docstring); re-entrant per task."""
+        held = _holding_write_lock.get()
+        if not self.is_sqlite or id(self) in held:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        async with lock:
+            token = _holding_write_lock.set(held | {id(self)})
+            try:
+                yield
+            finally:
+                _holding_write_lock.reset(token)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -105,8 +135,11 @@ class Database:
         """A session inside one transaction, committed on success and rolled back on error.
 
         ``write=True`` takes SQLite's write lock up front (``BEGIN IMMEDIATE``)."""
-        maker = self._write_sessionmaker if write else self.sessionmaker
-        async with maker() as session, session.begin():
+        if not write:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_writer(), self._write_sessionmaker() as session, session.begin():
             yield session
 
     async def create_all(self, metadata: MetaData) -> None:
