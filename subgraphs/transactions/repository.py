@@ -3,6 +3,10 @@
 Every balance or usage change is a single conditional ``UPDATE`` (``… WHERE balance >= :amount``),
 which is atomic on SQLite and PostgreSQL alike: no read-modify-write race can make a balance
 negative or let two purchases slip past the monthly cap.
+
+The purchase path writes with Core statements and ``RETURNING`` (SQLite >= 3.35 and PostgreSQL)
+rather than ORM flushes: each statement is a round trip to the driver's thread on SQLite, and the
+unit of work cost more CPU than the statements themselves.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, type_coerce, update
+from sqlalchemy import and_, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +52,7 @@ __all__ = [
     "reserve_kwh",
     "release_kwh",
     "transition_purchase",
+    "transition_purchase_returning",
     "list_purchases",
     "usage_by_meter_month",
     "latest_power_va",
@@ -57,11 +62,14 @@ __all__ = [
 ]
 
 
+def _upsert_builder(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> None:
     """``INSERT … ON CONFLICT DO NOTHING``: create a row unless it already exists."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(builder(model).values(**values).on_conflict_do_nothing())
+    await session.execute(_upsert_builder(session)(model).values(**values).on_conflict_do_nothing())
 
 
 # --- wallet and ledger ------------------------------------------------------------------------
@@ -101,18 +109,21 @@ async def _append(
     amount: Decimal,
     reference: str,
     purchase_id: str | None,
+    balance_after: Decimal | None = None,
 ) -> LedgerEntry:
+    """Insert the ledger entry (one Core INSERT … RETURNING id); ``balance_after`` is read unless given."""
     entry = LedgerEntry(
         customer_id=customer_id,
         kind=kind.value,
         amount=amount,
-        balance_after=await _current_balance(session, customer_id),
+        balance_after=await _current_balance(session, customer_id) if balance_after is None else balance_after,
         reference=reference,
         purchase_id=purchase_id,
         created_at=utcnow(),
     )
-    session.add(entry)
-    await session.flush()
+    table = LedgerEntry.__table__
+    values = {c.key: getattr(entry, c.key) for c in table.columns if c.key != "id"}
+    entry.id = (await session.execute(insert(table).values(**values).returning(table.c.id))).scalar_one()
     return entry
 
 
@@ -140,13 +151,17 @@ async def credit_wallet(
 async def debit_wallet(
     session: AsyncSession, customer_id: str, amount: Decimal, *, reference: str, purchase_id: str
 ) -> LedgerEntry | None:
-    """Take ``amount`` if the balance covers it (one conditional UPDATE); None when it does not."""
-    result = await session.execute(
-        update(Wallet)
-        .where(Wallet.customer_id == customer_id, Wallet.balance >= amount)
-        .values(balance=Wallet.balance - amount, updated_at=utcnow())
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    """Take ``amount`` if the balance covers it (one conditional UPDATE … RETURNING); None when it does not."""
+    table = Wallet.__table__
+    balance = (
+        await session.execute(
+            update(table)
+            .where(table.c.customer_id == customer_id, table.c.balance >= amount)
+            .values(balance=table.c.balance - amount, updated_at=utcnow())
+            .returning(table.c.balance)
+        )
+    ).scalar_one_or_none()
+    if balance is None:
         return None
     return await _append(
         session,
@@ -155,6 +170,7 @@ async def debit_wallet(
         amount=-amount,
         reference=reference,
         purchase_id=purchase_id,
+        balance_after=balance,
     )
 
 
@@ -198,9 +214,10 @@ async def get_purchase_by_client_reference(
 
 
 async def add_purchase(session: AsyncSession, purchase: Purchase) -> Purchase:
-    """Insert now: the unique (customer, client reference) fires here, before any money moves."""
-    session.add(purchase)
-    await session.flush()
+    """Insert now (one Core INSERT): the unique (customer, client reference) fires here, before any
+    money moves. ``purchase`` stays a plain (transient) object; it is not added to the session."""
+    table = Purchase.__table__
+    await session.execute(insert(table).values(**{c.key: getattr(purchase, c.key) for c in table.columns}))
     return purchase
 
 
@@ -214,6 +231,25 @@ async def transition_purchase(
         .values(status=to_status.value, updated_at=utcnow(), **values)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def transition_purchase_returning(
+    session: AsyncSession, purchase_id: str, *, from_status: PurchaseStatus, to_status: PurchaseStatus, **values: Any
+) -> tuple[bool, Purchase | None]:
+    """:func:`transition_purchase`, also returning the row as it now stands (moved or not), in at
+    most two statements of the caller's transaction: ``(moved, purchase)``."""
+    moved = (
+        await session.scalars(
+            update(Purchase)
+            .where(Purchase.id == purchase_id, Purchase.status == from_status.value)
+            .values(status=to_status.value, updated_at=utcnow(), **values)
+            .returning(Purchase)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+    ).one_or_none()
+    if moved is not None:
+        return True, moved
+    return False, await get_purchase(session, purchase_id)
 
 
 async def list_purchases(
@@ -255,22 +291,24 @@ async def list_purchases(
 async def reserve_kwh(
     session: AsyncSession, meter_number: str, month: str, kwh_tenths: int, *, limit_tenths: int, power_va: int
 ) -> bool:
-    """Count ``kwh_tenths`` against the meter's month iff the total stays within ``limit_tenths``."""
-    await insert_ignore(
-        session,
-        MeterMonthUsage,
-        {"meter_number": meter_number, "month": month, "kwh_tenths": 0, "power_va": power_va, "updated_at": utcnow()},
+    """Count ``kwh_tenths`` against the meter's month iff the total stays within ``limit_tenths``.
+
+    One upsert: a new month row starts at ``kwh_tenths`` (checked against the limit here), an existing
+    one is updated only ``WHERE kwh_tenths + :kwh <= :limit``, atomically on both databases (the row
+    lock / SQLite's write lock serialise concurrent purchases); no row returned means over the cap."""
+    if kwh_tenths > limit_tenths:
+        return False
+    table = MeterMonthUsage.__table__
+    now = utcnow()
+    statement = _upsert_builder(session)(table).values(
+        meter_number=meter_number, month=month, kwh_tenths=kwh_tenths, power_va=power_va, updated_at=now
     )
-    result = await session.execute(
-        update(MeterMonthUsage)
-        .where(
-            MeterMonthUsage.meter_number == meter_number,
-            MeterMonthUsage.month == month,
-            MeterMonthUsage.kwh_tenths + kwh_tenths <= limit_tenths,
-        )
-        .values(kwh_tenths=MeterMonthUsage.kwh_tenths + kwh_tenths, power_va=power_va, updated_at=utcnow())
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.meter_number, table.c.month],
+        set_={"kwh_tenths": table.c.kwh_tenths + kwh_tenths, "power_va": power_va, "updated_at": now},
+        where=table.c.kwh_tenths + kwh_tenths <= limit_tenths,
+    ).returning(table.c.kwh_tenths)
+    return (await session.execute(statement)).first() is not None
 
 
 async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_tenths: int) -> None:

@@ -387,8 +387,9 @@ async def apply_outcome(
 ) -> Purchase:
     """Record the biller's answer; each status move happens at most once."""
     if outcome.status == "SUCCESS" and outcome.token:
+        # The move and the read of the result share one transaction (no separate reload).
         async with db.transaction() as session:
-            moved = await repo.transition_purchase(
+            moved, purchase = await repo.transition_purchase_returning(
                 session,
                 purchase_id,
                 from_status=PurchaseStatus.PENDING,
@@ -401,7 +402,9 @@ async def apply_outcome(
             )
         if moved and metrics is not None:
             metrics.purchase_reached(PurchaseStatus.SUCCESS)
-    elif outcome.status == "FAILED":
+        assert purchase is not None
+        return purchase
+    if outcome.status == "FAILED":
         await _fail_and_refund(
             db,
             purchase_id,
