@@ -21,7 +21,7 @@ import orjson
 
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 
-from ._http import service_http_client
+from ._http import ServiceHttp
 
 __all__ = [
     "BillerClient",
@@ -118,7 +118,7 @@ class BillerClient:
     ) -> None:
         self._secret = secret
         self._timeout_s = timeout_s
-        self._http = service_http_client(base_url=base_url.rstrip("/"), timeout_s=timeout_s, transport=transport)
+        self._http = ServiceHttp(base_url=base_url.rstrip("/"), timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -146,7 +146,7 @@ class BillerClient:
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
         content = orjson.dumps(body) if body is not None else b""
-        request = self._http.build_request(
+        request = self._http.request(
             method, path, content=content or None, headers={"content-type": "application/json"} if body else None
         )
         # Sign the path as it goes on the wire (a base URL may carry a prefix).

@@ -12,11 +12,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
+import orjson
 
 from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
 
-from ._http import service_http_client
+from ._http import ServiceHttp
 
 __all__ = ["MasterClient", "Quote", "QUOTE_QUERY"]
 
@@ -109,7 +110,7 @@ class MasterClient:
         self._secret = service_secret
         self._service_name = service_name
         self._timeout_s = timeout_s
-        self._http = service_http_client(timeout_s=timeout_s, transport=transport)
+        self._http = ServiceHttp(timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -129,11 +130,13 @@ class MasterClient:
         token = issue_service_token(self._secret, self._service_name)
         try:
             async with asyncio.timeout(self._timeout_s):  # a bound on the whole exchange
-                response = await self._http.post(
+                request = self._http.request(
+                    "POST",
                     self._url,
-                    json={"query": query, "variables": variables},
-                    headers={"authorization": f"Bearer {token}"},
+                    content=orjson.dumps({"query": query, "variables": variables}),
+                    headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
                 )
+                response = await self._http.send(request)
         except (httpx.TimeoutException, TimeoutError):
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service timed out; try again") from None
         except httpx.TransportError:
