@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
+from .sqlite_driver import one_hop_dbapi
+
 __all__ = ["Base", "Database", "NAMING_CONVENTION"]
 
 # Stable constraint names, so migrations generated on one backend apply on the other.
@@ -87,6 +89,7 @@ class Database:
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
+            kwargs["module"] = one_hop_dbapi()  # one thread hop per statement (see sqlite_driver)
             if database in (None, "", ":memory:"):
                 kwargs["poolclass"] = None
             else:
