@@ -191,9 +191,13 @@ class BillerService:
         meter.last_tid = tid
         return tid
 
-    async def _issue(self, session: AsyncSession, purchase: Purchase, now: datetime) -> None:
-        """Turn a stored purchase into SUCCESS with a fresh token (or FAILED if impossible)."""
-        meter = await self._locked_meter(session, purchase.meter_number)
+    async def _issue(
+        self, session: AsyncSession, purchase: Purchase, now: datetime, *, meter: Meter | None = None
+    ) -> None:
+        """Turn a purchase into SUCCESS with a fresh token (or FAILED if impossible). ``meter``: the
+        row the caller already locked in this transaction (else it is locked here)."""
+        if meter is None:
+            meter = await self._locked_meter(session, purchase.meter_number)
         if meter is None:  # deleted from the register while pending
             self._fail(purchase, "UNKNOWN_METER", "the meter is not in the register", now)
             return
@@ -297,7 +301,6 @@ class BillerService:
                 created_at=now,
                 updated_at=now,
             )
-            session.add(purchase)
             meter = await self._locked_meter(session, meter_number)
             mode = fault.mode if fault is not None else "none"
             if meter is None:
@@ -313,7 +316,10 @@ class BillerService:
                 # This answer is the first of `pending_polls` PENDING answers.
                 purchase.pending_answers_left = max(fault.pending_polls, 1) - 1
             else:
-                await self._issue(session, purchase, now)
+                await self._issue(session, purchase, now, meter=meter)
+            # Inserted in its final state (one INSERT, no INSERT-then-UPDATE); a concurrent insert of
+            # the same reference still fails here, inside the transaction that holds the meter's TID.
+            session.add(purchase)
             await session.flush()
             return _view(purchase), True
 
