@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,7 @@ __all__ = [
     "list_tariffs",
     "load_meter_facts",
     "load_ppj_rules",
+    "load_sale_terms",
     "load_regions",
     "load_saved_meters",
     "lock_meter",
@@ -182,6 +183,23 @@ async def get_channel(session: AsyncSession, code: str) -> Channel | None:
 
 async def get_stamp_duty_rule(session: AsyncSession) -> StampDutyRule | None:
     return await session.get(StampDutyRule, 1)
+
+
+async def load_sale_terms(
+    session: AsyncSession, channel_code: str, amount: Decimal | None
+) -> tuple[Channel, Denomination | None, StampDutyRule | None] | None:
+    """The channel, the denomination ``amount`` (None: do not look) and the stamp duty rule, in ONE
+    select (a quote used three); None when the channel is unknown."""
+    denomination_on = Denomination.amount == amount if amount is not None else false()
+    stmt = (
+        select(Channel, Denomination, StampDutyRule)
+        .select_from(Channel)
+        .outerjoin(Denomination, denomination_on)
+        .outerjoin(StampDutyRule, StampDutyRule.id == 1)
+        .where(Channel.code == channel_code)
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def load_saved_meters(session: AsyncSession, customer_ids: Iterable[str]) -> dict[str, list[SavedMeter]]:

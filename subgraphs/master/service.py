@@ -194,16 +194,14 @@ async def quote(
             raise DomainError(
                 ErrorCode.PRODUCT_UNAVAILABLE, f"No tariff {meter.tariff_code}/{meter.power_va}VA is in effect"
             )
-        channel_row = await repo.get_channel(session, channel_code)
-        if channel_row is None:
+        sane = denomination <= _MAX_AMOUNT and denomination == denomination.quantize(Decimal("0.01"))
+        terms = await repo.load_sale_terms(session, channel_code, denomination if sane else None)
+        if terms is None:
             raise _bad(f"Unknown sales channel {channel_code!r}")
-        denom = None
-        if denomination <= _MAX_AMOUNT and denomination == denomination.quantize(Decimal("0.01")):
-            denom = await repo.get_denomination(session, denomination)
+        channel_row, denom, stamp = terms
         if denom is None or not denom.active:
             raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} is not sold")
         rules = (await repo.load_ppj_rules(session, [meter.region_code])).get(meter.region_code, [])
-        stamp = await repo.get_stamp_duty_rule(session)
     stamp_duty = (
         stamp_duty_for(denom.amount, threshold=stamp.threshold, amount=stamp.amount) if stamp else Decimal("0")
     )
