@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from ._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT_S, HttpSubgraphClient, SubgraphClient
 from ._errors import SubgraphFetchError
+from ._transport import KeepAliveTransport
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT_S",
     "HttpSubgraphClient",
+    "KeepAliveTransport",
     "SubgraphClient",
     "SubgraphFetchError",
 ]

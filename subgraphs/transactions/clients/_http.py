@@ -8,7 +8,7 @@ rather than through ``httpx.AsyncClient.send``: the client's auth, redirect, coo
 event-hook machinery cost about 1 ms of CPU per call, more than the HTTP exchange itself, and a
 signed service-to-service POST uses none of it. On the real network, POSTs (the quote, the
 purchase) go through the router's keep-alive HTTP/1.1 pool on asyncio protocols
-(:class:`router.subgraph_client._transport.KeepAliveTransport`), which skips httpcore/anyio as
+(:class:`router.subgraph_client.KeepAliveTransport`), which skips httpcore/anyio as
 well (~0.5 ms CPU per call here); it retries only a reused connection the server had closed
 before answering anything, and both POSTs are idempotent (a quote reads, a biller purchase is
 keyed by our reference). GETs keep httpx's own transport. Tests still pass any ``httpx``
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import httpx
 
-from router.subgraph_client._transport import KeepAliveTransport
+from router.subgraph_client import KeepAliveTransport
 from setrum_common.tracing import inject_headers
 
 __all__ = ["DEFAULT_LIMITS", "ServiceHttp"]
