@@ -82,8 +82,7 @@ def create_app(
     settings = settings or RouterSettings()
     configure_tracing("router")
     watcher: SupergraphWatcher | None = None
-    pool_ref: list[GatewayPool] = []
-    metrics = RouterMetrics(cache_stats=lambda: _cache_stats(pool_ref[0].current if pool_ref else None))
+    metrics = RouterMetrics()
     if gateway is not None:
         pool = GatewayPool(gateway, owned=False)
     else:
@@ -109,7 +108,7 @@ def create_app(
                     await task
             await pool.aclose()
 
-    pool_ref.append(pool)
+    metrics.watch_caches(lambda: _cache_stats(pool.current))
 
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

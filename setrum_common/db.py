@@ -22,7 +22,6 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import NullPool
 
 from .sqlite_driver import one_hop_dbapi
 
@@ -90,13 +89,10 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
             kwargs["module"] = one_hop_dbapi()  # one thread hop per statement (see sqlite_driver)
-            if database in (None, "", ":memory:"):
-                kwargs["poolclass"] = None
-            else:
+            if database not in (None, "", ":memory:"):  # in-memory SQLite keeps its static pool
                 kwargs["pool_size"] = pool_size
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
@@ -159,8 +155,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def null_pool_engine(url: str) -> AsyncEngine:
-    """An engine without pooling, for one-off scripts and migrations."""
-    return create_async_engine(url, poolclass=NullPool)

@@ -11,7 +11,6 @@ import contextvars
 import logging
 import time
 import uuid
-from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -121,6 +120,3 @@ class ObservabilityMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
 
-
-def request_id_from(context: Any) -> str | None:
-    return getattr(context, "request_id", None) or current_request_id()

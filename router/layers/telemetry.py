@@ -54,7 +54,7 @@ class _CacheCollector(Collector):
 class RouterMetrics:
     """The router's metrics registry (one per app, shared by every gateway a reload builds)."""
 
-    def __init__(self, cache_stats: Callable[[], Mapping[str, int]] | None = None) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "router_requests_total", "GraphQL requests by operation and outcome", ["operation", "outcome"],
@@ -72,8 +72,10 @@ class RouterMetrics:
             "router_subgraph_fetch_errors_total", "Subgraph fetches that failed (transport, status, timeout)",
             ["subgraph"], registry=self.registry,
         )
-        if cache_stats is not None:
-            self.registry.register(_CacheCollector(cache_stats))
+
+    def watch_caches(self, cache_stats: Callable[[], Mapping[str, int]]) -> None:
+        """Report plan/document cache hits and misses read from ``cache_stats`` at scrape time."""
+        self.registry.register(_CacheCollector(cache_stats))
 
 
 class InstrumentedSubgraphClient:
