@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from setrum_common import db
+from setrum_common.column_types import ScaledDecimal
 
 __all__ = [
     "Base",
@@ -46,32 +47,6 @@ __all__ = [
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class ScaledDecimal(TypeDecorator[Decimal]):
-    """A Decimal with a fixed number of decimals, stored as an integer count of the smallest unit."""
-
-    impl = BigInteger
-    cache_ok = True
-
-    def __init__(self, scale: int) -> None:
-        super().__init__()
-        self.scale = scale
-        self._unit = Decimal(1).scaleb(-scale)
-
-    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
-        if value is None:
-            return None
-        value = Decimal(value)
-        scaled = value.scaleb(self.scale)
-        if scaled != scaled.to_integral_value():
-            raise ValueError(f"{value} has more than {self.scale} decimals")
-        return int(scaled)
-
-    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
-        if value is None:
-            return None
-        return (Decimal(int(value)) * self._unit).quantize(self._unit)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -10,12 +10,10 @@ import enum
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -23,11 +21,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from setrum_common import db
+from setrum_common.column_types import ScaledDecimal
+from setrum_common.column_types import UTCDateTime as SharedUTCDateTime
 
 __all__ = [
     "Base",
@@ -46,7 +44,6 @@ __all__ = [
     "channel_reference_for",
 ]
 
-_CENT = Decimal("0.01")
 
 
 def utcnow() -> datetime:
@@ -62,44 +59,21 @@ def channel_reference_for(purchase_id: str) -> str:
     return "STR" + uuid.UUID(purchase_id).hex.upper()
 
 
-class Money(TypeDecorator[Decimal]):
+class Money(ScaledDecimal):
     """A rupiah amount with 2 decimals, stored as integer cents."""
 
-    impl = BigInteger
+    cache_ok = True  # SQLAlchemy reads it from each subclass itself
+
+    def __init__(self) -> None:
+        super().__init__(2)
+
+
+class UTCDateTime(SharedUTCDateTime):
+    """Naive datetimes are taken as UTC here."""
+
+    naive_is_utc = True
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        cents = Decimal(value) * 100
-        if cents != cents.to_integral_value():
-            raise ValueError(f"amount {value} has more than 2 decimals")
-        return int(cents)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return (Decimal(int(value)) / 100).quantize(_CENT)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in Python; naive UTC on SQLite (fixed-width text sorts correctly)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(db.Base):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, MetaData, String
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Index, Integer, MetaData, String
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from setrum_common import db
+from setrum_common.column_types import UTCDateTime
 
 __all__ = ["Base", "Customer", "SigninAttempt", "UTCDateTime"]
 
@@ -18,27 +16,6 @@ __all__ = ["Base", "Customer", "SigninAttempt", "UTCDateTime"]
 class Base(db.Base):
     __abstract__ = True
     metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite hands back naive values otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        # SQLite stores text; keep it naive there so string order equals time order.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Customer(Base):
