@@ -1,7 +1,8 @@
 """One async engine per process and short-lived sessions, for SQLite and PostgreSQL alike.
 
-SQLite is the embedded default: WAL mode so readers never block the writer, a busy timeout
-so concurrent writers queue instead of failing, and ``BEGIN IMMEDIATE`` for transactions that
+SQLite is the embedded default: WAL mode so readers never block the writer, writers queue
+(on an asyncio lock in-process, and on a non-blocking busy retry across processes, see
+:mod:`setrum_common.sqlite_driver`) instead of failing, and ``BEGIN IMMEDIATE`` for transactions that
 will write (a deferred transaction that upgrades from read to write can fail with
 "database is locked" no matter the timeout). PostgreSQL needs none of this: row locks
 (``SELECT … FOR UPDATE``) and unique constraints do the same job there.
@@ -23,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from .sqlite_driver import one_hop_dbapi
+from .sqlite_driver import inline_dbapi
 
 __all__ = ["Base", "Database", "NAMING_CONVENTION"]
 
@@ -56,7 +57,6 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         # Let us emit BEGIN ourselves (the driver's implicit BEGIN is always DEFERRED).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
         # Switching a brand-new file to WAL needs an exclusive lock that SQLite does not wait
         # for when several processes open the file at once: retry briefly instead of failing.
         for attempt in range(50):
@@ -87,8 +87,7 @@ class Database:
             database = self.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
-            kwargs["module"] = one_hop_dbapi()  # one thread hop per statement (see sqlite_driver)
+            kwargs["module"] = inline_dbapi()  # SQLite calls on the loop thread (see sqlite_driver)
             if database not in (None, "", ":memory:"):  # in-memory SQLite keeps its static pool
                 kwargs["pool_size"] = pool_size
         else:

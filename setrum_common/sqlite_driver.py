@@ -1,22 +1,38 @@
-"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of four.
+"""SQLAlchemy's aiosqlite dialect, with each SQLite call made right on the event loop's thread.
 
-aiosqlite runs every SQLite call on its own thread; SQLAlchemy's adapter makes a separate call (a
-queue put, a thread wake-up, a loop wake-up) to open a cursor, execute, fetch the rows and close
-the cursor. Each hop costs ~100 µs of CPU, far more than the statement on a local database, and
-a token purchase makes dozens of them. Here the cursor's whole life (execute, fetch all rows,
-read ``description``/``rowcount``/``lastrowid``, close) is one function run on aiosqlite's thread.
-The SQL, transactions, locking and error mapping are SQLAlchemy's and SQLite's, unchanged; only
-server-side (streaming) cursors keep the stock path.
+aiosqlite runs every SQLite call on a worker thread. For a local database file that is the
+expensive part: a statement on our indexed tables takes ~5 µs in SQLite, while the queue put,
+the thread wake-up and the loop wake-up around it cost ~100-150 µs of CPU, and a token purchase
+makes a dozen statements in each service. So here the adapter calls :mod:`sqlite3` directly.
 
-Used by :class:`setrum_common.db.Database` through ``create_async_engine(..., module=one_hop_dbapi())``.
+What that relies on, and how it is kept safe:
+
+* **Nothing waits inside SQLite.** The connection's busy timeout is 0, so a lock held by another
+  process (a second replica on the same file, a migration, an operator's shell) raises
+  ``SQLITE_BUSY`` at once; the call is then retried with ``await asyncio.sleep`` backoff until
+  the busy timeout (30 s) has passed, so the loop keeps serving other requests meanwhile. Inside
+  one process, writers already queue on :class:`setrum_common.db.Database`'s asyncio lock.
+  ``SQLITE_BUSY_SNAPSHOT`` (a read transaction that tried to write) cannot succeed by waiting and
+  is raised at once, as SQLite's own busy handler would.
+* **WAL mode with ``synchronous=NORMAL``**: a commit appends to the WAL without ``fsync``; only the
+  occasional checkpoint syncs.
+* **Short statements.** Every query on a request path is indexed and bounded (pages, one customer,
+  one meter). A long report blocks the loop for its duration; that is the trade for SQLite, the
+  embedded single-node default — PostgreSQL (asyncpg) is the scale-out database.
+
+The SQL, transactions, ``BEGIN IMMEDIATE`` and error mapping are SQLAlchemy's and SQLite's,
+unchanged. Used by :class:`setrum_common.db.Database` through
+``create_async_engine("sqlite+aiosqlite://…", module=inline_dbapi())``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -27,11 +43,38 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-__all__ = ["one_hop_dbapi"]
+__all__ = ["BUSY_TIMEOUT_S", "inline_dbapi"]
+
+BUSY_TIMEOUT_S = 30.0
+_RETRYABLE = {5, 261}  # SQLITE_BUSY, SQLITE_BUSY_RECOVERY (not 517, SQLITE_BUSY_SNAPSHOT)
+_T = TypeVar("_T")
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in _RETRYABLE
+
+
+async def _call(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` now; while another process holds SQLite's lock, retry without blocking the loop."""
+    try:
+        return fn(*args)
+    except sqlite3.OperationalError as error:
+        if not _is_busy(error):
+            raise
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.001
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            return fn(*args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() >= deadline:
+                raise
+        delay = min(delay * 2, 0.05)
 
 
 def _run(conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool) -> tuple[Any, list[Any] | None, int, Any]:
-    """On aiosqlite's thread: the statement from cursor open to close."""
+    """A statement from cursor open to close: everything SQLAlchemy will ask of the cursor."""
     cursor = conn.cursor()
     try:
         if many:
@@ -47,7 +90,39 @@ def _run(conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool) 
         cursor.close()
 
 
-class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+class _Connection:
+    """The part of ``aiosqlite.Connection`` that SQLAlchemy's adapter uses, without the thread."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    @property
+    def _connection(self) -> sqlite3.Connection | None:  # the adapter checks it before commit/rollback
+        return self._conn
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    async def commit(self) -> None:
+        await _call(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await _call(self._conn.rollback)
+
+    async def close(self) -> None:
+        self._conn.close()
+
+    async def create_function(self, *args: Any, **kw: Any) -> None:
+        self._conn.create_function(*args, **kw)
+
+    def stop(self) -> None:  # "terminate": nothing to stop but the handle itself
+        self._conn.close()
+
+
+class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
 
     def __init__(self, adapt_connection: Any) -> None:  # no cursor is opened up front
@@ -81,18 +156,15 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
-    async def _call(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
-            connection = self._connection
-            result = await connection._execute(_run, connection._conn, operation, parameters, many)
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        result = await _call(_run, self._connection._conn, operation, parameters, False)
         self._description, rows, self._rowcount, self._lastrowid = result
         self._rows = collections.deque(rows) if rows else collections.deque()
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        await self._call(operation, parameters, False)
-
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        await self._call(operation, seq_of_parameters, True)
+        result = await _call(_run, self._connection._conn, operation, seq_of_parameters, True)
+        self._description, rows, self._rowcount, self._lastrowid = result
+        self._rows = collections.deque(rows) if rows else collections.deque()
 
     async def _async_soft_close(self) -> None:
         return None  # the real cursor is already closed
@@ -101,20 +173,32 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
-class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+class _InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
-    _cursor_cls = _OneHopCursor
+    _cursor_cls = _InlineCursor
+    _ss_cursor_cls = _InlineCursor  # rows are small: "streaming" buffers them like any result
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._connection._conn.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._connection._conn.isolation_level = value
+
+    def _terminate_force_close(self) -> None:
+        self._connection.stop()
 
 
-class _OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+class _InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        creator_fn = kw.pop("async_creator_fn", None)
-        connection = creator_fn(*arg, **kw) if creator_fn else self.aiosqlite.connect(*arg, **kw)
-        if not creator_fn:
-            connection._thread.daemon = True  # as SQLAlchemy does: never keep the process alive
-        return _OneHopConnection(self, await_(connection))
+        kw.pop("async_creator_fn", None)
+        kw["check_same_thread"] = False  # the pool may close a connection from a GC/finaliser thread
+        conn = sqlite3.connect(*arg, **kw)
+        conn.execute("PRAGMA busy_timeout=0")  # waiting happens in _call, never inside SQLite
+        return _InlineAdaptedConnection(self, _Connection(conn))
 
 
-def one_hop_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
+def inline_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The DB-API module object for ``create_async_engine("sqlite+aiosqlite://…", module=…)``."""
-    return _OneHopDBAPI(aiosqlite, sqlite3)
+    return _InlineDBAPI(aiosqlite, sqlite3)

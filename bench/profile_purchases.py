@@ -1,0 +1,103 @@
+"""Profile the purchase path: ``python -m bench.profile_purchases [--seconds N] [--conns N] [--no-spy]``
+
+Starts the real system on SQLite (same launcher as ``setrum dev``), signs up and tops up the bench
+customers, then drives ``purchaseToken`` through the router with wrk while ``py-spy`` (when it is
+installed) samples every service. Prints requests per second and the CPU milliseconds each process
+spent per purchase, which is the figure that decides purchase throughput on a small machine; the
+flame data goes to ``bench/.work/spy-<service>.txt`` (collapsed stacks, ``--format raw``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, tree
+from .purchases import DENOMINATION, _customers, _meters
+from .stack import Stack
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_purchases")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--conns", type=int, default=50)
+    parser.add_argument("--no-spy", action="store_true", help="only the CPU-per-purchase figures")
+    args = parser.parse_args(argv)
+
+    stack = Stack()
+    try:
+        system = stack.system()
+        url = system.router_url
+        run_id = uuid.uuid4().hex[:6]
+        tokens = _customers(url, run_id)
+        env = {"TOKENS": ",".join(tokens), "METERS": ",".join(_meters()), "DENOMINATION": DENOMINATION,
+               "REPLAY_EVERY": "10"}
+        script = BENCH_DIR / "lua" / "purchase.lua"
+        wrk = ["wrk", "-t2", f"-c{args.conns}", "--timeout", "30s", "-s", str(script), url]
+        subprocess.run([*wrk, "-d", "3s"], env={**os.environ, **env, "RUN_ID": run_id + "w"}, capture_output=True)
+        spies: list[subprocess.Popen[bytes]] = []
+        spy = None if args.no_spy else shutil.which("py-spy", path=f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}")
+        if spy:
+            for name, proc in system.processes.items():
+                out = WORK / f"spy-{name}.txt"
+                spies.append(subprocess.Popen(
+                    [spy, "record", "-p", str(proc.pid), "-d", str(args.seconds + 1), "-r", "200", "-f", "raw",
+                     "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
+        threads_before = {n: _thread_ticks(p.pid) for n, p in system.processes.items()}
+        t0 = time.monotonic()
+        done = subprocess.run([*wrk, "-d", f"{args.seconds}s"], env={**os.environ, **env, "RUN_ID": run_id},
+                              capture_output=True, text=True)
+        spent = time.monotonic() - t0
+        line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
+        result = json.loads(line[len("RESULT "):])
+        requests = max(1, result["requests"])
+        print(f"{result['rps']:.0f} req/s, p50 {result['lat_ms']['p50']:.0f} ms, p99 {result['lat_ms']['p99']:.0f} ms, "
+              f"errors {result['errors']}")
+        for name, proc in system.processes.items():
+            ms = (cpu_ticks(tree(proc.pid)) - before[name]) * 1000 / CLK_TCK / requests
+            print(f"  {name:13s} {ms:5.2f} ms CPU per request")
+            after = _thread_ticks(proc.pid)
+            for tid, (comm, ticks) in sorted(after.items()):
+                spent_ms = (ticks - threads_before[name].get(tid, (comm, 0))[1]) * 1000 / CLK_TCK / requests
+                if spent_ms >= 0.05:
+                    print(f"      thread {comm:16s} {spent_ms:5.2f} ms")
+        print(f"  (over {spent:.1f} s, {requests} requests)")
+        for s in spies:
+            try:
+                s.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                s.send_signal(signal.SIGINT)
+        if spy:
+            print(f"  py-spy stacks: {WORK}/spy-<service>.txt")
+    finally:
+        stack.close()
+    return 0
+
+
+def _thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
+    """utime + stime of each thread of ``pid`` (where the CPU goes: event loop vs driver threads)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[int(task.name)] = (comm, int(fields[11]) + int(fields[12]))
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
