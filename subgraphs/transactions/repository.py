@@ -5,8 +5,9 @@ which is atomic on SQLite and PostgreSQL alike: no read-modify-write race can ma
 negative or let two purchases slip past the monthly cap.
 
 The purchase path writes with Core statements and ``RETURNING`` (SQLite >= 3.35 and PostgreSQL)
-rather than ORM flushes: each statement is a round trip to the driver's thread on SQLite, and the
-unit of work cost more CPU than the statements themselves.
+rather than ORM flushes, and its statements are built once, at import, with ``bindparam``s: building
+a statement per call (operators, bind parameters, the cache key of every value) cost SQLAlchemy
+more CPU than SQLite spends running it. Each then reuses its compiled form from the engine's cache.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,7 +53,7 @@ __all__ = [
     "reserve_kwh",
     "release_kwh",
     "transition_purchase",
-    "transition_purchase_returning",
+    "record_success",
     "list_purchases",
     "usage_by_meter_month",
     "latest_power_va",
@@ -148,30 +149,42 @@ async def credit_wallet(
     )
 
 
+_WALLETS = Wallet.__table__
+_LEDGER = LedgerEntry.__table__
+_DEBIT = (
+    update(_WALLETS)
+    .where(_WALLETS.c.customer_id == bindparam("debit_customer"), _WALLETS.c.balance >= bindparam("debit_amount"))
+    .values(
+        balance=_WALLETS.c.balance - bindparam("debit_amount", type_=_WALLETS.c.balance.type),
+        updated_at=bindparam("debit_at", type_=_WALLETS.c.updated_at.type),
+    )
+    .returning(_WALLETS.c.balance)
+)
+_INSERT_LEDGER = insert(_LEDGER).returning(_LEDGER.c.id)  # executed with a whole row of parameters
+
+
 async def debit_wallet(
     session: AsyncSession, customer_id: str, amount: Decimal, *, reference: str, purchase_id: str
 ) -> LedgerEntry | None:
-    """Take ``amount`` if the balance covers it (one conditional UPDATE … RETURNING); None when it does not."""
-    table = Wallet.__table__
+    """Take ``amount`` if the balance covers it (one conditional UPDATE … RETURNING) and book it
+    (one INSERT … RETURNING); None when the balance does not cover it."""
+    now = utcnow()
     balance = (
-        await session.execute(
-            update(table)
-            .where(table.c.customer_id == customer_id, table.c.balance >= amount)
-            .values(balance=table.c.balance - amount, updated_at=utcnow())
-            .returning(table.c.balance)
-        )
+        await session.execute(_DEBIT, {"debit_customer": customer_id, "debit_amount": amount, "debit_at": now})
     ).scalar_one_or_none()
     if balance is None:
         return None
-    return await _append(
-        session,
-        customer_id=customer_id,
-        kind=LedgerKind.PURCHASE_DEBIT,
-        amount=-amount,
-        reference=reference,
-        purchase_id=purchase_id,
-        balance_after=balance,
-    )
+    entry = {
+        "customer_id": customer_id,
+        "kind": LedgerKind.PURCHASE_DEBIT.value,
+        "amount": -amount,
+        "balance_after": balance,
+        "reference": reference,
+        "purchase_id": purchase_id,
+        "created_at": now,
+    }
+    entry_id = (await session.execute(_INSERT_LEDGER, entry)).scalar_one()
+    return LedgerEntry(id=entry_id, **entry)
 
 
 async def find_ledger_entry(session: AsyncSession, reference: str) -> LedgerEntry | None:
@@ -203,21 +216,26 @@ async def purchases_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[st
     return {row.id: row for row in rows}
 
 
+_PURCHASES = Purchase.__table__
+_BY_CLIENT_REFERENCE = (
+    select(Purchase)
+    .where(Purchase.customer_id == bindparam("ref_customer"), Purchase.client_reference == bindparam("ref_value"))
+    .execution_options(populate_existing=True)
+)
+_INSERT_PURCHASE = insert(_PURCHASES)  # executed with a whole row of parameters
+_PURCHASE_COLUMNS = tuple(c.key for c in _PURCHASES.columns)
+
+
 async def get_purchase_by_client_reference(
     session: AsyncSession, customer_id: str, client_reference: str
 ) -> Purchase | None:
-    return await session.scalar(
-        select(Purchase)
-        .where(Purchase.customer_id == customer_id, Purchase.client_reference == client_reference)
-        .execution_options(populate_existing=True)
-    )
+    return await session.scalar(_BY_CLIENT_REFERENCE, {"ref_customer": customer_id, "ref_value": client_reference})
 
 
 async def add_purchase(session: AsyncSession, purchase: Purchase) -> Purchase:
     """Insert now (one Core INSERT): the unique (customer, client reference) fires here, before any
     money moves. ``purchase`` stays a plain (transient) object; it is not added to the session."""
-    table = Purchase.__table__
-    await session.execute(insert(table).values(**{c.key: getattr(purchase, c.key) for c in table.columns}))
+    await session.execute(_INSERT_PURCHASE, {key: getattr(purchase, key) for key in _PURCHASE_COLUMNS})
     return purchase
 
 
@@ -233,23 +251,22 @@ async def transition_purchase(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def transition_purchase_returning(
-    session: AsyncSession, purchase_id: str, *, from_status: PurchaseStatus, to_status: PurchaseStatus, **values: Any
-) -> tuple[bool, Purchase | None]:
-    """:func:`transition_purchase`, also returning the row as it now stands (moved or not), in at
-    most two statements of the caller's transaction: ``(moved, purchase)``."""
-    moved = (
-        await session.scalars(
-            update(Purchase)
-            .where(Purchase.id == purchase_id, Purchase.status == from_status.value)
-            .values(status=to_status.value, updated_at=utcnow(), **values)
-            .returning(Purchase)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-    ).one_or_none()
-    if moved is not None:
-        return True, moved
-    return False, await get_purchase(session, purchase_id)
+_SUCCEED = (
+    update(_PURCHASES)
+    .where(_PURCHASES.c.id == bindparam("ok_id"), _PURCHASES.c.status == PurchaseStatus.PENDING.value)
+    .values(
+        status=PurchaseStatus.SUCCESS.value,
+        **{name: bindparam(f"ok_{name}", type_=_PURCHASES.c[name].type)
+           for name in ("token", "biller_reference", "biller_code", "biller_message", "issued_at", "updated_at")},
+    )
+)
+
+
+async def record_success(session: AsyncSession, purchase_id: str, **values: Any) -> bool:
+    """PENDING -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
+    ``biller_message``, ``issued_at``, ``updated_at``), iff still PENDING: True when this call moved it."""
+    result = await session.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def list_purchases(
@@ -288,6 +305,27 @@ async def list_purchases(
 # --- monthly usage ------------------------------------------------------------------------------
 
 
+def _reserve_statement(builder: Any) -> Any:
+    table = MeterMonthUsage.__table__
+    kwh = bindparam("use_kwh", type_=table.c.kwh_tenths.type)
+    power = bindparam("use_power", type_=table.c.power_va.type)
+    at = bindparam("use_at", type_=table.c.updated_at.type)
+    return (
+        builder(table)
+        .values(meter_number=bindparam("use_meter"), month=bindparam("use_month"), kwh_tenths=kwh,
+                power_va=power, updated_at=at)
+        .on_conflict_do_update(
+            index_elements=[table.c.meter_number, table.c.month],
+            set_={"kwh_tenths": table.c.kwh_tenths + kwh, "power_va": power, "updated_at": at},
+            where=table.c.kwh_tenths + kwh <= bindparam("use_limit", type_=table.c.kwh_tenths.type),
+        )
+        .returning(table.c.kwh_tenths)
+    )
+
+
+_RESERVE = {"sqlite": _reserve_statement(sqlite.insert), "postgresql": _reserve_statement(postgresql.insert)}
+
+
 async def reserve_kwh(
     session: AsyncSession, meter_number: str, month: str, kwh_tenths: int, *, limit_tenths: int, power_va: int
 ) -> bool:
@@ -298,17 +336,10 @@ async def reserve_kwh(
     lock / SQLite's write lock serialise concurrent purchases); no row returned means over the cap."""
     if kwh_tenths > limit_tenths:
         return False
-    table = MeterMonthUsage.__table__
-    now = utcnow()
-    statement = _upsert_builder(session)(table).values(
-        meter_number=meter_number, month=month, kwh_tenths=kwh_tenths, power_va=power_va, updated_at=now
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.meter_number, table.c.month],
-        set_={"kwh_tenths": table.c.kwh_tenths + kwh_tenths, "power_va": power_va, "updated_at": now},
-        where=table.c.kwh_tenths + kwh_tenths <= limit_tenths,
-    ).returning(table.c.kwh_tenths)
-    return (await session.execute(statement)).first() is not None
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    params = {"use_meter": meter_number, "use_month": month, "use_kwh": kwh_tenths, "use_power": power_va,
+              "use_at": utcnow(), "use_limit": limit_tenths}
+    return (await session.execute(_RESERVE[dialect], params)).first() is not None
 
 
 async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_tenths: int) -> None:

@@ -379,41 +379,49 @@ async def _send_to_biller(db: Database, services: Services, purchase: Purchase, 
             db, purchase.id, code=error.code or "BILLER_REJECTED", message=str(error), metrics=metrics
         )
         return await _reload(db, purchase.id)
-    return await apply_outcome(db, purchase.id, outcome, metrics=metrics)
+    return await apply_outcome(db, purchase, outcome, metrics=metrics)
+
+
+def _as_utc(at: datetime) -> datetime:
+    """As the UTC column will read it back (a naive biller time is UTC)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 async def apply_outcome(
-    db: Database, purchase_id: str, outcome: BillerOutcome, *, metrics: TransactionMetrics | None = None
+    db: Database, purchase: Purchase, outcome: BillerOutcome, *, metrics: TransactionMetrics | None = None
 ) -> Purchase:
     """Record the biller's answer; each status move happens at most once."""
     if outcome.status == "SUCCESS" and outcome.token:
-        # The move and the read of the result share one transaction (no separate reload).
+        now = utcnow()
+        values = {
+            "token": outcome.token,
+            "biller_reference": outcome.biller_reference,
+            "biller_code": outcome.code,
+            "biller_message": outcome.message,
+            "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
+            "updated_at": now,
+        }
         async with db.transaction() as session:
-            moved, purchase = await repo.transition_purchase_returning(
-                session,
-                purchase_id,
-                from_status=PurchaseStatus.PENDING,
-                to_status=PurchaseStatus.SUCCESS,
-                token=outcome.token,
-                biller_reference=outcome.biller_reference,
-                issued_at=outcome.issued_at or utcnow(),
-                biller_code=outcome.code,
-                biller_message=outcome.message,
-            )
-        if moved and metrics is not None:
+            moved = await repo.record_success(session, purchase.id, **values)
+        if not moved:  # someone else settled it first: what they stored is the truth
+            return await _reload(db, purchase.id)
+        if metrics is not None:
             metrics.purchase_reached(PurchaseStatus.SUCCESS)
-        assert purchase is not None
+        # The row now holds exactly these values; answer from memory instead of reading it back.
+        purchase.status = PurchaseStatus.SUCCESS.value
+        for name, value in values.items():
+            setattr(purchase, name, value)
         return purchase
     if outcome.status == "FAILED":
         await _fail_and_refund(
             db,
-            purchase_id,
+            purchase.id,
             code=outcome.code or "BILLER_FAILED",
             message=outcome.message,
             biller_reference=outcome.biller_reference,
             metrics=metrics,
         )
-    return await _reload(db, purchase_id)
+    return await _reload(db, purchase.id)
 
 
 async def _give_back(session: AsyncSession, purchase: Purchase) -> None:
@@ -474,7 +482,7 @@ async def resolve_pending(db: Database, services: Services, purchase: Purchase) 
     if outcome is None:
         # The biller never received our request (lost on the way): send it now, same reference.
         return await _send_to_biller(db, services, purchase, raise_maintenance=False)
-    return await apply_outcome(db, purchase.id, outcome, metrics=services.metrics)
+    return await apply_outcome(db, purchase, outcome, metrics=services.metrics)
 
 
 async def purchase_for_viewer(db: Database, viewer: Viewer, purchase_id: str) -> Purchase | None:
