@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                 out = WORK / f"spy-{name}.txt"
                 spies.append(subprocess.Popen(
                     [spy, "record", "-p", str(proc.pid), "-d", str(args.seconds + 1), "-r", "200", "-f", "raw",
-                     "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                     "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
         threads_before = {n: _thread_ticks(p.pid) for n, p in system.processes.items()}
         t0 = time.monotonic()

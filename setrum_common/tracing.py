@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 
-__all__ = ["configure_tracing", "extract_context", "inject_headers", "httpx_event_hooks", "tracer"]
+__all__ = ["configure_tracing", "extract_context", "inject_headers", "httpx_event_hooks", "tracer", "tracing_enabled"]
 
 logger = logging.getLogger("setrum.tracing")
 _configured = False
@@ -47,6 +47,12 @@ def configure_tracing(service_name: str, exporter: str | None = None) -> None:
         raise ValueError(f"unknown SETRUM_OTEL_EXPORTER {exporter!r} (none, console, otlp)")
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+def tracing_enabled() -> bool:
+    """Whether spans are exported. When not, hot paths skip creating (no-op) spans altogether: a
+    no-op span carries its parent's context unchanged, so propagation is the same without it."""
+    return _configured
 
 
 def tracer(name: str = "setrum") -> trace.Tracer:

@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 
 from router.http.context import Handler, Layer, RouterRequest, RouterResponse
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
+from setrum_common.tracing import tracing_enabled
 
 __all__ = ["RouterMetrics", "InstrumentedSubgraphClient", "telemetry_layer"]
 
@@ -87,15 +88,19 @@ class InstrumentedSubgraphClient:
 
     async def fetch(self, subgraph: str, body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         started = time.perf_counter()
+        if not tracing_enabled():
+            try:
+                return await self.inner.fetch(subgraph, body, _with_trace_context(headers))
+            except SubgraphFetchError:
+                self._metrics.fetch_errors.labels(subgraph).inc()
+                raise
+            finally:
+                self._metrics.fetch_latency.labels(subgraph).observe(time.perf_counter() - started)
         with _tracer.start_as_current_span(
             f"subgraph {subgraph}", kind=trace.SpanKind.CLIENT, attributes={"graphql.subgraph": subgraph}
         ) as span:
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
-            if carrier:
-                headers = {**headers, **carrier}
             try:
-                return await self.inner.fetch(subgraph, body, headers)
+                return await self.inner.fetch(subgraph, body, _with_trace_context(headers))
             except SubgraphFetchError as error:
                 self._metrics.fetch_errors.labels(subgraph).inc()
                 span.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
@@ -107,6 +112,13 @@ class InstrumentedSubgraphClient:
         close = getattr(self.inner, "aclose", None)
         if close is not None:
             await close()
+
+
+def _with_trace_context(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """``headers`` plus ``traceparent``/``tracestate`` of the current context, if there is one."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {**headers, **carrier} if carrier else headers
 
 
 def _outcome(response: RouterResponse) -> str:
@@ -125,10 +137,13 @@ def telemetry_layer(metrics: RouterMetrics) -> Layer:
             token = otel_context.attach(propagate.extract(request.http.headers))
             started = time.perf_counter()
             try:
-                with _tracer.start_as_current_span(
-                    f"graphql {operation}", kind=trace.SpanKind.SERVER,
-                    attributes={"graphql.operation.name": operation, "setrum.request_id": request.request_id or ""},
-                ):
+                if tracing_enabled():
+                    with _tracer.start_as_current_span(
+                        f"graphql {operation}", kind=trace.SpanKind.SERVER,
+                        attributes={"graphql.operation.name": operation, "setrum.request_id": request.request_id or ""},
+                    ):
+                        response = await inner(request)
+                else:
                     response = await inner(request)
             finally:
                 otel_context.detach(token)
