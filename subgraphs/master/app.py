@@ -1,4 +1,4 @@
-"""Wiring of the master subgraph's ASGI app: schema, settings, database, demo seed."""
+"""Wiring of the master subgraph's ASGI app: schema, internal quote route, settings, database, demo seed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 
 from setrum_common.service_app import create_service_app
 
+from .internal import internal_routes
 from .models import Base
 from .schema import schema
 from .seed import seed_demo_data
@@ -25,4 +26,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         metadata=Base.metadata,
         seed=seed_demo_data,
         migrations=Path(__file__).parent / "migrations",
+        extra_routes=internal_routes(settings),
     )

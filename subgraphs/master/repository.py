@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, false, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +22,11 @@ from .models import Channel, Denomination, Meter, PpjRule, Region, SavedMeter, S
 
 __all__ = [
     "MeterFacts",
+    "MeterRecord",
+    "PpjRuleRecord",
+    "QuoteFacts",
+    "RegionRecord",
+    "TariffRecord",
     "add_saved_meter",
     "close_open_tariffs",
     "get_channel",
@@ -33,7 +40,7 @@ __all__ = [
     "list_tariffs",
     "load_meter_facts",
     "load_ppj_rules",
-    "load_sale_terms",
+    "load_quote_facts",
     "load_regions",
     "load_saved_meters",
     "lock_meter",
@@ -43,50 +50,214 @@ __all__ = [
 ]
 
 
+class _Executor(Protocol):
+    """An ``AsyncSession`` or an ``AsyncConnection``: the readers below only need ``execute``."""
+
+    async def execute(self, statement: Any, parameters: Any = ..., /) -> Any: ...
+
+
+# --- plain read records -------------------------------------------------------------------------
+# The meter and quote reads load plain rows (Core), not ORM entities: nothing is written back, so
+# identity maps, instance state and attribute instrumentation bought nothing and cost about half of
+# master's CPU per quote. The records carry the same attribute names as the ORM models, so code
+# that reads a meter, tariff or region accepts either.
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRecord:
+    number: str
+    idpel: str
+    holder_name: str
+    tariff_code: str
+    power_va: int
+    region_code: str
+    status: str
+    instalment: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TariffRecord:
+    id: int
+    code: str
+    description: str
+    min_va: int
+    max_va: int | None
+    rate: Decimal
+    ppn_rate: Decimal
+    effective_from: datetime
+    effective_to: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRecord:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PpjRuleRecord:
+    id: int
+    rate: Decimal
+    tariff_classes: str
+    min_va: int
+    max_va: int | None
+    position: int
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(c for c in self.tariff_classes.split(",") if c)
+
+
 @dataclass(frozen=True, slots=True)
 class MeterFacts:
     """A meter with the tariff version in effect (None if none is) and its region."""
 
-    meter: Meter
-    tariff: Tariff | None
-    region: Region
+    meter: MeterRecord
+    tariff: TariffRecord | None
+    region: RegionRecord
 
 
-def _in_effect(at: datetime) -> object:
+@dataclass(frozen=True, slots=True)
+class QuoteFacts:
+    """Everything a quote reads, from ONE select: the meter's facts, the sale terms (None where the
+    channel, denomination or stamp-duty rule does not exist) and the region's PPJ rules in order."""
+
+    facts: MeterFacts
+    admin_fee: Decimal | None  # None: unknown channel
+    denomination_active: bool | None  # None: no such denomination
+    stamp_threshold: Decimal | None  # None: no stamp-duty rule
+    stamp_amount: Decimal | None
+    ppj_rules: tuple[PpjRuleRecord, ...]
+
+
+def _in_effect(at: Any) -> Any:
     return and_(Tariff.effective_from <= at, or_(Tariff.effective_to.is_(None), Tariff.effective_to > at))
 
 
-def _band_contains(va: object) -> object:
+def _band_contains(va: Any) -> Any:
     return and_(Tariff.min_va <= va, or_(Tariff.max_va.is_(None), Tariff.max_va >= va))
 
 
+# Statements are built ONCE and executed with parameters: building a select (ORM attribute
+# operators, and_/or_) and generating its cache key per call cost more CPU than running it.
+_M, _T, _R = Meter.__table__.c, Tariff.__table__.c, Region.__table__.c
+_C, _D, _S, _P = Channel.__table__.c, Denomination.__table__.c, StampDutyRule.__table__.c, PpjRule.__table__.c
+_AT = bindparam("at", type_=Tariff.__table__.c.effective_from.type)
+_METER_COLUMNS = (_M.number, _M.idpel, _M.holder_name, _M.tariff_code, _M.power_va, _M.region_code, _M.status, _M.instalment)
+_TARIFF_COLUMNS = (
+    _T.id, _T.code, _T.description, _T.min_va, _T.max_va, _T.rate, _T.ppn_rate, _T.effective_from, _T.effective_to
+)
+_N_METER, _N_TARIFF = len(_METER_COLUMNS), len(_TARIFF_COLUMNS)
+_FACTS_FROM = (
+    Meter.__table__.join(Region.__table__, _R.code == _M.region_code).outerjoin(
+        Tariff.__table__,
+        and_(_T.code == _M.tariff_code, _band_contains(_M.power_va), _in_effect(_AT)),
+    )
+)
+
+
+def _facts_select(where: Any) -> Any:
+    return (
+        select(*_METER_COLUMNS, *_TARIFF_COLUMNS, _R.code, _R.name)
+        .select_from(_FACTS_FROM)
+        .where(where)
+        .order_by(_M.number, _T.effective_from.desc())
+    )
+
+
+_FACTS_BY_NUMBERS = _facts_select(_M.number.in_(bindparam("numbers", expanding=True)))
+_FACTS_BY_IDPELS = _facts_select(_M.idpel.in_(bindparam("idpels", expanding=True)))
+_FACTS_BY_EITHER = _facts_select(
+    or_(_M.number.in_(bindparam("numbers", expanding=True)), _M.idpel.in_(bindparam("idpels", expanding=True)))
+)
+
+
+def _meter_facts(row: Row[Any]) -> MeterFacts:
+    meter = MeterRecord(*row[:_N_METER])
+    tariff = None if row[_N_METER] is None else TariffRecord(*row[_N_METER : _N_METER + _N_TARIFF])
+    at = _N_METER + _N_TARIFF
+    return MeterFacts(meter, tariff, RegionRecord(row[at], row[at + 1]))
+
+
 async def load_meter_facts(
-    session: AsyncSession, *, numbers: Iterable[str] = (), idpels: Iterable[str] = (), at: datetime
+    session: _Executor, *, numbers: Iterable[str] = (), idpels: Iterable[str] = (), at: datetime
 ) -> list[MeterFacts]:
     """Meters by number and/or IDPEL with tariff and region, in ONE select (tariff joined by band and date)."""
     numbers, idpels = list(numbers), list(idpels)
-    if not numbers and not idpels:
+    if numbers and idpels:
+        stmt, params = _FACTS_BY_EITHER, {"numbers": numbers, "idpels": idpels, "at": at}
+    elif numbers:
+        stmt, params = _FACTS_BY_NUMBERS, {"numbers": numbers, "at": at}
+    elif idpels:
+        stmt, params = _FACTS_BY_IDPELS, {"idpels": idpels, "at": at}
+    else:
         return []
-    conditions = []
-    if numbers:
-        conditions.append(Meter.number.in_(numbers))
-    if idpels:
-        conditions.append(Meter.idpel.in_(idpels))
-    stmt = (
-        select(Meter, Tariff, Region)
-        .join(Region, Region.code == Meter.region_code)
-        .outerjoin(
-            Tariff,
-            and_(Tariff.code == Meter.tariff_code, _band_contains(Meter.power_va), _in_effect(at)),
-        )
-        .where(or_(*conditions))
-        .order_by(Meter.number, Tariff.effective_from.desc())
-    )
     found: dict[str, MeterFacts] = {}
-    for meter, tariff, region in await session.execute(stmt):
+    for row in await session.execute(stmt, params):
         # Overlapping versions should not exist; if they do, the latest start wins.
-        found.setdefault(meter.number, MeterFacts(meter, tariff, region))
+        if row[0] not in found:
+            found[row[0]] = _meter_facts(row)
     return list(found.values())
+
+
+def _quote_select(key: Any) -> Any:
+    """The meter (by ``key``) with tariff and region, plus the channel ``:channel``, denomination
+    ``:amount``, the stamp-duty rule and the region's PPJ rules, all LEFT JOINed: one row per
+    (tariff version, PPJ rule), no row at all when the meter is unknown."""
+    return (
+        select(
+            *_METER_COLUMNS, *_TARIFF_COLUMNS, _R.code, _R.name,
+            _C.admin_fee, _D.active, _S.threshold, _S.amount,
+            _P.id, _P.rate, _P.tariff_classes, _P.min_va, _P.max_va, _P.position,
+        )
+        .select_from(
+            _FACTS_FROM.outerjoin(Channel.__table__, _C.code == bindparam("channel", type_=_C.code.type))
+            .outerjoin(Denomination.__table__, _D.amount == bindparam("amount", type_=_D.amount.type))
+            .outerjoin(StampDutyRule.__table__, _S.id == 1)
+            .outerjoin(PpjRule.__table__, _P.region_code == _M.region_code)
+        )
+        .where(key == bindparam("key", type_=key.type))
+        .order_by(_T.effective_from.desc(), _P.position, _P.id)
+    )
+
+
+_QUOTE_BY_NUMBER = _quote_select(_M.number)
+_QUOTE_BY_IDPEL = _quote_select(_M.idpel)
+_SALE_AT = _N_METER + _N_TARIFF + 2  # first column after the region
+
+
+async def load_quote_facts(
+    session: _Executor, *, number: str | None = None, idpel: str | None = None,
+    channel: str, amount: Decimal | None, at: datetime,
+) -> QuoteFacts | None:
+    """What a quote reads, in ONE select; None when no meter has that number (or IDPEL).
+
+    ``amount`` None looks no denomination up (as if it did not exist)."""
+    if (number is None) == (idpel is None):
+        raise ValueError("give exactly one of number and idpel")
+    stmt = _QUOTE_BY_NUMBER if number is not None else _QUOTE_BY_IDPEL
+    rows = (await session.execute(stmt, {"key": number or idpel, "channel": channel, "amount": amount, "at": at})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    tariff_id = first[_N_METER]
+    rules: list[PpjRuleRecord] = []
+    seen: set[int] = set()
+    s = _SALE_AT
+    for row in rows:
+        # Overlapping tariff versions should not exist; if they do, the latest start wins (row order).
+        if row[_N_METER] != tariff_id or row[s + 4] is None or row[s + 4] in seen:
+            continue
+        seen.add(row[s + 4])
+        rules.append(PpjRuleRecord(*row[s + 4 : s + 10]))
+    return QuoteFacts(
+        facts=_meter_facts(first),
+        admin_fee=first[s],
+        denomination_active=None if first[s + 1] is None else bool(first[s + 1]),
+        stamp_threshold=first[s + 2],
+        stamp_amount=first[s + 3],
+        ppj_rules=tuple(rules),
+    )
 
 
 async def get_meter(session: AsyncSession, number: str) -> Meter | None:
@@ -183,23 +354,6 @@ async def get_channel(session: AsyncSession, code: str) -> Channel | None:
 
 async def get_stamp_duty_rule(session: AsyncSession) -> StampDutyRule | None:
     return await session.get(StampDutyRule, 1)
-
-
-async def load_sale_terms(
-    session: AsyncSession, channel_code: str, amount: Decimal | None
-) -> tuple[Channel, Denomination | None, StampDutyRule | None] | None:
-    """The channel, the denomination ``amount`` (None: do not look) and the stamp duty rule, in ONE
-    select (a quote used three); None when the channel is unknown."""
-    denomination_on = Denomination.amount == amount if amount is not None else false()
-    stmt = (
-        select(Channel, Denomination, StampDutyRule)
-        .select_from(Channel)
-        .outerjoin(Denomination, denomination_on)
-        .outerjoin(StampDutyRule, StampDutyRule.id == 1)
-        .where(Channel.code == channel_code)
-    )
-    row = (await session.execute(stmt)).first()
-    return None if row is None else (row[0], row[1], row[2])
 
 
 async def load_saved_meters(session: AsyncSession, customer_ids: Iterable[str]) -> dict[str, list[SavedMeter]]:

@@ -1,4 +1,4 @@
-"""In-process fakes of master (the quote query) and the biller (Biller HTTP API), for MockTransport.
+"""In-process fakes of master (the internal quote route) and the biller (Biller HTTP API), for MockTransport.
 
 They check what the real services check (the service token, the HMAC signature) and keep enough
 state to prove the properties we care about: how many tokens were sold per reference.
@@ -62,8 +62,8 @@ def quote_for(meter: DemoMeter, denomination: Decimal, ppj_rate: Decimal = Decim
     }
 
 
-def _error(code: str, message: str) -> httpx.Response:
-    return httpx.Response(200, json={"data": None, "errors": [{"message": message, "extensions": {"code": code}}]})
+def _error(code: str, message: str, status: int) -> httpx.Response:
+    return httpx.Response(status, json={"error": {"code": code, "message": message}})
 
 
 @dataclass
@@ -74,25 +74,28 @@ class FakeMaster:
     calls: int = 0
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
+        """Master's ``POST /internal/quote``: JSON in, the quote or ``{"error": {code, message}}`` out."""
         self.calls += 1
+        if request.method != "POST" or request.url.path != "/internal/quote":
+            return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no such route"}})
         viewer = viewer_from_authorization(
             request.headers, jwt_secret=DEV_JWT_SECRET, service_secret=DEV_SERVICE_SECRET
         )
         if not viewer.is_service:
-            return _error("FORBIDDEN", "quote needs a service token")
-        variables = json.loads(request.content)["variables"]
-        number = variables["meterNumber"]
-        denomination = Decimal(variables["denomination"])
+            return _error("UNAUTHENTICATED", "quote needs a service token", 401)
+        body = json.loads(request.content)
+        number = body["meterNumber"]
+        denomination = Decimal(body["denomination"])
         if not number.isdigit() or len(number) not in (11, 12):
-            return _error("WRONG_DIGIT_COUNT", "meter number has 11 digits")
+            return _error("WRONG_DIGIT_COUNT", "meter number has 11 digits", 400)
         meter = next((m for m in METERS if number in (m.number, m.idpel)), None)
         if meter is None:
-            return _error("WRONG_CUSTOMER_NUMBER", "unknown meter")
+            return _error("WRONG_CUSTOMER_NUMBER", "unknown meter", 404)
         if meter.status == "BLOCKED":
-            return _error("CUSTOMER_BLOCKED", "meter is blocked")
+            return _error("CUSTOMER_BLOCKED", "meter is blocked", 422)
         if denomination not in self.denominations:
-            return _error("PRODUCT_UNAVAILABLE", "no such denomination")
-        return httpx.Response(200, json={"data": {"quote": quote_for(meter, denomination)}})
+            return _error("PRODUCT_UNAVAILABLE", "no such denomination", 422)
+        return httpx.Response(200, json=quote_for(meter, denomination))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from setrum_common.service_app import RequestContext
 
 from .. import models
 from ..identifiers import IdentifierKind as _IdentifierKind
+from ..repository import RegionRecord, TariffRecord
 from ..service import Inquiry as _Inquiry
 from ..service import Quote as _Quote
 from .loaders import ppj_rules_loader
@@ -67,7 +68,7 @@ class Tariff:
     effective_to: datetime | None = strawberry.field(description="Exclusive end; null while in effect.")
 
     @classmethod
-    def from_model(cls, row: models.Tariff) -> Tariff:
+    def from_model(cls, row: models.Tariff | TariffRecord) -> Tariff:
         return cls(
             id=strawberry.ID(str(row.id)),
             code=row.code,
@@ -105,7 +106,7 @@ class Region:
         return [PpjRule.from_model(r) for r in rows]
 
     @classmethod
-    def from_model(cls, row: models.Region) -> Region:
+    def from_model(cls, row: models.Region | RegionRecord) -> Region:
         return cls(code=row.code, name=row.name)
 
 
