@@ -21,7 +21,7 @@ import orjson
 
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 
-from ._http import ServiceHttp
+from ._http import ServiceHttp, ServiceResponse
 
 __all__ = [
     "BillerClient",
@@ -144,16 +144,17 @@ class BillerClient:
         response = await self._send("POST", "/v1/management-tokens", body)
         return IssuedManagementToken.from_json(self._json_or_raise(response))
 
-    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response | ServiceResponse:
         content = orjson.dumps(body) if body is not None else b""
-        request = self._http.request(
-            method, path, content=content or None, headers={"content-type": "application/json"} if body else None
-        )
         # Sign the path as it goes on the wire (a base URL may carry a prefix).
-        request.headers[SIGNATURE_HEADER] = sign_request(self._secret, method, request.url.path, content)
+        signature = sign_request(self._secret, method, self._http.path(path), content)
         try:
             # httpx timeouts are per phase (connect, read…); this bounds the whole exchange.
             async with asyncio.timeout(self._timeout_s):
+                if method == "POST":
+                    headers = {"content-type": "application/json", SIGNATURE_HEADER: signature}
+                    return await self._http.post(path, content, headers)
+                request = self._http.request(method, path, headers={SIGNATURE_HEADER: signature})
                 return await self._http.send(request)
         except (httpx.TimeoutException, TimeoutError) as error:
             raise BillerUnavailable(f"biller timed out: {error!r}", code="BILLER_TIMEOUT") from error
@@ -161,7 +162,7 @@ class BillerClient:
             raise BillerUnavailable(f"biller unreachable: {error!r}") from error
 
     @staticmethod
-    def _json_or_raise(response: httpx.Response) -> dict[str, Any]:
+    def _json_or_raise(response: httpx.Response | ServiceResponse) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:
