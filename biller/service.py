@@ -4,31 +4,40 @@ Rules that matter for money:
 
 - **One token per reference.** The reference is unique in the database; a replay returns the
   stored outcome, a replay with another meter or amount is a :class:`DuplicateReference`.
-- **TIDs per meter strictly increase**, across concurrent requests and restarts: the meter row
-  is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers with
-  ``BEGIN IMMEDIATE``, plus an in-process lock so writers queue instead of busy-waiting), the
-  TID is ``max(now's minute, last TID + 1)`` and ``last_tid`` is written in the same
-  transaction as the purchase, so no TID is spent without its token being stored.
+- **TIDs per meter strictly increase**, across concurrent requests, restarts and billers
+  sharing one PostgreSQL: the TID is ``max(now's minute, last TID + 1)``, taken by one
+  conditional ``UPDATE … RETURNING`` of the meter row (which holds its row lock until commit;
+  SQLite serialises writers with ``BEGIN IMMEDIATE``, plus an in-process lock so writers queue
+  instead of busy-waiting), and ``last_tid`` is written in the same transaction as the
+  purchase, so no TID is spent without its token being stored.
 - **The vending key stays in memory.** Decoder keys are derived on demand.
+
+Why Core statements built once at import, run in one greenlet per transaction: a purchase is
+the hot path of the whole system. A fresh sale is ``BEGIN``, the TID ``UPDATE … RETURNING``,
+an ``INSERT … ON CONFLICT (reference) DO NOTHING RETURNING id`` of the purchase in its final
+state, ``COMMIT``; no ORM unit of work, no read before the write. When the insert meets an
+existing reference the transaction is rolled back (the TID with it) and the stored outcome is
+answered from a second transaction: replays are rare, fresh sales are not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from setrum_common.db import Database
+from setrum_common.db import _WRITE, Database
 from sts.amount import MAX_TENTHS, decode_amount, encode_tenths, tenths_to_kwh
 from sts.keys import MeterKeyParams, derive_decoder_key
 from sts.tid import MAX_TID, KeyChangeRequired, base_date_for_year, tid_for
@@ -52,6 +61,7 @@ __all__ = [
 logger = logging.getLogger("setrum.biller")
 
 Clock = Callable[[], datetime]
+_T = TypeVar("_T")
 
 
 def utc_now() -> datetime:
@@ -68,6 +78,10 @@ class UnknownMeter(LookupError):
 
 class KeyChangeNeeded(Exception):
     """The meter's base date cannot express the current time any more."""
+
+
+class _AlreadyStored(Exception):
+    """The reference is in the database already: roll back and answer the stored outcome."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +117,18 @@ class IssuedManagementToken:
     tid: int
 
 
-def meter_key_params(meter: Meter) -> MeterKeyParams:
+class MeterKeyFacts(Protocol):
+    """What key derivation needs of a meter: a :class:`Meter` or a row of its key columns."""
+
+    number: str
+    iin: str
+    key_type: int
+    supply_group_code: str
+    tariff_index: str
+    key_revision: int
+
+
+def meter_key_params(meter: MeterKeyFacts) -> MeterKeyParams:
     return MeterKeyParams(
         meter_number=meter.number,
         iin=meter.iin,
@@ -114,22 +139,107 @@ def meter_key_params(meter: Meter) -> MeterKeyParams:
     )
 
 
-def _view(purchase: Purchase) -> PurchaseView:
-    return PurchaseView(
-        status=purchase.status,
-        reference=purchase.reference,
-        biller_reference=purchase.biller_reference,
-        token=purchase.token,
-        kwh=None if purchase.carried_tenths is None else str(tenths_to_kwh(purchase.carried_tenths)),
-        issued_at=None if purchase.issued_at is None else _aware(purchase.issued_at).isoformat(),
-        code=purchase.code,
-        message=purchase.message or "",
-    )
-
-
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; every time we store is UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _view(purchase: Mapping[str, Any]) -> PurchaseView:
+    carried = purchase["carried_tenths"]
+    issued_at = purchase["issued_at"]
+    return PurchaseView(
+        status=purchase["status"],
+        reference=purchase["reference"],
+        biller_reference=purchase["biller_reference"],
+        token=purchase["token"],
+        kwh=None if carried is None else str(tenths_to_kwh(carried)),
+        issued_at=None if issued_at is None else _aware(issued_at).isoformat(),
+        code=purchase["code"],
+        message=purchase["message"] or "",
+    )
+
+
+# -- statements, built once ----------------------------------------------------------------
+# Bound parameter names start with "b_" where a column of the same name is written: a key that
+# names a column would be taken as a SET value by UPDATE.
+
+_meter = Meter.__table__
+_purchase = Purchase.__table__
+_management = ManagementToken.__table__
+
+_KEY_COLUMNS = (
+    _meter.c.number, _meter.c.iin, _meter.c.key_type, _meter.c.supply_group_code,
+    _meter.c.tariff_index, _meter.c.key_revision, _meter.c.base_date,
+)  # fmt: skip
+
+# Now's minute on the meter's base date (NULL when the base cannot express it: key change, or
+# a base we don't know), then max(that, last TID + 1).
+_minute_tid = case(
+    (_meter.c.base_date == 2014, bindparam("tid_2014")),
+    (_meter.c.base_date == 1993, bindparam("tid_1993")),
+)
+_next_tid = case((_meter.c.last_tid >= _minute_tid, _meter.c.last_tid + 1), else_=_minute_tid)
+
+# The TID of an ACTIVE meter, taken under the row lock. No row back: unknown, blocked, out of
+# TIDs or an odd base date; _locked_meter then tells which (the rare path).
+_TAKE_TID = (
+    update(_meter)
+    .where(_meter.c.number == bindparam("b_number"), _meter.c.status == "ACTIVE", _next_tid <= MAX_TID)
+    .values(last_tid=_next_tid, updated_at=func.now())
+    .returning(*_KEY_COLUMNS, _meter.c.last_tid)
+)
+_SELECT_METER = select(*_KEY_COLUMNS, _meter.c.status, _meter.c.last_tid).where(
+    _meter.c.number == bindparam("b_number")
+)
+_LOCK_METER = _SELECT_METER.with_for_update()
+_SET_LAST_TID = (
+    update(_meter)
+    .where(_meter.c.number == bindparam("b_number"))
+    .values(last_tid=bindparam("b_tid"), updated_at=func.now())
+)
+
+_PURCHASE_COLUMNS = [c for c in _purchase.c]
+_SELECT_PURCHASE = select(*_PURCHASE_COLUMNS).where(_purchase.c.reference == bindparam("b_reference"))
+_LOCK_PURCHASE = _SELECT_PURCHASE.with_for_update()
+_UPDATE_PURCHASE = update(_purchase).where(_purchase.c.id == bindparam("b_id"))  # SET: the keys given
+# Inserted in its final state (one INSERT, no INSERT-then-UPDATE); a concurrent insert of the
+# same reference waits for ours (PostgreSQL) and then inserts nothing.
+_INSERT_PURCHASE = {
+    "sqlite": sqlite_insert(_purchase).on_conflict_do_nothing(index_elements=["reference"]),
+    "postgresql": postgresql_insert(_purchase).on_conflict_do_nothing(index_elements=["reference"]),
+}
+_INSERT_MANAGEMENT = insert(_management)
+
+_ISSUING_MODES = frozenset({"none", "delay", "timeout"})
+
+
+def _minute_tids(now: datetime) -> dict[str, int | None]:
+    """``tid_1993``/``tid_2014`` for :data:`_TAKE_TID`: now's minute on each base, or None."""
+    tids: dict[str, int | None] = {}
+    for year in (1993, 2014):
+        try:
+            tids[f"tid_{year}"] = tid_for(now, base_date_for_year(year))
+        except ValueError:  # KeyChangeRequired, or before the base date
+            tids[f"tid_{year}"] = None
+    return tids
+
+
+def _allocate_tid(base_date: int, last_tid: int | None, now: datetime) -> int:
+    """The next TID for a locked meter row: now's minute, or one past the last if taken."""
+    try:
+        tid = tid_for(now, base_date_for_year(base_date))
+    except KeyChangeRequired as exc:
+        raise KeyChangeNeeded(str(exc)) from None
+    if last_tid is not None and tid <= last_tid:
+        tid = last_tid + 1
+    if tid > MAX_TID:
+        raise KeyChangeNeeded("the meter has used every TID of its base date; it needs a key change")
+    return tid
+
+
+def _in_transaction(conn: Connection, work: Callable[..., _T], *args: Any) -> _T:
+    with conn.begin():
+        return work(conn, *args)
 
 
 class BillerService:
@@ -147,101 +257,144 @@ class BillerService:
         self.faults = faults or FaultBoard()
         self._clock = clock
         self._timeout_fault_seconds = timeout_fault_seconds
-        self._sqlite_lock = asyncio.Lock() if db.is_sqlite else None
-        self._decoder_keys: dict[MeterKeyParams, int] = {}
+        # Writers in this process queue here (SQLite has one writer; waiting is cheaper than busy retries).
+        self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
+        )
+        self._write_engine = db.engine.execution_options(**{_WRITE: True})  # BEGIN IMMEDIATE on SQLite
+        self._insert_purchase = _INSERT_PURCHASE[db.engine.dialect.name].returning(_purchase.c.id)
+        self._decoder_keys: dict[tuple[Any, ...], int] = {}
 
     def __repr__(self) -> str:  # never show the key
         return f"<BillerService db={self._db.url.get_backend_name()}>"
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncSession]:
-        if self._sqlite_lock is None:
-            async with self._db.transaction() as session:
-                yield session
-        else:
-            async with self._sqlite_lock, self._db.transaction() as session:
-                yield session
+    async def _write(self, work: Callable[..., _T], *args: Any) -> _T:
+        """``work(connection, *args)`` in one write transaction, committed unless it raises.
+
+        ``work`` is plain synchronous Core code run in one greenlet: one hop per transaction
+        instead of one per statement."""
+        async with self._write_lock, self._write_engine.connect() as conn:
+            return await conn.run_sync(_in_transaction, work, *args)
 
     def _now(self) -> datetime:
         return _aware(self._clock()).astimezone(UTC)
 
-    def decoder_key(self, meter: Meter) -> int:
-        params = meter_key_params(meter)
-        key = self._decoder_keys.get(params)
+    def decoder_key(self, meter: MeterKeyFacts) -> int:
+        cache_key = (
+            meter.number, meter.iin, meter.key_type, meter.supply_group_code, meter.tariff_index, meter.key_revision,
+        )  # fmt: skip
+        key = self._decoder_keys.get(cache_key)
         if key is None:
-            key = self._decoder_keys[params] = derive_decoder_key(self._vending_key, params)
+            key = self._decoder_keys[cache_key] = derive_decoder_key(self._vending_key, meter_key_params(meter))
         return key
 
-    async def _locked_meter(self, session: AsyncSession, number: str) -> Meter | None:
-        statement = select(Meter).where(Meter.number == number).with_for_update()
-        return (await session.execute(statement)).scalar_one_or_none()
-
-    def _allocate_tid(self, meter: Meter, now: datetime) -> int:
-        """The next TID for a locked meter row: now's minute, or one past the last if taken."""
-        try:
-            tid = tid_for(now, base_date_for_year(meter.base_date))
-        except KeyChangeRequired as exc:
-            raise KeyChangeNeeded(str(exc)) from None
-        if meter.last_tid is not None and tid <= meter.last_tid:
-            tid = meter.last_tid + 1
-        if tid > MAX_TID:
-            raise KeyChangeNeeded("the meter has used every TID of its base date; it needs a key change")
-        meter.last_tid = tid
-        return tid
-
-    async def _issue(
-        self, session: AsyncSession, purchase: Purchase, now: datetime, *, meter: Meter | None = None
-    ) -> None:
-        """Turn a purchase into SUCCESS with a fresh token (or FAILED if impossible). ``meter``: the
-        row the caller already locked in this transaction (else it is locked here)."""
-        if meter is None:
-            meter = await self._locked_meter(session, purchase.meter_number)
-        if meter is None:  # deleted from the register while pending
-            self._fail(purchase, "UNKNOWN_METER", "the meter is not in the register", now)
-            return
-        try:
-            tid = self._allocate_tid(meter, now)
-        except KeyChangeNeeded as exc:
-            self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
-            return
+    def _issue(self, conn: Connection, purchase: dict[str, Any], now: datetime, meter: Any, tid: int) -> None:
+        """Make ``purchase`` SUCCESS with a fresh token for ``tid``, already taken on ``meter``."""
         issued = credit_token(
-            self.decoder_key(meter),
-            purchase.kwh_tenths,
-            tid=tid,
-            base=base_date_for_year(meter.base_date),
+            self.decoder_key(meter), purchase["kwh_tenths"], tid=tid, base=base_date_for_year(meter.base_date)
         )
-        purchase.status = PurchaseStatus.SUCCESS
-        purchase.token = issued.token
-        purchase.tid = tid
-        purchase.carried_tenths = decode_amount(issued.value)
-        purchase.issued_at = now
-        purchase.code = None
-        purchase.message = "token issued"
-        purchase.updated_at = now
+        carried = decode_amount(issued.value)
+        purchase.update(
+            status=PurchaseStatus.SUCCESS, token=issued.token, tid=tid, carried_tenths=carried, issued_at=now,
+            code=None, message="token issued", updated_at=now,
+        )  # fmt: skip
         logger.info(
             "issued token reference=%s meter=%s tid=%s kwh=%s",
-            purchase.reference, meter.number, tid, tenths_to_kwh(purchase.carried_tenths),
+            purchase["reference"], meter.number, tid, tenths_to_kwh(carried),
         )  # fmt: skip
 
     @staticmethod
-    def _fail(purchase: Purchase, code: str, message: str, now: datetime) -> None:
-        purchase.status = PurchaseStatus.FAILED
-        purchase.code = code
-        purchase.message = message
-        purchase.updated_at = now
-        logger.info("purchase failed reference=%s meter=%s code=%s", purchase.reference, purchase.meter_number, code)
+    def _fail(purchase: dict[str, Any], code: str, message: str, now: datetime) -> None:
+        purchase.update(status=PurchaseStatus.FAILED, code=code, message=message, updated_at=now)
+        logger.info("purchase failed reference=%s meter=%s code=%s", purchase["reference"], purchase["meter_number"], code)
 
-    async def _answer(self, session: AsyncSession, purchase: Purchase) -> PurchaseView:
-        """The stored outcome; a PENDING purchase counts down its remaining PENDING answers."""
-        if purchase.status == PurchaseStatus.PENDING:
-            now = self._now()
-            if purchase.pending_answers_left > 0:
-                purchase.pending_answers_left -= 1
-                purchase.updated_at = now
+    @staticmethod
+    def _locked_meter(conn: Connection, number: str) -> Any:
+        return conn.execute(_LOCK_METER, {"b_number": number}).first()
+
+    def _take_tid(self, conn: Connection, meter: Any, now: datetime) -> int:
+        """Allocate the next TID on a meter row locked by :meth:`_locked_meter` (the slow path)."""
+        tid = _allocate_tid(meter.base_date, meter.last_tid, now)
+        conn.execute(_SET_LAST_TID, {"b_number": meter.number, "b_tid": tid})
+        return tid
+
+    def _sell(
+        self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, fault: Fault | None
+    ) -> PurchaseView:
+        """A new sale, stored in its final state; :class:`_AlreadyStored` if the reference exists."""
+        now = self._now()
+        purchase: dict[str, Any] = {
+            "reference": reference, "biller_reference": "SB" + uuid.uuid4().hex[:20].upper(),
+            "meter_number": meter_number, "kwh_tenths": kwh_tenths, "amount": str(amount),
+            "status": PurchaseStatus.PENDING, "token": None, "tid": None, "carried_tenths": None,
+            "issued_at": None, "code": None, "message": "waiting for the token", "pending_answers_left": 0,
+            "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        mode = fault.mode if fault is not None else "none"
+        taken = None
+        if mode in _ISSUING_MODES:  # the hot path: take the TID straight away
+            taken = conn.execute(_TAKE_TID, {"b_number": meter_number, **_minute_tids(now)}).first()
+        if taken is not None:
+            self._issue(conn, purchase, now, taken, taken.last_tid)
+        else:
+            meter = self._locked_meter(conn, meter_number)
+            if meter is None:
+                self._fail(purchase, "UNKNOWN_METER", "wrong customer number: the meter is not registered", now)
+            elif meter.status != "ACTIVE":
+                self._fail(purchase, "METER_BLOCKED", "the meter is blocked", now)
+            elif mode == "maintenance":
+                self._fail(purchase, "BILLER_MAINTENANCE", "the biller is in maintenance (cut-off)", now)
+            elif mode == "fail":
+                self._fail(purchase, "BILLER_FAILED", "the biller could not issue the token", now)
+            elif mode == "pending_then_success":
+                assert fault is not None
+                # This answer is the first of `pending_polls` PENDING answers.
+                purchase["pending_answers_left"] = max(fault.pending_polls, 1) - 1
             else:
-                await self._issue(session, purchase, now)
+                try:
+                    tid = self._take_tid(conn, meter, now)
+                except KeyChangeNeeded as exc:
+                    self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
+                else:
+                    self._issue(conn, purchase, now, meter, tid)
+        if conn.execute(self._insert_purchase, purchase).first() is None:
+            raise _AlreadyStored(reference)  # rolls back the TID taken above
+        return _view(purchase)
+
+    def _replay(
+        self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal
+    ) -> PurchaseView | None:
+        row = conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).first()
+        if row is None:
+            return None
+        if row.meter_number != meter_number or row.kwh_tenths != kwh_tenths or Decimal(row.amount) != amount:
+            raise DuplicateReference(reference)
+        return self._answer(conn, row)
+
+    def _answer(self, conn: Connection, row: Any) -> PurchaseView:
+        """The stored outcome; a PENDING purchase counts down its remaining PENDING answers."""
+        purchase = dict(row._mapping)
+        if purchase["status"] != PurchaseStatus.PENDING:
+            return _view(purchase)
+        now = self._now()
+        before = dict(purchase)
+        if purchase["pending_answers_left"] > 0:
+            purchase.update(pending_answers_left=purchase["pending_answers_left"] - 1, updated_at=now)
+        else:
+            meter = self._locked_meter(conn, purchase["meter_number"])
+            if meter is None:  # deleted from the register while pending
+                self._fail(purchase, "UNKNOWN_METER", "the meter is not in the register", now)
+            else:
+                try:
+                    tid = self._take_tid(conn, meter, now)
+                except KeyChangeNeeded as exc:
+                    self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
+                else:
+                    self._issue(conn, purchase, now, meter, tid)
+        changes = {k: v for k, v in purchase.items() if v != before[k]}
+        conn.execute(_UPDATE_PURCHASE, {"b_id": purchase["id"], **changes})
         return _view(purchase)
 
     async def _sleep_for(self, fault: Fault | None) -> None:
@@ -261,84 +414,35 @@ class BillerService:
         await self._sleep_for(fault)
         for attempt in (1, 2):
             try:
-                view, fresh = await self._purchase_once(reference, meter_number, kwh_tenths, amount, fault)
-                break
+                view = await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault)
+            except _AlreadyStored:
+                replayed = await self._write(self._replay, reference, meter_number, kwh_tenths, amount)
+                if replayed is not None:
+                    return replayed
             except IntegrityError:
-                # Another request inserted the same reference first (PostgreSQL); replay it.
+                # A biller reference collided (astronomically unlikely); a new one is drawn.
                 if attempt == 2:
                     raise
-        if fresh and fault is not None and fault.mode == "timeout":
-            # The token is sold and stored; the answer just never arrives in time.
-            await asyncio.sleep(self._timeout_fault_seconds)
-        return view
-
-    async def _purchase_once(
-        self, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, fault: Fault | None
-    ) -> tuple[PurchaseView, bool]:
-        async with self._write() as session:
-            existing = (
-                await session.execute(select(Purchase).where(Purchase.reference == reference).with_for_update())
-            ).scalar_one_or_none()
-            if existing is not None:
-                if (
-                    existing.meter_number != meter_number
-                    or existing.kwh_tenths != kwh_tenths
-                    or Decimal(existing.amount) != amount
-                ):
-                    raise DuplicateReference(reference)
-                return await self._answer(session, existing), False
-
-            now = self._now()
-            purchase = Purchase(
-                reference=reference,
-                biller_reference="SB" + uuid.uuid4().hex[:20].upper(),
-                meter_number=meter_number,
-                kwh_tenths=kwh_tenths,
-                amount=str(amount),
-                status=PurchaseStatus.PENDING,
-                message="waiting for the token",
-                pending_answers_left=0,
-                created_at=now,
-                updated_at=now,
-            )
-            meter = await self._locked_meter(session, meter_number)
-            mode = fault.mode if fault is not None else "none"
-            if meter is None:
-                self._fail(purchase, "UNKNOWN_METER", "wrong customer number: the meter is not registered", now)
-            elif meter.status != "ACTIVE":
-                self._fail(purchase, "METER_BLOCKED", "the meter is blocked", now)
-            elif mode == "maintenance":
-                self._fail(purchase, "BILLER_MAINTENANCE", "the biller is in maintenance (cut-off)", now)
-            elif mode == "fail":
-                self._fail(purchase, "BILLER_FAILED", "the biller could not issue the token", now)
-            elif mode == "pending_then_success":
-                assert fault is not None
-                # This answer is the first of `pending_polls` PENDING answers.
-                purchase.pending_answers_left = max(fault.pending_polls, 1) - 1
             else:
-                await self._issue(session, purchase, now, meter=meter)
-            # Inserted in its final state (one INSERT, no INSERT-then-UPDATE); a concurrent insert of
-            # the same reference still fails here, inside the transaction that holds the meter's TID.
-            session.add(purchase)
-            await session.flush()
-            return _view(purchase), True
+                if fault is not None and fault.mode == "timeout":
+                    # The token is sold and stored; the answer just never arrives in time.
+                    await asyncio.sleep(self._timeout_fault_seconds)
+                return view
+        raise RuntimeError(f"could not store or find the purchase {reference!r}")
 
     async def status(self, reference: str) -> PurchaseView | None:
         """The outcome for a reference, or None if it was never seen."""
-        async with self._db.session() as session:
-            found = (
-                await session.execute(select(Purchase).where(Purchase.reference == reference))
-            ).scalar_one_or_none()
+        async with self._db.engine.connect() as conn:
+            found = (await conn.execute(_SELECT_PURCHASE, {"b_reference": reference})).first()
         if found is None:
             return None
         await self._sleep_for(self.faults.for_meter(found.meter_number))
         if found.status != PurchaseStatus.PENDING:
-            return _view(found)
-        async with self._write() as session:
-            purchase = (
-                await session.execute(select(Purchase).where(Purchase.reference == reference).with_for_update())
-            ).scalar_one()
-            return await self._answer(session, purchase)
+            return _view(found._mapping)
+        return await self._write(self._locked_answer, reference)
+
+    def _locked_answer(self, conn: Connection, reference: str) -> PurchaseView:
+        return self._answer(conn, conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).one())
 
     async def management_token(
         self, meter_number: str, kind: str, value: int | None
@@ -350,21 +454,25 @@ class BillerService:
             raise ValueError("kind must be SET_MAX_POWER, CLEAR_CREDIT or CLEAR_TAMPER") from None
         # Validate the value before spending a TID.
         management_token(0, management_kind, value, tid=0)
-        async with self._write() as session:
-            meter = await self._locked_meter(session, meter_number)
-            if meter is None:
-                raise UnknownMeter(meter_number)
-            now = self._now()
-            tid = self._allocate_tid(meter, now)
-            issued = management_token(
-                self.decoder_key(meter), management_kind, value, tid=tid, base=base_date_for_year(meter.base_date)
-            )
-            session.add(
-                ManagementToken(
-                    meter_number=meter_number, kind=kind, value=value, token=issued.token, tid=tid, issued_at=now
-                )
-            )
-            logger.info("issued management token meter=%s kind=%s tid=%s", meter_number, kind, tid)
+        return await self._write(self._issue_management, meter_number, management_kind, value)
+
+    def _issue_management(
+        self, conn: Connection, meter_number: str, kind: ManagementKind, value: int | None
+    ) -> IssuedManagementToken:
+        meter = self._locked_meter(conn, meter_number)
+        if meter is None:
+            raise UnknownMeter(meter_number)
+        now = self._now()
+        tid = self._take_tid(conn, meter, now)
+        issued = management_token(
+            self.decoder_key(meter), kind, value, tid=tid, base=base_date_for_year(meter.base_date)
+        )
+        conn.execute(
+            _INSERT_MANAGEMENT,
+            {"meter_number": meter_number, "kind": kind.name, "value": value, "token": issued.token,
+             "tid": tid, "issued_at": now},
+        )  # fmt: skip
+        logger.info("issued management token meter=%s kind=%s tid=%s", meter_number, kind.name, tid)
         return IssuedManagementToken(issued.token, now, tid)
 
     async def find_meter(self, number: str) -> Meter | None:
