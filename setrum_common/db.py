@@ -38,6 +38,7 @@ NAMING_CONVENTION = {
 }
 
 _WRITE = "setrum_write"
+_ONE_STATEMENT = "setrum_one_statement"
 # Set while this task holds a Database's in-process SQLite write lock (so a nested write
 # transaction is not made to wait for itself: it meets SQLite's own lock, as before).
 _holding_write_lock: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
@@ -73,7 +74,10 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_ONE_STATEMENT):
+            return  # SQLite runs a lone statement atomically in its own implicit transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
 
 
 class Database:
@@ -99,6 +103,8 @@ class Database:
         self._write_sessionmaker = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
+        single = self.engine.execution_options(**{_ONE_STATEMENT: True})
+        self._one_statement_sessionmaker = async_sessionmaker(single, expire_on_commit=False)
         # One lock per event loop (an asyncio.Lock belongs to one loop; tests run several).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -126,6 +132,20 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A read session; commit explicitly if you write (prefer :meth:`transaction`)."""
         async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def one_statement(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for exactly ONE statement, which is atomic by itself: on SQLite no ``BEGIN``
+        or ``COMMIT`` is sent around it (two of the three driver calls of a one-row read), a
+        ``write`` still queues on the in-process writer lock, and it is committed on success.
+        Use :meth:`session` / :meth:`transaction` for anything else, including ``executemany``
+        (each of its rows would commit on its own)."""
+        if not write:
+            async with self._one_statement_sessionmaker() as session:
+                yield session
+            return
+        async with self._sqlite_writer(), self._one_statement_sessionmaker() as session, session.begin():
             yield session
 
     @asynccontextmanager

@@ -237,7 +237,7 @@ async def credit_once(
 
 
 async def _by_client_reference(db: Database, customer_id: str, client_reference: str) -> Purchase | None:
-    async with db.session() as session:
+    async with db.one_statement() as session:
         return await repo.get_purchase_by_client_reference(session, customer_id, client_reference)
 
 
@@ -401,7 +401,7 @@ async def apply_outcome(
             "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
             "updated_at": now,
         }
-        async with db.transaction() as session:
+        async with db.one_statement(write=True) as session:
             moved = await repo.record_success(session, purchase.id, **values)
         if not moved:  # someone else settled it first: what they stored is the truth
             return await _reload(db, purchase.id)

@@ -55,3 +55,60 @@ async def test_concurrent_read_modify_write_loses_no_update_on_sqlite(tmp_path: 
         assert (await session.get(Counter, 1)).value == 40
     assert await db.ping()
     await db.dispose()
+
+
+async def test_sqlite_lock_held_by_another_process_is_waited_out_without_blocking_the_loop(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.create_all(_Base.metadata)
+    other = sqlite3.connect(path, isolation_level=None)  # stands in for a second process
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            session.add(Counter(id=7, value=1))
+
+    ticking = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writing.done()  # still waiting for the other writer
+    assert ticks >= 10  # ... while the loop kept running other tasks
+    other.execute("COMMIT")
+    await asyncio.wait_for(writing, timeout=5)
+    ticking.cancel()
+    async with db.session() as session:
+        assert (await session.get(Counter, 7)).value == 1
+    other.close()
+    await db.dispose()
+
+
+async def test_one_statement_sessions_commit_without_begin_on_sqlite(tmp_path: Path) -> None:
+    from sqlalchemy import event, insert
+    from sqlalchemy.exc import IntegrityError
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    await db.create_all(_Base.metadata)
+    sent: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    async with db.one_statement(write=True) as session:
+        await session.execute(insert(Counter.__table__), {"id": 1, "value": 5})
+    async with db.one_statement() as session:
+        assert (await session.execute(select(Counter.value).where(Counter.id == 1))).scalar_one() == 5
+    assert not [s for s in sent if s.startswith("BEGIN")], sent
+    assert len(sent) == 2
+    # A failing statement leaves nothing behind: one multi-row INSERT whose second row is a duplicate key.
+    with pytest.raises(IntegrityError):
+        async with db.one_statement(write=True) as session:
+            await session.execute(insert(Counter.__table__).values([{"id": 2, "value": 1}, {"id": 1, "value": 9}]))
+    async with db.session() as session:
+        assert (await session.execute(select(Counter.value).where(Counter.id == 2))).scalar_one_or_none() is None
+    await db.dispose()
