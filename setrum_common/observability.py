@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .tracing import extract_context, tracer
+from .tracing import extract_context, tracer, tracing_enabled
 
 __all__ = ["Observability", "ObservabilityMiddleware", "current_request_id", "RequestIdLogFilter"]
 
@@ -94,12 +94,15 @@ class Observability:
                 await send(message)
 
             try:
-                with observability._tracer.start_as_current_span(
-                    f"{method} {route}", kind=trace.SpanKind.SERVER,
-                    attributes={"http.request.method": method, "url.path": route, "setrum.request_id": request_id},
-                ) as span:
+                if tracing_enabled():
+                    with observability._tracer.start_as_current_span(
+                        f"{method} {route}", kind=trace.SpanKind.SERVER,
+                        attributes={"http.request.method": method, "url.path": route, "setrum.request_id": request_id},
+                    ) as span:
+                        await app(scope, receive, send_with_id)
+                        span.set_attribute("http.response.status_code", status)
+                else:  # no span to record: the extracted context alone carries the trace on
                     await app(scope, receive, send_with_id)
-                    span.set_attribute("http.response.status_code", status)
             finally:
                 route = getattr(scope.get("route"), "path", None) or ("unmatched" if status == 404 else route)
                 if route != "/metrics":
