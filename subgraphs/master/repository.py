@@ -1,6 +1,8 @@
 """Database access for the master subgraph: async functions over an ``AsyncSession``.
 
-No business rules and no GraphQL here; callers own the transaction. Batch readers take many
+No business rules and no GraphQL here; callers own the transaction. The hot reads (meter facts,
+quote facts) are Core statements built once, return plain records and also accept a bare
+``AsyncConnection``. Batch readers take many
 keys and issue one SELECT, so DataLoaders can resolve many entities without N+1 queries.
 """
 

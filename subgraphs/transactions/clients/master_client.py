@@ -108,9 +108,7 @@ def internal_quote_url(master_url: str) -> str:
     prefix, ``/graphql`` replaced by ``/internal/quote`` (``http://m:4002/graphql`` ->
     ``http://m:4002/internal/quote``; a URL without ``/graphql`` gets the path appended)."""
     url = httpx.URL(master_url)
-    path = url.path.rstrip("/")
-    if path.endswith("/graphql"):
-        path = path[: -len("/graphql")]
+    path = url.path.rstrip("/").removesuffix("/graphql")
     return str(url.copy_with(path=path + _INTERNAL_QUOTE_PATH, query=None, fragment=None))
 
 
