@@ -17,22 +17,28 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-
-from setrum_common.observability import Observability, ObservabilityMiddleware
-from setrum_common.tracing import configure_tracing
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from setrum_common.db import Database
 from setrum_common.migrations import Migrations
+from setrum_common.observability import Observability, ObservabilityMiddleware
 from setrum_common.service_app import SchemaReadiness
 from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
+from setrum_common.tracing import configure_tracing
 
 from .faults import FAULT_MODES, Fault
 from .models import BillerBase
 from .seed import seed_meter_register
-from .service import BillerService, Clock, DuplicateReference, KeyChangeNeeded, UnknownMeter, utc_now
+from .service import (
+    BillerService,
+    Clock,
+    DuplicateReference,
+    KeyChangeNeeded,
+    UnknownMeter,
+    utc_now,
+)
 from .settings import BillerSettings
 
 __all__ = ["create_app"]
@@ -46,8 +52,18 @@ class BadRequest(ValueError):
     pass
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status)
+def _json(content: Any, status: int = 200) -> Response:
+    # orjson: the same compact UTF-8 JSON as starlette's JSONResponse, several times faster.
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"code": code, "message": message}, status)
+
+
+def _signed_path(request: Request) -> str:
+    # What ``request.url.path`` gives, without building the whole URL.
+    return request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _object(body: bytes) -> dict[str, Any]:
@@ -100,9 +116,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         async def endpoint(request: Request) -> Response:
             body = await request.body()
             try:
-                verify_request(
-                    secret, request.headers.get(SIGNATURE_HEADER), request.method, request.url.path, body
-                )
+                verify_request(secret, request.headers.get(SIGNATURE_HEADER), request.method, _signed_path(request), body)
             except SignatureError as exc:
                 return _error(401, "UNAUTHENTICATED", str(exc))
             try:
@@ -132,13 +146,13 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
             view = await service.purchase(reference, meter_number, kwh_tenths, amount)
         except DuplicateReference:
             return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
-        return JSONResponse(view.to_json())
+        return _json(view.to_json())
 
     async def purchase_status(request: Request, _: None) -> Response:
         view = await service.status(request.path_params["reference"])
         if view is None:
             return _error(404, "NOT_FOUND", "no purchase with this reference")
-        return JSONResponse(view.to_json())
+        return _json(view.to_json())
 
     async def management(request: Request, data: dict[str, Any]) -> Response:
         meter_number = _meter_number(data)
@@ -150,7 +164,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
             return _error(404, "UNKNOWN_METER", "the meter is not registered")
         except KeyChangeNeeded as exc:
             return _error(409, "KEY_CHANGE_REQUIRED", str(exc))
-        return JSONResponse({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
+        return _json({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
 
     async def put_fault(request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")
@@ -168,14 +182,14 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
             raise BadRequest("pendingPolls must be between 0 and 1000")
         service.faults.set(Fault(mode, delay_ms, pending_polls), meter)
         logger.info("fault set mode=%s meter=%s", mode, meter or "*")
-        return JSONResponse({"faults": service.faults.snapshot()})
+        return _json({"faults": service.faults.snapshot()})
 
     async def delete_faults(request: Request, _: None) -> Response:
         service.faults.clear()
-        return JSONResponse({"faults": service.faults.snapshot()})
+        return _json({"faults": service.faults.snapshot()})
 
     async def health(_: Request) -> Response:
-        return JSONResponse({"status": "UP", "service": "biller"})
+        return _json({"status": "UP", "service": "biller"})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from setrum_common.db import NAMING_CONVENTION
 from setrum_common.db import Base as _Base
 
-__all__ = ["BillerBase", "Meter", "ManagementToken", "Purchase", "PurchaseStatus"]
+__all__ = ["BillerBase", "ManagementToken", "Meter", "Purchase", "PurchaseStatus"]
 
 
 class BillerBase(_Base):

@@ -32,10 +32,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from setrum_common.db import _WRITE, Database
 from sts.amount import MAX_TENTHS, decode_amount, encode_tenths, tenths_to_kwh
@@ -175,8 +176,8 @@ _KEY_COLUMNS = (
 # Now's minute on the meter's base date (NULL when the base cannot express it: key change, or
 # a base we don't know), then max(that, last TID + 1).
 _minute_tid = case(
-    (_meter.c.base_date == 2014, bindparam("tid_2014")),
-    (_meter.c.base_date == 1993, bindparam("tid_1993")),
+    (_meter.c.base_date == 2014, bindparam("tid_2014", type_=Integer)),
+    (_meter.c.base_date == 1993, bindparam("tid_1993", type_=Integer)),
 )
 _next_tid = case((_meter.c.last_tid >= _minute_tid, _meter.c.last_tid + 1), else_=_minute_tid)
 
@@ -195,7 +196,7 @@ _LOCK_METER = _SELECT_METER.with_for_update()
 _SET_LAST_TID = (
     update(_meter)
     .where(_meter.c.number == bindparam("b_number"))
-    .values(last_tid=bindparam("b_tid"), updated_at=func.now())
+    .values(last_tid=bindparam("b_tid", type_=Integer), updated_at=func.now())
 )
 
 _PURCHASE_COLUMNS = [c for c in _purchase.c]
@@ -237,9 +238,14 @@ def _allocate_tid(base_date: int, last_tid: int | None, now: datetime) -> int:
     return tid
 
 
-def _in_transaction(conn: Connection, work: Callable[..., _T], *args: Any) -> _T:
-    with conn.begin():
+def _in_transaction(engine: Engine, work: Callable[..., _T], *args: Any) -> _T:
+    with engine.begin() as conn:
         return work(conn, *args)
+
+
+def _read(engine: Engine, statement: Any, parameters: dict[str, Any]) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(statement, parameters).first()
 
 
 class BillerService:
@@ -261,7 +267,8 @@ class BillerService:
         self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
             asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
         )
-        self._write_engine = db.engine.execution_options(**{_WRITE: True})  # BEGIN IMMEDIATE on SQLite
+        self._engine = db.engine.sync_engine
+        self._write_engine = self._engine.execution_options(**{_WRITE: True})  # BEGIN IMMEDIATE on SQLite
         self._insert_purchase = _INSERT_PURCHASE[db.engine.dialect.name].returning(_purchase.c.id)
         self._decoder_keys: dict[tuple[Any, ...], int] = {}
 
@@ -273,10 +280,11 @@ class BillerService:
     async def _write(self, work: Callable[..., _T], *args: Any) -> _T:
         """``work(connection, *args)`` in one write transaction, committed unless it raises.
 
-        ``work`` is plain synchronous Core code run in one greenlet: one hop per transaction
-        instead of one per statement."""
-        async with self._write_lock, self._write_engine.connect() as conn:
-            return await conn.run_sync(_in_transaction, work, *args)
+        ``work`` is plain synchronous Core code; checkout, statements, commit and check-in all
+        run in one greenlet (SQLAlchemy's ``AsyncConnection`` would spawn one per call, and its
+        ``async with`` exit closes in a task of its own, a loop round trip under our lock)."""
+        async with self._write_lock:
+            return await greenlet_spawn(_in_transaction, self._write_engine, work, *args)
 
     def _now(self) -> datetime:
         return _aware(self._clock()).astimezone(UTC)
@@ -432,8 +440,7 @@ class BillerService:
 
     async def status(self, reference: str) -> PurchaseView | None:
         """The outcome for a reference, or None if it was never seen."""
-        async with self._db.engine.connect() as conn:
-            found = (await conn.execute(_SELECT_PURCHASE, {"b_reference": reference})).first()
+        found = await greenlet_spawn(_read, self._engine, _SELECT_PURCHASE, {"b_reference": reference})
         if found is None:
             return None
         await self._sleep_for(self.faults.for_meter(found.meter_number))
