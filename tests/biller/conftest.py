@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.meter import MeterSimulator
 from sts.tid import base_date_for_year
 from tests.fixtures.demo_meters import demo_decoder_key
+from tests.postgres import requires_postgres, scratch_database
 
 # A test vending key (not the development default), so we can look for it in every output.
 TEST_VENDING_KEY = "3A7C19E0B45D28F6"
@@ -66,6 +68,7 @@ class SignedClient:
 
     http: httpx.AsyncClient
     secret: str = DEV_BILLER_SECRET
+    app: Any = None  # the biller app behind ``http`` (for its database), when the test made it
 
     async def request(self, method: str, path: str, body: Any = None, *, sign: bool = True) -> httpx.Response:
         content = b"" if body is None else orjson.dumps(body)
@@ -98,10 +101,32 @@ def settings(tmp_path: Path) -> BillerSettings:
     return make_settings(tmp_path / "biller.db")
 
 
-@pytest.fixture
-async def biller(settings: BillerSettings, clock: FrozenClock) -> AsyncIterator[SignedClient]:
+@asynccontextmanager
+async def serve(settings: BillerSettings, clock: FrozenClock) -> AsyncIterator[SignedClient]:
+    """A biller app with its lifespan running, behind a signing client."""
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://biller") as http:
-            yield SignedClient(http)
+            yield SignedClient(http, app=app)
+
+
+# Every test on the `biller` fixture runs on SQLite and, when SETRUM_TEST_POSTGRES_URL is set, again
+# on a fresh PostgreSQL database: the purchase statements differ per dialect (ON CONFLICT, row locks).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, requires_postgres])]
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty biller database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'biller.db'}"
+        return
+    async with scratch_database("setrum_biller") as url:
+        yield url
+
+
+@pytest.fixture
+async def biller(database_url: str, settings: BillerSettings, clock: FrozenClock) -> AsyncIterator[SignedClient]:
+    async with serve(settings.model_copy(update={"database_url": database_url}), clock) as client:
+        yield client

@@ -6,12 +6,17 @@ import asyncio
 from pathlib import Path
 
 import httpx
+from sqlalchemy import update
 
 from biller.app import create_app
+from biller.lookup import lookup_meter
+from biller.models import Meter
+from setrum_common.db import Database
 from sts.meter import Outcome
+from sts.tid import MAX_TID
 from sts.tokens import parse_token
 
-from .conftest import METER, FrozenClock, SignedClient, make_settings, simulator_for
+from .conftest import METER, FrozenClock, SignedClient, make_settings, serve, simulator_for
 
 
 async def test_200_concurrent_purchases_for_one_meter(biller: SignedClient) -> None:
@@ -54,3 +59,50 @@ async def test_tids_keep_increasing_across_a_restart(tmp_path: Path, clock: Froz
     assert tids[0] < tids[1] < tids[2]
     for token in (*before, after):
         assert meter.enter(token).accepted
+
+
+def _tid(answer: dict) -> int:
+    meter = simulator_for(METER)
+    return parse_token(answer["token"], meter.decoder_key, meter.base).tid
+
+
+async def test_replays_spend_no_tid(biller: SignedClient) -> None:
+    # A replay first tries to sell (taking a TID), meets the stored reference and rolls back.
+    first = await biller.purchase("once")
+    replays = await asyncio.gather(*(biller.purchase("once") for _ in range(5)))
+    assert all(r == first for r in replays)
+    assert await biller.purchase("once") == first
+    after = await biller.purchase("after-replays")
+    assert _tid(after) == _tid(first) + 1  # frozen minute: the very next TID, none was burnt
+
+
+async def test_a_meter_out_of_tids_needs_a_key_change(biller: SignedClient) -> None:
+    db: Database = biller.app.state.db
+    async with db.transaction() as session:
+        await session.execute(update(Meter).where(Meter.number == METER).values(last_tid=MAX_TID - 1))
+    last = await biller.purchase("last-tid")
+    assert last["status"] == "SUCCESS" and _tid(last) == MAX_TID
+    spent = await biller.purchase("no-tid-left")
+    assert (spent["status"], spent["code"], spent["token"]) == ("FAILED", "KEY_CHANGE_REQUIRED", None)
+    management = await biller.request(
+        "POST", "/v1/management-tokens", {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None}
+    )
+    assert (management.status_code, management.json()["code"]) == (409, "KEY_CHANGE_REQUIRED")
+    entry = await lookup_meter(db, METER)
+    assert entry is not None and entry.last_tid == MAX_TID
+
+
+async def test_two_billers_on_one_database_share_the_tid_sequence(
+    database_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Two replicas (two engines, two in-process locks) on one database: one TID sequence per
+    meter, one token per reference (row locks on PostgreSQL, SQLite's write lock on a file)."""
+    settings = make_settings(tmp_path / "unused.db", database_url=database_url)
+    async with serve(settings, clock) as one, serve(settings, clock) as two:
+        answers = await asyncio.gather(*(client.purchase(f"two-{i}") for i, client in enumerate([one, two] * 20)))
+        replays = await asyncio.gather(*(client.purchase("two-same") for client in [one, two] * 5))
+    tids = sorted(_tid(a) for a in answers)
+    assert tids == list(range(tids[0], tids[0] + 40))  # frozen minute: consecutive, none twice
+    assert len({r["token"] for r in replays}) == 1
+    assert len({r["billerReference"] for r in replays}) == 1
+    assert _tid(replays[0]) == tids[-1] + 1
