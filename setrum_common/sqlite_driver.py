@@ -41,7 +41,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
-from sqlalchemy.util.concurrency import await_
 
 __all__ = ["BUSY_TIMEOUT_S", "inline_dbapi"]
 

@@ -12,6 +12,7 @@ more CPU than SQLite spends running it. Each then reuses its compiled form from 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from .models import (
     Base,
@@ -43,14 +45,13 @@ __all__ = [
     "get_wallet",
     "wallets_by_customer",
     "credit_wallet",
-    "debit_wallet",
     "find_ledger_entry",
     "list_ledger",
     "get_purchase",
     "purchases_by_ids",
-    "get_purchase_by_client_reference",
-    "add_purchase",
-    "reserve_kwh",
+    "Booking",
+    "book_purchase",
+    "purchase_id_by_client_reference",
     "release_kwh",
     "transition_purchase",
     "record_success",
@@ -163,30 +164,6 @@ _DEBIT = (
 _INSERT_LEDGER = insert(_LEDGER).returning(_LEDGER.c.id)  # executed with a whole row of parameters
 
 
-async def debit_wallet(
-    session: AsyncSession, customer_id: str, amount: Decimal, *, reference: str, purchase_id: str
-) -> LedgerEntry | None:
-    """Take ``amount`` if the balance covers it (one conditional UPDATE … RETURNING) and book it
-    (one INSERT … RETURNING); None when the balance does not cover it."""
-    now = utcnow()
-    balance = (
-        await session.execute(_DEBIT, {"debit_customer": customer_id, "debit_amount": amount, "debit_at": now})
-    ).scalar_one_or_none()
-    if balance is None:
-        return None
-    entry = {
-        "customer_id": customer_id,
-        "kind": LedgerKind.PURCHASE_DEBIT.value,
-        "amount": -amount,
-        "balance_after": balance,
-        "reference": reference,
-        "purchase_id": purchase_id,
-        "created_at": now,
-    }
-    entry_id = (await session.execute(_INSERT_LEDGER, entry)).scalar_one()
-    return LedgerEntry(id=entry_id, **entry)
-
-
 async def find_ledger_entry(session: AsyncSession, reference: str) -> LedgerEntry | None:
     return await session.scalar(select(LedgerEntry).where(LedgerEntry.reference == reference))
 
@@ -217,26 +194,56 @@ async def purchases_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[st
 
 
 _PURCHASES = Purchase.__table__
-_BY_CLIENT_REFERENCE = (
-    select(Purchase)
-    .where(Purchase.customer_id == bindparam("ref_customer"), Purchase.client_reference == bindparam("ref_value"))
-    .execution_options(populate_existing=True)
-)
 _INSERT_PURCHASE = insert(_PURCHASES)  # executed with a whole row of parameters
 _PURCHASE_COLUMNS = tuple(c.key for c in _PURCHASES.columns)
 
 
-async def get_purchase_by_client_reference(
-    session: AsyncSession, customer_id: str, client_reference: str
-) -> Purchase | None:
-    return await session.scalar(_BY_CLIENT_REFERENCE, {"ref_customer": customer_id, "ref_value": client_reference})
+_REFERENCE_TAKEN = select(_PURCHASES.c.id).where(
+    _PURCHASES.c.customer_id == bindparam("ref_customer"), _PURCHASES.c.client_reference == bindparam("ref_value")
+)
 
 
-async def add_purchase(session: AsyncSession, purchase: Purchase) -> Purchase:
-    """Insert now (one Core INSERT): the unique (customer, client reference) fires here, before any
-    money moves. ``purchase`` stays a plain (transient) object; it is not added to the session."""
-    await session.execute(_INSERT_PURCHASE, {key: getattr(purchase, key) for key in _PURCHASE_COLUMNS})
-    return purchase
+async def purchase_id_by_client_reference(conn: AsyncConnection, customer_id: str, client_reference: str) -> str | None:
+    """The id of the customer's purchase under ``client_reference``, if any (one indexed read)."""
+    result = await conn.execute(_REFERENCE_TAKEN, {"ref_customer": customer_id, "ref_value": client_reference})
+    return result.scalar_one_or_none()
+
+
+class Booking(enum.Enum):
+    BOOKED = "BOOKED"
+    OVER_MONTHLY_CAP = "OVER_MONTHLY_CAP"
+    BALANCE_TOO_LOW = "BALANCE_TOO_LOW"
+
+
+def book_purchase(conn: Connection, purchase: Purchase, *, limit_tenths: int) -> Booking:
+    """The PENDING purchase, its kWh against the meter's month and the wallet debit with its ledger
+    entry, in the caller's transaction (roll it back unless BOOKED). Order: purchase -> usage ->
+    wallet, the same lock order as every other writer. A reused client reference raises
+    ``IntegrityError`` at the first statement, before any money moves.
+
+    Synchronous, for ``AsyncConnection.run_sync``: the four statements then share one greenlet."""
+    conn.execute(_INSERT_PURCHASE, {key: getattr(purchase, key) for key in _PURCHASE_COLUMNS})
+    if purchase.kwh_tenths > limit_tenths:
+        return Booking.OVER_MONTHLY_CAP
+    now = purchase.created_at
+    usage = {"use_meter": purchase.meter_number, "use_month": purchase.usage_month, "use_kwh": purchase.kwh_tenths,
+             "use_power": purchase.power_va, "use_at": now, "use_limit": limit_tenths}
+    if conn.execute(_RESERVE[conn.dialect.name], usage).first() is None:
+        return Booking.OVER_MONTHLY_CAP
+    debit = {"debit_customer": purchase.customer_id, "debit_amount": purchase.total_paid, "debit_at": now}
+    balance = conn.execute(_DEBIT, debit).scalar_one_or_none()
+    if balance is None:
+        return Booking.BALANCE_TOO_LOW
+    conn.execute(_INSERT_LEDGER, {
+        "customer_id": purchase.customer_id,
+        "kind": LedgerKind.PURCHASE_DEBIT.value,
+        "amount": -purchase.total_paid,
+        "balance_after": balance,
+        "reference": f"debit:{purchase.id}",
+        "purchase_id": purchase.id,
+        "created_at": now,
+    })
+    return Booking.BOOKED
 
 
 async def transition_purchase(
@@ -262,10 +269,10 @@ _SUCCEED = (
 )
 
 
-async def record_success(session: AsyncSession, purchase_id: str, **values: Any) -> bool:
+async def record_success(conn: AsyncConnection, purchase_id: str, **values: Any) -> bool:
     """PENDING -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
     ``biller_message``, ``issued_at``, ``updated_at``), iff still PENDING: True when this call moved it."""
-    result = await session.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
+    result = await conn.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -324,22 +331,6 @@ def _reserve_statement(builder: Any) -> Any:
 
 
 _RESERVE = {"sqlite": _reserve_statement(sqlite.insert), "postgresql": _reserve_statement(postgresql.insert)}
-
-
-async def reserve_kwh(
-    session: AsyncSession, meter_number: str, month: str, kwh_tenths: int, *, limit_tenths: int, power_va: int
-) -> bool:
-    """Count ``kwh_tenths`` against the meter's month iff the total stays within ``limit_tenths``.
-
-    One upsert: a new month row starts at ``kwh_tenths`` (checked against the limit here), an existing
-    one is updated only ``WHERE kwh_tenths + :kwh <= :limit``, atomically on both databases (the row
-    lock / SQLite's write lock serialise concurrent purchases); no row returned means over the cap."""
-    if kwh_tenths > limit_tenths:
-        return False
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    params = {"use_meter": meter_number, "use_month": month, "use_kwh": kwh_tenths, "use_power": power_va,
-              "use_at": utcnow(), "use_limit": limit_tenths}
-    return (await session.execute(_RESERVE[dialect], params)).first() is not None
 
 
 async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_tenths: int) -> None:

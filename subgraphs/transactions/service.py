@@ -237,8 +237,9 @@ async def credit_once(
 
 
 async def _by_client_reference(db: Database, customer_id: str, client_reference: str) -> Purchase | None:
-    async with db.one_statement() as session:
-        return await repo.get_purchase_by_client_reference(session, customer_id, client_reference)
+    async with db.connection(one_statement=True) as conn:
+        purchase_id = await repo.purchase_id_by_client_reference(conn, customer_id, client_reference)
+    return None if purchase_id is None else await _reload(db, purchase_id)
 
 
 def _same_request(purchase: Purchase, meter_number: str, denomination: Decimal) -> Purchase:
@@ -311,24 +312,17 @@ async def purchase_token(
         updated_at=now,
     )
     # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together.
-    # Lock order (purchase -> usage -> wallet) is the same in every writer, so no deadlocks.
+    limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
     try:
-        async with db.transaction() as session:
-            await repo.add_purchase(session, purchase)
-            limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
-            if not await repo.reserve_kwh(
-                session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths,
-                limit_tenths=limit, power_va=quote.power_va,
-            ):
+        async with db.connection(write=True) as conn:
+            booking = await conn.run_sync(repo.book_purchase, purchase, limit_tenths=limit)
+            if booking is repo.Booking.OVER_MONTHLY_CAP:
                 raise DomainError(
                     ErrorCode.KWH_LIMIT_EXCEEDED,
                     f"Meter {purchase.meter_number} may receive at most {Decimal(limit) / 10} kWh in "
                     f"{purchase.usage_month}; this purchase would exceed it",
                 )
-            debit = await repo.debit_wallet(
-                session, customer_id, purchase.total_paid, reference=f"debit:{purchase_id}", purchase_id=purchase_id
-            )
-            if debit is None:
+            if booking is repo.Booking.BALANCE_TOO_LOW:
                 raise DomainError(
                     ErrorCode.INSUFFICIENT_BALANCE,
                     f"Your wallet does not cover Rp {purchase.total_paid:,.2f}; top up first",
@@ -401,8 +395,8 @@ async def apply_outcome(
             "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
             "updated_at": now,
         }
-        async with db.one_statement(write=True) as session:
-            moved = await repo.record_success(session, purchase.id, **values)
+        async with db.connection(write=True, one_statement=True) as conn:
+            moved = await repo.record_success(conn, purchase.id, **values)
         if not moved:  # someone else settled it first: what they stored is the truth
             return await _reload(db, purchase.id)
         if metrics is not None:

@@ -91,7 +91,7 @@ async def test_sqlite_lock_held_by_another_process_is_waited_out_without_blockin
     await db.dispose()
 
 
-async def test_one_statement_sessions_commit_without_begin_on_sqlite(tmp_path: Path) -> None:
+async def test_one_statement_connections_commit_without_begin_on_sqlite(tmp_path: Path) -> None:
     from sqlalchemy import event, insert
     from sqlalchemy.exc import IntegrityError
 
@@ -99,15 +99,15 @@ async def test_one_statement_sessions_commit_without_begin_on_sqlite(tmp_path: P
     await db.create_all(_Base.metadata)
     sent: list[str] = []
     event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
-    async with db.one_statement(write=True) as session:
+    async with db.connection(write=True, one_statement=True) as session:
         await session.execute(insert(Counter.__table__), {"id": 1, "value": 5})
-    async with db.one_statement() as session:
+    async with db.connection(one_statement=True) as session:
         assert (await session.execute(select(Counter.value).where(Counter.id == 1))).scalar_one() == 5
     assert not [s for s in sent if s.startswith("BEGIN")], sent
     assert len(sent) == 2
     # A failing statement leaves nothing behind: one multi-row INSERT whose second row is a duplicate key.
     with pytest.raises(IntegrityError):
-        async with db.one_statement(write=True) as session:
+        async with db.connection(write=True, one_statement=True) as session:
             await session.execute(insert(Counter.__table__).values([{"id": 2, "value": 1}, {"id": 1, "value": 9}]))
     async with db.session() as session:
         assert (await session.execute(select(Counter.value).where(Counter.id == 2))).scalar_one_or_none() is None
