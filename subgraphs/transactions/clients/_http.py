@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from router.subgraph_client import Http11Error, Http11Pool, KeepAliveTransport
+from router.subgraph_client import Http11Error, Http11Pool
 from setrum_common.tracing import inject_headers
 
 __all__ = ["DEFAULT_LIMITS", "ServiceHttp", "ServiceResponse"]
@@ -56,10 +56,6 @@ class ServiceHttp:
     ) -> None:
         self._test_transport = transport
         self._transport = transport or httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
-        # POSTs that come through send() (as httpx requests) still use the keep-alive pool.
-        self._post_transport: httpx.AsyncBaseTransport = transport or KeepAliveTransport(
-            max_connections_per_origin=_MAX_CONNECTIONS
-        )
         self._pool: Http11Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._base_url = base_url
@@ -101,8 +97,7 @@ class ServiceHttp:
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """Send through httpx and read the whole body (the connection goes back to the pool first)."""
-        transport = self._post_transport if request.method == "POST" else self._transport
-        response = await transport.handle_async_request(request)
+        response = await self._transport.handle_async_request(request)
         response.request = request
         try:
             await response.aread()
@@ -114,6 +109,4 @@ class ServiceHttp:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-        if self._post_transport is not self._transport:
-            await self._post_transport.aclose()
         await self._transport.aclose()

@@ -153,13 +153,11 @@ class MasterClient:
         token = self._service_token()
         try:
             async with asyncio.timeout(self._timeout_s):  # a bound on the whole exchange
-                request = self._http.request(
-                    "POST",
+                response = await self._http.post(
                     self._url,
-                    content=orjson.dumps(body),
-                    headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+                    orjson.dumps(body),
+                    {"content-type": "application/json", "authorization": f"Bearer {token}"},
                 )
-                response = await self._http.send(request)
         except (httpx.TimeoutException, TimeoutError):
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service timed out; try again") from None
         except httpx.TransportError:
