@@ -28,11 +28,21 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, Integer, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +51,14 @@ from sqlalchemy.util.concurrency import greenlet_spawn
 from setrum_common.db import _WRITE, Database
 from sts.amount import MAX_TENTHS, decode_amount, encode_tenths, tenths_to_kwh
 from sts.keys import MeterKeyParams, derive_decoder_key
-from sts.tid import MAX_TID, KeyChangeRequired, base_date_for_year, tid_for
+from sts.tid import (
+    BASE_1993,
+    BASE_2014,
+    MAX_TID,
+    KeyChangeRequired,
+    base_date_for_year,
+    tid_for,
+)
 from sts.tokens import ManagementKind, credit_token, management_token
 
 from .faults import Fault, FaultBoard
@@ -212,17 +229,17 @@ _INSERT_PURCHASE = {
 _INSERT_MANAGEMENT = insert(_management)
 
 _ISSUING_MODES = frozenset({"none", "delay", "timeout"})
+_MINUTE = timedelta(minutes=1)
+_MINUTES_1993_TO_2014 = (BASE_2014 - BASE_1993) // _MINUTE
 
 
 def _minute_tids(now: datetime) -> dict[str, int | None]:
-    """``tid_1993``/``tid_2014`` for :data:`_TAKE_TID`: now's minute on each base, or None."""
-    tids: dict[str, int | None] = {}
-    for year in (1993, 2014):
-        try:
-            tids[f"tid_{year}"] = tid_for(now, base_date_for_year(year))
-        except ValueError:  # KeyChangeRequired, or before the base date
-            tids[f"tid_{year}"] = None
-    return tids
+    """``tid_1993``/``tid_2014`` for :data:`_TAKE_TID`: now's minute on each base (as
+    :func:`sts.tid.tid_for` counts it), or None where that base cannot express it."""
+    minutes = (now - BASE_2014) // _MINUTE
+    tid_2014 = minutes if 0 <= minutes <= MAX_TID else None
+    minutes += _MINUTES_1993_TO_2014
+    return {"tid_1993": minutes if 0 <= minutes <= MAX_TID else None, "tid_2014": tid_2014}
 
 
 def _allocate_tid(base_date: int, last_tid: int | None, now: datetime) -> int:
