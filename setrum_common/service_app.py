@@ -30,7 +30,8 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
-from .errors import DomainError, mask_unexpected_errors
+from .errors import DomainError
+from .graphql_http import FastGraphQLEndpoint, code_errors
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
@@ -82,7 +83,7 @@ class CodedErrors(SchemaExtension):
         context = self.execution_context.context
         if result is not None and result.errors:
             request_id = getattr(context, "request_id", None)
-            result.errors = mask_unexpected_errors(list(result.errors), request_id)
+            result.errors = code_errors(list(result.errors), request_id)
         observability = getattr(context, "observability", None)
         if observability is not None:
             outcome = "error" if result is None or result.errors else "ok"
@@ -181,8 +182,14 @@ def create_service_app(
         return JSONResponse({"status": "UP", "service": name})
 
     graphql_app = _GraphQLApp(schema, db, settings, state, observability)
+    endpoint = FastGraphQLEndpoint(
+        schema._schema,
+        graphql_app,
+        make_context=lambda request: graphql_app.get_context(request, None),
+        record=observability.record_operation,
+    )
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health),
         Route("/ready", readiness.endpoint),
         Route("/metrics", observability.metrics_endpoint),
