@@ -325,15 +325,26 @@ class BillerService:
             status=PurchaseStatus.SUCCESS, token=issued.token, tid=tid, carried_tenths=carried, issued_at=now,
             code=None, message="token issued", updated_at=now,
         )  # fmt: skip
-        logger.info(
-            "issued token reference=%s meter=%s tid=%s kwh=%s",
-            purchase["reference"], meter.number, tid, tenths_to_kwh(carried),
-        )  # fmt: skip
 
     @staticmethod
     def _fail(purchase: dict[str, Any], code: str, message: str, now: datetime) -> None:
         purchase.update(status=PurchaseStatus.FAILED, code=code, message=message, updated_at=now)
-        logger.info("purchase failed reference=%s meter=%s code=%s", purchase["reference"], purchase["meter_number"], code)
+
+    @staticmethod
+    def _settled(purchase: Mapping[str, Any]) -> PurchaseView:
+        """Log an outcome decided by a committed transaction (never one rolled back), and show it."""
+        if purchase["status"] == PurchaseStatus.SUCCESS:
+            logger.info(
+                "issued token reference=%s meter=%s tid=%s kwh=%s",
+                purchase["reference"], purchase["meter_number"], purchase["tid"],
+                tenths_to_kwh(purchase["carried_tenths"]),
+            )  # fmt: skip
+        elif purchase["status"] == PurchaseStatus.FAILED:
+            logger.info(
+                "purchase failed reference=%s meter=%s code=%s",
+                purchase["reference"], purchase["meter_number"], purchase["code"],
+            )  # fmt: skip
+        return _view(purchase)
 
     @staticmethod
     def _locked_meter(conn: Connection, number: str) -> Any:
@@ -347,7 +358,7 @@ class BillerService:
 
     def _sell(
         self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, fault: Fault | None
-    ) -> PurchaseView:
+    ) -> dict[str, Any]:
         """A new sale, stored in its final state; :class:`_AlreadyStored` if the reference exists."""
         now = self._now()
         purchase: dict[str, Any] = {
@@ -386,11 +397,11 @@ class BillerService:
                     self._issue(conn, purchase, now, meter, tid)
         if conn.execute(self._insert_purchase, purchase).first() is None:
             raise _AlreadyStored(reference)  # rolls back the TID taken above
-        return _view(purchase)
+        return purchase
 
     def _replay(
         self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal
-    ) -> PurchaseView | None:
+    ) -> tuple[dict[str, Any], bool] | None:
         row = conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).first()
         if row is None:
             return None
@@ -398,11 +409,12 @@ class BillerService:
             raise DuplicateReference(reference)
         return self._answer(conn, row)
 
-    def _answer(self, conn: Connection, row: Any) -> PurchaseView:
-        """The stored outcome; a PENDING purchase counts down its remaining PENDING answers."""
+    def _answer(self, conn: Connection, row: Any) -> tuple[dict[str, Any], bool]:
+        """The stored outcome, and whether it was settled just now: a PENDING purchase counts
+        down its remaining PENDING answers, then gets its token."""
         purchase = dict(row._mapping)
         if purchase["status"] != PurchaseStatus.PENDING:
-            return _view(purchase)
+            return purchase, False
         now = self._now()
         before = dict(purchase)
         if purchase["pending_answers_left"] > 0:
@@ -420,7 +432,7 @@ class BillerService:
                     self._issue(conn, purchase, now, meter, tid)
         changes = {k: v for k, v in purchase.items() if v != before[k]}
         conn.execute(_UPDATE_PURCHASE, {"b_id": purchase["id"], **changes})
-        return _view(purchase)
+        return purchase, purchase["status"] != PurchaseStatus.PENDING
 
     async def _sleep_for(self, fault: Fault | None) -> None:
         if fault is not None and fault.mode == "delay" and fault.delay_ms > 0:
@@ -439,16 +451,18 @@ class BillerService:
         await self._sleep_for(fault)
         for attempt in (1, 2):
             try:
-                view = await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault)
+                stored = await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault)
             except _AlreadyStored:
                 replayed = await self._write(self._replay, reference, meter_number, kwh_tenths, amount)
                 if replayed is not None:
-                    return replayed
+                    purchase, settled_now = replayed
+                    return self._settled(purchase) if settled_now else _view(purchase)
             except IntegrityError:
                 # A biller reference collided (astronomically unlikely); a new one is drawn.
                 if attempt == 2:
                     raise
             else:
+                view = self._settled(stored)
                 if fault is not None and fault.mode == "timeout":
                     # The token is sold and stored; the answer just never arrives in time.
                     await asyncio.sleep(self._timeout_fault_seconds)
@@ -463,9 +477,10 @@ class BillerService:
         await self._sleep_for(self.faults.for_meter(found.meter_number))
         if found.status != PurchaseStatus.PENDING:
             return _view(found._mapping)
-        return await self._write(self._locked_answer, reference)
+        purchase, settled_now = await self._write(self._locked_answer, reference)
+        return self._settled(purchase) if settled_now else _view(purchase)
 
-    def _locked_answer(self, conn: Connection, reference: str) -> PurchaseView:
+    def _locked_answer(self, conn: Connection, reference: str) -> tuple[dict[str, Any], bool]:
         return self._answer(conn, conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).one())
 
     async def management_token(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from decimal import Decimal
+
+import pytest
 
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.meter import Outcome
@@ -132,3 +135,18 @@ async def test_tids_follow_the_clock_and_never_repeat(biller: SignedClient, cloc
     tids = [parse_token(a["token"], meter.decoder_key, meter.base).tid for a in (first, second, third)]
     assert tids[1] == tids[0] + 1
     assert tids[2] == tids[0] + 30
+
+
+async def test_the_log_shows_each_token_once(biller: SignedClient, caplog: pytest.LogCaptureFixture) -> None:
+    # A replay rolls back a tentative sale; only committed outcomes reach the log.
+    caplog.set_level(logging.INFO, logger="setrum.biller")
+    sold = await biller.purchase("log-1")
+    for _ in range(3):
+        assert await biller.purchase("log-1") == sold
+    await biller.purchase("log-unknown", meter="99999999999")
+    await biller.purchase("log-unknown", meter="99999999999")
+    messages = [r.getMessage() for r in caplog.records if r.name == "setrum.biller"]
+    issued = [m for m in messages if m.startswith("issued token reference=log-1 ")]
+    assert len(issued) == 1
+    assert f"meter={METER}" in issued[0] and "kwh=67.5" in issued[0]
+    assert sum(m.startswith("purchase failed reference=log-unknown ") for m in messages) == 1
