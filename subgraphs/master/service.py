@@ -124,8 +124,9 @@ def _utc(value: datetime | None) -> datetime:
 
 
 async def _facts(db: Database, number: CustomerNumber, at: datetime) -> repo.MeterFacts | None:
-    # A plain connection, not an ORM session: one Core select needs no identity map (~0.2 ms less).
-    async with db.engine.connect() as conn:
+    # A plain connection, not an ORM session: one Core select needs no identity map (~0.2 ms less),
+    # and, being one statement, no BEGIN/ROLLBACK around it.
+    async with db.connection(one_statement=True) as conn:
         kwargs = {"numbers": [number.value]} if number.kind is IdentifierKind.METER_NUMBER else {"idpels": [number.value]}
         found = await repo.load_meter_facts(conn, at=at, **kwargs)
     return found[0] if found else None
@@ -187,7 +188,7 @@ async def quote(
     channel_code = (channel or default_channel).strip()
     sane = denomination <= _MAX_AMOUNT and denomination == denomination.quantize(Decimal("0.01"))
     by_number = number.kind is IdentifierKind.METER_NUMBER
-    async with db.engine.connect() as conn:
+    async with db.connection(one_statement=True) as conn:  # one select
         found = await repo.load_quote_facts(
             conn,
             number=number.value if by_number else None,
