@@ -223,8 +223,8 @@ _UPDATE_PURCHASE = update(_purchase).where(_purchase.c.id == bindparam("b_id")) 
 # Inserted in its final state (one INSERT, no INSERT-then-UPDATE); a concurrent insert of the
 # same reference waits for ours (PostgreSQL) and then inserts nothing.
 _INSERT_PURCHASE = {
-    "sqlite": sqlite_insert(_purchase).on_conflict_do_nothing(index_elements=["reference"]),
-    "postgresql": postgresql_insert(_purchase).on_conflict_do_nothing(index_elements=["reference"]),
+    dialect: insert_for(_purchase).on_conflict_do_nothing(index_elements=["reference"]).returning(_purchase.c.id)
+    for dialect, insert_for in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
 _INSERT_MANAGEMENT = insert(_management)
 
@@ -286,7 +286,7 @@ class BillerService:
         )
         self._engine = db.engine.sync_engine
         self._write_engine = self._engine.execution_options(**{_WRITE: True})  # BEGIN IMMEDIATE on SQLite
-        self._insert_purchase = _INSERT_PURCHASE[db.engine.dialect.name].returning(_purchase.c.id)
+        self._insert_purchase = _INSERT_PURCHASE[db.engine.dialect.name]
         self._decoder_keys: dict[tuple[Any, ...], int] = {}
 
     def __repr__(self) -> str:  # never show the key
