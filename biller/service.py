@@ -23,7 +23,6 @@ answered from a second transaction: replays are rare, fresh sales are not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -34,7 +33,6 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Integer,
     bindparam,
     case,
@@ -46,9 +44,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.util.concurrency import greenlet_spawn
 
-from setrum_common.db import _WRITE, Database
+from setrum_common.db import Database
 from sts.amount import MAX_TENTHS, decode_amount, encode_tenths, tenths_to_kwh
 from sts.keys import MeterKeyParams, derive_decoder_key
 from sts.tid import (
@@ -255,14 +252,8 @@ def _allocate_tid(base_date: int, last_tid: int | None, now: datetime) -> int:
     return tid
 
 
-def _in_transaction(engine: Engine, work: Callable[..., _T], *args: Any) -> _T:
-    with engine.begin() as conn:
-        return work(conn, *args)
-
-
-def _read(engine: Engine, statement: Any, parameters: dict[str, Any]) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(statement, parameters).first()
+def _read(conn: Connection, statement: Any, parameters: dict[str, Any]) -> Any:
+    return conn.execute(statement, parameters).first()
 
 
 class BillerService:
@@ -280,12 +271,6 @@ class BillerService:
         self.faults = faults or FaultBoard()
         self._clock = clock
         self._timeout_fault_seconds = timeout_fault_seconds
-        # Writers in this process queue here (SQLite has one writer; waiting is cheaper than busy retries).
-        self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
-            asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
-        )
-        self._engine = db.engine.sync_engine
-        self._write_engine = self._engine.execution_options(**{_WRITE: True})  # BEGIN IMMEDIATE on SQLite
         self._insert_purchase = _INSERT_PURCHASE[db.engine.dialect.name]
         self._decoder_keys: dict[tuple[Any, ...], int] = {}
 
@@ -295,13 +280,9 @@ class BillerService:
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _write(self, work: Callable[..., _T], *args: Any) -> _T:
-        """``work(connection, *args)`` in one write transaction, committed unless it raises.
-
-        ``work`` is plain synchronous Core code; checkout, statements, commit and check-in all
-        run in one greenlet (SQLAlchemy's ``AsyncConnection`` would spawn one per call, and its
-        ``async with`` exit closes in a task of its own, a loop round trip under our lock)."""
-        async with self._write_lock:
-            return await greenlet_spawn(_in_transaction, self._write_engine, work, *args)
+        """``work(connection, *args)`` — plain synchronous Core code — in one write transaction,
+        committed unless it raises, all in one greenlet (:meth:`Database.run`)."""
+        return await self._db.run(work, *args, write=True)
 
     def _now(self) -> datetime:
         return _aware(self._clock()).astimezone(UTC)
@@ -471,7 +452,7 @@ class BillerService:
 
     async def status(self, reference: str) -> PurchaseView | None:
         """The outcome for a reference, or None if it was never seen."""
-        found = await greenlet_spawn(_read, self._engine, _SELECT_PURCHASE, {"b_reference": reference})
+        found = await self._db.run(_read, _SELECT_PURCHASE, {"b_reference": reference}, one_statement=True)
         if found is None:
             return None
         await self._sleep_for(self.faults.for_meter(found.meter_number))

@@ -14,15 +14,16 @@ import asyncio
 import contextvars
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from .sqlite_driver import inline_dbapi
 
@@ -37,6 +38,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+_T = TypeVar("_T")
 _WRITE = "setrum_write"
 _ONE_STATEMENT = "setrum_one_statement"
 # Set while this task holds a Database's in-process SQLite write lock (so a nested write
@@ -44,6 +46,11 @@ _ONE_STATEMENT = "setrum_one_statement"
 _holding_write_lock: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "setrum_sqlite_write_lock", default=frozenset()
 )
+
+
+def _in_transaction(engine: Engine, work: Callable[..., _T], *args: Any) -> _T:
+    with engine.begin() as conn:
+        return work(conn, *args)
 
 
 class Base(DeclarativeBase):
@@ -77,7 +84,13 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         options = conn.get_execution_options()
         if options.get(_ONE_STATEMENT):
             return  # SQLite runs a lone statement atomically in its own implicit transaction
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
+        # Straight to the driver's cursor (its busy retry included), not through exec_driver_sql:
+        # this runs for every transaction, and SQLAlchemy's statement machinery is the costly part.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
+        finally:
+            cursor.close()
 
 
 class Database:
@@ -108,6 +121,7 @@ class Database:
             for write in (False, True)
             for one in (False, True)
         }
+        self._sync_engines = {key: engine.sync_engine for key, engine in self._engines.items()}
         # One lock per event loop (an asyncio.Lock belongs to one loop; tests run several).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -141,18 +155,34 @@ class Database:
     async def connection(self, *, write: bool = False, one_statement: bool = False) -> AsyncIterator[AsyncConnection]:
         """A Core connection inside one transaction, committed on success, rolled back on error.
 
-        For hot paths that run prebuilt Core statements: it skips the ORM session's bookkeeping
-        (about a fifth of a short transaction's CPU). ``write`` is as in :meth:`transaction`.
-        ``one_statement``: the caller runs exactly ONE statement, atomic by itself, so on SQLite
-        no ``BEGIN``/``COMMIT`` round trips are sent around it — not for ``executemany``, whose
-        rows would each commit on their own."""
+        For async code that runs prebuilt Core statements: it skips the ORM session's bookkeeping.
+        ``write`` is as in :meth:`transaction`. ``one_statement``: the caller runs exactly ONE
+        statement, atomic by itself, so on SQLite no ``BEGIN``/``COMMIT`` round trips are sent
+        around it — not for ``executemany``, whose rows would each commit on their own."""
         engine = self._engines[(write, one_statement)]
-        if not write:
-            async with engine.connect() as conn:
-                yield conn
-            return
-        async with self._sqlite_writer(), engine.begin() as conn:
-            yield conn
+        # The connection closes (in a task of its own, SQLAlchemy's shielded cleanup) only after
+        # the write lock is released, so the next writer is not kept waiting for that loop turn.
+        async with engine.connect() as conn:
+            if write:
+                async with self._sqlite_writer(), conn.begin():
+                    yield conn
+            else:
+                async with conn.begin():
+                    yield conn
+
+    async def run(
+        self, work: Callable[..., _T], *args: Any, write: bool = False, one_statement: bool = False
+    ) -> _T:
+        """``work(connection, *args)`` — plain synchronous Core code — in one transaction, committed
+        unless it raises; ``write`` and ``one_statement`` as in :meth:`connection`.
+
+        The cheapest way to run a hot path: checkout, every statement, commit and check-in happen in
+        ONE greenlet (an ``AsyncConnection`` switches greenlets per call and closes in a task)."""
+        engine = self._sync_engines[(write, one_statement)]
+        if write:
+            async with self._sqlite_writer():
+                return await greenlet_spawn(_in_transaction, engine, work, *args)
+        return await greenlet_spawn(_in_transaction, engine, work, *args)
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -163,8 +193,10 @@ class Database:
             async with self.sessionmaker() as session, session.begin():
                 yield session
             return
-        async with self._sqlite_writer(), self._write_sessionmaker() as session, session.begin():
-            yield session
+        # As in connection(): commit under the lock, close after releasing it.
+        async with self._write_sessionmaker() as session:
+            async with self._sqlite_writer(), session.begin():
+                yield session
 
     async def create_all(self, metadata: MetaData) -> None:
         async with self.engine.begin() as conn:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import (
     Base,
@@ -50,6 +50,7 @@ __all__ = [
     "get_purchase",
     "purchases_by_ids",
     "Booking",
+    "BookingRefused",
     "book_purchase",
     "purchase_id_by_client_reference",
     "release_kwh",
@@ -203,37 +204,44 @@ _REFERENCE_TAKEN = select(_PURCHASES.c.id).where(
 )
 
 
-async def purchase_id_by_client_reference(conn: AsyncConnection, customer_id: str, client_reference: str) -> str | None:
+def purchase_id_by_client_reference(conn: Connection, customer_id: str, client_reference: str) -> str | None:
     """The id of the customer's purchase under ``client_reference``, if any (one indexed read)."""
-    result = await conn.execute(_REFERENCE_TAKEN, {"ref_customer": customer_id, "ref_value": client_reference})
+    result = conn.execute(_REFERENCE_TAKEN, {"ref_customer": customer_id, "ref_value": client_reference})
     return result.scalar_one_or_none()
 
 
 class Booking(enum.Enum):
-    BOOKED = "BOOKED"
     OVER_MONTHLY_CAP = "OVER_MONTHLY_CAP"
     BALANCE_TOO_LOW = "BALANCE_TOO_LOW"
 
 
-def book_purchase(conn: Connection, purchase: Purchase, *, limit_tenths: int) -> Booking:
-    """The PENDING purchase, its kWh against the meter's month and the wallet debit with its ledger
-    entry, in the caller's transaction (roll it back unless BOOKED). Order: purchase -> usage ->
-    wallet, the same lock order as every other writer. A reused client reference raises
-    ``IntegrityError`` at the first statement, before any money moves.
+class BookingRefused(Exception):
+    """Raised by :func:`book_purchase` so that the caller's transaction rolls back."""
 
-    Synchronous, for ``AsyncConnection.run_sync``: the four statements then share one greenlet."""
+    def __init__(self, reason: Booking) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def book_purchase(conn: Connection, purchase: Purchase, limit_tenths: int) -> None:
+    """The PENDING purchase, its kWh against the meter's month and the wallet debit with its ledger
+    entry, in the caller's transaction. Order: purchase -> usage -> wallet, the same lock order as
+    every other writer. A reused client reference raises ``IntegrityError`` at the first statement,
+    before any money moves; over the cap or short of balance raises :class:`BookingRefused`.
+
+    Synchronous, for :meth:`Database.run`: the four statements share one greenlet."""
     conn.execute(_INSERT_PURCHASE, {key: getattr(purchase, key) for key in _PURCHASE_COLUMNS})
     if purchase.kwh_tenths > limit_tenths:
-        return Booking.OVER_MONTHLY_CAP
+        raise BookingRefused(Booking.OVER_MONTHLY_CAP)
     now = purchase.created_at
     usage = {"use_meter": purchase.meter_number, "use_month": purchase.usage_month, "use_kwh": purchase.kwh_tenths,
              "use_power": purchase.power_va, "use_at": now, "use_limit": limit_tenths}
     if conn.execute(_RESERVE[conn.dialect.name], usage).first() is None:
-        return Booking.OVER_MONTHLY_CAP
+        raise BookingRefused(Booking.OVER_MONTHLY_CAP)
     debit = {"debit_customer": purchase.customer_id, "debit_amount": purchase.total_paid, "debit_at": now}
     balance = conn.execute(_DEBIT, debit).scalar_one_or_none()
     if balance is None:
-        return Booking.BALANCE_TOO_LOW
+        raise BookingRefused(Booking.BALANCE_TOO_LOW)
     conn.execute(_INSERT_LEDGER, {
         "customer_id": purchase.customer_id,
         "kind": LedgerKind.PURCHASE_DEBIT.value,
@@ -243,7 +251,6 @@ def book_purchase(conn: Connection, purchase: Purchase, *, limit_tenths: int) ->
         "purchase_id": purchase.id,
         "created_at": now,
     })
-    return Booking.BOOKED
 
 
 async def transition_purchase(
@@ -269,10 +276,10 @@ _SUCCEED = (
 )
 
 
-async def record_success(conn: AsyncConnection, purchase_id: str, **values: Any) -> bool:
+def record_success(conn: Connection, purchase_id: str, values: dict[str, Any]) -> bool:
     """PENDING -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
     ``biller_message``, ``issued_at``, ``updated_at``), iff still PENDING: True when this call moved it."""
-    result = await conn.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
+    result = conn.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 

@@ -237,8 +237,7 @@ async def credit_once(
 
 
 async def _by_client_reference(db: Database, customer_id: str, client_reference: str) -> Purchase | None:
-    async with db.connection(one_statement=True) as conn:
-        purchase_id = await repo.purchase_id_by_client_reference(conn, customer_id, client_reference)
+    purchase_id = await db.run(repo.purchase_id_by_client_reference, customer_id, client_reference, one_statement=True)
     return None if purchase_id is None else await _reload(db, purchase_id)
 
 
@@ -314,19 +313,17 @@ async def purchase_token(
     # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together.
     limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
     try:
-        async with db.connection(write=True) as conn:
-            booking = await conn.run_sync(repo.book_purchase, purchase, limit_tenths=limit)
-            if booking is repo.Booking.OVER_MONTHLY_CAP:
-                raise DomainError(
-                    ErrorCode.KWH_LIMIT_EXCEEDED,
-                    f"Meter {purchase.meter_number} may receive at most {Decimal(limit) / 10} kWh in "
-                    f"{purchase.usage_month}; this purchase would exceed it",
-                )
-            if booking is repo.Booking.BALANCE_TOO_LOW:
-                raise DomainError(
-                    ErrorCode.INSUFFICIENT_BALANCE,
-                    f"Your wallet does not cover Rp {purchase.total_paid:,.2f}; top up first",
-                )
+        await db.run(repo.book_purchase, purchase, limit, write=True)
+    except repo.BookingRefused as refused:
+        if refused.reason is repo.Booking.OVER_MONTHLY_CAP:
+            raise DomainError(
+                ErrorCode.KWH_LIMIT_EXCEEDED,
+                f"Meter {purchase.meter_number} may receive at most {Decimal(limit) / 10} kWh in "
+                f"{purchase.usage_month}; this purchase would exceed it",
+            ) from None
+        raise DomainError(
+            ErrorCode.INSUFFICIENT_BALANCE, f"Your wallet does not cover Rp {purchase.total_paid:,.2f}; top up first"
+        ) from None
     except IntegrityError:
         # A concurrent request with the same client reference committed first: return its purchase.
         existing = await _by_client_reference(db, customer_id, client_reference)
@@ -395,8 +392,7 @@ async def apply_outcome(
             "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
             "updated_at": now,
         }
-        async with db.connection(write=True, one_statement=True) as conn:
-            moved = await repo.record_success(conn, purchase.id, **values)
+        moved = await db.run(repo.record_success, purchase.id, values, write=True, one_statement=True)
         if not moved:  # someone else settled it first: what they stored is the truth
             return await _reload(db, purchase.id)
         if metrics is not None:

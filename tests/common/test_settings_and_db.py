@@ -112,3 +112,34 @@ async def test_one_statement_connections_commit_without_begin_on_sqlite(tmp_path
     async with db.session() as session:
         assert (await session.execute(select(Counter.value).where(Counter.id == 2))).scalar_one_or_none() is None
     await db.dispose()
+
+
+async def test_run_commits_sync_work_and_rolls_back_when_it_raises(tmp_path: Path) -> None:
+    from sqlalchemy import insert, update
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'run.db'}")
+    await db.create_all(_Base.metadata)
+    table = Counter.__table__
+
+    def add(conn, ident: int, value: int) -> int:  # noqa: ANN001 - a sync Core connection
+        conn.execute(insert(table), {"id": ident, "value": value})
+        return ident
+
+    assert await db.run(add, 1, 10, write=True) == 1
+
+    def bump_then_fail(conn) -> None:  # noqa: ANN001
+        conn.execute(update(table).where(table.c.id == 1).values(value=table.c.value + 1))
+        conn.execute(insert(table), {"id": 2, "value": 0})
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        await db.run(bump_then_fail, write=True)
+
+    def read(conn) -> list[tuple[int, int]]:  # noqa: ANN001
+        return [tuple(row) for row in conn.execute(select(table.c.id, table.c.value).order_by(table.c.id))]
+
+    assert await db.run(read, one_statement=True) == [(1, 10)]  # neither statement of the failed work stayed
+    # Concurrent writers through run() all land (they queue; none is lost or fails).
+    await asyncio.gather(*(db.run(add, i, i, write=True) for i in range(10, 40)))
+    assert len(await db.run(read)) == 31
+    await db.dispose()
