@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         requests = max(1, result["requests"])
         print(f"{result['rps']:.0f} req/s, p50 {result['lat_ms']['p50']:.0f} ms, p99 {result['lat_ms']['p99']:.0f} ms, "
               f"errors {result['errors']}")
+        for line in [ln for ln in done.stderr.splitlines() if ln.startswith("ERRBODY ")][:3]:
+            print("  error body:", line[len("ERRBODY "):][:240])
         for name, proc in system.processes.items():
             ms = (cpu_ticks(tree(proc.pid)) - before[name]) * 1000 / CLK_TCK / requests
             print(f"  {name:13s} {ms:5.2f} ms CPU per request")
