@@ -370,15 +370,19 @@ class BillerService:
                 # This answer is the first of `pending_polls` PENDING answers.
                 purchase["pending_answers_left"] = max(fault.pending_polls, 1) - 1
             else:
-                try:
-                    tid = self._take_tid(conn, meter, now)
-                except KeyChangeNeeded as exc:
-                    self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
-                else:
-                    self._issue(conn, purchase, now, meter, tid)
+                self._issue_or_fail(conn, purchase, meter, now)
         if conn.execute(self._insert_purchase, purchase).first() is None:
             raise _AlreadyStored(reference)  # rolls back the TID taken above
         return purchase
+
+    def _issue_or_fail(self, conn: Connection, purchase: dict[str, Any], meter: Any, now: datetime) -> None:
+        """The token on the meter's next TID, or FAILED with KEY_CHANGE_REQUIRED when none is left."""
+        try:
+            tid = self._take_tid(conn, meter, now)
+        except KeyChangeNeeded as exc:
+            self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
+        else:
+            self._issue(conn, purchase, now, meter, tid)
 
     def _replay(
         self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal
@@ -405,12 +409,7 @@ class BillerService:
             if meter is None:  # deleted from the register while pending
                 self._fail(purchase, "UNKNOWN_METER", "the meter is not in the register", now)
             else:
-                try:
-                    tid = self._take_tid(conn, meter, now)
-                except KeyChangeNeeded as exc:
-                    self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
-                else:
-                    self._issue(conn, purchase, now, meter, tid)
+                self._issue_or_fail(conn, purchase, meter, now)
         changes = {k: v for k, v in purchase.items() if v != before[k]}
         conn.execute(_UPDATE_PURCHASE, {"b_id": purchase["id"], **changes})
         return purchase, purchase["status"] != PurchaseStatus.PENDING
