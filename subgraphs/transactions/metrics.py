@@ -13,12 +13,15 @@ from prometheus_client import CollectorRegistry, Counter
 
 from .models import LedgerKind, ManagementKind, PurchaseStatus
 
-__all__ = ["TransactionMetrics"]
+__all__ = ["REVIEW_REASONS", "TransactionMetrics"]
+
+REVIEW_REASONS = ("BILLER_DUPLICATE_REFERENCE",)
 
 
 class TransactionMetrics:
-    """``setrum_purchases_total{status}``, ``setrum_wallet_ledger_amount_rupiah_total{kind}`` and
-    ``setrum_management_tokens_total{kind}``. Without a registry they go to a private one."""
+    """``setrum_purchases_total{status}``, ``setrum_wallet_ledger_amount_rupiah_total{kind}``,
+    ``setrum_management_tokens_total{kind}`` and ``setrum_purchases_needing_review_total{reason}``
+    (alert on any increase). Without a registry they go to a private one."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
@@ -40,6 +43,13 @@ class TransactionMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.needing_review = Counter(
+            "setrum_purchases_needing_review_total",
+            "Purchases left PENDING that only an operator can settle (e.g. the biller holds something else "
+            "under our reference); alert on any increase",
+            ["reason"],
+            registry=self.registry,
+        )
         # Every series exists from the start, so rate() works before the first event.
         for status in PurchaseStatus:
             self.purchases.labels(status.value)
@@ -47,6 +57,8 @@ class TransactionMetrics:
             self.ledger_amount.labels(kind.value)
         for management in ManagementKind:
             self.management_tokens.labels(management.value)
+        for reason in REVIEW_REASONS:
+            self.needing_review.labels(reason)
 
     def purchase_reached(self, status: PurchaseStatus) -> None:
         self.purchases.labels(status.value).inc()
@@ -57,3 +69,6 @@ class TransactionMetrics:
 
     def management_token_issued(self, kind: ManagementKind) -> None:
         self.management_tokens.labels(kind.value).inc()
+
+    def purchase_needs_review(self, reason: str) -> None:
+        self.needing_review.labels(reason).inc()

@@ -364,6 +364,7 @@ async def _send_to_biller(db: Database, services: Services, purchase: Purchase, 
         if error.code == ErrorCode.DUPLICATE_REFERENCE:
             # The biller holds something else under our reference: never guess, leave it for an operator.
             logger.error("biller reports a duplicate reference %s; purchase stays PENDING", purchase.channel_reference)
+            metrics.purchase_needs_review("BILLER_DUPLICATE_REFERENCE")
             return await _reload(db, purchase.id)
         # The request itself was refused (validated before anything is sold): fail and refund.
         await _fail_and_refund(

@@ -108,7 +108,8 @@ class _Sale:
 
 @dataclass
 class FakeBiller:
-    """Modes: success | pending_then_success | pending_forever | fail | timeout | timeout_after_sale | maintenance."""
+    """Modes: success | pending_then_success | pending_forever | fail | timeout | timeout_after_sale | maintenance |
+    duplicate_reference (every new sale answered 409: the biller claims to hold another sale under that reference)."""
 
     mode: str = "success"
     pending_polls: int = 1
@@ -160,6 +161,8 @@ class FakeBiller:
             reference = body["reference"]
             sale = self.sales.get(reference)
             if sale is None:
+                if self.mode == "duplicate_reference":
+                    return httpx.Response(409, json={"code": "DUPLICATE_REFERENCE"})
                 if self.mode == "timeout":
                     raise httpx.ReadTimeout("fake biller timeout", request=request)
                 polls = self.pending_polls if self.mode.startswith("pending") else 0

@@ -89,3 +89,31 @@ async def test_failed_and_refunded_purchases_are_counted_with_their_refunds(
     paid = Decimal(failed["totalPaid"]) + Decimal(sold["totalPaid"])
     assert delta(after, before, LEDGER, "PURCHASE_DEBIT") == paid
     assert delta(after, before, LEDGER, "REFUND_CREDIT") == paid
+
+
+async def test_a_purchase_the_biller_claims_to_hold_already_is_flagged_for_review(
+    gql: GraphQL, fake_biller: FakeBiller
+) -> None:
+    """The biller answers 409 DUPLICATE_REFERENCE for our fresh channel reference: we never guess, the purchase
+    stays PENDING (its money held, nothing sold twice) and operators get a counter to alert on."""
+    review = ("setrum_purchases_needing_review_total", "BILLER_DUPLICATE_REFERENCE")
+    before = await scrape_reasons(gql)
+    assert review in before
+    fake_biller.mode = "duplicate_reference"
+    purchase = (await buy(gql, SITI, METERS[0].number, 20000, "review-1"))["data"]["purchaseToken"]
+    assert purchase["status"] == "PENDING" and purchase["token"] is None
+    after = await scrape_reasons(gql)
+    assert after[review] - before[review] == 1
+    # A replay answers the stored purchase and flags nothing again.
+    await buy(gql, SITI, METERS[0].number, 20000, "review-1")
+    assert (await scrape_reasons(gql))[review] == after[review]
+
+
+async def scrape_reasons(gql: GraphQL) -> dict[tuple[str, str], Decimal]:
+    response = await gql.http.get("/metrics")
+    return {
+        (sample.name, sample.labels.get("reason", "")): Decimal(str(sample.value))
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "setrum_purchases_needing_review_total"
+    }
