@@ -44,7 +44,7 @@ class SigninAttempt(Base):
 
     Kept in the database, not in process memory, so every replica sees the same count. A row is
     changed only by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE … RETURNING``) and deleted
-    by a successful sign-in; rows of emails nobody tries again simply go stale.
+    by a successful sign-in or, once its window has expired, by a later attempt's housekeeping.
     """
 
     __tablename__ = "users_signin_attempt"

@@ -128,3 +128,12 @@ async def count_signin_attempt(
 
 async def clear_signin_attempts(session: AsyncSession, email: str) -> None:
     await session.execute(delete(SigninAttempt).where(SigninAttempt.email == email))
+
+
+async def forget_expired_signin_attempts(session: AsyncSession, *, window_cutoff: datetime, limit: int = 100) -> int:
+    """Delete up to ``limit`` counters whose window has expired (emails nobody tried again), so the
+    table holds about the emails with failures in the current window; returns how many went."""
+    table = SigninAttempt.__table__
+    stale = select(table.c.email).where(table.c.window_started_at <= window_cutoff).limit(limit)
+    result = await session.execute(delete(table).where(table.c.email.in_(stale.scalar_subquery())))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

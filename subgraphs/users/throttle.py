@@ -8,6 +8,8 @@ until the window, counted from its first attempt, has passed.
 
 Unknown emails are counted like known ones, so the answer never tells whether an account
 exists. The price of per-email throttling: anyone can lock an email out for one window.
+Counters whose window has expired are deleted by later attempts (a bounded batch each time), so
+the table does not grow with abandoned emails.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class SigninThrottle:
             attempts, started = await repository.count_signin_attempt(
                 session, email, now=now, window_cutoff=now - self.window
             )
+            # Housekeeping rides along, a bounded batch at a time: expired counters are dead weight.
+            await repository.forget_expired_signin_attempts(session, window_cutoff=now - self.window)
         # ``attempts`` includes this one: the first max_failures attempts are let through.
         if attempts > self.max_failures:
             retry_after = max(1, math.ceil((started + self.window - now).total_seconds()))

@@ -117,6 +117,29 @@ async def test_a_window_that_passed_restarts_the_count(replicas: tuple[GraphQL, 
     assert retry_after(await sign_in(gql, SITI.email, WRONG)) == 900
 
 
+async def test_expired_counters_of_abandoned_emails_are_cleaned_up(
+    replicas: tuple[GraphQL, GraphQL], clock: Clock
+) -> None:
+    import sqlite3
+
+    gql, _ = replicas
+    database = gql.settings.database_url.split("///", 1)[1]
+
+    def counters() -> set[str]:
+        with sqlite3.connect(database) as conn:
+            return {row[0] for row in conn.execute("SELECT email FROM users_signin_attempt")}
+
+    for n in range(3):
+        assert codes(await sign_in(gql, f"guess-{n}@example.id", WRONG)) == ["INVALID_CREDENTIALS"]
+    assert counters() == {f"guess-{n}@example.id" for n in range(3)}
+    clock.advance(600)  # still inside their window: kept
+    assert codes(await sign_in(gql, "other@example.id", WRONG)) == ["INVALID_CREDENTIALS"]
+    assert len(counters()) == 4
+    clock.advance(300)  # the first three windows have passed; a later attempt sweeps them away
+    assert codes(await sign_in(gql, "late@example.id", WRONG)) == ["INVALID_CREDENTIALS"]
+    assert counters() == {"other@example.id", "late@example.id"}
+
+
 async def test_unknown_emails_are_throttled_like_real_ones(replicas: tuple[GraphQL, GraphQL]) -> None:
     gql, _ = replicas
     for _ in range(5):
