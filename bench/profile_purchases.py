@@ -18,10 +18,11 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 from pathlib import Path
 
-from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, tree
-from .purchases import DENOMINATION, _customers, _meters
+from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, free_port, tree
+from .purchases import DENOMINATION, _customers, _meters, _postgres_databases
 from .stack import Stack
 
 __all__ = ["main"]
@@ -32,11 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--conns", type=int, default=50)
     parser.add_argument("--no-spy", action="store_true", help="only the CPU-per-purchase figures")
+    parser.add_argument("--postgres-url", help="run the system on PostgreSQL (an admin URL; a database per service "
+                        "is created) instead of SQLite")
     args = parser.parse_args(argv)
 
     stack = Stack()
+    postgres_system = None
     try:
-        system = stack.system()
+        if args.postgres_url:
+            system = postgres_system = _postgres_system(stack, args.postgres_url)
+        else:
+            system = stack.system()
         url = system.router_url
         run_id = uuid.uuid4().hex[:6]
         tokens = _customers(url, run_id)
@@ -83,8 +90,22 @@ def main(argv: list[str] | None = None) -> int:
         if spy:
             print(f"  py-spy stacks: {WORK}/spy-<service>.txt")
     finally:
+        if postgres_system is not None:
+            postgres_system.stop()
         stack.close()
     return 0
+
+
+def _postgres_system(stack: Stack, admin_url: str) -> Any:
+    from setrum.launcher import System, SystemPorts  # noqa: PLC0415
+
+    data = WORK / "profile-postgres"
+    shutil.rmtree(data, ignore_errors=True)
+    system = System(data, ports=SystemPorts(*(free_port() for _ in range(5))),
+                    database_urls=_postgres_databases(admin_url), log_dir=data / "logs",
+                    router_supergraph=stack.supergraph(), extra_env={"ROUTER_LOG_LEVEL": "WARNING"})
+    system.start(timeout_s=120)
+    return system
 
 
 def _thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
