@@ -115,10 +115,6 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
-        )
         # A lone statement needs no transaction around it: on SQLite no BEGIN is sent (see _on_begin),
         # on PostgreSQL it runs in autocommit (no BEGIN/COMMIT round trips).
         autocommit = {} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
@@ -130,6 +126,8 @@ class Database:
             for one in (False, True)
         }
         self._sync_engines = {key: engine.sync_engine for key, engine in self._engines.items()}
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessionmaker = async_sessionmaker(self._engines[(True, False)], expire_on_commit=False)
         # One lock per event loop (an asyncio.Lock belongs to one loop; tests run several).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
