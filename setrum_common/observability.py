@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .tracing import extract_context, tracer, tracing_enabled
+from .tracing import extract_context, span, tracer
 
 __all__ = ["Observability", "ObservabilityMiddleware", "current_request_id", "RequestIdLogFilter"]
 
@@ -94,15 +94,13 @@ class Observability:
                 await send(message)
 
             try:
-                if tracing_enabled():
-                    with observability._tracer.start_as_current_span(
-                        f"{method} {route}", kind=trace.SpanKind.SERVER,
-                        attributes={"http.request.method": method, "url.path": route, "setrum.request_id": request_id},
-                    ) as span:
-                        await app(scope, receive, send_with_id)
-                        span.set_attribute("http.response.status_code", status)
-                else:  # no span to record: the extracted context alone carries the trace on
+                with span(
+                    observability._tracer, f"{method} {route}", trace.SpanKind.SERVER,
+                    {"http.request.method": method, "url.path": route, "setrum.request_id": request_id},
+                ) as current:
                     await app(scope, receive, send_with_id)
+                    if current is not None:
+                        current.set_attribute("http.response.status_code", status)
             finally:
                 route = getattr(scope.get("route"), "path", None) or ("unmatched" if status == 404 else route)
                 if route != "/metrics":

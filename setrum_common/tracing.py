@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 
-__all__ = ["configure_tracing", "extract_context", "inject_headers", "httpx_event_hooks", "tracer", "tracing_enabled"]
+__all__ = [
+    "configure_tracing",
+    "extract_context",
+    "inject_headers",
+    "httpx_event_hooks",
+    "span",
+    "tracer",
+]
 
 logger = logging.getLogger("setrum.tracing")
 _configured = False
@@ -49,10 +57,15 @@ def configure_tracing(service_name: str, exporter: str | None = None) -> None:
     _configured = True
 
 
-def tracing_enabled() -> bool:
-    """Whether spans are exported. When not, hot paths skip creating (no-op) spans altogether: a
-    no-op span carries its parent's context unchanged, so propagation is the same without it."""
-    return _configured
+def span(
+    tracer: trace.Tracer, name: str, kind: trace.SpanKind, attributes: Mapping[str, Any]
+) -> AbstractContextManager[trace.Span | None]:
+    """``tracer.start_as_current_span(...)`` when spans are exported, else a context that yields
+    None and costs nothing. Hot paths skip the no-op span on purpose: it carries its parent's
+    context unchanged, so the ``traceparent`` propagated is the same without it."""
+    if not _configured:
+        return nullcontext()
+    return tracer.start_as_current_span(name, kind=kind, attributes=attributes)
 
 
 def tracer(name: str = "setrum") -> trace.Tracer:

@@ -27,7 +27,7 @@ from prometheus_client.registry import Collector
 
 from router.http.context import Handler, Layer, RouterRequest, RouterResponse
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
-from setrum_common.tracing import tracing_enabled
+from setrum_common.tracing import span
 
 __all__ = ["RouterMetrics", "InstrumentedSubgraphClient", "telemetry_layer"]
 
@@ -88,22 +88,13 @@ class InstrumentedSubgraphClient:
 
     async def fetch(self, subgraph: str, body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         started = time.perf_counter()
-        if not tracing_enabled():
-            try:
-                return await self.inner.fetch(subgraph, body, _with_trace_context(headers))
-            except SubgraphFetchError:
-                self._metrics.fetch_errors.labels(subgraph).inc()
-                raise
-            finally:
-                self._metrics.fetch_latency.labels(subgraph).observe(time.perf_counter() - started)
-        with _tracer.start_as_current_span(
-            f"subgraph {subgraph}", kind=trace.SpanKind.CLIENT, attributes={"graphql.subgraph": subgraph}
-        ) as span:
+        with span(_tracer, f"subgraph {subgraph}", trace.SpanKind.CLIENT, {"graphql.subgraph": subgraph}) as current:
             try:
                 return await self.inner.fetch(subgraph, body, _with_trace_context(headers))
             except SubgraphFetchError as error:
                 self._metrics.fetch_errors.labels(subgraph).inc()
-                span.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
+                if current is not None:
+                    current.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
                 raise
             finally:
                 self._metrics.fetch_latency.labels(subgraph).observe(time.perf_counter() - started)
@@ -137,13 +128,10 @@ def telemetry_layer(metrics: RouterMetrics) -> Layer:
             token = otel_context.attach(propagate.extract(request.http.headers))
             started = time.perf_counter()
             try:
-                if tracing_enabled():
-                    with _tracer.start_as_current_span(
-                        f"graphql {operation}", kind=trace.SpanKind.SERVER,
-                        attributes={"graphql.operation.name": operation, "setrum.request_id": request.request_id or ""},
-                    ):
-                        response = await inner(request)
-                else:
+                with span(
+                    _tracer, f"graphql {operation}", trace.SpanKind.SERVER,
+                    {"graphql.operation.name": operation, "setrum.request_id": request.request_id or ""},
+                ):
                     response = await inner(request)
             finally:
                 otel_context.detach(token)
