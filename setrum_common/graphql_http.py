@@ -82,8 +82,8 @@ class _Documents:
 class FastGraphQLEndpoint:
     """ASGI endpoint: the short path described above, ``fallback`` (strawberry's view) otherwise.
 
-    ``make_context(request)`` builds ``info.context``; ``record(operation, outcome, seconds)``
-    counts the operation in the service's metrics; ``request_id(context)`` names it in logs."""
+    ``make_context(request)`` builds ``info.context`` (its ``request_id``, if any, goes on masked
+    errors); ``record(operation, outcome, seconds)`` counts the operation in the service's metrics."""
 
     def __init__(
         self,

@@ -118,13 +118,10 @@ class _GraphQLApp(GraphQL):  # type: ignore[misc]
 
     async def process_result(self, request: Request, result: Any) -> Any:  # type: ignore[override]
         """Errors raised before execution (variable coercion) bypass schema extensions: code them here."""
-        response = await super().process_result(request, result)
-        for error in response.get("errors") or ():
-            extensions = error.setdefault("extensions", {})
-            if "code" not in extensions:
-                variable_error = str(error.get("message", "")).startswith("Variable '$")
-                extensions["code"] = "BAD_USER_INPUT" if variable_error else "GRAPHQL_VALIDATION_FAILED"
-        return response
+        if result.errors:
+            request_id = current_request_id() or request.headers.get("x-request-id")
+            result.errors = code_errors(list(result.errors), request_id)
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request, response: Any) -> RequestContext:  # type: ignore[override]
         context = RequestContext(
