@@ -155,15 +155,16 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        result = await _call(_run, self._connection._conn, operation, parameters, False)
+    async def _execute(self, operation: Any, parameters: Any, many: bool) -> None:
+        result = await _call(_run, self._connection._conn, operation, parameters, many)
         self._description, rows, self._rowcount, self._lastrowid = result
         self._rows = collections.deque(rows) if rows else collections.deque()
 
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._execute(operation, parameters, False)
+
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        result = await _call(_run, self._connection._conn, operation, seq_of_parameters, True)
-        self._description, rows, self._rowcount, self._lastrowid = result
-        self._rows = collections.deque(rows) if rows else collections.deque()
+        await self._execute(operation, seq_of_parameters, True)
 
     async def _async_soft_close(self) -> None:
         return None  # the real cursor is already closed
