@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT_S, HttpSubgraphClient, SubgraphClient
 from ._errors import SubgraphFetchError
-from ._http11 import Http11Error, Http11Pool, HttpResponse
+from ._http11 import Http11Error, Http11Pool
 from ._transport import KeepAliveTransport
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "Http11Error",
     "Http11Pool",
-    "HttpResponse",
     "HttpSubgraphClient",
     "KeepAliveTransport",
     "SubgraphClient",

@@ -22,17 +22,8 @@ from setrum_common.errors import DomainError, ErrorCode
 
 from ._http import ServiceHttp
 
-__all__ = ["MasterClient", "Quote", "QUOTE_QUERY", "internal_quote_url"]
+__all__ = ["MasterClient", "Quote", "internal_quote_url"]
 
-# The GraphQL form of the same question (what the internal route answers); kept for tools and docs.
-QUOTE_QUERY = """
-query TransactionsQuote($meterNumber: String!, $denomination: Decimal!, $channel: String) {
-  quote(meterNumber: $meterNumber, denomination: $denomination, channel: $channel) {
-    meterNumber idpel holderName tariffCode powerVa monthlyKwhLimit
-    nominal adminFee stampDuty ppn ppj instalment energyValue kwh totalPaid
-  }
-}
-"""
 
 _INTERNAL_QUOTE_PATH = "/internal/quote"
 _TOKEN_REUSE_S = 60.0  # well inside SERVICE_TOKEN_TTL (5 min), so a reused token never expires in flight
@@ -163,8 +154,8 @@ class MasterClient:
         except httpx.TransportError:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service is unreachable; try again") from None
         try:
-            payload = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            payload = response.json()
+        except ValueError:
             payload = None
         if not isinstance(payload, dict):
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, f"Master answered HTTP {response.status_code}")
