@@ -96,6 +96,31 @@ async def wallets_by_customer(session: AsyncSession, customer_ids: Sequence[str]
     return {row.customer_id: row for row in rows}
 
 
+_WALLETS = Wallet.__table__
+_LEDGER = LedgerEntry.__table__
+_DEBIT = (
+    update(_WALLETS)
+    .where(_WALLETS.c.customer_id == bindparam("debit_customer"), _WALLETS.c.balance >= bindparam("debit_amount"))
+    .values(
+        balance=_WALLETS.c.balance - bindparam("debit_amount", type_=_WALLETS.c.balance.type),
+        updated_at=bindparam("debit_at", type_=_WALLETS.c.updated_at.type),
+    )
+    .returning(_WALLETS.c.balance)
+)
+_INSERT_LEDGER = insert(_LEDGER).returning(_LEDGER.c.id)  # executed with a whole row of parameters
+
+
+def _ledger_row(
+    customer_id: str, kind: LedgerKind, amount: Decimal, balance_after: Decimal, reference: str,
+    purchase_id: str | None, at: datetime,
+) -> dict[str, Any]:
+    """The parameters of :data:`_INSERT_LEDGER` (every column but the generated id)."""
+    return {
+        "customer_id": customer_id, "kind": kind.value, "amount": amount, "balance_after": balance_after,
+        "reference": reference, "purchase_id": purchase_id, "created_at": at,
+    }
+
+
 async def _current_balance(session: AsyncSession, customer_id: str) -> Decimal:
     balance = await session.scalar(
         select(Wallet.balance).where(Wallet.customer_id == customer_id).execution_options(populate_existing=True)
@@ -105,29 +130,13 @@ async def _current_balance(session: AsyncSession, customer_id: str) -> Decimal:
 
 
 async def _append(
-    session: AsyncSession,
-    *,
-    customer_id: str,
-    kind: LedgerKind,
-    amount: Decimal,
-    reference: str,
-    purchase_id: str | None,
-    balance_after: Decimal | None = None,
+    session: AsyncSession, *, customer_id: str, kind: LedgerKind, amount: Decimal, reference: str, purchase_id: str | None
 ) -> LedgerEntry:
-    """Insert the ledger entry (one Core INSERT … RETURNING id); ``balance_after`` is read unless given."""
-    entry = LedgerEntry(
-        customer_id=customer_id,
-        kind=kind.value,
-        amount=amount,
-        balance_after=await _current_balance(session, customer_id) if balance_after is None else balance_after,
-        reference=reference,
-        purchase_id=purchase_id,
-        created_at=utcnow(),
-    )
-    table = LedgerEntry.__table__
-    values = {c.key: getattr(entry, c.key) for c in table.columns if c.key != "id"}
-    entry.id = (await session.execute(insert(table).values(**values).returning(table.c.id))).scalar_one()
-    return entry
+    """Insert the ledger entry with the balance it leaves (one Core INSERT … RETURNING id)."""
+    balance = await _current_balance(session, customer_id)
+    entry = _ledger_row(customer_id, kind, amount, balance, reference, purchase_id, utcnow())
+    entry_id = (await session.execute(_INSERT_LEDGER, entry)).scalar_one()
+    return LedgerEntry(id=entry_id, **entry)
 
 
 async def credit_wallet(
@@ -149,20 +158,6 @@ async def credit_wallet(
     return await _append(
         session, customer_id=customer_id, kind=kind, amount=amount, reference=reference, purchase_id=purchase_id
     )
-
-
-_WALLETS = Wallet.__table__
-_LEDGER = LedgerEntry.__table__
-_DEBIT = (
-    update(_WALLETS)
-    .where(_WALLETS.c.customer_id == bindparam("debit_customer"), _WALLETS.c.balance >= bindparam("debit_amount"))
-    .values(
-        balance=_WALLETS.c.balance - bindparam("debit_amount", type_=_WALLETS.c.balance.type),
-        updated_at=bindparam("debit_at", type_=_WALLETS.c.updated_at.type),
-    )
-    .returning(_WALLETS.c.balance)
-)
-_INSERT_LEDGER = insert(_LEDGER).returning(_LEDGER.c.id)  # executed with a whole row of parameters
 
 
 async def find_ledger_entry(session: AsyncSession, reference: str) -> LedgerEntry | None:
@@ -242,15 +237,10 @@ def book_purchase(conn: Connection, purchase: Purchase, limit_tenths: int) -> No
     balance = conn.execute(_DEBIT, debit).scalar_one_or_none()
     if balance is None:
         raise BookingRefused(Booking.BALANCE_TOO_LOW)
-    conn.execute(_INSERT_LEDGER, {
-        "customer_id": purchase.customer_id,
-        "kind": LedgerKind.PURCHASE_DEBIT.value,
-        "amount": -purchase.total_paid,
-        "balance_after": balance,
-        "reference": f"debit:{purchase.id}",
-        "purchase_id": purchase.id,
-        "created_at": now,
-    })
+    conn.execute(_INSERT_LEDGER, _ledger_row(
+        purchase.customer_id, LedgerKind.PURCHASE_DEBIT, -purchase.total_paid, balance, f"debit:{purchase.id}",
+        purchase.id, now,
+    ))
 
 
 async def transition_purchase(
