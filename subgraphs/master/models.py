@@ -30,6 +30,7 @@ from setrum_common import db
 from setrum_common.column_types import ScaledDecimal
 
 __all__ = [
+    "split_tariff_classes",
     "Base",
     "Channel",
     "Denomination",
@@ -86,6 +87,11 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(120))
 
 
+def split_tariff_classes(text: str) -> tuple[str, ...]:
+    """A PPJ rule's tariff classes, stored comma-separated ("" = every class)."""
+    return tuple(c for c in text.split(",") if c)
+
+
 class PpjRule(Base):
     """A PPJ rate for a region, optionally narrowed to tariff classes and a VA band (inclusive)."""
 
@@ -106,7 +112,7 @@ class PpjRule(Base):
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return tuple(c for c in self.tariff_classes.split(",") if c)
+        return split_tariff_classes(self.tariff_classes)
 
 
 class Tariff(Base):

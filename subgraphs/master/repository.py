@@ -20,7 +20,17 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Channel, Denomination, Meter, PpjRule, Region, SavedMeter, StampDutyRule, Tariff
+from .models import (
+    Channel,
+    Denomination,
+    Meter,
+    PpjRule,
+    Region,
+    SavedMeter,
+    StampDutyRule,
+    Tariff,
+    split_tariff_classes,
+)
 
 __all__ = [
     "MeterFacts",
@@ -107,7 +117,7 @@ class PpjRuleRecord:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return tuple(c for c in self.tariff_classes.split(",") if c)
+        return split_tariff_classes(self.tariff_classes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ def meter_loader(context: RequestContext) -> DataLoader[str, repo.MeterFacts | N
     """Meters by number, each with the tariff in effect now and its region (one SELECT per batch)."""
 
     async def load(numbers: list[str]) -> list[repo.MeterFacts | None]:
-        async with context.db.engine.connect() as conn:  # plain rows: no ORM session needed
+        async with context.db.connection(one_statement=True) as conn:  # one select of plain rows
             found = await repo.load_meter_facts(conn, numbers=set(numbers), at=utcnow())
         by_number = {f.meter.number: f for f in found}
         return [by_number.get(n) for n in numbers]
