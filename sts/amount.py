@@ -86,7 +86,8 @@ def decode_amount(field: int) -> int:
     if not 0 <= field < 1 << 16:
         raise ValueError("the amount field has 16 bits")
     exponent, mantissa = field >> 14, field & (_MANTISSA_LIMIT - 1)
-    return mantissa * 10**exponent + _offset(exponent)
+    scale: int = 10**exponent
+    return mantissa * scale + _offset(exponent)
 
 
 def tenths_to_kwh(tenths: int) -> Decimal:

@@ -17,14 +17,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .keys import DEFAULT_IIN, MeterKeyParams, derive_decoder_key, parse_vending_key
 from .meter import DEFAULT_TID_MEMORY
 from .tid import base_date_for_year, base_rollover
 from .tokens import CRCError, TokenClass, TokenFormatError, format_token, parse_token
+
+if TYPE_CHECKING:  # the biller's register is read lazily, only when a command needs it
+    from biller.lookup import RegisterEntry, TokenHistory
 
 __all__ = ["inspect_command", "main"]
 
@@ -74,7 +77,9 @@ def _vending_key(args: argparse.Namespace) -> bytes:
         raise _UsageError(f"no usable vending key: {exc}") from None
 
 
-def _register(args: argparse.Namespace, token: str | None = None, tid: int | None = None):  # type: ignore[no-untyped-def]
+def _register(
+    args: argparse.Namespace, token: str | None = None, tid: int | None = None
+) -> tuple[RegisterEntry | None, TokenHistory | None]:
     from biller.lookup import lookup_meter_sync
 
     url = args.database_url
@@ -121,7 +126,7 @@ def inspect_command(argv: list[str], *, out: TextIO | None = None) -> int:
         return 2
 
 
-def _inspect(args: argparse.Namespace, say) -> int:  # type: ignore[no-untyped-def]
+def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
     if len(args.meter) != 11 or not args.meter.isdigit():
         raise _UsageError("the meter number has 11 digits")
     try:

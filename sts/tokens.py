@@ -175,10 +175,8 @@ def encode_token(
     _check_range("data", value, 16)
     first50 = (token_class << 48) | (subclass << 44) | (rnd << 40) | (tid << 16) | value
     block = ((first50 & ((1 << 48) - 1)) << 16) | token_crc(first50)
-    if token_class == TokenClass.NON_METER_SPECIFIC:
-        encrypted = block  # class 1 tokens are sent in the clear
-    else:
-        encrypted = ea07.encrypt(block, decoder_key)
+    # class 1 tokens are sent in the clear
+    encrypted = block if token_class == TokenClass.NON_METER_SPECIFIC else ea07.encrypt(block, decoder_key)
     displaced = (encrypted >> 27) & 0b11
     number = encrypted & ~(0b11 << 27) & _MASK64
     number |= (token_class & 0b11) << 27
@@ -216,10 +214,7 @@ def parse_token(token: str, decoder_key: int, base: datetime = BASE_2014) -> Dec
     token_class = (number >> 27) & 0b11
     encrypted = number & _MASK64 & ~(0b11 << 27)
     encrypted |= ((number >> 64) & 0b11) << 27
-    if token_class == TokenClass.NON_METER_SPECIFIC:
-        block = encrypted
-    else:
-        block = ea07.decrypt(encrypted, decoder_key)
+    block = encrypted if token_class == TokenClass.NON_METER_SPECIFIC else ea07.decrypt(encrypted, decoder_key)
     first50 = (token_class << 48) | (block >> 16)
     crc = block & 0xFFFF
     if token_crc(first50) != crc:
