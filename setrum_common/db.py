@@ -17,17 +17,17 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import MetaData, Table, event
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from .sqlite_driver import inline_dbapi
 
-__all__ = ["Base", "Database", "NAMING_CONVENTION"]
+__all__ = ["Base", "Database", "NAMING_CONVENTION", "rowcount"]
 
 # Stable constraint names, so migrations generated on one backend apply on the other.
 NAMING_CONVENTION = {
@@ -57,6 +57,8 @@ class Base(DeclarativeBase):
     """Declarative base; each service declares its own subclass so metadata stays separate."""
 
     __abstract__ = True
+    # Every mapping here is one plain Table (SQLAlchemy declares the wider FromClause).
+    __table__: ClassVar[Table]
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -218,3 +220,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def rowcount(result: object) -> int:
+    """Rows an UPDATE or DELETE matched. ``AsyncSession.execute`` is typed to return a plain
+    ``Result``; for those statements it is a ``CursorResult``, which carries the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rowcount() needs the result of an UPDATE or DELETE, not {type(result).__name__}")
+    return result.rowcount

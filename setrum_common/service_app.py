@@ -245,12 +245,15 @@ def print_sdl(schema: strawberry.Schema) -> str:
     return str(result.data["_service"]["sdl"]).rstrip() + "\n"
 
 
+_S = TypeVar("_S", bound=ServiceSettings)
+
+
 def service_main(
     *,
     name: str,
     schema: strawberry.Schema,
-    settings_factory: Callable[[], ServiceSettings],
-    app_factory: Callable[[ServiceSettings], Starlette],
+    settings_factory: Callable[[], _S],
+    app_factory: Callable[[_S], Starlette],
     argv: Sequence[str] | None = None,
 ) -> int:
     """``python -m subgraphs.<name> [--print-sdl] [--host H] [--port P] [--seed]``"""
@@ -268,9 +271,6 @@ def service_main(
         name, settings, app_factory, host=args.host, port=args.port,
         overrides={"seed_demo_data": True} if args.seed else {},
     )
-
-
-_S = TypeVar("_S", bound=ServiceSettings)
 
 
 def serve(

@@ -7,7 +7,7 @@ Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,9 +35,15 @@ Environment = Literal["development", "production"]
 SchemaMode = Literal["migrate", "check", "create"]
 
 
-def shared_field(env_name: str, default: object, **kwargs: object) -> object:
-    """A field read from one un-prefixed variable that all services share."""
-    return Field(default, validation_alias=AliasChoices(env_name), **kwargs)  # type: ignore[arg-type]
+_T = TypeVar("_T")
+
+
+def shared_field(env_name: str, default: _T, **kwargs: Any) -> _T:
+    """A field read from one un-prefixed variable that all services share.
+
+    Typed as its default, as pydantic's own ``Field`` is, so ``name: T = shared_field(...)`` type-checks."""
+    field: _T = Field(default, validation_alias=AliasChoices(env_name), **kwargs)
+    return field
 
 
 class ServiceSettings(BaseSettings):
@@ -45,12 +51,12 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SETRUM_", extra="ignore", populate_by_name=True)
 
-    environment: Environment = shared_field("SETRUM_ENV", "development")  # type: ignore[assignment]
-    jwt_secret: SecretStr = shared_field("SETRUM_JWT_SECRET", SecretStr(DEV_JWT_SECRET))  # type: ignore[assignment]
-    service_secret: SecretStr = shared_field(  # type: ignore[assignment]
+    environment: Environment = shared_field("SETRUM_ENV", "development")
+    jwt_secret: SecretStr = shared_field("SETRUM_JWT_SECRET", SecretStr(DEV_JWT_SECRET))
+    service_secret: SecretStr = shared_field(
         "SETRUM_SERVICE_SECRET", SecretStr(DEV_SERVICE_SECRET)
     )
-    log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)  # type: ignore[assignment]
+    log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)
 
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     host: str = "127.0.0.1"

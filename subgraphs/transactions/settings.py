@@ -24,7 +24,7 @@ class Settings(ServiceSettings):
     biller_url: str = "http://127.0.0.1:4010"
     biller_timeout_s: float = 10.0
     # Shared with the biller: every request we send it is HMAC-signed with this.
-    biller_secret: SecretStr = shared_field(  # type: ignore[assignment]
+    biller_secret: SecretStr = shared_field(
         "SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET)
     )
     # Reading a purchase that has been PENDING for longer than this re-asks the biller (0: never).

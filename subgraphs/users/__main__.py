@@ -1,6 +1,6 @@
+from setrum_common.service_app import service_main
 from subgraphs.users.app import create_app
 from subgraphs.users.schema import schema
 from subgraphs.users.settings import Settings
-from setrum_common.service_app import service_main
 
-raise SystemExit(service_main(name="users", schema=schema, settings_factory=Settings, app_factory=create_app))  # type: ignore[arg-type]
+raise SystemExit(service_main(name="users", schema=schema, settings_factory=Settings, app_factory=create_app))

@@ -9,6 +9,8 @@ from sqlalchemy import and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setrum_common.db import rowcount
+
 from .models import Customer, SigninAttempt, UTCDateTime
 
 __all__ = [
@@ -86,7 +88,7 @@ async def replace_password_hash(
         .where(Customer.id == customer_id, Customer.password_hash == old_hash)
         .values(password_hash=new_hash, updated_at=now)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def is_email_conflict(error: Exception) -> bool:
@@ -136,4 +138,4 @@ async def forget_expired_signin_attempts(session: AsyncSession, *, window_cutoff
     table = SigninAttempt.__table__
     stale = select(table.c.email).where(table.c.window_started_at <= window_cutoff).limit(limit)
     result = await session.execute(delete(table).where(table.c.email.in_(stale.scalar_subquery())))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
