@@ -71,10 +71,10 @@ def lookup_meter_sync(
     """Both look-ups in one short-lived event loop, for synchronous command-line tools."""
 
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        if not Path(url.database).is_file():
-            # Don't let a look-up create an empty database file as a side effect.
-            raise FileNotFoundError(f"no biller database at {url.database}")
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if on_disk and not Path(str(url.database)).is_file():
+        # Don't let a look-up create an empty database file as a side effect.
+        raise FileNotFoundError(f"no biller database at {url.database}")
 
     async def run() -> tuple[RegisterEntry | None, TokenHistory | None]:
         db = Database(database_url)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -139,10 +140,10 @@ class System:
     def _spawn(self, spec: ServiceSpec) -> None:
         env = {**os.environ, **spec.env, **self.extra_env}
         env.setdefault("PYTHONUNBUFFERED", "1")
-        out = subprocess.DEVNULL
+        out: int | BinaryIO = subprocess.DEVNULL
         if self.log_dir:
             out = open(self.log_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - closed with the process
-        self.processes[spec.name] = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+        self.processes[spec.name] = subprocess.Popen(  # our own interpreter and modules
             spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if self.log_dir else None,
             start_new_session=True,
         )

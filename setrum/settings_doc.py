@@ -12,7 +12,6 @@ import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
@@ -35,7 +34,7 @@ SERVICES: dict[str, str] = {
 
 def _load(ref: str) -> type[BaseModel]:
     module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)
 
 
 def _env_name(prefix: str, name: str, info: FieldInfo) -> str:
@@ -49,12 +48,9 @@ def _env_name(prefix: str, name: str, info: FieldInfo) -> str:
 
 
 def _default(info: FieldInfo) -> str:
-    if info.default_factory is not None:
-        value: Any = info.default_factory()  # type: ignore[call-arg]
-    elif info.default is PydanticUndefined:
+    if info.default_factory is None and info.default is PydanticUndefined:
         return "(required)"
-    else:
-        value = info.default
+    value = info.get_default(call_default_factory=True)
     if isinstance(value, SecretStr):
         return "development value (refused in production)"
     if isinstance(value, BaseModel):

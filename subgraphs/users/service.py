@@ -67,7 +67,7 @@ class ProfileChanges:
 
     name: str | _Keep = KEEP
     email: str | _Keep = KEEP
-    phone: str | None | _Keep = KEEP
+    phone: str | _Keep | None = KEEP
     current_password: str | None = None
     new_password: str | None = None
 

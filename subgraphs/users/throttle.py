@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from setrum_common.db import Database
-from setrum_common.errors import DomainError
+from setrum_common.errors import DomainError, ErrorCode
 
 from . import repository
 from .settings import Settings
-from setrum_common.errors import ErrorCode
 
 __all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle", "utc_now"]
 

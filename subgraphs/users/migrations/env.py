@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from subgraphs.users.models import Base
 from setrum_common.migrations import run_env
+from subgraphs.users.models import Base
 
 run_env(context, Base.metadata)

@@ -25,8 +25,8 @@ class UsersState:
 
 
 def context_of(info: strawberry.Info) -> RequestContext:
-    return info.context  # type: ignore[no-any-return]
+    return info.context
 
 
 def state_of(info: strawberry.Info) -> UsersState:
-    return info.context.state  # type: ignore[no-any-return]
+    return info.context.state
