@@ -6,10 +6,11 @@ C B A, ...), medians reported, ratios ours/peer computed from runs of the same b
 
 * ``dashboard``: our supergraph, our dashboard query, the memoising stand-ins of our subgraphs.
 * ``heavy``: the public federation-gateway benchmark (graphql-hive/graphql-gateways-benchmark):
-  its four subgraphs (memoised Node server) and its "heavy" query (87.6 KB response).
+  its four subgraphs (``bench/peers/server.mjs``, memoised) and its "heavy" query (87.6 KB response).
 
 Responses are compared across the three gateways before any load (``data`` must be equal).
-Every request carries a unique authorization header (RUN.md §8), so no gateway can coalesce.
+Every request carries a unique authorization header (``bench/README.md`` §Method, Dedup), so no
+gateway can coalesce.
 Skipped with a message when Node.js is absent.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import httpx
 
 from .common import BENCH_DIR, Load, Report, median, run_wrk, table
-from .stack import DASHBOARD_QUERY, NODE_DIR, Stack, write_query
+from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query
 
 __all__ = ["run"]
 
@@ -131,7 +132,6 @@ def run(stack: Stack, load: Load, report: Report) -> None:
             report.fail(f"peers/dashboard: {label}")
     # 2) the public benchmark workload
     _, public_sg = stack.public_subgraphs(cpus=load.load_cpus)
-    queries = {q: NODE_DIR / "queries" / f"{q}.json" for q in ("two", "small", "heavy")}
-    out["heavy"] = _workload("heavy", stack, load, report, public_sg, queries["heavy"], queries, {})
+    out["heavy"] = _workload("heavy", stack, load, report, public_sg, PUBLIC_QUERIES["heavy"], PUBLIC_QUERIES, {})
     stack.stop("public-subgraphs")
     report.section("peers", out)

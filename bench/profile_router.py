@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from .common import BENCH_DIR, PYTHON, WORK, Load, Proc, free_port, run_wrk, wait_http  # noqa: PLC0415
-    from .stack import DASHBOARD_QUERY, NODE_DIR, Stack, write_query  # noqa: PLC0415
+    from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query  # noqa: PLC0415
     from .overhead import QUERY as TARIFFS  # noqa: PLC0415
 
     stack = Stack()
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("heavy needs Node.js")
                 return 2
             _, supergraph = stack.public_subgraphs(cpus=load.load_cpus)
-            body = NODE_DIR / "queries" / "heavy.json"
+            body = PUBLIC_QUERIES["heavy"]
         else:
             _, supergraph = stack.standins(cpus=load.load_cpus)
             body = write_query(args.workload, DASHBOARD_QUERY if args.workload == "dashboard" else TARIFFS)

@@ -5,9 +5,10 @@
 * ``standins()`` — :mod:`bench.standin` in front of those real subgraphs, and a copy of our
   supergraph whose subgraph URLs point at the stand-ins (the SAME file every gateway gets).
 * ``router(name, supergraph)`` — our router as its own process (``python -m router serve``).
-* ``node_ready()`` / ``apollo(...)`` / ``hive(...)`` — the Node peers, installed from the npm
-  registry into ``bench/.work/node`` (files copied from the shared peer harness).
-* ``public_subgraphs()`` — the public benchmark's four subgraphs (Node, memoised) and their supergraph.
+* ``node_ready()`` / ``apollo(...)`` / ``hive(...)`` — the Node peers, installed with ``npm ci`` from
+  ``bench/peers/package.json`` and its lock file into ``bench/peers/node_modules``.
+* ``public_subgraphs()`` — the public benchmark's four subgraphs (``bench/peers/server.mjs``, memoised)
+  and their supergraph (``bench/peers/supergraph.graphql`` pointed at that server).
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from typing import Any
 
 import httpx
 
-from .common import PYTHON, REPO_ROOT, WORK, Proc, free_port, pin, register_pids, wait_http
+from .common import BENCH_DIR, PYTHON, REPO_ROOT, WORK, Proc, free_port, pin, register_pids, wait_http
 
-__all__ = ["Stack", "DASHBOARD_QUERY", "SIGN_IN", "PEERS_SRC"]
+__all__ = ["Stack", "DASHBOARD_QUERY", "SIGN_IN", "PEERS_DIR", "PUBLIC_QUERIES"]
 
-PEERS_SRC = Path("/work/shared/peers")
-NODE_DIR = WORK / "node"
-NODE_PACKAGES = [
-    "@apollo/gateway@^2.14.4", "@apollo/server@^5.5.1", "@apollo/subgraph@^2.14.4", "graphql@^16.15.0",
-    "@graphql-hive/gateway@^2.15.1", "@theguild/federation-composition@^0.27.0",
-]
+# The public benchmark workload and the Node peers (bench/README.md §The public benchmark workload).
+PEERS_DIR = BENCH_DIR / "peers"
+PUBLIC_QUERIES = {q: PEERS_DIR / "queries" / f"{q}.json" for q in ("two", "small", "heavy")}
+PUBLIC_SUBGRAPHS = ("accounts", "inventory", "products", "reviews")
+_NODE_MODULES = PEERS_DIR / "node_modules"
+_HIVE_BIN = _NODE_MODULES / "@graphql-hive" / "gateway" / "dist" / "bin.js"
 
 SIGN_IN = 'mutation SignIn { signIn(email: "siti@example.id", password: "setrum-demo-2026") { token } }'
 
@@ -196,47 +197,34 @@ class Stack:
         return proc, url
 
     def node_ready(self) -> bool:
-        """Install the peers into bench/.work/node once (npm registry); False when Node is absent."""
+        """``npm ci`` in bench/peers once (again when the lock file changed); False without Node or on failure."""
         if not shutil.which("node") or not shutil.which("npm"):
             return False
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        for f in ("apollo.mjs", "check.mjs", "compose.mjs"):
-            if (PEERS_SRC / f).is_file():
-                shutil.copy(PEERS_SRC / f, NODE_DIR / f)
-        if (PEERS_SRC / "subgraphs").is_dir() and not (NODE_DIR / "subgraphs").is_dir():
-            shutil.copytree(PEERS_SRC / "subgraphs", NODE_DIR / "subgraphs")
-            for sdl in (NODE_DIR / "subgraphs").iterdir():
-                sdl.chmod(0o644)
-        if (PEERS_SRC / "queries").is_dir() and not (NODE_DIR / "queries").is_dir():
-            shutil.copytree(PEERS_SRC / "queries", NODE_DIR / "queries")
-        have = all((NODE_DIR / "node_modules" / p.rsplit("@", 1)[0]).is_dir() for p in NODE_PACKAGES)
-        if not have:
-            print("  installing Apollo Gateway and Hive Gateway with npm into bench/.work/node (a few minutes) ...",
-                  flush=True)
-            if not (NODE_DIR / "package.json").is_file():
-                (NODE_DIR / "package.json").write_text('{"name": "setrum-bench-peers", "private": true, "type": "module"}\n')
-            r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", *NODE_PACKAGES], cwd=NODE_DIR,
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                print(f"  npm install failed:\n{r.stderr[-2000:]}")
-                return False
+        lock = PEERS_DIR / "package-lock.json"
+        installed = _NODE_MODULES / ".package-lock.json"  # npm writes it after a complete install
+        if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime and _HIVE_BIN.is_file():
+            return True
+        print("  installing the Node peers with npm ci into bench/peers/node_modules (a few minutes) ...", flush=True)
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEERS_DIR, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"  npm ci failed:\n{r.stderr[-2000:]}")
+            return False
         return True
 
     def apollo(self, supergraph: Path, cpus: str | None, name: str = "apollo") -> tuple[Proc, str]:
         port = free_port()
-        proc = self.start(Proc(name, ["node", "apollo.mjs", str(supergraph), str(port)], cwd=NODE_DIR,
-                               env={"NODE_ENV": "production", "FORK": "1"}, cpus=cpus))
+        proc = self.start(Proc(name, ["node", "apollo.mjs", str(supergraph), str(port)], cwd=PEERS_DIR,
+                               env={"NODE_ENV": "production"}, cpus=cpus))
         url = f"http://127.0.0.1:{port}/graphql"
         wait_http(url, proc, post_graphql=True)
         return proc, url
 
     def hive(self, supergraph: Path, cpus: str | None, name: str = "hive") -> tuple[Proc, str]:
         port = free_port()
-        cwd = NODE_DIR / "hive-cwd"  # empty: no stray gateway.config.* is picked up
-        cwd.mkdir(exist_ok=True)
-        binary = NODE_DIR / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+        cwd = WORK / "hive-cwd"  # empty: no stray gateway.config.* is picked up
+        cwd.mkdir(parents=True, exist_ok=True)
         proc = self.start(Proc(
-            name, ["node", str(binary), "supergraph", str(supergraph), "--host", "127.0.0.1", "--port", str(port),
+            name, ["node", str(_HIVE_BIN), "supergraph", str(supergraph), "--host", "127.0.0.1", "--port", str(port),
                    "--fork", "1"],
             cwd=cwd, env={"NODE_ENV": "production"}, cpus=cpus,
         ))
@@ -245,15 +233,18 @@ class Stack:
         return proc, url
 
     def public_subgraphs(self, cpus: str = "0") -> tuple[str, Path]:
-        """The public benchmark's subgraphs (memoised Node server) and their composed supergraph."""
+        """The public benchmark's subgraphs (memoised Node server) and the checked-in supergraph pointed at them."""
         if self.public_supergraph is None:
             port = free_port()
-            proc = self.start(Proc("public-subgraphs", ["node", "subgraphs/server.mjs", str(port)], cwd=NODE_DIR,
+            proc = self.start(Proc("public-subgraphs", ["node", "server.mjs", str(port)], cwd=PEERS_DIR,
                                    env={"SUBGRAPH_MEMO": "1"}, cpus=cpus))
-            wait_http(f"http://127.0.0.1:{port}/health", proc)
+            base = f"http://127.0.0.1:{port}"
+            wait_http(f"{base}/health", proc)
+            sdl = rewrite_urls((PEERS_DIR / "supergraph.graphql").read_text(),
+                               {n: f"{base}/{n}/graphql" for n in PUBLIC_SUBGRAPHS})
             out = WORK / "supergraph-public.graphql"
-            subprocess.run(["node", "compose.mjs", f"http://127.0.0.1:{port}", str(out)], cwd=NODE_DIR, check=True,
-                           capture_output=True)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(sdl)
             self.public_supergraph = out
             self.public_port = port
         return f"http://127.0.0.1:{self.public_port}", self.public_supergraph

@@ -5,7 +5,7 @@ usage: users -> master -> transactions, 4 subgraph fetches) at 50 connections fo
 
 * against the stand-ins (answers from memory): the router is what is measured. Router alone on
   the gateway CPU; wrk + stand-ins on the other. A unique authorization header per request
-  (RUN.md §8: nothing can be coalesced; the stand-ins ignore it).
+  (``bench/README.md`` §Method, Dedup: nothing can be coalesced; the stand-ins ignore it).
 * against the real subgraphs on SQLite (the whole system, every process on every core, the
   demo customer's real bearer token): what a user would see end to end.
 

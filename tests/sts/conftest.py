@@ -9,17 +9,11 @@ import pytest
 from sts.keys import MeterKeyParams, derive_decoder_key, parse_vending_key
 
 _HERE = Path(__file__).resolve().parent
-_REPO = _HERE.parents[1]
-
-
-def _vectors_path() -> Path:
-    """The shared file beside the repository, else the copy kept with the tests."""
-    shared = _REPO.parent / "shared" / "domain" / "sts_vectors.json"
-    return shared if shared.is_file() else _HERE / "sts_vectors.json"
 
 
 def load_vectors() -> dict[str, Any]:
-    return json.loads(_vectors_path().read_text())
+    """The published STS known-answer vectors (docs/domain.md §STS tokens), kept with the tests."""
+    return json.loads((_HERE / "sts_vectors.json").read_text())
 
 
 VECTORS = load_vectors()

@@ -11,16 +11,9 @@ from sts.amount import kwh_to_tenths
 from sts.tid import BASE_1993, tid_for
 from sts.tokens import TokenClass, credit_token, parse_token
 
-from .conftest import COMMON, VECTORS, _HERE, vector_decoder_key
+from .conftest import COMMON, VECTORS, vector_decoder_key
 
 IDS = [v["id"] for v in VECTORS["vectors"]]
-
-
-def test_the_shared_file_and_the_local_copy_agree() -> None:
-    import json
-
-    local = json.loads((_HERE / "sts_vectors.json").read_text())
-    assert local == VECTORS
 
 
 def test_expected_decoder_key_from_about() -> None:

@@ -19,6 +19,14 @@ from graphql import (
 from router.supergraph import Supergraph, load_supergraph
 
 SETS = Path(__file__).resolve().parents[2] / "fixtures" / "subgraph_sets"
+# The public benchmark's subgraphs live once, with the benchmark that runs them
+# (bench/README.md §The public benchmark workload).
+PEERS_BENCH = Path(__file__).resolve().parents[3] / "bench" / "peers"
+
+
+def set_dir(name: str) -> Path:
+    """The folder of a subgraph set: ``<name>.graphql`` per subgraph and the composed ``supergraph.graphql``."""
+    return PEERS_BENCH if name == "peers_bench" else SETS / name
 
 _FEDERATION_DEFS = """
 scalar _Any
@@ -37,13 +45,13 @@ directive @interfaceObject on OBJECT
 
 @lru_cache(maxsize=None)
 def supergraph(name: str) -> Supergraph:
-    return load_supergraph((SETS / name / "supergraph.graphql").read_text())
+    return load_supergraph((set_dir(name) / "supergraph.graphql").read_text())
 
 
 @lru_cache(maxsize=None)
 def subgraph_schema(set_name: str, graph: str) -> GraphQLSchema:
     """The subgraph's schema as its server would expose it (with ``_entities``)."""
-    doc = parse((SETS / set_name / f"{graph}.graphql").read_text())
+    doc = parse((set_dir(set_name) / f"{graph}.graphql").read_text())
     defs = [d for d in doc.definitions if not isinstance(d, (SchemaExtensionNode, DirectiveDefinitionNode))]
     defined = {d.name.value for d in defs if isinstance(d, ObjectTypeDefinitionNode)}
     # Fed1 subgraphs extend types they do not define (``extend type Product @key``)
