@@ -1,4 +1,4 @@
-"""The biller's HTTP API (CONTRACT.md "Biller HTTP API"), on starlette.
+"""The biller's HTTP API (docs/domain.md §The biller), on starlette.
 
 Every route but ``/health`` needs a request signed with ``SETRUM_BILLER_SECRET`` through
 :mod:`setrum_common.signing`; anything else is answered 401 before the body is looked at.

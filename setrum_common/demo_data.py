@@ -1,8 +1,8 @@
 """The demo data set every service seeds from, so ids agree across services.
 
 Deterministic: the same meters, customers and rates on every machine. Figures for tariffs,
-PPJ and denominations are those of DOMAIN.md (PLN tariff announcements through 2025 and the
-regional tax examples). Demo passwords are for development seeding only.
+PPJ and denominations are those of docs/domain.md §Tariffs and power classes and §Taxes (PLN tariff
+announcements through 2025 and the regional tax examples). Demo passwords are for development seeding only.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def _meter_number(rng: random.Random) -> str:
 def _build_meters() -> tuple[DemoMeter, ...]:
     rng = random.Random(20260101)
     meters = [
-        # The example meter of DOMAIN.md.
+        # The example meter of docs/domain.md §Identifiers (and of its worked examples).
         DemoMeter("14233784991", "543400893197", "Siti Rahmawati", "R1", 1300, "DKI"),
         DemoMeter(*("56001234568", "543400893210", "Budi Santoso", "R3", 7700, "DKI")),
     ]

@@ -5,7 +5,7 @@ counting units of 0.1 kWh::
 
     value = m * 10**e + sum(2**14 * 10**(i - 1) for i in 1..e)
 
-Encoding (DOMAIN.md §6, confirmed by the published vectors): the amount becomes whole tenths,
+Encoding (docs/domain.md §STS tokens, confirmed by the published vectors): the amount becomes whole tenths,
 rounded *down* (never credit more than was paid for) except below 1 kWh, where it is rounded
 *up* so a token never carries nothing. Below 1,638.4 kWh the field is then exact; above it only
 every 10th, 100th or 1000th tenth is representable and the mantissa is rounded up

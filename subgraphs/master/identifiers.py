@@ -2,7 +2,7 @@
 
 A wrong digit count (or anything that is not digits) is its own error, distinct from an
 unknown number. The meter number's last digit is a Luhn check digit; a bad one only *warns*
-(DOMAIN.md §1): real registers hold a few numbers that fail it, and refusing them would lock
+(docs/domain.md §Identifiers): real registers hold a few numbers that fail it, and refusing them would lock
 those customers out.
 """
 

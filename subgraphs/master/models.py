@@ -142,7 +142,7 @@ class Meter(Base):
     number: Mapped[str] = mapped_column(String(11), primary_key=True)
     idpel: Mapped[str] = mapped_column(String(12), unique=True)
     holder_name: Mapped[str] = mapped_column(String(120))
-    # The tariff code of the meter record; never derived from the VA (DOMAIN.md §1).
+    # The tariff code of the meter record; never derived from the VA (docs/domain.md §Identifiers).
     tariff_code: Mapped[str] = mapped_column(String(16))
     power_va: Mapped[int] = mapped_column(BigInteger)
     region_code: Mapped[str] = mapped_column(ForeignKey("master_region.code"))

@@ -1,4 +1,4 @@
-"""Price and kWh of a token purchase (DOMAIN.md §3), as a pure function: no I/O, Decimal only.
+"""Price and kWh of a token purchase (docs/domain.md §Price and kWh), as a pure function: no I/O, Decimal only.
 
 The receipt convention: taxes are computed on the energy value ("stroom"), so the energy value
 is found by dividing the net amount by ``1 + ppj_rate + ppn_rate``. Each tax is rounded to the

@@ -143,7 +143,7 @@ class Inquiry:
 
 
 async def inquire(db: Database, raw: str, *, at: datetime | None = None) -> Inquiry:
-    """Look a meter up by meter number or IDPEL (DOMAIN.md §2 step 1)."""
+    """Look a meter up by meter number or IDPEL (docs/domain.md §Purchase flow, step 1)."""
     number = _parse(raw)
     facts = await _facts(db, number, _utc(at))
     if facts is None:

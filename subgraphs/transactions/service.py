@@ -1,6 +1,6 @@
 """Business rules of the wallet and of a token purchase.
 
-A purchase goes (DOMAIN.md §2): idempotency check on (customer, client reference) -> binding quote
+A purchase goes (docs/domain.md §Purchase flow): idempotency check on (customer, client reference) -> binding quote
 from master -> ONE transaction that inserts the PENDING purchase with every receipt field, counts
 its kWh against the meter's monthly cap and debits the wallet -> ask the biller with our own
 channel reference -> SUCCESS stores the token; FAILED refunds in one transaction (exactly once);

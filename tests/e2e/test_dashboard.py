@@ -29,7 +29,7 @@ def test_dashboard_spans_users_master_and_transactions(api: Api) -> None:
         token=token,
     )["purchaseToken"]
     assert purchase["status"] == "SUCCESS"
-    assert Decimal(purchase["kwh"]) == Decimal("511.6")  # DOMAIN.md §3, R-3/7,700 VA Jakarta with PPN
+    assert Decimal(purchase["kwh"]) == Decimal("511.6")  # docs/domain.md §Price and kWh: R-3/7,700 VA Jakarta with PPN
     assert Decimal(purchase["ppn"]) == Decimal("95652.17")
 
     me = api.data(DASHBOARD, token=token)["me"]

@@ -1,4 +1,4 @@
-"""The purchase journey through the router, against the five real processes (DOMAIN.md §2)."""
+"""The purchase journey through the router, against the five real processes (docs/domain.md §Purchase flow)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_inquiry_and_quote_match_the_receipt_formula(api: Api) -> None:
     by_idpel = api.data('{ inquiry(number: "543400893197") { meterNumber } }')
     assert by_idpel["inquiry"]["meterNumber"] == "14233784991"
     quote = api.data('{ quote(meterNumber: "14233784991", denomination: "100000") { energyValue ppj ppn kwh } }')["quote"]
-    # DOMAIN.md §3 worked example: R-1/1,300 VA, Jakarta 2.4 %, Rp 100,000.
+    # docs/domain.md §Price and kWh worked example: R-1/1,300 VA, Jakarta 2.4 %, Rp 100,000.
     assert Decimal(quote["energyValue"]) == Decimal("97656.25")
     assert Decimal(quote["ppj"]) == Decimal("2343.75")
     assert Decimal(quote["ppn"]) == 0

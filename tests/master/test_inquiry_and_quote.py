@@ -1,4 +1,4 @@
-"""Inquiry, meter and quote over GraphQL, against the demo data (DOMAIN.md §2-§3)."""
+"""Inquiry, meter and quote over GraphQL, against the demo data (docs/domain.md §Purchase flow, §Price and kWh)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The price/kWh formula of DOMAIN.md §3, checked against its two worked examples and the sum identity."""
+"""The price/kWh formula of docs/domain.md §Price and kWh, checked against its worked examples and the sum identity."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def _rate(meter: DemoMeter) -> tuple[Decimal, Decimal]:
 
 
 def quote_for(meter: DemoMeter, denomination: Decimal, ppj_rate: Decimal = Decimal("0.024")) -> dict[str, Any]:
-    """DOMAIN.md §3 arithmetic (a fixed PPJ rate is enough for these tests)."""
+    """docs/domain.md §Price and kWh arithmetic (a fixed PPJ rate is enough for these tests)."""
     rate, ppn_rate = _rate(meter)
     stamp = Decimal("10000") if denomination > Decimal("5000000") else Decimal(0)
     net = denomination - stamp - meter.instalment

@@ -21,7 +21,7 @@ async def test_buy_debits_wallet_stores_receipt_and_token(gql: GraphQL, fake_bil
     assert purchase["meterNumber"] == METER.number and purchase["idpel"] == METER.idpel
     assert purchase["holderName"] == METER.holder_name
     assert (purchase["tariffCode"], purchase["powerVa"]) == ("R1", 1300)
-    # DOMAIN.md worked example: R-1/1,300 VA, 2.4% PPJ, nominal 100,000.
+    # docs/domain.md §Price and kWh worked example: R-1/1,300 VA, 2.4% PPJ, nominal 100,000.
     assert purchase["nominal"] == "100000.00"
     assert purchase["energyValue"] == "97656.25" and purchase["ppj"] == "2343.75"
     assert purchase["kwh"] == "67.5"

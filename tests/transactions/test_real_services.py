@@ -79,7 +79,7 @@ async def test_buy_through_real_master_and_biller(system: System) -> None:
     before = await balance(gql, SITI)
     purchase = (await buy(gql, SITI, METERS[0].number, 100000, "real-1"))["data"]["purchaseToken"]
     assert purchase["status"] == "SUCCESS"
-    # DOMAIN.md worked example, priced by the real master.
+    # docs/domain.md §Price and kWh worked example, priced by the real master.
     assert (purchase["energyValue"], purchase["ppj"], purchase["kwh"]) == ("97656.25", "2343.75", "67.5")
     assert len(purchase["token"]) == 20 and purchase["token"].isdigit()
     assert await balance(gql, SITI) == before - Decimal(purchase["totalPaid"])

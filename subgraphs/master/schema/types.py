@@ -178,7 +178,7 @@ class InquiryResult:
 
 @strawberry.type(
     description=(
-        "A price breakdown (DOMAIN.md §3): nominal = energyValue + ppj + ppn + stampDuty + instalment; "
+        "A price breakdown (docs/domain.md §Price and kWh): nominal = energyValue + ppj + ppn + stampDuty + instalment; "
         "totalPaid = nominal + adminFee. Rates are fractions; kWh is rounded down to 0.1."
     )
 )

@@ -1,4 +1,4 @@
-"""Client of the Biller HTTP API (see CONTRACT.md): signed JSON requests, idempotent on reference.
+"""Client of the biller's HTTP API (docs/domain.md §The biller): signed JSON requests, idempotent on reference.
 
 Failures are translated at this edge into a small tree the purchase flow acts on:
 

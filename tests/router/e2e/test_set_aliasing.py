@@ -1,6 +1,7 @@
 """``aliasing`` set over real HTTP: one response key, two fields whose types differ only in
 the subgraph (``Book.code: String!`` vs ``Movie.code: String`` in media). The router sends
-one of them under an internal alias and restores the client's key (notes §3.9)."""
+one of them under an internal alias and restores the client's key, as Apollo's query planner and
+Hive Router do, because the subgraph would refuse the two as overlapping fields."""
 
 from __future__ import annotations
 
