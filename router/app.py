@@ -19,18 +19,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from setrum_common.tracing import configure_tracing
-
 from router.http.routes import exception_handlers, http_routes
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
-from router.settings import RouterSettings
+from router.settings import LimitsSettings, RouterSettings
+from setrum_common.tracing import configure_tracing
 
 if TYPE_CHECKING:
     from router.gateway import Gateway
+    from router.stages import OperationLimits
 
-__all__ = ["build_gateway", "create_app"]
+__all__ = ["build_gateway", "create_app", "operation_limits"]
 
 
 def _cache_stats(gateway: Any) -> dict[str, int]:
@@ -42,6 +42,14 @@ logger = logging.getLogger("router.app")
 ASGIApp = Any  # starlette.types.ASGIApp; kept loose so any ASGI callable fits
 
 
+def operation_limits(limits: LimitsSettings) -> OperationLimits:
+    """The gateway's operation limits from the ``limits`` settings (all but the body size, which
+    the HTTP layer enforces)."""
+    from router.stages import OperationLimits
+
+    return OperationLimits(**limits.model_dump(exclude={"max_body_bytes"}))
+
+
 def build_gateway(
     supergraph_sdl: str,
     settings: RouterSettings,
@@ -50,9 +58,9 @@ def build_gateway(
 ) -> Gateway:
     """A Gateway for ``supergraph_sdl`` with the settings' URLs, timeouts and options (it owns
     and closes its subgraph client). Raises on a broken supergraph or an unknown URL override."""
-    from router.gateway import Gateway, GatewayOptions  # noqa: PLC0415 - keep app import light
-    from router.subgraph_client import HttpSubgraphClient  # noqa: PLC0415
-    from router.supergraph import load_supergraph  # noqa: PLC0415
+    from router.gateway import Gateway, GatewayOptions
+    from router.subgraph_client import HttpSubgraphClient
+    from router.supergraph import load_supergraph
 
     subgraphs = settings.subgraphs
     urls = {name: sub.url for name, sub in load_supergraph(supergraph_sdl).subgraphs.items()}
@@ -65,6 +73,7 @@ def build_gateway(
         client = InstrumentedSubgraphClient(client, metrics)
     extra = {k: v for k, v in settings.gateway.model_dump().items() if v is not None}
     options = GatewayOptions(
+        limits=operation_limits(settings.limits),
         subgraph_timeout_s=subgraphs.timeout_s,
         subgraph_timeouts=dict(subgraphs.timeouts),
         introspection=settings.introspection_enabled,

@@ -6,10 +6,12 @@
       -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
       -> request id      (x-request-id in and out)
       -> telemetry       (server span from traceparent, request metrics, failure log line)
-      -> limits          (depth, aliases, root fields on the parsed document)
       -> header rules    (client headers -> subgraph_headers)
       -> query plan      (only when ``query_plan.expose``: x-setrum-query-plan -> include_plan)
-      -> execute         (gateway.execute on the current gateway of the pool)
+      -> execute         (gateway.execute on the current gateway of the pool, which runs the
+                          request stages of :mod:`router.stages`: parse -> validate (with the
+                          operation limits as validation rules) -> coerce -> plan -> execute
+                          -> project)
 
 Like Starlette's ``build_middleware_stack``: the chain is built once at startup, each layer
 wraps the handler after it, and no stage knows about the others.
@@ -20,9 +22,9 @@ from __future__ import annotations
 from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
+from router.layers.body_limit import body_limit_layer
 from router.layers.execute import execute_handler
 from router.layers.headers import header_rules_layer
-from router.layers.limits import body_limit_layer, operation_limits_layer
 from router.layers.query_plan import query_plan_layer
 from router.layers.reload import GatewayPool
 from router.layers.request_id import request_id_layer
@@ -41,7 +43,6 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
     layers.append(request_id_layer())
     if metrics is not None:
         layers.append(telemetry_layer(metrics))
-    layers.append(operation_limits_layer(settings.limits))
     layers.append(header_rules_layer(settings.headers))
     if settings.query_plan.expose:
         layers.append(query_plan_layer())

@@ -34,7 +34,10 @@ __all__ = [
     "DEFAULT_MAX_ALIASES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_FIELDS",
     "DEFAULT_MAX_ROOT_FIELDS",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_MAX_VALIDATION_ERRORS",
     "DEFAULT_POLL_INTERVAL_S",
     "DEFAULT_PORT",
     "DEFAULT_PROPAGATED_HEADERS",
@@ -57,12 +60,16 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4000
 DEFAULT_SUBGRAPH_TIMEOUT_S = 10.0
 DEFAULT_PROPAGATED_HEADERS: tuple[str, ...] = ("authorization",)
-# Apollo Router's default request body cap (2 MB); depth/alias/root-field caps are generous
-# enough for GraphiQL's own introspection query (depth 13) and our clients.
+# Apollo Router's default request body cap (2 MB). The operation caps are generous for GraphiQL's
+# own introspection query (163 tokens, depth 15, 229 fields) and every operation our clients send,
+# and far below what makes parsing or validation slow.
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+DEFAULT_MAX_TOKENS = 5_000
 DEFAULT_MAX_DEPTH = 15
 DEFAULT_MAX_ALIASES = 30
 DEFAULT_MAX_ROOT_FIELDS = 20
+DEFAULT_MAX_FIELDS = 500
+DEFAULT_MAX_VALIDATION_ERRORS = 100
 DEFAULT_POLL_INTERVAL_S = 1.0
 DEFAULT_BATCH_MAX_SIZE = 10
 QUERY_PLAN_HEADER = "x-setrum-query-plan"
@@ -167,9 +174,18 @@ class LimitsSettings(_Section):
     """Request limits (Apollo's ``limits`` plugin). ``None`` disables a check."""
 
     max_body_bytes: int | None = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    max_tokens: int | None = Field(
+        default=DEFAULT_MAX_TOKENS, gt=0, description="lexical tokens per document, comments included"
+    )
     max_depth: int | None = Field(default=DEFAULT_MAX_DEPTH, gt=0)
     max_aliases: int | None = Field(default=DEFAULT_MAX_ALIASES, ge=0)
     max_root_fields: int | None = Field(default=DEFAULT_MAX_ROOT_FIELDS, gt=0)
+    max_fields: int | None = Field(
+        default=DEFAULT_MAX_FIELDS, gt=0, description="fields per operation, fragments counted per spread"
+    )
+    max_validation_errors: int = Field(
+        default=DEFAULT_MAX_VALIDATION_ERRORS, gt=0, description="validation stops after this many errors"
+    )
 
 
 class HotReloadSettings(_Section):

@@ -3,9 +3,9 @@ takes a handler and returns one; :mod:`router.pipeline` fixes their order."""
 
 from __future__ import annotations
 
+from .body_limit import body_limit_layer
 from .execute import execute_handler
 from .headers import compute_subgraph_headers, header_rules_layer
-from .limits import body_limit_layer, check_operation_limits, operation_limits_layer
 from .query_plan import query_plan_layer
 from .reload import BuildGateway, GatewayLike, GatewayPool, SupergraphWatcher
 from .request_id import REQUEST_ID_HEADER, request_id_layer
@@ -17,11 +17,9 @@ __all__ = [
     "GatewayPool",
     "SupergraphWatcher",
     "body_limit_layer",
-    "check_operation_limits",
     "compute_subgraph_headers",
     "execute_handler",
     "header_rules_layer",
-    "operation_limits_layer",
     "query_plan_layer",
     "request_id_layer",
 ]

@@ -29,7 +29,7 @@ from router.http.context import Handler, Layer, RouterRequest, RouterResponse
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
 from setrum_common.tracing import span
 
-__all__ = ["RouterMetrics", "InstrumentedSubgraphClient", "telemetry_layer"]
+__all__ = ["InstrumentedSubgraphClient", "RouterMetrics", "telemetry_layer"]
 
 logger = logging.getLogger("router.requests")
 _tracer = trace.get_tracer("setrum.router")

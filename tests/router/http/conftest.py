@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from router.app import create_app
+from router.app import create_app, operation_limits
 from router.settings import RouterSettings
 
 from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, asgi_client, make_gateway
@@ -37,7 +37,12 @@ async def make_client(subgraph: AccountsSubgraph) -> AsyncIterator[ClientFactory
     def factory(**settings: Any) -> httpx.AsyncClient:
         router_settings = RouterSettings(**settings)
         # An injected gateway keeps its own options, so give it the ones the settings imply.
-        gateway, _ = make_gateway(SUPERGRAPH_V1, subgraph, introspection=router_settings.introspection_enabled)
+        gateway, _ = make_gateway(
+            SUPERGRAPH_V1,
+            subgraph,
+            introspection=router_settings.introspection_enabled,
+            limits=operation_limits(router_settings.limits),
+        )
         gateways.append(gateway)
         app = create_app(router_settings, gateway=gateway)
         client = asgi_client(app)

@@ -1,4 +1,5 @@
-"""Limits layer: body size (413) and depth / aliases / root fields on the parsed document."""
+"""Limits: body size (413) at the HTTP layer; tokens while parsing; depth, aliases, root fields and
+fields as validation rules on the one parsed document; the validation error budget."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import httpx
 import pytest
 from graphql import get_introspection_query
 
-from router.layers.limits import check_operation_limits
-from router.settings import DEFAULT_MAX_DEPTH, LimitsSettings
+from router.settings import DEFAULT_MAX_DEPTH
 
 GQL_RESPONSE = "application/graphql-response+json"
 
@@ -93,36 +93,109 @@ async def test_limits_can_be_disabled(make_client) -> None:
     assert response.json() == {"data": {"me": {"friends": [{"friends": []}]}}}
 
 
-def test_cyclic_fragments_do_not_hang_the_limits() -> None:
+async def test_cyclic_fragments_do_not_hang_the_limits(make_client, subgraph) -> None:
+    client = make_client(limits={"max_depth": 100})
     query = "{ me { ...A } } fragment A on User { friends { ...B } } fragment B on User { friends { ...A } }"
-    errors = check_operation_limits(LimitsSettings(max_depth=100), query)
-    assert errors == []  # validation (in the gateway) rejects the cycle
+    response = await client.post("/graphql", json={"query": query})
+    assert _codes(response) == ["GRAPHQL_VALIDATION_FAILED"]  # validation rejects the cycle
+    assert subgraph.received == []
 
 
-def test_fragment_fan_out_is_counted_without_blowing_up() -> None:
+async def test_fragment_fan_out_is_counted_without_blowing_up(make_client, subgraph) -> None:
     # Each fragment spreads the next one twice: 2**30 aliases if expanded naively.
+    client = make_client(limits={"max_aliases": 1000, "max_fields": None})
     fragments = "".join(f"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30))
     query = "{ me { ...F0 } } " + fragments + " fragment F30 on User { x: id }"
-    errors = check_operation_limits(LimitsSettings(max_aliases=1000), query)
-    assert [e["extensions"]["code"] for e in errors] == ["MAX_ALIASES_EXCEEDED"]
-    assert errors[0]["extensions"]["actual"] == 2**30
+    response = await client.post("/graphql", json={"query": query})
+    assert _codes(response) == ["MAX_ALIASES_EXCEEDED"]
+    assert response.json()["errors"][0]["extensions"]["actual"] == 2**30
+    assert subgraph.received == []
 
 
-def test_default_depth_admits_graphiql_introspection() -> None:
+async def test_default_limits_admit_graphiql_introspection(make_client) -> None:
     query = get_introspection_query(descriptions=True, specified_by_url=True, directive_is_repeatable=True,
                                     schema_description=True, input_value_deprecation=True)
-    assert check_operation_limits(LimitsSettings(), query) == []
-    assert check_operation_limits(LimitsSettings(max_depth=DEFAULT_MAX_DEPTH - 5), query) != []
+    ok = await make_client(introspection=True).post("/graphql", json={"query": query})
+    assert "errors" not in ok.json() and ok.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    shallow = make_client(introspection=True, limits={"max_depth": DEFAULT_MAX_DEPTH - 5})
+    assert _codes(await shallow.post("/graphql", json={"query": query})) == ["MAX_DEPTH_EXCEEDED"]
 
 
-def test_unparsable_queries_are_left_to_the_gateway() -> None:
-    assert check_operation_limits(LimitsSettings(max_depth=1), "{ a { b { c") == []
+async def test_unparsable_query_is_a_parse_error_not_a_limit(make_client) -> None:
+    response = await make_client(limits={"max_depth": 1}).post("/graphql", json={"query": "{ a { b { c"})
+    assert _codes(response) == ["GRAPHQL_PARSE_FAILED"]
 
 
 @pytest.mark.parametrize("name", [None, "Missing"])
-def test_ambiguous_operation_is_left_to_the_gateway(name: str | None) -> None:
-    query = "query A { a { b { c } } } query B { a }"
-    assert check_operation_limits(LimitsSettings(max_depth=1), query, name) == []
+async def test_ambiguous_operation_is_a_validation_error_not_a_limit(make_client, name: str | None) -> None:
+    query = "query A { me { friends { name } } } query B { hello }"
+    response = await make_client(limits={"max_depth": 1}).post("/graphql", json={"query": query, "operationName": name})
+    assert _codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_field_limit_counts_fragments_per_spread(make_client, subgraph) -> None:
+    client = make_client(limits={"max_fields": 5})
+    ok = await client.post("/graphql", json={"query": "{ me { id name friends { id } } }"})
+    assert ok.json()["data"]["me"]["name"] == "Ada"
+    query = "{ me { ...U friends { ...U } } } fragment U on User { id name }"
+    response = await client.post("/graphql", json={"query": query})
+    assert _codes(response) == ["MAX_FIELDS_EXCEEDED"]
+    assert response.json()["errors"][0]["extensions"] == {"code": "MAX_FIELDS_EXCEEDED", "limit": 5, "actual": 6}
+    assert len(subgraph.received) == 1  # only the first request reached the subgraph
+
+
+async def test_fields_of_unused_fragments_count(make_client) -> None:
+    # Unused fragments are not executed, but validation still has to look at them.
+    query = "{ hello } fragment Big on User { " + "id " * 50 + "}"
+    response = await make_client(limits={"max_fields": 10}).post("/graphql", json={"query": query})
+    assert _codes(response) == ["MAX_FIELDS_EXCEEDED"]
+
+
+async def test_token_limit(make_client) -> None:
+    client = make_client(limits={"max_tokens": 10})
+    assert (await client.post("/graphql", json={"query": "{ me { id name } }"})).json()["data"]["me"]["id"]
+    response = await client.post("/graphql", json={"query": "{ me { id name friends { id } } }"})
+    assert response.json()["errors"] == [
+        {"message": "document has more than 10 tokens", "extensions": {"code": "MAX_TOKENS_EXCEEDED", "limit": 10}}
+    ]
+    # Comments count: a comment bomb costs the parser as much as a token bomb.
+    commented = "{ me { id } }" + "\n#" * 20
+    assert _codes(await client.post("/graphql", json={"query": commented})) == ["MAX_TOKENS_EXCEEDED"]
+    # A long string is one token.
+    long_string = '{ hello(name: "' + "x" * 5000 + '") }'
+    assert (await client.post("/graphql", json={"query": long_string})).json()["data"]["hello"] == "hello " + "x" * 5000
+
+
+async def test_the_repeated_field_attack_is_refused_without_reaching_a_subgraph(make_client, subgraph) -> None:
+    # The attack of issue 12: 400,000 `id` selections (1.2 MB, under the 2 MB body limit).
+    query = "{ me { " + "id " * 400_000 + "} }"
+    response = await make_client().post("/graphql", json={"query": query}, headers={"accept": GQL_RESPONSE})
+    assert response.status_code == 400
+    assert "data" not in response.json()
+    assert _codes(response) == ["MAX_TOKENS_EXCEEDED"]
+    assert subgraph.received == []
+
+
+async def test_field_limit_runs_before_graphql_core_validation(make_client, subgraph) -> None:
+    # Under the token limit, the field limit refuses a repeated field before graphql-core's
+    # field-merging rule (quadratic in same-named fields) looks at it.
+    client = make_client(limits={"max_tokens": None})
+    response = await client.post("/graphql", json={"query": "{ me { " + "id " * 3_000 + "} }"})
+    assert response.json()["errors"] == [
+        {
+            "message": "operation fields 3001 exceeds the limit of 500",
+            "extensions": {"code": "MAX_FIELDS_EXCEEDED", "limit": 500, "actual": 3001},
+        }
+    ]
+    assert subgraph.received == []
+
+
+async def test_validation_stops_at_the_error_budget(make_client) -> None:
+    client = make_client(limits={"max_validation_errors": 3, "max_fields": None})
+    query = "{ " + " ".join(f"f{i}" for i in range(20)) + " }"
+    errors = (await client.post("/graphql", json={"query": query})).json()["errors"]
+    assert len(errors) == 4  # three errors, then graphql-core's "validation aborted"
+    assert all(e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" for e in errors)
 
 
 async def test_body_limit_runs_before_decoding(make_client) -> None:

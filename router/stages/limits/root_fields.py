@@ -3,14 +3,20 @@ root field is usually at least one subgraph fetch)."""
 
 from __future__ import annotations
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 
-from ._document import Operation, fragment_memo
+from ._counting import Fragments, fragment_memo
 
 __all__ = ["operation_root_fields"]
 
 
-def operation_root_fields(operation: Operation) -> int:
+def operation_root_fields(operation: OperationDefinitionNode, fragments: Fragments) -> int:
     def count(selection_set: SelectionSetNode) -> int:
         total = 0
         for selection in selection_set.selections:
@@ -22,5 +28,5 @@ def operation_root_fields(operation: Operation) -> int:
                 total += fragment(selection.name.value)
         return total
 
-    fragment = fragment_memo(operation.fragments, count)
-    return count(operation.definition.selection_set)
+    fragment = fragment_memo(fragments, count)
+    return count(operation.selection_set)

@@ -5,14 +5,20 @@ Fragments add no depth of their own; a spread counts as its fragment's selection
 
 from __future__ import annotations
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 
-from ._document import Operation, fragment_memo
+from ._counting import Fragments, fragment_memo
 
 __all__ = ["operation_depth"]
 
 
-def operation_depth(operation: Operation) -> int:
+def operation_depth(operation: OperationDefinitionNode, fragments: Fragments) -> int:
     def depth(selection_set: SelectionSetNode) -> int:
         deepest = 0
         for selection in selection_set.selections:
@@ -27,5 +33,5 @@ def operation_depth(operation: Operation) -> int:
             deepest = max(deepest, d)
         return deepest
 
-    fragment = fragment_memo(operation.fragments, depth)
-    return depth(operation.definition.selection_set)
+    fragment = fragment_memo(fragments, depth)
+    return depth(operation.selection_set)

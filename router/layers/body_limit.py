@@ -1,4 +1,5 @@
-"""Body size limit: refuse bodies over ``limits.max_body_bytes`` with 413 while reading them.
+"""Body size limit (the one limit enforced at the HTTP layer; the operation limits are validation
+rules in :mod:`router.stages.limits`): refuse bodies over ``limits.max_body_bytes`` with 413 while reading them.
 
 It has to run before the decoder (the only way to bound memory is to stop reading), so the
 pipeline puts it first; ``Content-Length`` lets it refuse without reading at all.

@@ -1,0 +1,91 @@
+"""Stage 5, execute: run the plan against the subgraphs (:mod:`router.execution.executor`).
+
+:class:`InflightQueries` optionally coalesces identical concurrent queries (same text,
+variables, operation, subgraph headers): one execution, every caller gets the same body.
+It never applies to mutations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import orjson
+from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType
+
+from router.execution import ExecutionOutcome, execute_plan
+from router.subgraph_client import SubgraphClient
+
+from .context import RequestContext
+
+__all__ = ["InflightQueries", "PlanExecutor", "possible_types"]
+
+T = TypeVar("T")
+
+
+class PlanExecutor:
+    def __init__(self, client: SubgraphClient, possible: dict[str, frozenset[str]], *, include_subgraph_errors: bool) -> None:
+        self.client = client
+        self._possible = possible
+        self._include_subgraph_errors = include_subgraph_errors
+
+    async def execute(self, ctx: RequestContext) -> ExecutionOutcome:
+        assert ctx.plan is not None, "the plan stage runs first"
+        return await execute_plan(
+            ctx.plan,
+            client=self.client,
+            variables=ctx.send_variables,
+            conditions=ctx.conditions,
+            headers=ctx.subgraph_headers,
+            possible_types=self._possible,
+            include_subgraph_errors=self._include_subgraph_errors,
+        )
+
+
+class InflightQueries:
+    """Shares one execution between identical concurrent requests."""
+
+    def __init__(self) -> None:
+        self._pending: dict[Any, asyncio.Future[Any]] = {}
+        self.coalesced = 0
+
+    async def run(self, ctx: RequestContext, respond: Callable[[], Awaitable[T]]) -> T:
+        key = _key(ctx)
+        pending = self._pending.get(key)
+        if pending is not None:
+            self.coalesced += 1
+        else:
+            # The shared execution runs as its own task, so a caller that goes away (client
+            # disconnect) does not cancel it for the others.
+            pending = asyncio.ensure_future(respond())
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _task: self._pending.pop(key, None))
+        result: T = await asyncio.shield(pending)
+        return result
+
+
+def _key(ctx: RequestContext) -> tuple[Any, ...]:
+    send = ctx.send_variables
+    headers: Mapping[str, str] | None = ctx.subgraph_headers
+    return (
+        ctx.query,
+        ctx.operation_name,
+        orjson.dumps(send, option=orjson.OPT_SORT_KEYS) if send else b"",
+        tuple(sorted(headers.items())) if headers else (),
+        ctx.include_plan,
+        ctx.override_labels,
+    )
+
+
+def possible_types(*schemas: GraphQLSchema | None) -> dict[str, frozenset[str]]:
+    """Abstract type -> the object types that may appear for it, across ``schemas``."""
+    out: dict[str, frozenset[str]] = {}
+    for schema in schemas:
+        if schema is None:
+            continue
+        for name, gtype in schema.type_map.items():
+            if isinstance(gtype, (GraphQLInterfaceType, GraphQLUnionType)):
+                members = frozenset(t.name for t in schema.get_possible_types(gtype))
+                out[name] = out.get(name, frozenset()) | members
+    return out
