@@ -14,7 +14,7 @@ from .metrics import TransactionMetrics
 from .models import Base
 from .schema import schema
 from .seed import seed
-from .service import Services
+from .service.dependencies import Services
 from .settings import SERVICE_NAME, Settings
 
 __all__ = ["create_app", "build_services"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from setrum_common.db import Database
 from setrum_common.demo_data import WALLET_OPENING_BALANCES
 
-from .service import credit_once
+from .service.wallets import credit_once
 
 __all__ = ["seed", "opening_reference"]
 

@@ -13,7 +13,8 @@ from typing import Annotated
 import strawberry
 
 from .. import models
-from ..service import WalletView, month_bounds, monthly_limit_tenths, parse_month
+from ..service.calendar import month_bounds, monthly_limit_tenths, parse_month
+from ..service.wallets import WalletView
 from .loaders import usage_loader, wallet_loader
 from .types import MonthlyUsage, PurchaseConnection, Wallet, purchase_page, tenths
 

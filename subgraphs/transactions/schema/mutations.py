@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import strawberry
 
-from .. import service
 from .. import models
+from ..service import management, purchases, refunds, wallets
 from .management import ManagementToken, ManagementTokenKind
 from .types import Purchase, Wallet
 
@@ -20,7 +20,7 @@ class Mutation:
         description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference"
     )
     async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> Wallet:
-        view = await service.top_up(
+        view = await wallets.top_up(
             info.context.db, info.context.viewer, amount, payment_reference, metrics=info.context.state.metrics
         )
         return Wallet.from_view(view)
@@ -31,7 +31,7 @@ class Mutation:
     async def purchase_token(
         self, info: strawberry.Info, meter_number: str, denomination: Decimal, client_reference: str
     ) -> Purchase:
-        row = await service.purchase_token(
+        row = await purchases.purchase_token(
             info.context.db,
             info.context.state,
             info.context.viewer,
@@ -43,17 +43,17 @@ class Mutation:
 
     @strawberry.mutation(description="Re-ask the biller about a PENDING purchase (same reference; never buys again)")
     async def refresh_purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase:
-        row = await service.refresh_purchase(info.context.db, info.context.state, info.context.viewer, str(id))
+        row = await purchases.refresh_purchase(info.context.db, info.context.state, info.context.viewer, str(id))
         return Purchase.from_row(row)
 
     @strawberry.mutation(description="The stored token again (cetak ulang); never a new token")
     async def reprint_token(self, info: strawberry.Info, id: strawberry.ID) -> Purchase:
-        row = await service.reprint_token(info.context.db, info.context.state, info.context.viewer, str(id))
+        row = await purchases.reprint_token(info.context.db, info.context.state, info.context.viewer, str(id))
         return Purchase.from_row(row)
 
     @strawberry.mutation(description="Admin: the biller reversed a SUCCESS purchase; refund the wallet once")
     async def refund_purchase(self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> Purchase:
-        row = await service.refund_purchase(
+        row = await refunds.refund_purchase(
             info.context.db, info.context.viewer, str(id), reason, metrics=info.context.state.metrics
         )
         return Purchase.from_row(row)
@@ -65,7 +65,7 @@ class Mutation:
     async def issue_management_token(
         self, info: strawberry.Info, meter_number: str, kind: ManagementTokenKind, value: int | None = strawberry.UNSET
     ) -> ManagementToken:
-        row = await service.issue_management_token(
+        row = await management.issue_management_token(
             info.context.db,
             info.context.state,
             info.context.viewer,

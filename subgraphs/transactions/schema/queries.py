@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from .. import service
+from ..service import inputs, lookup, management, purchases, reconciliation, wallets
 from .management import ManagementToken
 from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
 
@@ -14,8 +14,8 @@ __all__ = ["Query"]
 async def _fresh(info: strawberry.Info, row: object) -> object:
     """A purchase PENDING for longer than a few seconds is re-asked about on read."""
     context = info.context
-    if row is not None and service.is_stale_pending(row, context.settings):  # type: ignore[arg-type]
-        row = await service.resolve_pending(context.db, context.state, row)  # type: ignore[arg-type]
+    if row is not None and lookup.is_stale_pending(row, context.settings):  # type: ignore[arg-type]
+        row = await purchases.resolve_pending(context.db, context.state, row)  # type: ignore[arg-type]
     return row
 
 
@@ -23,26 +23,26 @@ async def _fresh(info: strawberry.Info, row: object) -> object:
 class Query:
     @strawberry.field(description="A purchase by id (own, or any for an admin)")
     async def purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase | None:
-        row = await service.purchase_for_viewer(info.context.db, info.context.viewer, str(id))
+        row = await lookup.purchase_for_viewer(info.context.db, info.context.viewer, str(id))
         row = await _fresh(info, row)
         return Purchase.from_row(row) if row is not None else None  # type: ignore[arg-type]
 
     @strawberry.field(description="The viewer's purchase made with this clientReference")
     async def purchase_by_reference(self, info: strawberry.Info, client_reference: str) -> Purchase | None:
-        row = await service.purchase_by_reference(info.context.db, info.context.viewer, client_reference)
+        row = await lookup.purchase_by_reference(info.context.db, info.context.viewer, client_reference)
         row = await _fresh(info, row)
         return Purchase.from_row(row) if row is not None else None  # type: ignore[arg-type]
 
     @strawberry.field(description="The viewer's wallet")
     async def wallet(self, info: strawberry.Info) -> Wallet:
-        customer_id = service.require_buyer(info.context.viewer)
-        return Wallet.from_view(await service.wallet_of(info.context.db, customer_id))
+        customer_id = inputs.require_buyer(info.context.viewer)
+        return Wallet.from_view(await wallets.wallet_of(info.context.db, customer_id))
 
     @strawberry.field(description="Admin: the STS management tokens issued for a meter, newest first")
     async def management_tokens(
         self, info: strawberry.Info, meter_number: str, first: int | None = 20
     ) -> list[ManagementToken]:
-        rows = await service.management_tokens(
+        rows = await management.management_tokens(
             info.context.db, info.context.viewer, meter_number, first=20 if first is None else first
         )
         return [ManagementToken.from_row(row) for row in rows]
@@ -50,7 +50,7 @@ class Query:
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:
         info.context.viewer.require_admin()
-        report = await service.reconcile(info.context.db)
+        report = await reconciliation.reconcile(info.context.db)
         return ReconciliationReport(
             ok=report.ok,
             wallets_checked=report.wallets_checked,

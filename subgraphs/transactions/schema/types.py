@@ -13,7 +13,7 @@ from setrum_common.errors import DomainError, ErrorCode
 from .. import models
 from .. import repository as repo
 from ..pagination import decode_id_cursor, decode_time_cursor, encode_id_cursor, encode_time_cursor, page_size
-from ..service import WalletView
+from ..service.wallets import WalletView
 from .loaders import purchase_loader
 
 if TYPE_CHECKING:

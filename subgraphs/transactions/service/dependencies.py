@@ -1,0 +1,26 @@
+"""What the purchase flow needs besides the database; one instance lives for the whole process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..clients import BillerClient, MasterClient
+from ..metrics import TransactionMetrics
+from ..settings import Settings
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    """What the purchase flow needs besides the database; lives for the whole process."""
+
+    settings: Settings
+    master: MasterClient
+    biller: BillerClient
+    # The app puts its observability registry here (see app.create_app); tests may leave the default.
+    metrics: TransactionMetrics = field(default_factory=TransactionMetrics)
+
+    async def aclose(self) -> None:
+        await self.master.aclose()
+        await self.biller.aclose()

@@ -1,0 +1,235 @@
+"""Buying a token and settling it with the biller.
+
+Idempotency check on (customer, client reference) -> binding quote from master -> ONE transaction
+that inserts the PENDING purchase, counts its kWh against the monthly cap and debits the wallet ->
+ask the biller with our own channel reference. SUCCESS stores the token; FAILED refunds once;
+PENDING, a timeout or a lost connection leaves it PENDING until :func:`resolve_pending` re-asks the
+biller with the same reference. Nothing here ever buys a second token for a purchase.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from setrum_common.auth import Viewer
+from setrum_common.db import Database
+from setrum_common.errors import DomainError, ErrorCode
+
+from .. import repository as repo
+from ..clients import BillerMaintenance, BillerOutcome, BillerRejected, BillerUnavailable
+from ..metrics import TransactionMetrics
+from ..models import LedgerKind, Purchase, PurchaseStatus, channel_reference_for, new_purchase_id, utcnow
+from .calendar import jakarta_month
+from .dependencies import Services
+from .inputs import checked_reference, require_buyer, whole_rupiah
+from .lookup import by_client_reference, existing_for_viewer, reload_purchase
+from .refunds import fail_and_refund
+
+__all__ = ["apply_outcome", "purchase_token", "refresh_purchase", "reprint_token", "resolve_pending"]
+
+logger = logging.getLogger("setrum.transactions")
+
+_MAX_DENOMINATION = Decimal("1000000000")
+
+
+def _same_request(purchase: Purchase, meter_number: str, denomination: Decimal) -> Purchase:
+    if meter_number not in (purchase.meter_number, purchase.idpel) or purchase.denomination != denomination:
+        raise DomainError(
+            ErrorCode.DUPLICATE_REFERENCE,
+            "This clientReference was already used for a different meter or denomination",
+            purchaseId=purchase.id,
+        )
+    return purchase
+
+
+async def purchase_token(
+    db: Database,
+    services: Services,
+    viewer: Viewer,
+    *,
+    meter_number: str,
+    denomination: Decimal,
+    client_reference: str,
+) -> Purchase:
+    customer_id = require_buyer(viewer)
+    client_reference = checked_reference(client_reference, "clientReference")
+    meter_number = (meter_number or "").strip()
+    denomination = whole_rupiah(denomination, "denomination", maximum=_MAX_DENOMINATION)
+
+    # (1) Idempotency first: a replay never reaches master, the wallet or the biller.
+    existing = await by_client_reference(db, customer_id, client_reference)
+    if existing is not None:
+        return _same_request(existing, meter_number, denomination)
+
+    # (2) The binding quote (master's coded errors pass through).
+    quote = await services.master.quote(meter_number, denomination, services.settings.channel)
+    if quote.kwh_tenths <= 0:
+        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, "This denomination buys no energy for this meter")
+
+    now = utcnow()
+    purchase_id = new_purchase_id()
+    purchase = Purchase(
+        id=purchase_id,
+        customer_id=customer_id,
+        client_reference=client_reference,
+        channel_reference=channel_reference_for(purchase_id),
+        status=PurchaseStatus.PENDING.value,
+        meter_number=quote.meter_number,
+        idpel=quote.idpel,
+        holder_name=quote.holder_name,
+        tariff_code=quote.tariff_code,
+        power_va=quote.power_va,
+        channel=services.settings.channel,
+        denomination=denomination,
+        nominal=quote.nominal,
+        admin_fee=quote.admin_fee,
+        stamp_duty=quote.stamp_duty,
+        ppn=quote.ppn,
+        ppj=quote.ppj,
+        instalment=quote.instalment,
+        energy_value=quote.energy_value,
+        kwh_tenths=quote.kwh_tenths,
+        total_paid=quote.total_paid,
+        usage_month=jakarta_month(now),
+        created_at=now,
+        updated_at=now,
+    )
+    # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together.
+    limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
+    try:
+        await db.run(repo.book_purchase, purchase, limit, write=True)
+    except repo.BookingRefused as refused:
+        if refused.reason is repo.Booking.OVER_MONTHLY_CAP:
+            raise DomainError(
+                ErrorCode.KWH_LIMIT_EXCEEDED,
+                f"Meter {purchase.meter_number} may receive at most {Decimal(limit) / 10} kWh in "
+                f"{purchase.usage_month}; this purchase would exceed it",
+            ) from None
+        raise DomainError(
+            ErrorCode.INSUFFICIENT_BALANCE, f"Your wallet does not cover Rp {purchase.total_paid:,.2f}; top up first"
+        ) from None
+    except IntegrityError:
+        # A concurrent request with the same client reference committed first: return its purchase.
+        existing = await by_client_reference(db, customer_id, client_reference)
+        if existing is None:
+            raise
+        return _same_request(existing, meter_number, denomination)
+    services.metrics.purchase_reached(PurchaseStatus.PENDING)
+    services.metrics.ledger_booked(LedgerKind.PURCHASE_DEBIT, purchase.total_paid)
+
+    # (5) Ask the biller, outside any transaction (it may take seconds).
+    return await _send_to_biller(db, services, purchase, raise_maintenance=True)
+
+
+async def _send_to_biller(db: Database, services: Services, purchase: Purchase, *, raise_maintenance: bool) -> Purchase:
+    metrics = services.metrics
+    try:
+        outcome = await services.biller.purchase(
+            reference=purchase.channel_reference,
+            meter_number=purchase.meter_number,
+            kwh_tenths=purchase.kwh_tenths,
+            amount=purchase.nominal,
+        )
+    except BillerMaintenance as error:
+        await fail_and_refund(
+            db, purchase.id, code=ErrorCode.BILLER_MAINTENANCE, message=str(error), metrics=metrics
+        )
+        if raise_maintenance:
+            raise DomainError(
+                ErrorCode.BILLER_MAINTENANCE,
+                "The biller is in maintenance (cut-off); nothing was sold and your wallet was refunded",
+                purchaseId=purchase.id,
+            ) from None
+        return await reload_purchase(db, purchase.id)
+    except BillerUnavailable as error:
+        logger.warning("biller unavailable for %s, purchase stays PENDING: %s", purchase.channel_reference, error)
+        return await reload_purchase(db, purchase.id)
+    except BillerRejected as error:
+        if error.code == ErrorCode.DUPLICATE_REFERENCE:
+            # The biller holds something else under our reference: never guess, leave it for an operator.
+            logger.error("biller reports a duplicate reference %s; purchase stays PENDING", purchase.channel_reference)
+            metrics.purchase_needs_review("BILLER_DUPLICATE_REFERENCE")
+            return await reload_purchase(db, purchase.id)
+        # The request itself was refused (validated before anything is sold): fail and refund.
+        await fail_and_refund(
+            db, purchase.id, code=error.code or "BILLER_REJECTED", message=str(error), metrics=metrics
+        )
+        return await reload_purchase(db, purchase.id)
+    return await apply_outcome(db, purchase, outcome, metrics=metrics)
+
+
+def _as_utc(at: datetime) -> datetime:
+    """As the UTC column will read it back (a naive biller time is UTC)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+async def apply_outcome(
+    db: Database, purchase: Purchase, outcome: BillerOutcome, *, metrics: TransactionMetrics | None = None
+) -> Purchase:
+    """Record the biller's answer; each status move happens at most once."""
+    if outcome.status == "SUCCESS" and outcome.token:
+        now = utcnow()
+        values = {
+            "token": outcome.token,
+            "biller_reference": outcome.biller_reference,
+            "biller_code": outcome.code,
+            "biller_message": outcome.message,
+            "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
+            "updated_at": now,
+        }
+        moved = await db.run(repo.record_success, purchase.id, values, write=True, one_statement=True)
+        if not moved:  # someone else settled it first: what they stored is the truth
+            return await reload_purchase(db, purchase.id)
+        if metrics is not None:
+            metrics.purchase_reached(PurchaseStatus.SUCCESS)
+        # The row now holds exactly these values; answer from memory instead of reading it back.
+        purchase.status = PurchaseStatus.SUCCESS.value
+        for name, value in values.items():
+            setattr(purchase, name, value)
+        return purchase
+    if outcome.status == "FAILED":
+        await fail_and_refund(
+            db,
+            purchase.id,
+            code=outcome.code or "BILLER_FAILED",
+            message=outcome.message,
+            biller_reference=outcome.biller_reference,
+            metrics=metrics,
+        )
+    return await reload_purchase(db, purchase.id)
+
+
+async def resolve_pending(db: Database, services: Services, purchase: Purchase) -> Purchase:
+    """Re-ask the biller about a PENDING purchase with the SAME reference; never buy again."""
+    if purchase.status != PurchaseStatus.PENDING.value:
+        return purchase
+    try:
+        outcome = await services.biller.status(purchase.channel_reference)
+    except (BillerUnavailable, BillerRejected, BillerMaintenance) as error:
+        logger.warning("could not refresh %s: %s", purchase.channel_reference, error)
+        return purchase
+    if outcome is None:
+        # The biller never received our request (lost on the way): send it now, same reference.
+        return await _send_to_biller(db, services, purchase, raise_maintenance=False)
+    return await apply_outcome(db, purchase, outcome, metrics=services.metrics)
+
+
+async def refresh_purchase(db: Database, services: Services, viewer: Viewer, purchase_id: str) -> Purchase:
+    purchase = await existing_for_viewer(db, viewer, purchase_id)
+    return await resolve_pending(db, services, purchase)
+
+
+async def reprint_token(db: Database, services: Services, viewer: Viewer, purchase_id: str) -> Purchase:
+    """The STORED token again ("cetak ulang"); a new token would credit the meter twice."""
+    purchase = await existing_for_viewer(db, viewer, purchase_id)
+    if purchase.status == PurchaseStatus.PENDING.value:
+        purchase = await resolve_pending(db, services, purchase)
+    if purchase.status != PurchaseStatus.SUCCESS.value or not purchase.token:
+        raise DomainError(
+            ErrorCode.BAD_USER_INPUT, f"Purchase {purchase.id} is {purchase.status}: there is no token to reprint"
+        )
+    return purchase
