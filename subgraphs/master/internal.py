@@ -2,7 +2,7 @@
 
 Transactions asks master for a quote before every sale. Asking through GraphQL cost master more
 CPU executing the query (~20 fields through strawberry and graphql-core) than pricing it, so
-services get this route: the same :func:`service.quote`, the same error codes, no GraphQL.
+services get this route: the same :func:`.service.quotes.quote`, the same error codes, no GraphQL.
 The public ``quote`` field stays for everyone else.
 
 Request: ``{"meterNumber": "14233784991", "denomination": "100000", "channel": null}`` with an
@@ -27,7 +27,7 @@ from setrum_common.auth import viewer_from_authorization
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.observability import current_request_id
 
-from . import service
+from .service import quotes
 from .schema.types import plain
 from .settings import Settings
 
@@ -60,7 +60,7 @@ def _error(code: str, message: str, status: int | None = None, **extra: Any) -> 
     return _json({"error": {"code": code, "message": message, **extra}}, status or _STATUS.get(code, 400))
 
 
-def quote_json(quote: service.Quote) -> dict[str, Any]:
+def quote_json(quote: quotes.Quote) -> dict[str, Any]:
     """The quote as the GraphQL ``Quote`` prints its scalar fields (Decimal -> str, datetime -> ISO)."""
     meter, price = quote.facts.meter, quote.price
     return {
@@ -128,7 +128,7 @@ def internal_routes(settings: Settings) -> list[Route]:
             return _error(ErrorCode.UNAUTHENTICATED, "Only Setrum services may call this: send a service token", 401)
         try:
             meter_number, denomination, channel = _parse_body(await request.body())
-            result = await service.quote(
+            result = await quotes.quote(
                 request.app.state.db, meter_number, denomination, channel, default_channel=default_channel
             )
         except DomainError as error:

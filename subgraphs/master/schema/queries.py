@@ -9,7 +9,7 @@ import strawberry
 from setrum_common.demo_data import DEFAULT_CHANNEL
 
 from .. import repository as repo
-from .. import service
+from ..service import lookup, quotes
 from ..models import utcnow
 from ..settings import Settings
 from .entities import Meter, SavedMeter
@@ -28,11 +28,11 @@ class Query:
         )
     )
     async def inquiry(self, info: Info, number: str) -> InquiryResult:
-        return InquiryResult.from_inquiry(await service.inquire(info.context.db, number))
+        return InquiryResult.from_inquiry(await lookup.inquire(info.context.db, number))
 
     @strawberry.field(description="A meter by number or IDPEL, whatever its status; null when unknown.")
     async def meter(self, info: Info, number: str) -> Meter | None:
-        facts = await service.find_meter(info.context.db, number)
+        facts = await lookup.find_meter(info.context.db, number)
         return None if facts is None else Meter.from_facts(facts)
 
     @strawberry.field(
@@ -46,7 +46,7 @@ class Query:
     ) -> Quote:
         settings = info.context.settings
         default_channel = settings.default_channel if isinstance(settings, Settings) else DEFAULT_CHANNEL
-        result = await service.quote(
+        result = await quotes.quote(
             info.context.db, meter_number, denomination, channel, default_channel=default_channel
         )
         return Quote.from_quote(result)

@@ -14,8 +14,8 @@ from setrum_common.service_app import RequestContext
 from .. import models
 from ..identifiers import IdentifierKind as _IdentifierKind
 from ..repository import RegionRecord, TariffRecord
-from ..service import Inquiry as _Inquiry
-from ..service import Quote as _Quote
+from ..service.lookup import Inquiry as _Inquiry
+from ..service.quotes import Quote as _Quote
 from .loaders import ppj_rules_loader
 
 if TYPE_CHECKING:

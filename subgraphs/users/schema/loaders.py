@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from setrum_common.service_app import RequestContext
 
-from .. import service
+from ..service import lookup
 from ..models import Customer
 
 __all__ = ["customer_loader"]
@@ -16,6 +16,6 @@ __all__ = ["customer_loader"]
 
 def customer_loader(context: RequestContext) -> DataLoader[str, Customer | None]:
     async def load(ids: list[Any]) -> list[Customer | None]:
-        return await service.load_customers(context.db, [str(i) for i in ids])
+        return await lookup.load_customers(context.db, [str(i) for i in ids])
 
     return context.loader("users.customer_by_id", load)

@@ -8,21 +8,21 @@ import strawberry
 
 from setrum_common.errors import DomainError, ErrorCode
 
-from .. import service
+from ..service import accounts, profile
 from .context import context_of, state_of
 from .types import AuthPayload, Customer, SignUpInput, UpdateProfileInput
 
 __all__ = ["Mutation"]
 
 
-def _payload(result: service.AuthResult) -> AuthPayload:
+def _payload(result: accounts.AuthResult) -> AuthPayload:
     return AuthPayload(
         token=result.token, expires_at=result.expires_at, customer=Customer.from_model(result.customer)
     )
 
 
 def _given(value: Any) -> Any:
-    return service.KEEP if value is strawberry.UNSET else value
+    return profile.KEEP if value is strawberry.UNSET else value
 
 
 @strawberry.type
@@ -30,7 +30,7 @@ class Mutation:
     @strawberry.mutation(description="Create a customer account and sign in.")
     async def sign_up(self, info: strawberry.Info, input: SignUpInput) -> AuthPayload:
         state = state_of(info)
-        result = await service.sign_up(
+        result = await accounts.sign_up(
             context_of(info).db,
             state.passwords,
             state.settings,
@@ -44,7 +44,7 @@ class Mutation:
     @strawberry.mutation(description="Exchange email and password for a bearer token.")
     async def sign_in(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
         state = state_of(info)
-        result = await service.sign_in(
+        result = await accounts.sign_in(
             context_of(info).db,
             state.passwords,
             state.settings,
@@ -61,12 +61,12 @@ class Mutation:
         if name is None or email is None:
             field = "name" if name is None else "email"
             raise DomainError(ErrorCode.BAD_USER_INPUT, f"'{field}' cannot be null; leave it out to keep it")
-        changes = service.ProfileChanges(
+        changes = profile.ProfileChanges(
             name=name,
             email=email,
             phone=_given(input.phone),
             current_password=input.current_password or None,
             new_password=None if input.new_password is strawberry.UNSET else input.new_password,
         )
-        updated = await service.update_profile(context.db, state_of(info).passwords, context.viewer, changes)
+        updated = await profile.update_profile(context.db, state_of(info).passwords, context.viewer, changes)
         return Customer.from_model(updated)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from .. import service
+from ..service import lookup
 from .context import context_of
 from .loaders import customer_loader
 from .types import Customer
@@ -17,13 +17,13 @@ class Query:
     @strawberry.field(description="The signed-in customer; null when not signed in.")
     async def me(self, info: strawberry.Info) -> Customer | None:
         context = context_of(info)
-        found = await service.viewer_customer(context.db, context.viewer)
+        found = await lookup.viewer_customer(context.db, context.viewer)
         return Customer.from_model(found) if found is not None else None
 
     @strawberry.field(description="A customer by id: yourself, or anyone for an admin.")
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         context = context_of(info)
-        found = await service.customer_for_viewer(context.db, context.viewer, str(id))
+        found = await lookup.customer_for_viewer(context.db, context.viewer, str(id))
         customer_loader(context).prime(found.id, found)
         return Customer.from_model(found)
 
@@ -35,5 +35,5 @@ class Query:
         self, info: strawberry.Info, first: int | None = 50, after: str | None = None
     ) -> list[Customer]:
         context = context_of(info)
-        page = await service.customers_page(context.db, context.viewer, first=50 if first is None else first, after=after)
+        page = await lookup.customers_page(context.db, context.viewer, first=50 if first is None else first, after=after)
         return [Customer.from_model(c) for c in page]

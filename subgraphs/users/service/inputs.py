@@ -1,4 +1,4 @@
-"""Normalising and checking user input: emails, Indonesian phone numbers, names.
+"""Normalising and checking user input: emails, Indonesian phone numbers, names, passwords.
 
 Each function returns the normalised value or raises ``BAD_USER_INPUT`` saying what is wrong.
 """
@@ -10,7 +10,16 @@ import uuid
 
 from setrum_common.errors import DomainError, ErrorCode
 
-__all__ = ["normalize_email", "normalize_name", "normalize_phone", "parse_customer_id"]
+from ..passwords import password_weaknesses
+
+__all__ = [
+    "check_password",
+    "duplicate_email",
+    "normalize_email",
+    "normalize_name",
+    "normalize_phone",
+    "parse_customer_id",
+]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -65,3 +74,15 @@ def parse_customer_id(value: str) -> str | None:
         return str(uuid.UUID(str(value)))
     except ValueError:
         return None
+
+
+def duplicate_email() -> DomainError:
+    return DomainError(ErrorCode.DUPLICATE_EMAIL, "An account with this email address already exists")
+
+
+def check_password(password: str, email: str) -> None:
+    reasons = password_weaknesses(password, email)
+    if reasons:
+        raise DomainError(
+            ErrorCode.WEAK_PASSWORD, "Password is too weak: it " + "; it ".join(reasons), reasons=reasons
+        )

@@ -1,0 +1,89 @@
+"""The binding quote: the full price breakdown of a token purchase at the quote time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from setrum_common.db import Database
+from setrum_common.errors import DomainError, ErrorCode
+
+from .. import repository as repo
+from ..identifiers import IdentifierKind
+from ..pricing import PriceBreakdown, PricingError, monthly_kwh_limit, ppj_rate_for, price_purchase, stamp_duty_for
+from .inputs import BLOCKED, MAX_AMOUNT, at_or_now, bad_input, parse_number, unknown_meter
+
+__all__ = ["Quote", "quote"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    facts: repo.MeterFacts
+    tariff: repo.TariffRecord
+    channel: str
+    price: PriceBreakdown
+    monthly_kwh_limit: Decimal
+    quoted_at: datetime
+
+
+async def quote(
+    db: Database,
+    meter_number: str,
+    denomination: Decimal,
+    channel: str | None,
+    *,
+    default_channel: str,
+    at: datetime | None = None,
+) -> Quote:
+    """The full price breakdown for buying ``denomination`` for a meter through ``channel``.
+
+    The one implementation behind the GraphQL ``quote`` field and master's internal
+    ``POST /internal/quote`` (what transactions asks before it sells): one select, no ORM."""
+    quoted_at = at_or_now(at)
+    number = parse_number(meter_number)
+    if not denomination.is_finite() or denomination <= 0:
+        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} is not sold")
+    channel_code = (channel or default_channel).strip()
+    sane = denomination <= MAX_AMOUNT and denomination == denomination.quantize(Decimal("0.01"))
+    by_number = number.kind is IdentifierKind.METER_NUMBER
+    async with db.connection(one_statement=True) as conn:  # one select
+        found = await repo.load_quote_facts(
+            conn,
+            number=number.value if by_number else None,
+            idpel=None if by_number else number.value,
+            channel=channel_code,
+            amount=denomination if sane else None,
+            at=quoted_at,
+        )
+    if found is None:
+        raise unknown_meter(number.value)
+    facts = found.facts
+    meter, tariff = facts.meter, facts.tariff
+    if meter.status == BLOCKED:
+        raise DomainError(ErrorCode.CUSTOMER_BLOCKED, f"Meter {meter.number} is blocked: no tokens can be sold")
+    if tariff is None:
+        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"No tariff {meter.tariff_code}/{meter.power_va}VA is in effect")
+    if found.admin_fee is None:
+        raise bad_input(f"Unknown sales channel {channel_code!r}")
+    if not found.denomination_active:
+        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} is not sold")
+    nominal = denomination.quantize(Decimal("0.01"))  # the stored amount (2 decimals) the join matched
+    stamp_duty = (
+        stamp_duty_for(nominal, threshold=found.stamp_threshold, amount=found.stamp_amount)
+        if found.stamp_threshold is not None and found.stamp_amount is not None
+        else Decimal("0")
+    )
+    try:
+        price = price_purchase(
+            nominal=nominal,
+            tariff_rate=tariff.rate,
+            ppj_rate=ppj_rate_for(found.ppj_rules, meter.tariff_code, meter.power_va),
+            ppn_rate=tariff.ppn_rate,
+            admin_fee=found.admin_fee,
+            stamp_duty=stamp_duty,
+            instalment=meter.instalment,
+        )
+    except PricingError as error:
+        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} cannot be sold: {error}") from None
+    return Quote(facts, tariff, channel_code, price, monthly_kwh_limit(meter.power_va), quoted_at)

@@ -1,0 +1,123 @@
+"""Sign-up and sign-in.
+
+Repeated sign-in failures are throttled per normalised email through the database
+(:mod:`..throttle`), so the limit holds across replicas.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from setrum_common.auth import Role, issue_customer_token
+from setrum_common.db import Database
+from setrum_common.errors import DomainError, ErrorCode
+
+from .. import repository
+from ..models import Customer
+from ..passwords import Passwords
+from ..settings import Settings
+from ..throttle import SigninThrottle, utc_now
+from .inputs import check_password, duplicate_email, normalize_email, normalize_name, normalize_phone
+
+__all__ = ["AuthResult", "sign_in", "sign_up"]
+
+_INVALID_CREDENTIALS = "Email or password is incorrect"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    token: str
+    expires_at: datetime
+    customer: Customer
+
+
+def _issue(settings: Settings, customer: Customer) -> AuthResult:
+    token, expires_at = issue_customer_token(
+        settings.jwt_secret.get_secret_value(), customer.id, Role(customer.role), ttl=settings.token_ttl
+    )
+    return AuthResult(token=token, expires_at=expires_at, customer=customer)
+
+
+async def sign_up(
+    db: Database,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    phone: str | None = None,
+) -> AuthResult:
+    name = normalize_name(name)
+    email = normalize_email(email)
+    phone = normalize_phone(phone)
+    check_password(password, email)
+    # A cheap early answer; the unique index below is what actually guarantees uniqueness.
+    async with db.session() as session:
+        if await repository.get_customer_by_email(session, email) is not None:
+            raise duplicate_email()
+    password_hash = await passwords.hash(password)  # outside the transaction: no lock held while hashing
+    now = utc_now()
+    customer = Customer(
+        id=str(uuid.uuid4()),
+        name=name,
+        email=email,
+        phone=phone,
+        role=Role.CUSTOMER.value,
+        password_hash=password_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with db.transaction(write=True) as session:
+            repository.add_customer(session, customer)
+            await session.flush()
+    except IntegrityError as error:
+        if repository.is_email_conflict(error):
+            raise duplicate_email() from None
+        raise
+    return _issue(settings, customer)
+
+
+async def sign_in(
+    db: Database,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    throttle: SigninThrottle | None = None,
+) -> AuthResult:
+    """Same error and (roughly) the same time for an unknown email and a wrong password.
+
+    Too many attempts for one email in the throttling window -> ``TOO_MANY_ATTEMPTS`` with
+    ``extensions.retryAfterSeconds``, before any password is checked."""
+    throttle = throttle or SigninThrottle.from_settings(settings)
+    try:
+        normalised: str | None = normalize_email(email)
+    except DomainError:
+        normalised = None
+    customer = None
+    if normalised is not None:
+        await throttle.admit(db, normalised)
+        async with db.session() as session:
+            customer = await repository.get_customer_by_email(session, normalised)
+    if customer is None:
+        await passwords.burn(password)
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
+    if not await passwords.verify(customer.password_hash, password):
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
+    if passwords.needs_rehash(customer.password_hash):
+        new_hash = await passwords.hash(password)
+        async with db.transaction(write=True) as session:
+            if await repository.replace_password_hash(
+                session, customer.id, old_hash=customer.password_hash, new_hash=new_hash, now=utc_now()
+            ):
+                customer.password_hash = new_hash
+    assert normalised is not None  # a customer was found by it
+    await throttle.succeeded(db, normalised)
+    return _issue(settings, customer)
