@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from .keychange import read_section
 from .keys import DEFAULT_IIN, MeterKeyParams, derive_decoder_key, parse_vending_key
 from .meter import DEFAULT_TID_MEMORY
-from .tid import base_date_for_year, base_rollover
-from .tokens import CRCError, TokenClass, TokenFormatError, format_token, parse_token
+from .tid import BASE_DATES, base_date_for_year, base_rollover
+from .tokens import CRCError, DecodedToken, TokenClass, TokenFormatError, format_token, parse_token
 
 if TYPE_CHECKING:  # the biller's register is read lazily, only when a command needs it
     from biller.lookup import RegisterEntry, TokenHistory
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ti", help="tariff index (2 digits)")
     parser.add_argument("--krn", type=int, help="key revision number")
     parser.add_argument("--key-type", type=int, help="key type (0-15)")
-    parser.add_argument("--base", type=int, choices=(1993, 2014), help="the meter's TID base date")
+    parser.add_argument("--base", type=int, choices=tuple(BASE_DATES), help="the meter's TID base date")
     return parser
 
 
@@ -173,6 +174,8 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
 
     say("class", f"{decoded.token_class} ({_CLASS_NAMES[decoded.token_class]}), subclass {decoded.subclass}"
                  f" -> {decoded.kind}")  # fmt: skip
+    if decoded.is_key_change:
+        return _key_change_verdict(decoded, say)
     say("TID", f"{decoded.tid} = {decoded.issued_at:%Y-%m-%d %H:%M} UTC (minutes since {base:%Y-%m-%d})")
     if decoded.kwh is not None:
         say("amount", f"{decoded.kwh} kWh")
@@ -205,6 +208,19 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
     else:
         say("verdict", "VALID for this meter: accepted unless already entered (USED) or pushed out by "
                        f"{DEFAULT_TID_MEMORY} newer tokens (OLD)")  # fmt: skip
+    return 0
+
+
+def _key_change_verdict(decoded: DecodedToken, say) -> int:  # type: ignore[no-untyped-def]
+    section = read_section(decoded.subclass, decoded.body)
+    if section.tariff_index is None:
+        rollover = "yes" if section.rollover else "no"
+        say("key", f"1st half of a new decoder key: KRN {section.key_revision}, KT {section.key_type}, "
+                   f"rollover {rollover}")  # fmt: skip
+    else:
+        say("key", f"2nd half of a new decoder key: TI {section.tariff_index}")
+    say("verdict", "VALID key change token for this meter's current key: enter the 1st section, then the 2nd, "
+                   "then the credit token")  # fmt: skip
     return 0
 
 

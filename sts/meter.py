@@ -12,6 +12,13 @@ or refuses it for the reason a real meter would display:
 - ``OLD`` - the TID is older than the oldest TID the meter still remembers (it remembers
   the last ``memory`` TIDs, 50 by default - hence "a token lapses after ~50 newer ones");
 - ``UNSUPPORTED`` - a valid token of a kind this meter does not handle (water credit...).
+
+Key change tokens (:mod:`sts.keychange`) carry no TID, so neither the TID memory nor the key
+expiry number applies to them. The meter keeps the first section it accepts and, when the other
+section arrives, replaces its decoder key, key revision, key type, tariff index and key expiry
+number; with the rollover bit set it also forgets every TID it has seen and counts TIDs from the
+next base date. Until then it still reads tokens with the old key, so a credit token made with
+the new key is a CRC error if it is entered before the pair.
 """
 
 from __future__ import annotations
@@ -23,16 +30,18 @@ from decimal import Decimal
 from enum import Enum
 
 from .amount import decode_amount, tenths_to_kwh
+from .keychange import SectionData, read_section
+from .tid import BASE_2014, base_date_for_year, next_base_date
 from .tokens import (
     CRCError,
     CreditSubclass,
     DecodedToken,
+    KeyChangeSection,
     ManagementKind,
     TokenClass,
     TokenFormatError,
     parse_token,
 )
-from .tid import BASE_2014
 
 __all__ = ["DEFAULT_TID_MEMORY", "MeterResult", "MeterSimulator", "Outcome"]
 
@@ -55,6 +64,7 @@ class MeterResult:
     message: str
     token: DecodedToken | None = None
     credited_tenths: int = 0
+    key_changed: bool = False  # this token completed a key change
 
     @property
     def accepted(self) -> bool:
@@ -76,7 +86,11 @@ class MeterSimulator:
     credit_tenths: int = 0
     max_power_watts: int | None = None
     tampered: bool = False
+    key_revision: int | None = None
+    key_type: int | None = None
+    tariff_index: str | None = None
     _tids: deque[int] = field(default_factory=deque, repr=False)
+    _sections: dict[KeyChangeSection, SectionData] = field(default_factory=dict, repr=False)
 
     @property
     def credit_kwh(self) -> Decimal:
@@ -96,6 +110,8 @@ class MeterSimulator:
             return MeterResult(Outcome.CRC_ERROR, str(exc))
         if decoded.token_class == TokenClass.NON_METER_SPECIFIC:
             return MeterResult(Outcome.UNSUPPORTED, "class 1 (test/display) tokens are not simulated", decoded)
+        if decoded.is_key_change:
+            return MeterResult(Outcome.ACCEPTED, f"{decoded.kind} accepted", decoded)
         if decoded.tid >> 16 > self.key_expiry_number:
             return MeterResult(Outcome.KEY_ERROR, "the decoder key has expired for this TID", decoded)
         if decoded.tid in self._tids:
@@ -113,6 +129,8 @@ class MeterSimulator:
         if not result.accepted or result.token is None:
             return result
         decoded = result.token
+        if decoded.is_key_change:
+            return self._key_change(decoded, result)
         self._remember(decoded.tid)
         if decoded.token_class == TokenClass.CREDIT:
             self.credit_tenths += result.credited_tenths
@@ -123,6 +141,20 @@ class MeterSimulator:
         elif decoded.subclass == ManagementKind.CLEAR_TAMPER:
             self.tampered = False
         return result
+
+    def _key_change(self, decoded: DecodedToken, result: MeterResult) -> MeterResult:
+        section = read_section(decoded.subclass, decoded.body)
+        self._sections[section.section] = section
+        if len(self._sections) < 2:
+            return result
+        first, second = self._sections.pop(KeyChangeSection.FIRST), self._sections.pop(KeyChangeSection.SECOND)
+        self.decoder_key = first.key_half << 32 | second.key_half
+        self.key_expiry_number = first.ken_half << 4 | second.ken_half
+        self.key_revision, self.key_type, self.tariff_index = first.key_revision, first.key_type, second.tariff_index
+        if first.rollover:
+            self._tids.clear()
+            self.base = base_date_for_year(next_base_date(self.base.year))
+        return MeterResult(Outcome.ACCEPTED, "decoder key changed", decoded, key_changed=True)
 
     def _supported(self, decoded: DecodedToken) -> bool:
         if decoded.token_class == TokenClass.CREDIT:

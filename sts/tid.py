@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 __all__ = [
     "BASE_1993",
     "BASE_2014",
+    "BASE_2035",
     "BASE_DATES",
     "MAX_TID",
     "KeyChangeRequired",
     "base_date_for_year",
+    "next_base_date",
     "base_rollover",
     "tid_for",
     "tid_to_datetime",
@@ -27,7 +29,8 @@ __all__ = [
 
 BASE_1993 = datetime(1993, 1, 1, tzinfo=UTC)
 BASE_2014 = datetime(2014, 1, 1, tzinfo=UTC)
-BASE_DATES = {1993: BASE_1993, 2014: BASE_2014}
+BASE_2035 = datetime(2035, 1, 1, tzinfo=UTC)
+BASE_DATES = {1993: BASE_1993, 2014: BASE_2014, 2035: BASE_2035}
 MAX_TID = (1 << 24) - 1
 
 
@@ -42,11 +45,19 @@ def _utc(moment: datetime) -> datetime:
 
 
 def base_date_for_year(year: int) -> datetime:
-    """The base date for ``1993`` or ``2014``."""
+    """The base date for ``1993``, ``2014`` or ``2035``."""
     try:
         return BASE_DATES[year]
     except KeyError:
-        raise ValueError(f"unknown STS base date year {year} (use 1993 or 2014)") from None
+        raise ValueError(f"unknown STS base date year {year} (use 1993, 2014 or 2035)") from None
+
+
+def next_base_date(year: int) -> int:
+    """The base date a meter moves to at its TID rollover key change (1993 -> 2014 -> 2035)."""
+    later = sorted(y for y in BASE_DATES if y > year)
+    if not later:
+        raise ValueError(f"no STS base date follows {year}")
+    return later[0]
 
 
 def base_rollover(base: datetime) -> datetime:

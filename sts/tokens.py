@@ -14,6 +14,8 @@ Supported token kinds (IEC 62055-41 numbering):
 - class 0, subclass 0: electricity credit; data = amount in 0.1 kWh (see :mod:`sts.amount`).
 - class 2, subclass 0: SetMaximumPowerLimit; data = MPL in watts, encoded like an amount.
 - class 2, subclass 1: ClearCredit; data = RegisterToClear (0 = electricity, 0xFFFF = all).
+- class 2, subclasses 3 and 4: Set1st/Set2ndSectionDecoderKey, the key change pair; they carry
+  no TID and no 16-bit data field (their 44 bits are laid out in :mod:`sts.keychange`).
 - class 2, subclass 5: ClearTamperCondition; data = 16 zero pad bits.
 
 Class 1 tokens (not meter specific) are not encrypted; they can be read but not made here.
@@ -39,11 +41,13 @@ __all__ = [
     "CreditSubclass",
     "DecodedToken",
     "IssuedToken",
+    "KeyChangeSection",
     "ManagementKind",
     "TokenClass",
     "TokenFormatError",
     "credit_token",
     "digits_to_number",
+    "encode_block",
     "encode_token",
     "format_token",
     "management_token",
@@ -78,6 +82,13 @@ class ManagementKind(IntEnum):
     SET_MAX_POWER = 0
     CLEAR_CREDIT = 1
     CLEAR_TAMPER = 5
+
+
+class KeyChangeSection(IntEnum):
+    """Class 2 subclasses of the key change pair (see :mod:`sts.keychange`)."""
+
+    FIRST = 3  # Set1stSectionDecoderKey
+    SECOND = 4  # Set2ndSectionDecoderKey
 
 
 class TokenFormatError(ValueError):
@@ -137,7 +148,18 @@ class DecodedToken:
             return f"{CreditSubclass(self.subclass).name}_CREDIT"
         if self.token_class == TokenClass.MANAGEMENT and self.subclass in ManagementKind._value2member_map_:
             return ManagementKind(self.subclass).name
+        if self.token_class == TokenClass.MANAGEMENT and self.subclass in KeyChangeSection._value2member_map_:
+            return f"KEY_CHANGE_{KeyChangeSection(self.subclass).name}"
         return f"CLASS_{self.token_class}_SUBCLASS_{self.subclass}"
+
+    @property
+    def is_key_change(self) -> bool:
+        return self.token_class == TokenClass.MANAGEMENT and self.subclass in KeyChangeSection._value2member_map_
+
+    @property
+    def body(self) -> int:
+        """The 44 bits after the subclass, whatever their layout (rnd, TID and data for most kinds)."""
+        return (self.rnd << 40) | (self.tid << 16) | self.value
 
     @property
     def amount_tenths(self) -> int | None:
@@ -168,12 +190,19 @@ def encode_token(
     token_class: int, subclass: int, rnd: int, tid: int, value: int, decoder_key: int
 ) -> str:
     """Build, CRC, encrypt and transpose one token; returns the 20 plain digits."""
-    _check_range("class", token_class, 2)
-    _check_range("subclass", subclass, 4)
     _check_range("rnd", rnd, 4)
     _check_range("TID", tid, 24)
     _check_range("data", value, 16)
-    first50 = (token_class << 48) | (subclass << 44) | (rnd << 40) | (tid << 16) | value
+    return encode_block(token_class, subclass, (rnd << 40) | (tid << 16) | value, decoder_key)
+
+
+def encode_block(token_class: int, subclass: int, body: int, decoder_key: int) -> str:
+    """Any token from its class, subclass and the 44 bits that follow them (bit 0 = the bit just
+    above the CRC): CRC, encrypt, transpose; returns the 20 plain digits."""
+    _check_range("class", token_class, 2)
+    _check_range("subclass", subclass, 4)
+    _check_range("body", body, 44)
+    first50 = (token_class << 48) | (subclass << 44) | body
     block = ((first50 & ((1 << 48) - 1)) << 16) | token_crc(first50)
     # class 1 tokens are sent in the clear
     encrypted = block if token_class == TokenClass.NON_METER_SPECIFIC else ea07.encrypt(block, decoder_key)

@@ -72,3 +72,14 @@ def test_inspect_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["--meter", "123", "--no-register", VECTOR["token"]])[0] == 2
     assert _run([VECTOR["token"]])[0] == 2  # --meter is required
     assert _run(["--meter", VECTOR["iain"], "--no-register", "--sgc", "12", VECTOR["token"]])[0] == 2
+
+
+def test_inspect_reads_both_key_change_sections() -> None:
+    # The CTSA05 pair for the first vector's meter (TI 01 -> 02), see test_keychange.
+    code, out = _run([*FLAGS, "51638423060042734509"])
+    assert code == 0
+    assert "KEY_CHANGE_FIRST" in out and "KRN 1, KT 2, rollover no" in out
+    code, out = _run([*FLAGS, "15361891762113502242"])
+    assert code == 0
+    assert "KEY_CHANGE_SECOND" in out and "TI 02" in out
+    assert "enter the 1st section, then the 2nd, then the credit token" in out
