@@ -166,6 +166,26 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
             return _error(409, "KEY_CHANGE_REQUIRED", str(exc))
         return _json({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
 
+    async def meter_state(request: Request, _: None) -> Response:
+        state = await service.meter_state(request.path_params["number"])
+        if state is None:
+            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        return _json(state.to_json())
+
+    async def order_key_change(request: Request, data: dict[str, Any]) -> Response:
+        revision = _int(data, "keyRevision")
+        assert revision is not None
+        sgc, ti = data.get("supplyGroupCode"), data.get("tariffIndex")
+        if not isinstance(sgc, str | None) or not isinstance(ti, str | None):
+            raise BadRequest("supplyGroupCode and tariffIndex must be strings")
+        try:
+            state = await service.order_key_change(
+                request.path_params["number"], key_revision=revision, supply_group_code=sgc, tariff_index=ti
+            )
+        except UnknownMeter:
+            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        return _json(state.to_json())
+
     async def put_fault(request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")
         if mode not in FAULT_MODES:
@@ -212,6 +232,8 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         Route("/v1/purchases", signed(purchase), methods=["POST"]),
         Route("/v1/purchases/{reference:path}", signed(purchase_status), methods=["GET"]),
         Route("/v1/management-tokens", signed(management), methods=["POST"]),
+        Route("/v1/meters/{number}", signed(meter_state), methods=["GET"]),
+        Route("/v1/meters/{number}/key-change", signed(order_key_change), methods=["PUT"]),
         Route("/v1/faults", signed(put_fault), methods=["PUT"]),
         Route("/v1/faults", signed(delete_faults), methods=["DELETE"]),
     ]

@@ -41,6 +41,11 @@ class Meter(BillerBase):
     base_date: Mapped[int] = mapped_column(Integer)  # 1993 or 2014
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")  # ACTIVE | BLOCKED
     last_tid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A key change the utility has ordered (new key revision, supply group or tariff index): the
+    # next sale carries the key change tokens. NULL = none ordered (a base date rollover needs none).
+    new_key_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    new_supply_group_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    new_tariff_index: Mapped[str | None] = mapped_column(String(2), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -59,6 +64,8 @@ class Purchase(BillerBase):
     token: Mapped[str | None] = mapped_column(String(24), nullable=True)
     tid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     carried_tenths: Mapped[int | None] = mapped_column(Integer, nullable=True)  # what the token carries
+    # The key change pair sold with this token ("1st 2nd", formatted), to be entered before it.
+    key_change_tokens: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -11,6 +11,11 @@ Rules that matter for money:
   instead of busy-waiting), and ``last_tid`` is written in the same transaction as the
   purchase, so no TID is spent without its token being stored.
 - **The vending key stays in memory.** Decoder keys are derived on demand.
+- **Key changes ride on a sale.** A meter whose base date has run out of TIDs, or for which the
+  utility ordered a new key revision / supply group / tariff index, gets the key change pair
+  (:mod:`sts.keychange`, made under its old key) with its next credit token (made under the new
+  key); the register switches to the new key in the same transaction, under the meter row lock,
+  so exactly one sale carries the pair (a reprint returns it again).
 
 Why Core statements built once at import, run in one greenlet per transaction: a purchase is
 the hot path of the whole system. A fresh sale is ``BEGIN``, the TID ``UPDATE … RETURNING``,
@@ -47,6 +52,7 @@ from sqlalchemy.exc import IntegrityError
 
 from setrum_common.db import Database
 from sts.amount import MAX_TENTHS, decode_amount, encode_tenths, tenths_to_kwh
+from sts.keychange import KeyChange, key_change_tokens
 from sts.keys import MeterKeyParams, derive_decoder_key
 from sts.tid import (
     BASE_1993,
@@ -54,6 +60,8 @@ from sts.tid import (
     MAX_TID,
     KeyChangeRequired,
     base_date_for_year,
+    base_rollover,
+    next_base_date,
     tid_for,
 )
 from sts.tokens import ManagementKind, credit_token, management_token
@@ -67,6 +75,8 @@ __all__ = [
     "DuplicateReference",
     "IssuedManagementToken",
     "KeyChangeNeeded",
+    "KeyChangePlan",
+    "MeterState",
     "PurchaseView",
     "UnknownMeter",
     "meter_key_params",
@@ -111,6 +121,7 @@ class PurchaseView:
     issued_at: str | None
     code: str | None
     message: str
+    key_change_tokens: tuple[str, ...] | None = None  # entered, in this order, before the token
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +133,7 @@ class PurchaseView:
             "issuedAt": self.issued_at,
             "code": self.code,
             "message": self.message,
+            "keyChangeTokens": list(self.key_change_tokens) if self.key_change_tokens else None,
         }
 
 
@@ -162,7 +174,9 @@ def _aware(moment: datetime) -> datetime:
 def _view(purchase: Mapping[str, Any]) -> PurchaseView:
     carried = purchase["carried_tenths"]
     issued_at = purchase["issued_at"]
+    pair = purchase["key_change_tokens"]
     return PurchaseView(
+        key_change_tokens=tuple(pair.split()) if pair else None,
         status=purchase["status"],
         reference=purchase["reference"],
         biller_reference=purchase["biller_reference"],
@@ -185,6 +199,7 @@ _management = ManagementToken.__table__
 _KEY_COLUMNS = (
     _meter.c.number, _meter.c.iin, _meter.c.key_type, _meter.c.supply_group_code,
     _meter.c.tariff_index, _meter.c.key_revision, _meter.c.base_date,
+    _meter.c.new_key_revision, _meter.c.new_supply_group_code, _meter.c.new_tariff_index,
 )  # fmt: skip
 
 # Now's minute on the meter's base date (NULL when the base cannot express it: key change, or
@@ -196,10 +211,15 @@ _minute_tid = case(
 _next_tid = case((_meter.c.last_tid >= _minute_tid, _meter.c.last_tid + 1), else_=_minute_tid)
 
 # The TID of an ACTIVE meter, taken under the row lock. No row back: unknown, blocked, out of
-# TIDs or an odd base date; _locked_meter then tells which (the rare path).
+# TIDs, a key change ordered or an odd base date; _locked_meter then tells which (the rare path).
 _TAKE_TID = (
     update(_meter)
-    .where(_meter.c.number == bindparam("b_number"), _meter.c.status == "ACTIVE", _next_tid <= MAX_TID)
+    .where(
+        _meter.c.number == bindparam("b_number"),
+        _meter.c.status == "ACTIVE",
+        _meter.c.new_key_revision.is_(None),
+        _next_tid <= MAX_TID,
+    )
     .values(last_tid=_next_tid, updated_at=func.now())
     .returning(*_KEY_COLUMNS, _meter.c.last_tid)
 )
@@ -212,6 +232,16 @@ _SET_LAST_TID = (
     .where(_meter.c.number == bindparam("b_number"))
     .values(last_tid=bindparam("b_tid", type_=Integer), updated_at=func.now())
 )
+_SET_KEY = (
+    update(_meter)
+    .where(_meter.c.number == bindparam("b_number"))
+    .values(
+        supply_group_code=bindparam("b_sgc"), tariff_index=bindparam("b_ti"),
+        key_revision=bindparam("b_krn", type_=Integer), base_date=bindparam("b_base", type_=Integer),
+        last_tid=bindparam("b_last_tid", type_=Integer),
+        new_key_revision=None, new_supply_group_code=None, new_tariff_index=None, updated_at=func.now(),
+    )
+)  # fmt: skip
 
 _PURCHASE_COLUMNS = [c for c in _purchase.c]
 _SELECT_PURCHASE = select(*_PURCHASE_COLUMNS).where(_purchase.c.reference == bindparam("b_reference"))
@@ -245,11 +275,94 @@ def _allocate_tid(base_date: int, last_tid: int | None, now: datetime) -> int:
         tid = tid_for(now, base_date_for_year(base_date))
     except KeyChangeRequired as exc:
         raise KeyChangeNeeded(str(exc)) from None
+    except ValueError:  # a base date still in the future: no key can carry now's minute
+        raise KeyChangeNeeded(f"base date {base_date} cannot express {now:%Y-%m-%d %H:%M} UTC yet") from None
     if last_tid is not None and tid <= last_tid:
         tid = last_tid + 1
     if tid > MAX_TID:
         raise KeyChangeNeeded("the meter has used every TID of its base date; it needs a key change")
     return tid
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChangePlan:
+    """The key a meter moves to at its next sale, and why."""
+
+    supply_group_code: str
+    tariff_index: str
+    key_revision: int
+    base_date: int
+    rollover: bool  # a new base date: the meter forgets its TIDs
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeterState:
+    """What a seller needs to know about a meter before it sells (``GET /v1/meters/{number}``)."""
+
+    number: str
+    status: str
+    base_date: int
+    key_revision: int
+    key_change: KeyChangePlan | None
+
+    def to_json(self) -> dict[str, Any]:
+        change = self.key_change
+        return {
+            "meterNumber": self.number,
+            "status": self.status,
+            "baseDate": self.base_date,
+            "keyRevision": self.key_revision,
+            "keyChangeRequired": change is not None,
+            "keyChange": None
+            if change is None
+            else {"reason": change.reason, "keyRevision": change.key_revision, "baseDate": change.base_date},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _MeterKey:
+    """A meter's key columns after a key change (what :meth:`BillerService.decoder_key` and
+    :meth:`BillerService._issue` read of a row)."""
+
+    number: str
+    iin: str
+    key_type: int
+    supply_group_code: str
+    tariff_index: str
+    key_revision: int
+    base_date: int
+
+
+def _next_revision(krn: int) -> int:
+    return krn % 9 + 1  # key revisions run 1..9, then start again
+
+
+def key_change_plan(meter: Any, now: datetime) -> KeyChangePlan | None:
+    """The key change a meter row needs before its next token, or None.
+
+    Ordered by the utility (``new_*`` columns) or forced by the base date: when now's minute, or
+    the TID after the last one issued, no longer fits its 24 bits, the meter moves to the next base
+    date with the next key revision (the rollover bit tells it to forget its TIDs)."""
+    base = base_date_for_year(meter.base_date)
+    out_of_tids = now >= base_rollover(base) or (meter.last_tid is not None and meter.last_tid >= MAX_TID)
+    ordered = meter.new_key_revision is not None
+    if not (ordered or out_of_tids):
+        return None
+    if ordered:
+        reason = "the utility ordered a new decoder key"
+        revision = meter.new_key_revision
+    else:
+        reason = f"base date {meter.base_date} ran out of token identifiers on {base_rollover(base):%Y-%m-%d %H:%M} UTC"
+        revision = _next_revision(meter.key_revision)
+    return KeyChangePlan(
+        supply_group_code=meter.new_supply_group_code or meter.supply_group_code,
+        tariff_index=meter.new_tariff_index or meter.tariff_index,
+        key_revision=revision,
+        base_date=next_base_date(meter.base_date) if out_of_tids else meter.base_date,
+        rollover=out_of_tids,
+        reason=reason,
+    )
 
 
 def _read(conn: Connection, statement: Any, parameters: dict[str, Any]) -> Any:
@@ -347,6 +460,7 @@ class BillerService:
             "meter_number": meter_number, "kwh_tenths": kwh_tenths, "amount": str(amount),
             "status": PurchaseStatus.PENDING, "token": None, "tid": None, "carried_tenths": None,
             "issued_at": None, "code": None, "message": "waiting for the token", "pending_answers_left": 0,
+            "key_change_tokens": None,
             "created_at": now, "updated_at": now,
         }  # fmt: skip
         mode = fault.mode if fault is not None else "none"
@@ -376,13 +490,47 @@ class BillerService:
         return purchase
 
     def _issue_or_fail(self, conn: Connection, purchase: dict[str, Any], meter: Any, now: datetime) -> None:
-        """The token on the meter's next TID, or FAILED with KEY_CHANGE_REQUIRED when none is left."""
+        """The token on the meter's next TID, after the key change pair when the meter needs one;
+        FAILED with KEY_CHANGE_REQUIRED only when not even a new key can express now's minute."""
         try:
-            tid = self._take_tid(conn, meter, now)
+            plan = key_change_plan(meter, now)
+            if plan is None:
+                tid = self._take_tid(conn, meter, now)
+            else:
+                meter, tid, pair = self._change_key(conn, meter, plan, now)
+                purchase["key_change_tokens"] = " ".join(pair)
         except KeyChangeNeeded as exc:
             self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
         else:
             self._issue(conn, purchase, now, meter, tid)
+
+    def _change_key(
+        self, conn: Connection, meter: Any, plan: KeyChangePlan, now: datetime
+    ) -> tuple[_MeterKey, int, tuple[str, str]]:
+        """Make the key change pair under the meter's current key and move the register row to the
+        new key with the TID of the token that follows (one write, row locked, same transaction).
+        Raises :class:`KeyChangeNeeded` before writing anything if the new key has no TID for now."""
+        tid = _allocate_tid(plan.base_date, None if plan.rollover else meter.last_tid, now)
+        new = _MeterKey(
+            number=meter.number, iin=meter.iin, key_type=meter.key_type,
+            supply_group_code=plan.supply_group_code, tariff_index=plan.tariff_index,
+            key_revision=plan.key_revision, base_date=plan.base_date,
+        )  # fmt: skip
+        change = KeyChange(
+            self.decoder_key(new), key_revision=new.key_revision, key_type=new.key_type,
+            tariff_index=new.tariff_index, rollover=plan.rollover,
+        )  # fmt: skip
+        pair = key_change_tokens(self.decoder_key(meter), change)
+        conn.execute(
+            _SET_KEY,
+            {"b_number": meter.number, "b_sgc": new.supply_group_code, "b_ti": new.tariff_index,
+             "b_krn": new.key_revision, "b_base": new.base_date, "b_last_tid": tid},
+        )  # fmt: skip
+        logger.info(
+            "key change meter=%s krn=%s->%s base=%s->%s (%s)",
+            meter.number, meter.key_revision, new.key_revision, meter.base_date, new.base_date, plan.reason,
+        )  # fmt: skip
+        return new, tid, pair
 
     def _replay(
         self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal
@@ -482,6 +630,9 @@ class BillerService:
         if meter is None:
             raise UnknownMeter(meter_number)
         now = self._now()
+        plan = key_change_plan(meter, now)
+        if plan is not None:
+            raise KeyChangeNeeded(f"{plan.reason}: the meter needs its key change tokens first (sold with a purchase)")
         tid = self._take_tid(conn, meter, now)
         issued = management_token(
             self.decoder_key(meter), kind, value, tid=tid, base=base_date_for_year(meter.base_date)
@@ -493,6 +644,33 @@ class BillerService:
         )  # fmt: skip
         logger.info("issued management token meter=%s kind=%s tid=%s", meter_number, kind.name, tid)
         return IssuedManagementToken(issued.token, now, tid)
+
+    async def meter_state(self, number: str) -> MeterState | None:
+        """The meter's status and the key change its next sale will carry, if any."""
+        row = await self._db.run(_read, _SELECT_METER, {"b_number": number}, one_statement=True)
+        if row is None:
+            return None
+        return MeterState(row.number, row.status, row.base_date, row.key_revision, key_change_plan(row, self._now()))
+
+    async def order_key_change(
+        self, number: str, *, key_revision: int, supply_group_code: str | None, tariff_index: str | None
+    ) -> MeterState:
+        """Order a new key for a meter (sold with its next purchase); raises UnknownMeter or ValueError."""
+        if not 1 <= key_revision <= 9:
+            raise ValueError("keyRevision must be 1-9")
+        if supply_group_code is not None and (len(supply_group_code) != 6 or not supply_group_code.isdigit()):
+            raise ValueError("supplyGroupCode must be 6 digits")
+        if tariff_index is not None and (len(tariff_index) != 2 or not tariff_index.isdigit()):
+            raise ValueError("tariffIndex must be 2 digits")
+        values = {"new_key_revision": key_revision, "new_supply_group_code": supply_group_code,
+                  "new_tariff_index": tariff_index}  # fmt: skip
+        statement = update(_meter).where(_meter.c.number == number).values(**values)
+        changed = await self._write(lambda conn: conn.execute(statement).rowcount)
+        if not changed:
+            raise UnknownMeter(number)
+        state = await self.meter_state(number)
+        assert state is not None
+        return state
 
     async def find_meter(self, number: str) -> Meter | None:
         async with self._db.session() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ import pytest
 
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.meter import Outcome
+from sts.tid import base_date_for_year
 from sts.tokens import parse_token
 
 from .conftest import BLOCKED_METER, METER, METER_1993, OTHER_METER, FrozenClock, SignedClient, simulator_for
@@ -113,13 +115,73 @@ async def test_bad_input_is_400(biller: SignedClient) -> None:
     assert response.status_code == 400
 
 
-async def test_1993_meter_needs_a_key_change_after_the_rollover(biller: SignedClient, clock: FrozenClock) -> None:
+async def test_1993_meter_gets_its_key_change_pair_with_the_token(biller: SignedClient, clock: FrozenClock) -> None:
+    state = await biller.request("GET", f"/v1/meters/{METER_1993}")
+    assert state.json()["keyChangeRequired"] is True
+    assert state.json()["keyChange"] == {
+        "reason": "base date 1993 ran out of token identifiers on 2024-11-24 20:16 UTC", "keyRevision": 2,
+        "baseDate": 2014,
+    }  # fmt: skip
     answer = await biller.purchase("ref-1993", meter=METER_1993)
-    assert (answer["status"], answer["code"], answer["token"]) == ("FAILED", "KEY_CHANGE_REQUIRED", None)
-    # Before the rollover the same meter still gets tokens, with TIDs counted from 1993.
+    assert answer["status"] == "SUCCESS" and len(answer["keyChangeTokens"]) == 2
+    assert await biller.purchase("ref-1993", meter=METER_1993) == answer  # a replay: the same three tokens
+    # The meter, built independently with its old key on the 1993 base: the pair, then the token.
+    meter = simulator_for(METER_1993)
+    assert meter.enter(answer["token"]).outcome is Outcome.CRC_ERROR  # the token is under the new key
+    first, second = answer["keyChangeTokens"]
+    assert meter.enter(first).accepted and meter.enter(second).key_changed
+    assert (meter.key_revision, meter.base) == (2, base_date_for_year(2014))
+    result = meter.enter(answer["token"])
+    assert result.credited_tenths == 675
+    assert result.token is not None and result.token.issued_at == clock.now.replace(second=0)
+    # The register moved to the new key: the next sale is a plain token the meter takes.
+    after = (await biller.request("GET", f"/v1/meters/{METER_1993}")).json()
+    assert (after["keyChangeRequired"], after["keyRevision"], after["baseDate"]) == (False, 2, 2014)
+    second_sale = await biller.purchase("ref-1993-2", meter=METER_1993)
+    assert second_sale["keyChangeTokens"] is None
+    assert meter.enter(second_sale["token"]).accepted
+
+
+async def test_only_one_of_concurrent_sales_carries_the_pair(biller: SignedClient) -> None:
+    answers = await asyncio.gather(*(biller.purchase(f"kc-{i}", meter=METER_1993, tenths=10) for i in range(5)))
+    carriers = [a for a in answers if a["keyChangeTokens"]]
+    assert len(carriers) == 1 and all(a["status"] == "SUCCESS" for a in answers)
+    meter = simulator_for(METER_1993)
+    for token in carriers[0]["keyChangeTokens"]:
+        assert meter.enter(token).accepted
+    assert all(meter.enter(a["token"]).accepted for a in answers)
+    assert meter.credit_tenths == 50
+
+
+async def test_an_ordered_key_change_keeps_the_tid_sequence(biller: SignedClient) -> None:
+    before = await biller.purchase("before-order")
+    ordered = await biller.request(
+        "PUT", f"/v1/meters/{METER}/key-change", {"keyRevision": 3, "supplyGroupCode": "654321", "tariffIndex": "07"}
+    )
+    assert ordered.status_code == 200 and ordered.json()["keyChange"]["keyRevision"] == 3
+    management = await biller.request(
+        "POST", "/v1/management-tokens", {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None}
+    )
+    assert (management.status_code, management.json()["code"]) == (409, "KEY_CHANGE_REQUIRED")
+    sale = await biller.purchase("after-order")
+    meter = simulator_for(METER)
+    assert meter.enter(before["token"]).accepted
+    first, second = sale["keyChangeTokens"]
+    assert meter.enter(first).accepted and meter.enter(second).key_changed
+    assert (meter.key_revision, meter.tariff_index, meter.base) == (3, "07", base_date_for_year(2014))
+    assert meter.remembered_tids != ()  # no rollover: the meter still knows the earlier TIDs
+    assert meter.enter(sale["token"]).accepted
+    assert meter.credit_tenths == 1350
+    bad = await biller.request("PUT", f"/v1/meters/{METER}/key-change", {"keyRevision": 10})
+    assert (bad.status_code, bad.json()["code"]) == (400, "BAD_USER_INPUT")
+    unknown = await biller.request("PUT", "/v1/meters/99999999999/key-change", {"keyRevision": 2})
+    assert unknown.status_code == 404
+
+
+async def test_1993_meter_before_the_rollover_needs_no_key_change(biller: SignedClient, clock: FrozenClock) -> None:
     clock.now = datetime(2024, 11, 24, 20, 14, tzinfo=UTC)
     ok = await biller.purchase("ref-1993-early", meter=METER_1993)
-    assert ok["status"] == "SUCCESS"
+    assert ok["status"] == "SUCCESS" and ok["keyChangeTokens"] is None
     meter = simulator_for(METER_1993)
     result = meter.enter(ok["token"])
     assert result.accepted
