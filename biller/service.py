@@ -320,7 +320,7 @@ class MeterState:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _MeterKey:
     """A meter's key columns after a key change (what :meth:`BillerService.decoder_key` and
     :meth:`BillerService._issue` read of a row)."""
