@@ -1,0 +1,44 @@
+"""The benchmark stands on the repository's own files: its CLI starts, the peer workload it points at
+exists, and the Node lock file matches package.json (``npm ci`` refuses a lock out of step with it)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+from bench.stack import PEERS_DIR, PUBLIC_QUERIES, PUBLIC_SUBGRAPHS, rewrite_urls
+from tests.fixtures.subgraph_apps import bench as workload
+
+
+def test_the_bench_cli_starts() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--quick" in done.stdout and "peers" in done.stdout
+
+
+def test_the_node_lock_file_matches_package_json() -> None:
+    package = json.loads((PEERS_DIR / "package.json").read_text())
+    lock = json.loads((PEERS_DIR / "package-lock.json").read_text())
+    assert lock["packages"][""]["dependencies"] == package["dependencies"]
+    for name in package["dependencies"]:
+        assert f"node_modules/{name}" in lock["packages"], f"{name} is not locked"
+
+
+def test_every_file_the_peers_section_runs_is_in_the_repository() -> None:
+    for script in ("server.mjs", "apollo.mjs", "compose.mjs"):
+        assert (PEERS_DIR / script).is_file(), script
+    for name, path in PUBLIC_QUERIES.items():
+        assert "query" in json.loads(path.read_text()), name
+        request, _ = workload.expected(name)
+        assert request == json.loads(path.read_text())  # the tests check the answers to these very bodies
+
+
+def test_the_checked_in_supergraph_can_be_pointed_at_the_bench_server() -> None:
+    base = "http://127.0.0.1:4200"
+    sdl = rewrite_urls(
+        (PEERS_DIR / "supergraph.graphql").read_text(), {n: f"{base}/{n}/graphql" for n in PUBLIC_SUBGRAPHS}
+    )
+    urls = re.findall(r'@join__graph\(name: "(\w+)", url: "([^"]+)"\)', sdl)
+    assert sorted(urls) == [(n, f"{base}/{n}/graphql") for n in sorted(PUBLIC_SUBGRAPHS)]
