@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                         "work tree, same run)")
     args = parser.parse_args(argv)
     if args.router_ref:
-        from . import peers  # noqa: PLC0415
+        from . import peers
 
         peers.ROUTER_REF = args.router_ref
     if args.foreign_wait is not None:
-        from . import common  # noqa: PLC0415
+        from . import common
 
         common.FOREIGN_WAIT_S = args.foreign_wait
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if NEEDS_WRK & set(wanted) and ensure_wrk() is None:
         wanted = [s for s in wanted if s not in NEEDS_WRK]
 
-    from .stack import Stack  # noqa: PLC0415
+    from .stack import Stack
 
     stack = Stack()
     done: set[str] = set()
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 module = importlib.import_module(f"bench.{MODULES[name]}")
                 module.run(stack, load, report, **({"postgres_url": args.postgres_url} if name == "purchases" else {}))
-            except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others
+            except Exception as exc:  # one broken section must not hide the others
                 traceback.print_exc()
                 report.fail(f"section {name} crashed: {type(exc).__name__}: {exc}")
             print(f"  ({time.monotonic() - t0:.0f}s)", flush=True)

@@ -169,7 +169,7 @@ class Proc:
         (WORK / "logs").mkdir(exist_ok=True)
         log = open(WORK / "logs" / f"{self.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         argv = (["taskset", "-c", self.cpus] if self.cpus and shutil.which("taskset") else []) + self.argv
-        self.popen = subprocess.Popen(  # noqa: S603 - our own commands
+        self.popen = subprocess.Popen(  # our own commands
             argv, cwd=self.cwd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -349,7 +349,7 @@ def run_wrk(
     if warm > 0:
         subprocess.run([*base, "-d", f"{warm}s"], env=full_env, capture_output=True)
     foreign = quiesce(watch, max_wait_s=60)
-    t0, b0, s0 = cpu_ticks(watch), _system_busy_ticks(), time.monotonic()
+    t0, s0 = cpu_ticks(watch), time.monotonic()
     proc = subprocess.run([*base, "-d", f"{duration_s}s"], env=full_env, capture_output=True, text=True)
     elapsed = time.monotonic() - s0
     t1 = cpu_ticks(watch)
@@ -403,6 +403,6 @@ def fmt_lat(r: WrkResult) -> str:
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
+    lines = ["  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in cells]
     lines.insert(1, "  " + "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .common import WORK, Load, Report, median, table
@@ -66,7 +67,7 @@ def synthetic_supergraph() -> tuple[str, float]:
     path = WORK / f"supergraph-synthetic-{N_SUBGRAPHS}x{TYPES_PER_SUBGRAPH}.graphql"
     if path.is_file():
         return path.read_text(), 0.0
-    from router.composition import SubgraphSource, compose  # noqa: PLC0415
+    from router.composition import SubgraphSource, compose
 
     t0 = time.perf_counter()
     result = compose([SubgraphSource(n, f"http://127.0.0.1:9/{n}", sdl) for n, sdl in synthetic_subgraphs()])
@@ -109,7 +110,7 @@ def hostile_queries() -> dict[str, str]:
         f"fragment F{k} on T{k % N_SUBGRAPHS}_0 {{ id a: next {{ ...F{k + 1} }} b: next {{ ...F{k + 1} }} "
         f"c: next {{ ...F{k + 1} }} d: next {{ ...F{k + 1} }} }}"
         for k in range(12)
-    ) + f"\nfragment F12 on T12_0 {{ id name }}"
+    ) + "\nfragment F12 on T12_0 { id name }"
     return {
         "tree 2^12 paths": f"query Tree12 {{ root0 {{ {_tree(12)} }} }}",
         "fragment bomb 4^12": "query Bomb { root0 { ...F0 } }\n" + frags,
@@ -129,7 +130,7 @@ def _time(fn: Callable[[], Any], *, min_runs: int = 5, budget_s: float = 0.5) ->
 
 
 def _fetch_count(plan: Any) -> int:
-    from router.planning.plan import FetchNode  # noqa: PLC0415
+    from router.planning.plan import FetchNode
 
     count = 0
     stack = [plan.node]
@@ -149,22 +150,22 @@ def _fetch_count(plan: Any) -> int:
 
 
 def _measure(sdl: str, queries: dict[str, str], label: str, rows: list[list[Any]], out: dict[str, Any]) -> None:
-    from graphql import parse, validate  # noqa: PLC0415
+    from graphql import parse, validate
 
-    from router.gateway import Gateway  # noqa: PLC0415
-    from router.planning import build_query_plan  # noqa: PLC0415
+    from router.gateway import Gateway
+    from router.planning import build_query_plan
 
     gateway = Gateway(sdl)
     supergraph = gateway.supergraph
     for name, query in queries.items():
-        parse_ms, document = _time(lambda q=query: parse(q))
+        parse_ms, document = _time(partial(parse, query))
         errors = validate(gateway.api_schema, document)
         if errors:
             raise RuntimeError(f"{label}/{name}: invalid benchmark query: {errors[0].message}")
-        validate_ms, _ = _time(lambda d=document: validate(gateway.api_schema, d))
-        plan_ms, plan = _time(lambda d=document: build_query_plan(supergraph, d))
+        validate_ms, _ = _time(partial(validate, gateway.api_schema, document))
+        plan_ms, plan = _time(partial(build_query_plan, supergraph, document))
         gateway.explain(query)  # fill the cache
-        cached_ms, _ = _time(lambda q=query: gateway.explain(q), min_runs=200, budget_s=0.3)
+        cached_ms, _ = _time(partial(gateway.explain, query), min_runs=200, budget_s=0.3)
         fetches = _fetch_count(plan)
         out[f"{label}/{name}"] = {"parse_ms": parse_ms, "validate_ms": validate_ms, "plan_cold_ms": plan_ms,
                                   "cached_lookup_us": cached_ms * 1000, "fetches": fetches}
@@ -187,10 +188,10 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     print(table(rows, ["schema", "operation", "parse ms", "validate ms", "plan cold ms", "cached µs", "fetches"]))
 
     # Hostile operations: planning must stop on its own work bound with a clear error.
-    from graphql import parse  # noqa: PLC0415
+    from graphql import parse
 
-    from router.gateway import Gateway  # noqa: PLC0415
-    from router.planning import PlanningError, build_query_plan  # noqa: PLC0415
+    from router.gateway import Gateway
+    from router.planning import PlanningError, build_query_plan
 
     gateway = Gateway(sdl)
     hostile_rows = []
@@ -202,7 +203,7 @@ def run(stack: Stack, load: Load, report: Report) -> None:
             outcome = f"planned ({_fetch_count(plan)} fetches)"
         except PlanningError as exc:
             outcome = f"refused: {getattr(exc, 'code', '?')}: {exc}"
-        except Exception as exc:  # noqa: BLE001 - anything else is a finding
+        except Exception as exc:  # anything else is a finding
             outcome = f"CRASHED: {type(exc).__name__}: {exc}"
         elapsed = time.perf_counter() - t0
         hostile_rows.append([name, f"{elapsed * 1000:.0f}", outcome[:110]])

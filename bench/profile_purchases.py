@@ -18,8 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, free_port, tree
 from .purchases import DENOMINATION, _customers, _meters, _postgres_databases
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _postgres_system(stack: Stack, admin_url: str) -> Any:
-    from setrum.launcher import System, SystemPorts  # noqa: PLC0415
+    from setrum.launcher import System, SystemPorts
 
     data = WORK / "profile-postgres"
     shutil.rmtree(data, ignore_errors=True)

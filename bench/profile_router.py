@@ -1,4 +1,6 @@
-"""Profile our router under the benchmark load: ``python -m bench.profile_router [dashboard|heavy|tariffs] [--seconds N]``
+"""Profile our router under the benchmark load.
+
+    python -m bench.profile_router [dashboard|heavy|tariffs] [--seconds N]
 
 Starts the stand-ins (or the public benchmark's subgraphs for ``heavy``), then the router in a
 child process under cProfile (``--serve`` mode below: ``router.app.create_app`` on uvicorn +
@@ -24,9 +26,9 @@ __all__ = ["main"]
 def _serve(supergraph: str, port: int, out: str) -> None:
     os.environ["ROUTER_SUPERGRAPH"] = supergraph
     os.environ.setdefault("ROUTER_LOG_LEVEL", "WARNING")
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from router.app import create_app  # noqa: PLC0415
+    from router.app import create_app
 
     app = create_app()
     profiler = cProfile.Profile()
@@ -58,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         _serve(args.serve[0], int(args.serve[1]), args.serve[2])
         return 0
 
-    from .common import BENCH_DIR, PYTHON, WORK, Load, Proc, free_port, run_wrk, wait_http  # noqa: PLC0415
-    from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query  # noqa: PLC0415
-    from .overhead import QUERY as TARIFFS  # noqa: PLC0415
+    from .common import BENCH_DIR, PYTHON, WORK, Load, Proc, free_port, run_wrk, wait_http
+    from .overhead import QUERY as TARIFFS
+    from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query
 
     stack = Stack()
     load = Load()

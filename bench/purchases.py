@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,7 +51,7 @@ def _meters() -> list[str]:
     """Active demo meters, each listed once per 1,100 VA of power, so that purchases (chosen
     uniformly from the list) spread in proportion to each meter's monthly kWh cap (VA x 0.72):
     ~12,000 purchases of Rp 20,000 fit before the first cap, room for two runs at 300+/s."""
-    from setrum_common.demo_data import METERS  # noqa: PLC0415
+    from setrum_common.demo_data import METERS
 
     chosen = [m for m in METERS if m.status == "ACTIVE" and m.power_va >= 2200 and m.sts_base_date != 1993]
     return [m.number for m in chosen for _ in range(m.power_va // 1100)]
@@ -72,8 +71,8 @@ def _customers(url: str, run_id: str) -> list[str]:
 
 
 async def _db_checks(url: str) -> dict[str, Any]:
-    from sqlalchemy import text  # noqa: PLC0415
-    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(url)
     try:
@@ -84,7 +83,8 @@ async def _db_checks(url: str) -> dict[str, Any]:
             return {
                 "bench_purchases": await scalar("SELECT COUNT(*) FROM tx_purchase WHERE client_reference LIKE 'bench-%'"),
                 "by_status": dict((await conn.execute(text(
-                    "SELECT status, COUNT(*) FROM tx_purchase WHERE client_reference LIKE 'bench-%' GROUP BY status"
+                    "SELECT status, COUNT(*) FROM tx_purchase "
+                    "WHERE client_reference LIKE 'bench-%' GROUP BY status"
                 ))).all()),
                 "duplicate_references": await scalar(
                     "SELECT COUNT(*) FROM (SELECT customer_id, client_reference FROM tx_purchase "
@@ -129,8 +129,8 @@ class _Postgres:
 
 
 def _postgres_databases(admin_url: str) -> dict[str, str]:
-    import asyncpg  # noqa: PLC0415
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    import asyncpg
+    from sqlalchemy.engine import make_url
 
     url = make_url(admin_url)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -155,8 +155,8 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) ->
     t0 = time.monotonic()
     tokens = _customers(url, run_id)
     meters = _meters()
-    print(f"    {name}: {len(tokens)} customers signed up and topped up, {len(set(meters))} meters (weighted by their caps) "
-          f"({time.monotonic() - t0:.0f}s)", flush=True)
+    print(f"    {name}: {len(tokens)} customers signed up and topped up, "
+          f"{len(set(meters))} meters (weighted by their caps) ({time.monotonic() - t0:.0f}s)", flush=True)
     all_pids = [p.pid for p in system.processes.values()]
     script = BENCH_DIR / "lua" / "purchase.lua"
     out: dict[str, Any] = {}
@@ -202,22 +202,22 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) ->
 
 
 def sign_in_admin(url: str) -> str:
-    from setrum_common.demo_data import ADMIN, DEMO_PASSWORD  # noqa: PLC0415
+    from setrum_common.demo_data import ADMIN, DEMO_PASSWORD
 
     try:
         data = _gql(url, "mutation S($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
                     {"e": ADMIN.email, "p": DEMO_PASSWORD})
         return data["signIn"]["token"]
     except RuntimeError as exc:
-        from setrum_common.auth import Role, issue_customer_token  # noqa: PLC0415
-        from setrum_common.settings import DEV_JWT_SECRET  # noqa: PLC0415
+        from setrum_common.auth import Role, issue_customer_token
+        from setrum_common.settings import DEV_JWT_SECRET
 
         print(f"    WARNING: admin sign-in failed ({exc}); minting a development admin token")
         return issue_customer_token(os.environ.get("SETRUM_JWT_SECRET", DEV_JWT_SECRET), ADMIN.id, Role.ADMIN)[0]
 
 
 def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
-    from setrum.launcher import System, SystemPorts  # noqa: PLC0415
+    from setrum.launcher import System, SystemPorts
 
     out: dict[str, Any] = {"denomination": DENOMINATION, "customers": CUSTOMERS}
     rows = []

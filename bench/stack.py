@@ -115,7 +115,7 @@ class Stack:
 
     def system(self) -> Any:
         if self._system is None:
-            from setrum.launcher import System, SystemPorts  # noqa: PLC0415
+            from setrum.launcher import System, SystemPorts
 
             data = WORK / "system-sqlite"
             if data.exists():
@@ -274,9 +274,9 @@ def sign_in(router_url: str) -> str:
         return body["data"]["signIn"]["token"]
     print(f"  WARNING: demo sign-in failed through the router ({body['errors'][0].get('message')}); "
           "using a token minted with the development JWT secret instead", flush=True)
-    from setrum_common.auth import Role, issue_customer_token  # noqa: PLC0415
-    from setrum_common.demo_data import CUSTOMERS  # noqa: PLC0415
-    from setrum_common.settings import DEV_JWT_SECRET  # noqa: PLC0415
+    from setrum_common.auth import Role, issue_customer_token
+    from setrum_common.demo_data import CUSTOMERS
+    from setrum_common.settings import DEV_JWT_SECRET
 
     siti = next(c for c in CUSTOMERS if c.email == "siti@example.id")
     return issue_customer_token(os.environ.get("SETRUM_JWT_SECRET", DEV_JWT_SECRET), siti.id, Role.CUSTOMER)[0]

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--auth", default=None, help="authorization header sent upstream when computing")
     args = parser.parse_args(argv)
     upstreams = dict(item.split("=", 1) for item in args.upstream)
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     uvicorn.run(
         StandIn(upstreams, args.auth), host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",

@@ -14,9 +14,8 @@ Memory: the router's RSS (all its processes) right after start-up and after the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import time
+from typing import Any
 
 from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, quiesce, run_wrk, table, tree
 from .stack import DASHBOARD_QUERY, Stack, write_query

@@ -18,10 +18,12 @@ from .conftest import METER, TEST_VENDING_KEY, FrozenClock, SignedClient, make_s
 def _sell(db_path: Path, clock: FrozenClock, references: list[str]) -> list[str]:
     async def run() -> list[str]:
         app = create_app(make_settings(db_path), clock=clock)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as http:
-                client = SignedClient(http)
-                return [(await client.purchase(ref))["token"] for ref in references]
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as http,
+        ):
+            client = SignedClient(http)
+            return [(await client.purchase(ref))["token"] for ref in references]
 
     return asyncio.run(run())
 

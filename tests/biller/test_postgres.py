@@ -15,7 +15,6 @@ import pytest
 
 from biller.app import create_app
 from sts.tokens import parse_token
-
 from tests.postgres import requires_postgres, scratch_database
 
 from .conftest import METER, FrozenClock, SignedClient, make_settings, simulator_for

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -12,15 +13,15 @@ from biller.settings import DEV_VENDING_KEY, BillerSettings
 
 from .conftest import METER, TEST_VENDING_KEY, SignedClient
 
-STRONG = {
+STRONG: dict[str, Any] = {
     "jwt_secret": SecretStr("j" * 40),
     "service_secret": SecretStr("s" * 40),
     "biller_secret": SecretStr("b" * 40),
 }
 
 
-def _production(**values: object) -> BillerSettings:
-    return BillerSettings(environment="production", **STRONG, **values)  # type: ignore[arg-type]
+def _production(**values: Any) -> BillerSettings:
+    return BillerSettings(environment="production", **STRONG, **values)
 
 
 def test_production_refuses_the_development_vending_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +69,7 @@ async def test_the_key_never_appears_in_responses_or_logs(
     texts.append((await biller.request("POST", "/v1/purchases", {"bad": 1})).text)
     texts.append((await biller.request("POST", "/v1/purchases", {}, sign=False)).text)
     texts.append((await biller.http.get("/health")).text)
-    everything = "\n".join(texts + [caplog.text, *(r.getMessage() for r in caplog.records)])
+    everything = "\n".join([*texts, caplog.text, *(r.getMessage() for r in caplog.records)])
     assert "issued token" in caplog.text  # the log did record the sales
     for form in (TEST_VENDING_KEY, TEST_VENDING_KEY.lower()):
         assert form not in everything

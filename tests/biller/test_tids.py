@@ -44,9 +44,11 @@ async def test_concurrent_replays_of_one_reference_sell_one_token(biller: Signed
 
 async def _purchase_with_fresh_app(db_path: Path, clock: FrozenClock, reference: str) -> str:
     app = create_app(make_settings(db_path), clock=clock)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as http:
-            return (await SignedClient(http).purchase(reference))["token"]
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as http,
+    ):
+        return (await SignedClient(http).purchase(reference))["token"]
 
 
 async def test_tids_keep_increasing_across_a_restart(tmp_path: Path, clock: FrozenClock) -> None:

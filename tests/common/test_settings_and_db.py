@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import Integer, MetaData, select
+from sqlalchemy import Connection, Integer, MetaData, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from setrum_common.db import NAMING_CONVENTION, Base, Database
@@ -52,7 +52,8 @@ async def test_concurrent_read_modify_write_loses_no_update_on_sqlite(tmp_path: 
 
     await asyncio.gather(*(increment() for _ in range(40)))
     async with db.session() as session:
-        assert (await session.get(Counter, 1)).value == 40
+        counter = await session.get(Counter, 1)
+        assert counter is not None and counter.value == 40
     assert await db.ping()
     await db.dispose()
 
@@ -86,7 +87,8 @@ async def test_sqlite_lock_held_by_another_process_is_waited_out_without_blockin
     await asyncio.wait_for(writing, timeout=5)
     ticking.cancel()
     async with db.session() as session:
-        assert (await session.get(Counter, 7)).value == 1
+        counter = await session.get(Counter, 7)
+        assert counter is not None and counter.value == 1
     other.close()
     await db.dispose()
 
@@ -121,13 +123,13 @@ async def test_run_commits_sync_work_and_rolls_back_when_it_raises(tmp_path: Pat
     await db.create_all(_Base.metadata)
     table = Counter.__table__
 
-    def add(conn, ident: int, value: int) -> int:  # noqa: ANN001 - a sync Core connection
+    def add(conn: Connection, ident: int, value: int) -> int:
         conn.execute(insert(table), {"id": ident, "value": value})
         return ident
 
     assert await db.run(add, 1, 10, write=True) == 1
 
-    def bump_then_fail(conn) -> None:  # noqa: ANN001
+    def bump_then_fail(conn: Connection) -> None:
         conn.execute(update(table).where(table.c.id == 1).values(value=table.c.value + 1))
         conn.execute(insert(table), {"id": 2, "value": 0})
         raise RuntimeError("refused")
@@ -135,7 +137,7 @@ async def test_run_commits_sync_work_and_rolls_back_when_it_raises(tmp_path: Pat
     with pytest.raises(RuntimeError):
         await db.run(bump_then_fail, write=True)
 
-    def read(conn) -> list[tuple[int, int]]:  # noqa: ANN001
+    def read(conn: Connection) -> list[tuple[int, int]]:
         return [tuple(row) for row in conn.execute(select(table.c.id, table.c.value).order_by(table.c.id))]
 
     assert await db.run(read, one_statement=True) == [(1, 10)]  # neither statement of the failed work stayed

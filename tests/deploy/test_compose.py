@@ -16,7 +16,7 @@ import tomllib
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import pytest
@@ -47,7 +47,7 @@ APP_SERVICES = sorted(SERVICES)
 
 def _settings_class(service: str) -> type[BaseSettings]:
     module, _, name = SERVICES[service].partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)
 
 
 def _alias_names(info: Any) -> list[str]:
@@ -57,7 +57,7 @@ def _alias_names(info: Any) -> list[str]:
     return [str(c) for c in getattr(alias, "choices", ()) if isinstance(c, str)]
 
 
-def _is_model(annotation: Any) -> bool:
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
@@ -77,7 +77,7 @@ def _env_names(settings_class: type[BaseSettings]) -> tuple[set[str], set[str]]:
             names = (_alias_names(info) or [f"{env_prefix}{name}"]) if top else [f"{env_prefix}{name}"]
             for env in (n.upper() for n in names):
                 if _is_model(info.annotation):
-                    walk(info.annotation, f"{env}{delimiter}", False)  # type: ignore[arg-type]
+                    walk(info.annotation, f"{env}{delimiter}", False)
                 else:
                     exact.add(env)
                     if _is_mapping(info.annotation):
@@ -257,7 +257,7 @@ def test_service_urls_point_at_compose_services() -> None:
     urls += [v for k, v in _environment("transactions").items() if k.endswith("_URL") and "DATABASE" not in k]
     for url in urls:
         parts = urlsplit(url)
-        assert parts.hostname in services, url
+        assert parts.hostname is not None and parts.hostname in services, url
         assert parts.port == _container_port(parts.hostname), url
         depends = services["router"]["depends_on"] if url in router_env.values() else services["transactions"]["depends_on"]
         assert parts.hostname in depends

@@ -75,7 +75,7 @@ def test_replayed_references_across_replicas_charge_once(replicas: list[System])
     urls = [s.router_url for s in replicas]
     meters = [m.number for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va >= 1300][:6]
 
-    async def scenario() -> tuple[list[str], list[dict], dict[str, list[dict]]]:
+    async def scenario() -> tuple[dict[str, dict], list[dict], dict[str, list[dict]]]:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as client:
             tokens = [await _customer(client, urls[i % 2], 2_000_000) for i in range(4)]
             jobs = []

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from setrum_common import demo_data as demo
+from setrum_common.service_app import print_sdl
 from subgraphs.master.models import Channel, Denomination, Meter, PpjRule, Region, SavedMeter, Tariff
 from subgraphs.master.schema import schema
 from subgraphs.master.seed import seed_demo_data
-from setrum_common.service_app import print_sdl
 
 from .conftest import GraphQLClient, StatementLog
 

@@ -18,7 +18,6 @@ from setrum_common.migrations import Migrations
 from tests.postgres import POSTGRES_URL, scratch_database
 
 
-
 @dataclass(frozen=True)
 class Service:
     package: str
@@ -31,7 +30,7 @@ class Service:
     @property
     def metadata(self) -> MetaData:
         module, _, base = self.models.partition(":")
-        return getattr(importlib.import_module(module), base).metadata  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), base).metadata
 
 
 # Every service that owns a database. A service missing here has no migration test, so the

@@ -67,7 +67,7 @@ async def test_the_comparison_sees_a_model_the_migrations_lack(service: Service,
 
 async def test_check_mode_refuses_an_empty_database(service: Service, open_db: OpenDb) -> None:
     db = open_db()
-    with pytest.raises(MigrationError, match="not at the latest migration.*empty database"):
+    with pytest.raises(MigrationError, match=r"not at the latest migration.*empty database"):
         await ensure_schema(db, service.migrations, "check")
     assert await migration_status(db, service.migrations) == "empty"
     # check never creates anything

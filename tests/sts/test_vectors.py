@@ -47,4 +47,5 @@ def test_vector_token_decodes(vector: dict) -> None:
     assert decoded.issued_at.replace(tzinfo=None) == issued_at
     assert decoded.kind == "ELECTRICITY_CREDIT"
     # The token carries at least the amount asked for, never less than the rounded tenths.
+    assert decoded.amount_tenths is not None
     assert decoded.amount_tenths >= kwh_to_tenths(vector["amount_kwh"])

@@ -4,9 +4,10 @@ codes mapped the way transactions promises, and transport failures as SERVICE_UN
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -104,7 +105,7 @@ async def test_transport_failures_are_service_unavailable() -> None:
         await asyncio.sleep(5)
         return httpx.Response(200, json={})
 
-    answers = {
+    answers: dict[str, Callable[[httpx.Request], Any]] = {
         "unreachable": unreachable,
         "slow": slow,
         "html 502": lambda r: httpx.Response(502, text="<html>bad gateway</html>"),

@@ -37,7 +37,7 @@ async def test_buy_debits_wallet_stores_receipt_and_token(gql: GraphQL, fake_bil
     assert debit["kind"] == "PURCHASE_DEBIT" and Decimal(debit["amount"]) == Decimal("-102500")
     assert debit["purchaseId"] == purchase["id"]
 
-    reprint = await gql(f"mutation($id: ID!) {{ reprintToken(id: $id) {{ token }} }}", {"id": purchase["id"]}, as_=SITI)
+    reprint = await gql("mutation($id: ID!) { reprintToken(id: $id) { token } }", {"id": purchase["id"]}, as_=SITI)
     assert reprint["data"]["reprintToken"]["token"] == purchase["token"]
     assert fake_biller.tokens_issued == 1
 

@@ -66,7 +66,7 @@ class GraphQL:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     def token(self, customer_id: str, role: Role = Role.CUSTOMER, **kwargs: Any) -> str:
         return issue_customer_token(self.settings.jwt_secret.get_secret_value(), customer_id, role, **kwargs)[0]

@@ -86,16 +86,18 @@ async def test_sign_in_rehashes_when_the_parameters_change(tmp_path: Any, app: S
     assert "m=1024,t=1,p=1" in before
     # The same database, served with stronger argon2 parameters.
     stronger = create_app(make_settings(tmp_path, password_time_cost=2, password_memory_kib=2048))
-    async with stronger.router.lifespan_context(stronger):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stronger), base_url="http://test") as http:
-            strong_gql = GraphQL(http, gql.settings)
-            wrong = await strong_gql(SIGN_IN, {"email": SITI.email, "password": "wrong-password-1"})
-            assert codes(wrong) == ["INVALID_CREDENTIALS"]
-            assert await _stored_hash(stronger, SITI.id) == before  # no rehash on a failed sign-in
-            body = await strong_gql(SIGN_IN, {"email": SITI.email, "password": DEMO_PASSWORD})
-            assert "errors" not in body
-            after = await _stored_hash(stronger, SITI.id)
-            assert "m=2048,t=2,p=1" in after
-            again = await strong_gql(SIGN_IN, {"email": SITI.email, "password": DEMO_PASSWORD})
-            assert "errors" not in again
-            assert await _stored_hash(stronger, SITI.id) == after  # current parameters: left alone
+    async with (
+        stronger.router.lifespan_context(stronger),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=stronger), base_url="http://test") as http,
+    ):
+        strong_gql = GraphQL(http, gql.settings)
+        wrong = await strong_gql(SIGN_IN, {"email": SITI.email, "password": "wrong-password-1"})
+        assert codes(wrong) == ["INVALID_CREDENTIALS"]
+        assert await _stored_hash(stronger, SITI.id) == before  # no rehash on a failed sign-in
+        body = await strong_gql(SIGN_IN, {"email": SITI.email, "password": DEMO_PASSWORD})
+        assert "errors" not in body
+        after = await _stored_hash(stronger, SITI.id)
+        assert "m=2048,t=2,p=1" in after
+        again = await strong_gql(SIGN_IN, {"email": SITI.email, "password": DEMO_PASSWORD})
+        assert "errors" not in again
+        assert await _stored_hash(stronger, SITI.id) == after  # current parameters: left alone

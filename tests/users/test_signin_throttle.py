@@ -18,7 +18,6 @@ from starlette.applications import Starlette
 from setrum_common.demo_data import DEMO_PASSWORD
 from subgraphs.users.app import create_app
 from subgraphs.users.settings import Settings
-
 from tests.postgres import scratch_database
 
 from .conftest import BUDI, SITI, GraphQL, codes, make_settings

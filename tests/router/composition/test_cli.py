@@ -31,7 +31,7 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(cmd, argv: list[str]) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+def run(cmd, argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = cmd(argv, out=out, err=err)
     return code, out.getvalue(), err.getvalue()

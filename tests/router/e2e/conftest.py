@@ -63,7 +63,9 @@ def apps() -> dict[str, SubgraphApp]:
 
 @pytest.fixture
 def journal(apps: dict[str, SubgraphApp]) -> list[tuple[str, dict[str, Any]]]:
-    return apps["accounts"].journal  # type: ignore[return-value]
+    journal = apps["accounts"].journal
+    assert journal is not None  # share_journal gave every app the same list
+    return journal
 
 
 @pytest.fixture(params=["asgi", "http"])
@@ -109,7 +111,7 @@ class SetRun:
 async def run_set(http_server: tuple[_Switch, str]) -> AsyncIterator[Any]:
     """``await run_set("keys")``: fresh apps of ``tests/fixtures/subgraph_sets/<set>`` served by
     uvicorn on a free localhost port, and a Gateway using its default network client."""
-    from tests.fixtures.subgraph_apps import sets  # noqa: PLC0415
+    from tests.fixtures.subgraph_apps import sets
 
     runs: list[SetRun] = []
 

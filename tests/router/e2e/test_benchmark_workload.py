@@ -7,8 +7,7 @@ import pytest
 
 from router.gateway import Gateway
 from router.subgraph_client import HttpSubgraphClient
-from tests.fixtures.subgraph_apps import bench
-from tests.fixtures.subgraph_apps import mount_all
+from tests.fixtures.subgraph_apps import bench, mount_all
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ async def bench_gateway():
 
 @pytest.mark.parametrize("query", bench.QUERIES)
 async def test_matches_apollo_gateway(bench_gateway, query):
-    gw, apps = bench_gateway
+    gw, _apps = bench_gateway
     request, expected = bench.expected(query)
     result = await gw.execute(request["query"], request.get("variables"), request.get("operationName"))
     assert result.status == "ok"

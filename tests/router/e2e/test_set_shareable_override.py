@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphql import parse
-from graphql.language import FieldNode, OperationDefinitionNode
+from graphql.language import FieldNode, InlineFragmentNode, OperationDefinitionNode
 
 
 async def test_shareable_value_type_served_by_the_current_graph(run_set):
@@ -34,9 +34,11 @@ def _entity_fields(body: dict) -> set[str]:
     op = next(d for d in parse(body["query"]).definitions if isinstance(d, OperationDefinitionNode))
     [entities] = op.selection_set.selections
     assert isinstance(entities, FieldNode) and entities.name.value == "_entities"
+    assert entities.selection_set is not None
     return {
         sel.name.value
         for frag in entities.selection_set.selections
+        if isinstance(frag, InlineFragmentNode)
         for sel in frag.selection_set.selections
         if isinstance(sel, FieldNode)
     }

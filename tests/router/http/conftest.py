@@ -9,7 +9,6 @@ import pytest
 
 from router.app import create_app, operation_limits
 from router.settings import RouterSettings
-
 from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, asgi_client, make_gateway
 
 ClientFactory = Callable[..., httpx.AsyncClient]

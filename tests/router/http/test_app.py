@@ -8,6 +8,7 @@ import pytest
 
 from router.app import create_app
 from router.settings import RouterSettings
+from router.supergraph.errors import SupergraphError
 from tests.router.http.fixtures import AccountsSubgraph, asgi_client
 from tests.router.http.server import running_router
 
@@ -67,5 +68,5 @@ async def test_production_settings_reach_the_gateway(supergraph_file: Path, subg
 def test_broken_supergraph_at_startup_fails_fast(tmp_path: Path) -> None:
     path = tmp_path / "supergraph.graphql"
     path.write_text("type Query {")
-    with pytest.raises(Exception):
+    with pytest.raises(SupergraphError):
         create_app(RouterSettings(supergraph=path))

@@ -42,7 +42,12 @@ def test_delegated_commands_receive_their_arguments(monkeypatch: pytest.MonkeyPa
 
     seen: list[list[str]] = []
     fake = types.ModuleType("router.composition.cli")
-    fake.compose_command = lambda argv: seen.append(argv) or 0  # type: ignore[attr-defined]
+
+    def compose_command(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    fake.__dict__["compose_command"] = compose_command
     monkeypatch.setitem(sys.modules, "router.composition.cli", fake)
     assert main(["compose", "--out", "x.graphql", "a.graphql"]) == 0
     assert seen == [["--out", "x.graphql", "a.graphql"]]

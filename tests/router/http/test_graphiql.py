@@ -84,7 +84,7 @@ def graphiql_url() -> Iterator[str]:
         yield url
 
 
-def _expect_fields(explorer, names: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _expect_fields(explorer, names: list[str]) -> None:
     fields = explorer.locator(".graphiql-doc-explorer-field-name")
     fields.first.wait_for(timeout=10_000)
     assert sorted(fields.all_inner_texts()) == sorted(names)
@@ -98,7 +98,7 @@ def test_graphiql_in_a_real_browser_offline(graphiql_url: str, tmp_path: Path) -
     requests: list[str] = []
     console_errors: list[str] = []
 
-    def only_localhost(route, request) -> None:  # type: ignore[no-untyped-def]
+    def only_localhost(route, request) -> None:
         requests.append(request.url)
         if request.url.startswith(graphiql_url + "/") or request.url.startswith("data:"):
             route.continue_()

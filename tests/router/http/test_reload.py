@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.router.http.fixtures import SUPERGRAPH_V1, SUPERGRAPH_V2, AccountsSub
 VERSION = {"query": "{ version }"}
 
 
-def _settings(path: Path, **extra: object) -> RouterSettings:
+def _settings(path: Path, **extra: Any) -> RouterSettings:
     return RouterSettings(supergraph=path, hot_reload={"enabled": True, "poll_interval_s": 0.02}, **extra)
 
 

@@ -10,7 +10,6 @@ import pytest
 
 from router.app import create_app
 from router.settings import RouterSettings
-
 from tests.router.http.fixtures import SUPERGRAPH_V1, AccountsSubgraph, asgi_client
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -22,9 +21,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Accoun
     supergraph.write_text(SUPERGRAPH_V1)
     subgraph = AccountsSubgraph()
     app = create_app(RouterSettings(supergraph=supergraph), subgraph_apps={"accounts": subgraph.app()})
-    async with app.router.lifespan_context(app):
-        async with asgi_client(app) as client:
-            yield client, subgraph
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        yield client, subgraph
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -66,11 +64,13 @@ async def test_subgraph_fetch_errors_are_counted(tmp_path: Path) -> None:
     supergraph = tmp_path / "supergraph.graphql"
     supergraph.write_text(SUPERGRAPH_V1.replace("http://accounts.invalid/graphql", "http://127.0.0.1:9/graphql"))
     app = create_app(RouterSettings(supergraph=supergraph))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client:
-            body = (await client.post("/graphql", json={"query": "{ hello }"})).json()
-            assert body["errors"][0]["extensions"]["code"] == "SUBGRAPH_FETCH_FAILED"
-            text = (await client.get("/metrics")).text
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
+    ):
+        body = (await client.post("/graphql", json={"query": "{ hello }"})).json()
+        assert body["errors"][0]["extensions"]["code"] == "SUBGRAPH_FETCH_FAILED"
+        text = (await client.get("/metrics")).text
     assert _metric(text, "router_subgraph_fetch_errors_total", subgraph="accounts") == 1
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from graphql import (
@@ -43,12 +43,12 @@ directive @interfaceObject on OBJECT
 """
 
 
-@lru_cache(maxsize=None)
+@cache
 def supergraph(name: str) -> Supergraph:
     return load_supergraph((set_dir(name) / "supergraph.graphql").read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def subgraph_schema(set_name: str, graph: str) -> GraphQLSchema:
     """The subgraph's schema as its server would expose it (with ``_entities``)."""
     doc = parse((set_dir(set_name) / f"{graph}.graphql").read_text())

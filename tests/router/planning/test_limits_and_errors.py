@@ -129,5 +129,6 @@ def test_deepest_parseable_nesting_plans_or_fails_cleanly() -> None:
         assert err.code == "PLANNING_LIMIT_EXCEEDED"
     else:  # accounts -> reviews (the whole chain) -> accounts (every author's name, one batched call)
         assert [f.service_name for f in _fetches(plan.node)] == ["accounts", "reviews", "accounts"]
-        last = plan.node.nodes[-1]  # type: ignore[union-attr]
+        assert isinstance(plan.node, p.SequenceNode)
+        last = plan.node.nodes[-1]
         assert isinstance(last, p.FlattenNode) and len(last.all_paths) == 99

@@ -10,8 +10,8 @@ from router.operation import Field, InlineFragment, OperationError, normalize_op
 from ._support import supergraph
 
 
-def _shape(sels: tuple) -> list:  # type: ignore[type-arg]
-    out: list = []  # type: ignore[type-arg]
+def _shape(sels: tuple) -> list:
+    out: list = []
     for s in sels:
         if isinstance(s, Field):
             head = (f"{s.alias}:" if s.alias else "") + s.name + s.args_text + s.dirs_text
@@ -22,7 +22,7 @@ def _shape(sels: tuple) -> list:  # type: ignore[type-arg]
     return out
 
 
-def _norm(query: str, name: str | None = None, set_name: str = "entities"):  # type: ignore[no-untyped-def]
+def _norm(query: str, name: str | None = None, set_name: str = "entities"):
     return normalize_operation(supergraph(set_name).schema, parse(query), name)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from router.supergraph import Supergraph, load_supergraph
@@ -10,6 +10,6 @@ from router.supergraph import Supergraph, load_supergraph
 SETS = Path(__file__).resolve().parents[2] / "fixtures" / "subgraph_sets"
 
 
-@lru_cache(maxsize=None)
+@cache
 def supergraph(name: str) -> Supergraph:
     return load_supergraph((SETS / name / "supergraph.graphql").read_text())

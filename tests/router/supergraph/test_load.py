@@ -30,10 +30,12 @@ def test_keys_resolvable_and_composite() -> None:
 def test_field_resolvability_external_requires_provides() -> None:
     sg = supergraph("requires")
     assert sg.resolving_graphs("Product", "price") == ["catalog"]  # shipping has it @external
-    assert sg.field_in_graph("shipping", "Product", "shippingCost").requires == "price weight"  # type: ignore[union-attr]
+    shipping_cost = sg.field_in_graph("shipping", "Product", "shippingCost")
+    assert shipping_cost is not None and shipping_cost.requires == "price weight"
     pv = supergraph("provides")
     assert pv.resolving_graphs("User", "name") == ["users"]
-    assert pv.field_in_graph("reviews", "Review", "author").provides == "name"  # type: ignore[union-attr]
+    author = pv.field_in_graph("reviews", "Review", "author")
+    assert author is not None and author.provides == "name"
 
 
 def test_override_and_progressive_labels() -> None:
