@@ -7,5 +7,5 @@ from .schema import schema
 from .settings import get_settings
 
 raise SystemExit(
-    service_main(name="master", schema=schema, settings_factory=get_settings, app_factory=create_app)  # type: ignore[arg-type]
+    service_main(name="master", schema=schema, settings_factory=get_settings, app_factory=create_app)
 )

@@ -67,11 +67,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def Money() -> ScaledDecimal:  # noqa: N802 - reads like a column type
+def Money() -> ScaledDecimal:  # capitalised: reads like a column type
     return ScaledDecimal(2)
 
 
-def Rate() -> ScaledDecimal:  # noqa: N802
+def Rate() -> ScaledDecimal:
     return ScaledDecimal(6)
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setrum_common.db import rowcount
+
 from .models import (
     Channel,
     Denomination,
@@ -403,4 +405,4 @@ async def remove_saved_meter(session: AsyncSession, customer_id: str, meter_numb
     result = await session.execute(
         delete(SavedMeter).where(SavedMeter.customer_id == customer_id, SavedMeter.meter_number == meter_number)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))

@@ -97,7 +97,7 @@ class Customer:
         return [SavedMeter.from_model(r) for r in rows]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Customer:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Customer:
         # A customer may read only their own saved meters; admins and services read all.
         info.context.viewer.require_customer_access(str(id))
         return cls(id=strawberry.ID(str(id)))

@@ -72,7 +72,7 @@ class Mutation:
         return await saved_meters.remove_meter(info.context.db, info.context.viewer, number)
 
     @strawberry.mutation(description="ADMIN: start a new effective-dated tariff version.")
-    async def upsert_tariff(self, info: Info, input: TariffInput) -> Tariff:  # noqa: A002
+    async def upsert_tariff(self, info: Info, input: TariffInput) -> Tariff:
         data = upkeep.TariffInput(
             code=input.code,
             rate=input.rate,
@@ -85,7 +85,7 @@ class Mutation:
         return Tariff.from_model(await upkeep.upsert_tariff(info.context.db, info.context.viewer, data))
 
     @strawberry.mutation(description="ADMIN: create a region or replace its name and PPJ rules.")
-    async def upsert_region(self, info: Info, input: RegionInput) -> Region:  # noqa: A002
+    async def upsert_region(self, info: Info, input: RegionInput) -> Region:
         rules = [
             upkeep.PpjRuleInput(rate=r.rate, tariff_classes=r.tariff_classes, min_va=r.min_va, max_va=r.max_va)
             for r in input.ppj_rules
@@ -118,7 +118,7 @@ class Mutation:
         return await _meter(info, meter_number)
 
     @strawberry.mutation(description="ADMIN: register a meter or correct its record.")
-    async def upsert_meter(self, info: Info, input: MeterInput) -> Meter:  # noqa: A002
+    async def upsert_meter(self, info: Info, input: MeterInput) -> Meter:
         data = upkeep.MeterInput(
             number=input.number,
             idpel=input.idpel,

@@ -42,7 +42,8 @@ _LazyMeter = Annotated["Meter", strawberry.lazy("subgraphs.master.schema.entitie
 def plain(value: Decimal) -> Decimal:
     """A rate without trailing zeros and never in exponent form ("0.024", "0.11", "0")."""
     normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+    exponent = normal.as_tuple().exponent  # "n"/"N"/"F" for NaN and infinity
+    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
 
 
 @strawberry.enum(description="Whether tokens may be sold for a meter.")
@@ -148,7 +149,7 @@ class InquiryResult:
     tariff_code: str
     power_va: int
     region: Region
-    matched_by: IdentifierKind  # type: ignore[valid-type]
+    matched_by: _IdentifierKind  # the same class: strawberry.enum() above registers it in place
     check_digit_valid: bool = strawberry.field(
         description="False when the meter number's Luhn check digit is wrong: a warning, not an error."
     )
