@@ -7,5 +7,5 @@ from .schema import schema
 from .settings import Settings
 
 raise SystemExit(
-    service_main(name="transactions", schema=schema, settings_factory=Settings, app_factory=create_app)  # type: ignore[arg-type]
+    service_main(name="transactions", schema=schema, settings_factory=Settings, app_factory=create_app)
 )

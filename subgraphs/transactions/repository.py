@@ -24,6 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setrum_common.db import rowcount
+
 from .models import (
     Base,
     LedgerEntry,
@@ -252,7 +254,7 @@ async def transition_purchase(
         .where(Purchase.id == purchase_id, Purchase.status == from_status.value)
         .values(status=to_status.value, updated_at=utcnow(), **values)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 _SUCCEED = (
@@ -270,7 +272,7 @@ def record_success(conn: Connection, purchase_id: str, values: dict[str, Any]) -
     """PENDING -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
     ``biller_message``, ``issued_at``, ``updated_at``), iff still PENDING: True when this call moved it."""
     result = conn.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 async def list_purchases(

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from subgraphs.transactions.models import Base
 from setrum_common.migrations import run_env
+from subgraphs.transactions.models import Base
 
 run_env(context, Base.metadata)

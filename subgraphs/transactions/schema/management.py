@@ -26,7 +26,7 @@ ManagementTokenKind = strawberry.enum(
 class ManagementToken:
     id: strawberry.ID
     meter_number: str
-    kind: ManagementTokenKind
+    kind: models.ManagementKind  # registered above as ManagementTokenKind
     value: int | None = strawberry.field(
         description="SET_MAX_POWER: the limit in watts; CLEAR_CREDIT: the register (0 electricity, 65535 all)"
     )

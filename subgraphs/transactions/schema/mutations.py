@@ -8,7 +8,7 @@ import strawberry
 
 from .. import models
 from ..service import management, purchases, refunds, wallets
-from .management import ManagementToken, ManagementTokenKind
+from .management import ManagementToken
 from .types import Purchase, Wallet
 
 __all__ = ["Mutation"]
@@ -63,7 +63,7 @@ class Mutation:
         "SET_MAX_POWER needs value = watts. Every call is a new token."
     )
     async def issue_management_token(
-        self, info: strawberry.Info, meter_number: str, kind: ManagementTokenKind, value: int | None = strawberry.UNSET
+        self, info: strawberry.Info, meter_number: str, kind: models.ManagementKind, value: int | None = strawberry.UNSET
     ) -> ManagementToken:
         row = await management.issue_management_token(
             info.context.db,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from .. import models
 from ..service import inputs, lookup, management, purchases, reconciliation, wallets
 from .management import ManagementToken
 from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
@@ -11,11 +12,11 @@ from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, Wallet
 __all__ = ["Query"]
 
 
-async def _fresh(info: strawberry.Info, row: object) -> object:
+async def _fresh(info: strawberry.Info, row: models.Purchase | None) -> models.Purchase | None:
     """A purchase PENDING for longer than a few seconds is re-asked about on read."""
     context = info.context
-    if row is not None and lookup.is_stale_pending(row, context.settings):  # type: ignore[arg-type]
-        row = await purchases.resolve_pending(context.db, context.state, row)  # type: ignore[arg-type]
+    if row is not None and lookup.is_stale_pending(row, context.settings):
+        row = await purchases.resolve_pending(context.db, context.state, row)
     return row
 
 
@@ -25,13 +26,13 @@ class Query:
     async def purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase | None:
         row = await lookup.purchase_for_viewer(info.context.db, info.context.viewer, str(id))
         row = await _fresh(info, row)
-        return Purchase.from_row(row) if row is not None else None  # type: ignore[arg-type]
+        return Purchase.from_row(row) if row is not None else None
 
     @strawberry.field(description="The viewer's purchase made with this clientReference")
     async def purchase_by_reference(self, info: strawberry.Info, client_reference: str) -> Purchase | None:
         row = await lookup.purchase_by_reference(info.context.db, info.context.viewer, client_reference)
         row = await _fresh(info, row)
-        return Purchase.from_row(row) if row is not None else None  # type: ignore[arg-type]
+        return Purchase.from_row(row) if row is not None else None
 
     @strawberry.field(description="The viewer's wallet")
     async def wallet(self, info: strawberry.Info) -> Wallet:

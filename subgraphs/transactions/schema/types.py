@@ -54,7 +54,7 @@ class Purchase:
     id: strawberry.ID
     client_reference: str
     channel_reference: str = strawberry.field(description="Our unique reference towards the biller")
-    status: PurchaseStatus
+    status: models.PurchaseStatus  # registered above as PurchaseStatus (strawberry.enum returns the class)
     meter_number: str
     holder_name: str
     idpel: str
@@ -190,7 +190,7 @@ async def purchase_page(
 @strawberry.type(description="One append-only wallet movement; debits are negative")
 class LedgerEntry:
     id: strawberry.ID
-    kind: LedgerEntryKind
+    kind: models.LedgerKind  # registered above as LedgerEntryKind
     amount: Decimal
     balance_after: Decimal
     reference: str
