@@ -211,7 +211,7 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
     return 0
 
 
-def _key_change_verdict(decoded: DecodedToken, say) -> int:  # type: ignore[no-untyped-def]
+def _key_change_verdict(decoded: DecodedToken, say: Callable[[str, str], None]) -> int:
     section = read_section(decoded.subclass, decoded.body)
     if section.tariff_index is None:
         rollover = "yes" if section.rollover else "no"

@@ -27,8 +27,8 @@ from setrum_common.auth import viewer_from_authorization
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.observability import current_request_id
 
-from .service import quotes
 from .schema.types import plain
+from .service import quotes
 from .settings import Settings
 
 __all__ = ["QUOTE_PATH", "internal_routes", "quote_json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -49,8 +50,9 @@ NEW = _key(METER, krn=2)
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def _pair(old: int = OLD, new: int = NEW, **change: object) -> tuple[str, str]:
-    return key_change_tokens(old, KeyChange(new, **{"key_revision": 2, "key_type": 2, "tariff_index": "01", **change}))  # type: ignore[arg-type]
+def _pair(old: int = OLD, new: int = NEW, **change: Any) -> tuple[str, str]:
+    fields: dict[str, Any] = {"key_revision": 2, "key_type": 2, "tariff_index": "01", **change}
+    return key_change_tokens(old, KeyChange(new, **fields))
 
 
 def test_pair_then_credit_in_that_order() -> None:

@@ -9,8 +9,8 @@ import strawberry
 from setrum_common.demo_data import DEFAULT_CHANNEL
 
 from .. import repository as repo
-from ..service import lookup, quotes
 from ..models import utcnow
+from ..service import lookup, quotes
 from ..settings import Settings
 from .entities import Meter, SavedMeter
 from .loaders import saved_meters_loader

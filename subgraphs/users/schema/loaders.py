@@ -8,8 +8,8 @@ from strawberry.dataloader import DataLoader
 
 from setrum_common.service_app import RequestContext
 
-from ..service import lookup
 from ..models import Customer
+from ..service import lookup
 
 __all__ = ["customer_loader"]
 
