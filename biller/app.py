@@ -99,6 +99,126 @@ def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int
     return value
 
 
+def _amount(data: dict[str, Any]) -> Decimal:
+    raw = data.get("amount")
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise BadRequest("amount must be a decimal string")
+    try:
+        amount = Decimal(str(raw))
+    except InvalidOperation:
+        raise BadRequest("amount must be a decimal string") from None
+    if not amount.is_finite() or amount < 0:
+        raise BadRequest("amount must be a non-negative decimal")
+    return amount
+
+
+class _Endpoints:
+    """The signed routes' handlers: each takes the request and its JSON body (None for GET/DELETE)."""
+
+    def __init__(self, service: BillerService, settings: BillerSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self._secret = settings.biller_secret.get_secret_value()
+
+    def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            try:
+                verify_request(
+                    self._secret, request.headers.get(SIGNATURE_HEADER), request.method, _signed_path(request), body
+                )
+            except SignatureError as exc:
+                return _error(401, "UNAUTHENTICATED", str(exc))
+            try:
+                return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
+            except ValueError as exc:  # BadRequest, or a value the service refused
+                return _error(400, "BAD_USER_INPUT", str(exc))
+
+        return endpoint
+
+    async def purchase(self, request: Request, data: dict[str, Any]) -> Response:
+        reference = _string(data, "reference")
+        meter_number = _meter_number(data)
+        kwh_tenths = _int(data, "kwhTenths")
+        assert kwh_tenths is not None
+        amount = _amount(data)
+        try:
+            view = await self.service.purchase(reference, meter_number, kwh_tenths, amount)
+        except DuplicateReference:
+            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
+        return _json(view.to_json())
+
+    async def purchase_status(self, request: Request, _: None) -> Response:
+        view = await self.service.status(request.path_params["reference"])
+        if view is None:
+            return _error(404, "NOT_FOUND", "no purchase with this reference")
+        return _json(view.to_json())
+
+    async def management(self, request: Request, data: dict[str, Any]) -> Response:
+        meter_number = _meter_number(data)
+        kind = _string(data, "kind", max_length=32)
+        value = _int(data, "value", required=False)
+        try:
+            issued = await self.service.management_token(meter_number, kind, value)
+        except UnknownMeter:
+            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        except KeyChangeNeeded as exc:
+            return _error(409, "KEY_CHANGE_REQUIRED", str(exc))
+        return _json({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
+
+    async def meter_state(self, request: Request, _: None) -> Response:
+        state = await self.service.meter_state(request.path_params["number"])
+        if state is None:
+            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        return _json(state.to_json())
+
+    async def order_key_change(self, request: Request, data: dict[str, Any]) -> Response:
+        revision = _int(data, "keyRevision")
+        assert revision is not None
+        sgc, ti = data.get("supplyGroupCode"), data.get("tariffIndex")
+        if not isinstance(sgc, str | None) or not isinstance(ti, str | None):
+            raise BadRequest("supplyGroupCode and tariffIndex must be strings")
+        try:
+            state = await self.service.order_key_change(
+                request.path_params["number"], key_revision=revision, supply_group_code=sgc, tariff_index=ti
+            )
+        except UnknownMeter:
+            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        return _json(state.to_json())
+
+    async def put_fault(self, request: Request, data: dict[str, Any]) -> Response:
+        mode = data.get("mode")
+        if mode not in FAULT_MODES:
+            raise BadRequest(f"mode must be one of {', '.join(FAULT_MODES)}")
+        meter = data.get("meterNumber")
+        if meter is not None:
+            meter = _meter_number(data)
+        delay_ms = _int(data, "delayMs", default=0) or 0
+        pending_polls = _int(data, "pendingPolls", default=1)
+        assert pending_polls is not None
+        if not 0 <= delay_ms <= self.settings.max_fault_delay_ms:
+            raise BadRequest(f"delayMs must be between 0 and {self.settings.max_fault_delay_ms}")
+        if not 0 <= pending_polls <= 1000:
+            raise BadRequest("pendingPolls must be between 0 and 1000")
+        self.service.faults.set(Fault(mode, delay_ms, pending_polls), meter)
+        logger.info("fault set mode=%s meter=%s", mode, meter or "*")
+        return _json({"faults": self.service.faults.snapshot()})
+
+    async def delete_faults(self, request: Request, _: None) -> Response:
+        self.service.faults.clear()
+        return _json({"faults": self.service.faults.snapshot()})
+
+
+async def _health(_: Request) -> Response:
+    return _json({"status": "UP", "service": "biller"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log (which never holds the key); the client gets a code.
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _error(500, "INTERNAL_SERVER_ERROR", "the biller hit an unexpected error")
+
+
 def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = None) -> Starlette:
     """The biller as an ASGI app. ``clock`` (UTC ``datetime`` factory) is for tests."""
     settings = settings or BillerSettings()
@@ -109,107 +229,8 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         clock=clock or utc_now,
         timeout_fault_seconds=settings.timeout_fault_seconds,
     )
-    secret = settings.biller_secret.get_secret_value()
     readiness = SchemaReadiness(db, Migrations("biller", Path(__file__).parent / "migrations"), settings.schema_mode)
-
-    def signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            try:
-                verify_request(secret, request.headers.get(SIGNATURE_HEADER), request.method, _signed_path(request), body)
-            except SignatureError as exc:
-                return _error(401, "UNAUTHENTICATED", str(exc))
-            try:
-                return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
-            except BadRequest as exc:
-                return _error(400, "BAD_USER_INPUT", str(exc))
-            except ValueError as exc:
-                return _error(400, "BAD_USER_INPUT", str(exc))
-
-        return endpoint
-
-    async def purchase(request: Request, data: dict[str, Any]) -> Response:
-        reference = _string(data, "reference")
-        meter_number = _meter_number(data)
-        kwh_tenths = _int(data, "kwhTenths")
-        assert kwh_tenths is not None
-        raw_amount = data.get("amount")
-        if not isinstance(raw_amount, str | int) or isinstance(raw_amount, bool):
-            raise BadRequest("amount must be a decimal string")
-        try:
-            amount = Decimal(str(raw_amount))
-        except InvalidOperation:
-            raise BadRequest("amount must be a decimal string") from None
-        if not amount.is_finite() or amount < 0:
-            raise BadRequest("amount must be a non-negative decimal")
-        try:
-            view = await service.purchase(reference, meter_number, kwh_tenths, amount)
-        except DuplicateReference:
-            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
-        return _json(view.to_json())
-
-    async def purchase_status(request: Request, _: None) -> Response:
-        view = await service.status(request.path_params["reference"])
-        if view is None:
-            return _error(404, "NOT_FOUND", "no purchase with this reference")
-        return _json(view.to_json())
-
-    async def management(request: Request, data: dict[str, Any]) -> Response:
-        meter_number = _meter_number(data)
-        kind = _string(data, "kind", max_length=32)
-        value = _int(data, "value", required=False)
-        try:
-            issued = await service.management_token(meter_number, kind, value)
-        except UnknownMeter:
-            return _error(404, "UNKNOWN_METER", "the meter is not registered")
-        except KeyChangeNeeded as exc:
-            return _error(409, "KEY_CHANGE_REQUIRED", str(exc))
-        return _json({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
-
-    async def meter_state(request: Request, _: None) -> Response:
-        state = await service.meter_state(request.path_params["number"])
-        if state is None:
-            return _error(404, "UNKNOWN_METER", "the meter is not registered")
-        return _json(state.to_json())
-
-    async def order_key_change(request: Request, data: dict[str, Any]) -> Response:
-        revision = _int(data, "keyRevision")
-        assert revision is not None
-        sgc, ti = data.get("supplyGroupCode"), data.get("tariffIndex")
-        if not isinstance(sgc, str | None) or not isinstance(ti, str | None):
-            raise BadRequest("supplyGroupCode and tariffIndex must be strings")
-        try:
-            state = await service.order_key_change(
-                request.path_params["number"], key_revision=revision, supply_group_code=sgc, tariff_index=ti
-            )
-        except UnknownMeter:
-            return _error(404, "UNKNOWN_METER", "the meter is not registered")
-        return _json(state.to_json())
-
-    async def put_fault(request: Request, data: dict[str, Any]) -> Response:
-        mode = data.get("mode")
-        if mode not in FAULT_MODES:
-            raise BadRequest(f"mode must be one of {', '.join(FAULT_MODES)}")
-        meter = data.get("meterNumber")
-        if meter is not None:
-            meter = _meter_number(data)
-        delay_ms = _int(data, "delayMs", default=0) or 0
-        pending_polls = _int(data, "pendingPolls", default=1)
-        assert pending_polls is not None
-        if not 0 <= delay_ms <= settings.max_fault_delay_ms:
-            raise BadRequest(f"delayMs must be between 0 and {settings.max_fault_delay_ms}")
-        if not 0 <= pending_polls <= 1000:
-            raise BadRequest("pendingPolls must be between 0 and 1000")
-        service.faults.set(Fault(mode, delay_ms, pending_polls), meter)
-        logger.info("fault set mode=%s meter=%s", mode, meter or "*")
-        return _json({"faults": service.faults.snapshot()})
-
-    async def delete_faults(request: Request, _: None) -> Response:
-        service.faults.clear()
-        return _json({"faults": service.faults.snapshot()})
-
-    async def health(_: Request) -> Response:
-        return _json({"status": "UP", "service": "biller"})
+    api = _Endpoints(service, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -227,20 +248,16 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
             await db.dispose()
 
     routes = [
-        Route("/health", health, methods=["GET"]),
+        Route("/health", _health, methods=["GET"]),
         Route("/ready", readiness.endpoint, methods=["GET"]),
-        Route("/v1/purchases", signed(purchase), methods=["POST"]),
-        Route("/v1/purchases/{reference:path}", signed(purchase_status), methods=["GET"]),
-        Route("/v1/management-tokens", signed(management), methods=["POST"]),
-        Route("/v1/meters/{number}", signed(meter_state), methods=["GET"]),
-        Route("/v1/meters/{number}/key-change", signed(order_key_change), methods=["PUT"]),
-        Route("/v1/faults", signed(put_fault), methods=["PUT"]),
-        Route("/v1/faults", signed(delete_faults), methods=["DELETE"]),
+        Route("/v1/purchases", api.signed(api.purchase), methods=["POST"]),
+        Route("/v1/purchases/{reference:path}", api.signed(api.purchase_status), methods=["GET"]),
+        Route("/v1/management-tokens", api.signed(api.management), methods=["POST"]),
+        Route("/v1/meters/{number}", api.signed(api.meter_state), methods=["GET"]),
+        Route("/v1/meters/{number}/key-change", api.signed(api.order_key_change), methods=["PUT"]),
+        Route("/v1/faults", api.signed(api.put_fault), methods=["PUT"]),
+        Route("/v1/faults", api.signed(api.delete_faults), methods=["DELETE"]),
     ]
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        # The traceback goes to the log (which never holds the key); the client gets a code.
-        logger.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, "INTERNAL_SERVER_ERROR", "the biller hit an unexpected error")
 
     observability = Observability("biller")
     configure_tracing("biller")
@@ -248,7 +265,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={Exception: unexpected},
+        exception_handlers={Exception: _unexpected},
         middleware=[Middleware(ObservabilityMiddleware, observability=observability)],
     )
     app.state.observability = observability

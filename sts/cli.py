@@ -137,12 +137,7 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
         say("verdict", f"FORMAT ERROR: {exc}")
         return 1
 
-    entry = None
-    use_register = not args.no_register and args.decoder_key is None
-    if use_register:
-        entry, _ = _register(args)
-        if entry is None and not (args.sgc and args.ti):
-            raise _UsageError(f"meter {args.meter} is not in the biller's register; pass --no-register and key flags")
+    entry = _register_entry(args)
     try:
         params = _flag_params(args, entry.params if entry else None)
     except ValueError as exc:
@@ -152,21 +147,16 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
 
     say("token", token)
     where = "register" if entry else "flags"
-    say("meter", f"{args.meter}  (key from {where}: IIN {params.iin}, SGC {params.supply_group_code}, "
-                 f"TI {params.tariff_index}, KRN {params.key_revision}, KT {params.key_type}, base {base_year})")  # fmt: skip
+    key = (
+        f"IIN {params.iin}, SGC {params.supply_group_code}, TI {params.tariff_index}, "
+        f"KRN {params.key_revision}, KT {params.key_type}, base {base_year}"
+    )
+    say("meter", f"{args.meter}  (key from {where}: {key})")
     if entry is not None:
         say("status", f"{entry.status} in the register; last TID issued {entry.last_tid}")
 
-    if args.decoder_key:
-        try:
-            decoder_key = int.from_bytes(parse_vending_key(args.decoder_key), "big")
-        except ValueError:
-            raise _UsageError("the decoder key is 16 hexadecimal digits") from None
-    else:
-        decoder_key = derive_decoder_key(_vending_key(args), params)
-
     try:
-        decoded = parse_token(token, decoder_key, base)
+        decoded = parse_token(token, _decoder_key(args, params), base)
     except CRCError:
         say("verdict", "CRC_ERROR: the meter rejects it. Either a digit was mistyped, or the token was made "
                        "for another meter, key revision or supply group (check the meter number).")  # fmt: skip
@@ -176,6 +166,42 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
                  f" -> {decoded.kind}")  # fmt: skip
     if decoded.is_key_change:
         return _key_change_verdict(decoded, say)
+    _say_contents(decoded, base, say)
+
+    reasons: list[str] = []
+    if datetime.now(UTC) >= base_rollover(base):
+        reasons.append(f"base date {base_year} ran out of TIDs on {base_rollover(base):%Y-%m-%d %H:%M} UTC: "
+                       "the meter needs a key change before it can take new tokens")  # fmt: skip
+    if entry is not None:
+        reasons += _register_doubts(args, token, decoded, entry, say)
+    if reasons:
+        say("verdict", "VALID token, but: " + "; ".join(reasons))
+    else:
+        say("verdict", "VALID for this meter: accepted unless already entered (USED) or pushed out by "
+                       f"{DEFAULT_TID_MEMORY} newer tokens (OLD)")  # fmt: skip
+    return 0
+
+
+def _register_entry(args: argparse.Namespace) -> RegisterEntry | None:
+    """The meter's register entry, unless the key comes from flags or --decoder-key."""
+    if args.no_register or args.decoder_key is not None:
+        return None
+    entry, _ = _register(args)
+    if entry is None and not (args.sgc and args.ti):
+        raise _UsageError(f"meter {args.meter} is not in the biller's register; pass --no-register and key flags")
+    return entry
+
+
+def _decoder_key(args: argparse.Namespace, params: MeterKeyParams) -> int:
+    if not args.decoder_key:
+        return derive_decoder_key(_vending_key(args), params)
+    try:
+        return int.from_bytes(parse_vending_key(args.decoder_key), "big")
+    except ValueError:
+        raise _UsageError("the decoder key is 16 hexadecimal digits") from None
+
+
+def _say_contents(decoded: DecodedToken, base: datetime, say: Callable[[str, str], None]) -> None:
     say("TID", f"{decoded.tid} = {decoded.issued_at:%Y-%m-%d %H:%M} UTC (minutes since {base:%Y-%m-%d})")
     if decoded.kwh is not None:
         say("amount", f"{decoded.kwh} kWh")
@@ -184,31 +210,28 @@ def _inspect(args: argparse.Namespace, say: Callable[[str, str], None]) -> int:
     elif decoded.token_class == TokenClass.MANAGEMENT:
         say("value", f"0x{decoded.value:04X}")
 
+
+def _register_doubts(
+    args: argparse.Namespace, token: str, decoded: DecodedToken, entry: RegisterEntry, say: Callable[[str, str], None]
+) -> list[str]:
+    """What the biller's register says against an otherwise valid token (says what it found on the way)."""
     reasons: list[str] = []
-    if datetime.now(UTC) >= base_rollover(base):
-        reasons.append(f"base date {base_year} ran out of TIDs on {base_rollover(base):%Y-%m-%d %H:%M} UTC: "
-                       "the meter needs a key change before it can take new tokens")  # fmt: skip
-    if entry is not None:
-        if entry.status != "ACTIVE":
-            reasons.append(f"the meter is {entry.status} in the register")
-        if entry.last_tid is None or decoded.tid > entry.last_tid:
-            reasons.append("its TID is newer than anything the biller issued for this meter: "
-                           "it was not made by this biller")  # fmt: skip
-        _, history = _register(args, token, decoded.tid)
-        if history is not None:
-            if history.reference:
-                say("purchase", f"reference {history.reference} ({history.purchase_status})")
-            if history.newer_tokens >= DEFAULT_TID_MEMORY:
-                reasons.append(f"{history.newer_tokens} newer tokens were issued for this meter: if they were "
-                               f"entered, the meter answers OLD (it remembers {DEFAULT_TID_MEMORY})")  # fmt: skip
-            elif history.newer_tokens:
-                say("newer", f"{history.newer_tokens} newer token(s) issued for this meter")
-    if reasons:
-        say("verdict", "VALID token, but: " + "; ".join(reasons))
-    else:
-        say("verdict", "VALID for this meter: accepted unless already entered (USED) or pushed out by "
-                       f"{DEFAULT_TID_MEMORY} newer tokens (OLD)")  # fmt: skip
-    return 0
+    if entry.status != "ACTIVE":
+        reasons.append(f"the meter is {entry.status} in the register")
+    if entry.last_tid is None or decoded.tid > entry.last_tid:
+        reasons.append(
+            "its TID is newer than anything the biller issued for this meter: it was not made by this biller"
+        )
+    _, history = _register(args, token, decoded.tid)
+    if history is not None:
+        if history.reference:
+            say("purchase", f"reference {history.reference} ({history.purchase_status})")
+        if history.newer_tokens >= DEFAULT_TID_MEMORY:
+            reasons.append(f"{history.newer_tokens} newer tokens were issued for this meter: if they were "
+                           f"entered, the meter answers OLD (it remembers {DEFAULT_TID_MEMORY})")  # fmt: skip
+        elif history.newer_tokens:
+            say("newer", f"{history.newer_tokens} newer token(s) issued for this meter")
+    return reasons
 
 
 def _key_change_verdict(decoded: DecodedToken, say: Callable[[str, str], None]) -> int:
