@@ -220,7 +220,7 @@ async def schema_differences(db: Database, migrations: Migrations | Config, meta
         return await conn.run_sync(_compare)
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> Any:
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> Any:
     # Render our TypeDecorators (UTCDateTime…) as their plain SQL type: a migration must not
     # import application models, which keep changing after the migration is written.
     if type_ == "type" and isinstance(obj, TypeDecorator):
