@@ -179,8 +179,8 @@ class InquiryResult:
 
 @strawberry.type(
     description=(
-        "A price breakdown (docs/domain.md §Price and kWh): nominal = energyValue + ppj + ppn + stampDuty + instalment; "
-        "totalPaid = nominal + adminFee. Rates are fractions; kWh is rounded down to 0.1."
+        "A price breakdown (docs/domain.md §Price and kWh): "
+        "nominal = energyValue + ppj + ppn + stampDuty + instalment; totalPaid = nominal + adminFee. Rates are fractions; kWh is rounded down to 0.1."
     )
 )
 class Quote:
