@@ -222,7 +222,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = None) -> Starlette:
     """The biller as an ASGI app. ``clock`` (UTC ``datetime`` factory) is for tests."""
     settings = settings or BillerSettings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, fastpath=settings.fastpath == "on")
     service = BillerService(
         db,
         settings.vending_key_bytes(),

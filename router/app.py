@@ -68,7 +68,14 @@ def build_gateway(
     if unknown:
         raise ValueError(f"URL overrides for unknown subgraphs: {', '.join(sorted(unknown))}")
     urls.update(subgraphs.urls)
-    client: Any = HttpSubgraphClient(urls, timeout=subgraphs.timeout_s, timeouts=subgraphs.timeouts, apps=subgraph_apps)
+    client: Any = HttpSubgraphClient(
+        urls,
+        timeout=subgraphs.timeout_s,
+        timeouts=subgraphs.timeouts,
+        max_response_bytes=subgraphs.max_response_bytes,
+        apps=subgraph_apps,
+        fastpath=settings.fastpath == "on",
+    )
     if metrics is not None:
         client = InstrumentedSubgraphClient(client, metrics)
     extra = {k: v for k, v in settings.gateway.model_dump().items() if v is not None}

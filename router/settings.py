@@ -28,6 +28,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from setrum_common.fastpath import FASTPATH_DESCRIPTION, FastPathMode
+from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
+
 __all__ = [
     "DEFAULT_BATCH_MAX_SIZE",
     "DEFAULT_HOST",
@@ -160,6 +163,9 @@ class SubgraphSettings(_Section):
     urls: dict[str, str] = Field(default_factory=dict)
     timeout_s: float = Field(default=DEFAULT_SUBGRAPH_TIMEOUT_S, gt=0)
     timeouts: dict[str, float] = Field(default_factory=dict, description="per-subgraph timeout override (s)")
+    max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES, gt=0, description="cap on a subgraph answer, as sent and once decompressed"
+    )
 
     @field_validator("timeouts")
     @classmethod
@@ -229,6 +235,7 @@ class RouterSettings(BaseSettings):
     env: Literal["development", "production"] = Field(
         default="development", validation_alias="SETRUM_ENV"
     )
+    fastpath: FastPathMode = Field(default="on", validation_alias="SETRUM_FASTPATH", description=FASTPATH_DESCRIPTION)
     supergraph: Path = DEFAULT_SUPERGRAPH_PATH
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)

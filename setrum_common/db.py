@@ -2,7 +2,7 @@
 
 SQLite is the embedded default: WAL mode so readers never block the writer, writers queue
 (on an asyncio lock in-process, and on a non-blocking busy retry across processes, see
-:mod:`setrum_common.sqlite_driver`) instead of failing, and ``BEGIN IMMEDIATE`` for transactions that
+:mod:`setrum_common.fastpath.sqlite`) instead of failing, and ``BEGIN IMMEDIATE`` for transactions that
 will write (a deferred transaction that upgrades from read to write can fail with
 "database is locked" no matter the timeout). PostgreSQL needs none of this: row locks
 (``SELECT … FOR UPDATE``) and unique constraints do the same job there.
@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util.concurrency import greenlet_spawn
 
-from .sqlite_driver import inline_dbapi
+from .fastpath import fastpath_enabled
+from .fastpath.sqlite import engine_options as sqlite_engine_options
 
 __all__ = ["Base", "Database", "NAMING_CONVENTION", "rowcount"]
 
@@ -98,7 +99,9 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """An engine plus a session factory. Create one per process (engines can't cross event loops)."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, fastpath: bool | None = None) -> None:
+        """``fastpath``: SQLite calls on the loop thread (see :mod:`.fastpath.sqlite`) or the stock
+        aiosqlite dialect; None reads ``SETRUM_FASTPATH``."""
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -106,7 +109,7 @@ class Database:
             database = self.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["module"] = inline_dbapi()  # SQLite calls on the loop thread (see sqlite_driver)
+            kwargs.update(sqlite_engine_options(fastpath_enabled() if fastpath is None else fastpath))
             if database not in (None, "", ":memory:"):  # in-memory SQLite keeps its static pool
                 kwargs["pool_size"] = pool_size
         else:

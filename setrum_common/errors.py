@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-__all__ = ["DomainError", "ErrorCode", "mask_unexpected_errors"]
+__all__ = ["DomainError", "ErrorCode", "code_errors", "mask_unexpected_errors"]
 
 logger = logging.getLogger("setrum.errors")
 
@@ -78,3 +78,17 @@ def mask_unexpected_errors(errors: list[GraphQLError], request_id: str | None = 
             )
         )
     return masked
+
+
+def code_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    """Every error leaves with ``extensions.code``: unexpected ones are masked; a variable that
+    does not coerce is BAD_USER_INPUT; other graphql-core errors GRAPHQL_VALIDATION_FAILED."""
+    for error in errors:
+        ours = error.original_error is None or isinstance(error.original_error, GraphQLError)
+        if ours and not (error.extensions or {}).get("code"):
+            variable = error.message.startswith("Variable '$")
+            error.extensions = {
+                **(error.extensions or {}),
+                "code": "BAD_USER_INPUT" if variable else "GRAPHQL_VALIDATION_FAILED",
+            }
+    return mask_unexpected_errors(errors, request_id)

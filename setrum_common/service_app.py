@@ -30,8 +30,8 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
-from .errors import DomainError
-from .graphql_http import FastGraphQLEndpoint, code_errors
+from .errors import DomainError, code_errors
+from .fastpath.graphql import graphql_endpoint
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
@@ -157,7 +157,8 @@ def create_service_app(
 ) -> Starlette:
     """``migrations``: the service's alembic folder; without it the schema is only ever
     created with ``create_all`` (whatever ``schema_mode`` says)."""
-    db = Database(settings.database_url)
+    fast = settings.fastpath == "on"
+    db = Database(settings.database_url, fastpath=fast)
     observability = Observability(name)
     configure_tracing(name)
     readiness = SchemaReadiness(db, Migrations(name, migrations) if migrations else None, settings.schema_mode)
@@ -179,9 +180,10 @@ def create_service_app(
         return JSONResponse({"status": "UP", "service": name})
 
     graphql_app = _GraphQLApp(schema, db, settings, state, observability)
-    endpoint = FastGraphQLEndpoint(
-        schema._schema,
+    endpoint = graphql_endpoint(
+        schema,
         graphql_app,
+        fast=fast,
         make_context=lambda request: graphql_app.get_context(request, None),
         record=observability.record_operation,
     )

@@ -12,6 +12,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .fastpath import FASTPATH_DESCRIPTION, FastPathMode
+
 __all__ = [
     "DEV_JWT_SECRET",
     "DEV_SERVICE_SECRET",
@@ -57,6 +59,7 @@ class ServiceSettings(BaseSettings):
         "SETRUM_SERVICE_SECRET", SecretStr(DEV_SERVICE_SECRET)
     )
     log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)
+    fastpath: FastPathMode = shared_field("SETRUM_FASTPATH", "on", description=FASTPATH_DESCRIPTION)
 
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     host: str = "127.0.0.1"

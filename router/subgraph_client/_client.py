@@ -1,9 +1,11 @@
-"""The subgraph client protocol and its pooled httpx implementation.
+"""The subgraph client protocol and its pooled HTTP implementation.
 
-One ``httpx.AsyncClient`` serves every subgraph so keep-alive connections are reused across
-requests (the router's hot path is dominated by subgraph round trips). Bodies are encoded and
-decoded with orjson. Every foreign failure (httpx errors, timeouts, bad status, bad JSON) is
-translated here into :class:`SubgraphFetchError`, so the executor never sees httpx.
+One :class:`~setrum_common.fastpath.http.HttpClient` serves every subgraph so keep-alive
+connections are reused across requests (the router's hot path is dominated by subgraph round
+trips); whether it runs our HTTP/1.1 pool or httpx is ``SETRUM_FASTPATH``'s choice. Bodies are
+encoded and decoded with orjson. Every foreign failure (transport errors, timeouts, an answer
+over the size cap, bad status, bad JSON) is translated here into :class:`SubgraphFetchError`,
+so the executor never sees httpx.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from ._errors import SubgraphFetchError
-from ._transport import KeepAliveTransport
+from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES, HttpClient, ResponseRefused
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT_S", "HttpSubgraphClient", "SubgraphClient"]
+from ._errors import SubgraphFetchError
+
+__all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_TIMEOUT_S", "HttpSubgraphClient", "SubgraphClient"]
 
 DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=256, keepalive_expiry=60.0)
+DEFAULT_MAX_CONNECTIONS = 512
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 
@@ -33,40 +36,14 @@ class SubgraphClient(Protocol):
         ...
 
 
-class _NoCookies(httpx.Cookies):
-    """Subgraph calls carry no cookies between requests, so skip httpx's cookie-jar work
-    (it builds urllib request/response wrappers for every response)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
-
-
-class _SubgraphHttpClient(httpx.AsyncClient):
-    _no_cookies = _NoCookies()
-
-    @property  # type: ignore[override]
-    def cookies(self) -> httpx.Cookies:
-        return self._no_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:  # httpx's __init__ assigns it
-        return None
-
-
 class HttpSubgraphClient:
     """Pooled HTTP client for subgraphs.
 
     ``urls`` maps subgraph name to its GraphQL endpoint. ``apps`` (subgraph name to ASGI app)
     switches those subgraphs to in-process mode through ``httpx.ASGITransport``: requests go
-    through the same encoding, status and JSON checks as over the network.
+    through the same encoding, size, status and JSON checks as over the network.
     ``transport`` replaces the network transport for all subgraphs (tests use MockTransport).
-
-    Network subgraphs go through ``httpx.AsyncClient`` over :class:`KeepAliveTransport`, our
-    lean keep-alive HTTP/1.1 transport (``engine="keepalive"``, the default), or over httpx's
-    own httpcore transport (``engine="httpx"``: proxies, HTTP/2-ready, slower).
+    ``fastpath``: None reads ``SETRUM_FASTPATH``.
     """
 
     def __init__(
@@ -75,18 +52,15 @@ class HttpSubgraphClient:
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         timeouts: Mapping[str, float] | None = None,
-        limits: httpx.Limits = DEFAULT_LIMITS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         apps: Mapping[str, Any] | None = None,
-        engine: str = "keepalive",
+        fastpath: bool | None = None,
     ) -> None:
         self.urls = dict(urls)
-        self._timeouts = {name: httpx.Timeout(t) for name, t in (timeouts or {}).items()}
-        self._default_timeout = httpx.Timeout(timeout)
-        if engine not in ("keepalive", "httpx"):
-            raise ValueError(f"unknown subgraph client engine {engine!r} (keepalive, httpx)")
-        if transport is None and engine == "keepalive":
-            transport = KeepAliveTransport(max_connections_per_origin=limits.max_connections or 512)
+        self._timeouts = dict(timeouts or {})
+        self._default_timeout = timeout
         mounts: dict[str, httpx.AsyncBaseTransport] = {}
         if apps:
             # Each in-process app gets its own fake origin so the mounts can tell them apart.
@@ -95,40 +69,31 @@ class HttpSubgraphClient:
                 mounts[origin] = httpx.ASGITransport(app=app)
                 path = httpx.URL(self.urls[name]).raw_path.decode() if name in self.urls else "/graphql"
                 self.urls[name] = origin + path
-        # Parsed once: URL parsing is a measurable share of a fetch's CPU.
-        self._parsed_urls = {name: httpx.URL(url) for name, url in self.urls.items()}
-        self._client = _SubgraphHttpClient(
-            limits=limits,
-            timeout=self._default_timeout,
+        self._client = HttpClient(
+            fast=fastpath,
+            timeout_s=timeout,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            headers=_JSON_HEADERS,
             transport=transport,
-            mounts=mounts or None,
-            http2=False,
+            mounts=mounts,
         )
 
     async def fetch(self, subgraph: str, body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
-        url = self._parsed_urls.get(subgraph)
+        url = self.urls.get(subgraph)
         if url is None:
             raise SubgraphFetchError(subgraph, "no URL configured for this subgraph")
-        if headers:
-            send_headers = dict(headers)
-            send_headers.update(_JSON_HEADERS)
-        else:
-            send_headers = _JSON_HEADERS
-        # A ready Request skips AsyncClient.build_request's merging of client defaults.
-        request = httpx.Request(
-            "POST",
-            url,
-            content=orjson.dumps(body),
-            headers=send_headers,
-            extensions={"timeout": self._timeouts.get(subgraph, self._default_timeout).as_dict()},
-        )
         try:
-            response = await self._client.send(request)
+            answer = await self._client.post(
+                url, orjson.dumps(body), headers, timeout_s=self._timeouts.get(subgraph, self._default_timeout)
+            )
         except httpx.TimeoutException:
             raise SubgraphFetchError(subgraph, "request timed out") from None
+        except ResponseRefused as exc:
+            raise SubgraphFetchError(subgraph, f"response refused: {exc}") from None
         except httpx.HTTPError as exc:
             raise SubgraphFetchError(subgraph, f"transport error: {type(exc).__name__}") from None
-        return _decode(subgraph, response.status_code, response.content)
+        return _decode(subgraph, answer.status_code, answer.content)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -144,7 +144,7 @@ class BillerClient:
         response = await self._send("POST", "/v1/management-tokens", body)
         return IssuedManagementToken.from_json(self._json_or_raise(response))
 
-    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response | ServiceResponse:
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> ServiceResponse:
         content = orjson.dumps(body) if body is not None else b""
         # Sign the path as it goes on the wire (a base URL may carry a prefix).
         signature = sign_request(self._secret, method, self._http.path(path), content)
@@ -154,15 +154,14 @@ class BillerClient:
                 if method == "POST":
                     headers = {"content-type": "application/json", SIGNATURE_HEADER: signature}
                     return await self._http.post(path, content, headers)
-                request = self._http.request(method, path, headers={SIGNATURE_HEADER: signature})
-                return await self._http.send(request)
+                return await self._http.get(path, {SIGNATURE_HEADER: signature})
         except (httpx.TimeoutException, TimeoutError) as error:
             raise BillerUnavailable(f"biller timed out: {error!r}", code="BILLER_TIMEOUT") from error
         except httpx.TransportError as error:
             raise BillerUnavailable(f"biller unreachable: {error!r}") from error
 
     @staticmethod
-    def _json_or_raise(response: httpx.Response | ServiceResponse) -> dict[str, Any]:
+    def _json_or_raise(response: ServiceResponse) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:

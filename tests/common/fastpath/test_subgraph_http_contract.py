@@ -1,4 +1,5 @@
-"""The built-in HTTP/1.1 pool against raw asyncio servers: framing, keep-alive, failures."""
+"""The router's subgraph client against raw asyncio servers, on both HTTP paths: framing,
+keep-alive, header hygiene, failures."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _ok(payload: dict, *, chunked: bool = False, close: bool = False) -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), conn, body)
 
 
-async def test_keep_alive_reuses_one_connection_and_forwards_headers():
+async def test_keep_alive_reuses_one_connection_and_forwards_headers(fast: bool) -> None:
     connections = 0
     heads: list[bytes] = []
 
@@ -57,7 +58,7 @@ async def test_keep_alive_reuses_one_connection_and_forwards_headers():
         writer.close()
 
     server, url = await _serve(handler)
-    client = HttpSubgraphClient({"a": url})
+    client = HttpSubgraphClient({"a": url}, fastpath=fast)
     for q in ("one", "chunked", "three"):
         assert await client.fetch("a", {"query": q}, {"authorization": "Bearer x", "evil\r\nX-Injected": "1", "host": "bad"}) == {
             "data": {"echo": q}
@@ -69,7 +70,7 @@ async def test_keep_alive_reuses_one_connection_and_forwards_headers():
     server.close()
 
 
-async def test_connection_close_and_stale_connection_retry():
+async def test_a_connection_the_server_closed_is_not_reused(fast: bool) -> None:
     served = 0
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -82,7 +83,7 @@ async def test_connection_close_and_stale_connection_retry():
         writer.close()
 
     server, url = await _serve(handler)
-    client = HttpSubgraphClient({"a": url})
+    client = HttpSubgraphClient({"a": url}, fastpath=fast)
     assert await client.fetch("a", {"query": "{n}"}, {}) == {"data": {"n": 1}}
     await asyncio.sleep(0.05)
     assert await client.fetch("a", {"query": "{n}"}, {}) == {"data": {"n": 2}}
@@ -90,7 +91,7 @@ async def test_connection_close_and_stale_connection_retry():
     server.close()
 
 
-async def test_timeout_refused_and_garbage():
+async def test_timeout_refused_and_garbage(fast: bool) -> None:
     async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
         await asyncio.sleep(5)
@@ -107,7 +108,7 @@ async def test_timeout_refused_and_garbage():
     refused.close()
     await refused.wait_closed()
 
-    client = HttpSubgraphClient({"slow": slow_url, "bad": bad_url, "gone": refused_url}, timeouts={"slow": 0.2})
+    client = HttpSubgraphClient({"slow": slow_url, "bad": bad_url, "gone": refused_url}, timeouts={"slow": 0.2}, fastpath=fast)
     with pytest.raises(SubgraphFetchError, match="timed out"):
         await client.fetch("slow", {"query": "{x}"}, {})
     with pytest.raises(SubgraphFetchError, match="HTTP 502"):
@@ -117,3 +118,43 @@ async def test_timeout_refused_and_garbage():
     await client.aclose()
     slow_server.close()
     bad_server.close()
+
+
+async def test_an_oversized_or_bomb_answer_is_a_fetch_error(fast: bool) -> None:
+    import gzip
+
+    async def huge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head, body = await _read_request(reader)
+        payload = orjson.dumps({"data": {"x": "y" * 5000}})
+        if orjson.loads(body)["query"] == "bomb":
+            payload = gzip.compress(payload)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(huge)
+    client = HttpSubgraphClient({"a": url}, max_response_bytes=1000, fastpath=fast)
+    with pytest.raises(SubgraphFetchError, match="response refused: response body larger than 1000 bytes"):
+        await client.fetch("a", {"query": "plain"}, {})
+    with pytest.raises(SubgraphFetchError, match="response refused: decompressed response body larger than 1000"):
+        await client.fetch("a", {"query": "bomb"}, {})
+    await client.aclose()
+    server.close()
+
+
+def test_no_subgraph_imports_the_router() -> None:
+    """Services share HTTP plumbing through setrum_common, never through the router's package."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    offenders = []
+    for path in (root / "subgraphs").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            offenders += [f"{path.relative_to(root)}: {n}" for n in names if n == "router" or n.startswith("router.")]
+    assert not offenders

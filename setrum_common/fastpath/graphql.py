@@ -1,4 +1,5 @@
-"""The subgraphs' GraphQL endpoint: a short path for the router's requests, strawberry's view for the rest.
+"""The subgraphs' GraphQL endpoint: a short path for the router's requests, strawberry's view for the rest
+(and for everything when ``SETRUM_FASTPATH=off``: see :func:`graphql_endpoint`).
 
 Nearly every request a subgraph sees is the router's: ``POST`` with a JSON body ``{query,
 variables, operationName}`` whose query text repeats (the router sends the same few fetch
@@ -10,8 +11,11 @@ typical subgraph fetch (about 0.25 ms per request, measured on ``{ __typename }`
 
 Everything else goes to strawberry's view unchanged: GET, other content types, batches, bodies
 that are not JSON objects, and any document that does not parse or validate (so those errors
-read exactly as before). Results are coded the same way on both paths (:func:`code_errors`).
-Our schemas use no resolver middleware or extension results, so nothing else differs.
+read exactly as before). Results are coded the same way on both paths
+(:func:`setrum_common.errors.code_errors`). Our schemas use no resolver middleware or extension
+results, so nothing else differs. The short path reads strawberry's private compiled schema
+(``Schema._schema``) and calls graphql-core directly: both are fenced by upper bounds in
+``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -19,35 +23,22 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationType, execute, parse, validate
+import strawberry
+from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, OperationType, execute, parse, validate
 from graphql.language import OperationDefinitionNode
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.execution import optimized_is_awaitable
 
-from .errors import mask_unexpected_errors
+from ..errors import code_errors
 
-__all__ = ["FastGraphQLEndpoint", "code_errors"]
+__all__ = ["FastGraphQLEndpoint", "graphql_endpoint"]
 
 _MAX_DOCUMENTS = 512  # distinct query texts kept (a hostile client cannot grow it beyond this)
 _JSON = (b"content-type", b"application/json")
-
-
-def code_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
-    """Every error leaves with ``extensions.code``: unexpected ones are masked; a variable that
-    does not coerce is BAD_USER_INPUT; other graphql-core errors GRAPHQL_VALIDATION_FAILED."""
-    for error in errors:
-        ours = error.original_error is None or isinstance(error.original_error, GraphQLError)
-        if ours and not (error.extensions or {}).get("code"):
-            variable = error.message.startswith("Variable '$")
-            error.extensions = {
-                **(error.extensions or {}),
-                "code": "BAD_USER_INPUT" if variable else "GRAPHQL_VALIDATION_FAILED",
-            }
-    return mask_unexpected_errors(errors, request_id)
 
 
 class _Documents:
@@ -112,18 +103,17 @@ class FastGraphQLEndpoint:
         document, operation_name, variables, label = prepared
         started = time.perf_counter()
         context = await self._make_context(request)
-        result = execute(
+        outcome = execute(
             self._schema,
             document,
             variable_values=variables,
             operation_name=operation_name,
             context_value=context,
-            is_awaitable=optimized_is_awaitable,
+            is_awaitable=cast(Any, optimized_is_awaitable),  # typed as a plain bool predicate
         )
-        if optimized_is_awaitable(result):
-            result = await result  # type: ignore[misc]
-        response: dict[str, Any] = {"data": result.data}  # type: ignore[union-attr]
-        errors = result.errors  # type: ignore[union-attr]
+        result = outcome if isinstance(outcome, ExecutionResult) else await outcome
+        response: dict[str, Any] = {"data": result.data}
+        errors = result.errors
         if errors:
             coded = code_errors(list(errors), getattr(context, "request_id", None))
             response["errors"] = [error.formatted for error in coded]
@@ -161,7 +151,7 @@ class FastGraphQLEndpoint:
 def _is_json(scope: Scope) -> bool:
     for key, value in scope["headers"]:
         if key == b"content-type":
-            return value.split(b";", 1)[0].strip().lower() == b"application/json"
+            return bool(value.split(b";", 1)[0].strip().lower() == b"application/json")
     return False
 
 
@@ -177,3 +167,18 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+def graphql_endpoint(
+    schema: strawberry.Schema,
+    view: ASGIApp,
+    *,
+    fast: bool,
+    make_context: Callable[[Request], Awaitable[Any]],
+    record: Callable[[str | None, str, float], None] | None = None,
+) -> ASGIApp:
+    """The ``/graphql`` ASGI app: the short path in front of strawberry's ``view`` when ``fast``,
+    else ``view`` alone (strawberry's public API only)."""
+    if not fast:
+        return view
+    return FastGraphQLEndpoint(schema._schema, view, make_context=make_context, record=record)

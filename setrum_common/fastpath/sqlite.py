@@ -1,4 +1,5 @@
-"""SQLAlchemy's aiosqlite dialect, with each SQLite call made right on the event loop's thread.
+"""SQLite under SQLAlchemy: the fast path makes each SQLite call right on the event loop's thread;
+the stock path is SQLAlchemy's aiosqlite dialect as shipped (:func:`engine_options` picks).
 
 aiosqlite runs every SQLite call on a worker thread. For a local database file that is the
 expensive part: a statement on our indexed tables takes ~5 µs in SQLite, while the queue put,
@@ -21,8 +22,9 @@ What that relies on, and how it is kept safe:
   embedded single-node default — PostgreSQL (asyncpg) is the scale-out database.
 
 The SQL, transactions, ``BEGIN IMMEDIATE`` and error mapping are SQLAlchemy's and SQLite's,
-unchanged. Used by :class:`setrum_common.db.Database` through
-``create_async_engine("sqlite+aiosqlite://…", module=inline_dbapi())``.
+unchanged. The adapter subclasses SQLAlchemy's private ``AsyncAdapt_aiosqlite_*`` classes (hence the
+upper bound on SQLAlchemy in ``pyproject.toml``). The stock path waits for a lock inside SQLite's own
+busy handler, on aiosqlite's worker thread, for the same :data:`BUSY_TIMEOUT_S`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import collections
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -42,7 +44,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
-__all__ = ["BUSY_TIMEOUT_S", "inline_dbapi"]
+__all__ = ["BUSY_TIMEOUT_S", "engine_options", "inline_dbapi"]
 
 BUSY_TIMEOUT_S = 30.0
 _RETRYABLE = {5, 261}  # SQLITE_BUSY, SQLITE_BUSY_RECOVERY (not 517, SQLITE_BUSY_SNAPSHOT)
@@ -176,11 +178,14 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
 class _InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _InlineCursor
-    _ss_cursor_cls = _InlineCursor  # rows are small: "streaming" buffers them like any result
+    # Rows are small: "streaming" buffers them like any result. (SQLAlchemy types this slot as its
+    # own server-side cursor class; ours stands in for both.)
+    _ss_cursor_cls = _InlineCursor  # type: ignore[assignment]
 
     @property
     def isolation_level(self) -> str | None:
-        return self._connection._conn.isolation_level
+        level: str | None = self._connection._conn.isolation_level
+        return level
 
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
@@ -196,9 +201,17 @@ class _InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw["check_same_thread"] = False  # the pool may close a connection from a GC/finaliser thread
         conn = sqlite3.connect(*arg, **kw)
         conn.execute("PRAGMA busy_timeout=0")  # waiting happens in _call, never inside SQLite
-        return _InlineAdaptedConnection(self, _Connection(conn))
+        # _Connection stands in for aiosqlite's connection: only the members the adapter calls.
+        return _InlineAdaptedConnection(self, cast(Any, _Connection(conn)))
 
 
 def inline_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The DB-API module object for ``create_async_engine("sqlite+aiosqlite://…", module=…)``."""
     return _InlineDBAPI(aiosqlite, sqlite3)
+
+
+def engine_options(fast: bool) -> dict[str, Any]:
+    """``create_async_engine`` keyword arguments for a ``sqlite+aiosqlite://`` URL."""
+    if fast:
+        return {"module": inline_dbapi()}
+    return {"connect_args": {"timeout": BUSY_TIMEOUT_S}}

@@ -1,11 +1,16 @@
-"""A small keep-alive HTTP/1.1 client on asyncio protocols, for the subgraph hot path.
+"""A small keep-alive HTTP/1.1 client on asyncio protocols: the fast path of :mod:`.http`.
 
-Why not httpx here: per subgraph request httpx+httpcore+anyio cost about a millisecond of
-CPU (layers of abstractions, plus a failing ``import sniffio`` probe on every request when
-sniffio is absent), which dominates a router whose work per fetch is otherwise ~100 µs.
-This client does only what a subgraph call needs: POST a body, read a Content-Length or
-chunked response, keep the connection for the next request. httpx remains the client for
-in-process ASGI apps and custom transports.
+Why not httpx here: per request httpx+httpcore+anyio cost about a millisecond of CPU (layers of
+abstractions, plus a failing ``import sniffio`` probe on every request when sniffio is absent),
+which dominates a router whose work per fetch is otherwise ~100 µs. This client does only what a
+call between our services needs: send a request with a body, read a Content-Length, chunked or
+close-delimited response within a size cap (decoded by :func:`._body.decode_content`), keep the
+connection for the next request.
+
+Retries: a reused keep-alive connection may turn out to have been closed by the server. Only an
+idempotent request (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, PUT, DELETE, TRACE) is sent again on a
+fresh connection, and only if nothing of an answer had arrived. A POST never is: the server may
+have acted on it before the connection died, and a GraphQL POST may be a mutation.
 """
 
 from __future__ import annotations
@@ -13,18 +18,24 @@ from __future__ import annotations
 import asyncio
 import ssl as _ssl
 import time
-import zlib
-from collections.abc import Mapping
+from typing import cast
 from urllib.parse import urlsplit
 
-__all__ = ["Http11Error", "Http11Pool", "HttpResponse"]
+from ._body import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge, decode_content
+
+__all__ = ["IDEMPOTENT_METHODS", "Http11ConnectError", "Http11Error", "Http11Pool", "HttpResponse"]
 
 _IDLE_TTL_S = 2.0  # below common server keep-alive timeouts (Node 5 s, uvicorn 5 s)
 _MAX_HEADER_BYTES = 64 * 1024
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
 class Http11Error(Exception):
-    """Transport-level failure (connect, reset, malformed response)."""
+    """Transport-level failure (reset, malformed response, closed mid-answer)."""
+
+
+class Http11ConnectError(Http11Error):
+    """The connection could not be opened: the request was never sent."""
 
 
 class HttpResponse:
@@ -49,7 +60,7 @@ class _Conn(asyncio.Protocol):
         self.keep_alive = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -76,7 +87,7 @@ class _Conn(asyncio.Protocol):
             self.waiter = None
         return not self.lost or bool(self.buf)
 
-    async def request(self, head: bytes, body: bytes) -> HttpResponse:
+    async def request(self, head: bytes, body: bytes, *, limit: int, head_only: bool) -> HttpResponse:
         assert self.transport is not None
         self.received_any = False
         self.buf.clear()
@@ -107,37 +118,57 @@ class _Conn(asyncio.Protocol):
         if parts[0] == b"HTTP/1.0" or headers.get(b"connection", b"").lower() == b"close":
             self.keep_alive = False
         length = headers.get(b"content-length")
-        if status < 200 or status in (204, 304):
+        if head_only or status < 200 or status in (204, 304):
             body_out = b""  # no body by definition (RFC 9112 §6.3)
-        elif length is not None:
-            n = int(length)
-            while len(self.buf) < n:
-                if not await self._more():
-                    raise Http11Error("connection closed mid-body")
-            body_out = bytes(self.buf[:n])
-            del self.buf[:n]
         elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-            body_out = await self._read_chunked()
+            body_out = await self._read_chunked(limit)
+        elif length is not None:
+            body_out = await self._read_length(length, limit)
         else:  # delimited by close
             while await self._more():
+                if len(self.buf) > limit:
+                    raise ResponseTooLarge(f"response body larger than {limit} bytes")
                 if self.lost:
                     break
             body_out = bytes(self.buf)
             self.buf.clear()
             self.keep_alive = False
         encoding = headers.get(b"content-encoding")
-        if encoding in (b"gzip", b"deflate"):
-            body_out = zlib.decompress(body_out, 47 if encoding == b"gzip" else 15)
+        if encoding is not None:
+            body_out = decode_content(body_out, encoding.decode("latin-1"), limit)
         return HttpResponse(status, headers, body_out)
 
-    async def _read_chunked(self) -> bytes:
+    async def _read_length(self, length: bytes, limit: int) -> bytes:
+        try:
+            n = int(length)
+        except ValueError:
+            raise Http11Error("malformed Content-Length") from None
+        if n < 0:
+            raise Http11Error("malformed Content-Length")
+        if n > limit:  # refused before reading a byte of it
+            raise ResponseTooLarge(f"response body larger than {limit} bytes (Content-Length {n})")
+        while len(self.buf) < n:
+            if not await self._more():
+                raise Http11Error("connection closed mid-body")
+        body = bytes(self.buf[:n])
+        del self.buf[:n]
+        return body
+
+    async def _read_chunked(self, limit: int) -> bytes:
         out = bytearray()
         while True:
             while (i := self.buf.find(b"\r\n")) < 0:
+                if len(self.buf) > _MAX_HEADER_BYTES:
+                    raise Http11Error("malformed chunk size line")
                 if not await self._more():
                     raise Http11Error("connection closed in chunked body")
-            size = int(bytes(self.buf[:i]).split(b";", 1)[0], 16)
+            try:
+                size = int(bytes(self.buf[:i]).split(b";", 1)[0], 16)
+            except ValueError:
+                raise Http11Error("malformed chunk size") from None
             del self.buf[: i + 2]
+            if size < 0:
+                raise Http11Error("malformed chunk size")
             if size == 0:
                 # Optional trailers, then an empty line.
                 while True:
@@ -150,6 +181,8 @@ class _Conn(asyncio.Protocol):
                         return bytes(out)
                     if not await self._more():
                         return bytes(out)
+            if len(out) + size > limit:
+                raise ResponseTooLarge(f"response body larger than {limit} bytes")
             while len(self.buf) < size + 2:
                 if not await self._more():
                     raise Http11Error("connection closed in chunked body")
@@ -177,60 +210,64 @@ class _Origin:
 class Http11Pool:
     """Keep-alive connection pools per origin. One instance per event loop."""
 
-    def __init__(self, *, max_connections_per_origin: int = 256) -> None:
+    def __init__(
+        self, *, max_connections_per_origin: int = 256, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    ) -> None:
         self._origins: dict[tuple[str, str, int], _Origin] = {}
         self._max = max_connections_per_origin
-        self._heads: dict[str, tuple[_Origin, bytes]] = {}
+        self._limit = max_response_bytes
+        self._heads: dict[tuple[str, str], tuple[_Origin, bytes]] = {}
 
-    def _prepare(self, url: str) -> tuple[_Origin, bytes]:
-        cached = self._heads.get(url)
+    def _prepare(self, method: str, url: str) -> tuple[_Origin, bytes]:
+        cached = self._heads.get((method, url))
         if cached is not None:
             return cached
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
-            raise Http11Error(f"unsupported URL {url!r}")
+            raise Http11ConnectError(f"unsupported URL {url!r}")
+        if not method.isalpha() or not method.isupper():
+            raise Http11ConnectError(f"unsupported method {method!r}")
         port = parts.port or (443 if scheme == "https" else 80)
         key = (scheme, parts.hostname, port)
         origin = self._origins.get(key)
         if origin is None:
             origin = self._origins[key] = _Origin(parts.hostname, port, scheme == "https", self._max)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        prefix = f"POST {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n".encode("latin-1")
-        self._heads[url] = (origin, prefix)
+        if any(c in target for c in " \r\n"):
+            raise Http11ConnectError(f"unsupported URL {url!r}")
+        prefix = f"{method} {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n".encode("latin-1")
+        if len(self._heads) > 1024:
+            self._heads.clear()
+        self._heads[(method, url)] = (origin, prefix)
         return origin, prefix
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str], base_headers: bytes) -> HttpResponse:
-        origin, prefix = self._prepare(url)
-        extra = b""
-        if headers:
-            chunks = []
-            for name, value in headers.items():
-                if "\r" in name or "\n" in name or "\r" in value or "\n" in value or ":" in name:
-                    continue  # never let a forwarded header split the request
-                chunks.append(f"{name}: {value}\r\n")
-            extra = "".join(chunks).encode("latin-1", "replace")
-        head = b"".join((prefix, base_headers, extra, b"Content-Length: ", str(len(body)).encode(), b"\r\n\r\n"))
+    async def request(self, method: str, url: str, body: bytes, header_block: bytes) -> HttpResponse:
+        """Send one request; ``header_block`` is ready ``Name: value\\r\\n`` lines, already checked by
+        the caller (no Host, Content-Length or hop-by-hop headers, no CR/LF inside a value)."""
+        origin, prefix = self._prepare(method, url)
+        head = b"".join((prefix, header_block, b"Content-Length: ", str(len(body)).encode(), b"\r\n\r\n"))
+        retry_allowed = method in IDEMPOTENT_METHODS
         async with origin.sem:
             for attempt in (0, 1):
                 conn, reused = await self._acquire(origin)
                 try:
-                    response = await conn.request(head, body)
+                    response = await conn.request(head, body, limit=self._limit, head_only=method == "HEAD")
                 except asyncio.CancelledError:
                     conn.close()
                     raise
-                except Http11Error:
+                except (Http11Error, OSError, ValueError) as exc:
                     conn.close()
-                    # A reused keep-alive connection the server had already closed: retry once
-                    # on a fresh one (the server never saw the request).
-                    if reused and attempt == 0 and not conn.received_any:
+                    # A reused keep-alive connection the server had already closed: an idempotent
+                    # request goes once more on a fresh one (see the module docstring).
+                    if retry_allowed and reused and attempt == 0 and not conn.received_any:
                         continue
-                    raise
-                except (OSError, ValueError) as exc:
-                    conn.close()
-                    if reused and attempt == 0 and not conn.received_any:
-                        continue
+                    if isinstance(exc, Http11Error):
+                        raise
                     raise Http11Error(str(exc) or type(exc).__name__) from None
+                except BaseException:
+                    conn.close()  # a refused (too large) answer leaves the connection mid-message
+                    raise
                 if conn.keep_alive and not conn.lost:
                     conn.last_used = time.monotonic()
                     origin.idle.append(conn)
@@ -252,7 +289,7 @@ class Http11Pool:
         try:
             _, conn = await loop.create_connection(_Conn, origin.host, origin.port, ssl=origin.ssl)
         except OSError as exc:
-            raise Http11Error(f"connect failed: {exc.strerror or type(exc).__name__}") from None
+            raise Http11ConnectError(f"connect failed: {exc.strerror or type(exc).__name__}") from None
         return conn, False
 
     def close(self) -> None:
