@@ -205,9 +205,8 @@ class Database:
                 yield session
             return
         # As in connection(): commit under the lock, close after releasing it.
-        async with self._write_sessionmaker() as session:
-            async with self._sqlite_writer(), session.begin():
-                yield session
+        async with self._write_sessionmaker() as session, self._sqlite_writer(), session.begin():
+            yield session
 
     async def create_all(self, metadata: MetaData) -> None:
         async with self.engine.begin() as conn:

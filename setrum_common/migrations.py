@@ -94,7 +94,7 @@ class Migrations:
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
             raise MigrationError(f"{package!r} is not a package")
-        return cls(package.rsplit(".", 1)[-1], Path(list(spec.submodule_search_locations)[0]) / "migrations")
+        return cls(package.rsplit(".", 1)[-1], Path(next(iter(spec.submodule_search_locations))) / "migrations")
 
 
 def _as_config(migrations: Migrations | Config) -> Config:

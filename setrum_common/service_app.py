@@ -21,12 +21,14 @@ import strawberry
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
@@ -35,8 +37,8 @@ from .fastpath.graphql import graphql_endpoint
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
-from .tracing import configure_tracing
 from .settings import ServiceSettings
+from .tracing import configure_tracing
 
 __all__ = ["RequestContext", "CodedErrors", "SUBGRAPH_EXTENSIONS", "SchemaReadiness", "create_service_app", "print_sdl", "serve", "service_main"]
 
@@ -47,7 +49,7 @@ logger = logging.getLogger("setrum.service")
 class RequestContext:
     """What every resolver gets as ``info.context``."""
 
-    request: Request
+    request: HTTPConnection  # the Request (subgraphs take no WebSocket)
     db: Database
     settings: ServiceSettings
     request_id: str
@@ -106,7 +108,7 @@ SUBGRAPH_EXTENSIONS: tuple[Any, ...] = (
 """Every subgraph schema's ``extensions``: coded errors plus the parse/validation caches."""
 
 
-class _GraphQLApp(GraphQL):  # type: ignore[misc]
+class _GraphQLApp(GraphQL[RequestContext, None]):
     def __init__(
         self, schema: strawberry.Schema, db: Database, settings: ServiceSettings, state: Any, observability: Observability
     ) -> None:
@@ -116,14 +118,14 @@ class _GraphQLApp(GraphQL):  # type: ignore[misc]
         self._state = state
         self._observability = observability
 
-    async def process_result(self, request: Request, result: Any) -> Any:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Errors raised before execution (variable coercion) bypass schema extensions: code them here."""
         if result.errors:
             request_id = current_request_id() or request.headers.get("x-request-id")
             result.errors = code_errors(list(result.errors), request_id)
         return await super().process_result(request, result)
 
-    async def get_context(self, request: Request, response: Any) -> RequestContext:  # type: ignore[override]
+    async def get_context(self, request: HTTPConnection, response: object) -> RequestContext:
         context = RequestContext(
             request=request,
             db=self._db,

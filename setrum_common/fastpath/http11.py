@@ -92,7 +92,15 @@ class _Conn(asyncio.Protocol):
         self.received_any = False
         self.buf.clear()
         self.transport.write(head + body)
-        # Status line + headers.
+        status, headers = await self._read_head()
+        body_out = await self._read_body(status, headers, limit, head_only)
+        encoding = headers.get(b"content-encoding")
+        if encoding is not None:
+            body_out = decode_content(body_out, encoding.decode("latin-1"), limit)
+        return HttpResponse(status, headers, body_out)
+
+    async def _read_head(self) -> tuple[int, dict[bytes, bytes]]:
+        """Status line + headers (and whether the connection stays open)."""
         while True:
             end = self.buf.find(b"\r\n\r\n")
             if end >= 0:
@@ -117,26 +125,26 @@ class _Conn(asyncio.Protocol):
                 headers[name.strip().lower()] = value.strip()
         if parts[0] == b"HTTP/1.0" or headers.get(b"connection", b"").lower() == b"close":
             self.keep_alive = False
-        length = headers.get(b"content-length")
+        return status, headers
+
+    async def _read_body(self, status: int, headers: dict[bytes, bytes], limit: int, head_only: bool) -> bytes:
         if head_only or status < 200 or status in (204, 304):
-            body_out = b""  # no body by definition (RFC 9112 §6.3)
-        elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-            body_out = await self._read_chunked(limit)
-        elif length is not None:
-            body_out = await self._read_length(length, limit)
-        else:  # delimited by close
-            while await self._more():
-                if len(self.buf) > limit:
-                    raise ResponseTooLarge(f"response body larger than {limit} bytes")
-                if self.lost:
-                    break
-            body_out = bytes(self.buf)
-            self.buf.clear()
-            self.keep_alive = False
-        encoding = headers.get(b"content-encoding")
-        if encoding is not None:
-            body_out = decode_content(body_out, encoding.decode("latin-1"), limit)
-        return HttpResponse(status, headers, body_out)
+            return b""  # no body by definition (RFC 9112 §6.3)
+        if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+            return await self._read_chunked(limit)
+        length = headers.get(b"content-length")
+        if length is not None:
+            return await self._read_length(length, limit)
+        # Delimited by close.
+        while await self._more():
+            if len(self.buf) > limit:
+                raise ResponseTooLarge(f"response body larger than {limit} bytes")
+            if self.lost:
+                break
+        body = bytes(self.buf)
+        self.buf.clear()
+        self.keep_alive = False
+        return body
 
     async def _read_length(self, length: bytes, limit: int) -> bytes:
         try:

@@ -129,6 +129,7 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
     def __init__(self, adapt_connection: Any) -> None:  # no cursor is opened up front
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
+        # SQLAlchemy types this slot as always holding an aiosqlite cursor; the inline path has none.
         self._cursor = None  # type: ignore[assignment]
         self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
