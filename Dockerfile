@@ -5,6 +5,15 @@
 #   python -m subgraphs.transactions transactions subgraph (4003)
 #   python -m biller                biller (4010)
 # Subgraphs and the biller migrate their database at start-up (USERS_SCHEMA_MODE etc.).
+# The router also serves the customer web app at /app/, built in the first stage with Node.
+
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,6 +35,7 @@ RUN pip install . && rm -rf build
 
 # The router reads schema/supergraph.graphql relative to the working directory.
 COPY schema ./schema
+COPY --from=web /web/dist ./web
 
 RUN useradd --system --uid 10001 --no-create-home --home-dir /app setrum \
     && mkdir /app/data && chown setrum /app/data
@@ -37,7 +47,8 @@ ENV SETRUM_ENV=production \
     USERS_HOST=0.0.0.0 \
     MASTER_HOST=0.0.0.0 \
     TRANSACTIONS_HOST=0.0.0.0 \
-    BILLER_HOST=0.0.0.0
+    BILLER_HOST=0.0.0.0 \
+    ROUTER_WEB_APP_DIR=/app/web
 
 EXPOSE 4000 4001 4002 4003 4010
 

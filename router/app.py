@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from router.http.routes import exception_handlers, http_routes
+from router.http.webapp import webapp_routes
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
@@ -139,6 +140,8 @@ def create_app(
         return JSONResponse(body, status_code=200 if loaded else 503)
 
     routes = http_routes(build_endpoint(settings, pool, metrics), graphiql=settings.graphiql_enabled)
+    if settings.web_app_dir is not None:
+        routes = webapp_routes(settings.web_app_dir) + routes
     routes += [Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/ready", ready, methods=["GET"])]
     app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan)
     app.state.metrics = metrics

@@ -1,6 +1,6 @@
 """``setrum`` — the command line of the whole system.
 
-  setrum dev [--data-dir DIR] [--no-seed]      run biller, subgraphs and router on localhost
+  setrum dev [--data-dir DIR] [--no-seed] [--no-web]   run biller, subgraphs, router and web app
   setrum token inspect --meter N TOKEN         decode a token as the meter would (support tool)
 """
 
@@ -15,10 +15,26 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+def _web_app(skip: bool) -> Path | None:
+    """Build the customer web app when its sources changed; None (with a warning) if it cannot be."""
+    if skip:
+        return None
+    from .webapp import WebAppBuildError, ensure_built, needs_build
+
+    if needs_build():
+        print("Building the web app (npm ci, npm run build)…", flush=True)
+    try:
+        return ensure_built()
+    except WebAppBuildError as error:
+        print(f"setrum dev: the web app is not served: {error}", file=sys.stderr)
+        return None
+
+
 def _dev(args: argparse.Namespace) -> int:
     from .launcher import System
 
-    system = System(Path(args.data_dir), seed=not args.no_seed, log_dir=Path(args.data_dir) / "logs")
+    web_app = _web_app(args.no_web)
+    system = System(Path(args.data_dir), seed=not args.no_seed, log_dir=Path(args.data_dir) / "logs", web_app_dir=web_app)
     print("Starting Setrum (biller, users, master, transactions, router)…", flush=True)
     try:
         system.start()
@@ -28,7 +44,8 @@ def _dev(args: argparse.Namespace) -> int:
     p = system.ports
     print(
         "\nSetrum is running:\n"
-        f"  router (GraphiQL)   http://127.0.0.1:{p.router}/graphql\n"
+        + (f"  web app             {system.web_app_url}\n" if system.web_app_url else "")
+        + f"  router (GraphiQL)   http://127.0.0.1:{p.router}/graphql\n"
         f"  users subgraph      http://127.0.0.1:{p.users}/graphql\n"
         f"  master subgraph     http://127.0.0.1:{p.master}/graphql\n"
         f"  transactions        http://127.0.0.1:{p.transactions}/graphql\n"
@@ -73,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     dev = sub.add_parser("dev", help="run the whole system on localhost (SQLite, demo data)")
     dev.add_argument("--data-dir", default="data", help="where SQLite files and logs go (default: ./data)")
     dev.add_argument("--no-seed", action="store_true", help="do not load the demo data")
+    dev.add_argument("--no-web", action="store_true", help="do not build or serve the customer web app")
     sub.add_parser("token", help="token tools: `setrum token inspect --meter N TOKEN`", add_help=False)
     if argv[:1] == ["token"]:
         return _token(argv[1:])

@@ -70,6 +70,7 @@ class System:
         extra_env: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
         router_supergraph: Path | None = None,
+        web_app_dir: Path | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.ports = ports or default_ports()
@@ -78,6 +79,7 @@ class System:
         self.database_urls = dict(database_urls or {})
         self.extra_env = dict(extra_env or {})
         self.router_supergraph = router_supergraph or REPO_ROOT / "schema" / "supergraph.graphql"
+        self.web_app_dir = Path(web_app_dir).resolve() if web_app_dir else None  # built app the router serves at /app/
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.specs = self._specs()
 
@@ -110,6 +112,7 @@ class System:
                 "ROUTER_SUBGRAPHS__URLS__users": f"http://127.0.0.1:{p.users}/graphql",
                 "ROUTER_SUBGRAPHS__URLS__master": f"http://127.0.0.1:{p.master}/graphql",
                 "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{p.transactions}/graphql",
+                **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),
             }),
         ]
 
@@ -119,6 +122,10 @@ class System:
     @property
     def router_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.router}/graphql"
+
+    @property
+    def web_app_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.ports.router}/app/" if self.web_app_dir else None
 
     def start(self, names: list[str] | None = None, *, timeout_s: float = 60.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
