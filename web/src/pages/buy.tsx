@@ -115,7 +115,7 @@ export function BuyPage({ params }: { params: URLSearchParams }) {
                 {t("walletBalance")}: {formatRupiah(me.wallet.balance)}
                 {!short && <> · {t("balanceAfter", { amount: formatRupiah(balance - Number(q.totalPaid)) })}</>}
               </p>
-              {short && (
+              {short && !purchase.error && (
                 <Alert kind="info">
                   {t("err_INSUFFICIENT_BALANCE")} <a href={href("/topup")}>{t("topUpCta")}</a>
                 </Alert>
