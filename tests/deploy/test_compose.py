@@ -402,3 +402,18 @@ def test_dockerfile_environment_names_are_settings() -> None:
                 if name.startswith(("PYTHON", "PIP_")):
                     continue
                 assert name in known, f"Dockerfile ENV {name} is no setting"
+
+
+def test_the_image_serves_the_built_web_app() -> None:
+    """The node stage builds web/ and the router finds the result where ROUTER_WEB_APP_DIR says."""
+    instructions = list(_dockerfile_instructions())
+    workdir = [rest for keyword, rest in instructions if keyword == "WORKDIR"][-1]
+    copies = [rest.split() for keyword, rest in instructions if keyword == "COPY" and rest.startswith("--from=web")]
+    assert copies, "the image does not copy the built web app"
+    _, source, dest = copies[0]
+    assert source.endswith("/dist")
+    env = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
+    served = re.search(r"ROUTER_WEB_APP_DIR=(\S+)", env)
+    assert served is not None
+    assert Path(served.group(1)) == Path(workdir) / dest
+    assert "npm ci" in DOCKERFILE and "npm run build" in DOCKERFILE

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from setrum_common.demo_data import METERS
 from tests.e2e.conftest import Api
@@ -168,7 +169,7 @@ def test_too_many_sign_in_attempts(app: AppPage, web_api: Api) -> None:
         if "Terlalu banyak percobaan" in alert:
             break
         assert "Email atau kata sandi salah" in alert
-        app.page.wait_for_function("!document.querySelector('button[type=submit]').disabled")
+        expect(app.page.get_by_role("button", name="Masuk")).to_be_enabled()
     assert "Terlalu banyak percobaan" in app.alert_text()
 
 

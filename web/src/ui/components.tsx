@@ -5,11 +5,15 @@ import type { CombinedError } from "@urql/core";
 import { errorMessage } from "../api/errors";
 import { t, type MessageKey } from "../i18n";
 
-/** The page heading; focused on navigation so screen readers announce the new page. */
+let firstPage = true;
+
+/** The page heading; focused after a navigation so screen readers announce the new page (not on
+ *  the first load, where focus stays at the top for the skip link). */
 export function PageTitle({ children }: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    ref.current?.focus();
+    if (firstPage) firstPage = false;
+    else ref.current?.focus();
     document.title = `${ref.current?.textContent ?? ""} — Setrum`;
   }, []);
   return (
