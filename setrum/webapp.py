@@ -27,7 +27,9 @@ __all__ = [
     "WEB_DIR",
     "WebAppBuildError",
     "api_schema_sdl",
+    "codegen_is_current",
     "ensure_built",
+    "install_packages",
     "main",
     "needs_build",
 ]
@@ -41,8 +43,10 @@ APP_PATH = "/app/"
 
 # What the bundle is made from: a change to any of these makes the built files stale.
 _BUILD_INPUTS = ("src", "index.html", "public", "package-lock.json", "vite.config.ts", "tsconfig.json")
-_HEADER = "# The router's client-facing API schema, generated from schema/supergraph.graphql by\n" \
-          "# `python -m setrum.webapp schema`; GraphQL Code Generator reads it. Do not edit.\n\n"  # fmt: skip
+_HEADER = (
+    "# The router's client-facing API schema, generated from schema/supergraph.graphql by\n"
+    "# `python -m setrum.webapp schema`; GraphQL Code Generator reads it. Do not edit.\n\n"
+)
 
 
 class WebAppBuildError(RuntimeError):

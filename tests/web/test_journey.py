@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import Api
 
-from .conftest import PASSWORD, PURCHASES, WALLET, AppPage, rupiah_digits
+from .conftest import ARTIFACTS, PASSWORD, PURCHASES, WALLET, AppPage, rupiah_digits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -166,8 +167,6 @@ def _token(app: AppPage) -> str:
     return str(app.page.evaluate("JSON.parse(localStorage.getItem('setrum.session')).token"))
 
 
-def _artifact(name: str):  # type: ignore[no-untyped-def]
-    from .conftest import ARTIFACTS
-
+def _artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name

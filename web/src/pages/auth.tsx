@@ -32,6 +32,7 @@ export function SignInPage({ params }: { params: URLSearchParams }) {
   return (
     <section class="card narrow">
       <PageTitle>{t("signInTitle")}</PageTitle>
+      <p class="muted">{t("tagline")}</p>
       {params.get("expired") && <Alert kind="info">{t("err_UNAUTHENTICATED")}</Alert>}
       {params.get("out") && <Alert kind="info">{t("signedOut")}</Alert>}
       <ErrorAlert error={result.error} />
