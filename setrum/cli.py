@@ -34,7 +34,8 @@ def _dev(args: argparse.Namespace) -> int:
     from .launcher import System
 
     web_app = _web_app(args.no_web)
-    system = System(Path(args.data_dir), seed=not args.no_seed, log_dir=Path(args.data_dir) / "logs", web_app_dir=web_app)
+    data_dir = Path(args.data_dir)
+    system = System(data_dir, seed=not args.no_seed, log_dir=data_dir / "logs", web_app_dir=web_app)
     print("Starting Setrum (biller, users, master, transactions, router)…", flush=True)
     try:
         system.start()

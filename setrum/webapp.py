@@ -54,7 +54,7 @@ class WebAppBuildError(RuntimeError):
 
 
 def api_schema_sdl(supergraph: Path = SUPERGRAPH) -> str:
-    from router.supergraph import load_supergraph  # noqa: PLC0415 - only the schema command needs the router
+    from router.supergraph import load_supergraph
 
     return _HEADER + load_supergraph(supergraph.read_text(encoding="utf-8")).api_schema_sdl().strip() + "\n"
 
@@ -85,9 +85,7 @@ def _npm() -> str:
 
 def _run(argv: list[str], web_dir: Path, quiet: bool) -> None:
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "npm_config_fund": "false", "npm_config_audit": "false"}
-    result = subprocess.run(  # noqa: S603 - npm with fixed arguments
-        argv, cwd=web_dir, env=env, capture_output=quiet, text=True, check=False
-    )
+    result = subprocess.run(argv, cwd=web_dir, env=env, capture_output=quiet, text=True, check=False)
     if result.returncode != 0:
         detail = f":\n{result.stdout}{result.stderr}" if quiet else ""
         raise WebAppBuildError(f"`{' '.join(argv[1:])}` failed in {web_dir} (exit {result.returncode}){detail}")
@@ -115,7 +113,9 @@ def _schema_command(check: bool) -> int:
     current = API_SCHEMA.read_text(encoding="utf-8") if API_SCHEMA.is_file() else ""
     if check:
         if fresh != current:
-            print(f"{API_SCHEMA.relative_to(REPO_ROOT)} is stale: run `python -m setrum.webapp schema`", file=sys.stderr)
+            print(
+                f"{API_SCHEMA.relative_to(REPO_ROOT)} is stale: run `python -m setrum.webapp schema`", file=sys.stderr
+            )
             return 1
         return 0
     if fresh != current:
@@ -127,7 +127,7 @@ def _schema_command(check: bool) -> int:
 def codegen_is_current(web_dir: Path = WEB_DIR) -> tuple[bool, str]:
     """Run ``graphql-codegen --check``: (current?, its output)."""
     install_packages(web_dir)
-    result = subprocess.run(  # noqa: S603 - npm with fixed arguments
+    result = subprocess.run(
         [_npm(), "run", "--silent", "codegen:check"], cwd=web_dir, capture_output=True, text=True, check=False
     )
     return result.returncode == 0, result.stdout + result.stderr

@@ -54,7 +54,9 @@ def webapp_routes(directory: Path) -> list[BaseRoute]:
     async def index(request: Request) -> Response:
         if accepts_html(request.headers.get("accept")):
             return await to_app(request)
-        return graphql_response(graphql_error_body("nothing here; GraphQL is served at /graphql", "NOT_FOUND"), status=404)
+        return graphql_response(
+            graphql_error_body("nothing here; GraphQL is served at /graphql", "NOT_FOUND"), status=404
+        )
 
     files: Any = _AppFiles(directory=directory, html=True)
     return [

@@ -11,25 +11,15 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from setrum import webapp
 from setrum.launcher import System, SystemPorts, free_port
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e.conftest import Api
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = webapp.REPO_ROOT / "test-artifacts" / "web"
 AXE = webapp.WEB_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = (360, 1280)

@@ -27,7 +27,11 @@ PAY = re.compile("^Bayar dari saldo")
 
 def _meter(**facts: object) -> str:
     for meter in METERS[2:]:
-        if meter.status == "ACTIVE" and meter.sts_base_date == 2014 and all(getattr(meter, k) == v for k, v in facts.items()):
+        if (
+            meter.status == "ACTIVE"
+            and meter.sts_base_date == 2014
+            and all(getattr(meter, k) == v for k, v in facts.items())
+        ):
             return meter.number
     raise LookupError(facts)
 
@@ -178,7 +182,9 @@ def test_rate_limited_answer_then_retry(app: AppPage, web_api: Api) -> None:
     limited = {"errors": [{"message": "slow down", "extensions": {"code": "RATE_LIMITED"}}]}
 
     def too_many(route, request) -> None:  # type: ignore[no-untyped-def]
-        route.fulfill(status=429, content_type="application/json", body=json.dumps(limited), headers={"retry-after": "1"})
+        route.fulfill(
+            status=429, content_type="application/json", body=json.dumps(limited), headers={"retry-after": "1"}
+        )
 
     app.sign_in_session(customer["token"], customer["expiresAt"], customer["name"])
     app.page.route("**/graphql", too_many)

@@ -18,8 +18,21 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 METER = "14233784991"  # Siti Rahmawati, R1/1300 VA, DKI Jakarta (demo register)
 TOKEN_GROUPS = re.compile(r"^\d{4} \d{4} \d{4} \d{4} \d{4}$")
 RECEIPT_FIELDS = (
-    "NO METER", "IDPEL", "NAMA", "TARIF/DAYA", "NO REF", "RP BAYAR", "METERAI", "PPN", "PPJ", "ANGSURAN",
-    "RP STROOM/TOKEN", "JML KWH", "ADMIN BANK", "TGL BAYAR", "STROOM/TOKEN",
+    "NO METER",
+    "IDPEL",
+    "NAMA",
+    "TARIF/DAYA",
+    "NO REF",
+    "RP BAYAR",
+    "METERAI",
+    "PPN",
+    "PPJ",
+    "ANGSURAN",
+    "RP STROOM/TOKEN",
+    "JML KWH",
+    "ADMIN BANK",
+    "TGL BAYAR",
+    "STROOM/TOKEN",
 )
 
 

@@ -73,5 +73,5 @@ async def test_without_the_setting_there_is_no_app(client: httpx.AsyncClient) ->
 
 
 def test_a_directory_without_a_build_is_refused_at_start(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no index.html"):
+    with pytest.raises(ValueError, match=r"no index\.html"):
         create_app(RouterSettings(web_app_dir=tmp_path), gateway=object())  # type: ignore[arg-type]
