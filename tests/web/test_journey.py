@@ -154,6 +154,11 @@ def test_sign_up_top_up_add_meter_buy_reprint_and_print_the_receipt(app: AppPage
     page.get_by_role("navigation").get_by_role("link", name="Profil").click()
     page.get_by_role("heading", name="Ganti kata sandi").wait_for()
     app.check("profile")
+    page.get_by_label("Nomor HP (opsional)").fill("+6281234567890")
+    page.get_by_role("button", name="Simpan profil").click()
+    page.get_by_text("Profil tersimpan.").wait_for()
+    me = web_api.data("{ me { name phone } }", token=_token(app))["me"]
+    assert me == {"name": "Rina Kusuma", "phone": "+6281234567890"}
     page.get_by_label("Kata sandi saat ini").fill("not-my-password-1")
     page.get_by_label("Kata sandi baru").fill("Listrik-baru-2027")
     page.get_by_role("button", name="Ganti kata sandi").click()

@@ -49,8 +49,8 @@ export function ProfilePage() {
       {me && (
         <>
           <form class="card" onSubmit={submitDetails} aria-labelledby="details-h">
-            <h2 id="details-h">{t("profileTitle")}</h2>
-            <p class="muted">{formatDate(me.createdAt)}</p>
+            <h2 id="details-h">{t("personalDetails")}</h2>
+            <p class="muted">{t("memberSince", { date: formatDate(me.createdAt) })}</p>
             {detailsSaved && <Alert kind="success">{t("profileSaved")}</Alert>}
             <ErrorAlert error={details.error} />
             <Field id="name" label={t("name")} autoComplete="name" value={name} onValue={setName} required />
