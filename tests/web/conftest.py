@@ -64,8 +64,10 @@ def web_api(web_system: System) -> Iterator[Api]:
     client.client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(web_system: System) -> Iterator[Any]:
+    # Module scope: Playwright's sync API runs an event loop of its own, which must be gone before
+    # any later asyncio test (or another module's sync_playwright) starts.
     playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with playwright_sync.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
