@@ -244,7 +244,9 @@ class RouterSettings(BaseSettings):
     introspection: bool | None = None
     log_json: bool | None = None
     log_level: str = "INFO"
-    web_app_dir: Path | None = Field(default=None, description="built customer web app served at /app/ (setrum dev sets it)")
+    web_app_dir: Path | None = Field(
+        default=None, description="built customer web app served at /app/ (setrum dev sets it)"
+    )
     headers: HeaderRules = Field(default_factory=HeaderRules)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

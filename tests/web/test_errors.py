@@ -11,6 +11,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -119,7 +120,7 @@ def test_a_lost_answer_then_a_reload_never_buys_twice(app: AppPage, web_api: Api
     customer = new_customer(web_api, balance=300_000, meters=(meter,))
     sent: list[str] = []
 
-    def lose_the_answer(route, request) -> None:  # type: ignore[no-untyped-def]
+    def lose_the_answer(route: Any, request: Any) -> None:
         body = request.post_data or ""
         if "purchaseToken" in body:
             sent.append(json.loads(body)["variables"]["clientReference"])
@@ -181,7 +182,7 @@ def test_rate_limited_answer_then_retry(app: AppPage, web_api: Api) -> None:
     customer = new_customer(web_api)
     limited = {"errors": [{"message": "slow down", "extensions": {"code": "RATE_LIMITED"}}]}
 
-    def too_many(route, request) -> None:  # type: ignore[no-untyped-def]
+    def too_many(route: Any, request: Any) -> None:
         route.fulfill(
             status=429, content_type="application/json", body=json.dumps(limited), headers={"retry-after": "1"}
         )

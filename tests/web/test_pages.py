@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +27,7 @@ BUY = """mutation($m: String!, $d: Decimal!, $r: String!) {
 def _operations(app: AppPage) -> list[str]:
     names: list[str] = []
 
-    def record(request) -> None:  # type: ignore[no-untyped-def]
+    def record(request: Any) -> None:
         if request.url.endswith("/graphql") and request.method == "POST":
             names.append(json.loads(request.post_data or "{}").get("operationName") or "?")
 
