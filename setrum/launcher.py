@@ -99,6 +99,7 @@ class System:
             }),
             ServiceSpec("master", [py, "-m", "subgraphs.master"], p.master, {
                 "MASTER_PORT": str(p.master), "MASTER_DATABASE_URL": self._db("master"), "MASTER_SEED_DEMO_DATA": seed,
+                "MASTER_TRANSACTIONS_URL": f"http://127.0.0.1:{p.transactions}",
             }),
             ServiceSpec("transactions", [py, "-m", "subgraphs.transactions"], p.transactions, {
                 "TRANSACTIONS_PORT": str(p.transactions),

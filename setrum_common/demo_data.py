@@ -170,7 +170,8 @@ class DemoMeter:
     region: str
     status: str = "ACTIVE"  # ACTIVE | BLOCKED
     sts_base_date: int = 2014  # 1993 meters have not had their key change yet
-    instalment: Decimal = Decimal("0")
+    instalment: Decimal = Decimal("0")  # taken from each purchase...
+    instalment_debt: Decimal = Decimal("0")  # ...until this much is paid
 
 
 _FIRST_NAMES = (
@@ -224,6 +225,7 @@ def _build_meters() -> tuple[DemoMeter, ...]:
                 status="BLOCKED" if index in (7, 31) else "ACTIVE",
                 sts_base_date=1993 if index == 13 else 2014,
                 instalment=Decimal("5000") if index == 17 else Decimal("0"),
+                instalment_debt=Decimal("20000") if index == 17 else Decimal("0"),
             )
         )
     return tuple(meters)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from starlette.applications import Starlette
 
 from setrum_common.service_app import create_service_app
 
 from .internal import internal_routes
 from .models import Base
+from .sales_state import SalesStateClient
 from .schema import schema
 from .seed import seed_demo_data
 from .settings import Settings, get_settings
@@ -17,8 +20,22 @@ from .settings import Settings, get_settings
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+@dataclass
+class MasterState:
+    """Shared objects of the master process (``info.context.state``)."""
+
+    sales: SalesStateClient
+
+
+def create_app(settings: Settings | None = None, *, transactions_transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+    """``transactions_transport`` replaces the network towards transactions (tests)."""
     settings = settings or get_settings()
+    sales = SalesStateClient(
+        settings.transactions_url,
+        settings.service_secret.get_secret_value(),
+        timeout_s=settings.transactions_timeout_s,
+        transport=transactions_transport,
+    )
     return create_service_app(
         name="master",
         schema=schema,
@@ -27,4 +44,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         seed=seed_demo_data,
         migrations=Path(__file__).parent / "migrations",
         extra_routes=internal_routes(settings),
+        state=MasterState(sales),
+        on_shutdown=sales.aclose,
     )

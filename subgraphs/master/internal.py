@@ -44,6 +44,10 @@ _STATUS = {
     ErrorCode.FORBIDDEN: 401,
     ErrorCode.BAD_USER_INPUT: 400,
     ErrorCode.WRONG_DIGIT_COUNT: 400,
+    ErrorCode.WRONG_CHECK_DIGIT: 404,
+    ErrorCode.AMOUNT_NOT_DIGITS: 400,
+    ErrorCode.AMOUNT_NOT_WHOLE_RUPIAH: 400,
+    ErrorCode.AMOUNT_OUT_OF_RANGE: 400,
     ErrorCode.WRONG_CUSTOMER_NUMBER: 404,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.CUSTOMER_BLOCKED: 422,
@@ -85,11 +89,12 @@ def quote_json(quote: quotes.Quote) -> dict[str, Any]:
         "kwh": str(price.kwh),
         "totalPaid": str(price.total_paid),
         "quotedAt": quote.quoted_at.isoformat(),
+        "instalmentDebtLeft": str(quote.instalment_debt_left),
     }
 
 
-def _parse_body(raw: bytes) -> tuple[str, Decimal, str | None]:
-    """``(meterNumber, denomination, channel)`` or a BAD_USER_INPUT :class:`DomainError`."""
+def _parse_body(raw: bytes) -> tuple[str, Decimal, str | None, Decimal]:
+    """``(meterNumber, denomination, channel, instalmentPaid)`` or a coded :class:`DomainError`."""
     if len(raw) > _MAX_BODY:
         raise DomainError(ErrorCode.BAD_USER_INPUT, "request body is too large")
     try:
@@ -110,7 +115,16 @@ def _parse_body(raw: bytes) -> tuple[str, Decimal, str | None]:
         raise DomainError(ErrorCode.BAD_USER_INPUT, f"denomination {denomination!r} is not a number") from None
     if channel is not None and not isinstance(channel, str):
         raise DomainError(ErrorCode.BAD_USER_INPUT, "channel must be a string or null")
-    return meter_number, amount, channel
+    paid = body.get("instalmentPaid", "0")
+    if isinstance(paid, bool) or not isinstance(paid, str | int):
+        raise DomainError(ErrorCode.BAD_USER_INPUT, "instalmentPaid must be a decimal string")
+    try:
+        instalment_paid = Decimal(paid)
+    except (InvalidOperation, ValueError):
+        raise DomainError(ErrorCode.BAD_USER_INPUT, f"instalmentPaid {paid!r} is not a number") from None
+    if not instalment_paid.is_finite() or instalment_paid < 0:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, "instalmentPaid must be zero or more")
+    return meter_number, amount, channel, instalment_paid
 
 
 def internal_routes(settings: Settings) -> list[Route]:
@@ -127,10 +141,11 @@ def internal_routes(settings: Settings) -> list[Route]:
         if not viewer.is_service:
             return _error(ErrorCode.UNAUTHENTICATED, "Only Setrum services may call this: send a service token", 401)
         try:
-            meter_number, denomination, channel = _parse_body(await request.body())
+            meter_number, denomination, channel, instalment_paid = _parse_body(await request.body())
             result = await quotes.quote(
-                request.app.state.db, meter_number, denomination, channel, default_channel=default_channel
-            )
+                request.app.state.db, meter_number, denomination, channel, default_channel=default_channel,
+                instalment_paid=instalment_paid,
+            )  # fmt: skip
         except DomainError as error:
             return _error(error.code, error.message)
         except Exception:

@@ -147,7 +147,10 @@ class Meter(Base):
     power_va: Mapped[int] = mapped_column(BigInteger)
     region_code: Mapped[str] = mapped_column(ForeignKey("master_region.code"))
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    # Instalments (docs/domain.md §Instalments): ``instalment`` is taken from each purchase until the
+    # registered ``instalment_debt`` is paid (the paid part is counted by transactions, which sells).
     instalment: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    instalment_debt: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -84,6 +84,7 @@ async def _seed_once(db: Database) -> None:
                         region_code=m.region,
                         status=m.status,
                         instalment=m.instalment,
+                        instalment_debt=m.instalment_debt,
                     )
                 )
         await session.flush()

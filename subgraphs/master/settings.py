@@ -19,6 +19,9 @@ class Settings(ServiceSettings):
     port: int = 4002
     # The channel a quote is priced for when the caller names none.
     default_channel: str = DEFAULT_CHANNEL
+    # Where public quotes ask for the month's kWh, instalments paid and key changes due.
+    transactions_url: str = "http://127.0.0.1:4003"
+    transactions_timeout_s: float = 3.0
 
 
 @lru_cache(maxsize=1)

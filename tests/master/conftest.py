@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import event
 
 from setrum_common import demo_data as demo
-from setrum_common.auth import Role, issue_customer_token, issue_service_token
+from setrum_common.auth import Role, issue_customer_token, issue_service_token, viewer_from_authorization
 from subgraphs.master.app import create_app
 from subgraphs.master.settings import Settings
 
@@ -42,9 +43,36 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'master.db'}", seed_demo_data=True)
 
 
+class FakeTransactions:
+    """Stands in for transactions' ``POST /internal/meter-sales-state``: answers what a test put in
+    ``states`` (by meter number), 503 otherwise; records the requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.states: dict[str, dict[str, Any]] = {}
+        self.requests: list[dict[str, Any]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        viewer = viewer_from_authorization(
+            request.headers,
+            jwt_secret=self.settings.jwt_secret.get_secret_value(),
+            service_secret=self.settings.service_secret.get_secret_value(),
+        )
+        assert viewer.is_service and request.url.path == "/internal/meter-sales-state"
+        body = orjson.loads(request.content)
+        self.requests.append(body)
+        state = self.states.get(body["meterNumber"])
+        return httpx.Response(200, json=state) if state is not None else httpx.Response(503, json={})
+
+
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
-    application = create_app(settings)
+def transactions(settings: Settings) -> FakeTransactions:
+    return FakeTransactions(settings)
+
+
+@pytest.fixture
+async def app(settings: Settings, transactions: FakeTransactions) -> AsyncIterator[Any]:
+    application = create_app(settings, transactions_transport=httpx.MockTransport(transactions.handle))
     async with application.router.lifespan_context(application):
         yield application
 

@@ -157,7 +157,7 @@ async def test_block_and_unblock_a_meter(gql: GraphQLClient, admin_token: str) -
     unblocked = await admin(SET_STATUS, {"n": SITI_METER.idpel, "s": "ACTIVE"})
     assert unblocked["data"]["setMeterStatus"]["status"] == "ACTIVE"
     assert "errors" not in await gql(QUOTE, {"m": SITI_METER.number, "d": "100000"})
-    assert error_codes(await admin(SET_STATUS, {"n": "99999999999", "s": "ACTIVE"})) == ["WRONG_CUSTOMER_NUMBER"]
+    assert error_codes(await admin(SET_STATUS, {"n": "99999999990", "s": "ACTIVE"})) == ["WRONG_CUSTOMER_NUMBER"]
 
 
 async def test_denominations_and_channel_fees(gql: GraphQLClient, admin_token: str) -> None:
@@ -169,8 +169,9 @@ async def test_denominations_and_channel_fees(gql: GraphQLClient, admin_token: s
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "75000"})) == ["PRODUCT_UNAVAILABLE"]
     listed = (await gql("{ denominations(includeInactive: true) { amount active } }"))["data"]["denominations"]
     assert {"amount": "75000.00", "active": False} in listed
-    assert error_codes(await admin(ADD_DENOM, {"a": "0"})) == ["BAD_USER_INPUT"]
-    assert error_codes(await admin(ADD_DENOM, {"a": "1000.50"})) == ["BAD_USER_INPUT"]
+    assert error_codes(await admin(ADD_DENOM, {"a": "0"})) == ["AMOUNT_OUT_OF_RANGE"]
+    assert error_codes(await admin(ADD_DENOM, {"a": "1000.50"})) == ["AMOUNT_NOT_WHOLE_RUPIAH"]
+    assert error_codes(await admin(ADD_DENOM, {"a": "1e5"})) == ["AMOUNT_NOT_DIGITS"]
     assert error_codes(await admin(DEACTIVATE_DENOM, {"a": "123"})) == ["NOT_FOUND"]
 
     assert (await admin(SET_FEE, {"c": "partner-x", "f": "1000"}))["data"]["setChannelAdminFee"] == {
@@ -179,7 +180,7 @@ async def test_denominations_and_channel_fees(gql: GraphQLClient, admin_token: s
     }
     quote = (await gql(QUOTE, {"m": SITI_METER.number, "d": "100000", "c": "partner-x"}))["data"]["quote"]
     assert (quote["adminFee"], quote["totalPaid"]) == ("1000.00", "101000.00")
-    assert error_codes(await admin(SET_FEE, {"c": "partner-x", "f": "-1"})) == ["BAD_USER_INPUT"]
+    assert error_codes(await admin(SET_FEE, {"c": "partner-x", "f": "-1"})) == ["AMOUNT_NOT_DIGITS"]
     assert error_codes(await admin(SET_FEE, {"c": "Bad Channel", "f": "1"})) == ["BAD_USER_INPUT"]
 
 

@@ -62,8 +62,12 @@ async def test_inquiry_by_idpel(gql: GraphQLClient) -> None:
 async def test_inquiry_errors(gql: GraphQLClient) -> None:
     for number in ("1423378499", "1423378499a", "", "5434008931970"):
         assert error_codes(await gql(INQUIRY, {"n": number})) == ["WRONG_DIGIT_COUNT"], number
-    unknown = "99999999999"
+    unknown = "99999999990"  # a valid check digit, not registered
     assert error_codes(await gql(INQUIRY, {"n": unknown})) == ["WRONG_CUSTOMER_NUMBER"]
+    # The example meter 14233784991 mistyped in its last digit: the check digit says so.
+    mistyped = await gql(INQUIRY, {"n": "14233784992"})
+    assert error_codes(mistyped) == ["WRONG_CHECK_DIGIT"]
+    assert mistyped["errors"][0]["message"].startswith("Check the number: the last digit of 14233784992 does not match")
     assert error_codes(await gql(INQUIRY, {"n": "599999999999"})) == ["WRONG_CUSTOMER_NUMBER"]
     assert error_codes(await gql(INQUIRY, {"n": BLOCKED.number})) == ["CUSTOMER_BLOCKED"]
     assert error_codes(await gql(INQUIRY, {"n": BLOCKED.idpel})) == ["CUSTOMER_BLOCKED"]
@@ -125,12 +129,18 @@ async def test_quote_deducts_outstanding_instalment(gql: GraphQLClient) -> None:
 
 async def test_quote_errors(gql: GraphQLClient) -> None:
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "12345"})) == ["PRODUCT_UNAVAILABLE"]
-    assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "-100000"})) == ["PRODUCT_UNAVAILABLE"]
-    for odd in ("100000.001", "1e400", "Infinity", "NaN", "0"):
-        assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": odd})) == ["PRODUCT_UNAVAILABLE"], odd
+    amounts = {
+        "1e5": "AMOUNT_NOT_DIGITS", "-20000": "AMOUNT_NOT_DIGITS", "-100000": "AMOUNT_NOT_DIGITS",
+        "20000.00": "AMOUNT_NOT_DIGITS", "1e400": "AMOUNT_NOT_DIGITS", "Infinity": "AMOUNT_NOT_DIGITS",
+        "NaN": "AMOUNT_NOT_DIGITS", "20000.5": "AMOUNT_NOT_WHOLE_RUPIAH", "100000.001": "AMOUNT_NOT_WHOLE_RUPIAH",
+        "0": "AMOUNT_OUT_OF_RANGE", "1000000001": "AMOUNT_OUT_OF_RANGE",
+    }  # fmt: skip
+    for odd, code in amounts.items():
+        assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": odd})) == [code], odd
     assert error_codes(await gql(QUOTE, {"m": BLOCKED.number, "d": "100000"})) == ["CUSTOMER_BLOCKED"]
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "100000", "c": "nope"})) == ["BAD_USER_INPUT"]
-    assert error_codes(await gql(QUOTE, {"m": "99999999999", "d": "100000"})) == ["WRONG_CUSTOMER_NUMBER"]
+    assert error_codes(await gql(QUOTE, {"m": "99999999990", "d": "100000"})) == ["WRONG_CUSTOMER_NUMBER"]
+    assert error_codes(await gql(QUOTE, {"m": "99999999999", "d": "100000"})) == ["WRONG_CHECK_DIGIT"]
     assert error_codes(await gql(QUOTE, {"m": "123", "d": "100000"})) == ["WRONG_DIGIT_COUNT"]
 
 

@@ -27,7 +27,7 @@ from .conftest import GraphQLClient, error_codes
 QUOTE = """
 query($m: String!, $d: Decimal!, $c: String) { quote(meterNumber: $m, denomination: $d, channel: $c) {
   meterNumber idpel holderName tariffCode powerVa regionCode monthlyKwhLimit channel
-  nominal adminFee stampDuty instalment ppjRate ppj ppnRate ppn energyValue tariffRate kwh totalPaid
+  nominal adminFee stampDuty instalment ppjRate ppj ppnRate ppn energyValue tariffRate kwh totalPaid instalmentDebtLeft
 } }
 """
 
@@ -160,15 +160,17 @@ async def test_internal_quote_needs_a_service_token(master: Master) -> None:
 async def test_internal_quote_domain_errors(master: Master) -> None:
     siti = demo.METERS[0].number
     cases = [
-        ({"meterNumber": "99999999999", "denomination": "100000"}, (404, "WRONG_CUSTOMER_NUMBER")),
+        ({"meterNumber": "99999999990", "denomination": "100000"}, (404, "WRONG_CUSTOMER_NUMBER")),
+        ({"meterNumber": "99999999999", "denomination": "100000"}, (404, "WRONG_CHECK_DIGIT")),
         ({"meterNumber": "599999999999", "denomination": "100000"}, (404, "WRONG_CUSTOMER_NUMBER")),
         ({"meterNumber": BLOCKED.number, "denomination": "100000"}, (422, "CUSTOMER_BLOCKED")),
         ({"meterNumber": BLOCKED.idpel, "denomination": "100000"}, (422, "CUSTOMER_BLOCKED")),
         ({"meterNumber": siti, "denomination": "12345"}, (422, "PRODUCT_UNAVAILABLE")),
-        ({"meterNumber": siti, "denomination": "100000.001"}, (422, "PRODUCT_UNAVAILABLE")),
-        ({"meterNumber": siti, "denomination": "-100000"}, (422, "PRODUCT_UNAVAILABLE")),
-        ({"meterNumber": siti, "denomination": "NaN"}, (422, "PRODUCT_UNAVAILABLE")),
-        ({"meterNumber": siti, "denomination": "1e400"}, (422, "PRODUCT_UNAVAILABLE")),
+        ({"meterNumber": siti, "denomination": "100000.001"}, (400, "AMOUNT_NOT_WHOLE_RUPIAH")),
+        ({"meterNumber": siti, "denomination": "-100000"}, (400, "AMOUNT_NOT_DIGITS")),
+        ({"meterNumber": siti, "denomination": "NaN"}, (400, "AMOUNT_NOT_DIGITS")),
+        ({"meterNumber": siti, "denomination": "1e400"}, (400, "AMOUNT_NOT_DIGITS")),
+        ({"meterNumber": siti, "denomination": "0"}, (400, "AMOUNT_OUT_OF_RANGE")),
         ({"meterNumber": "123", "denomination": "100000"}, (400, "WRONG_DIGIT_COUNT")),
         ({"meterNumber": "1423378499a", "denomination": "100000"}, (400, "WRONG_DIGIT_COUNT")),
         ({"meterNumber": siti, "denomination": "100000", "channel": "nope"}, (400, "BAD_USER_INPUT")),
@@ -192,3 +194,11 @@ async def test_internal_quote_rejects_malformed_requests(master: Master) -> None
     ):
         assert _error(await master.internal(body)) == (400, "BAD_USER_INPUT"), body
     assert (await master.http.get("/internal/quote")).status_code == 405
+
+
+async def test_internal_quote_counts_the_instalments_already_paid(master: Master) -> None:
+    meter = next(m for m in demo.METERS if m.instalment > 0)  # Rp 5,000 a purchase, Rp 20,000 owed
+    body = {"meterNumber": meter.number, "denomination": "50000", "instalmentPaid": "17000"}
+    answer = (await master.internal(body)).json()
+    assert (answer["instalment"], answer["instalmentDebtLeft"]) == ("3000.00", "0.00")
+    assert _error(await master.internal({**body, "instalmentPaid": "-1"})) == (400, "BAD_USER_INPUT")

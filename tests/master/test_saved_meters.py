@@ -55,7 +55,7 @@ async def test_save_update_alias_and_remove(gql: GraphQLClient, siti_token: str)
 
 async def test_save_meter_validation(gql: GraphQLClient, siti_token: str) -> None:
     me = gql.as_(siti_token)
-    assert error_codes(await me(SAVE, {"n": "99999999999"})) == ["WRONG_CUSTOMER_NUMBER"]
+    assert error_codes(await me(SAVE, {"n": "99999999990"})) == ["WRONG_CUSTOMER_NUMBER"]
     assert error_codes(await me(SAVE, {"n": "12"})) == ["WRONG_DIGIT_COUNT"]
     assert error_codes(await me(SAVE, {"n": demo.METERS[0].number, "a": "x" * 61})) == ["BAD_USER_INPUT"]
 

@@ -50,7 +50,12 @@ class MeterInput:
     tariff_code: str
     power_va: int
     region_code: str
-    instalment: Decimal = strawberry.field(default=Decimal("0"), description="Outstanding instalment (angsuran).")
+    instalment: Decimal = strawberry.field(
+        default=Decimal("0"), description="Instalment (angsuran) taken from each purchase, whole rupiah."
+    )
+    instalment_debt: Decimal = strawberry.field(
+        default=Decimal("0"), description="Instalment debt registered for the meter; purchases pay it down."
+    )
 
 
 async def _meter(info: Info, number: str) -> Meter:
@@ -127,5 +132,6 @@ class Mutation:
             power_va=input.power_va,
             region_code=input.region_code,
             instalment=input.instalment,
+            instalment_debt=input.instalment_debt,
         )
         return await _meter(info, await upkeep.upsert_meter(info.context.db, info.context.viewer, data))

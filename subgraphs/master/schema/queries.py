@@ -24,7 +24,8 @@ class Query:
     @strawberry.field(
         description=(
             "Look a meter up by its 11-digit number or 12-digit IDPEL. Errors: WRONG_DIGIT_COUNT, "
-            "WRONG_CUSTOMER_NUMBER (unknown), CUSTOMER_BLOCKED."
+            "WRONG_CHECK_DIGIT (a meter number whose last digit does not match), WRONG_CUSTOMER_NUMBER "
+            "(unknown), CUSTOMER_BLOCKED."
         )
     )
     async def inquiry(self, info: Info, number: str) -> InquiryResult:
@@ -37,8 +38,10 @@ class Query:
 
     @strawberry.field(
         description=(
-            "Price a denomination for a meter through a channel (default: the app). Errors: "
-            "PRODUCT_UNAVAILABLE, CUSTOMER_BLOCKED, WRONG_CUSTOMER_NUMBER, WRONG_DIGIT_COUNT, BAD_USER_INPUT."
+            "Price a denomination for a meter through a channel (default: the app), refusing what the "
+            "purchase would refuse with the same code. Errors: AMOUNT_NOT_DIGITS, AMOUNT_NOT_WHOLE_RUPIAH, "
+            "AMOUNT_OUT_OF_RANGE, PRODUCT_UNAVAILABLE, CUSTOMER_BLOCKED, KWH_LIMIT_EXCEEDED, "
+            "WRONG_CUSTOMER_NUMBER, WRONG_CHECK_DIGIT, WRONG_DIGIT_COUNT, BAD_USER_INPUT."
         )
     )
     async def quote(
@@ -46,9 +49,11 @@ class Query:
     ) -> Quote:
         settings = info.context.settings
         default_channel = settings.default_channel if isinstance(settings, Settings) else DEFAULT_CHANNEL
+        state = info.context.state
         result = await quotes.quote(
-            info.context.db, meter_number, denomination, channel, default_channel=default_channel
-        )
+            info.context.db, meter_number, denomination, channel, default_channel=default_channel,
+            sales_lookup=state.sales.state if state is not None else None,
+        )  # fmt: skip
         return Quote.from_quote(result)
 
     @strawberry.field(description="Tariff versions in effect now, or every version with includeHistory.")

@@ -177,6 +177,19 @@ class InquiryResult:
         )
 
 
+KEY_CHANGE_INSTRUCTIONS = (
+    "This purchase comes with two key change tokens before the credit token: enter the 1st key change token, "
+    "then the 2nd, then the credit token, in that order."
+)
+
+
+@strawberry.type(description="The meter needs a new decoder key: its purchase carries the key change tokens.")
+class KeyChangeNotice:
+    reason: str
+    tokens_before_credit: int = strawberry.field(description="Key change tokens to enter before the credit token.")
+    instructions: str
+
+
 @strawberry.type(
     description=(
         "A price breakdown (docs/domain.md §Price and kWh): "
@@ -206,6 +219,13 @@ class Quote:
     kwh: Decimal
     total_paid: Decimal
     quoted_at: datetime
+    instalment_debt_left: Decimal = strawberry.field(description="Instalment debt still owed after this purchase.")
+    monthly_kwh_remaining: Decimal | None = strawberry.field(
+        description="kWh the meter may still receive this month before this purchase (null when unknown)."
+    )
+    key_change: KeyChangeNotice | None = strawberry.field(
+        description="Set when the purchase will carry key change tokens (null when none or unknown)."
+    )
     _quote: strawberry.Private[_Quote]
 
     @strawberry.field
@@ -240,5 +260,12 @@ class Quote:
             kwh=price.kwh,
             total_paid=price.total_paid,
             quoted_at=quote.quoted_at,
+            instalment_debt_left=quote.instalment_debt_left,
+            monthly_kwh_remaining=None if quote.sales is None else quote.sales.remaining_kwh,
+            key_change=None
+            if quote.sales is None or quote.sales.key_change is None
+            else KeyChangeNotice(
+                reason=quote.sales.key_change.reason, tokens_before_credit=2, instructions=KEY_CHANGE_INSTRUCTIONS
+            ),
             _quote=quote,
         )

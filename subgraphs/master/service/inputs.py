@@ -35,8 +35,14 @@ def bad_input(message: str) -> DomainError:
     return DomainError(ErrorCode.BAD_USER_INPUT, message)
 
 
-def unknown_meter(number: str) -> DomainError:
-    return DomainError(ErrorCode.WRONG_CUSTOMER_NUMBER, f"No meter or customer is registered under {number}")
+def unknown_meter(number: CustomerNumber) -> DomainError:
+    """Not registered; when a meter number's check digit is wrong, say so instead (a typo, most likely)."""
+    if not number.check_digit_valid:
+        return DomainError(
+            ErrorCode.WRONG_CHECK_DIGIT,
+            f"Check the number: the last digit of {number.value} does not match (it is a check digit)",
+        )
+    return DomainError(ErrorCode.WRONG_CUSTOMER_NUMBER, f"No meter or customer is registered under {number.value}")
 
 
 def parse_number(raw: str) -> CustomerNumber:

@@ -37,7 +37,7 @@ async def inquire(db: Database, raw: str, *, at: datetime | None = None) -> Inqu
     number = parse_number(raw)
     facts = await meter_facts(db, number, at_or_now(at))
     if facts is None:
-        raise unknown_meter(number.value)
+        raise unknown_meter(number)
     if facts.meter.status == BLOCKED:
         raise DomainError(ErrorCode.CUSTOMER_BLOCKED, f"Meter {facts.meter.number} is blocked: no tokens can be sold")
     return Inquiry(facts, number.kind, luhn_valid(facts.meter.number))

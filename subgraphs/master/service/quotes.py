@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.money import MAX_DENOMINATION, whole_rupiah
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind
 from ..pricing import PriceBreakdown, PricingError, monthly_kwh_limit, ppj_rate_for, price_purchase, stamp_duty_for
-from .inputs import BLOCKED, MAX_AMOUNT, at_or_now, bad_input, parse_number, unknown_meter
+from ..sales_state import SalesState
+from .inputs import BLOCKED, at_or_now, bad_input, parse_number, unknown_meter
 
-__all__ = ["Quote", "quote"]
+__all__ = ["Quote", "instalment_due", "quote"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,13 @@ class Quote:
     price: PriceBreakdown
     monthly_kwh_limit: Decimal
     quoted_at: datetime
+    instalment_debt_left: Decimal  # after this purchase
+    sales: SalesState | None = None  # what transactions and the biller know (public quotes only)
+
+
+def instalment_due(per_purchase: Decimal, debt: Decimal, paid: Decimal) -> Decimal:
+    """What a purchase pays towards the debt: the fixed instalment, never more than is left."""
+    return max(min(per_purchase, debt - paid), Decimal("0"))
 
 
 async def quote(
@@ -35,17 +45,20 @@ async def quote(
     *,
     default_channel: str,
     at: datetime | None = None,
+    instalment_paid: Decimal = Decimal("0"),
+    sales_lookup: Callable[[str, int], Awaitable[SalesState | None]] | None = None,
 ) -> Quote:
     """The full price breakdown for buying ``denomination`` for a meter through ``channel``.
 
     The one implementation behind the GraphQL ``quote`` field and master's internal
-    ``POST /internal/quote`` (what transactions asks before it sells): one select, no ORM."""
+    ``POST /internal/quote`` (what transactions asks before it sells): one select, no ORM.
+    ``instalment_paid`` is what the meter's buyers already paid towards its instalment debt (the
+    seller counts it); ``sales_lookup``, when given, fetches it with the month's kWh and the key
+    state, so the quote refuses what the sale would refuse (public quotes)."""
     quoted_at = at_or_now(at)
+    denomination = whole_rupiah(denomination, "denomination", maximum=MAX_DENOMINATION)
     number = parse_number(meter_number)
-    if not denomination.is_finite() or denomination <= 0:
-        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} is not sold")
     channel_code = (channel or default_channel).strip()
-    sane = denomination <= MAX_AMOUNT and denomination == denomination.quantize(Decimal("0.01"))
     by_number = number.kind is IdentifierKind.METER_NUMBER
     async with db.connection(one_statement=True) as conn:  # one select
         found = await repo.load_quote_facts(
@@ -53,11 +66,11 @@ async def quote(
             number=number.value if by_number else None,
             idpel=None if by_number else number.value,
             channel=channel_code,
-            amount=denomination if sane else None,
+            amount=denomination,
             at=quoted_at,
         )
     if found is None:
-        raise unknown_meter(number.value)
+        raise unknown_meter(number)
     facts = found.facts
     meter, tariff = facts.meter, facts.tariff
     if meter.status == BLOCKED:
@@ -68,7 +81,11 @@ async def quote(
         raise bad_input(f"Unknown sales channel {channel_code!r}")
     if not found.denomination_active:
         raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} is not sold")
-    nominal = denomination.quantize(Decimal("0.01"))  # the stored amount (2 decimals) the join matched
+    nominal = denomination  # the stored amount (2 decimals) the join matched
+    sales = None if sales_lookup is None else await sales_lookup(meter.number, meter.power_va)
+    if sales is not None:
+        instalment_paid = sales.instalment_paid
+    due = instalment_due(meter.instalment, meter.instalment_debt, instalment_paid)
     stamp_duty = (
         stamp_duty_for(nominal, threshold=found.stamp_threshold, amount=found.stamp_amount)
         if found.stamp_threshold is not None and found.stamp_amount is not None
@@ -82,8 +99,11 @@ async def quote(
             ppn_rate=tariff.ppn_rate,
             admin_fee=found.admin_fee,
             stamp_duty=stamp_duty,
-            instalment=meter.instalment,
+            instalment=due,
         )
     except PricingError as error:
         raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} cannot be sold: {error}") from None
-    return Quote(facts, tariff, channel_code, price, monthly_kwh_limit(meter.power_va), quoted_at)
+    if sales is not None:
+        sales.refuse_beyond_cap(meter.number, price.kwh)
+    left = max(meter.instalment_debt - instalment_paid - due, Decimal("0"))
+    return Quote(facts, tariff, channel_code, price, monthly_kwh_limit(meter.power_va), quoted_at, left, sales)

@@ -33,7 +33,7 @@ async def save_meter(db: Database, viewer: Viewer, raw: str, alias: str | None) 
         raise bad_input(f"alias is longer than {_ALIAS_MAX} characters")
     facts = await meter_facts(db, number, utcnow())
     if facts is None:
-        raise unknown_meter(number.value)
+        raise unknown_meter(number)
     async with db.transaction() as session:
         return await repo.add_saved_meter(session, customer_id, facts.meter.number, clean_alias)
 

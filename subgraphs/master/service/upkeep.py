@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
+from setrum_common.money import MAX_DENOMINATION, whole_rupiah
 from setrum_common.auth import Viewer
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
@@ -136,10 +137,7 @@ async def upsert_region(db: Database, viewer: Viewer, code: str, name: str, rule
 
 
 def _denomination_amount(amount: Decimal) -> Decimal:
-    value = checked_money(amount, "amount", allow_zero=False)
-    if value != value.to_integral_value():
-        raise bad_input("a denomination is a whole number of rupiah")
-    return value
+    return whole_rupiah(amount, "amount", maximum=MAX_DENOMINATION)
 
 
 async def add_denomination(db: Database, viewer: Viewer, amount: Decimal) -> Denomination:
@@ -174,7 +172,7 @@ async def set_channel_admin_fee(db: Database, viewer: Viewer, channel: str, admi
     code = channel.strip()
     if not _CHANNEL.match(code):
         raise bad_input("channel must be 1-40 lower-case letters, digits, '-' or '_'")
-    fee = checked_money(admin_fee, "adminFee", allow_zero=True)
+    fee = whole_rupiah(admin_fee, "adminFee", maximum=MAX_DENOMINATION, allow_zero=True)
     async with db.transaction() as session:
         row = await repo.get_channel(session, code)
         if row is None:
@@ -187,8 +185,8 @@ async def set_channel_admin_fee(db: Database, viewer: Viewer, channel: str, admi
 
 async def set_stamp_duty(db: Database, viewer: Viewer, threshold: Decimal, amount: Decimal) -> StampDutyRule:
     viewer.require_admin()
-    threshold = checked_money(threshold, "threshold", allow_zero=True)
-    amount = checked_money(amount, "amount", allow_zero=True)
+    threshold = whole_rupiah(threshold, "threshold", maximum=MAX_DENOMINATION, allow_zero=True)
+    amount = whole_rupiah(amount, "amount", maximum=MAX_DENOMINATION, allow_zero=True)
     async with db.transaction() as session:
         row = await repo.get_stamp_duty_rule(session)
         if row is None:
@@ -210,11 +208,11 @@ async def set_meter_status(db: Database, viewer: Viewer, raw: str, status: str) 
         if number.kind is IdentifierKind.IDPEL:
             found = await repo.load_meter_facts(session, idpels=[number.value], at=utcnow())
             if not found:
-                raise unknown_meter(number.value)
+                raise unknown_meter(number)
             meter_number = found[0].meter.number
         meter = await repo.lock_meter(session, meter_number)
         if meter is None:
-            raise unknown_meter(number.value)
+            raise unknown_meter(number)
         meter.status = status
         await session.flush()
         return meter.number
@@ -229,6 +227,7 @@ class MeterInput:
     power_va: int
     region_code: str
     instalment: Decimal = Decimal("0")
+    instalment_debt: Decimal = Decimal("0")
 
 
 async def upsert_meter(db: Database, viewer: Viewer, data: MeterInput) -> str:
@@ -246,7 +245,8 @@ async def upsert_meter(db: Database, viewer: Viewer, data: MeterInput) -> str:
     if data.power_va <= 0:
         raise bad_input("powerVa must be positive")
     region_code = checked_code(data.region_code, "regionCode")
-    instalment = checked_money(data.instalment, "instalment", allow_zero=True)
+    instalment = whole_rupiah(data.instalment, "instalment", maximum=MAX_DENOMINATION, allow_zero=True)
+    instalment_debt = whole_rupiah(data.instalment_debt, "instalmentDebt", maximum=MAX_DENOMINATION, allow_zero=True)
     try:
         async with db.transaction() as session:
             if await repo.get_region(session, region_code) is None:
@@ -267,6 +267,7 @@ async def upsert_meter(db: Database, viewer: Viewer, data: MeterInput) -> str:
             meter.power_va = data.power_va
             meter.region_code = region_code
             meter.instalment = instalment
+            meter.instalment_debt = instalment_debt
             await session.flush()
             return meter.number
     except IntegrityError:
