@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ from .settings import BillerSettings
 __all__ = ["create_app"]
 
 logger = logging.getLogger("setrum.biller")
+
+JAKARTA = timezone(timedelta(hours=7), "Asia/Jakarta")  # the seller's business day (no DST)
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 
@@ -186,6 +189,17 @@ class _Endpoints:
             return _error(404, "UNKNOWN_METER", "the meter is not registered")
         return _json(state.to_json())
 
+    async def sales(self, request: Request, _: None) -> Response:
+        """``GET /v1/sales/{YYYY-MM-DD}``: the purchases of one Jakarta calendar day, for settlement."""
+        try:
+            day = date.fromisoformat(request.path_params["day"])
+        except ValueError:
+            raise BadRequest("date must look like 2026-12-01") from None
+        start = datetime.combine(day, time(), tzinfo=JAKARTA)
+        views = await self.service.sales_of_day(start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC))
+        purchases = [{**v.to_json(), "amount": v.amount} for v in views]
+        return _json({"date": day.isoformat(), "purchases": purchases})
+
     async def put_fault(self, request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")
         if mode not in FAULT_MODES:
@@ -255,6 +269,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         Route("/v1/management-tokens", api.signed(api.management), methods=["POST"]),
         Route("/v1/meters/{number}", api.signed(api.meter_state), methods=["GET"]),
         Route("/v1/meters/{number}/key-change", api.signed(api.order_key_change), methods=["PUT"]),
+        Route("/v1/sales/{day}", api.signed(api.sales), methods=["GET"]),
         Route("/v1/faults", api.signed(api.put_fault), methods=["PUT"]),
         Route("/v1/faults", api.signed(api.delete_faults), methods=["DELETE"]),
     ]

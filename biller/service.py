@@ -122,6 +122,7 @@ class PurchaseView:
     code: str | None
     message: str
     key_change_tokens: tuple[str, ...] | None = None  # entered, in this order, before the token
+    amount: str | None = None  # the nominal the seller asked for (settlement lists it)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -176,6 +177,7 @@ def _view(purchase: Mapping[str, Any]) -> PurchaseView:
     issued_at = purchase["issued_at"]
     pair = purchase["key_change_tokens"]
     return PurchaseView(
+        amount=purchase["amount"],
         key_change_tokens=tuple(pair.split()) if pair else None,
         status=purchase["status"],
         reference=purchase["reference"],
@@ -651,6 +653,16 @@ class BillerService:
         if row is None:
             return None
         return MeterState(row.number, row.status, row.base_date, row.key_revision, key_change_plan(row, self._now()))
+
+    async def sales_of_day(self, start: datetime, end: datetime) -> list[PurchaseView]:
+        """Every purchase created in ``[start, end)`` (what a seller settles a day against), oldest first."""
+        statement = (
+            select(*_PURCHASE_COLUMNS)
+            .where(_purchase.c.created_at >= start, _purchase.c.created_at < end)
+            .order_by(_purchase.c.created_at, _purchase.c.id)
+        )
+        rows = await self._db.run(lambda conn: conn.execute(statement).all(), one_statement=True)
+        return [_view(row._mapping) for row in rows]
 
     async def order_key_change(
         self, number: str, *, key_revision: int, supply_group_code: str | None, tariff_index: str | None

@@ -212,3 +212,21 @@ async def test_the_log_shows_each_token_once(biller: SignedClient, caplog: pytes
     assert len(issued) == 1
     assert f"meter={METER}" in issued[0] and "kwh=67.5" in issued[0]
     assert sum(m.startswith("purchase failed reference=log-unknown ") for m in messages) == 1
+
+
+async def test_sales_of_a_day_for_settlement(biller: SignedClient, clock: FrozenClock) -> None:
+    # 2026-03-01 08:00 UTC is 15:00 in Jakarta; 17:30 UTC is already 2026-03-02 00:30 there.
+    await biller.purchase("day-1", amount="100000")
+    await biller.fault("fail", meterNumber=OTHER_METER)
+    await biller.purchase("day-2", meter=OTHER_METER, amount="50000")
+    clock.advance(hours=9, minutes=30)
+    await biller.purchase("next-day", amount="20000")
+    day = (await biller.request("GET", "/v1/sales/2026-03-01")).json()
+    assert day["date"] == "2026-03-01"
+    assert [(p["reference"], p["status"], p["amount"]) for p in day["purchases"]] == [
+        ("day-1", "SUCCESS", "100000"), ("day-2", "FAILED", "50000"),
+    ]  # fmt: skip
+    later = (await biller.request("GET", "/v1/sales/2026-03-02")).json()
+    assert [p["reference"] for p in later["purchases"]] == ["next-day"]
+    bad = await biller.request("GET", "/v1/sales/yesterday")
+    assert (bad.status_code, bad.json()["code"]) == (400, "BAD_USER_INPUT")
