@@ -26,9 +26,7 @@ MAX_DENOMINATION = Decimal("1000000000")  # Rp 1 billion: above every token PLN 
 _CENTS = Decimal("0.01")
 
 
-def whole_rupiah(
-    value: Decimal | str | int, field: str, *, maximum: Decimal, allow_zero: bool = False
-) -> Decimal:
+def whole_rupiah(value: Decimal | str | int, field: str, *, maximum: Decimal, allow_zero: bool = False) -> Decimal:
     """``value`` as rupiah with two decimals (how money is stored), or a coded :class:`DomainError`."""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())

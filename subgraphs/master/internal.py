@@ -90,6 +90,8 @@ def quote_json(quote: quotes.Quote) -> dict[str, Any]:
         "totalPaid": str(price.total_paid),
         "quotedAt": quote.quoted_at.isoformat(),
         "instalmentDebtLeft": str(quote.instalment_debt_left),
+        "instalmentPerPurchase": str(meter.instalment),
+        "instalmentDebt": str(meter.instalment_debt),
     }
 
 

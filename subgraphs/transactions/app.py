@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from setrum_common.service_app import create_service_app
 
 from .clients import BillerClient, MasterClient
+from .internal import internal_routes
 from .metrics import TransactionMetrics
 from .models import Base
 from .schema import schema
@@ -62,6 +63,7 @@ def create_app(
         state=services,
         on_shutdown=services.aclose,
         migrations=Path(__file__).parent / "migrations",
+        extra_routes=internal_routes(settings, services),
     )
     # Business counters live on the app's own registry, served at /metrics beside the HTTP ones.
     services.metrics = TransactionMetrics(app.state.observability.registry)

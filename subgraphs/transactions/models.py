@@ -37,6 +37,7 @@ __all__ = [
     "LedgerEntry",
     "Purchase",
     "MeterMonthUsage",
+    "MeterInstalment",
     "ManagementKind",
     "ManagementTokenRecord",
     "utcnow",
@@ -179,6 +180,10 @@ class Purchase(Base):
     biller_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
     biller_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The key change pair sold with the token ("1st 2nd"), entered before it; NULL when none.
+    key_change_tokens: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Instalment debt still owed after this purchase (NULL on purchases made before instalments were paid down).
+    instalment_debt_left: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -202,6 +207,19 @@ class MeterMonthUsage(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     kwh_tenths: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     power_va: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MeterInstalment(Base):
+    """Instalment paid towards a meter's debt by its SUCCESS and PENDING purchases (master registers
+    the debt and the amount per purchase; the seller counts what was paid). Written in the purchase's
+    own transaction with one conditional upsert, given back with the refund of a failed purchase."""
+
+    __tablename__ = "tx_meter_instalment"
+    __table_args__ = (CheckConstraint("paid >= 0", name="paid_not_negative"),)
+
+    meter_number: Mapped[str] = mapped_column(String(11), primary_key=True)
+    paid: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

@@ -263,14 +263,16 @@ _SUCCEED = (
     .values(
         status=PurchaseStatus.SUCCESS.value,
         **{name: bindparam(f"ok_{name}", type_=_PURCHASES.c[name].type)
-           for name in ("token", "biller_reference", "biller_code", "biller_message", "issued_at", "updated_at")},
+           for name in ("token", "biller_reference", "biller_code", "biller_message", "issued_at", "updated_at",
+                        "key_change_tokens")},
     )
 )
 
 
 def record_success(conn: Connection, purchase_id: str, values: dict[str, Any]) -> bool:
     """PENDING -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
-    ``biller_message``, ``issued_at``, ``updated_at``), iff still PENDING: True when this call moved it."""
+    ``biller_message``, ``issued_at``, ``updated_at``, ``key_change_tokens``), iff still PENDING: True when
+    this call moved it."""
     result = conn.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
     return result.rowcount == 1
 

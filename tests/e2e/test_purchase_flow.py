@@ -87,7 +87,7 @@ def test_inquiry_and_quote_match_the_receipt_formula(api: Api) -> None:
 
 def test_inquiry_errors(api: Api) -> None:
     assert error_codes(api('{ inquiry(number: "1423378499") { holderName } }')) == ["WRONG_DIGIT_COUNT"]
-    assert error_codes(api('{ inquiry(number: "99999999999") { holderName } }')) == ["WRONG_CUSTOMER_NUMBER"]
+    assert error_codes(api('{ inquiry(number: "99999999990") { holderName } }')) == ["WRONG_CUSTOMER_NUMBER"]
     blocked = next(m.number for m in METERS if m.status == "BLOCKED")
     assert error_codes(api(f'{{ inquiry(number: "{blocked}") {{ holderName }} }}')) == ["CUSTOMER_BLOCKED"]
 

@@ -27,7 +27,7 @@ from .conftest import GraphQLClient, error_codes
 QUOTE = """
 query($m: String!, $d: Decimal!, $c: String) { quote(meterNumber: $m, denomination: $d, channel: $c) {
   meterNumber idpel holderName tariffCode powerVa regionCode monthlyKwhLimit channel
-  nominal adminFee stampDuty instalment ppjRate ppj ppnRate ppn energyValue tariffRate kwh totalPaid instalmentDebtLeft
+  nominal adminFee stampDuty instalment ppjRate ppj ppnRate ppn energyValue tariffRate kwh totalPaid instalmentDebtLeft instalmentPerPurchase instalmentDebt
 } }
 """
 

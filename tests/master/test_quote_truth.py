@@ -24,7 +24,9 @@ def _state(used: str = "0.0", paid: str = "0.00", key_change: dict[str, Any] | N
     return {"month": "2026-12", "limitKwh": "936.0", "usedKwh": used, "instalmentPaid": paid, "keyChange": key_change}
 
 
-async def test_quote_shows_the_kwh_left_and_refuses_beyond_the_cap(gql: GraphQLClient, transactions: FakeTransactions) -> None:
+async def test_quote_shows_the_kwh_left_and_refuses_beyond_the_cap(
+    gql: GraphQLClient, transactions: FakeTransactions
+) -> None:
     transactions.states[SITI.number] = _state(used="900.0")
     # Rp 50,000 on R1/1,300 VA in Jakarta: 50,000 / 1.024 = 48,828.125 -> PPJ 1,171.88,
     # energy value 48,828.12 -> 33.79 kWh -> 33.7 kWh; 936 - 900 = 36 kWh are left.
@@ -51,7 +53,9 @@ async def test_quote_announces_the_key_change_flow(gql: GraphQLClient, transacti
     assert q["kwh"] == "67.5"  # the key change costs nothing
 
 
-async def test_quote_takes_the_instalment_until_the_debt_is_paid(gql: GraphQLClient, transactions: FakeTransactions) -> None:
+async def test_quote_takes_the_instalment_until_the_debt_is_paid(
+    gql: GraphQLClient, transactions: FakeTransactions
+) -> None:
     number = WITH_INSTALMENT.number
     cases = [  # paid so far -> (instalment of this purchase, debt left after it)
         ("0.00", "5000.00", "15000.00"),

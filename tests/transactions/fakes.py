@@ -33,11 +33,20 @@ def _rate(meter: DemoMeter) -> tuple[Decimal, Decimal]:
     raise AssertionError(f"no tariff for {meter}")
 
 
-def quote_for(meter: DemoMeter, denomination: Decimal, ppj_rate: Decimal = Decimal("0.024")) -> dict[str, Any]:
-    """docs/domain.md §Price and kWh arithmetic (a fixed PPJ rate is enough for these tests)."""
+def quote_for(
+    meter: DemoMeter,
+    denomination: Decimal,
+    ppj_rate: Decimal = Decimal("0.024"),
+    instalment_paid: Decimal = Decimal(0),
+    debt: Decimal | None = None,
+) -> dict[str, Any]:
+    """docs/domain.md §Price and kWh arithmetic (a fixed PPJ rate is enough for these tests); the instalment is the
+    fixed amount, never more than the debt left."""
     rate, ppn_rate = _rate(meter)
+    debt = meter.instalment_debt if debt is None else debt
     stamp = Decimal("10000") if denomination > Decimal("5000000") else Decimal(0)
-    net = denomination - stamp - meter.instalment
+    instalment = max(min(meter.instalment, debt - instalment_paid), Decimal(0))
+    net = denomination - stamp - instalment
     stroom_exact = net / (1 + ppj_rate + ppn_rate)
     ppj = (stroom_exact * ppj_rate).quantize(CENT, ROUND_HALF_UP)
     ppn = (stroom_exact * ppn_rate).quantize(CENT, ROUND_HALF_UP)
@@ -55,7 +64,10 @@ def quote_for(meter: DemoMeter, denomination: Decimal, ppj_rate: Decimal = Decim
         "stampDuty": str(stamp.quantize(CENT)),
         "ppn": str(ppn),
         "ppj": str(ppj),
-        "instalment": str(meter.instalment.quantize(CENT)),
+        "instalment": str(instalment.quantize(CENT)),
+        "instalmentPerPurchase": str(meter.instalment.quantize(CENT)),
+        "instalmentDebt": str(debt.quantize(CENT)),
+        "instalmentDebtLeft": str((debt - instalment_paid - instalment).quantize(CENT)),
         "energyValue": str(stroom.quantize(CENT)),
         "kwh": str(kwh),
         "totalPaid": str((denomination + ADMIN_FEE).quantize(CENT)),
@@ -72,6 +84,7 @@ class FakeMaster:
         default_factory=lambda: {Decimal(v) for v in (20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 5_000_000)}
     )
     calls: int = 0
+    debts: dict[str, Decimal] = field(default_factory=dict)  # instalment debt overrides by meter number
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         """Master's ``POST /internal/quote``: JSON in, the quote or ``{"error": {code, message}}`` out."""
@@ -95,7 +108,9 @@ class FakeMaster:
             return _error("CUSTOMER_BLOCKED", "meter is blocked", 422)
         if denomination not in self.denominations:
             return _error("PRODUCT_UNAVAILABLE", "no such denomination", 422)
-        return httpx.Response(200, json=quote_for(meter, denomination))
+        paid = Decimal(body.get("instalmentPaid", "0"))
+        debt = self.debts.get(meter.number)
+        return httpx.Response(200, json=quote_for(meter, denomination, instalment_paid=paid, debt=debt))
 
 
 @dataclass

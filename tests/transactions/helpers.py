@@ -15,6 +15,7 @@ PURCHASE_FIELDS = """
   id clientReference channelReference status meterNumber holderName idpel tariffCode powerVa
   nominal adminFee stampDuty ppn ppj instalment energyValue kwh totalPaid token formattedToken
   billerReference failureCode createdAt meter { number } customer { id }
+  instalmentDebtLeft keyChangeTokens tokenInstructions
 """
 BUY = f"""mutation($meter: String!, $denomination: Decimal!, $ref: String!) {{
   purchaseToken(meterNumber: $meter, denomination: $denomination, clientReference: $ref) {{ {PURCHASE_FIELDS} }}

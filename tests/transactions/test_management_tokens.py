@@ -7,6 +7,7 @@ independently of the biller from the development vending key and the demo regist
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
 from sts.tokens import ManagementKind, TokenClass
 from subgraphs.transactions.app import create_app
+from subgraphs.transactions.service.calendar import JAKARTA
 from subgraphs.transactions.settings import Settings
 from tests.fixtures.demo_meters import demo_decoder_key
 
@@ -232,3 +234,15 @@ async def test_an_unreachable_or_broken_biller_is_a_coded_error(
         gql = GraphQL(http)
         assert error_code(await issue(gql, "CLEAR_TAMPER")) == code
         assert (await gql(LIST, {"meter": ACTIVE_2014.number}, as_=ADMIN.id))["data"]["managementTokens"] == []
+
+
+async def test_the_operator_sees_every_token_issued_in_a_period(system: tuple[GraphQL, Starlette]) -> None:
+    gql, _ = system
+    await issue(gql, "CLEAR_TAMPER")
+    await issue(gql, "SET_MAX_POWER", 1300)
+    today = datetime.now(JAKARTA).date().isoformat()
+    query = 'query($d: String!) { issuedManagementTokens(from: $d, to: $d) { kind meterNumber issuedBy } }'
+    issued = (await gql(query, {"d": today}, as_=ADMIN.id))["data"]["issuedManagementTokens"]
+    assert [t["kind"] for t in issued] == ["SET_MAX_POWER", "CLEAR_TAMPER"]  # newest first
+    assert error_code(await gql(query, {"d": today}, as_=SITI)) == "FORBIDDEN"
+    assert error_code(await gql(query, {"d": "yesterday"}, as_=ADMIN.id)) == "BAD_USER_INPUT"

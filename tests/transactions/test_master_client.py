@@ -65,7 +65,12 @@ async def test_client_quotes_through_the_internal_route(master: tuple[Starlette,
         )
         instalment = await client.quote(WITH_INSTALMENT.number, Decimal("50000"))
         assert instalment.instalment == WITH_INSTALMENT.instalment
-        assert transport.urls == ["http://master.test/internal/quote"] * 3
+        assert (instalment.instalment_per_purchase, instalment.instalment_debt) == (
+            WITH_INSTALMENT.instalment, WITH_INSTALMENT.instalment_debt
+        )
+        last = await client.quote(WITH_INSTALMENT.number, Decimal("50000"), instalment_paid=Decimal("17000"))
+        assert (last.instalment, last.instalment_debt_left) == (Decimal("3000.00"), Decimal("0.00"))
+        assert transport.urls == ["http://master.test/internal/quote"] * 4
     finally:
         await client.aclose()
 
@@ -78,7 +83,9 @@ async def test_client_passes_master_codes_through(master: tuple[Starlette, Maste
     try:
         siti = demo.METERS[0].number
         assert await _code(client, BLOCKED.number, "100000") == "CUSTOMER_BLOCKED"
-        assert await _code(client, "99999999999", "100000") == "WRONG_CUSTOMER_NUMBER"
+        assert await _code(client, "99999999990", "100000") == "WRONG_CUSTOMER_NUMBER"
+        assert await _code(client, "99999999999", "100000") == "WRONG_CHECK_DIGIT"
+        assert await _code(client, siti, "0") == "AMOUNT_OUT_OF_RANGE"
         assert await _code(client, "123", "100000") == "WRONG_DIGIT_COUNT"
         assert await _code(client, siti, "12345") == "PRODUCT_UNAVAILABLE"
         assert await _code(client, siti, "100000", "nope") == "BAD_USER_INPUT"

@@ -71,3 +71,11 @@ async def test_concurrent_replays_overspending_and_cap_on_postgres(pg_gql: Graph
     )
     report = await gql("{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { month } } }", as_=ADMIN.id)
     assert report["data"]["walletReconciliation"]["ok"] is True, report
+
+
+async def test_fifty_concurrent_purchases_pay_the_debt_exactly_on_postgres(
+    pg_gql: GraphQL, fake_master: FakeMaster, fake_biller: FakeBiller
+) -> None:
+    from .test_instalments import concurrent_paydown
+
+    await concurrent_paydown(pg_gql, fake_master, fake_biller, "pg-conc")

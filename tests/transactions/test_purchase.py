@@ -147,7 +147,7 @@ async def test_master_errors_pass_through_and_nothing_is_charged(gql: GraphQL, f
     assert error_code(await buy(gql, SITI, "14233784990", 50000, "b-2")) == "WRONG_CUSTOMER_NUMBER"
     assert error_code(await buy(gql, SITI, "1423", 50000, "b-3")) == "WRONG_DIGIT_COUNT"
     assert error_code(await buy(gql, SITI, METER.number, 12345, "b-4")) == "PRODUCT_UNAVAILABLE"
-    assert error_code(await buy(gql, SITI, METER.number, "100.5", "b-5")) == "BAD_USER_INPUT"
+    assert error_code(await buy(gql, SITI, METER.number, "100.5", "b-5")) == "AMOUNT_NOT_WHOLE_RUPIAH"
     assert error_code(await buy(gql, SITI, METER.number, 50000, "")) == "BAD_USER_INPUT"
     assert await balance(gql, SITI) == before and fake_biller.posts == 0
 
@@ -204,3 +204,14 @@ async def test_another_customers_purchase_is_forbidden(gql: GraphQL) -> None:
     assert (await gql(BUY.replace("purchaseToken", "purchaseToken"), {"meter": METER.number, "denomination": "20000", "ref": "x"}))[
         "errors"
     ][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_operator_queue_of_pending_purchases(gql: GraphQL, fake_biller: FakeBiller) -> None:
+    fake_biller.mode = "pending_forever"
+    held = (await buy(gql, SITI, METER.number, 20000, "held-1"))["data"]["purchaseToken"]
+    assert held["status"] == "PENDING"
+    queue = '{ pendingPurchases { id status } reviewQueue { id } }'
+    answer = (await gql(queue, as_=ADMIN.id))["data"]
+    assert answer["pendingPurchases"] == [{"id": held["id"], "status": "PENDING"}]
+    assert answer["reviewQueue"] == []  # not yet 10 minutes old
+    assert error_code(await gql(queue, as_=SITI)) == "FORBIDDEN"

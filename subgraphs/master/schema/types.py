@@ -220,6 +220,8 @@ class Quote:
     total_paid: Decimal
     quoted_at: datetime
     instalment_debt_left: Decimal = strawberry.field(description="Instalment debt still owed after this purchase.")
+    instalment_per_purchase: Decimal = strawberry.field(description="The meter's instalment taken per purchase.")
+    instalment_debt: Decimal = strawberry.field(description="The instalment debt registered for the meter.")
     monthly_kwh_remaining: Decimal | None = strawberry.field(
         description="kWh the meter may still receive this month before this purchase (null when unknown)."
     )
@@ -261,6 +263,8 @@ class Quote:
             total_paid=price.total_paid,
             quoted_at=quote.quoted_at,
             instalment_debt_left=quote.instalment_debt_left,
+            instalment_per_purchase=meter.instalment,
+            instalment_debt=meter.instalment_debt,
             monthly_kwh_remaining=None if quote.sales is None else quote.sales.remaining_kwh,
             key_change=None
             if quote.sales is None or quote.sales.key_change is None

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
-from setrum_common.money import MAX_DENOMINATION, whole_rupiah
 from setrum_common.auth import Viewer
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.money import MAX_DENOMINATION, whole_rupiah
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind

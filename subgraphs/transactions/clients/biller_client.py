@@ -66,6 +66,7 @@ class BillerOutcome:
     issued_at: datetime | None
     code: str | None
     message: str | None
+    key_change_tokens: tuple[str, ...] | None = None  # entered before the token, in this order
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BillerOutcome:
@@ -84,7 +85,16 @@ class BillerOutcome:
             issued_at=datetime.fromisoformat(issued) if issued else None,
             code=data.get("code"),
             message=data.get("message"),
+            key_change_tokens=_token_list(data.get("keyChangeTokens")),
         )
+
+
+def _token_list(value: Any) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise BillerUnavailable("biller answered keyChangeTokens that are not a list of tokens")
+    return tuple("".join(ch for ch in t if ch.isdigit()) for t in value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +145,22 @@ class BillerClient:
         if response.status_code == 404:
             return None
         return BillerOutcome.from_json(self._json_or_raise(response))
+
+    async def key_change_due(self, meter_number: str) -> str | None:
+        """``GET /v1/meters/{number}``: why the meter's next sale carries key change tokens, or None
+        (none due, or the biller does not know the meter)."""
+        response = await self._send("GET", f"/v1/meters/{meter_number}", None)
+        if response.status_code == 404:
+            return None
+        change = self._json_or_raise(response).get("keyChange")
+        return str(change.get("reason") or "a new decoder key") if isinstance(change, dict) else None
+
+    async def sales_of_day(self, day: str) -> list[dict[str, Any]]:
+        """``GET /v1/sales/{YYYY-MM-DD}``: the biller's purchases of a Jakarta day, for settlement."""
+        purchases = self._json_or_raise(await self._send("GET", f"/v1/sales/{day}", None)).get("purchases")
+        if not isinstance(purchases, list):
+            raise BillerUnavailable("biller answered a sales list we cannot read")
+        return purchases
 
     async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
         """``POST /v1/management-tokens``: a class 2 token. Not idempotent: every call spends a TID.

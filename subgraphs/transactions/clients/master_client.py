@@ -34,6 +34,10 @@ _PASS_THROUGH = {
     ErrorCode.NOT_FOUND,
     ErrorCode.WRONG_CUSTOMER_NUMBER,
     ErrorCode.WRONG_DIGIT_COUNT,
+    ErrorCode.WRONG_CHECK_DIGIT,
+    ErrorCode.AMOUNT_NOT_DIGITS,
+    ErrorCode.AMOUNT_NOT_WHOLE_RUPIAH,
+    ErrorCode.AMOUNT_OUT_OF_RANGE,
     ErrorCode.CUSTOMER_BLOCKED,
     ErrorCode.PRODUCT_UNAVAILABLE,
     ErrorCode.KWH_LIMIT_EXCEEDED,
@@ -58,6 +62,10 @@ class Quote:
     kwh: Decimal
     total_paid: Decimal
     monthly_kwh_limit: Decimal
+    # Instalments: the fixed amount per purchase, the registered debt, and what is left after this one.
+    instalment_per_purchase: Decimal = Decimal("0")
+    instalment_debt: Decimal = Decimal("0")
+    instalment_debt_left: Decimal = Decimal("0")
 
     @property
     def limit_tenths(self) -> int:
@@ -91,6 +99,9 @@ class Quote:
             kwh=money("kwh"),
             total_paid=money("totalPaid"),
             monthly_kwh_limit=money("monthlyKwhLimit"),
+            instalment_per_purchase=money("instalmentPerPurchase"),
+            instalment_debt=money("instalmentDebt"),
+            instalment_debt_left=money("instalmentDebtLeft"),
         )
 
 
@@ -131,10 +142,14 @@ class MasterClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def quote(self, meter_number: str, denomination: Decimal, channel: str | None = None) -> Quote:
-        payload = await self._post(
-            {"meterNumber": meter_number, "denomination": str(denomination), "channel": channel}
-        )
+    async def quote(
+        self, meter_number: str, denomination: Decimal, channel: str | None = None, *, instalment_paid: Decimal = Decimal("0")
+    ) -> Quote:
+        """``denomination`` goes as digits (whole rupiah, the only form master accepts);
+        ``instalment_paid`` is what the meter's purchases have paid towards its debt so far."""
+        body = {"meterNumber": meter_number, "denomination": f"{denomination:.0f}", "channel": channel,
+                "instalmentPaid": str(instalment_paid)}  # fmt: skip
+        payload = await self._post(body)
         try:
             return Quote.from_json(payload)
         except (KeyError, TypeError, ValueError, InvalidOperation) as error:

@@ -65,10 +65,13 @@ class Customer:
 @strawberry.federation.type(keys=["number"])
 class Meter:
     number: str
+    # Master's field, sent along when monthlyUsage asks for it (@requires): the cap needs the power.
+    power_va: int | None = strawberry.federation.field(external=True, default=None)
 
     @classmethod
-    def resolve_reference(cls, info: strawberry.Info, number: str) -> Meter:
-        return cls(number=number)
+    def resolve_reference(cls, info: strawberry.Info, number: str, **data: object) -> Meter:
+        power = data.get("powerVa", data.get("power_va"))
+        return cls(number=number, power_va=power if isinstance(power, int) else None)
 
     @strawberry.field(description="Purchases for this meter: all for an admin, a customer's own otherwise")
     async def purchases(
@@ -93,12 +96,16 @@ class Meter:
             created_to=to,
         )
 
-    @strawberry.field(description="kWh counted against the monthly cap (month 'YYYY-MM', Asia/Jakarta; default now)")
+    @strawberry.federation.field(
+        requires=["powerVa"],
+        description="kWh counted against the monthly cap (month 'YYYY-MM', Asia/Jakarta; default now)",
+    )
     async def monthly_usage(self, info: strawberry.Info, month: str | None = None) -> MonthlyUsage:
         info.context.viewer.require_authenticated()
         month = parse_month(month)
         month_bounds(month)  # validates the calendar month
         used, power_va = await usage_loader(info.context).load((self.number, month))
+        power_va = self.power_va or power_va  # master's record first: the cap is known before any purchase
         limit = tenths(monthly_limit_tenths(power_va)) if power_va else None
         kwh = tenths(used)
         return MonthlyUsage(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Annotated
+
 import strawberry
 
 from .. import models
-from ..service import inputs, lookup, management, purchases, reconciliation, wallets
+from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
 from .management import ManagementToken
+from .operations import DaySales, Settlement
 from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
 
 __all__ = ["Query"]
+
+FromDay = Annotated[str, strawberry.argument(name="from", description="first day, YYYY-MM-DD (Asia/Jakarta)")]
 
 
 async def _fresh(info: strawberry.Info, row: models.Purchase | None) -> models.Purchase | None:
@@ -47,6 +53,37 @@ class Query:
             info.context.db, info.context.viewer, meter_number, first=20 if first is None else first
         )
         return [ManagementToken.from_row(row) for row in rows]
+
+    @strawberry.field(description="Admin: purchases per Jakarta day and status, from..to inclusive (YYYY-MM-DD)")
+    async def sales_by_day(self, info: strawberry.Info, from_: FromDay, to: str) -> list[DaySales]:
+        rows = await operations.sales_by_day(info.context.db, info.context.viewer, from_, to)
+        return [DaySales.of(row) for row in rows]
+
+    @strawberry.field(description="Admin: PENDING purchases, oldest first (money held until the biller answers)")
+    async def pending_purchases(self, info: strawberry.Info, first: int = 100) -> list[Purchase]:
+        rows = await operations.pending_purchases(
+            info.context.db, info.context.viewer, older_than=timedelta(0), first=first
+        )
+        return [Purchase.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Admin: purchases PENDING for more than 10 minutes, oldest first: settle them with the biller"
+    )
+    async def review_queue(self, info: strawberry.Info, first: int = 100) -> list[Purchase]:
+        rows = await operations.pending_purchases(
+            info.context.db, info.context.viewer, older_than=operations.REVIEW_AFTER, first=first
+        )
+        return [Purchase.from_row(row) for row in rows]
+
+    @strawberry.field(description="Admin: every management token issued from..to (Jakarta days), newest first")
+    async def issued_management_tokens(self, info: strawberry.Info, from_: FromDay, to: str) -> list[ManagementToken]:
+        rows = await operations.issued_management_tokens(info.context.db, info.context.viewer, from_, to)
+        return [ManagementToken.from_row(row) for row in rows]
+
+    @strawberry.field(description="Admin: a Jakarta day's sales settled against the biller (counts, sums, differences)")
+    async def sales_settlement(self, info: strawberry.Info, day: str) -> Settlement:
+        context = info.context
+        return Settlement.of(await operations.settle_day(context.db, context.state, context.viewer, day))
 
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:

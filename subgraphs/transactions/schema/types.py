@@ -49,6 +49,17 @@ def format_token(token: str | None) -> str | None:
     return "-".join(token[i : i + 4] for i in range(0, len(token), 4))
 
 
+def _instructions(row: models.Purchase) -> str | None:
+    if not row.token:
+        return None
+    if row.key_change_tokens:
+        return (
+            "Enter the 1st key change token, then the 2nd, then the credit token, in that order: "
+            "the meter needs its new key before it accepts the credit."
+        )
+    return "Enter the token on the meter's keypad."
+
+
 @strawberry.federation.type(keys=["id"], description="A token purchase and its receipt (struk).")
 class Purchase:
     id: strawberry.ID
@@ -77,6 +88,11 @@ class Purchase:
     issued_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    key_change_tokens: list[str] | None = strawberry.field(
+        description="Key change tokens (XXXX-XXXX-XXXX-XXXX-XXXX) to enter BEFORE the credit token, in this order"
+    )
+    token_instructions: str | None = strawberry.field(description="How to enter the tokens, once there are any")
+    instalment_debt_left: Decimal | None = strawberry.field(description="Instalment debt still owed after this purchase")
     customer_id: strawberry.Private[str]
 
     @classmethod
@@ -108,6 +124,11 @@ class Purchase:
             issued_at=row.issued_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            key_change_tokens=[str(format_token(t)) for t in row.key_change_tokens.split()]
+            if row.key_change_tokens
+            else None,
+            token_instructions=_instructions(row),
+            instalment_debt_left=row.instalment_debt_left,
             customer_id=row.customer_id,
         )
 

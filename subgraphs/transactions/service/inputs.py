@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from setrum_common.auth import Viewer
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.money import whole_rupiah  # the one amount rule every money field shares
 
 __all__ = ["checked_reference", "require_buyer", "whole_rupiah"]
 
@@ -21,18 +21,6 @@ def checked_reference(value: str, field: str) -> str:
             f"{field} must be 1-64 characters: letters, digits, '.', '_', ':' or '-'",
         )
     return value
-
-
-def whole_rupiah(value: Decimal, field: str, *, maximum: Decimal) -> Decimal:
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise DomainError(ErrorCode.BAD_USER_INPUT, f"{field} must be a number") from None
-    if not amount.is_finite() or amount != amount.to_integral_value():
-        raise DomainError(ErrorCode.BAD_USER_INPUT, f"{field} must be a whole number of rupiah")
-    if amount <= 0 or amount > maximum:
-        raise DomainError(ErrorCode.BAD_USER_INPUT, f"{field} must be between 1 and {maximum:,.0f} rupiah")
-    return amount.quantize(Decimal("0.01"))
 
 
 def require_buyer(viewer: Viewer) -> str:

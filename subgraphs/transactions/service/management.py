@@ -82,7 +82,7 @@ async def issue_management_token(
             raise DomainError(
                 KEY_CHANGE_REQUIRED,
                 f"Meter {number} needs a key change (its STS base date has run out) before it accepts "
-                "management tokens; ask the utility for key change tokens first",
+                "management tokens; its next purchase carries the key change tokens",
                 meterNumber=number,
             ) from None
         if error.code == ErrorCode.BAD_USER_INPUT:

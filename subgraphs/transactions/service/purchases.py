@@ -13,14 +13,18 @@ import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from setrum_common.auth import Viewer
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.money import MAX_DENOMINATION
 
+from .. import instalments
 from .. import repository as repo
-from ..clients import BillerMaintenance, BillerOutcome, BillerRejected, BillerUnavailable
+from ..clients import BillerMaintenance, BillerOutcome, BillerRejected, BillerUnavailable, Quote
 from ..metrics import TransactionMetrics
 from ..models import LedgerKind, Purchase, PurchaseStatus, channel_reference_for, new_purchase_id, utcnow
 from .calendar import jakarta_month
@@ -33,7 +37,7 @@ __all__ = ["apply_outcome", "purchase_token", "refresh_purchase", "reprint_token
 
 logger = logging.getLogger("setrum.transactions")
 
-_MAX_DENOMINATION = Decimal("1000000000")
+_INSTALMENT_ATTEMPTS = 8  # quotes per purchase when concurrent purchases keep paying the same debt
 
 
 def _same_request(purchase: Purchase, meter_number: str, denomination: Decimal) -> Purchase:
@@ -58,15 +62,44 @@ async def purchase_token(
     customer_id = require_buyer(viewer)
     client_reference = checked_reference(client_reference, "clientReference")
     meter_number = (meter_number or "").strip()
-    denomination = whole_rupiah(denomination, "denomination", maximum=_MAX_DENOMINATION)
+    denomination = whole_rupiah(denomination, "denomination", maximum=MAX_DENOMINATION)
 
     # (1) Idempotency first: a replay never reaches master, the wallet or the biller.
     existing = await by_client_reference(db, customer_id, client_reference)
     if existing is not None:
         return _same_request(existing, meter_number, denomination)
 
-    # (2) The binding quote (master's coded errors pass through).
+    # (2) The binding quote (master's coded errors pass through), then (3) + (4); a meter with
+    # instalment debt is quoted with what its purchases paid so far, again if that moved meanwhile.
     quote = await services.master.quote(meter_number, denomination, services.settings.channel)
+    seen = Decimal("0")
+    for _ in range(_INSTALMENT_ATTEMPTS):
+        if quote.instalment_debt > 0:
+            paid = await db.run(instalments.paid_for, quote.meter_number, one_statement=True)
+            if paid != seen:
+                seen = paid
+                quote = await services.master.quote(
+                    meter_number, denomination, services.settings.channel, instalment_paid=paid
+                )
+        try:
+            return await _book_and_send(db, services, customer_id, client_reference, denomination, quote, seen)
+        except instalments.InstalmentMoved:
+            seen = Decimal("-1")  # re-read and re-quote
+    raise DomainError(
+        ErrorCode.SERVICE_UNAVAILABLE, "Many purchases are paying this meter's instalment at once; try again"
+    )
+
+
+async def _book_and_send(
+    db: Database,
+    services: Services,
+    customer_id: str,
+    client_reference: str,
+    denomination: Decimal,
+    quote: Quote,
+    instalment_seen: Decimal,
+) -> Purchase:
+    meter_number = quote.meter_number
     if quote.kwh_tenths <= 0:
         raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, "This denomination buys no energy for this meter")
 
@@ -91,6 +124,7 @@ async def purchase_token(
         ppn=quote.ppn,
         ppj=quote.ppj,
         instalment=quote.instalment,
+        instalment_debt_left=quote.instalment_debt_left,
         energy_value=quote.energy_value,
         kwh_tenths=quote.kwh_tenths,
         total_paid=quote.total_paid,
@@ -101,7 +135,7 @@ async def purchase_token(
     # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together.
     limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
     try:
-        await db.run(repo.book_purchase, purchase, limit, write=True)
+        await db.run(_book, purchase, limit, quote, instalment_seen, write=True)
     except repo.BookingRefused as refused:
         if refused.reason is repo.Booking.OVER_MONTHLY_CAP:
             raise DomainError(
@@ -123,6 +157,21 @@ async def purchase_token(
 
     # (5) Ask the biller, outside any transaction (it may take seconds).
     return await _send_to_biller(db, services, purchase, raise_maintenance=True)
+
+
+def _book(conn: Connection, purchase: Purchase, limit: int, quote: Quote, instalment_seen: Decimal) -> None:
+    """The purchase, its kWh, the debit and (last, in the same lock order as a refund) its instalment."""
+    repo.book_purchase(conn, purchase, limit)
+    if purchase.instalment > 0:
+        total = instalments.pay(
+            conn, purchase.meter_number, due=purchase.instalment, per_purchase=quote.instalment_per_purchase,
+            debt=quote.instalment_debt, seen=instalment_seen,
+        )  # fmt: skip
+        left = max(quote.instalment_debt - total, Decimal("0"))
+        if left != purchase.instalment_debt_left:
+            purchase.instalment_debt_left = left
+            table = Purchase.__table__
+            conn.execute(update(table).where(table.c.id == purchase.id).values(instalment_debt_left=left))
 
 
 async def _send_to_biller(db: Database, services: Services, purchase: Purchase, *, raise_maintenance: bool) -> Purchase:
@@ -180,6 +229,7 @@ async def apply_outcome(
             "biller_message": outcome.message,
             "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
             "updated_at": now,
+            "key_change_tokens": " ".join(outcome.key_change_tokens) if outcome.key_change_tokens else None,
         }
         moved = await db.run(repo.record_success, purchase.id, values, write=True, one_statement=True)
         if not moved:  # someone else settled it first: what they stored is the truth

@@ -9,6 +9,7 @@ from setrum_common.auth import Viewer
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
+from .. import instalments
 from .. import repository as repo
 from ..metrics import TransactionMetrics
 from ..models import LedgerKind, Purchase, PurchaseStatus
@@ -18,8 +19,8 @@ __all__ = ["fail_and_refund", "refund_purchase"]
 
 
 async def _give_back(session: AsyncSession, purchase: Purchase) -> None:
-    """Undo a purchase's effects inside the caller's transaction: its kWh leave the month's usage and
-    the amount paid returns to the wallet, booked under the (unique) ledger reference ``refund:<purchase id>``
+    """Undo a purchase's effects inside the caller's transaction: its kWh leave the month's usage,
+    its instalment goes back to the meter's debt and the amount paid returns to the wallet, booked under the (unique) ledger reference ``refund:<purchase id>``
     whichever path, a failure or a reversal, gets there."""
     await repo.release_kwh(session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths)
     await repo.credit_wallet(
@@ -30,6 +31,8 @@ async def _give_back(session: AsyncSession, purchase: Purchase) -> None:
         reference=f"refund:{purchase.id}",
         purchase_id=purchase.id,
     )
+    if purchase.instalment > 0:  # last, in the booking's lock order (usage, wallet, instalment)
+        await instalments.give_back(session, purchase.meter_number, purchase.instalment)
 
 
 async def fail_and_refund(
