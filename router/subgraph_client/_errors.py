@@ -1,8 +1,8 @@
 """Errors raised at the subgraph edge.
 
-    SubgraphFetchError        transport failure, timeout, non-2xx status, or a body that is not
-                              a JSON object; the executor turns it into one GraphQL error with
-                              ``extensions.code = "SUBGRAPH_FETCH_FAILED"``.
+SubgraphFetchError        transport failure, timeout, non-2xx status, or a body that is not
+                          a JSON object; the executor turns it into one GraphQL error with
+                          ``extensions.code = "SUBGRAPH_FETCH_FAILED"``.
 """
 
 from __future__ import annotations
@@ -20,4 +20,6 @@ class SubgraphFetchError(Exception):
         self.status_code = status_code
 
     def __repr__(self) -> str:
-        return f"SubgraphFetchError(subgraph={self.subgraph!r}, reason={self.reason!r}, status_code={self.status_code!r})"
+        return (
+            f"SubgraphFetchError(subgraph={self.subgraph!r}, reason={self.reason!r}, status_code={self.status_code!r})"
+        )

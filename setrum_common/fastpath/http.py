@@ -42,7 +42,9 @@ __all__ = [
 # and hop-by-hop headers are the client's own business.
 _BAD_NAME = re.compile(r"[^!#$%&'*+.^_`|~0-9A-Za-z-]")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
-_SKIP = frozenset({"host", "content-length", "transfer-encoding", "connection", "accept-encoding", "keep-alive", "upgrade", "te"})
+_SKIP = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "accept-encoding", "keep-alive", "upgrade", "te"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +158,9 @@ class HttpClient:
     ) -> HttpAnswer:
         return await self.request("POST", url, content=content, headers=headers, timeout_s=timeout_s)
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None, *, timeout_s: float | None = None) -> HttpAnswer:
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, *, timeout_s: float | None = None
+    ) -> HttpAnswer:
         return await self.request("GET", url, headers=headers, timeout_s=timeout_s)
 
     async def _fast(self, method: str, url: str, content: bytes, headers: Mapping[str, str]) -> HttpAnswer:

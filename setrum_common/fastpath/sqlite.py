@@ -74,7 +74,9 @@ async def _call(fn: Callable[..., _T], *args: Any) -> _T:
         delay = min(delay * 2, 0.05)
 
 
-def _run(conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool) -> tuple[Any, list[Any] | None, int, Any]:
+def _run(
+    conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool
+) -> tuple[Any, list[Any] | None, int, Any]:
     """A statement from cursor open to close: everything SQLAlchemy will ask of the cursor."""
     cursor = conn.cursor()
     try:

@@ -21,7 +21,7 @@ def pytest_asyncio_loop_factories(
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
     factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {"asyncio": asyncio.new_event_loop}
     if item.path.name in _ON_BOTH_LOOPS:
-        import uvloop  # noqa: PLC0415 - installed with uvicorn[standard]
+        import uvloop  # installed with uvicorn[standard]
 
         factories["uvloop"] = uvloop.new_event_loop
     return factories

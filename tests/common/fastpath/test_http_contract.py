@@ -62,7 +62,10 @@ class Server:
 
 def answer(body: bytes, *, headers: bytes = b"", status: bytes = b"200 OK") -> bytes:
     return b"HTTP/1.1 %s\r\nContent-Length: %d\r\nContent-Type: application/json\r\n%s\r\n%s" % (
-        status, len(body), headers, body
+        status,
+        len(body),
+        headers,
+        body,
     )
 
 

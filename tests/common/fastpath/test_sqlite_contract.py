@@ -43,7 +43,9 @@ async def test_concurrent_read_modify_write_loses_no_update_on_sqlite(tmp_path: 
     await db.dispose()
 
 
-async def test_sqlite_lock_held_by_another_process_is_waited_out_without_blocking_the_loop(tmp_path: Path, fast: bool) -> None:
+async def test_sqlite_lock_held_by_another_process_is_waited_out_without_blocking_the_loop(
+    tmp_path: Path, fast: bool
+) -> None:
     import sqlite3
 
     path = tmp_path / "locked.db"

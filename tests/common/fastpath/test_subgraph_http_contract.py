@@ -60,9 +60,9 @@ async def test_keep_alive_reuses_one_connection_and_forwards_headers(fast: bool)
     server, url = await _serve(handler)
     client = HttpSubgraphClient({"a": url}, fastpath=fast)
     for q in ("one", "chunked", "three"):
-        assert await client.fetch("a", {"query": q}, {"authorization": "Bearer x", "evil\r\nX-Injected": "1", "host": "bad"}) == {
-            "data": {"echo": q}
-        }
+        assert await client.fetch(
+            "a", {"query": q}, {"authorization": "Bearer x", "evil\r\nX-Injected": "1", "host": "bad"}
+        ) == {"data": {"echo": q}}
     assert connections == 1
     assert b"authorization: Bearer x" in heads[0]
     assert b"X-Injected" not in heads[0] and b"host: bad" not in heads[0]
@@ -108,7 +108,9 @@ async def test_timeout_refused_and_garbage(fast: bool) -> None:
     refused.close()
     await refused.wait_closed()
 
-    client = HttpSubgraphClient({"slow": slow_url, "bad": bad_url, "gone": refused_url}, timeouts={"slow": 0.2}, fastpath=fast)
+    client = HttpSubgraphClient(
+        {"slow": slow_url, "bad": bad_url, "gone": refused_url}, timeouts={"slow": 0.2}, fastpath=fast
+    )
     with pytest.raises(SubgraphFetchError, match="timed out"):
         await client.fetch("slow", {"query": "{x}"}, {})
     with pytest.raises(SubgraphFetchError, match="HTTP 502"):
@@ -124,11 +126,13 @@ async def test_an_oversized_or_bomb_answer_is_a_fetch_error(fast: bool) -> None:
     import gzip
 
     async def huge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head, body = await _read_request(reader)
+        _, body = await _read_request(reader)
         payload = orjson.dumps({"data": {"x": "y" * 5000}})
         if orjson.loads(body)["query"] == "bomb":
             payload = gzip.compress(payload)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload)
+            )
         else:
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
         await writer.drain()
