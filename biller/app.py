@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from setrum_common.db import Database
+from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.migrations import Migrations
 from setrum_common.observability import Observability, ObservabilityMiddleware
 from setrum_common.service_app import SchemaReadiness
@@ -281,7 +282,10 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         routes=routes,
         lifespan=lifespan,
         exception_handlers={Exception: _unexpected},
-        middleware=[Middleware(ObservabilityMiddleware, observability=observability)],
+        middleware=[
+            Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
+            Middleware(ObservabilityMiddleware, observability=observability),
+        ],
     )
     app.state.observability = observability
     app.state.settings = settings

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,6 +26,7 @@ from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
 from router.settings import LimitsSettings, RouterSettings
+from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.tracing import configure_tracing
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ __all__ = ["build_gateway", "create_app", "operation_limits"]
 def _cache_stats(gateway: Any) -> dict[str, int]:
     names = ("plan_cache_hits", "plan_cache_misses", "document_cache_hits", "document_cache_misses")
     return {name: int(getattr(gateway, name, 0) or 0) for name in names}
+
 
 logger = logging.getLogger("router.app")
 
@@ -143,7 +146,12 @@ def create_app(
     if settings.web_app_dir is not None:
         routes = webapp_routes(settings.web_app_dir) + routes
     routes += [Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/ready", ready, methods=["GET"])]
-    app = Starlette(routes=routes, exception_handlers=exception_handlers, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+        middleware=[Middleware(HeaderLimitMiddleware, limits=settings.header_limits)],
+    )
     app.state.metrics = metrics
     app.state.settings = settings
     app.state.gateway_pool = pool

@@ -30,6 +30,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from setrum_common.fastpath import FASTPATH_DESCRIPTION, FastPathMode
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
+from setrum_common.http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
+from setrum_common.settings import HEAD_DESCRIPTION, HEADER_DESCRIPTION
 
 __all__ = [
     "DEFAULT_BATCH_MAX_SIZE",
@@ -236,6 +238,18 @@ class RouterSettings(BaseSettings):
         default="development", validation_alias="SETRUM_ENV"
     )
     fastpath: FastPathMode = Field(default="on", validation_alias="SETRUM_FASTPATH", description=FASTPATH_DESCRIPTION)
+    max_request_head_bytes: int = Field(
+        default=DEFAULT_MAX_REQUEST_HEAD_BYTES,
+        gt=0,
+        validation_alias="SETRUM_MAX_REQUEST_HEAD_BYTES",
+        description=HEAD_DESCRIPTION,
+    )
+    max_header_bytes: int = Field(
+        default=DEFAULT_MAX_HEADER_BYTES,
+        gt=0,
+        validation_alias="SETRUM_MAX_HEADER_BYTES",
+        description=HEADER_DESCRIPTION,
+    )
     supergraph: Path = DEFAULT_SUPERGRAPH_PATH
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
@@ -274,6 +288,10 @@ class RouterSettings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown router setting(s) in the environment: {', '.join(unknown)}")
         return self
+
+    @property
+    def header_limits(self) -> HeaderLimits:
+        return HeaderLimits(self.max_request_head_bytes, self.max_header_bytes)
 
     @property
     def production(self) -> bool:

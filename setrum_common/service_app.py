@@ -34,6 +34,7 @@ from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
 from .errors import DomainError, code_errors
 from .fastpath.graphql import graphql_endpoint
+from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
@@ -196,7 +197,14 @@ def create_service_app(
         Route("/metrics", observability.metrics_endpoint),
         *extra_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ObservabilityMiddleware, observability=observability)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
+            Middleware(ObservabilityMiddleware, observability=observability),
+        ],
+    )
     app.state.db = db
     app.state.observability = observability
     app.state.settings = settings
@@ -272,7 +280,11 @@ def service_main(
         return 0
     settings = settings_factory()
     return serve(
-        name, settings, app_factory, host=args.host, port=args.port,
+        name,
+        settings,
+        app_factory,
+        host=args.host,
+        port=args.port,
         overrides={"seed_demo_data": True} if args.seed else {},
     )
 

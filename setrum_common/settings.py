@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .fastpath import FASTPATH_DESCRIPTION, FastPathMode
+from .http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
 
 __all__ = [
     "DEV_JWT_SECRET",
@@ -48,6 +49,10 @@ def shared_field(env_name: str, default: _T, **kwargs: Any) -> _T:
     return field
 
 
+HEAD_DESCRIPTION = "request line plus headers, larger is answered 431"
+HEADER_DESCRIPTION = "one header line, larger is answered 431"
+
+
 class ServiceSettings(BaseSettings):
     """Base for every service's settings. Subclasses set ``env_prefix`` and defaults."""
 
@@ -55,17 +60,22 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = shared_field("SETRUM_ENV", "development")
     jwt_secret: SecretStr = shared_field("SETRUM_JWT_SECRET", SecretStr(DEV_JWT_SECRET))
-    service_secret: SecretStr = shared_field(
-        "SETRUM_SERVICE_SECRET", SecretStr(DEV_SERVICE_SECRET)
-    )
+    service_secret: SecretStr = shared_field("SETRUM_SERVICE_SECRET", SecretStr(DEV_SERVICE_SECRET))
     log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)
     fastpath: FastPathMode = shared_field("SETRUM_FASTPATH", "on", description=FASTPATH_DESCRIPTION)
+    max_request_head_bytes: int = shared_field(
+        "SETRUM_MAX_REQUEST_HEAD_BYTES", DEFAULT_MAX_REQUEST_HEAD_BYTES, gt=0, description=HEAD_DESCRIPTION
+    )
+    max_header_bytes: int = shared_field(
+        "SETRUM_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, gt=0, description=HEADER_DESCRIPTION
+    )
 
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     host: str = "127.0.0.1"
     port: int = 8000
     schema_mode: SchemaMode = Field(
-        "migrate", description="migrate (upgrade at start-up), check (refuse an out-of-date schema) or create (tests only)"
+        "migrate",
+        description="migrate (upgrade at start-up), check (refuse an out-of-date schema) or create (tests only)",
     )
     seed_demo_data: bool = False
 
@@ -74,16 +84,16 @@ class ServiceSettings(BaseSettings):
         return self.environment == "production"
 
     @property
+    def header_limits(self) -> HeaderLimits:
+        return HeaderLimits(self.max_request_head_bytes, self.max_header_bytes)
+
+    @property
     def json_logs(self) -> bool:
         return self.is_production if self.log_json is None else self.log_json
 
     def secret_values(self) -> list[str]:
         """Every secret this service holds, for the production check."""
-        return [
-            value.get_secret_value()
-            for value in self.__dict__.values()
-            if isinstance(value, SecretStr)
-        ]
+        return [value.get_secret_value() for value in self.__dict__.values() if isinstance(value, SecretStr)]
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
