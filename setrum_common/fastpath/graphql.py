@@ -9,9 +9,10 @@ would call) and answers with orjson. strawberry's HTTP view and ``Schema.execute
 call in layers of adapters, extension runners and context objects that cost more CPU than a
 typical subgraph fetch (about 0.25 ms per request, measured on ``{ __typename }``).
 
-Everything else goes to strawberry's view unchanged: GET, other content types, batches, bodies
-that are not JSON objects, and any document that does not parse or validate (so those errors
-read exactly as before). Results are coded the same way on both paths
+A POSTed JSON body that is not a JSON object (``null``, ``123``, a batch) or not valid UTF-8 JSON is
+answered ``400`` with a ``BAD_REQUEST`` GraphQL error on both paths (:func:`read_json_body`).
+Everything else goes to strawberry's view unchanged: GET, other content types, and any document
+that does not parse or validate (so those errors read exactly as before). Results are coded the same way on both paths
 (:func:`setrum_common.errors.code_errors`). Our schemas use no resolver middleware or extension
 results, so nothing else differs. The short path reads strawberry's private compiled schema
 (``Schema._schema``) and calls graphql-core directly: both are fenced by upper bounds in
@@ -35,7 +36,7 @@ from strawberry.execution import optimized_is_awaitable
 
 from ..errors import code_errors
 
-__all__ = ["FastGraphQLEndpoint", "graphql_endpoint"]
+__all__ = ["CheckedBodyView", "FastGraphQLEndpoint", "bad_request", "graphql_endpoint", "read_json_body"]
 
 _MAX_DOCUMENTS = 512  # distinct query texts kept (a hostile client cannot grow it beyond this)
 _JSON = (b"content-type", b"application/json")
@@ -96,7 +97,11 @@ class FastGraphQLEndpoint:
             return
         request = Request(scope, receive)
         body = await request.body()
-        prepared = self._prepare(body)
+        payload, problem = read_json_body(body)
+        if problem is not None:
+            await bad_request(send, problem)
+            return
+        prepared = self._prepare(payload)
         if prepared is None:
             await self._fallback(scope, _replay(body), send)
             return
@@ -122,15 +127,11 @@ class FastGraphQLEndpoint:
         await send({"type": "http.response.start", "status": 200, "headers": [_JSON]})
         await send({"type": "http.response.body", "body": orjson.dumps(response)})
 
-    def _prepare(self, body: bytes) -> tuple[DocumentNode, str | None, dict[str, Any] | None, str | None] | None:
+    def _prepare(
+        self, payload: dict[str, Any]
+    ) -> tuple[DocumentNode, str | None, dict[str, Any] | None, str | None] | None:
         """(document, operation name, variables, name for metrics) for the short path, or None for
         strawberry's view."""
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(payload, dict):
-            return None
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
         if not isinstance(query, str) or not (variables is None or isinstance(variables, dict)):
             return None
@@ -146,6 +147,46 @@ class FastGraphQLEndpoint:
         if operations.get(label) not in (OperationType.QUERY, OperationType.MUTATION):
             return None
         return document, name, variables, label
+
+
+def read_json_body(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """A POST body as a GraphQL request object, or why it cannot be one. strawberry's view answers a
+    body that is valid JSON but no object (``null``, ``123``, ``"s"``, ``true``) with a plain-text 500,
+    and invalid UTF-8 inside a string likewise: both paths refuse them here first."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}, "the request body is not valid JSON (UTF-8)"
+    if isinstance(payload, list):
+        return {}, "batched requests are not supported"
+    if not isinstance(payload, dict):
+        return {}, "the request body must be a JSON object"
+    return payload, None
+
+
+async def bad_request(send: Send, message: str) -> None:
+    """``400`` with a GraphQL error body (code ``BAD_REQUEST``)."""
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]})
+    await send({"type": "http.response.start", "status": 400, "headers": [_JSON]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class CheckedBodyView:
+    """The stock path: strawberry's view behind :func:`read_json_body` for POSTed JSON."""
+
+    def __init__(self, view: ASGIApp) -> None:
+        self._view = view
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not _is_json(scope):
+            await self._view(scope, receive, send)
+            return
+        body = await Request(scope, receive).body()
+        _, problem = read_json_body(body)
+        if problem is not None:
+            await bad_request(send, problem)
+            return
+        await self._view(scope, _replay(body), send)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -178,7 +219,7 @@ def graphql_endpoint(
     record: Callable[[str | None, str, float], None] | None = None,
 ) -> ASGIApp:
     """The ``/graphql`` ASGI app: the short path in front of strawberry's ``view`` when ``fast``,
-    else ``view`` alone (strawberry's public API only)."""
+    else ``view`` behind the body check alone (strawberry's public API only)."""
     if not fast:
-        return view
+        return CheckedBodyView(view)
     return FastGraphQLEndpoint(schema._schema, view, make_context=make_context, record=record)
