@@ -63,11 +63,20 @@ async def _post(client: httpx.AsyncClient, url: str, query: str, variables: dict
 
 async def _customer(client: httpx.AsyncClient, url: str, balance: int) -> str:
     email = f"so-{uuid.uuid4().hex[:10]}@example.id"
-    body = await _post(client, url, "mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
-                       {"i": {"name": "Scale Out", "email": email, "password": "kWh-token-2026!"}})
+    body = await _post(
+        client,
+        url,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
+        {"i": {"name": "Scale Out", "email": email, "password": "kWh-token-2026!"}},
+    )
     token = body["data"]["signUp"]["token"]
-    await _post(client, url, "mutation($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
-                {"a": str(balance), "r": uuid.uuid4().hex}, token)
+    await _post(
+        client,
+        url,
+        "mutation($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
+        {"a": str(balance), "r": uuid.uuid4().hex},
+        token,
+    )
     return token
 
 
@@ -90,13 +99,24 @@ def test_replayed_references_across_replicas_charge_once(replicas: list[System])
             results = await asyncio.gather(*(_post(client, url, BUY, v, t) for _, t, url, v in jobs))
             for (ref, *_), body in zip(jobs, results, strict=True):
                 references[ref].append(body)
-            wallets = [await _post(client, urls[0], "{ wallet { balance entries(first: 100) { nodes { kind amount } } } }", {}, t) for t in tokens]
+            wallets = [
+                await _post(
+                    client, urls[0], "{ wallet { balance entries(first: 100) { nodes { kind amount } } } }", {}, t
+                )
+                for t in tokens
+            ]
             # A replay that raced the original sees it still PENDING; once all are answered, each is final.
             final = {}
             for ref, bodies in references.items():
                 token = next(t for r, t, _, _ in jobs if r == ref)
                 purchase_id = bodies[0]["data"]["purchaseToken"]["id"]
-                body = await _post(client, urls[1], "query($id: ID!) { purchase(id: $id) { status token } }", {"id": purchase_id}, token)
+                body = await _post(
+                    client,
+                    urls[1],
+                    "query($id: ID!) { purchase(id: $id) { status token } }",
+                    {"id": purchase_id},
+                    token,
+                )
                 final[ref] = body["data"]["purchase"]
             return final, wallets, references
 
@@ -110,9 +130,9 @@ def test_replayed_references_across_replicas_charge_once(replicas: list[System])
         entries = wallet["data"]["wallet"]["entries"]["nodes"]
         kinds = Counter(e["kind"] for e in entries)
         assert kinds["PURCHASE_DEBIT"] == 6 and kinds["TOPUP"] == 1
-        assert Decimal(wallet["data"]["wallet"]["balance"]) == sum(Decimal(e["amount"]) for e in entries if e["kind"] != "PURCHASE_DEBIT") - sum(
-            abs(Decimal(e["amount"])) for e in entries if e["kind"] == "PURCHASE_DEBIT"
-        )
+        assert Decimal(wallet["data"]["wallet"]["balance"]) == sum(
+            Decimal(e["amount"]) for e in entries if e["kind"] != "PURCHASE_DEBIT"
+        ) - sum(abs(Decimal(e["amount"])) for e in entries if e["kind"] == "PURCHASE_DEBIT")
     _assert_reconciled(replicas[1].router_url)
     assert {p["status"] for p in final.values()} == {"SUCCESS"}
     tokens_sold = [p["token"] for p in final.values()]
@@ -127,10 +147,12 @@ def test_monthly_cap_holds_across_replicas(replicas: list[System]) -> None:
     async def scenario() -> list[dict]:
         async with httpx.AsyncClient(timeout=120) as client:
             token = await _customer(client, urls[0], 5_000_000)
-            return await asyncio.gather(*(
-                _post(client, urls[i % 2], BUY, {"m": meter.number, "d": "50000", "r": uuid.uuid4().hex}, token)
-                for i in range(8)
-            ))
+            return await asyncio.gather(
+                *(
+                    _post(client, urls[i % 2], BUY, {"m": meter.number, "d": "50000", "r": uuid.uuid4().hex}, token)
+                    for i in range(8)
+                )
+            )
 
     bodies = asyncio.run(scenario())
     sold = [b["data"]["purchaseToken"] for b in bodies if not b.get("errors")]
@@ -152,10 +174,12 @@ def test_tids_stay_unique_and_increasing_across_two_billers(replicas: list[Syste
     async def scenario() -> list[dict]:
         async with httpx.AsyncClient(timeout=120) as client:
             token = await _customer(client, urls[0], 5_000_000)
-            return await asyncio.gather(*(
-                _post(client, urls[i % 2], BUY, {"m": meter.number, "d": "20000", "r": uuid.uuid4().hex}, token)
-                for i in range(16)
-            ))
+            return await asyncio.gather(
+                *(
+                    _post(client, urls[i % 2], BUY, {"m": meter.number, "d": "20000", "r": uuid.uuid4().hex}, token)
+                    for i in range(16)
+                )
+            )
 
     bodies = asyncio.run(scenario())
     assert all(not b.get("errors") for b in bodies), bodies
@@ -164,12 +188,67 @@ def test_tids_stay_unique_and_increasing_across_two_billers(replicas: list[Syste
     assert len(set(tids)) == len(tids)
 
 
+def test_instalments_and_key_changes_across_replicas(replicas: list[System]) -> None:
+    """Two replicas selling at once to a meter with instalment debt (Rp 5,000 a purchase, Rp 20,000 owed)
+    and to the meter still on the 1993 base date: the debt is paid exactly, one sale carries the pair."""
+    from biller.settings import DEV_VENDING_KEY
+    from sts.keys import parse_vending_key
+    from sts.meter import MeterSimulator
+    from sts.tid import base_date_for_year
+
+    urls = [s.router_url for s in replicas]
+    indebted = next(m for m in METERS if m.instalment > 0)
+    stale = next(m for m in METERS if m.sts_base_date == 1993 and m.status == "ACTIVE")
+    query = """mutation($m: String!, $d: Decimal!, $r: String!) {
+      purchaseToken(meterNumber: $m, denomination: $d, clientReference: $r) {
+        status instalment instalmentDebtLeft formattedToken keyChangeTokens } }"""
+
+    async def scenario() -> tuple[list[dict], list[dict]]:
+        async with httpx.AsyncClient(timeout=120) as client:
+            token = await _customer(client, urls[0], 5_000_000)
+            debt, kct = await asyncio.gather(
+                asyncio.gather(*(
+                    _post(client, urls[i % 2], query, {"m": indebted.number, "d": "20000", "r": uuid.uuid4().hex}, token)
+                    for i in range(12)
+                )),
+                asyncio.gather(*(
+                    _post(client, urls[i % 2], query, {"m": stale.number, "d": "20000", "r": uuid.uuid4().hex}, token)
+                    for i in range(6)
+                )),
+            )  # fmt: skip
+            return list(debt), list(kct)
+
+    debt, kct = asyncio.run(scenario())
+    assert all(not b.get("errors") for b in debt + kct), debt + kct
+    paid = [b["data"]["purchaseToken"] for b in debt]
+    assert sorted(p["instalment"] for p in paid) == ["0.00"] * 8 + ["5000.00"] * 4
+    assert sorted(p["instalmentDebtLeft"] for p in paid if p["instalment"] != "0.00") == [
+        "0.00", "10000.00", "15000.00", "5000.00"
+    ]  # fmt: skip
+    sold = [b["data"]["purchaseToken"] for b in kct]
+    carriers = [p for p in sold if p["keyChangeTokens"]]
+    assert len(carriers) == 1 and {p["status"] for p in sold} == {"SUCCESS"}
+    meter = MeterSimulator(
+        demo_decoder_key(stale.number, parse_vending_key(DEV_VENDING_KEY)), base=base_date_for_year(1993)
+    )
+    assert all(meter.enter(t).accepted for t in carriers[0]["keyChangeTokens"])
+    assert all(meter.enter(p["formattedToken"]).accepted for p in sold)
+
+
 def _assert_reconciled(router_url: str) -> None:
     with httpx.Client(timeout=60) as client:
-        token = client.post(router_url, json={
-            "query": 'mutation($p: String!) { signIn(email: "admin@setrum.id", password: $p) { token } }',
-            "variables": {"p": DEMO_PASSWORD},
-        }).json()["data"]["signIn"]["token"]
-        report = client.post(router_url, json={"query": "{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { meterNumber } } }"},
-                             headers={"authorization": f"Bearer {token}"}).json()
+        token = client.post(
+            router_url,
+            json={
+                "query": 'mutation($p: String!) { signIn(email: "admin@setrum.id", password: $p) { token } }',
+                "variables": {"p": DEMO_PASSWORD},
+            },
+        ).json()["data"]["signIn"]["token"]
+        report = client.post(
+            router_url,
+            json={
+                "query": "{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { meterNumber } } }"
+            },
+            headers={"authorization": f"Bearer {token}"},
+        ).json()
     assert report["data"]["walletReconciliation"]["ok"] is True, report
