@@ -15,11 +15,11 @@ import traceback
 
 from .common import Load, Report, cpu_count, ensure_wrk
 
-SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory")
+SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath")
 NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory"}
 # memory is measured inside throughput (router RSS idle -> after the run)
 MODULES = {"overhead": "overhead", "throughput": "throughput", "memory": "throughput", "peers": "peers",
-           "planner": "planner", "purchases": "purchases"}
+           "planner": "planner", "purchases": "purchases", "fastpath": "fastpath"}
 
 
 def main(argv: list[str] | None = None) -> int:
