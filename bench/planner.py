@@ -130,7 +130,7 @@ def _time(fn: Callable[[], Any], *, min_runs: int = 5, budget_s: float = 0.5) ->
 
 
 def _fetch_count(plan: Any) -> int:
-    from router.planning.plan import FetchNode
+    from router.planning.query_plan import FetchNode
 
     count = 0
     stack = [plan.node]

@@ -22,12 +22,12 @@ __all__ = ["main"]
 # subcommand -> (help, candidate (module, function) pairs); each function takes the remaining
 # argv and returns an exit code. The first candidate that imports wins.
 _DELEGATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "compose": ("compose subgraph SDLs into a supergraph", (("router.composition.cli", "compose_command"),)),
+    "compose": ("compose subgraph SDLs into a supergraph", (("router.composition.compose_cli", "compose_command"),)),
     "diff": (
         "compare two supergraphs / schemas",
-        (("router.composition.cli", "diff_command"), ("router.composition.diff", "diff_command")),
+        (("router.composition.compose_cli", "diff_command"), ("router.composition.diff", "diff_command")),
     ),
-    "explain": ("print the query plan of an operation", (("router.planning.cli", "explain_command"),)),
+    "explain": ("print the query plan of an operation", (("router.planning.explain_cli", "explain_command"),)),
 }
 
 

@@ -4,15 +4,24 @@
     ├── RequestError                          the operation is refused; nothing is executed
     │   ├── ParseFailed                       GRAPHQL_PARSE_FAILED
     │   ├── LimitExceeded                     MAX_TOKENS_EXCEEDED, MAX_DEPTH_EXCEEDED, ...
-    │   ├── ValidationFailed                  GRAPHQL_VALIDATION_FAILED
+    │   ├── ValidationFailed                  GRAPHQL_VALIDATION_FAILED (also: the operation
+    │   │                                     cannot be normalised for planning)
     │   ├── BadUserInput                      BAD_USER_INPUT (variables)
     │   ├── PlanningError                     UNSATISFIABLE, PLANNING_LIMIT_EXCEEDED, ...
     │   └── MutationNotAllowed                METHOD_NOT_ALLOWED (a mutation over GET)
-    └── SupergraphError                       INVALID_SUPERGRAPH, UNSUPPORTED_LINKED_FEATURE
+    ├── HttpRequestError                      the HTTP request never became a GraphQL operation
+    │   ├── BadRequest               400      BAD_REQUEST (malformed JSON, missing query...)
+    │   ├── MethodNotAllowed         405      METHOD_NOT_ALLOWED (not GET/POST)
+    │   ├── NotAcceptable            406      NOT_ACCEPTABLE
+    │   ├── PayloadTooLarge          413      PAYLOAD_TOO_LARGE (``limits.max_body_bytes``)
+    │   └── UnsupportedMediaType     415      UNSUPPORTED_MEDIA_TYPE
+    ├── SupergraphError                       INVALID_SUPERGRAPH, UNSUPPORTED_LINKED_FEATURE
+    └── CompositionConfigError                INVALID_COMPOSITION_CONFIG (``supergraph.yaml``)
 
 A :class:`RequestError` can carry several GraphQL errors at once (every limit a document
 breaks, every validation error up to the budget); :meth:`RequestError.graphql_errors` gives
-them in response shape. HTTP-level refusals (413, 415...) are :mod:`router.http.errors`; a
+them in response shape; an :class:`HttpRequestError` carries its HTTP status. Composition
+problems are diagnostics, not exceptions (:mod:`router.composition.diagnostics`). A
 subgraph that cannot be reached is ``SubgraphFetchError`` at the subgraph client, turned into a
 ``SUBGRAPH_FETCH_FAILED`` error in the response by the executor (the request still runs).
 """
@@ -25,17 +34,25 @@ from typing import Any, ClassVar, Literal, cast
 from graphql import GraphQLError
 
 __all__ = [
+    "BadRequest",
     "BadUserInput",
+    "CompositionConfigError",
+    "HttpRequestError",
     "LimitExceeded",
+    "MethodNotAllowed",
     "MutationNotAllowed",
+    "NotAcceptable",
     "ParseFailed",
+    "PayloadTooLarge",
     "PlanningError",
     "RequestError",
     "RequestOutcome",
     "RouterError",
     "SupergraphError",
+    "UnsupportedMediaType",
     "ValidationFailed",
     "error_dict",
+    "graphql_error_body",
 ]
 
 RequestOutcome = Literal["request_error", "method_not_allowed"]
@@ -73,6 +90,12 @@ class SupergraphError(RouterError):
     """The supergraph SDL is malformed or uses a feature this router does not implement."""
 
     default_code = "INVALID_SUPERGRAPH"
+
+
+class CompositionConfigError(RouterError):
+    """``schema/supergraph.yaml`` (the composition config) cannot be read or is malformed."""
+
+    default_code = "INVALID_COMPOSITION_CONFIG"
 
 
 class RequestError(RouterError):
@@ -127,3 +150,51 @@ class MutationNotAllowed(RequestError):
 
     default_code = "METHOD_NOT_ALLOWED"
     outcome = "method_not_allowed"
+
+
+# -- HTTP-level refusals -----------------------------------------------------------------
+
+
+def graphql_error_body(message: str, code: str) -> dict[str, Any]:
+    """A spec-shaped response carrying one error and no ``data``."""
+    return {"errors": [error_dict(message, code)]}
+
+
+class HttpRequestError(RouterError):
+    """A 4xx before the request became a GraphQL operation; always answered with a GraphQL
+    ``errors`` body carrying ``extensions.code``."""
+
+    status: ClassVar[int] = 400
+    default_code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, code)
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return graphql_error_body(self.message, self.code)
+
+
+class BadRequest(HttpRequestError):
+    status = 400
+    default_code = "BAD_REQUEST"
+
+
+class MethodNotAllowed(HttpRequestError):
+    status = 405
+    default_code = "METHOD_NOT_ALLOWED"
+
+
+class NotAcceptable(HttpRequestError):
+    status = 406
+    default_code = "NOT_ACCEPTABLE"
+
+
+class PayloadTooLarge(HttpRequestError):
+    status = 413
+    default_code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(HttpRequestError):
+    status = 415
+    default_code = "UNSUPPORTED_MEDIA_TYPE"

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from graphql import GraphQLSchema, OperationType
 
 from router.errors import MutationNotAllowed, RequestError
-from router.planning.plan import QueryPlan
+from router.planning.query_plan import QueryPlan
 from router.stages import (
     DocumentParser,
     InflightQueries,

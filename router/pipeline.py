@@ -23,9 +23,9 @@ from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
 from router.layers.body_limit import body_limit_layer
-from router.layers.execute import execute_handler
+from router.layers.dispatch import execute_handler
 from router.layers.headers import header_rules_layer
-from router.layers.query_plan import query_plan_layer
+from router.layers.plan_header import query_plan_layer
 from router.layers.reload import GatewayPool
 from router.layers.request_id import request_id_layer
 from router.layers.telemetry import RouterMetrics, telemetry_layer

@@ -9,12 +9,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .errors import CompositionError, CompositionHint
+from .diagnostics import CompositionError, CompositionHint
 from .merge import merge
-from .model import Subgraph, SubgraphSource
-from .printer import print_supergraph
 from .satisfiability import check_satisfiability
+from .sdl_printer import print_supergraph
 from .subgraph import read_subgraph
+from .subgraph_model import Subgraph, SubgraphSource
 from .validate_subgraph import validate_subgraph
 
 __all__ = ["CompositionResult", "compose"]

@@ -19,18 +19,16 @@ from typing import Any
 import httpx
 import yaml
 
-from .model import SubgraphSource
+from router.errors import CompositionConfigError
 
-__all__ = ["ConfigError", "SubgraphConfig", "SupergraphConfig", "load_config", "load_sources"]
+from .subgraph_model import SubgraphSource
+
+__all__ = ["SubgraphConfig", "SupergraphConfig", "load_config", "load_sources"]
 
 DEFAULT_CONFIG_PATH = Path("schema/supergraph.yaml")
 DEFAULT_OUTPUT = "supergraph.graphql"
 DEFAULT_FETCH_TIMEOUT = 10.0
 _SERVICE_QUERY = "{ _service { sdl } }"
-
-
-class ConfigError(Exception):
-    """The config file is missing, malformed, or a subgraph's SDL cannot be obtained."""
 
 
 @dataclass(frozen=True)
@@ -51,32 +49,32 @@ class SupergraphConfig:
 def _check_keys(where: str, data: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+        raise CompositionConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
 
 
 def load_config(path: Path) -> SupergraphConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+        raise CompositionConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config {path} is not valid YAML: {exc}") from exc
+        raise CompositionConfigError(f"config {path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("subgraphs"), dict) or not data["subgraphs"]:
-        raise ConfigError(f"config {path}: expected a mapping with a non-empty `subgraphs` mapping")
+        raise CompositionConfigError(f"config {path}: expected a mapping with a non-empty `subgraphs` mapping")
     _check_keys(str(path), data, {"subgraphs", "output", "federation_version"})
     base = path.parent
     subgraphs = []
     for name, entry in data["subgraphs"].items():
         where = f"{path}: subgraphs.{name}"
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping")
+            raise CompositionConfigError(f"{where}: expected a mapping")
         _check_keys(where, entry, {"routing_url", "schema"})
         schema = entry.get("schema")
         if not isinstance(entry.get("routing_url"), str) or not isinstance(schema, dict):
-            raise ConfigError(f"{where}: needs `routing_url` (string) and `schema` (mapping)")
+            raise CompositionConfigError(f"{where}: needs `routing_url` (string) and `schema` (mapping)")
         _check_keys(where + ".schema", schema, {"file", "subgraph_url"})
         if ("file" in schema) == ("subgraph_url" in schema):
-            raise ConfigError(f"{where}.schema: give exactly one of `file` or `subgraph_url`")
+            raise CompositionConfigError(f"{where}.schema: give exactly one of `file` or `subgraph_url`")
         subgraphs.append(SubgraphConfig(
             str(name), entry["routing_url"],
             file=(base / str(schema["file"])) if "file" in schema else None,
@@ -94,7 +92,7 @@ def load_sources(config: SupergraphConfig, client: httpx.Client | None = None) -
             try:
                 sdl = sub.file.read_text(encoding="utf-8")
             except OSError as exc:
-                raise ConfigError(f"subgraph {sub.name}: cannot read {sub.file}: {exc.strerror or exc}") from exc
+                raise CompositionConfigError(f"subgraph {sub.name}: cannot read {sub.file}: {exc.strerror or exc}") from exc
         else:
             assert sub.subgraph_url is not None
             sdl = _fetch_sdl(sub.name, sub.subgraph_url, client)
@@ -110,12 +108,12 @@ def _fetch_sdl(name: str, url: str, client: httpx.Client | None) -> str:
         response.raise_for_status()
         sdl = response.json()["data"]["_service"]["sdl"]
     except httpx.HTTPError as exc:
-        raise ConfigError(f"subgraph {name}: fetching SDL from {url} failed: {exc}") from exc
+        raise CompositionConfigError(f"subgraph {name}: fetching SDL from {url} failed: {exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"subgraph {name}: {url} did not answer {{ _service {{ sdl }} }} with an SDL") from exc
+        raise CompositionConfigError(f"subgraph {name}: {url} did not answer {{ _service {{ sdl }} }} with an SDL") from exc
     finally:
         if own:
             http.close()
     if not isinstance(sdl, str):
-        raise ConfigError(f"subgraph {name}: {url} returned no SDL")
+        raise CompositionConfigError(f"subgraph {name}: {url} returned no SDL")
     return sdl

@@ -12,9 +12,16 @@ from typing import Any
 
 from graphql import print_ast
 
-from .errors import CompositionError, CompositionHint
-from .model import Subgraph, TypeDef, is_non_null, named_type
-from .supergraph_model import Graph, MArgument, MEnumValue, MField, MType, Supergraph
+from .diagnostics import CompositionError, CompositionHint
+from .subgraph_model import Subgraph, TypeDef, is_non_null, named_type
+from .supergraph_model import (
+    ComposedSupergraph,
+    Graph,
+    MArgument,
+    MEnumValue,
+    MField,
+    MType,
+)
 
 __all__ = ["graph_enum_names", "merge"]
 
@@ -80,7 +87,7 @@ class _Merger:
         self.hints.append(CompositionHint(code, msg, sub, t, f))
 
     # -- driver ----------------------------------------------------------------------------------
-    def run(self) -> Supergraph:
+    def run(self) -> ComposedSupergraph:
         names = _union(self.subs[g].types for g in self.order)
         by_name: dict[str, dict[str, TypeDef]] = {
             n: {g: self.subs[g].types[n] for g in self.order if n in self.subs[g].types} for n in names
@@ -131,7 +138,7 @@ class _Merger:
         roots = {op: name for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
                  if name in self.types and any(op in s.roots for s in self.subs.values())}
         enums = graph_enum_names(self.order)
-        sg = Supergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
+        sg = ComposedSupergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
         for g in self.order:
             for name, entry in self.subs[g].compose_directives.items():
                 known = sg.composed.setdefault(name, entry)
@@ -407,7 +414,7 @@ class _Merger:
                         o.fields[fname] = copy
 
     # -- post-merge checks -----------------------------------------------------------------------
-    def _post_checks(self, sg: Supergraph) -> None:
+    def _post_checks(self, sg: ComposedSupergraph) -> None:
         types = self.types
         for o in types.values():
             if o.kind not in ("object", "interface"):
@@ -493,7 +500,7 @@ def _stricter(a: str, b: str) -> str:
     return inner + ("!" if nn else "")
 
 
-def merge(subgraphs: Sequence[Subgraph]) -> tuple[Supergraph, list[CompositionError], list[CompositionHint]]:
+def merge(subgraphs: Sequence[Subgraph]) -> tuple[ComposedSupergraph, list[CompositionError], list[CompositionHint]]:
     m = _Merger(subgraphs)
     sg = m.run()
     return sg, m.errors, m.hints

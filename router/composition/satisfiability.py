@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from graphql import GraphQLSyntaxError, print_ast
 from graphql.language import FieldNode, InlineFragmentNode, SelectionSetNode
 
-from .errors import CompositionError
-from .fieldset import parse_field_set
-from .model import named_type
-from .supergraph_model import Supergraph
+from .diagnostics import CompositionError
+from .fieldset_rules import parse_field_set
+from .subgraph_model import named_type
+from .supergraph_model import ComposedSupergraph
 
 __all__ = ["check_satisfiability"]
 
@@ -65,7 +65,7 @@ def _query_text(path: tuple[str, ...]) -> str:
 
 
 class _Checker:
-    def __init__(self, sg: Supergraph) -> None:
+    def __init__(self, sg: ComposedSupergraph) -> None:
         self.sg = sg
         self.errors: list[CompositionError] = []
         self.reported: set[tuple[str, str]] = set()
@@ -191,5 +191,5 @@ class _Checker:
                 queue.append(_State(ret.name, g, path, own if own is not None else (inner if found else None)))
 
 
-def check_satisfiability(sg: Supergraph) -> list[CompositionError]:
+def check_satisfiability(sg: ComposedSupergraph) -> list[CompositionError]:
     return _Checker(sg).run()

@@ -38,9 +38,17 @@ from graphql.language import (
     UnionTypeExtensionNode,
 )
 
-from .errors import CompositionError
-from .fieldset import parse_field_set
-from .model import Argument, EnumValue, Field, Key, Subgraph, SubgraphSource, TypeDef
+from .diagnostics import CompositionError
+from .fieldset_rules import parse_field_set
+from .subgraph_model import (
+    Argument,
+    EnumValue,
+    FieldDef,
+    Key,
+    Subgraph,
+    SubgraphSource,
+    TypeDef,
+)
 
 __all__ = ["FEDERATION_DIRECTIVES", "read_subgraph"]
 
@@ -307,12 +315,12 @@ def _read_type(
     return tdef
 
 
-def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable: bool, sub: Subgraph) -> Field:
+def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable: bool, sub: Subgraph) -> FieldDef:
     type_str = print_ast(node.type)
     base = type_str.strip("[]!")
     if base in rename:
         type_str = type_str.replace(base, rename[base])
-    f = Field(
+    f = FieldDef(
         name=node.name.value,
         type=type_str,
         description=node.description.value if node.description else None,

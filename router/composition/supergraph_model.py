@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from graphql.language import ValueNode
 
-from .model import Field, Subgraph, TypeDef
+from .subgraph_model import FieldDef, Subgraph, TypeDef
 
-__all__ = ["Graph", "MArgument", "MEnumValue", "MField", "MType", "Supergraph"]
+__all__ = ["ComposedSupergraph", "Graph", "MArgument", "MEnumValue", "MField", "MType"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class MArgument:
 class MField:
     name: str
     type: str
-    sources: dict[str, Field] = field(default_factory=dict)  # graph name -> that graph's field
+    sources: dict[str, FieldDef] = field(default_factory=dict)  # graph name -> that graph's field
     args: dict[str, MArgument] = field(default_factory=dict)
     description: str | None = None
     deprecated: str | None = None
@@ -78,7 +78,7 @@ class MType:
 
 
 @dataclass
-class Supergraph:
+class ComposedSupergraph:
     graphs: list[Graph]
     subgraphs: dict[str, Subgraph]
     types: dict[str, MType]
@@ -106,7 +106,7 @@ class Supergraph:
         return sorted(o.name for o in self.types.values() if o.kind == "object" and name in o.interfaces)
 
 
-def _walk_flags(sg: Supergraph, attr: str):  # type: ignore[no-untyped-def]
+def _walk_flags(sg: ComposedSupergraph, attr: str):  # type: ignore[no-untyped-def]
     for t in sg.types.values():
         yield getattr(t, attr)
         for f in t.fields.values():

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from .errors import CompositionError
-from .fieldset import walk_field_set
-from .model import BUILTIN_SCALARS, Subgraph, named_type
+from .diagnostics import CompositionError
+from .fieldset_rules import walk_field_set
+from .subgraph_model import BUILTIN_SCALARS, Subgraph, named_type
 
 __all__ = ["validate_subgraph"]
 

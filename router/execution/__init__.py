@@ -7,9 +7,14 @@ skip/include, enum checks, null propagation).
 
 from __future__ import annotations
 
-from .executor import DOWNSTREAM_ERROR_CODE, FETCH_FAILED_CODE, ExecutionOutcome, execute_plan
+from .deep_merge import deep_merge
+from .executor import (
+    DOWNSTREAM_ERROR_CODE,
+    FETCH_FAILED_CODE,
+    ExecutionOutcome,
+    execute_plan,
+)
 from .introspection import run_introspection, split_introspection
-from .merge import deep_merge
 from .projection import OperationProjection, ProjectionResult
 
 __all__ = [

@@ -17,7 +17,7 @@ from typing import Any
 
 from graphql import OperationDefinitionNode, parse
 
-from router.planning.plan import (
+from router.planning.query_plan import (
     ConditionNode,
     FetchNode,
     FlattenNode,
@@ -28,7 +28,7 @@ from router.planning.plan import (
 )
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
 
-from .merge import deep_merge
+from .deep_merge import deep_merge
 from .paths import (
     PossibleTypes,
     RepresentationBuilder,

@@ -1,6 +1,6 @@
 """Walking plan paths over the response tree and building entity representations.
 
-Plan paths (``router.planning.plan``) are tuples of response keys, ``"@"`` (every list
+Plan paths (``router.planning.query_plan``) are tuples of response keys, ``"@"`` (every list
 element, nested lists flattened) and ``"... on T"`` (keep objects whose ``__typename`` is T or
 one of T's possible types).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from router.planning.plan import (
+from router.planning.query_plan import (
     FetchRewrite,
     FieldSelection,
     InlineFragmentSelection,

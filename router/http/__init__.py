@@ -4,10 +4,7 @@ encoding, GraphiQL and the health probe. Layers elsewhere share its vocabulary
 
 from __future__ import annotations
 
-from .context import GraphQLRequest, Handler, Layer, MediaType, Outcome, RouterRequest, RouterResponse
-from .decode import decode_layer, parse_params
-from .encode import Endpoint, encode_endpoint, graphql_response, status_for
-from .errors import (
+from router.errors import (
     BadRequest,
     HttpRequestError,
     MethodNotAllowed,
@@ -16,7 +13,25 @@ from .errors import (
     UnsupportedMediaType,
     graphql_error_body,
 )
-from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, choose_media_type, is_json_content_type
+
+from .context import (
+    GraphQLRequest,
+    Handler,
+    Layer,
+    MediaType,
+    Outcome,
+    RouterRequest,
+    RouterResponse,
+)
+from .decode import decode_layer, parse_params
+from .encode import Endpoint, encode_endpoint, graphql_response, status_for
+from .negotiation import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    accepts_html,
+    choose_media_type,
+    is_json_content_type,
+)
 from .routes import GRAPHQL_PATH, HEALTH_PATH, exception_handlers, health, http_routes
 
 __all__ = [

@@ -3,7 +3,7 @@
 ``POST`` takes an ``application/json`` body (an object, or an array when batching is enabled);
 ``GET`` takes ``query``/``variables``/``operationName``/``extensions`` from the URL and may only
 run queries (the gateway refuses mutations when ``allow_mutations`` is false, answered as 405).
-Every malformed request is an :class:`~router.http.errors.HttpRequestError`, never a 500.
+Every malformed request is an :class:`~router.errors.HttpRequestError`, never a 500.
 """
 
 from __future__ import annotations
@@ -13,8 +13,15 @@ from typing import Any
 
 import orjson
 
+from router.errors import (
+    BadRequest,
+    HttpRequestError,
+    MethodNotAllowed,
+    NotAcceptable,
+    UnsupportedMediaType,
+)
+
 from .context import GraphQLRequest, Handler, Layer, RouterRequest, RouterResponse
-from .errors import BadRequest, HttpRequestError, MethodNotAllowed, NotAcceptable, UnsupportedMediaType
 from .negotiation import choose_media_type, is_json_content_type
 
 __all__ = ["decode_layer", "parse_params"]

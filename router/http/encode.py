@@ -16,8 +16,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from router.errors import HttpRequestError, graphql_error_body
+
 from .context import Handler, MediaType, RouterRequest, RouterResponse
-from .errors import HttpRequestError, graphql_error_body
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type
 
 __all__ = ["Endpoint", "encode_endpoint", "graphql_response", "status_for"]

@@ -15,8 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from router.errors import graphql_error_body
+
 from .encode import Endpoint, graphql_response
-from .errors import graphql_error_body
 from .graphiql import STATIC_DIR, STATIC_PREFIX, graphiql_response, render_graphiql
 from .negotiation import accepts_html
 

@@ -17,8 +17,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from router.errors import graphql_error_body
+
 from .encode import graphql_response
-from .errors import graphql_error_body
 from .negotiation import accepts_html
 
 __all__ = ["APP_PREFIX", "CONTENT_SECURITY_POLICY", "webapp_routes"]

@@ -4,9 +4,9 @@ takes a handler and returns one; :mod:`router.pipeline` fixes their order."""
 from __future__ import annotations
 
 from .body_limit import body_limit_layer
-from .execute import execute_handler
+from .dispatch import execute_handler
 from .headers import compute_subgraph_headers, header_rules_layer
-from .query_plan import query_plan_layer
+from .plan_header import query_plan_layer
 from .reload import BuildGateway, GatewayLike, GatewayPool, SupergraphWatcher
 from .request_id import REQUEST_ID_HEADER, request_id_layer
 

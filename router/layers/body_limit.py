@@ -7,8 +7,8 @@ pipeline puts it first; ``Content-Length`` lets it refuse without reading at all
 
 from __future__ import annotations
 
+from router.errors import BadRequest, PayloadTooLarge
 from router.http.context import Handler, Layer, RouterRequest, RouterResponse
-from router.http.errors import BadRequest, PayloadTooLarge
 
 __all__ = ["body_limit_layer", "read_body_limited"]
 

@@ -5,9 +5,8 @@ Entry point: :func:`normalize_operation`.
 
 from __future__ import annotations
 
-from .errors import OperationError
-from .model import Field, InlineFragment, NormalizedOperation, Selection
 from .normalize import DEFAULT_MAX_SELECTIONS, normalize_operation
+from .selection_tree import Field, InlineFragment, NormalizedOperation, Selection
 
 __all__ = [
     "normalize_operation",
@@ -15,6 +14,5 @@ __all__ = [
     "Field",
     "InlineFragment",
     "Selection",
-    "OperationError",
     "DEFAULT_MAX_SELECTIONS",
 ]

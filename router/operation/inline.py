@@ -18,8 +18,9 @@ from graphql import (
     SelectionSetNode,
 )
 
-from .errors import OperationError
-from .model import Field, InlineFragment, Selection
+from router.errors import ValidationFailed
+
+from .selection_tree import Field, InlineFragment, Selection
 
 __all__ = ["inline_selections"]
 
@@ -53,7 +54,7 @@ class _Inliner:
         for sel in node.selections:
             self.budget -= 1
             if self.budget < 0:
-                raise OperationError(
+                raise ValidationFailed(
                     "Operation is too large to plan (too many selections after inlining fragments)",
                     "PLANNING_LIMIT_EXCEEDED",
                 )
@@ -82,9 +83,9 @@ class _Inliner:
                 name = sel.name.value
                 frag = self.fragments.get(name)
                 if frag is None:
-                    raise OperationError(f"Unknown fragment '{name}'.")
+                    raise ValidationFailed(f"Unknown fragment '{name}'.")
                 if name in stack:
-                    raise OperationError(f"Cannot spread fragment '{name}' within itself.")
+                    raise ValidationFailed(f"Cannot spread fragment '{name}' within itself.")
                 out.append(
                     InlineFragment(
                         type_condition=frag.type_condition.name.value,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from graphql import DocumentNode, GraphQLSchema
 
-from .errors import OperationError
+from router.errors import ValidationFailed
+
 from .inline import inline_selections
-from .merge import merge_selections
-from .model import NormalizedOperation
+from .merge_selections import merge_selections
 from .select import select_operation
+from .selection_tree import NormalizedOperation
 from .simplify import simplify_fragments
 
 __all__ = ["normalize_operation", "DEFAULT_MAX_SELECTIONS"]
@@ -35,7 +36,7 @@ def normalize_operation(
     kind = op.operation.value
     root = schema.get_root_type(op.operation)  # type: ignore[attr-defined]
     if root is None:
-        raise OperationError(f"Schema is not configured to execute {kind} operation.")
+        raise ValidationFailed(f"Schema is not configured to execute {kind} operation.")
     selections = inline_selections(op.selection_set, fragments, max_selections)
     selections = simplify_fragments(schema, root.name, selections)
     selections = merge_selections(selections)

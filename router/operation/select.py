@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
 
-from .errors import OperationError
+from router.errors import ValidationFailed
 
 __all__ = ["select_operation"]
 
@@ -21,7 +21,7 @@ def select_operation(
             fragments[d.name.value] = d
     if operation_name is None:
         if len(operations) != 1:
-            raise OperationError(
+            raise ValidationFailed(
                 "Must provide operation name if query contains multiple operations."
                 if operations
                 else "Must provide an operation."
@@ -30,4 +30,4 @@ def select_operation(
     for op in operations:
         if op.name is not None and op.name.value == operation_name:
             return op, fragments
-    raise OperationError(f"Unknown operation named '{operation_name}'.")
+    raise ValidationFailed(f"Unknown operation named '{operation_name}'.")

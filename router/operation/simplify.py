@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from graphql import GraphQLSchema, get_named_type, is_abstract_type, is_object_type
 
-from .model import Field, InlineFragment, Selection
+from .selection_tree import Field, InlineFragment, Selection
 
 __all__ = ["simplify_fragments"]
 

@@ -1,4 +1,4 @@
-"""Fetch DAG -> :class:`~router.planning.plan.QueryPlan` (notes §3.11-3.13).
+"""Fetch DAG -> :class:`~router.planning.query_plan.QueryPlan` (notes §3.11-3.13).
 
 1. Group steps (a query is one group; each mutation root fetch starts its own group, run in
    order).
@@ -15,7 +15,7 @@ from __future__ import annotations
 from graphql import VariableDefinitionNode, print_ast
 
 from ..supergraph.model import Supergraph
-from . import plan as p
+from . import query_plan as p
 from .conflicts import alias_conflicting_keys
 from .steps import Condition, FetchStep
 

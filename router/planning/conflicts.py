@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Union
 
 from ..supergraph.model import Supergraph
-from . import plan as p
+from . import query_plan as p
 from .selections import OField, OFragment, OSet
 
 __all__ = ["alias_conflicting_keys"]

@@ -31,8 +31,9 @@ from graphql import (
 )
 from graphql.language import ArgumentNode, ValueNode
 
+from router.errors import PlanningError
+
 from ..supergraph.model import Supergraph
-from .errors import PlanningError
 
 __all__ = ["ENUM_CODE", "EnumGuard", "check_enum_variables", "partial_enums"]
 

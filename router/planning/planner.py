@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from graphql import DocumentNode
 
-from ..operation import OperationError, normalize_operation
+from router.errors import PlanningError, ValidationFailed
+
+from ..operation import normalize_operation
 from ..operation.normalize import DEFAULT_MAX_SELECTIONS
 from ..supergraph.model import Supergraph
 from .assemble import assemble_plan
-from .errors import PlanningError
-from .plan import QueryPlan
+from .query_plan import QueryPlan
 from .walker import DEFAULT_MAX_STEPS, DEFAULT_MAX_WORK, Walker
 
 __all__ = ["build_query_plan"]
@@ -37,11 +38,11 @@ def build_query_plan(
     plan cache key). ``max_work``/``max_steps``/``max_selections`` bound planning; beyond them
     :class:`PlanningError` with code ``PLANNING_LIMIT_EXCEEDED`` is raised. ``batch_paths``:
     merge same-level entity fetches to one subgraph across different response paths into one
-    Flatten with several ``paths`` (see :class:`~router.planning.plan.FlattenNode`).
+    Flatten with several ``paths`` (see :class:`~router.planning.query_plan.FlattenNode`).
     """
     try:
         operation = normalize_operation(supergraph.schema, document, operation_name, max_selections=max_selections)
-    except OperationError as exc:
+    except ValidationFailed as exc:
         raise PlanningError(exc.message, exc.code) from None
     except RecursionError:
         raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None

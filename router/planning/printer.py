@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import GraphQLError, parse, print_ast
 
-from . import plan as p
+from . import query_plan as p
 
 __all__ = ["plan_to_text", "plan_to_json", "path_to_text"]
 

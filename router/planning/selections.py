@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterator, Union
 
-from ..operation.model import Field, Selection
-from . import plan as p
+from ..operation.selection_tree import Field, Selection
+from . import query_plan as p
 
 __all__ = ["OField", "OFragment", "OSet", "OItem"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import plan as p
+from . import query_plan as p
 from .selections import OSet
 
 __all__ = ["FetchStep", "Condition"]

@@ -18,11 +18,17 @@ from typing import Any
 
 from graphql import DirectiveNode, VariableNode
 
-from ..operation.model import Field, InlineFragment, NormalizedOperation, Selection
+from router.errors import PlanningError
+
+from ..operation.selection_tree import (
+    Field,
+    InlineFragment,
+    NormalizedOperation,
+    Selection,
+)
 from ..supergraph.model import KeyInfo, Supergraph
-from . import plan as p
+from . import query_plan as p
 from .enums import EnumGuard
-from .errors import PlanningError
 from .selections import OSet
 from .steps import Condition, FetchStep
 

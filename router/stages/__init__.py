@@ -16,12 +16,12 @@ composes the stages; the HTTP layers around it are :mod:`router.pipeline`.
 from __future__ import annotations
 
 from .coerce import coerce_variables
-from .context import PreparedOperation, RequestContext
 from .execute import InflightQueries, PlanExecutor, possible_types
 from .limits import OperationLimits
 from .parse import DocumentParser
 from .plan import OperationPlanner, Planner
 from .project import project_response
+from .request_context import PreparedOperation, RequestContext
 from .validate import OperationValidator
 
 __all__ = [

@@ -14,7 +14,7 @@ from graphql.execution.values import get_variable_values
 
 from router.errors import BadUserInput
 
-from .context import RequestContext
+from .request_context import RequestContext
 
 __all__ = ["coerce_variables"]
 

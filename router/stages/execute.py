@@ -17,7 +17,7 @@ from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType
 from router.execution import ExecutionOutcome, execute_plan
 from router.subgraph_client import SubgraphClient
 
-from .context import RequestContext
+from .request_context import RequestContext
 
 __all__ = ["InflightQueries", "PlanExecutor", "possible_types"]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from router.errors import PlanningError, RequestError
 from router.planning.enums import check_enum_variables
-from router.planning.plan import QueryPlan
+from router.planning.query_plan import QueryPlan
 
-from .context import PreparedOperation, RequestContext
+from .request_context import PreparedOperation, RequestContext
 
 __all__ = ["OperationPlanner", "Planner"]
 

@@ -11,7 +11,7 @@ from graphql import GraphQLSchema
 from router.execution import ExecutionOutcome, run_introspection
 from router.planning.printer import plan_to_json
 
-from .context import RequestContext
+from .request_context import RequestContext
 
 __all__ = ["project_response"]
 

@@ -27,9 +27,9 @@ from graphql import (
 from router.errors import LimitExceeded, RequestError, ValidationFailed
 
 from .cache import LRU
-from .context import PreparedOperation
 from .limits import OperationLimits, limit_rules
 from .parse import DocumentParser
+from .request_context import PreparedOperation
 
 __all__ = ["OperationValidator"]
 

@@ -5,7 +5,8 @@ Entry point: :func:`load_supergraph`.
 
 from __future__ import annotations
 
-from .errors import SupergraphError
+from router.errors import SupergraphError
+
 from .loader import load_supergraph
 from .model import FieldInfo, FieldInGraph, KeyInfo, SubgraphInfo, Supergraph, TypeInfo
 

@@ -24,7 +24,8 @@ from graphql import (
     build_ast_schema,
 )
 
-from .errors import SupergraphError
+from router.errors import SupergraphError
+
 from .links import FeatureTable
 
 __all__ = ["build_api_schema"]

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from graphql import FieldNode, GraphQLError, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+)
 
-from ..operation.model import Field, InlineFragment, Selection
-from .errors import SupergraphError
+from router.errors import SupergraphError
+
+from ..operation.selection_tree import Field, InlineFragment, Selection
 
 __all__ = ["parse_field_set", "convert_selection_set"]
 

@@ -15,7 +15,7 @@ from typing import Any
 from graphql import DocumentNode, SchemaDefinitionNode, SchemaExtensionNode
 from graphql.utilities import value_from_ast_untyped
 
-from .errors import SupergraphError
+from router.errors import SupergraphError
 
 __all__ = ["LinkedFeature", "FeatureTable", "read_features", "SUPPORTED_FEATURES"]
 

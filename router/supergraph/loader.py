@@ -35,11 +35,20 @@ from graphql import (
 )
 from graphql.utilities import value_from_ast_untyped
 
+from router.errors import SupergraphError
+
 from .api_schema import build_api_schema
-from .errors import SupergraphError
 from .fieldset import parse_field_set
 from .links import FeatureTable, read_features
-from .model import FieldInfo, FieldInGraph, KeyInfo, Resolver, SubgraphInfo, Supergraph, TypeInfo
+from .model import (
+    FieldInfo,
+    FieldInGraph,
+    KeyInfo,
+    Resolver,
+    SubgraphInfo,
+    Supergraph,
+    TypeInfo,
+)
 
 __all__ = ["load_supergraph"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLSchema, print_schema
 
 if TYPE_CHECKING:
-    from ..operation.model import Selection
+    from ..operation.selection_tree import Selection
 
 __all__ = ["SubgraphInfo", "KeyInfo", "FieldInGraph", "FieldInfo", "TypeInfo", "Supergraph"]
 

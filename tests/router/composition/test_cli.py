@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from router.composition.cli import compose_command
-from router.composition.config import ConfigError, load_config, load_sources
+from router.composition.compose_cli import compose_command
+from router.composition.config import load_config, load_sources
+from router.errors import CompositionConfigError
 from router.composition.diff import diff_command
 
 LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])\n'
@@ -77,7 +78,7 @@ def test_composition_errors_are_printed_as_lines(workdir: Path) -> None:
 def test_bad_config_is_refused_clearly(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(CompositionConfigError, match=message):
         load_config(path)
     code, _, err = run(compose_command, ["--config", str(path)])
     assert code == 1 and message.split()[0] in err

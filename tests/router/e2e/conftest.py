@@ -19,7 +19,12 @@ import uvicorn
 from router.gateway import Gateway
 from router.subgraph_client import HttpSubgraphClient
 from tests.fixtures.subgraph_apps import SubgraphApp, share_journal
-from tests.fixtures.subgraph_apps.shop import BASE_URL, create_apps, mount_all, supergraph_sdl
+from tests.fixtures.subgraph_apps.shop import (
+    BASE_URL,
+    create_apps,
+    mount_all,
+    supergraph_sdl,
+)
 
 
 class _Switch:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from router.gateway import Gateway, GatewayOptions
-from router.planning.plan import QueryPlan
+from router.planning.query_plan import QueryPlan
 from router.subgraph_client import HttpSubgraphClient
 from router.supergraph import load_supergraph
 from tests.fixtures.subgraph_apps import SubgraphApp, share_journal

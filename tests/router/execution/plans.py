@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.planning.plan import (
+from router.planning.query_plan import (
     ConditionNode,
     FetchNode,
     FieldSelection,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from router.execution import deep_merge, execute_plan
-from router.planning.plan import (
+from router.planning.query_plan import (
     FetchNode,
     FieldSelection,
     FlattenNode,

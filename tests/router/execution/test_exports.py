@@ -10,7 +10,7 @@ MODULES = [
     "router.execution",
     "router.execution.executor",
     "router.execution.introspection",
-    "router.execution.merge",
+    "router.execution.deep_merge",
     "router.execution.paths",
     "router.execution.projection",
     "router.gateway",

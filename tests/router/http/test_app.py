@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from router.app import create_app
+from router.errors import SupergraphError
 from router.settings import RouterSettings
-from router.supergraph.errors import SupergraphError
 from tests.router.http.fixtures import AccountsSubgraph, asgi_client
 from tests.router.http.server import running_router
 

@@ -32,23 +32,23 @@ def test_delegated_commands_report_what_is_missing(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Simulate a build without the planning CLI, whatever the tree holds today.
-    monkeypatch.setitem(sys.modules, "router.planning.cli", None)
+    monkeypatch.setitem(sys.modules, "router.planning.explain_cli", None)
     assert main(["explain", "--help"]) == 2
-    assert "router.planning.cli.explain_command is missing" in capsys.readouterr().err
+    assert "router.planning.explain_cli.explain_command is missing" in capsys.readouterr().err
 
 
 def test_delegated_commands_receive_their_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     import types
 
     seen: list[list[str]] = []
-    fake = types.ModuleType("router.composition.cli")
+    fake = types.ModuleType("router.composition.compose_cli")
 
     def compose_command(argv: list[str]) -> int:
         seen.append(argv)
         return 0
 
     fake.__dict__["compose_command"] = compose_command
-    monkeypatch.setitem(sys.modules, "router.composition.cli", fake)
+    monkeypatch.setitem(sys.modules, "router.composition.compose_cli", fake)
     assert main(["compose", "--out", "x.graphql", "a.graphql"]) == 0
     assert seen == [["--out", "x.graphql", "a.graphql"]]
 

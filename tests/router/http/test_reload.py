@@ -13,7 +13,13 @@ import pytest
 from router.app import create_app
 from router.layers.reload import GatewayPool, SupergraphWatcher
 from router.settings import RouterSettings
-from tests.router.http.fixtures import SUPERGRAPH_V1, SUPERGRAPH_V2, AccountsSubgraph, asgi_client, make_gateway
+from tests.router.http.fixtures import (
+    SUPERGRAPH_V1,
+    SUPERGRAPH_V2,
+    AccountsSubgraph,
+    asgi_client,
+    make_gateway,
+)
 
 VERSION = {"query": "{ version }"}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from router.planning.cli import explain_command
+from router.planning.explain_cli import explain_command
 
 from ._support import SETS
 

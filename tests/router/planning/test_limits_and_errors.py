@@ -6,7 +6,7 @@ import pytest
 from graphql import parse, validate
 
 from router.planning import PlanningError, build_query_plan
-from router.planning import plan as p
+from router.planning import query_plan as p
 from router.supergraph import load_supergraph
 
 from ._support import SETS, supergraph

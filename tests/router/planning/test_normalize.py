@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from graphql import parse
 
-from router.operation import Field, InlineFragment, OperationError, normalize_operation
+from router.errors import ValidationFailed
+from router.operation import Field, InlineFragment, normalize_operation
 
 from ._support import supergraph
 
@@ -61,9 +62,9 @@ def test_abstract_fragments_kept_impossible_dropped() -> None:
 
 def test_operation_selection() -> None:
     doc = "query A { me { id } } mutation B { __typename }"
-    with pytest.raises(OperationError):
+    with pytest.raises(ValidationFailed):
         normalize_operation(supergraph("entities").schema, parse(doc))
     assert _norm("query A { me { id } } query B { me { name } }", "B").name == "B"
-    with pytest.raises(OperationError) as err:
+    with pytest.raises(ValidationFailed) as err:
         _norm("{ me { id } }", "Nope")
     assert "Unknown operation" in err.value.message

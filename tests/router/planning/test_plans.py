@@ -18,7 +18,7 @@ import pytest
 from graphql import parse, validate
 
 from router.planning import build_query_plan, plan_to_json, plan_to_text
-from router.planning import plan as p
+from router.planning import query_plan as p
 
 from ._support import subgraph_schema, supergraph
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from graphql import ArgumentNode, DirectiveNode, ListValueNode, ObjectValueNode, ValueNode, VariableDefinitionNode, VariableNode, print_ast
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    VariableDefinitionNode,
+    VariableNode,
+    print_ast,
+)
 
 __all__ = ["Field", "InlineFragment", "Selection", "NormalizedOperation", "arguments_text", "directives_text", "variables_of"]
 

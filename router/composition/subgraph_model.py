@@ -14,7 +14,7 @@ __all__ = [
     "Argument",
     "BUILTIN_SCALARS",
     "EnumValue",
-    "Field",
+    "FieldDef",
     "Key",
     "Subgraph",
     "SubgraphSource",
@@ -50,7 +50,7 @@ class Argument:
 
 
 @dataclass
-class Field:
+class FieldDef:
     """An output field, or an input field (then `args` is empty and `default` may be set)."""
 
     name: str
@@ -98,7 +98,7 @@ class TypeDef:
     name: str
     kind: str
     description: str | None = None
-    fields: dict[str, Field] = field(default_factory=dict)
+    fields: dict[str, FieldDef] = field(default_factory=dict)
     interfaces: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
     values: dict[str, EnumValue] = field(default_factory=dict)

@@ -11,7 +11,7 @@ import json
 from graphql import print_ast
 from graphql.language.block_string import print_block_string
 
-from .supergraph_model import MArgument, MField, MType, Supergraph
+from .supergraph_model import ComposedSupergraph, MArgument, MField, MType
 
 __all__ = ["JOIN_VERSION", "print_supergraph"]
 
@@ -90,7 +90,7 @@ def _common(obj: MField | MArgument | MType, deprecated: str | None = None) -> l
     return out + list(obj.applied)
 
 
-def print_supergraph(sg: Supergraph) -> str:
+def print_supergraph(sg: ComposedSupergraph) -> str:
     enum_of = {g.name: g.enum for g in sg.graphs}
     parts: list[str] = []
     links = ['@link(url: "https://specs.apollo.dev/link/v1.0")',

@@ -7,7 +7,7 @@ appearance is kept (it is the response order and the mutation order).
 
 from __future__ import annotations
 
-from .model import Field, InlineFragment, Selection
+from .selection_tree import Field, InlineFragment, Selection
 
 __all__ = ["merge_selections"]
 

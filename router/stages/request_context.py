@@ -17,7 +17,7 @@ from graphql import (
 )
 
 from router.execution import OperationProjection, split_introspection
-from router.planning.plan import QueryPlan
+from router.planning.query_plan import QueryPlan
 
 __all__ = ["PreparedOperation", "RequestContext"]
 

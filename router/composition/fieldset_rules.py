@@ -10,9 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphql import GraphQLSyntaxError, parse
-from graphql.language import FieldNode, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode
+from graphql.language import (
+    FieldNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 
-from .model import Subgraph, named_type
+from .subgraph_model import Subgraph, named_type
 
 __all__ = ["FieldSetProblem", "SelectedField", "parse_field_set", "walk_field_set"]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from graphql import GraphQLError, parse, validate
 
+from router.errors import PlanningError
+
 from ..supergraph import SupergraphError, load_supergraph
-from .errors import PlanningError
 from .planner import build_query_plan
 from .printer import plan_to_json, plan_to_text
 

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from router.errors import CompositionConfigError
+
 from .compose import compose
-from .config import DEFAULT_CONFIG_PATH, ConfigError, load_config, load_sources
+from .config import DEFAULT_CONFIG_PATH, load_config, load_sources
 from .diff import diff_command
 
 __all__ = ["compose_command", "diff_command"]
@@ -30,7 +32,7 @@ def compose_command(argv: list[str], out: TextIO | None = None, err: TextIO | No
     try:
         config = load_config(args.config)
         sources = load_sources(config)
-    except ConfigError as exc:
+    except CompositionConfigError as exc:
         print(f"ERROR {exc}", file=err)
         return 1
     result = compose(sources)
