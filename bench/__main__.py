@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only overhead,throughput,peers,planner,purchases,memory]``
+"""``python -m bench [--quick] [--only overhead,throughput,peers,planner,purchases,memory,fastpath,edge]``
 
 Prints the machine (cores, CPU model), the load settings, then every section's figures as
 ratios or comparisons measured in this run; saves everything to ``bench/.work/results-*.json``.
@@ -15,11 +15,11 @@ import traceback
 
 from .common import Load, Report, cpu_count, ensure_wrk
 
-SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath")
-NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory"}
+SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath", "edge")
+NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory", "edge"}
 # memory is measured inside throughput (router RSS idle -> after the run)
 MODULES = {"overhead": "overhead", "throughput": "throughput", "memory": "throughput", "peers": "peers",
-           "planner": "planner", "purchases": "purchases", "fastpath": "fastpath"}
+           "planner": "planner", "purchases": "purchases", "fastpath": "fastpath", "edge": "edge"}
 
 
 def main(argv: list[str] | None = None) -> int:
