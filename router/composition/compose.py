@@ -1,6 +1,7 @@
 """`compose`: subgraph SDLs in, supergraph SDL (or errors) out. The one place that fixes the stage order:
 
-read each subgraph -> validate it -> merge -> post-merge checks -> satisfiability -> print (notes §5.1).
+read each subgraph -> validate it -> merge -> post-merge checks -> satisfiability -> print
+(docs/router.md §5.1 Pipeline).
 """
 
 from __future__ import annotations

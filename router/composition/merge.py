@@ -1,4 +1,4 @@
-"""Merge validated subgraphs into one supergraph model (notes §5.2) and run the post-merge checks (§5.1 step 3).
+"""Merge validated subgraphs into one supergraph model (docs/router.md §5.3 Merge rules) and run the post-merge checks.
 
 Objects/interfaces/unions take the union of fields, implementations and members; arguments and input
 fields take the intersection; enums merge by usage. Every rule reports through `CompositionError`.

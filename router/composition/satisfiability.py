@@ -1,4 +1,4 @@
-"""SATISFIABILITY_ERROR: every API field reachable from a root must be resolvable (notes §5.1 step 4).
+"""SATISFIABILITY_ERROR: every API field reachable from a root must be resolvable (docs/router.md §5.5 Satisfiability).
 
 A breadth-first walk over states (type, graph, provided selections). From a state the reachable graphs are
 the current one plus every graph entered through a *resolvable* key whose fields are available in a graph

@@ -1,4 +1,4 @@
-"""Print the supergraph model as a standard Federation v2 supergraph SDL (notes §5.3, §5.4).
+"""Print the supergraph model as a standard Federation v2 supergraph SDL (docs/router.md §5.4 Printing).
 
 Layout: `schema` with its `@link`s, the join/link (and inaccessible/tag) directive definitions, the join
 and link helper types, then every type sorted by name. Same model in, byte-identical text out.

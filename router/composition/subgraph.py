@@ -1,4 +1,4 @@
-"""Read one subgraph's SDL into the typed `Subgraph` model (notes §5.1 step 1).
+"""Read one subgraph's SDL into the typed `Subgraph` model (docs/router.md §5.1 Pipeline).
 
 Understands Federation 2 (`@link(url: ".../federation/v2.x", import: [...])`, `import` renames with `as`,
 and the `federation__` prefix for names not imported) and Federation 1 (bare `@key`, `extend type`,

@@ -1,4 +1,4 @@
-"""Per-subgraph rules (notes §5.1 step 2): keys, @external, @requires, @provides, @override.
+"""Per-subgraph rules (docs/router.md §5.2 Subgraph rules): keys, @external, @requires, @provides, @override.
 
 Each check reads one `Subgraph` and returns errors; it also records which fields keys/requires/provides
 use, because merging needs that (key fields are shareable, provided fields resolve, ...).

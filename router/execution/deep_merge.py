@@ -1,4 +1,4 @@
-"""Deep merge of subgraph results into the response tree (federation notes §4.2/§4.4).
+"""Deep merge of subgraph results into the response tree (docs/router.md §4.2 Root fetches and merging).
 
 Objects merge key by key, lists element by element, and a ``null`` from a later fetch never
 overwrites a value that is already there (an entity fetch returning ``null`` for a field must

@@ -1,6 +1,6 @@
 """Run a QueryPlan against the subgraphs and build the merged (not yet projected) data tree.
 
-Federation notes §4.1–§4.5: Sequence runs in order, Parallel with ``asyncio.gather``,
+docs/router.md §4.1 Running a plan to §4.5 Errors: Sequence runs in order, Parallel with ``asyncio.gather``,
 Condition reads a boolean variable, Flatten runs an entity (or re-entry) fetch at every object
 its path reaches. Entity representations are de-duplicated so N objects pointing at the same
 entity cost one representation, and each ``_entities`` item is merged into every object that

@@ -1,4 +1,4 @@
-"""Final projection: shape the merged data exactly as the client operation asks (notes §4.6).
+"""Final projection: shape the merged data exactly as the client operation asks (docs/router.md §4.6 Projection).
 
 The client operation is compiled once per (operation, values of the variables used in
 ``@skip``/``@include``) into small slot objects; per request the projection only walks data.

@@ -1,5 +1,5 @@
 """Pass 1b: AST -> selection model, inlining named fragments and dropping literal
-``@skip(if: true)`` / ``@include(if: false)`` selections (notes §3.1 steps 1-2).
+``@skip(if: true)`` / ``@include(if: false)`` selections (docs/router.md §3.1 Normalisation).
 
 Variable conditions stay on the selection. The pass counts the selections it produces and
 stops at ``max_selections`` so a "fragment bomb" (fragments spreading each other twice per

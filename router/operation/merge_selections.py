@@ -1,4 +1,4 @@
-"""Pass 3: merge selections with the same response key (notes §3.1 step 3).
+"""Pass 3: merge selections with the same response key (docs/router.md §3.1 Normalisation).
 
 Fields with the same response key and the same directives merge their sub-selections;
 fragments with the same type condition and directives merge too. Order of first

@@ -1,4 +1,4 @@
-"""``normalize_operation``: the operation stage's entry function (notes §3.1).
+"""``normalize_operation``: the operation stage's entry function (docs/router.md §3.1 Normalisation).
 
 Runs the passes in order: select the operation -> inline fragments and literal conditions
 -> type-aware fragment clean-up -> merge same-key selections. The document must already be

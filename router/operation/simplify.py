@@ -1,4 +1,4 @@
-"""Pass 2: type-aware fragment clean-up (notes §3.1 steps 3-4).
+"""Pass 2: type-aware fragment clean-up (docs/router.md §3.1 Normalisation).
 
 * a fragment without directives whose condition is absent or already satisfied by the
   parent type (same type, or an abstract type containing the concrete parent) is spliced

@@ -1,4 +1,5 @@
-"""Fetch DAG -> :class:`~router.planning.query_plan.QueryPlan` (notes §3.11-3.13).
+"""Fetch DAG -> :class:`~router.planning.query_plan.QueryPlan`
+(docs/router.md §3.11 Assembling and optimising, §3.13 The plan).
 
 1. Group steps (a query is one group; each mutation root fetch starts its own group, run in
    order).

@@ -1,5 +1,5 @@
 """Internal aliases for response keys that would not merge inside one subgraph query
-(notes §3.9).
+(docs/router.md §3.9 Abstract types across graphs).
 
 A client may select ``... on Book { v: code } ... on Movie { v: code }``: valid against the
 supergraph, where both fields are ``String``, but in the subgraph ``Book.code`` may be

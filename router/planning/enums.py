@@ -1,4 +1,4 @@
-"""Enum values a subgraph does not define (``@join__enumValue``, notes §1.2).
+"""Enum values a subgraph does not define (``@join__enumValue``, docs/router.md §1.2 The join directives).
 
 A supergraph can list an enum value that only some of the graphs defining the enum know
 (hand-written or other composers' supergraphs; ours drops such values from input enums).

@@ -1,4 +1,4 @@
-"""Fetch steps: the nodes of the fetch DAG the walker builds (notes §3.2 ``FetchStep``)."""
+"""Fetch steps: the nodes of the fetch DAG the walker builds (docs/router.md §3.2 Fetch steps)."""
 
 from __future__ import annotations
 

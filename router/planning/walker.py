@@ -1,4 +1,5 @@
-"""Walk the normalised operation over the supergraph and build the fetch DAG (notes §3.3-3.10).
+"""Walk the normalised operation over the supergraph and build the fetch DAG
+(docs/router.md §3.3 Field resolution to §3.10 Building the fetch DAG).
 
 For every selection at a position (fetch step, response path, type, graph) the walker
 decides: resolve it in the current graph, or jump through an entity key into another graph
@@ -501,7 +502,7 @@ class Walker:
     def _resolve_real_type(self, pos: Pos, typed: tuple[Selection, ...]) -> set[FetchStep]:
         """An ``@interfaceObject`` graph cannot tell the concrete type (its ``__typename`` is
         the interface name): jump to a graph where the interface is a real entity interface
-        and plan ``__typename`` and the type conditions there (notes §3.7)."""
+        and plan ``__typename`` and the type conditions there (docs/router.md §3.7 @interfaceObject)."""
         sg = self.sg
         for g2 in sg.subgraphs:
             if g2 == pos.step.graph or sg.is_interface_object(g2, pos.type) or not sg.keys(g2, pos.type):
@@ -597,7 +598,7 @@ class Walker:
 
     def _typed_requires(self, type_name: str, selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
         """Requires selection for the representation, with ``__typename`` inside every
-        abstract-typed object so the subgraph can resolve its type (notes §3.5)."""
+        abstract-typed object so the subgraph can resolve its type (docs/router.md §3.5 @requires)."""
         out: list[Selection] = []
         for s in selections:
             if isinstance(s, InlineFragment):
@@ -617,7 +618,7 @@ class Walker:
         self, target: OSet, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
     ) -> tuple[Selection, ...]:
         """Alias a key/required field whose response key the client already uses for something
-        else; a ``KeyRenamer`` restores the real name in the representation (notes §3.5)."""
+        else; a ``KeyRenamer`` restores the real name in the representation (docs/router.md §3.5 @requires)."""
         out: list[Selection] = []
         for s in selections:
             if isinstance(s, Field) and s.alias is None:

@@ -1,4 +1,4 @@
-"""The client-facing API schema (federation-router notes §2).
+"""The client-facing API schema (docs/router.md §2 The API schema).
 
 Removes the linked specs' definitions and applications (``join__*``, ``link``, ``core``,
 ``inaccessible``, ``tag``, …) and every element marked ``@inaccessible``; keeps

@@ -1,4 +1,4 @@
-"""The ``@link`` / ``@core`` feature table of a supergraph (federation-router notes §1.1).
+"""The ``@link`` / ``@core`` feature table of a supergraph (docs/router.md §1.1 @link and the feature table).
 
 A supergraph names its spec directives through the features it links: ``@link(url:
 ".../join/v0.3", as: "j")`` turns ``@join__type`` into ``@j__type``, ``import:`` lets an

@@ -1,4 +1,4 @@
-"""``load_supergraph``: SDL text -> :class:`Supergraph` (federation-router notes §1).
+"""``load_supergraph``: SDL text -> :class:`Supergraph` (docs/router.md §1 The supergraph).
 
 One pass over the AST collects the ``join__*`` applications of every type and field into
 per-graph tables; graphql-core builds the supergraph schema and (in ``api_schema``) the

@@ -1,7 +1,7 @@
 """Typed view of a supergraph's join metadata: the tables the planner reads.
 
 Everything here is computed once by :func:`router.supergraph.load_supergraph`; the planner
-only performs dictionary look-ups (federation-router notes §1.2–1.3).
+only performs dictionary look-ups (docs/router.md §1.3 Each subgraph's view).
 """
 
 from __future__ import annotations

@@ -32,34 +32,9 @@ MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.md)\b")
 SECTION_CITATION = re.compile(r"\b((?:docs/[\w-]+|bench/README|README)\.md)`?\s+§\s?([^\n]+)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
 
-# Router files whose "notes §" citations another change is replacing with docs/router.md. The
-# list may only shrink: test_pending_files_still_need_fixing fails once a file here is clean.
-PENDING: frozenset[str] = frozenset(
-    {
-        "router/composition/compose.py",
-        "router/composition/merge.py",
-        "router/composition/printer.py",
-        "router/composition/satisfiability.py",
-        "router/composition/subgraph.py",
-        "router/composition/validate_subgraph.py",
-        "router/execution/executor.py",
-        "router/execution/merge.py",
-        "router/execution/projection.py",
-        "router/operation/inline.py",
-        "router/operation/merge.py",
-        "router/operation/normalize.py",
-        "router/operation/simplify.py",
-        "router/planning/assemble.py",
-        "router/planning/conflicts.py",
-        "router/planning/enums.py",
-        "router/planning/steps.py",
-        "router/planning/walker.py",
-        "router/supergraph/api_schema.py",
-        "router/supergraph/links.py",
-        "router/supergraph/loader.py",
-        "router/supergraph/model.py",
-    }
-)
+# Files whose citations another change is still replacing. The list may only shrink:
+# test_pending_files_still_need_fixing fails once a file here is clean.
+PENDING: frozenset[str] = frozenset()
 
 
 @cache

@@ -1,11 +1,13 @@
-"""Token limit: refuse a document with more than ``max_tokens`` lexical tokens.
+"""Token limit: refuse a document with more than ``max_tokens`` lexical tokens
+(docs/router.md §6.2 Limits).
 
 graphql-core's ``parse(max_tokens=...)`` would stop too, but its pure-Python lexer costs tens of
-microseconds per token, so reaching the limit takes longer than a whole refusal may. One compiled
-regular expression counts first and stops as soon as the limit is passed: a megabyte of
-``id id id ...`` is refused after scanning a few kilobytes (docs/router.md §6.2). A comment counts as a token here
-(graphql-core skips comments without counting them, so a comment "bomb" would otherwise cost
-the parser as much as a token bomb).
+microseconds per token, so reaching the limit takes longer than a whole refusal may. So the count
+comes first, in C: ``str.split`` over a prefix when the text has no strings or comments (the
+common flood, ``id id id ...``), else one compiled regular expression; both stop as soon as the
+limit is passed, so a megabyte is refused after scanning a few kilobytes. A comment counts as a
+token here (graphql-core skips comments without counting them, so a comment flood would
+otherwise cost the parser as much as a token flood).
 
 The count stops early on a character no token can start with: the parser rejects the document
 at that character, after fewer tokens than the limit. A match is never less than one real
