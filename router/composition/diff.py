@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -71,6 +72,9 @@ def _input_safe(old: str, new: str) -> bool:
     return _output_safe(new, old)
 
 
+Add = Callable[[str, bool, str, str], None]  # add(kind, breaking, path, message)
+
+
 def diff_schemas(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
     changes: list[SchemaChange] = []
 
@@ -87,44 +91,61 @@ def diff_schemas(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
         o, n = old_types[name], new_types[name]
         if type(o) is not type(n):
             add("TYPE_KIND_CHANGED", True, name, f'type "{name}" changed from {_kind(o)} to {_kind(n)}')
-            continue
-        if isinstance(o, (GraphQLObjectType, GraphQLInterfaceType)):
+        elif isinstance(o, (GraphQLObjectType, GraphQLInterfaceType)):
             assert isinstance(n, (GraphQLObjectType, GraphQLInterfaceType))
-            _diff_fields(name, o, n, add)
-            old_ifaces = {i.name for i in o.interfaces}
-            new_ifaces = {i.name for i in n.interfaces}
-            for i in sorted(old_ifaces - new_ifaces):
-                add("IMPLEMENTATION_REMOVED", True, name, f'"{name}" no longer implements interface "{i}"')
-            for i in sorted(new_ifaces - old_ifaces):
-                add("IMPLEMENTATION_ADDED", False, name, f'"{name}" now implements interface "{i}"')
+            _diff_composite(name, o, n, add)
         elif isinstance(o, GraphQLUnionType):
             assert isinstance(n, GraphQLUnionType)
-            om, nm = {t.name for t in o.types}, {t.name for t in n.types}
-            for m in sorted(om - nm):
-                add("UNION_MEMBER_REMOVED", True, name, f'"{m}" was removed from union "{name}"')
-            for m in sorted(nm - om):
-                add("UNION_MEMBER_ADDED", False, name, f'"{m}" was added to union "{name}"')
+            _diff_union(name, o, n, add)
         elif isinstance(o, GraphQLEnumType):
             assert isinstance(n, GraphQLEnumType)
-            for v in sorted(set(o.values) - set(n.values)):
-                add("ENUM_VALUE_REMOVED", True, f"{name}.{v}", f'value "{v}" was removed from enum "{name}"')
-            for v in sorted(set(n.values) - set(o.values)):
-                add("ENUM_VALUE_ADDED", False, f"{name}.{v}", f'value "{v}" was added to enum "{name}"')
+            _diff_enum(name, o, n, add)
         elif isinstance(o, GraphQLInputObjectType):
             assert isinstance(n, GraphQLInputObjectType)
-            for f in sorted(set(o.fields) - set(n.fields)):
-                add("INPUT_FIELD_REMOVED", True, f"{name}.{f}", f'input field "{name}.{f}" was removed')
-            for f in sorted(set(n.fields) - set(o.fields)):
-                nf = n.fields[f]
-                required = str(nf.type).endswith("!") and nf.default_value is _undefined()
-                add("INPUT_FIELD_ADDED", required, f"{name}.{f}",
-                    f'{"required" if required else "optional"} input field "{name}.{f}" was added')
-            for f in sorted(set(o.fields) & set(n.fields)):
-                ot, nt = str(o.fields[f].type), str(n.fields[f].type)
-                if ot != nt:
-                    add("INPUT_FIELD_TYPE_CHANGED", not _input_safe(ot, nt), f"{name}.{f}",
-                        f'input field "{name}.{f}" changed type from "{ot}" to "{nt}"')
+            _diff_input(name, o, n, add)
     return changes
+
+
+def _diff_composite(
+    name: str, o: GraphQLObjectType | GraphQLInterfaceType, n: GraphQLObjectType | GraphQLInterfaceType, add: Add
+) -> None:
+    _diff_fields(name, o, n, add)
+    old_ifaces = {i.name for i in o.interfaces}
+    new_ifaces = {i.name for i in n.interfaces}
+    for i in sorted(old_ifaces - new_ifaces):
+        add("IMPLEMENTATION_REMOVED", True, name, f'"{name}" no longer implements interface "{i}"')
+    for i in sorted(new_ifaces - old_ifaces):
+        add("IMPLEMENTATION_ADDED", False, name, f'"{name}" now implements interface "{i}"')
+
+
+def _diff_union(name: str, o: GraphQLUnionType, n: GraphQLUnionType, add: Add) -> None:
+    om, nm = {t.name for t in o.types}, {t.name for t in n.types}
+    for m in sorted(om - nm):
+        add("UNION_MEMBER_REMOVED", True, name, f'"{m}" was removed from union "{name}"')
+    for m in sorted(nm - om):
+        add("UNION_MEMBER_ADDED", False, name, f'"{m}" was added to union "{name}"')
+
+
+def _diff_enum(name: str, o: GraphQLEnumType, n: GraphQLEnumType, add: Add) -> None:
+    for v in sorted(set(o.values) - set(n.values)):
+        add("ENUM_VALUE_REMOVED", True, f"{name}.{v}", f'value "{v}" was removed from enum "{name}"')
+    for v in sorted(set(n.values) - set(o.values)):
+        add("ENUM_VALUE_ADDED", False, f"{name}.{v}", f'value "{v}" was added to enum "{name}"')
+
+
+def _diff_input(name: str, o: GraphQLInputObjectType, n: GraphQLInputObjectType, add: Add) -> None:
+    for f in sorted(set(o.fields) - set(n.fields)):
+        add("INPUT_FIELD_REMOVED", True, f"{name}.{f}", f'input field "{name}.{f}" was removed')
+    for f in sorted(set(n.fields) - set(o.fields)):
+        nf = n.fields[f]
+        required = str(nf.type).endswith("!") and nf.default_value is _undefined()
+        add("INPUT_FIELD_ADDED", required, f"{name}.{f}",
+            f'{"required" if required else "optional"} input field "{name}.{f}" was added')
+    for f in sorted(set(o.fields) & set(n.fields)):
+        ot, nt = str(o.fields[f].type), str(n.fields[f].type)
+        if ot != nt:
+            add("INPUT_FIELD_TYPE_CHANGED", not _input_safe(ot, nt), f"{name}.{f}",
+                f'input field "{name}.{f}" changed type from "{ot}" to "{nt}"')
 
 
 def _undefined() -> object:
@@ -133,8 +154,9 @@ def _undefined() -> object:
     return Undefined
 
 
-def _diff_fields(name: str, o: GraphQLObjectType | GraphQLInterfaceType,
-                 n: GraphQLObjectType | GraphQLInterfaceType, add) -> None:  # type: ignore[no-untyped-def]
+def _diff_fields(
+    name: str, o: GraphQLObjectType | GraphQLInterfaceType, n: GraphQLObjectType | GraphQLInterfaceType, add: Add
+) -> None:
     for f in sorted(set(o.fields) - set(n.fields)):
         add("FIELD_REMOVED", True, f"{name}.{f}", f'field "{name}.{f}" was removed (or renamed)')
     for f in sorted(set(n.fields) - set(o.fields)):

@@ -88,6 +88,23 @@ class _Merger:
 
     # -- driver ----------------------------------------------------------------------------------
     def run(self) -> ComposedSupergraph:
+        valid = self._types_of_one_kind()
+        self._subtyping(valid)
+        usage = self._enum_usage()
+        for n, sources in valid.items():
+            self.types[n] = self._merge_type(n, sources, usage)
+        self._interface_objects()
+        roots = {op: name for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
+                 if name in self.types and any(op in s.roots for s in self.subs.values())}
+        enums = graph_enum_names(self.order)
+        sg = ComposedSupergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
+        self._composed_directives(sg)
+        self._post_checks()
+        return sg
+
+    def _types_of_one_kind(self) -> dict[str, dict[str, TypeDef]]:
+        """type name -> its definition per subgraph, for types every subgraph defines with the same
+        kind (an interface object counts as an interface); TYPE_KIND_MISMATCH for the others."""
         names = _union(self.subs[g].types for g in self.order)
         by_name: dict[str, dict[str, TypeDef]] = {
             n: {g: self.subs[g].types[n] for g in self.order if n in self.subs[g].types} for n in names
@@ -101,7 +118,10 @@ class _Merger:
                            f'Type "{n}" has mismatched kind: it is defined as {desc}', next(iter(sources)), n)
                 continue
             valid[n] = sources
-        # Subtyping facts first: output field types may differ by subtype (O <: I, M <: U).
+        return valid
+
+    def _subtyping(self, valid: dict[str, dict[str, TypeDef]]) -> None:
+        """Subtyping facts first: output field types may differ by subtype (O <: I, M <: U)."""
         for n, sources in valid.items():
             for t in sources.values():
                 for i in t.interfaces:
@@ -116,37 +136,33 @@ class _Merger:
                     if b == c and (a, d) not in self.subtype_pairs:
                         self.subtype_pairs.add((a, d))
                         changed = True
-        usage = self._enum_usage()
-        for n, sources in valid.items():
-            kind = "interface" if any(t.interface_object for t in sources.values()) else next(iter(sources.values())).kind
-            mt = MType(n, kind, dict(sources))
-            _merge_meta(mt, sources.values(), first_wins=("description", "specified_by"))
-            if kind in ("object", "interface"):
-                self._merge_composite(mt)
-            elif kind == "union":
-                for g, t in sources.items():
-                    for m in t.members:
-                        mt.member_sources.append((g, m))
-                        if m not in mt.members:
-                            mt.members.append(m)
-            elif kind == "enum":
-                self._merge_enum(mt, usage.get(n, set()))
-            elif kind == "input":
-                self._merge_input(mt)
-            self.types[n] = mt
-        self._interface_objects()
-        roots = {op: name for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
-                 if name in self.types and any(op in s.roots for s in self.subs.values())}
-        enums = graph_enum_names(self.order)
-        sg = ComposedSupergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
+
+    def _merge_type(self, n: str, sources: dict[str, TypeDef], usage: dict[str, set[str]]) -> MType:
+        kind = "interface" if any(t.interface_object for t in sources.values()) else next(iter(sources.values())).kind
+        mt = MType(n, kind, dict(sources))
+        _merge_meta(mt, sources.values(), first_wins=("description", "specified_by"))
+        if kind in ("object", "interface"):
+            self._merge_composite(mt)
+        elif kind == "union":
+            for g, t in sources.items():
+                for m in t.members:
+                    mt.member_sources.append((g, m))
+                    if m not in mt.members:
+                        mt.members.append(m)
+        elif kind == "enum":
+            self._merge_enum(mt, usage.get(n, set()))
+        elif kind == "input":
+            self._merge_input(mt)
+        return mt
+
+    def _composed_directives(self, sg: ComposedSupergraph) -> None:
+        """@composeDirective directives: one definition across subgraphs."""
         for g in self.order:
             for name, entry in self.subs[g].compose_directives.items():
                 known = sg.composed.setdefault(name, entry)
                 if known[0] != entry[0]:
                     self.error("DIRECTIVE_COMPOSITION_ERROR",
                                f'Composed directive "@{name}" has different definitions across subgraphs', g)
-        self._post_checks(sg)
-        return sg
 
     # -- objects and interfaces ------------------------------------------------------------------
     def _merge_composite(self, mt: MType) -> None:
@@ -414,72 +430,86 @@ class _Merger:
                         o.fields[fname] = copy
 
     # -- post-merge checks -----------------------------------------------------------------------
-    def _post_checks(self, sg: ComposedSupergraph) -> None:
-        types = self.types
-        for o in types.values():
-            if o.kind not in ("object", "interface"):
+    def _post_checks(self) -> None:
+        for o in self.types.values():
+            if o.kind in ("object", "interface"):
+                self._check_implementations(o)
+        self._check_query_root()
+        for t in self.types.values():
+            if t.inaccessible:
                 continue
-            for iname in o.interfaces:
-                it = types.get(iname)
-                if it is None or it.kind != "interface":
+            for fname, f in t.fields.items():
+                self._check_inaccessible_field(t, fname, f)
+            self._check_only_inaccessible_children(t)
+
+    def _check_implementations(self, o: MType) -> None:
+        """Every field of every interface ``o`` implements exists on ``o``, and is visible if the
+        interface field is."""
+        for iname in o.interfaces:
+            it = self.types.get(iname)
+            if it is None or it.kind != "interface":
+                continue
+            for fname, ifield in it.fields.items():
+                if fname in o.fields:
+                    if not ifield.inaccessible and o.fields[fname].inaccessible:
+                        self.error("IMPLEMENTED_BY_INACCESSIBLE",
+                                   f'Field "{o.name}.{fname}" is @inaccessible but implements the visible '
+                                   f'interface field "{iname}.{fname}"', None, o.name, fname)
                     continue
-                for fname, ifield in it.fields.items():
-                    if fname in o.fields:
-                        if not ifield.inaccessible and o.fields[fname].inaccessible:
-                            self.error("IMPLEMENTED_BY_INACCESSIBLE",
-                                       f'Field "{o.name}.{fname}" is @inaccessible but implements the visible '
-                                       f'interface field "{iname}.{fname}"', None, o.name, fname)
-                        continue
-                    where = [g for g, i in o.implements if i == iname]
-                    declared = list(ifield.sources) or list(it.sources)
-                    self.error("INTERFACE_FIELD_NO_IMPLEM",
-                               f'Interface field "{iname}.{fname}" is declared in subgraph{"s" if len(declared) > 1 else ""} '
-                               f'{_quote(declared)} but type "{o.name}", which implements "{iname}" in '
-                               f'{_quote(where or list(o.sources))}, does not have field "{fname}"',
-                               (where or list(o.sources))[0], o.name, fname)
-        query = types.get("Query")
+                where = [g for g, i in o.implements if i == iname]
+                declared = list(ifield.sources) or list(it.sources)
+                self.error("INTERFACE_FIELD_NO_IMPLEM",
+                           f'Interface field "{iname}.{fname}" is declared in subgraph{"s" if len(declared) > 1 else ""} '
+                           f'{_quote(declared)} but type "{o.name}", which implements "{iname}" in '
+                           f'{_quote(where or list(o.sources))}, does not have field "{fname}"',
+                           (where or list(o.sources))[0], o.name, fname)
+
+    def _check_query_root(self) -> None:
+        query = self.types.get("Query")
         if query is None or not [f for f in query.fields.values() if not f.inaccessible]:
             self.error("NO_QUERIES", "No queries found in any subgraph: the supergraph must have at least one "
                                      "(accessible) field on the Query type", None, "Query")
         if query is not None and query.inaccessible:
             self.error("QUERY_ROOT_TYPE_INACCESSIBLE", 'The Query root type cannot be @inaccessible', None, "Query")
-        for t in types.values():
-            if t.inaccessible:
+
+    def _check_inaccessible_field(self, t: MType, fname: str, f: MField) -> None:
+        """A visible field must not reference an inaccessible type (through its type or an
+        argument); a required input field or argument must not be inaccessible."""
+        types = self.types
+        if f.inaccessible:
+            if t.kind == "input" and is_non_null(f.type) and f.default is None:
+                self.error("REQUIRED_INACCESSIBLE",
+                           f'Input field "{t.name}.{fname}" is @inaccessible but required', None, t.name, fname)
+            return
+        ref = types.get(named_type(f.type))
+        if ref is not None and ref.inaccessible:
+            self.error("REFERENCED_INACCESSIBLE",
+                       f'Type "{ref.name}" is @inaccessible but is referenced by "{t.name}.{fname}", which is '
+                       "in the API schema", None, t.name, fname)
+        for a in f.args.values():
+            if a.inaccessible:
+                if is_non_null(a.type) and a.default is None:
+                    self.error("REQUIRED_INACCESSIBLE",
+                               f'Argument "{t.name}.{fname}({a.name}:)" is @inaccessible but required',
+                               None, t.name, fname)
                 continue
-            for fname, f in t.fields.items():
-                if f.inaccessible:
-                    if t.kind == "input" and is_non_null(f.type) and f.default is None:
-                        self.error("REQUIRED_INACCESSIBLE",
-                                   f'Input field "{t.name}.{fname}" is @inaccessible but required', None, t.name, fname)
-                    continue
-                ref = types.get(named_type(f.type))
-                if ref is not None and ref.inaccessible:
-                    self.error("REFERENCED_INACCESSIBLE",
-                               f'Type "{ref.name}" is @inaccessible but is referenced by "{t.name}.{fname}", which is '
-                               "in the API schema", None, t.name, fname)
-                for a in f.args.values():
-                    if a.inaccessible:
-                        if is_non_null(a.type) and a.default is None:
-                            self.error("REQUIRED_INACCESSIBLE",
-                                       f'Argument "{t.name}.{fname}({a.name}:)" is @inaccessible but required',
-                                       None, t.name, fname)
-                        continue
-                    aref = types.get(named_type(a.type))
-                    if aref is not None and aref.inaccessible:
-                        self.error("REFERENCED_INACCESSIBLE",
-                                   f'Type "{aref.name}" is @inaccessible but is referenced by argument '
-                                   f'"{t.name}.{fname}({a.name}:)", which is in the API schema', None, t.name, fname)
-            children = list(t.fields.values()) if t.kind in ("object", "interface", "input") else (
-                list(t.values.values()) if t.kind == "enum" else [])
-            if children and all(c.inaccessible for c in children) and t.name not in ("Mutation", "Subscription"):
-                self.error("ONLY_INACCESSIBLE_CHILDREN",
-                           f'Type "{t.name}" is in the API schema but all of its members are @inaccessible',
-                           None, t.name)
-            if t.kind == "union":
-                for m in t.members:
-                    if m in types and types[m].inaccessible:
-                        pass  # hidden members are simply dropped from the API schema
-        del sg
+            aref = types.get(named_type(a.type))
+            if aref is not None and aref.inaccessible:
+                self.error("REFERENCED_INACCESSIBLE",
+                           f'Type "{aref.name}" is @inaccessible but is referenced by argument '
+                           f'"{t.name}.{fname}({a.name}:)", which is in the API schema', None, t.name, fname)
+
+    def _check_only_inaccessible_children(self, t: MType) -> None:
+        """A visible type needs a visible member (hidden union members are simply dropped)."""
+        children: list[Any] = []
+        if t.kind in ("object", "interface", "input"):
+            children = list(t.fields.values())
+        elif t.kind == "enum":
+            children = list(t.values.values())
+        if children and all(c.inaccessible for c in children) and t.name not in ("Mutation", "Subscription"):
+            self.error("ONLY_INACCESSIBLE_CHILDREN",
+                       f'Type "{t.name}" is in the API schema but all of its members are @inaccessible',
+                       None, t.name)
 
 
 def _merge_input_types(types: list[str]) -> str | None:

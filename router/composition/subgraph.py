@@ -116,54 +116,72 @@ def _read_links(
     imports: dict[str, str] = {}
     prefix = "federation"
     fed2 = False
-    composed: dict[str, tuple[str, str | None, str | None]] = {}
     other_links: list[dict[str, Any]] = []
-    for definition in doc.definitions:
-        if not isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+    for d in _schema_directives(doc):
+        if d.name.value != "link":
             continue
-        for d in definition.directives or ():
-            if d.name.value != "link":
-                continue
-            args = _args(d)
-            url = str(args.get("url") or "")
-            if not _FED_URL.match(url):
-                other_links.append(args)
-                continue
-            fed2 = True
-            prefix = str(args.get("as") or "federation")
-            for item in args.get("import") or ():
-                if isinstance(item, str):
-                    name, alias = item, item
-                elif isinstance(item, dict):
-                    name, alias = str(item.get("name", "")), str(item.get("as") or item.get("name", ""))
-                else:
-                    continue
-                if name.startswith("@") and name[1:] in FEDERATION_DIRECTIVES:
-                    imports[alias.lstrip("@")] = name[1:]
+        args = _args(d)
+        if not _FED_URL.match(str(args.get("url") or "")):
+            other_links.append(args)
+            continue
+        fed2 = True
+        prefix = str(args.get("as") or "federation")
+        imports.update(_federation_imports(args))
     names = _Names(fed2, imports, prefix)
+    composed, errors = _composed_directives(doc, names, other_links, subgraph)
+    return names, composed, errors
+
+
+def _schema_directives(doc: DocumentNode) -> list[DirectiveNode]:
+    return [
+        d
+        for definition in doc.definitions
+        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode))
+        for d in definition.directives or ()
+    ]
+
+
+def _federation_imports(link: dict[str, Any]) -> dict[str, str]:
+    """The federation directives a @link imports: local name -> federation name."""
+    imports: dict[str, str] = {}
+    for item in link.get("import") or ():
+        if isinstance(item, str):
+            name, alias = item, item
+        elif isinstance(item, dict):
+            name, alias = str(item.get("name", "")), str(item.get("as") or item.get("name", ""))
+        else:
+            continue
+        if name.startswith("@") and name[1:] in FEDERATION_DIRECTIVES:
+            imports[alias.lstrip("@")] = name[1:]
+    return imports
+
+
+def _composed_directives(
+    doc: DocumentNode, names: _Names, other_links: list[dict[str, Any]], subgraph: str
+) -> tuple[dict[str, tuple[str, str | None, str | None]], list[CompositionError]]:
+    """@composeDirective entries: name -> (definition, the @link url and import that brought it)."""
+    composed: dict[str, tuple[str, str | None, str | None]] = {}
     errors: list[CompositionError] = []
     definitions = {d.name.value: d for d in doc.definitions if isinstance(d, DirectiveDefinitionNode)}
-    for definition in doc.definitions:
-        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
-            for d in definition.directives or ():
-                if names.canonical(d.name.value) != "composeDirective":
-                    continue
-                name = str(_args(d).get("name", "")).lstrip("@")
-                ddef = definitions.get(name)
-                if ddef is None:
-                    errors.append(CompositionError(
-                        "DIRECTIVE_COMPOSITION_ERROR",
-                        f'@composeDirective(name: "@{name}") names a directive that is not defined', subgraph))
-                    continue
-                url, imported = None, None
-                for link in other_links:
-                    for item in link.get("import") or ():
-                        item_name = item if isinstance(item, str) else str(item.get("as") or item.get("name"))
-                        if item_name.lstrip("@") == name:
-                            url = str(link.get("url"))
-                            imported = item if isinstance(item, str) else str(item.get("name"))
-                composed[name] = (print_ast(ddef), url, imported)
-    return names, composed, errors
+    for d in _schema_directives(doc):
+        if names.canonical(d.name.value) != "composeDirective":
+            continue
+        name = str(_args(d).get("name", "")).lstrip("@")
+        ddef = definitions.get(name)
+        if ddef is None:
+            errors.append(CompositionError(
+                "DIRECTIVE_COMPOSITION_ERROR",
+                f'@composeDirective(name: "@{name}") names a directive that is not defined', subgraph))
+            continue
+        url, imported = None, None
+        for link in other_links:
+            for item in link.get("import") or ():
+                item_name = item if isinstance(item, str) else str(item.get("as") or item.get("name"))
+                if item_name.lstrip("@") == name:
+                    url = str(link.get("url"))
+                    imported = item if isinstance(item, str) else str(item.get("name"))
+        composed[name] = (print_ast(ddef), url, imported)
+    return composed, errors
 
 
 def _deprecation(directives: Any) -> str | None:
@@ -195,33 +213,14 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
         return None, [CompositionError("INVALID_GRAPHQL", f'subgraph "{source.name}": {exc.message}', source.name)]
     names, composed, errors = _read_links(doc, source.name)
     sub = Subgraph(name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed)
-
-    roots: dict[str, str] = {}
-    for definition in doc.definitions:
-        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
-            for op in definition.operation_types or ():
-                roots[op.operation.value] = op.type.name.value
     grouped: dict[str, list[TypeDefinitionNode | TypeExtensionNode]] = {}
     for definition in doc.definitions:
+        # federation/link directive definitions are implied; custom ones only matter for @composeDirective
         if isinstance(definition, (TypeDefinitionNode, TypeExtensionNode)):
             grouped.setdefault(definition.name.value, []).append(definition)
-        elif isinstance(definition, DirectiveDefinitionNode):
-            pass  # federation/link definitions are implied; custom ones only matter for @composeDirective
-    for op, default in _ROOT_NAMES.items():
-        if op not in roots and default in grouped:
-            roots[op] = default
+    roots = _root_types(doc, grouped, source.name, errors)
     rename = {old: _ROOT_NAMES[op] for op, old in roots.items()}
-    for op, old in roots.items():
-        new = _ROOT_NAMES[op]
-        if old != new and new in grouped:
-            errors.append(CompositionError(
-                f"ROOT_{op.upper()}_USED",
-                f'subgraph "{source.name}": type "{new}" is used, but the {op} root type is "{old}"; '
-                f'the {op} root must be named "{new}" or no other type may use that name',
-                source.name, new,
-            ))
     sub.roots = {op: _ROOT_NAMES[op] for op in roots}
-
     for name, nodes in grouped.items():
         if name in _PLUMBING_TYPES or name.startswith(("link__", "federation__", names.prefix + "__")):
             continue
@@ -242,6 +241,31 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
     return sub, errors
 
 
+def _root_types(
+    doc: DocumentNode, grouped: dict[str, Any], subgraph: str, errors: list[CompositionError]
+) -> dict[str, str]:
+    """operation -> the subgraph's root type name (from the schema definition, else the default
+    name); a root named otherwise while another type uses the default name is an error."""
+    roots: dict[str, str] = {}
+    for definition in doc.definitions:
+        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+            for op_type in definition.operation_types or ():
+                roots[op_type.operation.value] = op_type.type.name.value
+    for op, default in _ROOT_NAMES.items():
+        if op not in roots and default in grouped:
+            roots[op] = default
+    for op, old in roots.items():
+        new = _ROOT_NAMES[op]
+        if old != new and new in grouped:
+            errors.append(CompositionError(
+                f"ROOT_{op.upper()}_USED",
+                f'subgraph "{subgraph}": type "{new}" is used, but the {op} root type is "{old}"; '
+                f'the {op} root must be named "{new}" or no other type may use that name',
+                subgraph, new,
+            ))
+    return roots
+
+
 def _read_type(
     name: str,
     kind: str,
@@ -250,6 +274,7 @@ def _read_type(
     rename: dict[str, str],
     sub: Subgraph,
 ) -> TypeDef:
+    """One type from its definition and extensions, in document order."""
     tdef = TypeDef(name=name, kind=kind)
     has_extends = any(c == "extends" for n in nodes for c, _, _ in _fed(names, n.directives))
     ext_keys: list[str] = []
@@ -257,52 +282,73 @@ def _read_type(
         is_ext = isinstance(node, TypeExtensionNode) or has_extends
         if getattr(node, "description", None) is not None and tdef.description is None:
             tdef.description = node.description.value
-        for canon, args, _ in _fed(names, node.directives):
-            if canon == "key":
-                key = Key(str(args.get("fields", "")), bool(args.get("resolvable", True)), is_ext)
-                tdef.keys.append(key)
-                if is_ext:
-                    ext_keys.append(key.fields)
-            elif canon == "shareable":
-                tdef.shareable = True
-            elif canon == "inaccessible":
-                tdef.inaccessible = True
-            elif canon == "tag":
-                tdef.tags.append(str(args.get("name")))
-            elif canon == "interfaceObject":
-                tdef.interface_object = True
+        _read_type_directives(tdef, node, names, is_ext, ext_keys)
         tdef.applied += [a for a in _applied(sub, node.directives) if a not in tdef.applied]
-        for d in node.directives or ():
-            if d.name.value == "specifiedBy":
-                tdef.specified_by = str(_args(d).get("url"))
-        for iface in getattr(node, "interfaces", None) or ():
-            if iface.name.value not in tdef.interfaces:
-                tdef.interfaces.append(rename.get(iface.name.value, iface.name.value))
-        for member in getattr(node, "types", None) or ():
-            if kind == "union" and member.name.value not in tdef.members:
-                tdef.members.append(rename.get(member.name.value, member.name.value))
-        for value in getattr(node, "values", None) or ():
-            if kind != "enum":
-                continue
-            ev = EnumValue(value.name.value, value.description.value if value.description else None,
-                           _deprecation(value.directives))
-            for canon, args, _ in _fed(names, value.directives):
-                if canon == "inaccessible":
-                    ev.inaccessible = True
-                elif canon == "tag":
-                    ev.tags.append(str(args.get("name")))
-            ev.applied = _applied(sub, value.directives)
-            tdef.values[ev.name] = ev
+        _read_members(tdef, node, rename)
+        if kind == "enum":
+            for value in getattr(node, "values", None) or ():
+                ev = _read_enum_value(value, names, sub)
+                tdef.values[ev.name] = ev
         for fnode in getattr(node, "fields", None) or ():
             f = _read_field(fnode, names, rename, tdef.shareable and kind == "object", sub)
             if f.name not in tdef.fields:
                 tdef.fields[f.name] = f
-    if not sub.fed2 or tdef.kind != "object":
+    if not sub.fed2:
         # Fed1 had no @shareable: every field may be resolved by several graphs.
-        if not sub.fed2:
-            for f in tdef.fields.values():
-                f.shareable = True
-    # Key fields of a key declared on an extension are resolvable here even when marked @external (Fed1 rule).
+        for f in tdef.fields.values():
+            f.shareable = True
+    _resolvable_extension_keys(tdef, ext_keys)
+    return tdef
+
+
+def _read_type_directives(tdef: TypeDef, node: Any, names: _Names, is_ext: bool, ext_keys: list[str]) -> None:
+    """@key, @shareable, @inaccessible, @tag, @interfaceObject and @specifiedBy on a type node."""
+    for canon, args, _ in _fed(names, node.directives):
+        if canon == "key":
+            key = Key(str(args.get("fields", "")), bool(args.get("resolvable", True)), is_ext)
+            tdef.keys.append(key)
+            if is_ext:
+                ext_keys.append(key.fields)
+        elif canon == "shareable":
+            tdef.shareable = True
+        elif canon == "inaccessible":
+            tdef.inaccessible = True
+        elif canon == "tag":
+            tdef.tags.append(str(args.get("name")))
+        elif canon == "interfaceObject":
+            tdef.interface_object = True
+    for d in node.directives or ():
+        if d.name.value == "specifiedBy":
+            tdef.specified_by = str(_args(d).get("url"))
+
+
+def _read_members(tdef: TypeDef, node: Any, rename: dict[str, str]) -> None:
+    """Implemented interfaces and, for a union, its members (root types renamed)."""
+    for iface in getattr(node, "interfaces", None) or ():
+        if iface.name.value not in tdef.interfaces:
+            tdef.interfaces.append(rename.get(iface.name.value, iface.name.value))
+    if tdef.kind != "union":
+        return
+    for member in getattr(node, "types", None) or ():
+        if member.name.value not in tdef.members:
+            tdef.members.append(rename.get(member.name.value, member.name.value))
+
+
+def _read_enum_value(value: Any, names: _Names, sub: Subgraph) -> EnumValue:
+    ev = EnumValue(value.name.value, value.description.value if value.description else None,
+                   _deprecation(value.directives))
+    for canon, args, _ in _fed(names, value.directives):
+        if canon == "inaccessible":
+            ev.inaccessible = True
+        elif canon == "tag":
+            ev.tags.append(str(args.get("name")))
+    ev.applied = _applied(sub, value.directives)
+    return ev
+
+
+def _resolvable_extension_keys(tdef: TypeDef, ext_keys: list[str]) -> None:
+    """Key fields of a key declared on an extension are resolvable here even when marked
+    @external (the Federation 1 rule)."""
     for fields in ext_keys:
         try:
             top = [s.name.value for s in parse_field_set(fields).selections if hasattr(s, "name")]
@@ -312,7 +358,6 @@ def _read_type(
             f = tdef.fields.get(fname)
             if f is not None:
                 f.external = False
-    return tdef
 
 
 def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable: bool, sub: Subgraph) -> FieldDef:

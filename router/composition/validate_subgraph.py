@@ -1,4 +1,5 @@
-"""Per-subgraph rules (docs/router.md §5.2 Subgraph rules): keys, @external, @requires, @provides, @override.
+"""Per-subgraph rules (docs/router.md §5.2 Subgraph rules): keys, @external, @requires, @provides,
+@override; one function per rule.
 
 Each check reads one `Subgraph` and returns errors; it also records which fields keys/requires/provides
 use, because merging needs that (key fields are shareable, provided fields resolve, ...).
@@ -7,14 +8,18 @@ use, because merging needs that (key fields are shareable, provided fields resol
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .diagnostics import CompositionError
 from .fieldset_rules import walk_field_set
-from .subgraph_model import BUILTIN_SCALARS, Subgraph, named_type
+from .subgraph_model import BUILTIN_SCALARS, FieldDef, Key, Subgraph, TypeDef, named_type
 
 __all__ = ["validate_subgraph"]
 
 _LABEL = re.compile(r"^(percent\((100|[0-9]{1,2}(\.[0-9]+)?)\)|[a-zA-Z][a-zA-Z0-9_\-:.]*)$")
+
+
+Report = Callable[..., None]  # report(code, message, type_name=None, field_name=None)
 
 
 def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
@@ -25,98 +30,124 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
         where = f"{type_name}.{field_name}" if field_name else (type_name or "")
         errors.append(CompositionError(code, f'[{s}] {where}: {msg}' if where else f"[{s}] {msg}", s, type_name, field_name))
 
-    # Type references must resolve inside the subgraph.
     for t in sub.types.values():
-        refs = [(f.name, f.type) for f in t.fields.values()]
-        refs += [(f"{f.name}({a.name}:)", a.type) for f in t.fields.values() for a in f.args.values()]
-        for fname, ref in refs:
-            if named_type(ref) not in sub.types and named_type(ref) not in BUILTIN_SCALARS:
-                err("INVALID_GRAPHQL", f'unknown type "{named_type(ref)}"', t.name, fname)
-        for other in t.interfaces + t.members:
-            if other not in sub.types:
-                err("INVALID_GRAPHQL", f'unknown type "{other}"', t.name)
-
-    # @key
+        _check_type_references(sub, t, err)
     for t in sub.types.values():
         for key in t.keys:
-            if t.kind not in ("object", "interface"):
-                err("KEY_INVALID_FIELDS", f'@key is not allowed on {t.kind} type', t.name)
-                continue
-            found, problems = walk_field_set(sub, t.name, key.fields)
-            for p in problems:
-                err("KEY_INVALID_FIELDS", f'@key(fields: "{key.fields}") is invalid: {p.message}', t.name)
-            for f in found:
-                sub.key_field_coords.add((f.parent, f.name))
-                if f.has_args:
-                    err("KEY_FIELDS_HAS_ARGS",
-                        f'@key(fields: "{key.fields}") includes field "{f.parent}.{f.name}" that has arguments; '
-                        "key fields cannot take arguments", t.name, f.name)
-                kind = sub.type_kind(named_type(f.type))
-                if f.type.rstrip("!").startswith("[") or kind in ("interface", "union"):
-                    err("KEY_FIELDS_SELECT_INVALID_TYPE",
-                        f'@key(fields: "{key.fields}") selects field "{f.parent}.{f.name}" of type "{f.type}": '
-                        "key fields cannot be lists, interfaces or unions", t.name, f.name)
-
-    # @requires and @provides
+            _check_key(sub, t, key, err)
     for t in sub.types.values():
         for f in t.fields.values():
-            if f.requires is not None:
-                found, problems = walk_field_set(sub, t.name, f.requires)
-                for p in problems:
-                    err("REQUIRES_INVALID_FIELDS", f'@requires(fields: "{f.requires}") is invalid: {p.message}',
-                        t.name, f.name)
-                for sel in found:
-                    sub.required_coords.add((sel.parent, sel.name))
-                    target = sub.types[sel.parent].fields[sel.name]
-                    if sel.depth == 0 and not target.external:
-                        err("REQUIRES_FIELDS_MISSING_EXTERNAL",
-                            f'@requires(fields: "{f.requires}") names field "{sel.parent}.{sel.name}", which is not '
-                            "marked @external in this subgraph; required fields must be @external", t.name, f.name)
-            if f.provides is not None:
-                ret = named_type(f.type)
-                if sub.type_kind(ret) not in ("object", "interface", "union"):
-                    err("PROVIDES_ON_NON_OBJECT_FIELD",
-                        f'@provides is used on a field of type "{f.type}", but it must return an object, '
-                        "interface or union (or a list of them)", t.name, f.name)
-                    continue
-                found, problems = walk_field_set(sub, ret, f.provides)
-                for p in problems:
-                    err("PROVIDES_INVALID_FIELDS", f'@provides(fields: "{f.provides}") is invalid: {p.message}',
-                        t.name, f.name)
-                for sel in found:
-                    sub.provided_coords.add((sel.parent, sel.name))
-                    target = sub.types[sel.parent].fields[sel.name]
-                    if sel.depth == 0 and not target.external and sub.fed2:
-                        err("PROVIDES_FIELDS_MISSING_EXTERNAL",
-                            f'@provides(fields: "{f.provides}") names field "{sel.parent}.{sel.name}", which is not '
-                            "marked @external in this subgraph", t.name, f.name)
-
-    # @external and @override
+            _check_requires(sub, t, f, err)
+            _check_provides(sub, t, f, err)
     used = sub.key_field_coords | sub.required_coords | sub.provided_coords
     for t in sub.types.values():
         iface_fields = {fn for i in t.interfaces if i in sub.types for fn in sub.types[i].fields}
         for f in list(t.fields.values()):
-            if f.external and t.kind == "interface":
-                err("EXTERNAL_ON_INTERFACE", "@external is not allowed on interface fields", t.name, f.name)
-            if f.external and (t.name, f.name) not in used and f.name not in iface_fields:
-                if sub.fed2:
-                    err("EXTERNAL_UNUSED",
-                        "field is marked @external but is not used by any @key, @requires or @provides "
-                        "(nor to satisfy an interface); remove it or use it", t.name, f.name)
-                else:
-                    del t.fields[f.name]  # Fed1 allowed unused externals; the Fed2 upgrade drops them
-            if f.override is not None:
-                if t.kind == "interface":
-                    err("OVERRIDE_ON_INTERFACE", "@override cannot be used on interface fields", t.name, f.name)
-                if f.override == s:
-                    err("OVERRIDE_FROM_SELF_ERROR",
-                        f'@override(from: "{f.override}") names this same subgraph; a field can only be taken '
-                        "over from another subgraph", t.name, f.name)
-                if f.external:
-                    err("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
-                        "@override cannot be used on a field that is also marked @external", t.name, f.name)
-                if f.override_label is not None and not _LABEL.match(f.override_label):
-                    err("OVERRIDE_LABEL_INVALID",
-                        f'@override label "{f.override_label}" must be "percent(0-100)" or an identifier',
-                        t.name, f.name)
+            _check_external(sub, t, f, (t.name, f.name) in used or f.name in iface_fields, err)
+            _check_override(sub, t, f, err)
     return errors
+
+
+def _check_type_references(sub: Subgraph, t: TypeDef, err: Report) -> None:
+    """Type references must resolve inside the subgraph."""
+    refs = [(f.name, f.type) for f in t.fields.values()]
+    refs += [(f"{f.name}({a.name}:)", a.type) for f in t.fields.values() for a in f.args.values()]
+    for fname, ref in refs:
+        if named_type(ref) not in sub.types and named_type(ref) not in BUILTIN_SCALARS:
+            err("INVALID_GRAPHQL", f'unknown type "{named_type(ref)}"', t.name, fname)
+    for other in t.interfaces + t.members:
+        if other not in sub.types:
+            err("INVALID_GRAPHQL", f'unknown type "{other}"', t.name)
+
+
+def _check_key(sub: Subgraph, t: TypeDef, key: Key, err: Report) -> None:
+    """@key: on objects and interfaces only; fields valid, without arguments, not lists or abstract."""
+    if t.kind not in ("object", "interface"):
+        err("KEY_INVALID_FIELDS", f'@key is not allowed on {t.kind} type', t.name)
+        return
+    found, problems = walk_field_set(sub, t.name, key.fields)
+    for p in problems:
+        err("KEY_INVALID_FIELDS", f'@key(fields: "{key.fields}") is invalid: {p.message}', t.name)
+    for f in found:
+        sub.key_field_coords.add((f.parent, f.name))
+        if f.has_args:
+            err("KEY_FIELDS_HAS_ARGS",
+                f'@key(fields: "{key.fields}") includes field "{f.parent}.{f.name}" that has arguments; '
+                "key fields cannot take arguments", t.name, f.name)
+        kind = sub.type_kind(named_type(f.type))
+        if f.type.rstrip("!").startswith("[") or kind in ("interface", "union"):
+            err("KEY_FIELDS_SELECT_INVALID_TYPE",
+                f'@key(fields: "{key.fields}") selects field "{f.parent}.{f.name}" of type "{f.type}": '
+                "key fields cannot be lists, interfaces or unions", t.name, f.name)
+
+
+def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None:
+    """@requires: a valid field set on the parent type whose top-level fields are @external."""
+    if f.requires is None:
+        return
+    found, problems = walk_field_set(sub, t.name, f.requires)
+    for p in problems:
+        err("REQUIRES_INVALID_FIELDS", f'@requires(fields: "{f.requires}") is invalid: {p.message}', t.name, f.name)
+    for sel in found:
+        sub.required_coords.add((sel.parent, sel.name))
+        target = sub.types[sel.parent].fields[sel.name]
+        if sel.depth == 0 and not target.external:
+            err("REQUIRES_FIELDS_MISSING_EXTERNAL",
+                f'@requires(fields: "{f.requires}") names field "{sel.parent}.{sel.name}", which is not '
+                "marked @external in this subgraph; required fields must be @external", t.name, f.name)
+
+
+def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None:
+    """@provides: on fields returning a composite type, a valid field set of @external fields (Fed2)."""
+    if f.provides is None:
+        return
+    ret = named_type(f.type)
+    if sub.type_kind(ret) not in ("object", "interface", "union"):
+        err("PROVIDES_ON_NON_OBJECT_FIELD",
+            f'@provides is used on a field of type "{f.type}", but it must return an object, '
+            "interface or union (or a list of them)", t.name, f.name)
+        return
+    found, problems = walk_field_set(sub, ret, f.provides)
+    for p in problems:
+        err("PROVIDES_INVALID_FIELDS", f'@provides(fields: "{f.provides}") is invalid: {p.message}', t.name, f.name)
+    for sel in found:
+        sub.provided_coords.add((sel.parent, sel.name))
+        target = sub.types[sel.parent].fields[sel.name]
+        if sel.depth == 0 and not target.external and sub.fed2:
+            err("PROVIDES_FIELDS_MISSING_EXTERNAL",
+                f'@provides(fields: "{f.provides}") names field "{sel.parent}.{sel.name}", which is not '
+                "marked @external in this subgraph", t.name, f.name)
+
+
+def _check_external(sub: Subgraph, t: TypeDef, f: FieldDef, used: bool, err: Report) -> None:
+    """@external: not on interfaces, and used by a key, requires, provides or an interface."""
+    if not f.external:
+        return
+    if t.kind == "interface":
+        err("EXTERNAL_ON_INTERFACE", "@external is not allowed on interface fields", t.name, f.name)
+    if used:
+        return
+    if sub.fed2:
+        err("EXTERNAL_UNUSED",
+            "field is marked @external but is not used by any @key, @requires or @provides "
+            "(nor to satisfy an interface); remove it or use it", t.name, f.name)
+    else:
+        del t.fields[f.name]  # Fed1 allowed unused externals; the Fed2 upgrade drops them
+
+
+def _check_override(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None:
+    """@override: not on interfaces, not from itself, not with @external, a well-formed label."""
+    if f.override is None:
+        return
+    if t.kind == "interface":
+        err("OVERRIDE_ON_INTERFACE", "@override cannot be used on interface fields", t.name, f.name)
+    if f.override == sub.name:
+        err("OVERRIDE_FROM_SELF_ERROR",
+            f'@override(from: "{f.override}") names this same subgraph; a field can only be taken '
+            "over from another subgraph", t.name, f.name)
+    if f.external:
+        err("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            "@override cannot be used on a field that is also marked @external", t.name, f.name)
+    if f.override_label is not None and not _LABEL.match(f.override_label):
+        err("OVERRIDE_LABEL_INVALID",
+            f'@override label "{f.override_label}" must be "percent(0-100)" or an identifier', t.name, f.name)

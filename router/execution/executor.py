@@ -225,10 +225,46 @@ class _Run:
     # -- entity fetch ---------------------------------------------------------------
 
     async def entity_fetch(self, path: tuple[tuple[str, ...], ...], fetch: FetchNode) -> None:
-        possible = self.possible
+        """Representations of the entities at ``path`` (de-duplicated), one ``_entities`` request,
+        and each returned item merged into every entity that produced its representation
+        (docs/router.md §4.3 Representations, §4.4 Merging _entities)."""
         objects = self._collect(path)
         if not objects:
             return
+        reps, owners = self._representations(objects, fetch)
+        if not reps:
+            return
+        response = await self._send(fetch, self._body(fetch, reps))
+        if response is None:
+            self._cover_entities(path, owners, range(len(owners)))
+            return
+        data = response.get("data")
+        errors = response.get("errors")
+        if errors:
+            self._entity_errors(path, owners, errors, fetch.service_name)
+        entities = data.get("_entities") if type(data) is dict else None
+        problem = self._entities_problem(entities, len(reps), fetch.service_name, bool(errors))
+        if problem is not None:
+            if problem:
+                self.out.errors.append(problem)
+            self._cover_entities(path, owners, range(len(owners)))
+            return
+        assert type(entities) is list
+        output_rewrites = fetch.output_rewrites
+        for i, item in enumerate(entities):
+            if type(item) is not dict:
+                continue  # null entity: its fields stay missing and null-propagate in projection
+            if output_rewrites:
+                apply_rewrites(item, output_rewrites, self.possible)
+            for obj in owners[i]:
+                deep_merge(obj, item)
+
+    def _representations(
+        self, objects: list[dict[str, Any]], fetch: FetchNode
+    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+        """(representations, the entities behind each); an entity missing its key or a required
+        field is skipped (an earlier fetch failed)."""
+        possible = self.possible
         build = RepresentationBuilder(fetch.requires, possible).build
         input_rewrites = fetch.input_rewrites
         reps: list[dict[str, Any]] = []
@@ -248,45 +284,26 @@ class _Run:
                 owners.append([obj])
             else:
                 owners[i].append(obj)
-        if not reps:
-            return
-        response = await self._send(fetch, self._body(fetch, reps))
-        if response is None:
-            self._cover_entities(path, owners, range(len(owners)))
-            return
-        data = response.get("data")
-        errors = response.get("errors")
-        if errors:
-            self._entity_errors(path, owners, errors, fetch.service_name)
-        entities = data.get("_entities") if type(data) is dict else None
+        return reps, owners
+
+    @staticmethod
+    def _entities_problem(entities: Any, expected: int, service: str, had_errors: bool) -> dict[str, Any] | None:
+        """``None`` when ``_entities`` can be merged; else the error to report (``{}`` when the
+        subgraph's own errors already explain it)."""
         if entities is None:
-            if not errors:
-                self.out.errors.append(
-                    {
-                        "message": f"Subgraph '{fetch.service_name}' returned no _entities",
-                        "extensions": {"code": FETCH_FAILED_CODE, "serviceName": fetch.service_name},
-                    }
-                )
-            self._cover_entities(path, owners, range(len(owners)))
-            return
-        if type(entities) is not list or len(entities) != len(reps):
-            self.out.errors.append(
-                {
-                    "message": f"Subgraph '{fetch.service_name}' returned {len(entities) if type(entities) is list else 'invalid'}"
-                    f" _entities for {len(reps)} representations",
-                    "extensions": {"code": FETCH_FAILED_CODE, "serviceName": fetch.service_name},
-                }
-            )
-            self._cover_entities(path, owners, range(len(owners)))
-            return
-        output_rewrites = fetch.output_rewrites
-        for i, item in enumerate(entities):
-            if type(item) is not dict:
-                continue  # null entity: its fields stay missing and null-propagate in projection
-            if output_rewrites:
-                apply_rewrites(item, output_rewrites, possible)
-            for obj in owners[i]:
-                deep_merge(obj, item)
+            if had_errors:
+                return {}
+            return {
+                "message": f"Subgraph '{service}' returned no _entities",
+                "extensions": {"code": FETCH_FAILED_CODE, "serviceName": service},
+            }
+        if type(entities) is not list or len(entities) != expected:
+            got = len(entities) if type(entities) is list else "invalid"
+            return {
+                "message": f"Subgraph '{service}' returned {got} _entities for {expected} representations",
+                "extensions": {"code": FETCH_FAILED_CODE, "serviceName": service},
+            }
+        return None
 
     def _paths_by_object(self, paths: tuple[tuple[str, ...], ...]) -> dict[int, list[list[str | int]]]:
         by_id: dict[int, list[list[str | int]]] = {}

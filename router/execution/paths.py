@@ -50,45 +50,57 @@ def _flatten_into(value: Any, out: list[Any]) -> None:
 
 
 def collect_objects(root: Any, path: tuple[str, ...], possible: PossibleTypes) -> list[dict[str, Any]]:
-    """Every object reached by ``path`` (no paths kept: the hot case)."""
+    """Every object reached by ``path`` (no paths kept: the hot case). One pass per path
+    segment: ``@`` (every list item), a type filter, or a response key."""
     current: list[Any] = [root]
     for seg in path:
-        nxt: list[Any] = []
         if seg == "@":
-            for v in current:
-                if type(v) is list:
-                    _flatten_into(v, nxt)
-                elif v is not None:
-                    nxt.append(v)
+            current = _items(current)
         elif seg.startswith(_TYPE_PREFIX):
             cond = seg[7:]
-            for v in current:
-                if type(v) is dict and type_matches(v.get("__typename"), cond, possible):
-                    nxt.append(v)
+            current = [v for v in current if type(v) is dict and type_matches(v.get("__typename"), cond, possible)]
         else:
-            for v in current:
-                if type(v) is dict:
-                    x = v.get(seg)
-                    if x is not None:
-                        nxt.append(x)
-                elif type(v) is list:  # a list reached without "@": treat the key as applying to each item
-                    flat: list[Any] = []
-                    _flatten_into(v, flat)
-                    for item in flat:
-                        if type(item) is dict:
-                            x = item.get(seg)
-                            if x is not None:
-                                nxt.append(x)
-        current = nxt
+            current = _values_at(current, seg)
     out: list[dict[str, Any]] = []
     for v in current:
         if type(v) is dict:
             out.append(v)
         elif type(v) is list:
-            flat = []
+            flat: list[Any] = []
             _flatten_into(v, flat)
             out.extend(o for o in flat if type(o) is dict)
     return out
+
+
+def _items(current: list[Any]) -> list[Any]:
+    nxt: list[Any] = []
+    for v in current:
+        if type(v) is list:
+            _flatten_into(v, nxt)
+        elif v is not None:
+            nxt.append(v)
+    return nxt
+
+
+def _values_at(current: list[Any], key: str) -> list[Any]:
+    nxt: list[Any] = []
+    for v in current:
+        if type(v) is dict:
+            x = v.get(key)
+            if x is not None:
+                nxt.append(x)
+        elif type(v) is list:  # a list reached without "@": the key applies to each item
+            flat: list[Any] = []
+            _flatten_into(v, flat)
+            for item in flat:
+                if type(item) is dict:
+                    x = item.get(key)
+                    if x is not None:
+                        nxt.append(x)
+    return nxt
+
+
+Located = list[tuple[Any, list[str | int]]]  # (value, its concrete response path)
 
 
 def collect_objects_with_paths(
@@ -96,39 +108,43 @@ def collect_objects_with_paths(
 ) -> list[tuple[dict[str, Any], list[str | int]]]:
     """Like :func:`collect_objects` but with each object's concrete response path (real list
     indices). Only used when errors need re-pathing, so it may allocate freely."""
-    current: list[tuple[Any, list[str | int]]] = [(root, [])]
+    current: Located = [(root, [])]
     for seg in path:
-        nxt: list[tuple[Any, list[str | int]]] = []
+        nxt: Located = []
         if seg == "@":
             for v, p in current:
                 _flatten_with_paths(v, p, nxt)
         elif seg.startswith(_TYPE_PREFIX):
             cond = seg[7:]
-            for v, p in current:
-                if type(v) is dict and type_matches(v.get("__typename"), cond, possible):
-                    nxt.append((v, p))
+            nxt = [(v, p) for v, p in current if type(v) is dict and type_matches(v.get("__typename"), cond, possible)]
         else:
-            for v, p in current:
-                if type(v) is list:
-                    flat: list[tuple[Any, list[str | int]]] = []
-                    _flatten_with_paths(v, p, flat)
-                    for item, ip in flat:
-                        if type(item) is dict and item.get(seg) is not None:
-                            nxt.append((item[seg], [*ip, seg]))
-                elif type(v) is dict:
-                    x = v.get(seg)
-                    if x is not None:
-                        nxt.append((x, [*p, seg]))
+            nxt = _located_values_at(current, seg)
         current = nxt
     out: list[tuple[dict[str, Any], list[str | int]]] = []
     for v, p in current:
         if type(v) is dict:
             out.append((v, p))
         elif type(v) is list:
-            flat = []
+            flat: Located = []
             _flatten_with_paths(v, p, flat)
             out.extend((o, op) for o, op in flat if type(o) is dict)
     return out
+
+
+def _located_values_at(current: Located, key: str) -> Located:
+    nxt: Located = []
+    for v, p in current:
+        if type(v) is list:
+            flat: Located = []
+            _flatten_with_paths(v, p, flat)
+            for item, ip in flat:
+                if type(item) is dict and item.get(key) is not None:
+                    nxt.append((item[key], [*ip, key]))
+        elif type(v) is dict:
+            x = v.get(key)
+            if x is not None:
+                nxt.append((x, [*p, key]))
+    return nxt
 
 
 def _flatten_with_paths(value: Any, path: list[str | int], out: list[tuple[Any, list[str | int]]]) -> None:

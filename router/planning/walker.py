@@ -518,73 +518,25 @@ class Walker:
     def _jump(
         self, pos: Pos, g2: str, t2: str, fields: list[Field], extra: tuple[Selection, ...] = ()
     ) -> set[FetchStep]:
-        sg = self.sg
+        """Jump from ``pos`` into graph ``g2`` (type ``t2``) for ``fields``: plan their @requires,
+        then the hops of the key route, then the fields themselves in the last hop's step."""
         t = pos.type
-        # 1. @requires inputs, planned as hidden selections at this position.
-        req_producers: set[FetchStep] = set()
-        req_sels: list[Selection] = []
-        renames: list[p.KeyRenamer] = []
-        for f in fields:
-            fig = sg.field_in_graph(g2, t2, f.name)
-            if fig is None or not fig.requires:
-                continue
-            guard = (g2, t2, f.name, pos.path)
-            if guard in self._requires_stack:
-                raise PlanningError(f"Cyclic @requires on {t2}.{f.name}", "UNSATISFIABLE")
-            self._requires_stack.add(guard)
-            try:
-                sels = self._alias_conflicts(pos.target, fig.requires_selections, renames, t)
-                req_producers |= self.plan_at(pos, sels)
-            finally:
-                self._requires_stack.discard(guard)
-            req_sels.extend(sels)
-        # A jump made only for fields under the same @skip/@include is itself conditional.
-        conds = pos.conds
-        if fields and not extra:
-            common = set(_conditions(fields[0].directives))
-            for f in fields[1:]:
-                common &= set(_conditions(f.directives))
-            conds += tuple(c for c in _conditions(fields[0].directives) if c in common and c not in pos.conds)
-        # 2. the hops (a key chain when the target key is not available here).
+        req_producers, req_sels, renames = self._plan_requires(pos, g2, t2, fields)
+        conds = self._jump_conditions(pos, fields, extra)
         route = self.route(pos.step.graph, t, g2, t2)
         assert route is not None
         parent, parent_target = pos.step, pos.target
         step: FetchStep | None = None
-        for i, (hg, key, ktype) in enumerate(route):
+        for i, hop in enumerate(route):
             last = i == len(route) - 1
-            parent_target.typename()
-            key_renames: list[p.KeyRenamer] = []
-            key_sels = self._alias_conflicts(parent_target, key.selections, key_renames, t)
-            if not parent_target.add_selections(key_sels):
-                raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
-            deps = frozenset(s.id for s in req_producers) if last else frozenset()
-            ck = (parent.id, hg, ktype, pos.path, conds, deps)
-            step = self._children.get(ck)
-            if step is None:
-                step = self.new_step(hg, "entity", path=pos.path, conds=conds)
-                step.deps.add(parent)
-                if last:
-                    step.deps |= req_producers
-                self._children[ck] = step
-            frag = step.req.fragment(t)
-            frag.sub.typename()
-            frag.sub.add_selections(key_sels)
-            for r in key_renames:
-                if r not in step.input_rewrites:
-                    step.input_rewrites.append(r)
-            if ktype != t:
-                setter = p.ValueSetter(path=(f"... on {t}", "__typename"), value=ktype)
-                if setter not in step.input_rewrites:
-                    step.input_rewrites.append(setter)
+            step = self._hop(pos, parent, parent_target, hop, conds, req_producers if last else set())
             if last:
+                frag = step.req.fragment(t)
                 if req_sels:
                     frag.sub.add_selections(self._typed_requires(t, tuple(req_sels)))
-                for r in renames:
-                    if r not in step.input_rewrites:
-                        step.input_rewrites.append(r)
+                _add_rewrites(step, renames)
             else:
-                parent = step
-                parent_target = step.sel.fragment(t).sub
+                parent, parent_target = step, step.sel.fragment(t).sub
         assert step is not None
         target = step.sel.fragment(t2).sub
         sub = Pos(step, target, t2, pos.path, None, pos.conds)
@@ -595,6 +547,75 @@ class Walker:
         if extra:
             produced |= self.plan_at(sub, extra)
         return produced
+
+    def _plan_requires(
+        self, pos: Pos, g2: str, t2: str, fields: list[Field]
+    ) -> tuple[set[FetchStep], list[Selection], list[p.KeyRenamer]]:
+        """@requires inputs of ``fields`` in ``g2``, planned as hidden selections at ``pos``:
+        (the steps producing them, the selections, the input renames for aliased copies)."""
+        producers: set[FetchStep] = set()
+        selections: list[Selection] = []
+        renames: list[p.KeyRenamer] = []
+        for f in fields:
+            fig = self.sg.field_in_graph(g2, t2, f.name)
+            if fig is None or not fig.requires:
+                continue
+            guard = (g2, t2, f.name, pos.path)
+            if guard in self._requires_stack:
+                raise PlanningError(f"Cyclic @requires on {t2}.{f.name}", "UNSATISFIABLE")
+            self._requires_stack.add(guard)
+            try:
+                sels = self._alias_conflicts(pos.target, fig.requires_selections, renames, pos.type)
+                producers |= self.plan_at(pos, sels)
+            finally:
+                self._requires_stack.discard(guard)
+            selections.extend(sels)
+        return producers, selections, renames
+
+    @staticmethod
+    def _jump_conditions(pos: Pos, fields: list[Field], extra: tuple[Selection, ...]) -> tuple[Condition, ...]:
+        """A jump made only for fields under the same @skip/@include is itself conditional."""
+        conds = pos.conds
+        if fields and not extra:
+            common = set(_conditions(fields[0].directives))
+            for f in fields[1:]:
+                common &= set(_conditions(f.directives))
+            conds += tuple(c for c in _conditions(fields[0].directives) if c in common and c not in pos.conds)
+        return conds
+
+    def _hop(
+        self,
+        pos: Pos,
+        parent: FetchStep,
+        parent_target: OSet,
+        hop: Hop,
+        conds: tuple[Condition, ...],
+        req_producers: set[FetchStep],
+    ) -> FetchStep:
+        """One entity hop of a key route: the key fields added to the parent's output, and the
+        child entity step (shared with an earlier identical hop) with the key in its input."""
+        hg, key, ktype = hop
+        t = pos.type
+        parent_target.typename()
+        key_renames: list[p.KeyRenamer] = []
+        key_sels = self._alias_conflicts(parent_target, key.selections, key_renames, t)
+        if not parent_target.add_selections(key_sels):
+            raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
+        deps = frozenset(s.id for s in req_producers)
+        ck = (parent.id, hg, ktype, pos.path, conds, deps)
+        step = self._children.get(ck)
+        if step is None:
+            step = self.new_step(hg, "entity", path=pos.path, conds=conds)
+            step.deps.add(parent)
+            step.deps |= req_producers
+            self._children[ck] = step
+        frag = step.req.fragment(t)
+        frag.sub.typename()
+        frag.sub.add_selections(key_sels)
+        _add_rewrites(step, key_renames)
+        if ktype != t:
+            _add_rewrites(step, [p.ValueSetter(path=(f"... on {t}", "__typename"), value=ktype)])
+        return step
 
     def _typed_requires(self, type_name: str, selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
         """Requires selection for the representation, with ``__typename`` inside every
@@ -630,3 +651,9 @@ class Walker:
                     renames.append(p.KeyRenamer(path=(f"... on {t}", alias), rename_key_to=s.name))
             out.append(s)
         return tuple(out)
+
+
+def _add_rewrites(step: FetchStep, rewrites: list[p.KeyRenamer] | list[p.ValueSetter]) -> None:
+    for rewrite in rewrites:
+        if rewrite not in step.input_rewrites:
+            step.input_rewrites.append(rewrite)

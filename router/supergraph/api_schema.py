@@ -18,7 +18,6 @@ from graphql import (
     GraphQLSchema,
     NamedTypeNode,
     SchemaDefinitionNode,
-    SchemaExtensionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
     build_ast_schema,
@@ -66,45 +65,46 @@ def build_api_schema(document: DocumentNode, features: FeatureTable) -> GraphQLS
                 removed_types.add(name)
     defs: list[Any] = []
     for node in document.definitions:
-        if isinstance(node, (SchemaDefinitionNode, SchemaExtensionNode)):
-            if isinstance(node, SchemaDefinitionNode):
-                defs.append(dataclasses.replace(node, directives=()))
-            continue
-        if isinstance(node, DirectiveDefinitionNode):
+        if isinstance(node, SchemaDefinitionNode):
+            defs.append(dataclasses.replace(node, directives=()))
+        elif isinstance(node, DirectiveDefinitionNode):
             if not f.is_spec_directive(node.name.value):
                 defs.append(node)
-            continue
-        if not isinstance(node, (TypeDefinitionNode, TypeExtensionNode)):
-            continue
-        if node.name.value in removed_types:
-            continue
-        changes: dict[str, Any] = {}
-        if getattr(node, "fields", None) is not None:
-            fields = []
-            for fld in node.fields or ():  # type: ignore[attr-defined]
-                if f.hidden(fld) or _type_name(fld.type) in removed_types:
-                    continue
-                fld = f.strip(fld)
-                if getattr(fld, "arguments", None):
-                    args = tuple(
-                        f.strip(a) for a in fld.arguments if not f.hidden(a) and _type_name(a.type) not in removed_types
-                    )
-                    fld = dataclasses.replace(fld, arguments=args)
-                fields.append(fld)
-            changes["fields"] = tuple(fields)
-        if getattr(node, "interfaces", None):
-            changes["interfaces"] = tuple(i for i in node.interfaces if i.name.value not in removed_types)  # type: ignore[attr-defined]
-        if getattr(node, "types", None):
-            changes["types"] = tuple(t for t in node.types if t.name.value not in removed_types)  # type: ignore[attr-defined]
-        if getattr(node, "values", None):
-            changes["values"] = tuple(f.strip(v) for v in node.values if not f.hidden(v))  # type: ignore[attr-defined]
-        stripped = f.strip(node)
-        defs.append(dataclasses.replace(stripped, **changes) if changes else stripped)
+        elif isinstance(node, (TypeDefinitionNode, TypeExtensionNode)) and node.name.value not in removed_types:
+            defs.append(_visible_type(f, node, removed_types))
     doc = DocumentNode(definitions=tuple(defs))
     try:
         return build_ast_schema(doc)
     except (GraphQLError, TypeError) as exc:
         raise SupergraphError(f"Cannot build the API schema: {exc}") from None
+
+
+def _visible_type(f: _Filter, node: Any, removed_types: set[str]) -> Any:
+    """``node`` without hidden fields, arguments, values, members and implementations, and
+    without linked-spec directive applications."""
+    changes: dict[str, Any] = {}
+    if getattr(node, "fields", None) is not None:
+        changes["fields"] = tuple(
+            _visible_field(f, fld, removed_types)
+            for fld in node.fields or ()
+            if not f.hidden(fld) and _type_name(fld.type) not in removed_types
+        )
+    if getattr(node, "interfaces", None):
+        changes["interfaces"] = tuple(i for i in node.interfaces if i.name.value not in removed_types)
+    if getattr(node, "types", None):
+        changes["types"] = tuple(t for t in node.types if t.name.value not in removed_types)
+    if getattr(node, "values", None):
+        changes["values"] = tuple(f.strip(v) for v in node.values if not f.hidden(v))
+    stripped = f.strip(node)
+    return dataclasses.replace(stripped, **changes) if changes else stripped
+
+
+def _visible_field(f: _Filter, fld: Any, removed_types: set[str]) -> Any:
+    fld = f.strip(fld)
+    if getattr(fld, "arguments", None):
+        args = tuple(f.strip(a) for a in fld.arguments if not f.hidden(a) and _type_name(a.type) not in removed_types)
+        fld = dataclasses.replace(fld, arguments=args)
+    return fld
 
 
 def _type_name(t: Any) -> str:

@@ -91,6 +91,37 @@ def _parse_url(url: str) -> tuple[str, str]:
     return m.group("name"), m.group("version")
 
 
+def _linked_feature(dname: str, args: dict[str, Any]) -> LinkedFeature:
+    """One ``@link``: refused when it is a version we do not implement, or a feature we do not
+    implement linked ``for: EXECUTION``/``SECURITY`` (docs/router.md §1.1 @link and the feature table)."""
+    url = args.get("url") or args.get("feature")
+    if not isinstance(url, str):
+        raise SupergraphError(f"@{dname} without a url")
+    name, version = _parse_url(url)
+    prefix = args.get("as") or name
+    purpose = args.get("for")
+    imports: dict[str, str] = {}
+    for imp in args.get("import") or ():
+        if isinstance(imp, str):
+            imports[imp] = imp
+        elif isinstance(imp, dict) and isinstance(imp.get("name"), str):
+            imports[imp["name"]] = imp.get("as") or imp["name"]
+    if name in SUPPORTED_FEATURES:
+        if version not in SUPPORTED_FEATURES[name]:
+            raise SupergraphError(
+                f"Unsupported version {version} of feature {name} ({url}); supported: "
+                + ", ".join(SUPPORTED_FEATURES[name]),
+                "UNSUPPORTED_LINKED_FEATURE",
+            )
+    elif purpose in ("EXECUTION", "SECURITY"):
+        raise SupergraphError(
+            f"Feature {url} is linked for: {purpose}, but this router does not implement it; "
+            "refusing to load the supergraph",
+            "UNSUPPORTED_LINKED_FEATURE",
+        )
+    return LinkedFeature(url, name, version, prefix, purpose, imports)
+
+
 def read_features(document: DocumentNode) -> FeatureTable:
     """Collect the ``@link``/``@core`` applications on the schema definition(s)."""
     schema_nodes = [d for d in document.definitions if isinstance(d, (SchemaDefinitionNode, SchemaExtensionNode))]
@@ -111,34 +142,9 @@ def read_features(document: DocumentNode) -> FeatureTable:
     link_directive = boot_link[0]
     features: dict[str, LinkedFeature] = {}
     for dname, args in raw:
-        if dname != link_directive:
-            continue
-        url = args.get("url") or args.get("feature")
-        if not isinstance(url, str):
-            raise SupergraphError(f"@{dname} without a url")
-        name, version = _parse_url(url)
-        prefix = args.get("as") or name
-        purpose = args.get("for")
-        imports: dict[str, str] = {}
-        for imp in args.get("import") or ():
-            if isinstance(imp, str):
-                imports[imp] = imp
-            elif isinstance(imp, dict) and isinstance(imp.get("name"), str):
-                imports[imp["name"]] = imp.get("as") or imp["name"]
-        if name in SUPPORTED_FEATURES:
-            if version not in SUPPORTED_FEATURES[name]:
-                raise SupergraphError(
-                    f"Unsupported version {version} of feature {name} ({url}); supported: "
-                    + ", ".join(SUPPORTED_FEATURES[name]),
-                    "UNSUPPORTED_LINKED_FEATURE",
-                )
-        elif purpose in ("EXECUTION", "SECURITY"):
-            raise SupergraphError(
-                f"Feature {url} is linked for: {purpose}, but this router does not implement it; "
-                "refusing to load the supergraph",
-                "UNSUPPORTED_LINKED_FEATURE",
-            )
-        features[name] = LinkedFeature(url, name, version, prefix, purpose, imports)
+        if dname == link_directive:
+            feature = _linked_feature(dname, args)
+            features[feature.name] = feature
     if "join" not in features:
         raise SupergraphError("Not a supergraph: no join spec is linked (@link(url: \".../join/v0.x\"))")
     return FeatureTable(features)

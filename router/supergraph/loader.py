@@ -276,55 +276,67 @@ class _Loader:
 
     # -- resolvability -----------------------------------------------------------------
     def _index_resolvers(self, sg: Supergraph) -> None:
+        """Which graphs resolve each field (after @override), then the fields interface objects
+        contribute to implementations (docs/router.md §1.3 Each subgraph's view)."""
         names = set(sg.subgraphs)
         for t in sg.types.values():
             if t.kind not in ("object", "interface"):
                 continue
-            ext_key_fields: dict[str, set[str]] = {}
-            for g, keys in t.keys.items():
-                for k in keys:
-                    if k.extension:
-                        ext_key_fields.setdefault(g, set()).update(
-                            s.name for s in k.selections if hasattr(s, "name")  # type: ignore[union-attr]
-                        )
+            ext_key_fields = _extension_key_fields(t)
             for f in t.fields.values():
-                resolvers: list[Resolver] = []
-                # who overrides whom (only effective when the source graph exists)
-                overridden: dict[str, str | None] = {}
-                for fig in f.graphs.values():
-                    if fig.override_from and fig.override_from in names:
-                        overridden[fig.override_from] = fig.override_label
-                for g, fig in f.graphs.items():
-                    external = (fig.external or fig.used_overridden) and f.name not in ext_key_fields.get(g, ())
-                    if g in overridden:
-                        label = overridden[g]
-                        if label is None:
-                            continue
-                        if not fig.external:
-                            resolvers.append(Resolver(g, label, when_active=False))
-                        continue
-                    if external:
-                        continue
-                    if fig.override_label and fig.override_from in names:
-                        resolvers.append(Resolver(g, fig.override_label, when_active=True))
-                    else:
-                        resolvers.append(Resolver(g))
-                sg._resolvers[(t.name, f.name)] = tuple(resolvers)
-        # Fields an @interfaceObject contributes to implementations.
+                sg._resolvers[(t.name, f.name)] = _field_resolvers(f, names, ext_key_fields)
         for t in sg.types.values():
-            if t.kind != "interface" or not t.interface_object_graphs:
+            if t.kind == "interface" and t.interface_object_graphs:
+                _index_interface_object_sources(sg, t)
+
+
+def _extension_key_fields(t: TypeInfo) -> dict[str, set[str]]:
+    """graph -> top-level fields of keys declared on an extension there (resolvable even when
+    marked external: the Federation 1 rule)."""
+    out: dict[str, set[str]] = {}
+    for g, keys in t.keys.items():
+        for k in keys:
+            if k.extension:
+                out.setdefault(g, set()).update(
+                    s.name for s in k.selections if hasattr(s, "name")
+                )
+    return out
+
+
+def _field_resolvers(f: FieldInfo, names: set[str], ext_key_fields: dict[str, set[str]]) -> tuple[Resolver, ...]:
+    """The graphs resolving ``f``: not external (unless an extension key field), not overridden
+    away; a progressive override makes both sides conditional on its label."""
+    # who overrides whom (only effective when the source graph exists)
+    overridden: dict[str, str | None] = {}
+    for fig in f.graphs.values():
+        if fig.override_from and fig.override_from in names:
+            overridden[fig.override_from] = fig.override_label
+    resolvers: list[Resolver] = []
+    for g, fig in f.graphs.items():
+        if g in overridden:
+            label = overridden[g]
+            if label is not None and not fig.external:
+                resolvers.append(Resolver(g, label, when_active=False))
+            continue
+        if (fig.external or fig.used_overridden) and f.name not in ext_key_fields.get(g, ()):
+            continue
+        if fig.override_label and fig.override_from in names:
+            resolvers.append(Resolver(g, fig.override_label, when_active=True))
+        else:
+            resolvers.append(Resolver(g))
+    return tuple(resolvers)
+
+
+def _index_interface_object_sources(sg: Supergraph, t: TypeInfo) -> None:
+    """Fields an @interfaceObject graph contributes to the implementations of interface ``t``."""
+    for obj in sg.super_possible_types(t.name):
+        ot = sg.types.get(obj)
+        if ot is None:
+            continue
+        for fname in t.fields:
+            if ot.fields.get(fname) is None:
                 continue
-            for obj in sg.super_possible_types(t.name):
-                ot = sg.types.get(obj)
-                if ot is None:
-                    continue
-                for fname in t.fields:
-                    of = ot.fields.get(fname)
-                    if of is None:
-                        continue
-                    for g in t.interface_object_graphs:
-                        if sg.resolvable(g, t.name, fname) or any(
-                            r.graph == g for r in sg.resolvers(t.name, fname)
-                        ):
-                            if not any(r.graph == g for r in sg.resolvers(obj, fname)):
-                                sg._io_sources[(obj, fname)] = sg._io_sources.get((obj, fname), ()) + ((g, t.name),)
+            for g in t.interface_object_graphs:
+                if sg.resolvable(g, t.name, fname) or any(r.graph == g for r in sg.resolvers(t.name, fname)):
+                    if not any(r.graph == g for r in sg.resolvers(obj, fname)):
+                        sg._io_sources[(obj, fname)] = sg._io_sources.get((obj, fname), ()) + ((g, t.name),)
