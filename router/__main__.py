@@ -1,8 +1,7 @@
 """``python -m router`` / ``setrum-router``: serve, compose, diff, explain.
 
 ``serve`` runs uvicorn (uvloop + httptools when installed); the other subcommands belong to
-the composition and planning packages and are imported only when used, so a missing piece
-gives a clear message instead of breaking ``serve``.
+the composition and planning packages, imported only when used (``serve`` stays light).
 """
 
 from __future__ import annotations
@@ -19,15 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-# subcommand -> (help, candidate (module, function) pairs); each function takes the remaining
-# argv and returns an exit code. The first candidate that imports wins.
-_DELEGATED: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "compose": ("compose subgraph SDLs into a supergraph", (("router.composition.compose_cli", "compose_command"),)),
-    "diff": (
-        "compare two supergraphs / schemas",
-        (("router.composition.compose_cli", "diff_command"), ("router.composition.diff", "diff_command")),
-    ),
-    "explain": ("print the query plan of an operation", (("router.planning.explain_cli", "explain_command"),)),
+# subcommand -> (help, module, function); the function takes the remaining argv and returns an
+# exit code.
+_DELEGATED: dict[str, tuple[str, str, str]] = {
+    "compose": ("compose subgraph SDLs into a supergraph", "router.composition.compose_cli", "compose_command"),
+    "diff": ("compare two supergraphs / schemas", "router.composition.diff", "diff_command"),
+    "explain": ("print the query plan of an operation", "router.planning.explain_cli", "explain_command"),
 }
 
 
@@ -39,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (ROUTER_PORT, default 4000)")
     serve.add_argument("--supergraph", type=Path, help="supergraph SDL file (ROUTER_SUPERGRAPH)")
     serve.add_argument("--workers", type=int, help="worker processes (hot reload runs in each)")
-    for name, (help_text, _) in _DELEGATED.items():
+    for name, (help_text, _, _) in _DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)
     return parser
 
@@ -100,27 +96,10 @@ def _available(module: str, *, fallback: str) -> str:
     return module
 
 
-def _load(module_name: str, function_name: str) -> Callable[[list[str]], int | None] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only "this module does not exist yet" means missing; a broken import inside it is a bug.
-        if exc.name is not None and module_name.startswith(exc.name):
-            return None
-        raise
-    function = getattr(module, function_name, None)
-    return function if callable(function) else None
-
-
 def _delegate(command: str, argv: list[str]) -> int:
-    _, candidates = _DELEGATED[command]
-    for module_name, function_name in candidates:
-        function = _load(module_name, function_name)
-        if function is not None:
-            return int(function(argv) or 0)
-    wanted = " or ".join(f"{m}.{f}" for m, f in candidates)
-    print(f"setrum-router {command}: not available in this build ({wanted} is missing)", file=sys.stderr)
-    return 2
+    _, module_name, function_name = _DELEGATED[command]
+    function: Callable[[list[str]], int | None] = getattr(importlib.import_module(module_name), function_name)
+    return int(function(argv) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -110,10 +110,6 @@ class TypeDef:
     specified_by: str | None = None
     applied: list[str] = field(default_factory=list)
 
-    @property
-    def is_composite(self) -> bool:
-        return self.kind in ("object", "interface", "union")
-
 
 @dataclass
 class Subgraph:

@@ -57,7 +57,6 @@ class ExecutionOutcome:
     data: dict[str, Any]
     errors: list[dict[str, Any]] = field(default_factory=list)
     covered: list[tuple[str | int, ...]] = field(default_factory=list)
-    fetches: int = 0
 
 
 class _Run:
@@ -128,7 +127,6 @@ class _Run:
         return body
 
     async def _send(self, fetch: FetchNode, body: dict[str, Any]) -> dict[str, Any] | None:
-        self.out.fetches += 1
         try:
             return await self.client.fetch(fetch.service_name, body, self.headers)
         except SubgraphFetchError as exc:

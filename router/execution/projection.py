@@ -368,11 +368,6 @@ class OperationProjection:
                 self._roots[sig] = root
         return root
 
-    def root_fields(self, conditions: Mapping[str, Any]) -> list[str]:
-        """Response keys of the root fields that survive skip/include (for diagnostics/tests)."""
-        root = self._root(conditions)
-        return [f.key for f in root.fields_for(self.root_type.name)]
-
     def project(
         self,
         data: dict[str, Any] | None,

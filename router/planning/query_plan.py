@@ -103,10 +103,6 @@ class FetchNode:
     output_rewrites: tuple[FetchRewrite, ...] = ()
     id: int | None = None
 
-    @property
-    def is_entity_fetch(self) -> bool:
-        return bool(self.requires)
-
 
 @dataclass(frozen=True, slots=True)
 class FlattenNode:

@@ -53,10 +53,6 @@ class LinkedFeature:
     def type_name(self, element: str) -> str:
         return self.imports.get(element) or f"{self.prefix}__{element}"
 
-    @property
-    def minor(self) -> int:
-        return int(self.version.split(".")[1])
-
 
 @dataclass(slots=True)
 class FeatureTable:

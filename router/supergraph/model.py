@@ -127,9 +127,6 @@ class Supergraph:
     def is_abstract(self, name: str) -> bool:
         return self.kind(name) in ("interface", "union")
 
-    def is_composite(self, name: str) -> bool:
-        return self.kind(name) in ("object", "interface", "union")
-
     def graph_has_type(self, graph: str, type_name: str) -> bool:
         t = self.types.get(type_name)
         return t is not None and graph in t.graphs
