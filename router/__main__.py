@@ -41,10 +41,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415
-    from pydantic import ValidationError  # noqa: PLC0415
+    import uvicorn
+    from pydantic import ValidationError
 
-    from router.settings import RouterSettings  # noqa: PLC0415
+    from router.settings import RouterSettings
 
     overrides = {
         k: v
@@ -59,11 +59,11 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.supergraph.is_file():
         print(f"setrum-router: supergraph file not found: {settings.supergraph}", file=sys.stderr)
         return 2
-    from setrum_common.logging import configure_logging  # noqa: PLC0415
+    from setrum_common.logging import configure_logging
 
     configure_logging("router", json=settings.json_logs, level=settings.log_level.upper())
     # Workers re-read the environment, so pass the CLI overrides down that way.
-    import os  # noqa: PLC0415
+    import os
 
     os.environ["ROUTER_SUPERGRAPH"] = str(settings.supergraph)
     uvicorn.run(
@@ -83,7 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _app_from_env() -> Starlette:
     """uvicorn's app factory: each worker builds its app from the environment."""
-    from router.app import create_app  # noqa: PLC0415
+    from router.app import create_app
 
     return create_app()
 

@@ -413,9 +413,7 @@ def _condition_variables(operation: OperationDefinitionNode, fragments: Mapping[
                     for arg in d.arguments or ():
                         if isinstance(arg.value, VariableNode):
                             found.add(arg.value.name.value)
-            if isinstance(sel, FieldNode):
-                walk(sel.selection_set)
-            elif isinstance(sel, InlineFragmentNode):
+            if isinstance(sel, FieldNode) or isinstance(sel, InlineFragmentNode):
                 walk(sel.selection_set)
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value

@@ -7,7 +7,8 @@ response key are a *conflict*: :meth:`OSet.field` returns ``None`` and the calle
 
 from __future__ import annotations
 
-from typing import Iterator, Union
+from collections.abc import Iterator
+from typing import Union
 
 from ..operation.selection_tree import Field, Selection
 from . import query_plan as p

@@ -68,7 +68,7 @@ class OperationPlanner:
             )
         except RequestError as exc:
             return exc
-        except Exception as exc:  # noqa: BLE001 - a planner bug must not become a 500: report a planning failure
+        except Exception as exc:  # a planner bug must not become a 500: report it as a planning failure
             return PlanningError(str(exc) or type(exc).__name__, _code_of(exc))
 
 

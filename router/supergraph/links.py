@@ -130,7 +130,7 @@ def read_features(document: DocumentNode) -> FeatureTable:
     boot_link = None
     for dname, args in raw:
         url = args.get("url") or args.get("feature")
-        if isinstance(url, str) and "/link/" in url or isinstance(url, str) and "/core/" in url:
+        if (isinstance(url, str) and "/link/" in url) or (isinstance(url, str) and "/core/" in url):
             boot_link = (dname, args)
             break
     if boot_link is None:

@@ -11,8 +11,8 @@ import pytest
 
 from router.composition.compose_cli import compose_command
 from router.composition.config import load_config, load_sources
-from router.errors import CompositionConfigError
 from router.composition.diff import diff_command
+from router.errors import CompositionConfigError
 
 LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])\n'
 USERS = LINK + 'type Query { me: User }\ntype User @key(fields: "id") { id: ID! name: String }\n'
