@@ -174,7 +174,7 @@ def test_sign_up_top_up_add_meter_buy_reprint_and_print_the_receipt(app: AppPage
     app.check("dashboard-en")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("You are signed out.").wait_for()
-    page.get_by_role("button", name="Bahasa Indonesia").click()
+    page.get_by_role("button", name="Indonesia", exact=True).click()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Kata sandi").fill("Listrik-baru-2027")
     page.get_by_role("button", name="Masuk").click()

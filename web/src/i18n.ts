@@ -169,7 +169,7 @@ const en: Messages = {
   tagline: "Prepaid electricity tokens",
   skip: "Skip to main content",
   language: "Language",
-  switchLanguage: "Bahasa Indonesia",
+  switchLanguage: "Indonesia",
   nav: "Main menu",
   navDashboard: "Home",
   navBuy: "Buy token",
