@@ -143,13 +143,16 @@ class AppPage:
 
 
 @pytest.fixture
-def app(browser: Any, web_system: System) -> Iterator[AppPage]:
+def app(browser: Any, web_system: System, request: pytest.FixtureRequest) -> Iterator[AppPage]:
     context = browser.new_context(viewport={"width": 360, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta")
     context.set_default_timeout(20_000)
     page = AppPage(context.new_page(), web_system)
     try:
         yield page
     finally:
+        # The last state of every test's page, to see what a failed test saw.
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.page.screenshot(path=str(ARTIFACTS / f"last-{request.node.name}.png"), full_page=True)
         context.close()
     assert page.outside == [], "the app asked another origin"
     assert page.errors == [], "errors in the browser console"

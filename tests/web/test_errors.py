@@ -66,9 +66,16 @@ def test_insufficient_balance(app: AppPage, web_api: Api) -> None:
 def test_monthly_kwh_cap(app: AppPage, web_api: Api) -> None:
     meter = _meter(tariff_code="R1", power_va=450)  # 450 VA: at most 324 kWh a month
     customer = new_customer(web_api, balance=5_000_000, meters=(meter,))
-    _buy(app, customer, meter, "1.000.000")
+    app.sign_in_session(customer["token"], customer["expiresAt"], customer["name"])
+    app.goto(f"#/buy?meter={meter}")
+    # The quote already refuses what the purchase would refuse, so there is nothing to pay.
+    app.page.locator("label.chip", has_text="1.000.000").first.click()
     assert "Batas pembelian kWh bulan ini" in app.alert_text()
+    expect(app.page.get_by_role("button", name=PAY)).to_be_disabled()
     app.check("error-monthly-cap")
+    # A smaller amount fits, and the breakdown says how much of the cap is left.
+    app.page.locator("label.chip", has_text="50.000").first.click()
+    app.page.get_by_text("Sisa batas kWh bulan ini").wait_for()
     assert _balance(web_api, customer) == Decimal(5_000_000)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from setrum_common.demo_data import METERS
 from tests.e2e.conftest import Api
 
 from .conftest import AppPage, new_customer
@@ -123,3 +124,23 @@ def test_keyboard_only_sign_in_and_language_that_survives_a_reload(app: AppPage,
     page.reload()
     page.get_by_role("heading", name="Hello, Pelanggan Uji").wait_for()
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_a_meter_that_needs_a_new_key_gets_its_key_change_tokens_first(app: AppPage, web_api: Api) -> None:
+    meter = next(m.number for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 1993)
+    customer = new_customer(web_api, balance=200_000, meters=(meter,))
+    app.sign_in_session(customer["token"], customer["expiresAt"], customer["name"])
+    app.goto(f"#/buy?meter={meter}")
+    app.page.locator("label.chip", has_text="20.000").first.click()
+    app.page.get_by_text("Meter perlu kunci baru").wait_for()
+    app.page.get_by_role("button", name=re.compile("^Bayar dari saldo")).click()
+    app.page.get_by_test_id("token").wait_for()
+    key_change = app.page.get_by_test_id("key-change")
+    tokens = key_change.locator(".token-digits").all_inner_texts()
+    assert len(tokens) == 2 and all(re.fullmatch(r"\d{4}( \d{4}){4}", t.strip()) for t in tokens), tokens
+    app.check("purchase-key-change")
+    app.page.get_by_role("link", name="Struk").click()
+    struk = app.page.locator("article.struk")
+    struk.wait_for()
+    assert "TOKEN GANTI KUNCI (KCT) 1" in struk.inner_text() and "TOKEN GANTI KUNCI (KCT) 2" in struk.inner_text()
+    app.check("receipt-key-change")

@@ -84,6 +84,9 @@ export const QuoteQuery = graphql(`
       tariffRate
       kwh
       totalPaid
+      instalmentDebtLeft
+      monthlyKwhRemaining
+      keyChange { tokensBeforeCredit }
     }
   }
 `);
@@ -110,6 +113,8 @@ export const PurchaseFieldsFragment = graphql(`
     kwh
     totalPaid
     token
+    keyChangeTokens
+    instalmentDebtLeft
     billerReference
     failureCode
     issuedAt

@@ -9,6 +9,9 @@ import { href, navigate } from "../route";
 import { formatKwh, formatPercent, formatRupiah, t } from "../i18n";
 import { Alert, ErrorAlert, Loading, PageTitle, Row } from "../ui/components";
 
+// Denominations come back as Decimals ("100000.00"); quote and purchaseToken take whole rupiah as digits.
+const wholeRupiah = (amount: string): string => amount.replace(/\.0*$/, "");
+
 function openPurchase(id: string): void {
   clearCheckout();
   navigate(`/purchase/${encodeURIComponent(id)}`);
@@ -82,11 +85,11 @@ export function BuyPage({ params }: { params: URLSearchParams }) {
           </div>
           <fieldset class="denominations">
             <legend>{t("chooseDenomination")}</legend>
-            {options.data!.denominations.map((d) => (
-              <label key={d.amount} class={d.amount === denomination ? "chip chip-on" : "chip"}>
-                <input type="radio" name="denomination" value={d.amount} checked={d.amount === denomination}
-                  onChange={() => setDenomination(d.amount)} />
-                {formatRupiah(d.amount)}
+            {options.data!.denominations.map(({ amount }) => wholeRupiah(amount)).map((amount) => (
+              <label key={amount} class={amount === denomination ? "chip chip-on" : "chip"}>
+                <input type="radio" name="denomination" value={amount} checked={amount === denomination}
+                  onChange={() => setDenomination(amount)} />
+                {formatRupiah(amount)}
               </label>
             ))}
           </fieldset>
@@ -110,7 +113,14 @@ export function BuyPage({ params }: { params: URLSearchParams }) {
                 <Row label={t("kwh")}>{formatKwh(q.kwh)}</Row>
                 <Row label={t("adminFee")}>{formatRupiah(q.adminFee)}</Row>
                 <Row label={t("totalPaid")} strong>{formatRupiah(q.totalPaid)}</Row>
+                {Number(q.instalmentDebtLeft) > 0 && <Row label={t("debtLeft")}>{formatRupiah(q.instalmentDebtLeft)}</Row>}
+                {q.monthlyKwhRemaining != null && <Row label={t("kwhRemaining")}>{formatKwh(q.monthlyKwhRemaining)}</Row>}
               </dl>
+              {q.keyChange && (
+                <Alert kind="info">
+                  {t("keyChangeTitle", { n: q.keyChange.tokensBeforeCredit })}
+                </Alert>
+              )}
               <p class="muted">
                 {t("walletBalance")}: {formatRupiah(me.wallet.balance)}
                 {!short && <> · {t("balanceAfter", { amount: formatRupiah(balance - Number(q.totalPaid)) })}</>}

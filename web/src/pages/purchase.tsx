@@ -5,7 +5,7 @@ import { PurchaseQuery, ReprintMutation } from "../api/operations";
 import { href } from "../route";
 import { formatDateTime, formatKwh, formatRupiah, t } from "../i18n";
 import { Alert, ErrorAlert, Loading, PageTitle, Row, StatusBadge } from "../ui/components";
-import { TokenBox } from "../ui/token";
+import { KeyChangeTokens, TokenBox } from "../ui/token";
 
 const POLL_MS = 2000;
 
@@ -53,6 +53,7 @@ export function PurchasePage({ id }: { id?: string }) {
             {p.failureCode ? ` (${p.failureCode})` : ""}
           </Alert>
         )}
+        {token && <KeyChangeTokens tokens={p.keyChangeTokens ?? []} />}
         {token && <TokenBox token={token} />}
         {reprinted && <Alert kind="success">{t("reprinted")}</Alert>}
         <ErrorAlert error={reprint.error} />
@@ -62,6 +63,9 @@ export function PurchasePage({ id }: { id?: string }) {
           <Row label={t("tariffPower")}>{p.tariffCode}/{p.powerVa.toLocaleString("id-ID")} VA</Row>
           <Row label={t("kwh")}>{formatKwh(p.kwh)}</Row>
           <Row label={t("totalPaid")} strong>{formatRupiah(p.totalPaid)}</Row>
+          {p.instalmentDebtLeft != null && Number(p.instalmentDebtLeft) > 0 && (
+            <Row label={t("debtLeft")}>{formatRupiah(p.instalmentDebtLeft)}</Row>
+          )}
           <Row label={t("dateTime")}>{formatDateTime(p.createdAt)}</Row>
         </dl>
         <div class="actions">

@@ -32,6 +32,9 @@ export function ReceiptPage({ id }: { id?: string }) {
     ["PPN", formatRupiah(p.ppn)],
     ["PPJ", formatRupiah(p.ppj)],
     ["ANGSURAN", formatRupiah(p.instalment)],
+    ...(p.instalmentDebtLeft != null && Number(p.instalmentDebtLeft) > 0
+      ? [["SISA ANGSURAN", formatRupiah(p.instalmentDebtLeft)] as [string, string]]
+      : []),
     ["RP STROOM/TOKEN", formatRupiah(p.energyValue)],
     ["JML KWH", formatKwhNumber(p.kwh)],
     ["ADMIN BANK", formatRupiah(p.adminFee)],
@@ -59,11 +62,18 @@ export function ReceiptPage({ id }: { id?: string }) {
             </div>
           ))}
         </dl>
+        {(p.keyChangeTokens ?? []).map((token, i) => (
+          <div class="struk-token" key={token}>
+            <p>TOKEN GANTI KUNCI (KCT) {i + 1}</p>
+            <p class="token-digits">{groupToken(token)}</p>
+          </div>
+        ))}
         <div class="struk-token">
           <p>STROOM/TOKEN</p>
           <p class="token-digits" data-testid="receipt-token">{p.token ? groupToken(p.token) : "-"}</p>
         </div>
         <footer>
+          {(p.keyChangeTokens ?? []).length > 0 && <p>{t("keyChangeTitle", { n: p.keyChangeTokens!.length })}</p>}
           <p>{t("receiptKeep")}</p>
           <p>{t("receiptFooter")}</p>
         </footer>

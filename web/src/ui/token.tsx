@@ -2,6 +2,27 @@
 import { useState } from "preact/hooks";
 import { groupToken, t } from "../i18n";
 
+/** Key change tokens the meter needs before the credit token, numbered in the order to enter them
+ *  (our own words say how: the API's tokenInstructions are English only). */
+export function KeyChangeTokens({ tokens }: { tokens: readonly string[] }) {
+  if (tokens.length === 0) return null;
+  return (
+    <section class="keychange" aria-labelledby="keychange-h" data-testid="key-change">
+      <p id="keychange-h">
+        <strong>{t("keyChangeTitle", { n: tokens.length })}</strong>
+      </p>
+      <ol>
+        {tokens.map((token, i) => (
+          <li key={token}>
+            <span class="visually-hidden">{t("keyChangeToken", { i: i + 1 })}: </span>
+            <span class="token-digits">{groupToken(token)}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
 export function TokenBox({ token }: { token: string }) {
   const [copied, setCopied] = useState(false);
   const grouped = groupToken(token);
