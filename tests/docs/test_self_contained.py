@@ -32,10 +32,6 @@ MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.md)\b")
 SECTION_CITATION = re.compile(r"\b((?:docs/[\w-]+|bench/README|README)\.md)`?\s+§\s?([^\n]+)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
 
-# Files whose citations another change is still replacing. The list may only shrink:
-# test_pending_files_still_need_fixing fails once a file here is clean.
-PENDING: frozenset[str] = frozenset()
-
 
 @cache
 def tracked_files() -> tuple[str, ...]:
@@ -94,13 +90,8 @@ def _checked() -> list[str]:
 
 
 def test_no_tracked_file_cites_anything_outside_the_repository() -> None:
-    problems = [p for name in _checked() if name not in PENDING for p in problems_in(name)]
+    problems = [p for name in _checked() for p in problems_in(name)]
     assert not problems, "\n".join(problems)
-
-
-def test_pending_files_still_need_fixing() -> None:
-    fixed = sorted(name for name in PENDING if not problems_in(name))
-    assert not fixed, f"clean now, remove them from PENDING in tests/docs/test_self_contained.py: {fixed}"
 
 
 def test_the_check_catches_what_it_is_for() -> None:
