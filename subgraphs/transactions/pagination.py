@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from setrum_common.errors import DomainError, ErrorCode
 
-__all__ = ["MAX_PAGE", "encode_time_cursor", "decode_time_cursor", "encode_id_cursor", "decode_id_cursor", "page_size"]
+__all__ = ["MAX_PAGE", "encode_time_cursor", "decode_time_cursor", "encode_id_cursor", "decode_id_cursor", "page_size", "time_filter"]
 
 MAX_PAGE = 100
+_MAX_ROW_ID = 2**63 - 1  # a BIGINT; a larger id cannot even be bound as a parameter
+# Cursors we issue hold real row times; anything this close to datetime's ends is forged, and
+# converting it to UTC or binding it would overflow.
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 
 def page_size(first: int | None, default: int = 20) -> int:
@@ -44,9 +49,22 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
     if len(parts) != 3 or parts[0] != "t":
         raise DomainError(ErrorCode.BAD_USER_INPUT, "Invalid cursor")
     try:
-        return datetime.fromisoformat(parts[1]), parts[2]
+        at = datetime.fromisoformat(parts[1])
     except ValueError:
         raise DomainError(ErrorCode.BAD_USER_INPUT, "Invalid cursor") from None
+    if at.tzinfo is None or not _EARLIEST <= at <= _LATEST:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, "Invalid cursor")
+    return at.astimezone(UTC), parts[2]
+
+
+def time_filter(value: datetime | None, name: str) -> datetime | None:
+    """A ``from``/``to`` argument as UTC; a naive time is taken as UTC, one at the calendar's ends is refused."""
+    if value is None:
+        return None
+    at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not _EARLIEST <= at <= _LATEST:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, f"{name} is outside the supported range of times")
+    return at.astimezone(UTC)
 
 
 def encode_id_cursor(row_id: int) -> str:
@@ -55,6 +73,7 @@ def encode_id_cursor(row_id: int) -> str:
 
 def decode_id_cursor(cursor: str) -> int:
     kind, _, value = _unb64(cursor).partition("|")
-    if kind != "i" or not value.isdigit():
+    # isascii: str.isdigit() also accepts digits int() refuses, such as "²"
+    if kind != "i" or not (value.isascii() and value.isdigit()) or int(value) > _MAX_ROW_ID:
         raise DomainError(ErrorCode.BAD_USER_INPUT, "Invalid cursor")
     return int(value)

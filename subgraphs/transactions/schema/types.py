@@ -12,7 +12,14 @@ from setrum_common.errors import DomainError, ErrorCode
 
 from .. import models
 from .. import repository as repo
-from ..pagination import decode_id_cursor, decode_time_cursor, encode_id_cursor, encode_time_cursor, page_size
+from ..pagination import (
+    decode_id_cursor,
+    decode_time_cursor,
+    encode_id_cursor,
+    encode_time_cursor,
+    page_size,
+    time_filter,
+)
 from ..service.wallets import WalletView
 from .loaders import purchase_loader
 
@@ -197,8 +204,8 @@ async def purchase_page(
             customer_id=customer_id,
             meter_number=meter_number,
             status=status,
-            created_from=created_from,
-            created_to=created_to,
+            created_from=time_filter(created_from, "from"),
+            created_to=time_filter(created_to, "to"),
             first=size,
             after=cursor,
         )

@@ -16,6 +16,7 @@ __all__ = ["JAKARTA", "jakarta_month", "month_bounds", "monthly_limit_tenths", "
 
 JAKARTA = timezone(timedelta(hours=7), "Asia/Jakarta")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YEARS = range(1970, 9999)  # a month whose bounds exist as UTC instants (9999-12 ends in year 10000)
 
 
 def jakarta_month(at: datetime) -> str:
@@ -26,8 +27,8 @@ def parse_month(month: str | None, *, now: datetime | None = None) -> str:
     """Validate ``YYYY-MM`` (default: the current Jakarta month)."""
     if month is None:
         return jakarta_month(now or utcnow())
-    if not _MONTH.match(month):
-        raise DomainError(ErrorCode.BAD_USER_INPUT, "month must look like 2026-01")
+    if not _MONTH.match(month) or int(month[:4]) not in _YEARS:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, f"month must look like 2026-01 (years {_YEARS[0]} to {_YEARS[-1]})")
     return month
 
 
