@@ -154,12 +154,14 @@ def create_service_app(
     metadata: MetaData,
     seed: Callable[[Database], Awaitable[None]] | None = None,
     state: Any = None,
+    on_startup: Callable[[Database], Awaitable[None]] | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     migrations: Path | None = None,
 ) -> Starlette:
     """``migrations``: the service's alembic folder; without it the schema is only ever
-    created with ``create_all`` (whatever ``schema_mode`` says)."""
+    created with ``create_all`` (whatever ``schema_mode`` says). ``on_startup`` runs once the
+    database is ready (and seeded); ``on_shutdown`` before it is closed."""
     fast = settings.fastpath == "on"
     db = Database(settings.database_url, fastpath=fast)
     observability = Observability(name)
@@ -171,6 +173,8 @@ def create_service_app(
         await readiness.prepare(metadata)
         if seed is not None and settings.seed_demo_data:
             await seed(db)
+        if on_startup is not None:  # background work (e.g. a worker) starts once the schema is there
+            await on_startup(db)
         logger.info("%s ready on %s:%s (%s)", name, settings.host, settings.port, db.url.get_backend_name())
         try:
             yield

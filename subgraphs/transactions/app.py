@@ -7,6 +7,8 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 
+from setrum_common.breaker import CircuitBreaker
+from setrum_common.db import Database
 from setrum_common.service_app import create_service_app
 
 from .clients import BillerClient, MasterClient
@@ -17,6 +19,7 @@ from .schema import schema
 from .seed import seed
 from .service.dependencies import Services
 from .settings import SERVICE_NAME, Settings
+from .settlement import SettlementWorker
 
 __all__ = ["create_app", "build_services"]
 
@@ -41,6 +44,9 @@ def build_services(
             settings.biller_secret.get_secret_value(),
             timeout_s=settings.biller_timeout_s,
             transport=biller_transport,
+            breaker=CircuitBreaker(
+                failures=settings.biller_breaker_failures, cooldown_s=settings.biller_breaker_cooldown_s
+            ),
         ),
     )
 
@@ -54,6 +60,18 @@ def create_app(
     """The subgraph app; the transports let tests route master/biller calls to fakes or ASGI apps."""
     settings = settings or Settings()
     services = build_services(settings, master_transport=master_transport, biller_transport=biller_transport)
+    workers: list[SettlementWorker] = []
+
+    async def start_worker(db: Database) -> None:
+        worker = SettlementWorker(db, services)
+        worker.start()
+        workers.append(worker)
+
+    async def stop(*_: object) -> None:
+        for worker in workers:
+            await worker.stop()
+        await services.aclose()
+
     app = create_service_app(
         name=SERVICE_NAME,
         schema=schema,
@@ -61,7 +79,8 @@ def create_app(
         metadata=Base.metadata,
         seed=seed,
         state=services,
-        on_shutdown=services.aclose,
+        on_startup=start_worker,
+        on_shutdown=stop,
         migrations=Path(__file__).parent / "migrations",
         extra_routes=internal_routes(settings, services),
     )

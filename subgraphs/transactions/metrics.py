@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from .models import LedgerKind, ManagementKind, PurchaseStatus
 
 __all__ = ["REVIEW_REASONS", "TransactionMetrics"]
 
-REVIEW_REASONS = ("BILLER_DUPLICATE_REFERENCE",)
+REVIEW_REASONS = ("BILLER_DUPLICATE_REFERENCE", "UNSETTLED")
 
 
 class TransactionMetrics:
@@ -50,6 +50,16 @@ class TransactionMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.in_review = Gauge(
+            "setrum_purchases_in_review",
+            "Purchases in REVIEW (money held) as the settlement worker last counted them; alert when above 0",
+            registry=self.registry,
+        )
+        self.settled_by_worker = Counter(
+            "setrum_purchases_settled_by_worker_total",
+            "PENDING purchases the settlement worker brought to SUCCESS or FAILED",
+            registry=self.registry,
+        )
         # Every series exists from the start, so rate() works before the first event.
         for status in PurchaseStatus:
             self.purchases.labels(status.value)
@@ -72,3 +82,9 @@ class TransactionMetrics:
 
     def purchase_needs_review(self, reason: str) -> None:
         self.needing_review.labels(reason).inc()
+
+    def set_in_review(self, count: int) -> None:
+        self.in_review.set(count)
+
+    def purchase_settled_by_worker(self) -> None:
+        self.settled_by_worker.inc()

@@ -33,6 +33,7 @@ __all__ = [
     "UTCDateTime",
     "LedgerKind",
     "PurchaseStatus",
+    "HELD_STATUSES",
     "Wallet",
     "LedgerEntry",
     "Purchase",
@@ -101,6 +102,13 @@ class PurchaseStatus(str, enum.Enum):
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
+    # Still unsettled after the settlement worker's time (or the biller holds something else under our
+    # reference): the money stays held and only an operator settles it (``settlePurchase``).
+    REVIEW = "REVIEW"
+
+
+HELD_STATUSES = (PurchaseStatus.PENDING.value, PurchaseStatus.REVIEW.value)
+"""Statuses whose money and kWh are held while the outcome is unknown."""
 
 
 class Wallet(Base):
@@ -146,6 +154,7 @@ class Purchase(Base):
         Index("ix_tx_purchase_customer_order", "customer_id", "created_at", "id"),
         Index("ix_tx_purchase_meter_order", "meter_number", "created_at", "id"),
         Index("ix_tx_purchase_meter_month", "meter_number", "usage_month"),
+        Index("ix_tx_purchase_settle", "status", "settle_after"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_purchase_id)
@@ -187,6 +196,11 @@ class Purchase(Base):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    # The settlement worker's row lease and backoff: a PENDING purchase is not tried again before
+    # ``settle_after`` (NULL: at once); ``settle_attempts`` counts the worker's tries.
+    settle_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    settle_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     @property
     def kwh(self) -> Decimal:

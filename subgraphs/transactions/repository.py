@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from setrum_common.db import rowcount
 
 from .models import (
+    HELD_STATUSES,
     Base,
     LedgerEntry,
     LedgerKind,
@@ -64,6 +65,10 @@ __all__ = [
     "reconcile_wallets",
     "reconcile_usage",
     "list_management_tokens",
+    "move_to_review",
+    "claim_due_purchases",
+    "settle_later",
+    "count_in_review",
 ]
 
 
@@ -246,12 +251,18 @@ def book_purchase(conn: Connection, purchase: Purchase, limit_tenths: int) -> No
 
 
 async def transition_purchase(
-    session: AsyncSession, purchase_id: str, *, from_status: PurchaseStatus, to_status: PurchaseStatus, **values: Any
+    session: AsyncSession,
+    purchase_id: str,
+    *,
+    from_status: PurchaseStatus | tuple[str, ...],
+    to_status: PurchaseStatus,
+    **values: Any,
 ) -> bool:
     """Move a purchase between statuses iff it is still in ``from_status`` (so each move happens once)."""
+    sources = (from_status.value,) if isinstance(from_status, PurchaseStatus) else from_status
     result = await session.execute(
         update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.status == from_status.value)
+        .where(Purchase.id == purchase_id, Purchase.status.in_(sources))
         .values(status=to_status.value, updated_at=utcnow(), **values)
     )
     return rowcount(result) == 1
@@ -259,7 +270,7 @@ async def transition_purchase(
 
 _SUCCEED = (
     update(_PURCHASES)
-    .where(_PURCHASES.c.id == bindparam("ok_id"), _PURCHASES.c.status == PurchaseStatus.PENDING.value)
+    .where(_PURCHASES.c.id == bindparam("ok_id"), _PURCHASES.c.status.in_(HELD_STATUSES))
     .values(
         status=PurchaseStatus.SUCCESS.value,
         **{name: bindparam(f"ok_{name}", type_=_PURCHASES.c[name].type)
@@ -270,9 +281,9 @@ _SUCCEED = (
 
 
 def record_success(conn: Connection, purchase_id: str, values: dict[str, Any]) -> bool:
-    """PENDING -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
-    ``biller_message``, ``issued_at``, ``updated_at``, ``key_change_tokens``), iff still PENDING: True when
-    this call moved it."""
+    """PENDING (or REVIEW) -> SUCCESS with the biller's answer (``token``, ``biller_reference``, ``biller_code``,
+    ``biller_message``, ``issued_at``, ``updated_at``, ``key_change_tokens``), iff still held: True when this
+    call moved it."""
     result = conn.execute(_SUCCEED, {"ok_id": purchase_id, **{f"ok_{k}": v for k, v in values.items()}})
     return result.rowcount == 1
 
@@ -287,8 +298,10 @@ async def list_purchases(
     created_to: datetime | None = None,
     first: int,
     after: tuple[datetime, str] | None = None,
+    oldest_first: bool = False,
 ) -> tuple[list[Purchase], bool]:
-    """Newest first by ``(created_at, id)``; ``created_from`` inclusive, ``created_to`` exclusive."""
+    """Newest first by ``(created_at, id)`` (or oldest first, without ``after``); ``created_from`` inclusive,
+    ``created_to`` exclusive."""
     query = select(Purchase)
     if customer_id is not None:
         query = query.where(Purchase.customer_id == customer_id)
@@ -305,7 +318,8 @@ async def list_purchases(
         query = query.where(
             or_(Purchase.created_at < at, and_(Purchase.created_at == at, Purchase.id < row_id))
         )
-    query = query.order_by(Purchase.created_at.desc(), Purchase.id.desc()).limit(first + 1)
+    order = (Purchase.created_at, Purchase.id) if oldest_first else (Purchase.created_at.desc(), Purchase.id.desc())
+    query = query.order_by(*order).limit(first + 1)
     rows = list(await session.scalars(query))
     return rows[:first], len(rows) > first
 
@@ -426,7 +440,7 @@ async def reconcile_wallets(session: AsyncSession) -> tuple[int, list[WalletMism
 
 async def reconcile_usage(session: AsyncSession) -> list[UsageMismatch]:
     """Compare each usage row with the kWh of its SUCCESS + PENDING purchases (one statement)."""
-    counted = (PurchaseStatus.SUCCESS.value, PurchaseStatus.PENDING.value)
+    counted = (PurchaseStatus.SUCCESS.value, *HELD_STATUSES)
     sums = (
         select(
             Purchase.meter_number.label("meter_number"),
@@ -461,3 +475,68 @@ async def list_management_tokens(session: AsyncSession, meter_number: str, *, fi
         .limit(first)
     )
     return list(rows)
+
+
+# --- settlement (the worker in settlement.py) ---------------------------------------------------
+
+_PENDING = PurchaseStatus.PENDING.value
+_MOVE_TO_REVIEW = (
+    update(_PURCHASES)
+    .where(_PURCHASES.c.status == _PENDING, _PURCHASES.c.created_at < bindparam("review_before", type_=_PURCHASES.c.created_at.type))
+    .values(status=PurchaseStatus.REVIEW.value, updated_at=bindparam("review_at", type_=_PURCHASES.c.updated_at.type))
+    .returning(_PURCHASES.c.id)
+)
+
+
+def move_to_review(conn: Connection, made_before: datetime, now: datetime) -> list[str]:
+    """PENDING purchases made before ``made_before`` -> REVIEW; the ids this call moved."""
+    return list(conn.execute(_MOVE_TO_REVIEW, {"review_before": made_before, "review_at": now}).scalars())
+
+
+def _claim_statement() -> Any:
+    due = _PURCHASES.c.settle_after
+    now = bindparam("claim_now", type_=due.type)
+    # FOR UPDATE SKIP LOCKED on PostgreSQL: replicas claiming at once take different rows instead of
+    # queueing on each other (SQLite has no row locks; its writers take turns, so the same holds).
+    chosen = (
+        select(_PURCHASES.c.id)
+        .where(_PURCHASES.c.status == _PENDING, or_(due.is_(None), due <= now))
+        .order_by(due)
+        .limit(bindparam("claim_limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(_PURCHASES)
+        .where(_PURCHASES.c.id.in_(chosen.scalar_subquery()), _PURCHASES.c.status == _PENDING)
+        .values(settle_after=bindparam("claim_until", type_=due.type), settle_attempts=_PURCHASES.c.settle_attempts + 1)
+        .returning(_PURCHASES.c.id, _PURCHASES.c.settle_attempts)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
+def claim_due_purchases(conn: Connection, now: datetime, lease_until: datetime, limit: int) -> list[tuple[str, int]]:
+    """Lease up to ``limit`` due PENDING purchases until ``lease_until`` (no other worker takes them
+    before then, and one whose worker died is taken again after it): ``(id, attempts so far)``."""
+    rows = conn.execute(_CLAIM, {"claim_now": now, "claim_until": lease_until, "claim_limit": limit})
+    return [(row_id, int(attempts)) for row_id, attempts in rows]
+
+
+_SETTLE_LATER = (
+    update(_PURCHASES)
+    .where(_PURCHASES.c.id == bindparam("later_id"), _PURCHASES.c.status == _PENDING)
+    .values(settle_after=bindparam("later_at", type_=_PURCHASES.c.settle_after.type))
+)
+
+
+def settle_later(conn: Connection, purchase_id: str, at: datetime) -> None:
+    """Still PENDING after a try: the next one is not before ``at`` (the backoff)."""
+    conn.execute(_SETTLE_LATER, {"later_id": purchase_id, "later_at": at})
+
+
+_IN_REVIEW = select(func.count()).select_from(_PURCHASES).where(_PURCHASES.c.status == PurchaseStatus.REVIEW.value)
+
+
+def count_in_review(conn: Connection) -> int:
+    return int(conn.execute(_IN_REVIEW).scalar_one())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from setrum_common.settings import DEV_BILLER_SECRET, ServiceSettings, shared_field
@@ -27,6 +27,24 @@ class Settings(ServiceSettings):
     biller_secret: SecretStr = shared_field(
         "SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET)
     )
+    biller_breaker_failures: int = Field(5, description="biller failures in a row that open its circuit breaker")
+    biller_breaker_cooldown_s: float = Field(5.0, description="how long an open breaker refuses before one trial call")
     # Reading a purchase that has been PENDING for longer than this re-asks the biller (0: never).
     pending_refresh_after_s: float = 5.0
     channel: str = "setrum-app"
+
+    # The settlement worker (subgraphs/transactions/settlement.py) settles PENDING purchases without a client read.
+    settle_interval_s: float = Field(1.0, description="how often the settlement worker looks for due purchases (0: off)")
+    settle_first_after_s: float = Field(
+        12.0, description="a new purchase belongs to its own request this long before the worker may settle it"
+    )
+    settle_backoff_max_s: float = Field(15.0, description="longest wait between two tries of one purchase")
+    settle_batch: int = Field(32, description="purchases one worker claims (leases) per round")
+    review_after_s: float = Field(
+        900.0, description="a purchase still PENDING this long after it was made moves to REVIEW for an operator"
+    )
+
+    @property
+    def settle_lease_s(self) -> float:
+        """How long a claimed purchase is left to its worker: one biller exchange plus a margin."""
+        return self.biller_timeout_s + 5.0

@@ -95,13 +95,13 @@ async def test_a_purchase_the_biller_claims_to_hold_already_is_flagged_for_revie
     gql: GraphQL, fake_biller: FakeBiller
 ) -> None:
     """The biller answers 409 DUPLICATE_REFERENCE for our fresh channel reference: we never guess, the purchase
-    stays PENDING (its money held, nothing sold twice) and operators get a counter to alert on."""
+    goes to REVIEW (its money held, nothing sold twice) and operators get a counter to alert on."""
     review = ("setrum_purchases_needing_review_total", "BILLER_DUPLICATE_REFERENCE")
     before = await scrape_reasons(gql)
     assert review in before
     fake_biller.mode = "duplicate_reference"
     purchase = (await buy(gql, SITI, METERS[0].number, 20000, "review-1"))["data"]["purchaseToken"]
-    assert purchase["status"] == "PENDING" and purchase["token"] is None
+    assert purchase["status"] == "REVIEW" and purchase["token"] is None
     after = await scrape_reasons(gql)
     assert after[review] - before[review] == 1
     # A replay answers the stored purchase and flags nothing again.

@@ -3,7 +3,7 @@
 Failures are translated at this edge into a small tree the purchase flow acts on:
 
     BillerError
-    ├── BillerUnavailable   timeout, connection error, 5xx: the outcome is unknown -> stay PENDING
+    ├── BillerUnavailable   timeout, connection error, 5xx, circuit open: the outcome is unknown -> stay PENDING
     ├── BillerMaintenance   maintenance / cut-off: nothing was sold -> fail and refund
     └── BillerRejected      4xx such as 409 DUPLICATE_REFERENCE: a bug or an attack, never retried blindly
 """
@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
+from setrum_common.breaker import CircuitBreaker
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 
 from ._http import ServiceHttp, ServiceResponse
@@ -125,13 +126,20 @@ class BillerClient:
         *,
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._secret = secret
         self._timeout_s = timeout_s
+        # When the biller is down, purchases answer PENDING at once instead of each waiting out a timeout.
+        self.breaker = breaker or CircuitBreaker()
         self._http = ServiceHttp(base_url=base_url.rstrip("/"), timeout_s=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def available(self) -> bool:
+        """False while the circuit breaker is open (the biller failed repeatedly just now)."""
+        return self.breaker.available()
 
     async def purchase(self, *, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal) -> BillerOutcome:
         """``POST /v1/purchases``; replaying the same reference returns the stored outcome."""
@@ -171,6 +179,23 @@ class BillerClient:
         return IssuedManagementToken.from_json(self._json_or_raise(response))
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> ServiceResponse:
+        if not self.breaker.allow():
+            raise BillerUnavailable("biller circuit open: it failed repeatedly just now", code="BILLER_CIRCUIT_OPEN")
+        healthy = False
+        try:
+            response = await self._exchange(method, path, body)
+            # A 503 is the biller's maintenance answer: it is up. Other 5xx count against it.
+            healthy = response.status_code < 500 or response.status_code == 503
+            return response
+        finally:
+            if healthy:
+                self.breaker.succeeded()
+            else:
+                self.breaker.failed()
+
+    async def _exchange(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> ServiceResponse:
         content = orjson.dumps(body) if body is not None else b""
         # Sign the path as it goes on the wire (a base URL may carry a prefix).
         signature = sign_request(self._secret, method, self._http.path(path), content)

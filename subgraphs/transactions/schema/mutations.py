@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from .. import settlement
 from .. import models
 from ..service import management, purchases, refunds, wallets
 from .management import ManagementToken
@@ -55,6 +56,19 @@ class Mutation:
     async def refund_purchase(self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> Purchase:
         row = await refunds.refund_purchase(
             info.context.db, info.context.viewer, str(id), reason, metrics=info.context.state.metrics
+        )
+        return Purchase.from_row(row)
+
+    @strawberry.mutation(
+        description="Admin: settle a REVIEW or PENDING purchase with what the biller holds under its reference "
+        "(SUCCESS stores the token, FAILED refunds). When the biller never received it, the sale is sent now, "
+        "or with refundIfUnsold the purchase fails and is refunded."
+    )
+    async def settle_purchase(
+        self, info: strawberry.Info, id: strawberry.ID, refund_if_unsold: bool = False
+    ) -> Purchase:
+        row = await settlement.settle_by_hand(
+            info.context.db, info.context.state, info.context.viewer, str(id), refund_if_unsold=refund_if_unsold
         )
         return Purchase.from_row(row)
 

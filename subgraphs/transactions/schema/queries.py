@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from .. import models
+from .. import models, settlement
 from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
 from .management import ManagementToken
 from .operations import DaySales, Settlement
@@ -84,6 +84,14 @@ class Query:
     async def sales_settlement(self, info: strawberry.Info, day: str) -> Settlement:
         context = info.context
         return Settlement.of(await operations.settle_day(context.db, context.state, context.viewer, day))
+
+    @strawberry.field(
+        description="Admin: purchases the settlement worker could not settle (money held), oldest first; "
+        "settle each with settlePurchase"
+    )
+    async def purchases_in_review(self, info: strawberry.Info, first: int = 50) -> list[Purchase]:
+        rows = await settlement.purchases_in_review(info.context.db, info.context.viewer, first=first)
+        return [Purchase.from_row(row) for row in rows]
 
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:

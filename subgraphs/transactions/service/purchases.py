@@ -10,7 +10,7 @@ biller with the same reference. Nothing here ever buys a second token for a purc
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -31,9 +31,17 @@ from .calendar import jakarta_month
 from .dependencies import Services
 from .inputs import checked_reference, require_buyer, whole_rupiah
 from .lookup import by_client_reference, existing_for_viewer, reload_purchase
-from .refunds import fail_and_refund
+from .refunds import fail_and_refund, to_review
 
-__all__ = ["apply_outcome", "purchase_token", "refresh_purchase", "reprint_token", "resolve_pending"]
+__all__ = [
+    "DUPLICATE_WAIT_S",
+    "apply_outcome",
+    "purchase_token",
+    "refresh_purchase",
+    "reprint_token",
+    "resolve_pending",
+    "send_to_biller",
+]
 
 logger = logging.getLogger("setrum.transactions")
 
@@ -131,6 +139,9 @@ async def _book_and_send(
         usage_month=jakarta_month(now),
         created_at=now,
         updated_at=now,
+        # Until then the purchase is its request's; after, the settlement worker's (if still PENDING).
+        settle_after=now + timedelta(seconds=services.settings.settle_first_after_s),
+        settle_attempts=0,
     )
     # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together.
     limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
@@ -156,7 +167,7 @@ async def _book_and_send(
     services.metrics.ledger_booked(LedgerKind.PURCHASE_DEBIT, purchase.total_paid)
 
     # (5) Ask the biller, outside any transaction (it may take seconds).
-    return await _send_to_biller(db, services, purchase, raise_maintenance=True)
+    return await send_to_biller(db, services, purchase, raise_maintenance=True)
 
 
 def _book(conn: Connection, purchase: Purchase, limit: int, quote: Quote, instalment_seen: Decimal) -> None:
@@ -174,7 +185,7 @@ def _book(conn: Connection, purchase: Purchase, limit: int, quote: Quote, instal
             conn.execute(update(table).where(table.c.id == purchase.id).values(instalment_debt_left=left))
 
 
-async def _send_to_biller(db: Database, services: Services, purchase: Purchase, *, raise_maintenance: bool) -> Purchase:
+async def send_to_biller(db: Database, services: Services, purchase: Purchase, *, raise_maintenance: bool) -> Purchase:
     metrics = services.metrics
     try:
         outcome = await services.biller.purchase(
@@ -200,8 +211,8 @@ async def _send_to_biller(db: Database, services: Services, purchase: Purchase, 
     except BillerRejected as error:
         if error.code == ErrorCode.DUPLICATE_REFERENCE:
             # The biller holds something else under our reference: never guess, leave it for an operator.
-            logger.error("biller reports a duplicate reference %s; purchase stays PENDING", purchase.channel_reference)
-            metrics.purchase_needs_review("BILLER_DUPLICATE_REFERENCE")
+            logger.error("biller reports a duplicate reference %s; purchase goes to REVIEW", purchase.channel_reference)
+            await to_review(db, purchase.id, "BILLER_DUPLICATE_REFERENCE", metrics=metrics)
             return await reload_purchase(db, purchase.id)
         # The request itself was refused (validated before anything is sold): fail and refund.
         await fail_and_refund(
@@ -264,7 +275,7 @@ async def resolve_pending(db: Database, services: Services, purchase: Purchase) 
         return purchase
     if outcome is None:
         # The biller never received our request (lost on the way): send it now, same reference.
-        return await _send_to_biller(db, services, purchase, raise_maintenance=False)
+        return await send_to_biller(db, services, purchase, raise_maintenance=False)
     return await apply_outcome(db, purchase, outcome, metrics=services.metrics)
 
 

@@ -1,5 +1,6 @@
 """Giving a purchase back: its kWh leave the month's usage and the amount paid returns to the wallet,
-exactly once, whether the biller failed it (PENDING -> FAILED) or reversed it (SUCCESS -> REFUNDED)."""
+exactly once, whether the biller failed it (PENDING -> FAILED) or reversed it (SUCCESS -> REFUNDED);
+and holding one whose outcome only an operator can decide (PENDING -> REVIEW)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,21 @@ from setrum_common.errors import DomainError, ErrorCode
 from .. import instalments
 from .. import repository as repo
 from ..metrics import TransactionMetrics
-from ..models import LedgerKind, Purchase, PurchaseStatus
+from ..models import HELD_STATUSES, LedgerKind, Purchase, PurchaseStatus
 from .lookup import reload_purchase
 
-__all__ = ["fail_and_refund", "refund_purchase"]
+__all__ = ["fail_and_refund", "refund_purchase", "to_review"]
+
+
+async def to_review(db: Database, purchase_id: str, reason: str, *, metrics: TransactionMetrics | None) -> bool:
+    """PENDING -> REVIEW (the money stays held) for an operator; counted once, when it moved."""
+    async with db.transaction() as session:
+        moved = await repo.transition_purchase(
+            session, purchase_id, from_status=PurchaseStatus.PENDING, to_status=PurchaseStatus.REVIEW
+        )
+    if moved and metrics is not None:
+        metrics.purchase_needs_review(reason)
+    return moved
 
 
 async def _give_back(session: AsyncSession, purchase: Purchase) -> None:
@@ -44,14 +56,15 @@ async def fail_and_refund(
     biller_reference: str | None = None,
     metrics: TransactionMetrics | None = None,
 ) -> bool:
-    """PENDING -> FAILED, give back the kWh and refund the wallet, all in one transaction (exactly once)."""
+    """PENDING (or REVIEW) -> FAILED, give back the kWh and refund the wallet, all in one transaction
+    (exactly once)."""
     async with db.transaction() as session:
         purchase = await repo.get_purchase(session, purchase_id)
         assert purchase is not None
         moved = await repo.transition_purchase(
             session,
             purchase_id,
-            from_status=PurchaseStatus.PENDING,
+            from_status=HELD_STATUSES,  # PENDING, or REVIEW settled by an operator
             to_status=PurchaseStatus.FAILED,
             biller_code=code,
             biller_message=message,
