@@ -94,6 +94,19 @@ def _meter_number(data: dict[str, Any]) -> str:
     return value
 
 
+_MAX_LISTED = 20_000  # purchases in one reconciliation answer
+
+
+def _instant(request: Request, name: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(request.query_params.get(name) or "")
+    except ValueError:
+        raise BadRequest(f"{name} must be an ISO 8601 time with its UTC offset") from None
+    if at.tzinfo is None:
+        raise BadRequest(f"{name} must carry its UTC offset")
+    return at.astimezone(UTC)  # as the times are stored (SQLite keeps UTC wall times)
+
+
 def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int | None = None) -> int | None:
     value = data.get(name, default)
     if value is None and not required:
@@ -157,6 +170,18 @@ class _Endpoints:
         if view is None:
             return _error(404, "NOT_FOUND", "no purchase with this reference")
         return _json(view.to_json())
+
+    async def issued(self, request: Request, _: None) -> Response:
+        """``GET /v1/purchases?from=&to=`` (ISO times with offset): the tokens issued in ``[from, to)``,
+        the biller's record a channel reconciles its sales against."""
+        start, end = _instant(request, "from"), _instant(request, "to")
+        if end <= start or end - start > timedelta(days=2):
+            raise BadRequest("to must be after from, at most 2 days later")
+        views = await self.service.issued_between(start, end, limit=_MAX_LISTED + 1)
+        return _json({
+            "purchases": [view.to_json() for view in views[:_MAX_LISTED]],
+            "truncated": len(views) > _MAX_LISTED,
+        })
 
     async def management(self, request: Request, data: dict[str, Any]) -> Response:
         meter_number = _meter_number(data)
@@ -266,6 +291,7 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         Route("/health", _health, methods=["GET"]),
         Route("/ready", readiness.endpoint, methods=["GET"]),
         Route("/v1/purchases", api.signed(api.purchase), methods=["POST"]),
+        Route("/v1/purchases", api.signed(api.issued), methods=["GET"]),
         Route("/v1/purchases/{reference:path}", api.signed(api.purchase_status), methods=["GET"]),
         Route("/v1/management-tokens", api.signed(api.management), methods=["POST"]),
         Route("/v1/meters/{number}", api.signed(api.meter_state), methods=["GET"]),

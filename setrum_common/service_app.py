@@ -32,6 +32,7 @@ from strawberry.types import ExecutionResult
 
 from .auth import ANONYMOUS, Viewer, viewer_from_authorization
 from .db import Database
+from .deadline import DeadlineMiddleware
 from .errors import DomainError, code_errors
 from .fastpath.graphql import graphql_endpoint
 from .http_limits import HeaderLimitMiddleware
@@ -207,6 +208,7 @@ def create_service_app(
         middleware=[
             Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
             Middleware(ObservabilityMiddleware, observability=observability),
+            Middleware(DeadlineMiddleware, default_s=settings.request_deadline_s),
         ],
     )
     app.state.db = db

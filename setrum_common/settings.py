@@ -78,6 +78,9 @@ class ServiceSettings(BaseSettings):
         description="migrate (upgrade at start-up), check (refuse an out-of-date schema) or create (tests only)",
     )
     seed_demo_data: bool = False
+    request_deadline_s: float = Field(
+        10.0, description="how long a caller waits when it sends no x-setrum-deadline-ms header"
+    )
 
     @property
     def is_production(self) -> bool:

@@ -38,12 +38,14 @@ def build_services(
             service_name=SERVICE_NAME,
             timeout_s=settings.master_timeout_s,
             transport=master_transport,
+            deadline_margin_s=settings.deadline_margin_s,
         ),
         biller=BillerClient(
             settings.biller_url,
             settings.biller_secret.get_secret_value(),
             timeout_s=settings.biller_timeout_s,
             transport=biller_transport,
+            deadline_margin_s=settings.deadline_margin_s,
             breaker=CircuitBreaker(
                 failures=settings.biller_breaker_failures, cooldown_s=settings.biller_breaker_cooldown_s
             ),

@@ -27,6 +27,9 @@ class Settings(ServiceSettings):
     biller_secret: SecretStr = shared_field(
         "SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET)
     )
+    deadline_margin_s: float = Field(
+        0.5, description="kept from a request's deadline to answer (PENDING) after master or the biller timed out"
+    )
     biller_breaker_failures: int = Field(5, description="biller failures in a row that open its circuit breaker")
     biller_breaker_cooldown_s: float = Field(5.0, description="how long an open breaker refuses before one trial call")
     # Reading a purchase that has been PENDING for longer than this re-asks the biller (0: never).

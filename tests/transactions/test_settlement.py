@@ -24,9 +24,9 @@ from subgraphs.transactions.settings import Settings
 
 from tests.postgres import requires_postgres, scratch_database
 
-from .conftest import BUDI, SITI, GraphQL, error_code
+from .conftest import BUDI, SITI, GraphQL, error_code, token
 from .fakes import FakeBiller, FakeMaster
-from .helpers import PURCHASE_FIELDS, balance, buy
+from .helpers import BUY, PURCHASE_FIELDS, balance, buy
 
 PURCHASE = f"query($id: ID!) {{ purchase(id: $id) {{ {PURCHASE_FIELDS} }} }}"
 IN_REVIEW = "{ purchasesInReview { id status } }"
@@ -190,3 +190,41 @@ async def test_an_open_breaker_answers_pending_without_calling_the_biller(
     purchase = (await buy(gql, SITI, METERS[0].number, 20000, "down-fast"))["data"]["purchaseToken"]
     assert purchase["status"] == "PENDING" and purchase["id"]
     assert fake_biller.posts == posts and time.monotonic() - started < 1.0
+
+
+async def test_replays_in_flight_wait_for_the_first_answer(open_app: Open, fake_biller: FakeBiller) -> None:
+    """Replays that arrive while the first request still waits for the biller get its final answer."""
+    gql = await open_app(biller_delay_s=0.5, settle_interval_s=0)
+    answers = await asyncio.gather(*(buy(gql, SITI, METERS[0].number, 20000, "twice") for _ in range(8)))
+    purchases = [a["data"]["purchaseToken"] for a in answers]
+    assert {p["id"] for p in purchases} == {purchases[0]["id"]}
+    assert {p["status"] for p in purchases} == {"SUCCESS"}
+    assert {p["token"] for p in purchases} == {fake_biller.sales[purchases[0]["channelReference"]].token}
+    assert fake_biller.posts == 1
+
+
+async def test_replays_from_another_replica_wait_too(open_app: Open, fake_biller: FakeBiller) -> None:
+    first = await open_app(biller_delay_s=0.6, settle_interval_s=0)
+    other = await open_app(settle_interval_s=0)
+    original = asyncio.create_task(buy(first, BUDI, METERS[1].number, 20000, "across"))
+    await asyncio.sleep(0.3)  # booked, now waiting for the biller in the first replica
+    replay = (await buy(other, BUDI, METERS[1].number, 20000, "across"))["data"]["purchaseToken"]
+    assert replay["status"] == "SUCCESS" and replay == (await original)["data"]["purchaseToken"]
+
+
+async def test_the_callers_deadline_bounds_the_biller_call_and_the_purchase_answers_pending(
+    open_app: Open, fake_biller: FakeBiller
+) -> None:
+    """The biller hangs longer than the caller waits: the purchase still answers, with its id and PENDING,
+    inside the caller's deadline (less our margin), and the worker settles it later."""
+    gql = await open_app(biller_delay_s=5.0, deadline_margin_s=0.3, **FAST)
+    variables = {"meter": METERS[0].number, "denomination": "20000", "ref": "hurry"}
+    headers = {"authorization": f"Bearer {token(SITI)}", "x-setrum-deadline-ms": "1200"}
+    started = time.monotonic()
+    response = await gql.http.post("/graphql", json={"query": BUY, "variables": variables}, headers=headers)
+    took = time.monotonic() - started
+    purchase = response.json()["data"]["purchaseToken"]
+    assert purchase["status"] == "PENDING" and purchase["id"]
+    assert 0.7 < took < 2.5  # the biller would have taken 5 s
+    await _status_becomes(gql, purchase["id"], "SUCCESS", within_s=10)
+    assert fake_biller.tokens_issued == 1

@@ -11,6 +11,7 @@ Failures are translated at this edge into a small tree the purchase flow acts on
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 
+from setrum_common import deadline
 from setrum_common.breaker import CircuitBreaker
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 
@@ -127,9 +129,12 @@ class BillerClient:
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
+        deadline_margin_s: float = 0.5,
     ) -> None:
         self._secret = secret
         self._timeout_s = timeout_s
+        # Kept from the request's deadline to store and answer PENDING after a biller timeout.
+        self._margin_s = deadline_margin_s
         # When the biller is down, purchases answer PENDING at once instead of each waiting out a timeout.
         self.breaker = breaker or CircuitBreaker()
         self._http = ServiceHttp(base_url=base_url.rstrip("/"), timeout_s=timeout_s, transport=transport)
@@ -170,6 +175,17 @@ class BillerClient:
             raise BillerUnavailable("biller answered a sales list we cannot read")
         return purchases
 
+    async def issued(self, start: datetime, end: datetime) -> tuple[list[BillerOutcome], bool]:
+        """``GET /v1/purchases?from=&to=``: the biller's record of tokens issued in ``[start, end)``,
+        and whether it was cut short."""
+        query = urlencode({"from": start.isoformat(), "to": end.isoformat()})
+        response = await self._send("GET", f"/v1/purchases?{query}", None)
+        data = self._json_or_raise(response)
+        rows = data.get("purchases")
+        if not isinstance(rows, list):
+            raise BillerUnavailable("biller answered a list we cannot read")
+        return [BillerOutcome.from_json(row) for row in rows if isinstance(row, dict)], bool(data.get("truncated"))
+
     async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
         """``POST /v1/management-tokens``: a class 2 token. Not idempotent: every call spends a TID.
 
@@ -199,13 +215,15 @@ class BillerClient:
         content = orjson.dumps(body) if body is not None else b""
         # Sign the path as it goes on the wire (a base URL may carry a prefix).
         signature = sign_request(self._secret, method, self._http.path(path), content)
+        timeout_s = deadline.budget_s(self._timeout_s, self._margin_s)
         try:
             # httpx timeouts are per phase (connect, read…); this bounds the whole exchange.
-            async with asyncio.timeout(self._timeout_s):
+            async with asyncio.timeout(timeout_s):
                 if method == "POST":
-                    headers = {"content-type": "application/json", SIGNATURE_HEADER: signature}
+                    headers = {"content-type": "application/json", SIGNATURE_HEADER: signature,
+                               **deadline.outgoing(timeout_s)}
                     return await self._http.post(path, content, headers)
-                return await self._http.get(path, {SIGNATURE_HEADER: signature})
+                return await self._http.get(path, {SIGNATURE_HEADER: signature, **deadline.outgoing(timeout_s)})
         except (httpx.TimeoutException, TimeoutError) as error:
             raise BillerUnavailable(f"biller timed out: {error!r}", code="BILLER_TIMEOUT") from error
         except httpx.TransportError as error:

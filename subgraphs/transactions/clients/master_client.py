@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from setrum_common import deadline
 from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
 
@@ -123,8 +124,10 @@ class MasterClient:
         service_name: str = "transactions",
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        deadline_margin_s: float = 0.5,
     ) -> None:
         self._url = internal_quote_url(url)
+        self._margin_s = deadline_margin_s
         self._secret = service_secret
         self._service_name = service_name
         self._timeout_s = timeout_s
@@ -157,12 +160,14 @@ class MasterClient:
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         token = self._service_token()
+        timeout_s = deadline.budget_s(self._timeout_s, self._margin_s)
         try:
-            async with asyncio.timeout(self._timeout_s):  # a bound on the whole exchange
+            async with asyncio.timeout(timeout_s):  # a bound on the whole exchange
                 response = await self._http.post(
                     self._url,
                     orjson.dumps(body),
-                    {"content-type": "application/json", "authorization": f"Bearer {token}"},
+                    {"content-type": "application/json", "authorization": f"Bearer {token}",
+                     **deadline.outgoing(timeout_s)},
                 )
         except (httpx.TimeoutException, TimeoutError):
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service timed out; try again") from None

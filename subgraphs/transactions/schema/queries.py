@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import strawberry
 
-from .. import models, settlement
+from .. import biller_reconciliation, models, settlement
 from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
 from .management import ManagementToken
 from .operations import DaySales, Settlement
@@ -24,6 +24,18 @@ async def _fresh(info: strawberry.Info, row: models.Purchase | None) -> models.P
     if row is not None and lookup.is_stale_pending(row, context.settings):
         row = await purchases.resolve_pending(context.db, context.state, row)
     return row
+
+
+@strawberry.type(description="Our issued tokens against the biller's record for one day; ok when they match")
+class BillerReconciliationReport:
+    date: date
+    ok: bool
+    biller_issued: int = strawberry.field(description="tokens the biller issued under our references that day")
+    issued_here: int = strawberry.field(description="SUCCESS/REFUNDED purchases here with those tokens")
+    missing_here: list[str] = strawberry.field(description="references the biller sold that we do not hold as sold")
+    missing_at_biller: list[str] = strawberry.field(description="references we hold as sold the biller does not")
+    token_mismatches: list[str]
+    truncated: bool = strawberry.field(description="the biller's list was cut short; the report is incomplete")
 
 
 @strawberry.type
@@ -92,6 +104,24 @@ class Query:
     async def purchases_in_review(self, info: strawberry.Info, first: int = 50) -> list[Purchase]:
         rows = await settlement.purchases_in_review(info.context.db, info.context.viewer, first=first)
         return [Purchase.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Admin: one Asia/Jakarta day of issued tokens compared with the biller's record (the truth)"
+    )
+    async def biller_reconciliation(self, info: strawberry.Info, date: date) -> BillerReconciliationReport:
+        report = await biller_reconciliation.reconcile_with_biller(
+            info.context.db, info.context.state, info.context.viewer, date
+        )
+        return BillerReconciliationReport(
+            date=report.day,
+            ok=report.ok,
+            biller_issued=report.biller_issued,
+            issued_here=report.issued_here,
+            missing_here=report.missing_here,
+            missing_at_biller=report.missing_at_biller,
+            token_mismatches=report.token_mismatches,
+            truncated=report.truncated,
+        )
 
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:

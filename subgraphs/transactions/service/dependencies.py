@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from ..clients import BillerClient, MasterClient
@@ -20,6 +21,8 @@ class Services:
     biller: BillerClient
     # The app puts its observability registry here (see app.create_app); tests may leave the default.
     metrics: TransactionMetrics = field(default_factory=TransactionMetrics)
+    # Purchases this process is asking the biller about right now; set when the answer is stored.
+    in_flight: dict[str, asyncio.Event] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         await self.master.aclose()

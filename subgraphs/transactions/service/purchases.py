@@ -9,7 +9,9 @@ biller with the same reference. Nothing here ever buys a second token for a purc
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -46,6 +48,8 @@ __all__ = [
 logger = logging.getLogger("setrum.transactions")
 
 _INSTALMENT_ATTEMPTS = 8  # quotes per purchase when concurrent purchases keep paying the same debt
+DUPLICATE_WAIT_S = 3.0  # how long a replay waits for the request still working on its purchase
+_POLL_S = 0.1  # how often it looks when that request runs in another replica
 
 
 def _same_request(purchase: Purchase, meter_number: str, denomination: Decimal) -> Purchase:
@@ -75,7 +79,7 @@ async def purchase_token(
     # (1) Idempotency first: a replay never reaches master, the wallet or the biller.
     existing = await by_client_reference(db, customer_id, client_reference)
     if existing is not None:
-        return _same_request(existing, meter_number, denomination)
+        return await _after_first(db, services, _same_request(existing, meter_number, denomination))
 
     # (2) The binding quote (master's coded errors pass through), then (3) + (4); a meter with
     # instalment debt is quoted with what its purchases paid so far, again if that moved meanwhile.
@@ -162,12 +166,42 @@ async def _book_and_send(
         existing = await by_client_reference(db, customer_id, client_reference)
         if existing is None:
             raise
-        return _same_request(existing, meter_number, denomination)
+        return await _after_first(db, services, _same_request(existing, meter_number, denomination))
     services.metrics.purchase_reached(PurchaseStatus.PENDING)
     services.metrics.ledger_booked(LedgerKind.PURCHASE_DEBIT, purchase.total_paid)
 
     # (5) Ask the biller, outside any transaction (it may take seconds).
-    return await send_to_biller(db, services, purchase, raise_maintenance=True)
+    done = services.in_flight[purchase.id] = asyncio.Event()
+    try:
+        return await send_to_biller(db, services, purchase, raise_maintenance=True)
+    finally:
+        done.set()
+        del services.in_flight[purchase.id]
+
+
+async def _after_first(db: Database, services: Services, purchase: Purchase) -> Purchase:
+    """A replay of a purchase whose first request is still asking the biller waits (at most
+    :data:`DUPLICATE_WAIT_S`) for that answer, so both get the same final one instead of PENDING."""
+    first_request_s = services.settings.settle_first_after_s
+    if purchase.status != PurchaseStatus.PENDING.value or utcnow() - purchase.created_at > timedelta(
+        seconds=first_request_s
+    ):
+        return purchase
+    give_up = time.monotonic() + DUPLICATE_WAIT_S
+    while (left := give_up - time.monotonic()) > 0:
+        done = services.in_flight.get(purchase.id)
+        if done is not None:  # this process runs the first request: wake when it ends
+            try:
+                await asyncio.wait_for(done.wait(), timeout=left)
+            except TimeoutError:
+                break
+            return await reload_purchase(db, purchase.id)
+        # Another replica runs it (or it just ended): look again shortly.
+        await asyncio.sleep(min(_POLL_S, left))
+        purchase = await reload_purchase(db, purchase.id)
+        if purchase.status != PurchaseStatus.PENDING.value:
+            break
+    return purchase
 
 
 def _book(conn: Connection, purchase: Purchase, limit: int, quote: Quote, instalment_seen: Decimal) -> None:
