@@ -63,6 +63,7 @@ def settings(tmp_path: Path) -> Settings:
         master_url="http://master.test/graphql",
         biller_url="http://biller.test",
         pending_refresh_after_s=0,
+        settle_interval_s=0,  # no settlement worker (its rounds would run statements); test_settlement starts one
     )
 
 
