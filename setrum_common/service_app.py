@@ -38,6 +38,7 @@ from .fastpath.graphql import graphql_endpoint
 from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
+from .shutdown import draining
 from .observability import Observability, ObservabilityMiddleware, current_request_id
 from .settings import ServiceSettings
 from .tracing import configure_tracing
@@ -236,6 +237,8 @@ class SchemaReadiness:
         self._heads = self.migrations.heads()
 
     async def status(self) -> tuple[bool, dict[str, Any]]:
+        if draining():  # SIGTERM received: finishing what we have, take no new work
+            return False, {"status": "DRAINING"}
         if not await self.db.ping():
             return False, {"status": "NOT_READY", "database": False, "migrations": "unknown"}
         if self.migrations is None or self.mode == "create":
@@ -318,7 +321,9 @@ def serve(
     configure_logging(name, json=settings.json_logs)
     import uvicorn
 
-    uvicorn.run(
+    from .shutdown import GracefulServer
+
+    config = uvicorn.Config(
         app_factory(settings),
         host=settings.host,
         port=settings.port,
@@ -326,5 +331,7 @@ def serve(
         loop="auto",
         http="auto",
         access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
     )
+    GracefulServer(config, drain_s=settings.shutdown_drain_s).run()
     return 0

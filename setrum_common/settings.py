@@ -78,6 +78,10 @@ class ServiceSettings(BaseSettings):
         description="migrate (upgrade at start-up), check (refuse an out-of-date schema) or create (tests only)",
     )
     seed_demo_data: bool = False
+    shutdown_drain_s: float = Field(
+        0.0, description="on SIGTERM, answer /ready 503 this long before refusing new connections"
+    )
+    shutdown_timeout_s: float = Field(30.0, description="on SIGTERM, how long requests in flight may still take")
     request_deadline_s: float = Field(
         10.0, description="how long a caller waits when it sends no x-setrum-deadline-ms header"
     )

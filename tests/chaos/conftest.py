@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from setrum.launcher import System, SystemPorts, free_port
 from setrum_common.auth import Role, issue_customer_token
 from setrum_common.demo_data import ADMIN, CUSTOMERS, METERS
-from setrum_common.settings import DEV_JWT_SECRET
+from setrum_common.settings import DEV_BILLER_SECRET, DEV_JWT_SECRET
+from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.cli import inspect_command
 from tests.e2e.conftest import SERVICES, _backends, create_postgres_databases
 
@@ -38,6 +41,7 @@ CHAOS_ENV = {
     "TRANSACTIONS_BILLER_TIMEOUT_S": "3",
     "TRANSACTIONS_MASTER_TIMEOUT_S": "3",
     "TRANSACTIONS_BILLER_BREAKER_COOLDOWN_S": "1",
+    "TRANSACTIONS_SHUTDOWN_DRAIN_S": "1",
 }
 BUYERS = [c.id for c in CUSTOMERS[1:5]]
 SETTLE_WITHIN_S = 60
@@ -164,6 +168,14 @@ class Chaos:
             for day in {now.date(), (now - timedelta(minutes=10)).date()}:
                 report = await self.graphql(http, BILLER_RECONCILIATION, {"date": day.isoformat()}, ADMIN.id)
                 assert report["data"]["billerReconciliation"]["ok"], report
+
+    async def biller(self, method: str, path: str, payload: dict[str, Any] | None = None) -> httpx.Response:
+        """A signed request to the biller's own API (faults, its record)."""
+        body = orjson.dumps(payload) if payload is not None else b""
+        signature = sign_request(os.environ.get("SETRUM_BILLER_SECRET", DEV_BILLER_SECRET), method, path, body)
+        headers = {SIGNATURE_HEADER: signature, "content-type": "application/json"}
+        async with httpx.AsyncClient(timeout=30) as http:
+            return await http.request(method, self.system.spec("biller").base_url + path, content=body, headers=headers)
 
     @property
     def biller_database_url(self) -> str:
