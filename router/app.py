@@ -79,6 +79,7 @@ def build_gateway(
         max_response_bytes=subgraphs.max_response_bytes,
         apps=subgraph_apps,
         fastpath=settings.fastpath == "on",
+        deadline_margin_s=settings.deadline.margin_s,
     )
     if metrics is not None:
         client = InstrumentedSubgraphClient(client, metrics)

@@ -23,6 +23,7 @@ from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
 from router.layers.body_limit import body_limit_layer
+from router.layers.deadline import deadline_layer
 from router.layers.dispatch import execute_handler
 from router.layers.headers import header_rules_layer
 from router.layers.plan_header import query_plan_layer
@@ -41,6 +42,7 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
         layers.append(body_limit_layer(settings.limits.max_body_bytes))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))
     layers.append(request_id_layer())
+    layers.append(deadline_layer(settings.deadline.default_s))
     if metrics is not None:
         layers.append(telemetry_layer(metrics))
     layers.append(header_rules_layer(settings.headers))

@@ -51,6 +51,7 @@ __all__ = [
     "QUERY_PLAN_HEADER",
     "RESERVED_HEADERS",
     "BatchingSettings",
+    "DeadlineSettings",
     "GatewaySettings",
     "HeaderRules",
     "HotReloadSettings",
@@ -178,6 +179,14 @@ class SubgraphSettings(_Section):
         return timeouts
 
 
+class DeadlineSettings(_Section):
+    """How long a client waits when it sends no ``x-setrum-deadline-ms``, and what the router keeps of it
+    to answer: subgraphs get the rest, so they time out (and say so) before the client gives up."""
+
+    default_s: float = Field(default=10.0, gt=0)
+    margin_s: float = Field(default=0.2, ge=0)
+
+
 class LimitsSettings(_Section):
     """Request limits (Apollo's ``limits`` plugin). ``None`` disables a check."""
 
@@ -264,6 +273,7 @@ class RouterSettings(BaseSettings):
     headers: HeaderRules = Field(default_factory=HeaderRules)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    deadline: DeadlineSettings = Field(default_factory=DeadlineSettings)
     hot_reload: HotReloadSettings = Field(default_factory=HotReloadSettings)
     query_plan: QueryPlanSettings = Field(default_factory=QueryPlanSettings)
     batching: BatchingSettings = Field(default_factory=BatchingSettings)

@@ -4,6 +4,7 @@ takes a handler and returns one; :mod:`router.pipeline` fixes their order."""
 from __future__ import annotations
 
 from .body_limit import body_limit_layer
+from .deadline import deadline_layer
 from .dispatch import execute_handler
 from .headers import compute_subgraph_headers, header_rules_layer
 from .plan_header import query_plan_layer
@@ -18,6 +19,7 @@ __all__ = [
     "SupergraphWatcher",
     "body_limit_layer",
     "compute_subgraph_headers",
+    "deadline_layer",
     "execute_handler",
     "header_rules_layer",
     "query_plan_layer",

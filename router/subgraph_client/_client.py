@@ -10,12 +10,14 @@ so the executor never sees httpx.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import httpx
 import orjson
 
+from setrum_common import deadline
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES, HttpClient, ResponseRefused
 
 from ._errors import SubgraphFetchError
@@ -57,8 +59,10 @@ class HttpSubgraphClient:
         transport: httpx.AsyncBaseTransport | None = None,
         apps: Mapping[str, Any] | None = None,
         fastpath: bool | None = None,
+        deadline_margin_s: float = 0.2,
     ) -> None:
         self.urls = dict(urls)
+        self._deadline_margin_s = deadline_margin_s
         self._timeouts = dict(timeouts or {})
         self._default_timeout = timeout
         mounts: dict[str, httpx.AsyncBaseTransport] = {}
@@ -83,11 +87,15 @@ class HttpSubgraphClient:
         url = self.urls.get(subgraph)
         if url is None:
             raise SubgraphFetchError(subgraph, "no URL configured for this subgraph")
+        # The client's deadline (less our margin to answer) bounds the whole exchange, and the
+        # subgraph is told how long that is, so it times out its own calls first.
+        timeout_s = deadline.budget_s(self._timeouts.get(subgraph, self._default_timeout), self._deadline_margin_s)
+        if deadline.remaining_s() is not None:
+            headers = {**headers, **deadline.outgoing(timeout_s)}
         try:
-            answer = await self._client.post(
-                url, orjson.dumps(body), headers, timeout_s=self._timeouts.get(subgraph, self._default_timeout)
-            )
-        except httpx.TimeoutException:
+            async with asyncio.timeout(timeout_s):  # in-process (ASGI) subgraphs included
+                answer = await self._client.post(url, orjson.dumps(body), headers, timeout_s=timeout_s)
+        except (httpx.TimeoutException, TimeoutError):
             raise SubgraphFetchError(subgraph, "request timed out") from None
         except ResponseRefused as exc:
             raise SubgraphFetchError(subgraph, f"response refused: {exc}") from None

@@ -2,8 +2,9 @@
 failure in the middle of it. Afterwards the system must settle on its own and prove it with the
 invariants in :func:`settled_and_consistent`.
 
-Every service runs with short timeouts and a quick settlement worker so that each case stays in
-seconds; reads never refresh a purchase (``TRANSACTIONS_PENDING_REFRESH_AFTER_S=0``), so only the
+Every service keeps its default timeouts and deadlines (the router's 10 s default deadline flows to
+transactions and, less the margins, to the biller), with a quick settlement worker so that each case
+stays in seconds; reads never refresh a purchase (``TRANSACTIONS_PENDING_REFRESH_AFTER_S=0``), so only the
 settlement worker can settle what the failure left PENDING.
 """
 
@@ -38,8 +39,6 @@ CHAOS_ENV = {
     "TRANSACTIONS_SETTLE_INTERVAL_S": "0.5",
     "TRANSACTIONS_SETTLE_FIRST_AFTER_S": "3",
     "TRANSACTIONS_SETTLE_BACKOFF_MAX_S": "3",
-    "TRANSACTIONS_BILLER_TIMEOUT_S": "3",
-    "TRANSACTIONS_MASTER_TIMEOUT_S": "3",
     "TRANSACTIONS_BILLER_BREAKER_COOLDOWN_S": "1",
     "TRANSACTIONS_SHUTDOWN_DRAIN_S": "1",
 }

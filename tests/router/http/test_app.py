@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,24 @@ def test_broken_supergraph_at_startup_fails_fast(tmp_path: Path) -> None:
     path.write_text("type Query {")
     with pytest.raises(SupergraphError):
         create_app(RouterSettings(supergraph=path))
+
+
+async def test_the_clients_deadline_bounds_subgraph_calls_and_flows_on(
+    supergraph_file: Path, subgraph: AccountsSubgraph
+) -> None:
+    """x-setrum-deadline-ms: the subgraph is told what is left less the router's margin, and a subgraph
+    slower than the client waits is cut off in time (the subgraph timeout, 10 s, would be far later)."""
+    settings = RouterSettings(supergraph=supergraph_file, deadline={"margin_s": 0.1})
+    app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        hello = await client.post("/graphql", json={"query": "{ hello }"}, headers={"x-setrum-deadline-ms": "5000"})
+        started = time.monotonic()
+        slow = await client.post("/graphql", json={"query": "{ slow }"}, headers={"x-setrum-deadline-ms": "400"})
+        took = time.monotonic() - started
+        default = await client.post("/graphql", json={"query": "{ hello }"})
+    assert hello.json() == {"data": {"hello": "hello world"}}
+    assert 4000 < int(subgraph.received[0]["x-setrum-deadline-ms"]) <= 4900
+    assert slow.json()["data"] == {"slow": None} and "timed out" in slow.json()["errors"][0]["message"]
+    assert 0.2 < took < 2.0
+    assert default.json() == {"data": {"hello": "hello world"}}
+    assert 9000 < int(subgraph.received[-1]["x-setrum-deadline-ms"]) <= 9900  # ROUTER_DEADLINE__DEFAULT_S
