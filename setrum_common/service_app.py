@@ -38,9 +38,9 @@ from .fastpath.graphql import graphql_endpoint
 from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
-from .shutdown import draining
 from .observability import Observability, ObservabilityMiddleware, current_request_id
 from .settings import ServiceSettings
+from .shutdown import draining
 from .tracing import configure_tracing
 
 __all__ = ["RequestContext", "CodedErrors", "SUBGRAPH_EXTENSIONS", "SchemaReadiness", "create_service_app", "print_sdl", "serve", "service_main"]

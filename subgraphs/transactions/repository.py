@@ -482,7 +482,10 @@ async def list_management_tokens(session: AsyncSession, meter_number: str, *, fi
 _PENDING = PurchaseStatus.PENDING.value
 _MOVE_TO_REVIEW = (
     update(_PURCHASES)
-    .where(_PURCHASES.c.status == _PENDING, _PURCHASES.c.created_at < bindparam("review_before", type_=_PURCHASES.c.created_at.type))
+    .where(
+        _PURCHASES.c.status == _PENDING,
+        _PURCHASES.c.created_at < bindparam("review_before", type_=_PURCHASES.c.created_at.type),
+    )
     .values(status=PurchaseStatus.REVIEW.value, updated_at=bindparam("review_at", type_=_PURCHASES.c.updated_at.type))
     .returning(_PURCHASES.c.id)
 )

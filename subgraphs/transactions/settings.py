@@ -37,7 +37,9 @@ class Settings(ServiceSettings):
     channel: str = "setrum-app"
 
     # The settlement worker (subgraphs/transactions/settlement.py) settles PENDING purchases without a client read.
-    settle_interval_s: float = Field(1.0, description="how often the settlement worker looks for due purchases (0: off)")
+    settle_interval_s: float = Field(
+        1.0, description="how often the settlement worker looks for due purchases (0: off)"
+    )
     settle_first_after_s: float = Field(
         12.0, description="a new purchase belongs to its own request this long before the worker may settle it"
     )

@@ -29,12 +29,12 @@ from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from . import repository as repo
+from .clients import BillerError
+from .models import HELD_STATUSES, Purchase, PurchaseStatus, utcnow
 from .service.dependencies import Services
 from .service.lookup import reload_purchase
 from .service.purchases import apply_outcome, resolve_pending, send_to_biller
 from .service.refunds import fail_and_refund
-from .clients import BillerError
-from .models import HELD_STATUSES, Purchase, PurchaseStatus, utcnow
 
 __all__ = ["SettlementWorker", "backoff_s", "settle_by_hand", "purchases_in_review"]
 
@@ -69,10 +69,8 @@ class SettlementWorker:
         if self._task is None:
             return
         self._stopping.set()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._task, timeout=self.settings.settle_lease_s)
-        except TimeoutError:
-            pass
         self._task = None
 
     async def _run(self) -> None:

@@ -21,7 +21,6 @@ from starlette.applications import Starlette
 from setrum_common.demo_data import ADMIN, METERS
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import Settings
-
 from tests.postgres import requires_postgres, scratch_database
 
 from .conftest import BUDI, SITI, GraphQL, error_code, token

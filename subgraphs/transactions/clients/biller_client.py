@@ -11,11 +11,11 @@ Failures are translated at this edge into a small tree the purchase flow acts on
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from .. import settlement
-from .. import models
+from .. import models, settlement
 from ..service import management, purchases, refunds, wallets
 from .management import ManagementToken
 from .types import Purchase, Wallet
