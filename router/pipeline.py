@@ -26,11 +26,13 @@ from router.layers.body_limit import body_limit_layer
 from router.layers.deadline import deadline_layer
 from router.layers.dispatch import execute_handler
 from router.layers.headers import header_rules_layer
+from router.layers.overload import overload_layer
 from router.layers.plan_header import query_plan_layer
 from router.layers.reload import GatewayPool
 from router.layers.request_id import request_id_layer
 from router.layers.telemetry import RouterMetrics, telemetry_layer
 from router.settings import RouterSettings
+from setrum_common.overload import AdaptiveLimiter
 
 __all__ = ["build_endpoint", "build_handler", "build_layers", "chain"]
 
@@ -45,6 +47,8 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
     layers.append(deadline_layer(settings.deadline.default_s))
     if metrics is not None:
         layers.append(telemetry_layer(metrics))
+    if settings.overload.enabled:
+        layers.append(overload_layer(AdaptiveLimiter(settings.overload.options())))
     layers.append(header_rules_layer(settings.headers))
     if settings.query_plan.expose:
         layers.append(query_plan_layer())

@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from setrum_common.fastpath import FASTPATH_DESCRIPTION, FastPathMode
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
 from setrum_common.http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
+from setrum_common.overload import LimiterOptions
 from setrum_common.settings import HEAD_DESCRIPTION, HEADER_DESCRIPTION
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "HeaderRules",
     "HotReloadSettings",
     "LimitsSettings",
+    "OverloadSettings",
     "QueryPlanSettings",
     "RouterSettings",
     "SubgraphSettings",
@@ -187,6 +189,25 @@ class DeadlineSettings(_Section):
     margin_s: float = Field(default=0.2, ge=0)
 
 
+class OverloadSettings(_Section):
+    """The adaptive concurrency limit (setrum_common/overload.py): requests over it wait at most
+    ``queue_timeout_s``, then get 503 + Retry-After (GraphQL code OVERLOADED)."""
+
+    enabled: bool = True
+    initial_limit: int = Field(default=64, gt=0)
+    min_limit: int = Field(default=8, gt=0)
+    max_limit: int = Field(default=512, gt=0)
+    queue_timeout_s: float = Field(default=0.03, ge=0)
+
+    def options(self) -> LimiterOptions:
+        return LimiterOptions(
+            initial_limit=self.initial_limit,
+            min_limit=self.min_limit,
+            max_limit=self.max_limit,
+            queue_timeout_s=self.queue_timeout_s,
+        )
+
+
 class LimitsSettings(_Section):
     """Request limits (Apollo's ``limits`` plugin). ``None`` disables a check."""
 
@@ -274,6 +295,7 @@ class RouterSettings(BaseSettings):
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     deadline: DeadlineSettings = Field(default_factory=DeadlineSettings)
+    overload: OverloadSettings = Field(default_factory=OverloadSettings)
     hot_reload: HotReloadSettings = Field(default_factory=HotReloadSettings)
     query_plan: QueryPlanSettings = Field(default_factory=QueryPlanSettings)
     batching: BatchingSettings = Field(default_factory=BatchingSettings)

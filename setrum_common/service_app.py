@@ -39,6 +39,7 @@ from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
+from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
 from .settings import ServiceSettings
 from .shutdown import draining
 from .tracing import configure_tracing
@@ -203,15 +204,20 @@ def create_service_app(
         Route("/metrics", observability.metrics_endpoint),
         *extra_routes,
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[
-            Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
-            Middleware(ObservabilityMiddleware, observability=observability),
-            Middleware(DeadlineMiddleware, default_s=settings.request_deadline_s),
-        ],
-    )
+    middleware = [
+        Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
+        Middleware(ObservabilityMiddleware, observability=observability),
+        Middleware(DeadlineMiddleware, default_s=settings.request_deadline_s),
+    ]
+    if settings.overload_max_concurrency > 0:
+        options = LimiterOptions(
+            initial_limit=min(64, settings.overload_max_concurrency),
+            min_limit=min(8, settings.overload_max_concurrency),
+            max_limit=settings.overload_max_concurrency,
+            queue_timeout_s=settings.overload_queue_timeout_s,
+        )
+        middleware.append(Middleware(OverloadMiddleware, limiter=AdaptiveLimiter(options)))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.db = db
     app.state.observability = observability
     app.state.settings = settings

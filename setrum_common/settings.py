@@ -82,6 +82,12 @@ class ServiceSettings(BaseSettings):
         0.0, description="on SIGTERM, answer /ready 503 this long before refusing new connections"
     )
     shutdown_timeout_s: float = Field(30.0, description="on SIGTERM, how long requests in flight may still take")
+    overload_max_concurrency: int = Field(
+        512, description="ceiling of the adaptive concurrency limit (0: no limit); see setrum_common/overload.py"
+    )
+    overload_queue_timeout_s: float = Field(
+        0.03, description="how long a request over the limit may wait before it is refused with 503"
+    )
     request_deadline_s: float = Field(
         10.0, description="how long a caller waits when it sends no x-setrum-deadline-ms header"
     )

@@ -227,3 +227,22 @@ async def test_the_callers_deadline_bounds_the_biller_call_and_the_purchase_answ
     assert 0.7 < took < 2.5  # the biller would have taken 5 s
     await _status_becomes(gql, purchase["id"], "SUCCESS", within_s=10)
     assert fake_biller.tokens_issued == 1
+
+
+async def test_over_its_concurrency_limit_the_service_refuses_reads_first(
+    open_app: Open, fake_biller: FakeBiller
+) -> None:
+    """Two purchases hold the whole limit (2): a wallet read is refused at once with 503 + OVERLOADED,
+    the purchases complete, and reads are admitted again afterwards."""
+    gql = await open_app(biller_delay_s=1.5, settle_interval_s=0, overload_max_concurrency=2)
+    buying = [asyncio.create_task(buy(gql, SITI, METERS[0].number, 20000, f"busy-{i}")) for i in range(2)]
+    await asyncio.sleep(0.5)  # both booked and waiting for the (slow) biller
+    started = time.monotonic()
+    refused = await gql.http.post(
+        "/graphql", json={"query": "{ wallet { balance } }"}, headers={"authorization": f"Bearer {token(SITI)}"}
+    )
+    assert time.monotonic() - started < 0.5
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    assert {(await task)["data"]["purchaseToken"]["status"] for task in buying} == {"SUCCESS"}
+    assert (await gql("{ wallet { balance } }", as_=SITI))["data"]["wallet"]["balance"]

@@ -1,0 +1,39 @@
+"""Overload layer: the router's adaptive concurrency limit (see :mod:`setrum_common.overload`).
+
+It sits right after decoding, so the operation text tells a purchase or a sign-in (which go first)
+from a heavy read; a request refused by the limit is answered at once with 503, ``Retry-After`` and
+a GraphQL error coded ``OVERLOADED``, without planning or calling any subgraph.
+"""
+
+from __future__ import annotations
+
+import time
+
+from router.http.context import Handler, Layer, RouterRequest, RouterResponse
+from setrum_common.overload import OVERLOADED, RETRY_AFTER_S, AdaptiveLimiter, is_priority
+
+__all__ = ["overload_layer"]
+
+_REFUSED = {"errors": [{"message": "The router is overloaded; retry shortly", "extensions": {"code": OVERLOADED}}]}
+
+
+def overload_layer(limiter: AdaptiveLimiter) -> Layer:
+    def wrap(inner: Handler) -> Handler:
+        async def handle(request: RouterRequest) -> RouterResponse:
+            query = request.graphql.query if request.graphql is not None else ""
+            if not await limiter.acquire(priority=is_priority(query.encode())):
+                return RouterResponse(
+                    body=_REFUSED, outcome="request_error", headers={"retry-after": str(RETRY_AFTER_S)}, status=503
+                )
+            started = time.monotonic()
+            failed = True
+            try:
+                response = await inner(request)
+                failed = response.status is not None and response.status >= 500
+                return response
+            finally:
+                limiter.release(started, failed=failed)
+
+        return handle
+
+    return wrap

@@ -1,0 +1,51 @@
+"""The router's adaptive concurrency limit: over it, heavy reads are refused at once with 503,
+Retry-After and OVERLOADED, while a sign-in or a purchase still gets in (its reserved share)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from router.app import create_app
+from router.settings import RouterSettings
+from tests.router.http.fixtures import AccountsSubgraph, asgi_client
+
+PINNED = {"initial_limit": 4, "min_limit": 4, "max_limit": 4, "queue_timeout_s": 0.02}
+
+
+async def test_over_the_limit_reads_are_refused_and_priority_work_still_runs(
+    supergraph_file: Path, subgraph: AccountsSubgraph
+) -> None:
+    app = create_app(RouterSettings(supergraph=supergraph_file, overload=PINNED), subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(3)]
+        while len(subgraph.received) < 3:  # three reads in flight: the readers' share (3 of 4) is used
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        refused = await client.post("/graphql", json={"query": "{ hello }"})
+        refused_in = time.monotonic() - started
+        # The alias makes this operation a sign-in as far as the priority rule can tell.
+        priority = await client.post("/graphql", json={"query": "{ signIn: hello }"})
+        subgraph.release.set()
+        finished = await asyncio.gather(*held)
+        after = await client.post("/graphql", json={"query": "{ hello }"})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    assert refused_in < 0.5
+    assert priority.json() == {"data": {"signIn": "hello world"}}
+    assert [r.json() for r in finished] == [{"data": {"slow": "finally"}}] * 3
+    assert after.json() == {"data": {"hello": "hello world"}}
+
+
+async def test_the_limit_can_be_turned_off(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
+    settings = RouterSettings(supergraph=supergraph_file, overload={**PINNED, "enabled": False})
+    app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(6)]
+        while len(subgraph.received) < 6:
+            await asyncio.sleep(0.01)
+        hello = await client.post("/graphql", json={"query": "{ hello }"})
+        subgraph.release.set()
+        await asyncio.gather(*held)
+    assert hello.json() == {"data": {"hello": "hello world"}}
