@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only overhead,throughput,peers,planner,purchases,memory,fastpath,edge]``
+"""``python -m bench [--quick] [--only overhead,throughput,peers,planner,purchases,memory,fastpath,edge,storm]``
 
 Prints the machine (cores, CPU model), the load settings, then every section's figures as
 ratios or comparisons measured in this run; saves everything to ``bench/.work/results-*.json``.
@@ -15,11 +15,11 @@ import traceback
 
 from .common import Load, Report, cpu_count, ensure_wrk
 
-SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath", "edge")
+SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath", "edge", "storm")
 NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory", "edge"}
 # memory is measured inside throughput (router RSS idle -> after the run)
 MODULES = {"overhead": "overhead", "throughput": "throughput", "memory": "throughput", "peers": "peers",
-           "planner": "planner", "purchases": "purchases", "fastpath": "fastpath", "edge": "edge"}
+           "planner": "planner", "purchases": "purchases", "fastpath": "fastpath", "edge": "edge", "storm": "storm"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             try:
                 module = importlib.import_module(f"bench.{MODULES[name]}")
-                module.run(stack, load, report, **({"postgres_url": args.postgres_url} if name == "purchases" else {}))
+                module.run(stack, load, report,
+                           **({"postgres_url": args.postgres_url} if name in ("purchases", "storm") else {}))
             except Exception as exc:  # one broken section must not hide the others
                 traceback.print_exc()
                 report.fail(f"section {name} crashed: {type(exc).__name__}: {exc}")
