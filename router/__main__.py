@@ -66,18 +66,25 @@ def _serve(args: argparse.Namespace) -> int:
     import os
 
     os.environ["ROUTER_SUPERGRAPH"] = str(settings.supergraph)
-    uvicorn.run(
-        "router.__main__:_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop=_available("uvloop", fallback="asyncio"),
-        http=_available("httptools", fallback="h11"),
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
+    options = {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "loop": _available("uvloop", fallback="asyncio"),
+        "http": _available("httptools", fallback="h11"),
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": int(settings.shutdown_timeout_s),
+    }
+    if settings.workers > 1:  # uvicorn's supervisor forwards SIGTERM to its workers
+        uvicorn.run("router.__main__:_app_from_env", workers=settings.workers, **options)
+        return 0
+    from setrum_common.shutdown import GracefulServer  # noqa: PLC0415
+
+    # One process: on SIGTERM /ready answers 503 for ROUTER_SHUTDOWN_DRAIN_S, then in-flight requests finish.
+    config = uvicorn.Config("router.__main__:_app_from_env", **options)
+    GracefulServer(config, drain_s=settings.shutdown_drain_s).run()
     return 0
 
 

@@ -27,6 +27,7 @@ from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
 from router.settings import LimitsSettings, RouterSettings
 from setrum_common.http_limits import HeaderLimitMiddleware
+from setrum_common.shutdown import draining
 from setrum_common.tracing import configure_tracing
 
 if TYPE_CHECKING:
@@ -138,6 +139,8 @@ def create_app(
         """Readiness: a supergraph is loaded and a gateway serves it."""
         current = pool.current
         loaded = current is not None
+        if draining():  # SIGTERM received: finishing what it has, taking no new work
+            return JSONResponse({"status": "DRAINING", "supergraphLoaded": loaded}, status_code=503)
         body = {"status": "READY" if loaded else "NOT_READY", "supergraphLoaded": loaded}
         if watcher is not None:
             body["supergraph"] = str(settings.supergraph)

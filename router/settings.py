@@ -291,6 +291,12 @@ class RouterSettings(BaseSettings):
     web_app_dir: Path | None = Field(
         default=None, description="built customer web app served at /app/ (setrum dev sets it)"
     )
+    shutdown_drain_s: float = Field(
+        default=0.0, ge=0, description="on SIGTERM, answer /ready 503 this long before refusing new connections"
+    )
+    shutdown_timeout_s: float = Field(
+        default=30.0, gt=0, description="on SIGTERM, how long requests in flight may take"
+    )
     headers: HeaderRules = Field(default_factory=HeaderRules)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

@@ -58,13 +58,14 @@ async def test_the_biller_hangs_for_15_seconds(chaos: Chaos) -> None:
     await chaos.settled_and_consistent(burst)
 
 
-async def test_sigterm_stops_being_ready_and_finishes_the_purchase_in_flight(chaos: Chaos) -> None:
-    """A rolling restart's first half: transactions, asked to stop while a purchase waits for a slow
-    biller, answers /ready 503 at once, still delivers that purchase, and exits cleanly."""
+@pytest.mark.parametrize("victim", ["transactions", "router"])
+async def test_sigterm_stops_being_ready_and_finishes_the_purchase_in_flight(chaos: Chaos, victim: str) -> None:
+    """A rolling restart's first half: the service, asked to stop while a purchase waits for a slow biller,
+    answers /ready 503 at once, still delivers that purchase, and exits cleanly."""
     meter = [m for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014][6].number
     fault = await chaos.biller("PUT", "/v1/faults", {"mode": "delay", "meterNumber": meter, "delayMs": 2000})
     assert fault.status_code < 300, fault.text
-    process = chaos.system.processes["transactions"]
+    process = chaos.system.processes[victim]
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             variables = {"meter": meter, "denomination": "20000", "ref": f"sigterm-{uuid.uuid4().hex[:12]}"}
@@ -72,7 +73,7 @@ async def test_sigterm_stops_being_ready_and_finishes_the_purchase_in_flight(cha
             await asyncio.sleep(0.8)
             process.send_signal(signal.SIGTERM)
             await asyncio.sleep(0.3)
-            ready = await http.get(chaos.system.spec("transactions").base_url + "/ready")
+            ready = await http.get(chaos.system.spec(victim).base_url + "/ready")
             assert ready.status_code == 503 and ready.json()["status"] == "DRAINING"
             answer = await in_flight
         assert answer["data"]["purchaseToken"]["status"] == "SUCCESS", answer
@@ -80,7 +81,7 @@ async def test_sigterm_stops_being_ready_and_finishes_the_purchase_in_flight(cha
         assert await asyncio.to_thread(process.wait, 15) in (0, -signal.SIGTERM)
     finally:
         await chaos.biller("DELETE", "/v1/faults")
-        await asyncio.to_thread(chaos.system.restart, "transactions")
+        await asyncio.to_thread(chaos.system.restart, victim)
 
 
 async def test_the_daily_reconciliation_flags_a_sale_we_do_not_hold(chaos: Chaos) -> None:
