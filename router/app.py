@@ -81,6 +81,7 @@ def build_gateway(
         apps=subgraph_apps,
         fastpath=settings.fastpath == "on",
         deadline_margin_s=settings.deadline.margin_s,
+        max_in_flight=subgraphs.max_in_flight,
     )
     if metrics is not None:
         client = InstrumentedSubgraphClient(client, metrics)

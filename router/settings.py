@@ -171,6 +171,9 @@ class SubgraphSettings(_Section):
     max_response_bytes: int = Field(
         default=DEFAULT_MAX_RESPONSE_BYTES, gt=0, description="cap on a subgraph answer, as sent and once decompressed"
     )
+    max_in_flight: int | None = Field(
+        default=256, gt=0, description="bulkhead: fetches in flight per subgraph before more fail at once"
+    )
 
     @field_validator("timeouts")
     @classmethod

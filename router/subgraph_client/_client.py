@@ -60,9 +60,14 @@ class HttpSubgraphClient:
         apps: Mapping[str, Any] | None = None,
         fastpath: bool | None = None,
         deadline_margin_s: float = 0.2,
+        max_in_flight: int | None = None,
     ) -> None:
         self.urls = dict(urls)
         self._deadline_margin_s = deadline_margin_s
+        # Bulkheads: at most ``max_in_flight`` fetches per subgraph; more fail at once, so one slow
+        # subgraph cannot tie up every request the router holds (the others keep answering).
+        self._max_in_flight = max_in_flight
+        self._in_flight: dict[str, int] = {}
         self._timeouts = dict(timeouts or {})
         self._default_timeout = timeout
         mounts: dict[str, httpx.AsyncBaseTransport] = {}
@@ -92,6 +97,10 @@ class HttpSubgraphClient:
         timeout_s = deadline.budget_s(self._timeouts.get(subgraph, self._default_timeout), self._deadline_margin_s)
         if deadline.remaining_s() is not None:
             headers = {**headers, **deadline.outgoing(timeout_s)}
+        in_flight = self._in_flight.get(subgraph, 0)
+        if self._max_in_flight is not None and in_flight >= self._max_in_flight:
+            raise SubgraphFetchError(subgraph, f"too many requests in flight ({in_flight}); bulkhead full")
+        self._in_flight[subgraph] = in_flight + 1
         try:
             async with asyncio.timeout(timeout_s):  # in-process (ASGI) subgraphs included
                 answer = await self._client.post(url, orjson.dumps(body), headers, timeout_s=timeout_s)
@@ -101,6 +110,8 @@ class HttpSubgraphClient:
             raise SubgraphFetchError(subgraph, f"response refused: {exc}") from None
         except httpx.HTTPError as exc:
             raise SubgraphFetchError(subgraph, f"transport error: {type(exc).__name__}") from None
+        finally:
+            self._in_flight[subgraph] -= 1
         return _decode(subgraph, answer.status_code, answer.content)
 
     async def aclose(self) -> None:

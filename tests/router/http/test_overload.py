@@ -49,3 +49,24 @@ async def test_the_limit_can_be_turned_off(supergraph_file: Path, subgraph: Acco
         subgraph.release.set()
         await asyncio.gather(*held)
     assert hello.json() == {"data": {"hello": "hello world"}}
+
+
+async def test_a_full_subgraph_bulkhead_fails_that_subgraph_fast(
+    supergraph_file: Path, subgraph: AccountsSubgraph
+) -> None:
+    settings = RouterSettings(
+        supergraph=supergraph_file, subgraphs={"max_in_flight": 2}, overload={"enabled": False}
+    )
+    app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(2)]
+        while len(subgraph.received) < 2:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        third = await client.post("/graphql", json={"query": "{ hello }"})
+        took = time.monotonic() - started
+        subgraph.release.set()
+        await asyncio.gather(*held)
+        after = await client.post("/graphql", json={"query": "{ hello }"})
+    assert "bulkhead full" in third.json()["errors"][0]["message"] and took < 0.5
+    assert after.json() == {"data": {"hello": "hello world"}}
