@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from setrum_common import deadline
 from setrum_common.auth import Viewer
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
@@ -187,7 +188,10 @@ async def _after_first(db: Database, services: Services, purchase: Purchase) -> 
         seconds=first_request_s
     ):
         return purchase
-    give_up = time.monotonic() + DUPLICATE_WAIT_S
+    # Never past the caller's deadline (less our margin to answer): it would only see a timeout.
+    left_s = deadline.remaining_s()
+    wait_s = DUPLICATE_WAIT_S if left_s is None else min(DUPLICATE_WAIT_S, left_s - services.settings.deadline_margin_s)
+    give_up = time.monotonic() + wait_s
     while (left := give_up - time.monotonic()) > 0:
         done = services.in_flight.get(purchase.id)
         if done is not None:  # this process runs the first request: wake when it ends
