@@ -189,6 +189,13 @@ class System:
                 proc.kill()
                 proc.wait()
 
+    def restart(self, name: str, *, timeout_s: float = 60.0) -> None:
+        """Stop ``name`` (if it still runs) and start it again; the chaos tests restart crashed services."""
+        self.stop([name])
+        spec = self.spec(name)
+        self._spawn(spec)
+        self._wait_healthy(spec, timeout_s)
+
     def __enter__(self) -> System:
         self.start()
         return self
