@@ -12,7 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 from setrum_common.errors import DomainError, ErrorCode
 
-__all__ = ["MAX_PAGE", "encode_time_cursor", "decode_time_cursor", "encode_id_cursor", "decode_id_cursor", "page_size", "time_filter"]
+__all__ = [
+    "MAX_PAGE",
+    "decode_id_cursor",
+    "decode_time_cursor",
+    "encode_id_cursor",
+    "encode_time_cursor",
+    "page_size",
+    "time_filter",
+]
 
 MAX_PAGE = 100
 _MAX_ROW_ID = 2**63 - 1  # a BIGINT; a larger id cannot even be bound as a parameter
