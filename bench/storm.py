@@ -190,7 +190,7 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
     for factor in FACTORS:
         storm = asyncio.run(_open_loop(buyers, capacity * factor, duration_s))
         recovery = asyncio.run(_open_loop(buyers, capacity * RECOVERY_SHARE, RECOVERY_S))
-        d = {
+        d: dict[str, Any] = {
             "factor": factor,
             "offered_per_s": round(storm.offered_per_s),
             "goodput_per_s": round(storm.goodput()),
