@@ -131,7 +131,7 @@ async def test_quote_errors(gql: GraphQLClient) -> None:
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "12345"})) == ["PRODUCT_UNAVAILABLE"]
     amounts = {
         "1e5": "AMOUNT_NOT_DIGITS", "-20000": "AMOUNT_NOT_DIGITS", "-100000": "AMOUNT_NOT_DIGITS",
-        "20000.00": "AMOUNT_NOT_DIGITS", "1e400": "AMOUNT_NOT_DIGITS", "Infinity": "AMOUNT_NOT_DIGITS",
+        "20000.0": "AMOUNT_NOT_DIGITS", "20000.000": "AMOUNT_NOT_DIGITS", "1e400": "AMOUNT_NOT_DIGITS", "Infinity": "AMOUNT_NOT_DIGITS",
         "NaN": "AMOUNT_NOT_DIGITS", "20000.5": "AMOUNT_NOT_WHOLE_RUPIAH", "100000.001": "AMOUNT_NOT_WHOLE_RUPIAH",
         "0": "AMOUNT_OUT_OF_RANGE", "1000000001": "AMOUNT_OUT_OF_RANGE",
     }  # fmt: skip
@@ -169,3 +169,13 @@ async def test_master_data_lists(gql: GraphQLClient) -> None:
     assert [d["amount"] for d in data["denominations"]] == [f"{d}.00" for d in demo.DENOMINATIONS]
     assert {c["code"]: c["adminFee"] for c in data["channels"]}["setrum-app"] == "2500.00"
     assert data["stampDutyRule"] == {"threshold": "5000000.00", "amount": "10000.00"}
+
+
+async def test_a_listed_denomination_is_quoted_as_written(gql: GraphQLClient) -> None:
+    """A client sends back the amount the API showed it ("100000.00"), and gets the same quote as for "100000"."""
+    listed = (await gql("{ denominations { amount } }"))["data"]["denominations"]
+    for amount in (d["amount"] for d in listed):
+        as_listed = (await gql(QUOTE, {"m": SITI_METER.number, "d": amount}))["data"]["quote"]
+        as_digits = (await gql(QUOTE, {"m": SITI_METER.number, "d": amount.removesuffix(".00")}))["data"]["quote"]
+        as_listed.pop("quotedAt"), as_digits.pop("quotedAt")
+        assert as_listed == as_digits, amount
