@@ -140,7 +140,7 @@ class _Checker:
                     and o.kind == "object"]
                 for o in runtime:
                     provided = st.provided
-                    queue.append(_State(o, st.graph, st.path + (f"... on {o}",), provided))
+                    queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided))
         return self.errors
 
     def visit_object(self, t: str, graphs: list[str], st: _State, queue: deque[_State]) -> None:
@@ -168,7 +168,7 @@ class _Checker:
                     reasons.append(f'from subgraph "{g}": cannot satisfy @requires of "{t}.{fname}"')
                     continue
                 cands.append(g)
-            path = st.path + (fname,)
+            path = (*st.path, fname)
             if not cands:
                 if (t, fname) not in self.reported:
                     self.reported.add((t, fname))

@@ -138,10 +138,7 @@ def _join_types(t: MType, enum_of: dict[str, str]) -> list[str]:
 
 
 def _block(header: str, directives: list[str], body: list[str]) -> str:
-    if directives:
-        head = header + "\n" + "\n".join("  " + d for d in directives) + "\n{"
-    else:
-        head = header + " {"
+    head = header + "\n" + "\n".join("  " + d for d in directives) + "\n{" if directives else header + " {"
     return head + "\n" + "\n".join(body) + "\n}"
 
 
@@ -188,7 +185,7 @@ def _print_type(t: MType, enum_of: dict[str, str]) -> str:
             body += _description(f.description, "  ")
             body.append("  " + _print_field(t, f, enum_of))
         text = _block(header, directives, body)
-    return "\n".join(lines + [text])
+    return "\n".join([*lines, text])
 
 
 def _print_field(t: MType, f: MField, enum_of: dict[str, str]) -> str:

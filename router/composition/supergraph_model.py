@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql.language import ValueNode
 
@@ -106,7 +108,7 @@ class ComposedSupergraph:
         return sorted(o.name for o in self.types.values() if o.kind == "object" and name in o.interfaces)
 
 
-def _walk_flags(sg: ComposedSupergraph, attr: str):  # type: ignore[no-untyped-def]
+def _walk_flags(sg: ComposedSupergraph, attr: str) -> Iterator[Any]:
     for t in sg.types.values():
         yield getattr(t, attr)
         for f in t.fields.values():

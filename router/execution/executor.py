@@ -80,15 +80,14 @@ class _Run:
         self.out = ExecutionOutcome(data={})
 
     async def run(self, node: PlanNode) -> None:
-        t = type(node)
-        if t is FetchNode:
-            if node.requires:  # type: ignore[union-attr]
-                await self.entity_fetch(_ROOT_PATHS, node)  # type: ignore[arg-type]
+        if type(node) is FetchNode:
+            if node.requires:
+                await self.entity_fetch(_ROOT_PATHS, node)
             else:
-                await self.root_fetch(_ROOT_PATHS, node)  # type: ignore[arg-type]
-        elif t is FlattenNode:
-            inner = node.node  # type: ignore[union-attr]
-            path = node.paths or (node.path,)  # type: ignore[union-attr]
+                await self.root_fetch(_ROOT_PATHS, node)
+        elif type(node) is FlattenNode:
+            inner = node.node
+            path = node.paths or (node.path,)
             if type(inner) is FetchNode:
                 if inner.requires:
                     await self.entity_fetch(path, inner)
@@ -96,17 +95,17 @@ class _Run:
                     await self.root_fetch(path, inner)
             else:  # unusual, but harmless: run the inner node as is
                 await self.run(inner)
-        elif t is SequenceNode:
-            for child in node.nodes:  # type: ignore[union-attr]
+        elif type(node) is SequenceNode:
+            for child in node.nodes:
                 await self.run(child)
-        elif t is ParallelNode:
-            nodes = node.nodes  # type: ignore[union-attr]
+        elif type(node) is ParallelNode:
+            nodes = node.nodes
             if len(nodes) == 1:
                 await self.run(nodes[0])
             else:
                 await asyncio.gather(*[self.run(child) for child in nodes])
-        elif t is ConditionNode:
-            branch = node.if_clause if self.conditions.get(node.condition) else node.else_clause  # type: ignore[union-attr]
+        elif type(node) is ConditionNode:
+            branch = node.if_clause if self.conditions.get(node.condition) else node.else_clause
             if branch is not None:
                 await self.run(branch)
 

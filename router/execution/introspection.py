@@ -94,5 +94,5 @@ def run_introspection(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     result = execute_sync(schema, document, variable_values=dict(variables or {}))
     assert isinstance(result, ExecutionResult)
-    errors = [e.formatted for e in result.errors or ()]
-    return (result.data or {}), errors  # type: ignore[return-value]
+    errors = [dict(e.formatted) for e in result.errors or ()]
+    return (result.data or {}), errors

@@ -172,7 +172,7 @@ def project_requires(
     if typename is None:
         return None
     if not any(
-        type(sel) is FieldSelection or sel.type_condition is None or type_matches(typename, sel.type_condition, possible)
+        isinstance(sel, FieldSelection) or sel.type_condition is None or type_matches(typename, sel.type_condition, possible)
         for sel in selections
     ):
         return None  # no fragment applies to this object's type: nothing to send
@@ -188,7 +188,7 @@ def _project_into(
     obj: dict[str, Any], selections: tuple[Selection, ...], typename: Any, out: dict[str, Any], possible: PossibleTypes
 ) -> None:
     for sel in selections:
-        if type(sel) is FieldSelection:
+        if isinstance(sel, FieldSelection):
             key = sel.alias or sel.name
             if key == "__typename":
                 if typename is not None:
@@ -268,7 +268,7 @@ class RepresentationBuilder:
         flat = self.flat
         if flat is not None:
             typename = obj.get("__typename")
-            keys = flat.get(typename)  # type: ignore[arg-type]
+            keys = flat.get(typename) if typename is not None else None
             if keys is not None:
                 rep: dict[str, Any] = {"__typename": typename}
                 values: list[Any] = [typename]

@@ -54,26 +54,29 @@ _BUBBLE = _Bubble()
 
 class _Type:
     __slots__ = ("kind", "nonnull", "of", "values", "enum_name", "sel", "coord")
+    of: _Type  # set (and read) for _LIST only
+    sel: _SelectionSet  # set (and read) for _COMPOSITE only
 
     def __init__(self, kind: int, nonnull: bool, coord: str) -> None:
         self.kind = kind
         self.nonnull = nonnull
         self.coord = coord
-        self.of: _Type | None = None
         self.values: frozenset[str] = frozenset()
         self.enum_name = ""
-        self.sel: _SelectionSet | None = None
+
+
+_NO_TYPE = _Type(_SCALAR, False, "")  # __typename and introspection fields are never completed
 
 
 class _Field:
     __slots__ = ("key", "kind", "type", "scalar")
 
-    def __init__(self, key: str, kind: int, type_: _Type | None) -> None:
+    def __init__(self, key: str, kind: int, type_: _Type = _NO_TYPE) -> None:
         self.key = key
         self.kind = kind
-        self.type = type_
+        self.type = type_  # read for _F_VALUE fields only
         # Fast path: nullable or non-null scalar (no enum check, no recursion).
-        self.scalar = type_ is not None and type_.kind == _SCALAR
+        self.scalar = kind == _F_VALUE and type_.kind == _SCALAR
 
 
 class _SelectionSet:
@@ -162,10 +165,10 @@ class _Compiler:
         for key, nodes in grouped.items():
             name = nodes[0].name.value
             if name == "__typename":
-                fields.append(_Field(key, _F_TYPENAME, None))
+                fields.append(_Field(key, _F_TYPENAME))
                 continue
             if name in INTROSPECTION_FIELDS:
-                fields.append(_Field(key, _F_INTROSPECTION, None))
+                fields.append(_Field(key, _F_INTROSPECTION))
                 continue
             field_defs = getattr(parent, "fields", None)
             fdef = field_defs.get(name) if field_defs else None
@@ -266,14 +269,14 @@ def _complete(value: Any, t: _Type, ctx: _Ctx) -> Any:
     if kind == _COMPOSITE:
         if type(value) is not dict:
             return _invalid(t, ctx, "expected an object")
-        r = _project_object(value, t.sel, ctx)  # type: ignore[arg-type]
+        r = _project_object(value, t.sel, ctx)
         if r is _BUBBLE:
             return _BUBBLE if t.nonnull else None
         return r
     if kind == _LIST:
         if type(value) is not list:
             return _invalid(t, ctx, "expected a list")
-        item_t: _Type = t.of  # type: ignore[assignment]
+        item_t = t.of
         out: list[Any] = []
         path = ctx.path
         failed = False
@@ -323,7 +326,7 @@ def _project_object(obj: dict[str, Any], sel: _SelectionSet, ctx: _Ctx) -> Any:
         key = f.key
         if f.scalar:
             v = obj.get(key)
-            if v is not None or not f.type.nonnull:  # type: ignore[union-attr]
+            if v is not None or not f.type.nonnull:
                 out[key] = v
                 continue
         elif f.kind == _F_TYPENAME:
@@ -333,7 +336,7 @@ def _project_object(obj: dict[str, Any], sel: _SelectionSet, ctx: _Ctx) -> Any:
             out[key] = ctx.introspection.get(key)
             continue
         path.append(key)
-        r = _complete(obj.get(key), f.type, ctx)  # type: ignore[arg-type]
+        r = _complete(obj.get(key), f.type, ctx)
         path.pop()
         if r is _BUBBLE:
             bubbled = True
@@ -362,7 +365,7 @@ class OperationProjection:
         sig = tuple(conditions.get(v) is True for v in self.condition_vars)
         root = self._roots.get(sig)
         if root is None:
-            compiler = _Compiler(self.schema, self.fragments, dict(zip(self.condition_vars, sig)))
+            compiler = _Compiler(self.schema, self.fragments, dict(zip(self.condition_vars, sig, strict=True)))
             root = _SelectionSet(compiler, [self.operation.selection_set], self.root_type)
             if len(self._roots) < 64:
                 self._roots[sig] = root
@@ -391,7 +394,7 @@ class OperationProjection:
                 out[key] = ctx.introspection.get(key)
             else:
                 ctx.path.append(key)
-                r = _complete(obj.get(key), f.type, ctx)  # type: ignore[arg-type]
+                r = _complete(obj.get(key), f.type, ctx)
                 ctx.path.pop()
                 if r is _BUBBLE:
                     bubbled = True
@@ -413,7 +416,7 @@ def _condition_variables(operation: OperationDefinitionNode, fragments: Mapping[
                     for arg in d.arguments or ():
                         if isinstance(arg.value, VariableNode):
                             found.add(arg.value.name.value)
-            if isinstance(sel, FieldNode) or isinstance(sel, InlineFragmentNode):
+            if isinstance(sel, (FieldNode, InlineFragmentNode)):
                 walk(sel.selection_set)
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value

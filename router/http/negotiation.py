@@ -41,7 +41,7 @@ def choose_media_type(accept: str | None) -> MediaType | None:
     if accept is None or not accept.strip():
         return JSON
     best: tuple[float, int, MediaType] | None = None
-    for media, q, position in _parse_accept(accept):
+    for media, q, _position in _parse_accept(accept):
         if q <= 0:
             continue
         if media == GRAPHQL_RESPONSE_JSON:

@@ -90,7 +90,7 @@ class _Inliner:
                     InlineFragment(
                         type_condition=frag.type_condition.name.value,
                         directives=directives,
-                        selections=self.run(frag.selection_set, stack + (name,)),
+                        selections=self.run(frag.selection_set, (*stack, name)),
                     )
                 )
         return tuple(out)

@@ -15,6 +15,7 @@ __all__ = ["merge_selections"]
 def merge_selections(selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
     groups: dict[tuple[str, ...], list[Selection]] = {}
     for sel in selections:
+        key: tuple[str, ...]
         if isinstance(sel, Field):
             key = ("f", sel.response_key, sel.name, sel.args_text, sel.dirs_text)
         else:

@@ -34,7 +34,7 @@ def normalize_operation(
 ) -> NormalizedOperation:
     op, fragments = select_operation(document, operation_name)
     kind = op.operation.value
-    root = schema.get_root_type(op.operation)  # type: ignore[attr-defined]
+    root = schema.get_root_type(op.operation)
     if root is None:
         raise ValidationFailed(f"Schema is not configured to execute {kind} operation.")
     selections = inline_selections(op.selection_set, fragments, max_selections)

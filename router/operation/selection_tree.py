@@ -8,7 +8,6 @@ Plain slotted classes (not graphql-core AST) so the planner reads ``response_key
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from graphql import (
     ArgumentNode,
@@ -91,7 +90,7 @@ class InlineFragment:
         self.variables = variables_of((), self.directives) if self.directives else frozenset()
 
 
-Selection = Union[Field, InlineFragment]
+Selection = Field | InlineFragment
 
 
 @dataclass(slots=True)

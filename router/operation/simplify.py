@@ -27,7 +27,7 @@ class _Simplifier:
             if t is None:
                 got = frozenset()
             elif is_abstract_type(t):
-                got = frozenset(o.name for o in self.schema.get_possible_types(t))  # type: ignore[arg-type]
+                got = frozenset(o.name for o in self.schema.get_possible_types(t))
             else:
                 got = frozenset((name,))
             self._possible[name] = got

@@ -104,7 +104,7 @@ class _Renderer:
             defs.append(text)
         name = f"{self.op_name}__{step.graph}__{self.counter}" if self.op_name else None
         self.counter += 1
-        head = step.operation_kind
+        head: str = step.operation_kind
         if name:
             head += " " + name
         if defs:
@@ -120,7 +120,7 @@ class _Renderer:
         return p.FetchNode(
             service_name=step.graph,
             operation=f"{head} {body}",
-            operation_kind=step.operation_kind,  # type: ignore[arg-type]
+            operation_kind=step.operation_kind,
             operation_name=name,
             variable_usages=tuple(used),
             requires=step.req.to_requires() if step.kind == "entity" else (),

@@ -15,7 +15,7 @@ at, so ordinary selections cost a dictionary walk and no type look-ups.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from ..supergraph.model import Supergraph
 from . import query_plan as p
@@ -26,11 +26,13 @@ __all__ = ["alias_conflicting_keys"]
 ALIAS_PREFIX = "_internal_qp_rename_"
 
 #: a parent type name, None (``_entities``), or (the grandparent ref, field name): resolved lazily
-_ParentRef = Union[str, None, tuple[Any, str]]
+_ParentRef = str | tuple[Any, str] | None
 #: the response path as a linked list (prefix ref, segment), materialised only for a rename
-_PathRef = Union[None, tuple[Any, str]]
+_PathRef = tuple[Any, str] | None
 # (field, the set that holds it, parent ref, response path prefix, fragment)
-_Entry = tuple[OField, OSet, _ParentRef, _PathRef, Union[OFragment, None]]
+_Entry = tuple[OField, OSet, _ParentRef, _PathRef, OFragment | None]
+# the same with the parent resolved to a type name
+_ResolvedEntry = tuple[OField, OSet, str | None, _PathRef, OFragment | None]
 
 
 def alias_conflicting_keys(sel: OSet, parent: str | None, graph: str, supergraph: Supergraph) -> tuple[p.KeyRenamer, ...]:
@@ -61,8 +63,8 @@ class _Pass:
         else:
             if parent is not None:
                 for f in sel.items.values():
-                    if f.sub is not None:  # type: ignore[union-attr]
-                        self.level(f.sub, (parent, f.name), (path, f.response_key))  # type: ignore[union-attr]
+                    if isinstance(f, OField) and f.sub is not None:
+                        self.level(f.sub, (parent, f.name), (path, f.response_key))
             return
         entries: list[_Entry] = []
         self._collect(sel, parent, path, None, entries)
@@ -74,8 +76,8 @@ class _Pass:
         renames: list[p.KeyRenamer] = []
         for rk, group in by_key.items():
             if len(group) > 1:
-                group = [(f, o, self._parent(fp), pa, fr) for f, o, fp, pa, fr in group]
-                renames.extend(self._resolve(rk, group))
+                resolved = [(f, o, self._parent(fp), pa, fr) for f, o, fp, pa, fr in group]
+                renames.extend(self._resolve(rk, resolved))
         # Children first: their rewrite paths use the keys as the subgraph returns them, so
         # they must run before this level's keys are renamed back.
         for f, _owner, fparent, fpath, _frag in entries:
@@ -116,8 +118,8 @@ class _Pass:
         ta, tb = self.sg.type_info(a), self.sg.type_info(b)
         return ta is not None and tb is not None and ta.kind == "object" and tb.kind == "object"
 
-    def _resolve(self, rk: str, group: list[_Entry]) -> list[p.KeyRenamer]:
-        kept: list[tuple[_Entry, str | None]] = []
+    def _resolve(self, rk: str, group: list[_ResolvedEntry]) -> list[p.KeyRenamer]:
+        kept: list[tuple[_ResolvedEntry, str | None]] = []
         renames: list[p.KeyRenamer] = []
         for e in group:
             f, owner, parent, path, frag = e

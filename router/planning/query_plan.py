@@ -13,7 +13,7 @@ Paths (``FlattenNode.path``, rewrite paths) are tuples of strings:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 __all__ = [
     "FieldSelection",
@@ -56,7 +56,7 @@ class InlineFragmentSelection:
     selections: tuple[Selection, ...]
 
 
-Selection = Union[FieldSelection, InlineFragmentSelection]
+Selection = FieldSelection | InlineFragmentSelection
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,7 @@ class KeyRenamer:
     kind: Literal["KeyRenamer"] = "KeyRenamer"
 
 
-FetchRewrite = Union[ValueSetter, KeyRenamer]
+FetchRewrite = ValueSetter | KeyRenamer
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,7 @@ class ConditionNode:
     else_clause: PlanNode | None
 
 
-PlanNode = Union[FetchNode, FlattenNode, SequenceNode, ParallelNode, ConditionNode]
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True, slots=True)

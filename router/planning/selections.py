@@ -8,7 +8,6 @@ response key are a *conflict*: :meth:`OSet.field` returns ``None`` and the calle
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Union
 
 from ..operation.selection_tree import Field, Selection
 from . import query_plan as p
@@ -40,7 +39,7 @@ class OFragment:
         self.sub = OSet()
 
 
-OItem = Union[OField, OFragment]
+OItem = OField | OFragment
 
 
 class OSet:
@@ -70,17 +69,18 @@ class OSet:
             return got
         # Same response key under other directives must still be the same field.
         for k, item in self.items.items():
-            if k[0] == "f" and k[1] == rk and isinstance(item, OField):
-                if item.name != name or item.args_text != args_text:
-                    return None
+            if k[0] == "f" and k[1] == rk and isinstance(item, OField) and (
+                item.name != name or item.args_text != args_text
+            ):
+                return None
         new = OField(name, alias, args_text, dirs_text, composite)
         self.items[key] = new
         return new
 
     def has_key(self, response_key: str) -> OField | None:
         for k, item in self.items.items():
-            if k[0] == "f" and k[1] == response_key:
-                return item  # type: ignore[return-value]
+            if isinstance(item, OField) and k[1] == response_key:
+                return item
         return None
 
     def fragment(self, type_condition: str | None, dirs_text: str = "") -> OFragment:

@@ -35,7 +35,7 @@ class FetchStep:
         graph: str,
         kind: str,
         *,
-        operation_kind: str = "query",
+        operation_kind: p.OperationKind = "query",
         path: tuple[str, ...] = (),
         conds: tuple[Condition, ...] = (),
         group: int = 0,

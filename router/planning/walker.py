@@ -155,11 +155,12 @@ class Walker:
                     self.roots.append(current)
                 step = current
             else:
-                step = by_graph.get(graph)  # type: ignore[assignment]
-                if step is None:
-                    step = self.new_step(graph, "root", operation_kind=self.op.kind)
-                    by_graph[graph] = step
-                    self.roots.append(step)
+                found = by_graph.get(graph)
+                if found is None:
+                    found = self.new_step(graph, "root", operation_kind=self.op.kind)
+                    by_graph[graph] = found
+                    self.roots.append(found)
+                step = found
             all_conds = conds + _conditions(f.directives)
             step.root_conds = all_conds if step.root_conds is None else tuple(
                 c for c in step.root_conds if c in all_conds
@@ -305,7 +306,7 @@ class Walker:
             for x, hops in frontier:
                 for k in self.sg.keys(dst, dst_type):
                     if self.key_available(x, type_name, k):
-                        result = hops + [(dst, k, dst_type)]
+                        result = [*hops, (dst, k, dst_type)]
                         break
                 if result is not None:
                     break
@@ -315,7 +316,7 @@ class Walker:
                     for k in self.sg.keys(y, type_name):
                         if self.key_available(x, type_name, k):
                             seen.add(y)
-                            nxt.append((y, hops + [(y, k, type_name)]))
+                            nxt.append((y, [*hops, (y, k, type_name)]))
                             break
             frontier = nxt
         self._route_memo[mk] = result
@@ -414,7 +415,7 @@ class Walker:
             if fig is not None and fig.provides:
                 provided = _provided_from(fig.provides_selections)
         info = sg.field_info(pos.type, f.name)
-        path = pos.path + (f.response_key,)
+        path = (*pos.path, f.response_key)
         if info is not None and info.is_list:
             path += ("@",)
         sub = Pos(pos.step, of.sub, ret, path, provided, pos.conds + _conditions(f.directives))
@@ -461,7 +462,7 @@ class Walker:
             if pos.provided is not None:
                 provided = {k: v for k, v in pos.provided.items() if not k.startswith("... on ")}
                 provided.update(pos.provided.get(f"... on {x}", {}))
-            sub = Pos(pos.step, frag.sub, x, pos.path + (f"... on {x}",), provided, pos.conds)
+            sub = Pos(pos.step, frag.sub, x, (*pos.path, f"... on {x}"), provided, pos.conds)
             producers |= self.plan_at(sub, tuple(by_type[x]))
         return producers
 
@@ -629,7 +630,7 @@ class Walker:
                 ret = self.sg.field_type_in_graph("", type_name, s.name) or ""
                 sub = self._typed_requires(ret, s.selections)
                 if self.sg.is_abstract(ret):
-                    sub = (Field("__typename"),) + sub
+                    sub = (Field("__typename"), *sub)
                 out.append(Field(s.name, s.alias, s.arguments, s.directives, sub))
             else:
                 out.append(s)

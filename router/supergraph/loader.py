@@ -20,12 +20,15 @@ from graphql import (
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
     ListTypeNode,
+    NamedTypeNode,
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     ScalarTypeDefinitionNode,
     ScalarTypeExtensionNode,
     SchemaDefinitionNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
     TypeNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
@@ -52,6 +55,7 @@ from .model import (
 
 __all__ = ["load_supergraph"]
 
+_WITH_FIELDS = (ObjectTypeDefinitionNode, ObjectTypeExtensionNode, InterfaceTypeDefinitionNode, InterfaceTypeExtensionNode)
 _KINDS: dict[type, str] = {
     ObjectTypeDefinitionNode: "object",
     ObjectTypeExtensionNode: "object",
@@ -78,7 +82,8 @@ def _named(t: TypeNode) -> tuple[str, bool]:
         if isinstance(t, ListTypeNode):
             is_list = True
         t = t.type
-    return t.name.value, is_list  # type: ignore[attr-defined]
+    assert isinstance(t, NamedTypeNode)
+    return t.name.value, is_list
 
 
 def load_supergraph(sdl: str) -> Supergraph:
@@ -124,9 +129,9 @@ class _Loader:
         owners: dict[str, str] = {}
         for node in self.document.definitions:
             kind = _KINDS.get(type(node))
-            if kind is None:
+            if kind is None or not isinstance(node, TypeDefinitionNode | TypeExtensionNode):
                 continue
-            name = node.name.value  # type: ignore[attr-defined]
+            name = node.name.value
             if self.features.is_spec_name(name):
                 continue
             info = types.get(name) or TypeInfo(name=name, kind=kind)
@@ -137,14 +142,13 @@ class _Loader:
             if not info.graphs:  # value type in a Fed1 (join v0.1) supergraph: everywhere
                 info.graphs = list(all_graphs)
         for node in self.document.definitions:
-            kind = _KINDS.get(type(node))
-            if kind not in ("object", "interface"):
+            if not isinstance(node, _WITH_FIELDS):
                 continue
-            info = types.get(node.name.value)  # type: ignore[attr-defined]
-            if info is None:
+            holder = types.get(node.name.value)
+            if holder is None:
                 continue
-            for fnode in node.fields or ():  # type: ignore[attr-defined]
-                self._field(info, fnode, owners.get(info.name))
+            for fnode in node.fields or ():
+                self._field(holder, fnode, owners.get(holder.name))
         sg = Supergraph(
             sdl=self.sdl,
             schema=self.schema,
@@ -271,7 +275,7 @@ class _Loader:
                 fi.graphs[g] = FieldInGraph(graph=g)
         if owner:  # join v0.1: key fields are resolvable in every graph holding a key
             for g, keys in info.keys.items():
-                if any(s.name == fi.name for k in keys for s in k.selections if hasattr(s, "name")):  # type: ignore[union-attr]
+                if any(s.name == fi.name for k in keys for s in k.selections if hasattr(s, "name")):
                     fi.graphs.setdefault(g, FieldInGraph(graph=g))
 
     # -- resolvability -----------------------------------------------------------------
@@ -337,6 +341,6 @@ def _index_interface_object_sources(sg: Supergraph, t: TypeInfo) -> None:
             if ot.fields.get(fname) is None:
                 continue
             for g in t.interface_object_graphs:
-                if sg.resolvable(g, t.name, fname) or any(r.graph == g for r in sg.resolvers(t.name, fname)):
-                    if not any(r.graph == g for r in sg.resolvers(obj, fname)):
-                        sg._io_sources[(obj, fname)] = sg._io_sources.get((obj, fname), ()) + ((g, t.name),)
+                resolves = sg.resolvable(g, t.name, fname) or any(r.graph == g for r in sg.resolvers(t.name, fname))
+                if resolves and not any(r.graph == g for r in sg.resolvers(obj, fname)):
+                    sg._io_sources[(obj, fname)] = (*sg._io_sources.get((obj, fname), ()), (g, t.name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLSchema, print_schema
+from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType, print_schema
 
 if TYPE_CHECKING:
     from ..operation.selection_tree import Selection
@@ -157,7 +157,8 @@ class Supergraph:
         elif self.kind(type_name) == "object":
             result = frozenset((type_name,))
         else:
-            result = frozenset(t.name for t in self.schema.get_possible_types(gtype))  # type: ignore[arg-type]
+            assert isinstance(gtype, GraphQLInterfaceType | GraphQLUnionType)  # kind() is not "object"
+            result = frozenset(t.name for t in self.schema.get_possible_types(gtype))
         self._super_possible[type_name] = result
         return result
 

@@ -9,7 +9,6 @@ which prices with whatever paid total transactions sends it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 

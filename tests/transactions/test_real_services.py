@@ -55,7 +55,7 @@ class System:
 
 @pytest.fixture
 async def system(tmp_path: Path) -> AsyncIterator[System]:
-    to_transactions = httpx.ASGITransport(app=None)  # type: ignore[arg-type]  # the app is made below
+    to_transactions = httpx.ASGITransport(app=Starlette())  # the transactions app replaces it below
     master = create_master_app(
         MasterSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/m.db", seed_demo_data=True),
         transactions_transport=to_transactions,

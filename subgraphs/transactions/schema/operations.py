@@ -68,14 +68,14 @@ class Settlement:
                 SettlementLine(
                     status=x.status, count=x.count, nominal=x.nominal,
                     biller_count=x.biller_count, biller_nominal=x.biller_nominal,
-                )  # fmt: skip
+                )
                 for x in report.lines
             ],
             differences=[
                 SettlementDifference(
                     channel_reference=d.channel_reference, problem=d.problem, status=d.status,
                     biller_status=d.biller_status, nominal=d.nominal, biller_nominal=d.biller_nominal,
-                )  # fmt: skip
+                )
                 for d in report.differences
             ],
         )
