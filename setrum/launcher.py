@@ -100,6 +100,7 @@ class System:
             ServiceSpec("master", [py, "-m", "subgraphs.master"], p.master, {
                 "MASTER_PORT": str(p.master), "MASTER_DATABASE_URL": self._db("master"), "MASTER_SEED_DEMO_DATA": seed,
                 "MASTER_TRANSACTIONS_URL": f"http://127.0.0.1:{p.transactions}",
+                "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
             }),
             ServiceSpec("transactions", [py, "-m", "subgraphs.transactions"], p.transactions, {
                 "TRANSACTIONS_PORT": str(p.transactions),
@@ -107,6 +108,7 @@ class System:
                 "TRANSACTIONS_SEED_DEMO_DATA": seed,
                 "TRANSACTIONS_MASTER_URL": f"http://127.0.0.1:{p.master}/graphql",
                 "TRANSACTIONS_BILLER_URL": f"http://127.0.0.1:{p.biller}",
+                "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
             }),
             ServiceSpec("router", [py, "-m", "router", "serve", "--supergraph", str(self.router_supergraph)], p.router, {
                 "ROUTER_PORT": str(p.router),

@@ -9,6 +9,7 @@ secret cannot mint the SERVICE role.
 from __future__ import annotations
 
 import enum
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ class Viewer:
 
     subject: str | None
     role: Role | None
+    # Customer tokens only: which session this is and the account's session version when it was
+    # issued (see setrum_common.sessions); tokens from before sessions existed read as (None, 0).
+    session_id: str | None = None
+    session_version: int = 0
 
     @property
     def is_authenticated(self) -> bool:
@@ -95,13 +100,22 @@ ANONYMOUS = Viewer(subject=None, role=None)
 
 
 def issue_customer_token(
-    secret: str, customer_id: str, role: Role, *, ttl: timedelta = DEFAULT_TOKEN_TTL, now: datetime | None = None
+    secret: str,
+    customer_id: str,
+    role: Role,
+    *,
+    ttl: timedelta = DEFAULT_TOKEN_TTL,
+    now: datetime | None = None,
+    session_version: int = 0,
 ) -> tuple[str, datetime]:
+    """A customer token for one new session: a fresh ``sid`` and the account's ``sv`` (session version)."""
     now = now or datetime.now(UTC)
     expires = now + ttl
     claims = {
         "sub": str(customer_id),
         "role": role.value,
+        "sid": secrets.token_hex(16),
+        "sv": session_version,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
         "iss": _ISSUER,
@@ -183,7 +197,14 @@ def viewer_from_authorization(
         role = Role(str(claims.get("role")))
     except ValueError:
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Token carries an unknown role") from None
-    viewer = Viewer(subject=str(claims["sub"]), role=role)
+    version = claims.get("sv", 0)
+    session_id = claims.get("sid")
+    viewer = Viewer(
+        subject=str(claims["sub"]),
+        role=role,
+        session_id=session_id if isinstance(session_id, str) else None,
+        session_version=version if isinstance(version, int) and not isinstance(version, bool) else -1,
+    )
     expires = claims.get("exp")
     if isinstance(expires, int | float):
         if len(_verified) >= _VERIFIED_MAX:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import strawberry
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
@@ -40,6 +41,7 @@ from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
 from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
+from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
 from .shutdown import draining
 from .tracing import configure_tracing
@@ -114,9 +116,16 @@ SUBGRAPH_EXTENSIONS: tuple[Any, ...] = (
 
 class _GraphQLApp(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: strawberry.Schema, db: Database, settings: ServiceSettings, state: Any, observability: Observability
+        self,
+        schema: strawberry.Schema,
+        db: Database,
+        settings: ServiceSettings,
+        state: Any,
+        observability: Observability,
+        sessions: SessionGuard | None,
     ) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        self._sessions = sessions
         self._db = db
         self._settings = settings
         self._state = state
@@ -144,7 +153,10 @@ class _GraphQLApp(GraphQL[RequestContext, None]):
                 jwt_secret=self._settings.jwt_secret.get_secret_value(),
                 service_secret=self._settings.service_secret.get_secret_value(),
             )
+            if self._sessions is not None:
+                await self._sessions.check(context._viewer)
         except DomainError as error:
+            context._viewer = None
             context._viewer_error = error
         return context
 
@@ -161,15 +173,26 @@ def create_service_app(
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     migrations: Path | None = None,
+    sessions: SessionGuard | None = None,
 ) -> Starlette:
     """``migrations``: the service's alembic folder; without it the schema is only ever
     created with ``create_all`` (whatever ``schema_mode`` says). ``on_startup`` runs once the
-    database is ready (and seeded); ``on_shutdown`` before it is closed."""
+    database is ready (and seeded); ``on_shutdown`` before it is closed. ``sessions``: how customer
+    tokens are checked for revocation; without it, the users service is asked when
+    ``SETRUM_USERS_URL`` is set (see :mod:`.sessions`)."""
     fast = settings.fastpath == "on"
     db = Database(settings.database_url, fastpath=fast)
     observability = Observability(name)
     configure_tracing(name)
     readiness = SchemaReadiness(db, Migrations(name, migrations) if migrations else None, settings.schema_mode)
+
+    session_client: httpx.AsyncClient | None = None
+    if sessions is None and settings.users_url:
+        session_client = httpx.AsyncClient()
+        sessions = SessionGuard(
+            remote_session_lookup(settings.users_url, settings.service_secret.get_secret_value(), session_client),
+            cache_seconds=settings.session_cache_s,
+        )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -184,12 +207,14 @@ def create_service_app(
         finally:
             if on_shutdown is not None:
                 await on_shutdown()
+            if session_client is not None:
+                await session_client.aclose()
             await db.dispose()
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "UP", "service": name})
 
-    graphql_app = _GraphQLApp(schema, db, settings, state, observability)
+    graphql_app = _GraphQLApp(schema, db, settings, state, observability, sessions)
     endpoint = graphql_endpoint(
         schema,
         graphql_app,

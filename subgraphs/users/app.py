@@ -10,12 +10,15 @@ from starlette.applications import Starlette
 
 from setrum_common.db import Database
 from setrum_common.service_app import create_service_app
+from setrum_common.sessions import SessionGuard, SessionState
 
+from .internal import internal_routes
 from .models import Base
 from .passwords import Passwords
 from .schema import schema
 from .schema.context import UsersState
 from .seed import seed_demo_customers
+from .service.sessions import local_session_lookup
 from .settings import Settings, get_settings
 from .throttle import SigninThrottle, utc_now
 
@@ -35,14 +38,28 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     async def seed(db: Database) -> None:
         await seed_demo_customers(db, passwords)
 
-    return create_service_app(
+    # The session lookup needs the app's Database, which create_service_app makes: bind it late.
+    bound: list[Database] = []
+
+    async def lookup(customer_id: str) -> SessionState | None:
+        return await local_session_lookup(bound[0])(customer_id)
+
+    sessions = SessionGuard(lookup, cache_seconds=settings.session_cache_s)
+    app = create_service_app(
         name="users",
         schema=schema,
         settings=settings,
         metadata=Base.metadata,
         seed=seed,
         state=UsersState(
-            settings=settings, passwords=passwords, throttle=SigninThrottle.from_settings(settings, clock)
+            settings=settings,
+            passwords=passwords,
+            throttle=SigninThrottle.from_settings(settings, clock),
+            sessions=sessions,
         ),
         migrations=Path(__file__).parent / "migrations",
+        sessions=sessions,
+        extra_routes=internal_routes(settings, lookup),
     )
+    bound.append(app.state.db)
+    return app

@@ -35,6 +35,9 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     role: Mapped[str] = mapped_column(String(16), default="CUSTOMER")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Revocation (setrum_common.sessions): tokens carry the version they were issued under.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    kept_session: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -25,6 +25,8 @@ __all__ = [
     "is_email_conflict",
     "list_customers",
     "replace_password_hash",
+    "revoke_sessions",
+    "session_state",
 ]
 
 
@@ -89,6 +91,25 @@ async def replace_password_hash(
         .values(password_hash=new_hash, updated_at=now)
     )
     return bool(rowcount(result))
+
+
+async def session_state(session: AsyncSession, customer_id: str) -> tuple[int, str | None] | None:
+    """(session version, kept session id), or None for an unknown customer."""
+    row = (
+        await session.execute(
+            select(Customer.session_version, Customer.kept_session).where(Customer.id == customer_id)
+        )
+    ).first()
+    return None if row is None else (int(row[0]), row[1])
+
+
+async def revoke_sessions(session: AsyncSession, customer_id: str, *, keep: str | None, now: datetime) -> None:
+    """Raise the session version (every earlier token fails); ``keep`` survives it (or None)."""
+    await session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(session_version=Customer.session_version + 1, kept_session=keep, updated_at=now)
+    )
 
 
 def is_email_conflict(error: Exception) -> bool:

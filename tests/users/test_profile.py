@@ -34,9 +34,9 @@ async def test_update_name_and_phone(gql: GraphQL) -> None:
 
 async def test_update_email_is_normalised_and_unique(gql: GraphQL) -> None:
     token = gql.token(SITI.id)
-    taken = await update(gql, token, email=BUDI.email.upper())
+    taken = await update(gql, token, email=BUDI.email.upper(), currentPassword=DEMO_PASSWORD)
     assert codes(taken) == ["DUPLICATE_EMAIL"]
-    moved = await update(gql, token, email=" Siti.Baru@Example.ID ")
+    moved = await update(gql, token, email=" Siti.Baru@Example.ID ", currentPassword=DEMO_PASSWORD)
     assert moved["data"]["updateProfile"]["email"] == "siti.baru@example.id"
     assert codes(await gql(SIGN_IN, {"e": SITI.email, "p": DEMO_PASSWORD})) == ["INVALID_CREDENTIALS"]
     signed_in = await gql(SIGN_IN, {"e": "SITI.BARU@example.id", "p": DEMO_PASSWORD})
@@ -45,7 +45,9 @@ async def test_update_email_is_normalised_and_unique(gql: GraphQL) -> None:
 
 async def test_bad_profile_input(gql: GraphQL) -> None:
     token = gql.token(SITI.id)
-    assert codes(await update(gql, token, email="siti-at-example")) == ["BAD_USER_INPUT"]
+    assert codes(await update(gql, token, email="siti-at-example", currentPassword=DEMO_PASSWORD)) == [
+        "BAD_USER_INPUT"
+    ]
     assert codes(await update(gql, token, phone="555")) == ["BAD_USER_INPUT"]
     assert codes(await update(gql, token, name=None)) == ["BAD_USER_INPUT"]
     assert codes(await update(gql, token, name="")) == ["BAD_USER_INPUT"]

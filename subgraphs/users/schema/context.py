@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from setrum_common.service_app import RequestContext
+from setrum_common.sessions import SessionGuard
 
 from ..passwords import Passwords
 from ..settings import Settings
@@ -22,6 +23,7 @@ class UsersState:
     settings: Settings
     passwords: Passwords
     throttle: SigninThrottle
+    sessions: SessionGuard
 
 
 def context_of(info: strawberry.Info) -> RequestContext:

@@ -8,7 +8,7 @@ import strawberry
 
 from setrum_common.errors import DomainError, ErrorCode
 
-from ..service import accounts, profile
+from ..service import accounts, profile, sessions
 from .context import context_of, state_of
 from .types import AuthPayload, Customer, SignUpInput, UpdateProfileInput
 
@@ -69,4 +69,14 @@ class Mutation:
             new_password=None if input.new_password is strawberry.UNSET else input.new_password,
         )
         updated = await profile.update_profile(context.db, state_of(info).passwords, context.viewer, changes)
+        state_of(info).sessions.forget(updated.id)
         return Customer.from_model(updated)
+
+    @strawberry.mutation(
+        description="Sign out on every device: every token issued so far, this one included, stops working."
+    )
+    async def sign_out_everywhere(self, info: strawberry.Info) -> bool:
+        context = context_of(info)
+        customer_id = await sessions.sign_out_everywhere(context.db, context.viewer)
+        state_of(info).sessions.forget(customer_id)
+        return True

@@ -69,6 +69,6 @@ class UpdateProfileInput:
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
     current_password: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Required with newPassword."
+        default=strawberry.UNSET, description="Required to change the email or set newPassword."
     )
     new_password: str | None = strawberry.UNSET

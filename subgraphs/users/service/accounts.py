@@ -37,7 +37,10 @@ class AuthResult:
 
 def _issue(settings: Settings, customer: Customer) -> AuthResult:
     token, expires_at = issue_customer_token(
-        settings.jwt_secret.get_secret_value(), customer.id, Role(customer.role), ttl=settings.token_ttl
+        settings.jwt_secret.get_secret_value(), customer.id,
+        Role(customer.role),
+        ttl=settings.token_ttl,
+        session_version=customer.session_version or 0,
     )
     return AuthResult(token=token, expires_at=expires_at, customer=customer)
 
@@ -69,6 +72,7 @@ async def sign_up(
         phone=phone,
         role=Role.CUSTOMER.value,
         password_hash=password_hash,
+        session_version=0,
         created_at=now,
         updated_at=now,
     )

@@ -55,18 +55,24 @@ async def update_profile(
     if current is None:
         raise DomainError(ErrorCode.NOT_FOUND, "Your account no longer exists")
 
+    # Email and password are what take over an account: both need the current password.
+    changes_email = email is not KEEP and email != current.email
+    changes_password = changes.new_password is not None
     verified_hash: str | None = None
     new_hash: str | None = None
-    if changes.new_password is not None:
+    if changes_email or changes_password:
         if not changes.current_password:
+            what = "a new password" if changes_password else "a new email"
             raise DomainError(
-                ErrorCode.BAD_USER_INPUT, "Give your current password to set a new one", field="currentPassword"
+                ErrorCode.BAD_USER_INPUT, f"Give your current password to set {what}", field="currentPassword"
             )
-        check_password(changes.new_password, email if email is not KEEP else current.email)
+        if changes.new_password is not None:
+            check_password(changes.new_password, email if email is not KEEP else current.email)
         if not await passwords.verify(current.password_hash, changes.current_password):
             raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Current password is incorrect")
         verified_hash = current.password_hash
-        new_hash = await passwords.hash(changes.new_password)
+        if changes.new_password is not None:
+            new_hash = await passwords.hash(changes.new_password)
 
     try:
         async with db.transaction(write=True) as session:
@@ -84,6 +90,9 @@ async def update_profile(
                 customer.phone = phone
             if new_hash is not None:
                 customer.password_hash = new_hash
+                # Every other session ends; the one that made the change stays signed in.
+                customer.session_version += 1
+                customer.kept_session = viewer.session_id
             customer.updated_at = utc_now()
             await session.flush()
     except IntegrityError as error:

@@ -30,7 +30,7 @@ export type SignUpInput = {
 
 /** Only the fields given are changed; phone: null clears the phone. */
 export type UpdateProfileInput = {
-  /** Required with newPassword. */
+  /** Required to change the email or set newPassword. */
   currentPassword?: string | null | undefined;
   email?: string | null | undefined;
   name?: string | null | undefined;
