@@ -39,6 +39,21 @@ class ProfileChanges:
     new_password: str | None = None
 
 
+async def _check_current_password(
+    passwords: Passwords, current: Customer, changes: ProfileChanges, email: str | _Keep
+) -> str:
+    """The stored hash the current password matched (the write re-checks it is still the same)."""
+    if not changes.current_password:
+        what = "a new password" if changes.new_password is not None else "a new email"
+        message = f"Give your current password to set {what}"
+        raise DomainError(ErrorCode.BAD_USER_INPUT, message, field="currentPassword")
+    if changes.new_password is not None:
+        check_password(changes.new_password, email if email is not KEEP else current.email)
+    if not await passwords.verify(current.password_hash, changes.current_password):
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Current password is incorrect")
+    return current.password_hash
+
+
 async def update_profile(
     db: Database, passwords: Passwords, viewer: Viewer, changes: ProfileChanges
 ) -> Customer:
@@ -56,21 +71,10 @@ async def update_profile(
         raise DomainError(ErrorCode.NOT_FOUND, "Your account no longer exists")
 
     # Email and password are what take over an account: both need the current password.
-    changes_email = email is not KEEP and email != current.email
-    changes_password = changes.new_password is not None
     verified_hash: str | None = None
     new_hash: str | None = None
-    if changes_email or changes_password:
-        if not changes.current_password:
-            what = "a new password" if changes_password else "a new email"
-            raise DomainError(
-                ErrorCode.BAD_USER_INPUT, f"Give your current password to set {what}", field="currentPassword"
-            )
-        if changes.new_password is not None:
-            check_password(changes.new_password, email if email is not KEEP else current.email)
-        if not await passwords.verify(current.password_hash, changes.current_password):
-            raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Current password is incorrect")
-        verified_hash = current.password_hash
+    if (email is not KEEP and email != current.email) or changes.new_password is not None:
+        verified_hash = await _check_current_password(passwords, current, changes, email)
         if changes.new_password is not None:
             new_hash = await passwords.hash(changes.new_password)
 
