@@ -18,6 +18,7 @@ export type PurchaseStatus =
   | 'FAILED'
   | 'PENDING'
   | 'REFUNDED'
+  | 'REVIEW'
   | 'SUCCESS';
 
 export type SignUpInput = {
