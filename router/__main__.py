@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     import os
 
     os.environ["ROUTER_SUPERGRAPH"] = str(settings.supergraph)
-    options = {
+    options: dict[str, Any] = {
         "factory": True,
         "host": settings.host,
         "port": settings.port,
@@ -80,7 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.workers > 1:  # uvicorn's supervisor forwards SIGTERM to its workers
         uvicorn.run("router.__main__:_app_from_env", workers=settings.workers, **options)
         return 0
-    from setrum_common.shutdown import GracefulServer  # noqa: PLC0415
+    from setrum_common.shutdown import GracefulServer
 
     # One process: on SIGTERM /ready answers 503 for ROUTER_SHUTDOWN_DRAIN_S, then in-flight requests finish.
     config = uvicorn.Config("router.__main__:_app_from_env", **options)

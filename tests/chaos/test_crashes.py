@@ -6,6 +6,7 @@ import asyncio
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -18,10 +19,10 @@ from .conftest import BILLER_RECONCILIATION, BUY, BUYERS, JAKARTA_OFFSET, Burst,
 BURST = 30
 
 
-async def _burst_with(chaos: Chaos, meter_index: int, action_after_s: float, action: object) -> Burst:
+async def _burst_with(chaos: Chaos, meter_index: int, action_after_s: float, action: Callable[[], object]) -> Burst:
     task = asyncio.create_task(chaos.burst(BURST, meter_index))
     await asyncio.sleep(action_after_s)
-    await asyncio.to_thread(action)  # type: ignore[arg-type]
+    await asyncio.to_thread(action)
     return await task
 
 
