@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from router.http.cors import cors_middleware
 from router.http.routes import exception_handlers, http_routes
 from router.http.webapp import webapp_routes
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
@@ -155,7 +156,10 @@ def create_app(
         routes=routes,
         exception_handlers=exception_handlers,
         lifespan=lifespan,
-        middleware=[Middleware(HeaderLimitMiddleware, limits=settings.header_limits)],
+        middleware=[
+            Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
+            *cors_middleware(settings.cors),
+        ],
     )
     app.state.metrics = metrics
     app.state.settings = settings

@@ -53,6 +53,7 @@ __all__ = [
     "ValidationFailed",
     "error_dict",
     "graphql_error_body",
+    "internal_error_body",
 ]
 
 RequestOutcome = Literal["request_error", "method_not_allowed"]
@@ -158,6 +159,11 @@ class MutationNotAllowed(RequestError):
 def graphql_error_body(message: str, code: str) -> dict[str, Any]:
     """A spec-shaped response carrying one error and no ``data``."""
     return {"errors": [error_dict(message, code)]}
+
+
+def internal_error_body(request_id: str) -> dict[str, Any]:
+    """What the client sees of an unexpected failure: nothing but the id to find it in the log."""
+    return {"errors": [error_dict("Internal server error", "INTERNAL_SERVER_ERROR", requestId=request_id)]}
 
 
 class HttpRequestError(RouterError):

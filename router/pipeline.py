@@ -1,7 +1,9 @@
 """The one place that fixes the order of the request pipeline.
 
     HTTP request
-      -> encode          (outermost: turns the result, or an HttpRequestError, into HTTP)
+      -> encode          (outermost: turns the result, or an HttpRequestError, into HTTP;
+                          an unexpected exception becomes a generic 500 with the request id)
+      -> csrf            (400 CSRF_ERROR: a request a browser sends without preflight needs a header)
       -> body limit      (413; must read the body, so it sits in front of the decoder)
       -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
       -> request id      (x-request-id in and out)
@@ -23,6 +25,7 @@ from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
 from router.layers.body_limit import body_limit_layer
+from router.layers.csrf import csrf_layer
 from router.layers.deadline import deadline_layer
 from router.layers.dispatch import execute_handler
 from router.layers.headers import header_rules_layer
@@ -40,6 +43,8 @@ __all__ = ["build_endpoint", "build_handler", "build_layers", "chain"]
 def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None) -> list[Layer]:
     """The layers in request order (outermost first)."""
     layers: list[Layer] = []
+    if settings.csrf.enabled:
+        layers.append(csrf_layer(settings.csrf.required_headers))
     if settings.limits.max_body_bytes is not None:
         layers.append(body_limit_layer(settings.limits.max_body_bytes))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))

@@ -52,6 +52,8 @@ __all__ = [
     "QUERY_PLAN_HEADER",
     "RESERVED_HEADERS",
     "BatchingSettings",
+    "CorsSettings",
+    "CsrfSettings",
     "DeadlineSettings",
     "GatewaySettings",
     "HeaderRules",
@@ -249,6 +251,54 @@ class BatchingSettings(_Section):
     max_size: int = Field(default=DEFAULT_BATCH_MAX_SIZE, gt=0)
 
 
+DEFAULT_CSRF_HEADERS: tuple[str, ...] = ("x-apollo-operation-name", "apollo-require-preflight")
+
+
+class CorsSettings(_Section):
+    """Browser origins allowed to call the router (Apollo Router's ``cors``). None by default:
+    the web app and GraphiQL are served by the router itself, so they are same-origin."""
+
+    origins: list[str] = Field(default_factory=list, description="exact origins, e.g. https://app.example.id")
+    match_origins: str | None = Field(default=None, description="regex an origin may fully match instead")
+    allow_credentials: bool = Field(default=False, description="let browsers send cookies/authorization")
+    allow_headers: list[str] = Field(
+        default_factory=lambda: [
+            "content-type", "authorization", "x-request-id", "traceparent", "tracestate", *DEFAULT_CSRF_HEADERS,
+        ]
+    )  # fmt: skip
+    expose_headers: list[str] = Field(default_factory=lambda: ["x-request-id"])
+    max_age_s: int = Field(default=600, ge=0, description="how long a browser may cache a preflight answer")
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_credentials(self) -> CorsSettings:
+        if self.allow_credentials and "*" in self.origins:
+            raise ValueError("cors: allow_credentials cannot be used with the '*' origin; list the origins")
+        if self.match_origins is not None:
+            try:
+                re.compile(self.match_origins)
+            except re.error as exc:
+                raise ValueError(f"cors: invalid match_origins regex: {exc}") from None
+        return self
+
+
+class CsrfSettings(_Section):
+    """CSRF prevention (Apollo Router's ``csrf``): a GET, or a POST a browser could send without a
+    preflight (no JSON content type), needs one of ``required_headers`` or is refused with 400."""
+
+    enabled: bool = True
+    required_headers: list[str] = Field(default_factory=lambda: list(DEFAULT_CSRF_HEADERS))
+
+    @field_validator("required_headers")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        if not names:
+            raise ValueError("csrf: give at least one required header, or set enabled=false")
+        for name in names:
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"csrf: invalid header name {name!r}")
+        return [n.lower() for n in names]
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -309,6 +359,8 @@ class RouterSettings(BaseSettings):
     query_plan: QueryPlanSettings = Field(default_factory=QueryPlanSettings)
     batching: BatchingSettings = Field(default_factory=BatchingSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
+    csrf: CsrfSettings = Field(default_factory=CsrfSettings)
 
     @model_validator(mode="after")
     def _known_level(self) -> RouterSettings:

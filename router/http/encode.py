@@ -9,6 +9,7 @@ way. Bodies are serialised with orjson.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,12 +17,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.errors import HttpRequestError, graphql_error_body
+from router.errors import HttpRequestError, internal_error_body
 
 from .context import Handler, MediaType, RouterRequest, RouterResponse
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type
 
-__all__ = ["Endpoint", "encode_endpoint", "graphql_response", "status_for"]
+__all__ = ["Endpoint", "encode_endpoint", "graphql_response", "request_id_of", "status_for"]
 
 logger = logging.getLogger("router.http")
 
@@ -49,6 +50,15 @@ def graphql_response(
     )
 
 
+def request_id_of(request: Request) -> str:
+    """The id the request-id layer gave this request, or a fresh one if it never got that far."""
+    found = getattr(request.state, "request_id", None)
+    if isinstance(found, str):
+        return found
+    request.state.request_id = fresh = uuid.uuid4().hex
+    return fresh
+
+
 def encode_endpoint(handler: Handler) -> Endpoint:
     """The encode stage: run the pipeline and turn its result or its refusal into HTTP."""
 
@@ -59,10 +69,14 @@ def encode_endpoint(handler: Handler) -> Endpoint:
             media_type = choose_media_type(request.headers.get("accept")) or JSON
             return graphql_response(exc.body(), status=exc.status, media_type=media_type, headers=exc.headers)
         except Exception:
-            # A bug, not bad input: log it with its traceback, answer without one.
-            logger.exception("unhandled error while serving %s %s", request.method, request.url.path)
+            # A bug, not bad input: the traceback goes to the log under the request id, the
+            # client gets the id only (error masking, as Apollo Router and Hive Gateway do).
+            request_id = request_id_of(request)
+            logger.exception(
+                "unhandled error while serving %s %s (request %s)", request.method, request.url.path, request_id
+            )
             return graphql_response(
-                graphql_error_body("internal server error", "INTERNAL_SERVER_ERROR"), status=500
+                internal_error_body(request_id), status=500, headers={"x-request-id": request_id}
             )
         # Negotiation is a pure function of Accept, so this repeats the decoder's choice.
         media_type = choose_media_type(request.headers.get("accept")) or JSON

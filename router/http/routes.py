@@ -7,6 +7,7 @@ paths and framework-level errors answer with a GraphQL-shaped JSON body, never a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -15,13 +16,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from router.errors import graphql_error_body
+from router.errors import graphql_error_body, internal_error_body
 
-from .encode import Endpoint, graphql_response
+from .encode import Endpoint, graphql_response, request_id_of
 from .graphiql import STATIC_DIR, STATIC_PREFIX, graphiql_response, render_graphiql
 from .negotiation import accepts_html
 
 __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "exception_handlers", "health", "http_routes"]
+
+logger = logging.getLogger("router.http")
 
 GRAPHQL_PATH = "/graphql"
 HEALTH_PATH = "/health"
@@ -77,7 +80,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    return graphql_response(graphql_error_body("internal server error", "INTERNAL_SERVER_ERROR"), status=500)
+    request_id = request_id_of(request)
+    logger.error("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id, exc_info=exc)
+    return graphql_response(internal_error_body(request_id), status=500, headers={"x-request-id": request_id})
 
 
 exception_handlers: dict[Any, Any] = {HTTPException: _http_exception, Exception: _server_error}

@@ -22,6 +22,7 @@ def request_id_layer() -> Layer:
         async def handle(request: RouterRequest) -> RouterResponse:
             incoming = request.http.headers.get(REQUEST_ID_HEADER)
             request_id = incoming if incoming and _SANE.match(incoming) else uuid.uuid4().hex
+            request.http.state.request_id = request_id  # for the encoder's error masking
             response = await inner(request.evolve(request_id=request_id))
             response.headers.setdefault(REQUEST_ID_HEADER, request_id)
             return response

@@ -7,6 +7,7 @@ variables holding enum values some subgraph does not define are refused
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ Planner = Callable[..., QueryPlan]
 
 _PLANS_PER_OPERATION = 16  # distinct override-label sets kept per operation
 _FALLBACK_CODE = "QUERY_PLANNING_FAILED"
+logger = logging.getLogger("router.planning")
 
 
 class OperationPlanner:
@@ -69,7 +71,12 @@ class OperationPlanner:
         except RequestError as exc:
             return exc
         except Exception as exc:  # a planner bug must not become a 500: report it as a planning failure
-            return PlanningError(str(exc) or type(exc).__name__, _code_of(exc))
+            code = _code_of(exc)
+            if code != _FALLBACK_CODE or getattr(exc, "code", None) == _FALLBACK_CODE:
+                return PlanningError(str(exc) or type(exc).__name__, code)  # a coded, deliberate refusal
+            # A bug: its text may show internals, so it goes to the log only (error masking).
+            logger.exception("query planning failed for operation %r", operation_name)
+            return PlanningError("The router could not plan this operation (details in the router log)", code)
 
 
 def _code_of(exc: Exception) -> str:

@@ -34,7 +34,12 @@ async def test_browser_get_serves_graphiql(client: httpx.AsyncClient, path: str)
 
 
 async def test_graphql_get_with_a_query_is_still_graphql_for_browsers(client: httpx.AsyncClient) -> None:
-    response = await client.get("/graphql", params={"query": "{ hello }"}, headers={"accept": HTML})
+    # A bare navigation is a request any page could make: refused by CSRF prevention, as GraphQL JSON.
+    navigation = await client.get("/graphql", params={"query": "{ hello }"}, headers={"accept": HTML})
+    assert navigation.json()["errors"][0]["extensions"]["code"] == "CSRF_ERROR"
+    response = await client.get(
+        "/graphql", params={"query": "{ hello }"}, headers={"accept": HTML, "apollo-require-preflight": "1"}
+    )
     assert response.json() == {"data": {"hello": "hello world"}}
 
 
@@ -53,7 +58,7 @@ async def test_graphiql_is_off_in_production(make_client) -> None:
     assert index.status_code == 404
     assert index.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await client.get("/graphiql/static/graphiql.min.js")).status_code == 404
-    endpoint = await client.get("/graphql", headers={"accept": HTML})
+    endpoint = await client.get("/graphql", headers={"accept": HTML, "apollo-require-preflight": "1"})
     assert endpoint.status_code == 400
     assert endpoint.json()["errors"][0]["extensions"]["code"] == "MISSING_QUERY"
 

@@ -29,7 +29,11 @@ def test_query_over_real_http(router_url: str) -> None:
 
 
 def test_status_codes_over_real_http(router_url: str) -> None:
-    get_mutation = httpx.get(f"{router_url}/graphql", params={"query": 'mutation { rename(name: "a") }'})
+    get_mutation = httpx.get(
+        f"{router_url}/graphql",
+        params={"query": 'mutation { rename(name: "a") }'},
+        headers={"apollo-require-preflight": "true"},
+    )
     assert (get_mutation.status_code, get_mutation.headers["allow"]) == (405, "POST")
     bad_json = httpx.post(f"{router_url}/graphql", content=b"{", headers={"content-type": "application/json"})
     assert bad_json.status_code == 400
