@@ -396,10 +396,6 @@ class Report:
         return path
 
 
-def fmt_lat(r: WrkResult) -> str:
-    return f"p50 {r.lat_ms['p50']:.2f} ms  p99 {r.lat_ms['p99']:.2f} ms"
-
-
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]

@@ -28,7 +28,6 @@ from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query
 __all__ = ["run"]
 
 CONNS = 50
-GATEWAYS = ("setrum", "apollo", "hive")
 ROUTER_REF: str | None = None  # --router-ref: also run the router of this commit (regression A/B)
 
 

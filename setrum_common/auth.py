@@ -80,11 +80,6 @@ class Viewer:
             raise DomainError(ErrorCode.FORBIDDEN, "Only an administrator may do this")
         return self
 
-    def require_service(self) -> Viewer:
-        if not self.is_service:
-            raise DomainError(ErrorCode.FORBIDDEN, "Only Setrum services may call this")
-        return self
-
     def can_access_customer(self, customer_id: str) -> bool:
         """Customers see only themselves; admins and services see everyone."""
         return self.is_admin or self.is_service or (self.subject == str(customer_id) and self.is_authenticated)

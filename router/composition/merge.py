@@ -306,8 +306,9 @@ class _Merger:
                 required = [g for g, a in present.items() if is_non_null(a.type) and a.default is None]
                 if required:
                     self.error("REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
-                               f'Argument "{mt.name}.{mf.name}({an}:)" is required in subgraph{"s" if len(required) > 1 else ""} '
-                               f"{_quote(required)} but missing in subgraph{'s' if len(missing) > 1 else ''} "
+                               f'Argument "{mt.name}.{mf.name}({an}:)" is required in '
+                               f'subgraph{"s" if len(required) > 1 else ""} {_quote(required)} '
+                               f"but missing in subgraph{'s' if len(missing) > 1 else ''} "
                                f"{_quote(missing)}; arguments are merged by intersection, so a required one must be "
                                "everywhere", missing[0], mt.name, mf.name)
                 else:

@@ -31,7 +31,7 @@ directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boole
 
 directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
 
-directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA'''
+directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA'''  # noqa: E501 - printed verbatim
 
 _INACCESSIBLE_DEFINITION = (
     "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM "

@@ -250,7 +250,8 @@ class _Loader:
                 continue
             if a.get("contextArguments"):
                 raise SupergraphError(
-                    f"{info.name}.{fi.name} uses @fromContext (join contextArguments), which this router does not support",
+                    f"{info.name}.{fi.name} uses @fromContext (join contextArguments), "
+                    "which this router does not support",
                     "UNSUPPORTED_LINKED_FEATURE",
                 )
             g = self._graph(a["graph"])
