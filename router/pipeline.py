@@ -7,6 +7,7 @@
       -> body limit      (413; must read the body, so it sits in front of the decoder)
       -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
       -> request id      (x-request-id in and out)
+      -> persisted       (APQ by sha256Hash, trusted-documents manifest and safelist)
       -> telemetry       (server span from traceparent, request metrics, failure log line)
       -> header rules    (client headers -> subgraph_headers)
       -> query plan      (only when ``query_plan.expose``: x-setrum-query-plan -> include_plan)
@@ -30,6 +31,7 @@ from router.layers.deadline import deadline_layer
 from router.layers.dispatch import execute_handler
 from router.layers.headers import header_rules_layer
 from router.layers.overload import overload_layer
+from router.layers.persisted import PersistedDocuments, load_manifest, persisted_queries_layer
 from router.layers.plan_header import query_plan_layer
 from router.layers.reload import GatewayPool
 from router.layers.request_id import request_id_layer
@@ -49,6 +51,7 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
         layers.append(body_limit_layer(settings.limits.max_body_bytes))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))
     layers.append(request_id_layer())
+    layers.append(_persisted_layer(settings))
     layers.append(deadline_layer(settings.deadline.default_s))
     if metrics is not None:
         layers.append(telemetry_layer(metrics))
@@ -58,6 +61,14 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
     if settings.query_plan.expose:
         layers.append(query_plan_layer())
     return layers
+
+
+def _persisted_layer(settings: RouterSettings) -> Layer:
+    """Built once per app: the manifest is read at start-up (a broken one stops the router)."""
+    config = settings.persisted_queries
+    manifest = load_manifest(config.manifest) if config.manifest is not None else None
+    documents = PersistedDocuments(manifest, cache_size=config.cache_size)
+    return persisted_queries_layer(documents, apq=config.apq, safelist=config.safelist)
 
 
 def chain(layers: list[Layer], core: Handler) -> Handler:

@@ -54,6 +54,7 @@ __all__ = [
     "BatchingSettings",
     "CorsSettings",
     "CsrfSettings",
+    "PersistedQueriesSettings",
     "DeadlineSettings",
     "GatewaySettings",
     "HeaderRules",
@@ -299,6 +300,25 @@ class CsrfSettings(_Section):
         return [n.lower() for n in names]
 
 
+class PersistedQueriesSettings(_Section):
+    """Automatic persisted queries and trusted documents (see ``router/layers/persisted.py``)."""
+
+    apq: bool = Field(default=True, description="register documents by SHA-256 hash (Apollo APQ protocol)")
+    cache_size: int = Field(default=10_000, ge=0, description="APQ documents kept per router process (LRU)")
+    manifest: Path | None = Field(
+        default=None, description="trusted documents: JSON {id: document} or an Apollo persisted query manifest"
+    )
+    safelist: Literal["off", "log", "enforce"] = Field(
+        default="off", description="off; log operations not in the manifest; enforce: refuse them"
+    )
+
+    @model_validator(mode="after")
+    def _manifest_for_safelist(self) -> PersistedQueriesSettings:
+        if self.safelist != "off" and self.manifest is None:
+            raise ValueError("persisted_queries: safelist log/enforce needs a manifest")
+        return self
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -361,6 +381,7 @@ class RouterSettings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
     csrf: CsrfSettings = Field(default_factory=CsrfSettings)
+    persisted_queries: PersistedQueriesSettings = Field(default_factory=PersistedQueriesSettings)
 
     @model_validator(mode="after")
     def _known_level(self) -> RouterSettings:

@@ -35,13 +35,13 @@ def parse_params(raw: Any, *, source: str = "body") -> GraphQLRequest:
     extensions = raw.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise BadRequest("'extensions' must be an object", code="INVALID_EXTENSIONS")
-    if query is None:
-        if extensions and "persistedQuery" in extensions:
-            raise BadRequest("persisted queries are not supported", code="PERSISTED_QUERY_NOT_SUPPORTED")
+    if query is None and extensions and "persistedQuery" in extensions:
+        query = ""  # the persisted-queries layer finds the document by its hash
+    elif query is None:
         raise BadRequest("missing 'query' in the request", code="MISSING_QUERY")
-    if not isinstance(query, str):
+    elif not isinstance(query, str):
         raise BadRequest("'query' must be a string", code="INVALID_QUERY")
-    if not query.strip():
+    elif not query.strip():
         raise BadRequest("'query' must not be empty", code="MISSING_QUERY")
     variables = raw.get("variables")
     if variables is not None and not isinstance(variables, dict):

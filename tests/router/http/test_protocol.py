@@ -156,7 +156,8 @@ async def test_json_with_utf8_charset_is_accepted(client: httpx.AsyncClient) -> 
         (b'{"query": "{ hello }", "variables": "{}"}', "INVALID_VARIABLES"),
         (b'{"query": "{ hello }", "operationName": 3}', "INVALID_OPERATION_NAME"),
         (b'{"query": "{ hello }", "extensions": []}', "INVALID_EXTENSIONS"),
-        (b'{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab"}}}', "PERSISTED_QUERY_NOT_SUPPORTED"),
+        (b'{"extensions": {"persistedQuery": "ab"}}', "INVALID_PERSISTED_QUERY"),
+        (b'{"extensions": {"persistedQuery": {"version": 2, "sha256Hash": "ab"}}}', "PERSISTED_QUERY_VERSION"),
         (b'[{"query": "{ hello }"}]', "BATCHING_NOT_ENABLED"),
     ],
 )
