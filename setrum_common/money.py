@@ -2,8 +2,9 @@
 
 An amount is written as digits only (``"100000"``) or exactly as the API itself writes money
 (``"100000.00"``: two decimals, both zero), so a client can send back an amount it was shown (a
-denomination from ``denominations``); it is a whole number of rupiah and lies in the field's range. Each way to get it wrong has its own error code, the same from every field and
-every service, so ``quote`` and ``purchaseToken`` answer a bad denomination identically:
+denomination from ``denominations``); it is a whole number of rupiah and lies in the field's range.
+Each way to get it wrong has its own error code, the same from every field and every service, so
+``quote`` and ``purchaseToken`` answer a bad denomination identically:
 
 - ``AMOUNT_NOT_DIGITS``: a sign, an exponent (``"1e5"``), a whole amount written with other than two
   decimals (``"20000.0"``) or anything else that is not plain digits;

@@ -158,8 +158,10 @@ def _band_contains(va: Any) -> Any:
 _M, _T, _R = Meter.__table__.c, Tariff.__table__.c, Region.__table__.c
 _C, _D, _S, _P = Channel.__table__.c, Denomination.__table__.c, StampDutyRule.__table__.c, PpjRule.__table__.c
 _AT = bindparam("at", type_=Tariff.__table__.c.effective_from.type)
-_METER_COLUMNS = (_M.number, _M.idpel, _M.holder_name, _M.tariff_code, _M.power_va, _M.region_code, _M.status, _M.instalment,
-                  _M.instalment_debt)  # fmt: skip
+_METER_COLUMNS = (
+    _M.number, _M.idpel, _M.holder_name, _M.tariff_code, _M.power_va, _M.region_code, _M.status, _M.instalment,
+    _M.instalment_debt,
+)  # fmt: skip
 _TARIFF_COLUMNS = (
     _T.id, _T.code, _T.description, _T.min_va, _T.max_va, _T.rate, _T.ppn_rate, _T.effective_from, _T.effective_to
 )

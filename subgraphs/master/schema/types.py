@@ -193,7 +193,8 @@ class KeyChangeNotice:
 @strawberry.type(
     description=(
         "A price breakdown (docs/domain.md §Price and kWh): "
-        "nominal = energyValue + ppj + ppn + stampDuty + instalment; totalPaid = nominal + adminFee. Rates are fractions; kWh is rounded down to 0.1."
+        "nominal = energyValue + ppj + ppn + stampDuty + instalment; totalPaid = nominal + adminFee. "
+        "Rates are fractions; kWh is rounded down to 0.1."
     )
 )
 class Quote:

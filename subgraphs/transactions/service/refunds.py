@@ -32,7 +32,8 @@ async def to_review(db: Database, purchase_id: str, reason: str, *, metrics: Tra
 
 async def _give_back(session: AsyncSession, purchase: Purchase) -> None:
     """Undo a purchase's effects inside the caller's transaction: its kWh leave the month's usage,
-    its instalment goes back to the meter's debt and the amount paid returns to the wallet, booked under the (unique) ledger reference ``refund:<purchase id>``
+    its instalment goes back to the meter's debt and the amount paid returns to the wallet, booked under
+    the (unique) ledger reference ``refund:<purchase id>``,
     whichever path, a failure or a reversal, gets there."""
     await repo.release_kwh(session, purchase.meter_number, purchase.usage_month, purchase.kwh_tenths)
     await repo.credit_wallet(
