@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.migrations import Migrations
@@ -39,7 +40,6 @@ from .service import (
     DuplicateReference,
     KeyChangeNeeded,
     UnknownMeter,
-    utc_now,
 )
 from .settings import BillerSettings
 

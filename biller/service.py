@@ -32,7 +32,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -50,6 +50,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from setrum_common.clock import as_utc, utc_now
 from setrum_common.db import Database
 from sts.amount import MAX_TENTHS, decode_amount, encode_tenths, tenths_to_kwh
 from sts.keychange import KeyChange, key_change_tokens
@@ -80,17 +81,12 @@ __all__ = [
     "PurchaseView",
     "UnknownMeter",
     "meter_key_params",
-    "utc_now",
 ]
 
 logger = logging.getLogger("setrum.biller")
 
 Clock = Callable[[], datetime]
 _T = TypeVar("_T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DuplicateReference(Exception):
@@ -167,11 +163,6 @@ def meter_key_params(meter: MeterKeyFacts) -> MeterKeyParams:
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every time we store is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _issued(conn: Connection, parameters: dict[str, Any]) -> list[Any]:
     return list(conn.execute(_ISSUED_BETWEEN, parameters))
 
@@ -188,7 +179,7 @@ def _view(purchase: Mapping[str, Any]) -> PurchaseView:
         biller_reference=purchase["biller_reference"],
         token=purchase["token"],
         kwh=None if carried is None else str(tenths_to_kwh(carried)),
-        issued_at=None if issued_at is None else _aware(issued_at).isoformat(),
+        issued_at=None if issued_at is None else as_utc(issued_at).isoformat(),
         code=purchase["code"],
         message=purchase["message"] or "",
     )
@@ -415,7 +406,7 @@ class BillerService:
         return await self._db.run(work, *args, write=True)
 
     def _now(self) -> datetime:
-        return _aware(self._clock()).astimezone(UTC)
+        return as_utc(self._clock())
 
     def decoder_key(self, meter: MeterKeyFacts) -> int:
         cache_key = (

@@ -13,10 +13,11 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 
+from .clock import utc_now
 from .errors import DomainError, ErrorCode
 
 __all__ = [
@@ -104,7 +105,7 @@ def issue_customer_token(
     session_version: int = 0,
 ) -> tuple[str, datetime]:
     """A customer token for one new session: a fresh ``sid`` and the account's ``sv`` (session version)."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     expires = now + ttl
     claims = {
         "sub": str(customer_id),
@@ -120,7 +121,7 @@ def issue_customer_token(
 
 
 def issue_service_token(secret: str, service_name: str) -> str:
-    now = datetime.now(UTC)
+    now = utc_now()
     claims = {
         "sub": service_name,
         "role": Role.SERVICE.value,

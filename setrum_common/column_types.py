@@ -15,6 +15,8 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from .clock import as_utc
+
 __all__ = ["ScaledDecimal", "UTCDateTime"]
 
 
@@ -47,24 +49,21 @@ class ScaledDecimal(TypeDecorator[Decimal]):
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in Python; naive UTC on SQLite, ``timestamptz`` elsewhere.
 
-    A naive datetime is refused unless the subclass sets ``naive_is_utc``."""
+    The one timestamp column of every service. A naive datetime is refused: which zone it meant
+    is a guess, so code that receives one (a peer's answer) converts it at that edge
+    (:func:`setrum_common.clock.as_utc`)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
-    naive_is_utc = False
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            if not self.naive_is_utc:
-                raise ValueError("naive datetime given to a UTC column")
-            value = value.replace(tzinfo=UTC)
+            raise ValueError("naive datetime given to a UTC column: use timezone-aware UTC")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        stored: datetime = value  # what the driver hands back for a DateTime column
-        return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # SQLite hands back naive UTC (as stored); PostgreSQL an aware timestamptz.
+        return None if value is None else as_utc(value)

@@ -2,32 +2,30 @@
 
 Money and rates are stored as scaled integers (:class:`ScaledDecimal`): exact on SQLite and
 PostgreSQL alike (SQLite has no decimal type and would round-trip NUMERIC through float), and
-still comparable in SQL. Timestamps are stored as naive UTC and read back timezone-aware.
+still comparable in SQL. Timestamps are :class:`UTCDateTime` (``timestamptz`` on PostgreSQL).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from setrum_common import db
-from setrum_common.column_types import ScaledDecimal
+from setrum_common.clock import utc_now
+from setrum_common.column_types import ScaledDecimal, UTCDateTime
 
 __all__ = [
     "split_tariff_classes",
@@ -42,29 +40,7 @@ __all__ = [
     "StampDutyRule",
     "Tariff",
     "UTCDateTime",
-    "utcnow",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC in Python, naive UTC in the database (SQLite keeps no offsets)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: use timezone-aware UTC")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def Money() -> ScaledDecimal:  # capitalised: reads like a column type
@@ -151,8 +127,8 @@ class Meter(Base):
     # registered ``instalment_debt`` is paid (the paid part is counted by transactions, which sells).
     instalment: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     instalment_debt: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 
 
 class Denomination(Base):
@@ -189,4 +165,4 @@ class SavedMeter(Base):
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
     meter_number: Mapped[str] = mapped_column(ForeignKey("master_meter.number"))
     alias: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -15,6 +15,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Protocol
 
 __all__ = [
+    "plain",
     "CENT",
     "KWH_STEP",
     "MAX_INDUSTRY_PPJ_RATE",
@@ -23,7 +24,6 @@ __all__ = [
     "PpjRuleLike",
     "PricingError",
     "is_industry",
-    "monthly_kwh_limit",
     "ppj_rate_for",
     "price_purchase",
     "stamp_duty_for",
@@ -58,6 +58,13 @@ class PriceBreakdown:
     total_paid: Decimal
 
 
+def plain(value: Decimal) -> Decimal:
+    """A rate without trailing zeros and never in exponent form ("0.024", "0.11", "0")."""
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent  # "n"/"N"/"F" for NaN and infinity
+    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
+
+
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -65,12 +72,6 @@ def _money(value: Decimal) -> Decimal:
 def stamp_duty_for(nominal: Decimal, *, threshold: Decimal, amount: Decimal) -> Decimal:
     """Bea meterai: ``amount`` on a purchase strictly above ``threshold``, else nothing."""
     return _money(amount) if nominal > threshold else _money(_ZERO)
-
-
-def monthly_kwh_limit(power_va: int) -> Decimal:
-    """The monthly cap of a meter: ``VA / 1000 × 720`` kWh (900 VA -> 648.0)."""
-    with localcontext(_CONTEXT):
-        return (Decimal(power_va) * 720 / 1000).quantize(KWH_STEP, rounding=ROUND_DOWN)
 
 
 def price_purchase(

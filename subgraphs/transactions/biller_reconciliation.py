@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import JAKARTA
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from .clients import BillerError
 from .models import Purchase, PurchaseStatus
-from .service.calendar import JAKARTA
 from .service.dependencies import Services
 
 __all__ = ["BillerReconciliation", "reconcile_with_biller"]

@@ -22,7 +22,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import MeterInstalment, utcnow
+from setrum_common.clock import utc_now
+
+from .models import MeterInstalment
 
 __all__ = ["InstalmentMoved", "give_back", "paid_for", "pay"]
 
@@ -69,7 +71,7 @@ def pay(
     ``seen`` is the total the quote was made with. Raises :class:`InstalmentMoved` when the
     instalment no longer fits (the caller rolls back and quotes again)."""
     params = {"inst_meter": meter_number, "inst_due": due, "inst_full": per_purchase, "inst_debt": debt,
-              "inst_seen": seen, "inst_at": utcnow()}  # fmt: skip
+              "inst_seen": seen, "inst_at": utc_now()}  # fmt: skip
     # No row yet means nothing was paid: the insert needs no condition (the quote made due fit).
     total = conn.execute(_PAY[conn.dialect.name], params).scalar_one_or_none()
     if total is None:
@@ -82,5 +84,5 @@ async def give_back(session: AsyncSession, meter_number: str, amount: Decimal) -
     await session.execute(
         update(MeterInstalment)
         .where(MeterInstalment.meter_number == meter_number)
-        .values(paid=MeterInstalment.paid - amount, updated_at=utcnow())
+        .values(paid=MeterInstalment.paid - amount, updated_at=utc_now())
     )

@@ -19,13 +19,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from setrum_common.auth import viewer_from_authorization
+from setrum_common.clock import jakarta_month, utc_now
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.kwh_limit import monthly_limit_tenths
 
 from . import instalments
 from . import repository as repo
 from .clients import BillerError
-from .models import utcnow
-from .service.calendar import jakarta_month, monthly_limit_tenths
 from .service.dependencies import Services
 from .settings import Settings
 
@@ -65,7 +65,7 @@ def internal_routes(settings: Settings, services: Services) -> list[Route]:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             message = f"send {{meterNumber: 11 digits, powerVa: positive int}} ({error})"
             return _json({"error": {"code": ErrorCode.BAD_USER_INPUT, "message": message}}, 400)
-        month = jakarta_month(utcnow())
+        month = jakarta_month(utc_now())
         db = request.app.state.db
         async with db.session() as session:
             used = (await repo.usage_by_meter_month(session, [(number, month)])).get((number, month), 0)

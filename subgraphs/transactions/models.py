@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from setrum_common import db
-from setrum_common.column_types import ScaledDecimal
-from setrum_common.column_types import UTCDateTime as SharedUTCDateTime
+from setrum_common.clock import utc_now
+from setrum_common.column_types import ScaledDecimal, UTCDateTime
 
 __all__ = [
     "Base",
@@ -41,15 +41,9 @@ __all__ = [
     "MeterInstalment",
     "ManagementKind",
     "ManagementTokenRecord",
-    "utcnow",
     "new_purchase_id",
     "channel_reference_for",
 ]
-
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_purchase_id() -> str:
@@ -68,14 +62,6 @@ class Money(ScaledDecimal):
 
     def __init__(self) -> None:
         super().__init__(2)
-
-
-class UTCDateTime(SharedUTCDateTime):
-    """Naive datetimes are taken as UTC here."""
-
-    naive_is_utc = True
-    cache_ok = True
-
 
 
 class Base(db.Base):
@@ -120,8 +106,8 @@ class Wallet(Base):
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     balance: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="IDR")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
 class LedgerEntry(Base):
@@ -141,7 +127,7 @@ class LedgerEntry(Base):
     # Globally unique: "topup:<payment ref>", "debit:<purchase id>", "refund:<purchase id>".
     reference: Mapped[str] = mapped_column(String(200), nullable=False)
     purchase_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
 class Purchase(Base):
@@ -194,8 +180,8 @@ class Purchase(Base):
     # Instalment debt still owed after this purchase (NULL on purchases made before instalments were paid down).
     instalment_debt_left: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
     # The settlement worker's row lease and backoff: a PENDING purchase is not tried again before
     # ``settle_after`` (NULL: at once); ``settle_attempts`` counts the worker's tries.
@@ -221,7 +207,7 @@ class MeterMonthUsage(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     kwh_tenths: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     power_va: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
 class MeterInstalment(Base):
@@ -234,7 +220,7 @@ class MeterInstalment(Base):
 
     meter_number: Mapped[str] = mapped_column(String(11), primary_key=True)
     paid: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
 class ManagementTokenRecord(Base):

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setrum_common.clock import utc_now
 from setrum_common.db import rowcount
 
 from .models import (
@@ -37,7 +38,6 @@ from .models import (
     Purchase,
     PurchaseStatus,
     Wallet,
-    utcnow,
 )
 
 __all__ = [
@@ -86,7 +86,7 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
 
 
 async def ensure_wallet(session: AsyncSession, customer_id: str) -> None:
-    now = utcnow()
+    now = utc_now()
     await insert_ignore(
         session,
         Wallet,
@@ -141,7 +141,7 @@ async def _append(
 ) -> LedgerEntry:
     """Insert the ledger entry with the balance it leaves (one Core INSERT … RETURNING id)."""
     balance = await _current_balance(session, customer_id)
-    entry = _ledger_row(customer_id, kind, amount, balance, reference, purchase_id, utcnow())
+    entry = _ledger_row(customer_id, kind, amount, balance, reference, purchase_id, utc_now())
     entry_id = (await session.execute(_INSERT_LEDGER, entry)).scalar_one()
     return LedgerEntry(id=entry_id, **entry)
 
@@ -160,7 +160,7 @@ async def credit_wallet(
     await session.execute(
         update(Wallet)
         .where(Wallet.customer_id == customer_id)
-        .values(balance=Wallet.balance + amount, updated_at=utcnow())
+        .values(balance=Wallet.balance + amount, updated_at=utc_now())
     )
     return await _append(
         session, customer_id=customer_id, kind=kind, amount=amount, reference=reference, purchase_id=purchase_id
@@ -263,7 +263,7 @@ async def transition_purchase(
     result = await session.execute(
         update(Purchase)
         .where(Purchase.id == purchase_id, Purchase.status.in_(sources))
-        .values(status=to_status.value, updated_at=utcnow(), **values)
+        .values(status=to_status.value, updated_at=utc_now(), **values)
     )
     return rowcount(result) == 1
 
@@ -353,7 +353,7 @@ async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_
     await session.execute(
         update(MeterMonthUsage)
         .where(MeterMonthUsage.meter_number == meter_number, MeterMonthUsage.month == month)
-        .values(kwh_tenths=MeterMonthUsage.kwh_tenths - kwh_tenths, updated_at=utcnow())
+        .values(kwh_tenths=MeterMonthUsage.kwh_tenths - kwh_tenths, updated_at=utc_now())
     )
 
 

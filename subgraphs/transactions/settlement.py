@@ -25,12 +25,13 @@ import logging
 from datetime import timedelta
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from . import repository as repo
 from .clients import BillerError
-from .models import HELD_STATUSES, Purchase, PurchaseStatus, utcnow
+from .models import HELD_STATUSES, Purchase, PurchaseStatus
 from .service.dependencies import Services
 from .service.lookup import reload_purchase
 from .service.purchases import apply_outcome, resolve_pending, send_to_biller
@@ -85,7 +86,7 @@ class SettlementWorker:
     async def run_once(self) -> int:
         """One round: move overdue purchases to REVIEW, then claim and settle the due ones.
         Returns how many purchases this round took."""
-        now = utcnow()
+        now = utc_now()
         metrics = self.services.metrics
         made_before = now - timedelta(seconds=self.settings.review_after_s)
         for purchase_id in await self.db.run(repo.move_to_review, made_before, now, write=True):
@@ -123,7 +124,7 @@ class SettlementWorker:
         except Exception:
             logger.exception("settling %s failed; it stays PENDING", purchase_id)
         wait = backoff_s(attempts, self.settings.settle_backoff_max_s)
-        await self.db.run(repo.settle_later, purchase_id, utcnow() + timedelta(seconds=wait), write=True,
+        await self.db.run(repo.settle_later, purchase_id, utc_now() + timedelta(seconds=wait), write=True,
                           one_statement=True)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.service_app import create_service_app
 from setrum_common.sessions import SessionGuard, SessionState
@@ -20,7 +21,7 @@ from .schema.context import UsersState
 from .seed import seed_demo_customers
 from .service.sessions import local_session_lookup
 from .settings import Settings, get_settings
-from .throttle import SigninThrottle, utc_now
+from .throttle import SigninThrottle
 
 __all__ = ["create_app"]
 

@@ -6,11 +6,12 @@ All demo accounts share ``DEMO_PASSWORD``; seeding is for development only (``US
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.demo_data import CUSTOMERS, DEMO_PASSWORD
 
@@ -33,7 +34,7 @@ async def seed_demo_customers(db: Database, passwords: Passwords) -> int:
     if not missing:
         return 0
     hashes = [await passwords.hash(DEMO_PASSWORD) for _ in missing]  # hashed before taking the write lock
-    base = datetime.now(UTC)
+    base = utc_now()
     try:
         async with db.transaction(write=True) as session:
             for offset, (demo, password_hash) in enumerate(zip(missing, hashes, strict=True)):

@@ -17,21 +17,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from . import repository
 from .settings import Settings
 
-__all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle", "utc_now"]
+__all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle"]
 
 TOO_MANY_ATTEMPTS = ErrorCode.TOO_MANY_ATTEMPTS
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

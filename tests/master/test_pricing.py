@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from subgraphs.master.pricing import PricingError, monthly_kwh_limit, price_purchase, stamp_duty_for
+from setrum_common.kwh_limit import monthly_kwh_limit
+from subgraphs.master.pricing import PricingError, price_purchase, stamp_duty_for
 
 D = Decimal
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
 
 from setrum_common.auth import viewer_from_authorization
-from setrum_common.demo_data import METERS, TARIFFS, DemoMeter
+from setrum_common.demo_data import DEFAULT_CHANNEL, METERS, TARIFFS, DemoMeter
+from setrum_common.quote_contract import InternalQuote, QuoteRequest
 from setrum_common.settings import DEV_BILLER_SECRET, DEV_JWT_SECRET, DEV_SERVICE_SECRET
 from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
 
@@ -52,26 +54,33 @@ def quote_for(
     ppn = (stroom_exact * ppn_rate).quantize(CENT, ROUND_HALF_UP)
     stroom = net - ppj - ppn
     kwh = (stroom / rate).quantize(Decimal("0.1"), ROUND_FLOOR)
-    return {
-        "meterNumber": meter.number,
-        "idpel": meter.idpel,
-        "holderName": meter.holder_name,
-        "tariffCode": meter.tariff_code,
-        "powerVa": meter.power_va,
-        "monthlyKwhLimit": str(Decimal(meter.power_va) * 720 / 1000),
-        "nominal": str(denomination.quantize(CENT)),
-        "adminFee": str(ADMIN_FEE.quantize(CENT)),
-        "stampDuty": str(stamp.quantize(CENT)),
-        "ppn": str(ppn),
-        "ppj": str(ppj),
-        "instalment": str(instalment.quantize(CENT)),
-        "instalmentPerPurchase": str(meter.instalment.quantize(CENT)),
-        "instalmentDebt": str(debt.quantize(CENT)),
-        "instalmentDebtLeft": str((debt - instalment_paid - instalment).quantize(CENT)),
-        "energyValue": str(stroom.quantize(CENT)),
-        "kwh": str(kwh),
-        "totalPaid": str((denomination + ADMIN_FEE).quantize(CENT)),
-    }
+    quote = InternalQuote(
+        meter_number=meter.number,
+        idpel=meter.idpel,
+        holder_name=meter.holder_name,
+        tariff_code=meter.tariff_code,
+        power_va=meter.power_va,
+        region_code=meter.region,
+        monthly_kwh_limit=Decimal(meter.power_va) * 720 / 1000,
+        channel=DEFAULT_CHANNEL,
+        nominal=denomination.quantize(CENT),
+        admin_fee=ADMIN_FEE.quantize(CENT),
+        stamp_duty=stamp.quantize(CENT),
+        instalment=instalment.quantize(CENT),
+        ppj_rate=ppj_rate,
+        ppj=ppj,
+        ppn_rate=ppn_rate,
+        ppn=ppn,
+        energy_value=stroom.quantize(CENT),
+        tariff_rate=rate,
+        kwh=kwh,
+        total_paid=(denomination + ADMIN_FEE).quantize(CENT),
+        quoted_at=datetime(2026, 1, 15, 3, 0, tzinfo=UTC),
+        instalment_per_purchase=meter.instalment.quantize(CENT),
+        instalment_debt=debt.quantize(CENT),
+        instalment_debt_left=(debt - instalment_paid - instalment).quantize(CENT),
+    )
+    return quote.model_dump(by_alias=True, mode="json")
 
 
 def _error(code: str, message: str, status: int) -> httpx.Response:
@@ -96,9 +105,8 @@ class FakeMaster:
         )
         if not viewer.is_service:
             return _error("UNAUTHENTICATED", "quote needs a service token", 401)
-        body = json.loads(request.content)
-        number = body["meterNumber"]
-        denomination = Decimal(body["denomination"])
+        asked = QuoteRequest.model_validate_json(request.content)
+        number, denomination = asked.meter_number, asked.denomination
         if not number.isdigit() or len(number) not in (11, 12):
             return _error("WRONG_DIGIT_COUNT", "meter number has 11 digits", 400)
         meter = next((m for m in METERS if number in (m.number, m.idpel)), None)
@@ -108,7 +116,7 @@ class FakeMaster:
             return _error("CUSTOMER_BLOCKED", "meter is blocked", 422)
         if denomination not in self.denominations:
             return _error("PRODUCT_UNAVAILABLE", "no such denomination", 422)
-        paid = Decimal(body.get("instalmentPaid", "0"))
+        paid = asked.instalment_paid
         debt = self.debts.get(meter.number)
         return httpx.Response(200, json=quote_for(meter, denomination, instalment_paid=paid, debt=debt))
 

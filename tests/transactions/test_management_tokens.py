@@ -19,6 +19,7 @@ from biller import settings as biller_settings
 from biller.app import create_app as create_biller_app
 from biller.settings import BillerSettings
 from setrum_common.auth import issue_service_token
+from setrum_common.clock import JAKARTA
 from setrum_common.demo_data import ADMIN, METERS
 from setrum_common.settings import DEV_SERVICE_SECRET
 from sts.keys import parse_vending_key
@@ -26,7 +27,6 @@ from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
 from sts.tokens import ManagementKind, TokenClass
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.service.calendar import JAKARTA
 from subgraphs.transactions.settings import Settings
 from tests.fixtures.demo_meters import demo_decoder_key
 

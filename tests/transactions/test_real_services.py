@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from biller.app import create_app as create_biller_app
 from biller.settings import DEV_VENDING_KEY, BillerSettings
+from setrum_common.clock import JAKARTA
 from setrum_common.demo_data import ADMIN, METERS
 from setrum_common.settings import DEV_BILLER_SECRET
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
@@ -29,7 +30,6 @@ from sts.tid import base_date_for_year
 from subgraphs.master.app import create_app as create_master_app
 from subgraphs.master.settings import Settings as MasterSettings
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.service.calendar import JAKARTA
 from subgraphs.transactions.settings import Settings
 from tests.fixtures.demo_meters import demo_decoder_key
 

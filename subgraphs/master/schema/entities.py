@@ -10,9 +10,9 @@ import strawberry
 
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.identifiers import METER_NUMBER_DIGITS, luhn_valid
+from setrum_common.kwh_limit import monthly_kwh_limit
 
 from .. import models
-from ..pricing import monthly_kwh_limit
 from ..repository import MeterFacts
 from .loaders import meter_loader, saved_meters_loader
 from .types import Info, MeterStatus, Region, Tariff

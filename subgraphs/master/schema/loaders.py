@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
+from setrum_common.clock import utc_now
 from setrum_common.service_app import RequestContext
 
 from .. import repository as repo
-from ..models import PpjRule, SavedMeter, utcnow
+from ..models import PpjRule, SavedMeter
 
 __all__ = ["meter_loader", "ppj_rules_loader", "saved_meters_loader"]
 
@@ -17,7 +18,7 @@ def meter_loader(context: RequestContext) -> DataLoader[str, repo.MeterFacts | N
 
     async def load(numbers: list[str]) -> list[repo.MeterFacts | None]:
         async with context.db.connection(one_statement=True) as conn:  # one select of plain rows
-            found = await repo.load_meter_facts(conn, numbers=set(numbers), at=utcnow())
+            found = await repo.load_meter_facts(conn, numbers=set(numbers), at=utc_now())
         by_number = {f.meter.number: f for f in found}
         return [by_number.get(n) for n in numbers]
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import strawberry
 
+from setrum_common.clock import utc_now
 from setrum_common.demo_data import DEFAULT_CHANNEL
 
 from .. import repository as repo
-from ..models import utcnow
 from ..service import lookup, quotes
 from ..settings import Settings
 from .entities import Meter, SavedMeter
@@ -59,7 +59,7 @@ class Query:
     @strawberry.field(description="Tariff versions in effect now, or every version with includeHistory.")
     async def tariffs(self, info: Info, include_history: bool = False) -> list[Tariff]:
         async with info.context.db.session() as session:
-            rows = await repo.list_tariffs(session, at=None if include_history else utcnow())
+            rows = await repo.list_tariffs(session, at=None if include_history else utc_now())
         return [Tariff.from_model(r) for r in rows]
 
     @strawberry.field

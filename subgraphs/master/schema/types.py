@@ -13,9 +13,11 @@ from setrum_common.service_app import RequestContext
 
 from .. import models
 from ..identifiers import IdentifierKind as _IdentifierKind
+from ..pricing import plain
 from ..repository import RegionRecord, TariffRecord
 from ..service.lookup import Inquiry as _Inquiry
 from ..service.quotes import Quote as _Quote
+from ..service.quotes import as_internal_quote
 from .loaders import ppj_rules_loader
 
 if TYPE_CHECKING:
@@ -32,18 +34,10 @@ __all__ = [
     "Region",
     "StampDutyRule",
     "Tariff",
-    "plain",
 ]
 
 Info = strawberry.Info[RequestContext, None]
 _LazyMeter = Annotated["Meter", strawberry.lazy("subgraphs.master.schema.entities")]
-
-
-def plain(value: Decimal) -> Decimal:
-    """A rate without trailing zeros and never in exponent form ("0.024", "0.11", "0")."""
-    normal = value.normalize()
-    exponent = normal.as_tuple().exponent  # "n"/"N"/"F" for NaN and infinity
-    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
 
 
 @strawberry.enum(description="Whether tokens may be sold for a meter.")
@@ -239,38 +233,16 @@ class Quote:
 
     @classmethod
     def from_quote(cls, quote: _Quote) -> Quote:
-        meter, price = quote.facts.meter, quote.price
+        printed = as_internal_quote(quote)  # the same fields the internal route answers
+        sales = quote.sales
         return cls(
-            meter_number=meter.number,
-            idpel=meter.idpel,
-            holder_name=meter.holder_name,
-            tariff_code=meter.tariff_code,
-            power_va=meter.power_va,
-            region_code=meter.region_code,
-            monthly_kwh_limit=quote.monthly_kwh_limit,
-            channel=quote.channel,
-            nominal=price.nominal,
-            admin_fee=price.admin_fee,
-            stamp_duty=price.stamp_duty,
-            instalment=price.instalment,
-            ppj_rate=plain(price.ppj_rate),
-            ppj=price.ppj,
-            ppn_rate=plain(price.ppn_rate),
-            ppn=price.ppn,
-            energy_value=price.energy_value,
-            tariff_rate=price.tariff_rate,
+            **dict(printed),
             tariff=Tariff.from_model(quote.tariff),
-            kwh=price.kwh,
-            total_paid=price.total_paid,
-            quoted_at=quote.quoted_at,
-            instalment_debt_left=quote.instalment_debt_left,
-            instalment_per_purchase=meter.instalment,
-            instalment_debt=meter.instalment_debt,
-            monthly_kwh_remaining=None if quote.sales is None else quote.sales.remaining_kwh,
+            monthly_kwh_remaining=None if sales is None else sales.remaining_kwh,
             key_change=None
-            if quote.sales is None or quote.sales.key_change is None
+            if sales is None or sales.key_change is None
             else KeyChangeNotice(
-                reason=quote.sales.key_change.reason, tokens_before_credit=2, instructions=KEY_CHANGE_INSTRUCTIONS
+                reason=sales.key_change.reason, tokens_before_credit=2, instructions=KEY_CHANGE_INSTRUCTIONS
             ),
             _quote=quote,
         )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
+from setrum_common.clock import as_utc, utc_now
 from setrum_common.errors import DomainError, ErrorCode
 
 from ..identifiers import CustomerNumber, InvalidCustomerNumber, parse_customer_number
-from ..models import utcnow
 
 __all__ = [
     "ACTIVE",
@@ -86,6 +86,5 @@ def checked_band(min_va: int, max_va: int | None) -> tuple[int, int | None]:
 
 
 def at_or_now(value: datetime | None) -> datetime:
-    if value is None:
-        return utcnow()
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """The instant a caller named (a naive one is UTC), or now."""
+    return utc_now() if value is None else as_utc(value)

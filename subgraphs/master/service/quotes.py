@@ -9,15 +9,17 @@ from decimal import Decimal
 
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.kwh_limit import monthly_kwh_limit
 from setrum_common.money import MAX_DENOMINATION, whole_rupiah
+from setrum_common.quote_contract import InternalQuote
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind
-from ..pricing import PriceBreakdown, PricingError, monthly_kwh_limit, ppj_rate_for, price_purchase, stamp_duty_for
+from ..pricing import PriceBreakdown, PricingError, plain, ppj_rate_for, price_purchase, stamp_duty_for
 from ..sales_state import SalesState
 from .inputs import BLOCKED, at_or_now, bad_input, parse_number, unknown_meter
 
-__all__ = ["Quote", "instalment_due", "quote"]
+__all__ = ["Quote", "as_internal_quote", "instalment_due", "quote"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +109,34 @@ async def quote(
         sales.refuse_beyond_cap(meter.number, price.kwh)
     left = max(meter.instalment_debt - instalment_paid - due, Decimal("0"))
     return Quote(facts, tariff, channel_code, price, monthly_kwh_limit(meter.power_va), quoted_at, left, sales)
+
+
+def as_internal_quote(quote: Quote) -> InternalQuote:
+    """The quote's printed fields: what ``POST /internal/quote`` answers and the GraphQL ``Quote`` shows."""
+    meter, price = quote.facts.meter, quote.price
+    return InternalQuote(
+        meter_number=meter.number,
+        idpel=meter.idpel,
+        holder_name=meter.holder_name,
+        tariff_code=meter.tariff_code,
+        power_va=meter.power_va,
+        region_code=meter.region_code,
+        monthly_kwh_limit=quote.monthly_kwh_limit,
+        channel=quote.channel,
+        nominal=price.nominal,
+        admin_fee=price.admin_fee,
+        stamp_duty=price.stamp_duty,
+        instalment=price.instalment,
+        ppj_rate=plain(price.ppj_rate),
+        ppj=price.ppj,
+        ppn_rate=plain(price.ppn_rate),
+        ppn=price.ppn,
+        energy_value=price.energy_value,
+        tariff_rate=price.tariff_rate,
+        kwh=price.kwh,
+        total_paid=price.total_paid,
+        quoted_at=quote.quoted_at,
+        instalment_debt_left=quote.instalment_debt_left,
+        instalment_per_purchase=meter.instalment,
+        instalment_debt=meter.instalment_debt,
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind
-from ..models import SavedMeter, utcnow
+from ..models import SavedMeter
 from .inputs import bad_input, parse_number, unknown_meter
 from .lookup import meter_facts
 
@@ -31,7 +32,7 @@ async def save_meter(db: Database, viewer: Viewer, raw: str, alias: str | None) 
     clean_alias = (alias or "").strip() or None
     if clean_alias is not None and len(clean_alias) > _ALIAS_MAX:
         raise bad_input(f"alias is longer than {_ALIAS_MAX} characters")
-    facts = await meter_facts(db, number, utcnow())
+    facts = await meter_facts(db, number, utc_now())
     if facts is None:
         raise unknown_meter(number)
     async with db.transaction() as session:
@@ -44,7 +45,7 @@ async def remove_meter(db: Database, viewer: Viewer, raw: str) -> bool:
     number = parse_number(raw)
     meter_number = number.value
     if number.kind is IdentifierKind.IDPEL:
-        facts = await meter_facts(db, number, utcnow())
+        facts = await meter_facts(db, number, utc_now())
         if facts is None:
             return False
         meter_number = facts.meter.number

@@ -12,13 +12,14 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.money import MAX_DENOMINATION, whole_rupiah
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind
-from ..models import Channel, Denomination, Meter, PpjRule, Region, StampDutyRule, Tariff, utcnow
+from ..models import Channel, Denomination, Meter, PpjRule, Region, StampDutyRule, Tariff
 from ..pricing import MAX_INDUSTRY_PPJ_RATE, MAX_PPJ_RATE, is_industry
 from .inputs import (
     ACTIVE,
@@ -206,7 +207,7 @@ async def set_meter_status(db: Database, viewer: Viewer, raw: str, status: str) 
     async with db.transaction() as session:
         meter_number = number.value
         if number.kind is IdentifierKind.IDPEL:
-            found = await repo.load_meter_facts(session, idpels=[number.value], at=utcnow())
+            found = await repo.load_meter_facts(session, idpels=[number.value], at=utc_now())
             if not found:
                 raise unknown_meter(number)
             meter_number = found[0].meter.number
@@ -253,7 +254,7 @@ async def upsert_meter(db: Database, viewer: Viewer, data: MeterInput) -> str:
                 raise bad_input(f"unknown region {region_code}")
             if not [
                 t
-                for t in await repo.list_tariffs(session, at=utcnow())
+                for t in await repo.list_tariffs(session, at=utc_now())
                 if t.code == tariff_code and t.min_va <= data.power_va and (t.max_va is None or data.power_va <= t.max_va)
             ]:
                 raise bad_input(f"no tariff {tariff_code} for {data.power_va} VA is in effect")

@@ -9,7 +9,7 @@ from .biller_client import (
     BillerUnavailable,
     IssuedManagementToken,
 )
-from .master_client import MasterClient, Quote
+from .master_client import MasterClient
 
 __all__ = [
     "BillerClient",
@@ -20,5 +20,4 @@ __all__ = [
     "BillerUnavailable",
     "IssuedManagementToken",
     "MasterClient",
-    "Quote",
 ]

@@ -22,6 +22,7 @@ import orjson
 
 from setrum_common import deadline
 from setrum_common.breaker import CircuitBreaker
+from setrum_common.clock import as_utc
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 
 from ._http import ServiceHttp, ServiceResponse
@@ -85,7 +86,7 @@ class BillerOutcome:
             biller_reference=data.get("billerReference"),
             token="".join(ch for ch in str(token) if ch.isdigit()) if token else None,
             kwh=Decimal(str(kwh)) if kwh is not None else None,
-            issued_at=datetime.fromisoformat(issued) if issued else None,
+            issued_at=as_utc(datetime.fromisoformat(issued)) if issued else None,  # a naive time is UTC
             code=data.get("code"),
             message=data.get("message"),
             key_change_tokens=_token_list(data.get("keyChangeTokens")),
@@ -112,7 +113,7 @@ class IssuedManagementToken:
         if len(digits) != 20 or not isinstance(issued, str):
             raise BillerUnavailable("biller answered a management token we cannot read")
         try:
-            issued_at = datetime.fromisoformat(issued)
+            issued_at = as_utc(datetime.fromisoformat(issued))  # a naive time is UTC
         except ValueError:
             raise BillerUnavailable("biller answered an unreadable issuedAt") from None
         return cls(token=digits, issued_at=issued_at)

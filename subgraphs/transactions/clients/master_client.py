@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import orjson
+from pydantic import ValidationError
 
 from setrum_common import deadline
 from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.quote_contract import INTERNAL_QUOTE_PATH, InternalQuote, QuoteRequest
 
 from ._http import ServiceHttp
 
-__all__ = ["MasterClient", "Quote", "internal_quote_url"]
+__all__ = ["MasterClient", "internal_quote_url"]
 
 
-_INTERNAL_QUOTE_PATH = "/internal/quote"
 _TOKEN_REUSE_S = 60.0  # well inside SERVICE_TOKEN_TTL (5 min), so a reused token never expires in flight
 
 # Codes master may answer that the buyer can act on; anything else becomes SERVICE_UNAVAILABLE.
@@ -46,73 +46,13 @@ _PASS_THROUGH = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
-    meter_number: str
-    idpel: str
-    holder_name: str
-    tariff_code: str
-    power_va: int
-    nominal: Decimal
-    admin_fee: Decimal
-    stamp_duty: Decimal
-    ppn: Decimal
-    ppj: Decimal
-    instalment: Decimal
-    energy_value: Decimal
-    kwh: Decimal
-    total_paid: Decimal
-    monthly_kwh_limit: Decimal
-    # Instalments: the fixed amount per purchase, the registered debt, and what is left after this one.
-    instalment_per_purchase: Decimal = Decimal("0")
-    instalment_debt: Decimal = Decimal("0")
-    instalment_debt_left: Decimal = Decimal("0")
-
-    @property
-    def limit_tenths(self) -> int:
-        return int((self.monthly_kwh_limit * 10).to_integral_value(rounding="ROUND_FLOOR"))
-
-    @property
-    def kwh_tenths(self) -> int:
-        return int((self.kwh * 10).to_integral_value(rounding="ROUND_FLOOR"))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Quote:
-        def money(name: str) -> Decimal:
-            value = Decimal(str(data[name]))
-            if not value.is_finite():
-                raise InvalidOperation(name)
-            return value
-
-        return cls(
-            meter_number=str(data["meterNumber"]),
-            idpel=str(data["idpel"]),
-            holder_name=str(data["holderName"]),
-            tariff_code=str(data["tariffCode"]),
-            power_va=int(data["powerVa"]),
-            nominal=money("nominal"),
-            admin_fee=money("adminFee"),
-            stamp_duty=money("stampDuty"),
-            ppn=money("ppn"),
-            ppj=money("ppj"),
-            instalment=money("instalment"),
-            energy_value=money("energyValue"),
-            kwh=money("kwh"),
-            total_paid=money("totalPaid"),
-            monthly_kwh_limit=money("monthlyKwhLimit"),
-            instalment_per_purchase=money("instalmentPerPurchase"),
-            instalment_debt=money("instalmentDebt"),
-            instalment_debt_left=money("instalmentDebtLeft"),
-        )
-
-
 def internal_quote_url(master_url: str) -> str:
     """Master's internal quote URL from its configured GraphQL URL: the same origin and path
     prefix, ``/graphql`` replaced by ``/internal/quote`` (``http://m:4002/graphql`` ->
     ``http://m:4002/internal/quote``; a URL without ``/graphql`` gets the path appended)."""
     url = httpx.URL(master_url)
     path = url.path.rstrip("/").removesuffix("/graphql")
-    return str(url.copy_with(path=path + _INTERNAL_QUOTE_PATH, query=None, fragment=None))
+    return str(url.copy_with(path=path + INTERNAL_QUOTE_PATH, query=None, fragment=None))
 
 
 class MasterClient:
@@ -147,15 +87,15 @@ class MasterClient:
 
     async def quote(
         self, meter_number: str, denomination: Decimal, channel: str | None = None, *, instalment_paid: Decimal = Decimal("0")
-    ) -> Quote:
-        """``denomination`` goes as digits (whole rupiah, the only form master accepts);
-        ``instalment_paid`` is what the meter's purchases have paid towards its debt so far."""
-        body = {"meterNumber": meter_number, "denomination": f"{denomination:.0f}", "channel": channel,
-                "instalmentPaid": str(instalment_paid)}  # fmt: skip
-        payload = await self._post(body)
+    ) -> InternalQuote:
+        """``instalment_paid`` is what the meter's purchases have paid towards its debt so far."""
+        asked = QuoteRequest(
+            meter_number=meter_number, denomination=denomination, channel=channel, instalment_paid=instalment_paid
+        )
+        payload = await self._post(asked.model_dump(by_alias=True, mode="json"))
         try:
-            return Quote.from_json(payload)
-        except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+            return InternalQuote.model_validate(payload)
+        except ValidationError as error:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master answered a quote we cannot read") from error
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,11 @@ from typing import Annotated
 
 import strawberry
 
+from setrum_common.clock import month_bounds
+from setrum_common.kwh_limit import monthly_limit_tenths
+
 from .. import models
-from ..service.calendar import month_bounds, monthly_limit_tenths, parse_month
+from ..service.inputs import parse_month
 from ..service.wallets import WalletView
 from .loaders import usage_loader, wallet_loader
 from .types import MonthlyUsage, PurchaseConnection, Wallet, purchase_page, tenths

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from .. import models
-from .types import format_token
+from .types import printed_token
 
 if TYPE_CHECKING:
     from .entities import Meter
@@ -43,7 +43,7 @@ class ManagementToken:
             kind=models.ManagementKind(row.kind),
             value=row.value,
             token=row.token,
-            formatted_token=format_token(row.token) or "",
+            formatted_token=printed_token(row.token) or "",
             issued_at=row.issued_at,
             issued_by=row.issued_by,
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from setrum_common.errors import DomainError, ErrorCode
+from sts.tokens import TokenFormatError, format_token
 
 from .. import models
 from .. import repository as repo
@@ -50,10 +51,14 @@ LedgerEntryKind = strawberry.enum(models.LedgerKind, name="LedgerEntryKind")
 _TENTH = Decimal("0.1")
 
 
-def format_token(token: str | None) -> str | None:
+def printed_token(token: str | None) -> str | None:
+    """A stored token as a receipt prints it (``1234-5678-9012-3456-7890``), by the STS library's rule."""
     if not token:
         return None
-    return "-".join(token[i : i + 4] for i in range(0, len(token), 4))
+    try:
+        return format_token(token)
+    except TokenFormatError:  # not a 20-digit STS token: show it as stored rather than fail the read
+        return token
 
 
 def _instructions(row: models.Purchase) -> str | None:
@@ -125,13 +130,13 @@ class Purchase:
             kwh=row.kwh,
             total_paid=row.total_paid,
             token=row.token,
-            formatted_token=format_token(row.token),
+            formatted_token=printed_token(row.token),
             biller_reference=row.biller_reference,
             failure_code=row.biller_code if row.status == models.PurchaseStatus.FAILED.value else None,
             issued_at=row.issued_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            key_change_tokens=[str(format_token(t)) for t in row.key_change_tokens.split()]
+            key_change_tokens=[str(printed_token(t)) for t in row.key_change_tokens.split()]
             if row.key_change_tokens
             else None,
             token_instructions=_instructions(row),

@@ -1,8 +1,7 @@
 """Business rules of the transactions subgraph, one module per capability.
 
 - :mod:`.dependencies`: what the flows need besides the database (clients, settings, metrics)
-- :mod:`.inputs`: checks on references, rupiah amounts and who may own a wallet
-- :mod:`.calendar`: Jakarta calendar months and the monthly kWh cap
+- :mod:`.inputs`: checks on references, rupiah amounts, months and who may own a wallet
 - :mod:`.wallets`: balance and top-ups
 - :mod:`.lookup`: reading the purchases a viewer may see
 - :mod:`.purchases`: buying a token and settling it with the biller

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from .. import repository as repo
-from ..models import Purchase, PurchaseStatus, utcnow
+from ..models import Purchase, PurchaseStatus
 from ..settings import Settings
 from .inputs import require_buyer
 
@@ -64,4 +65,4 @@ async def existing_for_viewer(db: Database, viewer: Viewer, purchase_id: str) ->
 def is_stale_pending(purchase: Purchase, settings: Settings) -> bool:
     if purchase.status != PurchaseStatus.PENDING.value or settings.pending_refresh_after_s <= 0:
         return False
-    return utcnow() - purchase.created_at >= timedelta(seconds=settings.pending_refresh_after_s)
+    return utc_now() - purchase.created_at >= timedelta(seconds=settings.pending_refresh_after_s)

@@ -15,12 +15,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import JAKARTA, utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from ..clients import BillerError
-from ..models import ManagementTokenRecord, Purchase, PurchaseStatus, utcnow
-from .calendar import JAKARTA
+from ..models import ManagementTokenRecord, Purchase, PurchaseStatus
 from .dependencies import Services
 
 __all__ = [
@@ -105,7 +105,7 @@ async def pending_purchases(db: Database, viewer: Viewer, *, older_than: timedel
     viewer.require_admin()
     if not 1 <= first <= MAX_QUEUE:
         raise DomainError(ErrorCode.BAD_USER_INPUT, f"first must be between 1 and {MAX_QUEUE}")
-    cutoff = utcnow() - older_than
+    cutoff = utc_now() - older_than
     query = (
         select(Purchase)
         .where(Purchase.status == PurchaseStatus.PENDING.value, Purchase.created_at <= cutoff)

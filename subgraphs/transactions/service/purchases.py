@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -21,16 +21,17 @@ from sqlalchemy.exc import IntegrityError
 
 from setrum_common import deadline
 from setrum_common.auth import Viewer
+from setrum_common.clock import jakarta_month, utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.money import MAX_DENOMINATION
+from setrum_common.quote_contract import InternalQuote
 
 from .. import instalments
 from .. import repository as repo
-from ..clients import BillerMaintenance, BillerOutcome, BillerRejected, BillerUnavailable, Quote
+from ..clients import BillerMaintenance, BillerOutcome, BillerRejected, BillerUnavailable
 from ..metrics import TransactionMetrics
-from ..models import LedgerKind, Purchase, PurchaseStatus, channel_reference_for, new_purchase_id, utcnow
-from .calendar import jakarta_month
+from ..models import LedgerKind, Purchase, PurchaseStatus, channel_reference_for, new_purchase_id
 from .dependencies import Services
 from .inputs import checked_reference, require_buyer, whole_rupiah
 from .lookup import by_client_reference, existing_for_viewer, reload_purchase
@@ -109,14 +110,14 @@ async def _book_and_send(
     customer_id: str,
     client_reference: str,
     denomination: Decimal,
-    quote: Quote,
+    quote: InternalQuote,
     instalment_seen: Decimal,
 ) -> Purchase:
     meter_number = quote.meter_number
     if quote.kwh_tenths <= 0:
         raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, "This denomination buys no energy for this meter")
 
-    now = utcnow()
+    now = utc_now()
     purchase_id = new_purchase_id()
     purchase = Purchase(
         id=purchase_id,
@@ -184,7 +185,7 @@ async def _after_first(db: Database, services: Services, purchase: Purchase) -> 
     """A replay of a purchase whose first request is still asking the biller waits (at most
     :data:`DUPLICATE_WAIT_S`) for that answer, so both get the same final one instead of PENDING."""
     first_request_s = services.settings.settle_first_after_s
-    if purchase.status != PurchaseStatus.PENDING.value or utcnow() - purchase.created_at > timedelta(
+    if purchase.status != PurchaseStatus.PENDING.value or utc_now() - purchase.created_at > timedelta(
         seconds=first_request_s
     ):
         return purchase
@@ -208,7 +209,7 @@ async def _after_first(db: Database, services: Services, purchase: Purchase) -> 
     return purchase
 
 
-def _book(conn: Connection, purchase: Purchase, limit: int, quote: Quote, instalment_seen: Decimal) -> None:
+def _book(conn: Connection, purchase: Purchase, limit: int, quote: InternalQuote, instalment_seen: Decimal) -> None:
     """The purchase, its kWh, the debit and (last, in the same lock order as a refund) its instalment."""
     repo.book_purchase(conn, purchase, limit)
     if purchase.instalment > 0:
@@ -260,23 +261,18 @@ async def send_to_biller(db: Database, services: Services, purchase: Purchase, *
     return await apply_outcome(db, purchase, outcome, metrics=metrics)
 
 
-def _as_utc(at: datetime) -> datetime:
-    """As the UTC column will read it back (a naive biller time is UTC)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 async def apply_outcome(
     db: Database, purchase: Purchase, outcome: BillerOutcome, *, metrics: TransactionMetrics | None = None
 ) -> Purchase:
     """Record the biller's answer; each status move happens at most once."""
     if outcome.status == "SUCCESS" and outcome.token:
-        now = utcnow()
+        now = utc_now()
         values = {
             "token": outcome.token,
             "biller_reference": outcome.biller_reference,
             "biller_code": outcome.code,
             "biller_message": outcome.message,
-            "issued_at": _as_utc(outcome.issued_at) if outcome.issued_at else now,
+            "issued_at": outcome.issued_at or now,
             "updated_at": now,
             "key_change_tokens": " ".join(outcome.key_change_tokens) if outcome.key_change_tokens else None,
         }

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from setrum_common.auth import Role, issue_customer_token
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
@@ -20,7 +21,7 @@ from .. import repository
 from ..models import Customer
 from ..passwords import Passwords
 from ..settings import Settings
-from ..throttle import SigninThrottle, utc_now
+from ..throttle import SigninThrottle
 from .inputs import check_password, duplicate_email, normalize_email, normalize_name, normalize_phone
 
 __all__ = ["AuthResult", "sign_in", "sign_up"]

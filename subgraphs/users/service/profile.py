@@ -9,13 +9,13 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 
 from setrum_common.auth import Viewer
+from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from .. import repository
 from ..models import Customer
 from ..passwords import Passwords
-from ..throttle import utc_now
 from .inputs import check_password, duplicate_email, normalize_email, normalize_name, normalize_phone
 
 __all__ = ["KEEP", "ProfileChanges", "update_profile"]
