@@ -51,7 +51,6 @@ __all__ = [
     "ensure_schema",
     "run_env",
     "schema_differences",
-    "schema_is_current",
     "upgrade_to_head",
     "main",
     "migration_status",
@@ -176,11 +175,6 @@ async def migration_status(db: Database, migrations: Migrations | Config, heads:
     script = ScriptDirectory.from_config(cfg)
     known = {rev.revision for rev in script.walk_revisions()}
     return "outdated" if current <= known else "unknown"
-
-
-async def schema_is_current(db: Database, migrations: Migrations | Config) -> bool:
-    cfg = _as_config(migrations)
-    return await current_revisions(db, cfg) == _heads(cfg)
 
 
 async def ensure_schema(
