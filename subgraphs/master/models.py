@@ -126,7 +126,9 @@ class Meter(Base):
     # Instalments (docs/domain.md §Instalments): ``instalment`` is taken from each purchase until the
     # registered ``instalment_debt`` is paid (the paid part is counted by transactions, which sells).
     instalment: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
-    instalment_debt: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    # The server default lets migration 0002 add the column without rebuilding the table, which on
+    # SQLite would break the saved meters' foreign key.
+    instalment_debt: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"), server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 

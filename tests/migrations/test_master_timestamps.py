@@ -73,3 +73,23 @@ async def test_naive_rows_keep_their_instants_as_utc(open_db: OpenDb) -> None:
                 )
             )
             assert set(found.scalars()) == {"timestamp with time zone"}
+
+
+async def test_a_database_with_saved_meters_upgrades_from_the_first_revision(open_db: OpenDb) -> None:
+    """Rebuilding ``master_meter`` (SQLite's batch mode) must not trip the saved meters' foreign key."""
+    db = open_db()
+    await _upgrade_to(db, "0001")
+    async with db.engine.begin() as conn:
+        for statement in _OLD_ROWS:
+            if statement.startswith("INSERT INTO master_meter"):  # 0001 has no instalment_debt yet
+                statement = statement.replace("instalment, instalment_debt,", "instalment,").replace("0, 0, :e", "0, :e")
+            times = tuple(p for p in _TIMES if f":{p.key}" in statement)
+            await conn.execute(text(statement).bindparams(*times), {"earlier": EARLIER, "later": LATER})
+
+    await upgrade_to_head(db, MIGRATIONS)
+
+    assert await schema_differences(db, MIGRATIONS, Base.metadata) == []
+    async with db.session() as session:
+        saved = (await session.execute(select(SavedMeter))).scalar_one()
+        meter = (await session.execute(select(Meter))).scalar_one()
+    assert (saved.meter_number, meter.number, meter.instalment_debt) == ("14233784991", "14233784991", 0)

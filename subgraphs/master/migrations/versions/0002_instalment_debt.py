@@ -25,8 +25,8 @@ def upgrade() -> None:
     with op.batch_alter_table("master_meter") as batch:
         batch.add_column(sa.Column("instalment_debt", sa.BigInteger(), nullable=False, server_default="0"))
     op.execute("UPDATE master_meter SET instalment_debt = instalment")
-    with op.batch_alter_table("master_meter") as batch:
-        batch.alter_column("instalment_debt", server_default=None)  # the models set it, like every money column
+    # The server default stays: dropping it would make SQLite rebuild master_meter, and the rebuild's
+    # DROP TABLE fails the saved meters' foreign key on a database that has any.
 
 
 def downgrade() -> None:
