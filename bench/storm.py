@@ -215,9 +215,8 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
     admin = sign_in_admin(url)
     checks["wallet_reconciliation"] = _gql(url, "{ walletReconciliation { ok } }", token=admin)["walletReconciliation"]
     day = (datetime.now(UTC) + timedelta(hours=7)).date().isoformat()
-    checks["biller_reconciliation"] = _gql(
-        url, "query($d: Date!) { billerReconciliation(date: $d) { ok billerIssued issuedHere } }", {"d": day}, admin
-    )["billerReconciliation"]
+    reconcile = "query($d: Date!) { billerReconciliation(date: $d) { ok lines { status count billerCount } } }"
+    checks["biller_reconciliation"] = _gql(url, reconcile, {"d": day}, admin)["billerReconciliation"]
     out["checks"] = checks
     print(f"    {name} checks: {checks}", flush=True)
     if (checks["duplicate_references"] or checks["purchases_debited_twice"] or checks["wallets_not_matching_ledger"]

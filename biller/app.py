@@ -94,17 +94,7 @@ def _meter_number(data: dict[str, Any]) -> str:
     return value
 
 
-_MAX_LISTED = 20_000  # purchases in one reconciliation answer
-
-
-def _instant(request: Request, name: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(request.query_params.get(name) or "")
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO 8601 time with its UTC offset") from None
-    if at.tzinfo is None:
-        raise BadRequest(f"{name} must carry its UTC offset")
-    return at.astimezone(UTC)  # as the times are stored (SQLite keeps UTC wall times)
+_MAX_LISTED = 20_000  # purchases in one day's sales answer
 
 
 def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int | None = None) -> int | None:
@@ -171,18 +161,6 @@ class _Endpoints:
             return _error(404, "NOT_FOUND", "no purchase with this reference")
         return _json(view.to_json())
 
-    async def issued(self, request: Request, _: None) -> Response:
-        """``GET /v1/purchases?from=&to=`` (ISO times with offset): the tokens issued in ``[from, to)``,
-        the biller's record a channel reconciles its sales against."""
-        start, end = _instant(request, "from"), _instant(request, "to")
-        if end <= start or end - start > timedelta(days=2):
-            raise BadRequest("to must be after from, at most 2 days later")
-        views = await self.service.issued_between(start, end, limit=_MAX_LISTED + 1)
-        return _json({
-            "purchases": [view.to_json() for view in views[:_MAX_LISTED]],
-            "truncated": len(views) > _MAX_LISTED,
-        })
-
     async def management(self, request: Request, data: dict[str, Any]) -> Response:
         meter_number = _meter_number(data)
         kind = _string(data, "kind", max_length=32)
@@ -216,15 +194,18 @@ class _Endpoints:
         return _json(state.to_json())
 
     async def sales(self, request: Request, _: None) -> Response:
-        """``GET /v1/sales/{YYYY-MM-DD}``: the purchases of one Jakarta calendar day, for settlement."""
+        """``GET /v1/sales/{YYYY-MM-DD}``: the purchases made on one Jakarta calendar day (every status,
+        with amount and token), the record a channel reconciles its day against; ``truncated`` when cut short."""
         try:
             day = date.fromisoformat(request.path_params["day"])
         except ValueError:
             raise BadRequest("date must look like 2026-12-01") from None
         start = datetime.combine(day, time(), tzinfo=JAKARTA)
-        views = await self.service.sales_of_day(start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC))
-        purchases = [{**v.to_json(), "amount": v.amount} for v in views]
-        return _json({"date": day.isoformat(), "purchases": purchases})
+        views = await self.service.sales_of_day(
+            start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC), limit=_MAX_LISTED + 1
+        )
+        purchases = [{**v.to_json(), "amount": v.amount} for v in views[:_MAX_LISTED]]
+        return _json({"date": day.isoformat(), "purchases": purchases, "truncated": len(views) > _MAX_LISTED})
 
     async def put_fault(self, request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")
@@ -291,7 +272,6 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         Route("/health", _health, methods=["GET"]),
         Route("/ready", readiness.endpoint, methods=["GET"]),
         Route("/v1/purchases", api.signed(api.purchase), methods=["POST"]),
-        Route("/v1/purchases", api.signed(api.issued), methods=["GET"]),
         Route("/v1/purchases/{reference:path}", api.signed(api.purchase_status), methods=["GET"]),
         Route("/v1/management-tokens", api.signed(api.management), methods=["POST"]),
         Route("/v1/meters/{number}", api.signed(api.meter_state), methods=["GET"]),

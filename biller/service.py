@@ -163,10 +163,6 @@ def meter_key_params(meter: MeterKeyFacts) -> MeterKeyParams:
     )
 
 
-def _issued(conn: Connection, parameters: dict[str, Any]) -> list[Any]:
-    return list(conn.execute(_ISSUED_BETWEEN, parameters))
-
-
 def _view(purchase: Mapping[str, Any]) -> PurchaseView:
     carried = purchase["carried_tenths"]
     issued_at = purchase["issued_at"]
@@ -243,17 +239,6 @@ _SET_KEY = (
 _PURCHASE_COLUMNS = [c for c in _purchase.c]
 _SELECT_PURCHASE = select(*_PURCHASE_COLUMNS).where(_purchase.c.reference == bindparam("b_reference"))
 _LOCK_PURCHASE = _SELECT_PURCHASE.with_for_update()
-# The tokens issued in a time range, for the channel's daily reconciliation.
-_ISSUED_BETWEEN = (
-    select(*_PURCHASE_COLUMNS)
-    .where(
-        _purchase.c.status == PurchaseStatus.SUCCESS,
-        _purchase.c.issued_at >= bindparam("b_from", type_=_purchase.c.issued_at.type),
-        _purchase.c.issued_at < bindparam("b_to", type_=_purchase.c.issued_at.type),
-    )
-    .order_by(_purchase.c.issued_at, _purchase.c.id)
-    .limit(bindparam("b_limit"))
-)
 _UPDATE_PURCHASE = update(_purchase).where(_purchase.c.id == bindparam("b_id"))  # SET: the keys given
 # Inserted in its final state (one INSERT, no INSERT-then-UPDATE); a concurrent insert of the
 # same reference waits for ours (PostgreSQL) and then inserts nothing.
@@ -616,11 +601,6 @@ class BillerService:
         purchase, settled_now = await self._write(self._locked_answer, reference)
         return self._settled(purchase) if settled_now else _view(purchase)
 
-    async def issued_between(self, start: datetime, end: datetime, *, limit: int) -> list[PurchaseView]:
-        """The SUCCESS purchases issued in ``[start, end)``, oldest first, at most ``limit``."""
-        rows = await self._db.run(_issued, {"b_from": start, "b_to": end, "b_limit": limit})
-        return [_view(row._mapping) for row in rows]
-
     def _locked_answer(self, conn: Connection, reference: str) -> tuple[dict[str, Any], bool]:
         return self._answer(conn, conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).one())
 
@@ -665,12 +645,14 @@ class BillerService:
             return None
         return MeterState(row.number, row.status, row.base_date, row.key_revision, key_change_plan(row, self._now()))
 
-    async def sales_of_day(self, start: datetime, end: datetime) -> list[PurchaseView]:
-        """Every purchase created in ``[start, end)`` (what a seller settles a day against), oldest first."""
+    async def sales_of_day(self, start: datetime, end: datetime, *, limit: int) -> list[PurchaseView]:
+        """The purchases created in ``[start, end)`` (what a seller reconciles a day against), oldest
+        first, at most ``limit``."""
         statement = (
             select(*_PURCHASE_COLUMNS)
             .where(_purchase.c.created_at >= start, _purchase.c.created_at < end)
             .order_by(_purchase.c.created_at, _purchase.c.id)
+            .limit(limit)
         )
         rows = await self._db.run(lambda conn: conn.execute(statement).all(), one_statement=True)
         return [_view(row._mapping) for row in rows]

@@ -53,7 +53,7 @@ TOP_UP = "mutation($ref: String!) { topUpWallet(amount: \"20000000\", paymentRef
 BY_REFERENCE = "query($ref: String!) { purchaseByReference(clientReference: $ref) { id status token kwh meterNumber } }"
 RECONCILIATION = "{ walletReconciliation { ok wallets_checked: walletsChecked } }"
 BILLER_RECONCILIATION = """query($date: Date!) {
-  billerReconciliation(date: $date) { ok billerIssued issuedHere missingHere missingAtBiller tokenMismatches truncated }
+  billerReconciliation(date: $date) { ok truncated lines { status count billerCount } differences { channelReference problem } }
 }"""
 
 

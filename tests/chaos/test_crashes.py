@@ -95,4 +95,5 @@ async def test_the_daily_reconciliation_flags_a_sale_we_do_not_hold(chaos: Chaos
         day = (datetime.now(UTC) + JAKARTA_OFFSET).date().isoformat()
         report = (await chaos.graphql(http, BILLER_RECONCILIATION, {"date": day}, ADMIN.id))["data"]
     assert report["billerReconciliation"]["ok"] is False
-    assert report["billerReconciliation"]["missingHere"] == [stray]
+    differences = report["billerReconciliation"]["differences"]
+    assert [(d["channelReference"], d["problem"]) for d in differences] == [(stray, "MISSING_HERE")]

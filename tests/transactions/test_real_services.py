@@ -6,9 +6,10 @@ through ``httpx.ASGITransport``, so the contracts (quote query, signed Biller HT
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -204,7 +205,7 @@ async def test_quote_refuses_what_the_purchase_refuses(system: System) -> None:
         assert error_code(await buy(system.gql, BUDI, METERS[0].number, amount, f"bad-{amount}")) == code
 
 
-async def test_sales_settlement_against_the_real_biller(system: System) -> None:
+async def test_the_daily_reconciliation_against_the_real_biller(system: System) -> None:
     gql = system.gql
     await buy(gql, SITI, METERS[0].number, 20000, "set-1")
     await system.fault("fail")
@@ -214,20 +215,54 @@ async def test_sales_settlement_against_the_real_biller(system: System) -> None:
     stray = {"reference": "STRANGER", "meterNumber": METERS[0].number, "kwhTenths": 10, "amount": "20000"}
     assert (await system.biller_call("POST", "/v1/purchases", stray)).status_code == 200
     day = jakarta_month_day()
-    report = (await gql(SETTLE, {"day": day}, as_=ADMIN.id))["data"]["salesSettlement"]
+    report = (await gql(RECONCILE, {"date": day}, as_=ADMIN.id))["data"]["billerReconciliation"]
     lines = {line["status"]: line for line in report["lines"]}
     assert (lines["SUCCESS"]["count"], lines["SUCCESS"]["nominal"]) == (1, "20000.00")
     assert (lines["SUCCESS"]["billerCount"], lines["SUCCESS"]["billerNominal"]) == (2, "40000.00")
     assert (lines["FAILED"]["count"], lines["FAILED"]["billerCount"]) == (1, 1)
-    assert report["balanced"] is False
-    assert [(d["channelReference"], d["problem"]) for d in report["differences"]] == [("STRANGER", "UNKNOWN_TO_US")]
+    assert (report["ok"], report["truncated"]) == (False, False)
+    assert [(d["channelReference"], d["problem"]) for d in report["differences"]] == [("STRANGER", "MISSING_HERE")]
     by_day = (await gql(SALES_BY_DAY, {"from": day, "to": day}, as_=ADMIN.id))["data"]["salesByDay"]
     assert {(r["status"], r["count"], r["nominal"]) for r in by_day} == {("SUCCESS", 1, "20000.00"), ("FAILED", 1, "50000.00")}
-    assert error_code(await gql(SETTLE, {"day": day}, as_=SITI)) == "FORBIDDEN"
+    assert error_code(await gql(RECONCILE, {"date": day}, as_=SITI)) == "FORBIDDEN"
 
 
-SETTLE = """query($day: String!) { salesSettlement(day: $day) {
-  day balanced lines { status count nominal billerCount billerNominal } differences { channelReference problem }
+async def test_the_daily_reconciliation_lists_every_kind_of_difference(system: System, tmp_path: Path) -> None:
+    gql = system.gql
+    refs = {}
+    for name in ("token", "amount", "status", "renamed", "yesterday"):
+        bought = (await buy(gql, SITI, METERS[0].number, 20000, f"rec-{name}"))["data"]["purchaseToken"]
+        assert bought["status"] == "SUCCESS"
+        refs[name] = bought["channelReference"]
+    day = jakarta_month_day()
+    clean = (await gql(RECONCILE, {"date": day}, as_=ADMIN.id))["data"]["billerReconciliation"]
+    assert (clean["ok"], clean["differences"]) == (True, [])
+    # Our books drift from the biller's: a token, an amount, a status, a reference; and one purchase
+    # recorded a day earlier here (near midnight) still matches the biller's by reference.
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        db.execute("UPDATE tx_purchase SET token = '00000000000000000000' WHERE channel_reference = ?", (refs["token"],))
+        db.execute("UPDATE tx_purchase SET nominal = nominal * 5 / 2 WHERE channel_reference = ?", (refs["amount"],))  # Rp 50,000
+        db.execute("UPDATE tx_purchase SET status = 'REVIEW' WHERE channel_reference = ?", (refs["status"],))
+        db.execute("UPDATE tx_purchase SET channel_reference = 'GHOST' WHERE channel_reference = ?", (refs["renamed"],))
+        (made,) = db.execute("SELECT created_at FROM tx_purchase WHERE channel_reference = ?", (refs["yesterday"],)).fetchone()
+        earlier = str(datetime.fromisoformat(made) - timedelta(days=1))
+        db.execute("UPDATE tx_purchase SET created_at = ? WHERE channel_reference = ?", (earlier, refs["yesterday"]))
+    report = (await gql(RECONCILE, {"date": day}, as_=ADMIN.id))["data"]["billerReconciliation"]
+    assert report["ok"] is False
+    assert sorted((d["channelReference"], d["problem"]) for d in report["differences"]) == sorted([
+        (refs["token"], "TOKEN_MISMATCH"), (refs["amount"], "AMOUNT_MISMATCH"), (refs["status"], "STATUS_MISMATCH"),
+        (refs["renamed"], "MISSING_HERE"), ("GHOST", "MISSING_AT_BILLER"),
+    ])  # fmt: skip
+    lines = {line["status"]: line for line in report["lines"]}
+    assert (lines["SUCCESS"]["count"], lines["SUCCESS"]["nominal"]) == (3, "90000.00")  # token, amount, GHOST
+    assert (lines["SUCCESS"]["billerCount"], lines["SUCCESS"]["billerNominal"]) == (5, "100000.00")
+    assert (lines["REVIEW"]["count"], lines["REVIEW"]["billerCount"]) == (1, 0)
+    bad = await gql(RECONCILE, {"date": "1900-01-01"}, as_=ADMIN.id)
+    assert error_code(bad) == "BAD_USER_INPUT"
+
+
+RECONCILE = """query($date: Date!) { billerReconciliation(date: $date) {
+  date ok truncated lines { status count nominal billerCount billerNominal } differences { channelReference problem }
 } }"""
 SALES_BY_DAY = 'query($from: String!, $to: String!) { salesByDay(from: $from, to: $to) { day status count nominal } }'
 

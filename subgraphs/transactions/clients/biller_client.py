@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -169,23 +168,18 @@ class BillerClient:
         change = self._json_or_raise(response).get("keyChange")
         return str(change.get("reason") or "a new decoder key") if isinstance(change, dict) else None
 
-    async def sales_of_day(self, day: str) -> list[dict[str, Any]]:
-        """``GET /v1/sales/{YYYY-MM-DD}``: the biller's purchases of a Jakarta day, for settlement."""
-        purchases = self._json_or_raise(await self._send("GET", f"/v1/sales/{day}", None)).get("purchases")
-        if not isinstance(purchases, list):
-            raise BillerUnavailable("biller answered a sales list we cannot read")
-        return purchases
-
-    async def issued(self, start: datetime, end: datetime) -> tuple[list[BillerOutcome], bool]:
-        """``GET /v1/purchases?from=&to=``: the biller's record of tokens issued in ``[start, end)``,
-        and whether it was cut short."""
-        query = urlencode({"from": start.isoformat(), "to": end.isoformat()})
-        response = await self._send("GET", f"/v1/purchases?{query}", None)
-        data = self._json_or_raise(response)
+    async def sales_of_day(self, day: date) -> tuple[list[tuple[BillerOutcome, Decimal]], bool]:
+        """``GET /v1/sales/{YYYY-MM-DD}``: the biller's purchases made on a Jakarta day, each with the
+        amount asked, and whether the list was cut short."""
+        data = self._json_or_raise(await self._send("GET", f"/v1/sales/{day.isoformat()}", None))
         rows = data.get("purchases")
         if not isinstance(rows, list):
-            raise BillerUnavailable("biller answered a list we cannot read")
-        return [BillerOutcome.from_json(row) for row in rows if isinstance(row, dict)], bool(data.get("truncated"))
+            raise BillerUnavailable("biller answered a sales list we cannot read")
+        try:
+            sales = [(BillerOutcome.from_json(row), Decimal(str(row["amount"]))) for row in rows]
+        except (AttributeError, KeyError, TypeError, ArithmeticError, ValueError):
+            raise BillerUnavailable("biller answered a sales list we cannot read") from None
+        return sales, bool(data.get("truncated"))
 
     async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
         """``POST /v1/management-tokens``: a class 2 token. Not idempotent: every call spends a TID.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -10,7 +10,7 @@ import strawberry
 from .. import biller_reconciliation, models, settlement
 from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
 from .management import ManagementToken
-from .operations import DaySales, Settlement
+from .operations import BillerReconciliationReport, DaySales
 from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
 
 __all__ = ["Query"]
@@ -24,18 +24,6 @@ async def _fresh(info: strawberry.Info, row: models.Purchase | None) -> models.P
     if row is not None and lookup.is_stale_pending(row, context.settings):
         row = await purchases.resolve_pending(context.db, context.state, row)
     return row
-
-
-@strawberry.type(description="Our issued tokens against the biller's record for one day; ok when they match")
-class BillerReconciliationReport:
-    date: date
-    ok: bool
-    biller_issued: int = strawberry.field(description="tokens the biller issued under our references that day")
-    issued_here: int = strawberry.field(description="SUCCESS/REFUNDED purchases here with those tokens")
-    missing_here: list[str] = strawberry.field(description="references the biller sold that we do not hold as sold")
-    missing_at_biller: list[str] = strawberry.field(description="references we hold as sold the biller does not")
-    token_mismatches: list[str]
-    truncated: bool = strawberry.field(description="the biller's list was cut short; the report is incomplete")
 
 
 @strawberry.type
@@ -73,18 +61,7 @@ class Query:
 
     @strawberry.field(description="Admin: PENDING purchases, oldest first (money held until the biller answers)")
     async def pending_purchases(self, info: strawberry.Info, first: int = 100) -> list[Purchase]:
-        rows = await operations.pending_purchases(
-            info.context.db, info.context.viewer, older_than=timedelta(0), first=first
-        )
-        return [Purchase.from_row(row) for row in rows]
-
-    @strawberry.field(
-        description="Admin: purchases PENDING for more than 10 minutes, oldest first: settle them with the biller"
-    )
-    async def review_queue(self, info: strawberry.Info, first: int = 100) -> list[Purchase]:
-        rows = await operations.pending_purchases(
-            info.context.db, info.context.viewer, older_than=operations.REVIEW_AFTER, first=first
-        )
+        rows = await operations.pending_purchases(info.context.db, info.context.viewer, first=first)
         return [Purchase.from_row(row) for row in rows]
 
     @strawberry.field(description="Admin: every management token issued from..to (Jakarta days), newest first")
@@ -92,36 +69,22 @@ class Query:
         rows = await operations.issued_management_tokens(info.context.db, info.context.viewer, from_, to)
         return [ManagementToken.from_row(row) for row in rows]
 
-    @strawberry.field(description="Admin: a Jakarta day's sales settled against the biller (counts, sums, differences)")
-    async def sales_settlement(self, info: strawberry.Info, day: str) -> Settlement:
-        context = info.context
-        return Settlement.of(await operations.settle_day(context.db, context.state, context.viewer, day))
-
     @strawberry.field(
-        description="Admin: purchases the settlement worker could not settle (money held), oldest first; "
-        "settle each with settlePurchase"
+        description="Admin: the review queue: purchases the settlement worker moved to REVIEW (money held), "
+        "oldest first; settle each with settlePurchase"
     )
     async def purchases_in_review(self, info: strawberry.Info, first: int = 50) -> list[Purchase]:
         rows = await settlement.purchases_in_review(info.context.db, info.context.viewer, first=first)
         return [Purchase.from_row(row) for row in rows]
 
     @strawberry.field(
-        description="Admin: one Asia/Jakarta day of issued tokens compared with the biller's record (the truth)"
+        description="Admin: one Asia/Jakarta day of purchases against the biller's record (the truth): counts and "
+        "sums per status on both sides and every difference"
     )
     async def biller_reconciliation(self, info: strawberry.Info, date: date) -> BillerReconciliationReport:
-        report = await biller_reconciliation.reconcile_with_biller(
-            info.context.db, info.context.state, info.context.viewer, date
-        )
-        return BillerReconciliationReport(
-            date=report.day,
-            ok=report.ok,
-            biller_issued=report.biller_issued,
-            issued_here=report.issued_here,
-            missing_here=report.missing_here,
-            missing_at_biller=report.missing_at_biller,
-            token_mismatches=report.token_mismatches,
-            truncated=report.truncated,
-        )
+        context = info.context
+        report = await biller_reconciliation.reconcile_with_biller(context.db, context.state, context.viewer, date)
+        return BillerReconciliationReport.of(report)
 
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:
