@@ -18,8 +18,17 @@ from .common import Load, Report, cpu_count, ensure_wrk
 SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath", "edge", "storm")
 NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory", "edge"}
 # memory is measured inside throughput (router RSS idle -> after the run)
-MODULES = {"overhead": "overhead", "throughput": "throughput", "memory": "throughput", "peers": "peers",
-           "planner": "planner", "purchases": "purchases", "fastpath": "fastpath", "edge": "edge", "storm": "storm"}
+MODULES = {
+    "overhead": "overhead",
+    "throughput": "throughput",
+    "memory": "throughput",
+    "peers": "peers",
+    "planner": "planner",
+    "purchases": "purchases",
+    "fastpath": "fastpath",
+    "edge": "edge",
+    "storm": "storm",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,12 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
     parser.add_argument("--duration", type=int, help="measured seconds per run (default 15, quick 5)")
     parser.add_argument("--rounds", type=int, help="alternating rounds (default 3, quick 1)")
-    parser.add_argument("--postgres-url", help="PostgreSQL admin URL for the purchase section "
-                        "(default: $SETRUM_BENCH_POSTGRES_URL, else a throw-away local cluster if initdb exists)")
-    parser.add_argument("--foreign-wait", type=float, help="seconds to wait before each run for other tenants' "
-                        "CPU use to drop under 15%% of a core (default 30; $BENCH_FOREIGN_WAIT_S)")
-    parser.add_argument("--router-ref", help="peers: also run our router as of this git commit (A/B against the "
-                        "work tree, same run)")
+    parser.add_argument(
+        "--postgres-url",
+        help="PostgreSQL admin URL for the purchase section "
+        "(default: $SETRUM_BENCH_POSTGRES_URL, else a throw-away local cluster if initdb exists)",
+    )
+    parser.add_argument(
+        "--foreign-wait",
+        type=float,
+        help="seconds to wait before each run for other tenants' "
+        "CPU use to drop under 15%% of a core (default 30; $BENCH_FOREIGN_WAIT_S)",
+    )
+    parser.add_argument(
+        "--router-ref", help="peers: also run our router as of this git commit (A/B against the work tree, same run)"
+    )
     args = parser.parse_args(argv)
     if args.router_ref:
         from . import peers
@@ -47,16 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(wanted) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
-    load = Load(duration_s=args.duration or (5 if args.quick else 15), warmup_s=2 if args.quick else 3,
-                rounds=args.rounds or (1 if args.quick else 3))
+    load = Load(
+        duration_s=args.duration or (5 if args.quick else 15),
+        warmup_s=2 if args.quick else 3,
+        rounds=args.rounds or (1 if args.quick else 3),
+    )
     if cpu_count() < 2:
         load.load_cpus = load.gateway_cpus = "0"
 
     report = Report()
     m = report.data["machine"]
     print("Setrum benchmark suite")
-    print(f"  machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GB RAM, kernel {m['kernel']}, "
-          f"Python {m['python']}, Node {m['node'] or 'absent'}")
+    print(
+        f"  machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GB RAM, kernel {m['kernel']}, "
+        f"Python {m['python']}, Node {m['node'] or 'absent'}"
+    )
     print(f"  date: {m['date']}")
     print(f"  command: python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"  load: {load.describe()}")
@@ -81,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             try:
                 module = importlib.import_module(f"bench.{MODULES[name]}")
-                module.run(stack, load, report,
-                           **({"postgres_url": args.postgres_url} if name in ("purchases", "storm") else {}))
+                module.run(
+                    stack,
+                    load,
+                    report,
+                    **({"postgres_url": args.postgres_url} if name in ("purchases", "storm") else {}),
+                )
             except Exception as exc:  # one broken section must not hide the others
                 traceback.print_exc()
                 report.fail(f"section {name} crashed: {type(exc).__name__}: {exc}")

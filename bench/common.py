@@ -170,7 +170,11 @@ class Proc:
         log = open(WORK / "logs" / f"{self.name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         argv = (["taskset", "-c", self.cpus] if self.cpus and shutil.which("taskset") else []) + self.argv
         self.popen = subprocess.Popen(  # our own commands
-            argv, cwd=self.cwd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=self.cwd,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         return self
@@ -319,8 +323,13 @@ class WrkResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "requests": self.requests, "rps": self.rps, "lat_ms": self.lat_ms, "errors": self.errors,
-            "gw_cpu_pct": self.gw_cpu_pct, "gw_rss_mb": self.gw_rss_mb, "foreign_cpu_pct": self.foreign_cpu_pct,
+            "requests": self.requests,
+            "rps": self.rps,
+            "lat_ms": self.lat_ms,
+            "errors": self.errors,
+            "gw_cpu_pct": self.gw_cpu_pct,
+            "gw_rss_mb": self.gw_rss_mb,
+            "foreign_cpu_pct": self.foreign_cpu_pct,
             **self.extra,
         }
 
@@ -356,15 +365,18 @@ def run_wrk(
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no RESULT line (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    data = json.loads(line[len("RESULT "):])
+    data = json.loads(line[len("RESULT ") :])
     result = WrkResult(
-        requests=data["requests"], rps=data["rps"], lat_ms=data["lat_ms"], errors=data["errors"],
+        requests=data["requests"],
+        rps=data["rps"],
+        lat_ms=data["lat_ms"],
+        errors=data["errors"],
         gw_cpu_pct=round((t1 - t0) * 100 / CLK_TCK / elapsed, 1) if watch else None,
         gw_rss_mb=rss_mb(watch) if watch else None,
         foreign_cpu_pct=round(foreign, 1),
     )
     result.extra = {k: v for k, v in data.items() if k not in {"requests", "rps", "lat_ms", "errors", "secs"}}
-    samples = [ln[len("ERRBODY "):] for ln in proc.stderr.splitlines() if ln.startswith("ERRBODY ")]
+    samples = [ln[len("ERRBODY ") :] for ln in proc.stderr.splitlines() if ln.startswith("ERRBODY ")]
     if samples:
         result.extra["error_samples"] = samples
     return result
@@ -399,6 +411,9 @@ class Report:
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in cells]
+    lines = [
+        "  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in cells
+    ]
     lines.insert(1, "  " + "  ".join("-" * w for w in widths))
     return "\n".join(lines)

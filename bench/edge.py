@@ -86,8 +86,9 @@ def _refusal_times(url: str) -> tuple[list[float], list[str]]:
 
 def run(stack: Stack, load: Load, report: Report) -> None:
     stub_port = free_port()
-    stub = stack.start(Proc("edge-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(stub_port)],
-                            cpus=load.load_cpus))
+    stub = stack.start(
+        Proc("edge-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(stub_port)], cpus=load.load_cpus)
+    )
     wait_http(f"http://127.0.0.1:{stub_port}/", stub)
     stub_url = f"http://127.0.0.1:{stub_port}/graphql"
     sdl = rewrite_urls(stack.supergraph().read_text(), {n: stub_url for n in ("users", "master", "transactions")})
@@ -97,8 +98,10 @@ def run(stack: Stack, load: Load, report: Report) -> None:
 
     times, codes = _refusal_times(url)
     refusal_p50, refusal_max = statistics.median(times), max(times)
-    print(f"  refusing the 1.2 MB attack document: median {refusal_p50:.1f} ms, max {refusal_max:.1f} ms "
-          f"over {len(times)} requests; codes {sorted(set(codes))}")
+    print(
+        f"  refusing the 1.2 MB attack document: median {refusal_p50:.1f} ms, max {refusal_max:.1f} ms "
+        f"over {len(times)} requests; codes {sorted(set(codes))}"
+    )
 
     script = BENCH_DIR / "lua" / "post.lua"
     ordinary = {"BODY_FILE": str(write_query("edge-ordinary", ORDINARY_QUERY)), "CHECK": "1"}
@@ -108,13 +111,17 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     flood_rps: list[float] = []
     _wrk(_wrk_argv(url, script, ORDINARY_CONNS, 2, load), ordinary)  # warm-up
     for rnd in range(load.rounds):
-        for which in (["alone", "flood"] if rnd % 2 == 0 else ["flood", "alone"]):
+        for which in ["alone", "flood"] if rnd % 2 == 0 else ["flood", "alone"]:
             quiesce([router.pid, stub.pid], max_wait_s=30)
             flood = None
             if which == "flood":
-                flood = subprocess.Popen(_wrk_argv(url, script, FLOOD_CONNS, duration + 2, load),
-                                         env={**os.environ, **attack}, stdout=subprocess.PIPE,
-                                         stderr=subprocess.DEVNULL, text=True)
+                flood = subprocess.Popen(
+                    _wrk_argv(url, script, FLOOD_CONNS, duration + 2, load),
+                    env={**os.environ, **attack},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
                 time.sleep(1.0)  # let the flood reach its pace first
             try:
                 samples[which].append(_wrk(_wrk_argv(url, script, ORDINARY_CONNS, duration, load), ordinary))
@@ -122,18 +129,36 @@ def run(stack: Stack, load: Load, report: Report) -> None:
                 if flood is not None:
                     out, _ = flood.communicate(timeout=120)
                     flood_rps.append(_parse_result(out)["rps"])
-    med = {k: {m: median([r["lat_ms"][m] for r in v]) for m in ("p50", "p99")} | {
-        "rps": median([r["rps"] for r in v]), "errors": sum(_errors(r) for r in v)} for k, v in samples.items()}
+    med = {
+        k: {m: median([r["lat_ms"][m] for r in v]) for m in ("p50", "p99")}
+        | {"rps": median([r["rps"] for r in v]), "errors": sum(_errors(r) for r in v)}
+        for k, v in samples.items()
+    }
     ratio50 = med["flood"]["p50"] / med["alone"]["p50"]
     ratio99 = med["flood"]["p99"] / med["alone"]["p99"]
-    print(table([[k, f"{v['p50']:.2f}", f"{v['p99']:.2f}", f"{v['rps']:.0f}", v["errors"]] for k, v in med.items()],
-                ["ordinary query", "p50 ms", "p99 ms", "req/s", "errors"]))
+    print(
+        table(
+            [[k, f"{v['p50']:.2f}", f"{v['p99']:.2f}", f"{v['rps']:.0f}", v["errors"]] for k, v in med.items()],
+            ["ordinary query", "p50 ms", "p99 ms", "req/s", "errors"],
+        )
+    )
     print(f"  flood: {FLOOD_CONNS} connections sending the attack document, {median(flood_rps):.0f} refusals/s")
-    print(f"  latency with the flood / without: p50 {ratio50:.2f}x, p99 {ratio99:.2f}x (target <= {RATIO_TARGET}x); "
-          f"refusal median {refusal_p50:.1f} ms (target < {REFUSAL_TARGET_MS:.0f} ms)")
-    report.section("edge", {"refusal_ms": times, "refusal_codes": sorted(set(codes)), "ordinary": med,
-                            "flood_refusals_per_s": flood_rps, "ratio_p50": ratio50, "ratio_p99": ratio99,
-                            "runs": samples})
+    print(
+        f"  latency with the flood / without: p50 {ratio50:.2f}x, p99 {ratio99:.2f}x (target <= {RATIO_TARGET}x); "
+        f"refusal median {refusal_p50:.1f} ms (target < {REFUSAL_TARGET_MS:.0f} ms)"
+    )
+    report.section(
+        "edge",
+        {
+            "refusal_ms": times,
+            "refusal_codes": sorted(set(codes)),
+            "ordinary": med,
+            "flood_refusals_per_s": flood_rps,
+            "ratio_p50": ratio50,
+            "ratio_p99": ratio99,
+            "runs": samples,
+        },
+    )
     if refusal_p50 >= REFUSAL_TARGET_MS:
         report.fail(f"edge: refusing the attack document took {refusal_p50:.1f} ms (median)")
     if set(codes) != {"MAX_TOKENS_EXCEEDED"}:
@@ -162,7 +187,7 @@ def _parse_result(stdout: str) -> dict[str, Any]:
     line = next((ln for ln in stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no RESULT line:\n{stdout}")
-    result: dict[str, Any] = json.loads(line[len("RESULT "):])
+    result: dict[str, Any] = json.loads(line[len("RESULT ") :])
     return result
 
 

@@ -28,8 +28,15 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     router, router_url = stack.router("router-standin", standin_sg, cpus=load.gateway_cpus)
     system = stack.system()
     # real system: router alone on the gateway CPU, master with the load generator
-    stack.pin_system({"router": load.gateway_cpus, "master": load.load_cpus, "users": load.load_cpus,
-                      "transactions": load.load_cpus, "biller": load.load_cpus})
+    stack.pin_system(
+        {
+            "router": load.gateway_cpus,
+            "master": load.load_cpus,
+            "users": load.load_cpus,
+            "transactions": load.load_cpus,
+            "biller": load.load_cpus,
+        }
+    )
     targets = {
         "stand-in": (f"{standin_base}/master", router_url, [router.pid]),
         "SQLite master": (stack.subgraph_url("master"), system.router_url, [stack.system_pid("router")]),
@@ -45,22 +52,63 @@ def run(stack: Stack, load: Load, report: Report) -> None:
                 order = ["direct", "router"] if rnd % 2 == 0 else ["router", "direct"]
                 for which in order:
                     url = direct_url if which == "direct" else routed_url
-                    res = run_wrk(url, script=script, conns=conns, duration_s=max(3, load.duration_s // 2), load=load,
-                                  env=env, watch=watch, warmup_s=min(2, load.warmup_s))
+                    res = run_wrk(
+                        url,
+                        script=script,
+                        conns=conns,
+                        duration_s=max(3, load.duration_s // 2),
+                        load=load,
+                        env=env,
+                        watch=watch,
+                        warmup_s=min(2, load.warmup_s),
+                    )
                     samples[which].append(res)
-            d = {k: {m: median([r.lat_ms[m] for r in v]) for m in ("p50", "p99")} | {
-                "rps": median([r.rps for r in v]), "errors": sum(r.error_count for r in v)} for k, v in samples.items()}
+            d = {
+                k: {m: median([r.lat_ms[m] for r in v]) for m in ("p50", "p99")}
+                | {"rps": median([r.rps for r in v]), "errors": sum(r.error_count for r in v)}
+                for k, v in samples.items()
+            }
             added50 = d["router"]["p50"] - d["direct"]["p50"]
             added99 = d["router"]["p99"] - d["direct"]["p99"]
             out["results"][f"{backend}/c{conns}"] = {**d, "added_p50_ms": added50, "added_p99_ms": added99}
-            rows.append([backend, conns, f"{d['direct']['p50']:.2f}", f"{d['direct']['p99']:.2f}",
-                         f"{d['router']['p50']:.2f}", f"{d['router']['p99']:.2f}", f"{added50:+.2f}", f"{added99:+.2f}",
-                         f"{d['direct']['rps']:.0f}", f"{d['router']['rps']:.0f}",
-                         d["direct"]["errors"] + d["router"]["errors"]])
-            print(f"    {backend} c={conns}: direct p50 {d['direct']['p50']:.2f} ms, router p50 "
-                  f"{d['router']['p50']:.2f} ms -> added {added50:+.2f} ms", flush=True)
-    print(table(rows, ["subgraph", "conns", "direct p50", "direct p99", "router p50", "router p99", "added p50",
-                       "added p99", "direct rps", "router rps", "errors"]))
+            rows.append(
+                [
+                    backend,
+                    conns,
+                    f"{d['direct']['p50']:.2f}",
+                    f"{d['direct']['p99']:.2f}",
+                    f"{d['router']['p50']:.2f}",
+                    f"{d['router']['p99']:.2f}",
+                    f"{added50:+.2f}",
+                    f"{added99:+.2f}",
+                    f"{d['direct']['rps']:.0f}",
+                    f"{d['router']['rps']:.0f}",
+                    d["direct"]["errors"] + d["router"]["errors"],
+                ]
+            )
+            print(
+                f"    {backend} c={conns}: direct p50 {d['direct']['p50']:.2f} ms, router p50 "
+                f"{d['router']['p50']:.2f} ms -> added {added50:+.2f} ms",
+                flush=True,
+            )
+    print(
+        table(
+            rows,
+            [
+                "subgraph",
+                "conns",
+                "direct p50",
+                "direct p99",
+                "router p50",
+                "router p99",
+                "added p50",
+                "added p99",
+                "direct rps",
+                "router rps",
+                "errors",
+            ],
+        )
+    )
     added = out["results"]["stand-in/c1"]["added_p50_ms"]
     verdict = "OK" if added <= TARGET_P50_MS else "MISSED"
     print(f"  target: router added p50 at concurrency 1 <= {TARGET_P50_MS} ms (stand-in): {added:.2f} ms -> {verdict}")

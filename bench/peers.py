@@ -54,14 +54,23 @@ def _check(urls: dict[str, str], bodies: dict[str, Path], headers: dict[str, str
     return problems
 
 
-def _workload(name: str, stack: Stack, load: Load, report: Report, supergraph: Path, body: Path,
-              checks: dict[str, Path], check_headers: dict[str, str]) -> dict[str, Any]:
+def _workload(
+    name: str,
+    stack: Stack,
+    load: Load,
+    report: Report,
+    supergraph: Path,
+    body: Path,
+    checks: dict[str, Path],
+    check_headers: dict[str, str],
+) -> dict[str, Any]:
     gws: dict[str, Any] = {}
     proc, url = stack.router(f"{name}-setrum", supergraph, cpus=load.gateway_cpus)
     gws["setrum"] = (proc, url)
     if ROUTER_REF:
-        gws[f"setrum@{ROUTER_REF}"] = stack.router(f"{name}-setrum-ref", supergraph, cpus=load.gateway_cpus,
-                                                   ref=ROUTER_REF)
+        gws[f"setrum@{ROUTER_REF}"] = stack.router(
+            f"{name}-setrum-ref", supergraph, cpus=load.gateway_cpus, ref=ROUTER_REF
+        )
     gws["apollo"] = stack.apollo(supergraph, cpus=load.gateway_cpus, name=f"{name}-apollo")
     gws["hive"] = stack.hive(supergraph, cpus=load.gateway_cpus, name=f"{name}-hive")
     gateways = list(gws)
@@ -76,23 +85,43 @@ def _workload(name: str, stack: Stack, load: Load, report: Report, supergraph: P
         for g in order:
             proc, url = gws[g]
             all_pids = [p for gp, _ in gws.values() for p in gp.pids()]
-            res = run_wrk(url, script=script, conns=CONNS, duration_s=load.duration_s, load=load, env=env,
-                          watch=proc.pids())
+            res = run_wrk(
+                url, script=script, conns=CONNS, duration_s=load.duration_s, load=load, env=env, watch=proc.pids()
+            )
             res.extra["all_gateway_pids"] = all_pids
             runs[g].append(res)
-            print(f"    {name} round {rnd + 1} {g:7}: {res.rps:7.1f} rps  p50 {res.lat_ms['p50']:8.1f} ms  "
-                  f"p99 {res.lat_ms['p99']:8.1f} ms  errors {res.error_count}  CPU {res.gw_cpu_pct}%  "
-                  f"RSS {res.gw_rss_mb} MB  foreign {res.foreign_cpu_pct}%", flush=True)
+            print(
+                f"    {name} round {rnd + 1} {g:7}: {res.rps:7.1f} rps  p50 {res.lat_ms['p50']:8.1f} ms  "
+                f"p99 {res.lat_ms['p99']:8.1f} ms  errors {res.error_count}  CPU {res.gw_cpu_pct}%  "
+                f"RSS {res.gw_rss_mb} MB  foreign {res.foreign_cpu_pct}%",
+                flush=True,
+            )
     out: dict[str, Any] = {"conns": CONNS, "unique_authorization_header": True, "check_problems": problems}
     rows = []
     for g, rs in runs.items():
-        d = {"rps": median([r.rps for r in rs]), "p50_ms": median([r.lat_ms["p50"] for r in rs]),
-             "p99_ms": median([r.lat_ms["p99"] for r in rs]), "errors": sum(r.error_count for r in rs),
-             "rps_runs": [r.rps for r in rs], "cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
-             "rss_mb": max(r.gw_rss_mb or 0 for r in rs), "runs": [r.as_dict() for r in rs]}
+        d = {
+            "rps": median([r.rps for r in rs]),
+            "p50_ms": median([r.lat_ms["p50"] for r in rs]),
+            "p99_ms": median([r.lat_ms["p99"] for r in rs]),
+            "errors": sum(r.error_count for r in rs),
+            "rps_runs": [r.rps for r in rs],
+            "cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
+            "rss_mb": max(r.gw_rss_mb or 0 for r in rs),
+            "runs": [r.as_dict() for r in rs],
+        }
         out[g] = d
-        rows.append([g, f"{d['rps']:.1f}", " ".join(f"{x:.0f}" for x in d["rps_runs"]), f"{d['p50_ms']:.1f}",
-                     f"{d['p99_ms']:.1f}", d["errors"], f"{d['cpu_pct']:.0f}", f"{d['rss_mb']:.0f}"])
+        rows.append(
+            [
+                g,
+                f"{d['rps']:.1f}",
+                " ".join(f"{x:.0f}" for x in d["rps_runs"]),
+                f"{d['p50_ms']:.1f}",
+                f"{d['p99_ms']:.1f}",
+                d["errors"],
+                f"{d['cpu_pct']:.0f}",
+                f"{d['rss_mb']:.0f}",
+            ]
+        )
     print(table(rows, ["gateway", "rps (median)", "rps runs", "p50 ms", "p99 ms", "errors", "CPU %", "RSS MB"]))
     ours = out["setrum"]
     for peer in [g for g in gateways if g != "setrum"]:
@@ -118,13 +147,23 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     # 1) our schema and query, on the stand-ins
     _, standin_sg = stack.standins(cpus=load.load_cpus)
     body = write_query("dashboard", DASHBOARD_QUERY)
-    out["dashboard"] = _workload("dashboard", stack, load, report, standin_sg, body, {"dashboard": body},
-                                 {"authorization": f"Bearer {stack.token}"})
+    out["dashboard"] = _workload(
+        "dashboard",
+        stack,
+        load,
+        report,
+        standin_sg,
+        body,
+        {"dashboard": body},
+        {"authorization": f"Bearer {stack.token}"},
+    )
     d = out["dashboard"]
-    targets = [("setrum/apollo RPS >= 1.5", d["ratio_vs_apollo"]["rps"] >= 1.5),
-               ("setrum/hive RPS >= 1.0", d["ratio_vs_hive"]["rps"] >= 1.0),
-               ("setrum p99 <= apollo p99", d["ratio_vs_apollo"]["p99"] <= 1.0),
-               ("setrum p99 <= hive p99", d["ratio_vs_hive"]["p99"] <= 1.0)]
+    targets = [
+        ("setrum/apollo RPS >= 1.5", d["ratio_vs_apollo"]["rps"] >= 1.5),
+        ("setrum/hive RPS >= 1.0", d["ratio_vs_hive"]["rps"] >= 1.0),
+        ("setrum p99 <= apollo p99", d["ratio_vs_apollo"]["p99"] <= 1.0),
+        ("setrum p99 <= hive p99", d["ratio_vs_hive"]["p99"] <= 1.0),
+    ]
     for label, ok in targets:
         print(f"  target {label}: {'OK' if ok else 'MISSED'}")
         if not ok:

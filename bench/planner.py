@@ -43,8 +43,10 @@ def synthetic_subgraphs() -> list[tuple[str, str]]:
     ``link`` to s{i+7}, ``sibling`` stays in s{i}."""
     out = []
     for i in range(N_SUBGRAPHS):
-        lines = ['extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])',
-                 f"type Query {{ root{i}: T{i}_0  list{i}(first: Int = 10): [T{i}_0!]! }}"]
+        lines = [
+            'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])',
+            f"type Query {{ root{i}: T{i}_0  list{i}(first: Int = 10): [T{i}_0!]! }}",
+        ]
         stubs: set[str] = set()
         for j in range(TYPES_PER_SUBGRAPH):
             nxt = f"T{(i + 1) % N_SUBGRAPHS}_{j}"
@@ -100,17 +102,22 @@ def synthetic_queries() -> dict[str, str]:
         "chain 8 deep (list link)": f"query Links {{ list0 {{ {_chain('link', DEPTH)} }} }}",
         "mixed 8 deep + siblings": "query Mixed { root3 { "
         + _chain("next", 4, "id name sibling { id value next { id name } }")
-        + " } root20 { " + _chain("link", DEPTH, "id tags") + " } }",
+        + " } root20 { "
+        + _chain("link", DEPTH, "id tags")
+        + " } }",
         "tree 2^6 paths": f"query Tree6 {{ root0 {{ {_tree(6)} }} }}",
     }
 
 
 def hostile_queries() -> dict[str, str]:
-    frags = "\n".join(
-        f"fragment F{k} on T{k % N_SUBGRAPHS}_0 {{ id a: next {{ ...F{k + 1} }} b: next {{ ...F{k + 1} }} "
-        f"c: next {{ ...F{k + 1} }} d: next {{ ...F{k + 1} }} }}"
-        for k in range(12)
-    ) + "\nfragment F12 on T12_0 { id name }"
+    frags = (
+        "\n".join(
+            f"fragment F{k} on T{k % N_SUBGRAPHS}_0 {{ id a: next {{ ...F{k + 1} }} b: next {{ ...F{k + 1} }} "
+            f"c: next {{ ...F{k + 1} }} d: next {{ ...F{k + 1} }} }}"
+            for k in range(12)
+        )
+        + "\nfragment F12 on T12_0 { id name }"
+    )
     return {
         "tree 2^12 paths": f"query Tree12 {{ root0 {{ {_tree(12)} }} }}",
         "fragment bomb 4^12": "query Bomb { root0 { ...F0 } }\n" + frags,
@@ -167,12 +174,20 @@ def _measure(sdl: str, queries: dict[str, str], label: str, rows: list[list[Any]
         gateway.explain(query)  # fill the cache
         cached_ms, _ = _time(partial(gateway.explain, query), min_runs=200, budget_s=0.3)
         fetches = _fetch_count(plan)
-        out[f"{label}/{name}"] = {"parse_ms": parse_ms, "validate_ms": validate_ms, "plan_cold_ms": plan_ms,
-                                  "cached_lookup_us": cached_ms * 1000, "fetches": fetches}
-        rows.append([label, name, f"{parse_ms:.3f}", f"{validate_ms:.3f}", f"{plan_ms:.3f}",
-                     f"{cached_ms * 1000:.1f}", fetches])
-        print(f"    {label} / {name}: plan {plan_ms:.3f} ms, cached {cached_ms * 1000:.1f} µs, {fetches} fetches",
-              flush=True)
+        out[f"{label}/{name}"] = {
+            "parse_ms": parse_ms,
+            "validate_ms": validate_ms,
+            "plan_cold_ms": plan_ms,
+            "cached_lookup_us": cached_ms * 1000,
+            "fetches": fetches,
+        }
+        rows.append(
+            [label, name, f"{parse_ms:.3f}", f"{validate_ms:.3f}", f"{plan_ms:.3f}", f"{cached_ms * 1000:.1f}", fetches]
+        )
+        print(
+            f"    {label} / {name}: plan {plan_ms:.3f} ms, cached {cached_ms * 1000:.1f} µs, {fetches} fetches",
+            flush=True,
+        )
 
 
 def run(stack: Stack, load: Load, report: Report) -> None:
@@ -180,10 +195,17 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     rows: list[list[Any]] = []
     _measure(stack.supergraph().read_text(), OUR_QUERIES, "setrum", rows, out)
     sdl, compose_s = synthetic_supergraph()
-    out["synthetic"] = {"subgraphs": N_SUBGRAPHS, "entity_types": N_SUBGRAPHS * TYPES_PER_SUBGRAPH,
-                        "compose_s": compose_s, "sdl_bytes": len(sdl)}
-    print(f"    synthetic supergraph: {N_SUBGRAPHS} subgraphs, {N_SUBGRAPHS * TYPES_PER_SUBGRAPH} entity types, "
-          f"{len(sdl) // 1024} KB" + (f", composed in {compose_s:.1f}s" if compose_s else " (cached)"), flush=True)
+    out["synthetic"] = {
+        "subgraphs": N_SUBGRAPHS,
+        "entity_types": N_SUBGRAPHS * TYPES_PER_SUBGRAPH,
+        "compose_s": compose_s,
+        "sdl_bytes": len(sdl),
+    }
+    print(
+        f"    synthetic supergraph: {N_SUBGRAPHS} subgraphs, {N_SUBGRAPHS * TYPES_PER_SUBGRAPH} entity types, "
+        f"{len(sdl) // 1024} KB" + (f", composed in {compose_s:.1f}s" if compose_s else " (cached)"),
+        flush=True,
+    )
     _measure(sdl, synthetic_queries(), "synthetic", rows, out)
     print(table(rows, ["schema", "operation", "parse ms", "validate ms", "plan cold ms", "cached µs", "fetches"]))
 
@@ -212,8 +234,10 @@ def run(stack: Stack, load: Load, report: Report) -> None:
             report.fail(f"planner on hostile '{name}': {outcome[:80]} after {elapsed:.1f}s")
     print(table(hostile_rows, ["hostile operation", "ms", "outcome"]))
     slow = [k for k, v in out.items() if k.startswith("setrum/") and v["plan_cold_ms"] > ORDINARY_BUDGET_MS]
-    print(f"  target: cold plan of each ordinary query < {ORDINARY_BUDGET_MS} ms: "
-          + ("OK" if not slow else f"MISSED for {', '.join(slow)}"))
+    print(
+        f"  target: cold plan of each ordinary query < {ORDINARY_BUDGET_MS} ms: "
+        + ("OK" if not slow else f"MISSED for {', '.join(slow)}")
+    )
     for k in slow:
         report.fail(f"cold planning of {k} took {out[k]['plan_cold_ms']:.2f} ms")
     report.section("planner", out)

@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--conns", type=int, default=50)
     parser.add_argument("--no-spy", action="store_true", help="only the CPU-per-purchase figures")
-    parser.add_argument("--postgres-url", help="run the system on PostgreSQL (an admin URL; a database per service "
-                        "is created) instead of SQLite")
+    parser.add_argument(
+        "--postgres-url",
+        help="run the system on PostgreSQL (an admin URL; a database per service is created) instead of SQLite",
+    )
     args = parser.parse_args(argv)
 
     stack = Stack()
@@ -47,32 +49,63 @@ def main(argv: list[str] | None = None) -> int:
         url = system.router_url
         run_id = uuid.uuid4().hex[:6]
         tokens = _customers(url, run_id)
-        env = {"TOKENS": ",".join(tokens), "METERS": ",".join(_meters()), "DENOMINATION": DENOMINATION,
-               "REPLAY_EVERY": "10"}
+        env = {
+            "TOKENS": ",".join(tokens),
+            "METERS": ",".join(_meters()),
+            "DENOMINATION": DENOMINATION,
+            "REPLAY_EVERY": "10",
+        }
         script = BENCH_DIR / "lua" / "purchase.lua"
         wrk = ["wrk", "-t2", f"-c{args.conns}", "--timeout", "30s", "-s", str(script), url]
         subprocess.run([*wrk, "-d", "3s"], env={**os.environ, **env, "RUN_ID": run_id + "w"}, capture_output=True)
         spies: list[subprocess.Popen[bytes]] = []
-        spy = None if args.no_spy else shutil.which("py-spy", path=f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}")
+        spy = (
+            None
+            if args.no_spy
+            else shutil.which("py-spy", path=f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}")
+        )
         if spy:
             for name, proc in system.processes.items():
                 out = WORK / f"spy-{name}.txt"
-                spies.append(subprocess.Popen(
-                    [spy, "record", "-p", str(proc.pid), "-d", str(args.seconds + 1), "-r", "200", "-f", "raw",
-                     "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                spies.append(
+                    subprocess.Popen(
+                        [
+                            spy,
+                            "record",
+                            "-p",
+                            str(proc.pid),
+                            "-d",
+                            str(args.seconds + 1),
+                            "-r",
+                            "200",
+                            "-f",
+                            "raw",
+                            "-o",
+                            str(out),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
         before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
         threads_before = {n: _thread_ticks(p.pid) for n, p in system.processes.items()}
         t0 = time.monotonic()
-        done = subprocess.run([*wrk, "-d", f"{args.seconds}s"], env={**os.environ, **env, "RUN_ID": run_id},
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [*wrk, "-d", f"{args.seconds}s"],
+            env={**os.environ, **env, "RUN_ID": run_id},
+            capture_output=True,
+            text=True,
+        )
         spent = time.monotonic() - t0
         line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
-        result = json.loads(line[len("RESULT "):])
+        result = json.loads(line[len("RESULT ") :])
         requests = max(1, result["requests"])
-        print(f"{result['rps']:.0f} req/s, p50 {result['lat_ms']['p50']:.0f} ms, p99 {result['lat_ms']['p99']:.0f} ms, "
-              f"errors {result['errors']}")
+        print(
+            f"{result['rps']:.0f} req/s, p50 {result['lat_ms']['p50']:.0f} ms, p99 {result['lat_ms']['p99']:.0f} ms, "
+            f"errors {result['errors']}"
+        )
         for line in [ln for ln in done.stderr.splitlines() if ln.startswith("ERRBODY ")][:3]:
-            print("  error body:", line[len("ERRBODY "):][:240])
+            print("  error body:", line[len("ERRBODY ") :][:240])
         for name, proc in system.processes.items():
             ms = (cpu_ticks(tree(proc.pid)) - before[name]) * 1000 / CLK_TCK / requests
             print(f"  {name:13s} {ms:5.2f} ms CPU per request")
@@ -101,9 +134,14 @@ def _postgres_system(stack: Stack, admin_url: str) -> Any:
 
     data = WORK / "profile-postgres"
     shutil.rmtree(data, ignore_errors=True)
-    system = System(data, ports=SystemPorts(*(free_port() for _ in range(5))),
-                    database_urls=_postgres_databases(admin_url), log_dir=data / "logs",
-                    router_supergraph=stack.supergraph(), extra_env={"ROUTER_LOG_LEVEL": "WARNING"})
+    system = System(
+        data,
+        ports=SystemPorts(*(free_port() for _ in range(5))),
+        database_urls=_postgres_databases(admin_url),
+        log_dir=data / "logs",
+        router_supergraph=stack.supergraph(),
+        extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+    )
     system.start(timeout_s=120)
     return system
 
@@ -116,8 +154,8 @@ def _thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
             stat = (task / "stat").read_text()
         except OSError:
             continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
         out[int(task.name)] = (comm, int(fields[11]) + int(fields[12]))
     return out
 

@@ -32,9 +32,18 @@ def _serve(supergraph: str, port: int, out: str) -> None:
 
     app = create_app()
     profiler = cProfile.Profile()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_config=None,
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
+
     def _exit(*_: object) -> None:
         raise SystemExit(0)
 
@@ -78,14 +87,28 @@ def main(argv: list[str] | None = None) -> int:
             _, supergraph = stack.standins(cpus=load.load_cpus)
             body = write_query(args.workload, DASHBOARD_QUERY if args.workload == "dashboard" else TARIFFS)
         port = free_port()
-        proc = stack.start(Proc("router-profiled", [PYTHON, "-m", "bench.profile_router", "--serve", str(supergraph),
-                                                    str(port), str(out)], cpus=load.gateway_cpus))
+        proc = stack.start(
+            Proc(
+                "router-profiled",
+                [PYTHON, "-m", "bench.profile_router", "--serve", str(supergraph), str(port), str(out)],
+                cpus=load.gateway_cpus,
+            )
+        )
         url = f"http://127.0.0.1:{port}/graphql"
         wait_http(f"http://127.0.0.1:{port}/health", proc)
-        res = run_wrk(url, script=BENCH_DIR / "lua" / "post.lua", conns=50, duration_s=args.seconds, load=load,
-                      env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}, watch=proc.pids())
-        print(f"under cProfile: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, errors {res.error_count}, "
-              f"CPU {res.gw_cpu_pct}%")
+        res = run_wrk(
+            url,
+            script=BENCH_DIR / "lua" / "post.lua",
+            conns=50,
+            duration_s=args.seconds,
+            load=load,
+            env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"},
+            watch=proc.pids(),
+        )
+        print(
+            f"under cProfile: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, errors {res.error_count}, "
+            f"CPU {res.gw_cpu_pct}%"
+        )
         assert proc.popen is not None
         proc.popen.send_signal(signal.SIGTERM)
         proc.popen.wait(timeout=30)

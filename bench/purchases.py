@@ -60,12 +60,25 @@ def _meters() -> list[str]:
 def _customers(url: str, run_id: str) -> list[str]:
     tokens = []
     for i in range(CUSTOMERS):
-        data = _gql(url, """mutation Up($i: SignUpInput!) { signUp(input: $i) { token } }""",
-                    {"i": {"name": f"Bench Buyer {i}", "email": f"bench-{run_id}-{i}@example.id",
-                           "password": "bench-Strong-pass-2026!", "phone": None}})
+        data = _gql(
+            url,
+            """mutation Up($i: SignUpInput!) { signUp(input: $i) { token } }""",
+            {
+                "i": {
+                    "name": f"Bench Buyer {i}",
+                    "email": f"bench-{run_id}-{i}@example.id",
+                    "password": "bench-Strong-pass-2026!",
+                    "phone": None,
+                }
+            },
+        )
         token = data["signUp"]["token"]
-        _gql(url, "mutation T($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
-             {"a": TOP_UP, "r": f"bench-{run_id}-{i}"}, token)
+        _gql(
+            url,
+            "mutation T($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
+            {"a": TOP_UP, "r": f"bench-{run_id}-{i}"},
+            token,
+        )
         tokens.append(token)
     return tokens
 
@@ -77,24 +90,36 @@ async def _db_checks(url: str) -> dict[str, Any]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
+
             async def scalar(sql: str) -> Any:
                 return (await conn.execute(text(sql))).scalar()
 
             return {
-                "bench_purchases": await scalar("SELECT COUNT(*) FROM tx_purchase WHERE client_reference LIKE 'bench-%'"),
-                "by_status": dict((await conn.execute(text(
-                    "SELECT status, COUNT(*) FROM tx_purchase "
-                    "WHERE client_reference LIKE 'bench-%' GROUP BY status"
-                ))).all()),
+                "bench_purchases": await scalar(
+                    "SELECT COUNT(*) FROM tx_purchase WHERE client_reference LIKE 'bench-%'"
+                ),
+                "by_status": dict(
+                    (
+                        await conn.execute(
+                            text(
+                                "SELECT status, COUNT(*) FROM tx_purchase "
+                                "WHERE client_reference LIKE 'bench-%' GROUP BY status"
+                            )
+                        )
+                    ).all()
+                ),
                 "duplicate_references": await scalar(
                     "SELECT COUNT(*) FROM (SELECT customer_id, client_reference FROM tx_purchase "
-                    "GROUP BY customer_id, client_reference HAVING COUNT(*) > 1) d"),
+                    "GROUP BY customer_id, client_reference HAVING COUNT(*) > 1) d"
+                ),
                 "purchases_debited_twice": await scalar(
                     "SELECT COUNT(*) FROM (SELECT purchase_id FROM tx_ledger_entry WHERE kind = 'PURCHASE_DEBIT' "
-                    "GROUP BY purchase_id HAVING COUNT(*) > 1) d"),
+                    "GROUP BY purchase_id HAVING COUNT(*) > 1) d"
+                ),
                 "wallets_not_matching_ledger": await scalar(
                     "SELECT COUNT(*) FROM tx_wallet w WHERE w.balance <> (SELECT COALESCE(SUM(l.amount), 0) "
-                    "FROM tx_ledger_entry l WHERE l.customer_id = w.customer_id)"),
+                    "FROM tx_ledger_entry l WHERE l.customer_id = w.customer_id)"
+                ),
             }
     finally:
         await engine.dispose()
@@ -116,16 +141,23 @@ class _Postgres:
             shutil.chown(self.dir, "postgres", "postgres")
             os.chmod(WORK, 0o755)
         data = self.dir / "data"
-        subprocess.run([*self.as_user, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*self.as_user, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
-        subprocess.run([*self.as_user, "pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w",
-                        "start"], check=True, capture_output=True)
+        subprocess.run(
+            [*self.as_user, "pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
-        subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.as_user, "pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"], capture_output=True
+        )
 
 
 def _postgres_databases(admin_url: str) -> dict[str, str]:
@@ -145,8 +177,12 @@ def _postgres_databases(admin_url: str) -> dict[str, str]:
             await conn.close()
 
     asyncio.run(create())
-    return {s: url.set(drivername="postgresql+asyncpg", database=f"bench_{s}_{suffix}").render_as_string(
-        hide_password=False) for s in SERVICES}
+    return {
+        s: url.set(drivername="postgresql+asyncpg", database=f"bench_{s}_{suffix}").render_as_string(
+            hide_password=False
+        )
+        for s in SERVICES
+    }
 
 
 def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) -> dict[str, Any]:
@@ -155,35 +191,66 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) ->
     t0 = time.monotonic()
     tokens = _customers(url, run_id)
     meters = _meters()
-    print(f"    {name}: {len(tokens)} customers signed up and topped up, "
-          f"{len(set(meters))} meters (weighted by their caps) ({time.monotonic() - t0:.0f}s)", flush=True)
+    print(
+        f"    {name}: {len(tokens)} customers signed up and topped up, "
+        f"{len(set(meters))} meters (weighted by their caps) ({time.monotonic() - t0:.0f}s)",
+        flush=True,
+    )
     all_pids = [p.pid for p in system.processes.values()]
     script = BENCH_DIR / "lua" / "purchase.lua"
     out: dict[str, Any] = {}
     full = Load(**{**vars(load), "load_cpus": f"0-{cpu_count() - 1}"})
     for conns in CONCURRENCY:
-        env = {"TOKENS": ",".join(tokens), "METERS": ",".join(meters), "DENOMINATION": DENOMINATION,
-               "RUN_ID": f"{run_id}c{conns}", "REPLAY_EVERY": "10"}
+        env = {
+            "TOKENS": ",".join(tokens),
+            "METERS": ",".join(meters),
+            "DENOMINATION": DENOMINATION,
+            "RUN_ID": f"{run_id}c{conns}",
+            "REPLAY_EVERY": "10",
+        }
         before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
         t0 = time.monotonic()
-        res = run_wrk(url, script=script, conns=conns, duration_s=load.duration_s, load=full, env=env,
-                      watch=all_pids, warmup_s=min(2, load.warmup_s), timeout_s=30)
+        res = run_wrk(
+            url,
+            script=script,
+            conns=conns,
+            duration_s=load.duration_s,
+            load=full,
+            env=env,
+            watch=all_pids,
+            warmup_s=min(2, load.warmup_s),
+            timeout_s=30,
+        )
         # per-service CPU over warm-up + quiesce + run: where the time goes (profiling hint)
         spent = time.monotonic() - t0
-        cpu_by_service = {n: round((cpu_ticks(tree(p.pid)) - before[n]) * 100 / CLK_TCK / spent, 1)
-                          for n, p in system.processes.items()}
+        cpu_by_service = {
+            n: round((cpu_ticks(tree(p.pid)) - before[n]) * 100 / CLK_TCK / spent, 1)
+            for n, p in system.processes.items()
+        }
         replays = res.extra.get("replays", 0)
         secs = res.requests / res.rps if res.rps else 1
         new = max(0, res.requests - replays - res.error_count)
-        d = {"conns": conns, "requests": res.requests, "rps": res.rps, "purchases_per_s": new / secs,
-             "replays": replays, "p50_ms": res.lat_ms["p50"], "p99_ms": res.lat_ms["p99"], "errors": res.errors,
-             "error_count": res.error_count, "system_cpu_pct": res.gw_cpu_pct,
-             "cpu_pct_by_service": cpu_by_service,
-             "error_samples": res.extra.get("error_samples", [])}
+        d = {
+            "conns": conns,
+            "requests": res.requests,
+            "rps": res.rps,
+            "purchases_per_s": new / secs,
+            "replays": replays,
+            "p50_ms": res.lat_ms["p50"],
+            "p99_ms": res.lat_ms["p99"],
+            "errors": res.errors,
+            "error_count": res.error_count,
+            "system_cpu_pct": res.gw_cpu_pct,
+            "cpu_pct_by_service": cpu_by_service,
+            "error_samples": res.extra.get("error_samples", []),
+        }
         out[f"c{conns}"] = d
-        print(f"    {name} c={conns}: {res.rps:.0f} req/s ({d['purchases_per_s']:.0f} new purchases/s + replays), "
-              f"p50 {res.lat_ms['p50']:.0f} ms, p99 {res.lat_ms['p99']:.0f} ms, errors {res.error_count}; "
-              f"CPU % by service {cpu_by_service}", flush=True)
+        print(
+            f"    {name} c={conns}: {res.rps:.0f} req/s ({d['purchases_per_s']:.0f} new purchases/s + replays), "
+            f"p50 {res.lat_ms['p50']:.0f} ms, p99 {res.lat_ms['p99']:.0f} ms, errors {res.error_count}; "
+            f"CPU % by service {cpu_by_service}",
+            flush=True,
+        )
         if res.error_count:
             for sample in res.extra.get("error_samples", [])[:3]:
                 print(f"      error body: {sample[:240]}")
@@ -205,8 +272,11 @@ def sign_in_admin(url: str) -> str:
     from setrum_common.demo_data import ADMIN, DEMO_PASSWORD
 
     try:
-        data = _gql(url, "mutation S($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
-                    {"e": ADMIN.email, "p": DEMO_PASSWORD})
+        data = _gql(
+            url,
+            "mutation S($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
+            {"e": ADMIN.email, "p": DEMO_PASSWORD},
+        )
         return data["signIn"]["token"]
     except RuntimeError as exc:
         from setrum_common.auth import Role, issue_customer_token
@@ -245,8 +315,14 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
             data = WORK / "system-postgres"
             shutil.rmtree(data, ignore_errors=True)
             ports = SystemPorts(*(free_port() for _ in range(5)))
-            pg_system = System(data, ports=ports, database_urls=urls, log_dir=data / "logs",
-                               router_supergraph=stack.supergraph(), extra_env={"ROUTER_LOG_LEVEL": "WARNING"})
+            pg_system = System(
+                data,
+                ports=ports,
+                database_urls=urls,
+                log_dir=data / "logs",
+                router_supergraph=stack.supergraph(),
+                extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+            )
             pg_system.start(timeout_s=120)
             stack.extra_pids = [p.pid for p in pg_system.processes.values()]
             try:
@@ -263,13 +339,25 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     for backend in ("sqlite", "postgres"):
         for d in out.get(backend, {}).values():
             if isinstance(d, dict) and "conns" in d:
-                rows.append([backend, d["conns"], f"{d['rps']:.0f}", f"{d['purchases_per_s']:.0f}", d["replays"],
-                             f"{d['p50_ms']:.0f}", f"{d['p99_ms']:.0f}", d["error_count"]])
+                rows.append(
+                    [
+                        backend,
+                        d["conns"],
+                        f"{d['rps']:.0f}",
+                        f"{d['purchases_per_s']:.0f}",
+                        d["replays"],
+                        f"{d['p50_ms']:.0f}",
+                        f"{d['p99_ms']:.0f}",
+                        d["error_count"],
+                    ]
+                )
     print(table(rows, ["database", "conns", "req/s", "new purchases/s", "replays", "p50 ms", "p99 ms", "errors"]))
     best_sqlite = max((d["rps"] for d in out["sqlite"].values() if isinstance(d, dict) and "conns" in d), default=0)
     ok = best_sqlite >= TARGET_SQLITE_RPS
-    print(f"  target: purchases >= {TARGET_SQLITE_RPS}/s on SQLite ({cpu_count()} cores): {best_sqlite:.0f}/s -> "
-          f"{'OK' if ok else 'MISSED'}")
+    print(
+        f"  target: purchases >= {TARGET_SQLITE_RPS}/s on SQLite ({cpu_count()} cores): {best_sqlite:.0f}/s -> "
+        f"{'OK' if ok else 'MISSED'}"
+    )
     if not ok:
         report.fail(f"purchases on SQLite {best_sqlite:.0f}/s (target >= {TARGET_SQLITE_RPS}/s)")
     report.section("purchases", out)

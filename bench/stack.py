@@ -106,7 +106,9 @@ class Stack:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run(
                     [PYTHON, "-m", "router", "compose", "--config", "schema/supergraph.yaml", "--output", str(out)],
-                    cwd=REPO_ROOT, check=True, capture_output=True,
+                    cwd=REPO_ROOT,
+                    check=True,
+                    capture_output=True,
                 )
                 self._supergraph = out
         return self._supergraph
@@ -121,8 +123,13 @@ class Stack:
             if data.exists():
                 shutil.rmtree(data)
             ports = SystemPorts(*(free_port() for _ in range(5)))
-            system = System(data, ports=ports, log_dir=data / "logs", router_supergraph=self.supergraph(),
-                            extra_env={"ROUTER_LOG_LEVEL": "WARNING"})
+            system = System(
+                data,
+                ports=ports,
+                log_dir=data / "logs",
+                router_supergraph=self.supergraph(),
+                extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+            )
             print("  starting the real system (biller, users, master, transactions on SQLite, router) ...", flush=True)
             t0 = time.monotonic()
             system.start(timeout_s=120)
@@ -154,7 +161,9 @@ class Stack:
             proc = self.start(Proc("standins", argv, cpus=cpus))
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/health", proc)
-            sdl = rewrite_urls(self.supergraph().read_text(), {n: f"{base}/{n}" for n in ("users", "master", "transactions")})
+            sdl = rewrite_urls(
+                self.supergraph().read_text(), {n: f"{base}/{n}" for n in ("users", "master", "transactions")}
+            )
             path = WORK / "supergraph-standin.graphql"
             path.write_text(sdl)
             self.standin_url, self.standin_supergraph = base, path
@@ -173,8 +182,9 @@ class Stack:
         self.procs[proc.name] = proc.start()
         return proc
 
-    def router(self, name: str, supergraph: Path, cpus: str | None, env: dict[str, str] | None = None,
-               ref: str | None = None) -> tuple[Proc, str]:
+    def router(
+        self, name: str, supergraph: Path, cpus: str | None, env: dict[str, str] | None = None, ref: str | None = None
+    ) -> tuple[Proc, str]:
         """Our router as a process; ``ref`` runs the ``router/`` package of that git commit instead
         (extracted with ``git archive`` into bench/.work, the rest of the code from the work tree)."""
         port = free_port()
@@ -184,14 +194,20 @@ class Stack:
             cwd = WORK / f"router-at-{ref}"
             if not (cwd / "router").is_dir():
                 cwd.mkdir(parents=True, exist_ok=True)
-                archive = subprocess.run(["git", "archive", ref, "router"], cwd=REPO_ROOT, check=True,
-                                         capture_output=True).stdout
+                archive = subprocess.run(
+                    ["git", "archive", ref, "router"], cwd=REPO_ROOT, check=True, capture_output=True
+                ).stdout
                 subprocess.run(["tar", "-x", "-C", str(cwd)], input=archive, check=True)
             extra["PYTHONPATH"] = f"{cwd}:{REPO_ROOT}"
-        proc = self.start(Proc(
-            name, [PYTHON, "-m", "router", "serve", "--supergraph", str(supergraph), "--port", str(port)],
-            env={"ROUTER_LOG_LEVEL": "WARNING", **extra}, cpus=cpus, cwd=cwd,
-        ))
+        proc = self.start(
+            Proc(
+                name,
+                [PYTHON, "-m", "router", "serve", "--supergraph", str(supergraph), "--port", str(port)],
+                env={"ROUTER_LOG_LEVEL": "WARNING", **extra},
+                cpus=cpus,
+                cwd=cwd,
+            )
+        )
         url = f"http://127.0.0.1:{port}/graphql"
         wait_http(f"http://127.0.0.1:{port}/health", proc)
         return proc, url
@@ -213,8 +229,15 @@ class Stack:
 
     def apollo(self, supergraph: Path, cpus: str | None, name: str = "apollo") -> tuple[Proc, str]:
         port = free_port()
-        proc = self.start(Proc(name, ["node", "apollo.mjs", str(supergraph), str(port)], cwd=PEERS_DIR,
-                               env={"NODE_ENV": "production"}, cpus=cpus))
+        proc = self.start(
+            Proc(
+                name,
+                ["node", "apollo.mjs", str(supergraph), str(port)],
+                cwd=PEERS_DIR,
+                env={"NODE_ENV": "production"},
+                cpus=cpus,
+            )
+        )
         url = f"http://127.0.0.1:{port}/graphql"
         wait_http(url, proc, post_graphql=True)
         return proc, url
@@ -223,11 +246,26 @@ class Stack:
         port = free_port()
         cwd = WORK / "hive-cwd"  # empty: no stray gateway.config.* is picked up
         cwd.mkdir(parents=True, exist_ok=True)
-        proc = self.start(Proc(
-            name, ["node", str(_HIVE_BIN), "supergraph", str(supergraph), "--host", "127.0.0.1", "--port", str(port),
-                   "--fork", "1"],
-            cwd=cwd, env={"NODE_ENV": "production"}, cpus=cpus,
-        ))
+        proc = self.start(
+            Proc(
+                name,
+                [
+                    "node",
+                    str(_HIVE_BIN),
+                    "supergraph",
+                    str(supergraph),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--fork",
+                    "1",
+                ],
+                cwd=cwd,
+                env={"NODE_ENV": "production"},
+                cpus=cpus,
+            )
+        )
         url = f"http://127.0.0.1:{port}/graphql"
         wait_http(url, proc, timeout_s=90, post_graphql=True)
         return proc, url
@@ -236,12 +274,20 @@ class Stack:
         """The public benchmark's subgraphs (memoised Node server) and the checked-in supergraph pointed at them."""
         if self.public_supergraph is None:
             port = free_port()
-            proc = self.start(Proc("public-subgraphs", ["node", "server.mjs", str(port)], cwd=PEERS_DIR,
-                                   env={"SUBGRAPH_MEMO": "1"}, cpus=cpus))
+            proc = self.start(
+                Proc(
+                    "public-subgraphs",
+                    ["node", "server.mjs", str(port)],
+                    cwd=PEERS_DIR,
+                    env={"SUBGRAPH_MEMO": "1"},
+                    cpus=cpus,
+                )
+            )
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/health", proc)
-            sdl = rewrite_urls((PEERS_DIR / "supergraph.graphql").read_text(),
-                               {n: f"{base}/{n}/graphql" for n in PUBLIC_SUBGRAPHS})
+            sdl = rewrite_urls(
+                (PEERS_DIR / "supergraph.graphql").read_text(), {n: f"{base}/{n}/graphql" for n in PUBLIC_SUBGRAPHS}
+            )
             out = WORK / "supergraph-public.graphql"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(sdl)
@@ -272,8 +318,11 @@ def sign_in(router_url: str) -> str:
     body = r.json()
     if "errors" not in body:
         return body["data"]["signIn"]["token"]
-    print(f"  WARNING: demo sign-in failed through the router ({body['errors'][0].get('message')}); "
-          "using a token minted with the development JWT secret instead", flush=True)
+    print(
+        f"  WARNING: demo sign-in failed through the router ({body['errors'][0].get('message')}); "
+        "using a token minted with the development JWT secret instead",
+        flush=True,
+    )
     from setrum_common.auth import Role, issue_customer_token
     from setrum_common.demo_data import CUSTOMERS
     from setrum_common.settings import DEV_JWT_SECRET

@@ -79,7 +79,9 @@ class StandIn:
                     return
         path = scope["path"].strip("/")
         if scope["method"] == "GET":
-            payload = b'{"ok":true}' if path == "health" else orjson.dumps({"stats": self.stats, "memo": len(self.memo)})
+            payload = (
+                b'{"ok":true}' if path == "health" else orjson.dumps({"stats": self.stats, "memo": len(self.memo)})
+            )
             await _reply(send, 200, payload)
             return
         name = path.split("/")[0]
@@ -111,8 +113,14 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     uvicorn.run(
-        StandIn(upstreams, args.auth), host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
-        log_level="warning", access_log=False, lifespan="on",
+        StandIn(upstreams, args.auth),
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
     )
 
 

@@ -42,8 +42,10 @@ CAPACITY_CLIENTS = 50
 RECOVERY_S = 10
 RECOVERY_SHARE = 0.8
 SETTLE_WAIT_S = 60
-BUY = ("mutation B($m: String!, $d: Decimal!, $r: String!) "
-       "{ purchaseToken(meterNumber: $m, denomination: $d, clientReference: $r) { id status } }")
+BUY = (
+    "mutation B($m: String!, $d: Decimal!, $r: String!) "
+    "{ purchaseToken(meterNumber: $m, denomination: $d, clientReference: $r) { id status } }"
+)
 
 
 @dataclass
@@ -170,9 +172,9 @@ async def _pending_left(db_url: str, within_s: float) -> int:
         give_up = time.monotonic() + within_s
         while True:
             async with engine.connect() as conn:
-                left = (await conn.execute(text(
-                    "SELECT COUNT(*) FROM tx_purchase WHERE status IN ('PENDING', 'REVIEW')"
-                ))).scalar_one()
+                left = (
+                    await conn.execute(text("SELECT COUNT(*) FROM tx_purchase WHERE status IN ('PENDING', 'REVIEW')"))
+                ).scalar_one()
             if not left or time.monotonic() > give_up:
                 return int(left)
             await asyncio.sleep(1.0)
@@ -203,10 +205,13 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
             "recovery_s": recovery.recovery_s(capacity * RECOVERY_SHARE * 0.9),
         }
         out[f"x{factor}"] = d
-        print(f"    {name} {factor}x: offered {d['offered_per_s']}/s, goodput {d['goodput_per_s']}/s "
-              f"({(d['goodput_share'] or 0) * 100:.0f}% of capacity), admitted p99 {d['p99_admitted_ms'] or 0:.0f} ms, "
-              f"refused {d['refused']} (p99 {d['p99_refused_ms'] or 0:.0f} ms), errors {d['errors']}, "
-              f"recovery {d['recovery_s']} s", flush=True)
+        print(
+            f"    {name} {factor}x: offered {d['offered_per_s']}/s, goodput {d['goodput_per_s']}/s "
+            f"({(d['goodput_share'] or 0) * 100:.0f}% of capacity), admitted p99 {d['p99_admitted_ms'] or 0:.0f} ms, "
+            f"refused {d['refused']} (p99 {d['p99_refused_ms'] or 0:.0f} ms), errors {d['errors']}, "
+            f"recovery {d['recovery_s']} s",
+            flush=True,
+        )
         if d["offered_per_s"] < 0.9 * capacity * factor:
             print(f"      (the generator reached only {d['offered_per_s']}/s of the {capacity * factor:.0f}/s asked)")
         _targets(f"{name} {factor}x", d, report)
@@ -219,9 +224,14 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
     checks["biller_reconciliation"] = _gql(url, reconcile, {"d": day}, admin)["billerReconciliation"]
     out["checks"] = checks
     print(f"    {name} checks: {checks}", flush=True)
-    if (checks["duplicate_references"] or checks["purchases_debited_twice"] or checks["wallets_not_matching_ledger"]
-            or checks["pending_after_settling"] or not checks["wallet_reconciliation"]["ok"]
-            or not checks["biller_reconciliation"]["ok"]):
+    if (
+        checks["duplicate_references"]
+        or checks["purchases_debited_twice"]
+        or checks["wallets_not_matching_ledger"]
+        or checks["pending_after_settling"]
+        or not checks["wallet_reconciliation"]["ok"]
+        or not checks["biller_reconciliation"]["ok"]
+    ):
         report.fail(f"storm/{name}: money or token invariants broken: {checks}")
     return out
 
@@ -243,20 +253,28 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     from .common import WORK, free_port
 
     duration_s = float(os.environ.get("SETRUM_BENCH_STORM_S") or load.duration_s)
-    print(f"  open loop: capacity, then {' and '.join(f'{f}x' for f in FACTORS)} of it for {duration_s:.0f}s each "
-          f"(+{RECOVERY_S}s recovery at {RECOVERY_SHARE}x); {cpu_count()} cores shared by system and generator")
+    print(
+        f"  open loop: capacity, then {' and '.join(f'{f}x' for f in FACTORS)} of it for {duration_s:.0f}s each "
+        f"(+{RECOVERY_S}s recovery at {RECOVERY_SHARE}x); {cpu_count()} cores shared by system and generator"
+    )
     out: dict[str, Any] = {}
     system = stack.system()
-    out["sqlite"] = _backend("SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", load,
-                             report, duration_s)
+    out["sqlite"] = _backend(
+        "SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", load, report, duration_s
+    )
     stack.close()
     admin_url = postgres_url or os.environ.get("SETRUM_BENCH_POSTGRES_URL")
     if admin_url:
         urls = _postgres_databases(admin_url)
         data = WORK / "system-storm-postgres"
-        pg_system = System(data, ports=SystemPorts(*(free_port() for _ in range(5))), database_urls=urls,
-                           log_dir=data / "logs", router_supergraph=stack.supergraph(),
-                           extra_env={"ROUTER_LOG_LEVEL": "WARNING"})
+        pg_system = System(
+            data,
+            ports=SystemPorts(*(free_port() for _ in range(5))),
+            database_urls=urls,
+            log_dir=data / "logs",
+            router_supergraph=stack.supergraph(),
+            extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+        )
         pg_system.start(timeout_s=120)
         try:
             out["postgres"] = _backend("PostgreSQL", pg_system, urls["transactions"], load, report, duration_s)
@@ -265,13 +283,37 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     else:
         print("  SKIP PostgreSQL: no --postgres-url / SETRUM_BENCH_POSTGRES_URL")
     rows = [
-        [backend, f"{d['factor']}x", d["offered_per_s"], d["goodput_per_s"], f"{(d['goodput_share'] or 0) * 100:.0f}%",
-         f"{d['p99_admitted_ms'] or 0:.0f}", d["refused"], f"{d['p99_refused_ms'] or 0:.0f}", d["errors"],
-         d["recovery_s"]]
+        [
+            backend,
+            f"{d['factor']}x",
+            d["offered_per_s"],
+            d["goodput_per_s"],
+            f"{(d['goodput_share'] or 0) * 100:.0f}%",
+            f"{d['p99_admitted_ms'] or 0:.0f}",
+            d["refused"],
+            f"{d['p99_refused_ms'] or 0:.0f}",
+            d["errors"],
+            d["recovery_s"],
+        ]
         for backend, result in out.items()
         for key, d in result.items()
         if key.startswith("x")
     ]
-    print(table(rows, ["database", "offer", "offered/s", "goodput/s", "of capacity", "p99 admitted ms", "refused",
-                       "p99 refused ms", "errors", "recovery s"]))
+    print(
+        table(
+            rows,
+            [
+                "database",
+                "offer",
+                "offered/s",
+                "goodput/s",
+                "of capacity",
+                "p99 admitted ms",
+                "refused",
+                "p99 refused ms",
+                "errors",
+                "recovery s",
+            ],
+        )
+    )
     report.section("storm", out)

@@ -41,40 +41,73 @@ def run(stack: Stack, load: Load, report: Report) -> None:
         order = ["stand-ins", "real (SQLite)"] if rnd % 2 == 0 else ["real (SQLite)", "stand-ins"]
         for which in order:
             if which == "stand-ins":
-                res = run_wrk(url, script=script, conns=CONNS, duration_s=load.duration_s, load=load,
-                              env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}, watch=router.pids())
+                res = run_wrk(
+                    url,
+                    script=script,
+                    conns=CONNS,
+                    duration_s=load.duration_s,
+                    load=load,
+                    env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"},
+                    watch=router.pids(),
+                )
             else:
                 before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
                 t0 = time.monotonic()
-                res = run_wrk(system.router_url, script=script, conns=CONNS, duration_s=load.duration_s, load=load,
-                              env={"BODY_FILE": str(body), "CHECK": "1", "AUTH": f"Bearer {stack.token}"},
-                              watch=[stack.system_pid("router")])
+                res = run_wrk(
+                    system.router_url,
+                    script=script,
+                    conns=CONNS,
+                    duration_s=load.duration_s,
+                    load=load,
+                    env={"BODY_FILE": str(body), "CHECK": "1", "AUTH": f"Bearer {stack.token}"},
+                    watch=[stack.system_pid("router")],
+                )
                 spent = time.monotonic() - t0
                 res.extra["cpu_pct_by_service"] = {
                     n: round((cpu_ticks(tree(p.pid)) - before[n]) * 100 / CLK_TCK / spent, 1)
-                    for n, p in system.processes.items()}
+                    for n, p in system.processes.items()
+                }
                 print(f"      CPU % by service (warm-up + quiesce + run): {res.extra['cpu_pct_by_service']}")
             runs[which].append(res)
-            print(f"    {which}: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, p99 {res.lat_ms['p99']:.1f} ms, "
-                  f"errors {res.error_count}, router CPU {res.gw_cpu_pct}%, foreign CPU {res.foreign_cpu_pct}%", flush=True)
+            print(
+                f"    {which}: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, p99 {res.lat_ms['p99']:.1f} ms, "
+                f"errors {res.error_count}, router CPU {res.gw_cpu_pct}%, foreign CPU {res.foreign_cpu_pct}%",
+                flush=True,
+            )
     rss_after = router.rss_mb()
     out: dict[str, Any] = {"query": DASHBOARD_QUERY, "conns": CONNS}
     rows = []
     for which, rs in runs.items():
-        d = {"rps": median([r.rps for r in rs]), "p50_ms": median([r.lat_ms["p50"] for r in rs]),
-             "p99_ms": median([r.lat_ms["p99"] for r in rs]), "errors": sum(r.error_count for r in rs),
-             "rps_runs": [r.rps for r in rs], "router_cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
-             "runs": [r.as_dict() for r in rs]}
+        d = {
+            "rps": median([r.rps for r in rs]),
+            "p50_ms": median([r.lat_ms["p50"] for r in rs]),
+            "p99_ms": median([r.lat_ms["p99"] for r in rs]),
+            "errors": sum(r.error_count for r in rs),
+            "rps_runs": [r.rps for r in rs],
+            "router_cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
+            "runs": [r.as_dict() for r in rs],
+        }
         out[which] = d
-        rows.append([which, f"{d['rps']:.0f}", " ".join(f"{x:.0f}" for x in d["rps_runs"]), f"{d['p50_ms']:.1f}",
-                     f"{d['p99_ms']:.1f}", d["errors"], f"{d['router_cpu_pct']:.0f}"])
+        rows.append(
+            [
+                which,
+                f"{d['rps']:.0f}",
+                " ".join(f"{x:.0f}" for x in d["rps_runs"]),
+                f"{d['p50_ms']:.1f}",
+                f"{d['p99_ms']:.1f}",
+                d["errors"],
+                f"{d['router_cpu_pct']:.0f}",
+            ]
+        )
         if d["errors"]:
             report.fail(f"{d['errors']} errors under load on the dashboard query against {which}")
     print(table(rows, ["subgraphs", "rps (median)", "rps runs", "p50 ms", "p99 ms", "errors", "router CPU %"]))
     stats = stack.standin_stats()
     print(f"  stand-in memo: {stats['memo']} distinct subgraph requests, hits/misses {stats['stats']}")
-    print(f"  memory: router RSS idle {rss_idle:.0f} MB, after the stand-in runs {rss_after:.0f} MB "
-          f"(x{rss_after / rss_idle:.2f})")
+    print(
+        f"  memory: router RSS idle {rss_idle:.0f} MB, after the stand-in runs {rss_after:.0f} MB "
+        f"(x{rss_after / rss_idle:.2f})"
+    )
     out["memory"] = {"router_rss_idle_mb": rss_idle, "router_rss_after_mb": rss_after}
     report.section("throughput", out)
     report.section("memory", out["memory"])

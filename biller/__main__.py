@@ -32,7 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"biller: configuration error: {error['msg']}", file=sys.stderr)
         return 2
     return serve(
-        "biller", settings, create_app, host=args.host, port=args.port,
+        "biller",
+        settings,
+        create_app,
+        host=args.host,
+        port=args.port,
         overrides={"seed_demo_data": False} if args.no_seed else {},
     )
 

@@ -561,9 +561,7 @@ class BillerService:
 
     # -- public API -------------------------------------------------------------------------
 
-    async def purchase(
-        self, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal
-    ) -> PurchaseView:
+    async def purchase(self, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal) -> PurchaseView:
         """Sell a credit token once per reference (see the module docstring)."""
         if not 1 <= kwh_tenths <= MAX_TENTHS:
             raise ValueError(f"kwhTenths must be between 1 and {MAX_TENTHS}")
@@ -604,9 +602,7 @@ class BillerService:
     def _locked_answer(self, conn: Connection, reference: str) -> tuple[dict[str, Any], bool]:
         return self._answer(conn, conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).one())
 
-    async def management_token(
-        self, meter_number: str, kind: str, value: int | None
-    ) -> IssuedManagementToken:
+    async def management_token(self, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
         """A class 2 token; raises UnknownMeter, KeyChangeNeeded or ValueError (bad kind/value)."""
         try:
             management_kind = ManagementKind[kind]

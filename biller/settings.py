@@ -37,9 +37,7 @@ class BillerSettings(ServiceSettings):
     # The biller owns the meter register; load the demo meters unless told otherwise.
     seed_demo_data: bool = True
 
-    biller_secret: SecretStr = shared_field(
-        "SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET)
-    )
+    biller_secret: SecretStr = shared_field("SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET))
     vending_key: SecretStr | None = shared_field("SETRUM_STS_VENDING_KEY", None)
     vending_key_file: Path | None = None
 

@@ -48,7 +48,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {
         k: v
-        for k, v in {"host": args.host, "port": args.port, "supergraph": args.supergraph, "workers": args.workers}.items()
+        for k, v in {
+            "host": args.host,
+            "port": args.port,
+            "supergraph": args.supergraph,
+            "workers": args.workers,
+        }.items()
         if v is not None
     }
     try:

@@ -111,7 +111,12 @@ class Gateway:
         return self
 
     def _setup(
-        self, supergraph: Any, api_schema: GraphQLSchema, planner: Planner, client: SubgraphClient, options: GatewayOptions
+        self,
+        supergraph: Any,
+        api_schema: GraphQLSchema,
+        planner: Planner,
+        client: SubgraphClient,
+        options: GatewayOptions,
     ) -> None:
         self.supergraph = supergraph
         self.api_schema = api_schema

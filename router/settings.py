@@ -337,9 +337,7 @@ class RouterSettings(BaseSettings):
         populate_by_name=True,
     )
 
-    env: Literal["development", "production"] = Field(
-        default="development", validation_alias="SETRUM_ENV"
-    )
+    env: Literal["development", "production"] = Field(default="development", validation_alias="SETRUM_ENV")
     fastpath: FastPathMode = Field(default="on", validation_alias="SETRUM_FASTPATH", description=FASTPATH_DESCRIPTION)
     max_request_head_bytes: int = Field(
         default=DEFAULT_MAX_REQUEST_HEAD_BYTES,

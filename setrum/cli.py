@@ -1,7 +1,7 @@
 """``setrum`` — the command line of the whole system.
 
-  setrum dev [--data-dir DIR] [--no-seed] [--no-web]   run biller, subgraphs, router and web app
-  setrum token inspect --meter N TOKEN         decode a token as the meter would (support tool)
+setrum dev [--data-dir DIR] [--no-seed] [--no-web]   run biller, subgraphs, router and web app
+setrum token inspect --meter N TOKEN         decode a token as the meter would (support tool)
 """
 
 from __future__ import annotations

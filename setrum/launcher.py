@@ -91,32 +91,63 @@ class System:
         seed = "true" if self.seed else "false"
         py = sys.executable
         return [
-            ServiceSpec("biller", [py, "-m", "biller"], p.biller, {
-                "BILLER_PORT": str(p.biller), "BILLER_DATABASE_URL": self._db("biller"), "BILLER_SEED_DEMO_DATA": seed,
-            }),
-            ServiceSpec("users", [py, "-m", "subgraphs.users"], p.users, {
-                "USERS_PORT": str(p.users), "USERS_DATABASE_URL": self._db("users"), "USERS_SEED_DEMO_DATA": seed,
-            }),
-            ServiceSpec("master", [py, "-m", "subgraphs.master"], p.master, {
-                "MASTER_PORT": str(p.master), "MASTER_DATABASE_URL": self._db("master"), "MASTER_SEED_DEMO_DATA": seed,
-                "MASTER_TRANSACTIONS_URL": f"http://127.0.0.1:{p.transactions}",
-                "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
-            }),
-            ServiceSpec("transactions", [py, "-m", "subgraphs.transactions"], p.transactions, {
-                "TRANSACTIONS_PORT": str(p.transactions),
-                "TRANSACTIONS_DATABASE_URL": self._db("transactions"),
-                "TRANSACTIONS_SEED_DEMO_DATA": seed,
-                "TRANSACTIONS_MASTER_URL": f"http://127.0.0.1:{p.master}/graphql",
-                "TRANSACTIONS_BILLER_URL": f"http://127.0.0.1:{p.biller}",
-                "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
-            }),
-            ServiceSpec("router", [py, "-m", "router", "serve", "--supergraph", str(self.router_supergraph)], p.router, {
-                "ROUTER_PORT": str(p.router),
-                "ROUTER_SUBGRAPHS__URLS__users": f"http://127.0.0.1:{p.users}/graphql",
-                "ROUTER_SUBGRAPHS__URLS__master": f"http://127.0.0.1:{p.master}/graphql",
-                "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{p.transactions}/graphql",
-                **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),
-            }),
+            ServiceSpec(
+                "biller",
+                [py, "-m", "biller"],
+                p.biller,
+                {
+                    "BILLER_PORT": str(p.biller),
+                    "BILLER_DATABASE_URL": self._db("biller"),
+                    "BILLER_SEED_DEMO_DATA": seed,
+                },
+            ),
+            ServiceSpec(
+                "users",
+                [py, "-m", "subgraphs.users"],
+                p.users,
+                {
+                    "USERS_PORT": str(p.users),
+                    "USERS_DATABASE_URL": self._db("users"),
+                    "USERS_SEED_DEMO_DATA": seed,
+                },
+            ),
+            ServiceSpec(
+                "master",
+                [py, "-m", "subgraphs.master"],
+                p.master,
+                {
+                    "MASTER_PORT": str(p.master),
+                    "MASTER_DATABASE_URL": self._db("master"),
+                    "MASTER_SEED_DEMO_DATA": seed,
+                    "MASTER_TRANSACTIONS_URL": f"http://127.0.0.1:{p.transactions}",
+                    "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
+                },
+            ),
+            ServiceSpec(
+                "transactions",
+                [py, "-m", "subgraphs.transactions"],
+                p.transactions,
+                {
+                    "TRANSACTIONS_PORT": str(p.transactions),
+                    "TRANSACTIONS_DATABASE_URL": self._db("transactions"),
+                    "TRANSACTIONS_SEED_DEMO_DATA": seed,
+                    "TRANSACTIONS_MASTER_URL": f"http://127.0.0.1:{p.master}/graphql",
+                    "TRANSACTIONS_BILLER_URL": f"http://127.0.0.1:{p.biller}",
+                    "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
+                },
+            ),
+            ServiceSpec(
+                "router",
+                [py, "-m", "router", "serve", "--supergraph", str(self.router_supergraph)],
+                p.router,
+                {
+                    "ROUTER_PORT": str(p.router),
+                    "ROUTER_SUBGRAPHS__URLS__users": f"http://127.0.0.1:{p.users}/graphql",
+                    "ROUTER_SUBGRAPHS__URLS__master": f"http://127.0.0.1:{p.master}/graphql",
+                    "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{p.transactions}/graphql",
+                    **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),
+                },
+            ),
         ]
 
     def spec(self, name: str) -> ServiceSpec:
@@ -154,7 +185,11 @@ class System:
         if self.log_dir:
             out = open(self.log_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[spec.name] = subprocess.Popen(  # our own interpreter and modules
-            spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if self.log_dir else None,
+            spec.argv,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if self.log_dir else None,
             start_new_session=True,
         )
 
@@ -164,7 +199,9 @@ class System:
         while time.monotonic() < deadline:
             proc = self.processes[spec.name]
             if proc.poll() is not None:
-                raise RuntimeError(f"{spec.name} exited with code {proc.returncode} during start-up{self._log_hint(spec)}")
+                raise RuntimeError(
+                    f"{spec.name} exited with code {proc.returncode} during start-up{self._log_hint(spec)}"
+                )
             try:
                 if httpx.get(url, timeout=1.0).status_code == 200:
                     return

@@ -83,7 +83,13 @@ def render_markdown() -> str:
     lines = [BEGIN]
     seen: set[str] = set()
     for service, ref in SERVICES.items():
-        lines += ["", f"**{service}** (`{ref.replace(':', '.')}`)", "", "| variable | default | notes |", "|---|---|---|"]
+        lines += [
+            "",
+            f"**{service}** (`{ref.replace(':', '.')}`)",
+            "",
+            "| variable | default | notes |",
+            "|---|---|---|",
+        ]
         for env, default, description in environment_variables(_load(ref)):
             shared = env.startswith("SETRUM_")
             if shared and env in seen:

@@ -153,9 +153,7 @@ _VERIFIED_MAX = 4096
 _verified: dict[tuple[str, str, str], tuple[Viewer, float]] = {}
 
 
-def viewer_from_authorization(
-    headers: Mapping[str, str], *, jwt_secret: str, service_secret: str
-) -> Viewer:
+def viewer_from_authorization(headers: Mapping[str, str], *, jwt_secret: str, service_secret: str) -> Viewer:
     """Build the viewer from an ``Authorization: Bearer`` header.
 
     No header -> anonymous. A header that is present but invalid or expired is an error:

@@ -181,9 +181,7 @@ class Database:
                 async with conn.begin():
                     yield conn
 
-    async def run(
-        self, work: Callable[..., _T], *args: Any, write: bool = False, one_statement: bool = False
-    ) -> _T:
+    async def run(self, work: Callable[..., _T], *args: Any, write: bool = False, one_statement: bool = False) -> _T:
         """``work(connection, *args)`` — plain synchronous Core code — in one transaction, committed
         unless it raises; ``write`` and ``one_statement`` as in :meth:`connection`.
 

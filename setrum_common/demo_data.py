@@ -60,10 +60,18 @@ ADMIN = DemoCustomer(
 )
 CUSTOMERS: tuple[DemoCustomer, ...] = (
     ADMIN,
-    DemoCustomer("00000000-0000-4000-8000-000000000002", "Siti Rahmawati", "siti@example.id", "+6281234560002", "CUSTOMER"),
-    DemoCustomer("00000000-0000-4000-8000-000000000003", "Budi Santoso", "budi@example.id", "+6281234560003", "CUSTOMER"),
-    DemoCustomer("00000000-0000-4000-8000-000000000004", "Dewi Lestari", "dewi@example.id", "+6281234560004", "CUSTOMER"),
-    DemoCustomer("00000000-0000-4000-8000-000000000005", "Agus Pratama", "agus@example.id", "+6281234560005", "CUSTOMER"),
+    DemoCustomer(
+        "00000000-0000-4000-8000-000000000002", "Siti Rahmawati", "siti@example.id", "+6281234560002", "CUSTOMER"
+    ),
+    DemoCustomer(
+        "00000000-0000-4000-8000-000000000003", "Budi Santoso", "budi@example.id", "+6281234560003", "CUSTOMER"
+    ),
+    DemoCustomer(
+        "00000000-0000-4000-8000-000000000004", "Dewi Lestari", "dewi@example.id", "+6281234560004", "CUSTOMER"
+    ),
+    DemoCustomer(
+        "00000000-0000-4000-8000-000000000005", "Agus Pratama", "agus@example.id", "+6281234560005", "CUSTOMER"
+    ),
 )
 
 
@@ -175,17 +183,65 @@ class DemoMeter:
 
 
 _FIRST_NAMES = (
-    "Ahmad", "Siti", "Budi", "Dewi", "Agus", "Sri", "Eko", "Rina", "Hendra", "Wati", "Joko", "Yuni",
-    "Bambang", "Lestari", "Rudi", "Nur", "Andi", "Fitri", "Dedi", "Maya", "Teguh", "Ayu", "Hadi", "Ratna",
+    "Ahmad",
+    "Siti",
+    "Budi",
+    "Dewi",
+    "Agus",
+    "Sri",
+    "Eko",
+    "Rina",
+    "Hendra",
+    "Wati",
+    "Joko",
+    "Yuni",
+    "Bambang",
+    "Lestari",
+    "Rudi",
+    "Nur",
+    "Andi",
+    "Fitri",
+    "Dedi",
+    "Maya",
+    "Teguh",
+    "Ayu",
+    "Hadi",
+    "Ratna",
 )
 _LAST_NAMES = (
-    "Santoso", "Wijaya", "Saputra", "Hidayat", "Kusuma", "Pratama", "Nugroho", "Rahmawati", "Susanto",
-    "Lestari", "Setiawan", "Purnomo", "Halim", "Siregar", "Nasution", "Simanjuntak",
+    "Santoso",
+    "Wijaya",
+    "Saputra",
+    "Hidayat",
+    "Kusuma",
+    "Pratama",
+    "Nugroho",
+    "Rahmawati",
+    "Susanto",
+    "Lestari",
+    "Setiawan",
+    "Purnomo",
+    "Halim",
+    "Siregar",
+    "Nasution",
+    "Simanjuntak",
 )
 # (tariff code, power VA) mix of a realistic household-heavy population.
 _PRODUCTS = (
-    ("R1", 450), ("R1", 900), ("R1M", 900), ("R1", 1300), ("R1", 1300), ("R1", 2200), ("R1", 2200),
-    ("R2", 3500), ("R2", 5500), ("R3", 7700), ("R3", 11000), ("B2", 6600), ("B2", 23000), ("P1", 4400),
+    ("R1", 450),
+    ("R1", 900),
+    ("R1M", 900),
+    ("R1", 1300),
+    ("R1", 1300),
+    ("R1", 2200),
+    ("R1", 2200),
+    ("R2", 3500),
+    ("R2", 5500),
+    ("R3", 7700),
+    ("R3", 11000),
+    ("B2", 6600),
+    ("B2", 23000),
+    ("P1", 4400),
 )
 
 

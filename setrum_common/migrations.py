@@ -290,7 +290,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m setrum_common.migrations", description=__doc__.split("\n")[0])
-    parser.add_argument("package", help="service package: subgraphs.users, subgraphs.master, subgraphs.transactions, biller")
+    parser.add_argument(
+        "package", help="service package: subgraphs.users, subgraphs.master, subgraphs.transactions, biller"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("upgrade", "upgrade the database to head"), ("check", "exit 1 unless at head")):
         sub = commands.add_parser(name, help=help_text)

@@ -48,16 +48,24 @@ class Observability:
             "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
         self.http_latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.operations = Counter(
-            "graphql_operations_total", "GraphQL operations by name and outcome", ["operation", "outcome"],
+            "graphql_operations_total",
+            "GraphQL operations by name and outcome",
+            ["operation", "outcome"],
             registry=self.registry,
         )
         self.operation_latency = Histogram(
-            "graphql_operation_duration_seconds", "GraphQL operation latency", ["operation", "outcome"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "graphql_operation_duration_seconds",
+            "GraphQL operation latency",
+            ["operation", "outcome"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self._tracer = tracer(f"setrum.{service}")
 
@@ -95,7 +103,9 @@ class Observability:
 
             try:
                 with span(
-                    observability._tracer, f"{method} {route}", trace.SpanKind.SERVER,
+                    observability._tracer,
+                    f"{method} {route}",
+                    trace.SpanKind.SERVER,
                     {"http.request.method": method, "url.path": route, "setrum.request_id": request_id},
                 ) as current:
                     await app(scope, receive, send_with_id)
@@ -120,4 +130,3 @@ class ObservabilityMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
-

@@ -156,11 +156,13 @@ class OverloadMiddleware:
         else:
             text = scope.get("query_string", b"")
         if not await self.limiter.acquire(priority=is_priority(text)):
-            await send({
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode())],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": overloaded_body()})
             return
 

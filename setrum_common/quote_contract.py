@@ -3,8 +3,8 @@ before every sale. One pydantic model per direction, used by both sides (and the
 
 Request: ``{"meterNumber": "14233784991", "denomination": "100000", "channel": null,
 "instalmentPaid": "0"}`` with a SERVICE token (``instalmentPaid``: what the meter's purchases have
-paid towards its instalment debt so far). Answer 200: :class:`InternalQuote`, money and rates as strings (exact decimals,
-printed like the GraphQL ``Decimal`` scalar), ints as ints, ``quotedAt`` in ISO 8601. Errors:
+paid towards its instalment debt so far). Answer 200: :class:`InternalQuote`, money and rates as
+strings (exact decimals, printed like the GraphQL ``Decimal`` scalar), ints as ints, ``quotedAt`` in ISO 8601. Errors:
 ``{"error": {"code": <ErrorCode>, "message": ...}}``.
 """
 

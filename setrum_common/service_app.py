@@ -46,7 +46,16 @@ from .settings import ServiceSettings
 from .shutdown import draining
 from .tracing import configure_tracing
 
-__all__ = ["RequestContext", "CodedErrors", "SUBGRAPH_EXTENSIONS", "SchemaReadiness", "create_service_app", "print_sdl", "serve", "service_main"]
+__all__ = [
+    "RequestContext",
+    "CodedErrors",
+    "SUBGRAPH_EXTENSIONS",
+    "SchemaReadiness",
+    "create_service_app",
+    "print_sdl",
+    "serve",
+    "service_main",
+]
 
 logger = logging.getLogger("setrum.service")
 

@@ -70,7 +70,9 @@ class ServiceSettings(BaseSettings):
         "SETRUM_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, gt=0, description=HEADER_DESCRIPTION
     )
     users_url: str | None = shared_field(
-        "SETRUM_USERS_URL", None, description="users service base URL; other services ask it whether a session was revoked"
+        "SETRUM_USERS_URL",
+        None,
+        description="users service base URL; other services ask it whether a session was revoked",
     )
     session_cache_s: float = shared_field(
         "SETRUM_SESSION_CACHE_S", 5.0, ge=0, description="seconds a session check is cached per process"

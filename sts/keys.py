@@ -86,9 +86,7 @@ class MeterKeyParams:
         return int(self.iin[-5:] + self.meter_number, 16)
 
     def control_block(self) -> int:
-        nibbles = (
-            f"{self.key_type:X}{self.supply_group_code}{self.tariff_index}{self.key_revision:X}FFFFFF"
-        )
+        nibbles = f"{self.key_type:X}{self.supply_group_code}{self.tariff_index}{self.key_revision:X}FFFFFF"
         return int(nibbles, 16)
 
 

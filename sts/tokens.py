@@ -186,9 +186,7 @@ def _check_range(name: str, value: int, bits: int) -> None:
         raise ValueError(f"{name} must be an integer of {bits} bits, got {value!r}")
 
 
-def encode_token(
-    token_class: int, subclass: int, rnd: int, tid: int, value: int, decoder_key: int
-) -> str:
+def encode_token(token_class: int, subclass: int, rnd: int, tid: int, value: int, decoder_key: int) -> str:
     """Build, CRC, encrypt and transpose one token; returns the 20 plain digits."""
     _check_range("rnd", rnd, 4)
     _check_range("TID", tid, 24)

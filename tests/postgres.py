@@ -18,7 +18,9 @@ __all__ = ["POSTGRES_URL", "requires_postgres", "create_databases", "drop_databa
 
 POSTGRES_URL = os.environ.get("SETRUM_TEST_POSTGRES_URL")
 
-requires_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="set SETRUM_TEST_POSTGRES_URL to run against PostgreSQL")
+requires_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="set SETRUM_TEST_POSTGRES_URL to run against PostgreSQL"
+)
 
 
 def _admin_dsn() -> str:

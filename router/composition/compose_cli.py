@@ -26,8 +26,9 @@ def compose_command(argv: list[str], out: TextIO | None = None, err: TextIO | No
     parser = argparse.ArgumentParser(prog="compose", description="Compose subgraph SDLs into a supergraph SDL.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="composition config (YAML)")
     parser.add_argument("--output", type=Path, default=None, help="supergraph file (default: from the config)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; fail if composition fails or the output file is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; fail if composition fails or the output file is stale"
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)

@@ -49,7 +49,9 @@ class SupergraphConfig:
 def _check_keys(where: str, data: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
-        raise CompositionConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+        raise CompositionConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def load_config(path: Path) -> SupergraphConfig:
@@ -75,11 +77,14 @@ def load_config(path: Path) -> SupergraphConfig:
         _check_keys(where + ".schema", schema, {"file", "subgraph_url"})
         if ("file" in schema) == ("subgraph_url" in schema):
             raise CompositionConfigError(f"{where}.schema: give exactly one of `file` or `subgraph_url`")
-        subgraphs.append(SubgraphConfig(
-            str(name), entry["routing_url"],
-            file=(base / str(schema["file"])) if "file" in schema else None,
-            subgraph_url=str(schema["subgraph_url"]) if "subgraph_url" in schema else None,
-        ))
+        subgraphs.append(
+            SubgraphConfig(
+                str(name),
+                entry["routing_url"],
+                file=(base / str(schema["file"])) if "file" in schema else None,
+                subgraph_url=str(schema["subgraph_url"]) if "subgraph_url" in schema else None,
+            )
+        )
     output = base / str(data.get("output") or DEFAULT_OUTPUT)
     return SupergraphConfig(path, output, tuple(subgraphs))
 
@@ -92,7 +97,9 @@ def load_sources(config: SupergraphConfig, client: httpx.Client | None = None) -
             try:
                 sdl = sub.file.read_text(encoding="utf-8")
             except OSError as exc:
-                raise CompositionConfigError(f"subgraph {sub.name}: cannot read {sub.file}: {exc.strerror or exc}") from exc
+                raise CompositionConfigError(
+                    f"subgraph {sub.name}: cannot read {sub.file}: {exc.strerror or exc}"
+                ) from exc
         else:
             assert sub.subgraph_url is not None
             sdl = _fetch_sdl(sub.name, sub.subgraph_url, client)
@@ -110,7 +117,9 @@ def _fetch_sdl(name: str, url: str, client: httpx.Client | None) -> str:
     except httpx.HTTPError as exc:
         raise CompositionConfigError(f"subgraph {name}: fetching SDL from {url} failed: {exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:
-        raise CompositionConfigError(f"subgraph {name}: {url} did not answer {{ _service {{ sdl }} }} with an SDL") from exc
+        raise CompositionConfigError(
+            f"subgraph {name}: {url} did not answer {{ _service {{ sdl }} }} with an SDL"
+        ) from exc
     finally:
         if own:
             http.close()

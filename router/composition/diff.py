@@ -139,13 +139,21 @@ def _diff_input(name: str, o: GraphQLInputObjectType, n: GraphQLInputObjectType,
     for f in sorted(set(n.fields) - set(o.fields)):
         nf = n.fields[f]
         required = str(nf.type).endswith("!") and nf.default_value is _undefined()
-        add("INPUT_FIELD_ADDED", required, f"{name}.{f}",
-            f'{"required" if required else "optional"} input field "{name}.{f}" was added')
+        add(
+            "INPUT_FIELD_ADDED",
+            required,
+            f"{name}.{f}",
+            f'{"required" if required else "optional"} input field "{name}.{f}" was added',
+        )
     for f in sorted(set(o.fields) & set(n.fields)):
         ot, nt = str(o.fields[f].type), str(n.fields[f].type)
         if ot != nt:
-            add("INPUT_FIELD_TYPE_CHANGED", not _input_safe(ot, nt), f"{name}.{f}",
-                f'input field "{name}.{f}" changed type from "{ot}" to "{nt}"')
+            add(
+                "INPUT_FIELD_TYPE_CHANGED",
+                not _input_safe(ot, nt),
+                f"{name}.{f}",
+                f'input field "{name}.{f}" changed type from "{ot}" to "{nt}"',
+            )
 
 
 def _undefined() -> object:
@@ -166,8 +174,12 @@ def _diff_fields(
         path = f"{name}.{f}"
         ot, nt = str(of.type), str(nf.type)
         if ot != nt:
-            add("FIELD_TYPE_CHANGED", not _output_safe(ot, nt), path,
-                f'field "{path}" changed type from "{ot}" to "{nt}"')
+            add(
+                "FIELD_TYPE_CHANGED",
+                not _output_safe(ot, nt),
+                path,
+                f'field "{path}" changed type from "{ot}" to "{nt}"',
+            )
         if nf.deprecation_reason and not of.deprecation_reason:
             add("FIELD_DEPRECATED", False, path, f'field "{path}" was deprecated')
         for a in sorted(set(of.args) - set(nf.args)):
@@ -175,16 +187,25 @@ def _diff_fields(
         for a in sorted(set(nf.args) - set(of.args)):
             arg = nf.args[a]
             required = str(arg.type).endswith("!") and arg.default_value is _undefined()
-            add("ARGUMENT_ADDED", required, f"{path}({a}:)",
-                f'{"required" if required else "optional"} argument "{a}" was added to "{path}"')
+            add(
+                "ARGUMENT_ADDED",
+                required,
+                f"{path}({a}:)",
+                f'{"required" if required else "optional"} argument "{a}" was added to "{path}"',
+            )
         for a in sorted(set(of.args) & set(nf.args)):
             oat, nat = str(of.args[a].type), str(nf.args[a].type)
             if oat != nat:
-                add("ARGUMENT_TYPE_CHANGED", not _input_safe(oat, nat), f"{path}({a}:)",
-                    f'argument "{a}" of "{path}" changed type from "{oat}" to "{nat}"')
+                add(
+                    "ARGUMENT_TYPE_CHANGED",
+                    not _input_safe(oat, nat),
+                    f"{path}({a}:)",
+                    f'argument "{a}" of "{path}" changed type from "{oat}" to "{nat}"',
+                )
             elif of.args[a].default_value != nf.args[a].default_value:
-                add("ARGUMENT_DEFAULT_CHANGED", False, f"{path}({a}:)",
-                    f'default of argument "{a}" of "{path}" changed')
+                add(
+                    "ARGUMENT_DEFAULT_CHANGED", False, f"{path}({a}:)", f'default of argument "{a}" of "{path}" changed'
+                )
 
 
 def _git_show(rev: str, path: Path) -> str:

@@ -46,9 +46,7 @@ class FieldSetProblem:
     message: str
 
 
-def walk_field_set(
-    subgraph: Subgraph, type_name: str, text: str
-) -> tuple[list[SelectedField], list[FieldSetProblem]]:
+def walk_field_set(subgraph: Subgraph, type_name: str, text: str) -> tuple[list[SelectedField], list[FieldSetProblem]]:
     """Resolve every selection of a field set on `type_name` inside `subgraph`.
 
     Returns the fields found and the problems (syntax, unknown field/type, missing or extra sub-selection).
@@ -94,7 +92,9 @@ def _walk(
         kind = subgraph.type_kind(target)
         if kind in ("object", "interface", "union"):
             if sel.selection_set is None:
-                problems.append(FieldSetProblem(f'field "{type_name}.{name}" of composite type "{target}" needs a selection'))
+                problems.append(
+                    FieldSetProblem(f'field "{type_name}.{name}" of composite type "{target}" needs a selection')
+                )
             else:
                 yield from _walk(subgraph, target, sel.selection_set, depth + 1, problems)
         elif sel.selection_set is not None:

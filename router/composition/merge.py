@@ -94,10 +94,15 @@ class _Merger:
         for n, sources in valid.items():
             self.types[n] = self._merge_type(n, sources, usage)
         self._interface_objects()
-        roots = {op: name for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
-                 if name in self.types and any(op in s.roots for s in self.subs.values())}
+        roots = {
+            op: name
+            for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
+            if name in self.types and any(op in s.roots for s in self.subs.values())
+        }
         enums = graph_enum_names(self.order)
-        sg = ComposedSupergraph([Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots)
+        sg = ComposedSupergraph(
+            [Graph(g, enums[g], self.subs[g].url) for g in self.order], self.subs, self.types, roots
+        )
         self._composed_directives(sg)
         self._post_checks()
         return sg
@@ -114,8 +119,12 @@ class _Merger:
             kinds = {g: ("interface" if t.interface_object else t.kind) for g, t in sources.items()}
             if len(set(kinds.values())) > 1:
                 desc = "; ".join(f'{k} in subgraph "{g}"' for g, k in kinds.items())
-                self.error("TYPE_KIND_MISMATCH",
-                           f'Type "{n}" has mismatched kind: it is defined as {desc}', next(iter(sources)), n)
+                self.error(
+                    "TYPE_KIND_MISMATCH",
+                    f'Type "{n}" has mismatched kind: it is defined as {desc}',
+                    next(iter(sources)),
+                    n,
+                )
                 continue
             valid[n] = sources
         return valid
@@ -161,8 +170,11 @@ class _Merger:
             for name, entry in self.subs[g].compose_directives.items():
                 known = sg.composed.setdefault(name, entry)
                 if known[0] != entry[0]:
-                    self.error("DIRECTIVE_COMPOSITION_ERROR",
-                               f'Composed directive "@{name}" has different definitions across subgraphs', g)
+                    self.error(
+                        "DIRECTIVE_COMPOSITION_ERROR",
+                        f'Composed directive "@{name}" has different definitions across subgraphs',
+                        g,
+                    )
 
     # -- objects and interfaces ------------------------------------------------------------------
     def _merge_composite(self, mt: MType) -> None:
@@ -189,32 +201,55 @@ class _Merger:
                 continue
             src = f.override
             if src not in self.subs:
-                self.hint("FROM_SUBGRAPH_DOES_NOT_EXIST",
-                          f'Source subgraph "{src}" for field "{mt.name}.{mf.name}" on subgraph "{g}" does not exist',
-                          g, mt.name, mf.name)
+                self.hint(
+                    "FROM_SUBGRAPH_DOES_NOT_EXIST",
+                    f'Source subgraph "{src}" for field "{mt.name}.{mf.name}" on subgraph "{g}" does not exist',
+                    g,
+                    mt.name,
+                    mf.name,
+                )
                 continue
             other = mf.sources.get(src)
             if other is None:
-                self.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                          f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides subgraph "{src}", which does not '
-                          "define it; the @override can be removed", g, mt.name, mf.name)
+                self.hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides subgraph "{src}", which does not '
+                    "define it; the @override can be removed",
+                    g,
+                    mt.name,
+                    mf.name,
+                )
                 continue
             if other.override is not None:
-                self.error("OVERRIDE_SOURCE_HAS_OVERRIDE",
-                           f'Field "{mt.name}.{mf.name}" on subgraph "{g}" is @override(from: "{src}"), but the field '
-                           f'in subgraph "{src}" is itself marked @override; a field cannot be overridden in a chain',
-                           g, mt.name, mf.name)
+                self.error(
+                    "OVERRIDE_SOURCE_HAS_OVERRIDE",
+                    f'Field "{mt.name}.{mf.name}" on subgraph "{g}" is @override(from: "{src}"), but the field '
+                    f'in subgraph "{src}" is itself marked @override; a field cannot be overridden in a chain',
+                    g,
+                    mt.name,
+                    mf.name,
+                )
                 continue
             if other.requires is not None or other.provides is not None:
                 which = "@requires" if other.requires is not None else "@provides"
-                self.error("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
-                           f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides the field in subgraph "{src}", '
-                           f"which uses {which}; a field with {which} cannot be overridden", g, mt.name, mf.name)
+                self.error(
+                    "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                    f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides the field in subgraph "{src}", '
+                    f"which uses {which}; a field with {which} cannot be overridden",
+                    g,
+                    mt.name,
+                    mf.name,
+                )
                 continue
             if other.external:
-                self.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                          f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides subgraph "{src}", where the field '
-                          "is @external; the @override has no effect", g, mt.name, mf.name)
+                self.hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{mt.name}.{mf.name}" on subgraph "{g}" overrides subgraph "{src}", where the field '
+                    "is @external; the @override has no effect",
+                    g,
+                    mt.name,
+                    mf.name,
+                )
                 continue
             if f.override_label is not None:
                 continue  # progressive override: both graphs keep resolving it
@@ -223,9 +258,14 @@ class _Merger:
             s = self.subs[src]
             other.used_overridden = coord in s.key_field_coords or coord in s.required_coords
             if not other.used_overridden:
-                self.hint("OVERRIDDEN_FIELD_CAN_BE_REMOVED",
-                          f'Field "{mt.name}.{mf.name}" on subgraph "{src}" is overridden by subgraph "{g}"; '
-                          "it can be removed", src, mt.name, mf.name)
+                self.hint(
+                    "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                    f'Field "{mt.name}.{mf.name}" on subgraph "{src}" is overridden by subgraph "{g}"; '
+                    "it can be removed",
+                    src,
+                    mt.name,
+                    mf.name,
+                )
 
     def _resolving(self, type_name: str, mf: MField) -> list[str]:
         """Graphs that really resolve the field (external-but-provided counts; overridden does not)."""
@@ -249,8 +289,12 @@ class _Merger:
 
         def shareable(g: str) -> bool:
             f, s = mf.sources[g], self.subs[g]
-            return (f.shareable or coord in s.key_field_coords or coord in s.provided_coords
-                    or mt.sources[g].interface_object)
+            return (
+                f.shareable
+                or coord in s.key_field_coords
+                or coord in s.provided_coords
+                or mt.sources[g].interface_object
+            )
 
         bad = [g for g in resolving if not shareable(g)]
         if bad:
@@ -259,7 +303,11 @@ class _Merger:
                 f'Non-shareable field "{mt.name}.{mf.name}" is resolved from multiple subgraphs: it is resolved from '
                 f"subgraphs {_quote(resolving)} and defined as non-shareable in "
                 f"subgraph{'s' if len(bad) > 1 else ''} {_quote(bad)}; mark it @shareable in every subgraph that "
-                "resolves it (or use @override/@external)", bad[0], mt.name, mf.name)
+                "resolves it (or use @override/@external)",
+                bad[0],
+                mt.name,
+                mf.name,
+            )
 
     def _is_subtype(self, sub: str, sup: str) -> bool:
         if sup.endswith("!"):
@@ -276,25 +324,38 @@ class _Merger:
         if not internal:
             ext_ok = any(g for g, f in mf.sources.items() if mt.sources[g].interface_object)
             if not ext_ok:
-                self.error("EXTERNAL_MISSING_ON_BASE",
-                           f'Field "{mt.name}.{mf.name}" is marked @external in {_quote(list(mf.sources))} but is not '
-                           "defined (non-external) in any subgraph; some subgraph must resolve it",
-                           next(iter(mf.sources)), mt.name, mf.name)
+                self.error(
+                    "EXTERNAL_MISSING_ON_BASE",
+                    f'Field "{mt.name}.{mf.name}" is marked @external in {_quote(list(mf.sources))} but is not '
+                    "defined (non-external) in any subgraph; some subgraph must resolve it",
+                    next(iter(mf.sources)),
+                    mt.name,
+                    mf.name,
+                )
             internal = dict(mf.sources)
         types = list(dict.fromkeys(f.type for f in internal.values()))
         sup = next((c for c in types if all(self._is_subtype(o, c) for o in types)), None)
         if sup is None:
             desc = "; ".join(f'type "{f.type}" in subgraph "{g}"' for g, f in internal.items())
-            self.error("FIELD_TYPE_MISMATCH",
-                       f'Type of field "{mt.name}.{mf.name}" is incompatible across subgraphs: it has {desc}',
-                       next(iter(internal)), mt.name, mf.name)
+            self.error(
+                "FIELD_TYPE_MISMATCH",
+                f'Type of field "{mt.name}.{mf.name}" is incompatible across subgraphs: it has {desc}',
+                next(iter(internal)),
+                mt.name,
+                mf.name,
+            )
             sup = types[0]
         mf.type = sup
         for g, f in mf.sources.items():
             if f.external and named_type(f.type) != named_type(sup):
-                self.error("EXTERNAL_TYPE_MISMATCH",
-                           f'Type of external field "{mt.name}.{mf.name}" in subgraph "{g}" is "{f.type}", '
-                           f'incompatible with "{sup}" where it is defined', g, mt.name, mf.name)
+                self.error(
+                    "EXTERNAL_TYPE_MISMATCH",
+                    f'Type of external field "{mt.name}.{mf.name}" in subgraph "{g}" is "{f.type}", '
+                    f'incompatible with "{sup}" where it is defined',
+                    g,
+                    mt.name,
+                    mf.name,
+                )
 
     def _merge_args(self, mt: MType, mf: MField) -> None:
         internal = {g: f for g, f in mf.sources.items() if not f.external} or dict(mf.sources)
@@ -305,30 +366,48 @@ class _Merger:
             if missing:
                 required = [g for g, a in present.items() if is_non_null(a.type) and a.default is None]
                 if required:
-                    self.error("REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
-                               f'Argument "{mt.name}.{mf.name}({an}:)" is required in '
-                               f'subgraph{"s" if len(required) > 1 else ""} {_quote(required)} '
-                               f"but missing in subgraph{'s' if len(missing) > 1 else ''} "
-                               f"{_quote(missing)}; arguments are merged by intersection, so a required one must be "
-                               "everywhere", missing[0], mt.name, mf.name)
+                    self.error(
+                        "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+                        f'Argument "{mt.name}.{mf.name}({an}:)" is required in '
+                        f"subgraph{'s' if len(required) > 1 else ''} {_quote(required)} "
+                        f"but missing in subgraph{'s' if len(missing) > 1 else ''} "
+                        f"{_quote(missing)}; arguments are merged by intersection, so a required one must be "
+                        "everywhere",
+                        missing[0],
+                        mt.name,
+                        mf.name,
+                    )
                 else:
-                    self.hint("INCONSISTENT_ARGUMENT_PRESENCE",
-                              f'Optional argument "{mt.name}.{mf.name}({an}:)" is missing in {_quote(missing)} and is '
-                              "not part of the supergraph", missing[0], mt.name, mf.name)
+                    self.hint(
+                        "INCONSISTENT_ARGUMENT_PRESENCE",
+                        f'Optional argument "{mt.name}.{mf.name}({an}:)" is missing in {_quote(missing)} and is '
+                        "not part of the supergraph",
+                        missing[0],
+                        mt.name,
+                        mf.name,
+                    )
                 continue
             merged = _merge_input_types([a.type for a in present.values()])
             if merged is None:
                 desc = "; ".join(f'"{a.type}" in subgraph "{g}"' for g, a in present.items())
-                self.error("FIELD_ARGUMENT_TYPE_MISMATCH",
-                           f'Type of argument "{mt.name}.{mf.name}({an}:)" is incompatible across subgraphs: {desc}',
-                           next(iter(present)), mt.name, mf.name)
+                self.error(
+                    "FIELD_ARGUMENT_TYPE_MISMATCH",
+                    f'Type of argument "{mt.name}.{mf.name}({an}:)" is incompatible across subgraphs: {desc}',
+                    next(iter(present)),
+                    mt.name,
+                    mf.name,
+                )
                 continue
             defaults = {g: print_ast(a.default) for g, a in present.items() if a.default is not None}
             if len(set(defaults.values())) > 1:
-                desc = "; ".join(f"{v} in subgraph \"{g}\"" for g, v in defaults.items())
-                self.error("FIELD_ARGUMENT_DEFAULT_MISMATCH",
-                           f'Argument "{mt.name}.{mf.name}({an}:)" has incompatible defaults: {desc}',
-                           next(iter(defaults)), mt.name, mf.name)
+                desc = "; ".join(f'{v} in subgraph "{g}"' for g, v in defaults.items())
+                self.error(
+                    "FIELD_ARGUMENT_DEFAULT_MISMATCH",
+                    f'Argument "{mt.name}.{mf.name}({an}:)" has incompatible defaults: {desc}',
+                    next(iter(defaults)),
+                    mt.name,
+                    mf.name,
+                )
             ma = MArgument(an, merged, next((a.default for a in present.values() if a.default is not None), None))
             _merge_meta(ma, present.values())
             mf.args[an] = ma
@@ -342,35 +421,57 @@ class _Merger:
             if missing:
                 required = [g for g, f in present.items() if is_non_null(f.type) and f.default is None]
                 if required:
-                    self.error("REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
-                               f'Input field "{mt.name}.{fn}" is required in {_quote(required)} but missing in '
-                               f"{_quote(missing)}; input fields are merged by intersection, so a required one must "
-                               "be everywhere", missing[0], mt.name, fn)
+                    self.error(
+                        "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+                        f'Input field "{mt.name}.{fn}" is required in {_quote(required)} but missing in '
+                        f"{_quote(missing)}; input fields are merged by intersection, so a required one must "
+                        "be everywhere",
+                        missing[0],
+                        mt.name,
+                        fn,
+                    )
                 else:
-                    self.hint("INCONSISTENT_INPUT_OBJECT_FIELD",
-                              f'Input field "{mt.name}.{fn}" is missing in {_quote(missing)} and is not part of the '
-                              "supergraph", missing[0], mt.name, fn)
+                    self.hint(
+                        "INCONSISTENT_INPUT_OBJECT_FIELD",
+                        f'Input field "{mt.name}.{fn}" is missing in {_quote(missing)} and is not part of the '
+                        "supergraph",
+                        missing[0],
+                        mt.name,
+                        fn,
+                    )
                 continue
             merged = _merge_input_types([f.type for f in present.values()])
             if merged is None:
                 desc = "; ".join(f'type "{f.type}" in subgraph "{g}"' for g, f in present.items())
-                self.error("FIELD_TYPE_MISMATCH",
-                           f'Type of input field "{mt.name}.{fn}" is incompatible across subgraphs: it has {desc}',
-                           next(iter(present)), mt.name, fn)
+                self.error(
+                    "FIELD_TYPE_MISMATCH",
+                    f'Type of input field "{mt.name}.{fn}" is incompatible across subgraphs: it has {desc}',
+                    next(iter(present)),
+                    mt.name,
+                    fn,
+                )
                 continue
             defaults = {g: print_ast(f.default) for g, f in present.items() if f.default is not None}
             if len(set(defaults.values())) > 1:
-                self.error("INPUT_FIELD_DEFAULT_MISMATCH",
-                           f'Input field "{mt.name}.{fn}" has incompatible defaults across subgraphs',
-                           next(iter(defaults)), mt.name, fn)
+                self.error(
+                    "INPUT_FIELD_DEFAULT_MISMATCH",
+                    f'Input field "{mt.name}.{fn}" has incompatible defaults across subgraphs',
+                    next(iter(defaults)),
+                    mt.name,
+                    fn,
+                )
             mf = MField(fn, merged, dict(present))
             mf.default = next((f.default for f in present.values() if f.default is not None), None)
             _merge_meta(mf, present.values())
             mt.fields[fn] = mf
         if not mt.fields:
-            self.error("EMPTY_MERGED_INPUT_TYPE",
-                       f'None of the fields of input type "{mt.name}" are defined in every subgraph defining it '
-                       f"({_quote(list(mt.sources))}); input types are merged by intersection", None, mt.name)
+            self.error(
+                "EMPTY_MERGED_INPUT_TYPE",
+                f'None of the fields of input type "{mt.name}" are defined in every subgraph defining it '
+                f"({_quote(list(mt.sources))}); input types are merged by intersection",
+                None,
+                mt.name,
+            )
 
     def _enum_usage(self) -> dict[str, set[str]]:
         usage: dict[str, set[str]] = {}
@@ -389,26 +490,40 @@ class _Merger:
             for v, gs in missing.items():
                 if gs:
                     have = [g for g in mt.sources if g not in gs]
-                    self.error("ENUM_VALUE_MISMATCH",
-                               f'Enum type "{mt.name}" is used as both input and output, so its values must match in '
-                               f'every subgraph, but value "{v}" is defined in {_quote(have)} and not in {_quote(gs)}',
-                               gs[0], mt.name, v)
+                    self.error(
+                        "ENUM_VALUE_MISMATCH",
+                        f'Enum type "{mt.name}" is used as both input and output, so its values must match in '
+                        f'every subgraph, but value "{v}" is defined in {_quote(have)} and not in {_quote(gs)}',
+                        gs[0],
+                        mt.name,
+                        v,
+                    )
             keep = all_values
         elif "input" in usage:
             keep = [v for v in all_values if not missing[v]]
             for v in all_values:
                 if missing[v]:
-                    self.hint("INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
-                              f'Value "{v}" of input-only enum "{mt.name}" is missing in {_quote(missing[v])} and is '
-                              "not part of the supergraph", missing[v][0], mt.name, v)
+                    self.hint(
+                        "INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
+                        f'Value "{v}" of input-only enum "{mt.name}" is missing in {_quote(missing[v])} and is '
+                        "not part of the supergraph",
+                        missing[v][0],
+                        mt.name,
+                        v,
+                    )
             if not keep:
-                self.error("EMPTY_MERGED_ENUM_TYPE",
-                           f'None of the values of input enum "{mt.name}" are defined in every subgraph', None, mt.name)
+                self.error(
+                    "EMPTY_MERGED_ENUM_TYPE",
+                    f'None of the values of input enum "{mt.name}" are defined in every subgraph',
+                    None,
+                    mt.name,
+                )
         else:
             keep = all_values
             if not usage:
-                self.hint("UNUSED_ENUM_TYPE", f'Enum type "{mt.name}" is not used by any field or argument',
-                          None, mt.name)
+                self.hint(
+                    "UNUSED_ENUM_TYPE", f'Enum type "{mt.name}" is not used by any field or argument', None, mt.name
+                )
         for v in keep:
             mv = MEnumValue(v, [g for g, t in mt.sources.items() if v in t.values])
             _merge_meta(mv, (mt.sources[g].values[v] for g in mv.graphs))
@@ -426,8 +541,17 @@ class _Merger:
                     continue
                 for o in impls:
                     if fname not in o.fields:
-                        copy = MField(fname, mf.type, {}, dict(mf.args), mf.description, mf.deprecated,
-                                      inaccessible=mf.inaccessible, tags=list(mf.tags), from_interface_object=True)
+                        copy = MField(
+                            fname,
+                            mf.type,
+                            {},
+                            dict(mf.args),
+                            mf.description,
+                            mf.deprecated,
+                            inaccessible=mf.inaccessible,
+                            tags=list(mf.tags),
+                            from_interface_object=True,
+                        )
                         o.fields[fname] = copy
 
     # -- post-merge checks -----------------------------------------------------------------------
@@ -453,25 +577,39 @@ class _Merger:
             for fname, ifield in it.fields.items():
                 if fname in o.fields:
                     if not ifield.inaccessible and o.fields[fname].inaccessible:
-                        self.error("IMPLEMENTED_BY_INACCESSIBLE",
-                                   f'Field "{o.name}.{fname}" is @inaccessible but implements the visible '
-                                   f'interface field "{iname}.{fname}"', None, o.name, fname)
+                        self.error(
+                            "IMPLEMENTED_BY_INACCESSIBLE",
+                            f'Field "{o.name}.{fname}" is @inaccessible but implements the visible '
+                            f'interface field "{iname}.{fname}"',
+                            None,
+                            o.name,
+                            fname,
+                        )
                     continue
                 where = [g for g, i in o.implements if i == iname]
                 declared = list(ifield.sources) or list(it.sources)
-                self.error("INTERFACE_FIELD_NO_IMPLEM",
-                           f'Interface field "{iname}.{fname}" is declared in subgraph{"s" if len(declared) > 1 else ""} '
-                           f'{_quote(declared)} but type "{o.name}", which implements "{iname}" in '
-                           f'{_quote(where or list(o.sources))}, does not have field "{fname}"',
-                           (where or list(o.sources))[0], o.name, fname)
+                self.error(
+                    "INTERFACE_FIELD_NO_IMPLEM",
+                    f'Interface field "{iname}.{fname}" is declared in subgraph{"s" if len(declared) > 1 else ""} '
+                    f'{_quote(declared)} but type "{o.name}", which implements "{iname}" in '
+                    f'{_quote(where or list(o.sources))}, does not have field "{fname}"',
+                    (where or list(o.sources))[0],
+                    o.name,
+                    fname,
+                )
 
     def _check_query_root(self) -> None:
         query = self.types.get("Query")
         if query is None or not [f for f in query.fields.values() if not f.inaccessible]:
-            self.error("NO_QUERIES", "No queries found in any subgraph: the supergraph must have at least one "
-                                     "(accessible) field on the Query type", None, "Query")
+            self.error(
+                "NO_QUERIES",
+                "No queries found in any subgraph: the supergraph must have at least one "
+                "(accessible) field on the Query type",
+                None,
+                "Query",
+            )
         if query is not None and query.inaccessible:
-            self.error("QUERY_ROOT_TYPE_INACCESSIBLE", 'The Query root type cannot be @inaccessible', None, "Query")
+            self.error("QUERY_ROOT_TYPE_INACCESSIBLE", "The Query root type cannot be @inaccessible", None, "Query")
 
     def _check_inaccessible_field(self, t: MType, fname: str, f: MField) -> None:
         """A visible field must not reference an inaccessible type (through its type or an
@@ -479,26 +617,45 @@ class _Merger:
         types = self.types
         if f.inaccessible:
             if t.kind == "input" and is_non_null(f.type) and f.default is None:
-                self.error("REQUIRED_INACCESSIBLE",
-                           f'Input field "{t.name}.{fname}" is @inaccessible but required', None, t.name, fname)
+                self.error(
+                    "REQUIRED_INACCESSIBLE",
+                    f'Input field "{t.name}.{fname}" is @inaccessible but required',
+                    None,
+                    t.name,
+                    fname,
+                )
             return
         ref = types.get(named_type(f.type))
         if ref is not None and ref.inaccessible:
-            self.error("REFERENCED_INACCESSIBLE",
-                       f'Type "{ref.name}" is @inaccessible but is referenced by "{t.name}.{fname}", which is '
-                       "in the API schema", None, t.name, fname)
+            self.error(
+                "REFERENCED_INACCESSIBLE",
+                f'Type "{ref.name}" is @inaccessible but is referenced by "{t.name}.{fname}", which is '
+                "in the API schema",
+                None,
+                t.name,
+                fname,
+            )
         for a in f.args.values():
             if a.inaccessible:
                 if is_non_null(a.type) and a.default is None:
-                    self.error("REQUIRED_INACCESSIBLE",
-                               f'Argument "{t.name}.{fname}({a.name}:)" is @inaccessible but required',
-                               None, t.name, fname)
+                    self.error(
+                        "REQUIRED_INACCESSIBLE",
+                        f'Argument "{t.name}.{fname}({a.name}:)" is @inaccessible but required',
+                        None,
+                        t.name,
+                        fname,
+                    )
                 continue
             aref = types.get(named_type(a.type))
             if aref is not None and aref.inaccessible:
-                self.error("REFERENCED_INACCESSIBLE",
-                           f'Type "{aref.name}" is @inaccessible but is referenced by argument '
-                           f'"{t.name}.{fname}({a.name}:)", which is in the API schema', None, t.name, fname)
+                self.error(
+                    "REFERENCED_INACCESSIBLE",
+                    f'Type "{aref.name}" is @inaccessible but is referenced by argument '
+                    f'"{t.name}.{fname}({a.name}:)", which is in the API schema',
+                    None,
+                    t.name,
+                    fname,
+                )
 
     def _check_only_inaccessible_children(self, t: MType) -> None:
         """A visible type needs a visible member (hidden union members are simply dropped)."""
@@ -508,9 +665,12 @@ class _Merger:
         elif t.kind == "enum":
             children = list(t.values.values())
         if children and all(c.inaccessible for c in children) and t.name not in ("Mutation", "Subscription"):
-            self.error("ONLY_INACCESSIBLE_CHILDREN",
-                       f'Type "{t.name}" is in the API schema but all of its members are @inaccessible',
-                       None, t.name)
+            self.error(
+                "ONLY_INACCESSIBLE_CHILDREN",
+                f'Type "{t.name}" is in the API schema but all of its members are @inaccessible',
+                None,
+                t.name,
+            )
 
 
 def _merge_input_types(types: list[str]) -> str | None:
@@ -535,4 +695,3 @@ def merge(subgraphs: Sequence[Subgraph]) -> tuple[ComposedSupergraph, list[Compo
     m = _Merger(subgraphs)
     sg = m.run()
     return sg, m.errors, m.hints
-

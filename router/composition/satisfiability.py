@@ -109,8 +109,11 @@ class _Checker:
                     continue
                 for key in other.types[t].keys:
                     keysel = _fs(key.fields)
-                    if key.resolvable and keysel is not None and self.available(
-                            src, t, keysel, provided if src == g else None):
+                    if (
+                        key.resolvable
+                        and keysel is not None
+                        and self.available(src, t, keysel, provided if src == g else None)
+                    ):
                         reached.append(other.name)
                         queue.append(other.name)
                         break
@@ -135,9 +138,15 @@ class _Checker:
             if mt.kind == "object" or tdef.interface_object:
                 self.visit_object(st.type_name, self.closure(st.type_name, st.graph, st.provided), st, queue)
             elif mt.kind in ("interface", "union"):
-                runtime = tdef.members if mt.kind == "union" else [
-                    o.name for o in self.sg.subgraphs[st.graph].types.values() if st.type_name in o.interfaces
-                    and o.kind == "object"]
+                runtime = (
+                    tdef.members
+                    if mt.kind == "union"
+                    else [
+                        o.name
+                        for o in self.sg.subgraphs[st.graph].types.values()
+                        if st.type_name in o.interfaces and o.kind == "object"
+                    ]
+                )
                 for o in runtime:
                     provided = st.provided
                     queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided))
@@ -157,14 +166,20 @@ class _Checker:
                 provided = st.provided if g == st.graph else None
                 if not self.resolvable(g, t, fname, provided):
                     fld = self.sg.subgraphs[g].types[t].fields.get(fname)
-                    why = ("is @external" if fld is not None and fld.external else
-                           "is overridden" if fld is not None else "is not defined")
+                    why = (
+                        "is @external"
+                        if fld is not None and fld.external
+                        else "is overridden"
+                        if fld is not None
+                        else "is not defined"
+                    )
                     reasons.append(f'from subgraph "{g}": field "{t}.{fname}" {why} there')
                     continue
                 req = _fs(self.sg.subgraphs[g].types[t].fields[fname].requires)
                 if req is not None and not all(
-                        any(self.available(x, t, SelectionSetNode(selections=(s,)), None) for x in graphs)
-                        for s in req.selections):
+                    any(self.available(x, t, SelectionSetNode(selections=(s,)), None) for x in graphs)
+                    for s in req.selections
+                ):
                     reasons.append(f'from subgraph "{g}": cannot satisfy @requires of "{t}.{fname}"')
                     continue
                 cands.append(g)
@@ -174,13 +189,21 @@ class _Checker:
                     self.reported.add((t, fname))
                     others = [g for g in mf.sources if g not in graphs]
                     if others:
-                        reasons.append(f"subgraph{'s' if len(others) > 1 else ''} "
-                                       + ", ".join(f'"{g}"' for g in others)
-                                       + f' cannot be reached from here (no usable @key on "{t}")')
-                    self.errors.append(CompositionError(
-                        "SATISFIABILITY_ERROR",
-                        f"The following supergraph API query: {_query_text(path)} cannot be satisfied by the "
-                        "subgraphs because: " + "; ".join(reasons), None, t, fname))
+                        reasons.append(
+                            f"subgraph{'s' if len(others) > 1 else ''} "
+                            + ", ".join(f'"{g}"' for g in others)
+                            + f' cannot be reached from here (no usable @key on "{t}")'
+                        )
+                    self.errors.append(
+                        CompositionError(
+                            "SATISFIABILITY_ERROR",
+                            f"The following supergraph API query: {_query_text(path)} cannot be satisfied by the "
+                            "subgraphs because: " + "; ".join(reasons),
+                            None,
+                            t,
+                            fname,
+                        )
+                    )
                 continue
             if ret is None or ret.kind not in ("object", "interface", "union"):
                 continue

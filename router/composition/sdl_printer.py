@@ -17,7 +17,7 @@ __all__ = ["JOIN_VERSION", "print_supergraph"]
 
 JOIN_VERSION = "v0.5"
 
-_JOIN_DEFINITIONS = '''directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION
+_JOIN_DEFINITIONS = """directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION
 
 directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
 
@@ -31,7 +31,7 @@ directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boole
 
 directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
 
-directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA'''  # noqa: E501 - printed verbatim
+directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA"""  # noqa: E501 - printed verbatim
 
 _INACCESSIBLE_DEFINITION = (
     "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM "
@@ -42,7 +42,7 @@ _TAG_DEFINITION = (
     "| SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA"
 )
 
-_JOIN_TYPES = '''input join__ContextArgument {
+_JOIN_TYPES = """input join__ContextArgument {
   name: String!
   type: String!
   context: String!
@@ -53,7 +53,7 @@ scalar join__DirectiveArguments
 
 scalar join__FieldSet
 
-scalar join__FieldValue'''
+scalar join__FieldValue"""
 
 _LINK_TYPES = '''scalar link__Import
 
@@ -93,8 +93,10 @@ def _common(obj: MField | MArgument | MType, deprecated: str | None = None) -> l
 def print_supergraph(sg: ComposedSupergraph) -> str:
     enum_of = {g.name: g.enum for g in sg.graphs}
     parts: list[str] = []
-    links = ['@link(url: "https://specs.apollo.dev/link/v1.0")',
-             f'@link(url: "https://specs.apollo.dev/join/{JOIN_VERSION}", for: EXECUTION)']
+    links = [
+        '@link(url: "https://specs.apollo.dev/link/v1.0")',
+        f'@link(url: "https://specs.apollo.dev/join/{JOIN_VERSION}", for: EXECUTION)',
+    ]
     if sg.uses_inaccessible:
         links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
     if sg.uses_tag:
@@ -113,8 +115,11 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
     for name in sorted(sg.composed):
         parts.append(sg.composed[name][0])
     parts.append(_JOIN_TYPES)
-    parts.append("enum join__Graph {\n" + "\n".join(
-        f"  {g.enum} @join__graph(name: {_s(g.name)}, url: {_s(g.url)})" for g in sg.graphs) + "\n}")
+    parts.append(
+        "enum join__Graph {\n"
+        + "\n".join(f"  {g.enum} @join__graph(name: {_s(g.name)}, url: {_s(g.url)})" for g in sg.graphs)
+        + "\n}"
+    )
     parts.append(_LINK_TYPES)
     for name in sorted(sg.types):
         parts.append(_print_type(sg.types[name], enum_of))
@@ -219,10 +224,9 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
     if f.from_interface_object:
         return ["@join__field"]
     srcs = f.sources
-    plain = (
-        set(srcs) == set(t.sources)
-        and all(not (s.external or s.requires or s.provides or s.override is not None or s.overridden)
-                and s.type == f.type for s in srcs.values())
+    plain = set(srcs) == set(t.sources) and all(
+        not (s.external or s.requires or s.provides or s.override is not None or s.overridden) and s.type == f.type
+        for s in srcs.values()
     )
     if plain:
         return []

@@ -54,9 +54,24 @@ __all__ = ["FEDERATION_DIRECTIVES", "read_subgraph"]
 
 FEDERATION_DIRECTIVES = frozenset(
     {
-        "key", "external", "requires", "provides", "extends", "shareable", "inaccessible", "tag", "override",
-        "interfaceObject", "composeDirective", "authenticated", "requiresScopes", "policy", "context",
-        "fromContext", "cost", "listSize",
+        "key",
+        "external",
+        "requires",
+        "provides",
+        "extends",
+        "shareable",
+        "inaccessible",
+        "tag",
+        "override",
+        "interfaceObject",
+        "composeDirective",
+        "authenticated",
+        "requiresScopes",
+        "policy",
+        "context",
+        "fromContext",
+        "cost",
+        "listSize",
     }
 )
 _FED1_DIRECTIVES = frozenset({"key", "external", "requires", "provides", "extends", "tag", "inaccessible", "shareable"})
@@ -65,12 +80,18 @@ _PLUMBING_TYPES = frozenset({"_Service", "_Any", "_Entity", "_FieldSet", "FieldS
 _PLUMBING_FIELDS = frozenset({"_service", "_entities"})
 _ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 _KINDS: dict[type, str] = {
-    ObjectTypeDefinitionNode: "object", ObjectTypeExtensionNode: "object",
-    InterfaceTypeDefinitionNode: "interface", InterfaceTypeExtensionNode: "interface",
-    UnionTypeDefinitionNode: "union", UnionTypeExtensionNode: "union",
-    EnumTypeDefinitionNode: "enum", EnumTypeExtensionNode: "enum",
-    InputObjectTypeDefinitionNode: "input", InputObjectTypeExtensionNode: "input",
-    ScalarTypeDefinitionNode: "scalar", ScalarTypeExtensionNode: "scalar",
+    ObjectTypeDefinitionNode: "object",
+    ObjectTypeExtensionNode: "object",
+    InterfaceTypeDefinitionNode: "interface",
+    InterfaceTypeExtensionNode: "interface",
+    UnionTypeDefinitionNode: "union",
+    UnionTypeExtensionNode: "union",
+    EnumTypeDefinitionNode: "enum",
+    EnumTypeExtensionNode: "enum",
+    InputObjectTypeDefinitionNode: "input",
+    InputObjectTypeExtensionNode: "input",
+    ScalarTypeDefinitionNode: "scalar",
+    ScalarTypeExtensionNode: "scalar",
 }
 
 
@@ -88,8 +109,8 @@ class _Names:
         if name in self.imports:
             return self.imports[name]
         head = self.prefix + "__"
-        if name.startswith(head) and name[len(head):] in FEDERATION_DIRECTIVES:
-            return name[len(head):]
+        if name.startswith(head) and name[len(head) :] in FEDERATION_DIRECTIVES:
+            return name[len(head) :]
         return None
 
 
@@ -169,9 +190,13 @@ def _composed_directives(
         name = str(_args(d).get("name", "")).lstrip("@")
         ddef = definitions.get(name)
         if ddef is None:
-            errors.append(CompositionError(
-                "DIRECTIVE_COMPOSITION_ERROR",
-                f'@composeDirective(name: "@{name}") names a directive that is not defined', subgraph))
+            errors.append(
+                CompositionError(
+                    "DIRECTIVE_COMPOSITION_ERROR",
+                    f'@composeDirective(name: "@{name}") names a directive that is not defined',
+                    subgraph,
+                )
+            )
             continue
         url, imported = None, None
         for link in other_links:
@@ -226,9 +251,14 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
             continue
         kinds = {_KINDS[type(n)] for n in nodes}
         if len(kinds) > 1:
-            errors.append(CompositionError(
-                "INVALID_GRAPHQL", f'subgraph "{source.name}": type "{name}" is declared with several kinds',
-                source.name, name))
+            errors.append(
+                CompositionError(
+                    "INVALID_GRAPHQL",
+                    f'subgraph "{source.name}": type "{name}" is declared with several kinds',
+                    source.name,
+                    name,
+                )
+            )
             continue
         tdef = _read_type(rename.get(name, name), kinds.pop(), nodes, names, rename, sub)
         sub.types[tdef.name] = tdef
@@ -257,12 +287,15 @@ def _root_types(
     for op, old in roots.items():
         new = _ROOT_NAMES[op]
         if old != new and new in grouped:
-            errors.append(CompositionError(
-                f"ROOT_{op.upper()}_USED",
-                f'subgraph "{subgraph}": type "{new}" is used, but the {op} root type is "{old}"; '
-                f'the {op} root must be named "{new}" or no other type may use that name',
-                subgraph, new,
-            ))
+            errors.append(
+                CompositionError(
+                    f"ROOT_{op.upper()}_USED",
+                    f'subgraph "{subgraph}": type "{new}" is used, but the {op} root type is "{old}"; '
+                    f'the {op} root must be named "{new}" or no other type may use that name',
+                    subgraph,
+                    new,
+                )
+            )
     return roots
 
 
@@ -335,8 +368,9 @@ def _read_members(tdef: TypeDef, node: Any, rename: dict[str, str]) -> None:
 
 
 def _read_enum_value(value: Any, names: _Names, sub: Subgraph) -> EnumValue:
-    ev = EnumValue(value.name.value, value.description.value if value.description else None,
-                   _deprecation(value.directives))
+    ev = EnumValue(
+        value.name.value, value.description.value if value.description else None, _deprecation(value.directives)
+    )
     for canon, args, _ in _fed(names, value.directives):
         if canon == "inaccessible":
             ev.inaccessible = True
@@ -394,8 +428,11 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
     for anode in getattr(node, "arguments", None) or ():
         a_type = print_ast(anode.type)
         arg = Argument(
-            anode.name.value, a_type, anode.default_value,
-            anode.description.value if anode.description else None, _deprecation(anode.directives),
+            anode.name.value,
+            a_type,
+            anode.default_value,
+            anode.description.value if anode.description else None,
+            _deprecation(anode.directives),
         )
         for canon, args, _ in _fed(names, anode.directives):
             if canon == "inaccessible":

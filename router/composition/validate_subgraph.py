@@ -28,7 +28,9 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
 
     def err(code: str, msg: str, type_name: str | None = None, field_name: str | None = None) -> None:
         where = f"{type_name}.{field_name}" if field_name else (type_name or "")
-        errors.append(CompositionError(code, f'[{s}] {where}: {msg}' if where else f"[{s}] {msg}", s, type_name, field_name))
+        errors.append(
+            CompositionError(code, f"[{s}] {where}: {msg}" if where else f"[{s}] {msg}", s, type_name, field_name)
+        )
 
     for t in sub.types.values():
         _check_type_references(sub, t, err)
@@ -63,7 +65,7 @@ def _check_type_references(sub: Subgraph, t: TypeDef, err: Report) -> None:
 def _check_key(sub: Subgraph, t: TypeDef, key: Key, err: Report) -> None:
     """@key: on objects and interfaces only; fields valid, without arguments, not lists or abstract."""
     if t.kind not in ("object", "interface"):
-        err("KEY_INVALID_FIELDS", f'@key is not allowed on {t.kind} type', t.name)
+        err("KEY_INVALID_FIELDS", f"@key is not allowed on {t.kind} type", t.name)
         return
     found, problems = walk_field_set(sub, t.name, key.fields)
     for p in problems:
@@ -71,14 +73,22 @@ def _check_key(sub: Subgraph, t: TypeDef, key: Key, err: Report) -> None:
     for f in found:
         sub.key_field_coords.add((f.parent, f.name))
         if f.has_args:
-            err("KEY_FIELDS_HAS_ARGS",
+            err(
+                "KEY_FIELDS_HAS_ARGS",
                 f'@key(fields: "{key.fields}") includes field "{f.parent}.{f.name}" that has arguments; '
-                "key fields cannot take arguments", t.name, f.name)
+                "key fields cannot take arguments",
+                t.name,
+                f.name,
+            )
         kind = sub.type_kind(named_type(f.type))
         if f.type.rstrip("!").startswith("[") or kind in ("interface", "union"):
-            err("KEY_FIELDS_SELECT_INVALID_TYPE",
+            err(
+                "KEY_FIELDS_SELECT_INVALID_TYPE",
                 f'@key(fields: "{key.fields}") selects field "{f.parent}.{f.name}" of type "{f.type}": '
-                "key fields cannot be lists, interfaces or unions", t.name, f.name)
+                "key fields cannot be lists, interfaces or unions",
+                t.name,
+                f.name,
+            )
 
 
 def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None:
@@ -92,9 +102,13 @@ def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
         sub.required_coords.add((sel.parent, sel.name))
         target = sub.types[sel.parent].fields[sel.name]
         if sel.depth == 0 and not target.external:
-            err("REQUIRES_FIELDS_MISSING_EXTERNAL",
+            err(
+                "REQUIRES_FIELDS_MISSING_EXTERNAL",
                 f'@requires(fields: "{f.requires}") names field "{sel.parent}.{sel.name}", which is not '
-                "marked @external in this subgraph; required fields must be @external", t.name, f.name)
+                "marked @external in this subgraph; required fields must be @external",
+                t.name,
+                f.name,
+            )
 
 
 def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None:
@@ -103,9 +117,13 @@ def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
         return
     ret = named_type(f.type)
     if sub.type_kind(ret) not in ("object", "interface", "union"):
-        err("PROVIDES_ON_NON_OBJECT_FIELD",
+        err(
+            "PROVIDES_ON_NON_OBJECT_FIELD",
             f'@provides is used on a field of type "{f.type}", but it must return an object, '
-            "interface or union (or a list of them)", t.name, f.name)
+            "interface or union (or a list of them)",
+            t.name,
+            f.name,
+        )
         return
     found, problems = walk_field_set(sub, ret, f.provides)
     for p in problems:
@@ -114,9 +132,13 @@ def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
         sub.provided_coords.add((sel.parent, sel.name))
         target = sub.types[sel.parent].fields[sel.name]
         if sel.depth == 0 and not target.external and sub.fed2:
-            err("PROVIDES_FIELDS_MISSING_EXTERNAL",
+            err(
+                "PROVIDES_FIELDS_MISSING_EXTERNAL",
                 f'@provides(fields: "{f.provides}") names field "{sel.parent}.{sel.name}", which is not '
-                "marked @external in this subgraph", t.name, f.name)
+                "marked @external in this subgraph",
+                t.name,
+                f.name,
+            )
 
 
 def _check_external(sub: Subgraph, t: TypeDef, f: FieldDef, used: bool, err: Report) -> None:
@@ -128,9 +150,13 @@ def _check_external(sub: Subgraph, t: TypeDef, f: FieldDef, used: bool, err: Rep
     if used:
         return
     if sub.fed2:
-        err("EXTERNAL_UNUSED",
+        err(
+            "EXTERNAL_UNUSED",
             "field is marked @external but is not used by any @key, @requires or @provides "
-            "(nor to satisfy an interface); remove it or use it", t.name, f.name)
+            "(nor to satisfy an interface); remove it or use it",
+            t.name,
+            f.name,
+        )
     else:
         del t.fields[f.name]  # Fed1 allowed unused externals; the Fed2 upgrade drops them
 
@@ -142,12 +168,24 @@ def _check_override(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
     if t.kind == "interface":
         err("OVERRIDE_ON_INTERFACE", "@override cannot be used on interface fields", t.name, f.name)
     if f.override == sub.name:
-        err("OVERRIDE_FROM_SELF_ERROR",
+        err(
+            "OVERRIDE_FROM_SELF_ERROR",
             f'@override(from: "{f.override}") names this same subgraph; a field can only be taken '
-            "over from another subgraph", t.name, f.name)
+            "over from another subgraph",
+            t.name,
+            f.name,
+        )
     if f.external:
-        err("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
-            "@override cannot be used on a field that is also marked @external", t.name, f.name)
+        err(
+            "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            "@override cannot be used on a field that is also marked @external",
+            t.name,
+            f.name,
+        )
     if f.override_label is not None and not _LABEL.match(f.override_label):
-        err("OVERRIDE_LABEL_INVALID",
-            f'@override label "{f.override_label}" must be "percent(0-100)" or an identifier', t.name, f.name)
+        err(
+            "OVERRIDE_LABEL_INVALID",
+            f'@override label "{f.override_label}" must be "percent(0-100)" or an identifier',
+            t.name,
+            f.name,
+        )

@@ -321,7 +321,9 @@ class _Run:
             paths.extend(by_id.get(oid, ()))
         return paths
 
-    def _cover_entities(self, path: tuple[tuple[str, ...], ...], owners: list[list[dict[str, Any]]], indices: Any) -> None:
+    def _cover_entities(
+        self, path: tuple[tuple[str, ...], ...], owners: list[list[dict[str, Any]]], indices: Any
+    ) -> None:
         by_id = self._paths_by_object(path)
         for i in indices:
             for p in self._client_paths(by_id, owners[i]):

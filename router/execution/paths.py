@@ -172,7 +172,9 @@ def project_requires(
     if typename is None:
         return None
     if not any(
-        isinstance(sel, FieldSelection) or sel.type_condition is None or type_matches(typename, sel.type_condition, possible)
+        isinstance(sel, FieldSelection)
+        or sel.type_condition is None
+        or type_matches(typename, sel.type_condition, possible)
         for sel in selections
     ):
         return None  # no fragment applies to this object's type: nothing to send

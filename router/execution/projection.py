@@ -149,7 +149,9 @@ class _Compiler:
         # static type itself (or a supertype of it) apply.
         if condition == static_type.name:
             return True
-        if isinstance(static_type, GraphQLObjectType) and isinstance(cond_type, (GraphQLInterfaceType, GraphQLUnionType)):
+        if isinstance(static_type, GraphQLObjectType) and isinstance(
+            cond_type, (GraphQLInterfaceType, GraphQLUnionType)
+        ):
             return self.schema.is_sub_type(cond_type, static_type)
         return False
 
@@ -350,7 +352,9 @@ class OperationProjection:
 
     __slots__ = ("schema", "operation", "fragments", "condition_vars", "_roots", "root_type")
 
-    def __init__(self, schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
+    ) -> None:
         self.schema = schema
         self.operation = operation
         self.fragments = dict(fragments)
@@ -403,7 +407,9 @@ class OperationProjection:
         return ProjectionResult(None if bubbled else out, ctx.errors)
 
 
-def _condition_variables(operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]) -> set[str]:
+def _condition_variables(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> set[str]:
     found: set[str] = set()
     seen: set[str] = set()
 

@@ -75,9 +75,7 @@ def encode_endpoint(handler: Handler) -> Endpoint:
             logger.exception(
                 "unhandled error while serving %s %s (request %s)", request.method, request.url.path, request_id
             )
-            return graphql_response(
-                internal_error_body(request_id), status=500, headers={"x-request-id": request_id}
-            )
+            return graphql_response(internal_error_body(request_id), status=500, headers={"x-request-id": request_id})
         # Negotiation is a pure function of Accept, so this repeats the decoder's choice.
         media_type = choose_media_type(request.headers.get("accept")) or JSON
         return graphql_response(

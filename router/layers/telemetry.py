@@ -58,20 +58,30 @@ class RouterMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "router_requests_total", "GraphQL requests by operation and outcome", ["operation", "outcome"],
+            "router_requests_total",
+            "GraphQL requests by operation and outcome",
+            ["operation", "outcome"],
             registry=self.registry,
         )
         self.request_latency = Histogram(
-            "router_request_duration_seconds", "GraphQL request latency (decode to response body)",
-            ["operation", "outcome"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            "router_request_duration_seconds",
+            "GraphQL request latency (decode to response body)",
+            ["operation", "outcome"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.fetch_latency = Histogram(
-            "router_subgraph_fetch_duration_seconds", "Subgraph fetch latency", ["subgraph"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "router_subgraph_fetch_duration_seconds",
+            "Subgraph fetch latency",
+            ["subgraph"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.fetch_errors = Counter(
-            "router_subgraph_fetch_errors_total", "Subgraph fetches that failed (transport, status, timeout)",
-            ["subgraph"], registry=self.registry,
+            "router_subgraph_fetch_errors_total",
+            "Subgraph fetches that failed (transport, status, timeout)",
+            ["subgraph"],
+            registry=self.registry,
         )
 
     def watch_caches(self, cache_stats: Callable[[], Mapping[str, int]]) -> None:
@@ -129,7 +139,9 @@ def telemetry_layer(metrics: RouterMetrics) -> Layer:
             started = time.perf_counter()
             try:
                 with span(
-                    _tracer, f"graphql {operation}", trace.SpanKind.SERVER,
+                    _tracer,
+                    f"graphql {operation}",
+                    trace.SpanKind.SERVER,
                     {"graphql.operation.name": operation, "setrum.request_id": request.request_id or ""},
                 ):
                     response = await inner(request)
@@ -141,10 +153,16 @@ def telemetry_layer(metrics: RouterMetrics) -> Layer:
             if outcome != "ok" and isinstance(response.body, dict):
                 # The request id in the body lets a client quote it to support, who find it in the logs.
                 body = response.body
-                response.body = {**body, "extensions": {**(body.get("extensions") or {}), "requestId": request.request_id}}
+                response.body = {
+                    **body,
+                    "extensions": {**(body.get("extensions") or {}), "requestId": request.request_id},
+                }
                 codes = [(e.get("extensions") or {}).get("code") for e in response.body.get("errors") or ()]
                 logger.info(
-                    "operation %s finished with %s %s", operation, outcome, codes,
+                    "operation %s finished with %s %s",
+                    operation,
+                    outcome,
+                    codes,
                     extra={"request_id": request.request_id, "operation": operation, "outcome": outcome},
                 )
             return response

@@ -25,7 +25,9 @@ from .selection_tree import Field, InlineFragment, Selection
 __all__ = ["inline_selections"]
 
 
-def _conditions(directives: tuple[DirectiveNode, ...] | list[DirectiveNode] | None) -> tuple[bool, tuple[DirectiveNode, ...]]:
+def _conditions(
+    directives: tuple[DirectiveNode, ...] | list[DirectiveNode] | None,
+) -> tuple[bool, tuple[DirectiveNode, ...]]:
     """(included, kept directives): literal skip/include are evaluated and removed."""
     if not directives:
         return True, ()

@@ -20,7 +20,15 @@ from graphql import (
     print_ast,
 )
 
-__all__ = ["Field", "InlineFragment", "Selection", "NormalizedOperation", "arguments_text", "directives_text", "variables_of"]
+__all__ = [
+    "Field",
+    "InlineFragment",
+    "Selection",
+    "NormalizedOperation",
+    "arguments_text",
+    "directives_text",
+    "variables_of",
+]
 
 
 def arguments_text(arguments: tuple[ArgumentNode, ...]) -> str:
@@ -70,7 +78,9 @@ class Field:
     def __post_init__(self) -> None:
         self.args_text = arguments_text(self.arguments)
         self.dirs_text = directives_text(self.directives)
-        self.variables = variables_of(self.arguments, self.directives) if (self.arguments or self.directives) else frozenset()
+        self.variables = (
+            variables_of(self.arguments, self.directives) if (self.arguments or self.directives) else frozenset()
+        )
 
     @property
     def response_key(self) -> str:

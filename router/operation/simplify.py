@@ -46,9 +46,7 @@ class _Simplifier:
                     out.append(sel)
                     continue
                 child = get_named_type(fdef.type).name
-                out.append(
-                    Field(sel.name, sel.alias, sel.arguments, sel.directives, self.run(child, sel.selections))
-                )
+                out.append(Field(sel.name, sel.alias, sel.arguments, sel.directives, self.run(child, sel.selections)))
                 continue
             cond = sel.type_condition or parent
             if not (self.possible(cond) & self.possible(parent)):
@@ -63,5 +61,7 @@ class _Simplifier:
         return tuple(out)
 
 
-def simplify_fragments(schema: GraphQLSchema, root_type: str, selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
+def simplify_fragments(
+    schema: GraphQLSchema, root_type: str, selections: tuple[Selection, ...]
+) -> tuple[Selection, ...]:
     return _Simplifier(schema).run(root_type, selections)

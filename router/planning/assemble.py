@@ -132,7 +132,9 @@ class _Renderer:
 
 def _wrap_conditions(node: p.PlanNode, conds: tuple[Condition, ...]) -> p.PlanNode:
     for var, expected in reversed(conds):
-        node = p.ConditionNode(condition=var, if_clause=node if expected else None, else_clause=None if expected else node)
+        node = p.ConditionNode(
+            condition=var, if_clause=node if expected else None, else_clause=None if expected else node
+        )
     return node
 
 

@@ -35,7 +35,9 @@ _Entry = tuple[OField, OSet, _ParentRef, _PathRef, OFragment | None]
 _ResolvedEntry = tuple[OField, OSet, str | None, _PathRef, OFragment | None]
 
 
-def alias_conflicting_keys(sel: OSet, parent: str | None, graph: str, supergraph: Supergraph) -> tuple[p.KeyRenamer, ...]:
+def alias_conflicting_keys(
+    sel: OSet, parent: str | None, graph: str, supergraph: Supergraph
+) -> tuple[p.KeyRenamer, ...]:
     """Rename conflicting same-key fields in ``sel`` (in place); the output rewrites that undo
     it, innermost first. ``parent`` is the root type for a root fetch, ``None`` for the
     ``_entities`` selection."""

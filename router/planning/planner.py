@@ -57,7 +57,12 @@ def build_query_plan(
     except RecursionError:
         raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
     plan = assemble_plan(
-        walker.steps, walker.roots, operation.name, operation.variable_definitions, batch_paths=batch_paths, supergraph=supergraph
+        walker.steps,
+        walker.roots,
+        operation.name,
+        operation.variable_definitions,
+        batch_paths=batch_paths,
+        supergraph=supergraph,
     )
     if walker.enums.checks:
         plan.extra["enum_checks"] = walker.enums.checks

@@ -118,7 +118,11 @@ def _selection_json(sels: tuple[p.Selection, ...]) -> list[dict[str, Any]]:
             if s.selections:
                 d["selections"] = _selection_json(s.selections)
         else:
-            d = {"kind": "InlineFragment", "typeCondition": s.type_condition, "selections": _selection_json(s.selections)}
+            d = {
+                "kind": "InlineFragment",
+                "typeCondition": s.type_condition,
+                "selections": _selection_json(s.selections),
+            }
         out.append(d)
     return out
 

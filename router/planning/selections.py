@@ -69,8 +69,11 @@ class OSet:
             return got
         # Same response key under other directives must still be the same field.
         for k, item in self.items.items():
-            if k[0] == "f" and k[1] == rk and isinstance(item, OField) and (
-                item.name != name or item.args_text != args_text
+            if (
+                k[0] == "f"
+                and k[1] == rk
+                and isinstance(item, OField)
+                and (item.name != name or item.args_text != args_text)
             ):
                 return None
         new = OField(name, alias, args_text, dirs_text, composite)

@@ -126,9 +126,7 @@ class Walker:
 
     def new_step(self, graph: str, kind: str, **kw: Any) -> FetchStep:
         if len(self.steps) >= self.max_steps:
-            raise PlanningError(
-                f"Query plan would need more than {self.max_steps} fetches", "PLANNING_LIMIT_EXCEEDED"
-            )
+            raise PlanningError(f"Query plan would need more than {self.max_steps} fetches", "PLANNING_LIMIT_EXCEEDED")
         step = FetchStep(len(self.steps), graph, kind, **kw)
         self.steps.append(step)
         return step
@@ -162,17 +160,15 @@ class Walker:
                     self.roots.append(found)
                 step = found
             all_conds = conds + _conditions(f.directives)
-            step.root_conds = all_conds if step.root_conds is None else tuple(
-                c for c in step.root_conds if c in all_conds
+            step.root_conds = (
+                all_conds if step.root_conds is None else tuple(c for c in step.root_conds if c in all_conds)
             )
             target = step.sel
             for d_text in self._frag_dirs_for(conds):
                 target = target.fragment(None, d_text).sub
             self._add_field(Pos(step, target, root, (), None, conds), f)
 
-    def _root_entries(
-        self, selections: tuple[Selection, ...], conds: tuple[Condition, ...]
-    ) -> Any:
+    def _root_entries(self, selections: tuple[Selection, ...], conds: tuple[Condition, ...]) -> Any:
         for sel in selections:
             if isinstance(sel, Field):
                 yield sel, conds
@@ -238,7 +234,9 @@ class Walker:
             else:
                 others = [g for g in sg.resolving_graphs(type_name, sel.name, self.labels) if g != graph]
                 others += [g for g, _ in sg.interface_object_sources(type_name, sel.name)]
-                reach = [g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))]
+                reach = [
+                    g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))
+                ]
                 if not reach:
                     total = _INF
                     break
@@ -282,9 +280,7 @@ class Walker:
             if not self.sg.resolvable(graph, type_name, s.name, self.labels):
                 fig = self.sg.field_in_graph(graph, type_name, s.name)
                 # a key field of an extension (Fed1 ``extend type``) is local even if @external
-                if fig is None or not any(
-                    k.extension for k in self.sg.keys(graph, type_name, resolvable_only=False)
-                ):
+                if fig is None or not any(k.extension for k in self.sg.keys(graph, type_name, resolvable_only=False)):
                     return False
             if s.selections:
                 ret = self.sg.field_type_in_graph(graph, type_name, s.name) or ""
@@ -349,7 +345,9 @@ class Walker:
                 if sel.directives:
                     frag = pos.target.fragment(None, sel.dirs_text)
                     pos.step.variables.update(sel.variables)
-                    sub = Pos(pos.step, frag.sub, pos.type, pos.path, pos.provided, pos.conds + _conditions(sel.directives))
+                    sub = Pos(
+                        pos.step, frag.sub, pos.type, pos.path, pos.provided, pos.conds + _conditions(sel.directives)
+                    )
                     producers |= self.plan_at(sub, sel.selections)
                 else:
                     producers |= self.plan_at(pos, sel.selections)
@@ -490,7 +488,14 @@ class Walker:
                 sub = self.cost(g, sg.field_type_in_graph(g, tt, f.name) or "", f.selections) if f.selections else 0
                 hops = len(self.route(graph, t, g, tt) or ())
                 covers = sum(1 for o in pending if sg.resolvable(g, tt, o.name, self.labels))
-                score = (sub, 0 if c == (graph, t) else 1, 0 if c in groups else 1, hops, -covers, sg.graph_order.get(g, 0))
+                score = (
+                    sub,
+                    0 if c == (graph, t) else 1,
+                    0 if c in groups else 1,
+                    hops,
+                    -covers,
+                    sg.graph_order.get(g, 0),
+                )
                 if best is None or score < best:
                     best, choice = score, c
             assert best is not None

@@ -25,7 +25,9 @@ T = TypeVar("T")
 
 
 class PlanExecutor:
-    def __init__(self, client: SubgraphClient, possible: dict[str, frozenset[str]], *, include_subgraph_errors: bool) -> None:
+    def __init__(
+        self, client: SubgraphClient, possible: dict[str, frozenset[str]], *, include_subgraph_errors: bool
+    ) -> None:
         self.client = client
         self._possible = possible
         self._include_subgraph_errors = include_subgraph_errors

@@ -47,7 +47,9 @@ class OperationPlanner:
         ctx.plan = plan
         return plan
 
-    def plan_operation(self, prepared: PreparedOperation, operation_name: str | None, labels: frozenset[str]) -> QueryPlan:
+    def plan_operation(
+        self, prepared: PreparedOperation, operation_name: str | None, labels: frozenset[str]
+    ) -> QueryPlan:
         cached = prepared.plans.get(labels)
         if cached is not None:
             self.hits += 1
@@ -60,7 +62,9 @@ class OperationPlanner:
             raise cached.with_traceback(None)
         return cached
 
-    def _build(self, prepared: PreparedOperation, operation_name: str | None, labels: frozenset[str]) -> QueryPlan | Exception:
+    def _build(
+        self, prepared: PreparedOperation, operation_name: str | None, labels: frozenset[str]
+    ) -> QueryPlan | Exception:
         if prepared.planning_document is None:
             return QueryPlan(node=None)  # introspection only: nothing to fetch
         extra: dict[str, Any] = {} if self._max_work is None else {"max_work": self._max_work}

@@ -79,9 +79,7 @@ class OperationValidator:
             raise ValidationFailed("Subscriptions are not supported by this router.")
         prepared = PreparedOperation(self._schema, document, operation)
         if prepared.intro_document is not None and not self._introspection:
-            raise ValidationFailed(
-                "GraphQL introspection is not allowed, but the query contained __schema or __type."
-            )
+            raise ValidationFailed("GraphQL introspection is not allowed, but the query contained __schema or __type.")
         return prepared
 
     def _check_limits(self, document: DocumentNode, operation: OperationDefinitionNode) -> None:

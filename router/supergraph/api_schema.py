@@ -41,9 +41,7 @@ class _Filter:
         return name in self.spec_directives or self.features.is_spec_name(name)
 
     def hidden(self, node: Any) -> bool:
-        return self.inaccessible is not None and any(
-            d.name.value == self.inaccessible for d in node.directives or ()
-        )
+        return self.inaccessible is not None and any(d.name.value == self.inaccessible for d in node.directives or ())
 
     def strip(self, node: Any) -> Any:
         """Copy of ``node`` without spec directive applications."""

@@ -134,7 +134,7 @@ def read_features(document: DocumentNode) -> FeatureTable:
             boot_link = (dname, args)
             break
     if boot_link is None:
-        raise SupergraphError("Not a supergraph: the schema has no @link(url: \".../link/v1.0\") or @core feature")
+        raise SupergraphError('Not a supergraph: the schema has no @link(url: ".../link/v1.0") or @core feature')
     link_directive = boot_link[0]
     features: dict[str, LinkedFeature] = {}
     for dname, args in raw:
@@ -142,5 +142,5 @@ def read_features(document: DocumentNode) -> FeatureTable:
             feature = _linked_feature(dname, args)
             features[feature.name] = feature
     if "join" not in features:
-        raise SupergraphError("Not a supergraph: no join spec is linked (@link(url: \".../join/v0.x\"))")
+        raise SupergraphError('Not a supergraph: no join spec is linked (@link(url: ".../join/v0.x"))')
     return FeatureTable(features)

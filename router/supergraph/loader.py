@@ -55,7 +55,12 @@ from .model import (
 
 __all__ = ["load_supergraph"]
 
-_WITH_FIELDS = (ObjectTypeDefinitionNode, ObjectTypeExtensionNode, InterfaceTypeDefinitionNode, InterfaceTypeExtensionNode)
+_WITH_FIELDS = (
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+)
 _KINDS: dict[type, str] = {
     ObjectTypeDefinitionNode: "object",
     ObjectTypeExtensionNode: "object",
@@ -302,9 +307,7 @@ def _extension_key_fields(t: TypeInfo) -> dict[str, set[str]]:
     for g, keys in t.keys.items():
         for k in keys:
             if k.extension:
-                out.setdefault(g, set()).update(
-                    s.name for s in k.selections if hasattr(s, "name")
-                )
+                out.setdefault(g, set()).update(s.name for s in k.selections if hasattr(s, "name"))
     return out
 
 

@@ -6,6 +6,4 @@ from .app import create_app
 from .schema import schema
 from .settings import get_settings
 
-raise SystemExit(
-    service_main(name="master", schema=schema, settings_factory=get_settings, app_factory=create_app)
-)
+raise SystemExit(service_main(name="master", schema=schema, settings_factory=get_settings, app_factory=create_app))

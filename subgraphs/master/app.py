@@ -27,7 +27,9 @@ class MasterState:
     sales: SalesStateClient
 
 
-def create_app(settings: Settings | None = None, *, transactions_transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, transactions_transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
     """``transactions_transport`` replaces the network towards transactions (tests)."""
     settings = settings or get_settings()
     sales = SalesStateClient(

@@ -114,9 +114,7 @@ def price_purchase(
         instalment = _money(instalment)
         net = nominal - stamp_duty - instalment
         if net <= 0:
-            raise PricingError(
-                f"nominal {nominal} does not cover stamp duty {stamp_duty} and instalment {instalment}"
-            )
+            raise PricingError(f"nominal {nominal} does not cover stamp duty {stamp_duty} and instalment {instalment}")
         exact_stroom = net / (1 + ppj_rate + ppn_rate)
         ppj = _money(exact_stroom * ppj_rate)
         ppn = _money(exact_stroom * ppn_rate)

@@ -163,14 +163,20 @@ _METER_COLUMNS = (
     _M.instalment_debt,
 )  # fmt: skip
 _TARIFF_COLUMNS = (
-    _T.id, _T.code, _T.description, _T.min_va, _T.max_va, _T.rate, _T.ppn_rate, _T.effective_from, _T.effective_to
+    _T.id,
+    _T.code,
+    _T.description,
+    _T.min_va,
+    _T.max_va,
+    _T.rate,
+    _T.ppn_rate,
+    _T.effective_from,
+    _T.effective_to,
 )
 _N_METER, _N_TARIFF = len(_METER_COLUMNS), len(_TARIFF_COLUMNS)
-_FACTS_FROM = (
-    Meter.__table__.join(Region.__table__, _R.code == _M.region_code).outerjoin(
-        Tariff.__table__,
-        and_(_T.code == _M.tariff_code, _band_contains(_M.power_va), _in_effect(_AT)),
-    )
+_FACTS_FROM = Meter.__table__.join(Region.__table__, _R.code == _M.region_code).outerjoin(
+    Tariff.__table__,
+    and_(_T.code == _M.tariff_code, _band_contains(_M.power_va), _in_effect(_AT)),
 )
 
 
@@ -224,9 +230,20 @@ def _quote_select(key: Any) -> Any:
     (tariff version, PPJ rule), no row at all when the meter is unknown."""
     return (
         select(
-            *_METER_COLUMNS, *_TARIFF_COLUMNS, _R.code, _R.name,
-            _C.admin_fee, _D.active, _S.threshold, _S.amount,
-            _P.id, _P.rate, _P.tariff_classes, _P.min_va, _P.max_va, _P.position,
+            *_METER_COLUMNS,
+            *_TARIFF_COLUMNS,
+            _R.code,
+            _R.name,
+            _C.admin_fee,
+            _D.active,
+            _S.threshold,
+            _S.amount,
+            _P.id,
+            _P.rate,
+            _P.tariff_classes,
+            _P.min_va,
+            _P.max_va,
+            _P.position,
         )
         .select_from(
             _FACTS_FROM.outerjoin(Channel.__table__, _C.code == bindparam("channel", type_=_C.code.type))
@@ -245,8 +262,13 @@ _SALE_AT = _N_METER + _N_TARIFF + 2  # first column after the region
 
 
 async def load_quote_facts(
-    session: _Executor, *, number: str | None = None, idpel: str | None = None,
-    channel: str, amount: Decimal | None, at: datetime,
+    session: _Executor,
+    *,
+    number: str | None = None,
+    idpel: str | None = None,
+    channel: str,
+    amount: Decimal | None,
+    at: datetime,
 ) -> QuoteFacts | None:
     """What a quote reads, in ONE select; None when no meter has that number (or IDPEL).
 

@@ -6,6 +6,4 @@ from .app import create_app
 from .schema import schema
 from .settings import Settings
 
-raise SystemExit(
-    service_main(name="transactions", schema=schema, settings_factory=Settings, app_factory=create_app)
-)
+raise SystemExit(service_main(name="transactions", schema=schema, settings_factory=Settings, app_factory=create_app))

@@ -118,13 +118,23 @@ _INSERT_LEDGER = insert(_LEDGER).returning(_LEDGER.c.id)  # executed with a whol
 
 
 def _ledger_row(
-    customer_id: str, kind: LedgerKind, amount: Decimal, balance_after: Decimal, reference: str,
-    purchase_id: str | None, at: datetime,
+    customer_id: str,
+    kind: LedgerKind,
+    amount: Decimal,
+    balance_after: Decimal,
+    reference: str,
+    purchase_id: str | None,
+    at: datetime,
 ) -> dict[str, Any]:
     """The parameters of :data:`_INSERT_LEDGER` (every column but the generated id)."""
     return {
-        "customer_id": customer_id, "kind": kind.value, "amount": amount, "balance_after": balance_after,
-        "reference": reference, "purchase_id": purchase_id, "created_at": at,
+        "customer_id": customer_id,
+        "kind": kind.value,
+        "amount": amount,
+        "balance_after": balance_after,
+        "reference": reference,
+        "purchase_id": purchase_id,
+        "created_at": at,
     }
 
 
@@ -137,7 +147,13 @@ async def _current_balance(session: AsyncSession, customer_id: str) -> Decimal:
 
 
 async def _append(
-    session: AsyncSession, *, customer_id: str, kind: LedgerKind, amount: Decimal, reference: str, purchase_id: str | None
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    kind: LedgerKind,
+    amount: Decimal,
+    reference: str,
+    purchase_id: str | None,
 ) -> LedgerEntry:
     """Insert the ledger entry with the balance it leaves (one Core INSERT … RETURNING id)."""
     balance = await _current_balance(session, customer_id)
@@ -236,18 +252,32 @@ def book_purchase(conn: Connection, purchase: Purchase, limit_tenths: int) -> No
     if purchase.kwh_tenths > limit_tenths:
         raise BookingRefused(Booking.OVER_MONTHLY_CAP)
     now = purchase.created_at
-    usage = {"use_meter": purchase.meter_number, "use_month": purchase.usage_month, "use_kwh": purchase.kwh_tenths,
-             "use_power": purchase.power_va, "use_at": now, "use_limit": limit_tenths}
+    usage = {
+        "use_meter": purchase.meter_number,
+        "use_month": purchase.usage_month,
+        "use_kwh": purchase.kwh_tenths,
+        "use_power": purchase.power_va,
+        "use_at": now,
+        "use_limit": limit_tenths,
+    }
     if conn.execute(_RESERVE[conn.dialect.name], usage).first() is None:
         raise BookingRefused(Booking.OVER_MONTHLY_CAP)
     debit = {"debit_customer": purchase.customer_id, "debit_amount": purchase.total_paid, "debit_at": now}
     balance = conn.execute(_DEBIT, debit).scalar_one_or_none()
     if balance is None:
         raise BookingRefused(Booking.BALANCE_TOO_LOW)
-    conn.execute(_INSERT_LEDGER, _ledger_row(
-        purchase.customer_id, LedgerKind.PURCHASE_DEBIT, -purchase.total_paid, balance, f"debit:{purchase.id}",
-        purchase.id, now,
-    ))
+    conn.execute(
+        _INSERT_LEDGER,
+        _ledger_row(
+            purchase.customer_id,
+            LedgerKind.PURCHASE_DEBIT,
+            -purchase.total_paid,
+            balance,
+            f"debit:{purchase.id}",
+            purchase.id,
+            now,
+        ),
+    )
 
 
 async def transition_purchase(
@@ -273,9 +303,18 @@ _SUCCEED = (
     .where(_PURCHASES.c.id == bindparam("ok_id"), _PURCHASES.c.status.in_(HELD_STATUSES))
     .values(
         status=PurchaseStatus.SUCCESS.value,
-        **{name: bindparam(f"ok_{name}", type_=_PURCHASES.c[name].type)
-           for name in ("token", "biller_reference", "biller_code", "biller_message", "issued_at", "updated_at",
-                        "key_change_tokens")},
+        **{
+            name: bindparam(f"ok_{name}", type_=_PURCHASES.c[name].type)
+            for name in (
+                "token",
+                "biller_reference",
+                "biller_code",
+                "biller_message",
+                "issued_at",
+                "updated_at",
+                "key_change_tokens",
+            )
+        },
     )
 )
 
@@ -315,9 +354,7 @@ async def list_purchases(
         query = query.where(Purchase.created_at < created_to)
     if after is not None:
         at, row_id = after
-        query = query.where(
-            or_(Purchase.created_at < at, and_(Purchase.created_at == at, Purchase.id < row_id))
-        )
+        query = query.where(or_(Purchase.created_at < at, and_(Purchase.created_at == at, Purchase.id < row_id)))
     order = (Purchase.created_at, Purchase.id) if oldest_first else (Purchase.created_at.desc(), Purchase.id.desc())
     query = query.order_by(*order).limit(first + 1)
     rows = list(await session.scalars(query))
@@ -334,8 +371,13 @@ def _reserve_statement(builder: Any) -> Any:
     at = bindparam("use_at", type_=table.c.updated_at.type)
     return (
         builder(table)
-        .values(meter_number=bindparam("use_meter"), month=bindparam("use_month"), kwh_tenths=kwh,
-                power_va=power, updated_at=at)
+        .values(
+            meter_number=bindparam("use_meter"),
+            month=bindparam("use_month"),
+            kwh_tenths=kwh,
+            power_va=power,
+            updated_at=at,
+        )
         .on_conflict_do_update(
             index_elements=[table.c.meter_number, table.c.month],
             set_={"kwh_tenths": table.c.kwh_tenths + kwh, "power_va": power, "updated_at": at},
@@ -357,9 +399,7 @@ async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_
     )
 
 
-async def usage_by_meter_month(
-    session: AsyncSession, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
+async def usage_by_meter_month(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     keys = list(keys)
     meters = {m for m, _ in keys}
     months = {mo for _, mo in keys}
@@ -411,7 +451,10 @@ async def reconcile_wallets(session: AsyncSession) -> tuple[int, list[WalletMism
 
     One statement, so it reads one snapshot even under READ COMMITTED while purchases run."""
     sums = (
-        select(LedgerEntry.customer_id.label("customer_id"), type_coerce(func.sum(LedgerEntry.amount), Money()).label("total"))
+        select(
+            LedgerEntry.customer_id.label("customer_id"),
+            type_coerce(func.sum(LedgerEntry.amount), Money()).label("total"),
+        )
         .group_by(LedgerEntry.customer_id)
         .subquery()
     )
@@ -466,7 +509,9 @@ async def reconcile_usage(session: AsyncSession) -> list[UsageMismatch]:
 # --- management tokens --------------------------------------------------------------------------
 
 
-async def list_management_tokens(session: AsyncSession, meter_number: str, *, first: int) -> list[ManagementTokenRecord]:
+async def list_management_tokens(
+    session: AsyncSession, meter_number: str, *, first: int
+) -> list[ManagementTokenRecord]:
     """Newest first (``issued_at``, then insertion order)."""
     rows = await session.scalars(
         select(ManagementTokenRecord)

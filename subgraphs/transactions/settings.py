@@ -24,9 +24,7 @@ class Settings(ServiceSettings):
     biller_url: str = "http://127.0.0.1:4010"
     biller_timeout_s: float = 10.0
     # Shared with the biller: every request we send it is HMAC-signed with this.
-    biller_secret: SecretStr = shared_field(
-        "SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET)
-    )
+    biller_secret: SecretStr = shared_field("SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET))
     deadline_margin_s: float = Field(
         0.5, description="kept from a request's deadline to answer (PENDING) after master or the biller timed out"
     )

@@ -90,16 +90,15 @@ class SettlementWorker:
         metrics = self.services.metrics
         made_before = now - timedelta(seconds=self.settings.review_after_s)
         for purchase_id in await self.db.run(repo.move_to_review, made_before, now, write=True):
-            logger.error("purchase %s is still unsettled after %ss: moved to REVIEW", purchase_id,
-                         self.settings.review_after_s)
+            logger.error(
+                "purchase %s is still unsettled after %ss: moved to REVIEW", purchase_id, self.settings.review_after_s
+            )
             metrics.purchase_needs_review(UNSETTLED)
         metrics.set_in_review(await self.db.run(repo.count_in_review, one_statement=True))
         if not self.services.biller.available():
             return 0
         lease_until = now + timedelta(seconds=self.settings.settle_lease_s)
-        claimed = await self.db.run(
-            repo.claim_due_purchases, now, lease_until, self.settings.settle_batch, write=True
-        )
+        claimed = await self.db.run(repo.claim_due_purchases, now, lease_until, self.settings.settle_batch, write=True)
         if claimed:
             gate = asyncio.Semaphore(_MAX_PARALLEL)
 
@@ -124,8 +123,9 @@ class SettlementWorker:
         except Exception:
             logger.exception("settling %s failed; it stays PENDING", purchase_id)
         wait = backoff_s(attempts, self.settings.settle_backoff_max_s)
-        await self.db.run(repo.settle_later, purchase_id, utc_now() + timedelta(seconds=wait), write=True,
-                          one_statement=True)
+        await self.db.run(
+            repo.settle_later, purchase_id, utc_now() + timedelta(seconds=wait), write=True, one_statement=True
+        )
 
 
 # --- settling by hand (admin) ---------------------------------------------------------------------
@@ -166,8 +166,11 @@ async def settle_by_hand(
     if outcome is None:
         if refund_if_unsold:
             await fail_and_refund(
-                db, purchase.id, code="NOT_SOLD", message=f"settled by hand by {viewer.subject}: the biller never "
-                "received it", metrics=services.metrics,
+                db,
+                purchase.id,
+                code="NOT_SOLD",
+                message=f"settled by hand by {viewer.subject}: the biller never received it",
+                metrics=services.metrics,
             )
             return await reload_purchase(db, purchase.id)
         return await send_to_biller(db, services, purchase, raise_maintenance=False)

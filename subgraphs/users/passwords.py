@@ -63,13 +63,10 @@ def password_weaknesses(password: str, email: str | None = None) -> list[str]:
     if len(password) > MAX_PASSWORD_LENGTH:
         reasons.append(f"must be at most {MAX_PASSWORD_LENGTH} characters long")
     classes = {
-        "lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other"
-        for c in password
+        "lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other" for c in password
     }
     if password and len(classes) < 2:
-        reasons.append(
-            "must mix at least two kinds of characters (lower-case, upper-case, digits, symbols)"
-        )
+        reasons.append("must mix at least two kinds of characters (lower-case, upper-case, digits, symbols)")
     if email:
         lowered = password.strip().lower()
         email = email.strip().lower()

@@ -96,9 +96,7 @@ async def replace_password_hash(
 async def session_state(session: AsyncSession, customer_id: str) -> tuple[int, str | None] | None:
     """(session version, kept session id), or None for an unknown customer."""
     row = (
-        await session.execute(
-            select(Customer.session_version, Customer.kept_session).where(Customer.id == customer_id)
-        )
+        await session.execute(select(Customer.session_version, Customer.kept_session).where(Customer.id == customer_id))
     ).first()
     return None if row is None else (int(row[0]), row[1])
 

@@ -31,7 +31,6 @@ __all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle"]
 TOO_MANY_ATTEMPTS = ErrorCode.TOO_MANY_ATTEMPTS
 
 
-
 @dataclass(frozen=True, slots=True)
 class SigninThrottle:
     max_failures: int = 5

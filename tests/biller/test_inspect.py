@@ -35,9 +35,7 @@ def test_inspect_uses_the_register_and_purchase_history(
     tokens = _sell(db_path, clock, ["insp-1", "insp-2"])
     monkeypatch.setenv("SETRUM_STS_VENDING_KEY", TEST_VENDING_KEY)
     out = io.StringIO()
-    code = inspect_command(
-        ["--meter", METER, "--database-url", f"sqlite+aiosqlite:///{db_path}", tokens[0]], out=out
-    )
+    code = inspect_command(["--meter", METER, "--database-url", f"sqlite+aiosqlite:///{db_path}", tokens[0]], out=out)
     text = out.getvalue()
     assert code == 0, text
     assert "key from register" in text
@@ -49,9 +47,12 @@ def test_inspect_uses_the_register_and_purchase_history(
 
     # A meter missing from the register is a usage error, not a guess.
     other = io.StringIO()
-    assert inspect_command(
-        ["--meter", "99999999999", "--database-url", f"sqlite+aiosqlite:///{db_path}", tokens[0]], out=other
-    ) == 2
+    assert (
+        inspect_command(
+            ["--meter", "99999999999", "--database-url", f"sqlite+aiosqlite:///{db_path}", tokens[0]], out=other
+        )
+        == 2
+    )
     # No database at all: a clear error and no file created.
     missing = tmp_path / "nothing.db"
     assert inspect_command(["--meter", METER, "--database-url", f"sqlite+aiosqlite:///{missing}", tokens[0]]) == 2

@@ -23,9 +23,7 @@ async def test_200_concurrent_purchases_for_one_meter(biller: SignedClient) -> N
     answers = await asyncio.gather(*(biller.purchase(f"c-{i}", tenths=10 + i) for i in range(200)))
     assert all(a["status"] == "SUCCESS" for a in answers)
     meter = simulator_for(METER, memory=50)
-    decoded = sorted(
-        (parse_token(a["token"], meter.decoder_key, meter.base) for a in answers), key=lambda d: d.tid
-    )
+    decoded = sorted((parse_token(a["token"], meter.decoder_key, meter.base) for a in answers), key=lambda d: d.tid)
     tids = [d.tid for d in decoded]
     assert len(set(tids)) == 200
     # The clock is frozen on one minute, so every TID after the first was bumped by one.

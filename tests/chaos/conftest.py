@@ -49,7 +49,7 @@ SETTLE_WITHIN_S = 60
 BUY = """mutation($meter: String!, $denomination: Decimal!, $ref: String!) {
   purchaseToken(meterNumber: $meter, denomination: $denomination, clientReference: $ref) { id status }
 }"""
-TOP_UP = "mutation($ref: String!) { topUpWallet(amount: \"20000000\", paymentReference: $ref) { balance } }"
+TOP_UP = 'mutation($ref: String!) { topUpWallet(amount: "20000000", paymentReference: $ref) { balance } }'
 BY_REFERENCE = "query($ref: String!) { purchaseByReference(clientReference: $ref) { id status token kwh meterNumber } }"
 RECONCILIATION = "{ walletReconciliation { ok wallets_checked: walletsChecked } }"
 BILLER_RECONCILIATION = """query($date: Date!) {
@@ -116,7 +116,9 @@ class Chaos:
                 await asyncio.sleep(spread_s * i / size)
                 customer, ref = BUYERS[i % len(BUYERS)], f"chaos-{uuid.uuid4().hex[:16]}"
                 burst.orders.append((customer, ref))
-                burst.answers[ref] = [await self.graphql(http, BUY, {"meter": meter, "denomination": "20000", "ref": ref}, customer)]
+                burst.answers[ref] = [
+                    await self.graphql(http, BUY, {"meter": meter, "denomination": "20000", "ref": ref}, customer)
+                ]
 
             await asyncio.gather(*(one(i) for i in range(size)))
         return burst
@@ -140,7 +142,8 @@ class Chaos:
         async with httpx.AsyncClient(timeout=30) as http:
             while True:
                 found = {
-                    ref: await self.graphql(http, BY_REFERENCE, {"ref": ref}, customer) for customer, ref in burst.orders
+                    ref: await self.graphql(http, BY_REFERENCE, {"ref": ref}, customer)
+                    for customer, ref in burst.orders
                 }
                 statuses = {ref: (body.get("data") or {}).get("purchaseByReference") for ref, body in found.items()}
                 pending = [ref for ref, p in statuses.items() if p is None or p["status"] not in ("SUCCESS", "FAILED")]
@@ -160,7 +163,13 @@ class Chaos:
             assert succeeded, "the burst sold nothing at all"
             for purchase in succeeded:
                 out = io.StringIO()
-                argv = ["--meter", purchase["meterNumber"], "--database-url", self.biller_database_url, purchase["token"]]
+                argv = [
+                    "--meter",
+                    purchase["meterNumber"],
+                    "--database-url",
+                    self.biller_database_url,
+                    purchase["token"],
+                ]
                 # (in a thread: it runs its own event loop to read the biller's meter register)
                 assert await asyncio.to_thread(inspect_command, argv, out=out) == 0, out.getvalue()
                 assert purchase["kwh"] in out.getvalue(), out.getvalue()

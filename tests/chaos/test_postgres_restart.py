@@ -50,8 +50,19 @@ class Cluster:
 
     def pg_ctl(self, action: str) -> None:
         options = f"-p {self.port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options, "-m", "fast", "-w", "-l",
-                  str(self.data_dir / "log"), action)
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-m",
+            "fast",
+            "-w",
+            "-l",
+            str(self.data_dir / "log"),
+            action,
+        )
 
     async def create_databases(self) -> dict[str, str]:
         conn = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")

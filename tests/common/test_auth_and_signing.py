@@ -58,8 +58,12 @@ def test_malformed_headers(header: str) -> None:
 def test_signature_round_trip_and_tampering() -> None:
     header = sign_request("k", "POST", "/v1/purchases", b'{"a":1}')
     verify_request("k", header, "POST", "/v1/purchases", b'{"a":1}')
-    for args in (("k", header, "POST", "/v1/purchases", b'{"a":2}'), ("other", header, "POST", "/v1/purchases", b'{"a":1}'),
-                 ("k", header, "GET", "/v1/purchases", b'{"a":1}'), ("k", None, "POST", "/v1/purchases", b"")):
+    for args in (
+        ("k", header, "POST", "/v1/purchases", b'{"a":2}'),
+        ("other", header, "POST", "/v1/purchases", b'{"a":1}'),
+        ("k", header, "GET", "/v1/purchases", b'{"a":1}'),
+        ("k", None, "POST", "/v1/purchases", b""),
+    ):
         with pytest.raises(SignatureError):
             verify_request(*args)
 

@@ -208,7 +208,9 @@ def test_command_runs_the_service_module(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_healthcheck_probes_the_service_port(service: str, clean_environment: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_healthcheck_probes_the_service_port(
+    service: str, clean_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     spec = COMPOSE["services"][service]
     url = urlsplit(_health_url(service))
     assert url.hostname in ("127.0.0.1", "localhost")
@@ -259,7 +261,9 @@ def test_service_urls_point_at_compose_services() -> None:
         parts = urlsplit(url)
         assert parts.hostname is not None and parts.hostname in services, url
         assert parts.port == _container_port(parts.hostname), url
-        depends = services["router"]["depends_on"] if url in router_env.values() else services["transactions"]["depends_on"]
+        depends = (
+            services["router"]["depends_on"] if url in router_env.values() else services["transactions"]["depends_on"]
+        )
         assert parts.hostname in depends
 
 
@@ -314,12 +318,16 @@ def test_secrets_come_from_env_file_or_secret_files_never_inline() -> None:
             value = str(value)
             used |= _interpolated_names(value)
             if key.upper() in secret_fields or "PASSWORD" in key.upper():
-                assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", value), f"{name}: {key} must come from .env (${{{key}:?…}})"
+                assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", value), (
+                    f"{name}: {key} must come from .env (${{{key}:?…}})"
+                )
             assert value not in DEV_SECRETS, f"{name}: {key} is a development secret"
         for secret in spec.get("secrets", []):
             assert secret in COMPOSE["secrets"]
             target = f"/run/secrets/{secret}"
-            assert target in {str(v) for v in (spec.get("environment") or {}).values()}, f"{secret} is mounted but unused"
+            assert target in {str(v) for v in (spec.get("environment") or {}).values()}, (
+                f"{secret} is mounted but unused"
+            )
     assert used == set(ENV_EXAMPLE), ".env.example must list exactly the variables compose.yaml interpolates"
     for name, value in ENV_EXAMPLE.items():
         assert value not in DEV_SECRETS and len(value) < 32, f".env.example {name} must be a placeholder"

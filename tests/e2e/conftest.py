@@ -53,7 +53,10 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     ports = SystemPorts(*(free_port() for _ in range(5)))
     # Spans go to each service's log (console exporter), so tests can follow one trace across processes.
     system = System(
-        data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs",
+        data_dir,
+        ports=ports,
+        database_urls=database_urls,
+        log_dir=data_dir / "logs",
         extra_env={"SETRUM_OTEL_EXPORTER": "console"},
     )
     system.start(timeout_s=90)

@@ -22,7 +22,7 @@ query Dashboard {
 
 def test_dashboard_spans_users_master_and_transactions(api: Api) -> None:
     token = api.data(
-        "mutation($p: String!) { signIn(email: \"budi@example.id\", password: $p) { token } }", {"p": DEMO_PASSWORD}
+        'mutation($p: String!) { signIn(email: "budi@example.id", password: $p) { token } }', {"p": DEMO_PASSWORD}
     )["signIn"]["token"]
     purchase = api.data(
         'mutation { purchaseToken(meterNumber: "56001234568", denomination: "1000000", clientReference: "dash-1") { status kwh ppn } }',
@@ -47,7 +47,7 @@ def test_dashboard_spans_users_master_and_transactions(api: Api) -> None:
 
 def test_admin_reconciles_every_wallet(api: Api) -> None:
     token = api.data(
-        "mutation($p: String!) { signIn(email: \"admin@setrum.id\", password: $p) { token } }", {"p": DEMO_PASSWORD}
+        'mutation($p: String!) { signIn(email: "admin@setrum.id", password: $p) { token } }', {"p": DEMO_PASSWORD}
     )["signIn"]["token"]
     report = api.data("{ walletReconciliation { ok walletsChecked walletMismatches { customerId } } }", token=token)
     assert report["walletReconciliation"]["ok"] is True

@@ -25,7 +25,11 @@ def test_one_trace_id_follows_a_purchase_from_router_to_biller(api: Api, system)
     deadline = time.monotonic() + 10
     seen: set[str] = set()
     while time.monotonic() < deadline and seen != {"router", "transactions", "master", "biller"}:
-        seen = {name for name in ("router", "transactions", "master", "biller") if f"0x{trace_id}" in (logs / f"{name}.log").read_text()}
+        seen = {
+            name
+            for name in ("router", "transactions", "master", "biller")
+            if f"0x{trace_id}" in (logs / f"{name}.log").read_text()
+        }
         time.sleep(0.2)
     assert seen == {"router", "transactions", "master", "biller"}
 

@@ -35,8 +35,10 @@ WALLET = "query { wallet { balance } }"
 
 def active_meter(index_from: int = 2, **facts: object) -> str:
     for meter in METERS[index_from:]:
-        if meter.status == "ACTIVE" and meter.sts_base_date == 2014 and all(
-            getattr(meter, k) == v for k, v in facts.items()
+        if (
+            meter.status == "ACTIVE"
+            and meter.sts_base_date == 2014
+            and all(getattr(meter, k) == v for k, v in facts.items())
         ):
             return meter.number
     raise LookupError(facts)
@@ -72,12 +74,17 @@ def test_sign_in_with_the_demo_account(api: Api) -> None:
 def test_inquiry_and_quote_match_the_receipt_formula(api: Api) -> None:
     inquiry = api.data('{ inquiry(number: "14233784991") { holderName idpel tariffCode powerVa region { name } } }')
     assert inquiry["inquiry"] == {
-        "holderName": "Siti Rahmawati", "idpel": "543400893197", "tariffCode": "R1", "powerVa": 1300,
+        "holderName": "Siti Rahmawati",
+        "idpel": "543400893197",
+        "tariffCode": "R1",
+        "powerVa": 1300,
         "region": {"name": "DKI Jakarta"},
     }
     by_idpel = api.data('{ inquiry(number: "543400893197") { meterNumber } }')
     assert by_idpel["inquiry"]["meterNumber"] == "14233784991"
-    quote = api.data('{ quote(meterNumber: "14233784991", denomination: "100000") { energyValue ppj ppn kwh } }')["quote"]
+    quote = api.data('{ quote(meterNumber: "14233784991", denomination: "100000") { energyValue ppj ppn kwh } }')[
+        "quote"
+    ]
     # docs/domain.md §Price and kWh worked example: R-1/1,300 VA, Jakarta 2.4 %, Rp 100,000.
     assert Decimal(quote["energyValue"]) == Decimal("97656.25")
     assert Decimal(quote["ppj"]) == Decimal("2343.75")
@@ -115,9 +122,9 @@ def test_buy_a_token_and_replay_the_reference(api: Api) -> None:
     assert (replay["id"], replay["token"]) == (purchase["id"], purchase["token"])
     assert balance(api, token) == after_first  # charged once
 
-    reprint = api.data(
-        "mutation($id: ID!) { reprintToken(id: $id) { token } }", {"id": purchase["id"]}, token
-    )["reprintToken"]
+    reprint = api.data("mutation($id: ID!) { reprintToken(id: $id) { token } }", {"id": purchase["id"]}, token)[
+        "reprintToken"
+    ]
     assert reprint["token"] == purchase["token"]
 
     mismatch = buy(api, token, "14233784991", 50_000, ref)
@@ -131,9 +138,22 @@ def test_the_token_is_a_real_sts_token_for_that_meter(api: Api, system) -> None:
     assert purchase["status"] == "SUCCESS"
     biller_db = system.spec("biller").env["BILLER_DATABASE_URL"]
     result = subprocess.run(
-        [sys.executable, "-m", "setrum.cli", "token", "inspect", "--meter", meter, "--database-url", biller_db,
-         purchase["token"]],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "setrum.cli",
+            "token",
+            "inspect",
+            "--meter",
+            meter,
+            "--database-url",
+            biller_db,
+            purchase["token"],
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert purchase["kwh"] in result.stdout
@@ -142,7 +162,12 @@ def test_the_token_is_a_real_sts_token_for_that_meter(api: Api, system) -> None:
 def test_biller_pending_then_success_is_resolved_with_the_same_reference(api: Api) -> None:
     token, _ = sign_up(api, balance=300_000)
     meter = active_meter(index_from=20)
-    assert api.biller("PUT", "/v1/faults", {"mode": "pending_then_success", "meterNumber": meter, "pendingPolls": 1}).status_code < 300
+    assert (
+        api.biller(
+            "PUT", "/v1/faults", {"mode": "pending_then_success", "meterNumber": meter, "pendingPolls": 1}
+        ).status_code
+        < 300
+    )
     try:
         first = buy(api, token, meter, 20_000)["data"]["purchaseToken"]
         assert first["status"] == "PENDING" and first["token"] is None

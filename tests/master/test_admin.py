@@ -13,9 +13,11 @@ from setrum_common.identifiers import luhn_check_digit
 from .conftest import GraphQLClient, error_codes
 
 SITI_METER = demo.METERS[0]  # R1 / 1,300 VA, DKI
-QUOTE = 'query($m: String!, $d: Decimal!, $c: String) { quote(meterNumber: $m, denomination: $d, channel: $c) { tariffRate kwh energyValue ppj ppjRate adminFee totalPaid tariff { id } } }'
+QUOTE = "query($m: String!, $d: Decimal!, $c: String) { quote(meterNumber: $m, denomination: $d, channel: $c) { tariffRate kwh energyValue ppj ppjRate adminFee totalPaid tariff { id } } }"
 UPSERT_TARIFF = "mutation($i: TariffInput!) { upsertTariff(input: $i) { id code minVa maxVa rate ppnApplies ppnRate effectiveFrom effectiveTo } }"
-UPSERT_REGION = "mutation($i: RegionInput!) { upsertRegion(input: $i) { code name ppjRules { rate tariffClasses minVa maxVa } } }"
+UPSERT_REGION = (
+    "mutation($i: RegionInput!) { upsertRegion(input: $i) { code name ppjRules { rate tariffClasses minVa maxVa } } }"
+)
 SET_STATUS = "mutation($n: String!, $s: MeterStatus!) { setMeterStatus(number: $n, status: $s) { number status } }"
 ADD_DENOM = "mutation($a: Decimal!) { addDenomination(amount: $a) { amount active } }"
 DEACTIVATE_DENOM = "mutation($a: Decimal!) { deactivateDenomination(amount: $a) { amount active } }"
@@ -34,7 +36,16 @@ ALL_MUTATIONS = [
     (SET_STAMP, {"t": "1", "a": "1"}),
     (
         UPSERT_METER,
-        {"i": {"number": "10000000009", "idpel": "500000000001", "holderName": "X", "tariffCode": "R1", "powerVa": 900, "regionCode": "DKI"}},
+        {
+            "i": {
+                "number": "10000000009",
+                "idpel": "500000000001",
+                "holderName": "X",
+                "tariffCode": "R1",
+                "powerVa": 900,
+                "regionCode": "DKI",
+            }
+        },
     ),
 ]
 
@@ -64,7 +75,9 @@ async def test_new_tariff_version_changes_later_quotes(gql: GraphQLClient, admin
 
     # A version starting next year does not change today's quote.
     future = (datetime.now(UTC) + timedelta(days=365)).isoformat()
-    scheduled = await gql.as_(admin_token)(UPSERT_TARIFF, {"i": {**R1_1300, "rate": "2000.00", "effectiveFrom": future}})
+    scheduled = await gql.as_(admin_token)(
+        UPSERT_TARIFF, {"i": {**R1_1300, "rate": "2000.00", "effectiveFrom": future}}
+    )
     assert "errors" not in scheduled, scheduled
     assert (await gql(QUOTE, {"m": SITI_METER.number, "d": "100000"}))["data"]["quote"]["tariffRate"] == "1444.70"
 
@@ -72,7 +85,9 @@ async def test_new_tariff_version_changes_later_quotes(gql: GraphQLClient, admin
     refused = await gql.as_(admin_token)(UPSERT_TARIFF, {"i": {**R1_1300, "rate": "1600.00"}})
     assert error_codes(refused) == ["BAD_USER_INPUT"]
 
-    history = (await gql("{ tariffs(includeHistory: true) { code minVa rate effectiveFrom effectiveTo } }"))["data"]["tariffs"]
+    history = (await gql("{ tariffs(includeHistory: true) { code minVa rate effectiveFrom effectiveTo } }"))["data"][
+        "tariffs"
+    ]
     r1 = [t for t in history if t["code"] == "R1" and t["minVa"] == 1300]
     assert [t["rate"] for t in r1] == ["1444.70", "2000.00"]
     assert r1[0]["effectiveTo"] == r1[1]["effectiveFrom"]  # the old version closes where the new begins
@@ -141,16 +156,16 @@ async def test_region_ppj_rules_drive_quotes(gql: GraphQLClient, admin_token: st
 async def test_region_validation(gql: GraphQLClient, admin_token: str, rule: dict[str, object]) -> None:
     variables = {"i": {"code": "DKI", "name": "DKI Jakarta", "ppjRules": [rule]}}
     assert error_codes(await gql.as_(admin_token)(UPSERT_REGION, variables)) == ["BAD_USER_INPUT"]
-    assert error_codes(await gql.as_(admin_token)(UPSERT_REGION, {"i": {"code": "DKI", "name": " ", "ppjRules": []}})) == [
-        "BAD_USER_INPUT"
-    ]
+    assert error_codes(
+        await gql.as_(admin_token)(UPSERT_REGION, {"i": {"code": "DKI", "name": " ", "ppjRules": []}})
+    ) == ["BAD_USER_INPUT"]
 
 
 async def test_block_and_unblock_a_meter(gql: GraphQLClient, admin_token: str) -> None:
     admin = gql.as_(admin_token)
     blocked = await admin(SET_STATUS, {"n": SITI_METER.number, "s": "BLOCKED"})
     assert blocked["data"]["setMeterStatus"] == {"number": SITI_METER.number, "status": "BLOCKED"}
-    assert error_codes(await gql('query($n: String!) { inquiry(number: $n) { idpel } }', {"n": SITI_METER.number})) == [
+    assert error_codes(await gql("query($n: String!) { inquiry(number: $n) { idpel } }", {"n": SITI_METER.number})) == [
         "CUSTOMER_BLOCKED"
     ]
     assert error_codes(await gql(QUOTE, {"m": SITI_METER.number, "d": "100000"})) == ["CUSTOMER_BLOCKED"]
@@ -186,7 +201,9 @@ async def test_denominations_and_channel_fees(gql: GraphQLClient, admin_token: s
 
 async def test_stamp_duty_rule_is_maintained(gql: GraphQLClient, admin_token: str) -> None:
     await gql.as_(admin_token)(SET_STAMP, {"t": "50000", "a": "3000"})
-    quote = (await gql("query { quote(meterNumber: \"14233784991\", denomination: \"100000\") { stampDuty energyValue ppj } }"))
+    quote = await gql(
+        'query { quote(meterNumber: "14233784991", denomination: "100000") { stampDuty energyValue ppj } }'
+    )
     q = quote["data"]["quote"]
     assert q["stampDuty"] == "3000.00"
     assert Decimal(q["energyValue"]) + Decimal(q["ppj"]) + Decimal("3000") == Decimal("100000")
@@ -213,12 +230,16 @@ async def test_register_meter_with_bad_check_digit_warns(gql: GraphQLClient, adm
         "tariff": {"code": "R1M"},
         "region": {"code": "BGR"},
     }
-    inquiry = await gql('query($n: String!) { inquiry(number: $n) { meterNumber checkDigitValid } }', {"n": bad_number})
+    inquiry = await gql("query($n: String!) { inquiry(number: $n) { meterNumber checkDigitValid } }", {"n": bad_number})
     assert inquiry["data"]["inquiry"] == {"meterNumber": bad_number, "checkDigitValid": False}
     quote = (await gql(QUOTE, {"m": bad_number, "d": "20000"}))["data"]["quote"]
     assert quote["ppjRate"] == "0.03"  # Kab. Bogor, R1M 900 VA
     # An IDPEL belongs to one meter only; unknown regions and tariffs are refused.
     clash = {**meter, "number": "10000000009", "idpel": demo.METERS[0].idpel}
     assert error_codes(await gql.as_(admin_token)(UPSERT_METER, {"i": clash})) == ["BAD_USER_INPUT"]
-    assert error_codes(await gql.as_(admin_token)(UPSERT_METER, {"i": {**meter, "regionCode": "NOPE"}})) == ["BAD_USER_INPUT"]
-    assert error_codes(await gql.as_(admin_token)(UPSERT_METER, {"i": {**meter, "powerVa": 1300}})) == ["BAD_USER_INPUT"]
+    assert error_codes(await gql.as_(admin_token)(UPSERT_METER, {"i": {**meter, "regionCode": "NOPE"}})) == [
+        "BAD_USER_INPUT"
+    ]
+    assert error_codes(await gql.as_(admin_token)(UPSERT_METER, {"i": {**meter, "powerVa": 1300}})) == [
+        "BAD_USER_INPUT"
+    ]

@@ -39,9 +39,7 @@ async def test_meter_references_resolve_in_one_select(gql: GraphQLClient, sql: S
     assert len(sql.selects) == 1, sql.selects
 
 
-async def test_customer_meters_batched(
-    gql: GraphQLClient, admin_token: str, sql: StatementLog
-) -> None:
+async def test_customer_meters_batched(gql: GraphQLClient, admin_token: str, sql: StatementLog) -> None:
     customers = sorted({cid for cid, _, _ in demo.SAVED_METERS})
     query = """query($reps: [_Any!]!) { _entities(representations: $reps) {
       ... on Customer { id meters { alias meter { number tariff { code } region { name ppjRules { rate } } } } } } }"""

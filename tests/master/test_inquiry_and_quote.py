@@ -74,7 +74,7 @@ async def test_inquiry_errors(gql: GraphQLClient) -> None:
 
 
 async def test_meter_query_shows_blocked_meters_and_null_for_unknown(gql: GraphQLClient) -> None:
-    result = await gql('query($n: String!) { meter(number: $n) { number status } }', {"n": BLOCKED.number})
+    result = await gql("query($n: String!) { meter(number: $n) { number status } }", {"n": BLOCKED.number})
     assert result["data"]["meter"] == {"number": BLOCKED.number, "status": "BLOCKED"}
     result = await gql('query { meter(number: "99999999999") { number } }')
     assert result == {"data": {"meter": None}}
@@ -95,7 +95,12 @@ async def test_quote_worked_example_r1_1300va(gql: GraphQLClient) -> None:
     assert q["totalPaid"] == "102500.00"
     assert q["stampDuty"] == "0.00" and q["instalment"] == "0.00"
     assert q["channel"] == demo.DEFAULT_CHANNEL
-    assert (q["holderName"], q["idpel"], q["tariffCode"], q["powerVa"]) == ("Siti Rahmawati", SITI_METER.idpel, "R1", 1300)
+    assert (q["holderName"], q["idpel"], q["tariffCode"], q["powerVa"]) == (
+        "Siti Rahmawati",
+        SITI_METER.idpel,
+        "R1",
+        1300,
+    )
     assert q["monthlyKwhLimit"] == "936.0"
     assert q["tariffRate"] == "1444.70"
     assert q["tariff"] == {"code": "R1", "effectiveTo": None}

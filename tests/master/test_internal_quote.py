@@ -100,7 +100,9 @@ async def test_internal_quote_answers_what_graphql_answers(master: Master) -> No
             for channel in (None, "setrum-agent"):
                 variables = {"m": meter.number, "d": amount, "c": channel}
                 result = await master.gql(QUOTE, variables)
-                response = await master.internal({"meterNumber": meter.number, "denomination": amount, "channel": channel})
+                response = await master.internal(
+                    {"meterNumber": meter.number, "denomination": amount, "channel": channel}
+                )
                 if "errors" in result:  # e.g. an instalment larger than 20,000: refused the same way
                     assert _error(response)[1] == error_codes(result)[0], (variables, result)
                     continue
@@ -125,7 +127,11 @@ async def test_internal_quote_worked_example_and_idpel(master: Master) -> None:
         q = response.json()
         assert q["meterNumber"] == siti.number
         assert (q["energyValue"], q["ppj"], q["ppn"], q["kwh"], q["totalPaid"]) == (
-            "97656.25", "2343.75", "0.00", "67.5", "102500.00"
+            "97656.25",
+            "2343.75",
+            "0.00",
+            "67.5",
+            "102500.00",
         )
         assert (q["channel"], q["monthlyKwhLimit"], q["powerVa"]) == (demo.DEFAULT_CHANNEL, "936.0", 1300)
     # An integer denomination is as good as its string.
@@ -138,8 +144,13 @@ async def test_internal_quote_follows_tariff_versions(master: Master) -> None:
     upsert = "mutation($i: TariffInput!) { upsertTariff(input: $i) { rate } }"
     now = datetime.now(UTC)
     r1 = next(t for t in demo.TARIFFS if t.code == "R1" and t.min_va <= 1300 and (t.max_va or 10**9) >= 1300)
-    new = {"code": "R1", "rate": "2000.00", "minVa": r1.min_va, "maxVa": r1.max_va,
-           "effectiveFrom": (now - timedelta(seconds=5)).isoformat()}
+    new = {
+        "code": "R1",
+        "rate": "2000.00",
+        "minVa": r1.min_va,
+        "maxVa": r1.max_va,
+        "effectiveFrom": (now - timedelta(seconds=5)).isoformat(),
+    }
     assert "errors" not in await admin(upsert, {"i": new})
     later = {**new, "rate": "3000.00", "effectiveFrom": (now + timedelta(days=1)).isoformat()}
     assert "errors" not in await admin(upsert, {"i": later})
@@ -150,8 +161,13 @@ async def test_internal_quote_follows_tariff_versions(master: Master) -> None:
 async def test_internal_quote_needs_a_service_token(master: Master) -> None:
     body = {"meterNumber": demo.METERS[0].number, "denomination": "100000"}
     wrong_secret = issue_service_token("not-the-service-secret-but-long-enough", "transactions")
-    for token in (None, "not-a-jwt", wrong_secret, master.customer_token(demo.CUSTOMERS[1]),
-                  master.customer_token(demo.ADMIN)):
+    for token in (
+        None,
+        "not-a-jwt",
+        wrong_secret,
+        master.customer_token(demo.CUSTOMERS[1]),
+        master.customer_token(demo.ADMIN),
+    ):
         assert _error(await master.internal(body, token=token)) == (401, "UNAUTHENTICATED"), token
     basic = await master.http.post("/internal/quote", json=body, headers={"authorization": "Basic abc"})
     assert _error(basic) == (401, "UNAUTHENTICATED")

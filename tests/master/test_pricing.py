@@ -148,7 +148,9 @@ def test_monthly_kwh_limit(va: int, limit: str) -> None:
 
 
 class _Rule:
-    def __init__(self, rate: str, classes: tuple[str, ...] = (), min_va: int = 0, max_va: int | None = None, position: int = 0) -> None:
+    def __init__(
+        self, rate: str, classes: tuple[str, ...] = (), min_va: int = 0, max_va: int | None = None, position: int = 0
+    ) -> None:
         self.rate, self.classes, self.min_va, self.max_va, self.position = D(rate), classes, min_va, max_va, position
 
 

@@ -7,7 +7,7 @@ from setrum_common import demo_data as demo
 from .conftest import GraphQLClient, error_codes
 
 SITI, BUDI = demo.CUSTOMERS[1], demo.CUSTOMERS[2]
-SAVE = 'mutation($n: String!, $a: String) { saveMeter(number: $n, alias: $a) { alias savedAt meter { number holderName } } }'
+SAVE = "mutation($n: String!, $a: String) { saveMeter(number: $n, alias: $a) { alias savedAt meter { number holderName } } }"
 REMOVE = "mutation($n: String!) { removeMeter(number: $n) }"
 ENTITIES = """
 query($reps: [_Any!]!) { _entities(representations: $reps) {

@@ -82,7 +82,9 @@ async def test_a_database_with_saved_meters_upgrades_from_the_first_revision(ope
     async with db.engine.begin() as conn:
         for statement in _OLD_ROWS:
             if statement.startswith("INSERT INTO master_meter"):  # 0001 has no instalment_debt yet
-                statement = statement.replace("instalment, instalment_debt,", "instalment,").replace("0, 0, :e", "0, :e")
+                statement = statement.replace("instalment, instalment_debt,", "instalment,").replace(
+                    "0, 0, :e", "0, :e"
+                )
             times = tuple(p for p in _TIMES if f":{p.key}" in statement)
             await conn.execute(text(statement).bindparams(*times), {"earlier": EARLIER, "later": LATER})
 

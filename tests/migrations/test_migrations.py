@@ -120,9 +120,7 @@ async def test_concurrent_migrations_do_not_collide(service: Service, open_db: O
     assert await schema_differences(db, service.migrations, service.metadata) == []
 
 
-async def test_an_older_database_is_outdated_until_migrated(
-    service: Service, open_db: OpenDb, tmp_path: Path
-) -> None:
+async def test_an_older_database_is_outdated_until_migrated(service: Service, open_db: OpenDb, tmp_path: Path) -> None:
     # A copy of the history plus one new revision stands for the next release of the code.
     newer = tmp_path / "migrations"
     shutil.copytree(service.migrations.directory, newer, ignore=shutil.ignore_patterns("__pycache__"))

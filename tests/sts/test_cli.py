@@ -63,7 +63,9 @@ def test_inspect_key_file_wins_over_the_environment(tmp_path: Path, monkeypatch:
 
 
 def test_inspect_with_a_decoder_key() -> None:
-    code, out = _run(["--meter", VECTOR["iain"], "--base", "1993", "--decoder-key", "e653341f9d5bf36f", VECTOR["token"]])
+    code, out = _run(
+        ["--meter", VECTOR["iain"], "--base", "1993", "--decoder-key", "e653341f9d5bf36f", VECTOR["token"]]
+    )
     assert code == 0 and "0.1 kWh" in out
 
 

@@ -34,8 +34,12 @@ class GraphQL:
     ) -> dict[str, Any]:
         headers = {}
         if as_ is not None:
-            headers["authorization"] = f"Bearer {token(as_, role or (Role.ADMIN if as_ == ADMIN.id else Role.CUSTOMER))}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+            headers["authorization"] = (
+                f"Bearer {token(as_, role or (Role.ADMIN if as_ == ADMIN.id else Role.CUSTOMER))}"
+            )
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

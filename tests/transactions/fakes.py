@@ -28,8 +28,10 @@ CENT = Decimal("0.01")
 
 def _rate(meter: DemoMeter) -> tuple[Decimal, Decimal]:
     for tariff in TARIFFS:
-        if tariff.code == meter.tariff_code and tariff.min_va <= meter.power_va and (
-            tariff.max_va is None or meter.power_va <= tariff.max_va
+        if (
+            tariff.code == meter.tariff_code
+            and tariff.min_va <= meter.power_va
+            and (tariff.max_va is None or meter.power_va <= tariff.max_va)
         ):
             return tariff.rate, tariff.ppn_rate
     raise AssertionError(f"no tariff for {meter}")
@@ -171,7 +173,11 @@ class FakeBiller:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         try:
             verify_request(
-                DEV_BILLER_SECRET, request.headers.get(SIGNATURE_HEADER), request.method, request.url.path, request.content
+                DEV_BILLER_SECRET,
+                request.headers.get(SIGNATURE_HEADER),
+                request.method,
+                request.url.path,
+                request.content,
             )
         except SignatureError as error:
             return httpx.Response(401, json={"code": "BAD_SIGNATURE", "message": str(error)})
@@ -198,7 +204,9 @@ class FakeBiller:
                 self.sales[reference] = sale
                 if self.mode == "timeout_after_sale":
                     raise httpx.ReadTimeout("fake biller sold but the answer was lost", request=request)
-            elif {k: sale.body[k] for k in ("meterNumber", "amount")} != {k: body[k] for k in ("meterNumber", "amount")}:
+            elif {k: sale.body[k] for k in ("meterNumber", "amount")} != {
+                k: body[k] for k in ("meterNumber", "amount")
+            }:
                 return httpx.Response(409, json={"code": "DUPLICATE_REFERENCE"})
             else:
                 sale.polls_left = max(0, sale.polls_left - 1)

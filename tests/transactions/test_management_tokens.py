@@ -72,8 +72,9 @@ async def system(tmp_path: Path) -> AsyncIterator[tuple[GraphQL, Starlette]]:
         yield GraphQL(http), app
 
 
-async def issue(gql: GraphQL, kind: str, value: int | None = None, *, meter: str = ACTIVE_2014.number,
-                as_: str | None = ADMIN.id) -> dict[str, Any]:
+async def issue(
+    gql: GraphQL, kind: str, value: int | None = None, *, meter: str = ACTIVE_2014.number, as_: str | None = ADMIN.id
+) -> dict[str, Any]:
     return await gql(ISSUE, {"meter": meter, "kind": kind, "value": value}, as_=as_)
 
 
@@ -83,7 +84,10 @@ async def test_set_max_power_token_is_class_2_subclass_0_with_the_limit(system: 
     assert result.get("errors") is None, result
     token = result["data"]["issueManagementToken"]
     assert (token["meterNumber"], token["kind"], token["value"], token["issuedBy"]) == (
-        ACTIVE_2014.number, "SET_MAX_POWER", 2200, ADMIN.id
+        ACTIVE_2014.number,
+        "SET_MAX_POWER",
+        2200,
+        ADMIN.id,
     )
     assert len(token["token"]) == 20 and token["token"].isdigit()
     assert token["formattedToken"].replace("-", "") == token["token"]
@@ -157,7 +161,11 @@ async def test_listing_is_newest_first_per_meter_and_bounded(system: tuple[Graph
     ]
     listed = (await gql(LIST, {"meter": ACTIVE_2014.number}, as_=ADMIN.id))["data"]["managementTokens"]
     assert [t["id"] for t in listed] == [t["id"] for t in reversed(issued)]
-    assert [(t["kind"], t["value"]) for t in listed] == [("CLEAR_TAMPER", None), ("CLEAR_CREDIT", 65535), ("SET_MAX_POWER", 900)]
+    assert [(t["kind"], t["value"]) for t in listed] == [
+        ("CLEAR_TAMPER", None),
+        ("CLEAR_CREDIT", 65535),
+        ("SET_MAX_POWER", 900),
+    ]
     assert [t["token"] for t in listed] == [t["token"] for t in reversed(issued)]
     two = (await gql(LIST, {"meter": ACTIVE_2014.number, "first": 2}, as_=ADMIN.id))["data"]["managementTokens"]
     assert [t["id"] for t in two] == [t["id"] for t in listed[:2]]
@@ -241,7 +249,7 @@ async def test_the_operator_sees_every_token_issued_in_a_period(system: tuple[Gr
     await issue(gql, "CLEAR_TAMPER")
     await issue(gql, "SET_MAX_POWER", 1300)
     today = datetime.now(JAKARTA).date().isoformat()
-    query = 'query($d: String!) { issuedManagementTokens(from: $d, to: $d) { kind meterNumber issuedBy } }'
+    query = "query($d: String!) { issuedManagementTokens(from: $d, to: $d) { kind meterNumber issuedBy } }"
     issued = (await gql(query, {"d": today}, as_=ADMIN.id))["data"]["issuedManagementTokens"]
     assert [t["kind"] for t in issued] == ["SET_MAX_POWER", "CLEAR_TAMPER"]  # newest first
     assert error_code(await gql(query, {"d": today}, as_=SITI)) == "FORBIDDEN"

@@ -56,17 +56,24 @@ async def test_client_quotes_through_the_internal_route(master: tuple[Starlette,
     try:
         quote = await client.quote(demo.METERS[0].number, Decimal("100000"))
         assert (quote.energy_value, quote.ppj, quote.ppn, quote.kwh, quote.total_paid) == (
-            Decimal("97656.25"), Decimal("2343.75"), Decimal("0.00"), Decimal("67.5"), Decimal("102500.00")
+            Decimal("97656.25"),
+            Decimal("2343.75"),
+            Decimal("0.00"),
+            Decimal("67.5"),
+            Decimal("102500.00"),
         )
         assert (quote.meter_number, quote.power_va, quote.limit_tenths) == (demo.METERS[0].number, 1300, 9360)
         by_idpel = await client.quote(demo.METERS[1].idpel, Decimal("1000000"), "setrum-agent")
         assert (by_idpel.meter_number, by_idpel.admin_fee, by_idpel.ppn) == (
-            demo.METERS[1].number, Decimal("3500.00"), Decimal("95652.17")
+            demo.METERS[1].number,
+            Decimal("3500.00"),
+            Decimal("95652.17"),
         )
         instalment = await client.quote(WITH_INSTALMENT.number, Decimal("50000"))
         assert instalment.instalment == WITH_INSTALMENT.instalment
         assert (instalment.instalment_per_purchase, instalment.instalment_debt) == (
-            WITH_INSTALMENT.instalment, WITH_INSTALMENT.instalment_debt
+            WITH_INSTALMENT.instalment,
+            WITH_INSTALMENT.instalment_debt,
         )
         last = await client.quote(WITH_INSTALMENT.number, Decimal("50000"), instalment_paid=Decimal("17000"))
         assert (last.instalment, last.instalment_debt_left) == (Decimal("3000.00"), Decimal("0.00"))
@@ -123,7 +130,12 @@ async def test_transport_failures_are_service_unavailable() -> None:
         "old master (no route)": lambda r: httpx.Response(404, text="Not Found"),
     }
     for name, handler in answers.items():
-        client = MasterClient("http://m.test/graphql", "a-service-secret-long-enough-for-hs256", timeout_s=0.2, transport=httpx.MockTransport(handler))
+        client = MasterClient(
+            "http://m.test/graphql",
+            "a-service-secret-long-enough-for-hs256",
+            timeout_s=0.2,
+            transport=httpx.MockTransport(handler),
+        )
         try:
             assert await _code(client, demo.METERS[0].number, "100000") == "SERVICE_UNAVAILABLE", name
         finally:

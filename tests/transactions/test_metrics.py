@@ -26,7 +26,9 @@ async def scrape(gql: GraphQL) -> dict[tuple[str, str], Decimal]:
     return samples
 
 
-def delta(after: dict[tuple[str, str], Decimal], before: dict[tuple[str, str], Decimal], name: str, label: str) -> Decimal:
+def delta(
+    after: dict[tuple[str, str], Decimal], before: dict[tuple[str, str], Decimal], name: str, label: str
+) -> Decimal:
     return after[(name, label)] - before.get((name, label), Decimal(0))
 
 
@@ -76,7 +78,7 @@ async def test_failed_and_refunded_purchases_are_counted_with_their_refunds(
     assert failed["status"] == "FAILED"
     fake_biller.mode = "success"
     sold = (await buy(gql, BUDI, METERS[1].number, 20000, "metrics-s"))["data"]["purchaseToken"]
-    refund = 'mutation($id: ID!) { refundPurchase(id: $id) { status } }'
+    refund = "mutation($id: ID!) { refundPurchase(id: $id) { status } }"
     assert (await gql(refund, {"id": sold["id"]}, as_=ADMIN.id))["data"]["refundPurchase"]["status"] == "REFUNDED"
     second = await gql(refund, {"id": sold["id"]}, as_=ADMIN.id)  # refused: counts nothing
     assert second.get("errors")

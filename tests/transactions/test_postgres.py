@@ -69,7 +69,9 @@ async def test_concurrent_replays_overspending_and_cap_on_postgres(pg_gql: Graph
         *(buy(gql, c, "56001234568", 20000, f"pg-mix-{i}") for i, c in enumerate([SITI, BUDI, DEWI] * 6)),
         *(buy(gql, c, "56001234568", 20000, f"pg-mix-{i}") for i, c in enumerate([SITI, BUDI, DEWI] * 6)),
     )
-    report = await gql("{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { month } } }", as_=ADMIN.id)
+    report = await gql(
+        "{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { month } } }", as_=ADMIN.id
+    )
     assert report["data"]["walletReconciliation"]["ok"] is True, report
 
 

@@ -134,9 +134,7 @@ async def test_maintenance_refunds_and_reports_biller_maintenance(gql: GraphQL, 
     result = await buy(gql, SITI, METER.number, 50000, "cutoff-1")
     assert error_code(result) == "BILLER_MAINTENANCE"
     assert await balance(gql, SITI) == before
-    found = await gql(
-        '{ purchaseByReference(clientReference: "cutoff-1") { status } }', as_=SITI
-    )
+    found = await gql('{ purchaseByReference(clientReference: "cutoff-1") { status } }', as_=SITI)
     assert found["data"]["purchaseByReference"]["status"] == "FAILED"
 
 
@@ -172,7 +170,7 @@ async def test_monthly_kwh_cap_per_meter(gql: GraphQL) -> None:
     refused = await buy(gql, BUDI, small.number, 100000, "cap-2")
     assert error_code(refused) == "KWH_LIMIT_EXCEEDED"
     usage = await gql(
-        "query($n: String!) { _entities(representations: [{__typename: \"Meter\", number: $n}]) "
+        'query($n: String!) { _entities(representations: [{__typename: "Meter", number: $n}]) '
         "{ ... on Meter { monthlyUsage { month kwh limitKwh remainingKwh } } } }",
         {"n": small.number},
         as_=BUDI,
@@ -195,22 +193,24 @@ async def test_another_customers_purchase_is_forbidden(gql: GraphQL) -> None:
         result = await gql(f"mutation($id: ID!) {{ {mutation}(id: $id) {{ id }} }}", {"id": purchase["id"]}, as_=BUDI)
         assert error_code(result) == "FORBIDDEN"
     wallet = await gql(
-        "query($id: ID!) { _entities(representations: [{__typename: \"Customer\", id: $id}]) "
+        'query($id: ID!) { _entities(representations: [{__typename: "Customer", id: $id}]) '
         "{ ... on Customer { wallet { balance } } } }",
         {"id": SITI},
         as_=BUDI,
     )
     assert error_code(wallet) == "FORBIDDEN"
-    assert (await gql(BUY.replace("purchaseToken", "purchaseToken"), {"meter": METER.number, "denomination": "20000", "ref": "x"}))[
-        "errors"
-    ][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (
+        await gql(
+            BUY.replace("purchaseToken", "purchaseToken"), {"meter": METER.number, "denomination": "20000", "ref": "x"}
+        )
+    )["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_the_operator_queue_of_pending_purchases(gql: GraphQL, fake_biller: FakeBiller) -> None:
     fake_biller.mode = "pending_forever"
     held = (await buy(gql, SITI, METER.number, 20000, "held-1"))["data"]["purchaseToken"]
     assert held["status"] == "PENDING"
-    queue = '{ pendingPurchases { id status } purchasesInReview { id } }'
+    queue = "{ pendingPurchases { id status } purchasesInReview { id } }"
     answer = (await gql(queue, as_=ADMIN.id))["data"]
     assert answer["pendingPurchases"] == [{"id": held["id"], "status": "PENDING"}]
     assert answer["purchasesInReview"] == []  # PENDING: the settlement worker has not moved it to REVIEW

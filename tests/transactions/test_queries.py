@@ -95,7 +95,7 @@ async def test_meter_purchases_admin_sees_all_customer_only_own(gql: GraphQL) ->
 async def test_admin_refund_of_a_success_credits_once(gql: GraphQL) -> None:
     before = Decimal((await gql("{ wallet { balance } }", as_=DEWI))["data"]["wallet"]["balance"])
     purchase = (await buy(gql, DEWI, METERS[8].number, 50000, "r-1"))["data"]["purchaseToken"]
-    refund = "mutation($id: ID!) { refundPurchase(id: $id, reason: \"biller reversal\") { status } }"
+    refund = 'mutation($id: ID!) { refundPurchase(id: $id, reason: "biller reversal") { status } }'
     assert error_code(await gql(refund, {"id": purchase["id"]}, as_=DEWI)) == "FORBIDDEN"
     results = await asyncio.gather(*(gql(refund, {"id": purchase["id"]}, as_=ADMIN.id) for _ in range(4)))
     assert sum(1 for r in results if "errors" not in r) == 1

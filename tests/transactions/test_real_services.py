@@ -62,7 +62,9 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
         transactions_transport=to_transactions,
     )
     biller: Starlette = create_biller_app(
-        BillerSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db", seed_demo_data=True, timeout_fault_seconds=5)
+        BillerSettings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db", seed_demo_data=True, timeout_fault_seconds=5
+        )
     )
     app = create_app(
         Settings(
@@ -183,7 +185,9 @@ async def test_key_change_purchase_end_to_end(system: System) -> None:
     assert again["keyChangeTokens"] is None and meter.enter(again["formattedToken"]).accepted
     # A reprint gives the three tokens again, in order.
     reprint = await system.gql(
-        'mutation($id: ID!) { reprintToken(id: $id) { keyChangeTokens formattedToken } }', {"id": bought["id"]}, as_=SITI
+        "mutation($id: ID!) { reprintToken(id: $id) { keyChangeTokens formattedToken } }",
+        {"id": bought["id"]},
+        as_=SITI,
     )
     assert reprint["data"]["reprintToken"]["keyChangeTokens"] == bought["keyChangeTokens"]
 
@@ -223,7 +227,10 @@ async def test_the_daily_reconciliation_against_the_real_biller(system: System) 
     assert (report["ok"], report["truncated"]) == (False, False)
     assert [(d["channelReference"], d["problem"]) for d in report["differences"]] == [("STRANGER", "MISSING_HERE")]
     by_day = (await gql(SALES_BY_DAY, {"from": day, "to": day}, as_=ADMIN.id))["data"]["salesByDay"]
-    assert {(r["status"], r["count"], r["nominal"]) for r in by_day} == {("SUCCESS", 1, "20000.00"), ("FAILED", 1, "50000.00")}
+    assert {(r["status"], r["count"], r["nominal"]) for r in by_day} == {
+        ("SUCCESS", 1, "20000.00"),
+        ("FAILED", 1, "50000.00"),
+    }
     assert error_code(await gql(RECONCILE, {"date": day}, as_=SITI)) == "FORBIDDEN"
 
 
@@ -240,11 +247,17 @@ async def test_the_daily_reconciliation_lists_every_kind_of_difference(system: S
     # Our books drift from the biller's: a token, an amount, a status, a reference; and one purchase
     # recorded a day earlier here (near midnight) still matches the biller's by reference.
     with sqlite3.connect(tmp_path / "t.db") as db:
-        db.execute("UPDATE tx_purchase SET token = '00000000000000000000' WHERE channel_reference = ?", (refs["token"],))
-        db.execute("UPDATE tx_purchase SET nominal = nominal * 5 / 2 WHERE channel_reference = ?", (refs["amount"],))  # Rp 50,000
+        db.execute(
+            "UPDATE tx_purchase SET token = '00000000000000000000' WHERE channel_reference = ?", (refs["token"],)
+        )
+        db.execute(
+            "UPDATE tx_purchase SET nominal = nominal * 5 / 2 WHERE channel_reference = ?", (refs["amount"],)
+        )  # Rp 50,000
         db.execute("UPDATE tx_purchase SET status = 'REVIEW' WHERE channel_reference = ?", (refs["status"],))
         db.execute("UPDATE tx_purchase SET channel_reference = 'GHOST' WHERE channel_reference = ?", (refs["renamed"],))
-        (made,) = db.execute("SELECT created_at FROM tx_purchase WHERE channel_reference = ?", (refs["yesterday"],)).fetchone()
+        (made,) = db.execute(
+            "SELECT created_at FROM tx_purchase WHERE channel_reference = ?", (refs["yesterday"],)
+        ).fetchone()
         earlier = str(datetime.fromisoformat(made) - timedelta(days=1))
         db.execute("UPDATE tx_purchase SET created_at = ? WHERE channel_reference = ?", (earlier, refs["yesterday"]))
     report = (await gql(RECONCILE, {"date": day}, as_=ADMIN.id))["data"]["billerReconciliation"]
@@ -264,7 +277,7 @@ async def test_the_daily_reconciliation_lists_every_kind_of_difference(system: S
 RECONCILE = """query($date: Date!) { billerReconciliation(date: $date) {
   date ok truncated lines { status count nominal billerCount billerNominal } differences { channelReference problem }
 } }"""
-SALES_BY_DAY = 'query($from: String!, $to: String!) { salesByDay(from: $from, to: $to) { day status count nominal } }'
+SALES_BY_DAY = "query($from: String!, $to: String!) { salesByDay(from: $from, to: $to) { day status count nominal } }"
 
 
 def jakarta_month_day() -> str:

@@ -159,7 +159,9 @@ async def test_two_replicas_settle_each_purchase_once(open_app: Open, fake_bille
     buyer = await open_app(**{**FAST, "settle_interval_s": 0, "settle_first_after_s": 4.0})
     fake_biller.mode = "timeout_after_sale"
     purchases = [
-        (await buy(buyer, SITI if i % 2 else BUDI, METERS[i % 2].number, 20000, f"replica-{i}"))["data"]["purchaseToken"]
+        (await buy(buyer, SITI if i % 2 else BUDI, METERS[i % 2].number, 20000, f"replica-{i}"))["data"][
+            "purchaseToken"
+        ]
         for i in range(12)
     ]
     assert {p["status"] for p in purchases} == {"PENDING"}

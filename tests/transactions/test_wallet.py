@@ -7,7 +7,9 @@ from setrum_common.demo_data import WALLET_OPENING_BALANCES
 
 from .conftest import AGUS, SITI, GraphQL, error_code
 
-WALLET = "{ wallet { customerId balance currency entries(first: 50) { nodes { kind amount balanceAfter reference } } } }"
+WALLET = (
+    "{ wallet { customerId balance currency entries(first: 50) { nodes { kind amount balanceAfter reference } } } }"
+)
 TOP_UP = """mutation($amount: Decimal!, $ref: String!) {
   topUpWallet(amount: $amount, paymentReference: $ref) { balance currency }
 }"""

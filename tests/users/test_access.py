@@ -71,6 +71,11 @@ async def test_customers_pages_in_sign_up_order(gql: GraphQL, app: Starlette) ->
 
 async def test_customers_rejects_bad_paging_arguments(gql: GraphQL) -> None:
     token = gql.admin_token()
-    for variables in ({"first": 0}, {"first": 101}, {"after": "nope"}, {"after": "00000000-0000-4000-8000-0000000000ff"}):
+    for variables in (
+        {"first": 0},
+        {"first": 101},
+        {"after": "nope"},
+        {"after": "00000000-0000-4000-8000-0000000000ff"},
+    ):
         body = await gql(CUSTOMERS_PAGE, variables, token=token)
         assert codes(body) == ["BAD_USER_INPUT"], variables

@@ -45,9 +45,7 @@ async def test_update_email_is_normalised_and_unique(gql: GraphQL) -> None:
 
 async def test_bad_profile_input(gql: GraphQL) -> None:
     token = gql.token(SITI.id)
-    assert codes(await update(gql, token, email="siti-at-example", currentPassword=DEMO_PASSWORD)) == [
-        "BAD_USER_INPUT"
-    ]
+    assert codes(await update(gql, token, email="siti-at-example", currentPassword=DEMO_PASSWORD)) == ["BAD_USER_INPUT"]
     assert codes(await update(gql, token, phone="555")) == ["BAD_USER_INPUT"]
     assert codes(await update(gql, token, name=None)) == ["BAD_USER_INPUT"]
     assert codes(await update(gql, token, name="")) == ["BAD_USER_INPUT"]

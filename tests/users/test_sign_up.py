@@ -36,7 +36,11 @@ async def test_sign_up_returns_a_token_that_works_for_me(gql: GraphQL) -> None:
     assert payload["expiresAt"] > customer["createdAt"]
 
     me = await gql(ME, token=payload["token"])
-    assert me == {"data": {"me": {"id": customer["id"], "email": "rina.kusuma@example.id", "name": "Rina Kusuma", "role": "CUSTOMER"}}}
+    assert me == {
+        "data": {
+            "me": {"id": customer["id"], "email": "rina.kusuma@example.id", "name": "Rina Kusuma", "role": "CUSTOMER"}
+        }
+    }
 
 
 async def test_me_is_null_without_a_token(gql: GraphQL) -> None:

@@ -164,9 +164,7 @@ async def test_two_replicas_share_one_counter(replicas: tuple[GraphQL, GraphQL],
 
 
 async def _concurrent_attempts(replicas: tuple[GraphQL, GraphQL], email: str, count: int) -> list[list[str]]:
-    results = await asyncio.gather(
-        *(sign_in(replicas[n % 2], email, f"{WRONG}-{n}") for n in range(count))
-    )
+    results = await asyncio.gather(*(sign_in(replicas[n % 2], email, f"{WRONG}-{n}") for n in range(count)))
     return [codes(body) for body in results]
 
 

@@ -28,7 +28,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def render_graphiql(*, endpoint: str = "/graphql", static_prefix: str = STATIC_PREFIX, title: str = "Setrum GraphiQL") -> str:
+def render_graphiql(
+    *, endpoint: str = "/graphql", static_prefix: str = STATIC_PREFIX, title: str = "Setrum GraphiQL"
+) -> str:
     return _PAGE.substitute(
         endpoint=html.escape(endpoint, quote=True),
         static=html.escape(static_prefix, quote=True),

@@ -44,6 +44,7 @@ __all__ = [
     "operation_root_fields",
 ]
 
+
 @dataclass(frozen=True, slots=True)
 class OperationLimits:
     """What one operation may cost (``router.settings.LimitsSettings`` minus the body size);
@@ -92,7 +93,9 @@ def _rule(
                 actual = measure(node, fragments)
                 if actual > limit:
                     message = f"operation {label} {actual} exceeds the limit of {limit}"
-                    self.report_error(GraphQLError(message, extensions={"code": code, "limit": limit, "actual": actual}))
+                    self.report_error(
+                        GraphQLError(message, extensions={"code": code, "limit": limit, "actual": actual})
+                    )
             return SKIP  # the measure walked what it needs
 
         def enter_fragment_definition(self, *_: Any) -> VisitorAction:

@@ -44,9 +44,7 @@ class Query:
             "WRONG_CUSTOMER_NUMBER, WRONG_CHECK_DIGIT, WRONG_DIGIT_COUNT, BAD_USER_INPUT."
         )
     )
-    async def quote(
-        self, info: Info, meter_number: str, denomination: Decimal, channel: str | None = None
-    ) -> Quote:
+    async def quote(self, info: Info, meter_number: str, denomination: Decimal, channel: str | None = None) -> Quote:
         settings = info.context.settings
         default_channel = settings.default_channel if isinstance(settings, Settings) else DEFAULT_CHANNEL
         state = info.context.state

@@ -78,7 +78,9 @@ async def quote(
     if meter.status == BLOCKED:
         raise DomainError(ErrorCode.CUSTOMER_BLOCKED, f"Meter {meter.number} is blocked: no tokens can be sold")
     if tariff is None:
-        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"No tariff {meter.tariff_code}/{meter.power_va}VA is in effect")
+        raise DomainError(
+            ErrorCode.PRODUCT_UNAVAILABLE, f"No tariff {meter.tariff_code}/{meter.power_va}VA is in effect"
+        )
     if found.admin_fee is None:
         raise bad_input(f"Unknown sales channel {channel_code!r}")
     if not found.denomination_active:
@@ -104,7 +106,9 @@ async def quote(
             instalment=due,
         )
     except PricingError as error:
-        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} cannot be sold: {error}") from None
+        raise DomainError(
+            ErrorCode.PRODUCT_UNAVAILABLE, f"Denomination {denomination} cannot be sold: {error}"
+        ) from None
     if sales is not None:
         sales.refuse_beyond_cap(meter.number, price.kwh)
     left = max(meter.instalment_debt - instalment_paid - due, Decimal("0"))

@@ -255,7 +255,9 @@ async def upsert_meter(db: Database, viewer: Viewer, data: MeterInput) -> str:
             if not [
                 t
                 for t in await repo.list_tariffs(session, at=utc_now())
-                if t.code == tariff_code and t.min_va <= data.power_va and (t.max_va is None or data.power_va <= t.max_va)
+                if t.code == tariff_code
+                and t.min_va <= data.power_va
+                and (t.max_va is None or data.power_va <= t.max_va)
             ]:
                 raise bad_input(f"no tariff {tariff_code} for {data.power_va} VA is in effect")
             meter = await repo.lock_meter(session, number.value)

@@ -204,9 +204,7 @@ class BillerClient:
             else:
                 self.breaker.failed()
 
-    async def _exchange(
-        self, method: str, path: str, body: dict[str, Any] | None
-    ) -> ServiceResponse:
+    async def _exchange(self, method: str, path: str, body: dict[str, Any] | None) -> ServiceResponse:
         content = orjson.dumps(body) if body is not None else b""
         # Sign the path as it goes on the wire (a base URL may carry a prefix).
         signature = sign_request(self._secret, method, self._http.path(path), content)
@@ -215,8 +213,11 @@ class BillerClient:
             # httpx timeouts are per phase (connect, read…); this bounds the whole exchange.
             async with asyncio.timeout(timeout_s):
                 if method == "POST":
-                    headers = {"content-type": "application/json", SIGNATURE_HEADER: signature,
-                               **deadline.outgoing(timeout_s)}
+                    headers = {
+                        "content-type": "application/json",
+                        SIGNATURE_HEADER: signature,
+                        **deadline.outgoing(timeout_s),
+                    }
                     return await self._http.post(path, content, headers)
                 return await self._http.get(path, {SIGNATURE_HEADER: signature, **deadline.outgoing(timeout_s)})
         except (httpx.TimeoutException, TimeoutError) as error:

@@ -86,7 +86,12 @@ class MasterClient:
         await self._http.aclose()
 
     async def quote(
-        self, meter_number: str, denomination: Decimal, channel: str | None = None, *, instalment_paid: Decimal = Decimal("0")
+        self,
+        meter_number: str,
+        denomination: Decimal,
+        channel: str | None = None,
+        *,
+        instalment_paid: Decimal = Decimal("0"),
     ) -> InternalQuote:
         """``instalment_paid`` is what the meter's purchases have paid towards its debt so far."""
         asked = QuoteRequest(
@@ -106,8 +111,11 @@ class MasterClient:
                 response = await self._http.post(
                     self._url,
                     orjson.dumps(body),
-                    {"content-type": "application/json", "authorization": f"Bearer {token}",
-                     **deadline.outgoing(timeout_s)},
+                    {
+                        "content-type": "application/json",
+                        "authorization": f"Bearer {token}",
+                        **deadline.outgoing(timeout_s),
+                    },
                 )
         except (httpx.TimeoutException, TimeoutError):
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master data service timed out; try again") from None

@@ -119,4 +119,3 @@ class Meter:
             remaining_kwh=max(limit - kwh, Decimal("0.0")) if limit is not None else None,
             power_va=power_va,
         )
-

@@ -76,7 +76,11 @@ class Mutation:
         "SET_MAX_POWER needs value = watts. Every call is a new token."
     )
     async def issue_management_token(
-        self, info: strawberry.Info, meter_number: str, kind: models.ManagementKind, value: int | None = strawberry.UNSET
+        self,
+        info: strawberry.Info,
+        meter_number: str,
+        kind: models.ManagementKind,
+        value: int | None = strawberry.UNSET,
     ) -> ManagementToken:
         row = await management.issue_management_token(
             info.context.db,

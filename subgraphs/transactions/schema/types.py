@@ -104,7 +104,9 @@ class Purchase:
         description="Key change tokens (XXXX-XXXX-XXXX-XXXX-XXXX) to enter BEFORE the credit token, in this order"
     )
     token_instructions: str | None = strawberry.field(description="How to enter the tokens, once there are any")
-    instalment_debt_left: Decimal | None = strawberry.field(description="Instalment debt still owed after this purchase")
+    instalment_debt_left: Decimal | None = strawberry.field(
+        description="Instalment debt still owed after this purchase"
+    )
     customer_id: strawberry.Private[str]
 
     @classmethod
@@ -277,7 +279,9 @@ class Wallet:
         return cls(customer_id=strawberry.ID(view.customer_id), balance=view.balance, currency=view.currency)
 
     @strawberry.field(description="Ledger entries, newest first")
-    async def entries(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> LedgerEntryConnection:
+    async def entries(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None
+    ) -> LedgerEntryConnection:
         size = page_size(first)
         before_id = decode_id_cursor(after) if after else None
         async with info.context.db.session() as session:
@@ -323,4 +327,3 @@ class ReconciliationReport:
 
 def tenths(value: int) -> Decimal:
     return (Decimal(value) / 10).quantize(_TENTH)
-

@@ -112,7 +112,9 @@ async def issue_management_token(
     return record
 
 
-async def management_tokens(db: Database, viewer: Viewer, meter_number: str, *, first: int) -> list[ManagementTokenRecord]:
+async def management_tokens(
+    db: Database, viewer: Viewer, meter_number: str, *, first: int
+) -> list[ManagementTokenRecord]:
     """Admin: the management tokens issued for a meter, newest first."""
     viewer.require_admin()
     if not 1 <= first <= MAX_MANAGEMENT_PAGE:

@@ -234,9 +234,7 @@ async def send_to_biller(db: Database, services: Services, purchase: Purchase, *
             amount=purchase.nominal,
         )
     except BillerMaintenance as error:
-        await fail_and_refund(
-            db, purchase.id, code=ErrorCode.BILLER_MAINTENANCE, message=str(error), metrics=metrics
-        )
+        await fail_and_refund(db, purchase.id, code=ErrorCode.BILLER_MAINTENANCE, message=str(error), metrics=metrics)
         if raise_maintenance:
             raise DomainError(
                 ErrorCode.BILLER_MAINTENANCE,

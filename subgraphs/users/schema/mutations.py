@@ -16,9 +16,7 @@ __all__ = ["Mutation"]
 
 
 def _payload(result: accounts.AuthResult) -> AuthPayload:
-    return AuthPayload(
-        token=result.token, expires_at=result.expires_at, customer=Customer.from_model(result.customer)
-    )
+    return AuthPayload(token=result.token, expires_at=result.expires_at, customer=Customer.from_model(result.customer))
 
 
 def _given(value: Any) -> Any:

@@ -35,5 +35,7 @@ class Query:
         self, info: strawberry.Info, first: int | None = 50, after: str | None = None
     ) -> list[Customer]:
         context = context_of(info)
-        page = await lookup.customers_page(context.db, context.viewer, first=50 if first is None else first, after=after)
+        page = await lookup.customers_page(
+            context.db, context.viewer, first=50 if first is None else first, after=after
+        )
         return [Customer.from_model(c) for c in page]

@@ -38,7 +38,8 @@ class AuthResult:
 
 def _issue(settings: Settings, customer: Customer) -> AuthResult:
     token, expires_at = issue_customer_token(
-        settings.jwt_secret.get_secret_value(), customer.id,
+        settings.jwt_secret.get_secret_value(),
+        customer.id,
         Role(customer.role),
         ttl=settings.token_ttl,
         session_version=customer.session_version or 0,

@@ -30,7 +30,9 @@ def normalize_email(email: str) -> str:
     """Trimmed and lower-cased, so uniqueness is case-insensitive (``Siti@X.id`` == ``siti@x.id``)."""
     value = email.strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise DomainError(ErrorCode.BAD_USER_INPUT, f"'{email.strip()[:60]}' is not a valid email address", field="email")
+        raise DomainError(
+            ErrorCode.BAD_USER_INPUT, f"'{email.strip()[:60]}' is not a valid email address", field="email"
+        )
     return value
 
 
@@ -83,6 +85,4 @@ def duplicate_email() -> DomainError:
 def check_password(password: str, email: str) -> None:
     reasons = password_weaknesses(password, email)
     if reasons:
-        raise DomainError(
-            ErrorCode.WEAK_PASSWORD, "Password is too weak: it " + "; it ".join(reasons), reasons=reasons
-        )
+        raise DomainError(ErrorCode.WEAK_PASSWORD, "Password is too weak: it " + "; it ".join(reasons), reasons=reasons)

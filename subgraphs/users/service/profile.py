@@ -54,9 +54,7 @@ async def _check_current_password(
     return current.password_hash
 
 
-async def update_profile(
-    db: Database, passwords: Passwords, viewer: Viewer, changes: ProfileChanges
-) -> Customer:
+async def update_profile(db: Database, passwords: Passwords, viewer: Viewer, changes: ProfileChanges) -> Customer:
     viewer.require_authenticated()
     customer_id = viewer.customer_id
     if customer_id is None:

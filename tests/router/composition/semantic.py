@@ -17,8 +17,13 @@ from graphql.language import (
 
 __all__ = ["semantic"]
 
-_DEFAULTS = {"extension": False, "resolvable": True, "isInterfaceObject": False, "external": False,
-             "usedOverridden": False}
+_DEFAULTS = {
+    "extension": False,
+    "resolvable": True,
+    "isInterfaceObject": False,
+    "external": False,
+    "usedOverridden": False,
+}
 
 
 def _args(d: DirectiveNode, graphs: dict[str, str]) -> frozenset[tuple[str, Any]]:
@@ -72,8 +77,12 @@ def semantic(sdl: str) -> dict[str, Any]:
                 jf = {frozenset({("graph", g)}) for g in type_graphs}
             entry["field " + f.name.value] = (
                 print_ast(f.type),
-                {f"{a.name.value}: {print_ast(a.type)}" + (f" = {print_ast(a.default_value)}" if a.default_value else "")
-                 + "".join(" " + print_ast(x) for x in a.directives or ()) for a in getattr(f, "arguments", None) or ()},
+                {
+                    f"{a.name.value}: {print_ast(a.type)}"
+                    + (f" = {print_ast(a.default_value)}" if a.default_value else "")
+                    + "".join(" " + print_ast(x) for x in a.directives or ())
+                    for a in getattr(f, "arguments", None) or ()
+                },
                 jf,
                 {print_ast(x) for x in f.directives or () if not x.name.value.startswith("join__")},
             )

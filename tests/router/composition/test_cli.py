@@ -58,11 +58,14 @@ def test_check_fails_on_stale_output_and_writes_nothing(workdir: Path) -> None:
 
 def test_composition_errors_are_printed_as_lines(workdir: Path) -> None:
     (workdir / "orders.graphql").write_text(LINK + 'type User @key(fields: "id") { id: ID! name: String }\n')
-    code, _, err = run(compose_command, ["--config", str(workdir / "supergraph.yaml"), "--output",
-                                         str(workdir / "x.graphql")])
+    code, _, err = run(
+        compose_command, ["--config", str(workdir / "supergraph.yaml"), "--output", str(workdir / "x.graphql")]
+    )
     assert code == 1
-    assert "ERROR [INVALID_FIELD_SHARING] orders.User.name: " in err or \
-        "ERROR [INVALID_FIELD_SHARING] users.User.name: " in err
+    assert (
+        "ERROR [INVALID_FIELD_SHARING] orders.User.name: " in err
+        or "ERROR [INVALID_FIELD_SHARING] users.User.name: " in err
+    )
     assert not (workdir / "x.graphql").exists()
 
 
@@ -114,8 +117,7 @@ def test_diff_files_exit_code_follows_breaking_changes(workdir: Path) -> None:
 def test_diff_ignores_inaccessible_elements_of_supergraphs(tmp_path: Path) -> None:
     from router.composition import SubgraphSource, compose
 
-    link = ('extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
-            'import: ["@inaccessible"])\n')
+    link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@inaccessible"])\n'
     old = compose([SubgraphSource("a", "http://a", link + "type Query { x: Int y: Int }")]).supergraph_sdl
     new = compose([SubgraphSource("a", "http://a", link + "type Query { x: Int y: Int @inaccessible }")]).supergraph_sdl
     assert old and new

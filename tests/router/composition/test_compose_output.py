@@ -98,12 +98,25 @@ def test_layout_header_and_definitions_come_first_types_sorted() -> None:
         '  @link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)\n'
         '  @link(url: "https://specs.apollo.dev/tag/v0.3")\n{\n  query: Query\n  mutation: Mutation\n}\n'
     )
-    order = [sdl.index(s) for s in ("directive @join__enumValue", "directive @inaccessible", "scalar join__FieldSet",
-                                    "enum join__Graph", "scalar link__Import", "enum link__Purpose", "type Account")]
+    order = [
+        sdl.index(s)
+        for s in (
+            "directive @join__enumValue",
+            "directive @inaccessible",
+            "scalar join__FieldSet",
+            "enum join__Graph",
+            "scalar link__Import",
+            "enum link__Purpose",
+            "type Account",
+        )
+    ]
     assert order == sorted(order)
-    type_names = [line.split()[1] for line in sdl.splitlines()
-                  if line.startswith(("type ", "enum ", "scalar ", "input ", "union ", "interface "))
-                  and not line.split()[1].startswith(("join__", "link__"))]
+    type_names = [
+        line.split()[1]
+        for line in sdl.splitlines()
+        if line.startswith(("type ", "enum ", "scalar ", "input ", "union ", "interface "))
+        and not line.split()[1].startswith(("join__", "link__"))
+    ]
     assert type_names == sorted(type_names)
     # Root types were renamed (RootQuery -> Query) and plumbing is gone.
     assert "RootQuery" not in sdl and "_Service" not in sdl and "_entities" not in sdl

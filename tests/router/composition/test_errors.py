@@ -24,78 +24,179 @@ BASE_QUERY = "type Query { ok: Int }\n"
 
 # code -> (subgraphs, expected subgraph, type, field) ; subgraph/type/field None means "not asserted"
 CASES: dict[str, tuple[dict[str, str], str | None, str | None, str | None]] = {
-    "KEY_INVALID_FIELDS": (
-        {"a": fed2(BASE_QUERY + 'type User @key(fields: "uid") { id: ID! }')}, "a", "User", None),
+    "KEY_INVALID_FIELDS": ({"a": fed2(BASE_QUERY + 'type User @key(fields: "uid") { id: ID! }')}, "a", "User", None),
     "KEY_FIELDS_SELECT_INVALID_TYPE": (
-        {"a": fed2(BASE_QUERY + 'type User @key(fields: "ids") { ids: [ID!]! }')}, "a", "User", "ids"),
+        {"a": fed2(BASE_QUERY + 'type User @key(fields: "ids") { ids: [ID!]! }')},
+        "a",
+        "User",
+        "ids",
+    ),
     "KEY_FIELDS_HAS_ARGS": (
-        {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id(x: Int): ID! }')}, "a", "User", "id"),
+        {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id(x: Int): ID! }')},
+        "a",
+        "User",
+        "id",
+    ),
     "EXTERNAL_UNUSED": (
         {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id: ID! name: String @external }')},
-        "a", "User", "name"),
+        "a",
+        "User",
+        "name",
+    ),
     "REQUIRES_INVALID_FIELDS": (
         {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id: ID! x: Int @requires(fields: "nope") }')},
-        "a", "User", "x"),
+        "a",
+        "User",
+        "x",
+    ),
     "REQUIRES_FIELDS_MISSING_EXTERNAL": (
         {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id: ID! n: Int x: Int @requires(fields: "n") }')},
-        "a", "User", "x"),
+        "a",
+        "User",
+        "x",
+    ),
     "PROVIDES_INVALID_FIELDS": (
         {"a": fed2('type Query { u: User @provides(fields: "nope") }\ntype User @key(fields: "id") { id: ID! }')},
-        "a", "Query", "u"),
-    "PROVIDES_ON_NON_OBJECT_FIELD": (
-        {"a": fed2('type Query { n: Int @provides(fields: "x") }')}, "a", "Query", "n"),
-    "OVERRIDE_FROM_SELF_ERROR": (
-        {"a": fed2('type Query { n: Int @override(from: "a") }')}, "a", "Query", "n"),
+        "a",
+        "Query",
+        "u",
+    ),
+    "PROVIDES_ON_NON_OBJECT_FIELD": ({"a": fed2('type Query { n: Int @provides(fields: "x") }')}, "a", "Query", "n"),
+    "OVERRIDE_FROM_SELF_ERROR": ({"a": fed2('type Query { n: Int @override(from: "a") }')}, "a", "Query", "n"),
     "OVERRIDE_SOURCE_HAS_OVERRIDE": (
-        {"a": fed2('type Query { n: Int @override(from: "b") }'),
-         "b": fed2('type Query { n: Int @override(from: "a") }')}, None, "Query", "n"),
+        {
+            "a": fed2('type Query { n: Int @override(from: "b") }'),
+            "b": fed2('type Query { n: Int @override(from: "a") }'),
+        },
+        None,
+        "Query",
+        "n",
+    ),
     "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE": (
-        {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id: ID! n: Int @external @override(from: "b") '
-                                'x: Int @requires(fields: "n") }'),
-         "b": fed2('type User @key(fields: "id") { id: ID! n: Int }')}, "a", "User", "n"),
+        {
+            "a": fed2(
+                BASE_QUERY + 'type User @key(fields: "id") { id: ID! n: Int @external @override(from: "b") '
+                'x: Int @requires(fields: "n") }'
+            ),
+            "b": fed2('type User @key(fields: "id") { id: ID! n: Int }'),
+        },
+        "a",
+        "User",
+        "n",
+    ),
     "INVALID_FIELD_SHARING": (
-        {"a": fed2('type Query { me: User }\ntype User @key(fields: "id") { id: ID! name: String }'),
-         "b": fed2('type User @key(fields: "id") { id: ID! name: String }')}, "a", "User", "name"),
+        {
+            "a": fed2('type Query { me: User }\ntype User @key(fields: "id") { id: ID! name: String }'),
+            "b": fed2('type User @key(fields: "id") { id: ID! name: String }'),
+        },
+        "a",
+        "User",
+        "name",
+    ),
     "TYPE_KIND_MISMATCH": (
-        {"a": fed2('type Query { t: T }\ntype T { x: Int }'),
-         "b": fed2('type Query { u: T }\ninterface T { x: Int }')}, None, "T", None),
+        {"a": fed2("type Query { t: T }\ntype T { x: Int }"), "b": fed2("type Query { u: T }\ninterface T { x: Int }")},
+        None,
+        "T",
+        None,
+    ),
     "FIELD_TYPE_MISMATCH": (
-        {"a": fed2('type Query { t: T }\ntype T @shareable { x: Int }'),
-         "b": fed2('type Query { u: T }\ntype T @shareable { x: String }')}, None, "T", "x"),
+        {
+            "a": fed2("type Query { t: T }\ntype T @shareable { x: Int }"),
+            "b": fed2("type Query { u: T }\ntype T @shareable { x: String }"),
+        },
+        None,
+        "T",
+        "x",
+    ),
     "FIELD_ARGUMENT_TYPE_MISMATCH": (
-        {"a": fed2('type Query { t(a: Int): Int @shareable }'),
-         "b": fed2('type Query { t(a: String): Int @shareable }')}, None, "Query", "t"),
+        {
+            "a": fed2("type Query { t(a: Int): Int @shareable }"),
+            "b": fed2("type Query { t(a: String): Int @shareable }"),
+        },
+        None,
+        "Query",
+        "t",
+    ),
     "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH": (
-        {"a": fed2('type Query { t(a: Int!): Int @shareable }'),
-         "b": fed2('type Query { t: Int @shareable }')}, "b", "Query", "t"),
+        {"a": fed2("type Query { t(a: Int!): Int @shareable }"), "b": fed2("type Query { t: Int @shareable }")},
+        "b",
+        "Query",
+        "t",
+    ),
     "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH": (
-        {"a": fed2('type Query { t(f: F): Int }\ninput F { x: Int! y: Int }'),
-         "b": fed2('type Query { u(f: F): Int }\ninput F { y: Int }')}, "b", "F", "x"),
+        {
+            "a": fed2("type Query { t(f: F): Int }\ninput F { x: Int! y: Int }"),
+            "b": fed2("type Query { u(f: F): Int }\ninput F { y: Int }"),
+        },
+        "b",
+        "F",
+        "x",
+    ),
     "EMPTY_MERGED_INPUT_TYPE": (
-        {"a": fed2('type Query { t(f: F): Int }\ninput F { x: Int }'),
-         "b": fed2('type Query { u(f: F): Int }\ninput F { y: Int }')}, None, "F", None),
+        {
+            "a": fed2("type Query { t(f: F): Int }\ninput F { x: Int }"),
+            "b": fed2("type Query { u(f: F): Int }\ninput F { y: Int }"),
+        },
+        None,
+        "F",
+        None,
+    ),
     "ENUM_VALUE_MISMATCH": (
-        {"a": fed2('type Query { t(e: E): E }\nenum E { A B }'),
-         "b": fed2('type Query { u: E }\nenum E { A }')}, "b", "E", "B"),
+        {"a": fed2("type Query { t(e: E): E }\nenum E { A B }"), "b": fed2("type Query { u: E }\nenum E { A }")},
+        "b",
+        "E",
+        "B",
+    ),
     "EXTERNAL_MISSING_ON_BASE": (
-        {"a": fed2('type Query { me: User }\ntype User @key(fields: "id") { id: ID! n: Int @external '
-                   'x: Int @requires(fields: "n") }')}, "a", "User", "n"),
+        {
+            "a": fed2(
+                'type Query { me: User }\ntype User @key(fields: "id") { id: ID! n: Int @external '
+                'x: Int @requires(fields: "n") }'
+            )
+        },
+        "a",
+        "User",
+        "n",
+    ),
     "INTERFACE_FIELD_NO_IMPLEM": (
-        {"a": fed2('type Query { n: Node }\ninterface Node { id: ID! }\ntype T implements Node { id: ID! }'),
-         "b": fed2('interface Node { id: ID! name: String }')}, "a", "T", "name"),
-    "NO_QUERIES": ({"a": fed2('type T { x: Int }')}, None, "Query", None),
+        {
+            "a": fed2("type Query { n: Node }\ninterface Node { id: ID! }\ntype T implements Node { id: ID! }"),
+            "b": fed2("interface Node { id: ID! name: String }"),
+        },
+        "a",
+        "T",
+        "name",
+    ),
+    "NO_QUERIES": ({"a": fed2("type T { x: Int }")}, None, "Query", None),
     "REFERENCED_INACCESSIBLE": (
-        {"a": fed2('type Query { t: T }\ntype T @inaccessible { x: Int }')}, None, "Query", "t"),
-    "REQUIRED_INACCESSIBLE": (
-        {"a": fed2('type Query { t(x: Int! @inaccessible): Int }')}, None, "Query", "t"),
+        {"a": fed2("type Query { t: T }\ntype T @inaccessible { x: Int }")},
+        None,
+        "Query",
+        "t",
+    ),
+    "REQUIRED_INACCESSIBLE": ({"a": fed2("type Query { t(x: Int! @inaccessible): Int }")}, None, "Query", "t"),
     "ONLY_INACCESSIBLE_CHILDREN": (
-        {"a": fed2('type Query { t: T }\ntype T { x: Int @inaccessible }')}, None, "T", None),
+        {"a": fed2("type Query { t: T }\ntype T { x: Int @inaccessible }")},
+        None,
+        "T",
+        None,
+    ),
     "SATISFIABILITY_ERROR": (
-        {"a": fed2('type Query { me: User }\ntype User @key(fields: "id") { id: ID! }'),
-         "b": fed2('type User @key(fields: "uid") { uid: ID! name: String }')}, None, "User", "uid"),
+        {
+            "a": fed2('type Query { me: User }\ntype User @key(fields: "id") { id: ID! }'),
+            "b": fed2('type User @key(fields: "uid") { uid: ID! name: String }'),
+        },
+        None,
+        "User",
+        "uid",
+    ),
     "INVALID_GRAPHQL": ({"a": "type Query { x: Int "}, "a", None, None),
     "ROOT_QUERY_USED": (
-        {"a": fed2('schema { query: Root }\ntype Root { x: Int }\ntype Query { y: Int }')}, "a", "Query", None),
+        {"a": fed2("schema { query: Root }\ntype Root { x: Int }\ntype Query { y: Int }")},
+        "a",
+        "Query",
+        None,
+    ),
 }
 
 
@@ -135,8 +236,8 @@ def test_shareable_and_key_fields_may_be_resolved_twice() -> None:
 
 def test_nullability_variance_takes_most_general_output_and_records_each_type() -> None:
     result = run(
-        a=fed2('type Query { t: T }\ntype T @shareable { x: Int! }'),
-        b=fed2('type Query { u: T }\ntype T @shareable { x: Int }'),
+        a=fed2("type Query { t: T }\ntype T @shareable { x: Int! }"),
+        b=fed2("type Query { u: T }\ntype T @shareable { x: Int }"),
     )
     sdl = result.supergraph_sdl or ""
     assert 'x: Int @join__field(graph: A, type: "Int!") @join__field(graph: B, type: "Int")' in sdl
@@ -144,19 +245,22 @@ def test_nullability_variance_takes_most_general_output_and_records_each_type() 
 
 def test_subtype_variance_interface_vs_implementation() -> None:
     result = run(
-        a=fed2('type Query { n: Node @shareable }\ninterface Node { id: ID! }\n'
-               'type T implements Node @key(fields: "id") { id: ID! }'),
+        a=fed2(
+            "type Query { n: Node @shareable }\ninterface Node { id: ID! }\n"
+            'type T implements Node @key(fields: "id") { id: ID! }'
+        ),
         b=fed2('type Query { n: T @shareable }\ntype T @key(fields: "id") { id: ID! }'),
     )
     assert result.errors == [], [str(e) for e in result.errors]
     assert '  n: Node @join__field(graph: A, type: "Node") @join__field(graph: B, type: "T")' in (
-        result.supergraph_sdl or "")
+        result.supergraph_sdl or ""
+    )
 
 
 def test_input_enum_is_intersected_with_a_hint() -> None:
     result = run(
-        a=fed2('type Query { t(e: E): Int }\nenum E { A B }'),
-        b=fed2('type Query { u(e: E): Int }\nenum E { A }'),
+        a=fed2("type Query { t(e: E): Int }\nenum E { A B }"),
+        b=fed2("type Query { u(e: E): Int }\nenum E { A }"),
     )
     assert result.errors == []
     assert [h.code for h in result.hints] == ["INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM"]
@@ -192,5 +296,6 @@ def test_override_marks_source_used_overridden_when_it_is_a_key() -> None:
         b=fed2('type P @key(fields: "id") { id: ID! sku: String @override(from: "a") }'),
     )
     assert result.errors == [], [str(e) for e in result.errors]
-    assert ('sku: String @join__field(graph: A, usedOverridden: true) '
-            '@join__field(graph: B, override: "a")') in (result.supergraph_sdl or "")
+    assert ('sku: String @join__field(graph: A, usedOverridden: true) @join__field(graph: B, override: "a")') in (
+        result.supergraph_sdl or ""
+    )

@@ -91,7 +91,9 @@ async def gateway(request: pytest.FixtureRequest, apps: dict[str, SubgraphApp]) 
 class SetRun:
     """One purpose-built set served over real HTTP behind a Gateway (see ``run_set``)."""
 
-    def __init__(self, gateway: Gateway, apps: dict[str, SubgraphApp], journal: list[tuple[str, dict[str, Any]]]) -> None:
+    def __init__(
+        self, gateway: Gateway, apps: dict[str, SubgraphApp], journal: list[tuple[str, dict[str, Any]]]
+    ) -> None:
         self.gateway = gateway
         self.apps = apps
         self.journal = journal

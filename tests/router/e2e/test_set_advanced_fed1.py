@@ -6,7 +6,9 @@ from __future__ import annotations
 
 async def test_value_type_only_one_graph_fully_resolves(run_set):
     run = await run_set("advanced")
-    assert await run.query("{ store { name location { city } } }") == {"data": {"store": {"name": "Corner Shop", "location": {"city": "Leeds"}}}}
+    assert await run.query("{ store { name location { city } } }") == {
+        "data": {"store": {"name": "Corner Shop", "location": {"city": "Leeds"}}}
+    }
     assert run.calls() == ["b"]
 
 
@@ -63,12 +65,17 @@ async def test_fed1_requires_and_extension_key(run_set):
         }
     }
     assert run.calls() == ["products", "inventory"]
-    assert run.reps("inventory") == [[{"__typename": "Product", "upc": u, "weight": w} for u, w in (("1", 20), ("2", 2), ("3", 60))]]
+    assert run.reps("inventory") == [
+        [{"__typename": "Product", "upc": u, "weight": w} for u, w in (("1", 20), ("2", 2), ("3", 60))]
+    ]
 
 
 async def test_fed1_graph_as_root_then_owner(run_set):
     run = await run_set("fed1_mixed")
     assert await run.query("{ lowStock { upc name inStock } warehouses { id } }") == {
-        "data": {"lowStock": [{"upc": "2", "name": "Lamp", "inStock": False}], "warehouses": [{"id": "w1"}, {"id": "w2"}]}
+        "data": {
+            "lowStock": [{"upc": "2", "name": "Lamp", "inStock": False}],
+            "warehouses": [{"id": "w1"}, {"id": "w2"}],
+        }
     }
     assert run.calls() == ["inventory", "products"]  # upc resolves locally (extension key); one root fetch

@@ -41,7 +41,9 @@ async def test_variables_and_null_entity(run_set):
     run = await run_set("entities")
     query = "query P($id: ID!, $n: Int) { product(id: $id) { name reviews(first: $n) { body } } }"
     assert await run.query(query, {"id": "p3"}) == {"data": {"product": {"name": "Chair", "reviews": []}}}
-    assert await run.query(query, {"id": "p1", "n": 1}) == {"data": {"product": {"name": "Lamp", "reviews": [{"body": "Bright"}]}}}
+    assert await run.query(query, {"id": "p1", "n": 1}) == {
+        "data": {"product": {"name": "Lamp", "reviews": [{"body": "Bright"}]}}
+    }
     [_, second] = run.apps["reviews"].entity_requests()
     assert second["variables"]["n"] == 1 and "id" not in second["variables"]  # only what the fetch uses
     run.reset()

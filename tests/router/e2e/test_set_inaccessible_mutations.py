@@ -18,7 +18,9 @@ async def test_inaccessible_field_still_feeds_requires(run_set):
             ]
         }
     }
-    assert run.reps("b") == [[{"__typename": "Product", "id": i, "internalCode": c} for i, c in (("1", "W-1"), ("2", "G-7"), ("3", "Z-3"))]]
+    assert run.reps("b") == [
+        [{"__typename": "Product", "id": i, "internalCode": c} for i, c in (("1", "W-1"), ("2", "G-7"), ("3", "Z-3"))]
+    ]
 
 
 async def test_inaccessible_enum_value_from_a_subgraph_projects_as_null(run_set):

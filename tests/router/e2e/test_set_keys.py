@@ -46,7 +46,9 @@ async def test_composite_nested_key(run_set):
 async def test_second_key_from_a_graph_without_id(run_set):
     run = await run_set("keys")
     body = await run.query("{ rankedUsers { login email } }")
-    assert body == {"data": {"rankedUsers": [{"login": "ada", "email": "ada@acme.test"}, {"login": "bob", "email": None}]}}
+    assert body == {
+        "data": {"rankedUsers": [{"login": "ada", "email": "ada@acme.test"}, {"login": "bob", "email": None}]}
+    }
     assert run.reps("b") == [[{"__typename": "User", "login": "ada"}, {"__typename": "User", "login": "bob"}]]
 
 

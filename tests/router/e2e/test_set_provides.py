@@ -17,7 +17,9 @@ async def test_unprovided_field_jumps_once_with_three_representations(run_set):
     run = await run_set("provides")
     body = await run.query("{ reviews { author { name email } } }")
     emails = {"u1": "ada@example.com", "u2": "bob@example.com", "u3": "cyd@example.com"}
-    assert body == {"data": {"reviews": [{"author": {"name": NAMES[u], "email": emails[u]}} for u in AUTHOR_OF.values()]}}
+    assert body == {
+        "data": {"reviews": [{"author": {"name": NAMES[u], "email": emails[u]}} for u in AUTHOR_OF.values()]}
+    }
     assert run.calls() == ["reviews", "users"]
     [reps] = run.reps("users")
     assert sorted(r["id"] for r in reps) == ["u1", "u2", "u3"]

@@ -25,9 +25,19 @@ async def test_requires_chain_across_three_graphs(run_set):
 async def test_self_jump_back_into_root_graph(run_set):
     run = await run_set("requires")
     body = await run.query("{ products { id discountedPrice } }")
-    assert body == {"data": {"products": [{"id": "1", "discountedPrice": 89}, {"id": "2", "discountedPrice": 36}, {"id": "3", "discountedPrice": 267}]}}
+    assert body == {
+        "data": {
+            "products": [
+                {"id": "1", "discountedPrice": 89},
+                {"id": "2", "discountedPrice": 36},
+                {"id": "3", "discountedPrice": 267},
+            ]
+        }
+    }
     assert run.calls() == ["catalog", "tax", "catalog"]
-    assert run.reps("catalog") == [[{"__typename": "Product", "id": i, "tax": t} for i, t in (("1", 11), ("2", 4), ("3", 33))]]
+    assert run.reps("catalog") == [
+        [{"__typename": "Product", "id": i, "tax": t} for i, t in (("1", 11), ("2", 4), ("3", 33))]
+    ]
 
 
 async def test_requires_with_arguments_next_to_client_arguments(run_set):

@@ -47,7 +47,9 @@ def _entity_fields(body: dict) -> set[str]:
 async def test_override_moves_fields_to_the_new_graph(run_set):
     run = await run_set("override")
     body = await run.query("{ products { id price name } }")
-    assert body == {"data": {"products": [{"id": "1", "price": 10, "name": "Bolt"}, {"id": "2", "price": 20, "name": "Nut"}]}}
+    assert body == {
+        "data": {"products": [{"id": "1", "price": 10, "name": "Bolt"}, {"id": "2", "price": 20, "name": "Nut"}]}
+    }
     assert run.calls() == ["catalog", "pricing"]
     [entity_call] = run.apps["pricing"].entity_requests()
     assert _entity_fields(entity_call) >= {"price", "name"}

@@ -28,7 +28,9 @@ async def test_cross_subgraph_entities_are_deduplicated(gateway, apps):
 
 async def test_provides_needs_no_jump(gateway, apps):
     result = await gateway.execute("{ latestReviews { author { username } } }")
-    assert result.body == {"data": {"latestReviews": [{"author": {"username": u}} for u in ["ada", "alan", "ada", "grace", "ada"]]}}
+    assert result.body == {
+        "data": {"latestReviews": [{"author": {"username": u}} for u in ["ada", "alan", "ada", "grace", "ada"]]}
+    }
     assert apps["accounts"].requests == []
 
 
@@ -44,7 +46,10 @@ async def test_requires_and_null_entity(gateway, apps):
             ]
         },
         "errors": [
-            {"message": "Cannot return null for non-nullable field Product.inStock.", "path": ["topProducts", 2, "inStock"]}
+            {
+                "message": "Cannot return null for non-nullable field Product.inStock.",
+                "path": ["topProducts", 2, "inStock"],
+            }
         ],
     }
     [reps] = _reps(apps["inventory"])
@@ -52,7 +57,9 @@ async def test_requires_and_null_entity(gateway, apps):
 
 
 async def test_abstract_type_fields_from_another_graph(gateway):
-    result = await gateway.execute("{ things { __typename name ... on Book { pages stock } ... on Gadget { brand stock } } }")
+    result = await gateway.execute(
+        "{ things { __typename name ... on Book { pages stock } ... on Gadget { brand stock } } }"
+    )
     assert result.body == {
         "data": {
             "things": [
@@ -104,7 +111,10 @@ async def test_nested_entity_chain_with_list_indices_in_errors(gateway):
         ["topProducts", 0, "reviews", 0, "author", "birthday"],
         ["topProducts", 1, "reviews", 0, "author", "birthday"],
     ]
-    assert all(e["extensions"] == {"serviceName": "accounts", "code": "DOWNSTREAM_SERVICE_ERROR"} for e in result.body["errors"])
+    assert all(
+        e["extensions"] == {"serviceName": "accounts", "code": "DOWNSTREAM_SERVICE_ERROR"}
+        for e in result.body["errors"]
+    )
 
 
 async def test_mutations_run_in_document_order(gateway, journal):
@@ -155,7 +165,11 @@ async def test_inaccessible_enum_value_is_a_validation_error(gateway, journal):
 async def test_introspection_merged_with_data(gateway):
     result = await gateway.execute("{ __typename me { __typename name } __schema { mutationType { name } } }")
     assert result.body == {
-        "data": {"__typename": "Query", "me": {"__typename": "User", "name": "Ada Lovelace"}, "__schema": {"mutationType": {"name": "Mutation"}}}
+        "data": {
+            "__typename": "Query",
+            "me": {"__typename": "User", "name": "Ada Lovelace"},
+            "__schema": {"mutationType": {"name": "Mutation"}},
+        }
     }
 
 
@@ -165,7 +179,9 @@ async def test_request_errors(gateway, journal):
     assert bad.body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     var = await gateway.execute("query($n: Int) { topProducts(first: $n) { name } }", {"n": "x"})
     assert var.status == "request_error" and var.body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    get = await gateway.execute('mutation { createProduct(upc: "9", name: "x", price: 1) { upc } }', allow_mutations=False)
+    get = await gateway.execute(
+        'mutation { createProduct(upc: "9", name: "x", price: 1) { upc } }', allow_mutations=False
+    )
     assert get.status == "method_not_allowed"
     assert journal == []
 
@@ -209,4 +225,8 @@ async def test_unreachable_and_slow_subgraphs_over_real_http(http_server, apps):
     assert result.body["data"] == {"topProducts": [None], "me": {"name": "Ada Lovelace"}}
     errors = sorted(result.body["errors"], key=lambda e: e["message"])
     assert [e["extensions"]["code"] for e in errors] == ["SUBGRAPH_FETCH_FAILED", "SUBGRAPH_FETCH_FAILED"]
-    assert "'inventory'" in errors[0]["message"] and "'reviews'" in errors[1]["message"] and "timed out" in errors[1]["message"]
+    assert (
+        "'inventory'" in errors[0]["message"]
+        and "'reviews'" in errors[1]["message"]
+        and "timed out" in errors[1]["message"]
+    )

@@ -28,7 +28,9 @@ class HandPlanner:
         self.plans: dict[str, QueryPlan] = {}
         self.calls = 0
 
-    def __call__(self, supergraph: Any, document: Any, operation_name: str | None, *, override_labels: Any = frozenset()) -> QueryPlan:
+    def __call__(
+        self, supergraph: Any, document: Any, operation_name: str | None, *, override_labels: Any = frozenset()
+    ) -> QueryPlan:
         self.calls += 1
         from graphql import print_ast
 
@@ -65,9 +67,7 @@ def planner() -> HandPlanner:
 
 
 @pytest.fixture
-async def make_gateway(
-    apps: dict[str, SubgraphApp], planner: HandPlanner
-) -> AsyncIterator[Callable[..., Gateway]]:
+async def make_gateway(apps: dict[str, SubgraphApp], planner: HandPlanner) -> AsyncIterator[Callable[..., Gateway]]:
     made: list[Gateway] = []
     server = mount_all(apps)
 

@@ -20,7 +20,9 @@ def key(type_name: str, *fields: str) -> tuple[InlineFragmentSelection, ...]:
     return (InlineFragmentSelection(type_name, (TYPENAME, *(FieldSelection(f) for f in fields))),)
 
 
-def entities(service: str, type_name: str, selection: str, *requires: str, variables: tuple[str, ...] = ()) -> FetchNode:
+def entities(
+    service: str, type_name: str, selection: str, *requires: str, variables: tuple[str, ...] = ()
+) -> FetchNode:
     var_defs = "".join(f", ${v}: Boolean!" for v in variables)
     return FetchNode(
         service_name=service,
@@ -70,7 +72,10 @@ THINGS = "{ things { __typename name ... on Book { pages stock } ... on Gadget {
 THINGS_PLAN = QueryPlan(
     SequenceNode(
         (
-            FetchNode("products", "{ things { __typename name ... on Book { pages __typename id } ... on Gadget { __typename id } } }"),
+            FetchNode(
+                "products",
+                "{ things { __typename name ... on Book { pages __typename id } ... on Gadget { __typename id } } }",
+            ),
             ParallelNode(
                 (
                     FlattenNode(("things", "@", "... on Book"), entities("inventory", "Book", "stock", "id")),
@@ -97,7 +102,7 @@ PRODUCT_BY_UPC_PLAN = QueryPlan(
     )
 )
 
-PRODUCT_STATUS = "{ product(upc: \"4\") { upc status } }"
+PRODUCT_STATUS = '{ product(upc: "4") { upc status } }'
 PRODUCT_STATUS_PLAN = QueryPlan(FetchNode("products", '{ product(upc: "4") { upc status } }'))
 
 ME = "{ me { name } }"
@@ -137,7 +142,11 @@ mutation {
 MUTATIONS_PLAN = QueryPlan(
     SequenceNode(
         (
-            FetchNode("products", 'mutation { createProduct(upc: "10", name: "Lamp", price: 50) { upc name } }', operation_kind="mutation"),
+            FetchNode(
+                "products",
+                'mutation { createProduct(upc: "10", name: "Lamp", price: 50) { upc name } }',
+                operation_kind="mutation",
+            ),
             SequenceNode(
                 (
                     FetchNode(

@@ -39,7 +39,11 @@ class Scripted:
 
 
 ROOT = FetchNode("a", "{ items { __typename id } }")
-ENTITY = FetchNode("b", "query($representations: [_Any!]!) { _entities(representations: $representations) { ... on T { v } } }", requires=key("T", "id"))
+ENTITY = FetchNode(
+    "b",
+    "query($representations: [_Any!]!) { _entities(representations: $representations) { ... on T { v } } }",
+    requires=key("T", "id"),
+)
 PLAN = QueryPlan(SequenceNode((ROOT, FlattenNode(("items", "@"), ENTITY))))
 
 
@@ -50,10 +54,15 @@ def _items(*ids: Any) -> dict[str, Any]:
 async def test_entities_skip_missing_keys_and_dedupe():
     items = _items("1", "2", "1", None)
     items["data"]["items"].append({"__typename": "T"})  # no key: skipped, no error
-    client = Scripted(a=items, b=lambda body: {"data": {"_entities": [{"v": r["id"] * 2} for r in body["variables"]["representations"]]}})
+    client = Scripted(
+        a=items,
+        b=lambda body: {"data": {"_entities": [{"v": r["id"] * 2} for r in body["variables"]["representations"]]}},
+    )
     out = await execute_plan(PLAN, client=client, headers={"authorization": "x"})
     assert out.errors == []
-    assert client.sent[1][1]["variables"] == {"representations": [{"__typename": "T", "id": "1"}, {"__typename": "T", "id": "2"}]}
+    assert client.sent[1][1]["variables"] == {
+        "representations": [{"__typename": "T", "id": "1"}, {"__typename": "T", "id": "2"}]
+    }
     assert client.sent[1][2] == {"authorization": "x"}
     assert out.data["items"] == [
         {"__typename": "T", "id": "1", "v": "11"},
@@ -92,11 +101,16 @@ async def test_fetch_failure_covers_affected_paths_and_later_steps_still_run():
 
 async def test_root_errors_keep_paths_and_gain_service_name():
     client = Scripted(
-        a={"data": {"items": None}, "errors": [{"message": "nope", "path": ["items"], "extensions": {"code": "FORBIDDEN"}}]},
+        a={
+            "data": {"items": None},
+            "errors": [{"message": "nope", "path": ["items"], "extensions": {"code": "FORBIDDEN"}}],
+        },
         b=AssertionError,
     )
     out = await execute_plan(PLAN, client=client)
-    assert out.errors == [{"message": "nope", "path": ["items"], "extensions": {"code": "FORBIDDEN", "serviceName": "a"}}]
+    assert out.errors == [
+        {"message": "nope", "path": ["items"], "extensions": {"code": "FORBIDDEN", "serviceName": "a"}}
+    ]
 
 
 async def test_subgraph_errors_can_be_redacted():
@@ -112,7 +126,11 @@ async def test_input_and_output_rewrites():
     entity = FetchNode(
         "b",
         "query($representations: [_Any!]!) { _entities(representations: $representations) { ... on I { _alias: v } } }",
-        requires=(InlineFragmentSelection("T", (FieldSelection("__typename"), FieldSelection("id"), FieldSelection("w", alias="_w"))),),
+        requires=(
+            InlineFragmentSelection(
+                "T", (FieldSelection("__typename"), FieldSelection("id"), FieldSelection("w", alias="_w"))
+            ),
+        ),
         input_rewrites=(ValueSetter(("... on T", "__typename"), "I"), KeyRenamer(("... on I", "_w"), "w")),
         output_rewrites=(KeyRenamer(("_alias",), "v"),),
     )
@@ -144,7 +162,10 @@ async def test_nested_lists_and_type_filter_paths():
         },
     )
     out = await execute_plan(plan, client=client)
-    assert client.sent[1][1]["variables"]["representations"] == [{"__typename": "T", "id": "1"}, {"__typename": "T", "id": "3"}]
+    assert client.sent[1][1]["variables"]["representations"] == [
+        {"__typename": "T", "id": "1"},
+        {"__typename": "T", "id": "3"},
+    ]
     assert out.data["grid"][1][0]["v"] == "x"
     assert out.errors[0]["path"] == ["grid", 0, 0, "v"]
 
@@ -173,7 +194,12 @@ async def test_flatten_with_several_paths_sends_one_request():
         )
     )
     client = Scripted(
-        a={"data": {"left": [{"__typename": "T", "id": "1"}, {"__typename": "T", "id": "2"}], "right": {"__typename": "T", "id": "1"}}},
+        a={
+            "data": {
+                "left": [{"__typename": "T", "id": "1"}, {"__typename": "T", "id": "2"}],
+                "right": {"__typename": "T", "id": "1"},
+            }
+        },
         b=lambda body: {
             "data": {"_entities": [{"v": r["id"]} for r in body["variables"]["representations"]]},
             "errors": [{"message": "e", "path": ["_entities", 0]}],
@@ -190,9 +216,20 @@ async def test_flatten_with_several_paths_sends_one_request():
 async def test_representations_for_abstract_conditions_nested_requires_and_foreign_types():
     requires = (
         InlineFragmentSelection("Thing", (FieldSelection("__typename"), FieldSelection("id"))),
-        InlineFragmentSelection("Box", (FieldSelection("__typename"), FieldSelection("id"), FieldSelection("dims", selections=(FieldSelection("w"),)))),
+        InlineFragmentSelection(
+            "Box",
+            (
+                FieldSelection("__typename"),
+                FieldSelection("id"),
+                FieldSelection("dims", selections=(FieldSelection("w"),)),
+            ),
+        ),
     )
-    entity = FetchNode("b", "query($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }", requires=requires)
+    entity = FetchNode(
+        "b",
+        "query($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }",
+        requires=requires,
+    )
     plan = QueryPlan(SequenceNode((FetchNode("a", "{ items { __typename id } }"), FlattenNode(("items", "@"), entity))))
     items = [
         {"__typename": "Book", "id": "1"},  # Book implements Thing

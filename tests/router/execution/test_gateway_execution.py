@@ -64,7 +64,10 @@ async def test_requires_and_null_entity_propagates_to_nullable_list_item(make_ga
             ]
         },
         "errors": [
-            {"message": "Cannot return null for non-nullable field Product.inStock.", "path": ["topProducts", 2, "inStock"]}
+            {
+                "message": "Cannot return null for non-nullable field Product.inStock.",
+                "path": ["topProducts", 2, "inStock"],
+            }
         ],
     }
     # The required fields travel in the representations (weight may be null).
@@ -84,14 +87,19 @@ async def test_interface_with_type_filtered_flattens(make_gateway, planner, apps
         }
     }
     reps = sorted(_entity_reps(apps["inventory"]), key=len)
-    assert reps == [[{"__typename": "Gadget", "id": "g1"}], [{"__typename": "Book", "id": "b1"}, {"__typename": "Book", "id": "b2"}]]
+    assert reps == [
+        [{"__typename": "Gadget", "id": "g1"}],
+        [{"__typename": "Book", "id": "b1"}, {"__typename": "Book", "id": "b2"}],
+    ]
 
 
 async def test_aliases_fragments_variables_skip_include(make_gateway, planner, apps):
     planner.plans[P.PRODUCT_BY_UPC] = P.PRODUCT_BY_UPC_PLAN
     gw = make_gateway()
     result = await gw.execute(P.PRODUCT_BY_UPC, {"upc": "2", "withName": True}, "Product")
-    assert result.body == {"data": {"p": {"upc": "2", "n": "2", "price": 1299, "label": "Couch"}, "__typename": "Query"}}
+    assert result.body == {
+        "data": {"p": {"upc": "2", "n": "2", "price": 1299, "label": "Couch"}, "__typename": "Query"}
+    }
     sent = apps["products"].requests[-1]
     assert sent["variables"] == {"upc": "2"}  # only the variables the fetch uses
     assert sent["operationName"] == "Product__products__0"
@@ -105,7 +113,9 @@ async def test_condition_node_follows_variable(make_gateway, planner, apps):
     planner.plans[P.CONDITIONAL_STOCK] = P.CONDITIONAL_STOCK_PLAN
     gw = make_gateway()
     on = await gw.execute(P.CONDITIONAL_STOCK, {"s": True})
-    assert on.body == {"data": {"topProducts": [{"name": "Table", "inStock": True}, {"name": "Couch", "inStock": False}]}}
+    assert on.body == {
+        "data": {"topProducts": [{"name": "Table", "inStock": True}, {"name": "Couch", "inStock": False}]}
+    }
     assert len(apps["inventory"].requests) == 1
     off = await gw.execute(P.CONDITIONAL_STOCK, {"s": False})
     assert off.body == {"data": {"topProducts": [{"name": "Table"}, {"name": "Couch"}]}}
@@ -182,7 +192,7 @@ async def test_introspection_is_local_and_hides_inaccessible(make_gateway, plann
 
 async def test_introspection_merged_with_planned_fields(make_gateway, planner):
     planner.plans[P.ME] = P.ME_PLAN
-    result = await make_gateway().execute("{ me { name } __type(name: \"Thing\") { kind } }")
+    result = await make_gateway().execute('{ me { name } __type(name: "Thing") { kind } }')
     assert result.body == {"data": {"me": {"name": "Ada Lovelace"}, "__type": {"kind": "INTERFACE"}}}
 
 
@@ -230,11 +240,15 @@ async def test_planning_error_is_request_error(make_gateway, planner):
         async def fetch(self, *_a: Any) -> Any:
             raise AssertionError("nothing may be fetched")
 
-    gw = Gateway.from_components(api_schema=SUPERGRAPH.api_schema, planner=fail, client=NoClient(), supergraph=SUPERGRAPH)
+    gw = Gateway.from_components(
+        api_schema=SUPERGRAPH.api_schema, planner=fail, client=NoClient(), supergraph=SUPERGRAPH
+    )
     for _ in range(2):
         result = await gw.execute("{ me { name } }")
         assert result.status == "request_error"
-        assert result.body == {"errors": [{"message": "cannot plan this", "extensions": {"code": "QUERY_PLANNING_FAILED"}}]}
+        assert result.body == {
+            "errors": [{"message": "cannot plan this", "extensions": {"code": "QUERY_PLANNING_FAILED"}}]
+        }
     assert len(calls) == 1  # the failure is cached with the operation
 
 

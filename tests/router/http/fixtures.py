@@ -60,16 +60,23 @@ type User @join__type(graph: ACCOUNTS, key: "id") {
 }
 """
 
-SUPERGRAPH_V1 = _HEADER + _TYPES + """
+SUPERGRAPH_V1 = (
+    _HEADER
+    + _TYPES
+    + """
 type Query @join__type(graph: ACCOUNTS) {
   me: User
   hello(name: String): String
   slow: String
 }
 """
+)
 
 # v2 adds Query.version, which the subgraph always had: visible only after a reload.
-SUPERGRAPH_V2 = _HEADER + _TYPES + """
+SUPERGRAPH_V2 = (
+    _HEADER
+    + _TYPES
+    + """
 type Query @join__type(graph: ACCOUNTS) {
   me: User
   hello(name: String): String
@@ -77,6 +84,7 @@ type Query @join__type(graph: ACCOUNTS) {
   version: String
 }
 """
+)
 
 SUBGRAPH_SDL = """
 type Query { me: User  hello(name: String): String  slow: String  version: String }

@@ -30,7 +30,9 @@ def running_router(make_app: Callable[[], tuple[Any, Callable[[], Any]]]) -> Ite
 
     async def serve() -> None:
         app, cleanup = make_app()
-        server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", loop="asyncio", timeout_graceful_shutdown=2))
+        server = uvicorn.Server(
+            uvicorn.Config(app, lifespan="on", log_level="warning", loop="asyncio", timeout_graceful_shutdown=2)
+        )
         holder["server"] = server
         try:
             await server.serve(sockets=[sock])

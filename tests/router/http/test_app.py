@@ -58,7 +58,9 @@ async def test_per_subgraph_timeout_gives_a_graphql_error(supergraph_file: Path)
 
 
 async def test_production_settings_reach_the_gateway(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
-    app = create_app(RouterSettings(supergraph=supergraph_file, env="production"), subgraph_apps={"accounts": subgraph.app()})
+    app = create_app(
+        RouterSettings(supergraph=supergraph_file, env="production"), subgraph_apps={"accounts": subgraph.app()}
+    )
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         response = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
         html = await client.get("/", headers={"accept": "text/html"})

@@ -14,7 +14,13 @@ from tests.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.router.http.server import running_accounts_router
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what browsers send
-ASSETS = ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "setrum-graphiql.js"]
+ASSETS = [
+    "graphiql.min.js",
+    "graphiql.min.css",
+    "react.production.min.js",
+    "react-dom.production.min.js",
+    "setrum-graphiql.js",
+]
 
 
 @pytest.mark.parametrize("path", ["/", "/graphql"])
@@ -69,8 +75,6 @@ def test_vendored_assets_are_documented() -> None:
         assert needle in readme
     for licence in ("LICENSE-graphiql.txt", "LICENSE-react.txt", "LICENSE-react-dom.txt"):
         assert (STATIC_DIR / licence).is_file()
-
-
 
 
 @pytest.fixture(scope="module")

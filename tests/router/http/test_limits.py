@@ -64,7 +64,7 @@ async def test_depth_counts_through_fragments(make_client) -> None:
 
 async def test_alias_limit(make_client) -> None:
     client = make_client(limits={"max_aliases": 2})
-    ok = await client.post("/graphql", json={"query": "{ a: hello b: hello(name: \"x\") }"})
+    ok = await client.post("/graphql", json={"query": '{ a: hello b: hello(name: "x") }'})
     assert ok.json() == {"data": {"a": "hello world", "b": "hello x"}}
     query = "{ a: hello b: hello me { ...N } } fragment N on User { c: name }"
     many = await client.post("/graphql", json={"query": query})
@@ -88,7 +88,9 @@ async def test_limit_applies_to_the_selected_operation(make_client) -> None:
 
 
 async def test_limits_can_be_disabled(make_client) -> None:
-    client = make_client(limits={"max_depth": None, "max_aliases": None, "max_root_fields": None, "max_body_bytes": None})
+    client = make_client(
+        limits={"max_depth": None, "max_aliases": None, "max_root_fields": None, "max_body_bytes": None}
+    )
     response = await client.post("/graphql", json={"query": "{ me { friends { friends { name } } } }"})
     assert response.json() == {"data": {"me": {"friends": [{"friends": []}]}}}
 
@@ -113,8 +115,13 @@ async def test_fragment_fan_out_is_counted_without_blowing_up(make_client, subgr
 
 
 async def test_default_limits_admit_graphiql_introspection(make_client) -> None:
-    query = get_introspection_query(descriptions=True, specified_by_url=True, directive_is_repeatable=True,
-                                    schema_description=True, input_value_deprecation=True)
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
     ok = await make_client(introspection=True).post("/graphql", json={"query": query})
     assert "errors" not in ok.json() and ok.json()["data"]["__schema"]["queryType"]["name"] == "Query"
     shallow = make_client(introspection=True, limits={"max_depth": DEFAULT_MAX_DEPTH - 5})

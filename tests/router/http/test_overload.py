@@ -17,7 +17,9 @@ PINNED = {"initial_limit": 4, "min_limit": 4, "max_limit": 4, "queue_timeout_s":
 async def test_over_the_limit_reads_are_refused_and_priority_work_still_runs(
     supergraph_file: Path, subgraph: AccountsSubgraph
 ) -> None:
-    app = create_app(RouterSettings(supergraph=supergraph_file, overload=PINNED), subgraph_apps={"accounts": subgraph.app()})
+    app = create_app(
+        RouterSettings(supergraph=supergraph_file, overload=PINNED), subgraph_apps={"accounts": subgraph.app()}
+    )
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(3)]
         while len(subgraph.received) < 3:  # three reads in flight: the readers' share (3 of 4) is used
@@ -54,9 +56,7 @@ async def test_the_limit_can_be_turned_off(supergraph_file: Path, subgraph: Acco
 async def test_a_full_subgraph_bulkhead_fails_that_subgraph_fast(
     supergraph_file: Path, subgraph: AccountsSubgraph
 ) -> None:
-    settings = RouterSettings(
-        supergraph=supergraph_file, subgraphs={"max_in_flight": 2}, overload={"enabled": False}
-    )
+    settings = RouterSettings(supergraph=supergraph_file, subgraphs={"max_in_flight": 2}, overload={"enabled": False})
     app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(2)]

@@ -94,7 +94,11 @@ async def test_variable_coercion_error_is_a_request_error(client: httpx.AsyncCli
 async def test_get_query(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/graphql",
-        params={"query": "query Q($n: String) { hello(name: $n) }", "variables": json.dumps({"n": "Sari"}), "operationName": "Q"},
+        params={
+            "query": "query Q($n: String) { hello(name: $n) }",
+            "variables": json.dumps({"n": "Sari"}),
+            "operationName": "Q",
+        },
         headers=PREFLIGHT,
     )
     assert response.status_code == 200
@@ -102,9 +106,7 @@ async def test_get_query(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("accept", [GQL_RESPONSE, JSON_])
-async def test_mutation_over_get_is_405_and_not_executed(
-    client: httpx.AsyncClient, subgraph, accept: str
-) -> None:
+async def test_mutation_over_get_is_405_and_not_executed(client: httpx.AsyncClient, subgraph, accept: str) -> None:
     response = await client.get(
         "/graphql", params={"query": 'mutation { rename(name: "x") }'}, headers={"accept": accept, **PREFLIGHT}
     )
@@ -163,9 +165,7 @@ async def test_json_with_utf8_charset_is_accepted(client: httpx.AsyncClient) -> 
 )
 @pytest.mark.parametrize("accept", [GQL_RESPONSE, JSON_])
 async def test_malformed_requests_are_400(client: httpx.AsyncClient, body: bytes, code: str, accept: str) -> None:
-    response = await client.post(
-        "/graphql", content=body, headers={"content-type": JSON_, "accept": accept}
-    )
+    response = await client.post("/graphql", content=body, headers={"content-type": JSON_, "accept": accept})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(accept)
     assert _code(response) == code
@@ -185,7 +185,8 @@ async def test_malformed_get_is_400(client: httpx.AsyncClient, params: dict[str,
 async def test_batching_when_enabled(make_client) -> None:
     client = make_client(batching={"enabled": True, "max_size": 2})
     response = await client.post(
-        "/graphql", json=[{"query": "{ hello }"}, {"query": "query($n: String) { hello(name: $n) }", "variables": {"n": "Tono"}}]
+        "/graphql",
+        json=[{"query": "{ hello }"}, {"query": "query($n: String) { hello(name: $n) }", "variables": {"n": "Tono"}}],
     )
     assert response.status_code == 200
     assert response.json() == [{"data": {"hello": "hello world"}}, {"data": {"hello": "hello Tono"}}]
@@ -202,7 +203,9 @@ async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient, subg
     given = await client.post("/graphql", json={"query": "{ hello }"}, headers={"x-request-id": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
     assert subgraph.received[-1]["x-request-id"] == "abc-123"
-    generated = await client.post("/graphql", json={"query": "{ hello }"}, headers={"x-request-id": "bad id\twith space"})
+    generated = await client.post(
+        "/graphql", json={"query": "{ hello }"}, headers={"x-request-id": "bad id\twith space"}
+    )
     assert generated.headers["x-request-id"] not in ("", "bad id\twith space")
     assert subgraph.received[-1]["x-request-id"] == generated.headers["x-request-id"]
 

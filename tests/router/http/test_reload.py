@@ -36,7 +36,9 @@ async def _wait_for(predicate, *, attempts: int = 500) -> None:
     raise AssertionError("condition never became true")
 
 
-async def test_changed_file_is_picked_up_by_the_lifespan_watcher(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
+async def test_changed_file_is_picked_up_by_the_lifespan_watcher(
+    supergraph_file: Path, subgraph: AccountsSubgraph
+) -> None:
     app = create_app(_settings(supergraph_file), subgraph_apps={"accounts": subgraph.app()})
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         before = await client.post("/graphql", json=VERSION)

@@ -28,6 +28,7 @@ def set_dir(name: str) -> Path:
     """The folder of a subgraph set: ``<name>.graphql`` per subgraph and the composed ``supergraph.graphql``."""
     return PEERS_BENCH if name == "peers_bench" else SETS / name
 
+
 _FEDERATION_DEFS = """
 scalar _Any
 scalar FieldSet
@@ -72,5 +73,7 @@ def subgraph_schema(set_name: str, graph: str) -> GraphQLSchema:
     sdl = "\n".join(print_ast(d) for d in defs) + _FEDERATION_DEFS
     if entities:
         sdl += f"\nunion _Entity = {' | '.join(entities)}\n"
-        sdl += ("extend type Query" if has_query else "type Query") + " { _entities(representations: [_Any!]!): [_Entity]! }\n"
+        sdl += (
+            "extend type Query" if has_query else "type Query"
+        ) + " { _entities(representations: [_Any!]!): [_Entity]! }\n"
     return build_ast_schema(parse(sdl))

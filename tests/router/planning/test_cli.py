@@ -27,7 +27,9 @@ def test_explain_prints_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert data["node"]["nodes"][1]["node"]["serviceName"] == "reviews"
 
 
-def test_explain_reads_stdin_json_body_and_operation_name(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_reads_stdin_json_body_and_operation_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     body = json.dumps({"query": "query A { me { name } } query B { topProducts { id } }"})
     monkeypatch.setattr(sys, "stdin", io.StringIO(body))
     sg = str(SETS / "entities" / "supergraph.graphql")

@@ -58,7 +58,9 @@ def test_deeply_nested_query_is_bounded() -> None:
 
 def test_unreachable_field_is_unsatisfiable() -> None:
     text = (SETS / "entities" / "supergraph.graphql").read_text()
-    broken = text.replace('@join__type(graph: USERS, key: "id")', '@join__type(graph: USERS, key: "id", resolvable: false)')
+    broken = text.replace(
+        '@join__type(graph: USERS, key: "id")', '@join__type(graph: USERS, key: "id", resolvable: false)'
+    )
     assert broken != text
     sg = load_supergraph(broken)
     with pytest.raises(PlanningError) as err:
@@ -81,7 +83,10 @@ def test_operation_selection_errors() -> None:
 
 def test_representations_variable_is_reserved() -> None:
     with pytest.raises(PlanningError) as err:
-        build_query_plan(supergraph("entities"), parse("query($representations: Int) { topProducts(first: $representations) { id } }"))
+        build_query_plan(
+            supergraph("entities"),
+            parse("query($representations: Int) { topProducts(first: $representations) { id } }"),
+        )
     assert "reserved" in err.value.message
 
 

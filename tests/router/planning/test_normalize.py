@@ -51,7 +51,7 @@ def test_same_key_different_directives_are_not_merged() -> None:
 
 def test_abstract_fragments_kept_impossible_dropped() -> None:
     op = _norm(
-        "{ search(term: \"x\") { id ... on Book { title } ... on Media { id } } results { ... on Movie { minutes } } }",
+        '{ search(term: "x") { id ... on Book { title } ... on Media { id } } results { ... on Movie { minutes } } }',
         set_name="abstract",
     )
     assert _shape(op.selections) == [

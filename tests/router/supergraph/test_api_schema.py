@@ -10,7 +10,18 @@ from ._sets import supergraph
 def test_api_schema_drops_join_link_tag_and_inaccessible() -> None:
     sg = supergraph("inaccessible")
     sdl = sg.api_schema_sdl()
-    for gone in ("join__", "link__", "@link", "@tag", "@inaccessible", "internalCode", "legacyFlag", "Secret", "BETA", "internal"):
+    for gone in (
+        "join__",
+        "link__",
+        "@link",
+        "@tag",
+        "@inaccessible",
+        "internalCode",
+        "legacyFlag",
+        "Secret",
+        "BETA",
+        "internal",
+    ):
         assert gone not in sdl, gone
     assert "color: Color" in sdl and "RED" in sdl and "filter: Filter" in sdl
     # the supergraph schema itself still has everything (the planner needs it)
@@ -43,6 +54,9 @@ def test_validation_rejects_inaccessible_elements() -> None:
 def test_deprecated_and_custom_directives_are_kept() -> None:
     from router.supergraph import load_supergraph
 
-    text = (supergraph("entities").sdl).replace("  name: String! @join__field(graph: PRODUCTS)", '  name: String! @deprecated(reason: "old") @join__field(graph: PRODUCTS)')
+    text = (supergraph("entities").sdl).replace(
+        "  name: String! @join__field(graph: PRODUCTS)",
+        '  name: String! @deprecated(reason: "old") @join__field(graph: PRODUCTS)',
+    )
     sg = load_supergraph(text)
     assert '@deprecated(reason: "old")' in sg.api_schema_sdl()

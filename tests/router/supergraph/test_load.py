@@ -132,7 +132,10 @@ def test_feature_without_purpose_is_ignored() -> None:
     [
         ("type Query {", "does not parse"),
         ("type Query { a: Int }", "no @link"),
-        ('schema @link(url: "https://specs.apollo.dev/link/v1.0") { query: Query } type Query { a: Int }', "no join spec"),
+        (
+            'schema @link(url: "https://specs.apollo.dev/link/v1.0") { query: Query } type Query { a: Int }',
+            "no join spec",
+        ),
     ],
 )
 def test_malformed_supergraphs_raise_clear_errors(sdl: str, fragment: str) -> None:
@@ -152,7 +155,10 @@ def test_fed1_extension_key_fields_count_as_local_even_when_external() -> None:
     text = (SETS / "fed1_mixed" / "supergraph.graphql").read_text()
     edited = text.replace(
         '@join__type(graph: INVENTORY, key: "upc")', '@join__type(graph: INVENTORY, key: "upc", extension: true)'
-    ).replace("  upc: String!\n", "  upc: String! @join__field(graph: INVENTORY, external: true) @join__field(graph: PRODUCTS)\n")
+    ).replace(
+        "  upc: String!\n",
+        "  upc: String! @join__field(graph: INVENTORY, external: true) @join__field(graph: PRODUCTS)\n",
+    )
     assert edited.count("extension: true") == 1 and "INVENTORY, external: true) @join__field(graph: PRODUCTS)" in edited
     sg = load_supergraph(edited)
     assert set(sg.resolving_graphs("Product", "upc")) == {"inventory", "products"}

@@ -57,7 +57,9 @@ def upgrade() -> None:
         sa.Column("effective_to", sa.DateTime(), nullable=True),
         sa.CheckConstraint("rate > 0", name=op.f("ck_master_tariff_rate_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_master_tariff")),
-        sa.UniqueConstraint("code", "min_va", "effective_from", name=op.f("uq_master_tariff_code_min_va_effective_from")),
+        sa.UniqueConstraint(
+            "code", "min_va", "effective_from", name=op.f("uq_master_tariff_code_min_va_effective_from")
+        ),
     )
     op.create_index("ix_master_tariff_code_band", "master_tariff", ["code", "min_va"], unique=False)
     op.create_table(
@@ -72,7 +74,9 @@ def upgrade() -> None:
         sa.Column("instalment", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["region_code"], ["master_region.code"], name=op.f("fk_master_meter_region_code_master_region")),
+        sa.ForeignKeyConstraint(
+            ["region_code"], ["master_region.code"], name=op.f("fk_master_meter_region_code_master_region")
+        ),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_master_meter")),
         sa.UniqueConstraint("idpel", name=op.f("uq_master_meter_idpel")),
     )
@@ -86,7 +90,12 @@ def upgrade() -> None:
         sa.Column("max_va", sa.BigInteger(), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.CheckConstraint("rate >= 0 AND rate <= 100000", name=op.f("ck_master_ppj_rule_rate_range")),
-        sa.ForeignKeyConstraint(["region_code"], ["master_region.code"], name=op.f("fk_master_ppj_rule_region_code_master_region"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["region_code"],
+            ["master_region.code"],
+            name=op.f("fk_master_ppj_rule_region_code_master_region"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_master_ppj_rule")),
     )
     op.create_index("ix_master_ppj_rule_region_code", "master_ppj_rule", ["region_code"], unique=False)
@@ -97,7 +106,9 @@ def upgrade() -> None:
         sa.Column("meter_number", sa.String(length=11), nullable=False),
         sa.Column("alias", sa.String(length=60), nullable=True),
         sa.Column("saved_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["meter_number"], ["master_meter.number"], name=op.f("fk_master_saved_meter_meter_number_master_meter")),
+        sa.ForeignKeyConstraint(
+            ["meter_number"], ["master_meter.number"], name=op.f("fk_master_saved_meter_meter_number_master_meter")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_master_saved_meter")),
         sa.UniqueConstraint("customer_id", "meter_number", name=op.f("uq_master_saved_meter_customer_id_meter_number")),
     )

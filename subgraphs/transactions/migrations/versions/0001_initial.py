@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.Column("issued_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tx_management_token")),
     )
-    op.create_index("ix_tx_management_token_meter_order", "tx_management_token", ["meter_number", "issued_at", "id"], unique=False)
+    op.create_index(
+        "ix_tx_management_token_meter_order", "tx_management_token", ["meter_number", "issued_at", "id"], unique=False
+    )
     op.create_table(
         "tx_meter_month_usage",
         sa.Column("meter_number", sa.String(length=11), nullable=False),
@@ -88,7 +90,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tx_purchase")),
         sa.UniqueConstraint("channel_reference", name=op.f("uq_tx_purchase_channel_reference")),
-        sa.UniqueConstraint("customer_id", "client_reference", name=op.f("uq_tx_purchase_customer_id_client_reference")),
+        sa.UniqueConstraint(
+            "customer_id", "client_reference", name=op.f("uq_tx_purchase_customer_id_client_reference")
+        ),
     )
     op.create_index("ix_tx_purchase_customer_order", "tx_purchase", ["customer_id", "created_at", "id"], unique=False)
     op.create_index("ix_tx_purchase_meter_month", "tx_purchase", ["meter_number", "usage_month"], unique=False)
