@@ -13,6 +13,7 @@
     │   ├── BadRequest               400      BAD_REQUEST (malformed JSON, missing query...)
     │   ├── MethodNotAllowed         405      METHOD_NOT_ALLOWED (not GET/POST)
     │   ├── NotAcceptable            406      NOT_ACCEPTABLE
+    │   ├── Unauthenticated          401      UNAUTHENTICATED (a bearer token that is not valid)
     │   ├── PayloadTooLarge          413      PAYLOAD_TOO_LARGE (``limits.max_body_bytes``)
     │   └── UnsupportedMediaType     415      UNSUPPORTED_MEDIA_TYPE
     ├── SupergraphError                       INVALID_SUPERGRAPH, UNSUPPORTED_LINKED_FEATURE
@@ -49,6 +50,7 @@ __all__ = [
     "RequestOutcome",
     "RouterError",
     "SupergraphError",
+    "Unauthenticated",
     "UnsupportedMediaType",
     "ValidationFailed",
     "error_dict",
@@ -199,6 +201,16 @@ class NotAcceptable(HttpRequestError):
 class PayloadTooLarge(HttpRequestError):
     status = 413
     default_code = "PAYLOAD_TOO_LARGE"
+
+
+class Unauthenticated(HttpRequestError):
+    """A bearer token was sent and is not valid (``router/layers/authentication.py``)."""
+
+    status = 401
+    default_code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"www-authenticate": 'Bearer error="invalid_token"'})
 
 
 class UnsupportedMediaType(HttpRequestError):

@@ -179,6 +179,7 @@ class Gateway:
         allow_mutations: bool = True,
         include_plan: bool = False,
         override_labels: frozenset[str] = frozenset(),
+        claims: Mapping[str, Any] | None = None,
     ) -> GatewayResult:
         ctx = RequestContext(
             query,
@@ -188,6 +189,7 @@ class Gateway:
             allow_mutations,
             include_plan,
             override_labels,
+            claims=claims,
         )
         try:
             self._prepare(ctx)

@@ -4,6 +4,7 @@
       -> encode          (outermost: turns the result, or an HttpRequestError, into HTTP;
                           an unexpected exception becomes a generic 500 with the request id)
       -> csrf            (400 CSRF_ERROR: a request a browser sends without preflight needs a header)
+      -> authentication  (401 UNAUTHENTICATED: a bearer JWT that is not valid; claims on the request)
       -> body limit      (413; must read the body, so it sits in front of the decoder)
       -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
       -> request id      (x-request-id in and out)
@@ -25,6 +26,7 @@ from __future__ import annotations
 from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
+from router.layers.authentication import EdgeAuthenticator, authentication_layer
 from router.layers.body_limit import body_limit_layer
 from router.layers.csrf import csrf_layer
 from router.layers.deadline import deadline_layer
@@ -47,6 +49,8 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
     layers: list[Layer] = []
     if settings.csrf.enabled:
         layers.append(csrf_layer(settings.csrf.required_headers))
+    if settings.authentication.enabled:
+        layers.append(authentication_layer(EdgeAuthenticator(settings.authentication)))
     if settings.limits.max_body_bytes is not None:
         layers.append(body_limit_layer(settings.limits.max_body_bytes))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))

@@ -25,14 +25,14 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from setrum_common.fastpath import FASTPATH_DESCRIPTION, FastPathMode
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
 from setrum_common.http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
 from setrum_common.overload import LimiterOptions
-from setrum_common.settings import HEAD_DESCRIPTION, HEADER_DESCRIPTION
+from setrum_common.settings import DEVELOPMENT_SECRETS, HEAD_DESCRIPTION, HEADER_DESCRIPTION
 
 __all__ = [
     "DEFAULT_BATCH_MAX_SIZE",
@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_SUPERGRAPH_PATH",
     "QUERY_PLAN_HEADER",
     "RESERVED_HEADERS",
+    "AuthenticationSettings",
     "BatchingSettings",
     "CorsSettings",
     "CsrfSettings",
@@ -319,6 +320,61 @@ class PersistedQueriesSettings(_Section):
         return self
 
 
+JWT_ALGORITHMS = ("HS256", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
+JwtAlgorithm = Literal["HS256", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+
+
+class AuthenticationSettings(_Section):
+    """The client's bearer JWT, verified at the edge (``router/layers/authentication.py``). Off until
+    a key source is given: ``hs256_secret`` (development) and/or ``jwks_file`` / ``jwks_url``."""
+
+    hs256_secret: SecretStr | None = Field(default=None, description="HS256 key (development); enables auth")
+    jwks_file: Path | None = Field(default=None, description="JWKS file of public keys (RS256/ES256/EdDSA)")
+    jwks_url: str | None = Field(default=None, description="JWKS URL, e.g. the issuer's /.well-known/jwks.json")
+    jwks_refresh_s: float = Field(default=300.0, gt=0, description="re-read the JWKS this often")
+    jwks_min_refetch_s: float = Field(
+        default=10.0, ge=0, description="at most one JWKS fetch this often, even for unknown kids"
+    )
+    jwks_timeout_s: float = Field(default=5.0, gt=0)
+    algorithms: list[JwtAlgorithm] | None = Field(
+        default=None, description="accepted algs; unset: HS256 with a secret, the asymmetric ones with a JWKS"
+    )
+    issuers: list[str] = Field(default_factory=list, description="accepted iss values (empty: any)")
+    audiences: list[str] = Field(default_factory=list, description="accepted aud values (empty: no aud check)")
+    clock_skew_s: float = Field(default=30.0, ge=0, le=300, description="leeway for exp and nbf")
+    header_name: str = "authorization"
+    header_prefix: str = "Bearer"
+    role_claim: str = "role"
+    service_roles: list[str] = Field(
+        default_factory=lambda: ["SERVICE"], description="role values refused at the edge (service identities)"
+    )
+    service_issuers: list[str] = Field(default_factory=list, description="iss values refused at the edge")
+
+    @property
+    def enabled(self) -> bool:
+        return self.hs256_secret is not None or self.jwks_file is not None or self.jwks_url is not None
+
+    def effective_algorithms(self) -> list[str]:
+        if self.algorithms is not None:
+            return list(self.algorithms)
+        found = ["HS256"] if self.hs256_secret is not None else []
+        if self.jwks_file is not None or self.jwks_url is not None:
+            found += [a for a in JWT_ALGORITHMS if a != "HS256"]
+        return found
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AuthenticationSettings:
+        if self.jwks_file is not None and self.jwks_url is not None:
+            raise ValueError("authentication: give jwks_file or jwks_url, not both")
+        if self.hs256_secret is not None and len(self.hs256_secret.get_secret_value()) < 32:
+            raise ValueError("authentication: hs256_secret must be at least 32 characters")
+        if self.algorithms is not None and "HS256" in self.algorithms and self.hs256_secret is None:
+            raise ValueError("authentication: HS256 is listed but no hs256_secret is configured")
+        if self.header_name and not _HEADER_NAME.match(self.header_name):
+            raise ValueError(f"authentication: invalid header name {self.header_name!r}")
+        return self
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -380,6 +436,7 @@ class RouterSettings(BaseSettings):
     cors: CorsSettings = Field(default_factory=CorsSettings)
     csrf: CsrfSettings = Field(default_factory=CsrfSettings)
     persisted_queries: PersistedQueriesSettings = Field(default_factory=PersistedQueriesSettings)
+    authentication: AuthenticationSettings = Field(default_factory=AuthenticationSettings)
 
     @model_validator(mode="after")
     def _known_level(self) -> RouterSettings:
@@ -399,6 +456,13 @@ class RouterSettings(BaseSettings):
         )
         if unknown:
             raise ValueError(f"unknown router setting(s) in the environment: {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _no_development_secret_in_production(self) -> RouterSettings:
+        secret = self.authentication.hs256_secret
+        if self.production and secret is not None and secret.get_secret_value() in DEVELOPMENT_SECRETS:
+            raise ValueError("SETRUM_ENV=production but authentication.hs256_secret is a development secret")
         return self
 
     @property

@@ -8,6 +8,7 @@ them all (SIGTERM, then SIGKILL) on exit.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,6 +21,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import httpx
+
+from setrum_common.auth import CUSTOMER_TOKEN_AUDIENCE, CUSTOMER_TOKEN_ISSUER
+from setrum_common.settings import DEV_JWT_SECRET
 
 __all__ = ["ServiceSpec", "System", "SystemPorts", "free_port", "default_ports"]
 
@@ -145,10 +149,23 @@ class System:
                     "ROUTER_SUBGRAPHS__URLS__users": f"http://127.0.0.1:{p.users}/graphql",
                     "ROUTER_SUBGRAPHS__URLS__master": f"http://127.0.0.1:{p.master}/graphql",
                     "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{p.transactions}/graphql",
+                    **self._edge_authentication(),
                     **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),
                 },
             ),
         ]
+
+    def _shared(self, name: str, default: str) -> str:
+        """A shared SETRUM_* value as every process will see it (extra_env wins over ours)."""
+        return self.extra_env.get(name) or os.environ.get(name) or default
+
+    def _edge_authentication(self) -> dict[str, str]:
+        """The router verifies customer tokens at the edge, as users issues them."""
+        return {
+            "ROUTER_AUTHENTICATION__HS256_SECRET": self._shared("SETRUM_JWT_SECRET", DEV_JWT_SECRET),
+            "ROUTER_AUTHENTICATION__ISSUERS": json.dumps([CUSTOMER_TOKEN_ISSUER]),
+            "ROUTER_AUTHENTICATION__AUDIENCES": json.dumps([CUSTOMER_TOKEN_AUDIENCE]),
+        }
 
     def spec(self, name: str) -> ServiceSpec:
         return next(s for s in self.specs if s.name == name)

@@ -24,15 +24,17 @@ __all__ = [
     "Role",
     "Viewer",
     "ANONYMOUS",
+    "CUSTOMER_TOKEN_AUDIENCE",
+    "CUSTOMER_TOKEN_ISSUER",
     "issue_customer_token",
     "issue_service_token",
     "viewer_from_authorization",
 ]
 
 _ALGORITHM = "HS256"
-_ISSUER = "setrum"
+CUSTOMER_TOKEN_ISSUER = _ISSUER = "setrum"
 _SERVICE_AUDIENCE = "setrum-services"
-_CUSTOMER_AUDIENCE = "setrum-api"
+CUSTOMER_TOKEN_AUDIENCE = _CUSTOMER_AUDIENCE = "setrum-api"
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
 SERVICE_TOKEN_TTL = timedelta(minutes=5)
 

@@ -19,6 +19,7 @@ __all__ = [
     "DEV_JWT_SECRET",
     "DEV_SERVICE_SECRET",
     "DEV_BILLER_SECRET",
+    "DEVELOPMENT_SECRETS",
     "Environment",
     "SchemaMode",
     "ServiceSettings",
@@ -29,7 +30,7 @@ __all__ = [
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_SERVICE_SECRET = "dev-only-service-secret-change-me-0123456789"
 DEV_BILLER_SECRET = "dev-only-biller-secret-change-me-0123456789"
-_DEV_SECRETS = {DEV_JWT_SECRET, DEV_SERVICE_SECRET, DEV_BILLER_SECRET}
+DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SERVICE_SECRET, DEV_BILLER_SECRET})
 
 Environment = Literal["development", "production"]
 # How a service treats its database schema at start-up (see setrum_common.migrations):
@@ -119,7 +120,7 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
         if self.is_production:
-            weak = [s for s in self.secret_values() if s in _DEV_SECRETS or len(s) < 32]
+            weak = [s for s in self.secret_values() if s in DEVELOPMENT_SECRETS or len(s) < 32]
             if weak:
                 raise ValueError(
                     "SETRUM_ENV=production but a development or short (<32 chars) secret is configured; "

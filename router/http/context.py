@@ -3,9 +3,10 @@
 Every stage of :mod:`router.pipeline` is a :data:`Handler`; every cross-cutting concern is a
 :data:`Layer` (a function from handler to handler, like Apollo Router's plugin hooks or a
 Starlette middleware). A :class:`RouterRequest` starts as raw HTTP and is filled in as it
-travels inward: the decoder sets ``graphql``, the request-id layer ``request_id``, the header
-rules ``subgraph_headers``. Layers derive a new request with :meth:`RouterRequest.evolve`
-instead of mutating the one they were given, so a batch can fan one request out safely.
+travels inward: the decoder sets ``graphql``, the request-id layer ``request_id``, the
+authentication layer ``claims``, the header rules ``subgraph_headers``. Layers derive a new
+request with :meth:`RouterRequest.evolve` instead of mutating the one they were given, so a
+batch can fan one request out safely.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class RouterRequest:
     request_id: str | None = None
     subgraph_headers: Mapping[str, str] = field(default_factory=dict)
     include_plan: bool = False
+    claims: Mapping[str, Any] | None = None  # the verified JWT claims (authentication layer); None: anonymous
 
     def evolve(self, **changes: Any) -> RouterRequest:
         return dataclasses.replace(self, **changes)

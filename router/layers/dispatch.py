@@ -21,6 +21,7 @@ def execute_handler(pool: GatewayPool) -> Handler:
                 subgraph_headers=request.subgraph_headers,
                 allow_mutations=request.allow_mutations,
                 include_plan=request.include_plan,
+                claims=request.claims,
             )
         headers = {"allow": "POST"} if result.status == "method_not_allowed" else {}
         return RouterResponse(body=result.body, outcome=result.status, headers=headers)

@@ -34,6 +34,7 @@ class GatewayLike(Protocol):
         subgraph_headers: Mapping[str, str] | None = None,
         allow_mutations: bool = True,
         include_plan: bool = False,
+        claims: Mapping[str, Any] | None = None,
     ) -> Any: ...
 
     async def aclose(self) -> None: ...

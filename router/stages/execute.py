@@ -77,6 +77,7 @@ def _key(ctx: RequestContext) -> tuple[Any, ...]:
         tuple(sorted(headers.items())) if headers else (),
         ctx.include_plan,
         ctx.override_labels,
+        orjson.dumps(ctx.claims, option=orjson.OPT_SORT_KEYS) if ctx.claims else b"",  # authorization differs
     )
 
 

@@ -71,6 +71,9 @@ class RequestContext:
     send_variables: dict[str, Any] = field(default_factory=dict)  # forwarded to subgraphs
     conditions: Mapping[str, Any] = field(default_factory=dict)  # coerced, for @skip/@include
     plan: QueryPlan | None = None
+    # The client's verified JWT claims (router/layers/authentication.py); None = anonymous. Read by
+    # authorization, and sent to subgraphs in the signed claims header (setrum_common/trust/).
+    claims: Mapping[str, Any] | None = None
 
     @property
     def operation(self) -> PreparedOperation:
