@@ -26,7 +26,7 @@ from router.http.webapp import webapp_routes
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
-from router.settings import LimitsSettings, RouterSettings
+from router.settings import HTTP_LIMITS, LimitsSettings, RouterSettings
 from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.shutdown import draining
 from setrum_common.tracing import configure_tracing
@@ -49,11 +49,11 @@ ASGIApp = Any  # starlette.types.ASGIApp; kept loose so any ASGI callable fits
 
 
 def operation_limits(limits: LimitsSettings) -> OperationLimits:
-    """The gateway's operation limits from the ``limits`` settings (all but the body size, which
-    the HTTP layer enforces)."""
+    """The gateway's operation limits from the ``limits`` settings (all but the body limits,
+    which the HTTP layer enforces)."""
     from router.stages import OperationLimits
 
-    return OperationLimits(**limits.model_dump(exclude={"max_body_bytes"}))
+    return OperationLimits(**limits.model_dump(exclude=set(HTTP_LIMITS)))
 
 
 def build_gateway(

@@ -15,7 +15,9 @@
     │   ├── NotAcceptable            406      NOT_ACCEPTABLE
     │   ├── Unauthenticated          401      UNAUTHENTICATED (a bearer token that is not valid)
     │   ├── PayloadTooLarge          413      PAYLOAD_TOO_LARGE (``limits.max_body_bytes``)
-    │   └── UnsupportedMediaType     415      UNSUPPORTED_MEDIA_TYPE
+    │   ├── UnsupportedMediaType     415      UNSUPPORTED_MEDIA_TYPE
+    │   ├── RateLimited              429      RATE_LIMITED (a rate-limit rule; ``Retry-After``)
+    │   └── Overloaded               503      OVERLOADED (large-body gate; ``Retry-After``)
     ├── SupergraphError                       INVALID_SUPERGRAPH, UNSUPPORTED_LINKED_FEATURE
     └── CompositionConfigError                INVALID_COMPOSITION_CONFIG (``supergraph.yaml``)
 
@@ -43,9 +45,11 @@ __all__ = [
     "MethodNotAllowed",
     "MutationNotAllowed",
     "NotAcceptable",
+    "Overloaded",
     "ParseFailed",
     "PayloadTooLarge",
     "PlanningError",
+    "RateLimited",
     "RequestError",
     "RequestOutcome",
     "RouterError",
@@ -216,3 +220,28 @@ class Unauthenticated(HttpRequestError):
 class UnsupportedMediaType(HttpRequestError):
     status = 415
     default_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(HttpRequestError):
+    """429: a rate-limit rule refused the request; ``Retry-After`` and ``extensions.retryAfterSeconds``
+    say when the window opens again."""
+
+    status = 429
+    default_code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"retry-after": str(retry_after_s)})
+        self.retry_after_s = retry_after_s
+
+    def body(self) -> dict[str, Any]:
+        return {"errors": [error_dict(self.message, self.code, retryAfterSeconds=self.retry_after_s)]}
+
+
+class Overloaded(HttpRequestError):
+    """503 with ``Retry-After``: the router sheds this request to keep the others' latency."""
+
+    status = 503
+    default_code = "OVERLOADED"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message, headers={"retry-after": str(retry_after_s)})

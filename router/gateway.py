@@ -156,6 +156,12 @@ class Gateway:
         return self._parser.cache.misses
 
     @property
+    def cached_characters(self) -> int:
+        """Query text held by the document and operation caches (tests check a flood of long
+        refusals leaves nothing behind)."""
+        return self._parser.cache_characters() + self._validator.cache_characters()
+
+    @property
     def inflight_coalesced(self) -> int:
         return self._inflight.coalesced if self._inflight is not None else 0
 

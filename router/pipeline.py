@@ -5,7 +5,8 @@
                           an unexpected exception becomes a generic 500 with the request id)
       -> csrf            (400 CSRF_ERROR: a request a browser sends without preflight needs a header)
       -> authentication  (401 UNAUTHENTICATED: a bearer JWT that is not valid; claims on the request)
-      -> body limit      (413; must read the body, so it sits in front of the decoder)
+      -> body limit      (413; must read the body, so it sits in front of the decoder; large
+                          bodies pass a gate of a few slots, else 503)
       -> decode          (406/405/415/400; GET/POST/batch -> GraphQLRequest)
       -> request id      (x-request-id in and out)
       -> persisted       (APQ by sha256Hash, trusted-documents manifest and safelist)
@@ -27,7 +28,7 @@ from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
 from router.layers.authentication import EdgeAuthenticator, authentication_layer
-from router.layers.body_limit import body_limit_layer
+from router.layers.body_limit import LargeBodyGate, body_limit_layer
 from router.layers.csrf import csrf_layer
 from router.layers.deadline import deadline_layer
 from router.layers.dispatch import execute_handler
@@ -51,8 +52,14 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
         layers.append(csrf_layer(settings.csrf.required_headers))
     if settings.authentication.enabled:
         layers.append(authentication_layer(EdgeAuthenticator(settings.authentication)))
-    if settings.limits.max_body_bytes is not None:
-        layers.append(body_limit_layer(settings.limits.max_body_bytes))
+    limits = settings.limits
+    gate = (
+        LargeBodyGate(limits.large_body_bytes, limits.max_large_bodies, limits.large_body_wait_s)
+        if limits.large_body_bytes is not None
+        else None
+    )
+    if limits.max_body_bytes is not None or gate is not None:
+        layers.append(body_limit_layer(limits.max_body_bytes, gate))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))
     layers.append(request_id_layer())
     layers.append(_persisted_layer(settings))

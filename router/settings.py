@@ -37,6 +37,7 @@ from setrum_common.settings import DEVELOPMENT_SECRETS, HEAD_DESCRIPTION, HEADER
 __all__ = [
     "DEFAULT_BATCH_MAX_SIZE",
     "DEFAULT_HOST",
+    "DEFAULT_LARGE_BODY_BYTES",
     "DEFAULT_MAX_ALIASES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_DEPTH",
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_PROPAGATED_HEADERS",
     "DEFAULT_SUBGRAPH_TIMEOUT_S",
     "DEFAULT_SUPERGRAPH_PATH",
+    "HTTP_LIMITS",
     "QUERY_PLAN_HEADER",
     "RESERVED_HEADERS",
     "AuthenticationSettings",
@@ -76,6 +78,8 @@ DEFAULT_PROPAGATED_HEADERS: tuple[str, ...] = ("authorization",)
 # own introspection query (163 tokens, depth 15, 229 fields) and every operation our clients send,
 # and far below what makes parsing or validation slow.
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+# Our operations are a few hundred bytes; bigger bodies are rare and cost the router most to refuse.
+DEFAULT_LARGE_BODY_BYTES = 32 * 1024
 DEFAULT_MAX_TOKENS = 5_000
 DEFAULT_MAX_DEPTH = 15
 DEFAULT_MAX_ALIASES = 30
@@ -219,6 +223,15 @@ class LimitsSettings(_Section):
     """Request limits (Apollo's ``limits`` plugin). ``None`` disables a check."""
 
     max_body_bytes: int | None = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    large_body_bytes: int | None = Field(
+        default=DEFAULT_LARGE_BODY_BYTES,
+        gt=0,
+        description="bodies over this size pass a gate of max_large_bodies slots per process (None: no gate)",
+    )
+    max_large_bodies: int = Field(default=1, gt=0, description="large bodies in the pipeline at once, per process")
+    large_body_wait_s: float = Field(
+        default=2.0, gt=0, description="how long a large body may wait for a slot before 503 OVERLOADED"
+    )
     max_tokens: int | None = Field(
         default=DEFAULT_MAX_TOKENS, gt=0, description="lexical tokens per document, comments included"
     )
@@ -231,6 +244,10 @@ class LimitsSettings(_Section):
     max_validation_errors: int = Field(
         default=DEFAULT_MAX_VALIDATION_ERRORS, gt=0, description="validation stops after this many errors"
     )
+
+
+# The limits the HTTP layer enforces (router/layers/body_limit.py); the others go to the gateway.
+HTTP_LIMITS = frozenset({"max_body_bytes", "large_body_bytes", "max_large_bodies", "large_body_wait_s"})
 
 
 class HotReloadSettings(_Section):

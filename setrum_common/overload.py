@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "OVERLOADED",
     "PRIORITY_MARKERS",
+    "PRIORITY_SCAN_BYTES",
     "AdaptiveLimiter",
     "LimiterOptions",
     "OverloadMiddleware",
@@ -44,6 +45,7 @@ OVERLOADED = "OVERLOADED"
 RETRY_AFTER_S = 1
 # Operations that move money or let a customer in go first; anything else (reads, reports) may wait.
 PRIORITY_MARKERS = (b"purchaseToken", b"signIn", b"topUpWallet", b"settlePurchase")
+PRIORITY_SCAN_BYTES = 16 * 1024
 _EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
@@ -59,7 +61,10 @@ class LimiterOptions:
 
 
 def is_priority(text: bytes) -> bool:
-    return any(marker in text for marker in PRIORITY_MARKERS)
+    """Whether the request text names a priority operation. A text over
+    :data:`PRIORITY_SCAN_BYTES` never does (ours are a few hundred bytes): scanning a flood of
+    megabyte documents for the markers cost more than refusing them."""
+    return len(text) <= PRIORITY_SCAN_BYTES and any(marker in text for marker in PRIORITY_MARKERS)
 
 
 def overloaded_body() -> bytes:

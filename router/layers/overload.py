@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from router.http.context import Handler, Layer, RouterRequest, RouterResponse
-from setrum_common.overload import OVERLOADED, RETRY_AFTER_S, AdaptiveLimiter, is_priority
+from setrum_common.overload import OVERLOADED, PRIORITY_SCAN_BYTES, RETRY_AFTER_S, AdaptiveLimiter, is_priority
 
 __all__ = ["overload_layer"]
 
@@ -21,7 +21,8 @@ def overload_layer(limiter: AdaptiveLimiter) -> Layer:
     def wrap(inner: Handler) -> Handler:
         async def handle(request: RouterRequest) -> RouterResponse:
             query = request.graphql.query if request.graphql is not None else ""
-            if not await limiter.acquire(priority=is_priority(query.encode())):
+            text = query.encode() if len(query) <= PRIORITY_SCAN_BYTES else b""  # a long one is never priority
+            if not await limiter.acquire(priority=is_priority(text)):
                 return RouterResponse(
                     body=_REFUSED, outcome="request_error", headers={"retry-after": str(RETRY_AFTER_S)}, status=503
                 )

@@ -37,5 +37,8 @@ class LRU(Generic[K, V]):
         if len(data) > self._max:
             data.popitem(last=False)
 
+    def cached_keys(self) -> list[K]:
+        return list(self._data)
+
     def __len__(self) -> int:
         return len(self._data)

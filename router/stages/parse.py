@@ -14,9 +14,11 @@ from router.errors import LimitExceeded, ParseFailed, RequestError, error_dict
 from .cache import LRU
 from .limits import exceeds_token_limit, is_token_limit_error
 
-__all__ = ["DocumentParser"]
+__all__ = ["LONG_DOCUMENT_CHARS", "DocumentParser"]
 
-_CACHED_REFUSAL_CHARS = 10_000
+# Over this length a refusal is not cached, and the token count runs before any cache look-up
+# (hashing a megabyte key costs more than counting tokens up to the limit).
+LONG_DOCUMENT_CHARS = 10_000
 
 
 class DocumentParser:
@@ -29,11 +31,21 @@ class DocumentParser:
         entry = self.cache.get(query)
         if entry is None:
             entry = self._parse(query)
-            if isinstance(entry, DocumentNode) or len(query) <= _CACHED_REFUSAL_CHARS:
+            if isinstance(entry, DocumentNode) or len(query) <= LONG_DOCUMENT_CHARS:
                 self.cache.put(query, entry)
         if isinstance(entry, RequestError):
             raise entry.with_traceback(None)
         return entry
+
+    def cache_characters(self) -> int:
+        return sum(map(len, self.cache.cached_keys()))
+
+    def refuse_long(self, query: str) -> None:
+        """Raise the token-limit refusal for a long ``query`` with too many tokens, before any
+        cache sees it (a flood of unique megabyte documents would otherwise be hashed, and kept)."""
+        limit = self._max_tokens
+        if limit is not None and len(query) > LONG_DOCUMENT_CHARS and exceeds_token_limit(query, limit):
+            raise self._too_many_tokens(limit)
 
     def _parse(self, query: str) -> DocumentNode | RequestError:
         max_tokens = self._max_tokens

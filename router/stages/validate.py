@@ -28,7 +28,7 @@ from router.errors import LimitExceeded, RequestError, ValidationFailed
 
 from .cache import LRU
 from .limits import OperationLimits, limit_rules
-from .parse import DocumentParser
+from .parse import LONG_DOCUMENT_CHARS, DocumentParser
 from .request_context import PreparedOperation
 
 __all__ = ["OperationValidator"]
@@ -50,8 +50,12 @@ class OperationValidator:
         self._introspection = introspection
         self.cache: LRU[tuple[str, str | None], PreparedOperation | RequestError] = LRU(cache_size)
 
+    def cache_characters(self) -> int:
+        return sum(len(query) for query, _ in self.cache.cached_keys())
+
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
         """Parse (once) and validate; raises a :class:`RequestError` when the operation is refused."""
+        self._parser.refuse_long(query)
         key = (query, operation_name)
         entry = self.cache.get(key)
         if entry is None:
@@ -59,7 +63,8 @@ class OperationValidator:
                 entry = self._prepare(self._parser.parse(query), operation_name)
             except RequestError as err:
                 entry = err
-            self.cache.put(key, entry)
+            if not isinstance(entry, RequestError) or len(query) <= LONG_DOCUMENT_CHARS:
+                self.cache.put(key, entry)  # a long refusal is not kept (an attacker's megabytes)
         if isinstance(entry, RequestError):
             raise entry.with_traceback(None)
         return entry

@@ -3,6 +3,8 @@ fields as validation rules on the one parsed document; the validation error budg
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from graphql import get_introspection_query
@@ -209,3 +211,43 @@ async def test_body_limit_runs_before_decoding(make_client) -> None:
     client = make_client(limits={"max_body_bytes": 50})
     response = await client.post("/graphql", content=b"{" * 100, headers={"content-type": "application/json"})
     assert response.status_code == 413  # not 400: the body is refused before it is parsed
+
+
+async def test_long_refusals_are_not_kept_in_any_cache(make_client) -> None:
+    # A flood of unique megabyte documents must not fill the document or operation caches.
+    client = make_client()
+    app = client._transport.app  # the ASGI app behind the test client
+    gateway = app.state.gateway_pool.current
+    before = gateway.cached_characters
+    for n in range(5):
+        query = "{ me { " + "id " * 100_000 + f"}} }} # {n}"
+        assert _codes(await client.post("/graphql", json={"query": query})) == ["MAX_TOKENS_EXCEEDED"]
+    assert gateway.cached_characters == before
+
+
+async def test_large_bodies_pass_a_gate_and_wait_briefly(make_client) -> None:
+    # One large body holds the only slot while it streams in; a second large body waits
+    # large_body_wait_s, then is refused 503 OVERLOADED with Retry-After; small requests pass.
+    client = make_client(limits={"large_body_bytes": 1_000, "max_large_bodies": 1, "large_body_wait_s": 0.2})
+    release = asyncio.Event()
+    padding = "x" * 5_000
+
+    async def slow_body():
+        yield b'{"query": "{ hello }", "variables": {"pad": "'
+        yield padding.encode()
+        await release.wait()
+        yield b'"}}'
+
+    headers = {"content-type": "application/json"}
+    first = asyncio.create_task(client.post("/graphql", content=slow_body(), headers=headers))
+    await asyncio.sleep(0.05)
+    second = await client.post("/graphql", json={"query": "{ hello }", "variables": {"pad": padding}})
+    assert second.status_code == 503
+    assert second.headers["retry-after"] == "1"
+    assert _codes(second) == ["OVERLOADED"]
+    small = await client.post("/graphql", json={"query": "{ hello }"})
+    assert small.json()["data"] == {"hello": "hello world"}
+    release.set()
+    assert (await first).json()["data"] == {"hello": "hello world"}
+    third = await client.post("/graphql", json={"query": "{ hello }", "variables": {"pad": padding}})
+    assert third.json()["data"] == {"hello": "hello world"}
