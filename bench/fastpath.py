@@ -123,9 +123,9 @@ async def _http(fast: bool, url: str) -> tuple[Op, Callable[[], Awaitable[None]]
 
 async def _graphql(fast: bool, directory: Path) -> tuple[Op, Callable[[], Awaitable[None]]]:
     from subgraphs.master.app import create_app
-    from subgraphs.master.settings import Settings
+    from subgraphs.master.settings import MasterSettings
 
-    settings = Settings(
+    settings = MasterSettings(
         database_url=f"sqlite+aiosqlite:///{directory / ('gq-fast' if fast else 'gq-stock')}-{next(_FILES)}.db",
         schema_mode="create",
         fastpath="on" if fast else "off",

@@ -49,7 +49,7 @@ BUY = (
 
 
 @dataclass
-class Outcome:
+class StormAnswer:
     sent_at: float  # seconds since the start of the run
     latency_s: float
     kind: str  # success | admitted (answered, not SUCCESS) | refused | error
@@ -59,9 +59,9 @@ class Outcome:
 class Run:
     offered_per_s: float
     seconds: float
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[StormAnswer] = field(default_factory=list)
 
-    def of(self, kind: str) -> list[Outcome]:
+    def of(self, kind: str) -> list[StormAnswer]:
         return [o for o in self.outcomes if o.kind == kind]
 
     def goodput(self) -> float:
@@ -148,7 +148,7 @@ async def _open_loop(buyers: Buyers, rate: float, seconds: float) -> Run:
         async def one(at: float) -> None:
             lag = time.monotonic() - start - at  # the generator's own delay counts against the latency
             latency, kind = await buyers.buy(http)
-            run.outcomes.append(Outcome(at, latency + max(0.0, lag), kind))
+            run.outcomes.append(StormAnswer(at, latency + max(0.0, lag), kind))
 
         i = 0
         while (at := i / rate) < seconds:

@@ -52,7 +52,7 @@ JAKARTA = timezone(timedelta(hours=7), "Asia/Jakarta")  # the seller's business 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
-class BadRequest(ValueError):
+class InvalidRequest(ValueError):
     pass
 
 
@@ -74,23 +74,23 @@ def _object(body: bytes) -> dict[str, Any]:
     try:
         data = orjson.loads(body or b"null")
     except orjson.JSONDecodeError:
-        raise BadRequest("the body is not JSON") from None
+        raise InvalidRequest("the body is not JSON") from None
     if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise InvalidRequest("the body must be a JSON object")
     return data
 
 
 def _string(data: dict[str, Any], name: str, *, max_length: int = 64) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-        raise BadRequest(f"{name} must be a non-empty string of at most {max_length} characters")
+        raise InvalidRequest(f"{name} must be a non-empty string of at most {max_length} characters")
     return value
 
 
 def _meter_number(data: dict[str, Any]) -> str:
     value = _string(data, "meterNumber", max_length=32)
     if not value.isdigit():
-        raise BadRequest("meterNumber must be digits")
+        raise InvalidRequest("meterNumber must be digits")
     return value
 
 
@@ -102,20 +102,20 @@ def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"{name} must be an integer")
+        raise InvalidRequest(f"{name} must be an integer")
     return value
 
 
 def _amount(data: dict[str, Any]) -> Decimal:
     raw = data.get("amount")
     if not isinstance(raw, str | int) or isinstance(raw, bool):
-        raise BadRequest("amount must be a decimal string")
+        raise InvalidRequest("amount must be a decimal string")
     try:
         amount = Decimal(str(raw))
     except InvalidOperation:
-        raise BadRequest("amount must be a decimal string") from None
+        raise InvalidRequest("amount must be a decimal string") from None
     if not amount.is_finite() or amount < 0:
-        raise BadRequest("amount must be a non-negative decimal")
+        raise InvalidRequest("amount must be a non-negative decimal")
     return amount
 
 
@@ -138,7 +138,7 @@ class _Endpoints:
                 return _error(401, "UNAUTHENTICATED", str(exc))
             try:
                 return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
-            except ValueError as exc:  # BadRequest, or a value the service refused
+            except ValueError as exc:  # InvalidRequest, or a value the service refused
                 return _error(400, "BAD_USER_INPUT", str(exc))
 
         return endpoint
@@ -184,7 +184,7 @@ class _Endpoints:
         assert revision is not None
         sgc, ti = data.get("supplyGroupCode"), data.get("tariffIndex")
         if not isinstance(sgc, str | None) or not isinstance(ti, str | None):
-            raise BadRequest("supplyGroupCode and tariffIndex must be strings")
+            raise InvalidRequest("supplyGroupCode and tariffIndex must be strings")
         try:
             state = await self.service.order_key_change(
                 request.path_params["number"], key_revision=revision, supply_group_code=sgc, tariff_index=ti
@@ -199,7 +199,7 @@ class _Endpoints:
         try:
             day = date.fromisoformat(request.path_params["day"])
         except ValueError:
-            raise BadRequest("date must look like 2026-12-01") from None
+            raise InvalidRequest("date must look like 2026-12-01") from None
         start = datetime.combine(day, time(), tzinfo=JAKARTA)
         views = await self.service.sales_of_day(
             start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC), limit=_MAX_LISTED + 1
@@ -210,7 +210,7 @@ class _Endpoints:
     async def put_fault(self, request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")
         if mode not in FAULT_MODES:
-            raise BadRequest(f"mode must be one of {', '.join(FAULT_MODES)}")
+            raise InvalidRequest(f"mode must be one of {', '.join(FAULT_MODES)}")
         meter = data.get("meterNumber")
         if meter is not None:
             meter = _meter_number(data)
@@ -218,9 +218,9 @@ class _Endpoints:
         pending_polls = _int(data, "pendingPolls", default=1)
         assert pending_polls is not None
         if not 0 <= delay_ms <= self.settings.max_fault_delay_ms:
-            raise BadRequest(f"delayMs must be between 0 and {self.settings.max_fault_delay_ms}")
+            raise InvalidRequest(f"delayMs must be between 0 and {self.settings.max_fault_delay_ms}")
         if not 0 <= pending_polls <= 1000:
-            raise BadRequest("pendingPolls must be between 0 and 1000")
+            raise InvalidRequest("pendingPolls must be between 0 and 1000")
         self.service.faults.set(Fault(mode, delay_ms, pending_polls), meter)
         logger.info("fault set mode=%s meter=%s", mode, meter or "*")
         return _json({"faults": self.service.faults.snapshot()})

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from setrum_common.db import Database
 from sts.keys import MeterKeyParams
 
-from .models import ManagementToken, Meter, Purchase
+from .models import BillerManagementToken, BillerMeter, BillerPurchase
 from .service import meter_key_params
 
 __all__ = ["RegisterEntry", "TokenHistory", "lookup_meter", "lookup_meter_sync", "token_history"]
@@ -35,7 +35,7 @@ class TokenHistory:
 
 async def lookup_meter(db: Database, number: str) -> RegisterEntry | None:
     async with db.session() as session:
-        meter = await session.get(Meter, number)
+        meter = await session.get(BillerMeter, number)
     if meter is None:
         return None
     return RegisterEntry(meter_key_params(meter), meter.base_date, meter.status, meter.last_tid)
@@ -45,21 +45,23 @@ async def token_history(db: Database, number: str, token: str, tid: int) -> Toke
     async with db.session() as session:
         found = (
             await session.execute(
-                select(Purchase.reference, Purchase.status).where(
-                    Purchase.meter_number == number, Purchase.token == token
+                select(BillerPurchase.reference, BillerPurchase.status).where(
+                    BillerPurchase.meter_number == number, BillerPurchase.token == token
                 )
             )
         ).first()
         newer = (
             await session.execute(
-                select(func.count()).select_from(Purchase).where(Purchase.meter_number == number, Purchase.tid > tid)
+                select(func.count())
+                .select_from(BillerPurchase)
+                .where(BillerPurchase.meter_number == number, BillerPurchase.tid > tid)
             )
         ).scalar_one()
         newer += (
             await session.execute(
                 select(func.count())
-                .select_from(ManagementToken)
-                .where(ManagementToken.meter_number == number, ManagementToken.tid > tid)
+                .select_from(BillerManagementToken)
+                .where(BillerManagementToken.meter_number == number, BillerManagementToken.tid > tid)
             )
         ).scalar_one()
     return TokenHistory(found[0] if found else None, found[1] if found else None, int(newer))

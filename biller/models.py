@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from setrum_common.db import NAMING_CONVENTION
 from setrum_common.db import Base as _Base
 
-__all__ = ["BillerBase", "ManagementToken", "Meter", "Purchase", "PurchaseStatus"]
+__all__ = ["BillerBase", "BillerManagementToken", "BillerMeter", "BillerPurchase", "BillerPurchaseStatus"]
 
 
 class BillerBase(_Base):
@@ -23,13 +23,13 @@ class BillerBase(_Base):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class PurchaseStatus:
+class BillerPurchaseStatus:
     PENDING = "PENDING"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
 
 
-class Meter(BillerBase):
+class BillerMeter(BillerBase):
     __tablename__ = "biller_meter"
 
     number: Mapped[str] = mapped_column(String(11), primary_key=True)
@@ -51,7 +51,7 @@ class Meter(BillerBase):
     )
 
 
-class Purchase(BillerBase):
+class BillerPurchase(BillerBase):
     __tablename__ = "biller_purchase"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -74,7 +74,7 @@ class Purchase(BillerBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class ManagementToken(BillerBase):
+class BillerManagementToken(BillerBase):
     __tablename__ = "biller_management_token"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

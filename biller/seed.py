@@ -11,7 +11,7 @@ from sqlalchemy import select
 from setrum_common import demo_data
 from setrum_common.db import Database
 
-from .models import Meter
+from .models import BillerMeter
 
 __all__ = ["seed_meter_register"]
 
@@ -19,13 +19,13 @@ __all__ = ["seed_meter_register"]
 async def seed_meter_register(db: Database) -> int:
     """Add the demo meters that are missing; returns how many were added."""
     async with db.transaction() as session:
-        present = set((await session.execute(select(Meter.number))).scalars())
+        present = set((await session.execute(select(BillerMeter.number))).scalars())
         added = 0
         for demo in demo_data.METERS:
             if demo.number in present:
                 continue
             session.add(
-                Meter(
+                BillerMeter(
                     number=demo.number,
                     iin=demo_data.STS_IIN,
                     supply_group_code=demo_data.STS_SUPPLY_GROUP,

@@ -68,7 +68,7 @@ from sts.tid import (
 from sts.tokens import ManagementKind, credit_token, management_token
 
 from .faults import Fault, FaultBoard
-from .models import ManagementToken, Meter, Purchase, PurchaseStatus
+from .models import BillerManagementToken, BillerMeter, BillerPurchase, BillerPurchaseStatus
 
 __all__ = [
     "BillerService",
@@ -185,9 +185,9 @@ def _view(purchase: Mapping[str, Any]) -> PurchaseView:
 # Bound parameter names start with "b_" where a column of the same name is written: a key that
 # names a column would be taken as a SET value by UPDATE.
 
-_meter = Meter.__table__
-_purchase = Purchase.__table__
-_management = ManagementToken.__table__
+_meter = BillerMeter.__table__
+_purchase = BillerPurchase.__table__
+_management = BillerManagementToken.__table__
 
 _KEY_COLUMNS = (
     _meter.c.number, _meter.c.iin, _meter.c.key_type, _meter.c.supply_group_code,
@@ -409,24 +409,24 @@ class BillerService:
         )
         carried = decode_amount(issued.value)
         purchase.update(
-            status=PurchaseStatus.SUCCESS, token=issued.token, tid=tid, carried_tenths=carried, issued_at=now,
+            status=BillerPurchaseStatus.SUCCESS, token=issued.token, tid=tid, carried_tenths=carried, issued_at=now,
             code=None, message="token issued", updated_at=now,
         )  # fmt: skip
 
     @staticmethod
     def _fail(purchase: dict[str, Any], code: str, message: str, now: datetime) -> None:
-        purchase.update(status=PurchaseStatus.FAILED, code=code, message=message, updated_at=now)
+        purchase.update(status=BillerPurchaseStatus.FAILED, code=code, message=message, updated_at=now)
 
     @staticmethod
     def _settled(purchase: Mapping[str, Any]) -> PurchaseView:
         """Log an outcome decided by a committed transaction (never one rolled back), and show it."""
-        if purchase["status"] == PurchaseStatus.SUCCESS:
+        if purchase["status"] == BillerPurchaseStatus.SUCCESS:
             logger.info(
                 "issued token reference=%s meter=%s tid=%s kwh=%s",
                 purchase["reference"], purchase["meter_number"], purchase["tid"],
                 tenths_to_kwh(purchase["carried_tenths"]),
             )  # fmt: skip
-        elif purchase["status"] == PurchaseStatus.FAILED:
+        elif purchase["status"] == BillerPurchaseStatus.FAILED:
             logger.info(
                 "purchase failed reference=%s meter=%s code=%s",
                 purchase["reference"], purchase["meter_number"], purchase["code"],
@@ -451,7 +451,7 @@ class BillerService:
         purchase: dict[str, Any] = {
             "reference": reference, "biller_reference": "SB" + uuid.uuid4().hex[:20].upper(),
             "meter_number": meter_number, "kwh_tenths": kwh_tenths, "amount": str(amount),
-            "status": PurchaseStatus.PENDING, "token": None, "tid": None, "carried_tenths": None,
+            "status": BillerPurchaseStatus.PENDING, "token": None, "tid": None, "carried_tenths": None,
             "issued_at": None, "code": None, "message": "waiting for the token", "pending_answers_left": 0,
             "key_change_tokens": None,
             "created_at": now, "updated_at": now,
@@ -539,7 +539,7 @@ class BillerService:
         """The stored outcome, and whether it was settled just now: a PENDING purchase counts
         down its remaining PENDING answers, then gets its token."""
         purchase = dict(row._mapping)
-        if purchase["status"] != PurchaseStatus.PENDING:
+        if purchase["status"] != BillerPurchaseStatus.PENDING:
             return purchase, False
         now = self._now()
         before = dict(purchase)
@@ -553,7 +553,7 @@ class BillerService:
                 self._issue_or_fail(conn, purchase, meter, now)
         changes = {k: v for k, v in purchase.items() if v != before[k]}
         conn.execute(_UPDATE_PURCHASE, {"b_id": purchase["id"], **changes})
-        return purchase, purchase["status"] != PurchaseStatus.PENDING
+        return purchase, purchase["status"] != BillerPurchaseStatus.PENDING
 
     async def _sleep_for(self, fault: Fault | None) -> None:
         if fault is not None and fault.mode == "delay" and fault.delay_ms > 0:
@@ -594,7 +594,7 @@ class BillerService:
         if found is None:
             return None
         await self._sleep_for(self.faults.for_meter(found.meter_number))
-        if found.status != PurchaseStatus.PENDING:
+        if found.status != BillerPurchaseStatus.PENDING:
             return _view(found._mapping)
         purchase, settled_now = await self._write(self._locked_answer, reference)
         return self._settled(purchase) if settled_now else _view(purchase)
@@ -673,6 +673,6 @@ class BillerService:
         assert state is not None
         return state
 
-    async def find_meter(self, number: str) -> Meter | None:
+    async def find_meter(self, number: str) -> BillerMeter | None:
         async with self._db.session() as session:
-            return await session.get(Meter, number)
+            return await session.get(BillerMeter, number)

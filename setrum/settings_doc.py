@@ -25,9 +25,9 @@ END = "<!-- settings:end -->"
 # service -> "module:SettingsClass"
 SERVICES: dict[str, str] = {
     "router": "router.settings:RouterSettings",
-    "users": "subgraphs.users.settings:Settings",
-    "master": "subgraphs.master.settings:Settings",
-    "transactions": "subgraphs.transactions.settings:Settings",
+    "users": "subgraphs.users.settings:UsersSettings",
+    "master": "subgraphs.master.settings:MasterSettings",
+    "transactions": "subgraphs.transactions.settings:TransactionsSettings",
     "biller": "biller.settings:BillerSettings",
 }
 

@@ -47,7 +47,7 @@ from .shutdown import draining
 from .tracing import configure_tracing
 
 __all__ = [
-    "RequestContext",
+    "ServiceContext",
     "CodedErrors",
     "SUBGRAPH_EXTENSIONS",
     "SchemaReadiness",
@@ -61,7 +61,7 @@ logger = logging.getLogger("setrum.service")
 
 
 @dataclass
-class RequestContext:
+class ServiceContext:
     """What every resolver gets as ``info.context``."""
 
     request: HTTPConnection  # the Request (subgraphs take no WebSocket)
@@ -123,7 +123,7 @@ SUBGRAPH_EXTENSIONS: tuple[Any, ...] = (
 """Every subgraph schema's ``extensions``: coded errors plus the parse/validation caches."""
 
 
-class _GraphQLApp(GraphQL[RequestContext, None]):
+class _GraphQLApp(GraphQL[ServiceContext, None]):
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -147,8 +147,8 @@ class _GraphQLApp(GraphQL[RequestContext, None]):
             result.errors = code_errors(list(result.errors), request_id)
         return await super().process_result(request, result)
 
-    async def get_context(self, request: HTTPConnection, response: object) -> RequestContext:
-        context = RequestContext(
+    async def get_context(self, request: HTTPConnection, response: object) -> ServiceContext:
+        context = ServiceContext(
             request=request,
             db=self._db,
             settings=self._settings,

@@ -11,11 +11,11 @@ from starlette.applications import Starlette
 from setrum_common.service_app import create_service_app
 
 from .internal import internal_routes
-from .models import Base
+from .models import MasterBase
 from .sales_state import SalesStateClient
 from .schema import schema
 from .seed import seed_demo_data
-from .settings import Settings, get_settings
+from .settings import MasterSettings, get_settings
 
 __all__ = ["create_app"]
 
@@ -28,7 +28,7 @@ class MasterState:
 
 
 def create_app(
-    settings: Settings | None = None, *, transactions_transport: httpx.AsyncBaseTransport | None = None
+    settings: MasterSettings | None = None, *, transactions_transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
     """``transactions_transport`` replaces the network towards transactions (tests)."""
     settings = settings or get_settings()
@@ -42,7 +42,7 @@ def create_app(
         name="master",
         schema=schema,
         settings=settings,
-        metadata=Base.metadata,
+        metadata=MasterBase.metadata,
         seed=seed_demo_data,
         migrations=Path(__file__).parent / "migrations",
         extra_routes=internal_routes(settings),

@@ -28,7 +28,7 @@ from setrum_common.observability import current_request_id
 from setrum_common.quote_contract import INTERNAL_QUOTE_PATH, QuoteRequest
 
 from .service import quotes
-from .settings import Settings
+from .settings import MasterSettings
 
 __all__ = ["internal_routes"]
 
@@ -74,7 +74,7 @@ def _parse_body(raw: bytes) -> QuoteRequest:
         raise DomainError(ErrorCode.BAD_USER_INPUT, f"{where}: {first['msg']}" if where else first["msg"]) from None
 
 
-def internal_routes(settings: Settings) -> list[Route]:
+def internal_routes(settings: MasterSettings) -> list[Route]:
     """Master's service-to-service routes (mounted next to ``/graphql``)."""
     jwt_secret = settings.jwt_secret.get_secret_value()
     service_secret = settings.service_secret.get_secret_value()

@@ -29,7 +29,7 @@ from setrum_common.column_types import ScaledDecimal, UTCDateTime
 
 __all__ = [
     "split_tariff_classes",
-    "Base",
+    "MasterBase",
     "Channel",
     "Denomination",
     "Meter",
@@ -51,12 +51,12 @@ def Rate() -> ScaledDecimal:
     return ScaledDecimal(6)
 
 
-class Base(db.Base):
+class MasterBase(db.Base):
     __abstract__ = True
     metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
 
 
-class Region(Base):
+class Region(MasterBase):
     __tablename__ = "master_region"
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -68,7 +68,7 @@ def split_tariff_classes(text: str) -> tuple[str, ...]:
     return tuple(c for c in text.split(",") if c)
 
 
-class PpjRule(Base):
+class PpjRule(MasterBase):
     """A PPJ rate for a region, optionally narrowed to tariff classes and a VA band (inclusive)."""
 
     __tablename__ = "master_ppj_rule"
@@ -91,7 +91,7 @@ class PpjRule(Base):
         return split_tariff_classes(self.tariff_classes)
 
 
-class Tariff(Base):
+class Tariff(MasterBase):
     """One effective-dated version of the Rp/kWh rate of a tariff class and power band."""
 
     __tablename__ = "master_tariff"
@@ -112,7 +112,7 @@ class Tariff(Base):
     effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Meter(Base):
+class Meter(MasterBase):
     __tablename__ = "master_meter"
 
     number: Mapped[str] = mapped_column(String(11), primary_key=True)
@@ -133,14 +133,14 @@ class Meter(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 
 
-class Denomination(Base):
+class Denomination(MasterBase):
     __tablename__ = "master_denomination"
 
     amount: Mapped[Decimal] = mapped_column(Money(), primary_key=True, autoincrement=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Channel(Base):
+class Channel(MasterBase):
     """A sales channel and the admin fee it charges on top of the nominal."""
 
     __tablename__ = "master_channel"
@@ -149,7 +149,7 @@ class Channel(Base):
     admin_fee: Mapped[Decimal] = mapped_column(Money())
 
 
-class StampDutyRule(Base):
+class StampDutyRule(MasterBase):
     """The one stamp-duty rule (id 1): ``amount`` on purchases above ``threshold``."""
 
     __tablename__ = "master_stamp_duty_rule"
@@ -159,7 +159,7 @@ class StampDutyRule(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
 
 
-class SavedMeter(Base):
+class SavedMeter(MasterBase):
     __tablename__ = "master_saved_meter"
     __table_args__ = (UniqueConstraint("customer_id", "meter_number"),)
 

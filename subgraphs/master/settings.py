@@ -9,10 +9,10 @@ from pydantic_settings import SettingsConfigDict
 from setrum_common.demo_data import DEFAULT_CHANNEL
 from setrum_common.settings import ServiceSettings
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["MasterSettings", "get_settings"]
 
 
-class Settings(ServiceSettings):
+class MasterSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MASTER_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite+aiosqlite:///./data/master.db"
@@ -25,5 +25,5 @@ class Settings(ServiceSettings):
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+def get_settings() -> MasterSettings:
+    return MasterSettings()

@@ -4,6 +4,8 @@ from setrum_common.service_app import service_main
 
 from .app import create_app
 from .schema import schema
-from .settings import Settings
+from .settings import TransactionsSettings
 
-raise SystemExit(service_main(name="transactions", schema=schema, settings_factory=Settings, app_factory=create_app))
+raise SystemExit(
+    service_main(name="transactions", schema=schema, settings_factory=TransactionsSettings, app_factory=create_app)
+)

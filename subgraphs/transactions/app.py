@@ -14,18 +14,18 @@ from setrum_common.service_app import create_service_app
 from .clients import BillerClient, MasterClient
 from .internal import internal_routes
 from .metrics import TransactionMetrics
-from .models import Base
+from .models import TransactionsBase
 from .schema import schema
 from .seed import seed
 from .service.dependencies import Services
-from .settings import SERVICE_NAME, Settings
+from .settings import SERVICE_NAME, TransactionsSettings
 from .settlement import SettlementWorker
 
 __all__ = ["create_app", "build_services"]
 
 
 def build_services(
-    settings: Settings,
+    settings: TransactionsSettings,
     *,
     master_transport: httpx.AsyncBaseTransport | None = None,
     biller_transport: httpx.AsyncBaseTransport | None = None,
@@ -54,13 +54,13 @@ def build_services(
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: TransactionsSettings | None = None,
     *,
     master_transport: httpx.AsyncBaseTransport | None = None,
     biller_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
     """The subgraph app; the transports let tests route master/biller calls to fakes or ASGI apps."""
-    settings = settings or Settings()
+    settings = settings or TransactionsSettings()
     services = build_services(settings, master_transport=master_transport, biller_transport=biller_transport)
     workers: list[SettlementWorker] = []
 
@@ -78,7 +78,7 @@ def create_app(
         name=SERVICE_NAME,
         schema=schema,
         settings=settings,
-        metadata=Base.metadata,
+        metadata=TransactionsBase.metadata,
         seed=seed,
         state=services,
         on_startup=start_worker,

@@ -27,7 +27,7 @@ from . import instalments
 from . import repository as repo
 from .clients import BillerError
 from .service.dependencies import Services
-from .settings import Settings
+from .settings import TransactionsSettings
 
 __all__ = ["SALES_STATE_PATH", "internal_routes"]
 
@@ -44,7 +44,7 @@ def _tenths(value: int) -> str:
     return str((Decimal(value) / 10).quantize(Decimal("0.1")))
 
 
-def internal_routes(settings: Settings, services: Services) -> list[Route]:
+def internal_routes(settings: TransactionsSettings, services: Services) -> list[Route]:
     jwt_secret = settings.jwt_secret.get_secret_value()
     service_secret = settings.service_secret.get_secret_value()
 

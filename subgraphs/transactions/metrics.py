@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from .models import LedgerKind, ManagementKind, PurchaseStatus
+from .models import LedgerKind, ManagementTokenKind, PurchaseStatus
 
 __all__ = ["REVIEW_REASONS", "TransactionMetrics"]
 
@@ -65,7 +65,7 @@ class TransactionMetrics:
             self.purchases.labels(status.value)
         for kind in LedgerKind:
             self.ledger_amount.labels(kind.value)
-        for management in ManagementKind:
+        for management in ManagementTokenKind:
             self.management_tokens.labels(management.value)
         for reason in REVIEW_REASONS:
             self.needing_review.labels(reason)
@@ -77,7 +77,7 @@ class TransactionMetrics:
         # Prometheus samples are floats; exact money lives in the ledger, this is for dashboards.
         self.ledger_amount.labels(kind.value).inc(float(abs(amount)))
 
-    def management_token_issued(self, kind: ManagementKind) -> None:
+    def management_token_issued(self, kind: ManagementTokenKind) -> None:
         self.management_tokens.labels(kind.value).inc()
 
     def purchase_needs_review(self, reason: str) -> None:

@@ -28,7 +28,7 @@ from setrum_common.clock import utc_now
 from setrum_common.column_types import ScaledDecimal, UTCDateTime
 
 __all__ = [
-    "Base",
+    "TransactionsBase",
     "Money",
     "UTCDateTime",
     "LedgerKind",
@@ -39,7 +39,7 @@ __all__ = [
     "Purchase",
     "MeterMonthUsage",
     "MeterInstalment",
-    "ManagementKind",
+    "ManagementTokenKind",
     "ManagementTokenRecord",
     "new_purchase_id",
     "channel_reference_for",
@@ -64,7 +64,7 @@ class Money(ScaledDecimal):
         super().__init__(2)
 
 
-class Base(db.Base):
+class TransactionsBase(db.Base):
     __abstract__ = True
     metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
 
@@ -75,7 +75,7 @@ class LedgerKind(str, enum.Enum):
     REFUND_CREDIT = "REFUND_CREDIT"
 
 
-class ManagementKind(str, enum.Enum):
+class ManagementTokenKind(str, enum.Enum):
     """STS class 2 management tokens we let support staff issue (IEC 62055-41)."""
 
     SET_MAX_POWER = "SET_MAX_POWER"
@@ -97,7 +97,7 @@ HELD_STATUSES = (PurchaseStatus.PENDING.value, PurchaseStatus.REVIEW.value)
 """Statuses whose money and kWh are held while the outcome is unknown."""
 
 
-class Wallet(Base):
+class Wallet(TransactionsBase):
     """The balance row: changed only in the same transaction as a ledger entry."""
 
     __tablename__ = "tx_wallet"
@@ -110,7 +110,7 @@ class Wallet(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
-class LedgerEntry(Base):
+class LedgerEntry(TransactionsBase):
     """One append-only wallet movement; ``amount`` is signed (debits are negative)."""
 
     __tablename__ = "tx_ledger_entry"
@@ -130,7 +130,7 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
-class Purchase(Base):
+class Purchase(TransactionsBase):
     """A token purchase with every receipt field, as quoted by master and answered by the biller."""
 
     __tablename__ = "tx_purchase"
@@ -193,7 +193,7 @@ class Purchase(Base):
         return (Decimal(self.kwh_tenths) / 10).quantize(Decimal("0.1"))
 
 
-class MeterMonthUsage(Base):
+class MeterMonthUsage(TransactionsBase):
     """kWh of a meter's SUCCESS + PENDING purchases in one Jakarta calendar month.
 
     Kept in the purchase's own transaction; the cap check is one conditional UPDATE of this row,
@@ -210,7 +210,7 @@ class MeterMonthUsage(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
-class MeterInstalment(Base):
+class MeterInstalment(TransactionsBase):
     """Instalment paid towards a meter's debt by its SUCCESS and PENDING purchases (master registers
     the debt and the amount per purchase; the seller counts what was paid). Written in the purchase's
     own transaction with one conditional upsert, given back with the refund of a failed purchase."""
@@ -223,7 +223,7 @@ class MeterInstalment(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
 
-class ManagementTokenRecord(Base):
+class ManagementTokenRecord(TransactionsBase):
     """A management token the biller issued at an operator's request, kept so support can list them.
 
     The biller is the system of record for TIDs; this is our audit trail of who asked for what.

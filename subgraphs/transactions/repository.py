@@ -29,7 +29,6 @@ from setrum_common.db import rowcount
 
 from .models import (
     HELD_STATUSES,
-    Base,
     LedgerEntry,
     LedgerKind,
     ManagementTokenRecord,
@@ -37,6 +36,7 @@ from .models import (
     Money,
     Purchase,
     PurchaseStatus,
+    TransactionsBase,
     Wallet,
 )
 
@@ -77,7 +77,7 @@ def _upsert_builder(session: AsyncSession) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> None:
+async def insert_ignore(session: AsyncSession, model: type[TransactionsBase], values: dict[str, Any]) -> None:
     """``INSERT … ON CONFLICT DO NOTHING``: create a row unless it already exists."""
     await session.execute(_upsert_builder(session)(model).values(**values).on_conflict_do_nothing())
 

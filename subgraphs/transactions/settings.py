@@ -7,13 +7,13 @@ from pydantic_settings import SettingsConfigDict
 
 from setrum_common.settings import DEV_BILLER_SECRET, ServiceSettings, shared_field
 
-__all__ = ["Settings", "MAX_TOP_UP", "SERVICE_NAME"]
+__all__ = ["TransactionsSettings", "MAX_TOP_UP", "SERVICE_NAME"]
 
 SERVICE_NAME = "transactions"
 MAX_TOP_UP = 50_000_000  # whole rupiah per top-up
 
 
-class Settings(ServiceSettings):
+class TransactionsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSACTIONS_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite+aiosqlite:///./data/transactions.db"

@@ -14,19 +14,19 @@ from setrum_common.service_app import create_service_app
 from setrum_common.sessions import SessionGuard, SessionState
 
 from .internal import internal_routes
-from .models import Base
+from .models import UsersBase
 from .passwords import Passwords
 from .schema import schema
 from .schema.context import UsersState
 from .seed import seed_demo_customers
 from .service.sessions import local_session_lookup
-from .settings import Settings, get_settings
+from .settings import UsersSettings, get_settings
 from .throttle import SigninThrottle
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Starlette:
+def create_app(settings: UsersSettings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Starlette:
     """``clock`` (aware UTC ``datetime`` factory) drives the sign-in throttling window; for tests."""
     settings = settings or get_settings()
     passwords = Passwords(
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         name="users",
         schema=schema,
         settings=settings,
-        metadata=Base.metadata,
+        metadata=UsersBase.metadata,
         seed=seed,
         state=UsersState(
             settings=settings,

@@ -14,12 +14,12 @@ from setrum_common.auth import viewer_from_authorization
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.sessions import SessionLookup
 
-from .settings import Settings
+from .settings import UsersSettings
 
 __all__ = ["internal_routes"]
 
 
-def internal_routes(settings: Settings, lookup: SessionLookup) -> list[Route]:
+def internal_routes(settings: UsersSettings, lookup: SessionLookup) -> list[Route]:
     jwt_secret = settings.jwt_secret.get_secret_value()
     service_secret = settings.service_secret.get_secret_value()
 

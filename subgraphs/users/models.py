@@ -10,15 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from setrum_common import db
 from setrum_common.column_types import UTCDateTime
 
-__all__ = ["Base", "Customer", "SigninAttempt", "UTCDateTime"]
+__all__ = ["UsersBase", "Customer", "SigninAttempt", "UTCDateTime"]
 
 
-class Base(db.Base):
+class UsersBase(db.Base):
     __abstract__ = True
     metadata = MetaData(naming_convention=db.NAMING_CONVENTION)
 
 
-class Customer(Base):
+class Customer(UsersBase):
     """A person who buys tokens (or an administrator). ``email`` is stored normalised."""
 
     __tablename__ = "users_customer"
@@ -42,7 +42,7 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class SigninAttempt(Base):
+class SigninAttempt(UsersBase):
     """Sign-in attempts per normalised email in the current throttling window.
 
     Kept in the database, not in process memory, so every replica sees the same count. A row is

@@ -10,10 +10,10 @@ from pydantic_settings import SettingsConfigDict
 
 from setrum_common.settings import ServiceSettings
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["UsersSettings", "get_settings"]
 
 
-class Settings(ServiceSettings):
+class UsersSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="USERS_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite+aiosqlite:///./data/users.db"
@@ -45,5 +45,5 @@ class Settings(ServiceSettings):
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+def get_settings() -> UsersSettings:
+    return UsersSettings()

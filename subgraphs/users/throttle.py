@@ -24,7 +24,7 @@ from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 
 from . import repository
-from .settings import Settings
+from .settings import UsersSettings
 
 __all__ = ["TOO_MANY_ATTEMPTS", "SigninThrottle"]
 
@@ -38,7 +38,7 @@ class SigninThrottle:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> SigninThrottle:
+    def from_settings(cls, settings: UsersSettings, clock: Callable[[], datetime] = utc_now) -> SigninThrottle:
         return cls(max_failures=settings.signin_max_failures, window=settings.signin_window, clock=clock)
 
     async def admit(self, db: Database, email: str) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from biller.app import create_app
 from biller.lookup import lookup_meter
-from biller.models import Meter
+from biller.models import BillerMeter
 from setrum_common.db import Database
 from sts.meter import Outcome
 from sts.tid import MAX_TID
@@ -79,7 +79,7 @@ async def test_replays_spend_no_tid(biller: SignedClient) -> None:
 async def test_a_meter_out_of_tids_needs_a_key_change(biller: SignedClient) -> None:
     db: Database = biller.app.state.db
     async with db.transaction() as session:
-        await session.execute(update(Meter).where(Meter.number == METER).values(last_tid=MAX_TID - 1))
+        await session.execute(update(BillerMeter).where(BillerMeter.number == METER).values(last_tid=MAX_TID - 1))
     last = await biller.purchase("last-tid")
     assert last["status"] == "SUCCESS" and _tid(last) == MAX_TID
     spent = await biller.purchase("no-tid-left")

@@ -25,7 +25,8 @@ async def client(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         app = create_router(RouterSettings(fastpath=fastpath), gateway=gateway)
     else:
         module = __import__(f"subgraphs.{name}.app", fromlist=["create_app"])
-        settings = __import__(f"subgraphs.{name}.settings", fromlist=["Settings"]).Settings(
+        settings_module = __import__(f"subgraphs.{name}.settings", fromlist=["*"])
+        settings = getattr(settings_module, f"{name.capitalize()}Settings")(
             database_url=f"sqlite+aiosqlite:///{tmp_path / name}.db", schema_mode="create", fastpath=fastpath
         )
         app = module.create_app(settings)

@@ -31,8 +31,9 @@ def _service(name: str, tmp_path: Path) -> Callable[[], tuple[Starlette, Callabl
 
             return create_app(BillerSettings(database_url=database_url, schema_mode="create")), _nothing
         module = __import__(f"subgraphs.{name}.app", fromlist=["create_app"])
-        settings_module = __import__(f"subgraphs.{name}.settings", fromlist=["Settings"])
-        return module.create_app(settings_module.Settings(database_url=database_url, schema_mode="create")), _nothing
+        settings_module = __import__(f"subgraphs.{name}.settings", fromlist=["*"])
+        settings_class = getattr(settings_module, f"{name.capitalize()}Settings")
+        return module.create_app(settings_class(database_url=database_url, schema_mode="create")), _nothing
 
     return make_app
 

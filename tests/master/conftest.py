@@ -14,7 +14,7 @@ from sqlalchemy import event
 from setrum_common import demo_data as demo
 from setrum_common.auth import Role, issue_customer_token, issue_service_token, viewer_from_authorization
 from subgraphs.master.app import create_app
-from subgraphs.master.settings import Settings
+from subgraphs.master.settings import MasterSettings
 
 
 class GraphQLClient:
@@ -41,15 +41,15 @@ def error_codes(result: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'master.db'}", seed_demo_data=True)
+def settings(tmp_path: Path) -> MasterSettings:
+    return MasterSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'master.db'}", seed_demo_data=True)
 
 
 class FakeTransactions:
     """Stands in for transactions' ``POST /internal/meter-sales-state``: answers what a test put in
     ``states`` (by meter number), 503 otherwise; records the requests."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: MasterSettings) -> None:
         self.settings = settings
         self.states: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
@@ -68,12 +68,12 @@ class FakeTransactions:
 
 
 @pytest.fixture
-def transactions(settings: Settings) -> FakeTransactions:
+def transactions(settings: MasterSettings) -> FakeTransactions:
     return FakeTransactions(settings)
 
 
 @pytest.fixture
-async def app(settings: Settings, transactions: FakeTransactions) -> AsyncIterator[Any]:
+async def app(settings: MasterSettings, transactions: FakeTransactions) -> AsyncIterator[Any]:
     application = create_app(settings, transactions_transport=httpx.MockTransport(transactions.handle))
     async with application.router.lifespan_context(application):
         yield application
@@ -85,28 +85,28 @@ async def gql(app: Any) -> AsyncIterator[GraphQLClient]:
         yield GraphQLClient(http)
 
 
-def _customer_token(settings: Settings, customer: demo.DemoCustomer) -> str:
+def _customer_token(settings: MasterSettings, customer: demo.DemoCustomer) -> str:
     token, _ = issue_customer_token(settings.jwt_secret.get_secret_value(), customer.id, Role(customer.role))
     return token
 
 
 @pytest.fixture
-def siti_token(settings: Settings) -> str:
+def siti_token(settings: MasterSettings) -> str:
     return _customer_token(settings, demo.CUSTOMERS[1])
 
 
 @pytest.fixture
-def budi_token(settings: Settings) -> str:
+def budi_token(settings: MasterSettings) -> str:
     return _customer_token(settings, demo.CUSTOMERS[2])
 
 
 @pytest.fixture
-def admin_token(settings: Settings) -> str:
+def admin_token(settings: MasterSettings) -> str:
     return _customer_token(settings, demo.ADMIN)
 
 
 @pytest.fixture
-def service_token(settings: Settings) -> str:
+def service_token(settings: MasterSettings) -> str:
     return issue_service_token(settings.service_secret.get_secret_value(), "transactions")
 
 

@@ -10,12 +10,12 @@ import pytest
 
 from setrum_common import demo_data as demo
 from setrum_common.errors import DomainError
-from subgraphs.master.settings import Settings
+from subgraphs.master.settings import MasterSettings
 
 master_client = pytest.importorskip("subgraphs.transactions.clients.master_client")
 
 
-async def test_transactions_client_gets_a_binding_quote(app: Any, settings: Settings) -> None:
+async def test_transactions_client_gets_a_binding_quote(app: Any, settings: MasterSettings) -> None:
     client = master_client.MasterClient(
         "http://test/graphql",
         settings.service_secret.get_secret_value(),

@@ -19,7 +19,7 @@ import pytest
 from setrum_common import demo_data as demo
 from setrum_common.auth import Role, issue_customer_token, issue_service_token
 from subgraphs.master.app import create_app
-from subgraphs.master.settings import Settings
+from subgraphs.master.settings import MasterSettings
 from tests.postgres import scratch_database
 
 from .conftest import GraphQLClient, error_codes
@@ -48,7 +48,7 @@ def _sample_meters() -> list[demo.DemoMeter]:
 class Master:
     http: httpx.AsyncClient
     gql: GraphQLClient
-    settings: Settings
+    settings: MasterSettings
 
     @property
     def service_token(self) -> str:
@@ -68,7 +68,7 @@ class Master:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def master(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Master]:
     async def run(url: str) -> AsyncIterator[Master]:
-        settings = Settings(database_url=url, seed_demo_data=True)
+        settings = MasterSettings(database_url=url, seed_demo_data=True)
         app = create_app(settings)
         async with (
             app.router.lifespan_context(app),

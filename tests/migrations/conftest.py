@@ -36,9 +36,9 @@ class Service:
 # Every service that owns a database. A service missing here has no migration test, so the
 # deploy test checks this list against the packages that ship a migrations/ folder.
 SERVICES = [
-    Service("subgraphs.users", "subgraphs.users.models:Base"),
-    Service("subgraphs.master", "subgraphs.master.models:Base"),
-    Service("subgraphs.transactions", "subgraphs.transactions.models:Base"),
+    Service("subgraphs.users", "subgraphs.users.models:UsersBase"),
+    Service("subgraphs.master", "subgraphs.master.models:MasterBase"),
+    Service("subgraphs.transactions", "subgraphs.transactions.models:TransactionsBase"),
     Service("biller", "biller.models:BillerBase"),
 ]
 SERVICES = [s for s in SERVICES if (s.migrations.directory / "env.py").is_file()]

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from setrum_common.db import Database
 from setrum_common.migrations import Migrations, schema_differences, upgrade_to_head
-from subgraphs.master.models import Base, Meter, SavedMeter, Tariff
+from subgraphs.master.models import MasterBase, Meter, SavedMeter, Tariff
 
 OpenDb = Callable[[], Database]
 
@@ -55,7 +55,7 @@ async def test_naive_rows_keep_their_instants_as_utc(open_db: OpenDb) -> None:
 
     await upgrade_to_head(db, MIGRATIONS)
 
-    assert await schema_differences(db, MIGRATIONS, Base.metadata) == []
+    assert await schema_differences(db, MIGRATIONS, MasterBase.metadata) == []
     earlier, later = EARLIER.replace(tzinfo=UTC), LATER.replace(tzinfo=UTC)
     async with db.session() as session:
         tariff = (await session.execute(select(Tariff))).scalar_one()
@@ -90,7 +90,7 @@ async def test_a_database_with_saved_meters_upgrades_from_the_first_revision(ope
 
     await upgrade_to_head(db, MIGRATIONS)
 
-    assert await schema_differences(db, MIGRATIONS, Base.metadata) == []
+    assert await schema_differences(db, MIGRATIONS, MasterBase.metadata) == []
     async with db.session() as session:
         saved = (await session.execute(select(SavedMeter))).scalar_one()
         meter = (await session.execute(select(Meter))).scalar_one()

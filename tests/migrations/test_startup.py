@@ -16,7 +16,7 @@ from biller.settings import BillerSettings
 from setrum_common.db import Database
 from setrum_common.migrations import MigrationError, Migrations, main
 from subgraphs.users.app import create_app as create_users
-from subgraphs.users.settings import Settings as UsersSettings
+from subgraphs.users.settings import UsersSettings
 
 STRONG = "x" * 40
 

@@ -12,7 +12,7 @@ from setrum_common.auth import Role, issue_customer_token
 from setrum_common.demo_data import ADMIN, CUSTOMERS
 from setrum_common.settings import DEV_JWT_SECRET
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.settings import Settings
+from subgraphs.transactions.settings import TransactionsSettings
 
 from .fakes import FakeBiller, FakeMaster
 
@@ -60,8 +60,8 @@ def fake_biller() -> FakeBiller:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
+def settings(tmp_path: Path) -> TransactionsSettings:
+    return TransactionsSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/transactions.db",
         seed_demo_data=True,
         master_url="http://master.test/graphql",
@@ -72,7 +72,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings, fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncIterator[Starlette]:
+async def app(
+    settings: TransactionsSettings, fake_master: FakeMaster, fake_biller: FakeBiller
+) -> AsyncIterator[Starlette]:
     app = create_app(
         settings,
         master_transport=httpx.MockTransport(fake_master.handle),

@@ -27,7 +27,7 @@ from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
 from sts.tokens import ManagementKind, TokenClass
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.settings import Settings
+from subgraphs.transactions.settings import TransactionsSettings
 from tests.fixtures.demo_meters import demo_decoder_key
 
 from .conftest import SITI, GraphQL, error_code
@@ -56,7 +56,7 @@ def simulator(number: str) -> MeterSimulator:
 async def system(tmp_path: Path) -> AsyncIterator[tuple[GraphQL, Starlette]]:
     biller = create_biller_app(BillerSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db", seed_demo_data=True))
     app = create_app(
-        Settings(
+        TransactionsSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",
             master_url="http://master.test/graphql",
             biller_url="http://biller.test",
@@ -231,7 +231,7 @@ async def test_an_unreachable_or_broken_biller_is_a_coded_error(
         return answer
 
     app = create_app(
-        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db", biller_url="http://biller.test"),
+        TransactionsSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db", biller_url="http://biller.test"),
         master_transport=httpx.MockTransport(FakeMaster().handle),
         biller_transport=httpx.MockTransport(handle),
     )

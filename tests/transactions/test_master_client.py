@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from setrum_common import demo_data as demo
 from setrum_common.errors import DomainError
 from subgraphs.master.app import create_app as create_master_app
-from subgraphs.master.settings import Settings as MasterSettings
+from subgraphs.master.settings import MasterSettings
 from subgraphs.transactions.clients.master_client import MasterClient, internal_quote_url
 
 BLOCKED = next(m for m in demo.METERS if m.status == "BLOCKED")

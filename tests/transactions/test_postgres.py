@@ -16,7 +16,7 @@ import pytest
 
 from setrum_common.demo_data import ADMIN
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.settings import Settings
+from subgraphs.transactions.settings import TransactionsSettings
 from tests.postgres import requires_postgres, scratch_database
 
 from .conftest import AGUS, BUDI, DEWI, SITI, GraphQL, error_code
@@ -31,7 +31,7 @@ async def pg_gql(fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncItera
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(scratch_database("setrum_tx"))
         app = create_app(
-            Settings(database_url=url, seed_demo_data=True, pending_refresh_after_s=0),
+            TransactionsSettings(database_url=url, seed_demo_data=True, pending_refresh_after_s=0),
             master_transport=httpx.MockTransport(fake_master.handle),
             biller_transport=httpx.MockTransport(fake_biller.handle),
         )

@@ -29,9 +29,9 @@ from sts.keys import parse_vending_key
 from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
 from subgraphs.master.app import create_app as create_master_app
-from subgraphs.master.settings import Settings as MasterSettings
+from subgraphs.master.settings import MasterSettings
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.settings import Settings
+from subgraphs.transactions.settings import TransactionsSettings
 from tests.fixtures.demo_meters import demo_decoder_key
 
 from .conftest import BUDI, SITI, GraphQL, error_code
@@ -67,7 +67,7 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
         )
     )
     app = create_app(
-        Settings(
+        TransactionsSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",
             seed_demo_data=True,
             master_url="http://master.test/graphql",

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from setrum_common.demo_data import METERS
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.settings import Settings
+from subgraphs.transactions.settings import TransactionsSettings
 
 from .conftest import SITI, GraphQL
 from .fakes import FakeBiller, FakeMaster
@@ -17,7 +17,7 @@ from .helpers import buy
 
 
 def test_defaults_and_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings()
+    settings = TransactionsSettings()
     assert (settings.port, settings.master_url, settings.biller_url) == (
         4003,
         "http://127.0.0.1:4002/graphql",
@@ -26,23 +26,23 @@ def test_defaults_and_production_refuses_development_secrets(monkeypatch: pytest
     assert settings.biller_timeout_s == 10
     monkeypatch.setenv("TRANSACTIONS_BILLER_TIMEOUT_S", "2.5")
     monkeypatch.setenv("SETRUM_BILLER_SECRET", "b" * 40)
-    configured = Settings()
+    configured = TransactionsSettings()
     assert configured.biller_timeout_s == 2.5 and configured.biller_secret.get_secret_value() == "b" * 40
     monkeypatch.setenv("SETRUM_ENV", "production")
     with pytest.raises(ValidationError):
-        Settings()  # the JWT and service secrets are still the development ones
+        TransactionsSettings()  # the JWT and service secrets are still the development ones
     monkeypatch.setenv("SETRUM_JWT_SECRET", "j" * 40)
     monkeypatch.setenv("SETRUM_SERVICE_SECRET", "s" * 40)
-    assert Settings().is_production
+    assert TransactionsSettings().is_production
     monkeypatch.delenv("SETRUM_BILLER_SECRET")
     with pytest.raises(ValidationError):
-        Settings()  # the development biller secret is refused in production
+        TransactionsSettings()  # the development biller secret is refused in production
 
 
 async def test_reading_a_stale_pending_purchase_re_asks_the_biller(tmp_path: Path) -> None:
     master, biller = FakeMaster(), FakeBiller(mode="pending_then_success", pending_polls=1)
     app = create_app(
-        Settings(
+        TransactionsSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",
             seed_demo_data=True,
             pending_refresh_after_s=0.01,

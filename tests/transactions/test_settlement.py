@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from setrum_common.demo_data import ADMIN, METERS
 from subgraphs.transactions.app import create_app
-from subgraphs.transactions.settings import Settings
+from subgraphs.transactions.settings import TransactionsSettings
 from tests.postgres import requires_postgres, scratch_database
 
 from .conftest import BUDI, SITI, GraphQL, error_code, token
@@ -39,7 +39,7 @@ Open = Callable[..., Awaitable[GraphQL]]
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_postgres)])
 async def open_app(
-    request: pytest.FixtureRequest, settings: Settings, fake_master: FakeMaster, fake_biller: FakeBiller
+    request: pytest.FixtureRequest, settings: TransactionsSettings, fake_master: FakeMaster, fake_biller: FakeBiller
 ) -> AsyncIterator[Open]:
     """Start a transactions app (a replica) on the test database with some settings changed; every
     test runs on SQLite and, when SETRUM_TEST_POSTGRES_URL is set, on PostgreSQL."""

@@ -16,13 +16,13 @@ from setrum_common.auth import Role, issue_customer_token, issue_service_token
 from setrum_common.demo_data import ADMIN, CUSTOMERS
 from subgraphs.users.app import create_app
 from subgraphs.users.models import Customer
-from subgraphs.users.settings import Settings
+from subgraphs.users.settings import UsersSettings
 
 SITI = CUSTOMERS[1]
 BUDI = CUSTOMERS[2]
 
 
-def make_settings(tmp_path: Any, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Any, **overrides: Any) -> UsersSettings:
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp_path}/users.db",
         # Cheap argon2 parameters: the tests exercise the logic, not the cost.
@@ -32,16 +32,16 @@ def make_settings(tmp_path: Any, **overrides: Any) -> Settings:
         "seed_demo_data": True,
     }
     values.update(overrides)
-    return Settings(**values)
+    return UsersSettings(**values)
 
 
 @pytest.fixture
-def settings(tmp_path: Any) -> Settings:
+def settings(tmp_path: Any) -> UsersSettings:
     return make_settings(tmp_path)
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Starlette]:
+async def app(settings: UsersSettings) -> AsyncIterator[Starlette]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
@@ -56,7 +56,7 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 class GraphQL:
     """Posts operations to ``/graphql`` and returns the decoded JSON body."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: UsersSettings) -> None:
         self.http = http
         self.settings = settings
 
@@ -81,7 +81,7 @@ class GraphQL:
 
 
 @pytest.fixture
-def gql(client: httpx.AsyncClient, settings: Settings) -> GraphQL:
+def gql(client: httpx.AsyncClient, settings: UsersSettings) -> GraphQL:
     return GraphQL(client, settings)
 
 

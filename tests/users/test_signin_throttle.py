@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from setrum_common.demo_data import DEMO_PASSWORD
 from subgraphs.users.app import create_app
-from subgraphs.users.settings import Settings
+from subgraphs.users.settings import UsersSettings
 from tests.postgres import scratch_database
 
 from .conftest import BUDI, SITI, GraphQL, codes, make_settings
@@ -44,7 +44,7 @@ def clock() -> Clock:
     return Clock()
 
 
-async def _start(stack: AsyncExitStack, settings: Settings, clock: Clock) -> GraphQL:
+async def _start(stack: AsyncExitStack, settings: UsersSettings, clock: Clock) -> GraphQL:
     app: Starlette = create_app(settings, clock=clock)
     await stack.enter_async_context(app.router.lifespan_context(app))
     http = await stack.enter_async_context(
@@ -181,7 +181,10 @@ async def test_limits_come_from_settings(tmp_path: Any, clock: Clock, monkeypatc
     monkeypatch.setenv("USERS_SIGNIN_WINDOW_S", "60")
     settings = make_settings(tmp_path)
     assert (settings.signin_max_failures, settings.signin_window_s) == (2, 60)
-    assert (Settings.model_fields["signin_max_failures"].default, Settings.model_fields["signin_window_s"].default) == (
+    assert (
+        UsersSettings.model_fields["signin_max_failures"].default,
+        UsersSettings.model_fields["signin_window_s"].default,
+    ) == (
         5,
         900,
     )

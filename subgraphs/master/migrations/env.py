@@ -3,6 +3,6 @@
 from alembic import context
 
 from setrum_common.migrations import run_env
-from subgraphs.master.models import Base
+from subgraphs.master.models import MasterBase
 
-run_env(context, Base.metadata)
+run_env(context, MasterBase.metadata)

@@ -15,13 +15,15 @@ from setrum_common.kwh_limit import monthly_kwh_limit
 from .. import models
 from ..repository import MeterFacts
 from .loaders import meter_loader, saved_meters_loader
-from .types import Info, MeterStatus, Region, Tariff
+from .types import Info, MeterStatus, RegionType, TariffType
 
-__all__ = ["Customer", "Meter", "SavedMeter"]
+__all__ = ["CustomerInMaster", "MeterType", "SavedMeterType"]
 
 
-@strawberry.federation.type(keys=["number"], description="A prepaid meter: public facts of the meter register.")
-class Meter:
+@strawberry.federation.type(
+    name="Meter", keys=["number"], description="A prepaid meter: public facts of the meter register."
+)
+class MeterType:
     number: str = strawberry.field(description="The 11-digit meter number (No. Meter).")
     idpel: str = strawberry.field(description="The 12-digit customer id (ID Pelanggan).")
     holder_name: str
@@ -32,20 +34,20 @@ class Meter:
     _facts: strawberry.Private[MeterFacts]
 
     @strawberry.field(description="The tariff version in effect now for the meter's class and power.")
-    def tariff(self) -> Tariff:
+    def tariff(self) -> TariffType:
         if self._facts.tariff is None:
             meter = self._facts.meter
             raise DomainError(
                 ErrorCode.PRODUCT_UNAVAILABLE, f"No tariff {meter.tariff_code}/{meter.power_va}VA is in effect"
             )
-        return Tariff.from_model(self._facts.tariff)
+        return TariffType.from_model(self._facts.tariff)
 
     @strawberry.field
-    def region(self) -> Region:
-        return Region.from_model(self._facts.region)
+    def region(self) -> RegionType:
+        return RegionType.from_model(self._facts.region)
 
     @classmethod
-    def from_facts(cls, facts: MeterFacts) -> Meter:
+    def from_facts(cls, facts: MeterFacts) -> MeterType:
         meter = facts.meter
         return cls(
             number=meter.number,
@@ -59,7 +61,7 @@ class Meter:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, number: str, **_: Any) -> Meter | None:
+    async def resolve_reference(cls, info: Info, number: str, **_: Any) -> MeterType | None:
         # Meters are public facts: no viewer check. Unknown numbers resolve to null.
         if len(number) != METER_NUMBER_DIGITS or not number.isdigit():
             return None
@@ -67,37 +69,37 @@ class Meter:
         return None if facts is None else cls.from_facts(facts)
 
 
-@strawberry.type(description="A meter a customer keeps in their list, with their own name for it.")
-class SavedMeter:
+@strawberry.type(name="SavedMeter", description="A meter a customer keeps in their list, with their own name for it.")
+class SavedMeterType:
     alias: str | None
     saved_at: datetime
     _meter_number: strawberry.Private[str]
     _facts: strawberry.Private[MeterFacts | None] = None
 
     @strawberry.field
-    async def meter(self, info: Info) -> Meter:
+    async def meter(self, info: Info) -> MeterType:
         facts = self._facts or await meter_loader(info.context).load(self._meter_number)
         if facts is None:  # the foreign key makes this impossible unless the register is edited by hand
             raise DomainError(ErrorCode.NOT_FOUND, f"Meter {self._meter_number} is no longer registered")
-        return Meter.from_facts(facts)
+        return MeterType.from_facts(facts)
 
     @classmethod
-    def from_model(cls, row: models.SavedMeter) -> SavedMeter:
+    def from_model(cls, row: models.SavedMeter) -> SavedMeterType:
         return cls(alias=row.alias, saved_at=row.saved_at, _meter_number=row.meter_number)
 
 
-@strawberry.federation.type(keys=["id"])
-class Customer:
+@strawberry.federation.type(name="Customer", keys=["id"])
+class CustomerInMaster:
     id: strawberry.ID
 
     @strawberry.field(description="The meters this customer saved, oldest first.")
-    async def meters(self, info: Info) -> list[SavedMeter]:
+    async def meters(self, info: Info) -> list[SavedMeterType]:
         info.context.viewer.require_customer_access(str(self.id))
         rows = await saved_meters_loader(info.context).load(str(self.id))
-        return [SavedMeter.from_model(r) for r in rows]
+        return [SavedMeterType.from_model(r) for r in rows]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Customer:
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> CustomerInMaster:
         # A customer may read only their own saved meters; admins and services read all.
         info.context.viewer.require_customer_access(str(id))
         return cls(id=strawberry.ID(str(id)))

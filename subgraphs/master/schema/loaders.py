@@ -5,7 +5,7 @@ from __future__ import annotations
 from strawberry.dataloader import DataLoader
 
 from setrum_common.clock import utc_now
-from setrum_common.service_app import RequestContext
+from setrum_common.service_app import ServiceContext
 
 from .. import repository as repo
 from ..models import PpjRule, SavedMeter
@@ -13,7 +13,7 @@ from ..models import PpjRule, SavedMeter
 __all__ = ["meter_loader", "ppj_rules_loader", "saved_meters_loader"]
 
 
-def meter_loader(context: RequestContext) -> DataLoader[str, repo.MeterFacts | None]:
+def meter_loader(context: ServiceContext) -> DataLoader[str, repo.MeterFacts | None]:
     """Meters by number, each with the tariff in effect now and its region (one SELECT per batch)."""
 
     async def load(numbers: list[str]) -> list[repo.MeterFacts | None]:
@@ -25,7 +25,7 @@ def meter_loader(context: RequestContext) -> DataLoader[str, repo.MeterFacts | N
     return context.loader("master.meter", load)
 
 
-def ppj_rules_loader(context: RequestContext) -> DataLoader[str, list[PpjRule]]:
+def ppj_rules_loader(context: ServiceContext) -> DataLoader[str, list[PpjRule]]:
     async def load(codes: list[str]) -> list[list[PpjRule]]:
         async with context.db.session() as session:
             rules = await repo.load_ppj_rules(session, set(codes))
@@ -34,7 +34,7 @@ def ppj_rules_loader(context: RequestContext) -> DataLoader[str, list[PpjRule]]:
     return context.loader("master.ppj_rules", load)
 
 
-def saved_meters_loader(context: RequestContext) -> DataLoader[str, list[SavedMeter]]:
+def saved_meters_loader(context: ServiceContext) -> DataLoader[str, list[SavedMeter]]:
     async def load(customer_ids: list[str]) -> list[list[SavedMeter]]:
         async with context.db.session() as session:
             saved = await repo.load_saved_meters(session, set(customer_ids))

@@ -10,10 +10,10 @@ import strawberry
 from setrum_common.errors import DomainError, ErrorCode
 
 from ..service import lookup, saved_meters, upkeep
-from .entities import Meter, SavedMeter
-from .types import Channel, Denomination, Info, MeterStatus, Region, StampDutyRule, Tariff
+from .entities import MeterType, SavedMeterType
+from .types import ChannelType, DenominationType, Info, MeterStatus, RegionType, StampDutyRuleType, TariffType
 
-__all__ = ["Mutation"]
+__all__ = ["MasterMutation"]
 
 
 @strawberry.input(description="A new version of a tariff; it closes the versions it supersedes.")
@@ -58,27 +58,27 @@ class MeterInput:
     )
 
 
-async def _meter(info: Info, number: str) -> Meter:
+async def _meter(info: Info, number: str) -> MeterType:
     facts = await lookup.find_meter(info.context.db, number)
     if facts is None:  # just written, so only a concurrent delete gets here
         raise DomainError(ErrorCode.NOT_FOUND, f"Meter {number} is not registered")
-    return Meter.from_facts(facts)
+    return MeterType.from_facts(facts)
 
 
-@strawberry.type
-class Mutation:
+@strawberry.type(name="Mutation")
+class MasterMutation:
     @strawberry.mutation(description="Save a meter (by number or IDPEL) to your list; saving again updates the alias.")
-    async def save_meter(self, info: Info, number: str, alias: str | None = None) -> SavedMeter:
+    async def save_meter(self, info: Info, number: str, alias: str | None = None) -> SavedMeterType:
         row = await saved_meters.save_meter(info.context.db, info.context.viewer, number, alias)
-        return SavedMeter.from_model(row)
+        return SavedMeterType.from_model(row)
 
     @strawberry.mutation(description="Remove a meter from your list; false when it was not saved.")
     async def remove_meter(self, info: Info, number: str) -> bool:
         return await saved_meters.remove_meter(info.context.db, info.context.viewer, number)
 
     @strawberry.mutation(description="ADMIN: start a new effective-dated tariff version.")
-    async def upsert_tariff(self, info: Info, input: TariffInput) -> Tariff:
-        data = upkeep.TariffInput(
+    async def upsert_tariff(self, info: Info, input: TariffInput) -> TariffType:
+        data = upkeep.TariffFields(
             code=input.code,
             rate=input.rate,
             min_va=input.min_va,
@@ -87,44 +87,44 @@ class Mutation:
             description=input.description,
             effective_from=input.effective_from,
         )
-        return Tariff.from_model(await upkeep.upsert_tariff(info.context.db, info.context.viewer, data))
+        return TariffType.from_model(await upkeep.upsert_tariff(info.context.db, info.context.viewer, data))
 
     @strawberry.mutation(description="ADMIN: create a region or replace its name and PPJ rules.")
-    async def upsert_region(self, info: Info, input: RegionInput) -> Region:
+    async def upsert_region(self, info: Info, input: RegionInput) -> RegionType:
         rules = [
-            upkeep.PpjRuleInput(rate=r.rate, tariff_classes=r.tariff_classes, min_va=r.min_va, max_va=r.max_va)
+            upkeep.PpjRuleFields(rate=r.rate, tariff_classes=r.tariff_classes, min_va=r.min_va, max_va=r.max_va)
             for r in input.ppj_rules
         ]
         row = await upkeep.upsert_region(info.context.db, info.context.viewer, input.code, input.name, rules)
-        return Region.from_model(row)
+        return RegionType.from_model(row)
 
     @strawberry.mutation(description="ADMIN: offer a denomination (re-activates a withdrawn one).")
-    async def add_denomination(self, info: Info, amount: Decimal) -> Denomination:
-        return Denomination.from_model(await upkeep.add_denomination(info.context.db, info.context.viewer, amount))
+    async def add_denomination(self, info: Info, amount: Decimal) -> DenominationType:
+        return DenominationType.from_model(await upkeep.add_denomination(info.context.db, info.context.viewer, amount))
 
     @strawberry.mutation(description="ADMIN: withdraw a denomination from sale.")
-    async def deactivate_denomination(self, info: Info, amount: Decimal) -> Denomination:
+    async def deactivate_denomination(self, info: Info, amount: Decimal) -> DenominationType:
         row = await upkeep.deactivate_denomination(info.context.db, info.context.viewer, amount)
-        return Denomination.from_model(row)
+        return DenominationType.from_model(row)
 
     @strawberry.mutation(description="ADMIN: set (or create) a sales channel's admin fee.")
-    async def set_channel_admin_fee(self, info: Info, channel: str, admin_fee: Decimal) -> Channel:
+    async def set_channel_admin_fee(self, info: Info, channel: str, admin_fee: Decimal) -> ChannelType:
         row = await upkeep.set_channel_admin_fee(info.context.db, info.context.viewer, channel, admin_fee)
-        return Channel.from_model(row)
+        return ChannelType.from_model(row)
 
     @strawberry.mutation(description="ADMIN: stamp duty charged on purchases above a threshold.")
-    async def set_stamp_duty(self, info: Info, threshold: Decimal, amount: Decimal) -> StampDutyRule:
+    async def set_stamp_duty(self, info: Info, threshold: Decimal, amount: Decimal) -> StampDutyRuleType:
         row = await upkeep.set_stamp_duty(info.context.db, info.context.viewer, threshold, amount)
-        return StampDutyRule.from_model(row)
+        return StampDutyRuleType.from_model(row)
 
     @strawberry.mutation(description="ADMIN: block or unblock a meter.")
-    async def set_meter_status(self, info: Info, number: str, status: MeterStatus) -> Meter:
+    async def set_meter_status(self, info: Info, number: str, status: MeterStatus) -> MeterType:
         meter_number = await upkeep.set_meter_status(info.context.db, info.context.viewer, number, status.value)
         return await _meter(info, meter_number)
 
     @strawberry.mutation(description="ADMIN: register a meter or correct its record.")
-    async def upsert_meter(self, info: Info, input: MeterInput) -> Meter:
-        data = upkeep.MeterInput(
+    async def upsert_meter(self, info: Info, input: MeterInput) -> MeterType:
+        data = upkeep.MeterFields(
             number=input.number,
             idpel=input.idpel,
             holder_name=input.holder_name,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from setrum_common.service_app import RequestContext
+from setrum_common.service_app import ServiceContext
 
 from .. import models
 from ..identifiers import IdentifierKind as _IdentifierKind
@@ -21,23 +21,23 @@ from ..service.quotes import as_internal_quote
 from .loaders import ppj_rules_loader
 
 if TYPE_CHECKING:
-    from .entities import Meter
+    from .entities import MeterType
 
 __all__ = [
-    "Channel",
-    "Denomination",
+    "ChannelType",
+    "DenominationType",
     "IdentifierKind",
     "InquiryResult",
     "MeterStatus",
-    "PpjRule",
-    "Quote",
-    "Region",
-    "StampDutyRule",
-    "Tariff",
+    "PpjRuleType",
+    "QuoteType",
+    "RegionType",
+    "StampDutyRuleType",
+    "TariffType",
 ]
 
-Info = strawberry.Info[RequestContext, None]
-_LazyMeter = Annotated["Meter", strawberry.lazy("subgraphs.master.schema.entities")]
+Info = strawberry.Info[ServiceContext, None]
+_LazyMeter = Annotated["MeterType", strawberry.lazy("subgraphs.master.schema.entities")]
 
 
 @strawberry.enum(description="Whether tokens may be sold for a meter.")
@@ -49,8 +49,8 @@ class MeterStatus(enum.Enum):
 IdentifierKind = strawberry.enum(_IdentifierKind, description="Which identifier an inquiry matched.")
 
 
-@strawberry.type(description="One effective-dated version of a tariff's rate (Rp/kWh) for a power band.")
-class Tariff:
+@strawberry.type(name="Tariff", description="One effective-dated version of a tariff's rate (Rp/kWh) for a power band.")
+class TariffType:
     id: strawberry.ID
     code: str
     description: str
@@ -63,7 +63,7 @@ class Tariff:
     effective_to: datetime | None = strawberry.field(description="Exclusive end; null while in effect.")
 
     @classmethod
-    def from_model(cls, row: models.Tariff | TariffRecord) -> Tariff:
+    def from_model(cls, row: models.Tariff | TariffRecord) -> TariffType:
         return cls(
             id=strawberry.ID(str(row.id)),
             code=row.code,
@@ -78,60 +78,64 @@ class Tariff:
         )
 
 
-@strawberry.type(description="A PPJ (regional electricity tax) rate for tariff classes and a power band.")
-class PpjRule:
+@strawberry.type(
+    name="PpjRule", description="A PPJ (regional electricity tax) rate for tariff classes and a power band."
+)
+class PpjRuleType:
     rate: Decimal = strawberry.field(description="A fraction: 0.024 = 2.4%.")
     tariff_classes: list[str] = strawberry.field(description="Tariff codes it applies to; empty = every class.")
     min_va: int
     max_va: int | None
 
     @classmethod
-    def from_model(cls, row: models.PpjRule) -> PpjRule:
+    def from_model(cls, row: models.PpjRule) -> PpjRuleType:
         return cls(rate=plain(row.rate), tariff_classes=list(row.classes), min_va=row.min_va, max_va=row.max_va)
 
 
-@strawberry.type(description="A service region (regency/city) and its PPJ rules.")
-class Region:
+@strawberry.type(name="Region", description="A service region (regency/city) and its PPJ rules.")
+class RegionType:
     code: str
     name: str
 
     @strawberry.field(description="The most specific matching rule applies (class-specific, then narrowest band).")
-    async def ppj_rules(self, info: Info) -> list[PpjRule]:
+    async def ppj_rules(self, info: Info) -> list[PpjRuleType]:
         rows = await ppj_rules_loader(info.context).load(self.code)
-        return [PpjRule.from_model(r) for r in rows]
+        return [PpjRuleType.from_model(r) for r in rows]
 
     @classmethod
-    def from_model(cls, row: models.Region | RegionRecord) -> Region:
+    def from_model(cls, row: models.Region | RegionRecord) -> RegionType:
         return cls(code=row.code, name=row.name)
 
 
-@strawberry.type
-class Denomination:
+@strawberry.type(name="Denomination")
+class DenominationType:
     amount: Decimal
     active: bool
 
     @classmethod
-    def from_model(cls, row: models.Denomination) -> Denomination:
+    def from_model(cls, row: models.Denomination) -> DenominationType:
         return cls(amount=row.amount, active=row.active)
 
 
-@strawberry.type(description="A sales channel and the admin fee it charges on top of the nominal.")
-class Channel:
+@strawberry.type(name="Channel", description="A sales channel and the admin fee it charges on top of the nominal.")
+class ChannelType:
     code: str
     admin_fee: Decimal
 
     @classmethod
-    def from_model(cls, row: models.Channel) -> Channel:
+    def from_model(cls, row: models.Channel) -> ChannelType:
         return cls(code=row.code, admin_fee=row.admin_fee)
 
 
-@strawberry.type(description="Bea meterai: amount charged on purchases whose nominal is above threshold.")
-class StampDutyRule:
+@strawberry.type(
+    name="StampDutyRule", description="Bea meterai: amount charged on purchases whose nominal is above threshold."
+)
+class StampDutyRuleType:
     threshold: Decimal
     amount: Decimal
 
     @classmethod
-    def from_model(cls, row: models.StampDutyRule) -> StampDutyRule:
+    def from_model(cls, row: models.StampDutyRule) -> StampDutyRuleType:
         return cls(threshold=row.threshold, amount=row.amount)
 
 
@@ -142,7 +146,7 @@ class InquiryResult:
     holder_name: str
     tariff_code: str
     power_va: int
-    region: Region
+    region: RegionType
     matched_by: _IdentifierKind  # the same class: strawberry.enum() above registers it in place
     check_digit_valid: bool = strawberry.field(
         description="False when the meter number's Luhn check digit is wrong: a warning, not an error."
@@ -151,9 +155,9 @@ class InquiryResult:
 
     @strawberry.field
     def meter(self) -> _LazyMeter:
-        from .entities import Meter
+        from .entities import MeterType
 
-        return Meter.from_facts(self._inquiry.facts)
+        return MeterType.from_facts(self._inquiry.facts)
 
     @classmethod
     def from_inquiry(cls, inquiry: _Inquiry) -> InquiryResult:
@@ -164,7 +168,7 @@ class InquiryResult:
             holder_name=meter.holder_name,
             tariff_code=meter.tariff_code,
             power_va=meter.power_va,
-            region=Region.from_model(inquiry.facts.region),
+            region=RegionType.from_model(inquiry.facts.region),
             matched_by=inquiry.matched_by,
             check_digit_valid=inquiry.check_digit_valid,
             _inquiry=inquiry,
@@ -177,21 +181,24 @@ KEY_CHANGE_INSTRUCTIONS = (
 )
 
 
-@strawberry.type(description="The meter needs a new decoder key: its purchase carries the key change tokens.")
-class KeyChangeNotice:
+@strawberry.type(
+    name="KeyChangeNotice", description="The meter needs a new decoder key: its purchase carries the key change tokens."
+)
+class KeyChangeNoticeType:
     reason: str
     tokens_before_credit: int = strawberry.field(description="Key change tokens to enter before the credit token.")
     instructions: str
 
 
 @strawberry.type(
+    name="Quote",
     description=(
         "A price breakdown (docs/domain.md §Price and kWh): "
         "nominal = energyValue + ppj + ppn + stampDuty + instalment; totalPaid = nominal + adminFee. "
         "Rates are fractions; kWh is rounded down to 0.1."
-    )
+    ),
 )
-class Quote:
+class QuoteType:
     meter_number: str
     idpel: str
     holder_name: str
@@ -210,7 +217,7 @@ class Quote:
     ppn: Decimal
     energy_value: Decimal = strawberry.field(description="The stroom: what buys kWh.")
     tariff_rate: Decimal = strawberry.field(description="Rp/kWh of the tariff version in effect at quotedAt.")
-    tariff: Tariff
+    tariff: TariffType
     kwh: Decimal
     total_paid: Decimal
     quoted_at: datetime
@@ -220,28 +227,28 @@ class Quote:
     monthly_kwh_remaining: Decimal | None = strawberry.field(
         description="kWh the meter may still receive this month before this purchase (null when unknown)."
     )
-    key_change: KeyChangeNotice | None = strawberry.field(
+    key_change: KeyChangeNoticeType | None = strawberry.field(
         description="Set when the purchase will carry key change tokens (null when none or unknown)."
     )
     _quote: strawberry.Private[_Quote]
 
     @strawberry.field
     def meter(self) -> _LazyMeter:
-        from .entities import Meter
+        from .entities import MeterType
 
-        return Meter.from_facts(self._quote.facts)
+        return MeterType.from_facts(self._quote.facts)
 
     @classmethod
-    def from_quote(cls, quote: _Quote) -> Quote:
+    def from_quote(cls, quote: _Quote) -> QuoteType:
         printed = as_internal_quote(quote)  # the same fields the internal route answers
         sales = quote.sales
         return cls(
             **dict(printed),
-            tariff=Tariff.from_model(quote.tariff),
+            tariff=TariffType.from_model(quote.tariff),
             monthly_kwh_remaining=None if sales is None else sales.remaining_kwh,
             key_change=None
             if sales is None or sales.key_change is None
-            else KeyChangeNotice(
+            else KeyChangeNoticeType(
                 reason=sales.key_change.reason, tokens_before_credit=2, instructions=KEY_CHANGE_INSTRUCTIONS
             ),
             _quote=quote,

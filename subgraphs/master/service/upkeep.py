@@ -36,9 +36,9 @@ from .inputs import (
 
 __all__ = [
     "MAX_PPN_RATE",
-    "MeterInput",
-    "PpjRuleInput",
-    "TariffInput",
+    "MeterFields",
+    "PpjRuleFields",
+    "TariffFields",
     "add_denomination",
     "deactivate_denomination",
     "set_channel_admin_fee",
@@ -55,7 +55,7 @@ _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 @dataclass(frozen=True, slots=True)
-class TariffInput:
+class TariffFields:
     code: str
     rate: Decimal
     min_va: int = 0
@@ -65,7 +65,7 @@ class TariffInput:
     effective_from: datetime | None = None
 
 
-async def upsert_tariff(db: Database, viewer: Viewer, data: TariffInput) -> Tariff:
+async def upsert_tariff(db: Database, viewer: Viewer, data: TariffFields) -> Tariff:
     """Start a new version of a tariff; the versions it supersedes end where it begins."""
     viewer.require_admin()
     code = checked_code(data.code, "code")
@@ -101,14 +101,14 @@ async def upsert_tariff(db: Database, viewer: Viewer, data: TariffInput) -> Tari
 
 
 @dataclass(frozen=True, slots=True)
-class PpjRuleInput:
+class PpjRuleFields:
     rate: Decimal
     tariff_classes: Sequence[str] = ()
     min_va: int = 0
     max_va: int | None = None
 
 
-async def upsert_region(db: Database, viewer: Viewer, code: str, name: str, rules: Sequence[PpjRuleInput]) -> Region:
+async def upsert_region(db: Database, viewer: Viewer, code: str, name: str, rules: Sequence[PpjRuleFields]) -> Region:
     """Create or rename a region and replace its PPJ rules as a whole."""
     viewer.require_admin()
     region_code = checked_code(code, "code")
@@ -220,7 +220,7 @@ async def set_meter_status(db: Database, viewer: Viewer, raw: str, status: str) 
 
 
 @dataclass(frozen=True, slots=True)
-class MeterInput:
+class MeterFields:
     number: str
     idpel: str
     holder_name: str
@@ -231,7 +231,7 @@ class MeterInput:
     instalment_debt: Decimal = Decimal("0")
 
 
-async def upsert_meter(db: Database, viewer: Viewer, data: MeterInput) -> str:
+async def upsert_meter(db: Database, viewer: Viewer, data: MeterFields) -> str:
     """Register a meter or correct its record (status is changed by :func:`set_meter_status`)."""
     viewer.require_admin()
     number, idpel = parse_number(data.number), parse_number(data.idpel)

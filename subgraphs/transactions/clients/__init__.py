@@ -7,7 +7,7 @@ from .biller_client import (
     BillerOutcome,
     BillerRejected,
     BillerUnavailable,
-    IssuedManagementToken,
+    ManagementTokenAnswer,
 )
 from .master_client import MasterClient
 
@@ -18,6 +18,6 @@ __all__ = [
     "BillerOutcome",
     "BillerRejected",
     "BillerUnavailable",
-    "IssuedManagementToken",
+    "ManagementTokenAnswer",
     "MasterClient",
 ]

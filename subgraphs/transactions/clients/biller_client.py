@@ -33,7 +33,7 @@ __all__ = [
     "BillerOutcome",
     "BillerRejected",
     "BillerUnavailable",
-    "IssuedManagementToken",
+    "ManagementTokenAnswer",
 ]
 
 _MAINTENANCE_CODES = {"MAINTENANCE", "BILLER_MAINTENANCE", "CUT_OFF", "CUTOFF"}
@@ -101,12 +101,12 @@ def _token_list(value: Any) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedManagementToken:
+class ManagementTokenAnswer:
     token: str  # 20 digits
     issued_at: datetime
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> IssuedManagementToken:
+    def from_json(cls, data: dict[str, Any]) -> ManagementTokenAnswer:
         digits = "".join(ch for ch in str(data.get("token") or "") if ch.isdigit())
         issued = data.get("issuedAt")
         if len(digits) != 20 or not isinstance(issued, str):
@@ -181,13 +181,13 @@ class BillerClient:
             raise BillerUnavailable("biller answered a sales list we cannot read") from None
         return sales, bool(data.get("truncated"))
 
-    async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
+    async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> ManagementTokenAnswer:
         """``POST /v1/management-tokens``: a class 2 token. Not idempotent: every call spends a TID.
 
         404 UNKNOWN_METER and 409 KEY_CHANGE_REQUIRED arrive as :class:`BillerRejected` with that code."""
         body = {"meterNumber": meter_number, "kind": kind, "value": value}
         response = await self._send("POST", "/v1/management-tokens", body)
-        return IssuedManagementToken.from_json(self._json_or_raise(response))
+        return ManagementTokenAnswer.from_json(self._json_or_raise(response))
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> ServiceResponse:
         if not self.breaker.allow():

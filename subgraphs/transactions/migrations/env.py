@@ -3,6 +3,6 @@
 from alembic import context
 
 from setrum_common.migrations import run_env
-from subgraphs.transactions.models import Base
+from subgraphs.transactions.models import TransactionsBase
 
-run_env(context, Base.metadata)
+run_env(context, TransactionsBase.metadata)

@@ -1,4 +1,7 @@
-"""The strawberry Federation 2 schema of the transactions subgraph."""
+"""The strawberry Federation 2 schema of the transactions subgraph.
+
+Python class names follow docs/architecture.md §2 In a subgraph (the GraphQL names are given with ``name=``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,16 @@ import strawberry
 
 from setrum_common.service_app import SUBGRAPH_EXTENSIONS
 
-from .entities import Customer, Meter
-from .mutations import Mutation
-from .queries import Query
-from .types import Purchase
+from .entities import CustomerInTransactions, MeterInTransactions
+from .mutations import TransactionsMutation
+from .queries import TransactionsQuery
+from .types import PurchaseType
 
 __all__ = ["schema"]
 
 schema = strawberry.federation.Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[Purchase, Customer, Meter],
+    query=TransactionsQuery,
+    mutation=TransactionsMutation,
+    types=[PurchaseType, CustomerInTransactions, MeterInTransactions],
     extensions=list(SUBGRAPH_EXTENSIONS),
 )

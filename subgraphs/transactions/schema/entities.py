@@ -19,28 +19,28 @@ from .. import models
 from ..service.inputs import parse_month
 from ..service.wallets import WalletView
 from .loaders import usage_loader, wallet_loader
-from .types import MonthlyUsage, PurchaseConnection, Wallet, purchase_page, tenths
+from .types import MonthlyUsage, PurchaseConnection, WalletType, purchase_page, tenths
 
-__all__ = ["Customer", "Meter"]
+__all__ = ["CustomerInTransactions", "MeterInTransactions"]
 
 FromArg = Annotated[datetime | None, strawberry.argument(name="from", description="createdAt >= from")]
 ToArg = Annotated[datetime | None, strawberry.argument(description="createdAt < to")]
 
 
-@strawberry.federation.type(keys=["id"])
-class Customer:
+@strawberry.federation.type(name="Customer", keys=["id"])
+class CustomerInTransactions:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Customer:
+    def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> CustomerInTransactions:
         return cls(id=id)
 
     @strawberry.field(description="The wallet (own, or any for an admin)")
-    async def wallet(self, info: strawberry.Info) -> Wallet:
+    async def wallet(self, info: strawberry.Info) -> WalletType:
         info.context.viewer.require_customer_access(str(self.id))
         row = await wallet_loader(info.context).load(str(self.id))
         balance = row.balance if row is not None else Decimal("0.00")
-        return Wallet.from_view(WalletView(str(self.id), balance))
+        return WalletType.from_view(WalletView(str(self.id), balance))
 
     @strawberry.field(description="This customer's purchases, newest first (own, or any for an admin)")
     async def purchases(
@@ -65,14 +65,14 @@ class Customer:
         )
 
 
-@strawberry.federation.type(keys=["number"])
-class Meter:
+@strawberry.federation.type(name="Meter", keys=["number"])
+class MeterInTransactions:
     number: str
     # Master's field, sent along when monthlyUsage asks for it (@requires): the cap needs the power.
     power_va: int | None = strawberry.federation.field(external=True, default=None)
 
     @classmethod
-    def resolve_reference(cls, info: strawberry.Info, number: str, **data: object) -> Meter:
+    def resolve_reference(cls, info: strawberry.Info, number: str, **data: object) -> MeterInTransactions:
         power = data.get("powerVa", data.get("power_va"))
         return cls(number=number, power_va=power if isinstance(power, int) else None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from setrum_common.service_app import RequestContext
+from setrum_common.service_app import ServiceContext
 
 from .. import repository as repo
 from ..models import Purchase, Wallet
@@ -15,7 +15,7 @@ UsageKey = tuple[str, str]  # (meter number, "YYYY-MM")
 UsageValue = tuple[int, int | None]  # (kWh tenths, power VA or None when never bought for)
 
 
-def purchase_loader(context: RequestContext) -> DataLoader[str, Purchase | None]:
+def purchase_loader(context: ServiceContext) -> DataLoader[str, Purchase | None]:
     async def load(ids: list[str]) -> list[Purchase | None]:
         async with context.db.session() as session:
             found = await repo.purchases_by_ids(session, ids)
@@ -24,7 +24,7 @@ def purchase_loader(context: RequestContext) -> DataLoader[str, Purchase | None]
     return context.loader("tx.purchase", load)
 
 
-def wallet_loader(context: RequestContext) -> DataLoader[str, Wallet | None]:
+def wallet_loader(context: ServiceContext) -> DataLoader[str, Wallet | None]:
     async def load(customer_ids: list[str]) -> list[Wallet | None]:
         async with context.db.session() as session:
             found = await repo.wallets_by_customer(session, customer_ids)
@@ -33,7 +33,7 @@ def wallet_loader(context: RequestContext) -> DataLoader[str, Wallet | None]:
     return context.loader("tx.wallet", load)
 
 
-def usage_loader(context: RequestContext) -> DataLoader[UsageKey, UsageValue]:
+def usage_loader(context: ServiceContext) -> DataLoader[UsageKey, UsageValue]:
     async def load(keys: list[UsageKey]) -> list[UsageValue]:
         async with context.db.session() as session:
             usage = await repo.usage_by_meter_month(session, keys)

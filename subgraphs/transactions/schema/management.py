@@ -11,22 +11,22 @@ from .. import models
 from .types import printed_token
 
 if TYPE_CHECKING:
-    from .entities import Meter
+    from .entities import MeterInTransactions
 
-__all__ = ["ManagementTokenKind", "ManagementToken"]
+__all__ = ["ManagementTokenKind", "ManagementTokenType"]
 
 ManagementTokenKind = strawberry.enum(
-    models.ManagementKind,
+    models.ManagementTokenKind,
     name="ManagementTokenKind",
     description="IEC 62055-41 class 2 tokens: set the maximum power limit, clear the credit register, clear a tamper",
 )
 
 
-@strawberry.type(description="A management token issued for a meter, and who asked for it")
-class ManagementToken:
+@strawberry.type(name="ManagementToken", description="A management token issued for a meter, and who asked for it")
+class ManagementTokenType:
     id: strawberry.ID
     meter_number: str
-    kind: models.ManagementKind  # registered above as ManagementTokenKind
+    kind: models.ManagementTokenKind  # registered above as ManagementTokenKind
     value: int | None = strawberry.field(
         description="SET_MAX_POWER: the limit in watts; CLEAR_CREDIT: the register (0 electricity, 65535 all)"
     )
@@ -36,11 +36,11 @@ class ManagementToken:
     issued_by: str = strawberry.field(description="Customer id of the admin (or the service) that asked for it")
 
     @classmethod
-    def from_row(cls, row: models.ManagementTokenRecord) -> ManagementToken:
+    def from_row(cls, row: models.ManagementTokenRecord) -> ManagementTokenType:
         return cls(
             id=strawberry.ID(str(row.id)),
             meter_number=row.meter_number,
-            kind=models.ManagementKind(row.kind),
+            kind=models.ManagementTokenKind(row.kind),
             value=row.value,
             token=row.token,
             formatted_token=printed_token(row.token) or "",
@@ -49,7 +49,7 @@ class ManagementToken:
         )
 
     @strawberry.field(description="The meter (resolved by master)")
-    def meter(self) -> Annotated[Meter, strawberry.lazy(".entities")]:
-        from .entities import Meter
+    def meter(self) -> Annotated[MeterInTransactions, strawberry.lazy(".entities")]:
+        from .entities import MeterInTransactions
 
-        return Meter(number=self.meter_number)
+        return MeterInTransactions(number=self.meter_number)

@@ -8,29 +8,29 @@ import strawberry
 
 from .. import models, settlement
 from ..service import management, purchases, refunds, wallets
-from .management import ManagementToken
-from .types import Purchase, Wallet
+from .management import ManagementTokenType
+from .types import PurchaseType, WalletType
 
-__all__ = ["Mutation"]
+__all__ = ["TransactionsMutation"]
 
 
-@strawberry.type
-class Mutation:
+@strawberry.type(name="Mutation")
+class TransactionsMutation:
     @strawberry.mutation(
         description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference"
     )
-    async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> Wallet:
+    async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> WalletType:
         view = await wallets.top_up(
             info.context.db, info.context.viewer, amount, payment_reference, metrics=info.context.state.metrics
         )
-        return Wallet.from_view(view)
+        return WalletType.from_view(view)
 
     @strawberry.mutation(
         description="Buy a token; replaying the same clientReference returns the same purchase and never charges twice"
     )
     async def purchase_token(
         self, info: strawberry.Info, meter_number: str, denomination: Decimal, client_reference: str
-    ) -> Purchase:
+    ) -> PurchaseType:
         row = await purchases.purchase_token(
             info.context.db,
             info.context.state,
@@ -39,24 +39,26 @@ class Mutation:
             denomination=denomination,
             client_reference=client_reference,
         )
-        return Purchase.from_row(row)
+        return PurchaseType.from_row(row)
 
     @strawberry.mutation(description="Re-ask the biller about a PENDING purchase (same reference; never buys again)")
-    async def refresh_purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase:
+    async def refresh_purchase(self, info: strawberry.Info, id: strawberry.ID) -> PurchaseType:
         row = await purchases.refresh_purchase(info.context.db, info.context.state, info.context.viewer, str(id))
-        return Purchase.from_row(row)
+        return PurchaseType.from_row(row)
 
     @strawberry.mutation(description="The stored token again (cetak ulang); never a new token")
-    async def reprint_token(self, info: strawberry.Info, id: strawberry.ID) -> Purchase:
+    async def reprint_token(self, info: strawberry.Info, id: strawberry.ID) -> PurchaseType:
         row = await purchases.reprint_token(info.context.db, info.context.state, info.context.viewer, str(id))
-        return Purchase.from_row(row)
+        return PurchaseType.from_row(row)
 
     @strawberry.mutation(description="Admin: the biller reversed a SUCCESS purchase; refund the wallet once")
-    async def refund_purchase(self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> Purchase:
+    async def refund_purchase(
+        self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None
+    ) -> PurchaseType:
         row = await refunds.refund_purchase(
             info.context.db, info.context.viewer, str(id), reason, metrics=info.context.state.metrics
         )
-        return Purchase.from_row(row)
+        return PurchaseType.from_row(row)
 
     @strawberry.mutation(
         description="Admin: settle a REVIEW or PENDING purchase with what the biller holds under its reference "
@@ -65,11 +67,11 @@ class Mutation:
     )
     async def settle_purchase(
         self, info: strawberry.Info, id: strawberry.ID, refund_if_unsold: bool = False
-    ) -> Purchase:
+    ) -> PurchaseType:
         row = await settlement.settle_by_hand(
             info.context.db, info.context.state, info.context.viewer, str(id), refund_if_unsold=refund_if_unsold
         )
-        return Purchase.from_row(row)
+        return PurchaseType.from_row(row)
 
     @strawberry.mutation(
         description="Admin: have the biller issue an STS management token (class 2) for a meter; "
@@ -79,15 +81,15 @@ class Mutation:
         self,
         info: strawberry.Info,
         meter_number: str,
-        kind: models.ManagementKind,
+        kind: models.ManagementTokenKind,
         value: int | None = strawberry.UNSET,
-    ) -> ManagementToken:
+    ) -> ManagementTokenType:
         row = await management.issue_management_token(
             info.context.db,
             info.context.state,
             info.context.viewer,
             meter_number=meter_number,
-            kind=models.ManagementKind(kind),
+            kind=models.ManagementTokenKind(kind),
             value=None if value is strawberry.UNSET else value,
         )
-        return ManagementToken.from_row(row)
+        return ManagementTokenType.from_row(row)

@@ -12,11 +12,11 @@ from .. import biller_reconciliation
 from ..service import operations
 from .types import tenths
 
-__all__ = ["BillerReconciliationDifference", "BillerReconciliationLine", "BillerReconciliationReport", "DaySales"]
+__all__ = ["BillerReconciliationDifference", "BillerReconciliationLine", "BillerReconciliationReport", "DaySalesType"]
 
 
-@strawberry.type(description="Purchases of one Jakarta day in one status")
-class DaySales:
+@strawberry.type(name="DaySales", description="Purchases of one Jakarta day in one status")
+class DaySalesType:
     day: str
     status: str
     count: int
@@ -26,7 +26,7 @@ class DaySales:
     instalment: Decimal
 
     @classmethod
-    def of(cls, row: operations.DaySales) -> DaySales:
+    def of(cls, row: operations.DaySales) -> DaySalesType:
         return cls(
             day=row.day, status=row.status, count=row.count, nominal=row.nominal, total_paid=row.total_paid,
             kwh=tenths(row.kwh_tenths), instalment=row.instalment,

@@ -9,11 +9,11 @@ import strawberry
 
 from .. import biller_reconciliation, models, settlement
 from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
-from .management import ManagementToken
-from .operations import BillerReconciliationReport, DaySales
-from .types import Purchase, ReconciliationReport, UsageMismatch, Wallet, WalletMismatch, tenths
+from .management import ManagementTokenType
+from .operations import BillerReconciliationReport, DaySalesType
+from .types import PurchaseType, ReconciliationReportType, UsageMismatchType, WalletMismatchType, WalletType, tenths
 
-__all__ = ["Query"]
+__all__ = ["TransactionsQuery"]
 
 FromDay = Annotated[str, strawberry.argument(name="from", description="first day, YYYY-MM-DD (Asia/Jakarta)")]
 
@@ -26,56 +26,58 @@ async def _fresh(info: strawberry.Info, row: models.Purchase | None) -> models.P
     return row
 
 
-@strawberry.type
-class Query:
+@strawberry.type(name="Query")
+class TransactionsQuery:
     @strawberry.field(description="A purchase by id (own, or any for an admin)")
-    async def purchase(self, info: strawberry.Info, id: strawberry.ID) -> Purchase | None:
+    async def purchase(self, info: strawberry.Info, id: strawberry.ID) -> PurchaseType | None:
         row = await lookup.purchase_for_viewer(info.context.db, info.context.viewer, str(id))
         row = await _fresh(info, row)
-        return Purchase.from_row(row) if row is not None else None
+        return PurchaseType.from_row(row) if row is not None else None
 
     @strawberry.field(description="The viewer's purchase made with this clientReference")
-    async def purchase_by_reference(self, info: strawberry.Info, client_reference: str) -> Purchase | None:
+    async def purchase_by_reference(self, info: strawberry.Info, client_reference: str) -> PurchaseType | None:
         row = await lookup.purchase_by_reference(info.context.db, info.context.viewer, client_reference)
         row = await _fresh(info, row)
-        return Purchase.from_row(row) if row is not None else None
+        return PurchaseType.from_row(row) if row is not None else None
 
     @strawberry.field(description="The viewer's wallet")
-    async def wallet(self, info: strawberry.Info) -> Wallet:
+    async def wallet(self, info: strawberry.Info) -> WalletType:
         customer_id = inputs.require_buyer(info.context.viewer)
-        return Wallet.from_view(await wallets.wallet_of(info.context.db, customer_id))
+        return WalletType.from_view(await wallets.wallet_of(info.context.db, customer_id))
 
     @strawberry.field(description="Admin: the STS management tokens issued for a meter, newest first")
     async def management_tokens(
         self, info: strawberry.Info, meter_number: str, first: int | None = 20
-    ) -> list[ManagementToken]:
+    ) -> list[ManagementTokenType]:
         rows = await management.management_tokens(
             info.context.db, info.context.viewer, meter_number, first=20 if first is None else first
         )
-        return [ManagementToken.from_row(row) for row in rows]
+        return [ManagementTokenType.from_row(row) for row in rows]
 
     @strawberry.field(description="Admin: purchases per Jakarta day and status, from..to inclusive (YYYY-MM-DD)")
-    async def sales_by_day(self, info: strawberry.Info, from_: FromDay, to: str) -> list[DaySales]:
+    async def sales_by_day(self, info: strawberry.Info, from_: FromDay, to: str) -> list[DaySalesType]:
         rows = await operations.sales_by_day(info.context.db, info.context.viewer, from_, to)
-        return [DaySales.of(row) for row in rows]
+        return [DaySalesType.of(row) for row in rows]
 
     @strawberry.field(description="Admin: PENDING purchases, oldest first (money held until the biller answers)")
-    async def pending_purchases(self, info: strawberry.Info, first: int = 100) -> list[Purchase]:
+    async def pending_purchases(self, info: strawberry.Info, first: int = 100) -> list[PurchaseType]:
         rows = await operations.pending_purchases(info.context.db, info.context.viewer, first=first)
-        return [Purchase.from_row(row) for row in rows]
+        return [PurchaseType.from_row(row) for row in rows]
 
     @strawberry.field(description="Admin: every management token issued from..to (Jakarta days), newest first")
-    async def issued_management_tokens(self, info: strawberry.Info, from_: FromDay, to: str) -> list[ManagementToken]:
+    async def issued_management_tokens(
+        self, info: strawberry.Info, from_: FromDay, to: str
+    ) -> list[ManagementTokenType]:
         rows = await operations.issued_management_tokens(info.context.db, info.context.viewer, from_, to)
-        return [ManagementToken.from_row(row) for row in rows]
+        return [ManagementTokenType.from_row(row) for row in rows]
 
     @strawberry.field(
         description="Admin: the review queue: purchases the settlement worker moved to REVIEW (money held), "
         "oldest first; settle each with settlePurchase"
     )
-    async def purchases_in_review(self, info: strawberry.Info, first: int = 50) -> list[Purchase]:
+    async def purchases_in_review(self, info: strawberry.Info, first: int = 50) -> list[PurchaseType]:
         rows = await settlement.purchases_in_review(info.context.db, info.context.viewer, first=first)
-        return [Purchase.from_row(row) for row in rows]
+        return [PurchaseType.from_row(row) for row in rows]
 
     @strawberry.field(
         description="Admin: one Asia/Jakarta day of purchases against the biller's record (the truth): counts and "
@@ -87,18 +89,18 @@ class Query:
         return BillerReconciliationReport.of(report)
 
     @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
-    async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReport:
+    async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReportType:
         info.context.viewer.require_admin()
         report = await reconciliation.reconcile(info.context.db)
-        return ReconciliationReport(
+        return ReconciliationReportType(
             ok=report.ok,
             wallets_checked=report.wallets_checked,
             wallet_mismatches=[
-                WalletMismatch(customer_id=strawberry.ID(m.customer_id), balance=m.balance, ledger_sum=m.ledger_sum)
+                WalletMismatchType(customer_id=strawberry.ID(m.customer_id), balance=m.balance, ledger_sum=m.ledger_sum)
                 for m in report.wallet_mismatches
             ],
             usage_mismatches=[
-                UsageMismatch(
+                UsageMismatchType(
                     meter_number=m.meter_number,
                     month=m.month,
                     recorded_kwh=tenths(m.recorded_tenths),

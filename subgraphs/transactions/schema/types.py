@@ -25,23 +25,23 @@ from ..service.wallets import WalletView
 from .loaders import purchase_loader
 
 if TYPE_CHECKING:
-    from .entities import Customer, Meter
+    from .entities import CustomerInTransactions, MeterInTransactions
 
 __all__ = [
     "PurchaseStatus",
     "LedgerEntryKind",
-    "Purchase",
+    "PurchaseType",
     "PurchaseEdge",
     "PurchaseConnection",
     "PageInfo",
-    "Wallet",
-    "LedgerEntry",
+    "WalletType",
+    "LedgerEntryType",
     "LedgerEntryEdge",
     "LedgerEntryConnection",
     "MonthlyUsage",
-    "WalletMismatch",
-    "UsageMismatch",
-    "ReconciliationReport",
+    "WalletMismatchType",
+    "UsageMismatchType",
+    "ReconciliationReportType",
     "purchase_page",
 ]
 
@@ -72,8 +72,8 @@ def _instructions(row: models.Purchase) -> str | None:
     return "Enter the token on the meter's keypad."
 
 
-@strawberry.federation.type(keys=["id"], description="A token purchase and its receipt (struk).")
-class Purchase:
+@strawberry.federation.type(name="Purchase", keys=["id"], description="A token purchase and its receipt (struk).")
+class PurchaseType:
     id: strawberry.ID
     client_reference: str
     channel_reference: str = strawberry.field(description="Our unique reference towards the biller")
@@ -110,7 +110,7 @@ class Purchase:
     customer_id: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: models.Purchase) -> Purchase:
+    def from_row(cls, row: models.Purchase) -> PurchaseType:
         return cls(
             id=strawberry.ID(row.id),
             client_reference=row.client_reference,
@@ -147,19 +147,19 @@ class Purchase:
         )
 
     @strawberry.field(description="The meter (resolved by master)")
-    def meter(self) -> Annotated[Meter, strawberry.lazy(".entities")]:
-        from .entities import Meter
+    def meter(self) -> Annotated[MeterInTransactions, strawberry.lazy(".entities")]:
+        from .entities import MeterInTransactions
 
-        return Meter(number=self.meter_number)
+        return MeterInTransactions(number=self.meter_number)
 
     @strawberry.field(description="The buyer (resolved by users)")
-    def customer(self) -> Annotated[Customer, strawberry.lazy(".entities")]:
-        from .entities import Customer
+    def customer(self) -> Annotated[CustomerInTransactions, strawberry.lazy(".entities")]:
+        from .entities import CustomerInTransactions
 
-        return Customer(id=strawberry.ID(self.customer_id))
+        return CustomerInTransactions(id=strawberry.ID(self.customer_id))
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Purchase | None:
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> PurchaseType | None:
         row = await purchase_loader(info.context).load(str(id))
         if row is None:
             return None
@@ -179,7 +179,7 @@ class PageInfo:
 @strawberry.type
 class PurchaseEdge:
     cursor: str
-    node: Purchase
+    node: PurchaseType
 
 
 @strawberry.type(description="Purchases, newest first")
@@ -188,7 +188,7 @@ class PurchaseConnection:
     page_info: PageInfo
 
     @strawberry.field
-    def nodes(self) -> list[Purchase]:
+    def nodes(self) -> list[PurchaseType]:
         return [edge.node for edge in self.edges]
 
 
@@ -216,14 +216,14 @@ async def purchase_page(
             first=size,
             after=cursor,
         )
-    edges = [PurchaseEdge(cursor=encode_time_cursor(r.created_at, r.id), node=Purchase.from_row(r)) for r in rows]
+    edges = [PurchaseEdge(cursor=encode_time_cursor(r.created_at, r.id), node=PurchaseType.from_row(r)) for r in rows]
     return PurchaseConnection(
         edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
     )
 
 
-@strawberry.type(description="One append-only wallet movement; debits are negative")
-class LedgerEntry:
+@strawberry.type(name="LedgerEntry", description="One append-only wallet movement; debits are negative")
+class LedgerEntryType:
     id: strawberry.ID
     kind: models.LedgerKind  # registered above as LedgerEntryKind
     amount: Decimal
@@ -233,7 +233,7 @@ class LedgerEntry:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: models.LedgerEntry) -> LedgerEntry:
+    def from_row(cls, row: models.LedgerEntry) -> LedgerEntryType:
         return cls(
             id=strawberry.ID(str(row.id)),
             kind=models.LedgerKind(row.kind),
@@ -245,17 +245,17 @@ class LedgerEntry:
         )
 
     @strawberry.field(description="The purchase this debit or refund belongs to")
-    async def purchase(self, info: strawberry.Info) -> Purchase | None:
+    async def purchase(self, info: strawberry.Info) -> PurchaseType | None:
         if self.purchase_id is None:
             return None
         row = await purchase_loader(info.context).load(str(self.purchase_id))
-        return Purchase.from_row(row) if row is not None else None
+        return PurchaseType.from_row(row) if row is not None else None
 
 
 @strawberry.type
 class LedgerEntryEdge:
     cursor: str
-    node: LedgerEntry
+    node: LedgerEntryType
 
 
 @strawberry.type
@@ -264,18 +264,18 @@ class LedgerEntryConnection:
     page_info: PageInfo
 
     @strawberry.field
-    def nodes(self) -> list[LedgerEntry]:
+    def nodes(self) -> list[LedgerEntryType]:
         return [edge.node for edge in self.edges]
 
 
-@strawberry.type(description="A customer's wallet: balance == sum of its ledger entries, never negative")
-class Wallet:
+@strawberry.type(name="Wallet", description="A customer's wallet: balance == sum of its ledger entries, never negative")
+class WalletType:
     customer_id: strawberry.ID
     balance: Decimal
     currency: str
 
     @classmethod
-    def from_view(cls, view: WalletView) -> Wallet:
+    def from_view(cls, view: WalletView) -> WalletType:
         return cls(customer_id=strawberry.ID(view.customer_id), balance=view.balance, currency=view.currency)
 
     @strawberry.field(description="Ledger entries, newest first")
@@ -286,7 +286,7 @@ class Wallet:
         before_id = decode_id_cursor(after) if after else None
         async with info.context.db.session() as session:
             rows, has_next = await repo.list_ledger(session, str(self.customer_id), first=size, before_id=before_id)
-        edges = [LedgerEntryEdge(cursor=encode_id_cursor(r.id), node=LedgerEntry.from_row(r)) for r in rows]
+        edges = [LedgerEntryEdge(cursor=encode_id_cursor(r.id), node=LedgerEntryType.from_row(r)) for r in rows]
         return LedgerEntryConnection(
             edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
         )
@@ -302,27 +302,27 @@ class MonthlyUsage:
     power_va: int | None
 
 
-@strawberry.type
-class WalletMismatch:
+@strawberry.type(name="WalletMismatch")
+class WalletMismatchType:
     customer_id: strawberry.ID
     balance: Decimal
     ledger_sum: Decimal
 
 
-@strawberry.type
-class UsageMismatch:
+@strawberry.type(name="UsageMismatch")
+class UsageMismatchType:
     meter_number: str
     month: str
     recorded_kwh: Decimal
     purchases_kwh: Decimal
 
 
-@strawberry.type(description="Proof that every balance equals the sum of its ledger")
-class ReconciliationReport:
+@strawberry.type(name="ReconciliationReport", description="Proof that every balance equals the sum of its ledger")
+class ReconciliationReportType:
     ok: bool
     wallets_checked: int
-    wallet_mismatches: list[WalletMismatch]
-    usage_mismatches: list[UsageMismatch]
+    wallet_mismatches: list[WalletMismatchType]
+    usage_mismatches: list[UsageMismatchType]
 
 
 def tenths(value: int) -> Decimal:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..clients import BillerClient, MasterClient
 from ..metrics import TransactionMetrics
-from ..settings import Settings
+from ..settings import TransactionsSettings
 
 __all__ = ["Services"]
 
@@ -16,7 +16,7 @@ __all__ = ["Services"]
 class Services:
     """What the purchase flow needs besides the database; lives for the whole process."""
 
-    settings: Settings
+    settings: TransactionsSettings
     master: MasterClient
     biller: BillerClient
     # The app puts its observability registry here (see app.create_app); tests may leave the default.

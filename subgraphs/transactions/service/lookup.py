@@ -11,7 +11,7 @@ from setrum_common.errors import DomainError, ErrorCode
 
 from .. import repository as repo
 from ..models import Purchase, PurchaseStatus
-from ..settings import Settings
+from ..settings import TransactionsSettings
 from .inputs import require_buyer
 
 __all__ = [
@@ -62,7 +62,7 @@ async def existing_for_viewer(db: Database, viewer: Viewer, purchase_id: str) ->
     return purchase
 
 
-def is_stale_pending(purchase: Purchase, settings: Settings) -> bool:
+def is_stale_pending(purchase: Purchase, settings: TransactionsSettings) -> bool:
     if purchase.status != PurchaseStatus.PENDING.value or settings.pending_refresh_after_s <= 0:
         return False
     return utc_now() - purchase.created_at >= timedelta(seconds=settings.pending_refresh_after_s)

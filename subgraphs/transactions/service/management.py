@@ -10,7 +10,7 @@ from setrum_common.errors import DomainError, ErrorCode
 
 from .. import repository as repo
 from ..clients import BillerMaintenance, BillerRejected, BillerUnavailable
-from ..models import ManagementKind, ManagementTokenRecord
+from ..models import ManagementTokenKind, ManagementTokenRecord
 from .dependencies import Services
 
 __all__ = ["KEY_CHANGE_REQUIRED", "MAX_MANAGEMENT_PAGE", "issue_management_token", "management_tokens"]
@@ -23,10 +23,10 @@ _MAX_POWER_WATTS = 1_000_000  # far above any prepaid connection (the largest is
 _REGISTERS = {0: "electricity", 0xFFFF: "all registers"}
 
 
-def _management_value(kind: ManagementKind, value: int | None) -> int | None:
+def _management_value(kind: ManagementTokenKind, value: int | None) -> int | None:
     """What each kind carries: SET_MAX_POWER a positive watt limit; CLEAR_CREDIT optionally the
     register (0 electricity, the default, or 65535 all); CLEAR_TAMPER nothing."""
-    if kind is ManagementKind.SET_MAX_POWER:
+    if kind is ManagementTokenKind.SET_MAX_POWER:
         if value is None or not 0 < value <= _MAX_POWER_WATTS:
             raise DomainError(
                 ErrorCode.BAD_USER_INPUT,
@@ -34,7 +34,7 @@ def _management_value(kind: ManagementKind, value: int | None) -> int | None:
                 field="value",
             )
         return value
-    if kind is ManagementKind.CLEAR_CREDIT:
+    if kind is ManagementTokenKind.CLEAR_CREDIT:
         if value is not None and value not in _REGISTERS:
             raise DomainError(
                 ErrorCode.BAD_USER_INPUT,
@@ -60,7 +60,7 @@ async def issue_management_token(
     viewer: Viewer,
     *,
     meter_number: str,
-    kind: ManagementKind,
+    kind: ManagementTokenKind,
     value: int | None,
 ) -> ManagementTokenRecord:
     """Ask the biller for a class 2 token and record who asked for it.
@@ -68,7 +68,7 @@ async def issue_management_token(
     Not idempotent on purpose: each call is a new token with a new TID (the biller's rule), so a
     retry after a lost answer issues another one; the meter accepts either, once."""
     viewer.require_admin()
-    kind = ManagementKind(kind)
+    kind = ManagementTokenKind(kind)
     number = _management_meter(meter_number)
     value = _management_value(kind, value)
     try:

@@ -3,6 +3,6 @@
 from alembic import context
 
 from setrum_common.migrations import run_env
-from subgraphs.users.models import Base
+from subgraphs.users.models import UsersBase
 
-run_env(context, Base.metadata)
+run_env(context, UsersBase.metadata)

@@ -1,4 +1,7 @@
-"""The strawberry Federation 2 schema of the users subgraph."""
+"""The strawberry Federation 2 schema of the users subgraph.
+
+Python class names follow docs/architecture.md §2 In a subgraph (the GraphQL names are given with ``name=``).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,15 @@ import strawberry
 
 from setrum_common.service_app import SUBGRAPH_EXTENSIONS
 
-from .mutations import Mutation
-from .queries import Query
-from .types import AuthPayload, Customer, Role
+from .mutations import UsersMutation
+from .queries import UsersQuery
+from .types import AuthPayload, CustomerType, RoleType
 
 __all__ = ["schema"]
 
 schema = strawberry.federation.Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[Customer, AuthPayload, Role],
+    query=UsersQuery,
+    mutation=UsersMutation,
+    types=[CustomerType, AuthPayload, RoleType],
     extensions=list(SUBGRAPH_EXTENSIONS),
 )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from setrum_common.service_app import RequestContext
+from setrum_common.service_app import ServiceContext
 from setrum_common.sessions import SessionGuard
 
 from ..passwords import Passwords
-from ..settings import Settings
+from ..settings import UsersSettings
 from ..throttle import SigninThrottle
 
 if TYPE_CHECKING:
@@ -20,13 +20,13 @@ __all__ = ["UsersState", "context_of", "state_of"]
 
 @dataclass(frozen=True, slots=True)
 class UsersState:
-    settings: Settings
+    settings: UsersSettings
     passwords: Passwords
     throttle: SigninThrottle
     sessions: SessionGuard
 
 
-def context_of(info: strawberry.Info) -> RequestContext:
+def context_of(info: strawberry.Info) -> ServiceContext:
     return info.context
 
 

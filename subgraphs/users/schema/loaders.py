@@ -6,7 +6,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from setrum_common.service_app import RequestContext
+from setrum_common.service_app import ServiceContext
 
 from ..models import Customer
 from ..service import lookup
@@ -14,7 +14,7 @@ from ..service import lookup
 __all__ = ["customer_loader"]
 
 
-def customer_loader(context: RequestContext) -> DataLoader[str, Customer | None]:
+def customer_loader(context: ServiceContext) -> DataLoader[str, Customer | None]:
     async def load(ids: list[Any]) -> list[Customer | None]:
         return await lookup.load_customers(context.db, [str(i) for i in ids])
 

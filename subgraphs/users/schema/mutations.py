@@ -10,21 +10,23 @@ from setrum_common.errors import DomainError, ErrorCode
 
 from ..service import accounts, profile, sessions
 from .context import context_of, state_of
-from .types import AuthPayload, Customer, SignUpInput, UpdateProfileInput
+from .types import AuthPayload, CustomerType, SignUpInput, UpdateProfileInput
 
-__all__ = ["Mutation"]
+__all__ = ["UsersMutation"]
 
 
 def _payload(result: accounts.AuthResult) -> AuthPayload:
-    return AuthPayload(token=result.token, expires_at=result.expires_at, customer=Customer.from_model(result.customer))
+    return AuthPayload(
+        token=result.token, expires_at=result.expires_at, customer=CustomerType.from_model(result.customer)
+    )
 
 
 def _given(value: Any) -> Any:
     return profile.KEEP if value is strawberry.UNSET else value
 
 
-@strawberry.type
-class Mutation:
+@strawberry.type(name="Mutation")
+class UsersMutation:
     @strawberry.mutation(description="Create a customer account and sign in.")
     async def sign_up(self, info: strawberry.Info, input: SignUpInput) -> AuthPayload:
         state = state_of(info)
@@ -53,7 +55,7 @@ class Mutation:
         return _payload(result)
 
     @strawberry.mutation(description="Change your own name, email, phone or password.")
-    async def update_profile(self, info: strawberry.Info, input: UpdateProfileInput) -> Customer:
+    async def update_profile(self, info: strawberry.Info, input: UpdateProfileInput) -> CustomerType:
         context = context_of(info)
         name, email = _given(input.name), _given(input.email)
         if name is None or email is None:
@@ -68,7 +70,7 @@ class Mutation:
         )
         updated = await profile.update_profile(context.db, state_of(info).passwords, context.viewer, changes)
         state_of(info).sessions.forget(updated.id)
-        return Customer.from_model(updated)
+        return CustomerType.from_model(updated)
 
     @strawberry.mutation(
         description="Sign out on every device: every token issued so far, this one included, stops working."

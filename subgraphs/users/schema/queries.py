@@ -7,25 +7,25 @@ import strawberry
 from ..service import lookup
 from .context import context_of
 from .loaders import customer_loader
-from .types import Customer
+from .types import CustomerType
 
-__all__ = ["Query"]
+__all__ = ["UsersQuery"]
 
 
-@strawberry.type
-class Query:
+@strawberry.type(name="Query")
+class UsersQuery:
     @strawberry.field(description="The signed-in customer; null when not signed in.")
-    async def me(self, info: strawberry.Info) -> Customer | None:
+    async def me(self, info: strawberry.Info) -> CustomerType | None:
         context = context_of(info)
         found = await lookup.viewer_customer(context.db, context.viewer)
-        return Customer.from_model(found) if found is not None else None
+        return CustomerType.from_model(found) if found is not None else None
 
     @strawberry.field(description="A customer by id: yourself, or anyone for an admin.")
-    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> CustomerType | None:
         context = context_of(info)
         found = await lookup.customer_for_viewer(context.db, context.viewer, str(id))
         customer_loader(context).prime(found.id, found)
-        return Customer.from_model(found)
+        return CustomerType.from_model(found)
 
     @strawberry.field(
         description="Admin only: customers in sign-up order. Pass the id of the last customer of a page as "
@@ -33,9 +33,9 @@ class Query:
     )
     async def customers(
         self, info: strawberry.Info, first: int | None = 50, after: str | None = None
-    ) -> list[Customer]:
+    ) -> list[CustomerType]:
         context = context_of(info)
         page = await lookup.customers_page(
             context.db, context.viewer, first=50 if first is None else first, after=after
         )
-        return [Customer.from_model(c) for c in page]
+        return [CustomerType.from_model(c) for c in page]

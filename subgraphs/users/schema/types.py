@@ -11,37 +11,39 @@ import strawberry
 from .. import models
 from .entities import resolve_customer_reference
 
-__all__ = ["AuthPayload", "Customer", "Role", "SignUpInput", "UpdateProfileInput"]
+__all__ = ["AuthPayload", "CustomerType", "RoleType", "SignUpInput", "UpdateProfileInput"]
 
 
-@strawberry.enum
-class Role(enum.Enum):
+@strawberry.enum(name="Role")
+class RoleType(enum.Enum):
     CUSTOMER = "CUSTOMER"
     ADMIN = "ADMIN"
 
 
-@strawberry.federation.type(keys=["id"], description="A person who buys electricity tokens, or an administrator.")
-class Customer:
+@strawberry.federation.type(
+    name="Customer", keys=["id"], description="A person who buys electricity tokens, or an administrator."
+)
+class CustomerType:
     id: strawberry.ID
     name: str
     email: str = strawberry.field(description="Lower-cased; unique regardless of case.")
     phone: str | None = strawberry.field(description="E.164, e.g. +6281234567890.")
-    role: Role
+    role: RoleType
     created_at: datetime
 
     @classmethod
-    def from_model(cls, customer: models.Customer) -> Customer:
+    def from_model(cls, customer: models.Customer) -> CustomerType:
         return cls(
             id=strawberry.ID(customer.id),
             name=customer.name,
             email=customer.email,
             phone=customer.phone,
-            role=Role(customer.role),
+            role=RoleType(customer.role),
             created_at=customer.created_at,
         )
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID, **_: Any) -> Customer | None:
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID, **_: Any) -> CustomerType | None:
         found = await resolve_customer_reference(info, str(id))
         return cls.from_model(found) if found is not None else None
 
@@ -50,7 +52,7 @@ class Customer:
 class AuthPayload:
     token: str = strawberry.field(description="Send as 'Authorization: Bearer <token>'.")
     expires_at: datetime
-    customer: Customer
+    customer: CustomerType
 
 
 @strawberry.input

@@ -20,7 +20,7 @@ from setrum_common.errors import DomainError, ErrorCode
 from .. import repository
 from ..models import Customer
 from ..passwords import Passwords
-from ..settings import Settings
+from ..settings import UsersSettings
 from ..throttle import SigninThrottle
 from .inputs import check_password, duplicate_email, normalize_email, normalize_name, normalize_phone
 
@@ -36,7 +36,7 @@ class AuthResult:
     customer: Customer
 
 
-def _issue(settings: Settings, customer: Customer) -> AuthResult:
+def _issue(settings: UsersSettings, customer: Customer) -> AuthResult:
     token, expires_at = issue_customer_token(
         settings.jwt_secret.get_secret_value(),
         customer.id,
@@ -50,7 +50,7 @@ def _issue(settings: Settings, customer: Customer) -> AuthResult:
 async def sign_up(
     db: Database,
     passwords: Passwords,
-    settings: Settings,
+    settings: UsersSettings,
     *,
     name: str,
     email: str,
@@ -92,7 +92,7 @@ async def sign_up(
 async def sign_in(
     db: Database,
     passwords: Passwords,
-    settings: Settings,
+    settings: UsersSettings,
     *,
     email: str,
     password: str,
