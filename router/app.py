@@ -65,6 +65,7 @@ def build_gateway(
     """A Gateway for ``supergraph_sdl`` with the settings' URLs, timeouts and options (it owns
     and closes its subgraph client). Raises on a broken supergraph or an unknown URL override."""
     from router.gateway import Gateway, GatewayOptions
+    from router.stages import AuthorizationOptions, PolicyTable
     from router.subgraph_client import HttpSubgraphClient
     from router.supergraph import load_supergraph
 
@@ -92,6 +93,11 @@ def build_gateway(
         subgraph_timeout_s=subgraphs.timeout_s,
         subgraph_timeouts=dict(subgraphs.timeouts),
         introspection=settings.introspection_enabled,
+        authorization=AuthorizationOptions(
+            reject_unauthorized=settings.authorization.reject_unauthorized,
+            dry_run=settings.authorization.dry_run,
+            policies=PolicyTable(settings.authorization.policies),
+        ),
         **extra,
     )
     return Gateway(supergraph_sdl, client=client, options=options)

@@ -1,6 +1,6 @@
 """The Gateway: the request stages of :mod:`router.stages` composed over one supergraph.
 
-    parse -> validate -> coerce variables -> plan -> execute -> project
+    parse -> validate -> authorize -> coerce variables -> plan -> execute -> project
 
 A known operation costs two dictionary look-ups (the prepared operation and its cached plan),
 variable coercion (only when the operation declares variables), the plan run (subgraph round
@@ -23,8 +23,10 @@ from graphql import GraphQLSchema, OperationType
 from router.errors import MutationNotAllowed, RequestError
 from router.planning.query_plan import QueryPlan
 from router.stages import (
+    AuthorizationOptions,
     DocumentParser,
     InflightQueries,
+    OperationAuthorizer,
     OperationLimits,
     OperationPlanner,
     OperationValidator,
@@ -36,6 +38,7 @@ from router.stages import (
     project_response,
 )
 from router.subgraph_client import HttpSubgraphClient, SubgraphClient
+from router.supergraph.access import AccessRules
 
 __all__ = ["Gateway", "GatewayOptions", "GatewayResult", "Planner"]
 
@@ -55,6 +58,7 @@ class GatewayOptions:
     dedupe_inflight_queries: bool = False
     limits: OperationLimits = field(default_factory=OperationLimits)
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
+    authorization: AuthorizationOptions = field(default_factory=AuthorizationOptions)
 
 
 @dataclass
@@ -131,6 +135,9 @@ class Gateway:
             introspection=options.introspection,
             cache_size=options.plan_cache_size,
         )
+        self._authorizer = OperationAuthorizer(
+            api_schema, getattr(supergraph, "access", None) or AccessRules(), options.authorization
+        )
         self._planner = OperationPlanner(supergraph, planner, max_work=options.planner_max_work)
         extra_schema = getattr(supergraph, "schema", None)
         possible = possible_types(api_schema, extra_schema if isinstance(extra_schema, GraphQLSchema) else None)
@@ -187,6 +194,8 @@ class Gateway:
         override_labels: frozenset[str] = frozenset(),
         claims: Mapping[str, Any] | None = None,
     ) -> GatewayResult:
+        """Run one operation. ``claims`` are the caller's verified JWT claims (None: anonymous); the
+        authorization directives are judged against them."""
         ctx = RequestContext(
             query,
             operation_name,
@@ -210,6 +219,7 @@ class Gateway:
         ctx.prepared = prepared = self._validator.prepare(ctx.query, ctx.operation_name)
         if prepared.kind == OperationType.MUTATION and not ctx.allow_mutations:
             raise MutationNotAllowed("Mutations can only be sent over HTTP POST.")
+        self._authorizer.authorize(ctx)
         coerce_variables(self.api_schema, ctx, max_errors=self.options.limits.max_validation_errors)
         self._planner.plan(ctx)
 

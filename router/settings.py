@@ -35,6 +35,8 @@ from setrum_common.overload import LimiterOptions
 from setrum_common.settings import DEVELOPMENT_SECRETS, HEAD_DESCRIPTION, HEADER_DESCRIPTION
 
 __all__ = [
+    "DEFAULT_POLICIES",
+    "AuthorizationSettings",
     "DEFAULT_BATCH_MAX_SIZE",
     "DEFAULT_HOST",
     "DEFAULT_LARGE_BODY_BYTES",
@@ -270,6 +272,9 @@ class BatchingSettings(_Section):
     max_size: int = Field(default=DEFAULT_BATCH_MAX_SIZE, gt=0)
 
 
+# Setrum's schema marks admin-only fields @policy(policies: [["admin"]]); users issue role ADMIN to admins.
+DEFAULT_POLICIES = {"admin": "role == ADMIN"}
+
 DEFAULT_CSRF_HEADERS: tuple[str, ...] = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
@@ -392,6 +397,32 @@ class AuthenticationSettings(_Section):
         return self
 
 
+class AuthorizationSettings(_Section):
+    """The authorization directives ``@authenticated``, ``@requiresScopes`` and ``@policy``, judged against the
+    verified JWT claims; what the caller may not see is null with an error (docs/router.md §8 Authorization)."""
+
+    reject_unauthorized: bool = Field(
+        default=False, description="refuse the whole operation instead of removing what the caller may not see"
+    )
+    dry_run: bool = Field(default=False, description="remove nothing; log and report what would be removed")
+    policies: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_POLICIES),
+        description="@policy name -> rule over claims ('role == ADMIN', 'scope has x', ...) or python:module:function",
+    )
+
+    @field_validator("policies")
+    @classmethod
+    def _readable(cls, policies: dict[str, str]) -> dict[str, str]:
+        from router.stages.access.policies import PolicyError, compile_policy
+
+        for name, rule in policies.items():
+            try:
+                compile_policy(rule)
+            except PolicyError as exc:
+                raise ValueError(f"authorization: policy {name!r}: {exc}") from None
+        return policies
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -454,6 +485,7 @@ class RouterSettings(BaseSettings):
     csrf: CsrfSettings = Field(default_factory=CsrfSettings)
     persisted_queries: PersistedQueriesSettings = Field(default_factory=PersistedQueriesSettings)
     authentication: AuthenticationSettings = Field(default_factory=AuthenticationSettings)
+    authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
 
     @model_validator(mode="after")
     def _known_level(self) -> RouterSettings:

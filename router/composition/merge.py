@@ -64,6 +64,9 @@ def _merge_meta(
             if tag not in target.tags:
                 target.tags.append(tag)
         target.applied += [x for x in source.applied if x not in target.applied]
+        access = getattr(source, "access", None)
+        if access is not None:  # authorization requirements add up (AND) across subgraphs
+            target.access = access.both(target.access)
 
 
 def _quote(names: Sequence[str]) -> str:
@@ -94,6 +97,7 @@ class _Merger:
         for n, sources in valid.items():
             self.types[n] = self._merge_type(n, sources, usage)
         self._interface_objects()
+        self._interface_access()
         roots = {
             op: name
             for op, name in (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
@@ -550,9 +554,26 @@ class _Merger:
                             mf.deprecated,
                             inaccessible=mf.inaccessible,
                             tags=list(mf.tags),
+                            access=mf.access,
                             from_interface_object=True,
                         )
                         o.fields[fname] = copy
+
+    def _interface_access(self) -> None:
+        """An interface (and each of its fields) requires what every implementation requires: a client
+        selecting through the interface cannot say which implementation it will get (docs/router.md §8.1)."""
+        for it in self.types.values():
+            if it.kind != "interface":
+                continue
+            for o in self.types.values():
+                if o.kind != "object" or it.name not in o.interfaces:
+                    continue
+                if o.access is not None:
+                    it.access = o.access.both(it.access)
+                for fname, mf in it.fields.items():
+                    of = o.fields.get(fname)
+                    if of is not None and of.access is not None:
+                        mf.access = of.access.both(mf.access)
 
     # -- post-merge checks -----------------------------------------------------------------------
     def _post_checks(self) -> None:

@@ -11,6 +11,8 @@ import json
 from graphql import print_ast
 from graphql.language.block_string import print_block_string
 
+from router.supergraph.access import SPEC_URLS, Access, Groups
+
 from .supergraph_model import ComposedSupergraph, MArgument, MField, MType
 
 __all__ = ["JOIN_VERSION", "print_supergraph"]
@@ -41,6 +43,19 @@ _TAG_DEFINITION = (
     "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION "
     "| SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA"
 )
+
+# The authorization specs: definitions as Apollo's composition prints them (docs/router.md §8 Authorization).
+_ACCESS_DEFINITIONS = {
+    "authenticated": "directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM",
+    "requiresScopes": (
+        "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE "
+        "| SCALAR | ENUM"
+    ),
+    "policy": (
+        "directive @policy(policies: [[policy__Policy!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+    ),
+}
+_ACCESS_TYPES = {"requiresScopes": "scalar requiresScopes__Scope", "policy": "scalar policy__Policy"}
 
 _JOIN_TYPES = """input join__ContextArgument {
   name: String!
@@ -87,7 +102,23 @@ def _common(obj: MField | MArgument | MType, deprecated: str | None = None) -> l
     if obj.inaccessible:
         out.append("@inaccessible")
     out += [f"@tag(name: {_s(t)})" for t in obj.tags]
+    access = getattr(obj, "access", None)
+    if access is not None:
+        out += _access(access)
     return out + list(obj.applied)
+
+
+def _access(access: Access) -> list[str]:
+    out = ["@authenticated"] if access.authenticated else []
+    if access.scopes is not None:
+        out.append(f"@requiresScopes(scopes: {_groups(access.scopes)})")
+    if access.policies is not None:
+        out.append(f"@policy(policies: {_groups(access.policies)})")
+    return out
+
+
+def _groups(groups: Groups) -> str:
+    return "[" + ", ".join("[" + ", ".join(_s(x) for x in g) + "]" for g in groups) + "]"
 
 
 def print_supergraph(sg: ComposedSupergraph) -> str:
@@ -101,6 +132,8 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
         links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
     if sg.uses_tag:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+    used_access = [spec for spec in SPEC_URLS if sg.uses_access(spec)]
+    links += [f"@link(url: {_s(SPEC_URLS[spec])}, for: SECURITY)" for spec in used_access]
     for name in sorted(sg.composed):
         _, url, imported = sg.composed[name]
         if url is not None:
@@ -112,6 +145,7 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
         parts.append(_INACCESSIBLE_DEFINITION)
     if sg.uses_tag:
         parts.append(_TAG_DEFINITION)
+    parts += [_ACCESS_DEFINITIONS[spec] for spec in used_access]
     for name in sorted(sg.composed):
         parts.append(sg.composed[name][0])
     parts.append(_JOIN_TYPES)
@@ -121,6 +155,7 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
         + "\n}"
     )
     parts.append(_LINK_TYPES)
+    parts += [_ACCESS_TYPES[spec] for spec in used_access if spec in _ACCESS_TYPES]
     for name in sorted(sg.types):
         parts.append(_print_type(sg.types[name], enum_of))
     return "\n\n".join(parts) + "\n"

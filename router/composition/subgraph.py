@@ -38,6 +38,8 @@ from graphql.language import (
     UnionTypeExtensionNode,
 )
 
+from router.supergraph.access import Access
+
 from .diagnostics import CompositionError
 from .fieldset_rules import parse_field_set
 from .subgraph_model import (
@@ -350,9 +352,23 @@ def _read_type_directives(tdef: TypeDef, node: Any, names: _Names, is_ext: bool,
             tdef.tags.append(str(args.get("name")))
         elif canon == "interfaceObject":
             tdef.interface_object = True
+        elif canon in _ACCESS_DIRECTIVES:
+            tdef.access = _access(canon, args).both(tdef.access)
     for d in node.directives or ():
         if d.name.value == "specifiedBy":
             tdef.specified_by = str(_args(d).get("url"))
+
+
+_ACCESS_DIRECTIVES = frozenset({"authenticated", "requiresScopes", "policy"})
+
+
+def _access(canon: str, args: dict[str, Any]) -> Access:
+    """One authorization directive as an :class:`Access` (docs/router.md §8 Authorization)."""
+    if canon == "authenticated":
+        return Access(authenticated=True)
+    raw = args.get("scopes" if canon == "requiresScopes" else "policies")
+    groups = [[str(x) for x in g] if isinstance(g, list) else [str(g)] for g in raw or ()]
+    return Access.of(scopes=groups) if canon == "requiresScopes" else Access.of(policies=groups)
 
 
 def _read_members(tdef: TypeDef, node: Any, rename: dict[str, str]) -> None:
@@ -425,6 +441,8 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
             f.override = str(args.get("from", ""))
             label = args.get("label")
             f.override_label = str(label) if label is not None else None
+        elif canon in _ACCESS_DIRECTIVES:
+            f.access = _access(canon, args).both(f.access)
     for anode in getattr(node, "arguments", None) or ():
         a_type = print_ast(anode.type)
         arg = Argument(

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from graphql.language import ValueNode
 
+from router.supergraph.access import Access
+
 __all__ = [
     "Argument",
     "BUILTIN_SCALARS",
@@ -68,6 +70,7 @@ class FieldDef:
     override: str | None = None
     override_label: str | None = None
     applied: list[str] = field(default_factory=list)
+    access: Access | None = None  # @authenticated / @requiresScopes / @policy
     # Set by merge: another graph took this field over with @override(from: <this graph>).
     overridden: bool = False
     # Set by merge: overridden, but still needed here as key/requires input.
@@ -109,6 +112,7 @@ class TypeDef:
     interface_object: bool = False
     specified_by: str | None = None
     applied: list[str] = field(default_factory=list)
+    access: Access | None = None  # @authenticated / @requiresScopes / @policy
 
 
 @dataclass

@@ -8,6 +8,8 @@ from typing import Any
 
 from graphql.language import ValueNode
 
+from router.supergraph.access import Access
+
 from .subgraph_model import FieldDef, Subgraph, TypeDef
 
 __all__ = ["ComposedSupergraph", "Graph", "MArgument", "MEnumValue", "MField", "MType"]
@@ -46,6 +48,7 @@ class MField:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    access: Access | None = None
     # Copied onto an implementation from an @interfaceObject: printed as a bare `@join__field`.
     from_interface_object: bool = False
 
@@ -77,6 +80,7 @@ class MType:
     tags: list[str] = field(default_factory=list)
     specified_by: str | None = None
     applied: list[str] = field(default_factory=list)
+    access: Access | None = None
 
 
 @dataclass
@@ -95,6 +99,15 @@ class ComposedSupergraph:
     @property
     def uses_tag(self) -> bool:
         return any(_walk_flags(self, "tags"))
+
+    def uses_access(self, spec: str) -> bool:
+        """Whether any type or field carries the authorization directive ``spec``."""
+        attr = {"authenticated": "authenticated", "requiresScopes": "scopes", "policy": "policies"}[spec]
+        for t in self.types.values():
+            for a in (t.access, *(f.access for f in t.fields.values())):
+                if a is not None and getattr(a, attr) not in (None, False):
+                    return True
+        return False
 
     def possible_types(self, name: str) -> list[str]:
         """Object types that a value of abstract type `name` can be, per the supergraph."""

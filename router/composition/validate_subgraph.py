@@ -47,7 +47,28 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
         for f in list(t.fields.values()):
             _check_external(sub, t, f, (t.name, f.name) in used or f.name in iface_fields, err)
             _check_override(sub, t, f, err)
+        _check_access_on_interface(t, err)
     return errors
+
+
+def _check_access_on_interface(t: TypeDef, err: Report) -> None:
+    """Authorization directives go on object types and their fields: an interface's requirements are derived
+    from its implementations when merging (Apollo's AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE)."""
+    if t.kind != "interface" and not t.interface_object:
+        return
+    what = "interface object" if t.interface_object else "interface"
+    if t.access is not None:
+        err(
+            "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE", f"authorization directives cannot be applied on an {what}", t.name
+        )
+    for f in t.fields.values():
+        if f.access is not None:
+            err(
+                "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+                f"authorization directives cannot be applied on the fields of an {what}",
+                t.name,
+                f.name,
+            )
 
 
 def _check_type_references(sub: Subgraph, t: TypeDef, err: Report) -> None:

@@ -7,6 +7,11 @@ planner added (keys, ``__typename``, requires), nulls enum values unknown to the
 and performs GraphQL null propagation: a null in a non-null position bubbles to the nearest
 nullable parent (``data: null`` at the root), with a "Cannot return null for non-nullable
 field" error unless a subgraph error already covers that path.
+
+Selections the caller may not see (``denied``, node ids from the authorization stage) were never
+fetched: a denied field is null with an ``UNAUTHORIZED_FIELD_OR_TYPE`` error at its path (and
+propagates like any null), a denied fragment that applies to the object adds that error at the
+object's path and contributes nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +45,13 @@ INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 # Kinds of compiled types.
 _SCALAR, _ENUM, _LIST, _COMPOSITE = 0, 1, 2, 3
 # Kinds of compiled fields.
-_F_VALUE, _F_TYPENAME, _F_INTROSPECTION = 0, 1, 2
+_F_VALUE, _F_TYPENAME, _F_INTROSPECTION, _F_DENIED, _F_DENIED_FRAGMENT = 0, 1, 2, 3, 4
+
+UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
+
+
+def unauthorized_error(path: list[str | int]) -> dict[str, Any]:
+    return {"message": "Unauthorized field or type", "path": path, "extensions": {"code": UNAUTHORIZED_CODE}}
 
 
 class _Bubble:
@@ -99,16 +110,21 @@ class _SelectionSet:
         return fields
 
 
+_DENIED_FRAGMENT_KEY = ""  # never a response key
+
+
 class _Compiler:
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         conditions: Mapping[str, Any],
+        denied: frozenset[int] = frozenset(),
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.conditions = conditions
+        self.denied = denied
 
     def included(self, node: Any) -> bool:
         directives = node.directives
@@ -164,7 +180,16 @@ class _Compiler:
         parent = rt if isinstance(rt, (GraphQLObjectType, GraphQLInterfaceType)) else owner.static_type
         parent_name = parent.name
         fields: list[_Field] = []
-        for key, nodes in grouped.items():
+        for key, all_nodes in grouped.items():
+            if key == _DENIED_FRAGMENT_KEY:
+                fields.append(_Field(key, _F_DENIED_FRAGMENT))
+                continue
+            nodes = [n for n in all_nodes if id(n) not in self.denied]
+            if not nodes:  # every selection of this key was denied: null + error, never fetched
+                fdef = getattr(parent, "fields", {}).get(all_nodes[0].name.value)
+                if fdef is not None:
+                    fields.append(_Field(key, _F_DENIED, self.compile_type(fdef.type, [], f"{parent_name}.{key}")))
+                continue
             name = nodes[0].name.value
             if name == "__typename":
                 fields.append(_Field(key, _F_TYPENAME))
@@ -190,6 +215,18 @@ class _Compiler:
     ) -> None:
         for sel in selection_set.selections:
             if not self.included(sel):
+                continue
+            if self.denied and id(sel) in self.denied and not isinstance(sel, FieldNode):
+                cond = (
+                    sel.type_condition.name.value
+                    if isinstance(sel, InlineFragmentNode) and sel.type_condition
+                    else None
+                )
+                if isinstance(sel, FragmentSpreadNode):
+                    frag = self.fragments.get(sel.name.value)
+                    cond = frag.type_condition.name.value if frag is not None else None
+                if self.applies(cond, runtime, static_type):
+                    grouped.setdefault(_DENIED_FRAGMENT_KEY, [])
                 continue
             if isinstance(sel, FieldNode):
                 key = sel.alias.value if sel.alias else sel.name.value
@@ -316,6 +353,15 @@ def _short_repr(value: Any) -> str:
     return repr(value)
 
 
+def _denied(f: _Field, ctx: _Ctx) -> bool:
+    """Report a denied field (or fragment, at the object's path); True when the null must bubble."""
+    if f.kind == _F_DENIED_FRAGMENT:
+        ctx.errors.append(unauthorized_error(list(ctx.path)))
+        return False
+    ctx.errors.append(unauthorized_error([*ctx.path, f.key]))
+    return f.type.nonnull
+
+
 def _project_object(obj: dict[str, Any], sel: _SelectionSet, ctx: _Ctx) -> Any:
     typename = obj.get("__typename") or sel.default_typename
     fields = sel.by_type.get(typename)
@@ -337,6 +383,12 @@ def _project_object(obj: dict[str, Any], sel: _SelectionSet, ctx: _Ctx) -> Any:
         elif f.kind == _F_INTROSPECTION:
             out[key] = ctx.introspection.get(key)
             continue
+        elif f.kind >= _F_DENIED:
+            if _denied(f, ctx):
+                bubbled = True
+            elif f.kind == _F_DENIED:
+                out[key] = None
+            continue
         path.append(key)
         r = _complete(obj.get(key), f.type, ctx)
         path.pop()
@@ -350,12 +402,18 @@ def _project_object(obj: dict[str, Any], sel: _SelectionSet, ctx: _Ctx) -> Any:
 class OperationProjection:
     """The compiled projection of one client operation against the API schema."""
 
-    __slots__ = ("schema", "operation", "fragments", "condition_vars", "_roots", "root_type")
+    __slots__ = ("schema", "operation", "fragments", "condition_vars", "_roots", "root_type", "denied")
 
     def __init__(
-        self, schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        *,
+        denied: frozenset[int] = frozenset(),
     ) -> None:
         self.schema = schema
+        self.denied = denied
         self.operation = operation
         self.fragments = dict(fragments)
         root = schema.get_root_type(operation.operation)
@@ -369,7 +427,8 @@ class OperationProjection:
         sig = tuple(conditions.get(v) is True for v in self.condition_vars)
         root = self._roots.get(sig)
         if root is None:
-            compiler = _Compiler(self.schema, self.fragments, dict(zip(self.condition_vars, sig, strict=True)))
+            conditions = dict(zip(self.condition_vars, sig, strict=True))
+            compiler = _Compiler(self.schema, self.fragments, conditions, self.denied)
             root = _SelectionSet(compiler, [self.operation.selection_set], self.root_type)
             if len(self._roots) < 64:
                 self._roots[sig] = root
@@ -396,6 +455,11 @@ class OperationProjection:
                 out[key] = self.root_type.name
             elif f.kind == _F_INTROSPECTION:
                 out[key] = ctx.introspection.get(key)
+            elif f.kind >= _F_DENIED:
+                if _denied(f, ctx):
+                    bubbled = True
+                elif f.kind == _F_DENIED:
+                    out[key] = None
             else:
                 ctx.path.append(key)
                 r = _complete(obj.get(key), f.type, ctx)

@@ -4,6 +4,8 @@
                                   the token limit refuses oversized documents first
     validate  (:mod:`.validate`)  pick the operation; limit rules, then graphql-core's rules
                                   (:mod:`.limits`); cached per (text, operation name)
+    authorize (:mod:`.authorize`) @authenticated/@requiresScopes/@policy against the caller's
+                                  claims: denied selections removed (or the operation refused)
     coerce    (:mod:`.coerce`)    variable values against the operation's variable types
     plan      (:mod:`.plan`)      the query plan, cached on the prepared operation
     execute   (:mod:`.execute`)   run the plan against the subgraphs (optionally de-duplicated)
@@ -15,6 +17,8 @@ composes the stages; the HTTP layers around it are :mod:`router.pipeline`.
 
 from __future__ import annotations
 
+from .access.policies import PolicyError, PolicyTable
+from .authorize import AuthorizationOptions, OperationAuthorizer
 from .coerce import coerce_variables
 from .execute import InflightQueries, PlanExecutor, possible_types
 from .limits import OperationLimits
@@ -25,6 +29,10 @@ from .request_context import PreparedOperation, RequestContext
 from .validate import OperationValidator
 
 __all__ = [
+    "AuthorizationOptions",
+    "OperationAuthorizer",
+    "PolicyError",
+    "PolicyTable",
     "DocumentParser",
     "InflightQueries",
     "OperationLimits",

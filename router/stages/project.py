@@ -19,7 +19,7 @@ __all__ = ["project_response"]
 def project_response(schema: GraphQLSchema, ctx: RequestContext, outcome: ExecutionOutcome) -> dict[str, Any]:
     prepared = ctx.operation
     introspection = None
-    errors = outcome.errors
+    errors = outcome.errors + ctx.authorization_errors if ctx.authorization_errors else outcome.errors
     if prepared.intro_document is not None:
         introspection, intro_errors = run_introspection(schema, prepared.intro_document, ctx.variables)
         if intro_errors:

@@ -29,12 +29,15 @@ class PreparedOperation:
     __slots__ = (
         "defaults",
         "document",
+        "fragments",
+        "guards",
         "intro_document",
         "kind",
         "operation",
         "planning_document",
         "plans",
         "projection",
+        "restricted",
         "var_defs",
     )
 
@@ -48,11 +51,30 @@ class PreparedOperation:
             for d in self.var_defs
             if d.default_value is not None
         }
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        self.projection = OperationProjection(schema, operation, fragments)
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.projection = OperationProjection(schema, operation, self.fragments)
         self.intro_document, self.planning_document = split_introspection(document, operation)
         # override-label set -> plan (or the planning error, so a hopeless operation is not re-planned)
         self.plans: dict[frozenset[str], QueryPlan | Exception] = {}
+        # Authorization (router/stages/authorize.py): the guarded selections, computed on first use, and
+        # one restricted copy of this operation per set of denied selections (its own plans).
+        self.guards: list[Any] | None = None
+        self.restricted: dict[frozenset[int], PreparedOperation] = {}
+
+    def without(self, schema: GraphQLSchema, denied: frozenset[int]) -> PreparedOperation:
+        """This operation with the ``denied`` selections removed for planning, projected from the original
+        operation so those selections come back as null with an error (docs/router.md §8.2)."""
+        from .access.filter import filter_document
+
+        copy = PreparedOperation.__new__(PreparedOperation)
+        copy.document, copy.operation, copy.kind = self.document, self.operation, self.kind
+        copy.var_defs, copy.defaults, copy.fragments = self.var_defs, self.defaults, self.fragments
+        copy.projection = OperationProjection(schema, self.operation, self.fragments, denied=denied)
+        filtered, operation = filter_document(self.document, self.operation, denied)
+        # When every root field was removed the planning document is None: no subgraph is asked anything.
+        copy.intro_document, copy.planning_document = split_introspection(filtered, operation)
+        copy.plans, copy.guards, copy.restricted = {}, [], {}
+        return copy
 
 
 @dataclass(slots=True)
@@ -74,6 +96,8 @@ class RequestContext:
     # The client's verified JWT claims (router/layers/authentication.py); None = anonymous. Read by
     # authorization, and sent to subgraphs in the signed claims header (setrum_common/trust/).
     claims: Mapping[str, Any] | None = None
+    # Authorization in dry-run mode: the errors reported without filtering.
+    authorization_errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def operation(self) -> PreparedOperation:

@@ -27,6 +27,9 @@ SUPPORTED_FEATURES: dict[str, tuple[str, ...]] = {
     "join": ("v0.1", "v0.2", "v0.3", "v0.4", "v0.5"),
     "inaccessible": ("v0.1", "v0.2"),
     "tag": ("v0.1", "v0.2", "v0.3"),
+    "authenticated": ("v0.1",),
+    "requiresScopes": ("v0.1",),
+    "policy": ("v0.1",),
 }
 
 _URL = re.compile(r"^(?P<base>.*?)/(?P<name>[A-Za-z_][\w-]*)/(?P<version>v\d+\.\d+)/?$")

@@ -40,6 +40,7 @@ from graphql.utilities import value_from_ast_untyped
 
 from router.errors import SupergraphError
 
+from .access import read_access
 from .api_schema import build_api_schema
 from .fieldset import parse_field_set
 from .links import FeatureTable, read_features
@@ -163,6 +164,7 @@ class _Loader:
             root_types=self._roots(),
             join_version=self.join.version,
         )
+        sg.access = read_access(self.document, self.features)
         self._index_resolvers(sg)
         return sg
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType, print_schema
 
+from .access import AccessRules
+
 if TYPE_CHECKING:
     from ..operation.selection_tree import Selection
 
@@ -106,6 +108,7 @@ class Supergraph:
         self.types = types
         self.root_types = root_types  # "query" -> "Query"
         self.join_version = join_version
+        self.access = AccessRules()  # @authenticated/@requiresScopes/@policy, filled by the loader
         self.graph_order = {name: i for i, name in enumerate(subgraphs)}
         self._resolvers: dict[tuple[str, str], tuple[Resolver, ...]] = {}
         self._possible: dict[tuple[str, str], frozenset[str]] = {}
