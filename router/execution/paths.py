@@ -19,6 +19,8 @@ from router.planning.query_plan import (
     ValueSetter,
 )
 
+from .deep_merge import deep_merge
+
 __all__ = [
     "PossibleTypes",
     "RepresentationBuilder",
@@ -244,7 +246,13 @@ def _rewrite(value: Any, path: tuple[str, ...], rw: FetchRewrite, possible: Poss
         if type(rw) is ValueSetter:
             value[seg] = rw.value
         elif type(rw) is KeyRenamer and seg in value:
-            value[rw.rename_key_to] = value.pop(seg)
+            moved = value.pop(seg)
+            if rw.rename_key_to in value:
+                # Another selection of the same key already filled it (an aliased conflicting
+                # field): merge into it, never replace it (docs/router.md §4.2).
+                deep_merge(value, {rw.rename_key_to: moved})
+            else:
+                value[rw.rename_key_to] = moved
         return
     if seg in value:
         _rewrite(value[seg], path[1:], rw, possible)
