@@ -5,8 +5,10 @@
    order).
 2. Level every step by its longest dependency chain.
 3. Merge entity steps of one level that go to the same subgraph under the same condition
-   (one ``_entities`` call per level and subgraph, also across different paths: the merged
-   Flatten lists all its paths), unless their selections conflict.
+   (one ``_entities`` call per level and subgraph), unless their selections conflict. Steps at
+   different paths merge only when they select exactly the same fields (the merged Flatten
+   lists all its paths): one entity answers every path it came from, so a field only one
+   path asked for would put its errors and its null propagation on the others too.
 4. Emit ``Sequence[Parallel[level 0], Parallel[level 1], ...]``, each conditional step
    wrapped in a ``ConditionNode``; render every step's subgraph operation.
 """
@@ -18,6 +20,7 @@ from graphql import VariableDefinitionNode, print_ast
 from ..supergraph.model import Supergraph
 from . import query_plan as p
 from .conflicts import alias_conflicting_keys
+from .selections import OFragment, OSet
 from .steps import Condition, FetchStep
 
 __all__ = ["assemble_plan"]
@@ -50,7 +53,52 @@ def _rewrites_compatible(a: FetchStep, b: FetchStep) -> bool:
     return not (types_a & types_b)
 
 
-def _merge_level(steps: list[FetchStep], batch_paths: bool) -> tuple[list[FetchStep], dict[FetchStep, FetchStep]]:
+def _mergeable(cand: FetchStep, s: FetchStep, sg: Supergraph | None) -> bool:
+    if not (cand.sel.can_merge(s.sel) and cand.req.can_merge(s.req) and _rewrites_compatible(cand, s)):
+        return False
+    return set(cand.paths) == set(s.paths) or _same_per_type(cand, s, sg)
+
+
+def _per_type(sel: OSet) -> dict[str, str] | None:
+    """``{type condition: canonical sub-selection}`` of an ``_entities`` selection (None when it
+    has anything but type fragments)."""
+    out: dict[str, str] = {}
+    for item in sel:
+        if not isinstance(item, OFragment) or item.type_condition is None or item.dirs_text:
+            return None
+        out[item.type_condition] = item.sub.canonical()
+    return out
+
+
+def _excludes(step: FetchStep, req_types: set[str], types: set[str], sg: Supergraph | None) -> bool:
+    """No object at ``step``'s paths can be of one of ``types``: its objects are of its
+    representation types when those are all concrete (the walker jumps at a concrete type), or
+    every path ends in a type filter ``... on U`` that is none of ``types``."""
+    if not types:
+        return True
+    if sg is not None and not any(sg.is_abstract(t) for t in req_types):
+        return True
+    return all(path and path[-1].startswith("... on ") and path[-1][7:] not in types for path in step.paths)
+
+
+def _same_per_type(a: FetchStep, b: FetchStep, sg: Supergraph | None) -> bool:
+    """Steps at different paths share one ``_entities`` call only when every object either path
+    reaches is asked the same fields with the same representation as in its own step: per type,
+    equal output and input selections, and a type only one step asks about is one the other
+    step's paths cannot reach (``users.@`` as User next to ``topProducts.@`` as Product)."""
+    sel_a, sel_b, req_a, req_b = _per_type(a.sel), _per_type(b.sel), _per_type(a.req), _per_type(b.req)
+    if sel_a is None or sel_b is None or req_a is None or req_b is None:
+        return a.sel.canonical() == b.sel.canonical() and a.req.canonical() == b.req.canonical()
+    types_a, types_b = set(sel_a) | set(req_a), set(sel_b) | set(req_b)
+    for t in types_a & types_b:
+        if sel_a.get(t) != sel_b.get(t) or req_a.get(t) != req_b.get(t):
+            return False
+    return _excludes(a, set(req_a), types_b - types_a, sg) and _excludes(b, set(req_b), types_a - types_b, sg)
+
+
+def _merge_level(
+    steps: list[FetchStep], batch_paths: bool, sg: Supergraph | None
+) -> tuple[list[FetchStep], dict[FetchStep, FetchStep]]:
     kept: list[FetchStep] = []
     replaced: dict[FetchStep, FetchStep] = {}
     buckets: dict[tuple[object, ...], list[FetchStep]] = {}
@@ -61,7 +109,7 @@ def _merge_level(steps: list[FetchStep], batch_paths: bool) -> tuple[list[FetchS
         bk = (s.graph, s.conds) if batch_paths else (s.graph, s.conds, tuple(s.paths))
         merged = False
         for cand in buckets.get(bk, ()):
-            if cand.sel.can_merge(s.sel) and cand.req.can_merge(s.req) and _rewrites_compatible(cand, s):
+            if _mergeable(cand, s, sg):
                 cand.sel.merge(s.sel)
                 cand.req.merge(s.req)
                 for path in s.paths:
@@ -191,7 +239,7 @@ def assemble_plan(
         for lv in sorted(by_level):
             for s in by_level[lv]:
                 s.deps = {replaced.get(d, d) for d in s.deps}
-            kept, rep = _merge_level(by_level[lv], batch_paths)
+            kept, rep = _merge_level(by_level[lv], batch_paths, supergraph)
             replaced.update(rep)
             nodes: list[p.PlanNode] = []
             for s in kept:

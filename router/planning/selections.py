@@ -146,6 +146,21 @@ class OSet:
                 assert isinstance(mine, OFragment)
                 mine.sub.merge(item.sub)
 
+    def canonical(self) -> str:
+        """The selection as text with items in sorted order: equal for equal selections."""
+        parts: list[str] = []
+        for item in self.items.values():
+            if isinstance(item, OField):
+                s = f"{item.alias}: {item.name}" if item.alias else item.name
+                s += item.args_text + item.dirs_text
+                if item.sub is not None:
+                    s += " " + item.sub.canonical()
+            else:
+                s = "..." + (f" on {item.type_condition}" if item.type_condition else "") + item.dirs_text
+                s += " " + item.sub.canonical()
+            parts.append(s)
+        return "{ " + " ".join(sorted(parts)) + " }"
+
     # -- output ----------------------------------------------------------------------
     def render(self) -> str:
         parts: list[str] = []
