@@ -105,7 +105,7 @@ class AccessRules:
         return names
 
 
-class _Names:
+class _SpecDirectives:
     def __init__(self, features: FeatureTable) -> None:
         self.names: dict[str, str] = {}
         for spec in SPEC_URLS:
@@ -138,7 +138,7 @@ def _groups(value: Any) -> list[list[str]]:
 
 def read_access(document: DocumentNode, features: FeatureTable) -> AccessRules:
     """The authorization requirements a supergraph declares (empty when it links none of the specs)."""
-    names = _Names(features)
+    names = _SpecDirectives(features)
     rules = AccessRules()
     if not names.names:
         return rules
