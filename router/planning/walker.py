@@ -30,7 +30,7 @@ from ..operation.selection_tree import (
 from ..supergraph.model import KeyInfo, Supergraph
 from . import query_plan as p
 from .enums import EnumGuard
-from .selections import OSet
+from .selections import OField, OSet
 from .steps import Condition, FetchStep
 
 __all__ = ["Walker", "DEFAULT_MAX_WORK", "DEFAULT_MAX_STEPS"]
@@ -502,8 +502,27 @@ class Walker:
             groups.setdefault(choice, []).append(f)
         producers: set[FetchStep] = set()
         for (g2, t2), fields in groups.items():
-            producers |= self._jump(pos, g2, t2, fields)
+            for batch in self._requirement_batches(g2, t2, fields):
+                producers |= self._jump(pos, g2, t2, batch)
         return producers
+
+    def _requirement_batches(self, g2: str, t2: str, fields: list[Field]) -> list[list[Field]]:
+        """Split the fields of one jump so no two in a batch require the same response key in
+        different forms (``price(currency: USD)`` and ``price(currency: EUR)``): a representation
+        carries a required value under the field's own name, so each form needs its own entity
+        fetch (docs/router.md §3.5 @requires)."""
+        batches: list[tuple[list[Field], list[Selection]]] = []
+        for f in fields:
+            fig = self.sg.field_in_graph(g2, t2, f.name)
+            req = fig.requires_selections if fig is not None and fig.requires else ()
+            for batch, sels in batches:
+                if not _requirements_clash(sels, req):
+                    batch.append(f)
+                    sels.extend(req)
+                    break
+            else:
+                batches.append(([f], list(req)))
+        return [batch for batch, _ in batches]
 
     def _resolve_real_type(self, pos: Pos, typed: tuple[Selection, ...]) -> set[FetchStep]:
         """An ``@interfaceObject`` graph cannot tell the concrete type (its ``__typename`` is
@@ -535,7 +554,9 @@ class Walker:
         step: FetchStep | None = None
         for i, hop in enumerate(route):
             last = i == len(route) - 1
-            step = self._hop(pos, parent, parent_target, hop, conds, req_producers if last else set())
+            step = self._hop(
+                pos, parent, parent_target, hop, conds, req_producers if last else set(), tuple(renames) if last else ()
+            )
             if last:
                 frag = step.req.fragment(t)
                 if req_sels:
@@ -597,9 +618,12 @@ class Walker:
         hop: Hop,
         conds: tuple[Condition, ...],
         req_producers: set[FetchStep],
+        renames: tuple[p.KeyRenamer, ...] = (),
     ) -> FetchStep:
         """One entity hop of a key route: the key fields added to the parent's output, and the
-        child entity step (shared with an earlier identical hop) with the key in its input."""
+        child entity step (shared with an earlier identical hop) with the key in its input. A
+        hop whose requirements arrive under other internal aliases is another step: its
+        representation renames them onto the real field names."""
         hg, key, ktype = hop
         t = pos.type
         parent_target.typename()
@@ -608,7 +632,7 @@ class Walker:
         if not parent_target.add_selections(key_sels):
             raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
         deps = frozenset(s.id for s in req_producers)
-        ck = (parent.id, hg, ktype, pos.path, conds, deps)
+        ck = (parent.id, hg, ktype, pos.path, conds, deps, renames)
         step = self._children.get(ck)
         if step is None:
             step = self.new_step(hg, "entity", path=pos.path, conds=conds)
@@ -651,12 +675,49 @@ class Walker:
             if isinstance(s, Field) and s.alias is None:
                 existing = target.has_key(s.name)
                 if existing is not None and (existing.name != s.name or existing.args_text != s.args_text):
-                    alias = f"_internal_qp_alias_{self._alias_n}"
+                    alias = _internal_alias_of(target, s) or f"_internal_qp_alias_{self._alias_n}"
                     self._alias_n += 1
                     s = Field(s.name, alias, s.arguments, s.directives, s.selections)
                     renames.append(p.KeyRenamer(path=(f"... on {t}", alias), rename_key_to=s.name))
             out.append(s)
         return tuple(out)
+
+
+def _internal_alias_of(target: OSet, f: Field) -> str | None:
+    """The internal alias ``target`` already fetches this same field form under, if any (two
+    fields requiring ``price(currency: EUR)`` share it, and so share one entity step)."""
+    for item in target:
+        if (
+            isinstance(item, OField)
+            and item.alias is not None
+            and item.alias.startswith("_internal_qp_alias_")
+            and item.name == f.name
+            and item.args_text == f.args_text
+            and item.dirs_text == f.dirs_text
+        ):
+            return item.alias
+    return None
+
+
+def _requirements_clash(a: list[Selection] | tuple[Selection, ...], b: tuple[Selection, ...]) -> bool:
+    """True when two requirement selections use one response key for different field forms."""
+    if not a or not b:
+        return False
+    mine = {s.response_key: s for s in a if isinstance(s, Field)}
+    for s in b:
+        if isinstance(s, InlineFragment):
+            inner = [x for f in a if isinstance(f, InlineFragment) for x in f.selections]
+            if _requirements_clash(inner, s.selections):
+                return True
+            continue
+        other = mine.get(s.response_key)
+        if other is None:
+            continue
+        if other.name != s.name or other.args_text != s.args_text:
+            return True
+        if _requirements_clash(other.selections, s.selections):
+            return True
+    return False
 
 
 def _add_rewrites(step: FetchStep, rewrites: list[p.KeyRenamer] | list[p.ValueSetter]) -> None:
