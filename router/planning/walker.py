@@ -68,6 +68,16 @@ def _provided_from(selections: tuple[Selection, ...]) -> Provided:
     return out
 
 
+def _provided_for(provided: Provided | None, type_name: str) -> Provided | None:
+    """The part of ``provided`` that applies to objects of ``type_name`` (member-specific
+    ``... on X`` entries only to X)."""
+    if provided is None:
+        return None
+    out = {k: v for k, v in provided.items() if not k.startswith("... on ")}
+    out.update(provided.get(f"... on {type_name}", {}))
+    return out
+
+
 class Pos:
     """Where the walker is: which step, which selection set in it, at what type and path."""
 
@@ -112,6 +122,7 @@ class Walker:
         self._keepalive: list[object] = []  # memo keys use id(); keep those objects alive
         self._route_memo: dict[tuple[str, str, str, str], list[Hop] | None] = {}
         self._avail_memo: dict[tuple[str, str, str], bool] = {}
+        self._provides_memo: dict[tuple[str, str, str], Provided | None] = {}
         self._alias_n = 0
         self.enums = EnumGuard(supergraph)
         self._requires_stack: set[tuple[str, str, str, tuple[str, ...]]] = set()
@@ -198,60 +209,90 @@ class Walker:
                 best, choice = score, g
         return choice  # even when infeasible: the walk then names the unsatisfiable field
 
-    def cost(self, graph: str, type_name: str, selections: tuple[Selection, ...]) -> int:
+    def cost(
+        self, graph: str, type_name: str, selections: tuple[Selection, ...], provided: Provided | None = None
+    ) -> int:
         """Jumps needed to resolve ``selections`` at ``type_name`` from ``graph`` (``_INF`` if
-        impossible). Memoised per plan; value-type subtrees must stay in the graph."""
-        key = (graph, type_name, id(selections) if len(selections) != 1 else id(selections[0]))
+        impossible), counting fields ``provided`` along this path (``@provides``) as local.
+        Memoised per plan; value-type subtrees must stay in the graph."""
+        key = (
+            graph,
+            type_name,
+            id(selections) if len(selections) != 1 else id(selections[0]),
+            None if provided is None else id(provided),
+        )
         got = self._cost_memo.get(key)
         if got is not None:
             return got
         self.tick()
         self._keepalive.append(selections)
+        if provided is not None:
+            self._keepalive.append(provided)
         self._cost_memo[key] = _INF  # cycle guard (recursive types)
         total = 0
-        sg = self.sg
-        abstract = sg.is_abstract(type_name) and not sg.is_interface_object(graph, type_name)
         for sel in selections:
             if isinstance(sel, InlineFragment):
-                tc = sel.type_condition or type_name
-                if abstract and tc != type_name:
-                    runtime = sg.possible_types(graph, type_name) & sg.super_possible_types(tc)
-                    total += sum(self.cost(graph, x, sel.selections) for x in sorted(runtime))
-                elif tc == type_name or type_name in sg.super_possible_types(tc):
-                    total += self.cost(graph, type_name, sel.selections)
-                continue
-            if sel.name == "__typename":
-                continue
-            if sg.resolvable(graph, type_name, sel.name, self.labels):
-                fig = sg.field_in_graph(graph, type_name, sel.name)
-                if fig is not None and fig.requires:
-                    total += 1
-                if sel.selections:
-                    ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
-                    total += self.cost(graph, ret, sel.selections)
-            elif abstract:
-                total += sum(self.cost(graph, x, (sel,)) for x in sorted(sg.possible_types(graph, type_name)))
-            else:
-                others = [g for g in sg.resolving_graphs(type_name, sel.name, self.labels) if g != graph]
-                others += [g for g, _ in sg.interface_object_sources(type_name, sel.name)]
-                reach = [
-                    g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))
-                ]
-                if not reach:
-                    total = _INF
-                    break
-                sub = min(
-                    self.cost(g, sg.field_type_in_graph(g, type_name, sel.name) or "", sel.selections)
-                    if sel.selections
-                    else 0
-                    for g in reach
-                )
-                total += 1 + sub
+                total += self._fragment_cost(graph, type_name, sel, provided)
+            elif sel.name != "__typename":
+                total += self._field_cost(graph, type_name, sel, provided)
             if total >= _INF:
                 total = _INF
                 break
         self._cost_memo[key] = total
         return total
+
+    def _fragment_cost(self, graph: str, type_name: str, sel: InlineFragment, provided: Provided | None) -> int:
+        sg = self.sg
+        tc = sel.type_condition or type_name
+        if sg.is_abstract(type_name) and not sg.is_interface_object(graph, type_name) and tc != type_name:
+            runtime = sg.possible_types(graph, type_name) & sg.super_possible_types(tc)
+            return sum(self.cost(graph, x, sel.selections, _provided_for(provided, x)) for x in sorted(runtime))
+        if tc == type_name or type_name in sg.super_possible_types(tc):
+            return self.cost(graph, type_name, sel.selections, provided)
+        return 0
+
+    def _field_cost(self, graph: str, type_name: str, sel: Field, provided: Provided | None) -> int:
+        sg = self.sg
+        if provided is not None and sel.name in provided:
+            if not sel.selections:
+                return 0
+            ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
+            return self.cost(graph, ret, sel.selections, provided[sel.name] or None)
+        if sg.resolvable(graph, type_name, sel.name, self.labels):
+            fig = sg.field_in_graph(graph, type_name, sel.name)
+            total = 1 if fig is not None and fig.requires else 0
+            if sel.selections:
+                ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
+                total += self.cost(graph, ret, sel.selections, self.provides_of(graph, type_name, sel.name))
+            return total
+        if sg.is_abstract(type_name) and not sg.is_interface_object(graph, type_name):
+            return sum(self.cost(graph, x, (sel,)) for x in sorted(sg.possible_types(graph, type_name)))
+        others = [g for g in sg.resolving_graphs(type_name, sel.name, self.labels) if g != graph]
+        others += [g for g, _ in sg.interface_object_sources(type_name, sel.name)]
+        reach = [g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))]
+        if not reach:
+            return _INF
+        if not sel.selections:
+            return 1
+        return 1 + min(
+            self.cost(
+                g,
+                sg.field_type_in_graph(g, type_name, sel.name) or "",
+                sel.selections,
+                self.provides_of(g, type_name, sel.name),
+            )
+            for g in reach
+        )
+
+    def provides_of(self, graph: str, type_name: str, field_name: str) -> Provided | None:
+        """What ``@provides`` on this field in ``graph`` makes local below it (memoised)."""
+        mk = (graph, type_name, field_name)
+        if mk in self._provides_memo:
+            return self._provides_memo[mk]
+        fig = self.sg.field_in_graph(graph, type_name, field_name)
+        got = _provided_from(fig.provides_selections) if fig is not None and fig.provides else None
+        self._provides_memo[mk] = got
+        return got
 
     def _target_type(self, type_name: str, field_name: str, graph: str) -> str:
         for g, iface in self.sg.interface_object_sources(type_name, field_name):
@@ -378,11 +419,17 @@ class Walker:
             return False  # always an entity fetch, even into the same graph
         if f.selections:
             ret = sg.field_type_in_graph(graph, pos.type, f.name) or ""
-            if self.cost(graph, ret, f.selections) >= _INF:
+            if self.cost(graph, ret, f.selections, self.provides_of(graph, pos.type, f.name)) >= _INF:
                 # Jump elsewhere only if some other graph can do better; otherwise stay and
                 # let the walk below report the precise unsatisfiable field.
                 return not any(
-                    self.cost(g, sg.field_type_in_graph(g, pos.type, f.name) or "", f.selections) < _INF
+                    self.cost(
+                        g,
+                        sg.field_type_in_graph(g, pos.type, f.name) or "",
+                        f.selections,
+                        self.provides_of(g, pos.type, f.name),
+                    )
+                    < _INF
                     for g in sg.resolving_graphs(pos.type, f.name, self.labels)
                     if g != graph
                 )
@@ -409,9 +456,7 @@ class Walker:
         if pos.provided is not None and f.name in pos.provided:
             provided = pos.provided[f.name] or None
         else:
-            fig = sg.field_in_graph(graph, pos.type, f.name)
-            if fig is not None and fig.provides:
-                provided = _provided_from(fig.provides_selections)
+            provided = self.provides_of(graph, pos.type, f.name)
         info = sg.field_info(pos.type, f.name)
         path = (*pos.path, f.response_key)
         if info is not None and info.is_list:
@@ -456,55 +501,71 @@ class Walker:
                     by_type.setdefault(x, []).extend(sel.selections)
         for x in sorted(by_type, key=lambda n: (sg.graph_order.get(n, 0), n)):
             frag = pos.target.fragment(x)
-            provided = None
-            if pos.provided is not None:
-                provided = {k: v for k, v in pos.provided.items() if not k.startswith("... on ")}
-                provided.update(pos.provided.get(f"... on {x}", {}))
-            sub = Pos(pos.step, frag.sub, x, (*pos.path, f"... on {x}"), provided, pos.conds)
+            sub = Pos(pos.step, frag.sub, x, (*pos.path, f"... on {x}"), _provided_for(pos.provided, x), pos.conds)
             producers |= self.plan_at(sub, tuple(by_type[x]))
         return producers
 
     # -- entity jumps ----------------------------------------------------------------------
     def _plan_jumps(self, pos: Pos, pending: list[Field]) -> set[FetchStep]:
-        sg = self.sg
-        graph = pos.step.graph
-        t = pos.type
-        groups: dict[tuple[str, str], list[Field]] = {}
-        for f in pending:
+        """Group the fields ``pos``'s graph cannot resolve by the graph to jump to. Fields with
+        fewer candidate graphs choose first, so a shareable field joins a jump that another
+        field needs anyway instead of calling one more subgraph."""
+        options = [(f, self._jump_candidates(pos, f)) for f in pending]
+        chosen: dict[tuple[str, str], list[tuple[int, Field]]] = {}
+        for i in sorted(range(len(options)), key=lambda n: len(options[n][1])):
+            f, cands = options[i]
             self.tick()
-            cands: list[tuple[str, str]] = [(g, t) for g in sg.resolving_graphs(t, f.name, self.labels)]
-            cands += list(sg.interface_object_sources(t, f.name))
-            cands = [c for c in cands if self.route(graph, t, c[0], c[1]) is not None]
-            if not cands:
-                raise PlanningError(
-                    f"Cannot plan {t}.{f.name} at {'.'.join(pos.path) or 'root'} from subgraph '{graph}': "
-                    "no subgraph that resolves it can be reached through a key",
-                    "UNSATISFIABLE",
-                )
-            best = None
-            choice = cands[0]
-            for c in cands:
-                g, tt = c
-                sub = self.cost(g, sg.field_type_in_graph(g, tt, f.name) or "", f.selections) if f.selections else 0
-                hops = len(self.route(graph, t, g, tt) or ())
-                covers = sum(1 for o in pending if sg.resolvable(g, tt, o.name, self.labels))
-                score = (
-                    sub,
-                    0 if c == (graph, t) else 1,
-                    0 if c in groups else 1,
-                    hops,
-                    -covers,
-                    sg.graph_order.get(g, 0),
-                )
-                if best is None or score < best:
-                    best, choice = score, c
-            assert best is not None
-            groups.setdefault(choice, []).append(f)
+            chosen.setdefault(self._choose_jump(pos, f, cands, pending, chosen), []).append((i, f))
+        groups = {
+            c: [f for _, f in sorted(items, key=lambda item: item[0])]
+            for c, items in sorted(chosen.items(), key=lambda kv: min(i for i, _ in kv[1]))
+        }
         producers: set[FetchStep] = set()
         for (g2, t2), fields in groups.items():
             for batch in self._requirement_batches(g2, t2, fields):
                 producers |= self._jump(pos, g2, t2, batch)
         return producers
+
+    def _jump_candidates(self, pos: Pos, f: Field) -> list[tuple[str, str]]:
+        sg = self.sg
+        graph, t = pos.step.graph, pos.type
+        cands: list[tuple[str, str]] = [(g, t) for g in sg.resolving_graphs(t, f.name, self.labels)]
+        cands += list(sg.interface_object_sources(t, f.name))
+        cands = [c for c in cands if self.route(graph, t, c[0], c[1]) is not None]
+        if not cands:
+            raise PlanningError(
+                f"Cannot plan {t}.{f.name} at {'.'.join(pos.path) or 'root'} from subgraph '{graph}': "
+                "no subgraph that resolves it can be reached through a key",
+                "UNSATISFIABLE",
+            )
+        return cands
+
+    def _choose_jump(
+        self, pos: Pos, f: Field, cands: list[tuple[str, str]], pending: list[Field], chosen: dict[Any, Any]
+    ) -> tuple[str, str]:
+        """The candidate with the cheapest subtree, then: the current graph, a graph this
+        position already jumps to, fewer hops, more of the pending fields, ``join__Graph`` order."""
+        sg = self.sg
+        graph, t = pos.step.graph, pos.type
+        best: tuple[int, ...] | None = None
+        choice = cands[0]
+        for c in cands:
+            g, tt = c
+            ret = sg.field_type_in_graph(g, tt, f.name) or ""
+            sub = self.cost(g, ret, f.selections, self.provides_of(g, tt, f.name)) if f.selections else 0
+            hops = len(self.route(graph, t, g, tt) or ())
+            covers = sum(1 for o in pending if sg.resolvable(g, tt, o.name, self.labels))
+            score = (
+                sub,
+                0 if c == (graph, t) else 1,
+                0 if c in chosen else 1,
+                hops,
+                -covers,
+                sg.graph_order.get(g, 0),
+            )
+            if best is None or score < best:
+                best, choice = score, c
+        return choice
 
     def _requirement_batches(self, g2: str, t2: str, fields: list[Field]) -> list[list[Field]]:
         """Split the fields of one jump so no two in a batch require the same response key in

@@ -106,6 +106,12 @@ class SetRun:
         for app in self.apps.values():
             app.reset()
 
+    def lean(self, calls: list[str]) -> None:
+        """Plan-quality mode: each subgraph accepts only as many requests as ``calls`` names it
+        (the lean plan); one more request, or any to a subgraph not named, fails."""
+        for name, app in self.apps.items():
+            app.budget = calls.count(name)
+
     def calls(self) -> list[str]:
         """Subgraph names in the order their requests arrived."""
         return [name for name, _ in self.journal]
