@@ -53,7 +53,7 @@ def test_sign_out_everywhere_revokes_every_token(api: Api) -> None:
     for token in (first, second):
         assert _revoked(api(ME, token=token))
         assert _revoked(api(WALLET, token=token))
-    assert error_codes(api("mutation { signOutEverywhere }")) == ["UNAUTHENTICATED"]
+    assert error_codes(api("mutation { signOutEverywhere }")) == ["UNAUTHORIZED_FIELD_OR_TYPE"]  # @authenticated
     fresh = _sign_in(api, email)
     assert api.data(ME, token=fresh)["me"]["email"] == email
 

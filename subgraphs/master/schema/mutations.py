@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.schema_access import ADMIN_ONLY, SIGNED_IN
 
 from ..service import lookup, saved_meters, upkeep
 from .entities import MeterType, SavedMeterType
@@ -67,16 +68,21 @@ async def _meter(info: Info, number: str) -> MeterType:
 
 @strawberry.type(name="Mutation")
 class MasterMutation:
-    @strawberry.mutation(description="Save a meter (by number or IDPEL) to your list; saving again updates the alias.")
+    @strawberry.mutation(
+        directives=SIGNED_IN,
+        description="Save a meter (by number or IDPEL) to your list; saving again updates the alias.",
+    )
     async def save_meter(self, info: Info, number: str, alias: str | None = None) -> SavedMeterType:
         row = await saved_meters.save_meter(info.context.db, info.context.viewer, number, alias)
         return SavedMeterType.from_model(row)
 
-    @strawberry.mutation(description="Remove a meter from your list; false when it was not saved.")
+    @strawberry.mutation(
+        directives=SIGNED_IN, description="Remove a meter from your list; false when it was not saved."
+    )
     async def remove_meter(self, info: Info, number: str) -> bool:
         return await saved_meters.remove_meter(info.context.db, info.context.viewer, number)
 
-    @strawberry.mutation(description="ADMIN: start a new effective-dated tariff version.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: start a new effective-dated tariff version.")
     async def upsert_tariff(self, info: Info, input: TariffInput) -> TariffType:
         data = upkeep.TariffFields(
             code=input.code,
@@ -89,7 +95,7 @@ class MasterMutation:
         )
         return TariffType.from_model(await upkeep.upsert_tariff(info.context.db, info.context.viewer, data))
 
-    @strawberry.mutation(description="ADMIN: create a region or replace its name and PPJ rules.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: create a region or replace its name and PPJ rules.")
     async def upsert_region(self, info: Info, input: RegionInput) -> RegionType:
         rules = [
             upkeep.PpjRuleFields(rate=r.rate, tariff_classes=r.tariff_classes, min_va=r.min_va, max_va=r.max_va)
@@ -98,31 +104,33 @@ class MasterMutation:
         row = await upkeep.upsert_region(info.context.db, info.context.viewer, input.code, input.name, rules)
         return RegionType.from_model(row)
 
-    @strawberry.mutation(description="ADMIN: offer a denomination (re-activates a withdrawn one).")
+    @strawberry.mutation(
+        directives=ADMIN_ONLY, description="ADMIN: offer a denomination (re-activates a withdrawn one)."
+    )
     async def add_denomination(self, info: Info, amount: Decimal) -> DenominationType:
         return DenominationType.from_model(await upkeep.add_denomination(info.context.db, info.context.viewer, amount))
 
-    @strawberry.mutation(description="ADMIN: withdraw a denomination from sale.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: withdraw a denomination from sale.")
     async def deactivate_denomination(self, info: Info, amount: Decimal) -> DenominationType:
         row = await upkeep.deactivate_denomination(info.context.db, info.context.viewer, amount)
         return DenominationType.from_model(row)
 
-    @strawberry.mutation(description="ADMIN: set (or create) a sales channel's admin fee.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: set (or create) a sales channel's admin fee.")
     async def set_channel_admin_fee(self, info: Info, channel: str, admin_fee: Decimal) -> ChannelType:
         row = await upkeep.set_channel_admin_fee(info.context.db, info.context.viewer, channel, admin_fee)
         return ChannelType.from_model(row)
 
-    @strawberry.mutation(description="ADMIN: stamp duty charged on purchases above a threshold.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: stamp duty charged on purchases above a threshold.")
     async def set_stamp_duty(self, info: Info, threshold: Decimal, amount: Decimal) -> StampDutyRuleType:
         row = await upkeep.set_stamp_duty(info.context.db, info.context.viewer, threshold, amount)
         return StampDutyRuleType.from_model(row)
 
-    @strawberry.mutation(description="ADMIN: block or unblock a meter.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: block or unblock a meter.")
     async def set_meter_status(self, info: Info, number: str, status: MeterStatus) -> MeterType:
         meter_number = await upkeep.set_meter_status(info.context.db, info.context.viewer, number, status.value)
         return await _meter(info, meter_number)
 
-    @strawberry.mutation(description="ADMIN: register a meter or correct its record.")
+    @strawberry.mutation(directives=ADMIN_ONLY, description="ADMIN: register a meter or correct its record.")
     async def upsert_meter(self, info: Info, input: MeterInput) -> MeterType:
         data = upkeep.MeterFields(
             number=input.number,

@@ -8,6 +8,7 @@ import strawberry
 
 from setrum_common.clock import utc_now
 from setrum_common.demo_data import DEFAULT_CHANNEL
+from setrum_common.schema_access import SIGNED_IN
 
 from .. import repository as repo
 from ..service import lookup, quotes
@@ -95,7 +96,9 @@ class MasterQuery:
             row = await repo.get_stamp_duty_rule(session)
         return None if row is None else StampDutyRuleType.from_model(row)
 
-    @strawberry.field(description="The signed-in customer's saved meters (same as Customer.meters).")
+    @strawberry.field(
+        directives=SIGNED_IN, description="The signed-in customer's saved meters (same as Customer.meters)."
+    )
     async def saved_meters(self, info: Info) -> list[SavedMeterType]:
         viewer = info.context.viewer.require_authenticated()
         if viewer.customer_id is None:

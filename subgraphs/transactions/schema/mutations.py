@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import strawberry
 
+from setrum_common.schema_access import ADMIN_ONLY, SIGNED_IN
+
 from .. import models, settlement
 from ..service import management, purchases, refunds, wallets
 from .management import ManagementTokenType
@@ -17,7 +19,8 @@ __all__ = ["TransactionsMutation"]
 @strawberry.type(name="Mutation")
 class TransactionsMutation:
     @strawberry.mutation(
-        description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference"
+        directives=SIGNED_IN,
+        description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference",
     )
     async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> WalletType:
         view = await wallets.top_up(
@@ -26,7 +29,8 @@ class TransactionsMutation:
         return WalletType.from_view(view)
 
     @strawberry.mutation(
-        description="Buy a token; replaying the same clientReference returns the same purchase and never charges twice"
+        directives=SIGNED_IN,
+        description="Buy a token; replaying the same clientReference returns the same purchase and never charges twice",
     )
     async def purchase_token(
         self, info: strawberry.Info, meter_number: str, denomination: Decimal, client_reference: str
@@ -41,17 +45,22 @@ class TransactionsMutation:
         )
         return PurchaseType.from_row(row)
 
-    @strawberry.mutation(description="Re-ask the biller about a PENDING purchase (same reference; never buys again)")
+    @strawberry.mutation(
+        directives=SIGNED_IN,
+        description="Re-ask the biller about a PENDING purchase (same reference; never buys again)",
+    )
     async def refresh_purchase(self, info: strawberry.Info, id: strawberry.ID) -> PurchaseType:
         row = await purchases.refresh_purchase(info.context.db, info.context.state, info.context.viewer, str(id))
         return PurchaseType.from_row(row)
 
-    @strawberry.mutation(description="The stored token again (cetak ulang); never a new token")
+    @strawberry.mutation(directives=SIGNED_IN, description="The stored token again (cetak ulang); never a new token")
     async def reprint_token(self, info: strawberry.Info, id: strawberry.ID) -> PurchaseType:
         row = await purchases.reprint_token(info.context.db, info.context.state, info.context.viewer, str(id))
         return PurchaseType.from_row(row)
 
-    @strawberry.mutation(description="Admin: the biller reversed a SUCCESS purchase; refund the wallet once")
+    @strawberry.mutation(
+        directives=ADMIN_ONLY, description="Admin: the biller reversed a SUCCESS purchase; refund the wallet once"
+    )
     async def refund_purchase(
         self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None
     ) -> PurchaseType:
@@ -61,9 +70,10 @@ class TransactionsMutation:
         return PurchaseType.from_row(row)
 
     @strawberry.mutation(
+        directives=ADMIN_ONLY,
         description="Admin: settle a REVIEW or PENDING purchase with what the biller holds under its reference "
         "(SUCCESS stores the token, FAILED refunds). When the biller never received it, the sale is sent now, "
-        "or with refundIfUnsold the purchase fails and is refunded."
+        "or with refundIfUnsold the purchase fails and is refunded.",
     )
     async def settle_purchase(
         self, info: strawberry.Info, id: strawberry.ID, refund_if_unsold: bool = False
@@ -74,8 +84,9 @@ class TransactionsMutation:
         return PurchaseType.from_row(row)
 
     @strawberry.mutation(
+        directives=ADMIN_ONLY,
         description="Admin: have the biller issue an STS management token (class 2) for a meter; "
-        "SET_MAX_POWER needs value = watts. Every call is a new token."
+        "SET_MAX_POWER needs value = watts. Every call is a new token.",
     )
     async def issue_management_token(
         self,

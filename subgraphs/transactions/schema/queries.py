@@ -7,6 +7,8 @@ from typing import Annotated
 
 import strawberry
 
+from setrum_common.schema_access import ADMIN_ONLY, SIGNED_IN
+
 from .. import biller_reconciliation, models, settlement
 from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
 from .management import ManagementTokenType
@@ -28,24 +30,26 @@ async def _fresh(info: strawberry.Info, row: models.Purchase | None) -> models.P
 
 @strawberry.type(name="Query")
 class TransactionsQuery:
-    @strawberry.field(description="A purchase by id (own, or any for an admin)")
+    @strawberry.field(directives=SIGNED_IN, description="A purchase by id (own, or any for an admin)")
     async def purchase(self, info: strawberry.Info, id: strawberry.ID) -> PurchaseType | None:
         row = await lookup.purchase_for_viewer(info.context.db, info.context.viewer, str(id))
         row = await _fresh(info, row)
         return PurchaseType.from_row(row) if row is not None else None
 
-    @strawberry.field(description="The viewer's purchase made with this clientReference")
+    @strawberry.field(directives=SIGNED_IN, description="The viewer's purchase made with this clientReference")
     async def purchase_by_reference(self, info: strawberry.Info, client_reference: str) -> PurchaseType | None:
         row = await lookup.purchase_by_reference(info.context.db, info.context.viewer, client_reference)
         row = await _fresh(info, row)
         return PurchaseType.from_row(row) if row is not None else None
 
-    @strawberry.field(description="The viewer's wallet")
+    @strawberry.field(directives=SIGNED_IN, description="The viewer's wallet")
     async def wallet(self, info: strawberry.Info) -> WalletType:
         customer_id = inputs.require_buyer(info.context.viewer)
         return WalletType.from_view(await wallets.wallet_of(info.context.db, customer_id))
 
-    @strawberry.field(description="Admin: the STS management tokens issued for a meter, newest first")
+    @strawberry.field(
+        directives=ADMIN_ONLY, description="Admin: the STS management tokens issued for a meter, newest first"
+    )
     async def management_tokens(
         self, info: strawberry.Info, meter_number: str, first: int | None = 20
     ) -> list[ManagementTokenType]:
@@ -54,17 +58,25 @@ class TransactionsQuery:
         )
         return [ManagementTokenType.from_row(row) for row in rows]
 
-    @strawberry.field(description="Admin: purchases per Jakarta day and status, from..to inclusive (YYYY-MM-DD)")
+    @strawberry.field(
+        directives=ADMIN_ONLY,
+        description="Admin: purchases per Jakarta day and status, from..to inclusive (YYYY-MM-DD)",
+    )
     async def sales_by_day(self, info: strawberry.Info, from_: FromDay, to: str) -> list[DaySalesType]:
         rows = await operations.sales_by_day(info.context.db, info.context.viewer, from_, to)
         return [DaySalesType.of(row) for row in rows]
 
-    @strawberry.field(description="Admin: PENDING purchases, oldest first (money held until the biller answers)")
+    @strawberry.field(
+        directives=ADMIN_ONLY,
+        description="Admin: PENDING purchases, oldest first (money held until the biller answers)",
+    )
     async def pending_purchases(self, info: strawberry.Info, first: int = 100) -> list[PurchaseType]:
         rows = await operations.pending_purchases(info.context.db, info.context.viewer, first=first)
         return [PurchaseType.from_row(row) for row in rows]
 
-    @strawberry.field(description="Admin: every management token issued from..to (Jakarta days), newest first")
+    @strawberry.field(
+        directives=ADMIN_ONLY, description="Admin: every management token issued from..to (Jakarta days), newest first"
+    )
     async def issued_management_tokens(
         self, info: strawberry.Info, from_: FromDay, to: str
     ) -> list[ManagementTokenType]:
@@ -72,23 +84,28 @@ class TransactionsQuery:
         return [ManagementTokenType.from_row(row) for row in rows]
 
     @strawberry.field(
+        directives=ADMIN_ONLY,
         description="Admin: the review queue: purchases the settlement worker moved to REVIEW (money held), "
-        "oldest first; settle each with settlePurchase"
+        "oldest first; settle each with settlePurchase",
     )
     async def purchases_in_review(self, info: strawberry.Info, first: int = 50) -> list[PurchaseType]:
         rows = await settlement.purchases_in_review(info.context.db, info.context.viewer, first=first)
         return [PurchaseType.from_row(row) for row in rows]
 
     @strawberry.field(
+        directives=ADMIN_ONLY,
         description="Admin: one Asia/Jakarta day of purchases against the biller's record (the truth): counts and "
-        "sums per status on both sides and every difference"
+        "sums per status on both sides and every difference",
     )
     async def biller_reconciliation(self, info: strawberry.Info, date: date) -> BillerReconciliationReport:
         context = info.context
         report = await biller_reconciliation.reconcile_with_biller(context.db, context.state, context.viewer, date)
         return BillerReconciliationReport.of(report)
 
-    @strawberry.field(description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters")
+    @strawberry.field(
+        directives=ADMIN_ONLY,
+        description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters",
+    )
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReportType:
         info.context.viewer.require_admin()
         report = await reconciliation.reconcile(info.context.db)

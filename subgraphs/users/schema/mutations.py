@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.schema_access import SIGNED_IN
 
 from ..service import accounts, profile, sessions
 from .context import context_of, state_of
@@ -54,7 +55,7 @@ class UsersMutation:
         )
         return _payload(result)
 
-    @strawberry.mutation(description="Change your own name, email, phone or password.")
+    @strawberry.mutation(directives=SIGNED_IN, description="Change your own name, email, phone or password.")
     async def update_profile(self, info: strawberry.Info, input: UpdateProfileInput) -> CustomerType:
         context = context_of(info)
         name, email = _given(input.name), _given(input.email)
@@ -73,7 +74,8 @@ class UsersMutation:
         return CustomerType.from_model(updated)
 
     @strawberry.mutation(
-        description="Sign out on every device: every token issued so far, this one included, stops working."
+        directives=SIGNED_IN,
+        description="Sign out on every device: every token issued so far, this one included, stops working.",
     )
     async def sign_out_everywhere(self, info: strawberry.Info) -> bool:
         context = context_of(info)
