@@ -100,6 +100,9 @@ class _Checker:
         return True
 
     def closure(self, t: str, g: str, provided: SelectionSetNode | None) -> list[str]:
+        if t == self.sg.roots.get("query"):
+            # A field returning Query re-enters: the router asks any graph's root, no key needed.
+            return [g, *(s.name for s in self.sg.subgraphs.values() if s.name != g and "query" in s.roots)]
         reached = [g]
         queue = deque([g])
         while queue:

@@ -159,7 +159,7 @@ class _Renderer:
             head += "(" + ", ".join(defs) + ")"
         output_rewrites: tuple[p.FetchRewrite, ...] = ()
         if self.supergraph is not None:
-            parent = self.supergraph.root_types.get(step.operation_kind) if step.kind == "root" else None
+            parent = self.supergraph.root_types.get(step.operation_kind) if step.kind != "entity" else None
             output_rewrites = alias_conflicting_keys(step.sel, parent, step.graph, self.supergraph)
         if step.kind == "entity":
             body = "{ _entities(representations: $representations) " + step.sel.render() + " }"
@@ -247,6 +247,9 @@ def assemble_plan(
                 node: p.PlanNode
                 if s.kind == "entity":
                     node = p.FlattenNode(path=s.paths[0], node=fetch, paths=tuple(s.paths) if len(s.paths) > 1 else ())
+                    conds = s.conds
+                elif s.kind == "reentry":  # a root query merged at the path of a field returning Query
+                    node = p.FlattenNode(path=s.paths[0], node=fetch)
                     conds = s.conds
                 else:
                     node = fetch

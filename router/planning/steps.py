@@ -42,7 +42,7 @@ class FetchStep:
     ) -> None:
         self.id = id
         self.graph = graph
-        self.kind = kind  # "root" | "entity"
+        self.kind = kind  # "root" | "entity" | "reentry" (a root query merged below the root)
         self.operation_kind = operation_kind
         self.paths: list[tuple[str, ...]] = [path]
         self.sel = OSet()  # root: the root selection set; entity: the _entities selection set

@@ -269,7 +269,10 @@ class Walker:
             return sum(self.cost(graph, x, (sel,)) for x in sorted(sg.possible_types(graph, type_name)))
         others = [g for g in sg.resolving_graphs(type_name, sel.name, self.labels) if g != graph]
         others += [g for g, _ in sg.interface_object_sources(type_name, sel.name)]
-        reach = [g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))]
+        if type_name == sg.root_types.get("query"):
+            reach = others  # re-entry: any graph's root resolves it, no key needed
+        else:
+            reach = [g for g in others if self.route(graph, type_name, g, self._target_type(type_name, sel.name, g))]
         if not reach:
             return _INF
         if not sel.selections:
@@ -510,6 +513,8 @@ class Walker:
         """Group the fields ``pos``'s graph cannot resolve by the graph to jump to. Fields with
         fewer candidate graphs choose first, so a shareable field joins a jump that another
         field needs anyway instead of calling one more subgraph."""
+        if pos.path and pos.type == self.sg.root_types.get("query"):
+            return self._reenter(pos, pending)
         options = [(f, self._jump_candidates(pos, f)) for f in pending]
         chosen: dict[tuple[str, str], list[tuple[int, Field]]] = {}
         for i in sorted(range(len(options)), key=lambda n: len(options[n][1])):
@@ -524,6 +529,29 @@ class Walker:
         for (g2, t2), fields in groups.items():
             for batch in self._requirement_batches(g2, t2, fields):
                 producers |= self._jump(pos, g2, t2, batch)
+        return producers
+
+    def _reenter(self, pos: Pos, pending: list[Field]) -> set[FetchStep]:
+        """Fields of ``Query`` below the root (under a field that returns ``Query``): ask the graph
+        resolving each at its root, in a query fetch that merges at this path
+        (docs/router.md §3.8 Root fields returning Query)."""
+        pos.target.typename()  # keeps the parent's selection valid when every field is elsewhere
+        producers: set[FetchStep] = set()
+        used: set[str] = set()
+        for f in pending:
+            self.tick()
+            graphs = self.sg.resolving_graphs(pos.type, f.name, self.labels)
+            if not graphs:
+                raise PlanningError(f"No subgraph resolves {pos.type}.{f.name}", "UNSATISFIABLE")
+            g = self._pick_graph(graphs, pos.type, (f,), used=used)
+            used.add(g)
+            ck = ("reentry", pos.step.id, g, pos.path, pos.conds)
+            step = self._children.get(ck)
+            if step is None:
+                step = self.new_step(g, "reentry", path=pos.path, conds=pos.conds)
+                step.deps.add(pos.step)
+                self._children[ck] = step
+            producers |= self._add_field(Pos(step, step.sel, pos.type, pos.path, None, pos.conds), f)
         return producers
 
     def _jump_candidates(self, pos: Pos, f: Field) -> list[tuple[str, str]]:

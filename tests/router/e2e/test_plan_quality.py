@@ -69,6 +69,10 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ reviews { id author { name } } }", ["reviews"]),
         ("{ reviews { author { name email } } }", ["reviews", "users"]),
     ],
+    "reentry": [
+        ("{ root { me { name score } stats { users } } }", ["accounts", "stats", "stats"]),
+        ("{ root { root { motd } } }", ["accounts", "stats"]),
+    ],
     "requires": [
         ("{ products { id shippingCost deliveryEstimate } }", ["catalog", "shipping", "delivery"]),
         ("{ products { id discountedPrice } }", ["catalog", "tax", "catalog"]),
