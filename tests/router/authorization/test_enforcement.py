@@ -215,3 +215,15 @@ def test_policy_rules(rule, claims, allowed):
 def test_malformed_policy_rules_are_refused(rule):
     with pytest.raises(PolicyError):
         PolicyTable({"p": rule})
+
+
+def test_settings_refuse_a_malformed_policy_at_startup(monkeypatch):
+    from pydantic import ValidationError
+
+    from router.settings import RouterSettings
+
+    monkeypatch.setenv("ROUTER_AUTHORIZATION__POLICIES", '{"admin": "role is ADMIN"}')
+    with pytest.raises(ValidationError, match="policy 'admin'"):
+        RouterSettings()
+    monkeypatch.setenv("ROUTER_AUTHORIZATION__POLICIES", '{"admin": "role == ADMIN", "ops": "scope has ops"}')
+    assert RouterSettings().authorization.policies["ops"] == "scope has ops"
