@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, free_port, tree
+from .common import BENCH_DIR, CLK_TCK, NO_RATE_LIMITS, WORK, cpu_ticks, free_port, tree
 from .purchases import DENOMINATION, _customers, _meters, _postgres_databases
 from .stack import Stack
 
@@ -140,7 +140,7 @@ def _postgres_system(stack: Stack, admin_url: str) -> Any:
         database_urls=_postgres_databases(admin_url),
         log_dir=data / "logs",
         router_supergraph=stack.supergraph(),
-        extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+        extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS},
     )
     system.start(timeout_s=120)
     return system

@@ -25,7 +25,20 @@ from typing import Any
 
 import httpx
 
-from .common import BENCH_DIR, CLK_TCK, WORK, Load, Report, cpu_count, cpu_ticks, free_port, run_wrk, table, tree
+from .common import (
+    BENCH_DIR,
+    CLK_TCK,
+    NO_RATE_LIMITS,
+    WORK,
+    Load,
+    Report,
+    cpu_count,
+    cpu_ticks,
+    free_port,
+    run_wrk,
+    table,
+    tree,
+)
 from .stack import Stack, sign_in
 
 __all__ = ["run"]
@@ -321,7 +334,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
                 database_urls=urls,
                 log_dir=data / "logs",
                 router_supergraph=stack.supergraph(),
-                extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+                extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS},
             )
             pg_system.start(timeout_s=120)
             stack.extra_pids = [p.pid for p in pg_system.processes.values()]

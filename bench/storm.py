@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from .common import Load, Report, cpu_count, table
+from .common import NO_RATE_LIMITS, Load, Report, cpu_count, table
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
 from .stack import Stack
 
@@ -273,7 +273,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
             database_urls=urls,
             log_dir=data / "logs",
             router_supergraph=stack.supergraph(),
-            extra_env={"ROUTER_LOG_LEVEL": "WARNING"},
+            extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS},
         )
         pg_system.start(timeout_s=120)
         try:

@@ -27,6 +27,7 @@ from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
 from router.settings import HTTP_LIMITS, LimitsSettings, RouterSettings
+from router.shared_store import open_store
 from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.shutdown import draining
 from setrum_common.tracing import configure_tracing
@@ -113,6 +114,7 @@ def create_app(
     configure_tracing("router")
     watcher: SupergraphWatcher | None = None
     metrics = RouterMetrics()
+    store = open_store(settings.shared_store.url)
     if gateway is not None:
         pool = GatewayPool(gateway, owned=False)
     else:
@@ -137,6 +139,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await pool.aclose()
+            await store.aclose()
 
     metrics.watch_caches(lambda: _cache_stats(pool.current))
 
@@ -154,7 +157,7 @@ def create_app(
             body["supergraph"] = str(settings.supergraph)
         return JSONResponse(body, status_code=200 if loaded else 503)
 
-    routes = http_routes(build_endpoint(settings, pool, metrics), graphiql=settings.graphiql_enabled)
+    routes = http_routes(build_endpoint(settings, pool, metrics, store), graphiql=settings.graphiql_enabled)
     if settings.web_app_dir is not None:
         routes = webapp_routes(settings.web_app_dir) + routes
     routes += [Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/ready", ready, methods=["GET"])]
@@ -170,5 +173,6 @@ def create_app(
     app.state.metrics = metrics
     app.state.settings = settings
     app.state.gateway_pool = pool
+    app.state.shared_store = store
     app.state.supergraph_watcher = watcher
     return app

@@ -174,6 +174,14 @@ class Gateway:
 
     # -- public API -------------------------------------------------------------------
 
+    def root_fields(self, query: str, operation_name: str | None = None) -> frozenset[str] | None:
+        """The root field names the operation selects, from the cached validated operation; None
+        when it is refused (its own error comes from :meth:`execute`)."""
+        try:
+            return self._validator.prepare(query, operation_name).root_fields
+        except RequestError:
+            return None
+
     def explain(
         self, query: str, operation_name: str | None = None, *, override_labels: frozenset[str] = frozenset()
     ) -> QueryPlan:

@@ -11,7 +11,10 @@
       -> request id      (x-request-id in and out)
       -> persisted       (APQ by sha256Hash, trusted-documents manifest and safelist)
       -> telemetry       (server span from traceparent, request metrics, failure log line)
+      -> rate limits     (429 RATE_LIMITED: rules by root field, per client IP or customer,
+                          counted in the shared store)
       -> header rules    (client headers -> subgraph_headers)
+      -> client ip       (the client IP header every subgraph gets)
       -> query plan      (only when ``query_plan.expose``: x-setrum-query-plan -> include_plan)
       -> execute         (gateway.execute on the current gateway of the pool, which runs the
                           request stages of :mod:`router.stages`: parse -> validate (with the
@@ -36,17 +39,27 @@ from router.layers.headers import header_rules_layer
 from router.layers.overload import overload_layer
 from router.layers.persisted import PersistedDocuments, load_manifest, persisted_queries_layer
 from router.layers.plan_header import query_plan_layer
+from router.layers.rate_limit import RootFields, client_ip_layer, rate_limit_layer
 from router.layers.reload import GatewayPool
 from router.layers.request_id import request_id_layer
 from router.layers.telemetry import RouterMetrics, telemetry_layer
 from router.settings import RouterSettings
+from router.shared_store import MemoryStore, SharedStore
 from setrum_common.overload import AdaptiveLimiter
 
 __all__ = ["build_endpoint", "build_handler", "build_layers", "chain"]
 
 
-def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None) -> list[Layer]:
-    """The layers in request order (outermost first)."""
+def build_layers(
+    settings: RouterSettings,
+    metrics: RouterMetrics | None = None,
+    *,
+    pool: GatewayPool | None = None,
+    store: SharedStore | None = None,
+) -> list[Layer]:
+    """The layers in request order (outermost first). ``store``: what replicas share (rate-limit
+    counters, APQ documents); this process only when None."""
+    store = store if store is not None else MemoryStore()
     layers: list[Layer] = []
     if settings.csrf.enabled:
         layers.append(csrf_layer(settings.csrf.required_headers))
@@ -62,24 +75,42 @@ def build_layers(settings: RouterSettings, metrics: RouterMetrics | None = None)
         layers.append(body_limit_layer(limits.max_body_bytes, gate))
     layers.append(decode_layer(batching=settings.batching.enabled, max_batch_size=settings.batching.max_size))
     layers.append(request_id_layer())
-    layers.append(_persisted_layer(settings))
+    layers.append(_persisted_layer(settings, store))
     layers.append(deadline_layer(settings.deadline.default_s))
     if metrics is not None:
         layers.append(telemetry_layer(metrics))
     if settings.overload.enabled:
         layers.append(overload_layer(AdaptiveLimiter(settings.overload.options())))
+    rate_limits = settings.rate_limits
+    if rate_limits.enabled and rate_limits.rules and pool is not None:
+        layers.append(rate_limit_layer(rate_limits, store, _root_fields_of(pool)))
     layers.append(header_rules_layer(settings.headers))
+    if rate_limits.client_ip_header is not None:
+        layers.append(client_ip_layer(rate_limits.client_ip_header, rate_limits.trusted_proxy_hops))
     if settings.query_plan.expose:
         layers.append(query_plan_layer())
     return layers
 
 
-def _persisted_layer(settings: RouterSettings) -> Layer:
+def _persisted_layer(settings: RouterSettings, store: SharedStore) -> Layer:
     """Built once per app: the manifest is read at start-up (a broken one stops the router)."""
     config = settings.persisted_queries
     manifest = load_manifest(config.manifest) if config.manifest is not None else None
-    documents = PersistedDocuments(manifest, cache_size=config.cache_size)
+    documents = PersistedDocuments(
+        manifest, cache_size=config.cache_size, shared=store, shared_ttl_s=settings.shared_store.apq_ttl_s
+    )
     return persisted_queries_layer(documents, apq=config.apq, safelist=config.safelist)
+
+
+def _root_fields_of(pool: GatewayPool) -> RootFields:
+    """The current gateway's answer (from its cache of validated operations); a gateway without
+    the method (a test double) selects nothing a rule could name."""
+
+    def root_fields(query: str, operation_name: str | None) -> frozenset[str] | None:
+        find = getattr(pool.current, "root_fields", None)
+        return find(query, operation_name) if callable(find) else None
+
+    return root_fields
 
 
 def chain(layers: list[Layer], core: Handler) -> Handler:
@@ -89,10 +120,20 @@ def chain(layers: list[Layer], core: Handler) -> Handler:
     return handler
 
 
-def build_handler(settings: RouterSettings, pool: GatewayPool, metrics: RouterMetrics | None = None) -> Handler:
-    return chain(build_layers(settings, metrics), execute_handler(pool))
+def build_handler(
+    settings: RouterSettings,
+    pool: GatewayPool,
+    metrics: RouterMetrics | None = None,
+    store: SharedStore | None = None,
+) -> Handler:
+    return chain(build_layers(settings, metrics, pool=pool, store=store), execute_handler(pool))
 
 
-def build_endpoint(settings: RouterSettings, pool: GatewayPool, metrics: RouterMetrics | None = None) -> Endpoint:
+def build_endpoint(
+    settings: RouterSettings,
+    pool: GatewayPool,
+    metrics: RouterMetrics | None = None,
+    store: SharedStore | None = None,
+) -> Endpoint:
     """The ``/graphql`` endpoint: the encode stage around the whole chain."""
-    return encode_endpoint(build_handler(settings, pool, metrics))
+    return encode_endpoint(build_handler(settings, pool, metrics, store))

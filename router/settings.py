@@ -67,6 +67,9 @@ __all__ = [
     "LimitsSettings",
     "OverloadSettings",
     "QueryPlanSettings",
+    "RateLimitRule",
+    "RateLimitSettings",
+    "SharedStoreSettings",
     "RouterSettings",
     "SubgraphSettings",
 ]
@@ -327,7 +330,9 @@ class PersistedQueriesSettings(_Section):
     """Automatic persisted queries and trusted documents (see ``router/layers/persisted.py``)."""
 
     apq: bool = Field(default=True, description="register documents by SHA-256 hash (Apollo APQ protocol)")
-    cache_size: int = Field(default=10_000, ge=0, description="APQ documents kept per router process (LRU)")
+    cache_size: int = Field(
+        default=10_000, ge=0, description="APQ documents kept per router process (LRU), in front of the shared store"
+    )
     manifest: Path | None = Field(
         default=None, description="trusted documents: JSON {id: document} or an Apollo persisted query manifest"
     )
@@ -423,6 +428,71 @@ class AuthorizationSettings(_Section):
         return policies
 
 
+class SharedStoreSettings(_Section):
+    """State shared by router replicas: rate-limit counters and APQ documents (router/shared_store.py)."""
+
+    url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://… (replicas) or sqlite+aiosqlite:///file (processes of one machine); "
+        "unset: this process only",
+    )
+    apq_ttl_s: int = Field(default=86_400, gt=0, description="how long a registered APQ document is kept there")
+
+    @field_validator("url")
+    @classmethod
+    def _known_engine(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("shared_store: url must be postgresql+asyncpg://… or sqlite+aiosqlite://…")
+        return url
+
+
+class RateLimitRule(_Section):
+    """At most ``limit`` operations selecting one of ``fields`` (root field names) per ``window_s``
+    seconds, counted per client IP or per customer (the verified token's subject)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    fields: list[str] = Field(min_length=1)
+    per: Literal["ip", "customer"]
+    limit: int = Field(gt=0)
+    window_s: int = Field(gt=0)
+
+
+# Setrum's own rules; on another supergraph a rule naming fields it lacks never matches.
+DEFAULT_RATE_LIMIT_RULES: tuple[RateLimitRule, ...] = (
+    RateLimitRule(name="sign-in-per-ip", fields=["signIn"], per="ip", limit=30, window_s=60),
+    RateLimitRule(name="sign-up-per-ip", fields=["signUp"], per="ip", limit=20, window_s=60),
+    RateLimitRule(name="purchases-per-customer", fields=["purchaseToken"], per="customer", limit=30, window_s=60),
+)
+
+
+class RateLimitSettings(_Section):
+    """Rate limits by rule (router/layers/rate_limit.py): 429 + Retry-After, GraphQL code RATE_LIMITED."""
+
+    enabled: bool = True
+    rules: list[RateLimitRule] = Field(
+        default_factory=lambda: [rule.model_copy() for rule in DEFAULT_RATE_LIMIT_RULES],
+        description="JSON list of {name, fields, per: ip|customer, limit, window_s}",
+    )
+    trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        description="proxies of ours in front of the router: the client IP is that many X-Forwarded-For "
+        "entries from the right (0: the TCP peer)",
+    )
+    client_ip_header: str | None = Field(
+        default="x-setrum-client-ip", description="header carrying the client IP to subgraphs (unset: not sent)"
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> RateLimitSettings:
+        names = [rule.name for rule in self.rules]
+        if len(names) != len(set(names)):
+            raise ValueError("rate_limits: rule names must be unique")
+        if self.client_ip_header is not None:
+            self.client_ip_header = _checked_name(self.client_ip_header)
+        return self
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -484,6 +554,8 @@ class RouterSettings(BaseSettings):
     cors: CorsSettings = Field(default_factory=CorsSettings)
     csrf: CsrfSettings = Field(default_factory=CsrfSettings)
     persisted_queries: PersistedQueriesSettings = Field(default_factory=PersistedQueriesSettings)
+    shared_store: SharedStoreSettings = Field(default_factory=SharedStoreSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     authentication: AuthenticationSettings = Field(default_factory=AuthenticationSettings)
     authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
 

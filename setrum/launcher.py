@@ -149,6 +149,9 @@ class System:
                     "ROUTER_SUBGRAPHS__URLS__users": f"http://127.0.0.1:{p.users}/graphql",
                     "ROUTER_SUBGRAPHS__URLS__master": f"http://127.0.0.1:{p.master}/graphql",
                     "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{p.transactions}/graphql",
+                    # Rate-limit counters and APQ documents: a SQLite file shared by the router
+                    # processes of this machine, or database_urls["router"] (PostgreSQL) for replicas.
+                    "ROUTER_SHARED_STORE__URL": self._db("router"),
                     **self._edge_authentication(),
                     **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),
                 },

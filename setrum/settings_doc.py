@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,8 @@ def _default(info: FieldInfo) -> str:
         return "unset"
     if isinstance(value, (list, tuple, dict)) and not value:
         return "empty"
+    if isinstance(value, list) and all(isinstance(item, BaseModel) for item in value):
+        return f"`{json.dumps([item.model_dump(mode='json') for item in value])}`"  # as the variable takes it
     return f"`{value}`"
 
 

@@ -5,3 +5,5 @@ CREATE DATABASE users;
 CREATE DATABASE master;
 CREATE DATABASE transactions;
 CREATE DATABASE biller;
+-- The routers' shared store: rate-limit counters and APQ documents (router/shared_store.py).
+CREATE DATABASE router;

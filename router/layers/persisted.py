@@ -5,8 +5,10 @@ query; if the router knows ``h`` it runs that document, else it answers
 ``PERSISTED_QUERY_NOT_FOUND`` and the client retries with the query, which is registered once its
 SHA-256 matches ``h`` (a mismatch is refused: nobody can plant a document under another's hash).
 Works over GET too (``extensions`` as a JSON URL parameter), which lets CDNs cache queries.
-Registered documents live in a bounded in-process LRU per router process; a shared store across
-replicas is not built yet (a miss on another replica costs one more round trip, never an error).
+Registered documents live in a bounded in-process LRU per router process and, when
+``ROUTER_SHARED_STORE__URL`` is set, in the shared store (for ``apq_ttl_s``), so a document
+registered through one replica is found by the others; a document read back from the store is
+used only if its SHA-256 is the hash asked for.
 
 Trusted documents: a manifest of the operations our clients may send, loaded at start-up, in
 either format in common use: a JSON object ``{id: document}`` (GraphQL Code Generator's
@@ -34,6 +36,7 @@ from graphql.language import REMOVE
 
 from router.errors import BadRequest
 from router.http.context import GraphQLRequest, Handler, Layer, RouterRequest, RouterResponse
+from router.shared_store import SharedStore
 
 __all__ = [
     "PersistedDocuments",
@@ -97,7 +100,16 @@ def load_manifest(path: Path) -> dict[str, str]:
 class PersistedDocuments:
     """The manifest (fixed) plus the APQ registrations (LRU, ``cache_size`` entries)."""
 
-    def __init__(self, manifest: Mapping[str, str] | None = None, *, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        manifest: Mapping[str, str] | None = None,
+        *,
+        cache_size: int = 10_000,
+        shared: SharedStore | None = None,
+        shared_ttl_s: int = 86_400,
+    ) -> None:
+        self._shared = shared
+        self._shared_ttl_s = shared_ttl_s
         self._manifest = dict(manifest or {})
         self._trusted = {h for h in map(normalized_hash, self._manifest.values()) if h is not None}
         self._registered: OrderedDict[str, str] = OrderedDict()
@@ -117,6 +129,24 @@ class PersistedDocuments:
         if found is not None:
             self._registered.move_to_end(key)
         return found
+
+    async def lookup(self, identifier: str) -> str | None:
+        """:meth:`find`, then the shared store (what another replica registered)."""
+        found = self.find(identifier)
+        if found is not None or self._shared is None:
+            return found
+        key = _id_key(identifier)
+        stored = await self._shared.get_document(key)
+        if stored is None or _sha256(stored) != key:
+            return None
+        self.register(key, stored)
+        return stored
+
+    async def remember(self, sha256_hex: str, document: str) -> None:
+        """:meth:`register` here and in the shared store."""
+        self.register(sha256_hex, document)
+        if self._shared is not None:
+            await self._shared.put_document(sha256_hex.lower(), document, self._shared_ttl_s)
 
     def in_manifest(self, identifier: str) -> bool:
         return _id_key(identifier) in self._manifest
@@ -171,7 +201,7 @@ def persisted_queries_layer(documents: PersistedDocuments, *, apq: bool, safelis
             digest = _persisted_hash(params.extensions)
             query = params.query
             if digest is not None and not query:
-                found = documents.find(digest)
+                found = await documents.lookup(digest)
                 if found is None:
                     if safelist == "enforce":
                         raise _not_in_list()
@@ -188,7 +218,7 @@ def persisted_queries_layer(documents: PersistedDocuments, *, apq: bool, safelis
                     )
                 _check_safelist(documents, safelist, query, request)  # before registering: no way around it
                 if apq and not documents.in_manifest(digest):
-                    documents.register(_id_key(digest), query)
+                    await documents.remember(_id_key(digest), query)
             else:
                 _check_safelist(documents, safelist, query, request)
             return await inner(request)

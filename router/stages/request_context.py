@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionSetNode,
     value_from_ast_untyped,
 )
 
@@ -38,6 +42,7 @@ class PreparedOperation:
         "plans",
         "projection",
         "restricted",
+        "root_fields",
         "var_defs",
     )
 
@@ -53,6 +58,8 @@ class PreparedOperation:
         }
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.projection = OperationProjection(schema, operation, self.fragments)
+        # Root field names the operation may select (rate-limit rules match on them).
+        self.root_fields = frozenset(_root_field_names(operation.selection_set, self.fragments, set()))
         self.intro_document, self.planning_document = split_introspection(document, operation)
         # override-label set -> plan (or the planning error, so a hopeless operation is not re-planned)
         self.plans: dict[frozenset[str], QueryPlan | Exception] = {}
@@ -74,7 +81,25 @@ class PreparedOperation:
         # When every root field was removed the planning document is None: no subgraph is asked anything.
         copy.intro_document, copy.planning_document = split_introspection(filtered, operation)
         copy.plans, copy.guards, copy.restricted = {}, [], {}
+        copy.root_fields = self.root_fields
         return copy
+
+
+def _root_field_names(
+    selections: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode], seen: set[str]
+) -> Iterator[str]:
+    """Field names at the root, through inline fragments and fragment spreads (each fragment once;
+    ``@skip``/``@include`` ignored, so a conditional field counts as selected)."""
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_field_names(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                yield from _root_field_names(fragment.selection_set, fragments, seen)
 
 
 @dataclass(slots=True)

@@ -34,6 +34,9 @@ def create_app(settings: UsersSettings | None = None, *, clock: Callable[[], dat
         memory_kib=settings.password_memory_kib,
         parallelism=settings.password_parallelism,
         concurrency=settings.password_hash_concurrency,
+        max_waiting=settings.password_queue_max_waiting,
+        per_client=settings.password_queue_per_client,
+        wait_s=settings.password_queue_wait_s,
     )
 
     async def seed(db: Database) -> None:

@@ -43,7 +43,11 @@ class Customer(UsersBase):
 
 
 class SigninAttempt(UsersBase):
-    """Sign-in attempts per normalised email in the current throttling window.
+    """Sign-in attempts per (normalised email, client IP) in the current throttling window.
+
+    Keyed by the pair, not the email alone: failures from one address throttle that address for
+    that email, so an attacker elsewhere cannot lock the owner out (the router's per-IP rule
+    bounds how many emails one address may try).
 
     Kept in the database, not in process memory, so every replica sees the same count. A row is
     changed only by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE … RETURNING``) and deleted
@@ -51,7 +55,9 @@ class SigninAttempt(UsersBase):
     """
 
     __tablename__ = "users_signin_attempt"
+    __table_args__ = (Index("ix_users_signin_attempt_window_started_at", "window_started_at"),)
 
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    client_ip: Mapped[str] = mapped_column(String(64), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -117,9 +117,10 @@ def is_email_conflict(error: Exception) -> bool:
 
 
 async def count_signin_attempt(
-    session: AsyncSession, email: str, *, now: datetime, window_cutoff: datetime
+    session: AsyncSession, email: str, client_ip: str, *, now: datetime, window_cutoff: datetime
 ) -> tuple[int, datetime]:
-    """Count one sign-in attempt for ``email`` in ONE statement; returns (attempts, window start).
+    """Count one sign-in attempt for (``email``, ``client_ip``) in ONE statement; returns
+    (attempts, window start).
 
     A window that started at or before ``window_cutoff`` has expired and restarts at ``now``
     with this attempt. The upsert is atomic on SQLite and PostgreSQL alike (the row is locked
@@ -132,9 +133,9 @@ async def count_signin_attempt(
     expired = table.c.window_started_at <= window_cutoff
     statement = (
         insert(table)
-        .values(email=email, attempts=1, window_started_at=now)
+        .values(email=email, client_ip=client_ip, attempts=1, window_started_at=now)
         .on_conflict_do_update(
-            index_elements=[table.c.email],
+            index_elements=[table.c.email, table.c.client_ip],
             # Both right-hand sides read the row as it was before this update.
             set_={
                 "attempts": case((expired, 1), else_=table.c.attempts + 1),
@@ -147,14 +148,19 @@ async def count_signin_attempt(
     return int(attempts), started
 
 
-async def clear_signin_attempts(session: AsyncSession, email: str) -> None:
-    await session.execute(delete(SigninAttempt).where(SigninAttempt.email == email))
+async def clear_signin_attempts(session: AsyncSession, email: str, client_ip: str) -> None:
+    await session.execute(
+        delete(SigninAttempt).where(SigninAttempt.email == email, SigninAttempt.client_ip == client_ip)
+    )
 
 
 async def forget_expired_signin_attempts(session: AsyncSession, *, window_cutoff: datetime, limit: int = 100) -> int:
     """Delete up to ``limit`` counters whose window has expired (emails nobody tried again), so the
     table holds about the emails with failures in the current window; returns how many went."""
     table = SigninAttempt.__table__
-    stale = select(table.c.email).where(table.c.window_started_at <= window_cutoff).limit(limit)
-    result = await session.execute(delete(table).where(table.c.email.in_(stale.scalar_subquery())))
+    stale = select(table.c.window_started_at).where(table.c.window_started_at <= window_cutoff)
+    oldest = stale.order_by(table.c.window_started_at).limit(1).offset(limit - 1).scalar_subquery()
+    # Up to ``limit`` rows (more only on ties of the cut-off timestamp), without a composite IN.
+    bound = func.coalesce(oldest, window_cutoff)
+    result = await session.execute(delete(table).where(table.c.window_started_at <= bound))
     return rowcount(result)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from setrum_common.client_ip import DEFAULT_TRUSTED_PROXIES, Network, parse_networks
 from setrum_common.settings import ServiceSettings
 
 __all__ = ["UsersSettings", "get_settings"]
@@ -27,13 +28,36 @@ class UsersSettings(ServiceSettings):
     password_parallelism: int = Field(4, ge=1)
     # How many hashes may run at once (each takes password_memory_kib); default one per CPU.
     password_hash_concurrency: int | None = Field(None, ge=1)
-    # Sign-in throttling per email, shared by all replicas through the database.
+    password_queue_max_waiting: int | None = Field(
+        None, ge=0, description="hashes that may wait for a thread (default twice the concurrency); more: OVERLOADED"
+    )
+    password_queue_per_client: int = Field(
+        4, ge=1, description="hashes one client address may have running or waiting; more: RATE_LIMITED"
+    )
+    password_queue_wait_s: float = Field(
+        2.0, gt=0, description="longest wait for a hashing thread before the sign-in is refused (OVERLOADED)"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TRUSTED_PROXIES),
+        description="networks of the router(s) whose x-setrum-client-ip header is believed",
+    )
+    # Sign-in throttling per (email, client address), shared by all replicas through the database.
     signin_max_failures: int = Field(
-        5, ge=1, description="failed sign-ins per email within the window before sign-in is refused"
+        5, ge=1, description="failed sign-ins per email and client address within the window before it is refused"
     )
     signin_window_s: int = Field(
         900, ge=1, description="throttling window in seconds, counted from the first failed attempt"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        parse_networks(values)  # a typo fails at start-up
+        return values
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def signin_window(self) -> timedelta:

@@ -42,6 +42,8 @@ CHAOS_ENV = {
     "TRANSACTIONS_BILLER_BREAKER_COOLDOWN_S": "1",
     "TRANSACTIONS_SHUTDOWN_DRAIN_S": "1",
     "ROUTER_SHUTDOWN_DRAIN_S": "1",
+    # Bursts of purchases per buyer far beyond a person's; rate limits are tested in tests/security.
+    "ROUTER_RATE_LIMITS__ENABLED": "false",
 }
 BUYERS = [c.id for c in CUSTOMERS[1:5]]
 SETTLE_WITHIN_S = 60

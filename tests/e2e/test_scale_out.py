@@ -8,6 +8,7 @@ meter at once, TIDs stay unique per meter across two billers, and every wallet r
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections import Counter
@@ -35,7 +36,18 @@ BUY = """mutation($m: String!, $d: Decimal!, $r: String!) {
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[System]]:
-    database_urls = create_postgres_databases("setrum_scale", SERVICES)
+    # The routers share their store too (rate limits, APQ); each customer here buys in bursts well
+    # beyond the default per-customer rule, which tests/security covers.
+    database_urls = create_postgres_databases("setrum_scale", (*SERVICES, "router"))
+    rules = [
+        {
+            "name": "purchases-per-customer",
+            "fields": ["purchaseToken"],
+            "per": "customer",
+            "limit": 10_000,
+            "window_s": 60,
+        }
+    ]
     systems: list[System] = []
     try:
         for index in range(2):
@@ -46,6 +58,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[System]]
                 database_urls=database_urls,
                 seed=index == 0,  # the first replica seeds; the second finds the data there
                 log_dir=data_dir / "logs",
+                extra_env={"ROUTER_RATE_LIMITS__RULES": json.dumps(rules)},
             )
             system.start(timeout_s=90)
             systems.append(system)

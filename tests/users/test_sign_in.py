@@ -44,9 +44,9 @@ async def test_wrong_password_and_unknown_email_fail_the_same_way(gql: GraphQL, 
     verified: list[str] = []
     original = passwords.verify
 
-    async def counting_verify(password_hash: str, password: str) -> bool:
+    async def counting_verify(password_hash: str, password: str, **kwargs: Any) -> bool:
         verified.append(password)
-        return await original(password_hash, password)
+        return await original(password_hash, password, **kwargs)
 
     passwords.verify = counting_verify
     wrong = await gql(SIGN_IN, {"email": SITI.email, "password": "not-the-password-1"})

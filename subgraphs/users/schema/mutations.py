@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from setrum_common.client_ip import client_ip
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.schema_access import SIGNED_IN
 
@@ -26,6 +27,10 @@ def _given(value: Any) -> Any:
     return profile.KEEP if value is strawberry.UNSET else value
 
 
+def _client_ip(info: strawberry.Info) -> str:
+    return client_ip(context_of(info).request, state_of(info).settings.trusted_networks)
+
+
 @strawberry.type(name="Mutation")
 class UsersMutation:
     @strawberry.mutation(description="Create a customer account and sign in.")
@@ -39,6 +44,7 @@ class UsersMutation:
             email=input.email,
             password=input.password,
             phone=input.phone,
+            client_ip=_client_ip(info),
         )
         return _payload(result)
 
@@ -52,6 +58,7 @@ class UsersMutation:
             email=email,
             password=password,
             throttle=state.throttle,
+            client_ip=_client_ip(info),
         )
         return _payload(result)
 

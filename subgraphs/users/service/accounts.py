@@ -1,7 +1,8 @@
 """Sign-up and sign-in.
 
-Repeated sign-in failures are throttled per normalised email through the database
-(:mod:`..throttle`), so the limit holds across replicas.
+Repeated sign-in failures are throttled per (normalised email, client address) through the
+database (:mod:`..throttle`), so the limit holds across replicas and nobody can lock another
+customer out.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ async def sign_up(
     email: str,
     password: str,
     phone: str | None = None,
+    client_ip: str | None = None,
 ) -> AuthResult:
     name = normalize_name(name)
     email = normalize_email(email)
@@ -65,7 +67,8 @@ async def sign_up(
     async with db.session() as session:
         if await repository.get_customer_by_email(session, email) is not None:
             raise duplicate_email()
-    password_hash = await passwords.hash(password)  # outside the transaction: no lock held while hashing
+    # Outside the transaction: no lock held while hashing.
+    password_hash = await passwords.hash(password, client=client_ip)
     now = utc_now()
     customer = Customer(
         id=str(uuid.uuid4()),
@@ -97,11 +100,13 @@ async def sign_in(
     email: str,
     password: str,
     throttle: SigninThrottle | None = None,
+    client_ip: str = "unknown",
 ) -> AuthResult:
     """Same error and (roughly) the same time for an unknown email and a wrong password.
 
-    Too many attempts for one email in the throttling window -> ``TOO_MANY_ATTEMPTS`` with
-    ``extensions.retryAfterSeconds``, before any password is checked."""
+    Too many attempts for one email from one client address in the throttling window ->
+    ``TOO_MANY_ATTEMPTS`` with ``extensions.retryAfterSeconds``, before any password is checked;
+    a full hashing queue -> ``RATE_LIMITED`` or ``OVERLOADED`` (see :mod:`..passwords`)."""
     throttle = throttle or SigninThrottle.from_settings(settings)
     try:
         normalised: str | None = normalize_email(email)
@@ -109,21 +114,21 @@ async def sign_in(
         normalised = None
     customer = None
     if normalised is not None:
-        await throttle.admit(db, normalised)
+        await throttle.admit(db, normalised, client_ip)
         async with db.session() as session:
             customer = await repository.get_customer_by_email(session, normalised)
     if customer is None:
-        await passwords.burn(password)
+        await passwords.burn(password, client=client_ip)
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
-    if not await passwords.verify(customer.password_hash, password):
+    if not await passwords.verify(customer.password_hash, password, client=client_ip):
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, _INVALID_CREDENTIALS)
     if passwords.needs_rehash(customer.password_hash):
-        new_hash = await passwords.hash(password)
+        new_hash = await passwords.hash(password, client=client_ip)
         async with db.transaction(write=True) as session:
             if await repository.replace_password_hash(
                 session, customer.id, old_hash=customer.password_hash, new_hash=new_hash, now=utc_now()
             ):
                 customer.password_hash = new_hash
     assert normalised is not None  # a customer was found by it
-    await throttle.succeeded(db, normalised)
+    await throttle.succeeded(db, normalised, client_ip)
     return _issue(settings, customer)
