@@ -19,12 +19,14 @@ from typing import Any, TypeVar
 
 import httpx
 import strawberry
+from cross_web import HTTPException
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
@@ -123,6 +125,14 @@ SUBGRAPH_EXTENSIONS: tuple[Any, ...] = (
 """Every subgraph schema's ``extensions``: coded errors plus the parse/validation caches."""
 
 
+_HTTP_CODES = {
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
 class _GraphQLApp(GraphQL[ServiceContext, None]):
     def __init__(
         self,
@@ -139,6 +149,20 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
         self._settings = settings
         self._state = state
         self._observability = observability
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but a refused HTTP request (no query, bad JSON, wrong method or content
+        type) is answered with a GraphQL error body instead of plain text (found by fuzzing)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response: Response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+            body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+            response = JSONResponse(body, status_code=error.status_code)
+        await response(scope, receive, send)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Errors raised before execution (variable coercion) bypass schema extensions: code them here."""
