@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only overhead,throughput,peers,planner,purchases,memory,fastpath,edge,storm]``
+"""``python -m bench [--quick] [--only SECTION,...]`` (sections: see SECTIONS below)
 
 Prints the machine (cores, CPU model), the load settings, then every section's figures as
 ratios or comparisons measured in this run; saves everything to ``bench/.work/results-*.json``.
@@ -15,8 +15,19 @@ import traceback
 
 from .common import Load, Report, cpu_count, ensure_wrk
 
-SECTIONS = ("overhead", "throughput", "peers", "planner", "purchases", "memory", "fastpath", "edge", "storm")
-NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory", "edge"}
+SECTIONS = (
+    "overhead",
+    "throughput",
+    "peers",
+    "planner",
+    "purchases",
+    "memory",
+    "fastpath",
+    "edge",
+    "edgecost",
+    "storm",
+)
+NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory", "edge", "edgecost"}
 # memory is measured inside throughput (router RSS idle -> after the run)
 MODULES = {
     "overhead": "overhead",
@@ -27,6 +38,7 @@ MODULES = {
     "purchases": "purchases",
     "fastpath": "fastpath",
     "edge": "edge",
+    "edgecost": "edgecost",
     "storm": "storm",
 }
 
@@ -107,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                     stack,
                     load,
                     report,
-                    **({"postgres_url": args.postgres_url} if name in ("purchases", "storm") else {}),
+                    **({"postgres_url": args.postgres_url} if name in ("purchases", "storm", "edgecost") else {}),
                 )
             except Exception as exc:  # one broken section must not hide the others
                 traceback.print_exc()

@@ -1,0 +1,174 @@
+"""Section edgecost — what the public edge's features cost the router (issue 12: <= 10 % with all on).
+
+Two routers over the same stub subgraph (the edge section's, answering from memory), measured
+in alternating rounds in one run: one with every edge feature on, one with every feature off.
+Each feature is switched by its settings (:data:`FEATURES`); a feature whose settings section does
+not exist yet in ``RouterSettings`` is listed as "not built" and left out of both, so the section
+measures authorization and router -> subgraph signing as soon as they land (add their on/off
+variables to :data:`FEATURES` if they differ from the guess below).
+
+The load is an ordinary read carrying a valid customer token (wrk, closed loop). A second figure
+shows what a counted operation costs when a rate-limit rule names it: one shared-store upsert
+(a SQLite file here; PostgreSQL with ``--postgres-url``) per request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from .common import BENCH_DIR, PYTHON, WORK, Load, Proc, Report, free_port, median, quiesce, table, wait_http
+from .edge import _wrk, _wrk_argv  # the same wrk driver; the stub subgraph is the edge section's
+from .stack import Stack, rewrite_urls, write_query
+
+__all__ = ["FEATURES", "run"]
+
+COST_TARGET = 0.10
+CONNS = 20
+QUERY = "query Tariffs { tariffs { code description } }"
+SECRET = "bench-edge-cost-secret-0123456789abcdef0123"
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    section: str  # the RouterSettings field that must exist for the feature to be measured
+    on: dict[str, str]
+    off: dict[str, str] = field(default_factory=dict)
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("CSRF prevention", "csrf", {"ROUTER_CSRF__ENABLED": "true"}, {"ROUTER_CSRF__ENABLED": "false"}),
+    Feature(
+        "large-body gate",
+        "limits",
+        {"ROUTER_LIMITS__LARGE_BODY_BYTES": "32768"},
+        {"ROUTER_LIMITS__LARGE_BODY_BYTES": "2000000"},
+    ),
+    Feature("JWT verification (HS256)", "authentication", {"ROUTER_AUTHENTICATION__HS256_SECRET": SECRET}),
+    Feature(
+        "persisted queries (APQ)",
+        "persisted_queries",
+        {"ROUTER_PERSISTED_QUERIES__APQ": "true"},
+        {"ROUTER_PERSISTED_QUERIES__APQ": "false"},
+    ),
+    Feature(
+        "rate limits (shared store)",
+        "rate_limits",
+        {"ROUTER_RATE_LIMITS__ENABLED": "true"},
+        {"ROUTER_RATE_LIMITS__ENABLED": "false"},
+    ),
+    Feature(
+        "overload limiter", "overload", {"ROUTER_OVERLOAD__ENABLED": "true"}, {"ROUTER_OVERLOAD__ENABLED": "false"}
+    ),
+    # Landing with other helpers' work; measured once RouterSettings has the section.
+    Feature(
+        "authorization directives",
+        "authorization",
+        {"ROUTER_AUTHORIZATION__ENABLED": "true"},
+        {"ROUTER_AUTHORIZATION__ENABLED": "false"},
+    ),
+    Feature(
+        "router -> subgraph signing",
+        "subgraph_signing",
+        {"ROUTER_SUBGRAPH_SIGNING__ENABLED": "true"},
+        {"ROUTER_SUBGRAPH_SIGNING__ENABLED": "false"},
+    ),
+)
+
+
+def _built() -> tuple[list[Feature], list[Feature]]:
+    from router.settings import RouterSettings
+
+    fields = RouterSettings.model_fields
+    built = [f for f in FEATURES if f.section in fields]
+    return built, [f for f in FEATURES if f.section not in fields]
+
+
+def _token() -> str:
+    from setrum_common.auth import Role, issue_customer_token
+
+    token, _ = issue_customer_token(SECRET, "bench-customer", Role.CUSTOMER, ttl=timedelta(hours=2))
+    return token
+
+
+def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
+    built, missing = _built()
+    for feature in missing:
+        print(f"  not built yet (no ROUTER_{feature.section.upper()} settings): {feature.name}")
+    stub_port = free_port()
+    stub = stack.start(
+        Proc("edgecost-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(stub_port)], cpus=load.load_cpus)
+    )
+    wait_http(f"http://127.0.0.1:{stub_port}/", stub)
+    stub_url = f"http://127.0.0.1:{stub_port}/graphql"
+    sdl = rewrite_urls(stack.supergraph().read_text(), {n: stub_url for n in ("users", "master", "transactions")})
+    supergraph = WORK / "supergraph-edgecost.graphql"
+    supergraph.write_text(sdl)
+    store = postgres_url or f"sqlite+aiosqlite:///{WORK / 'edgecost-store.db'}"
+    env_on: dict[str, str] = {"ROUTER_SHARED_STORE__URL": store}
+    env_off: dict[str, str] = {}
+    for feature in built:
+        env_on.update(feature.on)
+        env_off.update(feature.off)
+    counted_rule = [{"name": "bench", "fields": ["tariffs"], "per": "ip", "limit": 1_000_000_000, "window_s": 3600}]
+    routers = {
+        "all off": stack.router("router-edge-off", supergraph, cpus=load.gateway_cpus, env=env_off),
+        "all on": stack.router("router-edge-on", supergraph, cpus=load.gateway_cpus, env=env_on),
+        "all on, read counted": stack.router(
+            "router-edge-counted",
+            supergraph,
+            cpus=load.gateway_cpus,
+            env={**env_on, "ROUTER_RATE_LIMITS__RULES": json.dumps(counted_rule)},
+        ),
+    }
+    script = BENCH_DIR / "lua" / "post.lua"
+    body = {"BODY_FILE": str(write_query("edgecost", QUERY)), "CHECK": "1", "AUTH": f"Bearer {_token()}"}
+    for _, url in routers.values():
+        _wrk(_wrk_argv(url, script, CONNS, 2, load), body)  # warm-up (and the store's tables)
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in routers}
+    order = list(routers)
+    for rnd in range(load.rounds):
+        for name in order if rnd % 2 == 0 else list(reversed(order)):
+            proc, url = routers[name]
+            quiesce([proc.pid, stub.pid], max_wait_s=30)
+            samples[name].append(_wrk(_wrk_argv(url, script, CONNS, load.duration_s, load), body))
+    med = {
+        name: {"rps": median([r["rps"] for r in runs])}
+        | {m: median([r["lat_ms"][m] for r in runs]) for m in ("p50", "p99")}
+        | {"errors": sum(sum(v for v in r["errors"].values() if isinstance(v, int)) for r in runs)}
+        for name, runs in samples.items()
+    }
+    base = med["all off"]["rps"]
+    print(
+        table(
+            [
+                [name, f"{v['rps']:.0f}", f"{v['rps'] / base:.3f}", f"{v['p50']:.2f}", f"{v['p99']:.2f}", v["errors"]]
+                for name, v in med.items()
+            ],
+            ["router", "req/s", "vs off", "p50 ms", "p99 ms", "errors"],
+        )
+    )
+    cost = 1 - med["all on"]["rps"] / base
+    print(
+        f"  features on: {', '.join(f.name for f in built)}; store {store.split(':')[0]}\n"
+        f"  throughput cost of the edge with everything on: {cost * 100:.1f}% (target <= {COST_TARGET * 100:.0f}%)"
+    )
+    report.section(
+        "edgecost",
+        {
+            "features_on": [f.name for f in built],
+            "not_built": [f.name for f in missing],
+            "medians": med,
+            "cost": cost,
+            "runs": samples,
+        },
+    )
+    if cost > COST_TARGET:
+        report.fail(f"edgecost: the edge features cost {cost * 100:.1f}% of throughput")
+    if any(v["errors"] for v in med.values()):
+        report.fail("edgecost: requests got errors")
+    for name in ("router-edge-off", "router-edge-on", "router-edge-counted", "edgecost-stub"):
+        stack.stop(name)
