@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from setrum_common.client_ip import CLIENT_IP_HEADER
 from setrum_common.demo_data import DEMO_PASSWORD
 from subgraphs.users.app import create_app
-from subgraphs.users.settings import Settings
+from subgraphs.users.settings import UsersSettings as Settings
 from tests.users.conftest import SITI, make_settings
 
 SIGN_IN = """mutation ($e: String!, $p: String!) { signIn(email: $e, password: $p) { customer { email } } }"""
