@@ -534,7 +534,7 @@ class Walker:
     def _reenter(self, pos: Pos, pending: list[Field]) -> set[FetchStep]:
         """Fields of ``Query`` below the root (under a field that returns ``Query``): ask the graph
         resolving each at its root, in a query fetch that merges at this path
-        (docs/router.md §3.8 Root fields returning Query)."""
+        (docs/router.md §3.8 @override, shareable fields and root fields)."""
         pos.target.typename()  # keeps the parent's selection valid when every field is elsewhere
         producers: set[FetchStep] = set()
         used: set[str] = set()
