@@ -28,9 +28,10 @@ from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.migrations import Migrations
 from setrum_common.observability import Observability, ObservabilityMiddleware
 from setrum_common.service_app import SchemaReadiness
-from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
+from setrum_common.signing import SIGNATURE_HEADER, NonceCache, SignatureError, verify_request
 from setrum_common.tracing import configure_tracing
 
+from .energy import EnergyMismatch, SaleFigures
 from .faults import FAULT_MODES, Fault
 from .models import BillerBase
 from .seed import seed_meter_register
@@ -106,17 +107,28 @@ def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int
     return value
 
 
-def _amount(data: dict[str, Any]) -> Decimal:
-    raw = data.get("amount")
+def _amount(data: dict[str, Any], name: str = "amount", *, required: bool = True) -> Decimal:
+    raw = data.get(name, None if required else "0")
     if not isinstance(raw, str | int) or isinstance(raw, bool):
-        raise InvalidRequest("amount must be a decimal string")
+        raise InvalidRequest(f"{name} must be a decimal string")
     try:
         amount = Decimal(str(raw))
     except InvalidOperation:
-        raise InvalidRequest("amount must be a decimal string") from None
+        raise InvalidRequest(f"{name} must be a decimal string") from None
     if not amount.is_finite() or amount < 0:
-        raise InvalidRequest("amount must be a non-negative decimal")
+        raise InvalidRequest(f"{name} must be a non-negative decimal")
     return amount
+
+
+def _sale_figures(data: dict[str, Any]) -> SaleFigures:
+    """The nominal and the receipt's deductions (absent deductions are zero)."""
+    return SaleFigures(
+        amount=_amount(data),
+        ppj=_amount(data, "ppj", required=False),
+        ppn=_amount(data, "ppn", required=False),
+        stamp_duty=_amount(data, "stampDuty", required=False),
+        instalment=_amount(data, "instalment", required=False),
+    )
 
 
 class _Endpoints:
@@ -126,14 +138,16 @@ class _Endpoints:
         self.service = service
         self.settings = settings
         self._secret = settings.biller_secret.get_secret_value()
+        self._nonces = NonceCache()  # a signed request is served once (replays within the window: 401)
 
     def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             body = await request.body()
             try:
                 verify_request(
-                    self._secret, request.headers.get(SIGNATURE_HEADER), request.method, _signed_path(request), body
-                )
+                    self._secret, request.headers.get(SIGNATURE_HEADER), request.method, _signed_path(request), body,
+                    nonces=self._nonces,
+                )  # fmt: skip
             except SignatureError as exc:
                 return _error(401, "UNAUTHENTICATED", str(exc))
             try:
@@ -148,9 +162,11 @@ class _Endpoints:
         meter_number = _meter_number(data)
         kwh_tenths = _int(data, "kwhTenths")
         assert kwh_tenths is not None
-        amount = _amount(data)
+        figures = _sale_figures(data)
         try:
-            view = await self.service.purchase(reference, meter_number, kwh_tenths, amount)
+            view = await self.service.purchase(reference, meter_number, kwh_tenths, figures)
+        except EnergyMismatch as exc:
+            return _error(422, exc.code, str(exc))
         except DuplicateReference:
             return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
         return _json(view.to_json())
@@ -165,8 +181,11 @@ class _Endpoints:
         meter_number = _meter_number(data)
         kind = _string(data, "kind", max_length=32)
         value = _int(data, "value", required=False)
+        reference = _string(data, "reference")
         try:
-            issued = await self.service.management_token(meter_number, kind, value)
+            issued = await self.service.management_token(meter_number, kind, value, reference)
+        except DuplicateReference:
+            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another management token")
         except UnknownMeter:
             return _error(404, "UNKNOWN_METER", "the meter is not registered")
         except KeyChangeNeeded as exc:
@@ -277,9 +296,12 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         Route("/v1/meters/{number}", api.signed(api.meter_state), methods=["GET"]),
         Route("/v1/meters/{number}/key-change", api.signed(api.order_key_change), methods=["PUT"]),
         Route("/v1/sales/{day}", api.signed(api.sales), methods=["GET"]),
-        Route("/v1/faults", api.signed(api.put_fault), methods=["PUT"]),
-        Route("/v1/faults", api.signed(api.delete_faults), methods=["DELETE"]),
     ]
+    if settings.faults_enabled:  # a test switchboard: absent (404) unless enabled, never in production
+        routes += [
+            Route("/v1/faults", api.signed(api.put_fault), methods=["PUT"]),
+            Route("/v1/faults", api.signed(api.delete_faults), methods=["DELETE"]),
+        ]
 
     observability = Observability("biller")
     configure_tracing("biller")

@@ -40,6 +40,9 @@ class BillerMeter(BillerBase):
     key_revision: Mapped[int] = mapped_column(Integer)
     base_date: Mapped[int] = mapped_column(Integer)  # 1993 or 2014
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")  # ACTIVE | BLOCKED
+    # PLN's tariff class and power of the connection: what the biller prices a sale's energy with.
+    tariff_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    power_va: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_tid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # A key change the utility has ordered (new key revision, supply group or tariff index): the
     # next sale carries the key change tokens. NULL = none ordered (a base date rollover needs none).
@@ -78,6 +81,8 @@ class BillerManagementToken(BillerBase):
     __tablename__ = "biller_management_token"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # The caller's request reference: a retry answers the stored token (NULL: issued before references).
+    reference: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     meter_number: Mapped[str] = mapped_column(String(11), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[int | None] = mapped_column(Integer, nullable=True)

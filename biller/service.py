@@ -67,6 +67,7 @@ from sts.tid import (
 )
 from sts.tokens import ManagementKind, credit_token, management_token
 
+from .energy import EnergyMismatch, SaleFigures, Tariff, sold_tenths, tariff_for
 from .faults import Fault, FaultBoard
 from .models import BillerManagementToken, BillerMeter, BillerPurchase, BillerPurchaseStatus
 
@@ -379,6 +380,8 @@ class BillerService:
         self._timeout_fault_seconds = timeout_fault_seconds
         self._insert_purchase = _INSERT_PURCHASE[db.engine.dialect.name]
         self._decoder_keys: dict[tuple[Any, ...], int] = {}
+        # Meter number -> (tariff code, power VA): read once per process, the register rarely changes.
+        self._meter_tariffs: dict[str, tuple[str | None, int | None]] = {}
 
     def __repr__(self) -> str:  # never show the key
         return f"<BillerService db={self._db.url.get_backend_name()}>"
@@ -561,10 +564,39 @@ class BillerService:
 
     # -- public API -------------------------------------------------------------------------
 
-    async def purchase(self, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal) -> PurchaseView:
-        """Sell a credit token once per reference (see the module docstring)."""
+    async def _tariff_of(self, meter_number: str) -> Tariff | None:
+        """The meter's tariff; None for a meter not in the register (its sale fails UNKNOWN_METER)."""
+        known = self._meter_tariffs.get(meter_number)
+        if known is None:
+            statement = select(_meter.c.tariff_code, _meter.c.power_va).where(_meter.c.number == meter_number)
+            row = await self._db.run(_read, statement, {}, one_statement=True)
+            if row is None:
+                return None
+            known = self._meter_tariffs[meter_number] = (row.tariff_code, row.power_va)
+        code, power_va = known
+        tariff = None if code is None or power_va is None else tariff_for(code, power_va)
+        if tariff is None:
+            raise EnergyMismatch("TARIFF_UNKNOWN", "the biller knows no tariff for this meter")
+        return tariff
+
+    async def purchase(
+        self, reference: str, meter_number: str, kwh_tenths: int, figures: SaleFigures | Decimal
+    ) -> PurchaseView:
+        """Sell a credit token once per reference (see the module docstring). The energy sold is the
+        biller's own price of ``figures`` (:mod:`biller.energy`); a request expecting other kWh is
+        refused with :class:`EnergyMismatch` before anything is stored."""
+        if not isinstance(figures, SaleFigures):
+            figures = SaleFigures(figures)
+        amount = figures.amount
         if not 1 <= kwh_tenths <= MAX_TENTHS:
             raise ValueError(f"kwhTenths must be between 1 and {MAX_TENTHS}")
+        tariff = await self._tariff_of(meter_number)
+        if tariff is not None:
+            own = sold_tenths(tariff, figures)
+            if own != kwh_tenths:
+                raise EnergyMismatch(
+                    "KWH_MISMATCH", f"the amount buys {Decimal(own) / 10} kWh at tariff {tariff.code}, not that"
+                )
         encode_tenths(kwh_tenths)  # validates the amount field early
         fault = self.faults.for_meter(meter_number)
         await self._sleep_for(fault)
@@ -602,22 +634,35 @@ class BillerService:
     def _locked_answer(self, conn: Connection, reference: str) -> tuple[dict[str, Any], bool]:
         return self._answer(conn, conn.execute(_LOCK_PURCHASE, {"b_reference": reference}).one())
 
-    async def management_token(self, meter_number: str, kind: str, value: int | None) -> IssuedManagementToken:
-        """A class 2 token; raises UnknownMeter, KeyChangeNeeded or ValueError (bad kind/value)."""
+    async def management_token(
+        self, meter_number: str, kind: str, value: int | None, reference: str
+    ) -> IssuedManagementToken:
+        """A class 2 token, once per ``reference`` (a retry answers the stored token and spends no
+        TID); raises UnknownMeter, KeyChangeNeeded, DuplicateReference (the reference names another
+        request) or ValueError (bad kind/value)."""
         try:
             management_kind = ManagementKind[kind]
         except KeyError:
             raise ValueError("kind must be SET_MAX_POWER, CLEAR_CREDIT or CLEAR_TAMPER") from None
         # Validate the value before spending a TID.
         management_token(0, management_kind, value, tid=0)
-        return await self._write(self._issue_management, meter_number, management_kind, value)
+        try:
+            return await self._write(self._issue_management, meter_number, management_kind, value, reference)
+        except IntegrityError:  # the reference is another meter's (whose row lock we did not hold)
+            raise DuplicateReference(reference) from None
 
     def _issue_management(
-        self, conn: Connection, meter_number: str, kind: ManagementKind, value: int | None
+        self, conn: Connection, meter_number: str, kind: ManagementKind, value: int | None, reference: str
     ) -> IssuedManagementToken:
         meter = self._locked_meter(conn, meter_number)
         if meter is None:
             raise UnknownMeter(meter_number)
+        # Under the meter's row lock: a concurrent retry of the same request waits here, then finds it.
+        stored = conn.execute(select(_management).where(_management.c.reference == reference)).first()
+        if stored is not None:
+            if (stored.meter_number, stored.kind, stored.value) != (meter_number, kind.name, value):
+                raise DuplicateReference(reference)
+            return IssuedManagementToken(stored.token, _aware(stored.issued_at), stored.tid)
         now = self._now()
         plan = key_change_plan(meter, now)
         if plan is not None:
@@ -629,7 +674,7 @@ class BillerService:
         conn.execute(
             _INSERT_MANAGEMENT,
             {"meter_number": meter_number, "kind": kind.name, "value": value, "token": issued.token,
-             "tid": tid, "issued_at": now},
+             "tid": tid, "issued_at": now, "reference": reference},
         )  # fmt: skip
         logger.info("issued management token meter=%s kind=%s tid=%s", meter_number, kind.name, tid)
         return IssuedManagementToken(issued.token, now, tid)

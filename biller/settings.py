@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from setrum_common.settings import DEV_BILLER_SECRET, ServiceSettings, shared_field
@@ -45,6 +45,10 @@ class BillerSettings(ServiceSettings):
     timeout_fault_seconds: float = 90.0
     # Largest "delay" fault accepted, so a typo cannot hang the biller for hours.
     max_fault_delay_ms: int = 600_000
+    faults_enabled: bool = Field(
+        default=False,
+        description="the fault switches (PUT/DELETE /v1/faults) exist only when true (tests; refused in production)",
+    )
 
     def secret_values(self) -> list[str]:
         # The vending key (16 hex digits) has its own production rule below; the base class'
@@ -77,6 +81,8 @@ class BillerSettings(ServiceSettings):
     @model_validator(mode="after")
     def _check_vending_key(self) -> BillerSettings:
         self.vending_key_bytes()  # fail fast on a malformed or unreadable key
+        if self.is_production and self.faults_enabled:
+            raise ValueError("SETRUM_ENV=production but BILLER_FAULTS_ENABLED is set; fault switches are for tests")
         if self.is_production and self.uses_development_vending_key:
             raise VendingKeyError(
                 "SETRUM_ENV=production but the development STS vending key is in use; "

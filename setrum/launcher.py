@@ -90,6 +90,10 @@ class System:
     def _db(self, name: str) -> str:
         return self.database_urls.get(name) or f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}"
 
+    @property
+    def _production(self) -> bool:
+        return {**os.environ, **self.extra_env}.get("SETRUM_ENV") == "production"
+
     def _specs(self) -> list[ServiceSpec]:
         p = self.ports
         seed = "true" if self.seed else "false"
@@ -103,6 +107,8 @@ class System:
                     "BILLER_PORT": str(p.biller),
                     "BILLER_DATABASE_URL": self._db("biller"),
                     "BILLER_SEED_DEMO_DATA": seed,
+                    # Development wires the fault switches (for trying failures by hand and the tests); production never.
+                    "BILLER_FAULTS_ENABLED": "false" if self._production else "true",
                 },
             ),
             ServiceSpec(

@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_UP, Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from pydantic import SecretStr
 from biller.app import create_app
 from biller.settings import BillerSettings
 from setrum_common import demo_data
+from setrum_common.pricing import ppj_rate_for, price_purchase
 from setrum_common.settings import DEV_BILLER_SECRET
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.meter import MeterSimulator
@@ -50,9 +53,38 @@ def make_settings(db_path: Path, **overrides: Any) -> BillerSettings:
         "biller_secret": SecretStr(DEV_BILLER_SECRET),
         "environment": "development",
         "timeout_fault_seconds": 30.0,
+        "faults_enabled": True,
     }
     values.update(overrides)
     return BillerSettings(**values)
+
+
+def sale_body(reference: str, meter: str = METER, tenths: int | None = None, amount: str | None = None) -> dict:
+    """A purchase request as transactions sends it: with ``amount`` alone (default Rp 100,000), priced
+    like master's quote (the demo tariff and region PPJ, whose deductions go along); with ``tenths``
+    alone, the exact amount that buys them with no deductions; with both, sent as given."""
+    demo = next((m for m in demo_data.METERS if m.number == meter), demo_data.METERS[0])
+    tariff = next(
+        t for t in demo_data.TARIFFS
+        if t.code == demo.tariff_code and t.min_va <= demo.power_va and (t.max_va is None or demo.power_va <= t.max_va)
+    )  # fmt: skip
+    body: dict[str, Any] = {"reference": reference, "meterNumber": meter}
+    if tenths is not None and amount is None:
+        assert tariff.ppn_rate == 0, "an exact amount for a taxed tariff: give the amount instead"
+        exact = (tariff.rate * tenths / 10).quantize(Decimal("0.01"), rounding=ROUND_UP)
+        return {**body, "kwhTenths": tenths, "amount": str(exact)}
+    if tenths is not None:
+        return {**body, "kwhTenths": tenths, "amount": amount}
+    amount = amount or "100000"
+    rules = [
+        SimpleNamespace(rate=r.rate, classes=r.tariff_classes, min_va=r.min_va, max_va=r.max_va, position=i)
+        for i, r in enumerate(demo_data.PPJ_RULES) if r.region == demo.region
+    ]  # fmt: skip
+    price = price_purchase(
+        nominal=Decimal(amount), tariff_rate=tariff.rate, ppn_rate=tariff.ppn_rate,
+        ppj_rate=ppj_rate_for(rules, demo.tariff_code, demo.power_va),  # type: ignore[arg-type]
+    )  # fmt: skip
+    return {**body, "kwhTenths": int(price.kwh * 10), "amount": amount, "ppj": str(price.ppj), "ppn": str(price.ppn)}
 
 
 def simulator_for(number: str, *, memory: int = 50) -> MeterSimulator:
@@ -77,8 +109,10 @@ class SignedClient:
             headers[SIGNATURE_HEADER] = sign_request(self.secret, method, path, content)
         return await self.http.request(method, path, content=content, headers=headers)
 
-    async def purchase(self, reference: str, meter: str = METER, tenths: int = 675, amount: str = "100000") -> dict:
-        body = {"reference": reference, "meterNumber": meter, "kwhTenths": tenths, "amount": amount}
+    async def purchase(
+        self, reference: str, meter: str = METER, tenths: int | None = None, amount: str | None = None
+    ) -> dict:
+        body = sale_body(reference, meter, tenths, amount)
         response = await self.request("POST", "/v1/purchases", body)
         assert response.status_code == 200, response.text
         return response.json()

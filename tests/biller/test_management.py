@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from sts.meter import Outcome
 from sts.tokens import parse_token
 
@@ -8,7 +10,9 @@ from .conftest import METER, SignedClient, simulator_for
 
 async def _token(biller: SignedClient, kind: str, value: int | None = None) -> str:
     response = await biller.request(
-        "POST", "/v1/management-tokens", {"meterNumber": METER, "kind": kind, "value": value}
+        "POST",
+        "/v1/management-tokens",
+        {"meterNumber": METER, "kind": kind, "value": value, "reference": uuid.uuid4().hex},
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -45,13 +49,15 @@ async def test_management_and_credit_tokens_share_strictly_increasing_tids(bille
 
 async def test_management_errors(biller: SignedClient) -> None:
     unknown = await biller.request(
-        "POST", "/v1/management-tokens", {"meterNumber": "99999999999", "kind": "CLEAR_TAMPER", "value": None}
+        "POST",
+        "/v1/management-tokens",
+        {"meterNumber": "99999999999", "kind": "CLEAR_TAMPER", "value": None, "reference": "u"},
     )
     assert (unknown.status_code, unknown.json()["code"]) == (404, "UNKNOWN_METER")
     for body in (
-        {"meterNumber": METER, "kind": "REBOOT", "value": None},
-        {"meterNumber": METER, "kind": "SET_MAX_POWER", "value": None},
-        {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": 3},
+        {"meterNumber": METER, "kind": "REBOOT", "value": None, "reference": "bad"},
+        {"meterNumber": METER, "kind": "SET_MAX_POWER", "value": None, "reference": "bad"},
+        {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": 3, "reference": "bad"},
     ):
         response = await biller.request("POST", "/v1/management-tokens", body)
         assert response.status_code == 400, body

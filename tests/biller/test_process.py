@@ -19,7 +19,7 @@ from setrum_common.settings import DEV_BILLER_SECRET
 from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.tokens import parse_token
 
-from .conftest import METER, TEST_VENDING_KEY, simulator_for
+from .conftest import METER, TEST_VENDING_KEY, sale_body, simulator_for
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +75,7 @@ def running_biller(db_path: Path, log_path: Path) -> Iterator[str]:
 
 
 def _purchase(base: str, reference: str) -> dict:
-    body = orjson.dumps({"reference": reference, "meterNumber": METER, "kwhTenths": 675, "amount": "100000"})
+    body = orjson.dumps(sale_body(reference))
     headers = {SIGNATURE_HEADER: sign_request(DEV_BILLER_SECRET, "POST", "/v1/purchases", body),
                "content-type": "application/json"}  # fmt: skip
     response = httpx.post(f"{base}/v1/purchases", content=body, headers=headers, timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +15,16 @@ from sts.meter import Outcome
 from sts.tid import base_date_for_year
 from sts.tokens import parse_token
 
-from .conftest import BLOCKED_METER, METER, METER_1993, OTHER_METER, FrozenClock, SignedClient, simulator_for
+from .conftest import (
+    BLOCKED_METER,
+    METER,
+    METER_1993,
+    OTHER_METER,
+    FrozenClock,
+    SignedClient,
+    sale_body,
+    simulator_for,
+)
 
 
 async def test_purchase_gives_a_token_the_meter_accepts(biller: SignedClient) -> None:
@@ -36,7 +46,7 @@ async def test_purchase_gives_a_token_the_meter_accepts(biller: SignedClient) ->
 
 
 async def test_large_amount_reports_what_the_token_carries(biller: SignedClient) -> None:
-    answer = await biller.purchase("big", tenths=163840, amount="25000000")
+    answer = await biller.purchase("big", tenths=163840)
     assert answer["kwh"] == "16384.4"  # the STS amount field's rounding above 1638.3 kWh
     meter = simulator_for(METER)
     assert meter.enter(answer["token"]).credited_kwh == Decimal("16384.4")
@@ -53,10 +63,10 @@ async def test_replay_returns_the_same_outcome(biller: SignedClient) -> None:
 
 async def test_mismatched_replay_is_409(biller: SignedClient) -> None:
     await biller.purchase("ref-dup")
-    for body in (
-        {"reference": "ref-dup", "meterNumber": OTHER_METER, "kwhTenths": 675, "amount": "100000"},
-        {"reference": "ref-dup", "meterNumber": METER, "kwhTenths": 676, "amount": "100000"},
-        {"reference": "ref-dup", "meterNumber": METER, "kwhTenths": 675, "amount": "50000"},
+    for body in (  # each one the biller would sell on its own, but not under this reference
+        sale_body("ref-dup", meter=OTHER_METER),
+        sale_body("ref-dup", tenths=676),
+        sale_body("ref-dup", amount="50000"),
     ):
         response = await biller.request("POST", "/v1/purchases", body)
         assert response.status_code == 409
@@ -122,9 +132,9 @@ async def test_1993_meter_gets_its_key_change_pair_with_the_token(biller: Signed
         "reason": "base date 1993 ran out of token identifiers on 2024-11-24 20:16 UTC", "keyRevision": 2,
         "baseDate": 2014,
     }  # fmt: skip
-    answer = await biller.purchase("ref-1993", meter=METER_1993)
+    answer = await biller.purchase("ref-1993", meter=METER_1993, tenths=675)
     assert answer["status"] == "SUCCESS" and len(answer["keyChangeTokens"]) == 2
-    assert await biller.purchase("ref-1993", meter=METER_1993) == answer  # a replay: the same three tokens
+    assert await biller.purchase("ref-1993", meter=METER_1993, tenths=675) == answer  # a replay: the same three tokens
     # The meter, built independently with its old key on the 1993 base: the pair, then the token.
     meter = simulator_for(METER_1993)
     assert meter.enter(answer["token"]).outcome is Outcome.CRC_ERROR  # the token is under the new key
@@ -160,7 +170,9 @@ async def test_an_ordered_key_change_keeps_the_tid_sequence(biller: SignedClient
     )
     assert ordered.status_code == 200 and ordered.json()["keyChange"]["keyRevision"] == 3
     management = await biller.request(
-        "POST", "/v1/management-tokens", {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None}
+        "POST",
+        "/v1/management-tokens",
+        {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None, "reference": uuid.uuid4().hex},
     )
     assert (management.status_code, management.json()["code"]) == (409, "KEY_CHANGE_REQUIRED")
     sale = await biller.purchase("after-order")

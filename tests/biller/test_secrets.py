@@ -11,7 +11,7 @@ from pydantic import SecretStr, ValidationError
 
 from biller.settings import DEV_VENDING_KEY, BillerSettings
 
-from .conftest import METER, TEST_VENDING_KEY, SignedClient
+from .conftest import METER, TEST_VENDING_KEY, SignedClient, sale_body
 
 STRONG: dict[str, Any] = {
     "jwt_secret": SecretStr("j" * 40),
@@ -57,15 +57,13 @@ async def test_the_key_never_appears_in_responses_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     texts = []
-    texts.append((await biller.request("POST", "/v1/purchases", {
-        "reference": "k-1", "meterNumber": METER, "kwhTenths": 10, "amount": "1"})).text)  # fmt: skip
+    texts.append((await biller.request("POST", "/v1/purchases", sale_body("k-1", tenths=10))).text)  # fmt: skip
     texts.append((await biller.status("k-1")).text)
     texts.append((await biller.request("PUT", "/v1/faults", {"mode": "pending_then_success"})).text)
-    texts.append((await biller.request("POST", "/v1/purchases", {
-        "reference": "k-2", "meterNumber": METER, "kwhTenths": 10, "amount": "1"})).text)  # fmt: skip
+    texts.append((await biller.request("POST", "/v1/purchases", sale_body("k-2", tenths=10))).text)  # fmt: skip
     texts.append((await biller.status("k-2")).text)
     texts.append((await biller.request("POST", "/v1/management-tokens", {
-        "meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None})).text)  # fmt: skip
+        "meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None, "reference": "k-3"})).text)  # fmt: skip
     texts.append((await biller.request("POST", "/v1/purchases", {"bad": 1})).text)
     texts.append((await biller.request("POST", "/v1/purchases", {}, sign=False)).text)
     texts.append((await biller.http.get("/health")).text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import httpx
@@ -85,7 +86,9 @@ async def test_a_meter_out_of_tids_needs_a_key_change(biller: SignedClient) -> N
     spent = await biller.purchase("no-tid-left")
     assert (spent["status"], spent["code"], spent["token"]) == ("FAILED", "KEY_CHANGE_REQUIRED", None)
     management = await biller.request(
-        "POST", "/v1/management-tokens", {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None}
+        "POST",
+        "/v1/management-tokens",
+        {"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None, "reference": uuid.uuid4().hex},
     )
     assert (management.status_code, management.json()["code"]) == (409, "KEY_CHANGE_REQUIRED")
     entry = await lookup_meter(db, METER)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from setrum_common.kwh_limit import monthly_kwh_limit
-from subgraphs.master.pricing import PricingError, price_purchase, stamp_duty_for
+from setrum_common.pricing import PricingError, price_purchase, stamp_duty_for
 
 D = Decimal
 
@@ -155,7 +155,7 @@ class _Rule:
 
 
 def test_ppj_rule_selection_prefers_the_most_specific_rule() -> None:
-    from subgraphs.master.pricing import ppj_rate_for
+    from setrum_common.pricing import ppj_rate_for
 
     bogor = [
         _Rule("0.03", ("R1", "R1M"), 900, 1300, 0),

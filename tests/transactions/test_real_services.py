@@ -63,7 +63,10 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
     )
     biller: Starlette = create_biller_app(
         BillerSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db", seed_demo_data=True, timeout_fault_seconds=5
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db",
+            seed_demo_data=True,
+            timeout_fault_seconds=5,
+            faults_enabled=True,
         )
     )
     app = create_app(
@@ -216,7 +219,8 @@ async def test_the_daily_reconciliation_against_the_real_biller(system: System) 
     await buy(gql, SITI, METERS[0].number, 50000, "set-2")
     await system.biller_call("DELETE", "/v1/faults")
     # A sale the biller made under a reference we never sent.
-    stray = {"reference": "STRANGER", "meterNumber": METERS[0].number, "kwhTenths": 10, "amount": "20000"}
+    # (Rp 20,000 with no deductions buys 13.8 kWh at R1 / 1,300 VA: the biller prices it itself.)
+    stray = {"reference": "STRANGER", "meterNumber": METERS[0].number, "kwhTenths": 138, "amount": "20000"}
     assert (await system.biller_call("POST", "/v1/purchases", stray)).status_code == 200
     day = jakarta_month_day()
     report = (await gql(RECONCILE, {"date": day}, as_=ADMIN.id))["data"]["billerReconciliation"]

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from setrum_common.pricing import plain
 from setrum_common.service_app import ServiceContext
 
 from .. import models
 from ..identifiers import IdentifierKind as _IdentifierKind
-from ..pricing import plain
 from ..repository import RegionRecord, TariffRecord
 from ..service.lookup import Inquiry as _Inquiry
 from ..service.quotes import Quote as _Quote

@@ -11,11 +11,11 @@ from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.kwh_limit import monthly_kwh_limit
 from setrum_common.money import MAX_DENOMINATION, whole_rupiah
+from setrum_common.pricing import PriceBreakdown, PricingError, plain, ppj_rate_for, price_purchase, stamp_duty_for
 from setrum_common.quote_contract import InternalQuote
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind
-from ..pricing import PriceBreakdown, PricingError, plain, ppj_rate_for, price_purchase, stamp_duty_for
 from ..sales_state import SalesState
 from .inputs import BLOCKED, at_or_now, bad_input, parse_number, unknown_meter
 

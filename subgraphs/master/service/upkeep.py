@@ -16,11 +16,11 @@ from setrum_common.clock import utc_now
 from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.money import MAX_DENOMINATION, whole_rupiah
+from setrum_common.pricing import MAX_INDUSTRY_PPJ_RATE, MAX_PPJ_RATE, is_industry
 
 from .. import repository as repo
 from ..identifiers import IdentifierKind
 from ..models import Channel, Denomination, Meter, PpjRule, Region, StampDutyRule, Tariff
-from ..pricing import MAX_INDUSTRY_PPJ_RATE, MAX_PPJ_RATE, is_industry
 from .inputs import (
     ACTIVE,
     BLOCKED,

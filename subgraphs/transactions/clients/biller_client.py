@@ -146,9 +146,23 @@ class BillerClient:
         """False while the circuit breaker is open (the biller failed repeatedly just now)."""
         return self.breaker.available()
 
-    async def purchase(self, *, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal) -> BillerOutcome:
-        """``POST /v1/purchases``; replaying the same reference returns the stored outcome."""
-        body = {"reference": reference, "meterNumber": meter_number, "kwhTenths": kwh_tenths, "amount": str(amount)}
+    async def purchase(
+        self,
+        *,
+        reference: str,
+        meter_number: str,
+        kwh_tenths: int,
+        amount: Decimal,
+        deductions: dict[str, Decimal] | None = None,
+    ) -> BillerOutcome:
+        """``POST /v1/purchases``; replaying the same reference returns the stored outcome.
+
+        ``deductions`` (``ppj``, ``ppn``, ``stampDuty``, ``instalment``) are the receipt's: the biller
+        prices the energy value left of ``amount`` itself and refuses other kWh (422 KWH_MISMATCH)."""
+        body: dict[str, Any] = {
+            "reference": reference, "meterNumber": meter_number, "kwhTenths": kwh_tenths, "amount": str(amount),
+        }  # fmt: skip
+        body.update((name, str(value)) for name, value in (deductions or {}).items())
         response = await self._send("POST", "/v1/purchases", body)
         return BillerOutcome.from_json(self._json_or_raise(response))
 
@@ -181,11 +195,14 @@ class BillerClient:
             raise BillerUnavailable("biller answered a sales list we cannot read") from None
         return sales, bool(data.get("truncated"))
 
-    async def management_token(self, *, meter_number: str, kind: str, value: int | None) -> ManagementTokenAnswer:
-        """``POST /v1/management-tokens``: a class 2 token. Not idempotent: every call spends a TID.
+    async def management_token(
+        self, *, meter_number: str, kind: str, value: int | None, reference: str
+    ) -> ManagementTokenAnswer:
+        """``POST /v1/management-tokens``: a class 2 token, once per ``reference`` (a retry with the
+        same reference answers the same token and spends no new TID).
 
         404 UNKNOWN_METER and 409 KEY_CHANGE_REQUIRED arrive as :class:`BillerRejected` with that code."""
-        body = {"meterNumber": meter_number, "kind": kind, "value": value}
+        body = {"meterNumber": meter_number, "kind": kind, "value": value, "reference": reference}
         response = await self._send("POST", "/v1/management-tokens", body)
         return ManagementTokenAnswer.from_json(self._json_or_raise(response))
 

@@ -86,7 +86,8 @@ class TransactionsMutation:
     @strawberry.mutation(
         directives=ADMIN_ONLY,
         description="Admin: have the biller issue an STS management token (class 2) for a meter; "
-        "SET_MAX_POWER needs value = watts. Every call is a new token.",
+        "SET_MAX_POWER needs value = watts. Every call is a new token, unless it repeats a clientReference: "
+        "a retry with the same clientReference returns the same token."
     )
     async def issue_management_token(
         self,
@@ -94,6 +95,7 @@ class TransactionsMutation:
         meter_number: str,
         kind: models.ManagementTokenKind,
         value: int | None = strawberry.UNSET,
+        client_reference: str | None = None,
     ) -> ManagementTokenType:
         row = await management.issue_management_token(
             info.context.db,
@@ -102,5 +104,6 @@ class TransactionsMutation:
             meter_number=meter_number,
             kind=models.ManagementTokenKind(kind),
             value=None if value is strawberry.UNSET else value,
+            client_reference=client_reference,
         )
         return ManagementTokenType.from_row(row)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import uuid
+
+from sqlalchemy import select
 
 from setrum_common.auth import Viewer
 from setrum_common.db import Database
@@ -62,17 +65,26 @@ async def issue_management_token(
     meter_number: str,
     kind: ManagementTokenKind,
     value: int | None,
+    client_reference: str | None = None,
 ) -> ManagementTokenRecord:
     """Ask the biller for a class 2 token and record who asked for it.
 
-    Not idempotent on purpose: each call is a new token with a new TID (the biller's rule), so a
-    retry after a lost answer issues another one; the meter accepts either, once."""
+    Each call is a new token with a new TID, except a retry with the same ``client_reference``:
+    the biller is idempotent by request reference, so it answers the token it issued (no new TID)
+    and the record already kept is returned."""
     viewer.require_admin()
     kind = ManagementTokenKind(kind)
     number = _management_meter(meter_number)
     value = _management_value(kind, value)
+    if client_reference is not None and not 1 <= len(client_reference.strip()) <= 60:
+        raise DomainError(
+            ErrorCode.BAD_USER_INPUT, "clientReference must be 1 to 60 characters", field="clientReference"
+        )
+    reference = "MT-" + (client_reference.strip() if client_reference is not None else uuid.uuid4().hex)
     try:
-        issued = await services.biller.management_token(meter_number=number, kind=kind.value, value=value)
+        issued = await services.biller.management_token(
+            meter_number=number, kind=kind.value, value=value, reference=reference
+        )
     except BillerRejected as error:
         if error.code == "UNKNOWN_METER":
             raise DomainError(
@@ -87,6 +99,12 @@ async def issue_management_token(
             ) from None
         if error.code == ErrorCode.BAD_USER_INPUT:
             raise DomainError(ErrorCode.BAD_USER_INPUT, f"The biller refused the request: {error}") from None
+        if error.code == "DUPLICATE_REFERENCE":
+            raise DomainError(
+                ErrorCode.BAD_USER_INPUT,
+                "clientReference was used for another management token",
+                field="clientReference",
+            ) from None
         logger.error("biller refused a management token for %s: %s (%s)", number, error, error.code)
         raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "The biller refused to issue the token") from None
     except BillerMaintenance:
@@ -105,6 +123,13 @@ async def issue_management_token(
         issued_by=str(viewer.subject),
     )
     async with db.transaction() as session:
+        kept = await session.scalar(
+            select(ManagementTokenRecord).where(
+                ManagementTokenRecord.meter_number == number, ManagementTokenRecord.token == issued.token
+            )
+        )
+        if kept is not None:  # a retry: the biller answered the token it issued before
+            return kept
         session.add(record)
         await session.flush()
     services.metrics.management_token_issued(kind)

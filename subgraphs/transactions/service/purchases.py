@@ -232,7 +232,9 @@ async def send_to_biller(db: Database, services: Services, purchase: Purchase, *
             meter_number=purchase.meter_number,
             kwh_tenths=purchase.kwh_tenths,
             amount=purchase.nominal,
-        )
+            deductions={"ppj": purchase.ppj, "ppn": purchase.ppn, "stampDuty": purchase.stamp_duty,
+                        "instalment": purchase.instalment},
+        )  # fmt: skip
     except BillerMaintenance as error:
         await fail_and_refund(db, purchase.id, code=ErrorCode.BILLER_MAINTENANCE, message=str(error), metrics=metrics)
         if raise_maintenance:

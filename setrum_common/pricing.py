@@ -1,4 +1,6 @@
-"""Price and kWh of a token purchase (docs/domain.md §Price and kWh), as a pure function: no I/O, Decimal only.
+"""Price and kWh of a token purchase (docs/domain.md §Price and kWh), as pure functions: no I/O, Decimal only.
+
+Shared by master (the quote) and the biller (which checks the energy it sells against the money).
 
 The receipt convention: taxes are computed on the energy value ("stroom"), so the energy value
 is found by dividing the net amount by ``1 + ppj_rate + ppn_rate``. Each tax is rounded to the
@@ -24,6 +26,7 @@ __all__ = [
     "PpjRuleLike",
     "PricingError",
     "is_industry",
+    "kwh_for",
     "ppj_rate_for",
     "price_purchase",
     "stamp_duty_for",
@@ -74,6 +77,14 @@ def stamp_duty_for(nominal: Decimal, *, threshold: Decimal, amount: Decimal) -> 
     return _money(amount) if nominal > threshold else _money(_ZERO)
 
 
+def kwh_for(energy_value: Decimal, tariff_rate: Decimal) -> Decimal:
+    """The energy an energy value buys at ``tariff_rate`` Rp/kWh, rounded down to 0.1 kWh.
+
+    The one rule master's quote and the biller's own check share (docs/domain.md §Price and kWh)."""
+    with localcontext(_CONTEXT):
+        return (energy_value / tariff_rate).quantize(KWH_STEP, rounding=ROUND_DOWN)
+
+
 def price_purchase(
     *,
     nominal: Decimal,
@@ -119,7 +130,7 @@ def price_purchase(
         ppj = _money(exact_stroom * ppj_rate)
         ppn = _money(exact_stroom * ppn_rate)
         energy_value = net - ppj - ppn  # the remainder, so the receipt adds up to the cent
-        kwh = (energy_value / tariff_rate).quantize(KWH_STEP, rounding=ROUND_DOWN)
+        kwh = kwh_for(energy_value, tariff_rate)
         return PriceBreakdown(
             nominal=nominal,
             admin_fee=admin_fee,
