@@ -399,6 +399,14 @@ async def release_kwh(session: AsyncSession, meter_number: str, month: str, kwh_
     )
 
 
+async def bought_for(session: AsyncSession, customer_id: str, meter_number: str) -> bool:
+    """Whether the customer has any purchase for the meter (one indexed probe)."""
+    statement = (
+        select(Purchase.id).where(Purchase.customer_id == customer_id, Purchase.meter_number == meter_number).limit(1)
+    )
+    return (await session.scalar(statement)) is not None
+
+
 async def usage_by_meter_month(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     keys = list(keys)
     meters = {m for m, _ in keys}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from setrum_common.settings import DEV_BILLER_SECRET, ServiceSettings, shared_field
@@ -51,3 +51,11 @@ class TransactionsSettings(ServiceSettings):
     def settle_lease_s(self) -> float:
         """How long a claimed purchase is left to its worker: one biller exchange plus a margin."""
         return self.biller_timeout_s + 5.0
+
+    @model_validator(mode="after")
+    def _users_in_production(self) -> Settings:
+        if self.is_production and not self.users_url:
+            raise ValueError(
+                "SETRUM_ENV=production needs SETRUM_USERS_URL: revoked sessions and unknown subjects must be refused"
+            )
+        return self

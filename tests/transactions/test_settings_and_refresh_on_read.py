@@ -33,6 +33,9 @@ def test_defaults_and_production_refuses_development_secrets(monkeypatch: pytest
         TransactionsSettings()  # the JWT and service secrets are still the development ones
     monkeypatch.setenv("SETRUM_JWT_SECRET", "j" * 40)
     monkeypatch.setenv("SETRUM_SERVICE_SECRET", "s" * 40)
+    with pytest.raises(ValidationError, match="SETRUM_USERS_URL"):
+        TransactionsSettings()  # production checks every token's subject with users
+    monkeypatch.setenv("SETRUM_USERS_URL", "http://users:4001")
     assert TransactionsSettings().is_production
     monkeypatch.delenv("SETRUM_BILLER_SECRET")
     with pytest.raises(ValidationError):

@@ -60,6 +60,15 @@ class MeterType:
             _facts=facts,
         )
 
+    @strawberry.field(description="Whether the signed-in customer saved this meter (false when signed out).")
+    async def saved_by_me(self, info: Info) -> bool:
+        # What transactions' Meter.monthlyUsage requires: a customer reads the usage of the meters
+        # they keep (or bought for), nobody else's.
+        customer = info.context.viewer.customer_id
+        if customer is None:
+            return False
+        return any(row.meter_number == self.number for row in await saved_meters_loader(info.context).load(customer))
+
     @classmethod
     async def resolve_reference(cls, info: Info, number: str, **_: Any) -> MeterType | None:
         # Meters are public facts: no viewer check. Unknown numbers resolve to null.

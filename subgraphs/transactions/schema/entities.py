@@ -13,9 +13,12 @@ from typing import Annotated
 import strawberry
 
 from setrum_common.clock import month_bounds
+from setrum_common.db import Database
+from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.kwh_limit import monthly_limit_tenths
 
 from .. import models
+from .. import repository as repo
 from ..service.inputs import parse_month
 from ..service.wallets import WalletView
 from .loaders import usage_loader, wallet_loader
@@ -65,16 +68,24 @@ class CustomerInTransactions:
         )
 
 
+async def bought_for(db: Database, customer_id: str, meter_number: str) -> bool:
+    async with db.session() as session:
+        return await repo.bought_for(session, customer_id, meter_number)
+
+
 @strawberry.federation.type(name="Meter", keys=["number"])
 class MeterInTransactions:
     number: str
     # Master's field, sent along when monthlyUsage asks for it (@requires): the cap needs the power.
     power_va: int | None = strawberry.federation.field(external=True, default=None)
+    # ...and whether the viewer saved it (master's saved meters): the owner check of monthlyUsage.
+    saved_by_me: bool | None = strawberry.federation.field(external=True, default=None)
 
     @classmethod
     def resolve_reference(cls, info: strawberry.Info, number: str, **data: object) -> MeterInTransactions:
         power = data.get("powerVa", data.get("power_va"))
-        return cls(number=number, power_va=power if isinstance(power, int) else None)
+        saved = data.get("savedByMe", data.get("saved_by_me"))
+        return cls(number=number, power_va=power if isinstance(power, int) else None, saved_by_me=saved is True)
 
     @strawberry.field(description="Purchases for this meter: all for an admin, a customer's own otherwise")
     async def purchases(
@@ -100,11 +111,18 @@ class MeterInTransactions:
         )
 
     @strawberry.federation.field(
-        requires=["powerVa"],
-        description="kWh counted against the monthly cap (month 'YYYY-MM', Asia/Jakarta; default now)",
+        requires=["powerVa", "savedByMe"],
+        description="kWh counted against the monthly cap (month 'YYYY-MM', Asia/Jakarta; default now): for an "
+        "admin, or a customer who saved the meter or bought for it",
     )
     async def monthly_usage(self, info: strawberry.Info, month: str | None = None) -> MonthlyUsage:
-        info.context.viewer.require_authenticated()
+        viewer = info.context.viewer.require_authenticated()
+        if not (viewer.is_admin or viewer.is_service or self.saved_by_me):
+            customer = viewer.customer_id
+            if customer is None or not await bought_for(info.context.db, customer, self.number):
+                raise DomainError(
+                    ErrorCode.FORBIDDEN, "Only a customer who saved or bought for this meter sees its usage"
+                )
         month = parse_month(month)
         month_bounds(month)  # validates the calendar month
         used, power_va = await usage_loader(info.context).load((self.number, month))

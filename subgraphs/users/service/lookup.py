@@ -18,12 +18,16 @@ MAX_PAGE_SIZE = 100
 
 
 async def viewer_customer(db: Database, viewer: Viewer) -> Customer | None:
-    """The signed-in customer, or ``None`` for anonymous callers and services."""
+    """The signed-in customer, or ``None`` for anonymous callers and services. A token whose subject
+    is no customer (a forged or stale token) is UNAUTHENTICATED, not an empty answer."""
     customer_id = viewer.customer_id
     if customer_id is None:
         return None
     async with db.session() as session:
-        return await repository.get_customer(session, customer_id)
+        found = await repository.get_customer(session, customer_id)
+    if found is None:
+        raise DomainError(ErrorCode.UNAUTHENTICATED, "The token's account does not exist")
+    return found
 
 
 async def customer_for_viewer(db: Database, viewer: Viewer, customer_id: str) -> Customer:
