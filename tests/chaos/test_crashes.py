@@ -95,7 +95,8 @@ async def test_sigterm_stops_being_ready_and_finishes_the_purchase_in_flight(cha
 async def test_the_daily_reconciliation_flags_a_sale_we_do_not_hold(chaos: Chaos) -> None:
     """Runs last for its system: a token the biller issued under a reference we never used shows up."""
     stray = "STR" + uuid.uuid4().hex.upper()
-    payload = {"reference": stray, "meterNumber": "14233784991", "kwhTenths": 100, "amount": "20000.00"}
+    # 13.8 kWh: what Rp 20,000 with no deductions buys at R1 / 1,300 VA (the biller prices it itself).
+    payload = {"reference": stray, "meterNumber": "14233784991", "kwhTenths": 138, "amount": "20000.00"}
     sold = await chaos.biller("POST", "/v1/purchases", payload)
     assert sold.json()["status"] == "SUCCESS", sold.text
     async with httpx.AsyncClient(timeout=30) as http:

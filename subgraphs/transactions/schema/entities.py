@@ -117,14 +117,14 @@ class MeterInTransactions:
     )
     async def monthly_usage(self, info: strawberry.Info, month: str | None = None) -> MonthlyUsage:
         viewer = info.context.viewer.require_authenticated()
+        month = parse_month(month)
+        month_bounds(month)  # validates the calendar month
         if not (viewer.is_admin or viewer.is_service or self.saved_by_me):
             customer = viewer.customer_id
             if customer is None or not await bought_for(info.context.db, customer, self.number):
                 raise DomainError(
                     ErrorCode.FORBIDDEN, "Only a customer who saved or bought for this meter sees its usage"
                 )
-        month = parse_month(month)
-        month_bounds(month)  # validates the calendar month
         used, power_va = await usage_loader(info.context).load((self.number, month))
         power_va = self.power_va or power_va  # master's record first: the cap is known before any purchase
         limit = tenths(monthly_limit_tenths(power_va)) if power_va else None
