@@ -204,12 +204,19 @@ class _Endpoints:
         sgc, ti = data.get("supplyGroupCode"), data.get("tariffIndex")
         if not isinstance(sgc, str | None) or not isinstance(ti, str | None):
             raise InvalidRequest("supplyGroupCode and tariffIndex must be strings")
+        reference = _string(data, "reference")
         try:
             state = await self.service.order_key_change(
-                request.path_params["number"], key_revision=revision, supply_group_code=sgc, tariff_index=ti
+                request.path_params["number"],
+                reference=reference,
+                key_revision=revision,
+                supply_group_code=sgc,
+                tariff_index=ti,
             )
         except UnknownMeter:
             return _error(404, "UNKNOWN_METER", "the meter is not registered")
+        except DuplicateReference:
+            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another key change order")
         return _json(state.to_json())
 
     async def sales(self, request: Request, _: None) -> Response:

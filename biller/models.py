@@ -1,4 +1,4 @@
-"""The biller's own tables: the meter register, issued purchases and management tokens.
+"""The biller's own tables: the meter register, issued purchases, management tokens and key change orders.
 
 The register holds only the *public* key parameters of each meter; decoder keys are derived
 on demand from the vending key, which never touches the database. ``last_tid`` lives on the
@@ -15,7 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from setrum_common.db import NAMING_CONVENTION
 from setrum_common.db import Base as _Base
 
-__all__ = ["BillerBase", "BillerManagementToken", "BillerMeter", "BillerPurchase", "BillerPurchaseStatus"]
+__all__ = [
+    "BillerBase",
+    "BillerKeyChangeOrder",
+    "BillerManagementToken",
+    "BillerMeter",
+    "BillerPurchase",
+    "BillerPurchaseStatus",
+]
 
 
 class BillerBase(_Base):
@@ -89,3 +96,16 @@ class BillerManagementToken(BillerBase):
     token: Mapped[str] = mapped_column(String(24))
     tid: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillerKeyChangeOrder(BillerBase):
+    """One key change order by its request reference: a retried order changes nothing again."""
+
+    __tablename__ = "biller_key_change_order"
+
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meter_number: Mapped[str] = mapped_column(String(11))
+    key_revision: Mapped[int] = mapped_column(Integer)
+    supply_group_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    tariff_index: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

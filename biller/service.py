@@ -69,7 +69,7 @@ from sts.tokens import ManagementKind, credit_token, management_token
 
 from .energy import EnergyMismatch, SaleFigures, Tariff, sold_tenths, tariff_for
 from .faults import Fault, FaultBoard
-from .models import BillerManagementToken, BillerMeter, BillerPurchase, BillerPurchaseStatus
+from .models import BillerKeyChangeOrder, BillerManagementToken, BillerMeter, BillerPurchase, BillerPurchaseStatus
 
 __all__ = [
     "BillerService",
@@ -189,6 +189,7 @@ def _view(purchase: Mapping[str, Any]) -> PurchaseView:
 _meter = BillerMeter.__table__
 _purchase = BillerPurchase.__table__
 _management = BillerManagementToken.__table__
+_key_change_order = BillerKeyChangeOrder.__table__
 
 _KEY_COLUMNS = (
     _meter.c.number, _meter.c.iin, _meter.c.key_type, _meter.c.supply_group_code,
@@ -662,7 +663,7 @@ class BillerService:
         if stored is not None:
             if (stored.meter_number, stored.kind, stored.value) != (meter_number, kind.name, value):
                 raise DuplicateReference(reference)
-            return IssuedManagementToken(stored.token, _aware(stored.issued_at), stored.tid)
+            return IssuedManagementToken(stored.token, as_utc(stored.issued_at), stored.tid)
         now = self._now()
         plan = key_change_plan(meter, now)
         if plan is not None:
@@ -699,24 +700,49 @@ class BillerService:
         return [_view(row._mapping) for row in rows]
 
     async def order_key_change(
-        self, number: str, *, key_revision: int, supply_group_code: str | None, tariff_index: str | None
+        self,
+        number: str,
+        *,
+        reference: str,
+        key_revision: int,
+        supply_group_code: str | None,
+        tariff_index: str | None,
     ) -> MeterState:
-        """Order a new key for a meter (sold with its next purchase); raises UnknownMeter or ValueError."""
+        """Order a new key for a meter (sold with its next purchase), once per ``reference``: a retry
+        changes nothing (the key change may have been sold since). Raises UnknownMeter,
+        DuplicateReference (the reference with another order) or ValueError."""
         if not 1 <= key_revision <= 9:
             raise ValueError("keyRevision must be 1-9")
         if supply_group_code is not None and (len(supply_group_code) != 6 or not supply_group_code.isdigit()):
             raise ValueError("supplyGroupCode must be 6 digits")
         if tariff_index is not None and (len(tariff_index) != 2 or not tariff_index.isdigit()):
             raise ValueError("tariffIndex must be 2 digits")
-        values = {"new_key_revision": key_revision, "new_supply_group_code": supply_group_code,
-                  "new_tariff_index": tariff_index}  # fmt: skip
-        statement = update(_meter).where(_meter.c.number == number).values(**values)
-        changed = await self._write(lambda conn: conn.execute(statement).rowcount)
-        if not changed:
-            raise UnknownMeter(number)
+        order = (number, key_revision, supply_group_code, tariff_index)
+        await self._write(self._order_key_change, reference, order)
         state = await self.meter_state(number)
         assert state is not None
         return state
+
+    def _order_key_change(
+        self, conn: Connection, reference: str, order: tuple[str, int, str | None, str | None]
+    ) -> None:
+        number, key_revision, supply_group_code, tariff_index = order
+        if self._locked_meter(conn, number) is None:
+            raise UnknownMeter(number)
+        stored = conn.execute(select(_key_change_order).where(_key_change_order.c.reference == reference)).first()
+        if stored is not None:
+            if (stored.meter_number, stored.key_revision, stored.supply_group_code, stored.tariff_index) != order:
+                raise DuplicateReference(reference)
+            return
+        conn.execute(
+            _key_change_order.insert().values(
+                reference=reference, meter_number=number, key_revision=key_revision,
+                supply_group_code=supply_group_code, tariff_index=tariff_index, ordered_at=self._now(),
+            )
+        )  # fmt: skip
+        values = {"new_key_revision": key_revision, "new_supply_group_code": supply_group_code,
+                  "new_tariff_index": tariff_index}  # fmt: skip
+        conn.execute(update(_meter).where(_meter.c.number == number).values(**values))
 
     async def find_meter(self, number: str) -> BillerMeter | None:
         async with self._db.session() as session:

@@ -107,7 +107,7 @@ class System:
                     "BILLER_PORT": str(p.biller),
                     "BILLER_DATABASE_URL": self._db("biller"),
                     "BILLER_SEED_DEMO_DATA": seed,
-                    # Development wires the fault switches (for trying failures by hand and the tests); production never.
+                    # Development wires the fault switches (trying failures by hand, the tests); production never.
                     "BILLER_FAULTS_ENABLED": "false" if self._production else "true",
                 },
             ),

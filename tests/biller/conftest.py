@@ -82,7 +82,7 @@ def sale_body(reference: str, meter: str = METER, tenths: int | None = None, amo
     ]  # fmt: skip
     price = price_purchase(
         nominal=Decimal(amount), tariff_rate=tariff.rate, ppn_rate=tariff.ppn_rate,
-        ppj_rate=ppj_rate_for(rules, demo.tariff_code, demo.power_va),  # type: ignore[arg-type]
+        ppj_rate=ppj_rate_for(rules, demo.tariff_code, demo.power_va),
     )  # fmt: skip
     return {**body, "kwhTenths": int(price.kwh * 10), "amount": amount, "ppj": str(price.ppj), "ppn": str(price.ppn)}
 

@@ -165,9 +165,8 @@ async def test_only_one_of_concurrent_sales_carries_the_pair(biller: SignedClien
 
 async def test_an_ordered_key_change_keeps_the_tid_sequence(biller: SignedClient) -> None:
     before = await biller.purchase("before-order")
-    ordered = await biller.request(
-        "PUT", f"/v1/meters/{METER}/key-change", {"keyRevision": 3, "supplyGroupCode": "654321", "tariffIndex": "07"}
-    )
+    order = {"keyRevision": 3, "supplyGroupCode": "654321", "tariffIndex": "07", "reference": "order-1"}
+    ordered = await biller.request("PUT", f"/v1/meters/{METER}/key-change", order)
     assert ordered.status_code == 200 and ordered.json()["keyChange"]["keyRevision"] == 3
     management = await biller.request(
         "POST",
@@ -184,9 +183,17 @@ async def test_an_ordered_key_change_keeps_the_tid_sequence(biller: SignedClient
     assert meter.remembered_tids != ()  # no rollover: the meter still knows the earlier TIDs
     assert meter.enter(sale["token"]).accepted
     assert meter.credit_tenths == 1350
-    bad = await biller.request("PUT", f"/v1/meters/{METER}/key-change", {"keyRevision": 10})
+    # A retried order (its answer was lost) after the key change was sold orders nothing again.
+    retried = await biller.request("PUT", f"/v1/meters/{METER}/key-change", order)
+    assert retried.status_code == 200 and retried.json()["keyChange"] is None
+    assert (await biller.purchase("after-retried-order"))["keyChangeTokens"] is None
+    other = await biller.request("PUT", f"/v1/meters/{METER}/key-change", {**order, "keyRevision": 4})
+    assert (other.status_code, other.json()["code"]) == (409, "DUPLICATE_REFERENCE")
+    bad = await biller.request("PUT", f"/v1/meters/{METER}/key-change", {"keyRevision": 10, "reference": "o-2"})
     assert (bad.status_code, bad.json()["code"]) == (400, "BAD_USER_INPUT")
-    unknown = await biller.request("PUT", "/v1/meters/99999999999/key-change", {"keyRevision": 2})
+    unreferenced = await biller.request("PUT", f"/v1/meters/{METER}/key-change", {"keyRevision": 2})
+    assert (unreferenced.status_code, unreferenced.json()["code"]) == (400, "BAD_USER_INPUT")
+    unknown = await biller.request("PUT", "/v1/meters/99999999999/key-change", {"keyRevision": 2, "reference": "o-3"})
     assert unknown.status_code == 404
 
 
