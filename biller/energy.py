@@ -16,7 +16,7 @@ from decimal import Decimal
 from setrum_common import demo_data
 from setrum_common.pricing import CENT, MAX_INDUSTRY_PPJ_RATE, MAX_PPJ_RATE, is_industry, kwh_for
 
-__all__ = ["EnergyMismatch", "SaleFigures", "Tariff", "sold_tenths", "tariff_for"]
+__all__ = ["BillerTariff", "EnergyMismatch", "SaleFigures", "sold_tenths", "tariff_for"]
 
 # A tax printed on the receipt is rounded to the cent from the exact energy value, which differs
 # from the printed (remainder) energy value by at most a cent: allow two.
@@ -32,7 +32,7 @@ class EnergyMismatch(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Tariff:
+class BillerTariff:
     code: str
     min_va: int
     max_va: int | None
@@ -42,10 +42,12 @@ class Tariff:
 
 # PLN's published tariff table (docs/domain.md §Tariffs and power classes), the same figures
 # master is seeded with; the biller keeps its own copy and never asks master.
-TARIFFS: tuple[Tariff, ...] = tuple(Tariff(t.code, t.min_va, t.max_va, t.rate, t.ppn_rate) for t in demo_data.TARIFFS)
+TARIFFS: tuple[BillerTariff, ...] = tuple(
+    BillerTariff(t.code, t.min_va, t.max_va, t.rate, t.ppn_rate) for t in demo_data.TARIFFS
+)
 
 
-def tariff_for(code: str, power_va: int) -> Tariff | None:
+def tariff_for(code: str, power_va: int) -> BillerTariff | None:
     """The tariff of a class and power band, or None."""
     for tariff in TARIFFS:
         if tariff.code == code and tariff.min_va <= power_va and (tariff.max_va is None or power_va <= tariff.max_va):
@@ -64,7 +66,7 @@ class SaleFigures:
     instalment: Decimal = Decimal("0")
 
 
-def sold_tenths(tariff: Tariff, figures: SaleFigures) -> int:
+def sold_tenths(tariff: BillerTariff, figures: SaleFigures) -> int:
     """The energy, in 0.1 kWh, that ``figures`` buy at ``tariff``; raises :class:`EnergyMismatch`."""
     for name, value in _named(figures):
         if value < 0 or value != value.quantize(CENT):

@@ -67,7 +67,7 @@ from sts.tid import (
 )
 from sts.tokens import ManagementKind, credit_token, management_token
 
-from .energy import EnergyMismatch, SaleFigures, Tariff, sold_tenths, tariff_for
+from .energy import BillerTariff, EnergyMismatch, SaleFigures, sold_tenths, tariff_for
 from .faults import Fault, FaultBoard
 from .models import BillerKeyChangeOrder, BillerManagementToken, BillerMeter, BillerPurchase, BillerPurchaseStatus
 
@@ -565,7 +565,7 @@ class BillerService:
 
     # -- public API -------------------------------------------------------------------------
 
-    async def _tariff_of(self, meter_number: str) -> Tariff | None:
+    async def _tariff_of(self, meter_number: str) -> BillerTariff | None:
         """The meter's tariff; None for a meter not in the register (its sale fails UNKNOWN_METER)."""
         known = self._meter_tariffs.get(meter_number)
         if known is None:

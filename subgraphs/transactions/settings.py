@@ -53,7 +53,7 @@ class TransactionsSettings(ServiceSettings):
         return self.biller_timeout_s + 5.0
 
     @model_validator(mode="after")
-    def _users_in_production(self) -> Settings:
+    def _users_in_production(self) -> TransactionsSettings:
         if self.is_production and not self.users_url:
             raise ValueError(
                 "SETRUM_ENV=production needs SETRUM_USERS_URL: revoked sessions and unknown subjects must be refused"

@@ -87,7 +87,7 @@ class TransactionsMutation:
         directives=ADMIN_ONLY,
         description="Admin: have the biller issue an STS management token (class 2) for a meter; "
         "SET_MAX_POWER needs value = watts. Every call is a new token, unless it repeats a clientReference: "
-        "a retry with the same clientReference returns the same token."
+        "a retry with the same clientReference returns the same token.",
     )
     async def issue_management_token(
         self,
