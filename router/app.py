@@ -31,12 +31,13 @@ from router.shared_store import open_store
 from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.shutdown import draining
 from setrum_common.tracing import configure_tracing
+from setrum_common.trust import RouterSigner, load_private_key
 
 if TYPE_CHECKING:
     from router.gateway import Gateway
     from router.stages import OperationLimits
 
-__all__ = ["build_gateway", "create_app", "operation_limits"]
+__all__ = ["build_gateway", "create_app", "operation_limits", "router_signer"]
 
 
 def _cache_stats(gateway: Any) -> dict[str, int]:
@@ -85,6 +86,7 @@ def build_gateway(
         fastpath=settings.fastpath == "on",
         deadline_margin_s=settings.deadline.margin_s,
         max_in_flight=subgraphs.max_in_flight,
+        signer=router_signer(settings),
     )
     if metrics is not None:
         client = InstrumentedSubgraphClient(client, metrics)
@@ -102,6 +104,15 @@ def build_gateway(
         **extra,
     )
     return Gateway(supergraph_sdl, client=client, options=options)
+
+
+def router_signer(settings: RouterSettings) -> RouterSigner | None:
+    """The signer of every subgraph request, when ``signing`` is configured (key loaded once)."""
+    signing = settings.signing
+    if not signing.enabled:
+        return None
+    text = signing.key.get_secret_value() if signing.key is not None else None
+    return RouterSigner(load_private_key(text, file=signing.key_file), signing.key_id)
 
 
 def create_app(

@@ -33,6 +33,7 @@ from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
 from setrum_common.http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
 from setrum_common.overload import LimiterOptions
 from setrum_common.settings import DEVELOPMENT_SECRETS, HEAD_DESCRIPTION, HEADER_DESCRIPTION
+from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER
 
 __all__ = [
     "DEFAULT_POLICIES",
@@ -71,6 +72,7 @@ __all__ = [
     "RateLimitSettings",
     "SharedStoreSettings",
     "RouterSettings",
+    "SigningSettings",
     "SubgraphSettings",
 ]
 
@@ -96,8 +98,9 @@ DEFAULT_BATCH_MAX_SIZE = 10
 QUERY_PLAN_HEADER = "x-setrum-query-plan"
 
 # Never sent to a subgraph whatever the rules say: hop-by-hop headers (RFC 9110 §7.6.1), headers
-# describing the client's own body/connection (the subgraph client sets its own), and the
-# federated-tracing switch, which would make subgraphs do extra work on a client's say-so.
+# describing the client's own body/connection (the subgraph client sets its own), the
+# federated-tracing switch, which would make subgraphs do extra work on a client's say-so, and
+# the signed claims and signature the router alone writes.
 RESERVED_HEADERS = frozenset(
     {
         "connection",
@@ -116,6 +119,9 @@ RESERVED_HEADERS = frozenset(
         "accept-encoding",
         "host",
         "apollo-federation-include-trace",
+        # Only the router itself writes these (setrum_common/trust/): a client's are never forwarded.
+        CLAIMS_HEADER,
+        SIGNATURE_HEADER,
     }
 )
 
@@ -493,6 +499,25 @@ class RateLimitSettings(_Section):
         return self
 
 
+class SigningSettings(_Section):
+    """Sign every subgraph request with this router's Ed25519 key (``setrum_common/trust/``), so
+    subgraphs can tell the router from anyone else who reaches their port. Off until a key is given."""
+
+    key: SecretStr | None = Field(default=None, description="Ed25519 private key: PEM, or base64 of the 32-byte seed")
+    key_file: Path | None = Field(default=None, description="file holding the same (PEM or base64)")
+    key_id: str = Field(default="router", description="names the key; subgraphs look up its public key by it")
+
+    @property
+    def enabled(self) -> bool:
+        return self.key is not None or self.key_file is not None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SigningSettings:
+        if self.key is not None and self.key_file is not None:
+            raise ValueError("signing: give key or key_file, not both")
+        return self
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -558,6 +583,7 @@ class RouterSettings(BaseSettings):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     authentication: AuthenticationSettings = Field(default_factory=AuthenticationSettings)
     authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
 
     @model_validator(mode="after")
     def _known_level(self) -> RouterSettings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import httpx
 
 from setrum_common.auth import CUSTOMER_TOKEN_AUDIENCE, CUSTOMER_TOKEN_ISSUER
 from setrum_common.settings import DEV_JWT_SECRET
+from setrum_common.trust import RouterSigner, generate_private_key, private_key_text, public_key_text
 
 __all__ = ["ServiceSpec", "System", "SystemPorts", "free_port", "default_ports"]
 
@@ -85,6 +87,10 @@ class System:
         self.router_supergraph = router_supergraph or REPO_ROOT / "schema" / "supergraph.graphql"
         self.web_app_dir = Path(web_app_dir).resolve() if web_app_dir else None  # built app the router serves at /app/
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        # A fresh router signing key per system: the router holds the private key, the subgraphs
+        # its public key, so they answer GraphQL only from this router (setrum_common/trust/).
+        self._router_key = generate_private_key()
+        self.router_key_id = f"launcher-{secrets.token_hex(4)}"
         self.specs = self._specs()
 
     def _db(self, name: str) -> str:
@@ -119,6 +125,7 @@ class System:
                     "USERS_PORT": str(p.users),
                     "USERS_DATABASE_URL": self._db("users"),
                     "USERS_SEED_DEMO_DATA": seed,
+                    "SETRUM_ROUTER_PUBLIC_KEYS": self.router_public_keys,
                 },
             ),
             ServiceSpec(
@@ -129,6 +136,7 @@ class System:
                     "MASTER_PORT": str(p.master),
                     "MASTER_DATABASE_URL": self._db("master"),
                     "MASTER_SEED_DEMO_DATA": seed,
+                    "SETRUM_ROUTER_PUBLIC_KEYS": self.router_public_keys,
                     "MASTER_TRANSACTIONS_URL": f"http://127.0.0.1:{p.transactions}",
                     "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
                 },
@@ -141,6 +149,7 @@ class System:
                     "TRANSACTIONS_PORT": str(p.transactions),
                     "TRANSACTIONS_DATABASE_URL": self._db("transactions"),
                     "TRANSACTIONS_SEED_DEMO_DATA": seed,
+                    "SETRUM_ROUTER_PUBLIC_KEYS": self.router_public_keys,
                     "TRANSACTIONS_MASTER_URL": f"http://127.0.0.1:{p.master}/graphql",
                     "TRANSACTIONS_BILLER_URL": f"http://127.0.0.1:{p.biller}",
                     "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
@@ -159,6 +168,7 @@ class System:
                     # processes of this machine, or database_urls["router"] (PostgreSQL) for replicas.
                     "ROUTER_SHARED_STORE__URL": self._db("router"),
                     **self._edge_authentication(),
+                    **self._router_signing(),
                     **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),
                 },
             ),
@@ -167,6 +177,23 @@ class System:
     def _shared(self, name: str, default: str) -> str:
         """A shared SETRUM_* value as every process will see it (extra_env wins over ours)."""
         return self.extra_env.get(name) or os.environ.get(name) or default
+
+    @property
+    def router_public_keys(self) -> str:
+        """The SETRUM_ROUTER_PUBLIC_KEYS value every subgraph gets."""
+        return f"{self.router_key_id}={public_key_text(self._router_key)}"
+
+    def router_signer(self) -> RouterSigner:
+        """Signs like this system's router (tests that talk to a subgraph directly)."""
+        return RouterSigner(self._router_key, self.router_key_id)
+
+    def _router_signing(self) -> dict[str, str]:
+        return {
+            "ROUTER_SIGNING__KEY": private_key_text(self._router_key),
+            "ROUTER_SIGNING__KEY_ID": self.router_key_id,
+            # Subgraphs read the signed claims, not the client's token: it goes no further.
+            "ROUTER_HEADERS__PROPAGATE": "[]",
+        }
 
     def _edge_authentication(self) -> dict[str, str]:
         """The router verifies customer tokens at the edge, as users issues them."""

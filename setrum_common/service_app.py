@@ -47,6 +47,7 @@ from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
 from .shutdown import draining
 from .tracing import configure_tracing
+from .trust import RouterSignatureGuard, RouterVerifier, claims_in, parse_keyring, viewer_from_claims
 
 __all__ = [
     "ServiceContext",
@@ -181,11 +182,15 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
             observability=self._observability,
         )
         try:
-            context._viewer = viewer_from_authorization(
-                request.headers,
-                jwt_secret=self._settings.jwt_secret.get_secret_value(),
-                service_secret=self._settings.service_secret.get_secret_value(),
-            )
+            vouched, claims = claims_in(request.scope)
+            if vouched:  # the router signed this request: its claims say who the caller is
+                context._viewer = viewer_from_claims(claims)
+            else:  # development without router keys: the client's own bearer token
+                context._viewer = viewer_from_authorization(
+                    request.headers,
+                    jwt_secret=self._settings.jwt_secret.get_secret_value(),
+                    service_secret=self._settings.service_secret.get_secret_value(),
+                )
             if self._sessions is not None:
                 await self._sessions.check(context._viewer)
         except DomainError as error:
@@ -255,6 +260,7 @@ def create_service_app(
         make_context=lambda request: graphql_app.get_context(request, None),
         record=observability.record_operation,
     )
+    endpoint = _router_signed(endpoint, name, settings, observability)
     routes: list[BaseRoute] = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health),
@@ -281,6 +287,22 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_state = state
     return app
+
+
+def _router_signed(endpoint: Any, name: str, settings: ServiceSettings, observability: Observability) -> Any:
+    """The GraphQL endpoint behind the router-signature guard when router keys are configured (always
+    in production: a subgraph there answers only its routers). Without keys (development only) it
+    answers anyone and reads the client's bearer token, as before routers signed."""
+    keyring = parse_keyring(settings.router_public_keys, file=settings.router_public_keys_file)
+    if not keyring:
+        if settings.is_production:
+            raise RuntimeError(
+                f"{name}: SETRUM_ENV=production needs SETRUM_ROUTER_PUBLIC_KEYS (or _FILE): the routers' public keys"
+            )
+        logger.info("%s: no router keys configured, GraphQL answers unsigned requests (development)", name)
+        return endpoint
+    verifier = RouterVerifier(keyring, window_s=settings.router_signature_window_s)
+    return RouterSignatureGuard(endpoint, verifier, observability.registry)
 
 
 class SchemaReadiness:

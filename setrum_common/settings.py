@@ -7,6 +7,7 @@ Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
@@ -77,6 +78,18 @@ class ServiceSettings(BaseSettings):
     )
     session_cache_s: float = shared_field(
         "SETRUM_SESSION_CACHE_S", 5.0, ge=0, description="seconds a session check is cached per process"
+    )
+    router_public_keys: str | None = shared_field(
+        "SETRUM_ROUTER_PUBLIC_KEYS",
+        None,
+        description="kid=<base64 Ed25519 key>,...: routers whose signed GraphQL requests a subgraph answers; "
+        "set, an unsigned one gets 401 (required in production)",
+    )
+    router_public_keys_file: Path | None = shared_field(
+        "SETRUM_ROUTER_PUBLIC_KEYS_FILE", None, description="file holding the same (or a JSON {kid: key})"
+    )
+    router_signature_window_s: float = shared_field(
+        "SETRUM_ROUTER_SIGNATURE_WINDOW_S", 30.0, gt=0, le=300, description="how old a router signature may be (s)"
     )
 
     database_url: str = "sqlite+aiosqlite:///./data/service.db"

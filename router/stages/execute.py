@@ -16,6 +16,7 @@ from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType
 
 from router.execution import ExecutionOutcome, execute_plan
 from router.subgraph_client import SubgraphClient
+from setrum_common.trust import CLAIMS_HEADER, encode_claims
 
 from .request_context import RequestContext
 
@@ -39,10 +40,18 @@ class PlanExecutor:
             client=self.client,
             variables=ctx.send_variables,
             conditions=ctx.conditions,
-            headers=ctx.subgraph_headers,
+            headers=_with_claims(ctx),
             possible_types=self._possible,
             include_subgraph_errors=self._include_subgraph_errors,
         )
+
+
+def _with_claims(ctx: RequestContext) -> Mapping[str, str] | None:
+    """The subgraph headers plus the verified claims, which travel in their own header (signed
+    with the request when the router signs: setrum_common/trust/)."""
+    if ctx.claims is None:
+        return ctx.subgraph_headers
+    return {**(ctx.subgraph_headers or {}), CLAIMS_HEADER: encode_claims(ctx.claims)}
 
 
 class InflightQueries:

@@ -19,6 +19,7 @@ import orjson
 
 from setrum_common import deadline
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES, HttpClient, ResponseRefused
+from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner
 
 from ._errors import SubgraphFetchError
 
@@ -45,7 +46,8 @@ class HttpSubgraphClient:
     switches those subgraphs to in-process mode through ``httpx.ASGITransport``: requests go
     through the same encoding, size, status and JSON checks as over the network.
     ``transport`` replaces the network transport for all subgraphs (tests use MockTransport).
-    ``fastpath``: None reads ``SETRUM_FASTPATH``.
+    ``fastpath``: None reads ``SETRUM_FASTPATH``. ``signer`` signs every request (body, target and
+    the claims header) so subgraphs can tell it came from this router (setrum_common/trust/).
     """
 
     def __init__(
@@ -61,8 +63,10 @@ class HttpSubgraphClient:
         fastpath: bool | None = None,
         deadline_margin_s: float = 0.2,
         max_in_flight: int | None = None,
+        signer: RouterSigner | None = None,
     ) -> None:
         self.urls = dict(urls)
+        self._signer = signer
         self._deadline_margin_s = deadline_margin_s
         # Bulkheads: at most ``max_in_flight`` fetches per subgraph; more fail at once, so one slow
         # subgraph cannot tie up every request the router holds (the others keep answering).
@@ -78,6 +82,8 @@ class HttpSubgraphClient:
                 mounts[origin] = httpx.ASGITransport(app=app)
                 path = httpx.URL(self.urls[name]).raw_path.decode() if name in self.urls else "/graphql"
                 self.urls[name] = origin + path
+        # What the signature covers of each URL: the path and query as the subgraph sees them.
+        self._targets = {name: _target(url) for name, url in self.urls.items()}
         self._client = HttpClient(
             fast=fastpath,
             timeout_s=timeout,
@@ -100,10 +106,14 @@ class HttpSubgraphClient:
         in_flight = self._in_flight.get(subgraph, 0)
         if self._max_in_flight is not None and in_flight >= self._max_in_flight:
             raise SubgraphFetchError(subgraph, f"too many requests in flight ({in_flight}); bulkhead full")
+        content = orjson.dumps(body)
+        if self._signer is not None:
+            claims = headers.get(CLAIMS_HEADER, "")
+            headers = {**headers, SIGNATURE_HEADER: self._signer.sign("POST", self._targets[subgraph], content, claims)}
         self._in_flight[subgraph] = in_flight + 1
         try:
             async with asyncio.timeout(timeout_s):  # in-process (ASGI) subgraphs included
-                answer = await self._client.post(url, orjson.dumps(body), headers, timeout_s=timeout_s)
+                answer = await self._client.post(url, content, headers, timeout_s=timeout_s)
         except (httpx.TimeoutException, TimeoutError):
             raise SubgraphFetchError(subgraph, "request timed out") from None
         except ResponseRefused as exc:
@@ -130,6 +140,11 @@ def _decode(subgraph: str, status: int, content: bytes) -> dict[str, Any]:
         # A GraphQL body with errors on 4xx/5xx (graphql-response+json) is still usable.
         raise SubgraphFetchError(subgraph, f"HTTP {status}", status_code=status)
     return decoded
+
+
+def _target(url: str) -> str:
+    parsed = httpx.URL(url)
+    return parsed.path + (f"?{parsed.query.decode()}" if parsed.query else "")
 
 
 def _host_label(name: str) -> str:

@@ -29,6 +29,7 @@ from biller.settings import DEV_VENDING_KEY
 from setrum.settings_doc import SERVICES
 from setrum_common import settings as common_settings
 from setrum_common.migrations import Migrations
+from setrum_common.trust import generate_private_key, private_key_text, public_key_text
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -96,7 +97,10 @@ def _interpolated_names(value: str) -> set[str]:
 
 
 def _strong_values() -> dict[str, str]:
-    return {name: secrets.token_urlsafe(48) for name in ENV_EXAMPLE}
+    values = {name: secrets.token_urlsafe(48) for name in ENV_EXAMPLE}
+    key = generate_private_key()  # what `python -m setrum_common.trust keygen` prints
+    values.update(ROUTER_SIGNING_KEY_ID="router-1", SETRUM_ROUTER_PUBLIC_KEYS=f"router-1={public_key_text(key)}")
+    return values
 
 
 def _environment(service: str) -> dict[str, str]:
@@ -132,6 +136,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
+_SECRET_FILES = {"router_signing_key": private_key_text(generate_private_key())}
+
+
 def _settings_under_compose(
     service: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, values: dict[str, str]
 ) -> BaseSettings:
@@ -140,7 +147,7 @@ def _settings_under_compose(
         if value.startswith("/run/secrets/"):
             # The compose secret holds a real key in production; here a valid non-development one.
             secret_file = tmp_path / Path(value).name
-            secret_file.write_text("0123456789ABCDEF\n")
+            secret_file.write_text(_SECRET_FILES.get(secret_file.name, "0123456789ABCDEF\n"))
             value = str(secret_file)
         monkeypatch.setenv(name, value)
     return _settings_class(service)()

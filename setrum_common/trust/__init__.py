@@ -1,0 +1,38 @@
+"""Trust between our services: the router's Ed25519 signature on every subgraph request, the
+verified client claims it carries, and the subgraph-side guard. Why signatures and not mTLS:
+docs/trust.md."""
+
+from __future__ import annotations
+
+from .claims import CLAIMS_HEADER, decode_claims, encode_claims, viewer_from_claims
+from .guard import CLAIMS_SCOPE_KEY, RouterSignatureGuard, claims_in
+from .keys import (
+    KeyConfigError,
+    generate_private_key,
+    load_private_key,
+    parse_keyring,
+    private_key_text,
+    public_key_text,
+)
+from .router_signature import DEFAULT_WINDOW_S, SIGNATURE_HEADER, RouterSigner, RouterVerifier, SignatureRejected
+
+__all__ = [
+    "CLAIMS_HEADER",
+    "CLAIMS_SCOPE_KEY",
+    "DEFAULT_WINDOW_S",
+    "SIGNATURE_HEADER",
+    "KeyConfigError",
+    "RouterSignatureGuard",
+    "RouterSigner",
+    "RouterVerifier",
+    "SignatureRejected",
+    "claims_in",
+    "decode_claims",
+    "encode_claims",
+    "generate_private_key",
+    "load_private_key",
+    "parse_keyring",
+    "private_key_text",
+    "public_key_text",
+    "viewer_from_claims",
+]

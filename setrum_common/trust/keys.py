@@ -1,0 +1,108 @@
+"""Ed25519 keys for router -> subgraph signing: loading a router's private key and a subgraph's
+keyring of router public keys, from environment values or files (never from code).
+
+Formats: a private key is PEM (PKCS#8) or the base64 of its 32-byte seed; a keyring is
+``kid=<base64 public key>`` pairs separated by commas or whitespace, or a JSON object
+``{"kid": "<base64>"}``. ``python -m setrum_common.trust keygen`` prints a fresh pair.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+__all__ = [
+    "KeyConfigError",
+    "check_kid",
+    "generate_private_key",
+    "load_private_key",
+    "parse_keyring",
+    "private_key_text",
+    "public_key_text",
+]
+
+_KID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class KeyConfigError(ValueError):
+    """A key or keyring that cannot be used (the message says why, never the key)."""
+
+
+def generate_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_text(key: Ed25519PrivateKey) -> str:
+    """The base64 of the 32-byte seed (what ``load_private_key`` reads back)."""
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    return base64.b64encode(raw).decode()
+
+
+def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return base64.b64encode(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+
+
+def load_private_key(text: str | None = None, *, file: Path | None = None) -> Ed25519PrivateKey:
+    """From the value itself or a file holding it."""
+    value = file.read_text(encoding="utf-8") if file is not None else (text or "")
+    value = value.strip()
+    if value.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_private_key(value.encode(), password=None)
+        except (ValueError, TypeError):
+            raise KeyConfigError("the signing key is not a readable PEM private key") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyConfigError("the signing key must be an Ed25519 key")
+        return key
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyConfigError("the signing key is neither PEM nor base64") from None
+    if len(raw) != 32:
+        raise KeyConfigError("a base64 Ed25519 signing key is 32 bytes (the seed)")
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def parse_keyring(text: str | None = None, *, file: Path | None = None) -> dict[str, Ed25519PublicKey]:
+    """kid -> public key; empty when nothing is configured."""
+    value = (file.read_text(encoding="utf-8") if file is not None else (text or "")).strip()
+    if not value:
+        return {}
+    entries: Mapping[str, object]
+    if value.startswith("{"):
+        try:
+            loaded = json.loads(value)
+        except json.JSONDecodeError:
+            raise KeyConfigError("the router keyring is not valid JSON") from None
+        if not isinstance(loaded, dict):
+            raise KeyConfigError("a JSON router keyring is an object {kid: base64 public key}")
+        entries = loaded
+    else:
+        pairs = [p for p in re.split(r"[,\s]+", value) if p]
+        if not all("=" in p for p in pairs):
+            raise KeyConfigError("the router keyring is 'kid=<base64 public key>' pairs")
+        entries = dict(p.split("=", 1) for p in pairs)
+    keyring: dict[str, Ed25519PublicKey] = {}
+    for kid, encoded in entries.items():
+        if not _KID.match(kid) or not isinstance(encoded, str):
+            raise KeyConfigError(f"router keyring: bad key id {kid!r}")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+            keyring[kid] = Ed25519PublicKey.from_public_bytes(raw)
+        except (binascii.Error, ValueError):
+            raise KeyConfigError(f"router keyring: the key {kid!r} is not a base64 Ed25519 public key") from None
+    return keyring
+
+
+def check_kid(kid: str) -> str:
+    if not _KID.match(kid):
+        raise KeyConfigError(f"bad key id {kid!r}: 1-64 of A-Z a-z 0-9 . _ : -")
+    return kid
