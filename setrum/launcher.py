@@ -196,9 +196,14 @@ class System:
         }
 
     def _edge_authentication(self) -> dict[str, str]:
-        """The router verifies customer tokens at the edge, as users issues them."""
+        """The router verifies customer tokens at the edge, as users issues them: with users' published
+        JWKS when users signs with a private key (USERS_TOKEN_SIGNING_KEY[_FILE]), else the HS256 secret."""
+        if self._shared("USERS_TOKEN_SIGNING_KEY", "") or self._shared("USERS_TOKEN_SIGNING_KEY_FILE", ""):
+            source = {"ROUTER_AUTHENTICATION__JWKS_URL": f"http://127.0.0.1:{self.ports.users}/.well-known/jwks.json"}
+        else:
+            source = {"ROUTER_AUTHENTICATION__HS256_SECRET": self._shared("SETRUM_JWT_SECRET", DEV_JWT_SECRET)}
         return {
-            "ROUTER_AUTHENTICATION__HS256_SECRET": self._shared("SETRUM_JWT_SECRET", DEV_JWT_SECRET),
+            **source,
             "ROUTER_AUTHENTICATION__ISSUERS": json.dumps([CUSTOMER_TOKEN_ISSUER]),
             "ROUTER_AUTHENTICATION__AUDIENCES": json.dumps([CUSTOMER_TOKEN_AUDIENCE]),
         }

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from .clock import utc_now
 from .errors import DomainError, ErrorCode
@@ -98,15 +100,20 @@ ANONYMOUS = Viewer(subject=None, role=None)
 
 
 def issue_customer_token(
-    secret: str,
+    secret: str | Ed25519PrivateKey | RSAPrivateKey,
     customer_id: str,
     role: Role,
     *,
     ttl: timedelta = DEFAULT_TOKEN_TTL,
     now: datetime | None = None,
     session_version: int = 0,
+    algorithm: str = _ALGORITHM,
+    key_id: str | None = None,
 ) -> tuple[str, datetime]:
-    """A customer token for one new session: a fresh ``sid`` and the account's ``sv`` (session version)."""
+    """A customer token for one new session: a fresh ``sid`` and the account's ``sv`` (session version).
+
+    HS256 with ``secret`` by default; with a private key, ``algorithm`` (RS256 or EdDSA) and its
+    ``key_id`` (the ``kid`` verifiers find in the published JWKS)."""
     now = now or utc_now()
     expires = now + ttl
     claims = {
@@ -119,7 +126,8 @@ def issue_customer_token(
         "iss": _ISSUER,
         "aud": _CUSTOMER_AUDIENCE,
     }
-    return jwt.encode(claims, secret, algorithm=_ALGORITHM), expires
+    headers = {"kid": key_id} if key_id else None
+    return jwt.encode(claims, secret, algorithm=algorithm, headers=headers), expires
 
 
 def issue_service_token(secret: str, service_name: str) -> str:

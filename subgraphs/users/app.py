@@ -22,6 +22,7 @@ from .seed import seed_demo_customers
 from .service.sessions import local_session_lookup
 from .settings import UsersSettings, get_settings
 from .throttle import SigninThrottle
+from .tokens import jwks_route
 
 __all__ = ["create_app"]
 
@@ -63,7 +64,7 @@ def create_app(settings: UsersSettings | None = None, *, clock: Callable[[], dat
         ),
         migrations=Path(__file__).parent / "migrations",
         sessions=sessions,
-        extra_routes=internal_routes(settings, lookup),
+        extra_routes=[*internal_routes(settings, lookup), jwks_route(settings)],
     )
     bound.append(app.state.db)
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from setrum_common.client_ip import DEFAULT_TRUSTED_PROXIES, Network, parse_networks
@@ -58,6 +59,21 @@ class UsersSettings(ServiceSettings):
     @property
     def trusted_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+    token_signing_key: SecretStr | None = Field(
+        None, description="RS256/EdDSA private key (PEM) for customer tokens; unset: HS256 with SETRUM_JWT_SECRET"
+    )
+    token_signing_key_file: Path | None = Field(None, description="file holding the same")
+    token_signing_key_id: str = Field("users-1", description="kid of the signing key, published in the JWKS")
+    token_published_keys_file: Path | None = Field(
+        None, description="JWKS of other public keys to keep publishing (key rotation)"
+    )
+
+    @model_validator(mode="after")
+    def _one_signing_key(self) -> UsersSettings:
+        if self.token_signing_key is not None and self.token_signing_key_file is not None:
+            raise ValueError("give USERS_TOKEN_SIGNING_KEY or USERS_TOKEN_SIGNING_KEY_FILE, not both")
+        return self
 
     @property
     def signin_window(self) -> timedelta:

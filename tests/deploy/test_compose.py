@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
@@ -99,7 +100,7 @@ def _interpolated_names(value: str) -> set[str]:
 def _strong_values() -> dict[str, str]:
     values = {name: secrets.token_urlsafe(48) for name in ENV_EXAMPLE}
     key = generate_private_key()  # what `python -m setrum_common.trust keygen` prints
-    values.update(ROUTER_SIGNING_KEY_ID="router-1", SETRUM_ROUTER_PUBLIC_KEYS=f"router-1={public_key_text(key)}")
+    values.update(USERS_TOKEN_SIGNING_KEY_ID="users-1", SETRUM_ROUTER_PUBLIC_KEYS=f"router-1={public_key_text(key)}")
     return values
 
 
@@ -136,7 +137,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-_SECRET_FILES = {"router_signing_key": private_key_text(generate_private_key())}
+_SECRET_FILES = {
+    "router_signing_key": private_key_text(generate_private_key()),
+    "users_token_key": generate_private_key()
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode(),
+}
 
 
 def _settings_under_compose(

@@ -23,6 +23,7 @@ from ..models import Customer
 from ..passwords import Passwords
 from ..settings import UsersSettings
 from ..throttle import SigninThrottle
+from ..tokens import token_signer
 from .inputs import check_password, duplicate_email, normalize_email, normalize_name, normalize_phone
 
 __all__ = ["AuthResult", "sign_in", "sign_up"]
@@ -38,12 +39,15 @@ class AuthResult:
 
 
 def _issue(settings: UsersSettings, customer: Customer) -> AuthResult:
+    signer = token_signer(settings)
     token, expires_at = issue_customer_token(
-        settings.jwt_secret.get_secret_value(),
+        signer.key,
         customer.id,
         Role(customer.role),
         ttl=settings.token_ttl,
         session_version=customer.session_version or 0,
+        algorithm=signer.algorithm,
+        key_id=signer.key_id,
     )
     return AuthResult(token=token, expires_at=expires_at, customer=customer)
 
