@@ -47,7 +47,8 @@ from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
 from .shutdown import draining
 from .tracing import configure_tracing
-from .trust import RouterSignatureGuard, RouterVerifier, claims_in, parse_keyring, viewer_from_claims
+from .trust import RouterVerifier, parse_keyring, viewer_from_claims
+from .trust.guard import RouterSignatureGuard, claims_in
 
 __all__ = [
     "ServiceContext",

@@ -36,7 +36,7 @@ from strawberry.execution import optimized_is_awaitable
 
 from ..errors import code_errors
 
-__all__ = ["CheckedBodyView", "FastGraphQLEndpoint", "bad_request", "graphql_endpoint", "read_json_body"]
+__all__ = ["CheckedBodyView", "FastGraphQLEndpoint", "bad_request", "graphql_endpoint", "read_json_body", "replay_body"]
 
 _MAX_DOCUMENTS = 512  # distinct query texts kept (a hostile client cannot grow it beyond this)
 _JSON = (b"content-type", b"application/json")
@@ -103,7 +103,7 @@ class FastGraphQLEndpoint:
             return
         prepared = self._prepare(payload)
         if prepared is None:
-            await self._fallback(scope, _replay(body), send)
+            await self._fallback(scope, replay_body(body), send)
             return
         document, operation_name, variables, label = prepared
         started = time.perf_counter()
@@ -186,7 +186,7 @@ class CheckedBodyView:
         if problem is not None:
             await bad_request(send, problem)
             return
-        await self._view(scope, _replay(body), send)
+        await self._view(scope, replay_body(body), send)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -196,7 +196,7 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-def _replay(body: bytes) -> Receive:
+def replay_body(body: bytes) -> Receive:
     """A ``receive`` that hands the already-read body to the fallback app."""
     sent = False
 

@@ -1,11 +1,11 @@
 """Trust between our services: the router's Ed25519 signature on every subgraph request, the
-verified client claims it carries, and the subgraph-side guard. Why signatures and not mTLS:
+verified client claims it carries; the subgraph-side guard is :mod:`.guard` (imported by the
+services only, so the router does not load their web stack). Why signatures and not mTLS:
 docs/trust.md."""
 
 from __future__ import annotations
 
 from .claims import CLAIMS_HEADER, decode_claims, encode_claims, viewer_from_claims
-from .guard import CLAIMS_SCOPE_KEY, RouterSignatureGuard, claims_in
 from .keys import (
     KeyConfigError,
     generate_private_key,
@@ -18,15 +18,12 @@ from .router_signature import DEFAULT_WINDOW_S, SIGNATURE_HEADER, RouterSigner, 
 
 __all__ = [
     "CLAIMS_HEADER",
-    "CLAIMS_SCOPE_KEY",
     "DEFAULT_WINDOW_S",
     "SIGNATURE_HEADER",
     "KeyConfigError",
-    "RouterSignatureGuard",
     "RouterSigner",
     "RouterVerifier",
     "SignatureRejected",
-    "claims_in",
     "decode_claims",
     "encode_claims",
     "generate_private_key",

@@ -15,10 +15,11 @@ from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..fastpath.graphql import replay_body
 from .claims import CLAIMS_HEADER, decode_claims
-from .router_signature import SIGNATURE_HEADER, RouterVerifier, SignatureRejected
+from .router_signature import SIGNATURE_HEADER, UNSIGNED, RouterVerifier, SignatureRejected
 
 __all__ = ["CLAIMS_SCOPE_KEY", "RouterSignatureGuard", "claims_in"]
 
@@ -51,6 +52,9 @@ class RouterSignatureGuard:
                 signature = value.decode("latin-1")
             elif name == _CLAIMS:
                 claims = value.decode("latin-1")
+        if signature is None:  # refused before reading a byte of the body
+            await self._refuse(send, "missing", UNSIGNED)
+            return
         body = await _read_body(receive)
         target = scope.get("root_path", "") + scope["path"]
         if scope.get("query_string"):
@@ -67,7 +71,7 @@ class RouterSignatureGuard:
             await self._refuse(send, "malformed", "malformed claims header")
             return
         scope[CLAIMS_SCOPE_KEY] = decoded
-        await self._app(scope, _replay(body), send)
+        await self._app(scope, replay_body(body), send)
 
     async def _refuse(self, send: Send, reason: str, message: str) -> None:
         self.rejected.labels(reason).inc()
@@ -98,19 +102,6 @@ async def _read_body(receive: Receive) -> bytes | None:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 def claims_in(scope: Any) -> tuple[bool, Any]:

@@ -31,12 +31,14 @@ from .keys import check_kid
 __all__ = [
     "DEFAULT_WINDOW_S",
     "SIGNATURE_HEADER",
+    "UNSIGNED",
     "RouterSigner",
     "RouterVerifier",
     "SignatureRejected",
 ]
 
 SIGNATURE_HEADER = "x-setrum-router-signature"
+UNSIGNED = "this service answers GraphQL only from the router (unsigned request)"
 DEFAULT_WINDOW_S = 30.0
 _VERSION = b"setrum-router-v1"
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -92,7 +94,7 @@ class RouterVerifier:
     ) -> None:
         """Raise :class:`SignatureRejected` unless the request carries a good, fresh, unseen signature."""
         if not header:
-            raise SignatureRejected("missing", "this service answers GraphQL only from the router (unsigned request)")
+            raise SignatureRejected("missing", UNSIGNED)
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         kid, timestamp, nonce, encoded = parts.get("kid"), parts.get("t"), parts.get("n"), parts.get("sig")
         if not (kid and timestamp and nonce and encoded) or not timestamp.isdigit() or len(nonce) > 64:

@@ -173,3 +173,45 @@ def test_replay_cache_is_bounded_by_time() -> None:
         verifier.verify(header, "POST", "/graphql", body, now=1004)
     with pytest.raises(SignatureRejected, match="window"):
         verifier.verify(header, "POST", "/graphql", body, now=1011)  # too old before it is forgotten
+
+
+async def test_the_router_in_process_asgi_mode_signs_too(tmp_path: Path, router: TestRouter) -> None:
+    """The router's in-process subgraph mode (tests, embedding) goes through the same signing."""
+    from router.app import create_app as create_router
+    from router.settings import AuthenticationSettings, RouterSettings, SigningSettings
+    from setrum_common.trust import private_key_text
+
+    users_app = create_app(make_settings(tmp_path, router_public_keys=router.public_keys))
+    settings = RouterSettings(
+        hot_reload={"enabled": False},
+        authentication=AuthenticationSettings(
+            hs256_secret=DEV_JWT_SECRET, issuers=["setrum"], audiences=["setrum-api"]
+        ),
+        signing=SigningSettings(key=private_key_text(router.key), key_id="test-router"),
+        headers={"propagate": []},
+    )
+    app = create_router(settings, subgraph_apps={"users": users_app})
+    async with (
+        users_app.router.lifespan_context(users_app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test") as http,
+    ):
+        customer = CUSTOMERS[1]
+        variables = {"e": customer.email, "p": DEMO_PASSWORD}
+        signed_in = (await http.post("/graphql", json={"query": SIGN_IN, "variables": variables})).json()
+        token = signed_in["data"]["signIn"]["token"]
+        me = await http.post("/graphql", json={"query": ME}, headers={"authorization": f"Bearer {token}"})
+        assert me.json()["data"]["me"]["email"] == customer.email
+        unsigned = RouterSettings(hot_reload={"enabled": False})  # a router without the key is refused
+        stranger = create_router(unsigned, subgraph_apps={"users": users_app})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stranger), base_url="http://r.test") as other:
+            refused = (await other.post("/graphql", json={"query": ME})).json()
+        assert refused["data"]["me"] is None
+        assert [(e["extensions"]["code"], e["extensions"]["serviceName"]) for e in refused["errors"]] == [
+            ("UNAUTHENTICATED", "users")
+        ]
+        assert (await _rejections_of(users_app))["missing"] >= 1
+
+
+async def _rejections_of(app: Starlette) -> dict[str, float]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://users.test") as http:
+        return await _rejections(http)
