@@ -63,9 +63,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "overload limiter", "overload", {"ROUTER_OVERLOAD__ENABLED": "true"}, {"ROUTER_OVERLOAD__ENABLED": "false"}
     ),
-    # Judged whenever the supergraph carries the directives (ours does): no setting turns it off, so it
-    # runs in both routers and its cost is not in the difference (see its own tests for its work).
-    Feature("authorization directives", "authorization", {}, {}),
+    Feature(
+        "authorization directives",
+        "authorization",
+        {"ROUTER_AUTHORIZATION__ENABLED": "true"},
+        {"ROUTER_AUTHORIZATION__ENABLED": "false"},
+    ),
     # Landing with other helpers' work; measured once RouterSettings has the section.
     Feature(
         "router -> subgraph signing",

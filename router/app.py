@@ -97,6 +97,7 @@ def build_gateway(
         subgraph_timeouts=dict(subgraphs.timeouts),
         introspection=settings.introspection_enabled,
         authorization=AuthorizationOptions(
+            enabled=settings.authorization.enabled,
             reject_unauthorized=settings.authorization.reject_unauthorized,
             dry_run=settings.authorization.dry_run,
             policies=PolicyTable(settings.authorization.policies),

@@ -412,6 +412,7 @@ class AuthorizationSettings(_Section):
     """The authorization directives ``@authenticated``, ``@requiresScopes`` and ``@policy``, judged against the
     verified JWT claims; what the caller may not see is null with an error (docs/router.md §8 Authorization)."""
 
+    enabled: bool = Field(default=True, description="enforce the directives (off: every field is served as asked)")
     reject_unauthorized: bool = Field(
         default=False, description="refuse the whole operation instead of removing what the caller may not see"
     )

@@ -37,6 +37,7 @@ _RESTRICTED_PER_OPERATION = 16  # distinct authorization outcomes kept per opera
 
 @dataclass
 class AuthorizationOptions:
+    enabled: bool = True
     reject_unauthorized: bool = False
     dry_run: bool = False
     policies: PolicyTable = field(default_factory=PolicyTable)
@@ -48,13 +49,13 @@ class OperationAuthorizer:
         self._rules = rules
         self._options = options
         missing = rules.policy_names() - options.policies.names()
-        if missing:
+        if missing and options.enabled:
             logger.warning("policies used by the schema but not configured (always denied): %s", sorted(missing))
 
     def authorize(self, ctx: RequestContext) -> None:
         """Restrict ``ctx.prepared`` to what the caller may see, or raise a :class:`RequestError`
         (``reject_unauthorized``)."""
-        if self._rules.empty:
+        if self._rules.empty or not self._options.enabled:
             return
         prepared = ctx.operation
         guards = prepared.guards

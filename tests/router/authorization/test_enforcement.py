@@ -180,6 +180,13 @@ async def test_dry_run_reports_without_removing(run_set, caplog):
     assert "would remove" in caplog.text
 
 
+async def test_switched_off_nothing_is_enforced(run_set):
+    run = await run_set("authorization", options=options(enabled=False))
+    assert await run.query("{ me { name } auditLog }") == {
+        "data": {"me": {"name": "Bob"}, "auditLog": ["u1 signed in"]}
+    }
+
+
 async def test_python_callable_policy_and_unconfigured_policy(run_set):
     run = await run_set(
         "authorization",
