@@ -234,3 +234,15 @@ def test_settings_refuse_a_malformed_policy_at_startup(monkeypatch):
         RouterSettings()
     monkeypatch.setenv("ROUTER_AUTHORIZATION__POLICIES", '{"admin": "role == ADMIN", "ops": "scope has ops"}')
     assert RouterSettings().authorization.policies["ops"] == "scope has ops"
+
+
+async def test_a_selection_left_empty_gets_a_typename_placeholder(auth_set):
+    body = await auth_set.query('{ user(id: "u1") { email } }')
+    assert body == {"data": {"user": {"email": None}}, "errors": unauthorized(["user", "email"])}
+    [request] = auth_set.apps["accounts"].requests
+    assert "__typename" in request["query"] and "email" not in request["query"]
+    # Every root field removed: nothing is fetched, the root __typename is still answered.
+    auth_set.reset()
+    body = await auth_set.query("{ __typename auditLog }", claims=CUSTOMER)
+    assert body == {"data": {"__typename": "Query", "auditLog": None}, "errors": unauthorized(["auditLog"])}
+    assert auth_set.calls() == []
