@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from setrum.launcher import REPO_ROOT, System, SystemPorts, free_port
+from setrum_common.trust.router_signature import SIGNATURE_HEADER
 
 pytestmark = pytest.mark.e2e
 
@@ -238,30 +239,46 @@ def check_graphql_answer(response: httpx.Response, sent: object) -> None:
             assert errors, (response.status_code, item, sent)
 
 
-def _post_json(http: httpx.Client, url: str, payload: object) -> httpx.Response:
-    return http.post(url, content=json.dumps(payload).encode(), headers={"content-type": "application/json"})
+def _send(http: httpx.Client, system: System, target: str, request: httpx.Request) -> httpx.Response:
+    """Send ``request``; to a subgraph, signed as this system's router signs (subgraphs answer GraphQL
+    only to the router: unsigned, every input would stop at the same 401)."""
+    if target != "router":
+        path = request.url.raw_path.decode()
+        request.headers[SIGNATURE_HEADER] = system.router_signer().sign(request.method, path, request.content)
+    return http.send(request)
+
+
+def _post_json(http: httpx.Client, system: System, target: str, payload: object) -> httpx.Response:
+    url = _url(system, target)
+    body = json.dumps(payload).encode()
+    return _send(http, system, target, http.build_request("POST", url, content=body, headers=_JSON))
+
+
+_JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_fuzzer_reaches_graphql_on_every_target(system: System, http: httpx.Client, target: str) -> None:
+    # Otherwise every generated input to a subgraph would stop at the signature check.
+    assert _post_json(http, system, target, {"query": "{ __typename }"}).json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_generated_documents_and_bodies(system: System, http: httpx.Client, target: str) -> None:
-    url = _url(system, target)
-
     @FUZZ_SETTINGS
     @given(body=bodies)
     def one(body: dict[str, Any]) -> None:
-        check_graphql_answer(_post_json(http, url, body), body)
+        check_graphql_answer(_post_json(http, system, target, body), body)
 
     one()
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_real_operations_with_wrong_variables(system: System, http: httpx.Client, target: str) -> None:
-    url = _url(system, target)
-
     @FUZZ_SETTINGS
     @given(body=real_requests)
     def one(body: dict[str, Any]) -> None:
-        check_graphql_answer(_post_json(http, url, body), body)
+        check_graphql_answer(_post_json(http, system, target, body), body)
 
     one()
 
@@ -274,9 +291,9 @@ def test_raw_bytes_content_types_and_get(system: System, http: httpx.Client, tar
     @given(payload=raw_bytes, content_type=content_types, query=documents, use_get=st.booleans())
     def one(payload: bytes, content_type: str, query: str, use_get: bool) -> None:
         if use_get:
-            response = http.get(url, params={"query": query}, headers={"accept": "application/json"})
+            request = http.build_request("GET", url, params={"query": query}, headers={"accept": "application/json"})
         else:
-            response = http.post(url, content=payload, headers={"content-type": content_type})
-        check_graphql_answer(response, (payload, content_type, query, use_get))
+            request = http.build_request("POST", url, content=payload, headers={"content-type": content_type})
+        check_graphql_answer(_send(http, system, target, request), (payload, content_type, query, use_get))
 
     one()
