@@ -42,6 +42,7 @@ from router.errors import SupergraphError
 
 from .access import read_access
 from .api_schema import build_api_schema
+from .cost import read_cost
 from .fieldset import parse_field_set
 from .links import FeatureTable, read_features
 from .model import (
@@ -165,6 +166,7 @@ class _Loader:
             join_version=self.join.version,
         )
         sg.access = read_access(self.document, self.features)
+        sg.cost = read_cost(self.document, self.features)
         self._index_resolvers(sg)
         return sg
 
