@@ -13,10 +13,7 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
-    EnumTypeExtensionNode,
     GraphQLError,
-    InputObjectTypeDefinitionNode,
-    InputObjectTypeExtensionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
     ListTypeNode,
@@ -24,14 +21,10 @@ from graphql import (
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
-    ScalarTypeDefinitionNode,
-    ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
     TypeNode,
-    UnionTypeDefinitionNode,
-    UnionTypeExtensionNode,
     build_ast_schema,
     parse,
     print_ast,
@@ -39,6 +32,7 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from router.errors import SupergraphError
+from router.type_kinds import TYPE_KINDS
 
 from .access import read_access
 from .api_schema import build_api_schema
@@ -63,20 +57,6 @@ _WITH_FIELDS = (
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
 )
-_KINDS: dict[type, str] = {
-    ObjectTypeDefinitionNode: "object",
-    ObjectTypeExtensionNode: "object",
-    InterfaceTypeDefinitionNode: "interface",
-    InterfaceTypeExtensionNode: "interface",
-    UnionTypeDefinitionNode: "union",
-    UnionTypeExtensionNode: "union",
-    EnumTypeDefinitionNode: "enum",
-    EnumTypeExtensionNode: "enum",
-    InputObjectTypeDefinitionNode: "input",
-    InputObjectTypeExtensionNode: "input",
-    ScalarTypeDefinitionNode: "scalar",
-    ScalarTypeExtensionNode: "scalar",
-}
 
 
 def _args(d: DirectiveNode) -> dict[str, Any]:
@@ -135,7 +115,7 @@ class _Loader:
         types: dict[str, TypeInfo] = {}
         owners: dict[str, str] = {}
         for node in self.document.definitions:
-            kind = _KINDS.get(type(node))
+            kind = TYPE_KINDS.get(type(node))
             if kind is None or not isinstance(node, TypeDefinitionNode | TypeExtensionNode):
                 continue
             name = node.name.value
