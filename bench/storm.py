@@ -30,9 +30,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
-
-from setrum_common.fastpath.http import HttpAnswer, HttpClient
 
 from .common import NO_RATE_LIMITS, Load, Report, cpu_count, table
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
@@ -86,7 +83,7 @@ class Run:
         return None
 
 
-def _classify(response: HttpAnswer) -> str:
+def _classify(response: httpx.Response) -> str:
     if response.status_code == 503:
         return "refused"
     try:
@@ -103,33 +100,25 @@ def _classify(response: HttpAnswer) -> str:
 
 
 class Buyers:
-    """Fresh references over the bench customers and meters (spread as the purchases section does).
-
-    Requests go out on the services' own keep-alive HTTP/1.1 client (``setrum_common/fastpath/http.py``, about
-    a twentieth of httpx's CPU per request): the generator shares the cores with the system it loads, and at
-    10x capacity httpx alone could not offer the rate."""
+    """Fresh references over the bench customers and meters (spread as the purchases section does)."""
 
     def __init__(self, url: str, tokens: list[str], meters: list[str]) -> None:
         self.url, self.tokens, self.meters = url, tokens, meters
         self.run_id = uuid.uuid4().hex[:6]
         self.n = 0
 
-    async def buy(self, http: HttpClient) -> tuple[float, str]:
+    async def buy(self, http: httpx.AsyncClient) -> tuple[float, str]:
         self.n += 1
         i = self.n * 7919
         variables = {"m": self.meters[i % len(self.meters)], "d": "20000", "r": f"bench-storm-{self.run_id}-{self.n}"}
-        headers = {"authorization": f"Bearer {self.tokens[i % len(self.tokens)]}", "content-type": "application/json"}
-        body = orjson.dumps({"query": BUY, "variables": variables})
+        headers = {"authorization": f"Bearer {self.tokens[i % len(self.tokens)]}"}
         started = time.monotonic()
         try:
-            kind = _classify(await http.post(self.url, body, headers))
+            response = await http.post(self.url, json={"query": BUY, "variables": variables}, headers=headers)
+            kind = _classify(response)
         except httpx.HTTPError:
             kind = "error"
         return time.monotonic() - started, kind
-
-
-def _client(connections: int) -> HttpClient:
-    return HttpClient(fast=True, timeout_s=30.0, max_connections=connections)
 
 
 async def _capacity(buyers: Buyers, seconds: float) -> float:
@@ -137,25 +126,22 @@ async def _capacity(buyers: Buyers, seconds: float) -> float:
     stop = time.monotonic() + seconds
     sold = 0
 
-    async def client(http: HttpClient) -> None:
+    async def client(http: httpx.AsyncClient) -> None:
         nonlocal sold
         while time.monotonic() < stop:
             _, kind = await buyers.buy(http)
             sold += kind == "success"
 
-    http = _client(CAPACITY_CLIENTS)
-    try:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CAPACITY_CLIENTS)) as http:
         await asyncio.gather(*(client(http) for _ in range(CAPACITY_CLIENTS)))
-    finally:
-        await http.aclose()
     return sold / seconds
 
 
 async def _open_loop(buyers: Buyers, rate: float, seconds: float) -> Run:
     """Request i leaves at i / rate s, answered or not; returns every outcome."""
     run = Run(offered_per_s=0.0, seconds=seconds)
-    http = _client(2000)
-    try:
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=500)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         start = time.monotonic()
         tasks = []
 
@@ -173,8 +159,6 @@ async def _open_loop(buyers: Buyers, rate: float, seconds: float) -> Run:
             i += 1
         sent_for = time.monotonic() - start
         await asyncio.gather(*tasks)
-    finally:
-        await http.aclose()
     run.offered_per_s = i / max(sent_for, seconds)
     return run
 

@@ -1,7 +1,9 @@
 """The biller's HTTP API (docs/domain.md §The biller), on starlette.
 
-Every route but ``/health`` needs a request signed with ``SETRUM_BILLER_SECRET`` through
-:mod:`setrum_common.signing`; anything else is answered 401 before the body is looked at.
+Every route but ``/health``, ``/ready`` and ``/metrics`` needs a service token of transactions, signed
+with its own key over the method, path and body, with a nonce served once
+(:mod:`setrum_common.trust`); anything else is answered 401 (403 for another service) before the
+body is looked at.
 Errors are JSON ``{"code", "message"}`` with a 4xx status, never a stack trace.
 """
 
@@ -28,8 +30,9 @@ from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.migrations import Migrations
 from setrum_common.observability import Observability, ObservabilityMiddleware
 from setrum_common.service_app import SchemaReadiness
-from setrum_common.signing import SIGNATURE_HEADER, NonceCache, SignatureError, verify_request
 from setrum_common.tracing import configure_tracing
+from setrum_common.trust.internal_routes import InternalGuard
+from setrum_common.trust.service_tokens import ServiceAuthError
 
 from .energy import EnergyMismatch, SaleFigures
 from .faults import FAULT_MODES, Fault
@@ -44,7 +47,9 @@ from .service import (
 )
 from .settings import BillerSettings
 
-__all__ = ["create_app"]
+__all__ = ["BILLER_CALLERS", "create_app"]
+
+BILLER_CALLERS = frozenset({"transactions"})  # the one service that sells
 
 logger = logging.getLogger("setrum.biller")
 
@@ -64,11 +69,6 @@ def _json(content: Any, status: int = 200) -> Response:
 
 def _error(status: int, code: str, message: str) -> Response:
     return _json({"code": code, "message": message}, status)
-
-
-def _signed_path(request: Request) -> str:
-    # What ``request.url.path`` gives, without building the whole URL.
-    return request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _object(body: bytes) -> dict[str, Any]:
@@ -137,19 +137,16 @@ class _Endpoints:
     def __init__(self, service: BillerService, settings: BillerSettings) -> None:
         self.service = service
         self.settings = settings
-        self._secret = settings.biller_secret.get_secret_value()
-        self._nonces = NonceCache()  # a signed request is served once (replays within the window: 401)
+        self._guard = InternalGuard(settings.service_keyring("biller"))  # a token is served once
 
     def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             body = await request.body()
             try:
-                verify_request(
-                    self._secret, request.headers.get(SIGNATURE_HEADER), request.method, _signed_path(request), body,
-                    nonces=self._nonces,
-                )  # fmt: skip
-            except SignatureError as exc:
-                return _error(401, "UNAUTHENTICATED", str(exc))
+                self._guard.caller(request, body, BILLER_CALLERS)
+            except ServiceAuthError as exc:
+                code = "FORBIDDEN" if exc.status == 403 else "UNAUTHENTICATED"
+                return _error(exc.status, code, exc.message)
             try:
                 return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
             except ValueError as exc:  # InvalidRequest, or a value the service refused

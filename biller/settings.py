@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from setrum_common.settings import DEV_BILLER_SECRET, ServiceSettings, shared_field
+from setrum_common.settings import ServiceSettings, shared_field
 from sts.keys import parse_vending_key
 
 __all__ = ["DEV_VENDING_KEY", "BillerSettings", "VendingKeyError"]
@@ -37,7 +37,6 @@ class BillerSettings(ServiceSettings):
     # The biller owns the meter register; load the demo meters unless told otherwise.
     seed_demo_data: bool = True
 
-    biller_secret: SecretStr = shared_field("SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET))
     vending_key: SecretStr | None = shared_field("SETRUM_STS_VENDING_KEY", None)
     vending_key_file: Path | None = None
 
@@ -53,8 +52,7 @@ class BillerSettings(ServiceSettings):
     def secret_values(self) -> list[str]:
         # The vending key (16 hex digits) has its own production rule below; the base class'
         # "32 characters" rule is for HMAC secrets.
-        return [self.jwt_secret.get_secret_value(), self.service_secret.get_secret_value(),
-                self.biller_secret.get_secret_value()]  # fmt: skip
+        return [self.jwt_secret.get_secret_value()]
 
     def vending_key_bytes(self) -> bytes:
         """The 8-byte vending key, from the variable, else the file, else the development key."""

@@ -29,17 +29,15 @@ from router.pipeline import build_endpoint
 from router.settings import HTTP_LIMITS, LimitsSettings, RouterSettings
 from router.shared_store import open_store
 from setrum_common.http_limits import HeaderLimitMiddleware
-from setrum_common.shutdown import CloseWhenDrainingMiddleware, draining
+from setrum_common.shutdown import draining
 from setrum_common.tracing import configure_tracing
 from setrum_common.trust import RouterSigner, load_private_key
 
 if TYPE_CHECKING:
-    import uvicorn
-
     from router.gateway import Gateway
     from router.stages import OperationLimits
 
-__all__ = ["build_gateway", "create_app", "operation_limits", "router_signer", "worker_config"]
+__all__ = ["build_gateway", "create_app", "operation_limits", "router_signer"]
 
 
 def _cache_stats(gateway: Any) -> dict[str, int]:
@@ -180,7 +178,6 @@ def create_app(
         exception_handlers=exception_handlers,
         lifespan=lifespan,
         middleware=[
-            Middleware(CloseWhenDrainingMiddleware),
             Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
             *cors_middleware(settings.cors),
         ],
@@ -191,14 +188,3 @@ def create_app(
     app.state.shared_store = store
     app.state.supergraph_watcher = watcher
     return app
-
-
-def worker_config(options: dict[str, Any], log: dict[str, Any]) -> uvicorn.Config:
-    """A router worker process's server (``ROUTER_WORKERS`` > 1; here, not in ``__main__``, so that the
-    worker can unpickle it): its own logging, the app from the environment (``router.__main__``)."""
-    import uvicorn
-
-    from setrum_common.logging import configure_logging
-
-    configure_logging("router", **log)
-    return uvicorn.Config("router.__main__:_app_from_env", **options)

@@ -255,15 +255,6 @@ class LimitsSettings(_Section):
     max_validation_errors: int = Field(
         default=DEFAULT_MAX_VALIDATION_ERRORS, gt=0, description="validation stops after this many errors"
     )
-    max_cost: int | None = Field(
-        default=None,
-        gt=0,
-        description="refuse an operation whose estimated cost (@cost/@listSize) is over this, with "
-        "COST_ESTIMATED_TOO_EXPENSIVE (None: no limit)",
-    )
-    list_size: int = Field(
-        default=10, gt=0, description="size assumed for a list without @listSize, in the cost estimate"
-    )
 
 
 # The limits the HTTP layer enforces (router/layers/body_limit.py); the others go to the gateway.
@@ -563,11 +554,7 @@ class RouterSettings(BaseSettings):
     supergraph: Path = DEFAULT_SUPERGRAPH_PATH
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
-    workers: int = Field(
-        default=1,
-        ge=1,
-        description="processes serving the port; SIGTERM to the parent drains each (setrum_common/workers.py)",
-    )
+    workers: int = Field(default=1, ge=1)
     graphiql: bool | None = None
     introspection: bool | None = None
     log_json: bool | None = None

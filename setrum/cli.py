@@ -2,6 +2,7 @@
 
 setrum dev [--data-dir DIR] [--no-seed] [--no-web]   run biller, subgraphs, router and web app
 setrum token inspect --meter N TOKEN         decode a token as the meter would (support tool)
+setrum keys                                  print fresh service keys (one Ed25519 keypair per service) for .env
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import signal
 import sys
 import threading
 from pathlib import Path
+
+from setrum_common.trust.service_keys import generate_deployment_keys
 
 __all__ = ["main"]
 
@@ -93,11 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--no-seed", action="store_true", help="do not load the demo data")
     dev.add_argument("--no-web", action="store_true", help="do not build or serve the customer web app")
     sub.add_parser("token", help="token tools: `setrum token inspect --meter N TOKEN`", add_help=False)
+    sub.add_parser("keys", help="print fresh service keys for a deployment's .env (one Ed25519 keypair per service)")
     if argv[:1] == ["token"]:
         return _token(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "dev":
         return _dev(args)
+    if args.command == "keys":
+        for name, value in generate_deployment_keys().items():
+            print(f"{name}={value}")
+        return 0
     parser.print_help()
     return 2
 

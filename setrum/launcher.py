@@ -26,6 +26,13 @@ import httpx
 from setrum_common.auth import CUSTOMER_TOKEN_AUDIENCE, CUSTOMER_TOKEN_ISSUER
 from setrum_common.settings import DEV_JWT_SECRET
 from setrum_common.trust import RouterSigner, generate_private_key, private_key_text, public_key_text
+from setrum_common.trust.service_keys import (
+    SERVICE_NAMES,
+    ServiceKeyring,
+    generate_deployment_keys,
+    load_keyring,
+    private_key_variable,
+)
 
 __all__ = ["ServiceSpec", "System", "SystemPorts", "free_port", "default_ports"]
 
@@ -91,7 +98,10 @@ class System:
         # its public key, so they answer GraphQL only from this router (setrum_common/trust/).
         self._router_key = generate_private_key()
         self.router_key_id = f"launcher-{secrets.token_hex(4)}"
+        self.service_keys = self._deployment_keys()
         self.specs = self._specs()
+        for spec in self.specs:
+            spec.env.update(self._identity(spec.name))
 
     def _db(self, name: str) -> str:
         return self.database_urls.get(name) or f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}"
@@ -99,6 +109,33 @@ class System:
     @property
     def _production(self) -> bool:
         return {**os.environ, **self.extra_env}.get("SETRUM_ENV") == "production"
+
+    def _deployment_keys(self) -> dict[str, str]:
+        """Development: none (each service derives its development key from its name). Production: the
+        deployment's ``SETRUM_<SERVICE>_SERVICE_KEY`` and ``SETRUM_SERVICE_PUBLIC_KEYS`` when given, else
+        keys made for this run (see ``python -m setrum keys``)."""
+        if not self._production:
+            return {}
+        given = {**os.environ, **self.extra_env}
+        if given.get("SETRUM_SERVICE_PUBLIC_KEYS"):
+            names = [private_key_variable(n) for n in SERVICE_NAMES]
+            return {k: given[k] for k in [*names, "SETRUM_SERVICE_PUBLIC_KEYS"] if k in given}
+        return generate_deployment_keys()
+
+    def _identity(self, service: str) -> dict[str, str]:
+        """The service's own key and the public keys of its callers, as its settings read them."""
+        own = self.service_keys.get(private_key_variable(service))
+        if own is None:
+            return {}
+        return {
+            "SETRUM_SERVICE_KEY": own,
+            "SETRUM_SERVICE_PUBLIC_KEYS": self.service_keys["SETRUM_SERVICE_PUBLIC_KEYS"],
+        }
+
+    def keyring(self, service: str) -> ServiceKeyring:
+        """``service``'s keyring as this system runs it (tests sign as a service with it)."""
+        public = self.service_keys.get("SETRUM_SERVICE_PUBLIC_KEYS")
+        return load_keyring(service, self.service_keys.get(private_key_variable(service)), public)
 
     def _specs(self) -> list[ServiceSpec]:
         p = self.ports

@@ -1,9 +1,9 @@
-"""Who is asking: customer tokens (sign-in) and service tokens (service-to-service calls).
+"""Who is asking a GraphQL endpoint: a customer or an admin, from a customer token (sign-in).
 
-Both are HS256 JWTs. Customer tokens are signed with ``SETRUM_JWT_SECRET`` and carry the
-customer id and role; the router forwards them untouched and each subgraph checks them.
-Service tokens are signed with a separate ``SETRUM_SERVICE_SECRET`` so a leaked customer-token
-secret cannot mint the SERVICE role.
+Customer tokens are HS256 JWTs signed with ``SETRUM_JWT_SECRET`` and carry the customer id and
+role. Services never act through GraphQL: a token claiming the SERVICE role is refused here, and a
+service proves who it is only on internal routes, with its own key (:mod:`setrum_common.trust`).
+A service is never an admin or a customer.
 """
 
 from __future__ import annotations
@@ -29,27 +29,23 @@ __all__ = [
     "CUSTOMER_TOKEN_AUDIENCE",
     "CUSTOMER_TOKEN_ISSUER",
     "issue_customer_token",
-    "issue_service_token",
     "viewer_from_authorization",
 ]
 
 _ALGORITHM = "HS256"
 CUSTOMER_TOKEN_ISSUER = _ISSUER = "setrum"
-_SERVICE_AUDIENCE = "setrum-services"
 CUSTOMER_TOKEN_AUDIENCE = _CUSTOMER_AUDIENCE = "setrum-api"
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
-SERVICE_TOKEN_TTL = timedelta(minutes=5)
 
 
 class Role(str, enum.Enum):
     CUSTOMER = "CUSTOMER"
     ADMIN = "ADMIN"
-    SERVICE = "SERVICE"
 
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The caller of one request. ``subject`` is a customer id, or a service name for SERVICE."""
+    """The caller of one GraphQL request. ``subject`` is a customer id (an admin is a customer too)."""
 
     subject: str | None
     role: Role | None
@@ -67,12 +63,8 @@ class Viewer:
         return self.role is Role.ADMIN
 
     @property
-    def is_service(self) -> bool:
-        return self.role is Role.SERVICE
-
-    @property
     def customer_id(self) -> str | None:
-        return self.subject if self.role in (Role.CUSTOMER, Role.ADMIN) else None
+        return self.subject if self.role is not None else None
 
     def require_authenticated(self) -> Viewer:
         if not self.is_authenticated:
@@ -81,13 +73,13 @@ class Viewer:
 
     def require_admin(self) -> Viewer:
         self.require_authenticated()
-        if not (self.is_admin or self.is_service):
+        if not self.is_admin:
             raise DomainError(ErrorCode.FORBIDDEN, "Only an administrator may do this")
         return self
 
     def can_access_customer(self, customer_id: str) -> bool:
-        """Customers see only themselves; admins and services see everyone."""
-        return self.is_admin or self.is_service or (self.subject == str(customer_id) and self.is_authenticated)
+        """Customers see only themselves; admins see everyone."""
+        return self.is_admin or (self.subject == str(customer_id) and self.is_authenticated)
 
     def require_customer_access(self, customer_id: str) -> Viewer:
         self.require_authenticated()
@@ -130,44 +122,32 @@ def issue_customer_token(
     return jwt.encode(claims, secret, algorithm=algorithm, headers=headers), expires
 
 
-def issue_service_token(secret: str, service_name: str) -> str:
-    now = utc_now()
-    claims = {
-        "sub": service_name,
-        "role": Role.SERVICE.value,
-        "iat": int(now.timestamp()),
-        "exp": int((now + SERVICE_TOKEN_TTL).timestamp()),
-        "iss": _ISSUER,
-        "aud": _SERVICE_AUDIENCE,
-    }
-    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
-
-
-def _decode(token: str, secret: str, audience: str) -> dict[str, object]:
+def _decode(token: str, secret: str) -> dict[str, object]:
     return jwt.decode(
         token,
         secret,
         algorithms=[_ALGORITHM],
-        audience=audience,
+        audience=_CUSTOMER_AUDIENCE,
         issuer=_ISSUER,
         options={"require": ["exp", "sub", "iss", "aud"]},
     )
 
 
 # Verified tokens, remembered until their own ``exp``: a customer's token arrives on every request
-# and decoding it (twice: the unverified peek at the role, then the verified decode) cost ~0.3 ms.
-# Keyed by the secrets too, so a rotated secret never reuses an old verdict. The result of a
-# successful verification only changes when ``exp`` passes (iat/nbf only get more valid), which
-# every hit re-checks, so this is exact; failures are never cached. Bounded: cleared when full.
+# and decoding it costs ~0.15 ms. Keyed by the secret too, so a rotated secret never reuses an old
+# verdict. The result of a successful verification only changes when ``exp`` passes (iat/nbf only
+# get more valid), which every hit re-checks, so this is exact; failures are never cached. Bounded:
+# cleared when full.
 _VERIFIED_MAX = 4096
-_verified: dict[tuple[str, str, str], tuple[Viewer, float]] = {}
+_verified: dict[tuple[str, str], tuple[Viewer, float]] = {}
 
 
-def viewer_from_authorization(headers: Mapping[str, str], *, jwt_secret: str, service_secret: str) -> Viewer:
+def viewer_from_authorization(headers: Mapping[str, str], *, jwt_secret: str) -> Viewer:
     """Build the viewer from an ``Authorization: Bearer`` header.
 
     No header -> anonymous. A header that is present but invalid or expired is an error:
-    silently treating it as anonymous would hide a client bug behind FORBIDDEN errors.
+    silently treating it as anonymous would hide a client bug behind FORBIDDEN errors. A token
+    that claims a service identity (role SERVICE) is refused whoever signed it.
     """
     header = headers.get("authorization") or headers.get("Authorization")
     if not header:
@@ -176,23 +156,14 @@ def viewer_from_authorization(headers: Mapping[str, str], *, jwt_secret: str, se
     if scheme.lower() != "bearer" or not token.strip():
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Authorization header must be 'Bearer <token>'")
     token = token.strip()
-    key = (token, jwt_secret, service_secret)
+    key = (token, jwt_secret)
     hit = _verified.get(key)
     if hit is not None:
         if time.time() < hit[1]:  # PyJWT: expired once exp <= now
             return hit[0]
         del _verified[key]
     try:
-        unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise DomainError(ErrorCode.UNAUTHENTICATED, "Malformed bearer token") from None
-    is_service = unverified.get("role") == Role.SERVICE.value
-    try:
-        claims = _decode(
-            token,
-            service_secret if is_service else jwt_secret,
-            _SERVICE_AUDIENCE if is_service else _CUSTOMER_AUDIENCE,
-        )
+        claims = _decode(token, jwt_secret)
     except jwt.ExpiredSignatureError:
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Token expired: sign in again") from None
     except jwt.PyJWTError:
@@ -200,6 +171,7 @@ def viewer_from_authorization(headers: Mapping[str, str], *, jwt_secret: str, se
     try:
         role = Role(str(claims.get("role")))
     except ValueError:
+        # SERVICE included: a service never acts through GraphQL, however its token was signed.
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Token carries an unknown role") from None
     version = claims.get("sv", 0)
     session_id = claims.get("sid")

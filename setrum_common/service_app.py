@@ -8,7 +8,6 @@ error coding, ``/health`` and ``/ready``, and the lifespan that opens and closes
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import time
 import uuid
@@ -16,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import strawberry
@@ -46,13 +45,10 @@ from .observability import Observability, ObservabilityMiddleware, current_reque
 from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
 from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
-from .shutdown import CloseWhenDrainingMiddleware, draining
+from .shutdown import draining
 from .tracing import configure_tracing
 from .trust import RouterVerifier, parse_keyring, viewer_from_claims
 from .trust.guard import RouterSignatureGuard, claims_in
-
-if TYPE_CHECKING:
-    import uvicorn
 
 __all__ = [
     "ServiceContext",
@@ -194,7 +190,6 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
                 context._viewer = viewer_from_authorization(
                     request.headers,
                     jwt_secret=self._settings.jwt_secret.get_secret_value(),
-                    service_secret=self._settings.service_secret.get_secret_value(),
                 )
             if self._sessions is not None:
                 await self._sessions.check(context._viewer)
@@ -233,7 +228,7 @@ def create_service_app(
     if sessions is None and settings.users_url:
         session_client = httpx.AsyncClient()
         sessions = SessionGuard(
-            remote_session_lookup(settings.users_url, settings.service_secret.get_secret_value(), session_client),
+            remote_session_lookup(settings.users_url, settings.service_keyring(name), session_client),
             cache_seconds=settings.session_cache_s,
         )
 
@@ -274,7 +269,6 @@ def create_service_app(
         *extra_routes,
     ]
     middleware = [
-        Middleware(CloseWhenDrainingMiddleware),
         Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
         Middleware(ObservabilityMiddleware, observability=observability),
         Middleware(DeadlineMiddleware, default_s=settings.request_deadline_s),
@@ -411,26 +405,11 @@ def serve(
         updates["port"] = port
     settings = settings.model_copy(update=updates)
     configure_logging(name, json=settings.json_logs)
-    from .shutdown import GracefulServer  # uvicorn only where a server runs
-    from .workers import run_workers
-
-    if settings.workers > 1:
-        return run_workers(
-            functools.partial(_worker_config, name, settings, app_factory),
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            drain_s=settings.shutdown_drain_s,
-            timeout_s=settings.shutdown_timeout_s,
-        )
-    GracefulServer(_uvicorn_config(settings, app_factory), drain_s=settings.shutdown_drain_s).run()
-    return 0
-
-
-def _uvicorn_config(settings: _S, app_factory: Callable[[_S], Starlette]) -> uvicorn.Config:
     import uvicorn
 
-    return uvicorn.Config(
+    from .shutdown import GracefulServer
+
+    config = uvicorn.Config(
         app_factory(settings),
         host=settings.host,
         port=settings.port,
@@ -440,9 +419,5 @@ def _uvicorn_config(settings: _S, app_factory: Callable[[_S], Starlette]) -> uvi
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
     )
-
-
-def _worker_config(name: str, settings: _S, app_factory: Callable[[_S], Starlette]) -> uvicorn.Config:
-    """Called in each worker process: its own logging and its own app."""
-    configure_logging(name, json=settings.json_logs)
-    return _uvicorn_config(settings, app_factory)
+    GracefulServer(config, drain_s=settings.shutdown_drain_s).run()
+    return 0

@@ -6,7 +6,7 @@ change raises it too but keeps the session that made the change (``kept``), so t
 changed it stays signed in while every other holder of an old token is signed out.
 
 The users subgraph owns the versions (its database); the other services ask it over HTTP
-(``GET /internal/sessions/{customer_id}`` with a service token). Answers are cached for a few
+(``GET /internal/sessions/{customer_id}``, signed with the asking service's own key). Answers are cached for a few
 seconds per process (``SETRUM_SESSION_CACHE_S``), so a revocation reaches other replicas and
 services within that time; the replica that revokes forgets its cached answer at once.
 """
@@ -19,10 +19,14 @@ from dataclasses import dataclass
 
 import httpx
 
-from .auth import Role, Viewer, issue_service_token
+from .auth import Viewer
 from .errors import DomainError, ErrorCode
+from .trust.service_keys import ServiceKeyring
+from .trust.service_tokens import service_headers
 
-__all__ = ["SessionState", "SessionGuard", "remote_session_lookup", "SESSION_REVOKED_MESSAGE"]
+__all__ = ["SESSIONS_PATH", "SessionState", "SessionGuard", "remote_session_lookup", "SESSION_REVOKED_MESSAGE"]
+
+SESSIONS_PATH = "/internal/sessions/"  # users: GET <this><customer id>
 
 SESSION_REVOKED_MESSAGE = "This session was signed out (password changed or signed out everywhere): sign in again"
 _CACHE_MAX = 10_000
@@ -56,9 +60,9 @@ class SessionGuard:
     async def check(self, viewer: Viewer) -> Viewer:
         """The viewer unchanged, or UNAUTHENTICATED when its session was revoked.
 
-        Service tokens are short-lived and have no sessions; anonymous viewers have nothing to check."""
+        Anonymous viewers have nothing to check."""
         customer_id = viewer.customer_id
-        if customer_id is None or viewer.role is Role.SERVICE:
+        if customer_id is None:
             return viewer
         state = await self._state(customer_id)
         if state is None or not state.admits(viewer):
@@ -81,14 +85,16 @@ class SessionGuard:
         return state
 
 
-def remote_session_lookup(users_url: str, service_secret: str, client: httpx.AsyncClient) -> SessionLookup:
-    """Ask the users service. Unreachable users -> SERVICE_UNAVAILABLE (fail closed, never admit)."""
-    base = users_url.rstrip("/")
+def remote_session_lookup(users_url: str, keyring: ServiceKeyring, client: httpx.AsyncClient) -> SessionLookup:
+    """Ask the users service, as ``keyring``'s service. Unreachable users -> SERVICE_UNAVAILABLE
+    (fail closed, never admit)."""
+    base = httpx.URL(users_url.rstrip("/"))
 
     async def lookup(customer_id: str) -> SessionState | None:
-        headers = {"authorization": f"Bearer {issue_service_token(service_secret, 'session-check')}"}
+        url = base.copy_with(path=base.path.rstrip("/") + SESSIONS_PATH + customer_id)
+        headers = service_headers(keyring, "users", "GET", url.path)
         try:
-            response = await client.get(f"{base}/internal/sessions/{customer_id}", headers=headers, timeout=5.0)
+            response = await client.get(url, headers=headers, timeout=5.0)
         except httpx.HTTPError:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Cannot check your session right now; try again") from None
         if response.status_code == 404:

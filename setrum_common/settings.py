@@ -2,7 +2,8 @@
 
 Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``USERS_``,
 ``MASTER_``…). The secrets every service must agree on are read from un-prefixed variables
-(``SETRUM_JWT_SECRET``…) so one value configures the whole system.
+(``SETRUM_JWT_SECRET``…) so one value configures the whole system. Each service's own key
+(``SETRUM_SERVICE_KEY``) is set per process: see :mod:`setrum_common.trust.service_keys`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .fastpath import FASTPATH_DESCRIPTION, FastPathMode
 from .http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
+from .trust.service_keys import ServiceKeyring, development_key_in_use, load_keyring
 
 __all__ = [
     "DEV_JWT_SECRET",
-    "DEV_SERVICE_SECRET",
-    "DEV_BILLER_SECRET",
     "DEVELOPMENT_SECRETS",
     "Environment",
     "SchemaMode",
@@ -29,9 +29,7 @@ __all__ = [
 
 # Development-only defaults. A service in production mode refuses to start with any of them.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
-DEV_SERVICE_SECRET = "dev-only-service-secret-change-me-0123456789"
-DEV_BILLER_SECRET = "dev-only-biller-secret-change-me-0123456789"
-DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SERVICE_SECRET, DEV_BILLER_SECRET})
+DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET})
 
 Environment = Literal["development", "production"]
 # How a service treats its database schema at start-up (see setrum_common.migrations):
@@ -62,7 +60,18 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = shared_field("SETRUM_ENV", "development")
     jwt_secret: SecretStr = shared_field("SETRUM_JWT_SECRET", SecretStr(DEV_JWT_SECRET))
-    service_secret: SecretStr = shared_field("SETRUM_SERVICE_SECRET", SecretStr(DEV_SERVICE_SECRET))
+    service_key: SecretStr | None = shared_field(
+        "SETRUM_SERVICE_KEY",
+        None,
+        description="this service's own Ed25519 private key (32-byte seed, base64url) signing its calls to other "
+        "services; unset: a development key derived from the service's name (refused in production)",
+    )
+    service_public_keys: str | None = shared_field(
+        "SETRUM_SERVICE_PUBLIC_KEYS",
+        None,
+        description='JSON {"service": "base64url Ed25519 public key"} of the services this one accepts calls from; '
+        "unset: the development keys (refused in production)",
+    )
     log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)
     fastpath: FastPathMode = shared_field("SETRUM_FASTPATH", "on", description=FASTPATH_DESCRIPTION)
     max_request_head_bytes: int = shared_field(
@@ -104,9 +113,6 @@ class ServiceSettings(BaseSettings):
         0.0, description="on SIGTERM, answer /ready 503 this long before refusing new connections"
     )
     shutdown_timeout_s: float = Field(30.0, description="on SIGTERM, how long requests in flight may still take")
-    workers: int = Field(
-        1, ge=1, description="processes serving the port; SIGTERM to the parent drains each (setrum_common/workers.py)"
-    )
     overload_max_concurrency: int = Field(
         512, description="ceiling of the adaptive concurrency limit (0: no limit); see setrum_common/overload.py"
     )
@@ -130,8 +136,17 @@ class ServiceSettings(BaseSettings):
         return self.is_production if self.log_json is None else self.log_json
 
     def secret_values(self) -> list[str]:
-        """Every secret this service holds, for the production check."""
-        return [value.get_secret_value() for value in self.__dict__.values() if isinstance(value, SecretStr)]
+        """Every shared secret this service holds, for the production check (its own key has its own rule)."""
+        return [
+            value.get_secret_value()
+            for name, value in self.__dict__.items()
+            if isinstance(value, SecretStr) and name != "service_key"
+        ]
+
+    def service_keyring(self, service: str) -> ServiceKeyring:
+        """``service``'s own signing key and the public keys of the services it accepts calls from."""
+        own = None if self.service_key is None else self.service_key.get_secret_value()
+        return load_keyring(service, own, self.service_public_keys)
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
@@ -140,8 +155,12 @@ class ServiceSettings(BaseSettings):
             if weak:
                 raise ValueError(
                     "SETRUM_ENV=production but a development or short (<32 chars) secret is configured; "
-                    "set SETRUM_JWT_SECRET, SETRUM_SERVICE_SECRET and SETRUM_BILLER_SECRET"
+                    "set SETRUM_JWT_SECRET"
                 )
+            own = None if self.service_key is None else self.service_key.get_secret_value()
+            problem = development_key_in_use(own, self.service_public_keys)
+            if problem is not None:
+                raise ValueError(f"SETRUM_ENV=production: {problem} (python -m setrum keys prints real ones)")
             if self.schema_mode == "create":
                 raise ValueError("SETRUM_ENV=production needs schema_mode migrate or check, not create")
         return self

@@ -13,7 +13,10 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
     GraphQLError,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
     ListTypeNode,
@@ -21,10 +24,14 @@ from graphql import (
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
     TypeNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
     build_ast_schema,
     parse,
     print_ast,
@@ -32,11 +39,9 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from router.errors import SupergraphError
-from router.type_kinds import TYPE_KINDS
 
 from .access import read_access
 from .api_schema import build_api_schema
-from .cost import read_cost
 from .fieldset import parse_field_set
 from .links import FeatureTable, read_features
 from .model import (
@@ -57,6 +62,20 @@ _WITH_FIELDS = (
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
 )
+_KINDS: dict[type, str] = {
+    ObjectTypeDefinitionNode: "object",
+    ObjectTypeExtensionNode: "object",
+    InterfaceTypeDefinitionNode: "interface",
+    InterfaceTypeExtensionNode: "interface",
+    UnionTypeDefinitionNode: "union",
+    UnionTypeExtensionNode: "union",
+    EnumTypeDefinitionNode: "enum",
+    EnumTypeExtensionNode: "enum",
+    InputObjectTypeDefinitionNode: "input",
+    InputObjectTypeExtensionNode: "input",
+    ScalarTypeDefinitionNode: "scalar",
+    ScalarTypeExtensionNode: "scalar",
+}
 
 
 def _args(d: DirectiveNode) -> dict[str, Any]:
@@ -115,7 +134,7 @@ class _Loader:
         types: dict[str, TypeInfo] = {}
         owners: dict[str, str] = {}
         for node in self.document.definitions:
-            kind = TYPE_KINDS.get(type(node))
+            kind = _KINDS.get(type(node))
             if kind is None or not isinstance(node, TypeDefinitionNode | TypeExtensionNode):
                 continue
             name = node.name.value
@@ -146,7 +165,6 @@ class _Loader:
             join_version=self.join.version,
         )
         sg.access = read_access(self.document, self.features)
-        sg.cost = read_cost(self.document, self.features)
         self._index_resolvers(sg)
         return sg
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType, print_schema
 
 from .access import AccessRules
-from .cost import CostRules
 
 if TYPE_CHECKING:
     from ..operation.selection_tree import Selection
@@ -110,7 +109,6 @@ class Supergraph:
         self.root_types = root_types  # "query" -> "Query"
         self.join_version = join_version
         self.access = AccessRules()  # @authenticated/@requiresScopes/@policy, filled by the loader
-        self.cost = CostRules()  # @cost/@listSize, filled by the loader
         self.graph_order = {name: i for i, name in enumerate(subgraphs)}
         self._resolvers: dict[tuple[str, str], tuple[Resolver, ...]] = {}
         self._possible: dict[tuple[str, str], frozenset[str]] = {}

@@ -1,7 +1,9 @@
 """Trust between our services: the router's Ed25519 signature on every subgraph request, the
 verified client claims it carries; the subgraph-side guard is :mod:`.guard` (imported by the
 services only, so the router does not load their web stack). Why signatures and not mTLS:
-docs/trust.md."""
+docs/trust.md. Between services (not through the router): each service's own key
+(:mod:`.service_keys`), the token it signs for one call (:mod:`.service_tokens`) and the callers each
+internal route accepts (:mod:`.internal_routes`)."""
 
 from __future__ import annotations
 

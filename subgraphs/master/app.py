@@ -34,7 +34,7 @@ def create_app(
     settings = settings or get_settings()
     sales = SalesStateClient(
         settings.transactions_url,
-        settings.service_secret.get_secret_value(),
+        settings.service_keyring("master"),
         timeout_s=settings.transactions_timeout_s,
         transport=transactions_transport,
     )

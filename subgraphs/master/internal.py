@@ -5,9 +5,10 @@ CPU executing the query (~20 fields through strawberry and graphql-core) than pr
 services get this route: the same :func:`.service.quotes.quote`, the same error codes, no GraphQL.
 The public ``quote`` field stays for everyone else.
 
+Only transactions may call it, with a service token signed by its own key (:mod:`setrum_common.trust`).
 The request and the answer are the models of :mod:`setrum_common.quote_contract` (transactions
-uses the same ones). Errors: ``{"error": {"code": <ErrorCode>, "message": ...}}`` with 401 (no
-or a bad token, or not a service), 400/404/422 (bad input, unknown meter, refused sale) - never
+uses the same ones). Errors: ``{"error": {"code": <ErrorCode>, "message": ...}}`` with 401/403 (no
+valid token of transactions), 400/404/422 (bad input, unknown meter, refused sale) - never
 a traceback.
 """
 
@@ -22,15 +23,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from setrum_common.auth import viewer_from_authorization
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.observability import current_request_id
 from setrum_common.quote_contract import INTERNAL_QUOTE_PATH, QuoteRequest
+from setrum_common.trust.internal_routes import InternalGuard
 
 from .service import quotes
 from .settings import MasterSettings
 
-__all__ = ["internal_routes"]
+__all__ = ["QUOTE_CALLERS", "internal_routes"]
+
+QUOTE_CALLERS = ("transactions",)
 
 logger = logging.getLogger("setrum.master.internal")
 
@@ -76,17 +79,10 @@ def _parse_body(raw: bytes) -> QuoteRequest:
 
 def internal_routes(settings: MasterSettings) -> list[Route]:
     """Master's service-to-service routes (mounted next to ``/graphql``)."""
-    jwt_secret = settings.jwt_secret.get_secret_value()
-    service_secret = settings.service_secret.get_secret_value()
+    guard = InternalGuard(settings.service_keyring("master"))
     default_channel = settings.default_channel
 
     async def quote(request: Request) -> Response:
-        try:
-            viewer = viewer_from_authorization(request.headers, jwt_secret=jwt_secret, service_secret=service_secret)
-        except DomainError as error:
-            return _error(ErrorCode.UNAUTHENTICATED, error.message, 401)
-        if not viewer.is_service:
-            return _error(ErrorCode.UNAUTHENTICATED, "Only Setrum services may call this: send a service token", 401)
         try:
             asked = _parse_body(await request.body())
             result = await quotes.quote(
@@ -108,4 +104,4 @@ def internal_routes(settings: MasterSettings) -> list[Route]:
         answer = quotes.as_internal_quote(result).model_dump_json(by_alias=True)
         return Response(answer, media_type="application/json")
 
-    return [Route(INTERNAL_QUOTE_PATH, quote, methods=["POST"])]
+    return [Route(INTERNAL_QUOTE_PATH, guard.accepting(QUOTE_CALLERS, quote), methods=["POST"])]

@@ -11,7 +11,6 @@ leaves these fields null (it cannot sell without transactions anyway).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,15 +18,15 @@ from typing import Any
 import httpx
 import orjson
 
-from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.trust.service_keys import ServiceKeyring
+from setrum_common.trust.service_tokens import service_headers
 
 __all__ = ["SALES_STATE_PATH", "KeyChangeNotice", "SalesState", "SalesStateClient"]
 
 logger = logging.getLogger("setrum.master.sales_state")
 
 SALES_STATE_PATH = "/internal/meter-sales-state"
-_TOKEN_REUSE_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +74,23 @@ class SalesStateClient:
     """Asks transactions for a meter's :class:`SalesState`; None when it cannot tell."""
 
     def __init__(
-        self, base_url: str, service_secret: str, *, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        keyring: ServiceKeyring,
+        *,
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._url = base_url.rstrip("/") + SALES_STATE_PATH
-        self._secret = service_secret
+        self._url = httpx.URL(base_url.rstrip("/") + SALES_STATE_PATH)
+        self._keyring = keyring
         self._http = httpx.AsyncClient(timeout=timeout_s, transport=transport)
-        self._token: tuple[str, float] | None = None
-
-    def _bearer(self) -> str:
-        now = time.monotonic()
-        if self._token is None or now - self._token[1] > _TOKEN_REUSE_S:
-            self._token = (issue_service_token(self._secret, "master"), now)
-        return self._token[0]
 
     async def state(self, meter_number: str, power_va: int) -> SalesState | None:
         body = orjson.dumps({"meterNumber": meter_number, "powerVa": power_va})
-        headers = {"authorization": f"Bearer {self._bearer()}", "content-type": "application/json"}
+        headers = {
+            **service_headers(self._keyring, "transactions", "POST", self._url.path, body),
+            "content-type": "application/json",
+        }
         try:
             response = await self._http.post(self._url, content=body, headers=headers)
             if response.status_code != 200:

@@ -34,15 +34,14 @@ def build_services(
         settings=settings,
         master=MasterClient(
             settings.master_url,
-            settings.service_secret.get_secret_value(),
-            service_name=SERVICE_NAME,
+            settings.service_keyring(SERVICE_NAME),
             timeout_s=settings.master_timeout_s,
             transport=master_transport,
             deadline_margin_s=settings.deadline_margin_s,
         ),
         biller=BillerClient(
             settings.biller_url,
-            settings.biller_secret.get_secret_value(),
+            settings.service_keyring(SERVICE_NAME),
             timeout_s=settings.biller_timeout_s,
             transport=biller_transport,
             deadline_margin_s=settings.deadline_margin_s,

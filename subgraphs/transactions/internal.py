@@ -1,10 +1,11 @@
 """``POST /internal/meter-sales-state``: what the seller knows of a meter, for master's public quote.
 
-Request ``{"meterNumber": "14233784991", "powerVa": 1300}`` with a SERVICE bearer token. Answer:
+Only master may ask (a service token signed with its own key, :mod:`setrum_common.trust`).
+Request ``{"meterNumber": "14233784991", "powerVa": 1300}``. Answer:
 the current Jakarta month, the cap (from the power master sends), the kWh counted this month, the
 instalment paid so far and, asked of the biller, a key change due (null when none, or when the
 biller does not answer: the quote then simply does not announce one). Errors:
-``{"error": {"code", "message"}}`` with 401 or 400, never a traceback.
+``{"error": {"code", "message"}}`` with 401/403 or 400, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from setrum_common.auth import viewer_from_authorization
 from setrum_common.clock import jakarta_month, utc_now
-from setrum_common.errors import DomainError, ErrorCode
+from setrum_common.errors import ErrorCode
 from setrum_common.kwh_limit import monthly_limit_tenths
+from setrum_common.trust.internal_routes import InternalGuard
 
 from . import instalments
 from . import repository as repo
@@ -29,11 +30,12 @@ from .clients import BillerError
 from .service.dependencies import Services
 from .settings import TransactionsSettings
 
-__all__ = ["SALES_STATE_PATH", "internal_routes"]
+__all__ = ["SALES_STATE_CALLERS", "SALES_STATE_PATH", "internal_routes"]
 
 logger = logging.getLogger("setrum.transactions.internal")
 
 SALES_STATE_PATH = "/internal/meter-sales-state"
+SALES_STATE_CALLERS = ("master",)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -45,16 +47,9 @@ def _tenths(value: int) -> str:
 
 
 def internal_routes(settings: TransactionsSettings, services: Services) -> list[Route]:
-    jwt_secret = settings.jwt_secret.get_secret_value()
-    service_secret = settings.service_secret.get_secret_value()
+    guard = InternalGuard(settings.service_keyring("transactions"))
 
     async def sales_state(request: Request) -> Response:
-        try:
-            viewer = viewer_from_authorization(request.headers, jwt_secret=jwt_secret, service_secret=service_secret)
-        except DomainError as error:
-            return _json({"error": {"code": ErrorCode.UNAUTHENTICATED, "message": error.message}}, 401)
-        if not viewer.is_service:
-            return _json({"error": {"code": ErrorCode.UNAUTHENTICATED, "message": "send a service token"}}, 401)
         try:
             body = orjson.loads(await request.body())
             number, power_va = body["meterNumber"], body["powerVa"]
@@ -83,4 +78,4 @@ def internal_routes(settings: TransactionsSettings, services: Services) -> list[
             "keyChange": None if key_change is None else {"reason": key_change},
         })  # fmt: skip
 
-    return [Route(SALES_STATE_PATH, sales_state, methods=["POST"])]
+    return [Route(SALES_STATE_PATH, guard.accepting(SALES_STATE_CALLERS, sales_state), methods=["POST"])]

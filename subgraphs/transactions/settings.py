@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from setrum_common.settings import DEV_BILLER_SECRET, ServiceSettings, shared_field
+from setrum_common.settings import ServiceSettings
 
 __all__ = ["TransactionsSettings", "MAX_TOP_UP", "SERVICE_NAME"]
 
@@ -23,8 +23,6 @@ class TransactionsSettings(ServiceSettings):
     master_timeout_s: float = 10.0
     biller_url: str = "http://127.0.0.1:4010"
     biller_timeout_s: float = 10.0
-    # Shared with the biller: every request we send it is HMAC-signed with this.
-    biller_secret: SecretStr = shared_field("SETRUM_BILLER_SECRET", SecretStr(DEV_BILLER_SECRET))
     deadline_margin_s: float = Field(
         0.5, description="kept from a request's deadline to answer (PENDING) after master or the biller timed out"
     )

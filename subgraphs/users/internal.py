@@ -1,40 +1,58 @@
 """``GET /internal/sessions/{customer_id}``: a customer's session state, for the other services.
 
-Service tokens only. 200 ``{"version": n, "kept": sid|null}``, 404 for an unknown customer,
-401 for any other caller. See :mod:`setrum_common.sessions`.
+Only master and transactions may ask (a service token signed with their own key, see
+:mod:`setrum_common.trust`). 200 ``{"version": n, "kept": sid|null}``, 404 for an unknown
+customer, 401/403 for any other caller, 503 when the database cannot answer. See
+:mod:`setrum_common.sessions`.
 """
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from setrum_common.auth import viewer_from_authorization
-from setrum_common.errors import DomainError, ErrorCode
-from setrum_common.sessions import SessionLookup
+from setrum_common.errors import ErrorCode
+from setrum_common.sessions import SESSIONS_PATH, SessionLookup, SessionState
+from setrum_common.trust.internal_routes import InternalGuard
 
 from .settings import UsersSettings
 
-__all__ = ["internal_routes"]
+__all__ = ["SESSION_CALLERS", "internal_routes"]
+
+logger = logging.getLogger("setrum.users.internal")
+
+SESSION_CALLERS = ("master", "transactions")  # the services that build viewers from customer tokens
+
+
+async def _state(lookup: SessionLookup, customer_id: str) -> SessionState | None:
+    """The lookup, asked once more when its database connection fails: after a PostgreSQL restart
+    the first statement on each pooled connection fails (the pool replaces it), and a read is safe
+    to repeat."""
+    try:
+        return await lookup(customer_id)
+    except DBAPIError as error:
+        logger.warning("session lookup failed once (%s); asking again", type(error.orig).__name__)
+        return await lookup(customer_id)
 
 
 def internal_routes(settings: UsersSettings, lookup: SessionLookup) -> list[Route]:
-    jwt_secret = settings.jwt_secret.get_secret_value()
-    service_secret = settings.service_secret.get_secret_value()
+    guard = InternalGuard(settings.service_keyring("users"))
 
     async def session_state(request: Request) -> Response:
         try:
-            viewer = viewer_from_authorization(request.headers, jwt_secret=jwt_secret, service_secret=service_secret)
-        except DomainError as error:
-            viewer = None
-            message = error.message
-        if viewer is None or not viewer.is_service:
-            message = "Only Setrum services may call this: send a service token" if viewer else message
-            return JSONResponse({"code": ErrorCode.UNAUTHENTICATED, "message": message}, status_code=401)
-        state = await lookup(request.path_params["customer_id"])
+            state = await _state(lookup, request.path_params["customer_id"])
+        except DBAPIError:
+            logger.exception("session lookup failed twice")
+            message = "The session store cannot answer now; try again"
+            return JSONResponse({"code": ErrorCode.SERVICE_UNAVAILABLE, "message": message}, status_code=503)
         if state is None:
             return JSONResponse({"code": ErrorCode.NOT_FOUND, "message": "No such customer"}, status_code=404)
         return JSONResponse({"version": state.version, "kept": state.kept})
 
-    return [Route("/internal/sessions/{customer_id}", session_state, methods=["GET"])]
+    return [
+        Route(SESSIONS_PATH + "{customer_id}", guard.accepting(SESSION_CALLERS, session_state), methods=["GET"]),
+    ]

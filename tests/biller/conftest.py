@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal
 from pathlib import Path
@@ -18,8 +18,8 @@ from biller.app import create_app
 from biller.settings import BillerSettings
 from setrum_common import demo_data
 from setrum_common.pricing import ppj_rate_for, price_purchase
-from setrum_common.settings import DEV_BILLER_SECRET
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from setrum_common.trust.service_keys import ServiceKeyring, load_keyring
+from setrum_common.trust.service_tokens import service_headers
 from sts.meter import MeterSimulator
 from sts.tid import base_date_for_year
 from tests.fixtures.demo_meters import demo_decoder_key
@@ -50,7 +50,6 @@ def make_settings(db_path: Path, **overrides: Any) -> BillerSettings:
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{db_path}",
         "vending_key": SecretStr(TEST_VENDING_KEY),
-        "biller_secret": SecretStr(DEV_BILLER_SECRET),
         "environment": "development",
         "timeout_fault_seconds": 30.0,
         "faults_enabled": True,
@@ -96,17 +95,17 @@ def simulator_for(number: str, *, memory: int = 50) -> MeterSimulator:
 
 @dataclass
 class SignedClient:
-    """An httpx client that signs every request like the transactions subgraph does."""
+    """An httpx client that signs every request like the transactions subgraph does (its development key)."""
 
     http: httpx.AsyncClient
-    secret: str = DEV_BILLER_SECRET
+    keyring: ServiceKeyring = field(default_factory=lambda: load_keyring("transactions", None, None))
     app: Any = None  # the biller app behind ``http`` (for its database), when the test made it
 
     async def request(self, method: str, path: str, body: Any = None, *, sign: bool = True) -> httpx.Response:
         content = b"" if body is None else orjson.dumps(body)
         headers = {"content-type": "application/json"}
         if sign:
-            headers[SIGNATURE_HEADER] = sign_request(self.secret, method, path, content)
+            headers.update(service_headers(self.keyring, "biller", method, path, content))
         return await self.http.request(method, path, content=content, headers=headers)
 
     async def purchase(

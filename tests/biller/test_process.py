@@ -15,9 +15,8 @@ import httpx
 import orjson
 import pytest
 
-from setrum_common.settings import DEV_BILLER_SECRET
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.tokens import parse_token
+from tests.service_keys import production_key_env, signed_as
 
 from .conftest import METER, TEST_VENDING_KEY, sale_body, simulator_for
 
@@ -37,7 +36,6 @@ def _env(db_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         BILLER_DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
         SETRUM_STS_VENDING_KEY=TEST_VENDING_KEY,
-        SETRUM_BILLER_SECRET=DEV_BILLER_SECRET,
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -76,8 +74,7 @@ def running_biller(db_path: Path, log_path: Path) -> Iterator[str]:
 
 def _purchase(base: str, reference: str) -> dict:
     body = orjson.dumps(sale_body(reference))
-    headers = {SIGNATURE_HEADER: sign_request(DEV_BILLER_SECRET, "POST", "/v1/purchases", body),
-               "content-type": "application/json"}  # fmt: skip
+    headers = {**signed_as("transactions", "biller", "POST", "/v1/purchases", body), "content-type": "application/json"}
     response = httpx.post(f"{base}/v1/purchases", content=body, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
@@ -107,7 +104,7 @@ def test_real_process_sells_tokens_and_keeps_tids_across_restarts(tmp_path: Path
 
 def test_production_process_refuses_the_development_key(tmp_path: Path) -> None:
     env = _env(tmp_path / "biller.db", SETRUM_ENV="production", SETRUM_JWT_SECRET="j" * 40,
-               SETRUM_SERVICE_SECRET="s" * 40, SETRUM_BILLER_SECRET="b" * 40)  # fmt: skip
+               **production_key_env("biller"))  # fmt: skip
     del env["SETRUM_STS_VENDING_KEY"]
     done = subprocess.run(
         [sys.executable, "-m", "biller"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from setrum_common.trust.service_keys import ServiceKeyring, development_private_key
 from sts.meter import Outcome
 from sts.tid import base_date_for_year
 from sts.tokens import parse_token
+from tests.service_keys import signed_as
 
 from .conftest import (
     BLOCKED_METER,
@@ -93,11 +94,12 @@ async def test_unsigned_and_badly_signed_requests_are_401(biller: SignedClient) 
     unsigned = await biller.request("POST", "/v1/purchases", body, sign=False)
     assert unsigned.status_code == 401
     assert unsigned.json()["code"] == "UNAUTHENTICATED"
-    wrong_secret = SignedClient(biller.http, secret="another-secret-that-is-long-enough-123")
-    assert (await wrong_secret.request("POST", "/v1/purchases", body)).status_code == 401
+    # Signed with another key under transactions' name.
+    impostor = ServiceKeyring("transactions", development_private_key("users"), {})
+    assert (await SignedClient(biller.http, keyring=impostor).request("POST", "/v1/purchases", body)).status_code == 401
     # A signature made for another body does not cover this one.
-    header = sign_request(biller.secret, "POST", "/v1/purchases", b'{"reference":"x"}')
-    tampered = await biller.http.post("/v1/purchases", json=body, headers={SIGNATURE_HEADER: header})
+    header = signed_as("transactions", "biller", "POST", "/v1/purchases", b'{"reference":"x"}')
+    tampered = await biller.http.post("/v1/purchases", json=body, headers=header)
     assert tampered.status_code == 401
     for method, path in (("GET", "/v1/purchases/x"), ("PUT", "/v1/faults"), ("DELETE", "/v1/faults"),
                          ("POST", "/v1/management-tokens")):  # fmt: skip
@@ -120,8 +122,8 @@ async def test_bad_input_is_400(biller: SignedClient) -> None:
         response = await biller.request("POST", "/v1/purchases", body)
         assert response.status_code == 400, body
         assert response.json()["code"] == "BAD_USER_INPUT"
-    raw = sign_request(biller.secret, "POST", "/v1/purchases", b"not json")
-    response = await biller.http.post("/v1/purchases", content=b"not json", headers={SIGNATURE_HEADER: raw})
+    raw = signed_as("transactions", "biller", "POST", "/v1/purchases", b"not json")
+    response = await biller.http.post("/v1/purchases", content=b"not json", headers=raw)
     assert response.status_code == 400
 
 

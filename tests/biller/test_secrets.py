@@ -10,14 +10,11 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from biller.settings import DEV_VENDING_KEY, BillerSettings
+from tests.service_keys import production_key_settings
 
 from .conftest import METER, TEST_VENDING_KEY, SignedClient, sale_body
 
-STRONG: dict[str, Any] = {
-    "jwt_secret": SecretStr("j" * 40),
-    "service_secret": SecretStr("s" * 40),
-    "biller_secret": SecretStr("b" * 40),
-}
+STRONG: dict[str, Any] = {"jwt_secret": SecretStr("j" * 40), **production_key_settings("biller")}
 
 
 def _production(**values: Any) -> BillerSettings:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,8 +27,8 @@ import pytest
 from setrum.launcher import System, SystemPorts, free_port
 from setrum_common.auth import Role, issue_customer_token
 from setrum_common.demo_data import ADMIN, CUSTOMERS, METERS
-from setrum_common.settings import DEV_BILLER_SECRET, DEV_JWT_SECRET
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from setrum_common.settings import DEV_JWT_SECRET
+from setrum_common.trust.service_tokens import service_headers
 from sts.cli import inspect_command
 from tests.e2e.conftest import SERVICES, _backends, create_postgres_databases
 
@@ -85,17 +84,16 @@ def _purchase(answer: dict[str, Any]) -> dict[str, Any] | None:
 class Chaos:
     """The system under test and the client side of the storm."""
 
-    def __init__(self, system: System, *, router_url: str | None = None) -> None:
+    def __init__(self, system: System) -> None:
         self.system = system
         self.database_urls = system.database_urls
-        self.router_url = router_url or system.router_url  # a load balancer in front of routers, or the one
 
     async def graphql(
         self, http: httpx.AsyncClient, query: str, variables: dict[str, Any], customer: str
     ) -> dict[str, Any]:
         try:
             response = await http.post(
-                self.router_url, json={"query": query, "variables": variables}, headers=bearer(customer)
+                self.system.router_url, json={"query": query, "variables": variables}, headers=bearer(customer)
             )
         except httpx.HTTPError as error:  # the router itself may be what went away
             return {"transport_error": repr(error)}
@@ -194,10 +192,10 @@ class Chaos:
             await asyncio.sleep(1.0)
 
     async def biller(self, method: str, path: str, payload: dict[str, Any] | None = None) -> httpx.Response:
-        """A signed request to the biller's own API (faults, its record)."""
+        """A request to the biller's own API (faults, its record), signed as transactions."""
         body = orjson.dumps(payload) if payload is not None else b""
-        signature = sign_request(os.environ.get("SETRUM_BILLER_SECRET", DEV_BILLER_SECRET), method, path, body)
-        headers = {SIGNATURE_HEADER: signature, "content-type": "application/json"}
+        signed = service_headers(self.system.keyring("transactions"), "biller", method, path, body)
+        headers = {**signed, "content-type": "application/json"}
         async with httpx.AsyncClient(timeout=30) as http:
             return await http.request(method, self.system.spec("biller").base_url + path, content=body, headers=headers)
 
@@ -206,12 +204,10 @@ class Chaos:
         return self.system.spec("biller").env["BILLER_DATABASE_URL"]
 
 
-def start_system(data_dir: Path, database_urls: dict[str, str], env: dict[str, str] | None = None) -> System:
-    """The five processes on free ports with CHAOS_ENV (and ``env`` over it)."""
+def start_system(data_dir: Path, database_urls: dict[str, str]) -> System:
     ports = SystemPorts(*(free_port() for _ in range(5)))
-    extra_env = {**CHAOS_ENV, **(env or {})}
-    system = System(data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs", extra_env=extra_env)
-    system.start(timeout_s=120)
+    system = System(data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs", extra_env=CHAOS_ENV)
+    system.start(timeout_s=90)
     return system
 
 

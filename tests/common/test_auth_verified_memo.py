@@ -11,13 +11,10 @@ from setrum_common.auth import Role, issue_customer_token, viewer_from_authoriza
 from setrum_common.errors import DomainError
 
 JWT = "m" * 40
-SERVICE = "n" * 40
 
 
 def viewer(token: str, *, jwt_secret: str = JWT):
-    return viewer_from_authorization(
-        {"authorization": f"Bearer {token}"}, jwt_secret=jwt_secret, service_secret=SERVICE
-    )
+    return viewer_from_authorization({"authorization": f"Bearer {token}"}, jwt_secret=jwt_secret)
 
 
 def test_a_token_accepted_before_is_refused_once_it_expires() -> None:

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from setrum_common.settings import ServiceSettings
+from tests.service_keys import production_key_env
 
 
 def test_development_defaults_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,6 +19,9 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ValidationError, match="development or short"):
         ServiceSettings()
     monkeypatch.setenv("SETRUM_JWT_SECRET", "p" * 40)
-    monkeypatch.setenv("SETRUM_SERVICE_SECRET", "q" * 40)
+    with pytest.raises(ValidationError, match="SETRUM_SERVICE_KEY"):
+        ServiceSettings()  # no key of its own: the development key would be used
+    for name, value in production_key_env("users").items():
+        monkeypatch.setenv(name, value)
     settings = ServiceSettings()
     assert settings.is_production and settings.json_logs

@@ -31,6 +31,7 @@ from setrum.settings_doc import SERVICES
 from setrum_common import settings as common_settings
 from setrum_common.migrations import Migrations
 from setrum_common.trust import generate_private_key, private_key_text, public_key_text
+from setrum_common.trust.service_keys import generate_deployment_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -40,8 +41,7 @@ ENV_EXAMPLE = dict(
     for line in (ROOT / ".env.example").read_text().splitlines()
     if line.strip() and not line.lstrip().startswith("#")
 )
-DEV_SECRETS = {common_settings.DEV_JWT_SECRET, common_settings.DEV_SERVICE_SECRET, common_settings.DEV_BILLER_SECRET,
-               DEV_VENDING_KEY}  # fmt: skip
+DEV_SECRETS = {common_settings.DEV_JWT_SECRET, DEV_VENDING_KEY}
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 
 APP_SERVICES = sorted(SERVICES)
@@ -98,7 +98,8 @@ def _interpolated_names(value: str) -> set[str]:
 
 
 def _strong_values() -> dict[str, str]:
-    values = {name: secrets.token_urlsafe(48) for name in ENV_EXAMPLE}
+    keys = generate_deployment_keys()  # each service's own key must be a real Ed25519 key
+    values = {name: keys.get(name) or secrets.token_urlsafe(48) for name in ENV_EXAMPLE}
     key = generate_private_key()  # what `python -m setrum_common.trust keygen` prints
     values.update(USERS_TOKEN_SIGNING_KEY_ID="users-1", SETRUM_ROUTER_PUBLIC_KEYS=f"router-1={public_key_text(key)}")
     return values

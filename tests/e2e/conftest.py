@@ -17,8 +17,7 @@ import orjson
 import pytest
 
 from setrum.launcher import System, SystemPorts, free_port
-from setrum_common.settings import DEV_BILLER_SECRET
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from setrum_common.trust.service_tokens import service_headers
 from tests.postgres import create_databases
 
 SERVICES = ("users", "master", "transactions", "biller")
@@ -88,8 +87,8 @@ class Api:
 
     def biller(self, method: str, path: str, payload: dict[str, Any] | None = None) -> httpx.Response:
         body = orjson.dumps(payload) if payload is not None else b""
-        secret = os.environ.get("SETRUM_BILLER_SECRET", DEV_BILLER_SECRET)
-        headers = {SIGNATURE_HEADER: sign_request(secret, method, path, body), "content-type": "application/json"}
+        signed = service_headers(self.system.keyring("transactions"), "biller", method, path, body)
+        headers = {**signed, "content-type": "application/json"}
         url = self.system.spec("biller").base_url + path
         return self.client.request(method, url, content=body, headers=headers)
 

@@ -10,11 +10,11 @@ import httpx
 import jwt
 
 from setrum.launcher import System
-from setrum_common.auth import issue_service_token
 from setrum_common.demo_data import CUSTOMERS, DEMO_PASSWORD
-from setrum_common.settings import DEV_JWT_SECRET, DEV_SERVICE_SECRET
+from setrum_common.settings import DEV_JWT_SECRET
 from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, encode_claims
 from tests.e2e.conftest import Api, error_codes
+from tests.service_keys import service_role_token
 
 SIGN_IN = "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }"
 ME = "{ me { id email } }"
@@ -32,7 +32,7 @@ def test_bad_tokens_stop_at_the_router_and_good_ones_reach_the_subgraphs(api: Ap
     claims = jwt.decode(token, options={"verify_signature": False})
     expired = jwt.encode({**claims, "exp": int(time.time()) - 120}, DEV_JWT_SECRET, algorithm="HS256")
     forged = jwt.encode({**claims, "role": "ADMIN"}, "not-the-secret-but-32-characters-long!", algorithm="HS256")
-    service = issue_service_token(DEV_SERVICE_SECRET, "transactions")
+    service = service_role_token(DEV_JWT_SECRET)
     for bad in (expired, forged, service, "garbage"):
         response = httpx.post(system.router_url, json={"query": ME}, headers={"authorization": f"Bearer {bad}"})
         assert response.status_code == 401, response.text

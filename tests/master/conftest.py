@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import event
 
 from setrum_common import demo_data as demo
-from setrum_common.auth import Role, issue_customer_token, issue_service_token, viewer_from_authorization
+from setrum_common.auth import Role, issue_customer_token
+from setrum_common.trust.service_tokens import SERVICE_TOKEN_HEADER, ReplayCache, verify_service_token
 from subgraphs.master.app import create_app
 from subgraphs.master.settings import MasterSettings
+from tests.service_keys import service_role_token
 
 
 class GraphQLClient:
@@ -51,16 +53,19 @@ class FakeTransactions:
 
     def __init__(self, settings: MasterSettings) -> None:
         self.settings = settings
+        self.keyring = settings.service_keyring("transactions")
+        self.replay = ReplayCache()
         self.states: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        viewer = viewer_from_authorization(
-            request.headers,
-            jwt_secret=self.settings.jwt_secret.get_secret_value(),
-            service_secret=self.settings.service_secret.get_secret_value(),
-        )
-        assert viewer.is_service and request.url.path == "/internal/meter-sales-state"
+        # Signed by master's own key for transactions, as the real route checks it.
+        assert request.url.path == "/internal/meter-sales-state"
+        caller = verify_service_token(
+            self.keyring, request.headers.get(SERVICE_TOKEN_HEADER), "POST", request.url.path, request.content,
+            replay=self.replay,
+        )  # fmt: skip
+        assert caller == "master"
         body = orjson.loads(request.content)
         self.requests.append(body)
         state = self.states.get(body["meterNumber"])
@@ -107,7 +112,8 @@ def admin_token(settings: MasterSettings) -> str:
 
 @pytest.fixture
 def service_token(settings: MasterSettings) -> str:
-    return issue_service_token(settings.service_secret.get_secret_value(), "transactions")
+    """The issue's attack token: it claims the SERVICE role (signed with the customer-token secret)."""
+    return service_role_token(settings.jwt_secret.get_secret_value())
 
 
 class StatementLog:

@@ -10,6 +10,7 @@ import pytest
 
 from setrum_common import demo_data as demo
 from setrum_common.errors import DomainError
+from setrum_common.trust.service_keys import load_keyring
 from subgraphs.master.settings import MasterSettings
 
 master_client = pytest.importorskip("subgraphs.transactions.clients.master_client")
@@ -18,7 +19,7 @@ master_client = pytest.importorskip("subgraphs.transactions.clients.master_clien
 async def test_transactions_client_gets_a_binding_quote(app: Any, settings: MasterSettings) -> None:
     client = master_client.MasterClient(
         "http://test/graphql",
-        settings.service_secret.get_secret_value(),
+        load_keyring("transactions", None, None),
         transport=httpx.ASGITransport(app=app),
     )
     try:

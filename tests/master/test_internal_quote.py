@@ -17,10 +17,11 @@ import orjson
 import pytest
 
 from setrum_common import demo_data as demo
-from setrum_common.auth import Role, issue_customer_token, issue_service_token
+from setrum_common.auth import Role, issue_customer_token
 from subgraphs.master.app import create_app
 from subgraphs.master.settings import MasterSettings
 from tests.postgres import scratch_database
+from tests.service_keys import service_role_token, signed_as
 
 from .conftest import GraphQLClient, error_codes
 
@@ -50,18 +51,17 @@ class Master:
     gql: GraphQLClient
     settings: MasterSettings
 
-    @property
-    def service_token(self) -> str:
-        return issue_service_token(self.settings.service_secret.get_secret_value(), "transactions")
-
     def customer_token(self, customer: demo.DemoCustomer) -> str:
         return issue_customer_token(self.settings.jwt_secret.get_secret_value(), customer.id, Role(customer.role))[0]
 
     async def internal(self, body: Any, *, token: str | None = "service", raw: bytes | None = None) -> httpx.Response:
+        """``token``: "service" signs as transactions does; another string goes as a bearer token."""
         headers = {"content-type": "application/json"}
-        if token is not None:
-            headers["authorization"] = f"Bearer {self.service_token if token == 'service' else token}"
         content = raw if raw is not None else orjson.dumps(body)
+        if token == "service":
+            headers.update(signed_as("transactions", "master", "POST", "/internal/quote", content))
+        elif token is not None:
+            headers["authorization"] = f"Bearer {token}"
         return await self.http.post("/internal/quote", content=content, headers=headers)
 
 
@@ -160,11 +160,10 @@ async def test_internal_quote_follows_tariff_versions(master: Master) -> None:
 
 async def test_internal_quote_needs_a_service_token(master: Master) -> None:
     body = {"meterNumber": demo.METERS[0].number, "denomination": "100000"}
-    wrong_secret = issue_service_token("not-the-service-secret-but-long-enough", "transactions")
     for token in (
         None,
         "not-a-jwt",
-        wrong_secret,
+        service_role_token(master.settings.jwt_secret.get_secret_value()),
         master.customer_token(demo.CUSTOMERS[1]),
         master.customer_token(demo.ADMIN),
     ):

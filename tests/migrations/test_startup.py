@@ -17,6 +17,7 @@ from setrum_common.db import Database
 from setrum_common.migrations import MigrationError, Migrations, main
 from subgraphs.users.app import create_app as create_users
 from subgraphs.users.settings import UsersSettings
+from tests.service_keys import production_key_env
 
 STRONG = "x" * 40
 
@@ -86,8 +87,9 @@ async def test_create_mode_is_for_tests_only(service: str, database_url: str, mo
         response = await _ready(app)
         assert response.status_code == 200 and response.json()["migrations"] == "not used"
 
-    for name in ("SETRUM_JWT_SECRET", "SETRUM_SERVICE_SECRET", "SETRUM_BILLER_SECRET"):
-        monkeypatch.setenv(name, STRONG + name)
+    monkeypatch.setenv("SETRUM_JWT_SECRET", STRONG + "SETRUM_JWT_SECRET")
+    for name, value in production_key_env(service).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("SETRUM_STS_VENDING_KEY", "0123456789ABCDEF")
     monkeypatch.setenv("SETRUM_ENV", "production")
     settings_class: Any = UsersSettings if service == "users" else BillerSettings

@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from biller.settings import BillerSettings
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from tests.biller.conftest import METER, FrozenClock, SignedClient, make_settings, sale_body, serve, simulator_for
+from tests.service_keys import production_key_settings, signed_as
 
 
 async def test_energy_is_priced_from_the_money_not_taken_from_the_request(biller: SignedClient) -> None:
@@ -43,12 +43,14 @@ async def test_energy_is_priced_from_the_money_not_taken_from_the_request(biller
 
 async def test_a_replayed_signed_management_request_issues_one_token(biller: SignedClient) -> None:
     body = orjson.dumps({"meterNumber": METER, "kind": "CLEAR_TAMPER", "value": None, "reference": "mt-1"})
-    headers = {"content-type": "application/json",
-               SIGNATURE_HEADER: sign_request(biller.secret, "POST", "/v1/management-tokens", body)}  # fmt: skip
+    headers = {
+        "content-type": "application/json",
+        **signed_as("transactions", "biller", "POST", "/v1/management-tokens", body),
+    }
     answers = [await biller.http.post("/v1/management-tokens", content=body, headers=headers) for _ in range(5)]
     assert answers[0].status_code == 200
     assert [a.status_code for a in answers[1:]] == [401] * 4
-    assert {a.json()["message"] for a in answers[1:]} == {"replayed signature"}
+    assert {a.json()["message"] for a in answers[1:]} == {"This service token was used already"}
 
 
 async def test_a_retried_management_token_is_the_same_token_and_spends_no_tid(biller: SignedClient) -> None:
@@ -82,5 +84,5 @@ def test_production_refuses_fault_switches(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="BILLER_FAULTS_ENABLED"):
         BillerSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db", environment="production", faults_enabled=True,
-            vending_key="3A7C19E0B45D28F6", biller_secret="x" * 40, jwt_secret="y" * 40, service_secret="z" * 40,
+            vending_key="3A7C19E0B45D28F6", jwt_secret="y" * 40, **production_key_settings("biller"),
         )  # fmt: skip

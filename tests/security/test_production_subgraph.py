@@ -13,8 +13,6 @@ from setrum_common.trust import SIGNATURE_HEADER
 STRONG = {
     "SETRUM_ENV": "production",
     "SETRUM_JWT_SECRET": "production-jwt-secret-for-this-test-0123456789",
-    "SETRUM_SERVICE_SECRET": "production-service-secret-for-this-test-0123456789",
-    "SETRUM_BILLER_SECRET": "production-biller-secret-for-this-test-0123456789",
 }
 
 

@@ -21,6 +21,7 @@ from setrum_common.settings import DEV_JWT_SECRET
 from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, encode_claims
 from subgraphs.users.app import create_app
 from tests.fixtures.router_signing import TestRouter
+from tests.service_keys import production_key_settings
 from tests.users.conftest import make_settings
 
 ME = "{ me { id email } }"
@@ -153,7 +154,7 @@ def test_production_subgraph_refuses_to_start_without_router_keys(tmp_path: Path
     strong = {
         "environment": "production",
         "jwt_secret": "j" * 40,
-        "service_secret": "s" * 40,
+        **production_key_settings("users"),
         "seed_demo_data": False,
     }
     with pytest.raises(RuntimeError, match="SETRUM_ROUTER_PUBLIC_KEYS"):

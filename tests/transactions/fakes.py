@@ -14,11 +14,10 @@ from typing import Any
 
 import httpx
 
-from setrum_common.auth import viewer_from_authorization
 from setrum_common.demo_data import DEFAULT_CHANNEL, METERS, TARIFFS, DemoMeter
 from setrum_common.quote_contract import InternalQuote, QuoteRequest
-from setrum_common.settings import DEV_BILLER_SECRET, DEV_JWT_SECRET, DEV_SERVICE_SECRET
-from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
+from setrum_common.trust.service_keys import load_keyring
+from setrum_common.trust.service_tokens import SERVICE_TOKEN_HEADER, ReplayCache, ServiceAuthError, verify_service_token
 
 __all__ = ["FakeMaster", "FakeBiller", "quote_for"]
 
@@ -85,6 +84,26 @@ def quote_for(
     return quote.model_dump(by_alias=True, mode="json")
 
 
+_REPLAYS = {"master": ReplayCache(), "biller": ReplayCache()}
+
+
+def signed_by_transactions(request: httpx.Request, audience: str) -> bool:
+    """The request carries transactions' service token for ``audience`` (its development key), as the real
+    master and biller check it."""
+    try:
+        caller = verify_service_token(
+            load_keyring(audience, None, None),
+            request.headers.get(SERVICE_TOKEN_HEADER),
+            request.method,
+            request.url.path,
+            request.content,
+            replay=_REPLAYS[audience],
+        )
+    except ServiceAuthError:
+        return False
+    return caller == "transactions"
+
+
 def _error(code: str, message: str, status: int) -> httpx.Response:
     return httpx.Response(status, json={"error": {"code": code, "message": message}})
 
@@ -102,11 +121,8 @@ class FakeMaster:
         self.calls += 1
         if request.method != "POST" or request.url.path != "/internal/quote":
             return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no such route"}})
-        viewer = viewer_from_authorization(
-            request.headers, jwt_secret=DEV_JWT_SECRET, service_secret=DEV_SERVICE_SECRET
-        )
-        if not viewer.is_service:
-            return _error("UNAUTHENTICATED", "quote needs a service token", 401)
+        if not signed_by_transactions(request, "master"):
+            return _error("UNAUTHENTICATED", "quote needs transactions' service token", 401)
         asked = QuoteRequest.model_validate_json(request.content)
         number, denomination = asked.meter_number, asked.denomination
         if not number.isdigit() or len(number) not in (11, 12):
@@ -171,16 +187,8 @@ class FakeBiller:
         )
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
-        try:
-            verify_request(
-                DEV_BILLER_SECRET,
-                request.headers.get(SIGNATURE_HEADER),
-                request.method,
-                request.url.path,
-                request.content,
-            )
-        except SignatureError as error:
-            return httpx.Response(401, json={"code": "BAD_SIGNATURE", "message": str(error)})
+        if not signed_by_transactions(request, "biller"):
+            return httpx.Response(401, json={"code": "UNAUTHENTICATED", "message": "not transactions' token"})
         if self.mode == "maintenance":
             return httpx.Response(503, json={"code": "MAINTENANCE", "message": "cut-off 23:00-00:30"})
         path = request.url.path

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from setrum_common import demo_data as demo
 from setrum_common.errors import DomainError
+from setrum_common.trust.service_keys import ServiceKeyring, development_private_key, load_keyring
 from subgraphs.master.app import create_app as create_master_app
 from subgraphs.master.settings import MasterSettings
 from subgraphs.transactions.clients.master_client import MasterClient, internal_quote_url
@@ -50,9 +51,9 @@ async def _code(client: MasterClient, number: str, amount: str, channel: str | N
 
 
 async def test_client_quotes_through_the_internal_route(master: tuple[Starlette, MasterSettings]) -> None:
-    app, settings = master
+    app, _ = master
     transport = Recording(httpx.ASGITransport(app=app))
-    client = MasterClient("http://master.test/graphql", settings.service_secret.get_secret_value(), transport=transport)
+    client = MasterClient("http://master.test/graphql", load_keyring("transactions", None, None), transport=transport)
     try:
         quote = await client.quote(demo.METERS[0].number, Decimal("100000"))
         assert (quote.energy_value, quote.ppj, quote.ppn, quote.kwh, quote.total_paid) == (
@@ -83,9 +84,9 @@ async def test_client_quotes_through_the_internal_route(master: tuple[Starlette,
 
 
 async def test_client_passes_master_codes_through(master: tuple[Starlette, MasterSettings]) -> None:
-    app, settings = master
+    app, _ = master
     client = MasterClient(
-        "http://master.test/graphql", settings.service_secret.get_secret_value(), transport=httpx.ASGITransport(app=app)
+        "http://master.test/graphql", load_keyring("transactions", None, None), transport=httpx.ASGITransport(app=app)
     )
     try:
         siti = demo.METERS[0].number
@@ -100,11 +101,10 @@ async def test_client_passes_master_codes_through(master: tuple[Starlette, Maste
         await client.aclose()
 
 
-async def test_wrong_service_secret_is_service_unavailable(master: tuple[Starlette, MasterSettings]) -> None:
+async def test_a_wrong_service_key_is_service_unavailable(master: tuple[Starlette, MasterSettings]) -> None:
     app, _ = master
-    client = MasterClient(
-        "http://master.test/graphql", "a-different-secret-of-enough-length!", transport=httpx.ASGITransport(app=app)
-    )
+    impostor = ServiceKeyring("transactions", development_private_key("users"), {})
+    client = MasterClient("http://master.test/graphql", impostor, transport=httpx.ASGITransport(app=app))
     try:
         assert await _code(client, demo.METERS[0].number, "100000") == "SERVICE_UNAVAILABLE"
     finally:
@@ -132,7 +132,7 @@ async def test_transport_failures_are_service_unavailable() -> None:
     for name, handler in answers.items():
         client = MasterClient(
             "http://m.test/graphql",
-            "a-service-secret-long-enough-for-hs256",
+            load_keyring("transactions", None, None),
             timeout_s=0.2,
             transport=httpx.MockTransport(handler),
         )

@@ -23,8 +23,6 @@ from biller.app import create_app as create_biller_app
 from biller.settings import DEV_VENDING_KEY, BillerSettings
 from setrum_common.clock import JAKARTA
 from setrum_common.demo_data import ADMIN, METERS
-from setrum_common.settings import DEV_BILLER_SECRET
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
 from sts.keys import parse_vending_key
 from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
@@ -33,6 +31,7 @@ from subgraphs.master.settings import MasterSettings
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import TransactionsSettings
 from tests.fixtures.demo_meters import demo_decoder_key
+from tests.service_keys import signed_as
 
 from .conftest import BUDI, SITI, GraphQL, error_code
 from .helpers import REFRESH, balance, buy, ledger, meter_where
@@ -46,7 +45,7 @@ class System:
 
     async def biller_call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         content = orjson.dumps(body) if body is not None else b""
-        headers = {SIGNATURE_HEADER: sign_request(DEV_BILLER_SECRET, method, path, content)}
+        headers = signed_as("transactions", "biller", method, path, content)
         return await self.biller.request(method, path, content=content or None, headers=headers)
 
     async def fault(self, mode: str, **extra: Any) -> None:

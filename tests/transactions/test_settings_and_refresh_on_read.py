@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from setrum_common.demo_data import METERS
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import TransactionsSettings
+from tests.service_keys import production_key_env
 
 from .conftest import SITI, GraphQL
 from .fakes import FakeBiller, FakeMaster
@@ -25,21 +26,24 @@ def test_defaults_and_production_refuses_development_secrets(monkeypatch: pytest
     )
     assert settings.biller_timeout_s == 10
     monkeypatch.setenv("TRANSACTIONS_BILLER_TIMEOUT_S", "2.5")
-    monkeypatch.setenv("SETRUM_BILLER_SECRET", "b" * 40)
-    configured = TransactionsSettings()
-    assert configured.biller_timeout_s == 2.5 and configured.biller_secret.get_secret_value() == "b" * 40
+    assert TransactionsSettings().biller_timeout_s == 2.5
     monkeypatch.setenv("SETRUM_ENV", "production")
     with pytest.raises(ValidationError):
-        TransactionsSettings()  # the JWT and service secrets are still the development ones
+        TransactionsSettings()  # the JWT secret is still the development one
     monkeypatch.setenv("SETRUM_JWT_SECRET", "j" * 40)
-    monkeypatch.setenv("SETRUM_SERVICE_SECRET", "s" * 40)
+    with pytest.raises(ValidationError, match="SETRUM_SERVICE_KEY"):
+        TransactionsSettings()  # the development service key (derived from the name) is refused
+    for name, value in production_key_env("transactions").items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match="SETRUM_USERS_URL"):
         TransactionsSettings()  # production checks every token's subject with users
     monkeypatch.setenv("SETRUM_USERS_URL", "http://users:4001")
     assert TransactionsSettings().is_production
-    monkeypatch.delenv("SETRUM_BILLER_SECRET")
+    monkeypatch.setenv(
+        "SETRUM_SERVICE_PUBLIC_KEYS", production_key_env("transactions")["SETRUM_SERVICE_PUBLIC_KEYS"][:-8] + '"}'
+    )
     with pytest.raises(ValidationError):
-        TransactionsSettings()  # the development biller secret is refused in production
+        TransactionsSettings()  # a malformed public key is refused
 
 
 async def test_reading_a_stale_pending_purchase_re_asks_the_biller(tmp_path: Path) -> None:

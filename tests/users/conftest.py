@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import event
 from starlette.applications import Starlette
 
-from setrum_common.auth import Role, issue_customer_token, issue_service_token
+from setrum_common.auth import Role, issue_customer_token
 from setrum_common.demo_data import ADMIN, CUSTOMERS
 from subgraphs.users.app import create_app
 from subgraphs.users.models import Customer
 from subgraphs.users.settings import UsersSettings
+from tests.service_keys import service_role_token
 
 SITI = CUSTOMERS[1]
 BUDI = CUSTOMERS[2]
@@ -77,7 +78,8 @@ class GraphQL:
         return self.token(ADMIN.id, Role.ADMIN)
 
     def service_token(self) -> str:
-        return issue_service_token(self.settings.service_secret.get_secret_value(), "transactions")
+        """A token claiming the SERVICE role (the attack of issue 11): nobody on GraphQL."""
+        return service_role_token(self.settings.jwt_secret.get_secret_value())
 
 
 @pytest.fixture

@@ -41,7 +41,9 @@ async def test_customers_is_admin_only(gql: GraphQL) -> None:
     assert codes(await gql(CUSTOMERS_PAGE, token=gql.token(SITI.id))) == ["FORBIDDEN"]
     # A customer token that merely claims to be someone else's still is not an admin.
     assert codes(await gql(CUSTOMERS_PAGE, token=gql.token(ADMIN.id, Role.CUSTOMER))) == ["FORBIDDEN"]
-    listed = await gql(CUSTOMERS_PAGE, token=gql.service_token())
+    # The attack: a SERVICE-role token listed every customer's email. Now it is nobody.
+    assert codes(await gql(CUSTOMERS_PAGE, token=gql.service_token())) == ["UNAUTHENTICATED"]
+    listed = await gql(CUSTOMERS_PAGE, token=gql.admin_token())
     assert [c["id"] for c in listed["data"]["customers"]] == [c.id for c in CUSTOMERS]
 
 

@@ -35,9 +35,9 @@ async def test_twenty_references_cost_one_select(
     assert " IN " in selects[0].upper()
 
 
-async def test_services_resolve_everyone_and_unknown_ids_are_null(gql: GraphQL) -> None:
+async def test_an_admin_resolves_everyone_and_unknown_ids_are_null(gql: GraphQL) -> None:
     body = await gql(
-        ENTITIES, refs(SITI.id, "00000000-0000-4000-8000-0000000000ff", "junk", BUDI.id), token=gql.service_token()
+        ENTITIES, refs(SITI.id, "00000000-0000-4000-8000-0000000000ff", "junk", BUDI.id), token=gql.admin_token()
     )
     assert "errors" not in body, body
     entities = body["data"]["_entities"]

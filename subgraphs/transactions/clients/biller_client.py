@@ -22,7 +22,8 @@ import orjson
 from setrum_common import deadline
 from setrum_common.breaker import CircuitBreaker
 from setrum_common.clock import as_utc
-from setrum_common.signing import SIGNATURE_HEADER, sign_request
+from setrum_common.trust.service_keys import ServiceKeyring
+from setrum_common.trust.service_tokens import service_headers
 
 from ._http import ServiceHttp, ServiceResponse
 
@@ -124,14 +125,14 @@ class BillerClient:
     def __init__(
         self,
         base_url: str,
-        secret: str,
+        keyring: ServiceKeyring,
         *,
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         breaker: CircuitBreaker | None = None,
         deadline_margin_s: float = 0.5,
     ) -> None:
-        self._secret = secret
+        self._keyring = keyring
         self._timeout_s = timeout_s
         # Kept from the request's deadline to store and answer PENDING after a biller timeout.
         self._margin_s = deadline_margin_s
@@ -223,8 +224,9 @@ class BillerClient:
 
     async def _exchange(self, method: str, path: str, body: dict[str, Any] | None) -> ServiceResponse:
         content = orjson.dumps(body) if body is not None else b""
-        # Sign the path as it goes on the wire (a base URL may carry a prefix).
-        signature = sign_request(self._secret, method, self._http.path(path), content)
+        # Our own service token for this one request (the path as it goes on the wire: a base URL may carry
+        # a prefix), over its body, with a fresh nonce the biller remembers.
+        signed = service_headers(self._keyring, "biller", method, self._http.path(path), content)
         timeout_s = deadline.budget_s(self._timeout_s, self._margin_s)
         try:
             # httpx timeouts are per phase (connect, read…); this bounds the whole exchange.
@@ -232,11 +234,11 @@ class BillerClient:
                 if method == "POST":
                     headers = {
                         "content-type": "application/json",
-                        SIGNATURE_HEADER: signature,
+                        **signed,
                         **deadline.outgoing(timeout_s),
                     }
                     return await self._http.post(path, content, headers)
-                return await self._http.get(path, {SIGNATURE_HEADER: signature, **deadline.outgoing(timeout_s)})
+                return await self._http.get(path, {**signed, **deadline.outgoing(timeout_s)})
         except (httpx.TimeoutException, TimeoutError) as error:
             raise BillerUnavailable(f"biller timed out: {error!r}", code="BILLER_TIMEOUT") from error
         except httpx.TransportError as error:

@@ -1,4 +1,4 @@
-"""Client of master's binding quote (``POST /internal/quote``), asked as a SERVICE.
+"""Client of master's binding quote (``POST /internal/quote``), asked with transactions' own service token.
 
 The quote is master's GraphQL ``quote`` minus the GraphQL execution (which cost master more CPU
 than the pricing): plain JSON on the same origin as the configured GraphQL URL. Master's error
@@ -9,7 +9,6 @@ codes (WRONG_CUSTOMER_NUMBER, CUSTOMER_BLOCKED, PRODUCT_UNAVAILABLE…) are re-r
 from __future__ import annotations
 
 import asyncio
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -18,16 +17,15 @@ import orjson
 from pydantic import ValidationError
 
 from setrum_common import deadline
-from setrum_common.auth import issue_service_token
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.quote_contract import INTERNAL_QUOTE_PATH, InternalQuote, QuoteRequest
+from setrum_common.trust.service_keys import ServiceKeyring
+from setrum_common.trust.service_tokens import service_headers
 
 from ._http import ServiceHttp
 
 __all__ = ["MasterClient", "internal_quote_url"]
 
-
-_TOKEN_REUSE_S = 60.0  # well inside SERVICE_TOKEN_TTL (5 min), so a reused token never expires in flight
 
 # Codes master may answer that the buyer can act on; anything else becomes SERVICE_UNAVAILABLE.
 _PASS_THROUGH = {
@@ -59,28 +57,18 @@ class MasterClient:
     def __init__(
         self,
         url: str,
-        service_secret: str,
+        keyring: ServiceKeyring,
         *,
-        service_name: str = "transactions",
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         deadline_margin_s: float = 0.5,
     ) -> None:
         self._url = internal_quote_url(url)
+        self._path = httpx.URL(self._url).path
         self._margin_s = deadline_margin_s
-        self._secret = service_secret
-        self._service_name = service_name
+        self._keyring = keyring
         self._timeout_s = timeout_s
         self._http = ServiceHttp(timeout_s=timeout_s, transport=transport)
-        self._token: tuple[str, float] | None = None
-
-    def _service_token(self) -> str:
-        """Our service token, re-issued every ``_TOKEN_REUSE_S`` (it is valid for 5 minutes): reusing
-        one lets master's verified-token memo answer instead of a JWT decode per quote."""
-        now = time.monotonic()
-        if self._token is None or now >= self._token[1]:
-            self._token = (issue_service_token(self._secret, self._service_name), now + _TOKEN_REUSE_S)
-        return self._token[0]
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -104,16 +92,16 @@ class MasterClient:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Master answered a quote we cannot read") from error
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        token = self._service_token()
+        content = orjson.dumps(body)
         timeout_s = deadline.budget_s(self._timeout_s, self._margin_s)
         try:
             async with asyncio.timeout(timeout_s):  # a bound on the whole exchange
                 response = await self._http.post(
                     self._url,
-                    orjson.dumps(body),
+                    content,
                     {
                         "content-type": "application/json",
-                        "authorization": f"Bearer {token}",
+                        **service_headers(self._keyring, "master", "POST", self._path, content),
                         **deadline.outgoing(timeout_s),
                     },
                 )

@@ -98,7 +98,7 @@ class MeterInTransactions:
         to: ToArg = None,
     ) -> PurchaseConnection:
         viewer = info.context.viewer.require_authenticated()
-        only = None if (viewer.is_admin or viewer.is_service) else viewer.customer_id
+        only = None if viewer.is_admin else viewer.customer_id
         return await purchase_page(
             info,
             customer_id=only,
@@ -119,7 +119,7 @@ class MeterInTransactions:
         viewer = info.context.viewer.require_authenticated()
         month = parse_month(month)
         month_bounds(month)  # validates the calendar month
-        if not (viewer.is_admin or viewer.is_service or self.saved_by_me):
+        if not (viewer.is_admin or self.saved_by_me):
             customer = viewer.customer_id
             if customer is None or not await bought_for(info.context.db, customer, self.number):
                 raise DomainError(

@@ -30,7 +30,6 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ shelf { items { __typename ... on Book { title } ... on Film { title } } } }", ["a", "c"]),
         ("{ topItems { id summary } }", ["b", "a", "c", "b"]),
     ],
-    "demand_cost": [("{ products(first: 3) { name reviews { body } } }", ["shop", "reviews"])],
     "entities": [
         (
             "{ topProducts(first: 2) { id name reviews { body rating author { id name } } } }",
