@@ -4,8 +4,10 @@ A breadth-first walk over states (type, graph, provided selections). From a stat
 the current one plus every graph entered through a *resolvable* key whose fields are available in a graph
 already reached (key chains are followed). Each accessible field of the type must then be resolvable in one
 of those graphs (not @external unless provided on this path, not overridden away, @requires available).
-Its return type is explored from every graph that resolves it. The first (shortest) failing path is
-reported per field, as an example query.
+Its return type is explored from every graph that resolves it, each state remembering the other graphs that
+resolve the same path (its alternatives): a field is satisfied when any of them resolves it, as Apollo's
+composition validates each path and its planner splits a shareable value type over those graphs (docs/router.md
+§3.15). The first (shortest) failing path is reported per field, as an example query.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class _State:
     graph: str
     path: tuple[str, ...]
     provided: SelectionSetNode | None
+    alternatives: tuple[str, ...] = ()  # other graphs resolving the same path (value types split over graphs)
 
 
 def _fs(text: str | None) -> SelectionSetNode | None:
@@ -122,15 +125,23 @@ class _Checker:
                         break
         return reached
 
+    def reached(self, st: _State) -> list[str]:
+        """The graphs that can resolve fields at ``st``: its graph's closure, then its alternatives' closures."""
+        graphs = self.closure(st.type_name, st.graph, st.provided)
+        for alt in st.alternatives:
+            if alt in self.sg.subgraphs and st.type_name in self.sg.subgraphs[alt].types:
+                graphs += [g for g in self.closure(st.type_name, alt, None) if g not in graphs]
+        return graphs
+
     def run(self) -> list[CompositionError]:
         queue: deque[_State] = deque()
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, str, str, tuple[str, ...]]] = set()
         for op, root in self.sg.roots.items():
             graphs = [s.name for s in self.sg.subgraphs.values() if op in s.roots and root in s.types]
             self.visit_object(root, graphs, _State(root, _ROOT, (), None), queue)
         while queue:
             st = queue.popleft()
-            memo = (st.type_name, st.graph, print_ast(st.provided) if st.provided else "")
+            memo = (st.type_name, st.graph, print_ast(st.provided) if st.provided else "", st.alternatives)
             if memo in seen:
                 continue
             seen.add(memo)
@@ -139,7 +150,7 @@ class _Checker:
             if mt is None or tdef is None or mt.inaccessible:
                 continue
             if mt.kind == "object" or tdef.interface_object:
-                self.visit_object(st.type_name, self.closure(st.type_name, st.graph, st.provided), st, queue)
+                self.visit_object(st.type_name, self.reached(st), st, queue)
             elif mt.kind in ("interface", "union"):
                 runtime = (
                     tdef.members
@@ -152,7 +163,7 @@ class _Checker:
                 )
                 for o in runtime:
                     provided = st.provided
-                    queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided))
+                    queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided, st.alternatives))
         return self.errors
 
     def visit_object(self, t: str, graphs: list[str], st: _State, queue: deque[_State]) -> None:
@@ -214,7 +225,8 @@ class _Checker:
                 provided_here = st.provided if g == st.graph else None
                 found, inner = _sub_selection(provided_here, t, fname)
                 own = _fs(self.sg.subgraphs[g].types[t].fields[fname].provides)
-                queue.append(_State(ret.name, g, path, own if own is not None else (inner if found else None)))
+                provided = own if own is not None else (inner if found else None)
+                queue.append(_State(ret.name, g, path, provided, tuple(x for x in cands if x != g)))
 
 
 def check_satisfiability(sg: ComposedSupergraph) -> list[CompositionError]:

@@ -121,6 +121,7 @@ class Walker:
         self._cost_memo: dict[tuple[Any, ...], int] = {}
         self._keepalive: list[object] = []  # memo keys use id(); keep those objects alive
         self._route_memo: dict[tuple[str, str, str, str], list[Hop] | None] = {}
+        self._split_memo: dict[tuple[int, str, tuple[str, ...]], list[tuple[str, Field]] | None] = {}
         self._avail_memo: dict[tuple[str, str, str], bool] = {}
         self._provides_memo: dict[tuple[str, str, str], Provided | None] = {}
         self._alias_n = 0
@@ -156,28 +157,44 @@ class Walker:
             graphs = self.sg.resolving_graphs(root, f.name, self.labels)
             if not graphs:
                 raise PlanningError(f"No subgraph resolves {root}.{f.name}", "UNSATISFIABLE")
-            prefer = current.graph if (is_mutation and current is not None) else None
-            graph = self._pick_graph(graphs, root, (f,), prefer=prefer, used=set(by_graph))
-            if is_mutation:
-                if current is None or current.graph != graph:
-                    current = self.new_step(graph, "root", operation_kind="mutation", group=len(self.roots))
-                    self.roots.append(current)
-                step = current
-            else:
-                found = by_graph.get(graph)
-                if found is None:
-                    found = self.new_step(graph, "root", operation_kind=self.op.kind)
-                    by_graph[graph] = found
-                    self.roots.append(found)
-                step = found
-            all_conds = conds + _conditions(f.directives)
-            step.root_conds = (
-                all_conds if step.root_conds is None else tuple(c for c in step.root_conds if c in all_conds)
-            )
-            target = step.sel
-            for d_text in self._frag_dirs_for(conds):
-                target = target.fragment(None, d_text).sub
-            self._add_field(Pos(step, target, root, (), None, conds), f)
+            if not is_mutation:
+                graph = self._pick_graph(graphs, root, (f,), used=set(by_graph))
+                for g, part in self._root_parts(graphs, graph, f):
+                    self._add_root_field(self._root_step(g, by_graph), part, conds)
+                continue
+            graph = self._pick_graph(graphs, root, (f,), prefer=current.graph if current else None)
+            if current is None or current.graph != graph:
+                current = self.new_step(graph, "root", operation_kind="mutation", group=len(self.roots))
+                self.roots.append(current)
+            self._add_root_field(current, f, conds)
+
+    def _root_step(self, graph: str, by_graph: dict[str, FetchStep]) -> FetchStep:
+        """The one root fetch of a query into ``graph``."""
+        step = by_graph.get(graph)
+        if step is None:
+            step = by_graph[graph] = self.new_step(graph, "root", operation_kind=self.op.kind)
+            self.roots.append(step)
+        return step
+
+    def _root_parts(self, graphs: list[str], graph: str, f: Field) -> list[tuple[str, Field]]:
+        """``f`` for ``graph``; or, when no one graph resolves its whole (value-typed) subtree, one copy per graph
+        holding requested fields, fetched in parallel and merged by position (docs/router.md §3.15)."""
+        if f.selections:
+            ret = self.sg.field_type_in_graph(graph, self.op.root_type, f.name) or ""
+            if self.cost(graph, ret, f.selections) >= _INF:
+                parts = self._split(graphs, self.op.root_type, f)
+                if parts:
+                    return parts
+        return [(graph, f)]
+
+    def _add_root_field(self, step: FetchStep, f: Field, conds: tuple[Condition, ...]) -> None:
+        all_conds = conds + _conditions(f.directives)
+        step.root_conds = all_conds if step.root_conds is None else tuple(c for c in step.root_conds if c in all_conds)
+        target = step.sel
+        for d_text in self._frag_dirs_for(conds):
+            target = target.fragment(None, d_text).sub
+        step.variables.update(name for name, _ in conds)  # the fragments' conditions are sent too
+        self._add_field(Pos(step, target, self.op.root_type, (), None, conds), f)
 
     def _root_entries(self, selections: tuple[Selection, ...], conds: tuple[Condition, ...]) -> Any:
         for sel in selections:
@@ -263,7 +280,8 @@ class Walker:
             total = 1 if fig is not None and fig.requires else 0
             if sel.selections:
                 ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
-                total += self.cost(graph, ret, sel.selections, self.provides_of(graph, type_name, sel.name))
+                sub = self.cost(graph, ret, sel.selections, self.provides_of(graph, type_name, sel.name))
+                total += sub if sub < _INF else self._split_cost(graph, type_name, sel)
             return total
         if sg.is_abstract(type_name) and not sg.is_interface_object(graph, type_name):
             return sum(self.cost(graph, x, (sel,)) for x in sorted(sg.possible_types(graph, type_name)))
@@ -402,13 +420,111 @@ class Walker:
                     raise PlanningError(f"Response key conflict on {sel.response_key}", "UNSATISFIABLE")
                 pos.step.variables.update(sel.variables)
                 continue
-            if self._is_local(pos, sel):
-                producers |= self._add_field(pos, sel)
-            else:
-                pending.append(sel)
+            producers |= self._place_field(pos, sel, pending)
         if pending:
             producers |= self._plan_jumps(pos, pending)
         return producers
+
+    def _place_field(self, pos: Pos, f: Field, pending: list[Field]) -> set[FetchStep]:
+        """Add ``f`` here, or leave it (or the parts of it other graphs resolve) in ``pending`` for a jump."""
+        parts = self._split_here(pos, f)
+        if parts is None:
+            parts = [(pos.step.graph if self._is_local(pos, f) else "", f)]
+        producers: set[FetchStep] = set()
+        for graph, part in parts:
+            if graph == pos.step.graph:
+                producers |= self._add_field(pos, part)
+            else:
+                pending.append(part)
+        return producers
+
+    def _split_here(self, pos: Pos, f: Field) -> list[tuple[str, Field]] | None:
+        """A value-typed field whose sub-selections no single graph resolves, at an entity: split it per graph
+        (docs/router.md §3.15); None when one graph can take it whole (or nothing can)."""
+        sg = self.sg
+        if not f.selections or (pos.provided is not None and f.name in pos.provided):
+            return None
+        graphs = sg.resolving_graphs(pos.type, f.name, self.labels)
+        for g in graphs:
+            if self.cost(g, sg.field_type_in_graph(g, pos.type, f.name) or "", f.selections) < _INF:
+                return None
+        return self._split(graphs, pos.type, f)
+
+    def _split(self, graphs: list[str], parent_type: str, f: Field) -> list[tuple[str, Field]] | None:
+        """Copies of ``f``, one per graph, each re-selecting the path below ``f`` with the sub-selections that graph
+        resolves (nested value types are split the same way); the executor deep-merges the answers, lists by
+        position (docs/router.md §3.15). None when some sub-selection fits no graph."""
+        mk = (id(f), parent_type, tuple(graphs))
+        if mk in self._split_memo:
+            return self._split_memo[mk]
+        self._keepalive.append(f)
+        self._split_memo[mk] = None  # cycle guard
+        groups: dict[str, list[Selection]] = {}
+        for sel in f.selections:
+            self.tick()
+            placed = self._place_selection(graphs, parent_type, f.name, sel, groups)
+            if placed is None:
+                return None
+            for g, part in placed:
+                groups.setdefault(g, []).append(part)
+        result = [(g, Field(f.name, f.alias, f.arguments, f.directives, tuple(sels))) for g, sels in groups.items()]
+        self._split_memo[mk] = result
+        return result
+
+    def _place_selection(
+        self, graphs: list[str], parent_type: str, field_name: str, sel: Selection, groups: dict[str, list[Selection]]
+    ) -> list[tuple[str, Selection]] | None:
+        """The graph (among ``graphs``, resolving ``parent_type.field_name``) that takes ``sel`` whole, preferring
+        fewer jumps, a graph already chosen, then ``join__Graph`` order; or ``sel`` split in turn."""
+        best: tuple[int, int, int] | None = None
+        choice = ""
+        for g in graphs:
+            ret = self.sg.field_type_in_graph(g, parent_type, field_name) or ""
+            c = self.cost(g, ret, (sel,))
+            score = (c, 0 if g in groups else 1, self.sg.graph_order.get(g, 0))
+            if c < _INF and (best is None or score < best):
+                best, choice = score, g
+        if best is not None:
+            return [(choice, sel)]
+        if isinstance(sel, InlineFragment):
+            return self._split_fragment(graphs, parent_type, field_name, sel)
+        if not sel.selections or not graphs:
+            return None
+        ret = self.sg.field_type_in_graph(graphs[0], parent_type, field_name) or ""
+        inner = [g for g in graphs if self.sg.resolvable(g, ret, sel.name, self.labels)]
+        parts = self._split(inner, ret, sel)
+        return None if parts is None else list(parts)
+
+    def _split_fragment(
+        self, graphs: list[str], parent_type: str, field_name: str, frag: InlineFragment
+    ) -> list[tuple[str, Selection]] | None:
+        """An inline fragment no one graph resolves whole: one copy per graph (same type condition and directives)
+        holding the selections placed there."""
+        groups: dict[str, list[Selection]] = {}
+        for sel in frag.selections:
+            placed = self._place_selection(graphs, parent_type, field_name, sel, groups)
+            if placed is None:
+                return None
+            for g, part in placed:
+                groups.setdefault(g, []).append(part)
+        return [(g, InlineFragment(frag.type_condition, frag.directives, tuple(sels))) for g, sels in groups.items()]
+
+    def _split_cost(self, graph: str, type_name: str, f: Field) -> int:
+        """Jumps needed for ``f`` at ``type_name`` from ``graph`` when it must be split across graphs (``_INF`` when
+        it cannot be): each other graph's part is reached through a key, or by its own root fetch at the root."""
+        sg = self.sg
+        at_root = type_name == self.op.root_type and self.op.kind == "query"
+        parts = self._split(sg.resolving_graphs(type_name, f.name, self.labels), type_name, f)
+        if parts is None:
+            return _INF
+        total = 0
+        for g, part in parts:
+            total += self.cost(g, sg.field_type_in_graph(g, type_name, f.name) or "", part.selections)
+            if g != graph:
+                if not at_root and self.route(graph, type_name, g, type_name) is None:
+                    return _INF
+                total += 1
+        return min(total, _INF)
 
     def _is_local(self, pos: Pos, f: Field) -> bool:
         sg = self.sg

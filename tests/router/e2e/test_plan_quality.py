@@ -55,6 +55,11 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
     "mutations": [
         ('mutation { a: createUser(name: "X") { id } b: renameUser(id: "u2", name: "Y") { name } }', ["users"])
     ],
+    "nested_values": [
+        ("{ products { details { weight color } } }", ["catalog", "skus", "specs"]),
+        ("{ products { variants { stock { count location } } } }", ["catalog", "warehouse"]),
+        ("{ products { name details { weight size { width } } } }", ["catalog"]),
+    ],
     "override": [("{ products { id price name } }", ["catalog", "pricing"])],
     "plan_cost": [
         # reviews provides author { name } on this path: no users fetch, and feed is never asked
@@ -85,6 +90,10 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ featured { id name price { amount currency } } }", ["a"]),
         ("{ newest { name price { amount } inA } }", ["b", "a"]),
         ('{ product(id: "2") { name inA } }', ["a"]),
+    ],
+    "shared_roots": [
+        ("{ settings { theme currency } banners { title color } }", ["left", "right"]),
+        ("{ settings { locale } }", ["left"]),
     ],
     "skip_all": [
         ("{ rule { amount @skip(if: true) } }", ["catalog"]),
