@@ -583,6 +583,21 @@ class Walker:
         sub = Pos(pos.step, of.sub, ret, path, provided, pos.conds + _conditions(f.directives))
         return self.plan_at(sub, f.selections)
 
+    def _same_in_every_type(self, pos: Pos, f: Field, possible: frozenset[str] | set[str]) -> bool:
+        """Can an interface field be asked at the interface level here? Only when every implementation this graph
+        can return resolves it here too: after ``@override`` (or ``@external``) one implementation's copy may come
+        from another graph, and the field is then planned per type (docs/router.md §3.9)."""
+        if pos.provided is not None and f.name in pos.provided:
+            return True
+        graph = pos.step.graph
+        for x in possible:
+            if not self.sg.resolvable(graph, x, f.name, self.labels):
+                return False
+            fig = self.sg.field_in_graph(graph, x, f.name)
+            if fig is not None and fig.requires:
+                return False
+        return True
+
     def _plan_abstract(self, pos: Pos, selections: tuple[Selection, ...]) -> set[FetchStep]:
         sg = self.sg
         graph = pos.step.graph
@@ -597,7 +612,11 @@ class Walker:
                 if sel.name == "__typename":
                     pos.target.field("__typename", sel.alias, "", sel.dirs_text)
                     continue
-                if sg.kind(t) == "interface" and self._is_local(pos, sel):
+                if (
+                    sg.kind(t) == "interface"
+                    and self._is_local(pos, sel)
+                    and self._same_in_every_type(pos, sel, possible)
+                ):
                     producers |= self._add_field(pos, sel)
                 else:
                     for x in possible:

@@ -61,6 +61,7 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ products { name details { weight size { width } } } }", ["catalog"]),
     ],
     "override": [("{ products { id price name } }", ["catalog", "pricing"])],
+    "override_iface": [("{ items { id price } }", ["catalog", "pricing"]), ("{ items { label } }", ["catalog"])],
     "plan_cost": [
         # reviews provides author { name } on this path: no users fetch, and feed is never asked
         ("{ latestReview { author { name } } }", ["reviews"]),
