@@ -55,6 +55,7 @@ __all__ = [
     "RouterError",
     "SupergraphError",
     "Unauthenticated",
+    "UnplannableRuntimeType",
     "UnsupportedMediaType",
     "ValidationFailed",
     "error_dict",
@@ -110,6 +111,7 @@ class RequestError(RouterError):
 
     default_code = "GRAPHQL_VALIDATION_FAILED"
     outcome: ClassVar[RequestOutcome] = "request_error"
+    data_null: ClassVar[bool] = False  # answered with ``data: null`` (an execution failure), not as a refusal
 
     def __init__(self, message: str, code: str | None = None, *, errors: Sequence[dict[str, Any]] = ()) -> None:
         super().__init__(message, code)
@@ -150,6 +152,15 @@ class PlanningError(RequestError):
     validation code for an operation the planner cannot normalise."""
 
     default_code = "UNSATISFIABLE"
+
+
+class UnplannableRuntimeType(PlanningError):
+    """No valid plan exists for a field of one possible runtime type of an abstract field (say the field is
+    ``@external`` in the only graph that returns that type and no other graph can be reached): answered as an
+    execution failure, ``data: null`` with this error, as the reference gateways do, never a placeholder value or
+    a silently dropped field (docs/router.md §3.9)."""
+
+    data_null = True
 
 
 class MutationNotAllowed(RequestError):

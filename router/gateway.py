@@ -217,6 +217,8 @@ class Gateway:
         try:
             self._prepare(ctx)
         except RequestError as err:
+            if err.data_null:
+                return GatewayResult({"data": None, "errors": err.graphql_errors()})
             return GatewayResult({"errors": err.graphql_errors()}, err.outcome)
         if self._inflight is not None and ctx.operation.kind == OperationType.QUERY:
             return await self._inflight.run(ctx, lambda: self._respond(ctx))

@@ -19,7 +19,7 @@ from typing import Any
 
 from graphql import DirectiveNode, VariableNode
 
-from router.errors import PlanningError
+from router.errors import PlanningError, UnplannableRuntimeType
 
 from ..operation.selection_tree import (
     Field,
@@ -696,7 +696,10 @@ class Walker:
         cands += list(sg.interface_object_sources(t, f.name))
         cands = [c for c in cands if self.route(graph, t, c[0], c[1]) is not None]
         if not cands:
-            raise PlanningError(
+            # Under a per-type expansion of an abstract field (a "... on X" path segment) the supergraph is fine
+            # for the other types: that runtime type alone has no plan.
+            error = UnplannableRuntimeType if any(x.startswith("... on ") for x in pos.path) else PlanningError
+            raise error(
                 f"Cannot plan {t}.{f.name} at {'.'.join(pos.path) or 'root'} from subgraph '{graph}': "
                 "no subgraph that resolves it can be reached through a key",
                 "UNSATISFIABLE",

@@ -60,6 +60,7 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ products { variants { stock { count location } } } }", ["catalog", "warehouse"]),
         ("{ products { name details { weight size { width } } } }", ["catalog"]),
     ],
+    "no_plan": [("{ things { id name } }", ["a", "b"])],
     "override": [("{ products { id price name } }", ["catalog", "pricing"])],
     "override_iface": [("{ items { id price } }", ["catalog", "pricing"]), ("{ items { label } }", ["catalog"])],
     "plan_cost": [

@@ -4,6 +4,12 @@ by the differential test (these sets are in it); where they differ, docs/router.
 
 from __future__ import annotations
 
+NO_ROUTE_TO_B = (
+    '@join__type(graph: B, key: "id")',
+    '@join__type(graph: B, key: "id", resolvable: false)',
+)
+
+
 # -- class 4: @override on an implementation of an interface field -------------------------------------------
 
 
@@ -37,3 +43,31 @@ async def test_shareable_implementation_field_needs_no_extra_fetch(run_set):
     body = await run.query("{ items { label } }")
     assert body == {"data": {"items": [{"label": "Novel"}, {"label": "Gel pen"}, {"label": "Atlas"}]}}
     assert run.calls() == ["catalog"]
+
+
+# -- class 5: no valid plan for one runtime type ---------------------------------------------------------------
+
+
+async def test_field_without_a_plan_for_one_runtime_type_is_an_error_with_null_data(run_set):
+    run = await run_set("no_plan", edit=lambda sdl: sdl.replace(*NO_ROUTE_TO_B))
+    body = await run.query("{ things { id name } }")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "UNSATISFIABLE" and "Beta.name" in error["message"]
+    assert run.calls() == []  # nothing is fetched for a plan that cannot be built
+
+
+async def test_the_same_field_for_the_plannable_runtime_type_still_answers(run_set):
+    run = await run_set("no_plan", edit=lambda sdl: sdl.replace(*NO_ROUTE_TO_B))
+    body = await run.query("{ things { id ... on Alpha { name } } }")
+    assert body == {"data": {"things": [{"id": "x1", "name": "Alpha one"}, {"id": "y1"}]}}
+    assert run.calls() == ["a"]
+
+
+async def test_with_the_key_resolvable_the_runtime_type_is_planned_through_it(run_set):
+    run = await run_set("no_plan")
+    body = await run.query("{ things { id name ... on Beta { size } } }")
+    assert body == {
+        "data": {"things": [{"id": "x1", "name": "Alpha one"}, {"id": "y1", "name": "Beta one", "size": 8}]}
+    }
+    assert run.calls() == ["a", "b", "a"]  # size @requires name: b first, then back into a
