@@ -93,7 +93,7 @@ class _Field:
 class _SelectionSet:
     """Selections on one static type; fields are collected lazily per runtime ``__typename``."""
 
-    __slots__ = ("compiler", "nodes", "static_type", "default_typename", "by_type")
+    __slots__ = ("compiler", "nodes", "static_type", "default_typename", "by_type", "api_types")
 
     def __init__(self, compiler: _Compiler, nodes: list[SelectionSetNode], static_type: Any) -> None:
         self.compiler = compiler
@@ -101,6 +101,14 @@ class _SelectionSet:
         self.static_type = static_type
         self.default_typename = static_type.name
         self.by_type: dict[Any, list[_Field]] = {}
+        # On an abstract position the runtime type must be one the API schema has (not @inaccessible).
+        abstract = isinstance(static_type, (GraphQLInterfaceType, GraphQLUnionType))
+        self.api_types: Mapping[str, Any] | None = compiler.schema.type_map if abstract else None
+
+    def hidden_type(self, obj: dict[str, Any]) -> bool:
+        """Is ``obj``'s ``__typename`` a type clients cannot see (docs/router.md §4.6)?"""
+        typename = obj.get("__typename")
+        return self.api_types is not None and typename is not None and typename not in self.api_types
 
     def fields_for(self, typename: Any) -> list[_Field]:
         fields = self.by_type.get(typename)
@@ -308,6 +316,9 @@ def _complete(value: Any, t: _Type, ctx: _Ctx) -> Any:
     if kind == _COMPOSITE:
         if type(value) is not dict:
             return _invalid(t, ctx, "expected an object")
+        if t.sel.hidden_type(value):
+            ctx.errors.append({"message": f"Invalid __typename found for object at {t.coord}.", "path": list(ctx.path)})
+            return _BUBBLE if t.nonnull else None
         r = _project_object(value, t.sel, ctx)
         if r is _BUBBLE:
             return _BUBBLE if t.nonnull else None

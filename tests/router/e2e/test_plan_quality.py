@@ -43,6 +43,7 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ lowStock { upc name inStock } warehouses { id } }", ["inventory", "products"]),
     ],
     "inaccessible": [("{ products { id name label } }", ["a", "b"])],
+    "inaccessible_types": [('{ node(id: "b1") { id ... on Book { pages } } }', ["search", "books"])],
     "interface_object": [
         ("{ accounts { id balance ... on User { name } ... on Admin { level } } }", ["accounts", "billing"]),
         ("{ richest { __typename id balance ... on User { name } } }", ["billing", "accounts"]),

@@ -71,3 +71,37 @@ async def test_with_the_key_resolvable_the_runtime_type_is_planned_through_it(ru
         "data": {"things": [{"id": "x1", "name": "Alpha one"}, {"id": "y1", "name": "Beta one", "size": 8}]}
     }
     assert run.calls() == ["a", "b", "a"]  # size @requires name: b first, then back into a
+
+
+# -- class 6: @inaccessible runtime types ------------------------------------------------------------------------
+
+
+async def test_object_of_an_inaccessible_type_in_a_list_is_null_with_an_error(run_set):
+    run = await run_set("inaccessible_types")
+    body = await run.query("{ results { __typename ... on Book { id pages } } }")
+    assert body["data"] == {
+        "results": [
+            {"__typename": "Book", "id": "b1", "pages": 412},
+            None,
+            {"__typename": "Book", "id": "b2", "pages": 474},
+        ]
+    }
+    (error,) = body["errors"]
+    assert error["path"] == ["results", 1] and "__typename" in error["message"]
+    assert "Draft" not in str(body)  # the hidden type's name never reaches the client
+
+
+async def test_inaccessible_runtime_type_on_a_nullable_field(run_set):
+    run = await run_set("inaccessible_types")
+    body = await run.query('{ first { __typename } node(id: "d1") { id } }')
+    assert body["data"] == {"first": None, "node": None}
+    assert sorted(tuple(e["path"]) for e in body["errors"]) == [("first",), ("node",)]
+    assert "Draft" not in str(body)
+
+
+async def test_inaccessible_runtime_type_in_a_non_null_list_nulls_the_parent(run_set):
+    run = await run_set("inaccessible_types")
+    body = await run.query("{ nodes { id } }")
+    assert body["data"] is None
+    assert [e["path"] for e in body["errors"]] == [["nodes", 1]]
+    assert "Draft" not in str(body)
