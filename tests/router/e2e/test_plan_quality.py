@@ -64,6 +64,7 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
     "no_plan": [("{ things { id name } }", ["a", "b"])],
     "override": [("{ products { id price name } }", ["catalog", "pricing"])],
     "override_iface": [("{ items { id price } }", ["catalog", "pricing"]), ("{ items { label } }", ["catalog"])],
+    "partial_abstract": [("{ feed { ... on Book { name pages } } }", ["b"])],
     "plan_cost": [
         # reviews provides author { name } on this path: no users fetch, and feed is never asked
         ("{ latestReview { author { name } } }", ["reviews"]),

@@ -105,3 +105,32 @@ async def test_inaccessible_runtime_type_in_a_non_null_list_nulls_the_parent(run
     assert body["data"] is None
     assert [e["path"] for e in body["errors"]] == [["nodes", 1]]
     assert "Draft" not in str(body)
+
+
+# -- class 7: unions and interfaces each graph knows only partly ---------------------------------------------------
+
+
+async def test_graph_is_asked_only_for_the_union_members_it_knows(run_set):
+    run = await run_set("partial_abstract")
+    body = await run.query("{ aOnly { __typename ... on Song { name } ... on Book { pages } ... on Movie { name } } }")
+    assert body == {"data": {"aOnly": [{"__typename": "Book", "pages": 474}, {"__typename": "Movie", "name": "Heat"}]}}
+    assert run.calls() == ["a", "b"]
+    (a,) = run.apps["a"].requests
+    assert "Song" not in a["query"]
+    assert run.reps("b") == [[{"__typename": "Book", "id": "b2"}]]
+
+
+async def test_graph_is_asked_only_for_the_implementations_it_knows(run_set):
+    run = await run_set("partial_abstract")
+    body = await run.query("{ named { name ... on Movie { id } ... on Book { pages } } }")
+    assert body == {"data": {"named": [{"name": "Lagu"}, {"name": "Dune", "pages": 412}]}}
+    assert run.calls() == ["b"]
+    (b,) = run.apps["b"].requests
+    assert "Movie" not in b["query"]
+
+
+async def test_shared_union_field_goes_to_the_graph_knowing_the_members_asked_for(run_set):
+    run = await run_set("partial_abstract")
+    body = await run.query("{ feed { ... on Movie { name } ... on Song { name } ... on Book { name pages } } }")
+    assert body == {"data": {"feed": [{"name": "Dune", "pages": 412}, {"name": "Emma", "pages": 474}]}}
+    assert run.calls() == ["b"]
