@@ -1,0 +1,150 @@
+"""The differential test's machinery: subgraphs over real HTTP, Apollo Gateway as a Node process, one comparison.
+
+* ``serve(app)``: an ASGI app on a free localhost port (uvicorn in a thread), yielding its base URL.
+* ``reference_gateways(supergraphs, work)``: ``npm ci`` in ``bench/peers`` from its lock file when needed (npm's
+  cache under ``bench/.work/``, gitignored), then ``bench/peers/gateways.mjs``: an Apollo Gateway and a Hive Gateway
+  per supergraph SDL.
+* ``compare(ours, theirs)``: what must agree: ``data`` exactly, and whether ``errors`` are present.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PEERS_DIR = REPO_ROOT / "bench" / "peers"
+NPM_CACHE = REPO_ROOT / "bench" / ".work" / "npm-cache"
+_INSTALLED = PEERS_DIR / "node_modules" / ".package-lock.json"  # npm writes it after a complete install
+_GATEWAY_MODULE = PEERS_DIR / "node_modules" / "@apollo" / "gateway" / "package.json"
+
+__all__ = ["compare", "node_missing", "reference_gateways", "serve", "strings_in"]
+
+
+def node_missing() -> str | None:
+    """Why Apollo Gateway cannot run here (None when Node.js and npm are installed)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "Node.js/npm are not installed (apt-get install nodejs npm)"
+    return None
+
+
+def _npm_ci() -> None:
+    lock = PEERS_DIR / "package-lock.json"
+    if _INSTALLED.is_file() and _INSTALLED.stat().st_mtime >= lock.stat().st_mtime and _GATEWAY_MODULE.is_file():
+        return
+    env = {**os.environ, "npm_config_cache": str(NPM_CACHE), "NO_UPDATE_NOTIFIER": "1"}
+    done = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=PEERS_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"npm ci in bench/peers failed:\n{done.stderr[-3000:]}")
+
+
+@contextmanager
+def reference_gateways(supergraphs: Mapping[str, str], work: Path) -> Iterator[dict[str, dict[str, str]]]:
+    """Apollo Gateway and Hive Gateway (the versions bench/peers/package-lock.json pins) for each named supergraph
+    SDL: name -> {"apollo": URL, "hive": URL}."""
+    _npm_ci()
+    args = []
+    for name, sdl in supergraphs.items():
+        path = work / f"{name}.graphql"
+        path.write_text(sdl)
+        args.append(f"{name}={path}")
+    proc = subprocess.Popen(
+        ["node", "gateways.mjs", *args],
+        cwd=PEERS_DIR,
+        env={**os.environ, "NODE_ENV": "production"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()  # the gateways print their URLs once all are listening
+        if not line:
+            raise RuntimeError(f"the reference gateways did not start:\n{proc.stderr.read()[-3000:]}")
+        yield json.loads(line)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free localhost port for the duration; yields ``http://127.0.0.1:<port>``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # Node's HTTP agents keep connections longer than uvicorn's default 5 s: a request sent on a connection uvicorn
+    # has just closed fails with ECONNRESET, so keep them open longer than the gateways do.
+    config = uvicorn.Config(
+        app, lifespan="off", log_level="warning", access_log=False, backlog=512, timeout_keep_alive=120
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def strings_in(*sources: Path) -> list[str]:
+    """Short string constants of Python modules and JSON files: the ids and terms the subgraphs' data knows, used as
+    ID/String argument values so generated lookups hit as often as they miss."""
+    found: set[str] = set()
+    for source in sources:
+        if source.suffix == ".json":
+            _json_strings(json.loads(source.read_text()), found)
+            continue
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return sorted(s for s in found if 0 < len(s) <= 12 and s.replace("-", "").replace("_", "").isalnum())
+
+
+def _json_strings(value: Any, found: set[str]) -> None:
+    if isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _json_strings(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _json_strings(v, found)
+
+
+def compare(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> str | None:
+    """None when the answers agree (identical ``data``, same presence of ``errors``); else what differs."""
+    problems = []
+    if ours.get("data") != theirs.get("data"):
+        problems.append("data differs")
+    if bool(ours.get("errors")) != bool(theirs.get("errors")):
+        problems.append("errors present in only one answer")
+    if not problems:
+        return None
+    return "; ".join(problems)
