@@ -6,7 +6,7 @@ SDL and URLs, and our router is a ``Gateway`` on that SDL. Each set gets its sha
 (default 2,100) random queries (``generator.py``); both answers must have identical ``data`` and the same presence
 of ``errors``. ``SETRUM_DIFF_SEED`` replays a run (the seed is printed and named in every failure, which also prints
 the failing operations). Where Apollo Gateway is wrong and we follow the Federation spec instead, the case is
-excluded by name below with the reason, and docs/router.md §9 explains it.
+excluded by name below with the reason, and docs/router.md §9 Checked against the reference gateways explains it.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _messages(answer: dict[str, Any]) -> list[str]:
     return [str(e.get("message")) for e in answer.get("errors") or ()]
 
 
-# Where both reference gateways are wrong and the router follows the specification (docs/router.md §9 says why);
+# Where both reference gateways are wrong and the router follows the specification (docs/router.md §9 Checked against the reference gateways);
 # each is pinned by a regression test in tests/router/e2e/test_differential_regressions.py.
 REFERENCE_DEFECTS: dict[str, Callable[[Case], bool]] = {
     # A subgraph returns an enum value the API schema does not have: a field error by GraphQL's result coercion.

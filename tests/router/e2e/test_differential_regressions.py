@@ -1,7 +1,7 @@
 """Cases the differential test (tests/router/differential/) found, each pinned by name over real HTTP.
 
 Where a reference gateway answers differently and the router follows the Federation/GraphQL specification
-instead, the test asserts the specified answer and docs/router.md §9 says why.
+instead, the test asserts the specified answer and docs/router.md §9 Checked against the reference gateways says why.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ async def test_entities_reached_through_different_keys_are_not_merged_into_one_f
 async def test_type_conditions_under_an_interface_object_field_use_the_real_type(run_set):
     # `richest` is served by billing, where Account is an @interfaceObject: the concrete type comes from accounts.
     # Apollo Gateway 2.14 answers `{}` for the Admin (no type condition matched) and Hive Gateway fails the
-    # request; the concrete type is known, so its fragment applies (docs/router.md §9).
+    # request; the concrete type is known, so its fragment applies (docs/router.md §9 Checked against the reference gateways).
     run = await run_set("interface_object")
     body = await run.query("{ richest { ... on Admin { level } ... on User { name } } }")
     assert body == {"data": {"richest": [{"level": 3}, {"name": "Ada"}, {"name": "Bob"}]}}

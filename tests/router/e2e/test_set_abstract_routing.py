@@ -1,6 +1,6 @@
 """Abstract types whose members differ per graph (issue 14 classes 4 to 7), over real HTTP: ``override_iface``,
 ``no_plan``, ``inaccessible_types``, ``partial_abstract``. Answers checked against Apollo Gateway and Hive Gateway
-by the differential test (these sets are in it); where they differ, docs/router.md §9 says which we follow."""
+by the differential test (these sets are in it); where they differ, docs/router.md §9 Checked against the reference gateways says which we follow."""
 
 from __future__ import annotations
 
