@@ -4,6 +4,7 @@
 #   python -m subgraphs.master      master subgraph (4002)
 #   python -m subgraphs.transactions transactions subgraph (4003)
 #   python -m biller                biller (4010)
+#   python -m payments              payment provider stand-in (4020)
 # Subgraphs and the biller migrate their database at start-up (USERS_SCHEMA_MODE etc.).
 # The router also serves the customer web app at /app/, built in the first stage with Node.
 
@@ -29,6 +30,7 @@ COPY setrum ./setrum
 COPY setrum_common ./setrum_common
 COPY sts ./sts
 COPY biller ./biller
+COPY payments ./payments
 COPY subgraphs ./subgraphs
 COPY router ./router
 RUN pip install . && rm -rf build

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .common import BENCH_DIR, CLK_TCK, NO_RATE_LIMITS, WORK, cpu_ticks, free_port, tree
+from .common import BENCH_DIR, CLK_TCK, NO_RATE_LIMITS, WORK, cpu_ticks, tree
 from .purchases import DENOMINATION, _customers, _meters, _postgres_databases
 from .stack import Stack
 
@@ -136,7 +136,7 @@ def _postgres_system(stack: Stack, admin_url: str) -> Any:
     shutil.rmtree(data, ignore_errors=True)
     system = System(
         data,
-        ports=SystemPorts(*(free_port() for _ in range(5))),
+        ports=SystemPorts.free(),
         database_urls=_postgres_databases(admin_url),
         log_dir=data / "logs",
         router_supergraph=stack.supergraph(),

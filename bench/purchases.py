@@ -327,7 +327,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
             urls = _postgres_databases(admin_url)
             data = WORK / "system-postgres"
             shutil.rmtree(data, ignore_errors=True)
-            ports = SystemPorts(*(free_port() for _ in range(5)))
+            ports = SystemPorts.free()
             pg_system = System(
                 data,
                 ports=ports,

@@ -122,7 +122,7 @@ class Stack:
             data = WORK / "system-sqlite"
             if data.exists():
                 shutil.rmtree(data)
-            ports = SystemPorts(*(free_port() for _ in range(5)))
+            ports = SystemPorts.free()
             system = System(
                 data,
                 ports=ports,

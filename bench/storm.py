@@ -250,7 +250,7 @@ def _targets(label: str, d: dict[str, Any], report: Report) -> None:
 def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
     from setrum.launcher import System, SystemPorts
 
-    from .common import WORK, free_port
+    from .common import WORK
 
     duration_s = float(os.environ.get("SETRUM_BENCH_STORM_S") or load.duration_s)
     print(
@@ -269,7 +269,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
         data = WORK / "system-storm-postgres"
         pg_system = System(
             data,
-            ports=SystemPorts(*(free_port() for _ in range(5))),
+            ports=SystemPorts.free(),
             database_urls=urls,
             log_dir=data / "logs",
             router_supergraph=stack.supergraph(),

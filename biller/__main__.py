@@ -6,8 +6,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 __all__ = ["main"]
 
 
@@ -18,18 +16,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo meter register")
     args = parser.parse_args(argv)
 
-    from setrum_common.service_app import serve
+    from setrum_common.service_app import load_settings, serve
 
     from .app import create_app
     from .settings import BillerSettings
 
-    try:
-        settings = BillerSettings()
-    except (ValidationError, ValueError) as exc:
-        # Messages only: the settings input holds secrets.
-        errors = exc.errors(include_input=False) if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
-        for error in errors:
-            print(f"biller: configuration error: {error['msg']}", file=sys.stderr)
+    settings = load_settings("biller", BillerSettings)
+    if settings is None:
         return 2
     return serve(
         "biller",

@@ -1,6 +1,6 @@
 """``setrum`` — the command line of the whole system.
 
-setrum dev [--data-dir DIR] [--no-seed] [--no-web]   run biller, subgraphs, router and web app
+setrum dev [--data-dir DIR] [--no-seed] [--no-web]   run biller, payments, subgraphs, router and web app
 setrum token inspect --meter N TOKEN         decode a token as the meter would (support tool)
 setrum keys                                  print fresh service keys (one Ed25519 keypair per service) for .env
 """
@@ -39,7 +39,7 @@ def _dev(args: argparse.Namespace) -> int:
     web_app = _web_app(args.no_web)
     data_dir = Path(args.data_dir)
     system = System(data_dir, seed=not args.no_seed, log_dir=data_dir / "logs", web_app_dir=web_app)
-    print("Starting Setrum (biller, users, master, transactions, router)…", flush=True)
+    print("Starting Setrum (biller, payments, users, master, transactions, router)…", flush=True)
     try:
         system.start()
     except RuntimeError as error:
@@ -54,6 +54,7 @@ def _dev(args: argparse.Namespace) -> int:
         f"  master subgraph     http://127.0.0.1:{p.master}/graphql\n"
         f"  transactions        http://127.0.0.1:{p.transactions}/graphql\n"
         f"  biller              http://127.0.0.1:{p.biller}\n"
+        f"  payments (simulator) http://127.0.0.1:{p.payments}/pay   (or: python -m payments pay <VA number>)\n"
         f"  data and logs       {system.data_dir}\n"
         "Press Ctrl-C to stop.",
         flush=True,

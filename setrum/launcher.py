@@ -1,4 +1,4 @@
-"""Run the whole system on one machine: biller, three subgraphs and the router, as processes.
+"""Run the whole system on one machine: biller, payments, three subgraphs and the router, as processes.
 
 Used by ``setrum dev`` and by the end-to-end tests, so what the tests start is exactly what a
 developer runs. Each service is ``python -m <module>`` with its configuration in environment
@@ -46,6 +46,12 @@ class SystemPorts:
     master: int = 4002
     transactions: int = 4003
     biller: int = 4010
+    payments: int = 4020
+
+    @classmethod
+    def free(cls) -> SystemPorts:
+        """A free localhost port for every process (tests and benchmarks run beside a developer's system)."""
+        return cls(*(free_port() for _ in range(len(cls.__dataclass_fields__))))
 
 
 def default_ports() -> SystemPorts:
@@ -71,7 +77,7 @@ class ServiceSpec:
 
 
 class System:
-    """The five processes of a Setrum deployment on localhost."""
+    """The six processes of a Setrum deployment on localhost."""
 
     def __init__(
         self,
@@ -155,6 +161,16 @@ class System:
                 },
             ),
             ServiceSpec(
+                "payments",
+                [py, "-m", "payments"],
+                p.payments,
+                {
+                    "PAYMENTS_PORT": str(p.payments),
+                    "PAYMENTS_DATABASE_URL": self._db("payments"),
+                    "PAYMENTS_NOTIFY_URL": f"http://127.0.0.1:{p.transactions}/internal/payments/notify",
+                },
+            ),
+            ServiceSpec(
                 "users",
                 [py, "-m", "subgraphs.users"],
                 p.users,
@@ -189,6 +205,7 @@ class System:
                     "SETRUM_ROUTER_PUBLIC_KEYS": self.router_public_keys,
                     "TRANSACTIONS_MASTER_URL": f"http://127.0.0.1:{p.master}/graphql",
                     "TRANSACTIONS_BILLER_URL": f"http://127.0.0.1:{p.biller}",
+                    "TRANSACTIONS_PAYMENTS_URL": f"http://127.0.0.1:{p.payments}",
                     "SETRUM_USERS_URL": f"http://127.0.0.1:{p.users}",
                 },
             ),

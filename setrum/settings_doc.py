@@ -30,6 +30,7 @@ SERVICES: dict[str, str] = {
     "master": "subgraphs.master.settings:MasterSettings",
     "transactions": "subgraphs.transactions.settings:TransactionsSettings",
     "biller": "biller.settings:BillerSettings",
+    "payments": "payments.settings:PaymentsSettings",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -56,6 +57,7 @@ __all__ = [
     "SUBGRAPH_EXTENSIONS",
     "SchemaReadiness",
     "create_service_app",
+    "load_settings",
     "print_sdl",
     "serve",
     "service_main",
@@ -382,6 +384,20 @@ def service_main(
         port=args.port,
         overrides={"seed_demo_data": True} if args.seed else {},
     )
+
+
+def load_settings(name: str, settings_factory: Callable[[], _S]) -> _S | None:
+    """The service's settings, or None after printing each configuration error (messages only: the
+    settings' input holds secrets) for a ``__main__`` to exit with 2."""
+    from pydantic import ValidationError
+
+    try:
+        return settings_factory()
+    except (ValidationError, ValueError) as exc:
+        errors = exc.errors(include_input=False) if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+        for error in errors:
+            print(f"{name}: configuration error: {error['msg']}", file=sys.stderr)
+        return None
 
 
 def serve(

@@ -20,6 +20,7 @@ from .trust.service_keys import ServiceKeyring, development_key_in_use, load_key
 
 __all__ = [
     "DEV_JWT_SECRET",
+    "DEV_PAYMENTS_SECRET",
     "DEVELOPMENT_SECRETS",
     "Environment",
     "SchemaMode",
@@ -29,7 +30,9 @@ __all__ = [
 
 # Development-only defaults. A service in production mode refuses to start with any of them.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
-DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET})
+# The payment provider's own secret: it signs the provider's payment notifications (and our calls to it).
+DEV_PAYMENTS_SECRET = "dev-only-payments-secret-change-me-0123456789"
+DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_PAYMENTS_SECRET})
 
 Environment = Literal["development", "production"]
 # How a service treats its database schema at start-up (see setrum_common.migrations):
@@ -155,7 +158,7 @@ class ServiceSettings(BaseSettings):
             if weak:
                 raise ValueError(
                     "SETRUM_ENV=production but a development or short (<32 chars) secret is configured; "
-                    "set SETRUM_JWT_SECRET"
+                    "set SETRUM_JWT_SECRET and SETRUM_PAYMENTS_SECRET"
                 )
             own = None if self.service_key is None else self.service_key.get_secret_value()
             problem = development_key_in_use(own, self.service_public_keys)

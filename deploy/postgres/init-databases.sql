@@ -5,5 +5,6 @@ CREATE DATABASE users;
 CREATE DATABASE master;
 CREATE DATABASE transactions;
 CREATE DATABASE biller;
+CREATE DATABASE payments;
 -- The routers' shared store: rate-limit counters and APQ documents (router/shared_store.py).
 CREATE DATABASE router;

@@ -11,10 +11,11 @@ from setrum_common.breaker import CircuitBreaker
 from setrum_common.db import Database
 from setrum_common.service_app import create_service_app
 
-from .clients import BillerClient, MasterClient
+from .clients import BillerClient, MasterClient, PaymentsClient
 from .internal import internal_routes
 from .metrics import TransactionMetrics
 from .models import TransactionsBase
+from .payment_notifications import payment_notification_routes
 from .schema import schema
 from .seed import seed
 from .service.dependencies import Services
@@ -29,6 +30,7 @@ def build_services(
     *,
     master_transport: httpx.AsyncBaseTransport | None = None,
     biller_transport: httpx.AsyncBaseTransport | None = None,
+    payments_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Services:
     return Services(
         settings=settings,
@@ -49,6 +51,12 @@ def build_services(
                 failures=settings.biller_breaker_failures, cooldown_s=settings.biller_breaker_cooldown_s
             ),
         ),
+        payments=PaymentsClient(
+            settings.payments_url,
+            settings.payments_secret.get_secret_value(),
+            timeout_s=settings.payments_timeout_s,
+            transport=payments_transport,
+        ),
     )
 
 
@@ -57,10 +65,16 @@ def create_app(
     *,
     master_transport: httpx.AsyncBaseTransport | None = None,
     biller_transport: httpx.AsyncBaseTransport | None = None,
+    payments_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The subgraph app; the transports let tests route master/biller calls to fakes or ASGI apps."""
+    """The subgraph app; the transports let tests route master/biller/payments calls to fakes or ASGI apps."""
     settings = settings or TransactionsSettings()
-    services = build_services(settings, master_transport=master_transport, biller_transport=biller_transport)
+    services = build_services(
+        settings,
+        master_transport=master_transport,
+        biller_transport=biller_transport,
+        payments_transport=payments_transport,
+    )
     workers: list[SettlementWorker] = []
 
     async def start_worker(db: Database) -> None:
@@ -83,7 +97,7 @@ def create_app(
         on_startup=start_worker,
         on_shutdown=stop,
         migrations=Path(__file__).parent / "migrations",
-        extra_routes=internal_routes(settings, services),
+        extra_routes=[*internal_routes(settings, services), *payment_notification_routes(settings, services)],
     )
     # Business counters live on the app's own registry, served at /metrics beside the HTTP ones.
     services.metrics = TransactionMetrics(app.state.observability.registry)

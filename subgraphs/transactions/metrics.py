@@ -13,9 +13,23 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from .models import LedgerKind, ManagementTokenKind, PurchaseStatus
 
-__all__ = ["REVIEW_REASONS", "TransactionMetrics"]
+__all__ = ["NOTIFICATION_OUTCOMES", "NOTIFICATION_REFUSALS", "REVIEW_REASONS", "TransactionMetrics"]
 
 REVIEW_REASONS = ("BILLER_DUPLICATE_REFERENCE", "UNSETTLED")
+NOTIFICATION_OUTCOMES = ("credited", "duplicate")
+NOTIFICATION_REFUSALS = (
+    "unsigned",
+    "bad_signature",
+    "stale",
+    "malformed",
+    "replayed",
+    "unknown_intent",
+    "amount_mismatch",
+    "expired",
+    "cancelled",
+    "already_paid",
+    "conflict",
+)
 
 
 class TransactionMetrics:
@@ -60,7 +74,23 @@ class TransactionMetrics:
             "PENDING purchases the settlement worker brought to SUCCESS or FAILED",
             registry=self.registry,
         )
+        self.notifications_accepted = Counter(
+            "setrum_payment_notifications_accepted_total",
+            "Payment notifications from the provider taken: credited, or a duplicate of one credited before",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.notifications_refused = Counter(
+            "setrum_payment_notifications_refused_total",
+            "Payment notifications refused, by reason (a forged, replayed or late one; alert on any increase)",
+            ["reason"],
+            registry=self.registry,
+        )
         # Every series exists from the start, so rate() works before the first event.
+        for outcome in NOTIFICATION_OUTCOMES:
+            self.notifications_accepted.labels(outcome)
+        for refusal in NOTIFICATION_REFUSALS:
+            self.notifications_refused.labels(refusal)
         for status in PurchaseStatus:
             self.purchases.labels(status.value)
         for kind in LedgerKind:
@@ -88,3 +118,9 @@ class TransactionMetrics:
 
     def purchase_settled_by_worker(self) -> None:
         self.settled_by_worker.inc()
+
+    def payment_notification_accepted(self, outcome: str) -> None:
+        self.notifications_accepted.labels(outcome).inc()
+
+    def payment_notification_refused(self, reason: str) -> None:
+        self.notifications_refused.labels(reason).inc()

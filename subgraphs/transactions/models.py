@@ -41,6 +41,12 @@ __all__ = [
     "MeterInstalment",
     "ManagementTokenKind",
     "ManagementTokenRecord",
+    "TopUp",
+    "TopUpMethod",
+    "TopUpStatus",
+    "TopUpPayment",
+    "PaymentDelivery",
+    "WalletAdjustment",
     "new_purchase_id",
     "channel_reference_for",
 ]
@@ -70,7 +76,9 @@ class TransactionsBase(db.Base):
 
 
 class LedgerKind(str, enum.Enum):
-    TOPUP = "TOPUP"
+    TOPUP = "TOPUP"  # a payment the provider notified: exactly one TopUpPayment row per entry
+    DEV_TOPUP = "DEV_TOPUP"  # topUpWallet by a customer in development (no payment behind it)
+    ADJUSTMENT = "ADJUSTMENT"  # an admin's adjustment, with its reason in WalletAdjustment
     PURCHASE_DEBIT = "PURCHASE_DEBIT"
     REFUND_CREDIT = "REFUND_CREDIT"
 
@@ -240,3 +248,83 @@ class ManagementTokenRecord(TransactionsBase):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     # The viewer's subject: an admin's customer id, or a service name.
     issued_by: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class TopUpMethod(str, enum.Enum):
+    VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+    QRIS = "QRIS"
+
+
+class TopUpStatus(str, enum.Enum):
+    PENDING = "PENDING"  # waiting for the payment (EXPIRED once expires_at has passed; computed, not stored)
+    PAID = "PAID"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"  # the provider could not open it; nothing can be paid
+
+
+class TopUp(TransactionsBase):
+    """A customer's top-up intent: the provider's payment instructions for an amount, until an expiry."""
+
+    __tablename__ = "tx_top_up"
+    __table_args__ = (
+        UniqueConstraint("provider_intent_id"),
+        Index("ix_tx_top_up_customer_order", "customer_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_purchase_id)
+    customer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    method: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    provider_intent_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    bank_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    va_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    qris_payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class TopUpPayment(TransactionsBase):
+    """A payment the provider notified and we credited: one per provider payment id and per top-up,
+    written in the same transaction as its TOPUP ledger entry (``ledger_reference``)."""
+
+    __tablename__ = "tx_top_up_payment"
+    __table_args__ = (UniqueConstraint("top_up_id"), UniqueConstraint("ledger_reference"))
+
+    provider_payment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    top_up_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    customer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    ledger_reference: Mapped[str] = mapped_column(String(200), nullable=False)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    credited_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class PaymentDelivery(TransactionsBase):
+    """Each notification delivery id seen, so a captured notification sent again is refused as a replay."""
+
+    __tablename__ = "tx_payment_delivery"
+
+    delivery_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class WalletAdjustment(TransactionsBase):
+    """The audit log of admins' wallet adjustments (topUpWallet by an admin): who, whom, how much, why."""
+
+    __tablename__ = "tx_wallet_adjustment"
+    __table_args__ = (
+        UniqueConstraint("ledger_reference"),
+        Index("ix_tx_wallet_adjustment_customer_order", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    admin_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    ledger_reference: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)

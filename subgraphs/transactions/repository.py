@@ -36,6 +36,7 @@ from .models import (
     Money,
     Purchase,
     PurchaseStatus,
+    TopUpPayment,
     TransactionsBase,
     Wallet,
 )
@@ -64,6 +65,8 @@ __all__ = [
     "latest_power_va",
     "reconcile_wallets",
     "reconcile_usage",
+    "PaymentMismatch",
+    "reconcile_payments",
     "list_management_tokens",
     "move_to_review",
     "claim_due_purchases",
@@ -512,6 +515,30 @@ async def reconcile_usage(session: AsyncSession) -> list[UsageMismatch]:
         for meter, month, recorded, total in rows
         if int(recorded) != int(total or 0)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMismatch:
+    reference: str
+    problem: str  # CREDIT_WITHOUT_PAYMENT | PAYMENT_WITHOUT_CREDIT | AMOUNT_DIFFERS
+
+
+async def reconcile_payments(session: AsyncSession) -> list[PaymentMismatch]:
+    """Every TOPUP ledger entry is exactly one provider payment we recorded, for the same amount, and
+    every recorded payment was credited (the reference is unique on both sides, so "one" is a join)."""
+    credits = select(LedgerEntry.reference, LedgerEntry.amount).where(LedgerEntry.kind == LedgerKind.TOPUP.value)
+    entries = {ref: amount for ref, amount in await session.execute(credits)}
+    payments = {
+        ref: amount for ref, amount in await session.execute(select(TopUpPayment.ledger_reference, TopUpPayment.amount))
+    }
+    mismatches = [PaymentMismatch(ref, "CREDIT_WITHOUT_PAYMENT") for ref in entries.keys() - payments.keys()]
+    mismatches += [PaymentMismatch(ref, "PAYMENT_WITHOUT_CREDIT") for ref in payments.keys() - entries.keys()]
+    mismatches += [
+        PaymentMismatch(ref, "AMOUNT_DIFFERS")
+        for ref in entries.keys() & payments.keys()
+        if entries[ref] != payments[ref]
+    ]
+    return sorted(mismatches, key=lambda m: m.reference)
 
 
 # --- management tokens --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from setrum_common.settings import ServiceSettings
+from setrum_common.settings import DEV_PAYMENTS_SECRET, ServiceSettings, shared_field
 
 __all__ = ["TransactionsSettings", "MAX_TOP_UP", "SERVICE_NAME"]
 
@@ -23,6 +23,13 @@ class TransactionsSettings(ServiceSettings):
     master_timeout_s: float = 10.0
     biller_url: str = "http://127.0.0.1:4010"
     biller_timeout_s: float = 10.0
+    payments_url: str = Field("http://127.0.0.1:4020", description="the payment provider (top-up intents)")
+    payments_timeout_s: float = 10.0
+    # The provider's own secret: our calls to it are signed with it, and its payment notifications too.
+    payments_secret: SecretStr = shared_field("SETRUM_PAYMENTS_SECRET", SecretStr(DEV_PAYMENTS_SECRET))
+    payment_notification_max_age_s: int = Field(
+        300, gt=0, description="a payment notification signed longer ago than this is refused as stale"
+    )
     deadline_margin_s: float = Field(
         0.5, description="kept from a request's deadline to answer (PENDING) after master or the biller timed out"
     )

@@ -24,13 +24,13 @@ import httpx
 import orjson
 import pytest
 
-from setrum.launcher import System, SystemPorts, free_port
+from setrum.launcher import System, SystemPorts
 from setrum_common.auth import Role, issue_customer_token
 from setrum_common.demo_data import ADMIN, CUSTOMERS, METERS
 from setrum_common.settings import DEV_JWT_SECRET
 from setrum_common.trust.service_tokens import service_headers
 from sts.cli import inspect_command
-from tests.e2e.conftest import SERVICES, _backends, create_postgres_databases
+from tests.e2e.conftest import SERVICES, _backends, assert_money_invariants, create_postgres_databases
 
 JAKARTA_OFFSET = timedelta(hours=7)
 CHAOS_ENV = {
@@ -205,7 +205,7 @@ class Chaos:
 
 
 def start_system(data_dir: Path, database_urls: dict[str, str]) -> System:
-    ports = SystemPorts(*(free_port() for _ in range(5)))
+    ports = SystemPorts.free()
     system = System(data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs", extra_env=CHAOS_ENV)
     system.start(timeout_s=90)
     return system
@@ -220,5 +220,6 @@ def chaos(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         harness = Chaos(system)
         asyncio.run(harness.fund_buyers())
         yield harness
+        assert_money_invariants(system)  # after every chaos case on this backend
     finally:
         system.stop()

@@ -41,7 +41,7 @@ ENV_EXAMPLE = dict(
     for line in (ROOT / ".env.example").read_text().splitlines()
     if line.strip() and not line.lstrip().startswith("#")
 )
-DEV_SECRETS = {common_settings.DEV_JWT_SECRET, DEV_VENDING_KEY}
+DEV_SECRETS = {common_settings.DEV_JWT_SECRET, common_settings.DEV_PAYMENTS_SECRET, DEV_VENDING_KEY}
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 
 APP_SERVICES = sorted(SERVICES)
@@ -243,11 +243,12 @@ def _app(service: str, settings: Any) -> Any:
         from router.app import create_app
 
         return create_app(settings)
-    if service == "biller":
-        from biller.app import create_app as biller_app
+    return importlib.import_module(f"{_package(service)}.app").create_app(settings)
 
-        return biller_app(settings)
-    return importlib.import_module(f"subgraphs.{service}.app").create_app(settings)
+
+def _package(service: str) -> str:
+    """The biller and the payment provider are services of their own, beside the subgraphs."""
+    return service if service in ("biller", "payments") else f"subgraphs.{service}"
 
 
 def test_dependencies_wait_for_healthy_services() -> None:
@@ -310,7 +311,7 @@ def test_databases_exist_and_every_database_service_has_migrations() -> None:
             continue
         url = make_url(_interpolate(url_var[0], _strong_values()))
         assert url.database in created and url.username == user
-        package = "biller" if service == "biller" else f"subgraphs.{service}"
+        package = _package(service)
         assert (Migrations.of_package(package).directory / "env.py").is_file(), f"{service} has no migrations"
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("router", "sts", "setrum_common", "subgraphs", "biller", "setrum", "bench")
+PACKAGES = ("router", "sts", "setrum_common", "subgraphs", "biller", "payments", "setrum", "bench")
 SKIPPED_DIRS = {".work", "node_modules", "__pycache__"}
 
 

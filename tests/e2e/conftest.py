@@ -16,11 +16,12 @@ import httpx
 import orjson
 import pytest
 
-from setrum.launcher import System, SystemPorts, free_port
+from setrum.launcher import System, SystemPorts
+from setrum_common.demo_data import DEMO_PASSWORD
 from setrum_common.trust.service_tokens import service_headers
 from tests.postgres import create_databases
 
-SERVICES = ("users", "master", "transactions", "biller")
+SERVICES = ("users", "master", "transactions", "biller", "payments")
 
 
 def _backends() -> list[Any]:
@@ -49,7 +50,7 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     database_urls: dict[str, str] = {}
     if backend == "postgres":
         database_urls = create_postgres_databases("setrum_e2e", SERVICES)
-    ports = SystemPorts(*(free_port() for _ in range(5)))
+    ports = SystemPorts.free()
     # Spans go to each service's log (console exporter), so tests can follow one trace across processes.
     system = System(
         data_dir,
@@ -61,8 +62,31 @@ def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     system.start(timeout_s=90)
     try:
         yield system
+        assert_money_invariants(system)  # after every e2e test of this backend
     finally:
         system.stop()
+
+
+RECONCILIATION = """{ walletReconciliation { ok walletsChecked walletMismatches { customerId balance ledgerSum }
+  paymentMismatches { reference problem } usageMismatches { meterNumber month } } }"""
+
+
+def assert_money_invariants(system: System) -> None:
+    """Every wallet equals its ledger, and every top-up credit is exactly one provider payment (and every
+    payment the provider delivered was credited), asked of transactions through the router as an admin."""
+    with httpx.Client(timeout=60) as http:
+        signed_in = http.post(
+            system.router_url,
+            json={
+                "query": 'mutation($p: String!) { signIn(email: "admin@setrum.id", password: $p) { token } }',
+                "variables": {"p": DEMO_PASSWORD},
+            },
+        ).json()
+        token = signed_in["data"]["signIn"]["token"]
+        report = http.post(
+            system.router_url, json={"query": RECONCILIATION}, headers={"authorization": f"Bearer {token}"}
+        ).json()
+    assert report.get("data") and report["data"]["walletReconciliation"]["ok"], report
 
 
 class Api:

@@ -198,7 +198,7 @@ def test_biller_failure_refunds_the_wallet(api: Api) -> None:
     assert balance(api, token) == Decimal(300_000)
     entries = api.data("query { wallet { entries(first: 10) { nodes { kind amount } } } }", token=token)
     kinds = sorted(e["kind"] for e in entries["wallet"]["entries"]["nodes"])
-    assert kinds == ["PURCHASE_DEBIT", "REFUND_CREDIT", "TOPUP"]
+    assert kinds == ["DEV_TOPUP", "PURCHASE_DEBIT", "REFUND_CREDIT"]
 
 
 def test_monthly_kwh_cap(api: Api) -> None:

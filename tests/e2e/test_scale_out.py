@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from setrum.launcher import System, SystemPorts, free_port
+from setrum.launcher import System, SystemPorts
 from setrum_common.demo_data import DEMO_PASSWORD, METERS
 from tests.fixtures.demo_meters import demo_decoder_key
 
@@ -54,7 +54,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[System]]
             data_dir: Path = tmp_path_factory.mktemp(f"replica-{index}")
             system = System(
                 data_dir,
-                ports=SystemPorts(*(free_port() for _ in range(5))),
+                ports=SystemPorts.free(),
                 database_urls=database_urls,
                 seed=index == 0,  # the first replica seeds; the second finds the data there
                 log_dir=data_dir / "logs",
@@ -142,7 +142,7 @@ def test_replayed_references_across_replicas_charge_once(replicas: list[System])
     for wallet in wallets:
         entries = wallet["data"]["wallet"]["entries"]["nodes"]
         kinds = Counter(e["kind"] for e in entries)
-        assert kinds["PURCHASE_DEBIT"] == 6 and kinds["TOPUP"] == 1
+        assert kinds["PURCHASE_DEBIT"] == 6 and kinds["DEV_TOPUP"] == 1
         assert Decimal(wallet["data"]["wallet"]["balance"]) == sum(
             Decimal(e["amount"]) for e in entries if e["kind"] != "PURCHASE_DEBIT"
         ) - sum(abs(Decimal(e["amount"])) for e in entries if e["kind"] == "PURCHASE_DEBIT")

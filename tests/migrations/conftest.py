@@ -40,6 +40,7 @@ SERVICES = [
     Service("subgraphs.master", "subgraphs.master.models:MasterBase"),
     Service("subgraphs.transactions", "subgraphs.transactions.models:TransactionsBase"),
     Service("biller", "biller.models:BillerBase"),
+    Service("payments", "payments.models:PaymentsBase"),
 ]
 SERVICES = [s for s in SERVICES if (s.migrations.directory / "env.py").is_file()]
 

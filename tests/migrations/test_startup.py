@@ -13,6 +13,8 @@ from starlette.applications import Starlette
 
 from biller.app import create_app as create_biller
 from biller.settings import BillerSettings
+from payments.app import create_app as create_payments
+from payments.settings import PaymentsSettings
 from setrum_common.db import Database
 from setrum_common.migrations import MigrationError, Migrations, main
 from subgraphs.users.app import create_app as create_users
@@ -31,10 +33,16 @@ def _biller(url: str, mode: str) -> Starlette:
     return create_biller(BillerSettings(database_url=url, schema_mode=mode))
 
 
+def _payments(url: str, mode: str) -> Starlette:
+    return create_payments(PaymentsSettings(database_url=url, schema_mode=mode))
+
+
 APPS: dict[str, tuple[Callable[[str, str], Starlette], str]] = {
     "users": (_users, "subgraphs.users"),
     "biller": (_biller, "biller"),
+    "payments": (_payments, "payments"),
 }
+SETTINGS: dict[str, Any] = {"users": UsersSettings, "biller": BillerSettings, "payments": PaymentsSettings}
 pytestmark = pytest.mark.parametrize("service", list(APPS))
 
 
@@ -90,9 +98,10 @@ async def test_create_mode_is_for_tests_only(service: str, database_url: str, mo
     monkeypatch.setenv("SETRUM_JWT_SECRET", STRONG + "SETRUM_JWT_SECRET")
     for name, value in production_key_env(service).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SETRUM_PAYMENTS_SECRET", STRONG + "SETRUM_PAYMENTS_SECRET")
     monkeypatch.setenv("SETRUM_STS_VENDING_KEY", "0123456789ABCDEF")
     monkeypatch.setenv("SETRUM_ENV", "production")
-    settings_class: Any = UsersSettings if service == "users" else BillerSettings
+    settings_class: Any = SETTINGS[service]
     with pytest.raises(ValidationError, match="schema_mode migrate or check"):
         settings_class(schema_mode="create")
     assert settings_class().schema_mode == "migrate"

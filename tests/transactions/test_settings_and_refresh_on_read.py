@@ -35,6 +35,9 @@ def test_defaults_and_production_refuses_development_secrets(monkeypatch: pytest
         TransactionsSettings()  # the development service key (derived from the name) is refused
     for name, value in production_key_env("transactions").items():
         monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        TransactionsSettings()  # the development payment provider secret is refused in production
+    monkeypatch.setenv("SETRUM_PAYMENTS_SECRET", "p" * 40)
     with pytest.raises(ValidationError, match="SETRUM_USERS_URL"):
         TransactionsSettings()  # production checks every token's subject with users
     monkeypatch.setenv("SETRUM_USERS_URL", "http://users:4001")

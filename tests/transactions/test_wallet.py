@@ -20,7 +20,7 @@ async def test_seeded_opening_balance_and_anonymous_refused(gql: GraphQL) -> Non
     wallet = result["data"]["wallet"]
     assert Decimal(wallet["balance"]) == WALLET_OPENING_BALANCES[SITI]
     assert wallet["currency"] == "IDR"
-    assert [e["kind"] for e in wallet["entries"]["nodes"]] == ["TOPUP"]
+    assert [e["kind"] for e in wallet["entries"]["nodes"]] == ["DEV_TOPUP"]  # the demo opening balance
     assert error_code(await gql(WALLET)) == "UNAUTHENTICATED"
 
 

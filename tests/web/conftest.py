@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from setrum import webapp
-from setrum.launcher import System, SystemPorts, free_port
+from setrum.launcher import System, SystemPorts
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e.conftest import Api
 
@@ -47,9 +47,7 @@ def web_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         pytest.skip(reason)
     dist = webapp.ensure_built()
     data_dir = tmp_path_factory.mktemp("web-system")
-    system = System(
-        data_dir, ports=SystemPorts(*(free_port() for _ in range(5))), log_dir=data_dir / "logs", web_app_dir=dist
-    )
+    system = System(data_dir, ports=SystemPorts.free(), log_dir=data_dir / "logs", web_app_dir=dist)
     system.start(timeout_s=90)
     try:
         yield system

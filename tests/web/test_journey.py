@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Api
@@ -58,14 +59,27 @@ def test_sign_up_top_up_add_meter_buy_reprint_and_print_the_receipt(app: AppPage
     page.get_by_text("Belum ada meter tersimpan.").wait_for()
     app.check("dashboard-new")
 
-    # Top up Rp 500.000.
+    # Top up Rp 500.000: a BNI virtual account to pay, then the page waits for the payment.
     page.get_by_role("navigation").get_by_role("link", name="Isi saldo").click()
     page.get_by_role("heading", name="Isi saldo dompet").wait_for()
     page.locator("label.chip", has_text="500.000").click()
+    page.get_by_label("Bank").select_option("BNI")
+    app.check("topup-form")
     page.locator("form").get_by_role("button", name=re.compile("^Isi saldo")).click()
+    page.get_by_role("heading", name="Selesaikan pembayaran").wait_for()
+    va_number = page.get_by_test_id("va-number").inner_text()
+    assert len(va_number) == 16 and va_number.isdigit()
+    page.get_by_text("Bank Negara Indonesia").first.wait_for()
+    page.get_by_text("Menunggu pembayaran").wait_for()
+    app.check("topup-instructions")
+    # The customer pays at their bank (the provider's simulator); the page sees it on its own.
+    paid = httpx.post(
+        app.system.spec("payments").base_url + "/v1/simulator/pay", json={"handle": va_number}, timeout=30
+    )
+    assert paid.status_code == 200, paid.text
     page.get_by_text("Saldo bertambah").wait_for()
     assert rupiah_digits(page.get_by_test_id("balance").inner_text()) == "500000"
-    app.check("topup")
+    app.check("topup-paid")
 
     # Add a meter: live feedback on digit count and check digit, then the holder to confirm.
     page.get_by_role("navigation").get_by_role("link", name="Tambah meter").click()

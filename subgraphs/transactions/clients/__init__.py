@@ -1,4 +1,4 @@
-"""HTTP clients for the services a purchase needs: master (binding quote) and the biller (token)."""
+"""HTTP clients of the services transactions calls: master (binding quote), the biller (token), payments."""
 
 from .biller_client import (
     BillerClient,
@@ -10,6 +10,7 @@ from .biller_client import (
     ManagementTokenAnswer,
 )
 from .master_client import MasterClient
+from .payments_client import PaymentsClient, PaymentsRefused, PaymentsUnavailable, ProviderIntent
 
 __all__ = [
     "BillerClient",
@@ -20,4 +21,8 @@ __all__ = [
     "BillerUnavailable",
     "ManagementTokenAnswer",
     "MasterClient",
+    "PaymentsClient",
+    "PaymentsRefused",
+    "PaymentsUnavailable",
+    "ProviderIntent",
 ]

@@ -1,4 +1,4 @@
-"""Root mutation fields: top up, buy, refresh, reprint, refund, management tokens."""
+"""Root mutation fields: top-ups, buy, refresh, reprint, refund, management tokens."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import strawberry
 from setrum_common.schema_access import ADMIN_ONLY, SIGNED_IN
 
 from .. import models, settlement
-from ..service import management, purchases, refunds, wallets
+from ..service import management, purchases, refunds, topups, wallets
 from .management import ManagementTokenType
+from .topups import TopUpType
 from .types import PurchaseType, WalletType
 
 __all__ = ["TransactionsMutation"]
@@ -20,11 +21,50 @@ __all__ = ["TransactionsMutation"]
 class TransactionsMutation:
     @strawberry.mutation(
         directives=SIGNED_IN,
-        description="Credit a (simulated) payment to the viewer's wallet; idempotent by paymentReference",
+        description="Start a wallet top-up: the payment provider opens a virtual account (bankCode, default BCA) "
+        "or a QRIS code for the amount; the wallet is credited when the payment is confirmed",
     )
-    async def top_up_wallet(self, info: strawberry.Info, amount: Decimal, payment_reference: str) -> WalletType:
+    async def create_top_up(
+        self, info: strawberry.Info, amount: Decimal, method: models.TopUpMethod, bank_code: str | None = None
+    ) -> TopUpType:
+        context = info.context
+        row = await topups.create_top_up(
+            context.db, context.state, context.viewer, amount, models.TopUpMethod(method), bank_code
+        )
+        return TopUpType.from_row(row)
+
+    @strawberry.mutation(
+        directives=SIGNED_IN,
+        description="Cancel an unpaid top-up: its virtual account or QRIS code can no longer be paid",
+    )
+    async def cancel_top_up(self, info: strawberry.Info, id: strawberry.ID) -> TopUpType:
+        row = await topups.cancel_top_up(info.context.db, info.context.state, info.context.viewer, str(id))
+        return TopUpType.from_row(row)
+
+    @strawberry.mutation(
+        directives=SIGNED_IN,
+        description="Development only for customers (production answers TOP_UP_REQUIRES_PAYMENT: use createTopUp): "
+        "credit the viewer's wallet without a payment. For an admin, an adjustment of customerId's wallet with a "
+        "mandatory reason, kept in the audit log (walletAdjustments). Idempotent by paymentReference."
+    )
+    async def top_up_wallet(
+        self,
+        info: strawberry.Info,
+        amount: Decimal,
+        payment_reference: str,
+        customer_id: strawberry.ID | None = None,
+        reason: str | None = None,
+    ) -> WalletType:
+        context = info.context
         view = await wallets.top_up(
-            info.context.db, info.context.viewer, amount, payment_reference, metrics=info.context.state.metrics
+            context.db,
+            context.viewer,
+            amount,
+            payment_reference,
+            production=context.settings.is_production,
+            customer_id=None if customer_id is None else str(customer_id),
+            reason=reason,
+            metrics=context.state.metrics,
         )
         return WalletType.from_view(view)
 

@@ -10,10 +10,19 @@ import strawberry
 from setrum_common.schema_access import ADMIN_ONLY, SIGNED_IN
 
 from .. import biller_reconciliation, models, settlement
-from ..service import inputs, lookup, management, operations, purchases, reconciliation, wallets
+from ..service import inputs, lookup, management, operations, purchases, reconciliation, topups, wallets
 from .management import ManagementTokenType
 from .operations import BillerReconciliationReport, DaySalesType
-from .types import PurchaseType, ReconciliationReportType, UsageMismatchType, WalletMismatchType, WalletType, tenths
+from .topups import TopUpType, WalletAdjustmentType
+from .types import (
+    PaymentMismatchType,
+    PurchaseType,
+    ReconciliationReportType,
+    UsageMismatchType,
+    WalletMismatchType,
+    WalletType,
+    tenths,
+)
 
 __all__ = ["TransactionsQuery"]
 
@@ -46,6 +55,28 @@ class TransactionsQuery:
     async def wallet(self, info: strawberry.Info) -> WalletType:
         customer_id = inputs.require_buyer(info.context.viewer)
         return WalletType.from_view(await wallets.wallet_of(info.context.db, customer_id))
+
+    @strawberry.field(directives=SIGNED_IN, description="A top-up by id (own, or any for an admin)")
+    async def top_up(self, info: strawberry.Info, id: strawberry.ID) -> TopUpType | None:
+        row = await topups.top_up_for_viewer(info.context.db, info.context.viewer, str(id))
+        return TopUpType.from_row(row) if row is not None else None
+
+    @strawberry.field(directives=SIGNED_IN, description="The viewer's top-ups, newest first")
+    async def top_ups(self, info: strawberry.Info, first: int = 20) -> list[TopUpType]:
+        rows = await topups.top_ups_of(info.context.db, info.context.viewer, first)
+        return [TopUpType.from_row(row) for row in rows]
+
+    @strawberry.field(
+        directives=ADMIN_ONLY,
+        description="Admin: the wallet adjustment audit log, newest first (one customer's or all)",
+    )
+    async def wallet_adjustments(
+        self, info: strawberry.Info, customer_id: strawberry.ID | None = None, first: int = 50
+    ) -> list[WalletAdjustmentType]:
+        rows = await wallets.adjustments(
+            info.context.db, info.context.viewer, None if customer_id is None else str(customer_id), first
+        )
+        return [WalletAdjustmentType.from_row(row) for row in rows]
 
     @strawberry.field(
         directives=ADMIN_ONLY, description="Admin: the STS management tokens issued for a meter, newest first"
@@ -104,7 +135,8 @@ class TransactionsQuery:
 
     @strawberry.field(
         directives=ADMIN_ONLY,
-        description="Admin: prove balance == sum(ledger) for every wallet and the kWh usage counters",
+        description="Admin: prove balance == sum(ledger) for every wallet, every top-up credit is one provider "
+        "payment, and the kWh usage counters",
     )
     async def wallet_reconciliation(self, info: strawberry.Info) -> ReconciliationReportType:
         info.context.viewer.require_admin()
@@ -124,5 +156,8 @@ class TransactionsQuery:
                     purchases_kwh=tenths(m.purchases_tenths),
                 )
                 for m in report.usage_mismatches
+            ],
+            payment_mismatches=[
+                PaymentMismatchType(reference=m.reference, problem=m.problem) for m in report.payment_mismatches
             ],
         )

@@ -42,6 +42,7 @@ __all__ = [
     "WalletMismatchType",
     "UsageMismatchType",
     "ReconciliationReportType",
+    "PaymentMismatchType",
     "purchase_page",
 ]
 
@@ -317,12 +318,26 @@ class UsageMismatchType:
     purchases_kwh: Decimal
 
 
-@strawberry.type(name="ReconciliationReport", description="Proof that every balance equals the sum of its ledger")
+@strawberry.type(
+    name="PaymentMismatch",
+    description="A TOPUP credit and the provider payments disagree: CREDIT_WITHOUT_PAYMENT, PAYMENT_WITHOUT_CREDIT "
+    "or AMOUNT_DIFFERS",
+)
+class PaymentMismatchType:
+    reference: str
+    problem: str
+
+
+@strawberry.type(
+    name="ReconciliationReport",
+    description="Proof that every balance equals the sum of its ledger and every top-up credit is one payment",
+)
 class ReconciliationReportType:
     ok: bool
     wallets_checked: int
     wallet_mismatches: list[WalletMismatchType]
     usage_mismatches: list[UsageMismatchType]
+    payment_mismatches: list[PaymentMismatchType]
 
 
 def tenths(value: int) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from ..clients import BillerClient, MasterClient
+from ..clients import BillerClient, MasterClient, PaymentsClient
 from ..metrics import TransactionMetrics
 from ..settings import TransactionsSettings
 
@@ -19,6 +19,7 @@ class Services:
     settings: TransactionsSettings
     master: MasterClient
     biller: BillerClient
+    payments: PaymentsClient
     # The app puts its observability registry here (see app.create_app); tests may leave the default.
     metrics: TransactionMetrics = field(default_factory=TransactionMetrics)
     # Purchases this process is asking the biller about right now; set when the answer is stored.
@@ -27,3 +28,4 @@ class Services:
     async def aclose(self) -> None:
         await self.master.aclose()
         await self.biller.aclose()
+        await self.payments.aclose()

@@ -1,4 +1,5 @@
-"""Proving the books add up: balance == sum(ledger) per wallet, usage == sum(kWh) per meter-month."""
+"""Proving the books add up: balance == sum(ledger) per wallet, every top-up credit is exactly one
+provider payment, usage == sum(kWh) per meter-month."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ class ReconciliationReport:
     wallets_checked: int
     wallet_mismatches: list[repo.WalletMismatch]
     usage_mismatches: list[repo.UsageMismatch]
+    payment_mismatches: list[repo.PaymentMismatch]
 
     @property
     def ok(self) -> bool:
-        return not self.wallet_mismatches and not self.usage_mismatches
+        return not self.wallet_mismatches and not self.usage_mismatches and not self.payment_mismatches
 
 
 async def reconcile(db: Database) -> ReconciliationReport:
@@ -27,4 +29,5 @@ async def reconcile(db: Database) -> ReconciliationReport:
     async with db.session() as session:
         checked, wallets = await repo.reconcile_wallets(session)
         usage = await repo.reconcile_usage(session)
-    return ReconciliationReport(checked, wallets, usage)
+        payments = await repo.reconcile_payments(session)
+    return ReconciliationReport(checked, wallets, usage, payments)

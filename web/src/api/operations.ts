@@ -157,9 +157,30 @@ export const WalletQuery = graphql(`
   }
 `);
 
-export const TopUpMutation = graphql(`
-  mutation TopUp($amount: Decimal!, $paymentReference: String!) {
-    topUpWallet(amount: $amount, paymentReference: $paymentReference) { balance }
+export const TopUpFieldsFragment = graphql(`
+  fragment TopUpFields on TopUp {
+    id amount method status bankCode bankName vaNumber qrisPayload expiresAt paidAt
+  }
+`);
+
+/** Open a top-up: the payment provider answers the virtual account or QRIS code to pay. */
+export const CreateTopUpMutation = graphql(`
+  mutation CreateTopUp($amount: Decimal!, $method: TopUpMethod!, $bankCode: String) {
+    createTopUp(amount: $amount, method: $method, bankCode: $bankCode) { ...TopUpFields }
+  }
+`);
+
+/** One top-up and the balance, polled while the payment is awaited. */
+export const TopUpQuery = graphql(`
+  query TopUp($id: ID!) {
+    topUp(id: $id) { ...TopUpFields }
+    wallet { balance }
+  }
+`);
+
+export const CancelTopUpMutation = graphql(`
+  mutation CancelTopUp($id: ID!) {
+    cancelTopUp(id: $id) { ...TopUpFields }
   }
 `);
 

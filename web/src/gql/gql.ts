@@ -25,7 +25,10 @@ type Documents = {
     "\n  query Purchase($id: ID!) {\n    purchase(id: $id) {\n      ...PurchaseFields\n      meter { region { name } }\n    }\n  }\n": typeof types.PurchaseDocument,
     "\n  mutation Reprint($id: ID!) {\n    reprintToken(id: $id) { ...PurchaseFields }\n  }\n": typeof types.ReprintDocument,
     "\n  query Wallet {\n    wallet { balance currency }\n  }\n": typeof types.WalletDocument,
-    "\n  mutation TopUp($amount: Decimal!, $paymentReference: String!) {\n    topUpWallet(amount: $amount, paymentReference: $paymentReference) { balance }\n  }\n": typeof types.TopUpDocument,
+    "\n  fragment TopUpFields on TopUp {\n    id amount method status bankCode bankName vaNumber qrisPayload expiresAt paidAt\n  }\n": typeof types.TopUpFieldsFragmentDoc,
+    "\n  mutation CreateTopUp($amount: Decimal!, $method: TopUpMethod!, $bankCode: String) {\n    createTopUp(amount: $amount, method: $method, bankCode: $bankCode) { ...TopUpFields }\n  }\n": typeof types.CreateTopUpDocument,
+    "\n  query TopUp($id: ID!) {\n    topUp(id: $id) { ...TopUpFields }\n    wallet { balance }\n  }\n": typeof types.TopUpDocument,
+    "\n  mutation CancelTopUp($id: ID!) {\n    cancelTopUp(id: $id) { ...TopUpFields }\n  }\n": typeof types.CancelTopUpDocument,
     "\n  query History($first: Int!, $after: String, $status: PurchaseStatus, $from: DateTime, $to: DateTime) {\n    me {\n      id\n      meters { alias meter { number } }\n      purchases(first: $first, after: $after, status: $status, from: $from, to: $to) {\n        nodes { id createdAt status meterNumber holderName denomination totalPaid kwh }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.HistoryDocument,
     "\n  query MeterHistory($number: String!, $first: Int!, $after: String, $status: PurchaseStatus, $from: DateTime, $to: DateTime) {\n    meter(number: $number) {\n      number\n      purchases(first: $first, after: $after, status: $status, from: $from, to: $to) {\n        nodes { id createdAt status meterNumber holderName denomination totalPaid kwh }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.MeterHistoryDocument,
     "\n  query Inquiry($number: String!) {\n    inquiry(number: $number) {\n      meterNumber\n      idpel\n      holderName\n      tariffCode\n      powerVa\n      matchedBy\n      checkDigitValid\n      region { name }\n    }\n  }\n": typeof types.InquiryDocument,
@@ -45,7 +48,10 @@ const documents: Documents = {
     "\n  query Purchase($id: ID!) {\n    purchase(id: $id) {\n      ...PurchaseFields\n      meter { region { name } }\n    }\n  }\n": types.PurchaseDocument,
     "\n  mutation Reprint($id: ID!) {\n    reprintToken(id: $id) { ...PurchaseFields }\n  }\n": types.ReprintDocument,
     "\n  query Wallet {\n    wallet { balance currency }\n  }\n": types.WalletDocument,
-    "\n  mutation TopUp($amount: Decimal!, $paymentReference: String!) {\n    topUpWallet(amount: $amount, paymentReference: $paymentReference) { balance }\n  }\n": types.TopUpDocument,
+    "\n  fragment TopUpFields on TopUp {\n    id amount method status bankCode bankName vaNumber qrisPayload expiresAt paidAt\n  }\n": types.TopUpFieldsFragmentDoc,
+    "\n  mutation CreateTopUp($amount: Decimal!, $method: TopUpMethod!, $bankCode: String) {\n    createTopUp(amount: $amount, method: $method, bankCode: $bankCode) { ...TopUpFields }\n  }\n": types.CreateTopUpDocument,
+    "\n  query TopUp($id: ID!) {\n    topUp(id: $id) { ...TopUpFields }\n    wallet { balance }\n  }\n": types.TopUpDocument,
+    "\n  mutation CancelTopUp($id: ID!) {\n    cancelTopUp(id: $id) { ...TopUpFields }\n  }\n": types.CancelTopUpDocument,
     "\n  query History($first: Int!, $after: String, $status: PurchaseStatus, $from: DateTime, $to: DateTime) {\n    me {\n      id\n      meters { alias meter { number } }\n      purchases(first: $first, after: $after, status: $status, from: $from, to: $to) {\n        nodes { id createdAt status meterNumber holderName denomination totalPaid kwh }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.HistoryDocument,
     "\n  query MeterHistory($number: String!, $first: Int!, $after: String, $status: PurchaseStatus, $from: DateTime, $to: DateTime) {\n    meter(number: $number) {\n      number\n      purchases(first: $first, after: $after, status: $status, from: $from, to: $to) {\n        nodes { id createdAt status meterNumber holderName denomination totalPaid kwh }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.MeterHistoryDocument,
     "\n  query Inquiry($number: String!) {\n    inquiry(number: $number) {\n      meterNumber\n      idpel\n      holderName\n      tariffCode\n      powerVa\n      matchedBy\n      checkDigitValid\n      region { name }\n    }\n  }\n": types.InquiryDocument,
@@ -115,7 +121,19 @@ export function graphql(source: "\n  query Wallet {\n    wallet { balance curren
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation TopUp($amount: Decimal!, $paymentReference: String!) {\n    topUpWallet(amount: $amount, paymentReference: $paymentReference) { balance }\n  }\n"): (typeof documents)["\n  mutation TopUp($amount: Decimal!, $paymentReference: String!) {\n    topUpWallet(amount: $amount, paymentReference: $paymentReference) { balance }\n  }\n"];
+export function graphql(source: "\n  fragment TopUpFields on TopUp {\n    id amount method status bankCode bankName vaNumber qrisPayload expiresAt paidAt\n  }\n"): (typeof documents)["\n  fragment TopUpFields on TopUp {\n    id amount method status bankCode bankName vaNumber qrisPayload expiresAt paidAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateTopUp($amount: Decimal!, $method: TopUpMethod!, $bankCode: String) {\n    createTopUp(amount: $amount, method: $method, bankCode: $bankCode) { ...TopUpFields }\n  }\n"): (typeof documents)["\n  mutation CreateTopUp($amount: Decimal!, $method: TopUpMethod!, $bankCode: String) {\n    createTopUp(amount: $amount, method: $method, bankCode: $bankCode) { ...TopUpFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TopUp($id: ID!) {\n    topUp(id: $id) { ...TopUpFields }\n    wallet { balance }\n  }\n"): (typeof documents)["\n  query TopUp($id: ID!) {\n    topUp(id: $id) { ...TopUpFields }\n    wallet { balance }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelTopUp($id: ID!) {\n    cancelTopUp(id: $id) { ...TopUpFields }\n  }\n"): (typeof documents)["\n  mutation CancelTopUp($id: ID!) {\n    cancelTopUp(id: $id) { ...TopUpFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

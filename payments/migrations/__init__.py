@@ -1,0 +1,1 @@
+"""Alembic migrations of the payment provider stand-in."""
