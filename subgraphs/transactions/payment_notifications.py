@@ -38,7 +38,7 @@ from setrum_common.payment_signing import (
 
 from .models import PaymentDelivery
 from .service.dependencies import Services
-from .service.topups import NotifiedPayment, NotificationRefused, credit_payment
+from .service.topups import NotificationRefused, NotifiedPayment, credit_payment
 from .settings import TransactionsSettings
 
 __all__ = ["NOTIFY_PATH", "payment_notification_routes"]

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from payments.app import create_app
 from payments.settings import PaymentsSettings
 from tests.service_keys import production_key_env, production_key_settings
 
-STRONG = {
+STRONG: dict[str, Any] = {
     "jwt_secret": SecretStr("j" * 40),
     "service_secret": SecretStr("s" * 40),
     "payments_secret": SecretStr("p" * 40),

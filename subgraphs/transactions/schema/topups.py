@@ -27,7 +27,7 @@ _BANK_NAMES = {
 @strawberry.type(
     name="TopUp",
     description="A wallet top-up: pay `amount` to the virtual account or with the QRIS code before `expiresAt`; "
-    "the wallet is credited when the payment provider confirms the payment"
+    "the wallet is credited when the payment provider confirms the payment",
 )
 class TopUpType:
     id: strawberry.ID

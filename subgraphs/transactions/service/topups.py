@@ -188,9 +188,11 @@ async def credit_payment(db: Database, paid: NotifiedPayment, *, metrics: Transa
     """Book ``paid`` once; True when this call credited it, False when it was credited before."""
     try:
         async with db.transaction() as session:
+            # The top-up first, then the payment: a concurrent credit commits both together, so once its
+            # PAID status is visible here (READ COMMITTED reads each statement afresh) so is its payment.
+            row = await session.get(TopUp, paid.top_up_id)
             if await _already_credited(session, paid):
                 return False
-            row = await session.get(TopUp, paid.top_up_id)
             _check_payable(row, paid)
             assert row is not None
             session.add(
@@ -223,7 +225,9 @@ async def credit_payment(db: Database, paid: NotifiedPayment, *, metrics: Transa
             other = await session.scalar(select(TopUpPayment).where(TopUpPayment.top_up_id == paid.top_up_id))
         if other is None:
             raise
-        raise NotificationRefused(409, "ALREADY_PAID", "already_paid", "the top-up was paid by another payment") from None
+        raise NotificationRefused(
+            409, "ALREADY_PAID", "already_paid", "the top-up was paid by another payment"
+        ) from None
     if metrics is not None:
         metrics.ledger_booked(LedgerKind.TOPUP, paid.amount)
     return True
@@ -238,7 +242,9 @@ async def _already_credited(session: AsyncSession, paid: NotifiedPayment) -> boo
     if existing is None:
         return False
     if existing.top_up_id != paid.top_up_id or existing.amount != paid.amount:
-        raise NotificationRefused(409, "PAYMENT_CONFLICT", "conflict", "this payment id was credited for another top-up")
+        raise NotificationRefused(
+            409, "PAYMENT_CONFLICT", "conflict", "this payment id was credited for another top-up"
+        )
     return True
 
 
