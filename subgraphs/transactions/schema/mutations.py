@@ -45,7 +45,7 @@ class TransactionsMutation:
         directives=SIGNED_IN,
         description="Development only for customers (production answers TOP_UP_REQUIRES_PAYMENT: use createTopUp): "
         "credit the viewer's wallet without a payment. For an admin, an adjustment of customerId's wallet with a "
-        "mandatory reason, kept in the audit log (walletAdjustments). Idempotent by paymentReference."
+        "mandatory reason, kept in the audit log (walletAdjustments). Idempotent by paymentReference.",
     )
     async def top_up_wallet(
         self,
