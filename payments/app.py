@@ -33,7 +33,7 @@ from setrum_common.http_limits import HeaderLimitMiddleware
 from setrum_common.migrations import Migrations
 from setrum_common.observability import Observability, ObservabilityMiddleware
 from setrum_common.service_app import SchemaReadiness
-from setrum_common.signing import SIGNATURE_HEADER, SignatureError, verify_request
+from setrum_common.signing import SIGNATURE_HEADER, NonceCache, SignatureError, verify_request
 from setrum_common.tracing import configure_tracing
 
 from .models import PaymentsBase
@@ -85,6 +85,7 @@ class _Api:
         self.service = service
         self.notifier = notifier
         self._secret = settings.payments_secret.get_secret_value()
+        self._nonces = NonceCache()  # a signed merchant request is served once (a replay within the window: 401)
 
     def signed(
         self, handler: Callable[[Request, bytes], Awaitable[Response]]
@@ -93,7 +94,12 @@ class _Api:
             body = await request.body()
             try:
                 verify_request(
-                    self._secret, request.headers.get(SIGNATURE_HEADER), request.method, request.scope["path"], body
+                    self._secret,
+                    request.headers.get(SIGNATURE_HEADER),
+                    request.method,
+                    request.scope["path"],
+                    body,
+                    nonces=self._nonces,
                 )
             except SignatureError as exc:
                 return _error(401, "UNAUTHENTICATED", str(exc))

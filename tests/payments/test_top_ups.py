@@ -106,6 +106,12 @@ async def test_the_merchant_api_needs_the_provider_secret(pair: Pair) -> None:
     forged = sign_request("another-secret-of-at-least-32-characters", "POST", "/v1/intents", body)
     wrong = await pair.provider_http.post("/v1/intents", content=body, headers={SIGNATURE_HEADER: forged})
     assert wrong.status_code == 401
+    signed = {SIGNATURE_HEADER: sign_request(DEV_PAYMENTS_SECRET, "POST", "/v1/intents", body)}
+    assert (await pair.provider_http.post("/v1/intents", content=body, headers=signed)).status_code == 200
+    replayed = await pair.provider_http.post("/v1/intents", content=body, headers=signed)
+    assert replayed.status_code == 401 and "replay" in replayed.text.lower()
+    tampered = body.replace(b"20000", b"90000")
+    assert (await pair.provider_http.post("/v1/intents", content=tampered, headers=signed)).status_code == 401
 
 
 async def test_notifications_are_retried_until_transactions_takes_them(pair: Pair) -> None:

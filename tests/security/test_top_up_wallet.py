@@ -3,8 +3,10 @@ development convenience and as an admin's adjustment with a reason and an audit-
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +44,36 @@ class Client:
         return body
 
 
+class _Users(BaseHTTPRequestHandler):
+    """The users service's session route, as production transactions asks it: every account exists, version 0."""
+
+    def do_GET(self) -> None:
+        body = b'{"version": 0, "kept": null}' if self.path.startswith("/internal/sessions/") else b"{}"
+        self.send_response(200 if body != b"{}" else 404)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
 @pytest.fixture
-async def production(tmp_path: Path) -> AsyncIterator[Client]:
+def users_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Users)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+async def production(tmp_path: Path, users_url: str) -> AsyncIterator[Client]:
     settings = TransactionsSettings(
+        users_url=users_url,
         environment="production",
         jwt_secret=SecretStr(JWT),
         **production_key_settings("transactions"),
