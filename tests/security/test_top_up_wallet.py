@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from pydantic import SecretStr
 
@@ -18,6 +19,7 @@ from setrum_common.auth import Role, issue_customer_token
 from setrum_common.demo_data import ADMIN
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import TransactionsSettings
+from tests.fixtures.router_signing import TestRouter
 from tests.transactions.conftest import AGUS, SITI, error_code
 from tests.transactions.fakes import FakeBiller, FakeMaster
 
@@ -30,15 +32,17 @@ BALANCE = "{ wallet { balance entries(first: 1) { nodes { kind reference } } } }
 
 
 class Client:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    """GraphQL straight to production transactions, signed as its router signs (claims of our own tokens)."""
+
+    def __init__(self, http: httpx.AsyncClient, router: TestRouter) -> None:
         self.http = http
+        self.router = router
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, as_: str) -> dict[str, Any]:
         role = Role.ADMIN if as_ == ADMIN.id else Role.CUSTOMER
-        headers = {"authorization": f"Bearer {issue_customer_token(JWT, as_, role)[0]}"}
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        claims = jwt.decode(issue_customer_token(JWT, as_, role)[0], options={"verify_signature": False})
+        content, headers = self.router.request(query, variables or {}, claims=claims)
+        response = await self.http.post("/graphql", content=content, headers=headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -72,7 +76,9 @@ def users_url() -> Iterator[str]:
 
 @pytest.fixture
 async def production(tmp_path: Path, users_url: str) -> AsyncIterator[Client]:
+    router = TestRouter()
     settings = TransactionsSettings(
+        router_public_keys=router.public_keys,
         users_url=users_url,
         environment="production",
         jwt_secret=SecretStr(JWT),
@@ -91,7 +97,7 @@ async def production(tmp_path: Path, users_url: str) -> AsyncIterator[Client]:
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://transactions") as http,
     ):
-        yield Client(http)
+        yield Client(http, router)
 
 
 async def test_production_refuses_a_customers_top_up_wallet(production: Client) -> None:
