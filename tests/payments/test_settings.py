@@ -18,8 +18,8 @@ from tests.service_keys import production_key_env, production_key_settings
 
 STRONG: dict[str, Any] = {
     "jwt_secret": SecretStr("j" * 40),
-    "service_secret": SecretStr("s" * 40),
     "payments_secret": SecretStr("p" * 40),
+    **production_key_settings("payments"),
 }
 
 

@@ -20,6 +20,7 @@ from setrum_common.demo_data import ADMIN
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import TransactionsSettings
 from tests.fixtures.router_signing import TestRouter
+from tests.service_keys import production_key_settings
 from tests.transactions.conftest import AGUS, SITI, error_code
 from tests.transactions.fakes import FakeBiller, FakeMaster
 

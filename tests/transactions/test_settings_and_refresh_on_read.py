@@ -31,13 +31,13 @@ def test_defaults_and_production_refuses_development_secrets(monkeypatch: pytest
     with pytest.raises(ValidationError):
         TransactionsSettings()  # the JWT secret is still the development one
     monkeypatch.setenv("SETRUM_JWT_SECRET", "j" * 40)
+    with pytest.raises(ValidationError, match="SETRUM_PAYMENTS_SECRET"):
+        TransactionsSettings()  # the development payment provider secret is refused in production
+    monkeypatch.setenv("SETRUM_PAYMENTS_SECRET", "p" * 40)
     with pytest.raises(ValidationError, match="SETRUM_SERVICE_KEY"):
         TransactionsSettings()  # the development service key (derived from the name) is refused
     for name, value in production_key_env("transactions").items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(ValidationError):
-        TransactionsSettings()  # the development payment provider secret is refused in production
-    monkeypatch.setenv("SETRUM_PAYMENTS_SECRET", "p" * 40)
     with pytest.raises(ValidationError, match="SETRUM_USERS_URL"):
         TransactionsSettings()  # production checks every token's subject with users
     monkeypatch.setenv("SETRUM_USERS_URL", "http://users:4001")

@@ -56,7 +56,7 @@ async def top_up(
     viewer.require_authenticated()
     amount = whole_rupiah(amount, "amount", maximum=Decimal(MAX_TOP_UP))
     reference = checked_reference(payment_reference, "paymentReference")
-    if viewer.is_admin and not viewer.is_service:
+    if viewer.is_admin:
         return await _adjust(db, viewer, amount, reference, customer_id, reason, metrics)
     if customer_id is not None or reason is not None:
         raise DomainError(ErrorCode.FORBIDDEN, "Only an admin adjusts a wallet (customerId, reason)")
