@@ -193,10 +193,14 @@ async def test_jwks_url_is_fetched_refreshed_on_unknown_kid_and_never_hammered()
             await asyncio.sleep(0.6)
             assert (await _ask(client, new.sign(customer_claims()))).status_code == 200
             assert server.hits == 2
-            # An attacker's stream of made-up kids: refused, and at most one fetch per floor.
-            for n in range(40):
-                _refused(await _ask(client, new.sign(customer_claims(), kid=f"made-up-{n}")), "unknown key")
-            assert server.hits <= 3
+            # An attacker's stream of made-up kids: refused, and at most one fetch per floor (0.5 s) while it lasts;
+            # counted against the stream's own duration, since a busy machine stretches it past one floor.
+            forged = [new.sign(customer_claims(), kid=f"made-up-{n}") for n in range(40)]
+            started = time.monotonic()
+            for token in forged:
+                _refused(await _ask(client, token), "unknown key")
+            floors = int((time.monotonic() - started) / 0.5) + 1
+            assert server.hits <= 2 + floors, (server.hits, floors)
 
 
 async def test_an_unreachable_jwks_url_refuses_tokens_but_not_anonymous_requests() -> None:
