@@ -33,14 +33,19 @@ class ServiceHttp:
     """Requests to one sibling service; ``transport`` lets tests talk to fakes or ASGI apps."""
 
     def __init__(
-        self, *, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None, base_url: str = ""
+        self,
+        *,
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        base_url: str = "",
+        max_response_bytes: int = _MAX_RESPONSE_BYTES,
     ) -> None:
         self._base_url = base_url
         self._client = HttpClient(
             timeout_s=timeout_s,
             connect_timeout_s=5.0,
             max_connections=_MAX_CONNECTIONS,
-            max_response_bytes=_MAX_RESPONSE_BYTES,
+            max_response_bytes=max_response_bytes,
             headers=_HEADERS,
             transport=transport,
         )

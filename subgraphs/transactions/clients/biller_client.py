@@ -37,6 +37,10 @@ __all__ = [
     "ManagementTokenAnswer",
 ]
 
+# A busy day's sales list (up to the biller's 20,000 rows at ~150 bytes) is several megabytes; every other
+# biller answer is a few hundred bytes, but one cap covers the client.
+BILLER_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
 _MAINTENANCE_CODES = {"MAINTENANCE", "BILLER_MAINTENANCE", "CUT_OFF", "CUTOFF"}
 
 
@@ -138,7 +142,12 @@ class BillerClient:
         self._margin_s = deadline_margin_s
         # When the biller is down, purchases answer PENDING at once instead of each waiting out a timeout.
         self.breaker = breaker or CircuitBreaker()
-        self._http = ServiceHttp(base_url=base_url.rstrip("/"), timeout_s=timeout_s, transport=transport)
+        self._http = ServiceHttp(
+            base_url=base_url.rstrip("/"),
+            timeout_s=timeout_s,
+            transport=transport,
+            max_response_bytes=BILLER_MAX_RESPONSE_BYTES,
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
