@@ -63,7 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--router-ref", help="peers: also run our router as of this git commit (A/B against the work tree, same run)"
     )
+    parser.add_argument(
+        "--subgraph-dedupe",
+        choices=("on", "off", "both"),
+        default="on",
+        help="peers, throughput: our router's de-duplication of identical subgraph queries in flight "
+        "(both: also run a router with it off, same rounds)",
+    )
     args = parser.parse_args(argv)
+    from . import common as _common
+
+    _common.SUBGRAPH_DEDUPE = args.subgraph_dedupe
     if args.router_ref:
         from . import peers
 

@@ -37,6 +37,7 @@ __all__ = [
     "ensure_wrk",
     "free_port",
     "machine_info",
+    "dedupe_env",
     "median",
     "pin",
     "quiesce",
@@ -50,6 +51,16 @@ WORK = BENCH_DIR / ".work"
 # Throughput sections buy far more per simulated customer than a person would: the router's rate
 # limits (tested in tests/security, their cost measured by the edgecost section) would refuse them.
 NO_RATE_LIMITS = {"ROUTER_RATE_LIMITS__ENABLED": "false"}
+# --subgraph-dedupe: the router's in-flight de-duplication of identical subgraph queries
+# (ROUTER_TRAFFIC_SHAPING__DEDUPLICATE_SUBGRAPH_QUERIES). "both": peers and throughput also run a
+# second router with it off, in the same alternating rounds.
+SUBGRAPH_DEDUPE = "on"
+
+
+def dedupe_env(on: bool) -> dict[str, str]:
+    return {"ROUTER_TRAFFIC_SHAPING__DEDUPLICATE_SUBGRAPH_QUERIES": "true" if on else "false"}
+
+
 PYTHON = sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 FOREIGN_WAIT_S = float(os.environ.get("BENCH_FOREIGN_WAIT_S", "30"))

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from . import common
 from .common import BENCH_DIR, Load, Report, median, run_wrk, table
 from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query
 
@@ -65,8 +66,15 @@ def _workload(
     check_headers: dict[str, str],
 ) -> dict[str, Any]:
     gws: dict[str, Any] = {}
-    proc, url = stack.router(f"{name}-setrum", supergraph, cpus=load.gateway_cpus)
+    # Like the peers, our router forwards no client header here, so the unique authorization header
+    # of each request does not keep identical subgraph queries apart (the peers' merging sees none).
+    env = {"ROUTER_HEADERS__PROPAGATE": "[]", **common.dedupe_env(common.SUBGRAPH_DEDUPE != "off")}
+    proc, url = stack.router(f"{name}-setrum", supergraph, cpus=load.gateway_cpus, env=env)
     gws["setrum"] = (proc, url)
+    if common.SUBGRAPH_DEDUPE == "both":
+        gws["setrum-nodedupe"] = stack.router(
+            f"{name}-setrum-nodedupe", supergraph, cpus=load.gateway_cpus, env={**env, **common.dedupe_env(False)}
+        )
     if ROUTER_REF:
         gws[f"setrum@{ROUTER_REF}"] = stack.router(
             f"{name}-setrum-ref", supergraph, cpus=load.gateway_cpus, ref=ROUTER_REF

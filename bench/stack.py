@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from . import common
 from .common import BENCH_DIR, NO_RATE_LIMITS, PYTHON, REPO_ROOT, WORK, Proc, free_port, pin, register_pids, wait_http
 
 __all__ = ["Stack", "DASHBOARD_QUERY", "SIGN_IN", "PEERS_DIR", "PUBLIC_QUERIES"]
@@ -128,7 +129,11 @@ class Stack:
                 ports=ports,
                 log_dir=data / "logs",
                 router_supergraph=self.supergraph(),
-                extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS},
+                extra_env={
+                    "ROUTER_LOG_LEVEL": "WARNING",
+                    **NO_RATE_LIMITS,
+                    **common.dedupe_env(common.SUBGRAPH_DEDUPE != "off"),
+                },
             )
             print("  starting the real system (biller, users, master, transactions on SQLite, router) ...", flush=True)
             t0 = time.monotonic()

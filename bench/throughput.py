@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from . import common
 from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, quiesce, run_wrk, table, tree
 from .stack import DASHBOARD_QUERY, Stack, write_query
 
@@ -31,18 +32,27 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     _, standin_sg = stack.standins(cpus=load.load_cpus)
     all_cpus = f"0-{cpu_count() - 1}"
     stack.pin_system({n: all_cpus for n in ("router", "users", "master", "transactions", "biller")})
-    router, url = stack.router("router-standin", standin_sg, cpus=load.gateway_cpus)
+    # The stand-ins ignore headers; forwarding none lets identical subgraph queries be de-duplicated.
+    env = {"ROUTER_HEADERS__PROPAGATE": "[]", **common.dedupe_env(common.SUBGRAPH_DEDUPE != "off")}
+    router, url = stack.router("router-standin", standin_sg, cpus=load.gateway_cpus, env=env)
+    nodedupe_url = None
+    if common.SUBGRAPH_DEDUPE == "both":
+        _, nodedupe_url = stack.router(
+            "router-standin-nodedupe", standin_sg, cpus=load.gateway_cpus, env={**env, **common.dedupe_env(False)}
+        )
     quiesce(router.pids(), max_wait_s=10)
     rss_idle = router.rss_mb()
 
     runs: dict[str, list[Any]] = {"stand-ins": [], "real (SQLite)": []}
+    if nodedupe_url is not None:
+        runs["stand-ins, subgraph dedupe off"] = []
     system = stack.system()
     for rnd in range(load.rounds):
-        order = ["stand-ins", "real (SQLite)"] if rnd % 2 == 0 else ["real (SQLite)", "stand-ins"]
+        order = list(runs) if rnd % 2 == 0 else list(reversed(runs))
         for which in order:
-            if which == "stand-ins":
+            if which.startswith("stand-ins"):
                 res = run_wrk(
-                    url,
+                    nodedupe_url if nodedupe_url and which != "stand-ins" else url,
                     script=script,
                     conns=CONNS,
                     duration_s=load.duration_s,
@@ -112,3 +122,5 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     report.section("throughput", out)
     report.section("memory", out["memory"])
     stack.stop("router-standin")
+    if nodedupe_url is not None:
+        stack.stop("router-standin-nodedupe")

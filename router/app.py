@@ -87,6 +87,7 @@ def build_gateway(
         deadline_margin_s=settings.deadline.margin_s,
         max_in_flight=subgraphs.max_in_flight,
         signer=router_signer(settings),
+        deduplicate_queries=settings.traffic_shaping.deduplicate_subgraph_queries,
     )
     if metrics is not None:
         client = InstrumentedSubgraphClient(client, metrics)

@@ -74,6 +74,7 @@ __all__ = [
     "RouterSettings",
     "SigningSettings",
     "SubgraphSettings",
+    "TrafficShapingSettings",
 ]
 
 DEFAULT_SUPERGRAPH_PATH = Path("schema/supergraph.graphql")
@@ -519,6 +520,15 @@ class SigningSettings(_Section):
         return self
 
 
+class TrafficShapingSettings(_Section):
+    """How the router shapes its traffic to subgraphs (Apollo Router's ``traffic_shaping``)."""
+
+    deduplicate_subgraph_queries: bool = Field(
+        default=True,
+        description="identical subgraph queries in flight at once (same subgraph, body and headers) share one request",
+    )
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -570,6 +580,7 @@ class RouterSettings(BaseSettings):
     )
     headers: HeaderRules = Field(default_factory=HeaderRules)
     subgraphs: SubgraphSettings = Field(default_factory=SubgraphSettings)
+    traffic_shaping: TrafficShapingSettings = Field(default_factory=TrafficShapingSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     deadline: DeadlineSettings = Field(default_factory=DeadlineSettings)
     overload: OverloadSettings = Field(default_factory=OverloadSettings)

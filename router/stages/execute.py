@@ -7,7 +7,6 @@ It never applies to mutations.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -15,7 +14,7 @@ import orjson
 from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType
 
 from router.execution import ExecutionOutcome, execute_plan
-from router.subgraph_client import SubgraphClient
+from router.subgraph_client import InflightShare, SubgraphClient
 from setrum_common.trust import CLAIMS_HEADER, encode_claims
 
 from .request_context import RequestContext
@@ -58,21 +57,16 @@ class InflightQueries:
     """Shares one execution between identical concurrent requests."""
 
     def __init__(self) -> None:
-        self._pending: dict[Any, asyncio.Future[Any]] = {}
-        self.coalesced = 0
+        self._share: InflightShare[Any] = InflightShare()
+
+    @property
+    def coalesced(self) -> int:
+        return self._share.shared
 
     async def run(self, ctx: RequestContext, respond: Callable[[], Awaitable[T]]) -> T:
-        key = _key(ctx)
-        pending = self._pending.get(key)
-        if pending is not None:
-            self.coalesced += 1
-        else:
-            # The shared execution runs as its own task, so a caller that goes away (client
-            # disconnect) does not cancel it for the others.
-            pending = asyncio.ensure_future(respond())
-            self._pending[key] = pending
-            pending.add_done_callback(lambda _task: self._pending.pop(key, None))
-        result: T = await asyncio.shield(pending)
+        # The shared execution runs as its own task, so a caller that goes away (client
+        # disconnect) does not cancel it for the others.
+        result: T = await self._share.run(_key(ctx), respond)
         return result
 
 

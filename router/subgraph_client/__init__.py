@@ -7,12 +7,14 @@ The executor only sees :class:`SubgraphClient`; :class:`HttpSubgraphClient` send
 from __future__ import annotations
 
 from ._client import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT_S, HttpSubgraphClient, SubgraphClient
+from ._dedupe import InflightShare
 from ._errors import SubgraphFetchError
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_TIMEOUT_S",
     "HttpSubgraphClient",
+    "InflightShare",
     "SubgraphClient",
     "SubgraphFetchError",
 ]

@@ -21,6 +21,7 @@ from setrum_common import deadline
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES, HttpClient, ResponseRefused
 from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner
 
+from ._dedupe import Answer, InflightShare, is_query_only
 from ._errors import SubgraphFetchError
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_TIMEOUT_S", "HttpSubgraphClient", "SubgraphClient"]
@@ -29,6 +30,10 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 512
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+# Correlation ids, unique per client request or per fetch (request id, trace propagation): they do
+# not change the answer, so they stay out of the de-duplication key (or nothing would ever be shared);
+# the shared request carries its leader's.
+_CORRELATION_HEADERS = frozenset({"x-request-id", "traceparent", "tracestate"})
 
 
 class SubgraphClient(Protocol):
@@ -48,6 +53,8 @@ class HttpSubgraphClient:
     ``transport`` replaces the network transport for all subgraphs (tests use MockTransport).
     ``fastpath``: None reads ``SETRUM_FASTPATH``. ``signer`` signs every request (body, target and
     the claims header) so subgraphs can tell it came from this router (setrum_common/trust/).
+    ``deduplicate_queries``: identical query fetches in flight at once (same subgraph, body bytes and
+    headers, claims header included) share one request, signed once (:mod:`._dedupe`).
     """
 
     def __init__(
@@ -64,8 +71,10 @@ class HttpSubgraphClient:
         deadline_margin_s: float = 0.2,
         max_in_flight: int | None = None,
         signer: RouterSigner | None = None,
+        deduplicate_queries: bool = True,
     ) -> None:
         self.urls = dict(urls)
+        self.shared_fetches: InflightShare[Answer] | None = InflightShare() if deduplicate_queries else None
         self._signer = signer
         self._deadline_margin_s = deadline_margin_s
         # Bulkheads: at most ``max_in_flight`` fetches per subgraph; more fail at once, so one slow
@@ -101,12 +110,32 @@ class HttpSubgraphClient:
         # The client's deadline (less our margin to answer) bounds the whole exchange, and the
         # subgraph is told how long that is, so it times out its own calls first.
         timeout_s = deadline.budget_s(self._timeouts.get(subgraph, self._default_timeout), self._deadline_margin_s)
+        content = orjson.dumps(body)
+        shared = self.shared_fetches
+        query = body.get("query")
+        if shared is None or not isinstance(query, str) or not is_query_only(query):
+            status, answer = await self._send(subgraph, url, content, headers, timeout_s)
+            return _decode(subgraph, status, answer)
+        # The key is the request before the deadline header and the signature (fresh per request).
+        key = (subgraph, content, tuple(sorted((k, v) for k, v in headers.items() if k not in _CORRELATION_HEADERS)))
+        try:
+            async with asyncio.timeout(timeout_s):  # a follower keeps its own deadline
+                status, answer = await shared.run(key, lambda: self._send(subgraph, url, content, headers, timeout_s))
+        except TimeoutError:
+            raise SubgraphFetchError(subgraph, "request timed out") from None
+        except SubgraphFetchError as exc:  # a fresh copy per caller: one shared instance would pile up tracebacks
+            raise SubgraphFetchError(exc.subgraph, exc.reason, status_code=exc.status_code) from None
+        return _decode(subgraph, status, answer)
+
+    async def _send(
+        self, subgraph: str, url: str, content: bytes, headers: Mapping[str, str], timeout_s: float
+    ) -> Answer:
+        """One request on the wire: deadline header, bulkhead, signature; (status, body bytes)."""
         if deadline.remaining_s() is not None:
             headers = {**headers, **deadline.outgoing(timeout_s)}
         in_flight = self._in_flight.get(subgraph, 0)
         if self._max_in_flight is not None and in_flight >= self._max_in_flight:
             raise SubgraphFetchError(subgraph, f"too many requests in flight ({in_flight}); bulkhead full")
-        content = orjson.dumps(body)
         if self._signer is not None:
             claims = headers.get(CLAIMS_HEADER, "")
             headers = {**headers, SIGNATURE_HEADER: self._signer.sign("POST", self._targets[subgraph], content, claims)}
@@ -122,7 +151,7 @@ class HttpSubgraphClient:
             raise SubgraphFetchError(subgraph, f"transport error: {type(exc).__name__}") from None
         finally:
             self._in_flight[subgraph] -= 1
-        return _decode(subgraph, answer.status_code, answer.content)
+        return answer.status_code, answer.content
 
     async def aclose(self) -> None:
         await self._client.aclose()

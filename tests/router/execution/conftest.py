@@ -71,10 +71,11 @@ async def make_gateway(apps: dict[str, SubgraphApp], planner: HandPlanner) -> As
     made: list[Gateway] = []
     server = mount_all(apps)
 
-    def make(**options: Any) -> Gateway:
+    def make(*, deduplicate_subgraph_queries: bool = True, **options: Any) -> Gateway:
         client = HttpSubgraphClient(
             {name: sub.url for name, sub in SUPERGRAPH.subgraphs.items()},
             apps={name: server for name in apps},
+            deduplicate_queries=deduplicate_subgraph_queries,
         )
         gw = Gateway.from_components(
             api_schema=SUPERGRAPH.api_schema,

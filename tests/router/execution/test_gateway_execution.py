@@ -290,6 +290,9 @@ async def test_no_coalescing_by_default(make_gateway, planner, apps):
 
     planner.plans[P.REVIEWS_WITH_AUTHORS] = P.REVIEWS_WITH_AUTHORS_PLAN
     apps["reviews"].delay_s = 0.05
-    gw = make_gateway()
+    # The subgraph client's own merging of identical queries (on by default) is switched off here: this
+    # is about the gateway's client-request coalescing (tests/router/http/test_subgraph_dedupe.py: the other).
+    gw = make_gateway(deduplicate_subgraph_queries=False)
     await asyncio.gather(*[gw.execute(P.REVIEWS_WITH_AUTHORS) for _ in range(3)])
     assert len(apps["reviews"].requests) == 3
+    assert gw.inflight_coalesced == 0

@@ -13,12 +13,17 @@ from tests.router.http.fixtures import AccountsSubgraph, asgi_client
 
 PINNED = {"initial_limit": 4, "min_limit": 4, "max_limit": 4, "queue_timeout_s": 0.02}
 
+# These tests hold several identical `{ slow }` reads in flight, each its own subgraph request: the
+# subgraph client's merging of identical queries (on by default) would send one.
+SEPARATE = {"deduplicate_subgraph_queries": False}
+
 
 async def test_over_the_limit_reads_are_refused_and_priority_work_still_runs(
     supergraph_file: Path, subgraph: AccountsSubgraph
 ) -> None:
     app = create_app(
-        RouterSettings(supergraph=supergraph_file, overload=PINNED), subgraph_apps={"accounts": subgraph.app()}
+        RouterSettings(supergraph=supergraph_file, overload=PINNED, traffic_shaping=SEPARATE),
+        subgraph_apps={"accounts": subgraph.app()},
     )
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(3)]
@@ -41,7 +46,9 @@ async def test_over_the_limit_reads_are_refused_and_priority_work_still_runs(
 
 
 async def test_the_limit_can_be_turned_off(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
-    settings = RouterSettings(supergraph=supergraph_file, overload={**PINNED, "enabled": False})
+    settings = RouterSettings(
+        supergraph=supergraph_file, overload={**PINNED, "enabled": False}, traffic_shaping=SEPARATE
+    )
     app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(6)]
@@ -56,7 +63,12 @@ async def test_the_limit_can_be_turned_off(supergraph_file: Path, subgraph: Acco
 async def test_a_full_subgraph_bulkhead_fails_that_subgraph_fast(
     supergraph_file: Path, subgraph: AccountsSubgraph
 ) -> None:
-    settings = RouterSettings(supergraph=supergraph_file, subgraphs={"max_in_flight": 2}, overload={"enabled": False})
+    settings = RouterSettings(
+        supergraph=supergraph_file,
+        subgraphs={"max_in_flight": 2},
+        overload={"enabled": False},
+        traffic_shaping=SEPARATE,
+    )
     app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(2)]
