@@ -67,9 +67,14 @@ async def test_sqlite_lock_held_by_another_process_is_waited_out_without_blockin
 
     ticking = asyncio.create_task(ticker())
     writing = asyncio.create_task(write())
-    await asyncio.sleep(0.3)
+    # The loop keeps running other tasks while the write waits: ten ticks come (however slowly a busy machine
+    # schedules them) and the write is still waiting. A driver that blocked the loop would tick only after it.
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 3.0
+    while ticks < 10 and loop.time() < give_up:
+        await asyncio.sleep(0.02)
+    assert ticks >= 10
     assert not writing.done()  # still waiting for the other writer
-    assert ticks >= 10  # ... while the loop kept running other tasks
     other.execute("COMMIT")
     await asyncio.wait_for(writing, timeout=5)
     ticking.cancel()
