@@ -65,6 +65,11 @@ class SessionGuard:
         if customer_id is None:
             return viewer
         state = await self._state(customer_id)
+        if state is not None and viewer.session_version > state.version:
+            # A token newer than our cached answer proves the answer stale (signed in again after a
+            # revocation): ask again rather than refuse a session that is valid.
+            self.forget(customer_id)
+            state = await self._state(customer_id)
         if state is None or not state.admits(viewer):
             raise DomainError(ErrorCode.UNAUTHENTICATED, SESSION_REVOKED_MESSAGE, reason="SESSION_REVOKED")
         return viewer

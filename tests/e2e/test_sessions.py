@@ -71,3 +71,16 @@ def test_email_change_needs_the_current_password(api: Api) -> None:
     assert api.data(UPDATE, {"i": {"email": email.upper(), "name": "Sesi Baru"}}, token)["updateProfile"]
     moved = api.data(UPDATE, {"i": {"email": new_email, "currentPassword": PASSWORD}}, token)
     assert moved["updateProfile"]["email"] == new_email
+
+
+def test_a_new_sign_in_after_a_password_change_works_at_once_in_every_subgraph(api: Api) -> None:
+    # transactions caches the account's session version for a few seconds; a token newer than that
+    # cached answer must make it ask again, not sign the customer out (a browser flow did exactly this).
+    email = _customer(api)
+    here = _sign_in(api, email)
+    assert api.data(WALLET, token=here)["wallet"] is not None  # transactions now holds the old version
+    changed = api(UPDATE, {"i": {"currentPassword": PASSWORD, "newPassword": "Listrik-baru-2027"}}, here)
+    assert not changed.get("errors"), changed
+    fresh = _sign_in(api, email, "Listrik-baru-2027")
+    assert api.data(WALLET, token=fresh)["wallet"] is not None
+    assert api.data(ME, token=fresh)["me"]["email"] == email
