@@ -67,13 +67,24 @@ def main(argv: list[str] | None = None) -> int:
         "--subgraph-dedupe",
         choices=("on", "off", "both"),
         default="on",
-        help="peers, throughput: our router's de-duplication of identical subgraph queries in flight "
-        "(both: also run a router with it off, same rounds)",
+        help="peers, throughput: merging of identical subgraph queries in flight, ours and the Hive gateways' "
+        "(both: every gateway with the switch also runs with it off, same rounds)",
+    )
+    parser.add_argument(
+        "--peer-queries",
+        default="dashboard,heavy,small,two",
+        help="peers: which queries (dashboard: ours on the stand-ins; heavy, small, two: the public benchmark's)",
     )
     args = parser.parse_args(argv)
     from . import common as _common
 
     _common.SUBGRAPH_DEDUPE = args.subgraph_dedupe
+    from . import peers as _peers
+
+    _peers.QUERIES = tuple(q.strip() for q in args.peer_queries.split(",") if q.strip())
+    unknown_queries = set(_peers.QUERIES) - {"dashboard", "heavy", "small", "two"}
+    if unknown_queries:
+        parser.error(f"unknown peer query(s): {', '.join(sorted(unknown_queries))}")
     if args.router_ref:
         from . import peers
 

@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,8 +359,10 @@ def run_wrk(
     watch: Sequence[int] = (),
     warmup_s: float | None = None,
     timeout_s: int = 10,
+    before_run: Callable[[], object] | None = None,
 ) -> WrkResult:
-    """One closed-loop run (after an unmeasured warm-up); CPU% and RSS of ``watch`` PIDs recorded."""
+    """One closed-loop run (after an unmeasured warm-up); CPU% and RSS of ``watch`` PIDs recorded.
+    ``before_run()`` is called right before the measured part (after warm-up and quiesce)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk missing")
@@ -372,6 +374,8 @@ def run_wrk(
     if warm > 0:
         subprocess.run([*base, "-d", f"{warm}s"], env=full_env, capture_output=True)
     foreign = quiesce(watch, max_wait_s=60)
+    if before_run is not None:
+        before_run()
     t0, s0 = cpu_ticks(watch), time.monotonic()
     proc = subprocess.run([*base, "-d", f"{duration_s}s"], env=full_env, capture_output=True, text=True)
     elapsed = time.monotonic() - s0

@@ -1,35 +1,57 @@
-"""Section 3 — peers: our router vs Apollo Gateway and Hive Gateway, same load, same subgraphs.
+"""Section 3 — peers: our router against Apollo Gateway, Hive Gateway and Hive Gateway with its Rust
+query planner (``@graphql-hive/router-runtime``), same load, same subgraphs.
 
-Two workloads, each with the SAME supergraph file for all three gateways, every gateway one
-process alone on the gateway CPU, wrk + subgraphs on the other, runs alternating (A B C, then
-C B A, ...), medians reported, ratios ours/peer computed from runs of the same block:
+Two blocks, each with the SAME supergraph file for every gateway, every gateway one process alone
+on the gateway CPU, wrk + subgraphs on the other, runs alternating (A B C …, then … C B A), medians
+reported, ratios ours/peer computed from runs of the same block:
 
 * ``dashboard``: our supergraph, our dashboard query, the memoising stand-ins of our subgraphs.
-* ``heavy``: the public federation-gateway benchmark (graphql-hive/graphql-gateways-benchmark):
-  its four subgraphs (``bench/peers/server.mjs``, memoised) and its "heavy" query (87.6 KB response).
+* ``heavy``, ``small``, ``two``: the public federation-gateway benchmark
+  (graphql-hive/graphql-gateways-benchmark): its four subgraphs (``bench/peers/server.mjs``,
+  memoised) and its queries (heavy: 87.6 KB response; small: 4 subgraphs; two: 2 subgraphs).
 
-Responses are compared across the three gateways before any load (``data`` must be equal).
+Merging of identical subgraph requests in flight (ours, Hive Gateway's, Hive + Rust's) follows
+``--subgraph-dedupe``: ``on`` (each gateway's default), ``off``, or ``both`` (every gateway that
+has the switch runs twice, ``-nodedupe`` being the second; Apollo Gateway has no such merging).
+Ratios compare gateways in the same mode. The public block also prints how many subgraph requests
+each gateway sent per client request (the subgraph server's counters).
+
+Responses are compared across all gateways before any load (``data`` must be equal).
 Every request carries a unique authorization header (``bench/README.md`` §Method, Dedup), so no
-gateway can coalesce.
-Skipped with a message when Node.js is absent.
+gateway can coalesce inbound requests. Skipped with a message when Node.js is absent.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from . import common
-from .common import BENCH_DIR, Load, Report, median, run_wrk, table
+from .common import BENCH_DIR, Load, Proc, Report, median, run_wrk, table
 from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query
 
-__all__ = ["run"]
+__all__ = ["QUERIES", "run"]
 
 CONNS = 50
 ROUTER_REF: str | None = None  # --router-ref: also run the router of this commit (regression A/B)
+QUERIES = ("dashboard", "heavy", "small", "two")  # --peer-queries narrows it
+NODEDUPE = "-nodedupe"
+# Issue 17's targets on the public queries, per merging mode: (peer, least RPS ratio, p99 must not be worse).
+PUBLIC_TARGETS = (("hive-rust", 1.3, True), ("apollo", 3.0, False))
+# The dashboard's targets (issue 7): (peer, least RPS ratio, p99 must not be worse).
+DASHBOARD_TARGETS = (("apollo", 1.5, True), ("hive", 1.0, True))
+
+
+def _modes() -> list[bool]:
+    return {"on": [True], "off": [False], "both": [True, False]}[common.SUBGRAPH_DEDUPE]
+
+
+def _suffix(dedupe: bool) -> str:
+    return "" if dedupe else NODEDUPE
 
 
 def _check(urls: dict[str, str], bodies: dict[str, Path], headers: dict[str, str]) -> list[str]:
@@ -41,72 +63,88 @@ def _check(urls: dict[str, str], bodies: dict[str, Path], headers: dict[str, str
             r = httpx.post(url, content=body, headers={"content-type": "application/json", **headers}, timeout=30)
             j = r.json()
             results[gw] = j
-            size = len(r.content)
             err = json.dumps(j.get("errors"))[:200] if j.get("errors") else "0"
-            print(f"    check {qname:9} {gw:7} status={r.status_code} bytes={size} errors={err}")
+            print(f"    check {qname:9} {gw:18} status={r.status_code} bytes={len(r.content)} errors={err}")
             if r.status_code != 200 or j.get("errors"):
                 problems.append(f"{qname} via {gw}: status {r.status_code}, errors {err}")
         first = next(iter(results))
-        for gw, j in results.items():
-            if j.get("data") != results[first].get("data"):
-                problems.append(f"{qname}: {gw} data differs from {first}")
-        if not problems:
+        differ = [gw for gw, j in results.items() if j.get("data") != results[first].get("data")]
+        problems += [f"{qname}: {gw} data differs from {first}" for gw in differ]
+        if not differ:
             print(f"    check {qname}: data IDENTICAL across {', '.join(results)}")
     return problems
 
 
-def _workload(
-    name: str,
-    stack: Stack,
-    load: Load,
-    report: Report,
-    supergraph: Path,
-    body: Path,
-    checks: dict[str, Path],
-    check_headers: dict[str, str],
-) -> dict[str, Any]:
-    gws: dict[str, Any] = {}
+def _start_gateways(block: str, stack: Stack, load: Load, supergraph: Path) -> dict[str, tuple[Proc, str]]:
+    gws: dict[str, tuple[Proc, str]] = {}
     # Like the peers, our router forwards no client header here, so the unique authorization header
-    # of each request does not keep identical subgraph queries apart (the peers' merging sees none).
-    env = {"ROUTER_HEADERS__PROPAGATE": "[]", **common.dedupe_env(common.SUBGRAPH_DEDUPE != "off")}
-    proc, url = stack.router(f"{name}-setrum", supergraph, cpus=load.gateway_cpus, env=env)
-    gws["setrum"] = (proc, url)
-    if common.SUBGRAPH_DEDUPE == "both":
-        gws["setrum-nodedupe"] = stack.router(
-            f"{name}-setrum-nodedupe", supergraph, cpus=load.gateway_cpus, env={**env, **common.dedupe_env(False)}
-        )
+    # of each request does not keep identical subgraph queries apart.
+    for dedupe in _modes():
+        env = {"ROUTER_HEADERS__PROPAGATE": "[]", **common.dedupe_env(dedupe)}
+        name = "setrum" + _suffix(dedupe)
+        gws[name] = stack.router(f"{block}-{name}", supergraph, cpus=load.gateway_cpus, env=env)
     if ROUTER_REF:
         gws[f"setrum@{ROUTER_REF}"] = stack.router(
-            f"{name}-setrum-ref", supergraph, cpus=load.gateway_cpus, ref=ROUTER_REF
+            f"{block}-setrum-ref", supergraph, cpus=load.gateway_cpus, ref=ROUTER_REF
         )
-    gws["apollo"] = stack.apollo(supergraph, cpus=load.gateway_cpus, name=f"{name}-apollo")
-    gws["hive"] = stack.hive(supergraph, cpus=load.gateway_cpus, name=f"{name}-hive")
-    gateways = list(gws)
-    problems = _check({g: u for g, (_, u) in gws.items()}, checks, check_headers)
-    for p in problems:
-        report.fail(f"peers/{name}: {p}")
+    gws["apollo"] = stack.apollo(supergraph, cpus=load.gateway_cpus, name=f"{block}-apollo")
+    for dedupe in _modes():
+        for peer, rust in (("hive", False), ("hive-rust", True)):
+            name = peer + _suffix(dedupe)
+            gws[name] = stack.hive(supergraph, cpus=load.gateway_cpus, name=f"{block}-{name}", rust=rust, dedupe=dedupe)
+    return gws
+
+
+def _measure(
+    block: str,
+    query: str,
+    body: Path,
+    gws: dict[str, tuple[Proc, str]],
+    load: Load,
+    report: Report,
+    subgraph_requests: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    """Alternating rounds of ``query`` through every gateway; medians, and per-gateway subgraph requests
+    per client request when ``subgraph_requests()`` counts what the subgraphs received."""
     script = BENCH_DIR / "lua" / "post.lua"
     env = {"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}
+    gateways = list(gws)
     runs: dict[str, list[Any]] = {g: [] for g in gateways}
     for rnd in range(load.rounds):
-        order = list(gateways) if rnd % 2 == 0 else list(reversed(gateways))
+        order = gateways if rnd % 2 == 0 else list(reversed(gateways))
         for g in order:
             proc, url = gws[g]
-            all_pids = [p for gp, _ in gws.values() for p in gp.pids()]
+            counted: dict[str, int] = {}
+
+            def count_before(counted: dict[str, int] = counted) -> None:
+                if subgraph_requests is not None:
+                    counted["before"] = subgraph_requests()
+
             res = run_wrk(
-                url, script=script, conns=CONNS, duration_s=load.duration_s, load=load, env=env, watch=proc.pids()
+                url,
+                script=script,
+                conns=CONNS,
+                duration_s=load.duration_s,
+                load=load,
+                env=env,
+                watch=proc.pids(),
+                before_run=count_before,
             )
-            res.extra["all_gateway_pids"] = all_pids
+            if subgraph_requests is not None and res.requests:
+                res.extra["subgraph_requests_per_request"] = (subgraph_requests() - counted["before"]) / res.requests
             runs[g].append(res)
+            fan = res.extra.get("subgraph_requests_per_request")
             print(
-                f"    {name} round {rnd + 1} {g:7}: {res.rps:7.1f} rps  p50 {res.lat_ms['p50']:8.1f} ms  "
+                f"    {query} round {rnd + 1} {g:18}: {res.rps:7.1f} rps  p50 {res.lat_ms['p50']:8.1f} ms  "
                 f"p99 {res.lat_ms['p99']:8.1f} ms  errors {res.error_count}  CPU {res.gw_cpu_pct}%  "
-                f"RSS {res.gw_rss_mb} MB  foreign {res.foreign_cpu_pct}%",
+                f"RSS {res.gw_rss_mb} MB  foreign {res.foreign_cpu_pct}%"
+                + (f"  subgraph req/req {fan:.2f}" if fan is not None else ""),
                 flush=True,
             )
-    out: dict[str, Any] = {"conns": CONNS, "unique_authorization_header": True, "check_problems": problems}
+    out: dict[str, Any] = {"conns": CONNS, "unique_authorization_header": True}
     rows = []
     for g, rs in runs.items():
+        fans = [r.extra["subgraph_requests_per_request"] for r in rs if "subgraph_requests_per_request" in r.extra]
         d = {
             "rps": median([r.rps for r in rs]),
             "p50_ms": median([r.lat_ms["p50"] for r in rs]),
@@ -115,6 +153,7 @@ def _workload(
             "rps_runs": [r.rps for r in rs],
             "cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
             "rss_mb": max(r.gw_rss_mb or 0 for r in rs),
+            "subgraph_requests_per_request": median(fans) if fans else None,
             "runs": [r.as_dict() for r in rs],
         }
         out[g] = d
@@ -128,21 +167,83 @@ def _workload(
                 d["errors"],
                 f"{d['cpu_pct']:.0f}",
                 f"{d['rss_mb']:.0f}",
+                "-" if d["subgraph_requests_per_request"] is None else f"{d['subgraph_requests_per_request']:.2f}",
             ]
         )
-    print(table(rows, ["gateway", "rps (median)", "rps runs", "p50 ms", "p99 ms", "errors", "CPU %", "RSS MB"]))
-    ours = out["setrum"]
-    for peer in [g for g in gateways if g != "setrum"]:
-        p = out[peer]
-        rps_ratio = ours["rps"] / p["rps"] if p["rps"] else float("inf")
-        p99_ratio = ours["p99_ms"] / p["p99_ms"] if p["p99_ms"] else float("inf")
-        out[f"ratio_vs_{peer}"] = {"rps": rps_ratio, "p99": p99_ratio}
-        print(f"  {name}: setrum/{peer} RPS = {rps_ratio:.2f}x, p99 = {p99_ratio:.2f}x (lower is better)")
-    for g in gateways:
-        if out[g]["errors"]:
-            report.fail(f"peers/{name}: {out[g]['errors']} errors under load through {g}")
-    for _, (proc, _) in gws.items():
-        stack.stop(proc.name)
+        if d["errors"]:
+            report.fail(f"peers/{query}: {d['errors']} errors under load through {g}")
+    print(f"  {query}:")
+    print(
+        table(
+            rows,
+            [
+                "gateway",
+                "rps (median)",
+                "rps runs",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+                "CPU %",
+                "RSS MB",
+                "subgraph req/req",
+            ],
+        )
+    )
+    return out
+
+
+def _ratios(query: str, out: dict[str, Any], targets: tuple[tuple[str, float, bool], ...], report: Report) -> None:
+    """setrum ÷ each peer in the same merging mode (Apollo Gateway has none: it is every mode's peer)."""
+    for dedupe in _modes():
+        ours_name = "setrum" + _suffix(dedupe)
+        ours = out[ours_name]
+        for peer in ("apollo", "hive", "hive-rust"):
+            peer_name = peer if peer == "apollo" else peer + _suffix(dedupe)
+            if peer_name not in out:
+                continue
+            p = out[peer_name]
+            rps = ours["rps"] / p["rps"] if p["rps"] else float("inf")
+            p99 = ours["p99_ms"] / p["p99_ms"] if p["p99_ms"] else float("inf")
+            out[f"ratio_{ours_name}_vs_{peer_name}"] = {"rps": rps, "p99": p99}
+            verdict = ""
+            for target_peer, least, p99_bound in targets:
+                if target_peer != peer:
+                    continue
+                ok = rps >= least and (not p99_bound or p99 <= 1.0)
+                verdict = f"  target RPS >= {least}x" + (", p99 <= 1.0x" if p99_bound else "")
+                verdict += ": met" if ok else ": MISSED"
+                if not ok:
+                    report.fail(
+                        f"peers/{query}: {ours_name}/{peer_name} RPS {rps:.2f}x, p99 {p99:.2f}x "
+                        f"(target >= {least}x{', p99 <= 1.0x' if p99_bound else ''})"
+                    )
+            print(f"  {query}: {ours_name}/{peer_name} RPS = {rps:.2f}x, p99 = {p99:.2f}x{verdict}")
+
+
+def _block(
+    block: str,
+    stack: Stack,
+    load: Load,
+    report: Report,
+    supergraph: Path,
+    queries: dict[str, Path],
+    check_headers: dict[str, str],
+    targets: tuple[tuple[str, float, bool], ...],
+    subgraph_requests: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    gws = _start_gateways(block, stack, load, supergraph)
+    out: dict[str, Any] = {}
+    try:
+        problems = _check({g: u for g, (_, u) in gws.items()}, queries, check_headers)
+        for p in problems:
+            report.fail(f"peers/{block}: {p}")
+        for query, body in queries.items():
+            out[query] = _measure(block, query, body, gws, load, report, subgraph_requests)
+            out[query]["check_problems"] = problems
+            _ratios(query, out[query], targets, report)
+    finally:
+        for proc, _ in gws.values():
+            stack.stop(proc.name)
     return out
 
 
@@ -151,33 +252,22 @@ def run(stack: Stack, load: Load, report: Report) -> None:
         print("  SKIP: Node.js/npm not found (or the npm install failed); peers need Node.js")
         report.section("peers", {"skipped": "node absent"})
         return
-    out: dict[str, Any] = {}
-    # 1) our schema and query, on the stand-ins
-    _, standin_sg = stack.standins(cpus=load.load_cpus)
-    body = write_query("dashboard", DASHBOARD_QUERY)
-    out["dashboard"] = _workload(
-        "dashboard",
-        stack,
-        load,
-        report,
-        standin_sg,
-        body,
-        {"dashboard": body},
-        {"authorization": f"Bearer {stack.token}"},
-    )
-    d = out["dashboard"]
-    targets = [
-        ("setrum/apollo RPS >= 1.5", d["ratio_vs_apollo"]["rps"] >= 1.5),
-        ("setrum/hive RPS >= 1.0", d["ratio_vs_hive"]["rps"] >= 1.0),
-        ("setrum p99 <= apollo p99", d["ratio_vs_apollo"]["p99"] <= 1.0),
-        ("setrum p99 <= hive p99", d["ratio_vs_hive"]["p99"] <= 1.0),
-    ]
-    for label, ok in targets:
-        print(f"  target {label}: {'OK' if ok else 'MISSED'}")
-        if not ok:
-            report.fail(f"peers/dashboard: {label}")
-    # 2) the public benchmark workload
-    _, public_sg = stack.public_subgraphs(cpus=load.load_cpus)
-    out["heavy"] = _workload("heavy", stack, load, report, public_sg, PUBLIC_QUERIES["heavy"], PUBLIC_QUERIES, {})
-    stack.stop("public-subgraphs")
+    out: dict[str, Any] = {"merging": common.SUBGRAPH_DEDUPE}
+    if "dashboard" in QUERIES:
+        # 1) our schema and query, on the stand-ins
+        _, standin_sg = stack.standins(cpus=load.load_cpus)
+        body = write_query("dashboard", DASHBOARD_QUERY)
+        headers = {"authorization": f"Bearer {stack.token}"}
+        out |= _block("dashboard", stack, load, report, standin_sg, {"dashboard": body}, headers, DASHBOARD_TARGETS)
+    public = {q: PUBLIC_QUERIES[q] for q in QUERIES if q in PUBLIC_QUERIES}
+    if public:
+        # 2) the public benchmark workload
+        base, public_sg = stack.public_subgraphs(cpus=load.load_cpus)
+
+        def subgraph_requests() -> int:
+            return sum(httpx.get(f"{base}/stats", timeout=10).json()["requests"].values())
+
+        out |= _block("public", stack, load, report, public_sg, public, {}, PUBLIC_TARGETS, subgraph_requests)
+        stack.stop("public-subgraphs")
+        stack.public_supergraph = None
     report.section("peers", out)

@@ -1,6 +1,11 @@
 """Profile our router under the benchmark load.
 
-    python -m bench.profile_router [dashboard|heavy|tariffs] [--seconds N]
+    python -m bench.profile_router [dashboard|heavy|small|two|tariffs] [--seconds N] [--spy]
+
+``--spy``: the router runs unmodified (``python -m router serve``) and py-spy samples it from
+outside (``pip install -e '.[bench]'``), which does not slow Python down as cProfile does; prints
+the functions with the most samples on top of the stack (own) and anywhere on it (inclusive), and
+keeps the folded stacks in ``bench/.work/spy-router-<workload>.txt`` (flame-graph input).
 
 Starts the stand-ins (or the public benchmark's subgraphs for ``heavy``), then the router in a
 child process under cProfile (``--serve`` mode below: ``router.app.create_app`` on uvicorn +
@@ -19,6 +24,7 @@ import pstats
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -60,7 +66,10 @@ def _serve(supergraph: str, port: int, out: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_router")
-    parser.add_argument("workload", nargs="?", default="dashboard", choices=["dashboard", "heavy", "tariffs"])
+    parser.add_argument(
+        "workload", nargs="?", default="dashboard", choices=["dashboard", "heavy", "small", "two", "tariffs"]
+    )
+    parser.add_argument("--spy", action="store_true", help="sample with py-spy instead of cProfile")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--serve", nargs=3, metavar=("SUPERGRAPH", "PORT", "OUT"), help=argparse.SUPPRESS)
@@ -77,15 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     load = Load()
     out = WORK / f"profile-{args.workload}.prof"
     try:
-        if args.workload == "heavy":
+        if args.workload in PUBLIC_QUERIES:
             if not stack.node_ready():
-                print("heavy needs Node.js")
+                print(f"{args.workload} needs Node.js")
                 return 2
             _, supergraph = stack.public_subgraphs(cpus=load.load_cpus)
-            body = PUBLIC_QUERIES["heavy"]
+            body = PUBLIC_QUERIES[args.workload]
         else:
             _, supergraph = stack.standins(cpus=load.load_cpus)
             body = write_query(args.workload, DASHBOARD_QUERY if args.workload == "dashboard" else TARIFFS)
+        if args.spy:
+            return _spy(stack, load, supergraph, body, args.workload, args.seconds, args.top)
         port = free_port()
         proc = stack.start(
             Proc(
@@ -122,6 +133,82 @@ def main(argv: list[str] | None = None) -> int:
     stats.sort_stats("cumulative").print_stats(args.top)
     print(f"profile saved to {out} (python -m pstats {Path(out).name})")
     return 0
+
+
+def _spy(stack: Any, load: Any, supergraph: Path, body: Path, workload: str, seconds: int, top: int) -> int:
+    """The router as served, sampled by py-spy while wrk drives it (50 connections)."""
+    import shutil
+    import subprocess
+
+    from .common import BENCH_DIR, WORK, run_wrk
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("py-spy is not installed: pip install -e '.[bench]'")
+        return 2
+    proc, url = stack.router(
+        "router-spied", supergraph, cpus=load.gateway_cpus, env={"ROUTER_HEADERS__PROPAGATE": "[]"}
+    )
+    out = WORK / f"spy-router-{workload}.txt"
+    sampler = subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "-o",
+            str(out),
+            "-p",
+            str(proc.pid),
+            "-d",
+            str(seconds + 4),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        res = run_wrk(
+            url,
+            script=BENCH_DIR / "lua" / "post.lua",
+            conns=50,
+            duration_s=seconds,
+            load=load,
+            env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"},
+            watch=proc.pids(),
+            warmup_s=0,
+        )
+        print(f"sampled by py-spy: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, errors {res.error_count}")
+        sampler.wait(timeout=seconds + 60)
+    finally:
+        if sampler.poll() is None:
+            sampler.terminate()
+        stack.close()
+    print_folded(out, top)
+    return 0
+
+
+def print_folded(path: Path, top: int) -> None:
+    """Own and inclusive sample shares per function from py-spy's folded stacks."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.split(" (")[0] + " (" + f.rsplit("/", 1)[-1] if " (" in f else f for f in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    for title, counts in (("own", own), ("inclusive", inclusive)):
+        print(f"\n== top {top} by {title} samples ({total} in all) ==")
+        for frame, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {n * 100 / max(total, 1):5.1f}%  {frame}")
+    print(f"folded stacks saved to {path}")
 
 
 if __name__ == "__main__":

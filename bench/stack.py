@@ -5,7 +5,8 @@
 * ``standins()`` — :mod:`bench.standin` in front of those real subgraphs, and a copy of our
   supergraph whose subgraph URLs point at the stand-ins (the SAME file every gateway gets).
 * ``router(name, supergraph)`` — our router as its own process (``python -m router serve``).
-* ``node_ready()`` / ``apollo(...)`` / ``hive(...)`` — the Node peers, installed with ``npm ci`` from
+* ``node_ready()`` / ``apollo(...)`` / ``hive(...)`` — the Node peers (Hive Gateway also with its Rust
+  query planner, ``hive(..., rust=True)``), installed with ``npm ci`` from
   ``bench/peers/package.json`` and its lock file into ``bench/peers/node_modules``.
 * ``public_subgraphs()`` — the public benchmark's four subgraphs (``bench/peers/server.mjs``, memoised)
   and their supergraph (``bench/peers/supergraph.graphql`` pointed at that server).
@@ -35,6 +36,21 @@ PUBLIC_QUERIES = {q: PEERS_DIR / "queries" / f"{q}.json" for q in ("two", "small
 PUBLIC_SUBGRAPHS = ("accounts", "inventory", "products", "reviews")
 _NODE_MODULES = PEERS_DIR / "node_modules"
 _HIVE_BIN = _NODE_MODULES / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+_HIVE_RUST = _NODE_MODULES / "@graphql-hive" / "router-runtime" / "dist" / "index.js"
+
+
+def _hive_config(*, rust: bool, dedupe: bool) -> str:
+    """Hive Gateway's gateway.config.mjs: the Rust planner's graph handler, and merging off when asked
+    (``deduplicateInflightRequests`` of its HTTP transport, on by default)."""
+    lines, options = [], []
+    if rust:
+        lines.append(f"import {{ unifiedGraphHandler }} from {json.dumps(_HIVE_RUST.as_uri())};")
+        options.append("unifiedGraphHandler")
+    if not dedupe:
+        options.append("transportEntries: { '*': { options: { deduplicateInflightRequests: false } } }")
+    lines.append(f"export const gatewayConfig = {{ {', '.join(options)} }};")
+    return "\n".join(lines) + "\n"
+
 
 SIGN_IN = 'mutation SignIn { signIn(email: "siti@example.id", password: "setrum-demo-2026") { token } }'
 
@@ -223,7 +239,12 @@ class Stack:
             return False
         lock = PEERS_DIR / "package-lock.json"
         installed = _NODE_MODULES / ".package-lock.json"  # npm writes it after a complete install
-        if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime and _HIVE_BIN.is_file():
+        if (
+            installed.is_file()
+            and installed.stat().st_mtime >= lock.stat().st_mtime
+            and _HIVE_BIN.is_file()
+            and _HIVE_RUST.is_file()
+        ):
             return True
         print("  installing the Node peers with npm ci into bench/peers/node_modules (a few minutes) ...", flush=True)
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEERS_DIR, capture_output=True, text=True)
@@ -247,10 +268,16 @@ class Stack:
         wait_http(url, proc, post_graphql=True)
         return proc, url
 
-    def hive(self, supergraph: Path, cpus: str | None, name: str = "hive") -> tuple[Proc, str]:
+    def hive(
+        self, supergraph: Path, cpus: str | None, name: str = "hive", *, rust: bool = False, dedupe: bool = True
+    ) -> tuple[Proc, str]:
+        """Hive Gateway on ``supergraph``; ``rust``: with the Rust query planner (``@graphql-hive/router-runtime``);
+        ``dedupe=False``: its in-flight merging of identical subgraph requests (on by default) switched off."""
         port = free_port()
-        cwd = WORK / "hive-cwd"  # empty: no stray gateway.config.* is picked up
+        # A directory of its own per variant: the gateway reads gateway.config.* from its working directory.
+        cwd = WORK / f"hive-cwd-{'rust' if rust else 'js'}-{'dedupe' if dedupe else 'nodedupe'}"
         cwd.mkdir(parents=True, exist_ok=True)
+        (cwd / "gateway.config.mjs").write_text(_hive_config(rust=rust, dedupe=dedupe))
         proc = self.start(
             Proc(
                 name,

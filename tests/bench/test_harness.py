@@ -42,3 +42,17 @@ def test_the_checked_in_supergraph_can_be_pointed_at_the_bench_server() -> None:
     )
     urls = re.findall(r'@join__graph\(name: "(\w+)", url: "([^"]+)"\)', sdl)
     assert sorted(urls) == [(n, f"{base}/{n}/graphql") for n in sorted(PUBLIC_SUBGRAPHS)]
+
+
+def test_the_hive_gateway_variants_are_configured_from_the_locked_packages() -> None:
+    from bench.stack import _HIVE_RUST, _hive_config
+
+    lock = json.loads((PEERS_DIR / "package-lock.json").read_text())
+    assert _HIVE_RUST.is_relative_to(PEERS_DIR / "node_modules" / "@graphql-hive" / "router-runtime")
+    assert "node_modules/@graphql-hive/router-runtime" in lock["packages"]
+    rust = _hive_config(rust=True, dedupe=True)
+    assert f'from "{_HIVE_RUST.as_uri()}"' in rust and "unifiedGraphHandler" in rust
+    assert "deduplicateInflightRequests" not in rust  # Hive Gateway's default (merging on)
+    plain_off = _hive_config(rust=False, dedupe=False)
+    assert "unifiedGraphHandler" not in plain_off
+    assert "deduplicateInflightRequests: false" in plain_off
