@@ -150,24 +150,14 @@ def _spy(stack: Any, load: Any, supergraph: Path, body: Path, workload: str, sec
         "router-spied", supergraph, cpus=load.gateway_cpus, env={"ROUTER_HEADERS__PROPAGATE": "[]"}
     )
     out = WORK / f"spy-router-{workload}.txt"
-    sampler = subprocess.Popen(
-        [
-            spy,
-            "record",
-            "--format",
-            "raw",
-            "--rate",
-            "250",
-            "-o",
-            str(out),
-            "-p",
-            str(proc.pid),
-            "-d",
-            str(seconds + 4),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    argv = [spy, "record", "--format", "raw", "--nolineno", "--rate", "250", "-o", str(out), "-p", str(proc.pid)]
+    samplers: list[subprocess.Popen[bytes]] = []
+
+    def start_sampling() -> None:  # after warm-up and quiesce: only the measured load is sampled
+        samplers.append(
+            subprocess.Popen([*argv, "-d", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+
     try:
         res = run_wrk(
             url,
@@ -177,13 +167,14 @@ def _spy(stack: Any, load: Any, supergraph: Path, body: Path, workload: str, sec
             load=load,
             env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"},
             watch=proc.pids(),
-            warmup_s=0,
+            before_run=start_sampling,
         )
         print(f"sampled by py-spy: {res.rps:.0f} rps, p50 {res.lat_ms['p50']:.1f} ms, errors {res.error_count}")
-        sampler.wait(timeout=seconds + 60)
+        samplers[0].wait(timeout=60)
     finally:
-        if sampler.poll() is None:
-            sampler.terminate()
+        for sampler in samplers:
+            if sampler.poll() is None:
+                sampler.terminate()
         stack.close()
     print_folded(out, top)
     return 0

@@ -262,7 +262,7 @@ class _Run:
         """(representations, the entities behind each); an entity missing its key or a required
         field is skipped (an earlier fetch failed)."""
         possible = self.possible
-        build = RepresentationBuilder(fetch.requires, possible).build
+        build = _builder(fetch, possible).build
         input_rewrites = fetch.input_rewrites
         reps: list[dict[str, Any]] = []
         owners: list[list[dict[str, Any]]] = []
@@ -354,6 +354,25 @@ class _Run:
 
 
 _ROOT_PATHS: tuple[tuple[str, ...], ...] = ((),)
+# Representation builders per (plan fetch, possible types): the compiled ``requires`` is per plan, not
+# per request. Keyed by identity (hashing a FetchNode would walk its selections); the entry keeps the
+# node alive so its id cannot be reused while cached.
+_BUILDERS: dict[tuple[int, int], tuple[FetchNode, PossibleTypes, RepresentationBuilder]] = {}
+_MAX_BUILDERS = 4096
+
+
+def _builder(fetch: FetchNode, possible: PossibleTypes) -> RepresentationBuilder:
+    key = (id(fetch), id(possible))
+    entry = _BUILDERS.get(key)
+    if entry is not None and entry[0] is fetch and entry[1] is possible:
+        return entry[2]
+    builder = RepresentationBuilder(fetch.requires, possible)
+    if len(_BUILDERS) >= _MAX_BUILDERS:
+        _BUILDERS.clear()  # plans were replaced (reload) or evicted: start over
+    _BUILDERS[key] = (fetch, possible, builder)
+    return builder
+
+
 _ROOT_KEYS: dict[str, tuple[str, ...]] = {}
 
 

@@ -8,6 +8,8 @@ existing clients expect; an explicit ``q=0`` is a refusal.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .context import MediaType
 
 __all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "accepts_html", "choose_media_type", "is_json_content_type"]
@@ -36,8 +38,10 @@ def _parse_accept(header: str) -> list[tuple[str, float, int]]:
     return entries
 
 
+@lru_cache(maxsize=256)
 def choose_media_type(accept: str | None) -> MediaType | None:
-    """Pick the response media type, or ``None`` when the client accepts neither (-> 406)."""
+    """Pick the response media type, or ``None`` when the client accepts neither (-> 406).
+    A pure function of the header text, asked twice per request (decode and encode): memoised."""
     if accept is None or not accept.strip():
         return JSON
     best: tuple[float, int, MediaType] | None = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -33,6 +33,8 @@ __all__ = ["InstrumentedSubgraphClient", "RouterMetrics", "telemetry_layer"]
 
 logger = logging.getLogger("router.requests")
 _tracer = trace.get_tracer("setrum.router")
+
+M = TypeVar("M", Counter, Histogram)
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -50,6 +52,24 @@ class _CacheCollector(Collector):
             family.add_metric(["hit"], stats.get(f"{cache}_cache_hits", 0))
             family.add_metric(["miss"], stats.get(f"{cache}_cache_misses", 0))
             yield family
+
+
+class _Children(Generic[M]):
+    """``metric.labels(*values)``, remembered (up to a bound: operation names come from clients)."""
+
+    __slots__ = ("_metric", "_children")
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._metric.labels(*values)
+            if len(self._children) < 1024:
+                self._children[values] = child
+        return child
 
 
 class RouterMetrics:
@@ -84,6 +104,11 @@ class RouterMetrics:
             registry=self.registry,
         )
 
+        # Labelled children looked up once per label values, not on every request and fetch.
+        self.requests_by = _Children(self.requests)
+        self.request_latency_by = _Children(self.request_latency)
+        self.fetch_latency_by = _Children(self.fetch_latency)
+
     def watch_caches(self, cache_stats: Callable[[], Mapping[str, int]]) -> None:
         """Report plan/document cache hits and misses read from ``cache_stats`` at scrape time."""
         self.registry.register(_CacheCollector(cache_stats))
@@ -107,7 +132,7 @@ class InstrumentedSubgraphClient:
                     current.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
                 raise
             finally:
-                self._metrics.fetch_latency.labels(subgraph).observe(time.perf_counter() - started)
+                self._metrics.fetch_latency_by(subgraph).observe(time.perf_counter() - started)
 
     async def aclose(self) -> None:
         close = getattr(self.inner, "aclose", None)
@@ -148,8 +173,8 @@ def telemetry_layer(metrics: RouterMetrics) -> Layer:
             finally:
                 otel_context.detach(token)
             outcome = _outcome(response)
-            metrics.requests.labels(operation, outcome).inc()
-            metrics.request_latency.labels(operation, outcome).observe(time.perf_counter() - started)
+            metrics.requests_by(operation, outcome).inc()
+            metrics.request_latency_by(operation, outcome).observe(time.perf_counter() - started)
             if outcome != "ok" and isinstance(response.body, dict):
                 # The request id in the body lets a client quote it to support, who find it in the logs.
                 body = response.body
