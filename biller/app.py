@@ -10,8 +10,7 @@ Errors are JSON ``{"code", "message"}`` with a 4xx status, never a stack trace.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,18 +18,13 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from setrum_common.clock import utc_now
 from setrum_common.db import Database
-from setrum_common.http_limits import HeaderLimitMiddleware
-from setrum_common.migrations import Migrations
-from setrum_common.observability import Observability, ObservabilityMiddleware
-from setrum_common.service_app import SchemaReadiness
-from setrum_common.tracing import configure_tracing
+from setrum_common.json_service import json_error, json_response, json_service_app
 from setrum_common.trust.internal_routes import InternalGuard
 from setrum_common.trust.service_tokens import ServiceAuthError
 
@@ -60,15 +54,6 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 
 class InvalidRequest(ValueError):
     pass
-
-
-def _json(content: Any, status: int = 200) -> Response:
-    # orjson: the same compact UTF-8 JSON as starlette's JSONResponse, several times faster.
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    return _json({"code": code, "message": message}, status)
 
 
 def _object(body: bytes) -> dict[str, Any]:
@@ -146,11 +131,11 @@ class _Endpoints:
                 self._guard.caller(request, body, BILLER_CALLERS)
             except ServiceAuthError as exc:
                 code = "FORBIDDEN" if exc.status == 403 else "UNAUTHENTICATED"
-                return _error(exc.status, code, exc.message)
+                return json_error(exc.status, code, exc.message)
             try:
                 return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
             except ValueError as exc:  # InvalidRequest, or a value the service refused
-                return _error(400, "BAD_USER_INPUT", str(exc))
+                return json_error(400, "BAD_USER_INPUT", str(exc))
 
         return endpoint
 
@@ -163,16 +148,16 @@ class _Endpoints:
         try:
             view = await self.service.purchase(reference, meter_number, kwh_tenths, figures)
         except EnergyMismatch as exc:
-            return _error(422, exc.code, str(exc))
+            return json_error(422, exc.code, str(exc))
         except DuplicateReference:
-            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
-        return _json(view.to_json())
+            return json_error(409, "DUPLICATE_REFERENCE", "the reference was used for another meter or amount")
+        return json_response(view.to_json())
 
     async def purchase_status(self, request: Request, _: None) -> Response:
         view = await self.service.status(request.path_params["reference"])
         if view is None:
-            return _error(404, "NOT_FOUND", "no purchase with this reference")
-        return _json(view.to_json())
+            return json_error(404, "NOT_FOUND", "no purchase with this reference")
+        return json_response(view.to_json())
 
     async def management(self, request: Request, data: dict[str, Any]) -> Response:
         meter_number = _meter_number(data)
@@ -182,18 +167,18 @@ class _Endpoints:
         try:
             issued = await self.service.management_token(meter_number, kind, value, reference)
         except DuplicateReference:
-            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another management token")
+            return json_error(409, "DUPLICATE_REFERENCE", "the reference was used for another management token")
         except UnknownMeter:
-            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+            return json_error(404, "UNKNOWN_METER", "the meter is not registered")
         except KeyChangeNeeded as exc:
-            return _error(409, "KEY_CHANGE_REQUIRED", str(exc))
-        return _json({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
+            return json_error(409, "KEY_CHANGE_REQUIRED", str(exc))
+        return json_response({"token": issued.token, "issuedAt": issued.issued_at.isoformat()})
 
     async def meter_state(self, request: Request, _: None) -> Response:
         state = await self.service.meter_state(request.path_params["number"])
         if state is None:
-            return _error(404, "UNKNOWN_METER", "the meter is not registered")
-        return _json(state.to_json())
+            return json_error(404, "UNKNOWN_METER", "the meter is not registered")
+        return json_response(state.to_json())
 
     async def order_key_change(self, request: Request, data: dict[str, Any]) -> Response:
         revision = _int(data, "keyRevision")
@@ -211,10 +196,10 @@ class _Endpoints:
                 tariff_index=ti,
             )
         except UnknownMeter:
-            return _error(404, "UNKNOWN_METER", "the meter is not registered")
+            return json_error(404, "UNKNOWN_METER", "the meter is not registered")
         except DuplicateReference:
-            return _error(409, "DUPLICATE_REFERENCE", "the reference was used for another key change order")
-        return _json(state.to_json())
+            return json_error(409, "DUPLICATE_REFERENCE", "the reference was used for another key change order")
+        return json_response(state.to_json())
 
     async def sales(self, request: Request, _: None) -> Response:
         """``GET /v1/sales/{YYYY-MM-DD}``: the purchases made on one Jakarta calendar day (every status,
@@ -228,7 +213,7 @@ class _Endpoints:
             start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC), limit=_MAX_LISTED + 1
         )
         purchases = [{**v.to_json(), "amount": v.amount} for v in views[:_MAX_LISTED]]
-        return _json({"date": day.isoformat(), "purchases": purchases, "truncated": len(views) > _MAX_LISTED})
+        return json_response({"date": day.isoformat(), "purchases": purchases, "truncated": len(views) > _MAX_LISTED})
 
     async def put_fault(self, request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")
@@ -246,21 +231,11 @@ class _Endpoints:
             raise InvalidRequest("pendingPolls must be between 0 and 1000")
         self.service.faults.set(Fault(mode, delay_ms, pending_polls), meter)
         logger.info("fault set mode=%s meter=%s", mode, meter or "*")
-        return _json({"faults": self.service.faults.snapshot()})
+        return json_response({"faults": self.service.faults.snapshot()})
 
     async def delete_faults(self, request: Request, _: None) -> Response:
         self.service.faults.clear()
-        return _json({"faults": self.service.faults.snapshot()})
-
-
-async def _health(_: Request) -> Response:
-    return _json({"status": "UP", "service": "biller"})
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # The traceback goes to the log (which never holds the key); the client gets a code.
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error(500, "INTERNAL_SERVER_ERROR", "the biller hit an unexpected error")
+        return json_response({"faults": self.service.faults.snapshot()})
 
 
 def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -273,27 +248,17 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
         clock=clock or utc_now,
         timeout_fault_seconds=settings.timeout_fault_seconds,
     )
-    readiness = SchemaReadiness(db, Migrations("biller", Path(__file__).parent / "migrations"), settings.schema_mode)
     api = _Endpoints(service, settings)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await readiness.prepare(BillerBase.metadata)
+    async def start() -> None:
         if settings.seed_demo_data:
             added = await seed_meter_register(db)
             if added:
                 logger.info("meter register: %d demo meters added", added)
         if settings.uses_development_vending_key:
             logger.warning("using the DEVELOPMENT vending key; tokens are not secure")
-        logger.info("biller ready on %s:%s (%s)", settings.host, settings.port, db.url.get_backend_name())
-        try:
-            yield
-        finally:
-            await db.dispose()
 
     routes = [
-        Route("/health", _health, methods=["GET"]),
-        Route("/ready", readiness.endpoint, methods=["GET"]),
         Route("/v1/purchases", api.signed(api.purchase), methods=["POST"]),
         Route("/v1/purchases/{reference:path}", api.signed(api.purchase_status), methods=["GET"]),
         Route("/v1/management-tokens", api.signed(api.management), methods=["POST"]),
@@ -306,21 +271,13 @@ def create_app(settings: BillerSettings | None = None, *, clock: Clock | None = 
             Route("/v1/faults", api.signed(api.put_fault), methods=["PUT"]),
             Route("/v1/faults", api.signed(api.delete_faults), methods=["DELETE"]),
         ]
-
-    observability = Observability("biller")
-    configure_tracing("biller")
-    routes.append(Route("/metrics", observability.metrics_endpoint, methods=["GET"]))
-    app = Starlette(
+    return json_service_app(
+        "biller",
+        settings,
+        db,
+        migrations=Path(__file__).parent / "migrations",
+        metadata=BillerBase.metadata,
         routes=routes,
-        lifespan=lifespan,
-        exception_handlers={Exception: _unexpected},
-        middleware=[
-            Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
-            Middleware(ObservabilityMiddleware, observability=observability),
-        ],
+        on_startup=start,
+        state={"service": service},
     )
-    app.state.observability = observability
-    app.state.settings = settings
-    app.state.db = db
-    app.state.service = service
-    return app

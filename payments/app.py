@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,19 +21,14 @@ from urllib.parse import parse_qs
 import httpx
 import orjson
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from setrum_common.clock import utc_now
 from setrum_common.db import Database
-from setrum_common.http_limits import HeaderLimitMiddleware
-from setrum_common.migrations import Migrations
-from setrum_common.observability import Observability, ObservabilityMiddleware
-from setrum_common.service_app import SchemaReadiness
+from setrum_common.json_service import json_error, json_response, json_service_app
 from setrum_common.signing import SIGNATURE_HEADER, NonceCache, SignatureError, verify_request
-from setrum_common.tracing import configure_tracing
 
 from .models import PaymentsBase
 from .notifier import Notifier
@@ -47,14 +41,6 @@ logger = logging.getLogger("setrum.payments")
 
 _MAX_AMOUNT = 50_000_000
 _DELIVERY_WAIT_S = 5.0
-
-
-def _json(content: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    return _json({"code": code, "message": message}, status)
 
 
 def _object(body: bytes) -> dict[str, Any]:
@@ -102,11 +88,11 @@ class _Api:
                     nonces=self._nonces,
                 )
             except SignatureError as exc:
-                return _error(401, "UNAUTHENTICATED", str(exc))
+                return json_error(401, "UNAUTHENTICATED", str(exc))
             try:
                 return await handler(request, body)
             except PaymentRefused as refused:
-                return _error(refused.status, refused.code, str(refused))
+                return json_error(refused.status, refused.code, str(refused))
 
         return endpoint
 
@@ -119,14 +105,14 @@ class _Api:
             str(data.get("method")),
             bank if isinstance(bank, str) else None,
         )
-        return _json(view.to_json())
+        return json_response(view.to_json())
 
     async def read(self, request: Request, _: bytes) -> Response:
         view = await self.service.view(request.path_params["id"])
-        return _error(404, "UNKNOWN_INTENT", "no such intent") if view is None else _json(view.to_json())
+        return json_error(404, "UNKNOWN_INTENT", "no such intent") if view is None else json_response(view.to_json())
 
     async def cancel(self, request: Request, _: bytes) -> Response:
-        return _json((await self.service.cancel(request.path_params["id"])).to_json())
+        return json_response((await self.service.cancel(request.path_params["id"])).to_json())
 
     async def pay(self, handle: str, amount: int | None) -> IntentView:
         view = await self.service.pay(handle, amount)
@@ -146,9 +132,9 @@ class _Api:
             if not isinstance(handle, str) or not 0 < len(handle) <= 512:
                 raise PaymentRefused(400, "BAD_REQUEST", "handle must be an intent id, VA number or QRIS payload")
             amount = None if data.get("amount") is None else _amount(data.get("amount"))
-            return _json((await self.pay(handle, amount)).to_json())
+            return json_response((await self.pay(handle, amount)).to_json())
         except PaymentRefused as refused:
-            return _error(refused.status, refused.code, str(refused))
+            return json_error(refused.status, refused.code, str(refused))
 
     async def page(self, request: Request) -> Response:
         message = ""
@@ -174,17 +160,8 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pay
 """
 
 
-async def _health(_: Request) -> Response:
-    return _json({"status": "UP", "service": "payments"})
-
-
 async def _disabled(_: Request) -> Response:
-    return _error(404, "SIMULATOR_DISABLED", "the payment simulator is not enabled here")
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error(500, "INTERNAL_SERVER_ERROR", "the payment provider hit an unexpected error")
+    return json_error(404, "SIMULATOR_DISABLED", "the payment simulator is not enabled here")
 
 
 def create_app(
@@ -206,47 +183,30 @@ def create_app(
         backoff_max_s=settings.notify_backoff_max_s,
         transport=notify_transport,
     )
-    readiness = SchemaReadiness(db, Migrations("payments", Path(__file__).parent / "migrations"), settings.schema_mode)
     api = _Api(service, notifier, settings)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await readiness.prepare(PaymentsBase.metadata)
+    async def start() -> None:
         notifier.start()
         if settings.simulator_enabled:
             logger.warning("payment SIMULATOR enabled: anyone who reaches this port can pay intents")
-        logger.info("payments ready on %s:%s (%s)", settings.host, settings.port, db.url.get_backend_name())
-        try:
-            yield
-        finally:
-            await notifier.stop()
-            await db.dispose()
 
     simulator = settings.simulator_enabled
     routes = [
-        Route("/health", _health, methods=["GET"]),
-        Route("/ready", readiness.endpoint, methods=["GET"]),
         Route("/v1/intents", api.signed(api.create), methods=["POST"]),
         Route("/v1/intents/{id}", api.signed(api.read), methods=["GET"]),
         Route("/v1/intents/{id}/cancel", api.signed(api.cancel), methods=["POST"]),
         Route("/v1/simulator/pay", api.simulator_pay if simulator else _disabled, methods=["POST"]),
         Route("/pay", api.page if simulator else _disabled, methods=["GET", "POST"]),
     ]
-    observability = Observability("payments")
-    configure_tracing("payments")
-    routes.append(Route("/metrics", observability.metrics_endpoint, methods=["GET"]))
-    app = Starlette(
+    return json_service_app(
+        "payments",
+        settings,
+        db,
+        migrations=Path(__file__).parent / "migrations",
+        metadata=PaymentsBase.metadata,
         routes=routes,
-        lifespan=lifespan,
-        exception_handlers={Exception: _unexpected},
-        middleware=[
-            Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
-            Middleware(ObservabilityMiddleware, observability=observability),
-        ],
+        title="the payment provider",
+        on_startup=start,
+        on_shutdown=notifier.stop,
+        state={"service": service, "notifier": notifier},
     )
-    app.state.settings = settings
-    app.state.db = db
-    app.state.service = service
-    app.state.notifier = notifier
-    app.state.observability = observability
-    return app

@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from setrum_common.clock import utc_now
-from setrum_common.db import Database
+from setrum_common.db import Database, rowcount
 
 from .models import Intent, IntentStatus, NotifyState, Payment
 from .qris import parse_fields, qris_payload
@@ -145,7 +145,9 @@ class PaymentsService:
         assert existing is not None
         if existing.amount != amount or existing.method != method:
             raise ReferenceReused()
-        return await self.view(existing.id)  # type: ignore[return-value]  # it exists
+        view = await self.view(existing.id)
+        assert view is not None  # the intent of a reference is never deleted
+        return view
 
     async def _insert(self, merchant_reference: str, amount: int, method: str, bank_code: str | None) -> None:
         now = self.clock()
@@ -209,7 +211,7 @@ class PaymentsService:
         view = await self.view(intent_id)
         if view is None:
             raise PaymentRefused(404, "UNKNOWN_INTENT", "no such intent")
-        if not changed.rowcount and view.status == IntentStatus.PAID:  # type: ignore[attr-defined]
+        if not rowcount(changed) and view.status == IntentStatus.PAID:
             raise PaymentRefused(409, "ALREADY_PAID", "the intent is paid and can no longer be cancelled")
         return view
 
@@ -235,7 +237,8 @@ class PaymentsService:
                 .where(Intent.id == intent.id, Intent.status == IntentStatus.PENDING, Intent.expires_at > now)
                 .values(status=IntentStatus.PAID, updated_at=now)
             )
-            if opened.rowcount:  # type: ignore[attr-defined]
+            was_open = bool(rowcount(opened))
+            if was_open:
                 session.add(
                     Payment(
                         id="pay_" + uuid.uuid4().hex,
@@ -247,7 +250,7 @@ class PaymentsService:
                         next_attempt_at=now,
                     )
                 )
-        if not opened.rowcount:  # type: ignore[attr-defined]  # someone else paid, cancelled, or it just expired
+        if not was_open:  # someone else paid, cancelled, or it just expired
             return await self.pay(handle, amount)
         paid = await self.view(intent.id)
         assert paid is not None

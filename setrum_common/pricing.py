@@ -12,9 +12,10 @@ steps rounded down — never credit more energy than was paid for.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "plain",
@@ -43,9 +44,12 @@ class PricingError(ValueError):
     """The inputs cannot be priced (negative amounts, or the nominal does not cover the deductions)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PriceBreakdown:
-    """Every figure of the receipt. Rupiah amounts have 2 decimals, kWh one."""
+class PriceBreakdown(BaseModel):
+    """Every figure of the receipt. Rupiah amounts have 2 decimals, kWh one, rates are fractions without
+    trailing zeros. A pydantic model so the quote contract between services (``quote_contract.InternalQuote``)
+    extends it instead of writing the fields again."""
+
+    model_config = ConfigDict(frozen=True)
 
     nominal: Decimal
     admin_fee: Decimal
@@ -136,9 +140,9 @@ def price_purchase(
             admin_fee=admin_fee,
             stamp_duty=stamp_duty,
             instalment=instalment,
-            ppj_rate=ppj_rate,
+            ppj_rate=plain(ppj_rate),
             ppj=ppj,
-            ppn_rate=ppn_rate,
+            ppn_rate=plain(ppn_rate),
             ppn=ppn,
             energy_value=energy_value,
             tariff_rate=tariff_rate,

@@ -17,6 +17,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictStr, field_validator
 from pydantic.alias_generators import to_camel
 
+from .pricing import PriceBreakdown
+
 __all__ = ["INTERNAL_QUOTE_PATH", "InternalQuote", "QuoteRequest"]
 
 INTERNAL_QUOTE_PATH = "/internal/quote"
@@ -69,8 +71,9 @@ class QuoteRequest(_Wire):
 _Iso = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
 
-class InternalQuote(_Wire):
-    """Everything a sale records from master: the meter, the price breakdown and the monthly cap."""
+class InternalQuote(_Wire, PriceBreakdown):
+    """Everything a sale records from master: the meter, the price breakdown (the fields of
+    :class:`~setrum_common.pricing.PriceBreakdown`, camelCase on the wire) and the monthly cap."""
 
     meter_number: str
     idpel: str
@@ -80,18 +83,6 @@ class InternalQuote(_Wire):
     region_code: str
     monthly_kwh_limit: Decimal
     channel: str
-    nominal: Decimal
-    admin_fee: Decimal
-    stamp_duty: Decimal
-    instalment: Decimal
-    ppj_rate: Decimal
-    ppj: Decimal
-    ppn_rate: Decimal
-    ppn: Decimal
-    energy_value: Decimal
-    tariff_rate: Decimal
-    kwh: Decimal
-    total_paid: Decimal
     quoted_at: _Iso
     # Instalments: what this purchase pays, the registered debt, and what is left after this one.
     instalment_per_purchase: Decimal

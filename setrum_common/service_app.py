@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,6 +60,7 @@ __all__ = [
     "load_settings",
     "print_sdl",
     "serve",
+    "service_lifespan",
     "service_main",
 ]
 
@@ -234,22 +235,19 @@ def create_service_app(
             cache_seconds=settings.session_cache_s,
         )
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await readiness.prepare(metadata)
+    async def start() -> None:
         if seed is not None and settings.seed_demo_data:
             await seed(db)
         if on_startup is not None:  # background work (e.g. a worker) starts once the schema is there
             await on_startup(db)
-        logger.info("%s ready on %s:%s (%s)", name, settings.host, settings.port, db.url.get_backend_name())
-        try:
-            yield
-        finally:
-            if on_shutdown is not None:
-                await on_shutdown()
-            if session_client is not None:
-                await session_client.aclose()
-            await db.dispose()
+
+    async def stop() -> None:
+        if on_shutdown is not None:
+            await on_shutdown()
+        if session_client is not None:
+            await session_client.aclose()
+
+    lifespan = service_lifespan(name, settings, readiness, metadata, on_startup=start, on_shutdown=stop)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "UP", "service": name})
@@ -289,6 +287,37 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_state = state
     return app
+
+
+def service_lifespan(
+    name: str,
+    settings: ServiceSettings,
+    readiness: SchemaReadiness,
+    metadata: MetaData,
+    *,
+    on_startup: Callable[[], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    log: logging.Logger = logger,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Every service's lifespan (subgraphs, the biller, the payment provider): the schema prepared as
+    ``schema_mode`` says, the service's own start-up work, one "ready" line; at the end its own shut-down
+    work, then the database closed."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await readiness.prepare(metadata)
+        if on_startup is not None:
+            await on_startup()
+        db = readiness.db
+        log.info("%s ready on %s:%s (%s)", name, settings.host, settings.port, db.url.get_backend_name())
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                await on_shutdown()
+            await db.dispose()
+
+    return lifespan
 
 
 def _router_signed(endpoint: Any, name: str, settings: ServiceSettings, observability: Observability) -> Any:

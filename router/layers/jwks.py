@@ -89,10 +89,6 @@ class JwksSource:
             timeout_s=settings.jwks_timeout_s,
         )
 
-    @property
-    def kids(self) -> frozenset[str]:
-        return frozenset(self._keys)
-
     async def maybe_refresh(self) -> None:
         """Start a background refresh when the set is older than ``refresh_s`` (the first use of a
         URL source waits for it: there are no keys before)."""

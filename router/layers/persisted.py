@@ -116,10 +116,6 @@ class PersistedDocuments:
         self._cache_size = cache_size
         self._verdicts: OrderedDict[str, bool] = OrderedDict()  # raw text hash -> in safelist?
 
-    @property
-    def has_manifest(self) -> bool:
-        return bool(self._manifest)
-
     def find(self, identifier: str) -> str | None:
         key = _id_key(identifier)
         found = self._manifest.get(key)

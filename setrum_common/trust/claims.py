@@ -8,7 +8,6 @@ subgraph that checked the signature can trust the claims without seeing the clie
 
 from __future__ import annotations
 
-import base64
 import binascii
 import time
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ import orjson
 
 from ..auth import ANONYMOUS, Role, Viewer
 from ..errors import DomainError, ErrorCode
+from .codec import b64url, unb64url
 
 __all__ = ["CLAIMS_HEADER", "decode_claims", "encode_claims", "viewer_from_claims"]
 
@@ -27,7 +27,7 @@ _MAX_CLAIMS_BYTES = 8192
 
 def encode_claims(claims: Mapping[str, Any]) -> str:
     raw = orjson.dumps(claims, option=orjson.OPT_SORT_KEYS)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url(raw)
 
 
 def decode_claims(value: str) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def decode_claims(value: str) -> dict[str, Any]:
     if len(value) > _MAX_CLAIMS_BYTES:
         raise ValueError("claims header too large")
     try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        decoded = orjson.loads(unb64url(value))
     except (binascii.Error, orjson.JSONDecodeError) as error:
         raise ValueError("claims header is not base64url JSON") from error
     if not isinstance(decoded, dict):

@@ -8,8 +8,6 @@ Formats: a private key is PEM (PKCS#8) or the base64 of its 32-byte seed; a keyr
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Mapping
@@ -17,6 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .codec import KeyTextError, Spelling, key_text, private_key_from_text, public_key_from_text
 
 __all__ = [
     "KeyConfigError",
@@ -41,13 +41,11 @@ def generate_private_key() -> Ed25519PrivateKey:
 
 def private_key_text(key: Ed25519PrivateKey) -> str:
     """The base64 of the 32-byte seed (what ``load_private_key`` reads back)."""
-    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    return base64.b64encode(raw).decode()
+    return key_text(key, Spelling.BASE64)
 
 
 def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return base64.b64encode(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    return key_text(key.public_key() if isinstance(key, Ed25519PrivateKey) else key, Spelling.BASE64)
 
 
 def load_private_key(text: str | None = None, *, file: Path | None = None) -> Ed25519PrivateKey:
@@ -63,12 +61,11 @@ def load_private_key(text: str | None = None, *, file: Path | None = None) -> Ed
             raise KeyConfigError("the signing key must be an Ed25519 key")
         return key
     try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
+        return private_key_from_text(value, Spelling.BASE64)
+    except KeyTextError as error:
+        if error.wrong_length:
+            raise KeyConfigError("a base64 Ed25519 signing key is 32 bytes (the seed)") from None
         raise KeyConfigError("the signing key is neither PEM nor base64") from None
-    if len(raw) != 32:
-        raise KeyConfigError("a base64 Ed25519 signing key is 32 bytes (the seed)")
-    return Ed25519PrivateKey.from_private_bytes(raw)
 
 
 def parse_keyring(text: str | None = None, *, file: Path | None = None) -> dict[str, Ed25519PublicKey]:
@@ -95,9 +92,8 @@ def parse_keyring(text: str | None = None, *, file: Path | None = None) -> dict[
         if not _KID.match(kid) or not isinstance(encoded, str):
             raise KeyConfigError(f"router keyring: bad key id {kid!r}")
         try:
-            raw = base64.b64decode(encoded, validate=True)
-            keyring[kid] = Ed25519PublicKey.from_public_bytes(raw)
-        except (binascii.Error, ValueError):
+            keyring[kid] = public_key_from_text(encoded, Spelling.BASE64)
+        except KeyTextError:
             raise KeyConfigError(f"router keyring: the key {kid!r} is not a base64 Ed25519 public key") from None
     return keyring
 

@@ -15,7 +15,6 @@ window bounds. Keys are loaded once; each request costs one Ed25519 signature an
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import secrets
@@ -26,6 +25,7 @@ from collections.abc import Mapping
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .codec import b64url, unb64url
 from .keys import check_kid
 
 __all__ = [
@@ -74,7 +74,7 @@ class RouterSigner:
         timestamp = str(int(time.time() if now is None else now))
         nonce = secrets.token_urlsafe(12)
         signature = self._key.sign(_message(method, target, timestamp, nonce, body, claims))
-        encoded = base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+        encoded = b64url(signature)
         return f"kid={self.key_id},t={timestamp},n={nonce},sig={encoded}"
 
 
@@ -106,7 +106,7 @@ class RouterVerifier:
         if abs(current - int(timestamp)) > self._window_s:
             raise SignatureRejected("expired", "router signature outside its time window")
         try:
-            signature = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            signature = unb64url(encoded)
             key.verify(signature, _message(method, target, timestamp, nonce, body, claims))
         except (InvalidSignature, binascii.Error, ValueError):
             raise SignatureRejected("bad_signature", "router signature does not match the request") from None

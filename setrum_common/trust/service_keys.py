@@ -11,15 +11,15 @@ process of ``./scripts/dev`` agrees. Anyone can derive those keys, so production
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
+from .codec import KeyTextError, Spelling, key_text, private_key_from_text, public_key_from_text
 
 __all__ = [
     "SERVICE_NAMES",
@@ -42,18 +42,15 @@ class ServiceKeyError(ValueError):
     """A service key is missing, malformed or a development key where production needs a real one."""
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+_Key = TypeVar("_Key", Ed25519PrivateKey, Ed25519PublicKey)
 
 
-def _unb64(text: str, what: str) -> bytes:
+def _decoded(load: Callable[[str, Spelling], _Key], text: str, what: str) -> _Key:
     try:
-        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
-    except (binascii.Error, ValueError):
-        raise ServiceKeyError(f"{what} is not base64url") from None
-    if len(raw) != 32:
-        raise ServiceKeyError(f"{what} must be 32 bytes (base64url)")
-    return raw
+        return load(text, Spelling.BASE64URL)
+    except KeyTextError as error:
+        why = "must be 32 bytes (base64url)" if error.wrong_length else "is not base64url"
+        raise ServiceKeyError(f"{what} {why}") from None
 
 
 def development_private_key(service: str) -> Ed25519PrivateKey:
@@ -62,11 +59,11 @@ def development_private_key(service: str) -> Ed25519PrivateKey:
 
 
 def encode_private_key(key: Ed25519PrivateKey) -> str:
-    return _b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+    return key_text(key, Spelling.BASE64URL)
 
 
 def encode_public_key(key: Ed25519PublicKey) -> str:
-    return _b64(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    return key_text(key, Spelling.BASE64URL)
 
 
 _DEV_PUBLIC = {encode_public_key(development_private_key(name).public_key()) for name in SERVICE_NAMES}
@@ -91,11 +88,11 @@ def development_key_in_use(private_key: str | None, public_keys: str | None) -> 
     if not public_keys:
         return "SETRUM_SERVICE_PUBLIC_KEYS is not set (the development keys would be trusted)"
     try:
-        seed = _unb64(private_key, "SETRUM_SERVICE_KEY")
+        own = _decoded(private_key_from_text, private_key, "SETRUM_SERVICE_KEY")
         parsed = _parse_public_keys(public_keys)
     except ServiceKeyError as error:
         return str(error)
-    own_public = encode_public_key(Ed25519PrivateKey.from_private_bytes(seed).public_key())
+    own_public = encode_public_key(own.public_key())
     if own_public in _DEV_PUBLIC:
         return "SETRUM_SERVICE_KEY is a development key"
     trusted_dev = sorted(name for name, key in parsed.items() if encode_public_key(key) in _DEV_PUBLIC)
@@ -111,18 +108,17 @@ def _parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
         raise ServiceKeyError("SETRUM_SERVICE_PUBLIC_KEYS must be a JSON object {service: base64url key}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise ServiceKeyError("SETRUM_SERVICE_PUBLIC_KEYS must be a JSON object {service: base64url key}")
-    return {
-        name: Ed25519PublicKey.from_public_bytes(_unb64(key, f"the public key of {name}")) for name, key in data.items()
-    }
+    return {name: _decoded(public_key_from_text, key, f"the public key of {name}") for name, key in data.items()}
 
 
 def load_keyring(service: str, private_key: str | None, public_keys: str | None) -> ServiceKeyring:
     """The keyring of ``service`` from its settings; unset values fall back to the development keys
     (the settings' production check has refused that already in production)."""
-    if private_key:
-        own = Ed25519PrivateKey.from_private_bytes(_unb64(private_key, "SETRUM_SERVICE_KEY"))
-    else:
-        own = development_private_key(service)
+    own = (
+        _decoded(private_key_from_text, private_key, "SETRUM_SERVICE_KEY")
+        if private_key
+        else development_private_key(service)
+    )
     if public_keys:
         peers = _parse_public_keys(public_keys)
     else:

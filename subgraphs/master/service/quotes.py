@@ -11,7 +11,7 @@ from setrum_common.db import Database
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.kwh_limit import monthly_kwh_limit
 from setrum_common.money import MAX_DENOMINATION, whole_rupiah
-from setrum_common.pricing import PriceBreakdown, PricingError, plain, ppj_rate_for, price_purchase, stamp_duty_for
+from setrum_common.pricing import PriceBreakdown, PricingError, ppj_rate_for, price_purchase, stamp_duty_for
 from setrum_common.quote_contract import InternalQuote
 
 from .. import repository as repo
@@ -117,8 +117,9 @@ async def quote(
 
 def as_internal_quote(quote: Quote) -> InternalQuote:
     """The quote's printed fields: what ``POST /internal/quote`` answers and the GraphQL ``Quote`` shows."""
-    meter, price = quote.facts.meter, quote.price
+    meter = quote.facts.meter
     return InternalQuote(
+        **dict(quote.price),
         meter_number=meter.number,
         idpel=meter.idpel,
         holder_name=meter.holder_name,
@@ -127,18 +128,6 @@ def as_internal_quote(quote: Quote) -> InternalQuote:
         region_code=meter.region_code,
         monthly_kwh_limit=quote.monthly_kwh_limit,
         channel=quote.channel,
-        nominal=price.nominal,
-        admin_fee=price.admin_fee,
-        stamp_duty=price.stamp_duty,
-        instalment=price.instalment,
-        ppj_rate=plain(price.ppj_rate),
-        ppj=price.ppj,
-        ppn_rate=plain(price.ppn_rate),
-        ppn=price.ppn,
-        energy_value=price.energy_value,
-        tariff_rate=price.tariff_rate,
-        kwh=price.kwh,
-        total_paid=price.total_paid,
         quoted_at=quote.quoted_at,
         instalment_debt_left=quote.instalment_debt_left,
         instalment_per_purchase=meter.instalment,
