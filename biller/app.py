@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from setrum_common.clock import utc_now
+from setrum_common.clock import JAKARTA, utc_now
 from setrum_common.db import Database
 from setrum_common.json_service import json_error, json_response, json_service_app
 from setrum_common.trust.internal_routes import InternalGuard
@@ -46,8 +46,6 @@ __all__ = ["BILLER_CALLERS", "create_app"]
 BILLER_CALLERS = frozenset({"transactions"})  # the one service that sells
 
 logger = logging.getLogger("setrum.biller")
-
-JAKARTA = timezone(timedelta(hours=7), "Asia/Jakarta")  # the seller's business day (no DST)
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 

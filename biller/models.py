@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, func
+from sqlalchemy import BigInteger, Integer, MetaData, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from setrum_common.column_types import UTCDateTime
 from setrum_common.db import NAMING_CONVENTION
 from setrum_common.db import Base as _Base
 
@@ -56,9 +57,7 @@ class BillerMeter(BillerBase):
     new_key_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     new_supply_group_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
     new_tariff_index: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now(), onupdate=func.now())
 
 
 class BillerPurchase(BillerBase):
@@ -76,12 +75,12 @@ class BillerPurchase(BillerBase):
     carried_tenths: Mapped[int | None] = mapped_column(Integer, nullable=True)  # what the token carries
     # The key change pair sold with this token ("1st 2nd", formatted), to be entered before it.
     key_change_tokens: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message: Mapped[str | None] = mapped_column(String(255), nullable=True)
     pending_answers_left: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BillerManagementToken(BillerBase):
@@ -95,7 +94,7 @@ class BillerManagementToken(BillerBase):
     value: Mapped[int | None] = mapped_column(Integer, nullable=True)
     token: Mapped[str] = mapped_column(String(24))
     tid: Mapped[int] = mapped_column(Integer)
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BillerKeyChangeOrder(BillerBase):
@@ -108,4 +107,4 @@ class BillerKeyChangeOrder(BillerBase):
     key_revision: Mapped[int] = mapped_column(Integer)
     supply_group_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
     tariff_index: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
