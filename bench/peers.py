@@ -103,11 +103,13 @@ def _measure(
     load: Load,
     report: Report,
     subgraph_requests: Callable[[], int] | None = None,
+    auth: str = "",
 ) -> dict[str, Any]:
     """Alternating rounds of ``query`` through every gateway; medians, and per-gateway subgraph requests
-    per client request when ``subgraph_requests()`` counts what the subgraphs received."""
+    per client request when ``subgraph_requests()`` counts what the subgraphs received; ``auth``: the
+    authorization header every request carries (a unique header beside it keeps requests apart)."""
     script = BENCH_DIR / "lua" / "post.lua"
-    env = {"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"}
+    env = {"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1", "AUTH": auth}
     gateways = list(gws)
     runs: dict[str, list[Any]] = {g: [] for g in gateways}
     for rnd in range(load.rounds):
@@ -238,7 +240,8 @@ def _block(
         for p in problems:
             report.fail(f"peers/{block}: {p}")
         for query, body in queries.items():
-            out[query] = _measure(block, query, body, gws, load, report, subgraph_requests)
+            auth = check_headers.get("authorization", "")
+            out[query] = _measure(block, query, body, gws, load, report, subgraph_requests, auth)
             out[query]["check_problems"] = problems
             _ratios(query, out[query], targets, report)
     finally:

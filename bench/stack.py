@@ -179,7 +179,9 @@ class Stack:
             argv = [PYTHON, "-m", "bench.standin", "--port", str(port), "--auth", f"Bearer {self.token}"]
             for name in ("users", "master", "transactions"):
                 argv += ["--upstream", f"{name}={self.subgraph_url(name)}"]
-            proc = self.start(Proc("standins", argv, cpus=cpus))
+            router_env = self.system().spec("router").env  # sign as the system's router (its subgraphs need it)
+            signing = {k: router_env[k] for k in ("ROUTER_SIGNING__KEY", "ROUTER_SIGNING__KEY_ID") if k in router_env}
+            proc = self.start(Proc("standins", argv, env=signing, cpus=cpus))
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/health", proc)
             sdl = rewrite_urls(
@@ -211,6 +213,12 @@ class Stack:
         port = free_port()
         cwd = REPO_ROOT
         extra = dict(env or {})
+        if supergraph == self.standin_supergraph and not ref:
+            # The stand-ins serve our schema, whose @authenticated fields need the customer's verified claims:
+            # verify the bench customer's token as the system's router does. (A router of an older ref has no
+            # such settings and refuses unknown ROUTER_* variables; it does not enforce those directives either.)
+            router_env = self.system().spec("router").env
+            extra = {**{k: v for k, v in router_env.items() if k.startswith("ROUTER_AUTHENTICATION__")}, **extra}
         if ref:
             cwd = WORK / f"router-at-{ref}"
             if not (cwd / "router").is_dir():

@@ -4,7 +4,10 @@
 
 Each subgraph is served at ``/<name>``. The first time a (path, body) pair is seen the answer is
 computed ONCE by the real subgraph (seeded SQLite) at ``--upstream``, called with ``--auth`` (so a
-gateway's own authorization header, unique per request or not, does not matter); after that the
+gateway's own authorization header, unique per request or not, does not matter); the real subgraphs
+answer only their router, so with ``ROUTER_SIGNING__KEY`` and ``ROUTER_SIGNING__KEY_ID`` in the
+environment (the system's router settings) the call is signed as that router's, with the claims of
+the ``--auth`` token, as the router forwards a verified token's claims; after that the
 bytes are served from memory. So the stand-ins cost almost no CPU and the gateway in front of
 them is what a load test measures, as in the public gateway benchmarks. Raw ASGI on
 uvicorn + httptools, no framework. ``GET /stats`` gives hits and misses per subgraph.
@@ -14,10 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import jwt
 import orjson
+
+from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner, encode_claims, load_private_key
 
 __all__ = ["StandIn", "main"]
 
@@ -25,9 +33,13 @@ _JSON = [(b"content-type", b"application/json")]
 
 
 class StandIn:
-    def __init__(self, upstreams: dict[str, str], auth: str | None) -> None:
+    def __init__(self, upstreams: dict[str, str], auth: str | None, signer: RouterSigner | None = None) -> None:
         self.upstreams = upstreams
         self.auth = auth
+        self.signer = signer
+        # The router forwards the claims it verified; the bench's own token is trusted as it is.
+        token = (auth or "").removeprefix("Bearer ").strip()
+        self.claims = encode_claims(jwt.decode(token, options={"verify_signature": False})) if token else ""
         self.memo: dict[tuple[str, bytes], tuple[int, bytes]] = {}
         self.pending: dict[tuple[str, bytes], asyncio.Future[tuple[int, bytes]]] = {}
         self.stats: dict[str, dict[str, int]] = {n: {"hits": 0, "misses": 0} for n in upstreams}
@@ -39,7 +51,11 @@ class StandIn:
         headers = {"content-type": "application/json", "accept": "application/json"}
         if self.auth:
             headers["authorization"] = self.auth
-        response = await self.client.post(self.upstreams[name], content=body, headers=headers)
+        url = self.upstreams[name]
+        if self.signer is not None:
+            headers[CLAIMS_HEADER] = self.claims
+            headers[SIGNATURE_HEADER] = self.signer.sign("POST", urlsplit(url).path, body, self.claims)
+        response = await self.client.post(url, content=body, headers=headers)
         return response.status_code, response.content
 
     async def answer(self, name: str, body: bytes) -> tuple[int, bytes]:
@@ -110,10 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--auth", default=None, help="authorization header sent upstream when computing")
     args = parser.parse_args(argv)
     upstreams = dict(item.split("=", 1) for item in args.upstream)
+    key, key_id = os.environ.get("ROUTER_SIGNING__KEY"), os.environ.get("ROUTER_SIGNING__KEY_ID")
+    signer = RouterSigner(load_private_key(key), key_id) if key and key_id else None
     import uvicorn
 
     uvicorn.run(
-        StandIn(upstreams, args.auth),
+        StandIn(upstreams, args.auth, signer),
         host="127.0.0.1",
         port=args.port,
         loop="uvloop",

@@ -57,7 +57,7 @@ def run(stack: Stack, load: Load, report: Report) -> None:
                     conns=CONNS,
                     duration_s=load.duration_s,
                     load=load,
-                    env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1"},
+                    env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1", "AUTH": f"Bearer {stack.token}"},
                     watch=router.pids(),
                 )
             else:
