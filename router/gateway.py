@@ -1,6 +1,6 @@
 """The Gateway: the request stages of :mod:`router.stages` composed over one supergraph.
 
-    parse -> validate -> authorize -> coerce variables -> plan -> execute -> project
+    parse -> validate -> authorize -> coerce variables -> cost -> plan -> execute -> project
 
 A known operation costs two dictionary look-ups (the prepared operation and its cached plan),
 variable coercion (only when the operation declares variables), the plan run (subgraph round
@@ -37,8 +37,10 @@ from router.stages import (
     possible_types,
     project_response,
 )
+from router.stages.demand import CostEstimator
 from router.subgraph_client import HttpSubgraphClient, SubgraphClient
 from router.supergraph.access import AccessRules
+from router.supergraph.cost import CostRules
 
 __all__ = ["Gateway", "GatewayOptions", "GatewayResult", "Planner"]
 
@@ -138,6 +140,12 @@ class Gateway:
         self._authorizer = OperationAuthorizer(
             api_schema, getattr(supergraph, "access", None) or AccessRules(), options.authorization
         )
+        self._cost = CostEstimator(
+            api_schema,
+            getattr(supergraph, "cost", None) or CostRules(),
+            max_cost=limits.max_cost,
+            list_size=limits.list_size,
+        )
         self._planner = OperationPlanner(supergraph, planner, max_work=options.planner_max_work)
         extra_schema = getattr(supergraph, "schema", None)
         possible = possible_types(api_schema, extra_schema if isinstance(extra_schema, GraphQLSchema) else None)
@@ -231,6 +239,7 @@ class Gateway:
             raise MutationNotAllowed("Mutations can only be sent over HTTP POST.")
         self._authorizer.authorize(ctx)
         coerce_variables(self.api_schema, ctx, max_errors=self.options.limits.max_validation_errors)
+        self._cost.check(ctx)
         self._planner.plan(ctx)
 
     async def _respond(self, ctx: RequestContext) -> GatewayResult:

@@ -256,6 +256,15 @@ class LimitsSettings(_Section):
     max_validation_errors: int = Field(
         default=DEFAULT_MAX_VALIDATION_ERRORS, gt=0, description="validation stops after this many errors"
     )
+    max_cost: int | None = Field(
+        default=None,
+        gt=0,
+        description="refuse an operation whose estimated cost (@cost/@listSize) is over this, with "
+        "COST_ESTIMATED_TOO_EXPENSIVE (None: no limit)",
+    )
+    list_size: int = Field(
+        default=10, gt=0, description="size assumed for a list without @listSize, in the cost estimate"
+    )
 
 
 # The limits the HTTP layer enforces (router/layers/body_limit.py); the others go to the gateway.

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .contexts import validate_contexts
 from .diagnostics import CompositionError, CompositionHint
 from .merge import merge
 from .satisfiability import check_satisfiability
@@ -54,7 +55,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         sub, errs = read_subgraph(source)
         errors += errs
         if sub is not None:
-            errors += validate_subgraph(sub)
+            errors += validate_subgraph(sub) + validate_contexts(sub)
             parsed.append(sub)
     if errors:
         return CompositionResult(None, errors)

@@ -12,6 +12,7 @@ from typing import Any
 
 from graphql import print_ast
 
+from .demand import merge_demand
 from .diagnostics import CompositionError, CompositionHint
 from .subgraph_model import Subgraph, TypeDef, is_non_null, named_type
 from .supergraph_model import (
@@ -54,8 +55,9 @@ def _merge_meta(
 
     The `first_wins` attributes (description, deprecation reason; `specified_by` on types) come from the first
     subgraph that sets them; one @inaccessible hides the element everywhere; @tag values and printed
-    @composeDirective applications add up, each once, in subgraph order.
+    @composeDirective applications add up, each once, in subgraph order; @cost/@listSize merge per argument.
     """
+    sources = list(sources)
     for source in sources:
         for attr in first_wins:
             setattr(target, attr, getattr(target, attr) or getattr(source, attr))
@@ -67,6 +69,7 @@ def _merge_meta(
         access = getattr(source, "access", None)
         if access is not None:  # authorization requirements add up (AND) across subgraphs
             target.access = access.both(target.access)
+    merge_demand(target, sources)
 
 
 def _quote(names: Sequence[str]) -> str:
@@ -154,6 +157,7 @@ class _Merger:
         kind = "interface" if any(t.interface_object for t in sources.values()) else next(iter(sources.values())).kind
         mt = MType(n, kind, dict(sources))
         _merge_meta(mt, sources.values(), first_wins=("description", "specified_by"))
+        mt.contexts = [f"{g}__{c}" for g, t in sources.items() for c in t.contexts]
         if kind in ("object", "interface"):
             self._merge_composite(mt)
         elif kind == "union":

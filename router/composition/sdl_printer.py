@@ -13,6 +13,8 @@ from graphql.language.block_string import print_block_string
 
 from router.supergraph.access import SPEC_URLS, Access, Groups
 
+from .contexts import CONTEXT_DEFINITIONS, CONTEXT_LINK, CONTEXT_TYPES, print_context_arguments
+from .demand import COST_DEFINITIONS, COST_LINK, print_demand
 from .supergraph_model import ComposedSupergraph, MArgument, MField, MType
 
 __all__ = ["JOIN_VERSION", "print_supergraph"]
@@ -105,7 +107,7 @@ def _common(obj: MField | MArgument | MType, deprecated: str | None = None) -> l
     access = getattr(obj, "access", None)
     if access is not None:
         out += _access(access)
-    return out + list(obj.applied)
+    return out + print_demand(obj) + list(obj.applied)
 
 
 def _access(access: Access) -> list[str]:
@@ -134,6 +136,10 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
     used_access = [spec for spec in SPEC_URLS if sg.uses_access(spec)]
     links += [f"@link(url: {_s(SPEC_URLS[spec])}, for: SECURITY)" for spec in used_access]
+    if sg.uses_cost:
+        links.append(COST_LINK)
+    if sg.uses_context:
+        links.append(CONTEXT_LINK)
     for name in sorted(sg.composed):
         _, url, imported = sg.composed[name]
         if url is not None:
@@ -146,6 +152,10 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
     if sg.uses_tag:
         parts.append(_TAG_DEFINITION)
     parts += [_ACCESS_DEFINITIONS[spec] for spec in used_access]
+    if sg.uses_cost:
+        parts.append(COST_DEFINITIONS)
+    if sg.uses_context:
+        parts.append(CONTEXT_DEFINITIONS)
     for name in sorted(sg.composed):
         parts.append(sg.composed[name][0])
     parts.append(_JOIN_TYPES)
@@ -156,6 +166,8 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
     )
     parts.append(_LINK_TYPES)
     parts += [_ACCESS_TYPES[spec] for spec in used_access if spec in _ACCESS_TYPES]
+    if sg.uses_context:
+        parts.append(CONTEXT_TYPES)
     for name in sorted(sg.types):
         parts.append(_print_type(sg.types[name], enum_of))
     return "\n\n".join(parts) + "\n"
@@ -189,6 +201,7 @@ def _print_type(t: MType, enum_of: dict[str, str]) -> str:
         directives += [f"@join__implements(graph: {enum_of[g]}, interface: {_s(i)})" for g, i in t.implements]
     elif t.kind == "union":
         directives += [f"@join__unionMember(graph: {enum_of[g]}, member: {_s(m)})" for g, m in t.member_sources]
+    directives += [f"@context(name: {_s(c)})" for c in t.contexts]
     directives += _common(t)
     if t.kind == "scalar":
         if t.specified_by:
@@ -260,7 +273,8 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
         return ["@join__field"]
     srcs = f.sources
     plain = set(srcs) == set(t.sources) and all(
-        not (s.external or s.requires or s.provides or s.override is not None or s.overridden) and s.type == f.type
+        not (s.external or s.requires or s.provides or s.override is not None or s.overridden or s.context_args)
+        and s.type == f.type
         for s in srcs.values()
     )
     if plain:
@@ -285,5 +299,7 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
             args.append("usedOverridden: true")
         if s.override_label is not None:
             args.append(f"overrideLabel: {_s(s.override_label)}")
+        if s.context_args:
+            args.append(print_context_arguments(g, s.context_args))
         out.append(f"@join__field({', '.join(args)})")
     return out

@@ -40,6 +40,8 @@ from graphql.language import (
 
 from router.supergraph.access import Access
 
+from .contexts import read_from_context
+from .demand import read_cost, read_list_size
 from .diagnostics import CompositionError
 from .fieldset_rules import parse_field_set
 from .subgraph_model import (
@@ -354,6 +356,10 @@ def _read_type_directives(tdef: TypeDef, node: Any, names: _Names, is_ext: bool,
             tdef.interface_object = True
         elif canon in _ACCESS_DIRECTIVES:
             tdef.access = _access(canon, args).both(tdef.access)
+        elif canon == "cost":
+            tdef.cost = read_cost(args)
+        elif canon == "context":
+            tdef.contexts.append(str(args.get("name", "")))
     for d in node.directives or ():
         if d.name.value == "specifiedBy":
             tdef.specified_by = str(_args(d).get("url"))
@@ -424,7 +430,40 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
         shareable=type_shareable,
         applied=_applied(sub, node.directives),
     )
-    for canon, args, _ in _fed(names, node.directives):
+    _read_field_directives(f, names, node.directives)
+    for anode in getattr(node, "arguments", None) or ():
+        a_type = print_ast(anode.type)
+        arg = Argument(
+            anode.name.value,
+            a_type,
+            anode.default_value,
+            anode.description.value if anode.description else None,
+            _deprecation(anode.directives),
+        )
+        for canon, args, _ in _fed(names, anode.directives):
+            if canon == "inaccessible":
+                arg.inaccessible = True
+            elif canon == "tag":
+                arg.tags.append(str(args.get("name")))
+            elif canon == "cost":
+                arg.cost = read_cost(args)
+            elif canon == "fromContext":
+                arg.from_context = str(args.get("field", ""))
+        arg.applied = _applied(sub, anode.directives)
+        if arg.from_context is None:
+            f.args[arg.name] = arg
+            continue
+        ca = read_from_context(arg.name, a_type, arg.from_context)
+        if ca is None:
+            f.bad_context_args.append(arg.name)
+        else:  # filled by the router: not an argument of the supergraph field
+            f.context_args.append(ca)
+    return f
+
+
+def _read_field_directives(f: FieldDef, names: _Names, directives: Any) -> None:
+    """The federation directives applied to one field."""
+    for canon, args, _ in _fed(names, directives):
         if canon == "external":
             f.external = True
         elif canon == "requires":
@@ -443,20 +482,7 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
             f.override_label = str(label) if label is not None else None
         elif canon in _ACCESS_DIRECTIVES:
             f.access = _access(canon, args).both(f.access)
-    for anode in getattr(node, "arguments", None) or ():
-        a_type = print_ast(anode.type)
-        arg = Argument(
-            anode.name.value,
-            a_type,
-            anode.default_value,
-            anode.description.value if anode.description else None,
-            _deprecation(anode.directives),
-        )
-        for canon, args, _ in _fed(names, anode.directives):
-            if canon == "inaccessible":
-                arg.inaccessible = True
-            elif canon == "tag":
-                arg.tags.append(str(args.get("name")))
-        arg.applied = _applied(sub, anode.directives)
-        f.args[arg.name] = arg
-    return f
+        elif canon == "cost":
+            f.cost = read_cost(args)
+        elif canon == "listSize":
+            f.list_size = read_list_size(args)

@@ -12,9 +12,12 @@ from graphql.language import ValueNode
 
 from router.supergraph.access import Access
 
+from .demand import ListSizeSpec
+
 __all__ = [
     "Argument",
     "BUILTIN_SCALARS",
+    "ContextArg",
     "EnumValue",
     "FieldDef",
     "Key",
@@ -39,6 +42,17 @@ class SubgraphSource:
     sdl: str
 
 
+@dataclass(frozen=True)
+class ContextArg:
+    """An argument filled from a context (``@fromContext``): its name and type, the context (unqualified) and the
+    selection text after ``$name`` (`` { currency }``)."""
+
+    name: str
+    type: str
+    context: str
+    selection: str
+
+
 @dataclass
 class Argument:
     name: str
@@ -49,6 +63,9 @@ class Argument:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)  # printed @composeDirective applications
+    cost: int | None = None  # @cost(weight:)
+    list_size: ListSizeSpec | None = None  # @listSize
+    from_context: str | None = None  # @fromContext(field:)
 
 
 @dataclass
@@ -71,6 +88,10 @@ class FieldDef:
     override_label: str | None = None
     applied: list[str] = field(default_factory=list)
     access: Access | None = None  # @authenticated / @requiresScopes / @policy
+    cost: int | None = None  # @cost(weight:)
+    list_size: ListSizeSpec | None = None  # @listSize
+    context_args: list[ContextArg] = field(default_factory=list)  # @fromContext arguments (not in `args`)
+    bad_context_args: list[str] = field(default_factory=list)  # @fromContext whose field names no context
     # Set by merge: another graph took this field over with @override(from: <this graph>).
     overridden: bool = False
     # Set by merge: overridden, but still needed here as key/requires input.
@@ -113,6 +134,9 @@ class TypeDef:
     specified_by: str | None = None
     applied: list[str] = field(default_factory=list)
     access: Access | None = None  # @authenticated / @requiresScopes / @policy
+    cost: int | None = None  # @cost(weight:)
+    list_size: ListSizeSpec | None = None  # @listSize
+    contexts: list[str] = field(default_factory=list)  # @context names set here
 
 
 @dataclass

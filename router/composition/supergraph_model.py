@@ -10,6 +10,7 @@ from graphql.language import ValueNode
 
 from router.supergraph.access import Access
 
+from .demand import ListSizeSpec
 from .subgraph_model import FieldDef, Subgraph, TypeDef
 
 __all__ = ["ComposedSupergraph", "Graph", "MArgument", "MEnumValue", "MField", "MType"]
@@ -34,6 +35,8 @@ class MArgument:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    cost: int | None = None  # @cost(weight:)
+    list_size: ListSizeSpec | None = None  # @listSize
 
 
 @dataclass
@@ -49,6 +52,8 @@ class MField:
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     access: Access | None = None
+    cost: int | None = None  # @cost(weight:)
+    list_size: ListSizeSpec | None = None  # @listSize
     # Copied onto an implementation from an @interfaceObject: printed as a bare `@join__field`.
     from_interface_object: bool = False
 
@@ -81,6 +86,9 @@ class MType:
     specified_by: str | None = None
     applied: list[str] = field(default_factory=list)
     access: Access | None = None
+    cost: int | None = None  # @cost(weight:)
+    list_size: ListSizeSpec | None = None  # @listSize
+    contexts: list[str] = field(default_factory=list)  # @context, qualified "<subgraph>__<name>"
 
 
 @dataclass
@@ -99,6 +107,17 @@ class ComposedSupergraph:
     @property
     def uses_tag(self) -> bool:
         return any(_walk_flags(self, "tags"))
+
+    @property
+    def uses_context(self) -> bool:
+        return any(t.contexts for t in self.types.values())
+
+    @property
+    def uses_cost(self) -> bool:
+        """Whether any element carries @cost or @listSize (the cost spec is then linked)."""
+        return any(x is not None for x in _walk_flags(self, "cost")) or any(
+            x is not None for x in _walk_flags(self, "list_size")
+        )
 
     def uses_access(self, spec: str) -> bool:
         """Whether any type or field carries the authorization directive ``spec``."""
@@ -129,4 +148,4 @@ def _walk_flags(sg: ComposedSupergraph, attr: str) -> Iterator[Any]:
             for a in f.args.values():
                 yield getattr(a, attr)
         for v in t.values.values():
-            yield getattr(v, attr)
+            yield getattr(v, attr, None)

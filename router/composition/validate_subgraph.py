@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .contexts import context_coords
 from .diagnostics import CompositionError
 from .fieldset_rules import walk_field_set
 from .subgraph_model import BUILTIN_SCALARS, FieldDef, Key, Subgraph, TypeDef, named_type
@@ -41,7 +42,7 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
         for f in t.fields.values():
             _check_requires(sub, t, f, err)
             _check_provides(sub, t, f, err)
-    used = sub.key_field_coords | sub.required_coords | sub.provided_coords
+    used = sub.key_field_coords | sub.required_coords | sub.provided_coords | context_coords(sub)
     for t in sub.types.values():
         iface_fields = {fn for i in t.interfaces if i in sub.types for fn in sub.types[i].fields}
         for f in list(t.fields.values()):

@@ -28,6 +28,7 @@ from router.planning.query_plan import (
 )
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
 
+from .contexts import aliased_operation, group_by_context, rename_group_errors
 from .deep_merge import deep_merge
 from .paths import (
     PossibleTypes,
@@ -225,18 +226,28 @@ class _Run:
         """Representations of the entities at ``path`` (de-duplicated), one ``_entities`` request,
         and each returned item merged into every entity that produced its representation
         (docs/router.md §4.3 Representations, §4.4 Merging _entities)."""
-        objects = self._collect(path)
-        if not objects:
-            return
-        reps, owners = self._representations(objects, fetch)
+        if fetch.context_values:
+            reps, owners, body, offsets = self._context_request(path, fetch)
+        else:
+            objects = self._collect(path)
+            if not objects:
+                return
+            reps, owners = self._representations(objects, fetch)
+            body, offsets = self._body(fetch, reps), []
         if not reps:
             return
-        response = await self._send(fetch, self._body(fetch, reps))
+        response = await self._send(fetch, body)
         if response is None:
             self._cover_entities(path, owners, range(len(owners)))
             return
         data = response.get("data")
         errors = response.get("errors")
+        if len(offsets) > 1:  # one aliased _entities per group of context values
+            errors = rename_group_errors(errors, offsets)
+            if type(data) is dict:
+                parts = [data.get(f"_{i}") for i in range(len(offsets))]
+                lists = [x for x in parts if type(x) is list]
+                data = {"_entities": [item for x in lists for item in x]} if len(lists) == len(parts) else {}
         if errors:
             self._entity_errors(path, owners, errors, fetch.service_name)
         entities = data.get("_entities") if type(data) is dict else None
@@ -255,6 +266,37 @@ class _Run:
                 apply_rewrites(item, output_rewrites, self.possible)
             for obj in owners[i]:
                 deep_merge(obj, item)
+
+    def _context_request(
+        self, path: tuple[tuple[str, ...], ...], fetch: FetchNode
+    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]], dict[str, Any], list[int]]:
+        """Representations grouped by their ancestors' context values (docs/router.md §3.16): the body sends
+        one ``_entities`` per group (aliased when there are several); ``offsets``: each group's first index."""
+        reps: list[dict[str, Any]] = []
+        owners: list[list[dict[str, Any]]] = []
+        offsets: list[int] = []
+        group_vars: list[tuple[Any, ...]] = []
+        for values, objects in group_by_context(self.out.data, path, fetch.context_values, self.possible):
+            r, o = self._representations(objects, fetch)
+            if not r:
+                continue
+            offsets.append(len(reps))
+            group_vars.append(values)
+            reps += r
+            owners += o
+        names = tuple(c.variable for c in fetch.context_values)
+        if len(offsets) <= 1:
+            body = self._body(fetch, reps)
+            body["variables"].update(zip(names, group_vars[0] if group_vars else (), strict=False))
+            return reps, owners, body, offsets
+        body = self._body(fetch, None)
+        body["query"] = aliased_operation(fetch.operation, len(offsets), names)
+        variables = body["variables"]
+        bounds = [*offsets, len(reps)]
+        for i, values in enumerate(group_vars):
+            variables[f"representations_{i}"] = reps[bounds[i] : bounds[i + 1]]
+            variables.update({f"{n}_{i}": v for n, v in zip(names, values, strict=True)})
+        return reps, owners, body, offsets
 
     def _representations(
         self, objects: list[dict[str, Any]], fetch: FetchNode

@@ -56,6 +56,8 @@ def _rewrites_compatible(a: FetchStep, b: FetchStep) -> bool:
 def _mergeable(cand: FetchStep, s: FetchStep, sg: Supergraph | None) -> bool:
     if not (cand.sel.can_merge(s.sel) and cand.req.can_merge(s.req) and _rewrites_compatible(cand, s)):
         return False
+    if cand.context or s.context:  # context values are read at one path's ancestors
+        return set(cand.paths) == set(s.paths)
     return set(cand.paths) == set(s.paths) or _same_per_type(cand, s, sg)
 
 
@@ -120,6 +122,8 @@ def _merge_level(
                 for r in s.input_rewrites:
                     if r not in cand.input_rewrites:
                         cand.input_rewrites.append(r)
+                cand.context += s.context
+                cand.context_types.update(s.context_types)
                 replaced[s] = cand
                 merged = True
                 break
@@ -150,6 +154,7 @@ class _Renderer:
             if d.default_value is not None:
                 text += f" = {print_ast(d.default_value)}"
             defs.append(text)
+        defs += [f"${v}: {t}" for v, t in step.context_types.items()]
         name = f"{self.op_name}__{step.graph}__{self.counter}" if self.op_name else None
         self.counter += 1
         head: str = step.operation_kind
@@ -175,6 +180,7 @@ class _Renderer:
             input_rewrites=tuple(step.input_rewrites),
             output_rewrites=output_rewrites,
             id=step.id,
+            context_values=tuple(step.context),
         )
 
 

@@ -64,6 +64,8 @@ def _node_text(node: p.PlanNode, indent: str) -> list[str]:
             lines.append(f"{nxt}input rewrite: {_rewrite_text(r)}")
         for r in node.output_rewrites:
             lines.append(f"{nxt}output rewrite: {_rewrite_text(r)}")
+        for c in node.context_values:
+            lines.append(f"{nxt}context: ${c.variable} = {path_to_text(c.ancestor)}.{c.key}")
         for line in _pretty_operation(node.operation).splitlines():
             lines.append(nxt + line)
         lines.append(f"{indent}}},")
@@ -150,6 +152,10 @@ def _node_json(node: p.PlanNode) -> dict[str, Any]:
             d["inputRewrites"] = [_rewrite_json(r) for r in node.input_rewrites]
         if node.output_rewrites:
             d["outputRewrites"] = [_rewrite_json(r) for r in node.output_rewrites]
+        if node.context_values:
+            d["contextValues"] = [
+                {"variable": c.variable, "ancestor": list(c.ancestor), "key": c.key} for c in node.context_values
+            ]
         if node.id is not None:
             d["id"] = node.id
         return d

@@ -22,6 +22,7 @@ __all__ = [
     "ValueSetter",
     "KeyRenamer",
     "FetchRewrite",
+    "ContextValue",
     "FetchNode",
     "FlattenNode",
     "SequenceNode",
@@ -83,6 +84,17 @@ FetchRewrite = ValueSetter | KeyRenamer
 
 
 @dataclass(frozen=True, slots=True)
+class ContextValue:
+    """A ``@fromContext`` argument of an entity fetch: variable ``variable`` takes, for each representation, the
+    value under ``key`` of its ancestor object at ``ancestor`` (a prefix of the fetch's path). Representations
+    with different values go in separate, aliased ``_entities`` selections of one request."""
+
+    variable: str
+    ancestor: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     """One request to one subgraph.
 
@@ -102,6 +114,7 @@ class FetchNode:
     input_rewrites: tuple[FetchRewrite, ...] = ()
     output_rewrites: tuple[FetchRewrite, ...] = ()
     id: int | None = None
+    context_values: tuple[ContextValue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

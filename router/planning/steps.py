@@ -27,6 +27,8 @@ class FetchStep:
         "input_rewrites",
         "group",
         "root_conds",
+        "context",
+        "context_types",
     )
 
     def __init__(
@@ -54,6 +56,9 @@ class FetchStep:
         self.group = group
         #: root steps: the condition set shared by every root field (None = not yet known)
         self.root_conds: tuple[Condition, ...] | None = None
+        #: @fromContext arguments filled per representation, and each one's variable type
+        self.context: list[p.ContextValue] = []
+        self.context_types: dict[str, str] = {}
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Step {self.id} {self.graph} {self.kind} {self.paths}>"

@@ -29,6 +29,7 @@ from ..operation.selection_tree import (
 )
 from ..supergraph.model import KeyInfo, Supergraph
 from . import query_plan as p
+from .contexts import aliased, needs_own_fetch, sets_context, with_context_argument
 from .enums import EnumGuard
 from .selections import OField, OSet
 from .steps import Condition, FetchStep
@@ -127,6 +128,9 @@ class Walker:
         self._alias_n = 0
         self.enums = EnumGuard(supergraph)
         self._requires_stack: set[tuple[str, str, str, tuple[str, ...]]] = set()
+        self._pos_stack: list[Pos] = []  # object positions from the root down to the current one (@context)
+        self._context_keys: dict[tuple[int, tuple[str, ...], str], tuple[str, set[FetchStep]]] = {}
+        self._context_n = 0
 
     # -- bookkeeping -------------------------------------------------------------------
     def tick(self, n: int = 1) -> None:
@@ -276,8 +280,7 @@ class Walker:
             ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
             return self.cost(graph, ret, sel.selections, provided[sel.name] or None)
         if sg.resolvable(graph, type_name, sel.name, self.labels):
-            fig = sg.field_in_graph(graph, type_name, sel.name)
-            total = 1 if fig is not None and fig.requires else 0
+            total = 1 if needs_own_fetch(sg.field_in_graph(graph, type_name, sel.name)) else 0
             if sel.selections:
                 ret = sg.field_type_in_graph(graph, type_name, sel.name) or ""
                 sub = self.cost(graph, ret, sel.selections, self.provides_of(graph, type_name, sel.name))
@@ -533,8 +536,7 @@ class Walker:
             return True
         if not sg.resolvable(graph, pos.type, f.name, self.labels):
             return False
-        fig = sg.field_in_graph(graph, pos.type, f.name)
-        if fig is not None and fig.requires:
+        if needs_own_fetch(sg.field_in_graph(graph, pos.type, f.name)):
             return False  # always an entity fetch, even into the same graph
         if f.selections:
             ret = sg.field_type_in_graph(graph, pos.type, f.name) or ""
@@ -581,7 +583,11 @@ class Walker:
         if info is not None and info.is_list:
             path += ("@",)
         sub = Pos(pos.step, of.sub, ret, path, provided, pos.conds + _conditions(f.directives))
-        return self.plan_at(sub, f.selections)
+        self._pos_stack.append(sub)
+        try:
+            return self.plan_at(sub, f.selections)
+        finally:
+            self._pos_stack.pop()
 
     def _same_in_every_type(self, pos: Pos, f: Field, possible: frozenset[str] | set[str]) -> bool:
         """Can an interface field be asked at the interface level here? Only when every implementation this graph
@@ -593,8 +599,7 @@ class Walker:
         for x in possible:
             if not self.sg.resolvable(graph, x, f.name, self.labels):
                 return False
-            fig = self.sg.field_in_graph(graph, x, f.name)
-            if fig is not None and fig.requires:
+            if needs_own_fetch(self.sg.field_in_graph(graph, x, f.name)):
                 return False
         return True
 
@@ -774,6 +779,8 @@ class Walker:
         then the hops of the key route, then the fields themselves in the last hop's step."""
         t = pos.type
         req_producers, req_sels, renames = self._plan_requires(pos, g2, t2, fields)
+        ctx_producers, ctx_values = self._plan_context(pos, g2, t2, fields)
+        req_producers |= ctx_producers
         conds = self._jump_conditions(pos, fields, extra)
         route = self.route(pos.step.graph, t, g2, t2)
         assert route is not None
@@ -797,6 +804,12 @@ class Walker:
         produced = {step}
         for f in fields:  # the jump was made for these: add them here, requires are satisfied
             self.tick()
+            for arg_name, arg_type, value in ctx_values.get(id(f), ()):
+                var = f"contextualArgument_{self._context_n}"
+                self._context_n += 1
+                step.context.append(p.ContextValue(var, value.ancestor, value.key))
+                step.context_types[var] = arg_type
+                f = with_context_argument(f, arg_name, var)
             produced |= self._add_field(sub, f)
         if extra:
             produced |= self.plan_at(sub, extra)
@@ -825,6 +838,43 @@ class Walker:
                 self._requires_stack.discard(guard)
             selections.extend(sels)
         return producers, selections, renames
+
+    def _plan_context(
+        self, pos: Pos, g2: str, t2: str, fields: list[Field]
+    ) -> tuple[set[FetchStep], dict[int, list[tuple[str, str, p.ContextValue]]]]:
+        """@fromContext arguments of ``fields`` in ``g2``: each context selection planned, under an internal alias,
+        at the nearest ancestor position whose type sets the context (the steps producing them, and per field
+        its ``(argument, type, where the value is)``; the variable is named when the fetch step is known)."""
+        producers: set[FetchStep] = set()
+        values: dict[int, list[tuple[str, str, p.ContextValue]]] = {}
+        for f in fields:
+            fig = self.sg.field_in_graph(g2, t2, f.name)
+            if fig is None or not fig.context_arguments:
+                continue
+            for ca in fig.context_arguments:
+                anc = next(
+                    (
+                        a
+                        for a in reversed(self._pos_stack)
+                        if pos.path[: len(a.path)] == a.path and sets_context(self.sg, a.type, ca.context)
+                    ),
+                    None,
+                )
+                if anc is None:
+                    raise PlanningError(
+                        f"Cannot plan {t2}.{f.name} at {'.'.join(pos.path) or 'root'}: no ancestor sets the context "
+                        f"its argument '{ca.name}' reads",
+                        "UNSATISFIABLE",
+                    )
+                mk = (anc.step.id, anc.path, ca.context + ca.selection)
+                known = self._context_keys.get(mk)
+                if known is None:
+                    key = f"_internal_qp_context_{len(self._context_keys)}"
+                    known = self._context_keys[mk] = (key, self.plan_at(anc, aliased(ca.selections, key)))
+                key = known[0]
+                producers |= known[1]
+                values.setdefault(id(f), []).append((ca.name, ca.type, p.ContextValue("", anc.path, key)))
+        return producers, values
 
     @staticmethod
     def _jump_conditions(pos: Pos, fields: list[Field], extra: tuple[Selection, ...]) -> tuple[Condition, ...]:

@@ -30,6 +30,8 @@ SUPPORTED_FEATURES: dict[str, tuple[str, ...]] = {
     "authenticated": ("v0.1",),
     "requiresScopes": ("v0.1",),
     "policy": ("v0.1",),
+    "cost": ("v0.1",),
+    "context": ("v0.1",),
 }
 
 _URL = re.compile(r"^(?P<base>.*?)/(?P<name>[A-Za-z_][\w-]*)/(?P<version>v\d+\.\d+)/?$")

@@ -42,9 +42,11 @@ from router.errors import SupergraphError
 
 from .access import read_access
 from .api_schema import build_api_schema
+from .cost import read_cost
 from .fieldset import parse_field_set
 from .links import FeatureTable, read_features
 from .model import (
+    ContextArgument,
     FieldInfo,
     FieldInGraph,
     KeyInfo,
@@ -127,6 +129,8 @@ class _Loader:
         self.d_enum_value = join.directive("enumValue")
         self.d_owner = join.directive("owner")
         self.graph_enum = join.type_name("Graph")
+        context = features.get("context")
+        self.d_context = context.directive("context") if context is not None else None
         self.enum_to_name: dict[str, str] = {}
 
     def load(self) -> Supergraph:
@@ -165,6 +169,7 @@ class _Loader:
             join_version=self.join.version,
         )
         sg.access = read_access(self.document, self.features)
+        sg.cost = read_cost(self.document, self.features)
         self._index_resolvers(sg)
         return sg
 
@@ -234,6 +239,8 @@ class _Loader:
             elif dn == self.d_union_member:
                 a = _args(d)
                 info.members.setdefault(self._graph(a.get("graph")), set()).add(a["member"])
+            elif dn == self.d_context:
+                info.contexts.add(str(_args(d).get("name")))
         if info.kind == "enum":
             for v in node.values or ():
                 for d in v.directives or ():
@@ -255,12 +262,6 @@ class _Loader:
             if a.get("graph") is None:
                 fi.from_interface_object = True
                 continue
-            if a.get("contextArguments"):
-                raise SupergraphError(
-                    f"{info.name}.{fi.name} uses @fromContext (join contextArguments), "
-                    "which this router does not support",
-                    "UNSUPPORTED_LINKED_FEATURE",
-                )
             g = self._graph(a["graph"])
             fig = FieldInGraph(
                 graph=g,
@@ -276,6 +277,8 @@ class _Loader:
                 fig.requires_selections = parse_field_set(fig.requires)
             if fig.provides:
                 fig.provides_selections = parse_field_set(fig.provides)
+            if a.get("contextArguments"):
+                fig.context_arguments = _context_arguments(a["contextArguments"], f"{info.name}.{fi.name}")
             fi.graphs[g] = fig
         if not explicit:
             graphs = [owner] if owner else info.graphs
@@ -300,6 +303,23 @@ class _Loader:
         for t in sg.types.values():
             if t.kind == "interface" and t.interface_object_graphs:
                 _index_interface_object_sources(sg, t)
+
+
+def _context_arguments(raw: Any, where: str) -> tuple[ContextArgument, ...]:
+    """``join__field(contextArguments:)``: each ``{context, name, type, selection}``; the selection is the
+    text after ``$context`` in the subgraph's ``@fromContext`` (`` { currency }``)."""
+    out: list[ContextArgument] = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in _CONTEXT_KEYS):
+            raise SupergraphError(f"{where}: malformed join__field(contextArguments:) entry {item!r}")
+        text = item["selection"].strip()
+        if text.startswith("{") and text.endswith("}"):
+            text = text[1:-1]
+        out.append(ContextArgument(item["name"], item["type"], item["context"], text, parse_field_set(text)))
+    return tuple(out)
+
+
+_CONTEXT_KEYS = ("name", "type", "context", "selection")
 
 
 def _extension_key_fields(t: TypeInfo) -> dict[str, set[str]]:

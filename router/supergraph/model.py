@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType, print_schema
 
 from .access import AccessRules
+from .cost import CostRules
 
 if TYPE_CHECKING:
     from ..operation.selection_tree import Selection
 
-__all__ = ["SubgraphInfo", "KeyInfo", "FieldInGraph", "FieldInfo", "TypeInfo", "Supergraph"]
+__all__ = ["ContextArgument", "SubgraphInfo", "KeyInfo", "FieldInGraph", "FieldInfo", "TypeInfo", "Supergraph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,19 @@ class KeyInfo:
     extension: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """One ``@fromContext`` argument (``join__field(contextArguments:)``): the router fills argument ``name``
+    (of type ``type``) from ``selection`` on the nearest ancestor whose type sets ``context``
+    (docs/router.md §3.16 @context and @fromContext)."""
+
+    name: str
+    type: str
+    context: str
+    selection: str
+    selections: tuple[Selection, ...] = ()
+
+
 @dataclass(slots=True)
 class FieldInGraph:
     """One ``@join__field`` (or the implied entry when a field has none) for one graph."""
@@ -50,6 +64,7 @@ class FieldInGraph:
     override_label: str | None = None
     requires_selections: tuple[Selection, ...] = ()
     provides_selections: tuple[Selection, ...] = ()
+    context_arguments: tuple[ContextArgument, ...] = ()  # @fromContext arguments, filled by the router
 
 
 @dataclass(slots=True)
@@ -75,6 +90,7 @@ class TypeInfo:
     members: dict[str, set[str]] = field(default_factory=dict)
     enum_values: dict[str, set[str]] = field(default_factory=dict)
     fields: dict[str, FieldInfo] = field(default_factory=dict)
+    contexts: set[str] = field(default_factory=set)  # @context names this type sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +125,7 @@ class Supergraph:
         self.root_types = root_types  # "query" -> "Query"
         self.join_version = join_version
         self.access = AccessRules()  # @authenticated/@requiresScopes/@policy, filled by the loader
+        self.cost = CostRules()  # @cost/@listSize, filled by the loader
         self.graph_order = {name: i for i, name in enumerate(subgraphs)}
         self._resolvers: dict[tuple[str, str], tuple[Resolver, ...]] = {}
         self._possible: dict[tuple[str, str], frozenset[str]] = {}

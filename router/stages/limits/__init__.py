@@ -57,6 +57,10 @@ class OperationLimits:
     max_root_fields: int | None = DEFAULT_MAX_ROOT_FIELDS
     max_fields: int | None = DEFAULT_MAX_FIELDS
     max_validation_errors: int = DEFAULT_MAX_VALIDATION_ERRORS
+    #: demand control (router/stages/demand.py): refuse an operation whose estimated cost is over this
+    max_cost: int | None = None
+    #: the size assumed for a list field without @listSize, in the cost estimate
+    list_size: int = 10
 
 
 Measure = Callable[[OperationDefinitionNode, Fragments], int]

@@ -2,7 +2,8 @@
 
 `cases/<name>/supergraph.graphql` is our exact output (regenerate with UPDATE_SUPERGRAPHS=1 and review the
 diff); `cases/<name>/reference.graphql` was produced by an independent composer
-(@theguild/federation-composition) and is compared by meaning, not text. The `peers` case takes its
+(@theguild/federation-composition; Apollo's `@apollo/composition` for `demand_cost`, whose cost-spec merge the
+other composer does not do) and is compared by meaning, not text. The `peers` case takes its
 subgraphs and reference from the public benchmark workload in `bench/peers/` (one copy, see its README).
 """
 

@@ -21,6 +21,10 @@ def fed2(body: str) -> str:
 
 
 BASE_QUERY = "type Query { ok: Int }\n"
+CONTEXT_LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", '
+    '"@fromContext"])\n'
+)
 
 # code -> (subgraphs, expected subgraph, type, field) ; subgraph/type/field None means "not asserted"
 CASES: dict[str, tuple[dict[str, str], str | None, str | None, str | None]] = {
@@ -196,6 +200,33 @@ CASES: dict[str, tuple[dict[str, str], str | None, str | None, str | None]] = {
         "a",
         "Query",
         None,
+    ),
+    "CONTEXT_NOT_SET": (
+        {
+            "a": CONTEXT_LINK
+            + 'type Query { t: T }\ntype T @key(fields: "id") { id: ID! x(a: ID @fromContext(field: "$c { id }")): Int }'
+        },
+        "a",
+        "T",
+        "x",
+    ),
+    "NO_CONTEXT_IN_SELECTION": (
+        {
+            "a": CONTEXT_LINK
+            + 'type Query { u: U }\ntype U @context(name: "c") { id: ID! t: T }\ntype T @key(fields: "id") { id: ID! x(a: ID @fromContext(field: "c { id }")): Int }'
+        },
+        "a",
+        "T",
+        "x",
+    ),
+    "CONTEXT_NO_RESOLVABLE_KEY": (
+        {
+            "a": CONTEXT_LINK
+            + 'type Query { u: U }\ntype U @context(name: "c") { id: ID! t: T }\ntype T { id: ID! x(a: ID @fromContext(field: "$c { id }")): Int }'
+        },
+        "a",
+        "T",
+        "x",
     ),
 }
 

@@ -128,12 +128,12 @@ async def run_set(http_server: tuple[_Switch, str]) -> AsyncIterator[Any]:
 
     runs: list[SetRun] = []
 
-    async def start(set_name: str, *, edit: Any = None, **gateway_kwargs: Any) -> SetRun:
+    async def start(set_name: str, *, edit: Any = None, ours: bool = False, **gateway_kwargs: Any) -> SetRun:
         apps = sets.create_apps(set_name)
         journal = share_journal(apps)
         switch, base = http_server
         switch.target = mount_all(apps)
-        sdl = sets.supergraph_sdl(set_name, base)
+        sdl = sets.supergraph_sdl(set_name, base, ours=ours)  # ours: composed by router.composition
         if edit is not None:  # a test-specific variant of the composed supergraph
             sdl = edit(sdl)
         run = SetRun(Gateway(sdl, **gateway_kwargs), apps, journal)

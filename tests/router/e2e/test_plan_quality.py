@@ -30,6 +30,14 @@ LEAN: dict[str, list[tuple[str, list[str]]]] = {
         ("{ shelf { items { __typename ... on Book { title } ... on Film { title } } } }", ["a", "c"]),
         ("{ topItems { id summary } }", ["b", "a", "c", "b"]),
     ],
+    "contexts": [
+        (
+            '{ user(id: "u1") { name transactions { amount display lines { label } } } }',
+            ["accounts", "ledger", "ledger", "ledger"],
+        ),
+        ("{ users { name transactions { amount } } }", ["accounts", "ledger"]),
+    ],
+    "demand_cost": [("{ products(first: 3) { name reviews { body } } }", ["shop", "reviews"])],
     "entities": [
         (
             "{ topProducts(first: 2) { id name reviews { body rating author { id name } } } }",

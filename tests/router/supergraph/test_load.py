@@ -112,13 +112,13 @@ def test_unsupported_execution_or_security_feature_is_refused() -> None:
     for purpose in ("SECURITY", "EXECUTION"):
         bad = text.replace(
             "schema @link",
-            f'schema @link(url: "https://specs.apollo.dev/context/v0.1", for: {purpose}) @link',
+            f'schema @link(url: "https://specs.apollo.dev/connect/v0.1", for: {purpose}) @link',
             1,
         )
         with pytest.raises(SupergraphError) as err:
             load_supergraph(bad)
         assert err.value.code == "UNSUPPORTED_LINKED_FEATURE"
-        assert "context" in err.value.message
+        assert "connect" in err.value.message
 
 
 def test_feature_without_purpose_is_ignored() -> None:

@@ -1,0 +1,122 @@
+"""``@context`` / ``@fromContext`` (federation v2.8) in composition (docs/router.md §5.7 Contexts).
+
+A subgraph type sets a named context; an argument reads a selection from the nearest ancestor setting it
+(``@fromContext(field: "$name { selection }")``). As Apollo's composer encodes it: the context is qualified by
+the subgraph (``<subgraph>__<name>``) and set with ``@context(name:)`` on the supergraph type; the argument leaves
+the supergraph (and the API schema) and the field's ``@join__field`` carries it in ``contextArguments``, filled by
+the router.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .diagnostics import CompositionError
+from .fieldset_rules import walk_field_set
+from .subgraph_model import ContextArg, Subgraph
+
+__all__ = [
+    "CONTEXT_DEFINITIONS",
+    "CONTEXT_LINK",
+    "CONTEXT_TYPES",
+    "ContextArg",
+    "context_coords",
+    "print_context_arguments",
+    "read_from_context",
+    "validate_contexts",
+]
+
+CONTEXT_LINK = '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)'
+CONTEXT_DEFINITIONS = (
+    "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION\n\n"
+    "directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION"
+)
+CONTEXT_TYPES = "scalar context__ContextFieldValue"
+
+_FIELD = re.compile(r"^\s*\$([_A-Za-z][_0-9A-Za-z]*)(.*)$", re.DOTALL)
+
+
+def read_from_context(name: str, type_str: str, field: str) -> ContextArg | None:
+    m = _FIELD.match(field)
+    if m is None:
+        return None
+    return ContextArg(name, type_str, m.group(1), m.group(2))
+
+
+def print_context_arguments(graph: str, args: list[ContextArg]) -> str:
+    items = [
+        f"{{context: {json.dumps(graph + '__' + a.context)}, name: {json.dumps(a.name)}, "
+        f"type: {json.dumps(a.type)}, selection: {json.dumps(a.selection)}}}"
+        for a in args
+    ]
+    return "contextArguments: [" + ", ".join(items) + "]"
+
+
+def _selection_text(selection: str) -> str:
+    text = selection.strip()
+    return text[1:-1] if text.startswith("{") and text.endswith("}") else text
+
+
+def context_coords(sub: Subgraph) -> set[tuple[str, str]]:
+    """(type, field) selected by some ``@fromContext`` on a type setting its context: an ``@external`` field
+    used so is in use."""
+    out: set[tuple[str, str]] = set()
+    for t in sub.types.values():
+        for f in t.fields.values():
+            for ca in f.context_args:
+                for setter in (x for x in sub.types.values() if ca.context in x.contexts):
+                    found, _ = walk_field_set(sub, setter.name, _selection_text(ca.selection))
+                    out |= {(sel.parent, sel.name) for sel in found}
+    return out
+
+
+def validate_contexts(sub: Subgraph) -> list[CompositionError]:
+    """Each ``@fromContext`` names ``$context`` followed by a selection, a context some type of this subgraph
+    sets; its field's type has a resolvable key (the router reaches the field through ``_entities``)."""
+    errors: list[CompositionError] = []
+    contexts = {c for t in sub.types.values() for c in t.contexts}
+    for t in sub.types.values():
+        for f in t.fields.values():
+            for a in f.bad_context_args:
+                errors.append(
+                    CompositionError(
+                        "NO_CONTEXT_IN_SELECTION",
+                        f'@fromContext on "{t.name}.{f.name}({a}:)" must start with "$<context name>"',
+                        sub.name,
+                        t.name,
+                        f.name,
+                    )
+                )
+            for ca in f.context_args:
+                if ca.context not in contexts:
+                    errors.append(
+                        CompositionError(
+                            "CONTEXT_NOT_SET",
+                            f'Context "{ca.context}" is used at "{t.name}.{f.name}({ca.name}:)" but is never set',
+                            sub.name,
+                            t.name,
+                            f.name,
+                        )
+                    )
+                if not ca.selection.strip():
+                    errors.append(
+                        CompositionError(
+                            "NO_CONTEXT_IN_SELECTION",
+                            f'@fromContext on "{t.name}.{f.name}({ca.name}:)" selects nothing from "{ca.context}"',
+                            sub.name,
+                            t.name,
+                            f.name,
+                        )
+                    )
+            if f.context_args and not any(k.resolvable for k in t.keys):
+                errors.append(
+                    CompositionError(
+                        "CONTEXT_NO_RESOLVABLE_KEY",
+                        f'"{t.name}.{f.name}" reads a context, so "{t.name}" needs a resolvable @key',
+                        sub.name,
+                        t.name,
+                        f.name,
+                    )
+                )
+    return errors

@@ -1,0 +1,191 @@
+"""Demand control: the operation's estimated cost from ``@cost``/``@listSize`` against a configured maximum
+(docs/router.md §6.5 Demand control). Runs after variable coercion (a slicing argument may be a variable),
+before planning: an operation over the maximum is refused with ``COST_ESTIMATED_TOO_EXPENSIVE`` and nothing is
+fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    is_list_type,
+    is_non_null_type,
+    value_from_ast_untyped,
+)
+
+from router.errors import LimitExceeded
+from router.supergraph.cost import CostRules, ListSize
+
+from .request_context import PreparedOperation, RequestContext
+
+__all__ = ["CostEstimator", "DEFAULT_LIST_SIZE", "MUTATION_BASE_COST"]
+
+DEFAULT_LIST_SIZE = 10
+MUTATION_BASE_COST = 10
+
+
+class CostEstimator:
+    """Estimates an operation's cost. A field costs ``size x (weight + its selections)``: ``weight`` is the
+    field's ``@cost``, else its type's, else 1 for an object and 0 for a leaf, plus the ``@cost`` of each
+    argument given; ``size`` is 1, or for a list the slicing argument's value, else ``assumedSize``, else
+    the default list size. Fragments on different types count the dearest one; a mutation adds 10."""
+
+    def __init__(self, schema: GraphQLSchema, rules: CostRules, *, max_cost: int | None, list_size: int) -> None:
+        self.schema = schema
+        self.rules = rules
+        self.max_cost = max_cost
+        self.list_size = list_size
+
+    def check(self, ctx: RequestContext) -> None:
+        if self.max_cost is None:
+            return
+        cost = self.estimate(ctx.operation, ctx.conditions)
+        if cost > self.max_cost:
+            raise LimitExceeded(
+                f"Operation estimated cost {cost} is over the maximum of {self.max_cost}",
+                "COST_ESTIMATED_TOO_EXPENSIVE",
+                errors=[
+                    {
+                        "message": f"Operation estimated cost {cost} is over the maximum of {self.max_cost}",
+                        "extensions": {
+                            "code": "COST_ESTIMATED_TOO_EXPENSIVE",
+                            "cost.estimated": cost,
+                            "cost.max": self.max_cost,
+                        },
+                    }
+                ],
+            )
+
+    def estimate(self, prepared: PreparedOperation, variables: Mapping[str, Any]) -> int:
+        root = self.schema.get_root_type(prepared.kind)
+        if root is None:
+            return 0
+        walk = _Walk(self, prepared.fragments, variables)
+        base = MUTATION_BASE_COST if prepared.kind == OperationType.MUTATION else 0
+        return base + walk.selections(root, prepared.operation.selection_set, {})
+
+
+class _Walk:
+    def __init__(
+        self, est: CostEstimator, fragments: dict[str, FragmentDefinitionNode], variables: Mapping[str, Any]
+    ) -> None:
+        self.est = est
+        self.fragments = fragments
+        self.variables = variables
+
+    def included(self, node: Any) -> bool:
+        for d in node.directives or ():
+            name = d.name.value
+            if name not in ("skip", "include"):
+                continue
+            for a in d.arguments or ():
+                if a.name.value != "if":
+                    continue
+                v = a.value
+                value = self.variables.get(v.name.value) if isinstance(v, VariableNode) else getattr(v, "value", None)
+                if value is (name == "skip"):
+                    return False
+        return True
+
+    def selections(self, parent: Any, sel: SelectionSetNode, sized: dict[str, int]) -> int:
+        """Fields of ``parent`` summed; fragments on another type condition: the dearest per condition."""
+        total = 0
+        by_condition: dict[str, int] = {}
+        for node in sel.selections:
+            if not self.included(node):
+                continue
+            if isinstance(node, FieldNode):
+                total += self.field(parent, node, sized.get(node.name.value))
+                continue
+            inner = (
+                node
+                if isinstance(node, InlineFragmentNode)
+                else self.fragments.get(node.name.value)
+                if isinstance(node, FragmentSpreadNode)
+                else None
+            )
+            if inner is None:
+                continue
+            cond = inner.type_condition.name.value if inner.type_condition else parent.name
+            target = self.est.schema.get_type(cond) or parent
+            cost = self.selections(target, inner.selection_set, sized)
+            if cond == parent.name:
+                total += cost
+            else:
+                by_condition[cond] = by_condition.get(cond, 0) + cost
+        return total + max(by_condition.values(), default=0)
+
+    def field(self, parent: Any, node: FieldNode, sized: int | None) -> int:
+        fields = getattr(parent, "fields", None)
+        fdef: GraphQLField | None = fields.get(node.name.value) if fields else None
+        if fdef is None:
+            return 0  # __typename and introspection fields
+        rules = self.est.rules
+        key = (parent.name, node.name.value)
+        named = get_named_type(fdef.type)
+        weight = rules.field_weights.get(key)
+        if weight is None:
+            weight = rules.type_weights.get(named.name, 1 if is_composite_type(named) else 0)
+        for arg in node.arguments or ():
+            weight += rules.argument_weights.get((*key, arg.name.value), 0)
+        ls = rules.list_sizes.get(key)
+        size = self.size(ls, node, fdef)
+        children = 0
+        if node.selection_set is not None:
+            inner: dict[str, int] = {}
+            if ls is not None and ls.sized_fields:
+                # the size applies to the sized child lists, not to this object
+                declared = self.declared_size(ls, node, fdef)
+                inner = {f: self.est.list_size if declared is None else declared for f in ls.sized_fields}
+                size = 1
+            children = self.selections(named, node.selection_set, inner)
+        if sized is not None:
+            size = sized
+        return size * (weight + children)
+
+    def size(self, ls: ListSize | None, node: FieldNode, fdef: GraphQLField) -> int:
+        ftype = fdef.type.of_type if is_non_null_type(fdef.type) else fdef.type
+        if not is_list_type(ftype):
+            return 1
+        declared = self.declared_size(ls, node, fdef)
+        return self.est.list_size if declared is None else declared
+
+    def declared_size(self, ls: ListSize | None, node: FieldNode, fdef: GraphQLField) -> int | None:
+        """What ``@listSize`` says: the largest slicing argument given (or defaulted), else ``assumedSize``."""
+        if ls is None:
+            return None
+        values = [v for v in (self.argument_int(node, fdef, name) for name in ls.slicing) if v is not None]
+        if values:
+            return max(values)
+        return ls.assumed
+
+    def argument_int(self, node: FieldNode, fdef: GraphQLField, name: str) -> int | None:
+        """The integer value of argument ``name`` as given (literal or variable), else its default."""
+        value: Any = None
+        for a in node.arguments or ():
+            if a.name.value == name:
+                v = a.value
+                if isinstance(v, VariableNode):
+                    value = self.variables.get(v.name.value)
+                elif isinstance(v, IntValueNode):
+                    value = int(v.value)
+                else:
+                    value = value_from_ast_untyped(v)
+                break
+        else:
+            arg = fdef.args.get(name)
+            value = arg.default_value if arg is not None else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,55 @@
+"""``demand_cost`` set over real HTTP: ``@cost``/``@listSize`` and an operation cost limit (issue 14, "also
+supported now"). An operation whose estimated cost is over the maximum is refused with
+COST_ESTIMATED_TOO_EXPENSIVE before any subgraph is called; one at or under it runs. Each case runs on the
+checked-in supergraph (Apollo's composer) and on the one our composer writes from the same subgraphs: the weights
+declared in the subgraphs reach the limit end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.gateway import GatewayOptions
+from router.stages import OperationLimits
+
+# (operation, variables, estimated cost), by the rules of docs/router.md §6.5 Demand control
+COSTS = [
+    ('{ product(id: "p1") { name } }', None, 1),
+    ("{ products(first: 3) { name reviews { body } } }", None, 21),  # 3 x (1 + 3 x 2)
+    ("{ products { sentiment } }", None, 210),  # default first: 10 -> 10 x (1 + 20)
+    ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 2}, 42),
+    ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 5}, 105),
+    ("{ featured { priceHistory(days: 2) } }", None, 355),  # 5 x (1 + 10 x (3 + 4))
+    ('{ search(term: "1") { id } }', None, 10),  # no @listSize: the default list size
+    ("{ page(first: 4) { total items { sentiment } } }", None, 85),  # 1 x (1 + 4 x (1 + 20))
+    ("{ products(first: 3) { sentiment @skip(if: true) } }", None, 3),
+    ('{ product(id: "p1") { ... on Product { sentiment } } }', None, 21),
+]
+
+
+def _limited(max_cost: int) -> GatewayOptions:
+    return GatewayOptions(limits=OperationLimits(max_cost=max_cost))
+
+
+@pytest.mark.parametrize("ours", [False, True], ids=["reference_composer", "our_composer"])
+@pytest.mark.parametrize(("query", "variables", "cost"), COSTS)
+async def test_estimated_cost(run_set, query, variables, cost, ours):
+    # At exactly the estimate the operation runs; one below it, it is refused and nothing is fetched.
+    run = await run_set("demand_cost", options=_limited(cost), ours=ours)
+    body = await run.query(query, variables)
+    assert "errors" not in body and body["data"]
+    run.reset()
+    refused = await run_set("demand_cost", options=_limited(cost - 1), ours=ours) if cost > 1 else None
+    if refused is not None:
+        body = await refused.query(query, variables)
+        assert "data" not in body
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+        assert error["extensions"]["cost.estimated"] == cost and error["extensions"]["cost.max"] == cost - 1
+        assert refused.calls() == []
+
+
+async def test_no_limit_by_default(run_set):
+    run = await run_set("demand_cost")
+    body = await run.query("{ featured { priceHistory(days: 2) sentiment } }")
+    assert "errors" not in body and len(body["data"]["featured"]) == 5
+    assert sorted(run.calls()) == ["reviews", "shop"]
