@@ -35,6 +35,7 @@ class _State:
     path: tuple[str, ...]
     provided: SelectionSetNode | None
     alternatives: tuple[str, ...] = ()  # other graphs resolving the same path (value types split over graphs)
+    contexts: frozenset[str] = frozenset()  # @context names ("<subgraph>__<name>") set by the path's objects
 
 
 def _fs(text: str | None) -> SelectionSetNode | None:
@@ -135,13 +136,13 @@ class _Checker:
 
     def run(self) -> list[CompositionError]:
         queue: deque[_State] = deque()
-        seen: set[tuple[str, str, str, tuple[str, ...]]] = set()
+        seen: set[tuple[str, str, str, tuple[str, ...], frozenset[str]]] = set()
         for op, root in self.sg.roots.items():
             graphs = [s.name for s in self.sg.subgraphs.values() if op in s.roots and root in s.types]
             self.visit_object(root, graphs, _State(root, _ROOT, (), None), queue)
         while queue:
             st = queue.popleft()
-            memo = (st.type_name, st.graph, print_ast(st.provided) if st.provided else "", st.alternatives)
+            memo = (st.type_name, st.graph, print_ast(st.provided) if st.provided else "", st.alternatives, st.contexts)
             if memo in seen:
                 continue
             seen.add(memo)
@@ -163,11 +164,15 @@ class _Checker:
                 )
                 for o in runtime:
                     provided = st.provided
-                    queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided, st.alternatives))
+                    queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided, st.alternatives, st.contexts))
         return self.errors
 
     def visit_object(self, t: str, graphs: list[str], st: _State, queue: deque[_State]) -> None:
         mt = self.sg.types[t]
+        # A context is read from a strict ancestor: this object's own contexts count for the fields below it.
+        below = st.contexts.union(
+            mt.contexts, *(self.sg.types[i].contexts for i in mt.interfaces if i in self.sg.types)
+        )
         for fname, mf in mt.fields.items():
             if mf.inaccessible or mf.from_interface_object:
                 continue
@@ -195,6 +200,12 @@ class _Checker:
                     for s in req.selections
                 ):
                     reasons.append(f'from subgraph "{g}": cannot satisfy @requires of "{t}.{fname}"')
+                    continue
+                needed = {f"{g}__{ca.context}" for ca in self.sg.subgraphs[g].types[t].fields[fname].context_args}
+                if not needed <= st.contexts:
+                    reasons.append(
+                        f'from subgraph "{g}": could not find a match for required context for field "{t}.{fname}"'
+                    )
                     continue
                 cands.append(g)
             path = (*st.path, fname)
@@ -226,7 +237,7 @@ class _Checker:
                 found, inner = _sub_selection(provided_here, t, fname)
                 own = _fs(self.sg.subgraphs[g].types[t].fields[fname].provides)
                 provided = own if own is not None else (inner if found else None)
-                queue.append(_State(ret.name, g, path, provided, tuple(x for x in cands if x != g)))
+                queue.append(_State(ret.name, g, path, provided, tuple(x for x in cands if x != g), below))
 
 
 def check_satisfiability(sg: ComposedSupergraph) -> list[CompositionError]:

@@ -855,7 +855,7 @@ class Walker:
                 anc = next(
                     (
                         a
-                        for a in reversed(self._pos_stack)
+                        for a in reversed(self._pos_stack[:-1])  # a strict ancestor: the top is the parent
                         if pos.path[: len(a.path)] == a.path and sets_context(self.sg, a.type, ca.context)
                     ),
                     None,

@@ -330,3 +330,23 @@ def test_override_marks_source_used_overridden_when_it_is_a_key() -> None:
     assert ('sku: String @join__field(graph: A, usedOverridden: true) @join__field(graph: B, override: "a")') in (
         result.supergraph_sdl or ""
     )
+
+
+def test_satisfiability_needs_the_context_on_every_path() -> None:
+    # Transaction.display reads the user's currency: reachable under User it composes, but a root field returning
+    # Transaction (no User above it), or the context set only on the field's own type, cannot be satisfied.
+    ledger = CONTEXT_LINK + (
+        'type User @key(fields: "id") @context(name: "c") { id: ID! currency: String! transactions: [Transaction!]! }\n'
+        'type Transaction @key(fields: "id") { id: ID! display(cur: String @fromContext(field: "$c { currency }")): '
+        "String }\n"
+    )
+    assert run(a=CONTEXT_LINK + "type Query { users: [User!]! }\n" + ledger).errors == []
+    result = run(a=CONTEXT_LINK + "type Query { users: [User!]! transaction: Transaction }\n" + ledger)
+    [error] = result.errors
+    assert error.code == "SATISFIABILITY_ERROR" and (error.type_name, error.field_name) == ("Transaction", "display")
+    assert "{ transaction { display } }" in error.message and "required context" in error.message
+    own = CONTEXT_LINK + (
+        'type Query { t: T }\ntype T @key(fields: "id") @context(name: "c") { id: ID! '
+        'x(a: ID @fromContext(field: "$c { id }")): Int }'
+    )
+    assert [e.code for e in run(a=own).errors] == ["SATISFIABILITY_ERROR"]
