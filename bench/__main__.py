@@ -19,6 +19,7 @@ SECTIONS = (
     "overhead",
     "throughput",
     "peers",
+    "scaling",
     "planner",
     "purchases",
     "memory",
@@ -27,13 +28,14 @@ SECTIONS = (
     "edgecost",
     "storm",
 )
-NEEDS_WRK = {"overhead", "throughput", "peers", "purchases", "memory", "edge", "edgecost"}
+NEEDS_WRK = {"overhead", "throughput", "peers", "scaling", "purchases", "memory", "edge", "edgecost"}
 # memory is measured inside throughput (router RSS idle -> after the run)
 MODULES = {
     "overhead": "overhead",
     "throughput": "throughput",
     "memory": "throughput",
     "peers": "peers",
+    "scaling": "scaling",
     "planner": "planner",
     "purchases": "purchases",
     "fastpath": "fastpath",

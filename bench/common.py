@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -348,6 +349,12 @@ class WrkResult:
         }
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (wrk runs as one)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_wrk(
     url: str,
     *,
@@ -376,10 +383,10 @@ def run_wrk(
     foreign = quiesce(watch, max_wait_s=60)
     if before_run is not None:
         before_run()
-    t0, s0 = cpu_ticks(watch), time.monotonic()
+    t0, s0, b0, w0 = cpu_ticks(watch), time.monotonic(), _system_busy_ticks(), _children_cpu_s()
     proc = subprocess.run([*base, "-d", f"{duration_s}s"], env=full_env, capture_output=True, text=True)
     elapsed = time.monotonic() - s0
-    t1 = cpu_ticks(watch)
+    t1, b1, w1 = cpu_ticks(watch), _system_busy_ticks(), _children_cpu_s()
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no RESULT line (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -394,6 +401,10 @@ def run_wrk(
         foreign_cpu_pct=round(foreign, 1),
     )
     result.extra = {k: v for k, v in data.items() if k not in {"requests", "rps", "lat_ms", "errors", "secs"}}
+    # Everything the box ran during the measured run (watched processes, wrk, subgraphs, other tenants),
+    # and wrk's own share.
+    result.extra["system_cpu_pct"] = round((b1 - b0) * 100 / CLK_TCK / elapsed, 1)
+    result.extra["wrk_cpu_pct"] = round((w1 - w0) * 100 / elapsed, 1)
     samples = [ln[len("ERRBODY ") :] for ln in proc.stderr.splitlines() if ln.startswith("ERRBODY ")]
     if samples:
         result.extra["error_samples"] = samples

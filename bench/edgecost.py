@@ -159,7 +159,9 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     cost = 1 - med["all on"]["rps"] / base
     print(
         f"  features on: {', '.join(f.name for f in built)}; store {store.split(':')[0]}\n"
-        f"  throughput cost of the edge with everything on: {cost * 100:.1f}% (target <= {COST_TARGET * 100:.0f}%)"
+        f"  throughput cost of the edge with everything on: {cost * 100:.1f}% (on/off = {1 - cost:.3f}x; "
+        f"target cost <= {COST_TARGET * 100:.0f}%, on/off >= {1 - COST_TARGET:.2f}x: "
+        f"{'met' if cost <= COST_TARGET else 'MISSED'})"
     )
     report.section(
         "edgecost",
