@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         "(both: every gateway with the switch also runs with it off, same rounds)",
     )
     parser.add_argument(
+        "--peer-gateways",
+        default="apollo,hive,hive-rust",
+        help="peers: which peers run beside our router (hive-rust: Hive Gateway with the Rust query planner)",
+    )
+    parser.add_argument(
         "--peer-queries",
         default="dashboard,heavy,small,two",
         help="peers: which queries (dashboard: ours on the stand-ins; heavy, small, two: the public benchmark's)",
@@ -84,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     from . import peers as _peers
 
     _peers.QUERIES = tuple(q.strip() for q in args.peer_queries.split(",") if q.strip())
+    _peers.PEERS = tuple(g.strip() for g in args.peer_gateways.split(",") if g.strip())
+    if set(_peers.PEERS) - {"apollo", "hive", "hive-rust"}:
+        parser.error(f"unknown peer gateway(s) in {args.peer_gateways!r}")
     unknown_queries = set(_peers.QUERIES) - {"dashboard", "heavy", "small", "two"}
     if unknown_queries:
         parser.error(f"unknown peer query(s): {', '.join(sorted(unknown_queries))}")

@@ -56,7 +56,18 @@ class RouterRequest:
     claims: Mapping[str, Any] | None = None  # the verified JWT claims (authentication layer); None: anonymous
 
     def evolve(self, **changes: Any) -> RouterRequest:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` (several layers derive one per request: no ``dataclasses.replace``,
+        which re-runs the generated ``__init__`` with its checks)."""
+        unknown = changes.keys() - _REQUEST_FIELDS
+        if unknown:
+            raise TypeError(f"RouterRequest has no field(s) {', '.join(sorted(unknown))}")
+        new = object.__new__(RouterRequest)
+        for name in _REQUEST_FIELDS:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
+
+
+_REQUEST_FIELDS = tuple(f.name for f in dataclasses.fields(RouterRequest))
 
 
 @dataclass(slots=True)
