@@ -218,7 +218,7 @@ class OverloadSettings(_Section):
 
     enabled: bool = True
     initial_limit: int = Field(default=64, gt=0)
-    min_limit: int = Field(default=8, gt=0)
+    min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
     queue_timeout_s: float = Field(default=0.03, ge=0)
 

@@ -1,44 +1,62 @@
-"""Overload protection: an adaptive concurrency limit with a short queue, in front of a service.
+"""Overload protection: an adaptive concurrency limit with a short, bounded queue, in front of a service.
 
 Queueing without bound is how a storm takes a server down: every request waits behind all the others
-until they all time out. Instead, at most ``limit`` requests run at once and the limit follows the
-latency the service shows, as Netflix's concurrency-limits (Gradient2) and Envoy's adaptive
-concurrency filter do:
+until they all time out. Instead, at most ``limit`` requests run at once, and the limit follows how
+much the requests queue *inside* the service, as Netflix's concurrency-limits (Gradient2, Vegas) and
+Envoy's adaptive concurrency filter do (docs/overload.md tells the design and what we took from each):
 
-    gradient  = clamp(tolerance × long-term latency / recent latency, 0.5, 1)
+    ratio     = own latency / baseline own latency of that kind of request    (1: no queue)
+    gradient  = clamp(tolerance / recent ratio, 0.5, 1)
     new limit = limit × gradient + √limit            (the √limit lets a little queue form)
     limit     = smoothed towards new limit, within [min_limit, max_limit]
 
-While latency stays near its long-term level the limit grows by about √limit per sample (when the
-limit is actually in use); when requests start to queue inside the service, recent latency rises and
-the limit shrinks. A request over the limit waits at most ``queue_timeout_s`` for a slot, then is
-refused at once (HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``), so the
-requests that are admitted keep their latency. Priority requests (purchases, sign-ins) may use the
-whole limit and are woken first; the others only ``low_priority_share`` of it, so heavy reads are
-shed before a purchase is.
+*Own* latency is a request's time less what it spent waiting on another service or request
+(:mod:`setrum_common.elsewhere`): a biller that is slow but not overloaded makes purchases slow, yet
+more purchases at once do not make it slower, so it must not shrink our limit. The *baseline* is the
+latency without a queue: a low-percentile tracker per kind of request (a purchase, a sign-in, any
+other), which follows a faster sample quickly and rises only ``baseline_drift_per_s`` while nothing
+faster is seen. It is not an average of what the service shows: an average learns a storm's
+queueing as normal and lets latency creep to the deadline (measured: admitted p99 near 10 s). The
+slow drift is our minimum-RTT re-measurement: it lets a lasting change of the service's own speed
+in, without a window that pins concurrency low (Envoy's way, which refuses requests while it
+measures), and the limit only changes while it is in use (at least half of it in flight), so a quiet
+service learns its baseline and never shrinks its limit.
+
+A request over the limit waits in a short queue for at most ``queue_timeout_s``, then is refused
+(HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``), so the requests that are
+admitted keep their latency. The queue holds only as many as the slots that free up in that time (at
+most ``max_queue``): one that could only time out there is refused at once. Priority requests
+(purchases, sign-ins) may use the whole limit and are woken first; the others only
+``low_priority_share`` of it, so heavy reads are shed before a purchase is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .elsewhere import measured
+
 __all__ = [
     "OVERLOADED",
     "PRIORITY_MARKERS",
     "PRIORITY_SCAN_BYTES",
+    "RETRY_AFTER_S",
     "AdaptiveLimiter",
     "LimiterOptions",
     "OverloadMiddleware",
-    "is_priority",
+    "Slot",
     "overloaded_body",
+    "priority_marker",
 ]
 
 OVERLOADED = "OVERLOADED"
@@ -47,24 +65,37 @@ RETRY_AFTER_S = 1
 PRIORITY_MARKERS = (b"purchaseToken", b"signIn", b"topUpWallet", b"settlePurchase")
 PRIORITY_SCAN_BYTES = 16 * 1024
 _EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
+_OTHER = "other"
+_MAX_WINDOW_S = 1.0
+# After the service behind refused, the limit grows back by √limit per window only (no slow start).
+_SLOW_START_AFTER_BACKOFF_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
 class LimiterOptions:
     initial_limit: int = 64
-    min_limit: int = 8
+    min_limit: int = 2
     max_limit: int = 512
     queue_timeout_s: float = 0.05
+    max_queue: int = 128
     low_priority_share: float = 0.75
     tolerance: float = 2.0
-    smoothing: float = 0.2
+    smoothing: float = 0.5
+    update_interval_s: float = 0.1
+    baseline_drift_per_s: float = 0.01
+    backoff: float = 0.9
 
 
-def is_priority(text: bytes) -> bool:
-    """Whether the request text names a priority operation. A text over
-    :data:`PRIORITY_SCAN_BYTES` never does (ours are a few hundred bytes): scanning a flood of
-    megabyte documents for the markers cost more than refusing them."""
-    return len(text) <= PRIORITY_SCAN_BYTES and any(marker in text for marker in PRIORITY_MARKERS)
+def priority_marker(text: bytes) -> str | None:
+    """The priority operation the request text names (``"purchaseToken"`` ...), None for any other.
+    A text over :data:`PRIORITY_SCAN_BYTES` never names one (ours are a few hundred bytes): scanning
+    a flood of megabyte documents for the markers cost more than refusing them."""
+    if len(text) > PRIORITY_SCAN_BYTES:
+        return None
+    for marker in PRIORITY_MARKERS:
+        if marker in text:
+            return marker.decode()
+    return None
 
 
 def overloaded_body() -> bytes:
@@ -73,29 +104,71 @@ def overloaded_body() -> bytes:
     )
 
 
+class Slot:
+    """One admitted request. ``failed`` stays True unless the caller saw an answer under 500."""
+
+    __slots__ = ("failed",)
+
+    def __init__(self) -> None:
+        self.failed = True
+
+
+class _Baseline:
+    """The latency of one kind of request without a queue: moves a quarter of the way to any faster
+    sample (one lucky sample does not set it), rises by ``drift_per_s`` while none is seen."""
+
+    __slots__ = ("at", "seconds")
+
+    def __init__(self, seconds: float, at: float) -> None:
+        self.seconds, self.at = seconds, at
+
+    def learn(self, sample: float, now: float, drift_per_s: float) -> float:
+        drifted = self.seconds * (1 + drift_per_s * max(0.0, now - self.at)) if sample > self.seconds else self.seconds
+        self.seconds = drifted + 0.25 * (sample - drifted) if sample < drifted else drifted
+        self.at = now
+        return self.seconds
+
+
 class AdaptiveLimiter:
     """The gradient limit and its two wait queues; one per process (one event loop)."""
 
     def __init__(self, options: LimiterOptions | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.options = options or LimiterOptions()
         self.limit = float(self.options.initial_limit)
+        # A raised limit opens over the next round trip, not at once: in a storm every new slot is
+        # taken the moment it opens, and a step would land as one burst (a queue) on the service.
+        self._raise_from = self.limit
+        self._raise_at = 0.0
+        self._raise_over_s = 0.0
         self.in_flight = 0
         self.refused = 0
         self._clock = clock
-        self._long_rtt: float | None = None
-        self._short_rtt: float | None = None
+        self._baselines: dict[str, _Baseline] = {}
+        self._window = _Window(clock(), 0.0)
+        self._refused_downstream_at = -math.inf
         self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
 
     def _cap(self, priority: bool) -> float:
-        return self.limit if priority else self.limit * self.options.low_priority_share
+        limit = self.limit
+        if self._raise_from < limit:
+            opened = (self._clock() - self._raise_at) / self._raise_over_s if self._raise_over_s > 0 else 1.0
+            if opened >= 1:
+                self._raise_from = limit
+            else:
+                limit = self._raise_from + (limit - self._raise_from) * opened
+        return limit if priority else limit * self.options.low_priority_share
 
     async def acquire(self, *, priority: bool) -> bool:
-        """Take a slot (waiting at most ``queue_timeout_s``); False: refuse the request."""
+        """Take a slot (waiting at most ``queue_timeout_s`` in a bounded queue); False: refuse the request."""
         if self.in_flight < self._cap(priority) and not self._waiting[0]:
             self.in_flight += 1
             return True
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
+        if len(queue) >= self._queue_room():
+            self.refused += 1
+            return False
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(future)
         try:
             await asyncio.wait_for(asyncio.shield(future), timeout=self.options.queue_timeout_s)
@@ -108,12 +181,55 @@ class AdaptiveLimiter:
             self.refused += 1
             return False
 
-    def release(self, started: float, *, failed: bool) -> None:
-        """Give the slot back and learn from the request's latency (a failure counts as very slow)."""
+    def _queue_room(self) -> float:
+        """How many may wait: as many slots as free up within ``queue_timeout_s`` (limit / round trip),
+        at most ``max_queue``. One that would only time out in the queue is refused at once instead."""
+        options = self.options
+        if options.queue_timeout_s <= 0:
+            return 0.0
+        round_trip = self._window.wait_s
+        if round_trip <= 0:
+            return float(options.max_queue)
+        return min(float(options.max_queue), max(1.0, self.limit * options.queue_timeout_s / round_trip))
+
+    def release(
+        self,
+        started: float,
+        *,
+        failed: bool,
+        elsewhere_s: float = 0.0,
+        kind: str | None = None,
+        refused_downstream: bool = False,
+    ) -> None:
+        """Give the slot back and learn from the request's own latency (its time since ``started``
+        less ``elsewhere_s`` spent waiting on others; a failure counts as twice as slow). A request
+        another service refused as overloaded (``refused_downstream``) makes this limit back off."""
+        if refused_downstream:
+            self._window.refused_downstream = True
+        in_use = self.in_flight >= self.limit / 2 or bool(self._waiting[0] or self._waiting[1])
         self.in_flight -= 1
-        rtt = self._clock() - started
-        self._learn(rtt * 2 if failed else rtt)
+        total = self._clock() - started
+        own = max(0.0, total - elsewhere_s)
+        self._learn(own * 2 if failed else own, total, kind or _OTHER, in_use)
         self._wake()
+
+    @contextmanager
+    def running(self, kind: str | None = None) -> Iterator[Slot]:
+        """Run one admitted request (after :meth:`acquire` said True): measures its own time and
+        releases the slot however it ends."""
+        slot = Slot()
+        with measured(self._clock) as elsewhere:
+            started = self._clock()
+            try:
+                yield slot
+            finally:
+                self.release(
+                    started,
+                    failed=slot.failed,
+                    elsewhere_s=elsewhere.seconds,
+                    kind=kind,
+                    refused_downstream=elsewhere.refused_by_others,
+                )
 
     def _wake(self) -> None:
         for priority, queue in ((True, self._waiting[0]), (False, self._waiting[1])):
@@ -123,19 +239,70 @@ class AdaptiveLimiter:
                     self.in_flight += 1
                     future.set_result(None)
 
-    def _learn(self, rtt: float) -> None:
+    def _learn(self, own: float, total: float, kind: str, in_use: bool) -> None:
         options = self.options
-        self._short_rtt = rtt if self._short_rtt is None else self._short_rtt * 0.5 + rtt * 0.5
-        self._long_rtt = rtt if self._long_rtt is None else self._long_rtt * 0.95 + rtt * 0.05
-        if self._long_rtt > 2 * self._short_rtt:  # recovering from a slow period: forget it faster
-            self._long_rtt *= 0.9
-        # An app-limited service (far from its limit) says nothing about a higher one.
-        if self.in_flight < self.limit / 2 and self._short_rtt <= self._long_rtt:
+        now = self._clock()
+        baseline = self._baselines.get(kind)
+        if baseline is None:
+            self._baselines[kind] = baseline = _Baseline(own, now)
+        # Under pressure every sample holds some queue: the baseline then rises ten times slower, so a
+        # minute's storm cannot teach it the queue (6 %), while a lasting slowdown is still learnt in minutes.
+        drift = options.baseline_drift_per_s if not in_use else options.baseline_drift_per_s / 10
+        base = baseline.learn(own, now, drift)
+        window = self._window
+        window.ratios.append(own / max(base, 1e-6))
+        window.round_trips.append(max(base, total - own + base))  # the round trip without our own queue
+        window.in_use = window.in_use or in_use
+        if now - window.started < max(options.update_interval_s, window.wait_s) or len(window.ratios) < 3:
             return
-        gradient = max(0.5, min(1.0, options.tolerance * self._long_rtt / max(self._short_rtt, 1e-6)))
-        new_limit = self.limit * gradient + math.sqrt(self.limit)
-        smoothed = self.limit * (1 - options.smoothing) + new_limit * options.smoothing
-        self.limit = max(float(options.min_limit), min(float(options.max_limit), smoothed))
+        # One step per window of at least one round trip (Envoy updates per interval, Gradient2 per
+        # window): a change of the limit shows in the latency only a round trip later, and stepping on
+        # every sample would overshoot in both directions behind a slow downstream.
+        ratio = statistics.median(window.ratios)
+        self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)))
+        if window.refused_downstream:
+            self._refused_downstream_at = now
+            # The service behind this one refused some: refuse the excess here instead, where it is
+            # cheap, as an AIMD limiter backs off on a drop (multiplicatively, whatever the latency).
+            self._step(
+                max(float(options.min_limit), min(self._cap(True), float(self.in_flight)) * options.backoff), now
+            )
+            return
+        # An app-limited service (far from its limit) says nothing about a higher or a lower one.
+        if not window.in_use:
+            return
+        gradient = max(0.5, min(1.0, options.tolerance / max(ratio, 1e-6)))
+        if (
+            window.turned_away
+            and ratio <= (1 + options.tolerance) / 2
+            and now - self._refused_downstream_at > _SLOW_START_AFTER_BACKOFF_S
+        ):
+            # Requests waited or were refused while nothing queued inside: the limit, not the service,
+            # is what binds (a downstream that just got slower needs more in flight). Grow as TCP's
+            # slow start does, by half per round trip, instead of √limit.
+            new_limit = self.limit * 1.5
+        else:
+            new_limit = self.limit * gradient + math.sqrt(self.limit)
+        self._step(self.limit * (1 - options.smoothing) + new_limit * options.smoothing, now)
+
+    def _step(self, new_limit: float, now: float) -> None:
+        options = self.options
+        self._raise_from, self._raise_at, self._raise_over_s = self._cap(True), now, self._window.wait_s
+        self.limit = max(float(options.min_limit), min(float(options.max_limit), new_limit))
+
+
+class _Window:
+    """The samples since the limit last moved."""
+
+    __slots__ = ("in_use", "ratios", "refused_downstream", "round_trips", "started", "turned_away", "wait_s")
+
+    def __init__(self, started: float, wait_s: float) -> None:
+        self.started, self.wait_s = started, wait_s
+        self.ratios: list[float] = []
+        self.round_trips: list[float] = []
+        self.in_use = False
+        self.turned_away = False
+        self.refused_downstream = False
 
 
 class OverloadMiddleware:
@@ -160,7 +327,8 @@ class OverloadMiddleware:
             text = b"".join(m.get("body", b"") for m in messages)
         else:
             text = scope.get("query_string", b"")
-        if not await self.limiter.acquire(priority=is_priority(text)):
+        kind = priority_marker(text)
+        if not await self.limiter.acquire(priority=kind is not None):
             await send(
                 {
                     "type": "http.response.start",
@@ -174,16 +342,11 @@ class OverloadMiddleware:
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
-        status = 500
+        with self.limiter.running(kind) as slot:
 
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            async def send_status(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    slot.failed = message["status"] >= 500
+                await send(message)
 
-        started = time.monotonic()
-        try:
             await self.app(scope, replay if messages else receive, send_status)
-        finally:
-            self.limiter.release(started, failed=status >= 500)

@@ -276,7 +276,7 @@ def create_service_app(
     if settings.overload_max_concurrency > 0:
         options = LimiterOptions(
             initial_limit=min(64, settings.overload_max_concurrency),
-            min_limit=min(8, settings.overload_max_concurrency),
+            min_limit=min(2, settings.overload_max_concurrency),
             max_limit=settings.overload_max_concurrency,
             queue_timeout_s=settings.overload_queue_timeout_s,
         )

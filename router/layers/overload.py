@@ -7,10 +7,8 @@ a GraphQL error coded ``OVERLOADED``, without planning or calling any subgraph.
 
 from __future__ import annotations
 
-import time
-
 from router.http.context import Handler, Layer, RouterRequest, RouterResponse
-from setrum_common.overload import OVERLOADED, PRIORITY_SCAN_BYTES, RETRY_AFTER_S, AdaptiveLimiter, is_priority
+from setrum_common.overload import OVERLOADED, PRIORITY_SCAN_BYTES, RETRY_AFTER_S, AdaptiveLimiter, priority_marker
 
 __all__ = ["overload_layer"]
 
@@ -22,18 +20,15 @@ def overload_layer(limiter: AdaptiveLimiter) -> Layer:
         async def handle(request: RouterRequest) -> RouterResponse:
             query = request.graphql.query if request.graphql is not None else ""
             text = query.encode() if len(query) <= PRIORITY_SCAN_BYTES else b""  # a long one is never priority
-            if not await limiter.acquire(priority=is_priority(text)):
+            kind = priority_marker(text)
+            if not await limiter.acquire(priority=kind is not None):
                 return RouterResponse(
                     body=_REFUSED, outcome="request_error", headers={"retry-after": str(RETRY_AFTER_S)}, status=503
                 )
-            started = time.monotonic()
-            failed = True
-            try:
+            with limiter.running(kind) as slot:
                 response = await inner(request)
-                failed = response.status is not None and response.status >= 500
+                slot.failed = response.status is not None and response.status >= 500
                 return response
-            finally:
-                limiter.release(started, failed=failed)
 
         return handle
 

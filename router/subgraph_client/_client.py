@@ -18,6 +18,7 @@ import httpx
 import orjson
 
 from setrum_common import deadline
+from setrum_common.elsewhere import waiting_elsewhere
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES, HttpClient, ResponseRefused
 from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner
 
@@ -119,8 +120,12 @@ class HttpSubgraphClient:
         # The key is the request before the deadline header and the signature (fresh per request).
         key = (subgraph, content, tuple(sorted((k, v) for k, v in headers.items() if k not in _CORRELATION_HEADERS)))
         try:
-            async with asyncio.timeout(timeout_s):  # a follower keeps its own deadline
-                status, answer = await shared.run(key, lambda: self._send(subgraph, url, content, headers, timeout_s))
+            # A follower keeps its own deadline, and waits on the leader's fetch, not on this router.
+            with waiting_elsewhere():
+                async with asyncio.timeout(timeout_s):
+                    status, answer = await shared.run(
+                        key, lambda: self._send(subgraph, url, content, headers, timeout_s)
+                    )
         except TimeoutError:
             raise SubgraphFetchError(subgraph, "request timed out") from None
         except SubgraphFetchError as exc:  # a fresh copy per caller: one shared instance would pile up tracebacks

@@ -12,7 +12,8 @@ On both: headers that could split or forge the request are dropped, the answer i
 as sent and once decompressed (gzip/deflate bombs are refused with :class:`ResponseTooLarge`), a
 timeout bounds the whole exchange, only idempotent methods are retried (by httpcore's or our pool's
 rule), and failures arrive as httpx's exception types (``httpx.TimeoutException``,
-``httpx.TransportError``), so callers handle one set.
+``httpx.TransportError``), so callers handle one set. The wait counts as time spent on another
+service, and a 503 as its back-pressure, for the overload limit (:mod:`setrum_common.elsewhere`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ..elsewhere import waiting_elsewhere
 from . import fastpath_enabled
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, ResponseRefused, ResponseTooLarge, decode_content
 from .http11 import IDEMPOTENT_METHODS, Http11ConnectError, Http11Error, Http11Pool
@@ -146,10 +148,17 @@ class HttpClient:
         timeout = timeout_s if timeout_s is not None else self._timeout_s
         send_headers = {**self._headers, **_clean(headers)} if headers else self._headers
         try:
-            async with asyncio.timeout(timeout):
-                if self._pool_everything and not url.startswith(self._mounted):
-                    return await self._fast(method, url, content, send_headers)
-                return await self._httpx(method, url, content, send_headers, timeout)
+            # Time spent on another service's answer is not this request's own, and its 503 is back-pressure
+            # (both for the overload limit: setrum_common/elsewhere.py).
+            with waiting_elsewhere() as wait:
+                async with asyncio.timeout(timeout):
+                    if self._pool_everything and not url.startswith(self._mounted):
+                        answer = await self._fast(method, url, content, send_headers)
+                    else:
+                        answer = await self._httpx(method, url, content, send_headers, timeout)
+                if answer.status_code == 503:
+                    wait.refused()
+                return answer
         except TimeoutError:
             raise httpx.ReadTimeout(f"no answer within {timeout} s") from None
 

@@ -23,6 +23,7 @@ from setrum_common import deadline
 from setrum_common.auth import Viewer
 from setrum_common.clock import jakarta_month, utc_now
 from setrum_common.db import Database
+from setrum_common.elsewhere import waiting_elsewhere
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.money import MAX_DENOMINATION
 from setrum_common.quote_contract import InternalQuote
@@ -192,7 +193,11 @@ async def _after_first(db: Database, services: Services, purchase: Purchase) -> 
     # Never past the caller's deadline (less our margin to answer): it would only see a timeout.
     left_s = deadline.remaining_s()
     wait_s = DUPLICATE_WAIT_S if left_s is None else min(DUPLICATE_WAIT_S, left_s - services.settings.deadline_margin_s)
-    give_up = time.monotonic() + wait_s
+    with waiting_elsewhere():  # on another request: not this service's queueing (setrum_common/overload.py)
+        return await _wait_for_first(db, services, purchase, time.monotonic() + wait_s)
+
+
+async def _wait_for_first(db: Database, services: Services, purchase: Purchase, give_up: float) -> Purchase:
     while (left := give_up - time.monotonic()) > 0:
         done = services.in_flight.get(purchase.id)
         if done is not None:  # this process runs the first request: wake when it ends

@@ -1,5 +1,6 @@
 """The router's adaptive concurrency limit: over it, heavy reads are refused at once with 503,
-Retry-After and OVERLOADED, while a sign-in or a purchase still gets in (its reserved share)."""
+Retry-After and OVERLOADED, while a sign-in or a purchase still gets in (its reserved share); a
+subgraph's own refusals make the router refuse at its door."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ import asyncio
 import time
 from pathlib import Path
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from router.app import create_app
 from router.settings import RouterSettings
+from setrum_common.overload import overloaded_body
 from tests.router.http.fixtures import AccountsSubgraph, asgi_client
 
 PINNED = {"initial_limit": 4, "min_limit": 4, "max_limit": 4, "queue_timeout_s": 0.02}
@@ -82,3 +89,40 @@ async def test_a_full_subgraph_bulkhead_fails_that_subgraph_fast(
         after = await client.post("/graphql", json={"query": "{ hello }"})
     assert "bulkhead full" in third.json()["errors"][0]["message"] and took < 0.5
     assert after.json() == {"data": {"hello": "hello world"}}
+
+
+async def test_a_subgraph_that_refuses_makes_the_router_refuse_at_its_door(supergraph_file: Path) -> None:
+    """A subgraph answering 503 OVERLOADED is back-pressure: the router's limit backs off, so it
+    refuses the excess itself (cheap for it, and the busy subgraph no longer spends its time refusing);
+    when the subgraph recovers, the router's requests reach it again."""
+    overloaded = True
+    served = 0
+
+    async def endpoint(request: Request) -> Response:
+        nonlocal served
+        served += 1
+        await asyncio.sleep(0.02)
+        if overloaded:
+            return Response(overloaded_body(), status_code=503, media_type="application/json")
+        return Response(b'{"data": {"hello": "hello world"}}', media_type="application/json")
+
+    busy = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+    overload = {"initial_limit": 16, "min_limit": 2, "max_limit": 16, "queue_timeout_s": 0.0}
+    app = create_app(
+        RouterSettings(supergraph=supergraph_file, overload=overload, traffic_shaping=SEPARATE),
+        subgraph_apps={"accounts": busy},
+    )
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        answers = []
+        for _ in range(10):  # waves of 16 at once, a few of the limiter's windows
+            wave = [client.post("/graphql", json={"query": "{ hello }"}) for _ in range(16)]
+            answers += await asyncio.gather(*wave)
+            await asyncio.sleep(0.1)
+        overloaded = False
+        await asyncio.sleep(0.2)
+        later = [await client.post("/graphql", json={"query": "{ hello }"}) for _ in range(5)]
+    at_the_door = [a for a in answers if a.status_code == 503 and "router" in a.json()["errors"][0]["message"]]
+    assert at_the_door, [a.json() for a in answers[-3:]]
+    assert {a.json()["errors"][0]["extensions"]["code"] for a in at_the_door} == {"OVERLOADED"}
+    assert served < len(answers)  # what the router refused never reached the subgraph
+    assert later[-1].json() == {"data": {"hello": "hello world"}}

@@ -1,0 +1,93 @@
+"""How long a request waited on someone else: another service's answer, or another request's.
+
+The overload limiter (:mod:`setrum_common.overload`) must tell queueing in this process from a
+downstream that is merely slow. A biller that takes 2 s instead of 50 ms makes every purchase slow,
+but more purchases at once do not make it slower: shedding them would refuse sales for nothing. So
+the limiter learns from a request's *own* time, its wall time less the time it spent here: awaiting
+an HTTP answer from a sibling service (:class:`setrum_common.fastpath.http.HttpClient` marks it),
+or waiting for the request that holds the same purchase (transactions' replays). Own time still
+holds what does grow with our concurrency: the event loop (CPU), the database, its locks and pool.
+
+Usage: the limiter wraps each request in :func:`measured`; code that waits on someone else wraps
+the wait in :func:`waiting_elsewhere`. Waits that overlap (parallel subgraph fetches) count once.
+Outside a measured request :func:`waiting_elsewhere` does nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+__all__ = ["Elsewhere", "measured", "waiting_elsewhere"]
+
+
+class Elsewhere:
+    """The union of one request's waits on others, in seconds, and whether another service refused
+    it as overloaded (back-pressure: the limit in front of this one should shrink, so the excess is
+    refused here, cheaply, instead of costing the busy service its time to refuse it)."""
+
+    __slots__ = ("_clock", "_open", "_since", "_total_s", "refused_by_others")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.refused_by_others = False
+        self._open = 0
+        self._since = 0.0
+        self._total_s = 0.0
+
+    def enter(self) -> None:
+        if self._open == 0:
+            self._since = self._clock()
+        self._open += 1
+
+    def leave(self) -> None:
+        self._open -= 1
+        if self._open == 0:
+            self._total_s += self._clock() - self._since
+
+    @property
+    def seconds(self) -> float:
+        """Waited so far (a wait still open counts up to now)."""
+        return self._total_s + (self._clock() - self._since if self._open else 0.0)
+
+
+_CURRENT: ContextVar[Elsewhere | None] = ContextVar("setrum_elsewhere", default=None)
+
+
+@contextmanager
+def measured(clock: Callable[[], float] = time.monotonic) -> Iterator[Elsewhere]:
+    """Count the waits on others of the code inside (and of the tasks it starts)."""
+    tracker = Elsewhere(clock)
+    token = _CURRENT.set(tracker)
+    try:
+        yield tracker
+    finally:
+        _CURRENT.reset(token)
+
+
+class _Wait:
+    __slots__ = ("_tracker",)
+
+    def __init__(self, tracker: Elsewhere | None) -> None:
+        self._tracker = tracker
+
+    def refused(self) -> None:
+        """The other service answered that it is overloaded (503)."""
+        if self._tracker is not None:
+            self._tracker.refused_by_others = True
+
+
+@contextmanager
+def waiting_elsewhere() -> Iterator[_Wait]:
+    """Mark the code inside as waiting on another service or request, not working here."""
+    tracker = _CURRENT.get()
+    if tracker is None:
+        yield _Wait(None)
+        return
+    tracker.enter()
+    try:
+        yield _Wait(tracker)
+    finally:
+        tracker.leave()

@@ -1,0 +1,126 @@
+"""The overload limit in front of a real ASGI app, over HTTP (setrum_common/overload.py).
+
+Open-loop load (request i leaves at i / rate s, answered or not), so queueing shows: a storm on a
+one-at-a-time resource is refused fast with 503, Retry-After and OVERLOADED while what is admitted
+keeps a short latency; a downstream service that is slow but not overloaded (reached through the
+services' own HTTP client) is not mistaken for a queue, so nothing is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from setrum_common.fastpath.http import HttpClient
+from setrum_common.overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
+
+PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
+
+
+def _app(handler: Callable[[], Awaitable[None]], options: LimiterOptions) -> Starlette:
+    async def graphql(request: Request) -> JSONResponse:
+        await handler()
+        return JSONResponse({"data": {"purchaseToken": {"id": "1"}}})
+
+    limiter = AdaptiveLimiter(options)
+    return Starlette(
+        routes=[Route("/graphql", graphql, methods=["POST"])],
+        middleware=[Middleware(OverloadMiddleware, limiter=limiter)],
+    )
+
+
+async def _open_loop(app: Starlette, rate: float, seconds: float) -> list[tuple[float, float, httpx.Response]]:
+    """(due at, latency from sending, response) of every request."""
+    transport = httpx.ASGITransport(app=app)
+    answers: list[tuple[float, float, httpx.Response]] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        start = time.monotonic()
+
+        async def one(at: float) -> None:
+            sent = time.monotonic()  # the server's part: this process's own lag in sending is not counted
+            response = await client.post("/graphql", content=PURCHASE)
+            answers.append((at, time.monotonic() - sent, response))
+
+        tasks = []
+        i = 0
+        while (at := i / rate) < seconds:
+            delay = start + at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(at)))
+            i += 1
+        await asyncio.gather(*tasks)
+    return answers
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def test_a_storm_is_refused_fast_and_what_is_admitted_does_not_queue() -> None:
+    """A resource that serves one request at a time in 20 ms (50/s), offered 250/s for 3 s. Queued
+    without a limit, 600 requests would wait in line and the last about 12 s. With it, the line at the
+    resource stays a few requests long and the excess is refused at once. (Absolute latencies are the
+    bench's business: here one process is both the load and the server, so a busy machine stretches all.)"""
+    lock = asyncio.Lock()
+    line = 0
+    longest_line = [0, 0]  # in the first second, after it
+
+    async def one_at_a_time() -> None:
+        nonlocal line
+        line += 1
+        after_first_second = time.monotonic() - started >= 1.0
+        longest_line[after_first_second] = max(longest_line[after_first_second], line)
+        async with lock:
+            line -= 1
+            await asyncio.sleep(0.020)
+
+    app = _app(one_at_a_time, LimiterOptions(initial_limit=32, min_limit=2, max_limit=64, queue_timeout_s=0.02))
+    started = time.monotonic()
+    answers = await _open_loop(app, rate=250, seconds=3)
+    # After the first second (the limit starts at 32, so the first requests do queue):
+    refused = [(latency, r) for at, latency, r in answers if r.status_code == 503 and at >= 1.0]
+    admitted = [latency for at, latency, r in answers if r.status_code == 200 and at >= 1.0]
+    assert len(admitted) >= 10 and refused  # the resource kept serving what was admitted
+    assert all(r.headers["retry-after"] == "1" for _, r in refused)
+    assert {r.json()["errors"][0]["extensions"]["code"] for _, r in refused} == {"OVERLOADED"}
+    assert longest_line[1] <= 16, longest_line  # a few on a quiet machine; unbounded: hundreds
+    assert statistics.median(latency for latency, _ in refused) < statistics.median(admitted)
+    assert _p99(admitted) < 6.0, _p99(admitted)  # ~0.1 s on a quiet machine, ~12 s without a limit
+
+
+async def test_a_slow_but_healthy_downstream_is_not_shed() -> None:
+    """Each request asks a downstream service that turns from instant to 0.4 s: at 60/s about 24 are
+    then in flight, well inside the limit of 40 unless it shrinks. Baselines that include the
+    downstream (the average latency, or the lowest seen) took it for a queue and refused."""
+    delay = [0.0]
+
+    async def downstream_answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(delay[0])
+        return httpx.Response(200, json={"ok": True})
+
+    downstream = HttpClient(transport=httpx.MockTransport(downstream_answer))
+
+    async def ask_downstream() -> None:
+        await downstream.post("http://biller.test/sell", b"{}")
+
+    app = _app(ask_downstream, LimiterOptions(initial_limit=40, min_limit=4, max_limit=40, queue_timeout_s=0.02))
+    try:
+        quiet = await _open_loop(app, rate=60, seconds=1)
+        delay[0] = 0.4
+        slow = await _open_loop(app, rate=60, seconds=3)
+    finally:
+        await downstream.aclose()
+    statuses = [r.status_code for _, _, r in quiet + slow]
+    assert statuses.count(503) == 0, statuses.count(503)
+    assert min(latency for _, latency, _ in slow) >= 0.4
