@@ -174,10 +174,13 @@ class _Checker:
             mt.contexts, *(self.sg.types[i].contexts for i in mt.interfaces if i in self.sg.types)
         )
         for fname, mf in mt.fields.items():
-            if mf.inaccessible or mf.from_interface_object:
+            if mf.inaccessible:
                 continue
             ret = self.sg.types.get(named_type(mf.type))
             if ret is not None and ret.inaccessible:
+                continue
+            if mf.from_interface_object:
+                self.visit_interface_object_field(t, fname, graphs, st, queue)
                 continue
             cands = []
             reasons = []
@@ -238,6 +241,55 @@ class _Checker:
                 own = _fs(self.sg.subgraphs[g].types[t].fields[fname].provides)
                 provided = own if own is not None else (inner if found else None)
                 queue.append(_State(ret.name, g, path, provided, tuple(x for x in cands if x != g), below))
+
+    def interface_object_graphs(self, t: str, fname: str, graphs: list[str], st: _State) -> list[tuple[str, str]]:
+        """(graph, interface) pairs resolving ``t.fname`` through an ``@interfaceObject`` reachable from ``graphs``:
+        a resolvable key of the interface there whose fields one of ``graphs`` has for ``t``."""
+        out: list[tuple[str, str]] = []
+        for i in self.sg.types[t].interfaces:
+            for sub in self.sg.subgraphs.values():
+                idef = sub.types.get(i)
+                if idef is None or not idef.interface_object or not self.resolvable(sub.name, i, fname, None):
+                    continue
+                for key in idef.keys:
+                    keysel = _fs(key.fields)
+                    if (
+                        key.resolvable
+                        and keysel is not None
+                        and any(
+                            self.available(src, t, keysel, st.provided if src == st.graph else None) for src in graphs
+                        )
+                    ):
+                        out.append((sub.name, i))
+                        break
+        return out
+
+    def visit_interface_object_field(
+        self, t: str, fname: str, graphs: list[str], st: _State, queue: deque[_State]
+    ) -> None:
+        """A field an ``@interfaceObject`` adds to implementation ``t``: one of those graphs must be reachable."""
+        found = self.interface_object_graphs(t, fname, graphs, st)
+        path = (*st.path, fname)
+        if not found:
+            if (t, fname) not in self.reported:
+                self.reported.add((t, fname))
+                self.errors.append(
+                    CompositionError(
+                        "SATISFIABILITY_ERROR",
+                        f"The following supergraph API query: {_query_text(path)} cannot be satisfied by the "
+                        f'subgraphs because: field "{t}.{fname}" comes from an @interfaceObject that cannot be '
+                        "reached from here (no resolvable @key whose fields are available)",
+                        None,
+                        t,
+                        fname,
+                    )
+                )
+            return
+        ret = self.sg.types.get(named_type(self.sg.types[t].fields[fname].type))
+        if ret is not None and ret.kind in ("object", "interface", "union"):
+            for g, i in found:
+                own = _fs(self.sg.subgraphs[g].types[i].fields[fname].provides)
+                queue.append(_State(ret.name, g, path, own, (), st.contexts))
 
 
 def check_satisfiability(sg: ComposedSupergraph) -> list[CompositionError]:

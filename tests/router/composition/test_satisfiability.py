@@ -1,0 +1,134 @@
+"""Satisfiability against Apollo's composer: each case is a small subgraph set and the error codes Apollo's
+composition (``@apollo/composition``) reports for it, recorded when the case was written; ours must report the same
+codes (``[]``: it composes). docs/router.md §5.5 Satisfiability."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.composition import SubgraphSource, compose
+
+LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@external", "@requires", '
+    '"@provides", "@shareable", "@interfaceObject", "@context", "@fromContext"])\n'
+)
+
+# name -> (subgraph name -> SDL body, Apollo's error codes)
+CASES: dict[str, tuple[dict[str, str], list[str]]] = {
+    "key_unreachable_field": (
+        {
+            "a": 'type Query { me: User }\ntype User @key(fields: "id") { id: ID! }',
+            "b": 'type User @key(fields: "uid") { uid: ID! name: String }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "requires_from_unreachable": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id") { id: ID! w: Int @external total: Int @requires(fields: "w") }',
+            "c": 'type P @key(fields: "sku", resolvable: false) { sku: ID! w: Int }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "shared_value_field_only_in_b": (
+        {
+            "a": "type Query { s: S @shareable }\ntype S @shareable { x: Int }",
+            "b": "type Query { s: S @shareable }\ntype S @shareable { x: Int y: Int }",
+        },
+        [],
+    ),
+    "value_below_entity_b_only": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! d: D @shareable }\ntype D @shareable { x: Int }',
+            "b": 'type P @key(fields: "id") { id: ID! d: D @shareable }\ntype D @shareable { x: Int y: Int }',
+        },
+        [],
+    ),
+    "interface_impl_field_elsewhere": (
+        {
+            "a": 'type Query { n: [Node] }\ninterface Node { id: ID! }\ntype A implements Node @key(fields: "id") { id: ID! }',
+            "b": 'type A @key(fields: "id") { id: ID! name: String }',
+        },
+        [],
+    ),
+    "union_member_unreachable": (
+        {
+            "a": 'type Query { u: U }\nunion U = A\ntype A @key(fields: "id", resolvable: false) { id: ID! }',
+            "b": 'type A @key(fields: "id", resolvable: false) { id: ID! name: String }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "provides_then_other": (
+        {
+            "a": 'type Query { r: R }\ntype R @key(fields: "id") { id: ID! u: U @provides(fields: "name") }\ntype U @key(fields: "id", resolvable: false) { id: ID! name: String @external }',
+            "b": 'type U @key(fields: "id", resolvable: false) { id: ID! name: String age: Int }',
+        },
+        ["INVALID_FIELD_SHARING"],
+    ),
+    "key_chain_ok": (
+        {
+            "a": 'type Query { u: U }\ntype U @key(fields: "id") { id: ID! }',
+            "b": 'type U @key(fields: "id") @key(fields: "ssn") { id: ID! ssn: ID! }',
+            "c": 'type U @key(fields: "ssn") { ssn: ID! age: Int }',
+        },
+        [],
+    ),
+    "requires_cycle_self": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! x: Int @shareable }',
+            "b": 'type P @key(fields: "id") { id: ID! x: Int @external y: Int @requires(fields: "x") }',
+        },
+        [],
+    ),
+    "interface_object_nonresolvable": (
+        {
+            "a": 'type Query { n: Node }\ninterface Node @key(fields: "id") { id: ID! }\ntype A implements Node @key(fields: "id") { id: ID! }',
+            "b": 'type Node @key(fields: "id", resolvable: false) @interfaceObject { id: ID! extra: Int }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "entity_interface_b_only": (
+        {
+            "a": 'type Query { n: Node }\ninterface Node @key(fields: "id") { id: ID! }\ntype A implements Node @key(fields: "id") { id: ID! }',
+            "b": 'type Node @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+        },
+        [],
+    ),
+    "mutation_entity_field": (
+        {
+            "a": 'type Query { x: Int }\ntype Mutation { m: P }\ntype P @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id") { id: ID! n: Int }',
+        },
+        [],
+    ),
+    "nested_key_unavailable": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id org { id }") { id: ID! org: O n: Int }\ntype O { id: ID! }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "requires_nested_ok": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! o: O }\ntype O @shareable { w: Int }',
+            "b": 'type P @key(fields: "id") { id: ID! o: O @external t: Int @requires(fields: "o { w }") }\ntype O @shareable { w: Int }',
+        },
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_verdict_as_apollos_composer(name: str) -> None:
+    subgraphs, codes = CASES[name]
+    result = compose([SubgraphSource(n, f"http://{n}/graphql", LINK + sdl) for n, sdl in subgraphs.items()])
+    assert sorted({e.code for e in result.errors}) == sorted(codes), [str(e) for e in result.errors]
+    assert (result.supergraph_sdl is None) == bool(codes)
+
+
+def test_unreachable_interface_object_field_names_the_path() -> None:
+    subgraphs, _ = CASES["interface_object_nonresolvable"]
+    result = compose([SubgraphSource(n, f"http://{n}/graphql", LINK + sdl) for n, sdl in subgraphs.items()])
+    [error] = result.errors
+    assert (error.type_name, error.field_name) == ("A", "extra")
+    assert "{ n { ... on A { extra } } }" in error.message and "@interfaceObject" in error.message
