@@ -14,7 +14,7 @@ key), ``method_not_allowed`` (a mutation with ``allow_mutations=False``, i.e. ov
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from router.stages import (
     possible_types,
     project_response,
 )
+from router.stages.defer import DeferStage
 from router.stages.demand import CostEstimator
 from router.subgraph_client import HttpSubgraphClient, SubgraphClient
 from router.supergraph.access import AccessRules
@@ -67,6 +68,8 @@ class GatewayOptions:
 class GatewayResult:
     body: dict[str, Any]
     status: GatewayStatus = "ok"
+    # Incremental delivery (@defer): ``body`` is the primary payload and these are the later ones.
+    subsequent: AsyncIterator[dict[str, Any]] | None = None
 
 
 class Gateway:
@@ -150,6 +153,7 @@ class Gateway:
         extra_schema = getattr(supergraph, "schema", None)
         possible = possible_types(api_schema, extra_schema if isinstance(extra_schema, GraphQLSchema) else None)
         self._executor = PlanExecutor(client, possible, include_subgraph_errors=options.include_subgraph_errors)
+        self._defer = DeferStage(supergraph, api_schema, self._executor, max_work=options.planner_max_work)
         self._inflight = InflightQueries() if options.dedupe_inflight_queries else None
 
     # -- cache counters (read by the metrics endpoint and tests) -------------------------
@@ -209,9 +213,12 @@ class Gateway:
         include_plan: bool = False,
         override_labels: frozenset[str] = frozenset(),
         claims: Mapping[str, Any] | None = None,
+        incremental: bool = False,
     ) -> GatewayResult:
         """Run one operation. ``claims`` are the caller's verified JWT claims (None: anonymous); the
-        authorization directives are judged against them."""
+        authorization directives are judged against them. ``incremental``: the client accepts
+        ``multipart/mixed`` incremental delivery, so active ``@defer`` s are answered in later
+        payloads (``GatewayResult.subsequent``)."""
         ctx = RequestContext(
             query,
             operation_name,
@@ -221,6 +228,7 @@ class Gateway:
             include_plan,
             override_labels,
             claims=claims,
+            incremental=incremental,
         )
         try:
             self._prepare(ctx)
@@ -228,6 +236,9 @@ class Gateway:
             if err.data_null:
                 return GatewayResult({"data": None, "errors": err.graphql_errors()})
             return GatewayResult({"errors": err.graphql_errors()}, err.outcome)
+        if ctx.deferred is not None:
+            body, subsequent = await self._defer.respond(ctx)
+            return GatewayResult(body, "ok", subsequent)
         if self._inflight is not None and ctx.operation.kind == OperationType.QUERY:
             return await self._inflight.run(ctx, lambda: self._respond(ctx))
         return await self._respond(ctx)
@@ -240,7 +251,8 @@ class Gateway:
         self._authorizer.authorize(ctx)
         coerce_variables(self.api_schema, ctx, max_errors=self.options.limits.max_validation_errors)
         self._cost.check(ctx)
-        self._planner.plan(ctx)
+        if not self._defer.plan(ctx):
+            self._planner.plan(ctx)
 
     async def _respond(self, ctx: RequestContext) -> GatewayResult:
         outcome = await self._executor.execute(ctx)

@@ -451,9 +451,11 @@ async def execute_plan(
     headers: Mapping[str, str] | None = None,
     possible_types: PossibleTypes | None = None,
     include_subgraph_errors: bool = True,
+    data: dict[str, Any] | None = None,
 ) -> ExecutionOutcome:
     """Run ``plan``. ``variables`` are the client's raw values (forwarded to subgraphs as
-    sent), ``conditions`` the coerced values used for Condition nodes (defaults applied)."""
+    sent), ``conditions`` the coerced values used for Condition nodes (defaults applied).
+    ``data``: merged data to continue from (a deferred part runs over the primary's)."""
     variables = variables or {}
     run = _Run(
         client,
@@ -463,6 +465,8 @@ async def execute_plan(
         possible_types or {},
         include_subgraph_errors,
     )
+    if data is not None:
+        run.out.data = data
     if plan.node is not None:
         await run.run(plan.node)
     return run.out

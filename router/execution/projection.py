@@ -38,7 +38,9 @@ from graphql import (
     VariableNode,
 )
 
-__all__ = ["INTROSPECTION_FIELDS", "OperationProjection", "ProjectionResult"]
+from router.defer.sites import defer_id
+
+__all__ = ["FragmentProjection", "INTROSPECTION_FIELDS", "OperationProjection", "ProjectionResult"]
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -128,11 +130,13 @@ class _Compiler:
         fragments: Mapping[str, FragmentDefinitionNode],
         conditions: Mapping[str, Any],
         denied: frozenset[int] = frozenset(),
+        deferred: frozenset[int] = frozenset(),
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.conditions = conditions
         self.denied = denied
+        self.deferred = deferred  # @defer site ids answered in later payloads, not here
 
     def included(self, node: Any) -> bool:
         directives = node.directives
@@ -223,6 +227,8 @@ class _Compiler:
     ) -> None:
         for sel in selection_set.selections:
             if not self.included(sel):
+                continue
+            if self.deferred and not isinstance(sel, FieldNode) and defer_id(sel) in self.deferred:
                 continue
             if self.denied and id(sel) in self.denied and not isinstance(sel, FieldNode):
                 cond = (
@@ -413,7 +419,7 @@ def _project_object(obj: dict[str, Any], sel: _SelectionSet, ctx: _Ctx) -> Any:
 class OperationProjection:
     """The compiled projection of one client operation against the API schema."""
 
-    __slots__ = ("schema", "operation", "fragments", "condition_vars", "_roots", "root_type", "denied")
+    __slots__ = ("schema", "operation", "fragments", "condition_vars", "_roots", "root_type", "denied", "deferred")
 
     def __init__(
         self,
@@ -422,9 +428,11 @@ class OperationProjection:
         fragments: Mapping[str, FragmentDefinitionNode],
         *,
         denied: frozenset[int] = frozenset(),
+        deferred: frozenset[int] = frozenset(),
     ) -> None:
         self.schema = schema
         self.denied = denied
+        self.deferred = deferred
         self.operation = operation
         self.fragments = dict(fragments)
         root = schema.get_root_type(operation.operation)
@@ -439,7 +447,7 @@ class OperationProjection:
         root = self._roots.get(sig)
         if root is None:
             conditions = dict(zip(self.condition_vars, sig, strict=True))
-            compiler = _Compiler(self.schema, self.fragments, conditions, self.denied)
+            compiler = _Compiler(self.schema, self.fragments, conditions, self.denied, self.deferred)
             root = _SelectionSet(compiler, [self.operation.selection_set], self.root_type)
             if len(self._roots) < 64:
                 self._roots[sig] = root
@@ -480,6 +488,73 @@ class OperationProjection:
                 else:
                     out[key] = r
         return ProjectionResult(None if bubbled else out, ctx.errors)
+
+
+class FragmentProjection:
+    """Projection of one deferred fragment's selections at one object (docs/router.md §10 @defer and
+    incremental delivery): the rules of :class:`OperationProjection`, nested active ``@defer`` s left to
+    their own payloads. Null propagation stops at the fragment: a null in a non-null field makes this
+    payload's data null."""
+
+    __slots__ = ("_compiler", "_sets")
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        conditions: Mapping[str, Any],
+        *,
+        denied: frozenset[int] = frozenset(),
+        deferred: frozenset[int] = frozenset(),
+    ) -> None:
+        self._compiler = _Compiler(schema, fragments, conditions, denied, deferred)
+        self._sets: dict[tuple[int, str], _SelectionSet] = {}
+
+    def applies(self, guards: Sequence[Any], type_condition: str | None, obj: dict[str, Any], static: str) -> bool:
+        """Do the fragment and the fragments around it (``guards``) apply to ``obj``?"""
+        compiler = self._compiler
+        static_type = compiler.schema.get_type(static)
+        if static_type is None:
+            return False
+        runtime = obj.get("__typename") or static
+        for g in guards:
+            if not compiler.included(g):
+                return False
+            if not compiler.applies(_condition_of(g, compiler.fragments), runtime, static_type):
+                return False
+        return compiler.applies(type_condition, runtime, static_type)
+
+    def project(
+        self,
+        selection_set: SelectionSetNode,
+        obj: dict[str, Any],
+        static: str,
+        path: list[str | int],
+        *,
+        covered: Sequence[tuple[Any, ...]] = (),
+        root: bool = False,
+    ) -> ProjectionResult:
+        key = (id(selection_set), static)
+        sel = self._sets.get(key)
+        if sel is None:
+            sel = self._sets[key] = _SelectionSet(
+                self._compiler, [selection_set], self._compiler.schema.get_type(static)
+            )
+        ctx = _Ctx(covered, None)
+        ctx.path = list(path)
+        if root:  # the root object's __typename is the root type, whatever a subgraph said
+            obj = {**obj, "__typename": static}
+        r = _project_object(obj, sel, ctx)
+        return ProjectionResult(None if r is _BUBBLE else r, ctx.errors)
+
+
+def _condition_of(node: Any, fragments: Mapping[str, FragmentDefinitionNode]) -> str | None:
+    if isinstance(node, InlineFragmentNode):
+        return node.type_condition.name.value if node.type_condition else None
+    if isinstance(node, FragmentSpreadNode):
+        frag = fragments.get(node.name.value)
+        return frag.type_condition.name.value if frag is not None else None
+    return None
 
 
 def _condition_variables(

@@ -12,7 +12,7 @@ batch can fan one request out safely.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,6 +54,7 @@ class RouterRequest:
     subgraph_headers: Mapping[str, str] = field(default_factory=dict)
     include_plan: bool = False
     claims: Mapping[str, Any] | None = None  # the verified JWT claims (authentication layer); None: anonymous
+    batched: bool = False  # one entry of a batch (answered inside the batch's JSON array, never incrementally)
 
     def evolve(self, **changes: Any) -> RouterRequest:
         """A copy with ``changes`` (several layers derive one per request: no ``dataclasses.replace``,
@@ -78,6 +79,8 @@ class RouterResponse:
     outcome: Outcome = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None  # forces the HTTP status (413, 415...) regardless of outcome
+    # Incremental delivery (@defer): ``body`` is the first payload, these follow (router/http/multipart.py).
+    stream: AsyncIterator[dict[str, Any]] | None = None
 
 
 Handler = Callable[[RouterRequest], Awaitable[RouterResponse]]

@@ -125,7 +125,7 @@ async def _batch(
             params = parse_params(entry, source="batch entry")
         except HttpRequestError as exc:
             return RouterResponse(body=exc.body(), outcome="request_error")
-        return await inner(request.evolve(graphql=params))
+        return await inner(request.evolve(graphql=params, batched=True))
 
     responses = await asyncio.gather(*(one(entry) for entry in raw))
     bodies: list[dict[str, Any]] = []

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from router.errors import HttpRequestError, internal_error_body
 
 from .context import Handler, MediaType, RouterRequest, RouterResponse
+from .multipart import multipart_response
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type
 
 __all__ = ["Endpoint", "encode_endpoint", "graphql_response", "request_id_of", "status_for"]
@@ -76,6 +77,8 @@ def encode_endpoint(handler: Handler) -> Endpoint:
                 "unhandled error while serving %s %s (request %s)", request.method, request.url.path, request_id
             )
             return graphql_response(internal_error_body(request_id), status=500, headers={"x-request-id": request_id})
+        if result.stream is not None and isinstance(result.body, dict):
+            return multipart_response(result.body, result.stream, headers=result.headers)
         # Negotiation is a pure function of Accept, so this repeats the decoder's choice.
         media_type = choose_media_type(request.headers.get("accept")) or JSON
         return graphql_response(

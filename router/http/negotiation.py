@@ -50,8 +50,8 @@ def choose_media_type(accept: str | None) -> MediaType | None:
             continue
         if media == GRAPHQL_RESPONSE_JSON:
             candidate: MediaType = GRAPHQL_RESPONSE_JSON
-        elif media in (JSON, "application/*", "*/*"):
-            candidate = JSON
+        elif media in (JSON, "application/*", "*/*", "multipart/mixed"):
+            candidate = JSON  # multipart/mixed: incremental delivery; anything else is answered as JSON
         else:
             continue
         # Higher q wins; on a tie the explicitly named graphql-response+json beats JSON.

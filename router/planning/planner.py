@@ -13,12 +13,13 @@ from router.errors import PlanningError, ValidationFailed
 
 from ..operation import normalize_operation
 from ..operation.normalize import DEFAULT_MAX_SELECTIONS
+from ..operation.selection_tree import NormalizedOperation
 from ..supergraph.model import Supergraph
 from .assemble import assemble_plan
 from .query_plan import QueryPlan
 from .walker import DEFAULT_MAX_STEPS, DEFAULT_MAX_WORK, Walker
 
-__all__ = ["build_query_plan"]
+__all__ = ["build_query_plan", "plannable_operation", "walk"]
 
 
 def build_query_plan(
@@ -40,22 +41,9 @@ def build_query_plan(
     merge same-level entity fetches to one subgraph across different response paths into one
     Flatten with several ``paths`` (see :class:`~router.planning.query_plan.FlattenNode`).
     """
-    try:
-        operation = normalize_operation(supergraph.schema, document, operation_name, max_selections=max_selections)
-    except ValidationFailed as exc:
-        raise PlanningError(exc.message, exc.code) from None
-    except RecursionError:
-        raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
-    if operation.kind == "subscription":
-        raise PlanningError("Subscriptions are not supported by this router", "UNSUPPORTED_OPERATION")
-    for v in operation.variable_definitions:
-        if v.variable.name.value == "representations":
-            raise PlanningError("The variable name $representations is reserved", "GRAPHQL_VALIDATION_FAILED")
+    operation = plannable_operation(supergraph, document, operation_name, max_selections)
     walker = Walker(supergraph, operation, frozenset(override_labels), max_work=max_work, max_steps=max_steps)
-    try:
-        walker.walk()
-    except RecursionError:
-        raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
+    walk(walker)
     plan = assemble_plan(
         walker.steps,
         walker.roots,
@@ -67,3 +55,28 @@ def build_query_plan(
     if walker.enums.checks:
         plan.extra["enum_checks"] = walker.enums.checks
     return plan
+
+
+def plannable_operation(
+    supergraph: Supergraph, document: DocumentNode, operation_name: str | None, max_selections: int
+) -> NormalizedOperation:
+    """The normalised operation, or :class:`PlanningError` for what no plan can be made of."""
+    try:
+        operation = normalize_operation(supergraph.schema, document, operation_name, max_selections=max_selections)
+    except ValidationFailed as exc:
+        raise PlanningError(exc.message, exc.code) from None
+    except RecursionError:
+        raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
+    if operation.kind == "subscription":
+        raise PlanningError("Subscriptions are not supported by this router", "UNSUPPORTED_OPERATION")
+    for v in operation.variable_definitions:
+        if v.variable.name.value == "representations":
+            raise PlanningError("The variable name $representations is reserved", "GRAPHQL_VALIDATION_FAILED")
+    return operation
+
+
+def walk(walker: Walker) -> None:
+    try:
+        walker.walk()
+    except RecursionError:
+        raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None

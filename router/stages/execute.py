@@ -14,6 +14,7 @@ import orjson
 from graphql import GraphQLInterfaceType, GraphQLSchema, GraphQLUnionType
 
 from router.execution import ExecutionOutcome, execute_plan
+from router.planning.query_plan import PlanNode, QueryPlan
 from router.subgraph_client import InflightShare, SubgraphClient
 from setrum_common.trust import CLAIMS_HEADER, encode_claims
 
@@ -34,14 +35,22 @@ class PlanExecutor:
 
     async def execute(self, ctx: RequestContext) -> ExecutionOutcome:
         assert ctx.plan is not None, "the plan stage runs first"
+        return await self._run(ctx, ctx.plan, None)
+
+    async def execute_part(self, ctx: RequestContext, node: PlanNode, data: dict[str, Any]) -> ExecutionOutcome:
+        """One deferred part of ``ctx``'s plan, continuing from the merged ``data`` (router/stages/defer.py)."""
+        return await self._run(ctx, QueryPlan(node=node), data)
+
+    async def _run(self, ctx: RequestContext, plan: QueryPlan, data: dict[str, Any] | None) -> ExecutionOutcome:
         return await execute_plan(
-            ctx.plan,
+            plan,
             client=self.client,
             variables=ctx.send_variables,
             conditions=ctx.conditions,
             headers=_with_claims(ctx),
             possible_types=self._possible,
             include_subgraph_errors=self._include_subgraph_errors,
+            data=data,
         )
 
 

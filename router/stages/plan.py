@@ -17,7 +17,7 @@ from router.planning.query_plan import QueryPlan
 
 from .request_context import PreparedOperation, RequestContext
 
-__all__ = ["OperationPlanner", "Planner"]
+__all__ = ["OperationPlanner", "Planner", "planning_failure"]
 
 #: ``planner(supergraph, document, operation_name, *, override_labels[, max_work]) -> QueryPlan``
 Planner = Callable[..., QueryPlan]
@@ -72,15 +72,21 @@ class OperationPlanner:
             return self._planner(
                 self._supergraph, prepared.planning_document, operation_name, override_labels=labels, **extra
             )
-        except RequestError as exc:
-            return exc
-        except Exception as exc:  # a planner bug must not become a 500: report it as a planning failure
-            code = _code_of(exc)
-            if code != _FALLBACK_CODE or getattr(exc, "code", None) == _FALLBACK_CODE:
-                return PlanningError(str(exc) or type(exc).__name__, code)  # a coded, deliberate refusal
-            # A bug: its text may show internals, so it goes to the log only (error masking).
-            logger.exception("query planning failed for operation %r", operation_name)
-            return PlanningError("The router could not plan this operation (details in the router log)", code)
+        except Exception as exc:
+            return planning_failure(exc, operation_name)
+
+
+def planning_failure(exc: Exception, operation_name: str | None) -> Exception:
+    """What the client is told when planning raised ``exc``."""
+    if isinstance(exc, RequestError):
+        return exc
+    # A planner bug must not become a 500: report it as a planning failure.
+    code = _code_of(exc)
+    if code != _FALLBACK_CODE or getattr(exc, "code", None) == _FALLBACK_CODE:
+        return PlanningError(str(exc) or type(exc).__name__, code)  # a coded, deliberate refusal
+    # A bug: its text may show internals, so it goes to the log only (error masking).
+    logger.exception("query planning failed for operation %r", operation_name, exc_info=exc)
+    return PlanningError("The router could not plan this operation (details in the router log)", code)
 
 
 def _code_of(exc: Exception) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
-from router.execution import ExecutionOutcome, run_introspection
+from router.execution import ExecutionOutcome, OperationProjection, run_introspection
 from router.planning.printer import plan_to_json
 
 from .request_context import RequestContext
@@ -16,7 +16,14 @@ from .request_context import RequestContext
 __all__ = ["project_response"]
 
 
-def project_response(schema: GraphQLSchema, ctx: RequestContext, outcome: ExecutionOutcome) -> dict[str, Any]:
+def project_response(
+    schema: GraphQLSchema,
+    ctx: RequestContext,
+    outcome: ExecutionOutcome,
+    projection: OperationProjection | None = None,
+) -> dict[str, Any]:
+    """``projection``: another compiled projection of the operation (the primary part of an
+    incremental response leaves its deferred fragments out)."""
     prepared = ctx.operation
     introspection = None
     errors = outcome.errors + ctx.authorization_errors if ctx.authorization_errors else outcome.errors
@@ -24,7 +31,7 @@ def project_response(schema: GraphQLSchema, ctx: RequestContext, outcome: Execut
         introspection, intro_errors = run_introspection(schema, prepared.intro_document, ctx.variables)
         if intro_errors:
             errors = errors + intro_errors
-    projected = prepared.projection.project(
+    projected = (projection or prepared.projection).project(
         outcome.data, conditions=ctx.conditions, covered=outcome.covered, introspection=introspection
     )
     body: dict[str, Any] = {"data": projected.data}

@@ -20,6 +20,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from router.defer import DeferInfo, DeferSite, find_defers, strip_defers
 from router.execution import OperationProjection, split_introspection
 from router.planning.query_plan import QueryPlan
 
@@ -32,6 +33,7 @@ class PreparedOperation:
 
     __slots__ = (
         "defaults",
+        "defer",
         "document",
         "fragments",
         "guards",
@@ -47,6 +49,11 @@ class PreparedOperation:
     )
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        # @defer sites are tagged with ids first, so every later copy of the document names them alike.
+        found = find_defers(schema, document, operation)
+        sites = None
+        if found is not None:
+            document, operation, sites = found
         self.document = document
         self.operation = operation
         self.kind: OperationType = operation.operation
@@ -60,7 +67,8 @@ class PreparedOperation:
         self.projection = OperationProjection(schema, operation, self.fragments)
         # Root field names the operation may select (rate-limit rules match on them).
         self.root_fields = frozenset(_root_field_names(operation.selection_set, self.fragments, set()))
-        self.intro_document, self.planning_document = split_introspection(document, operation)
+        self.defer: DeferInfo | None = None
+        self.intro_document, self.planning_document = self._split(document, operation, sites)
         # override-label set -> plan (or the planning error, so a hopeless operation is not re-planned)
         self.plans: dict[frozenset[str], QueryPlan | Exception] = {}
         # Authorization (router/stages/authorize.py): the guarded selections, computed on first use, and
@@ -79,10 +87,27 @@ class PreparedOperation:
         copy.projection = OperationProjection(schema, self.operation, self.fragments, denied=denied)
         filtered, operation = filter_document(self.document, self.operation, denied)
         # When every root field was removed the planning document is None: no subgraph is asked anything.
-        copy.intro_document, copy.planning_document = split_introspection(filtered, operation)
+        copy.defer = None
+        copy.intro_document, copy.planning_document = copy._split(
+            filtered, operation, self.defer.sites if self.defer is not None else None
+        )
         copy.plans, copy.guards, copy.restricted = {}, [], {}
         copy.root_fields = self.root_fields
         return copy
+
+    def _split(
+        self, document: DocumentNode, operation: OperationDefinitionNode, sites: dict[int, DeferSite] | None
+    ) -> tuple[DocumentNode | None, DocumentNode | None]:
+        """(introspection document, planning document), both without ``@defer``; the tagged planning
+        document is kept in ``self.defer`` for the defer stage (router/stages/defer.py)."""
+        intro, planning = split_introspection(document, operation)
+        if sites is None:
+            return intro, planning
+        self.defer = DeferInfo(sites, planning)
+        return (
+            strip_defers(intro) if intro is not None else None,
+            strip_defers(planning) if planning is not None else None,
+        )
 
 
 def _root_field_names(
@@ -123,6 +148,10 @@ class RequestContext:
     claims: Mapping[str, Any] | None = None
     # Authorization in dry-run mode: the errors reported without filtering.
     authorization_errors: list[dict[str, Any]] = field(default_factory=list)
+    # The client accepts incremental delivery (multipart/mixed); with active @defer sites the defer
+    # stage (router/stages/defer.py) sets ``deferred`` to the deferred parts of the plan.
+    incremental: bool = False
+    deferred: Any = None
 
     @property
     def operation(self) -> PreparedOperation:

@@ -14,6 +14,7 @@ from typing import Any
 from graphql import (
     DirectiveDefinitionNode,
     DocumentNode,
+    GraphQLDeferDirective,
     GraphQLError,
     GraphQLSchema,
     NamedTypeNode,
@@ -72,9 +73,19 @@ def build_api_schema(document: DocumentNode, features: FeatureTable) -> GraphQLS
             defs.append(_visible_type(f, node, removed_types))
     doc = DocumentNode(definitions=tuple(defs))
     try:
-        return build_ast_schema(doc)
+        return _with_defer(build_ast_schema(doc))
     except (GraphQLError, TypeError) as exc:
         raise SupergraphError(f"Cannot build the API schema: {exc}") from None
+
+
+def _with_defer(schema: GraphQLSchema) -> GraphQLSchema:
+    """The router serves ``@defer``, so clients see its definition, as Apollo Router's API schema shows it
+    (docs/router.md §10 @defer and incremental delivery); a supergraph defining its own keeps that one."""
+    if schema.get_directive("defer") is not None:
+        return schema
+    kwargs = schema.to_kwargs()
+    kwargs["directives"] = (*kwargs["directives"], GraphQLDeferDirective)
+    return GraphQLSchema(**kwargs)
 
 
 def _visible_type(f: _Filter, node: Any, removed_types: set[str]) -> Any:
