@@ -432,3 +432,19 @@ async def test_a_deferred_part_that_breaks_answers_with_an_error_not_a_cut_respo
     assert item["data"] is None and item["path"] == ["topProducts", 0]
     assert [e["extensions"]["code"] for e in item["errors"]] == ["INTERNAL_SERVER_ERROR"]
     assert "boom" not in orjson.dumps(payloads).decode()  # details go to the log only
+
+
+async def test_fragments_on_interface_members_are_deferred_per_runtime_type(serve: Any) -> None:
+    query = """{ search(term: "Dune") { id ... on Book @defer(label: "book") { title pages }
+                 ... on Movie { minutes } } }"""
+    with serve("abstract") as s:
+        response = await post(s.url, query)
+    assert parse_multipart(response.content) == [
+        {"data": {"search": [{"id": "b1"}, {"id": "m1", "minutes": 155}]}, "hasNext": True},
+        {
+            "hasNext": False,
+            "incremental": [{"data": {"title": "Dune", "pages": 412}, "path": ["search", 0], "label": "book"}],
+        },
+    ]
+    # The movie's fields come with the primary part; only the book's fragment waits for books.
+    assert [name for name, _ in s.journal] == ["search", "movies", "books"]
