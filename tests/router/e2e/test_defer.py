@@ -448,3 +448,22 @@ async def test_fragments_on_interface_members_are_deferred_per_runtime_type(serv
     ]
     # The movie's fields come with the primary part; only the book's fragment waits for books.
     assert [name for name, _ in s.journal] == ["search", "movies", "books"]
+
+
+async def test_one_deferred_fragment_spread_in_two_places_is_delivered_at_both(serve: Any) -> None:
+    query = """{ topProducts(first: 1) { id ...P } product(id: "p2") { id ...P } }
+               fragment P on Product { ... @defer(label: "n") { name } }"""
+    with serve("entities") as s:
+        response = await post(s.url, query)
+    assert parse_multipart(response.content) == [
+        {"data": {"topProducts": [{"id": "p1"}], "product": {"id": "p2"}}, "hasNext": True},
+        {
+            "hasNext": False,
+            "incremental": [
+                {"data": {"name": "Lamp"}, "path": ["topProducts", 0], "label": "n"},
+                {"data": {"name": "Desk"}, "path": ["product"], "label": "n"},
+            ],
+        },
+    ]
+    # Both places ask the same fields of the same type: one _entities call serves them.
+    assert len(s.queries("products")) == 2
