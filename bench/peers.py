@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,9 @@ def _check(urls: dict[str, str], bodies: dict[str, Path], headers: dict[str, str
     return problems
 
 
-def _start_gateways(block: str, stack: Stack, load: Load, supergraph: Path) -> dict[str, tuple[Proc, str]]:
+def _start_gateways(
+    block: str, stack: Stack, load: Load, supergraph: Path, skipped: dict[str, str]
+) -> dict[str, tuple[Proc, str]]:
     gws: dict[str, tuple[Proc, str]] = {}
     # Like the peers, our router forwards no client header here, so the unique authorization header
     # of each request does not keep identical subgraph queries apart.
@@ -89,14 +92,22 @@ def _start_gateways(block: str, stack: Stack, load: Load, supergraph: Path) -> d
         gws[f"setrum@{ROUTER_REF}"] = stack.router(
             f"{block}-setrum-ref", supergraph, cpus=load.gateway_cpus, env=env, ref=ROUTER_REF
         )
+    starts: list[tuple[str, Callable[[], tuple[Proc, str]]]] = []
     if "apollo" in PEERS:
-        gws["apollo"] = stack.apollo(supergraph, cpus=load.gateway_cpus, name=f"{block}-apollo")
+        starts.append(("apollo", partial(stack.apollo, supergraph, load.gateway_cpus, f"{block}-apollo")))
     for dedupe in _modes():
         for peer, rust in (("hive", False), ("hive-rust", True)):
-            if peer not in PEERS:
-                continue
-            name = peer + _suffix(dedupe)
-            gws[name] = stack.hive(supergraph, cpus=load.gateway_cpus, name=f"{block}-{name}", rust=rust, dedupe=dedupe)
+            if peer in PEERS:
+                name = peer + _suffix(dedupe)
+                hive = partial(stack.hive, supergraph, load.gateway_cpus, f"{block}-{name}", rust=rust, dedupe=dedupe)
+                starts.append((name, hive))
+    for name, start in starts:
+        try:
+            gws[name] = start()
+        except RuntimeError as exc:  # e.g. a peer that refuses a linked feature of our supergraph
+            reason = next((ln.strip() for ln in str(exc).splitlines() if "Error" in ln), str(exc).splitlines()[0])
+            print(f"    SKIP {name} in {block}: it did not start on this supergraph ({reason[:160]})", flush=True)
+            skipped[name] = reason
     return gws
 
 
@@ -211,6 +222,8 @@ def _ratios(query: str, out: dict[str, Any], targets: tuple[tuple[str, float, bo
         for peer in ("apollo", "hive", "hive-rust"):
             peer_name = peer if peer == "apollo" else peer + _suffix(dedupe)
             if peer_name not in out:
+                if any(t[0] == peer for t in targets) and peer in PEERS:
+                    print(f"  {query}: {ours_name}/{peer_name}: not measured ({peer_name} did not run)")
                 continue
             p = out[peer_name]
             rps = ours["rps"] / p["rps"] if p["rps"] else float("inf")
@@ -242,7 +255,8 @@ def _block(
     targets: tuple[tuple[str, float, bool], ...],
     subgraph_requests: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
-    gws = _start_gateways(block, stack, load, supergraph)
+    skipped: dict[str, str] = {}
+    gws = _start_gateways(block, stack, load, supergraph, skipped)
     out: dict[str, Any] = {}
     try:
         problems = _check({g: u for g, (_, u) in gws.items()}, queries, check_headers)
@@ -252,6 +266,7 @@ def _block(
             auth = check_headers.get("authorization", "")
             out[query] = _measure(block, query, body, gws, load, report, subgraph_requests, auth)
             out[query]["check_problems"] = problems
+            out[query]["skipped"] = skipped
             _ratios(query, out[query], targets, report)
     finally:
         for proc, _ in gws.values():
@@ -270,7 +285,10 @@ def run(stack: Stack, load: Load, report: Report) -> None:
         _, standin_sg = stack.standins(cpus=load.load_cpus)
         body = write_query("dashboard", DASHBOARD_QUERY)
         headers = {"authorization": f"Bearer {stack.token}"}
-        out |= _block("dashboard", stack, load, report, standin_sg, {"dashboard": body}, headers, DASHBOARD_TARGETS)
+        try:
+            out |= _block("dashboard", stack, load, report, standin_sg, {"dashboard": body}, headers, DASHBOARD_TARGETS)
+        except Exception as exc:  # the public block below must still run
+            report.fail(f"peers/dashboard crashed: {type(exc).__name__}: {exc}"[:300])
     public = {q: PUBLIC_QUERIES[q] for q in QUERIES if q in PUBLIC_QUERIES}
     if public:
         # 2) the public benchmark workload
