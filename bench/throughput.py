@@ -37,8 +37,9 @@ def run(stack: Stack, load: Load, report: Report) -> None:
     env = {"ROUTER_HEADERS__PROPAGATE": "[]", **common.dedupe_env(common.SUBGRAPH_DEDUPE != "off")}
     router, url = stack.router("router-standin", standin_sg, cpus=load.gateway_cpus, env=env)
     nodedupe_url = None
+    nodedupe = router
     if common.SUBGRAPH_DEDUPE == "both":
-        _, nodedupe_url = stack.router(
+        nodedupe, nodedupe_url = stack.router(
             "router-standin-nodedupe", standin_sg, cpus=load.gateway_cpus, env={**env, **common.dedupe_env(False)}
         )
     quiesce(router.pids(), max_wait_s=10)
@@ -59,7 +60,7 @@ def run(stack: Stack, load: Load, report: Report) -> None:
                     duration_s=load.duration_s,
                     load=load,
                     env={"BODY_FILE": str(body), "CHECK": "1", "UNIQUE_AUTH": "1", "AUTH": f"Bearer {stack.token}"},
-                    watch=router.pids(),
+                    watch=(nodedupe if nodedupe_url and which != "stand-ins" else router).pids(),
                 )
             else:
                 before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
