@@ -83,6 +83,12 @@ def graphiql_url() -> Iterator[str]:
         yield url
 
 
+def _multipart(response, seen: list[str]) -> None:
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith("multipart/"):
+        seen.append(content_type)
+
+
 def _expect_fields(explorer, names: list[str]) -> None:
     fields = explorer.locator(".graphiql-doc-explorer-field-name")
     fields.first.wait_for(timeout=10_000)
@@ -96,6 +102,7 @@ def test_graphiql_in_a_real_browser_offline(graphiql_url: str, tmp_path: Path) -
     outside: list[str] = []
     requests: list[str] = []
     console_errors: list[str] = []
+    multipart: list[str] = []
 
     def only_localhost(route, request) -> None:
         requests.append(request.url)
@@ -117,6 +124,7 @@ def test_graphiql_in_a_real_browser_offline(graphiql_url: str, tmp_path: Path) -
             page = context.new_page()
             page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: console_errors.append(str(e)))
+            page.on("response", lambda r: _multipart(r, multipart))
             page.goto(f"{graphiql_url}/", wait_until="load")
 
             # The query editor renders (CodeMirror inside GraphiQL's editor pane).
@@ -137,9 +145,19 @@ def test_graphiql_in_a_real_browser_offline(graphiql_url: str, tmp_path: Path) -
             )
             page.click(".graphiql-execute-button")
             page.locator(".graphiql-response").get_by_text('"Ada"').wait_for(timeout=10_000)
+
+            # @defer comes back as multipart/mixed, which GraphiQL reads and merges into one result.
+            page.evaluate(
+                "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
+                ".setValue('{ hello ... @defer { me { name } } }')"
+            )
+            page.click(".graphiql-execute-button")
+            page.locator(".graphiql-response").get_by_text('"Ada"').wait_for(timeout=10_000)
+            page.locator(".graphiql-response").get_by_text('"hello world"').wait_for(timeout=10_000)
         finally:
             context.close()
 
     assert outside == []
     assert any(url.endswith("/graphql") for url in requests), "GraphiQL never called the router"
+    assert multipart == ['multipart/mixed;boundary="graphql";deferSpec=20220824']
     assert console_errors == []

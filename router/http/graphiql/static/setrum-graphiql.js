@@ -6,7 +6,9 @@
   var endpoint = container.getAttribute("data-endpoint") || "/graphql";
   var fetcher = GraphiQL.createFetcher({
     url: new URL(endpoint, window.location.href).toString(),
-    headers: { accept: "application/graphql-response+json, application/json" },
+    // multipart/mixed with deferSpec: @defer results arrive and show part by part
+    // (docs/router.md §10 @defer and incremental delivery).
+    headers: { accept: "application/graphql-response+json, application/json, multipart/mixed;deferSpec=20220824" },
   });
   var root = ReactDOM.createRoot(container);
   root.render(
