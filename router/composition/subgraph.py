@@ -17,28 +17,17 @@ from graphql.language import (
     DirectiveDefinitionNode,
     DirectiveNode,
     DocumentNode,
-    EnumTypeDefinitionNode,
-    EnumTypeExtensionNode,
-    InputObjectTypeDefinitionNode,
-    InputObjectTypeExtensionNode,
-    InterfaceTypeDefinitionNode,
-    InterfaceTypeExtensionNode,
     ListValueNode,
-    ObjectTypeDefinitionNode,
-    ObjectTypeExtensionNode,
     ObjectValueNode,
-    ScalarTypeDefinitionNode,
-    ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     StringValueNode,
     TypeDefinitionNode,
     TypeExtensionNode,
-    UnionTypeDefinitionNode,
-    UnionTypeExtensionNode,
 )
 
 from router.supergraph.access import Access
+from router.supergraph.loader import TYPE_KINDS
 
 from .contexts import read_from_context
 from .demand import read_cost, read_list_size
@@ -83,20 +72,6 @@ _FED_URL = re.compile(r"^https?://specs\.apollo\.dev/federation/v(\d+)\.(\d+)/?$
 _PLUMBING_TYPES = frozenset({"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet"})
 _PLUMBING_FIELDS = frozenset({"_service", "_entities"})
 _ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
-_KINDS: dict[type, str] = {
-    ObjectTypeDefinitionNode: "object",
-    ObjectTypeExtensionNode: "object",
-    InterfaceTypeDefinitionNode: "interface",
-    InterfaceTypeExtensionNode: "interface",
-    UnionTypeDefinitionNode: "union",
-    UnionTypeExtensionNode: "union",
-    EnumTypeDefinitionNode: "enum",
-    EnumTypeExtensionNode: "enum",
-    InputObjectTypeDefinitionNode: "input",
-    InputObjectTypeExtensionNode: "input",
-    ScalarTypeDefinitionNode: "scalar",
-    ScalarTypeExtensionNode: "scalar",
-}
 
 
 class _Names:
@@ -253,7 +228,7 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
     for name, nodes in grouped.items():
         if name in _PLUMBING_TYPES or name.startswith(("link__", "federation__", names.prefix + "__")):
             continue
-        kinds = {_KINDS[type(n)] for n in nodes}
+        kinds = {TYPE_KINDS[type(n)] for n in nodes}
         if len(kinds) > 1:
             errors.append(
                 CompositionError(

@@ -56,7 +56,7 @@ from .model import (
     TypeInfo,
 )
 
-__all__ = ["load_supergraph"]
+__all__ = ["TYPE_KINDS", "load_supergraph"]
 
 _WITH_FIELDS = (
     ObjectTypeDefinitionNode,
@@ -64,7 +64,8 @@ _WITH_FIELDS = (
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
 )
-_KINDS: dict[type, str] = {
+# What kind of named type an SDL node defines or extends (the composer reads subgraph SDL with it too).
+TYPE_KINDS: dict[type, str] = {
     ObjectTypeDefinitionNode: "object",
     ObjectTypeExtensionNode: "object",
     InterfaceTypeDefinitionNode: "interface",
@@ -138,7 +139,7 @@ class _Loader:
         types: dict[str, TypeInfo] = {}
         owners: dict[str, str] = {}
         for node in self.document.definitions:
-            kind = _KINDS.get(type(node))
+            kind = TYPE_KINDS.get(type(node))
             if kind is None or not isinstance(node, TypeDefinitionNode | TypeExtensionNode):
                 continue
             name = node.name.value
