@@ -106,9 +106,6 @@ class DeferInfo:
     plans: dict[tuple[frozenset[str], frozenset[int]], Any] = field(default_factory=dict)
     projections: dict[frozenset[int], Any] = field(default_factory=dict)
 
-    def with_document(self, planning_document: DocumentNode | None) -> DeferInfo:
-        return DeferInfo(self.sites, planning_document)
-
 
 class _Tagger(Visitor):
     def __init__(self) -> None:
