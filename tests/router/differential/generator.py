@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,12 +70,24 @@ class OperationGenerator:
     """``OperationGenerator(schema, seed, strings=...)``: ``operation()`` returns the next valid query.
 
     ``strings`` are the values tried for ID and String arguments (ids and terms the subgraphs know, so
-    lookups hit data as often as they miss)."""
+    lookups hit data as often as they miss); ``scalars`` the values tried for custom scalars by name (else
+    ``strings``); ``skip`` names fields (``"Type.field"``) never selected, such as a field whose value is the
+    time of the request and so differs between any two gateways."""
 
-    def __init__(self, schema: GraphQLSchema, seed: int, *, strings: Sequence[str] = ("1", "2")) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        seed: int,
+        *,
+        strings: Sequence[str] = ("1", "2"),
+        scalars: Mapping[str, Sequence[Any]] | None = None,
+        skip: Collection[str] = (),
+    ) -> None:
         self.schema = schema
         self.rng = random.Random(seed)
         self.strings = tuple(strings) or ("1",)
+        self.scalars = {name: tuple(values) for name, values in (scalars or {}).items()}
+        self.skip = frozenset(skip)
         self.rejected = 0
 
     def operation(self) -> GeneratedOperation:
@@ -112,7 +124,9 @@ class OperationGenerator:
 
     def _fields(self, build: _Build, parent: GraphQLNamedType, depth: int) -> list[str]:
         assert isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType))
-        names = [n for n, f in parent.fields.items() if self._usable(f, depth)]
+        names = [
+            n for n, f in parent.fields.items() if self._usable(f, depth) and f"{parent.name}.{n}" not in self.skip
+        ]
         if not names:
             return []
         count = self.rng.randint(1, min(4, len(names)))
@@ -212,7 +226,7 @@ class OperationGenerator:
             return self.rng.choice(_INTS) + 0.5
         if name == "Boolean":
             return self.rng.random() < 0.5
-        return self.rng.choice(self.strings)
+        return self.rng.choice(self.scalars.get(name) or self.strings)
 
 
 def _literal(value: Any, gtype: Any) -> str:

@@ -4,6 +4,9 @@
 * ``reference_gateways(supergraphs, work)``: ``npm ci`` in ``bench/peers`` from its lock file when needed (npm's
   cache under ``bench/.work/``, gitignored), then ``bench/peers/gateways.mjs``: an Apollo Gateway and a Hive Gateway
   per supergraph SDL.
+* ``signing_proxy(upstreams, signer, claims)``: an ASGI app the reference gateways call in place of subgraphs that
+  answer only router-signed requests (our own schema); it signs each request as our router would.
+* ``without_authorization(sdl, urls)``: a supergraph without the authorization features, pointed at other URLs.
 * ``compare(ours, theirs)``: what must agree: ``data`` exactly, and whether ``errors`` are present.
 """
 
@@ -22,7 +25,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
+from graphql import (
+    REMOVE,
+    ArgumentNode,
+    DirectiveDefinitionNode,
+    DirectiveNode,
+    DocumentNode,
+    ScalarTypeDefinitionNode,
+    StringValueNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner, encode_claims
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PEERS_DIR = REPO_ROOT / "bench" / "peers"
@@ -30,7 +53,15 @@ NPM_CACHE = REPO_ROOT / "bench" / ".work" / "npm-cache"
 _INSTALLED = PEERS_DIR / "node_modules" / ".package-lock.json"  # npm writes it after a complete install
 _GATEWAY_MODULE = PEERS_DIR / "node_modules" / "@apollo" / "gateway" / "package.json"
 
-__all__ = ["compare", "node_missing", "reference_gateways", "serve", "strings_in"]
+__all__ = [
+    "compare",
+    "node_missing",
+    "reference_gateways",
+    "serve",
+    "signing_proxy",
+    "strings_in",
+    "without_authorization",
+]
 
 
 def node_missing() -> str | None:
@@ -111,6 +142,80 @@ def serve(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def signing_proxy(upstreams: Mapping[str, str], signer: RouterSigner, claims: Mapping[str, Any]) -> Starlette:
+    """``POST /<graph>/graphql`` forwarded to ``upstreams[graph]`` (a subgraph's GraphQL URL) with ``claims`` and a
+    signature made as our router makes them (docs/trust.md): the subgraphs keep requiring signed requests, and a
+    reference gateway, which cannot sign, reaches them as the viewer whose ``claims`` our router forwards."""
+    encoded = encode_claims(claims)
+    clients: list[httpx.AsyncClient] = []  # made in the server's own event loop, on the first request
+
+    async def forward(request: Request) -> Response:
+        upstream = httpx.URL(upstreams[request.path_params["graph"]])
+        if not clients:  # subgraphs close idle connections after 5 s: never reuse one that old
+            clients.append(httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2.0)))
+        body = await request.body()
+        target = upstream.raw_path.decode()
+        content_type = request.headers.get("content-type", "application/json")
+        for attempt in (1, 2):  # only queries pass here: a connection closed under us is tried once more
+            headers = {
+                "content-type": content_type,
+                CLAIMS_HEADER: encoded,
+                SIGNATURE_HEADER: signer.sign("POST", target, body, encoded),  # a fresh nonce each time
+            }
+            try:
+                answer = await clients[0].post(upstream, content=body, headers=headers)
+                break
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+
+    return Starlette(routes=[Route("/{graph}/graphql", forward, methods=["POST"])])
+
+
+# The authorization features of a supergraph (docs/router.md §8): linked `for: SECURITY`, which Apollo Gateway
+# refuses to load.
+_AUTHORIZATION = {"authenticated", "requiresScopes", "policy"}
+_AUTHORIZATION_SCALARS = {"requiresScopes__Scope", "policy__Policy"}
+
+
+class _Unauthorize(Visitor):
+    def __init__(self, urls: Mapping[str, str]) -> None:
+        super().__init__()
+        self.urls = urls
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
+        if node.name.value in _AUTHORIZATION:
+            return REMOVE
+        args = {a.name.value: a.value for a in node.arguments or ()}
+        url = args.get("url")
+        linked = url.value if node.name.value == "link" and isinstance(url, StringValueNode) else ""
+        if any(f"/{feature}/" in linked for feature in _AUTHORIZATION):
+            return REMOVE
+        name = args.get("name")
+        if node.name.value == "join__graph" and isinstance(name, StringValueNode) and name.value in self.urls:
+            url_value = StringValueNode(value=self.urls[name.value])
+            arguments = tuple(
+                ArgumentNode(name=a.name, value=url_value) if a.name.value == "url" else a for a in node.arguments or ()
+            )
+            return DirectiveNode(name=node.name, arguments=arguments)
+        return None
+
+    def enter_directive_definition(self, node: DirectiveDefinitionNode, *_: Any) -> Any:
+        return REMOVE if node.name.value in _AUTHORIZATION else None
+
+    def enter_scalar_type_definition(self, node: ScalarTypeDefinitionNode, *_: Any) -> Any:
+        return REMOVE if node.name.value in _AUTHORIZATION_SCALARS else None
+
+
+def without_authorization(sdl: str, urls: Mapping[str, str]) -> str:
+    """``sdl`` without ``@authenticated``/``@requiresScopes``/``@policy`` (their links, definitions and uses), its
+    subgraphs at ``urls`` (subgraph name -> URL)."""
+    document = visit(parse(sdl), _Unauthorize(urls))
+    assert isinstance(document, DocumentNode)
+    return print_ast(document)
 
 
 def strings_in(*sources: Path) -> list[str]:
