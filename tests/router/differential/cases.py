@@ -125,11 +125,13 @@ def judge(case: Case) -> str | None:
 async def post(
     client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """One gateway's answer over HTTP; a connection the gateway closed as we reused it is retried once."""
+    """One gateway's answer over HTTP. A connection the gateway closed as we reused it is retried once, on a new
+    connection of its own (a loaded machine can keep a pooled one past the server's idle timeout)."""
     try:
         response = await client.post(url, json=body, headers=headers)
     except httpx.TransportError:
-        response = await client.post(url, json=body, headers=headers)
+        async with httpx.AsyncClient(timeout=client.timeout) as fresh:
+            response = await fresh.post(url, json=body, headers=headers)
     answer: dict[str, Any] = response.json()
     return answer
 
