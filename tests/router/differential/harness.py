@@ -175,8 +175,8 @@ def signing_proxy(upstreams: Mapping[str, str], signer: RouterSigner, claims: Ma
     return Starlette(routes=[Route("/{graph}/graphql", forward, methods=["POST"])])
 
 
-# The authorization features of a supergraph (docs/router.md §8): linked `for: SECURITY`, which Apollo Gateway
-# refuses to load.
+# The authorization features of a supergraph, linked `for: SECURITY` (docs/router.md §8 Authorization): Apollo
+# Gateway refuses to load them.
 _AUTHORIZATION = {"authenticated", "requiresScopes", "policy"}
 _AUTHORIZATION_SCALARS = {"requiresScopes__Scope", "policy__Policy"}
 
