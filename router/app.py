@@ -18,11 +18,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from router.http.cors import cors_middleware
-from router.http.routes import exception_handlers, http_routes
+from router.http.graphql_ws import GraphQLWebSocket
+from router.http.routes import GRAPHQL_PATH, exception_handlers, http_routes
+from router.http.subscriptions import SubscriptionSlots
 from router.http.webapp import webapp_routes
+from router.layers.authentication import EdgeAuthenticator
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
@@ -68,7 +71,7 @@ def build_gateway(
     and closes its subgraph client). Raises on a broken supergraph or an unknown URL override."""
     from router.gateway import Gateway, GatewayOptions
     from router.stages import AuthorizationOptions, PolicyTable
-    from router.subgraph_client import HttpSubgraphClient
+    from router.subgraph_client import HttpSubgraphClient, SubgraphSubscriber
     from router.supergraph import load_supergraph
 
     subgraphs = settings.subgraphs
@@ -77,6 +80,7 @@ def build_gateway(
     if unknown:
         raise ValueError(f"URL overrides for unknown subgraphs: {', '.join(sorted(unknown))}")
     urls.update(subgraphs.urls)
+    signer = router_signer(settings)
     client: Any = HttpSubgraphClient(
         urls,
         timeout=subgraphs.timeout_s,
@@ -86,7 +90,7 @@ def build_gateway(
         fastpath=settings.fastpath == "on",
         deadline_margin_s=settings.deadline.margin_s,
         max_in_flight=subgraphs.max_in_flight,
-        signer=router_signer(settings),
+        signer=signer,
         deduplicate_queries=settings.traffic_shaping.deduplicate_subgraph_queries,
     )
     if metrics is not None:
@@ -105,7 +109,14 @@ def build_gateway(
         ),
         **extra,
     )
-    return Gateway(supergraph_sdl, client=client, options=options)
+    subscriber = (
+        SubgraphSubscriber(
+            urls, signer=signer, connect_timeout_s=subgraphs.timeout_s, max_message_bytes=subgraphs.max_response_bytes
+        )
+        if settings.subscriptions.enabled
+        else None
+    )
+    return Gateway(supergraph_sdl, client=client, options=options, subscriber=subscriber)
 
 
 def router_signer(settings: RouterSettings) -> RouterSigner | None:
@@ -154,7 +165,13 @@ def create_app(
             await pool.aclose()
             await store.aclose()
 
+    subscriptions = settings.subscriptions
+    slots = SubscriptionSlots(subscriptions.max_opened) if subscriptions.enabled else None
     metrics.watch_caches(lambda: _cache_stats(pool.current))
+    metrics.watch_subscriptions(
+        lambda: slots.opened if slots is not None else 0,
+        lambda: int(getattr(getattr(pool.current, "subscriber", None), "opened", 0) or 0),
+    )
 
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -170,7 +187,13 @@ def create_app(
             body["supergraph"] = str(settings.supergraph)
         return JSONResponse(body, status_code=200 if loaded else 503)
 
-    routes = http_routes(build_endpoint(settings, pool, metrics, store), graphiql=settings.graphiql_enabled)
+    routes = http_routes(build_endpoint(settings, pool, metrics, store, slots), graphiql=settings.graphiql_enabled)
+    if slots is not None:
+        authenticator = EdgeAuthenticator(settings.authentication) if settings.authentication.enabled else None
+        socket = GraphQLWebSocket(
+            pool, subscriptions, slots, authenticator=authenticator, header_rules=settings.headers
+        )
+        routes.append(WebSocketRoute(GRAPHQL_PATH, socket))
     if settings.web_app_dir is not None:
         routes = webapp_routes(settings.web_app_dir) + routes
     routes += [Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/ready", ready, methods=["GET"])]
@@ -188,4 +211,5 @@ def create_app(
     app.state.gateway_pool = pool
     app.state.shared_store = store
     app.state.supergraph_watcher = watcher
+    app.state.subscription_slots = slots
     return app

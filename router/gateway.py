@@ -7,6 +7,10 @@ variable coercion (only when the operation declares variables), the plan run (su
 trips, in parallel where the plan allows) and one walk of the merged data for the projection.
 graphql-core ``execute()`` is never called on this path; only for ``__schema``/``__type``.
 
+Subscriptions (``subscribe``) run the same stages, then one subgraph subscription whose every event runs
+the rest of the plan and is projected alone (:mod:`router.execution.subscription`); ``execute`` refuses
+them, since a single response cannot carry them.
+
 Status values: ``ok`` (executed; ``data`` present, maybe partial), ``request_error`` (parse,
 limits, validation, variable coercion or planning failed: nothing was executed, no ``data``
 key), ``method_not_allowed`` (a mutation with ``allow_mutations=False``, i.e. over GET).
@@ -21,6 +25,8 @@ from typing import Any, Literal
 from graphql import GraphQLSchema, OperationType
 
 from router.errors import MutationNotAllowed, RequestError
+from router.execution import ExecutionOutcome
+from router.execution.subscription import Subscriber, subscription_events
 from router.planning.query_plan import QueryPlan
 from router.stages import (
     AuthorizationOptions,
@@ -34,6 +40,7 @@ from router.stages import (
     Planner,
     RequestContext,
     coerce_variables,
+    headers_with_claims,
     possible_types,
     project_response,
 )
@@ -42,8 +49,19 @@ from router.stages.demand import CostEstimator
 from router.subgraph_client import HttpSubgraphClient, SubgraphClient
 from router.supergraph.access import AccessRules
 from router.supergraph.cost import CostRules
+from setrum_common import deadline
 
 __all__ = ["Gateway", "GatewayOptions", "GatewayResult", "Planner"]
+
+_NEEDS_STREAM = (
+    "A subscription needs a streaming transport: send it with 'Accept: text/event-stream' (GraphQL over SSE) "
+    "or over a graphql-transport-ws WebSocket on the same path."
+)
+
+
+def _no_subscription_error() -> dict[str, Any]:
+    return {"message": "Subscriptions are not available on this router", "extensions": {"code": "SUBSCRIPTIONS_OFF"}}
+
 
 GatewayStatus = Literal["ok", "request_error", "method_not_allowed"]
 
@@ -81,6 +99,7 @@ class Gateway:
 
     api_schema: GraphQLSchema
     supergraph: Any
+    subscriber: Subscriber | None
 
     def __init__(
         self,
@@ -88,7 +107,9 @@ class Gateway:
         *,
         client: SubgraphClient | None = None,
         options: GatewayOptions | None = None,
+        subscriber: Subscriber | None = None,
     ) -> None:
+        """``subscriber`` opens subgraph subscriptions (none: subscriptions are answered with an error)."""
         from router.planning import build_query_plan
         from router.supergraph import load_supergraph
 
@@ -102,6 +123,7 @@ class Gateway:
                 timeouts=options.subgraph_timeouts,
             )
         self._setup(supergraph, supergraph.api_schema, build_query_plan, client, options)
+        self.subscriber = subscriber
 
     @classmethod
     def from_components(
@@ -131,6 +153,7 @@ class Gateway:
         self.api_schema = api_schema
         self.options = options
         self.client = client
+        self.subscriber = None
         limits = options.limits
         self._parser = DocumentParser(max_tokens=limits.max_tokens, cache_size=options.document_cache_size)
         self._validator = OperationValidator(
@@ -152,6 +175,7 @@ class Gateway:
         self._planner = OperationPlanner(supergraph, planner, max_work=options.planner_max_work)
         extra_schema = getattr(supergraph, "schema", None)
         possible = possible_types(api_schema, extra_schema if isinstance(extra_schema, GraphQLSchema) else None)
+        self._possible = possible
         self._executor = PlanExecutor(client, possible, include_subgraph_errors=options.include_subgraph_errors)
         self._defer = DeferStage(supergraph, api_schema, self._executor, max_work=options.planner_max_work)
         self._inflight = InflightQueries() if options.dedupe_inflight_queries else None
@@ -243,9 +267,11 @@ class Gateway:
             return await self._inflight.run(ctx, lambda: self._respond(ctx))
         return await self._respond(ctx)
 
-    def _prepare(self, ctx: RequestContext) -> None:
+    def _prepare(self, ctx: RequestContext, *, streaming: bool = False) -> None:
         """The stages before any I/O: parse + validate (cached), coerce, plan (cached)."""
         ctx.prepared = prepared = self._validator.prepare(ctx.query, ctx.operation_name)
+        if prepared.kind == OperationType.SUBSCRIPTION and not streaming:
+            raise RequestError(_NEEDS_STREAM, "SUBSCRIPTION_NEEDS_STREAM")
         if prepared.kind == OperationType.MUTATION and not ctx.allow_mutations:
             raise MutationNotAllowed("Mutations can only be sent over HTTP POST.")
         self._authorizer.authorize(ctx)
@@ -253,6 +279,55 @@ class Gateway:
         self._cost.check(ctx)
         if not self._defer.plan(ctx):
             self._planner.plan(ctx)
+
+    async def subscribe(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        subgraph_headers: Mapping[str, str] | None = None,
+        allow_mutations: bool = True,
+        claims: Mapping[str, Any] | None = None,
+    ) -> GatewayResult | AsyncIterator[dict[str, Any]]:
+        """A subscription's response bodies, one per event (closing the iterator ends the subgraph
+        subscription); or one :class:`GatewayResult` for a refused operation and for a query or mutation,
+        which a streaming transport answers as its only event."""
+        ctx = RequestContext(query, operation_name, variables, subgraph_headers, allow_mutations, claims=claims)
+        try:
+            self._prepare(ctx, streaming=True)
+        except RequestError as err:
+            if err.data_null:
+                return GatewayResult({"data": None, "errors": err.graphql_errors()})
+            return GatewayResult({"errors": err.graphql_errors()}, err.outcome)
+        if ctx.operation.kind != OperationType.SUBSCRIPTION:
+            return await self._respond(ctx)
+        assert ctx.plan is not None
+        if ctx.plan.node is None:  # the root field was not authorized: nothing to subscribe to
+            denied = project_response(self.api_schema, ctx, ExecutionOutcome(data={})).get("errors")
+            return GatewayResult({"errors": denied or [_no_subscription_error()]}, "request_error")
+        if self.subscriber is None:
+            return GatewayResult({"errors": [_no_subscription_error()]}, "request_error")
+        return self._events(ctx, self.subscriber)
+
+    async def _events(self, ctx: RequestContext, subscriber: Subscriber) -> AsyncIterator[dict[str, Any]]:
+        assert ctx.plan is not None
+        deadline.clear()  # the opening request's deadline does not bound the stream
+        outcomes = subscription_events(
+            ctx.plan,
+            client=self.client,
+            subscriber=subscriber,
+            variables=ctx.send_variables,
+            conditions=ctx.conditions,
+            headers=headers_with_claims(ctx) or {},
+            possible_types=self._possible,
+            include_subgraph_errors=self.options.include_subgraph_errors,
+        )
+        try:
+            async for outcome in outcomes:
+                yield project_response(self.api_schema, ctx, outcome)
+        finally:
+            await outcomes.aclose()  # type: ignore[attr-defined]
 
     async def _respond(self, ctx: RequestContext) -> GatewayResult:
         outcome = await self._executor.execute(ctx)

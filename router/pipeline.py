@@ -16,7 +16,8 @@
       -> header rules    (client headers -> subgraph_headers)
       -> client ip       (the client IP header every subgraph gets)
       -> query plan      (only when ``query_plan.expose``: x-setrum-query-plan -> include_plan)
-      -> execute         (gateway.execute on the current gateway of the pool, which runs the
+      -> execute         (gateway.execute on the current gateway of the pool, or, for
+                          Accept: text/event-stream, a stream of gateway.subscribe's results; it runs the
                           request stages of :mod:`router.stages`: parse -> validate (with the
                           operation limits as validation rules) -> coerce -> plan -> execute
                           -> project)
@@ -30,6 +31,7 @@ from __future__ import annotations
 from router.http.context import Handler, Layer
 from router.http.decode import decode_layer
 from router.http.encode import Endpoint, encode_endpoint
+from router.http.subscriptions import SubscriptionSlots
 from router.layers.authentication import EdgeAuthenticator, authentication_layer
 from router.layers.body_limit import LargeBodyGate, body_limit_layer
 from router.layers.csrf import csrf_layer
@@ -125,8 +127,11 @@ def build_handler(
     pool: GatewayPool,
     metrics: RouterMetrics | None = None,
     store: SharedStore | None = None,
+    slots: SubscriptionSlots | None = None,
 ) -> Handler:
-    return chain(build_layers(settings, metrics, pool=pool, store=store), execute_handler(pool))
+    """``slots``: the process's subscription slots (GraphQL over SSE is served when given)."""
+    core = execute_handler(pool, slots=slots, keepalive_s=settings.subscriptions.keepalive_s)
+    return chain(build_layers(settings, metrics, pool=pool, store=store), core)
 
 
 def build_endpoint(
@@ -134,6 +139,7 @@ def build_endpoint(
     pool: GatewayPool,
     metrics: RouterMetrics | None = None,
     store: SharedStore | None = None,
+    slots: SubscriptionSlots | None = None,
 ) -> Endpoint:
     """The ``/graphql`` endpoint: the encode stage around the whole chain."""
-    return encode_endpoint(build_handler(settings, pool, metrics, store))
+    return encode_endpoint(build_handler(settings, pool, metrics, store, slots))

@@ -73,6 +73,7 @@ __all__ = [
     "SharedStoreSettings",
     "RouterSettings",
     "SigningSettings",
+    "SubscriptionSettings",
     "SubgraphSettings",
     "TrafficShapingSettings",
 ]
@@ -538,6 +539,28 @@ class TrafficShapingSettings(_Section):
     )
 
 
+class SubscriptionSettings(_Section):
+    """Subscriptions at the edge: GraphQL over SSE (``Accept: text/event-stream``) and graphql-transport-ws on
+    ``/graphql``; the router subscribes to the owning subgraph over graphql-transport-ws
+    (docs/router.md §11 Subscriptions)."""
+
+    enabled: bool = Field(default=True, description="serve subscriptions (SSE and WebSocket)")
+    max_opened: int = Field(
+        default=1000, ge=1, description="subscriptions open at once in this router process; more are refused"
+    )
+    max_per_connection: int = Field(
+        default=10, ge=1, description="operations one WebSocket may run at once; one more is refused with an error"
+    )
+    keepalive_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="an SSE comment line after this long without an event keeps proxies from closing it",
+    )
+    connection_init_timeout_s: float = Field(
+        default=10.0, gt=0, description="a WebSocket that sends no connection_init this long is closed (4408)"
+    )
+
+
 class GatewaySettings(_Section):
     """Options handed to the gateway core (``router.gateway.GatewayOptions``)."""
 
@@ -605,6 +628,7 @@ class RouterSettings(BaseSettings):
     authentication: AuthenticationSettings = Field(default_factory=AuthenticationSettings)
     authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
 
     @model_validator(mode="after")
     def _known_level(self) -> RouterSettings:

@@ -52,6 +52,12 @@ def start(budget: float) -> None:
     _deadline.set(time.monotonic() + budget)
 
 
+def clear() -> None:
+    """No deadline from here on in this context: a stream (a subscription) outlives its opening request, and
+    each of its subgraph calls is bounded by its own timeout instead."""
+    _deadline.set(None)
+
+
 def remaining_s() -> float | None:
     """Seconds left for the current request, or None when it has no deadline."""
     deadline = _deadline.get()

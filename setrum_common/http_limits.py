@@ -36,7 +36,7 @@ class HeaderLimits:
 def head_limit_problem(scope: Scope, limits: HeaderLimits) -> str | None:
     """Why this request's head is over the limits (as it was on the wire), or None."""
     target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string") or b"") + 1
-    total = len(scope["method"]) + target + len(" HTTP/1.1\r\n")
+    total = len(scope.get("method", "GET")) + target + len(" HTTP/1.1\r\n")  # a WebSocket handshake is a GET
     for name, value in scope["headers"]:
         line = len(name) + len(value) + 4  # "name: value\r\n"
         if line > limits.max_header_bytes:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,12 +27,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from .auth import ANONYMOUS, Viewer, viewer_from_authorization
@@ -71,7 +73,7 @@ logger = logging.getLogger("setrum.service")
 class ServiceContext:
     """What every resolver gets as ``info.context``."""
 
-    request: HTTPConnection  # the Request (subgraphs take no WebSocket)
+    request: HTTPConnection  # the Request, or the router's WebSocket for a subscription
     db: Database
     settings: ServiceSettings
     request_id: str
@@ -148,7 +150,15 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
         observability: Observability,
         sessions: SessionGuard | None,
     ) -> None:
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        # Subscriptions reach a subgraph only from the router, over graphql-transport-ws (never the legacy
+        # graphql-ws protocol), and a socket that does not say connection_init soon is closed.
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
         self._sessions = sessions
         self._db = db
         self._settings = settings
@@ -263,6 +273,8 @@ def create_service_app(
     endpoint = _router_signed(endpoint, name, settings, observability)
     routes: list[BaseRoute] = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
+        # Subscriptions (graphql-transport-ws) for the router; strawberry's view serves the socket.
+        WebSocketRoute("/graphql", endpoint),
         Route("/health", health),
         Route("/ready", readiness.endpoint),
         Route("/metrics", observability.metrics_endpoint),

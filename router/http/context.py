@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 __all__ = [
     "GraphQLRequest",
@@ -28,7 +29,7 @@ __all__ = [
     "RouterResponse",
 ]
 
-MediaType = Literal["application/graphql-response+json", "application/json"]
+MediaType = Literal["application/graphql-response+json", "application/json", "text/event-stream"]
 # What the GraphQL layer concluded; the encoder turns it into an HTTP status per media type.
 Outcome = Literal["ok", "request_error", "method_not_allowed"]
 
@@ -81,6 +82,7 @@ class RouterResponse:
     status: int | None = None  # forces the HTTP status (413, 415...) regardless of outcome
     # Incremental delivery (@defer): ``body`` is the first payload, these follow (router/http/multipart.py).
     stream: AsyncIterator[dict[str, Any]] | None = None
+    streaming: Response | None = None  # a ready streaming answer (GraphQL over SSE): the encoder sends it as is
 
 
 Handler = Callable[[RouterRequest], Awaitable[RouterResponse]]

@@ -22,7 +22,7 @@ from router.errors import (
 )
 
 from .context import GraphQLRequest, Handler, Layer, RouterRequest, RouterResponse
-from .negotiation import choose_media_type, is_json_content_type
+from .negotiation import EVENT_STREAM, choose_media_type, is_json_content_type
 
 __all__ = ["decode_layer", "parse_params"]
 
@@ -86,7 +86,8 @@ def decode_layer(*, batching: bool = False, max_batch_size: int = 10) -> Layer:
             media_type = choose_media_type(http.headers.get("accept"))
             if media_type is None:
                 raise NotAcceptable(
-                    "accept application/graphql-response+json or application/json", code="NOT_ACCEPTABLE"
+                    "accept application/graphql-response+json, application/json or text/event-stream",
+                    code="NOT_ACCEPTABLE",
                 )
             request = request.evolve(media_type=media_type)
             if http.method == "GET":
@@ -100,6 +101,8 @@ def decode_layer(*, batching: bool = False, max_batch_size: int = 10) -> Layer:
             except orjson.JSONDecodeError:
                 raise BadRequest("the request body is not valid JSON", code="INVALID_JSON") from None
             if isinstance(raw, list):
+                if media_type == EVENT_STREAM:
+                    raise BadRequest("a batch cannot be answered as an event stream", code="INVALID_BATCH")
                 return await _batch(inner, request, raw, batching=batching, max_size=max_batch_size)
             return await inner(request.evolve(graphql=parse_params(raw)))
 

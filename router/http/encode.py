@@ -21,7 +21,7 @@ from router.errors import HttpRequestError, internal_error_body
 
 from .context import Handler, MediaType, RouterRequest, RouterResponse
 from .multipart import multipart_response
-from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type
+from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, json_media_type
 
 __all__ = ["Endpoint", "encode_endpoint", "graphql_response", "request_id_of", "status_for"]
 
@@ -67,7 +67,7 @@ def encode_endpoint(handler: Handler) -> Endpoint:
         try:
             result = await handler(RouterRequest(http=request))
         except HttpRequestError as exc:
-            media_type = choose_media_type(request.headers.get("accept")) or JSON
+            media_type = json_media_type(choose_media_type(request.headers.get("accept")))
             return graphql_response(exc.body(), status=exc.status, media_type=media_type, headers=exc.headers)
         except Exception:
             # A bug, not bad input: the traceback goes to the log under the request id, the
@@ -77,10 +77,12 @@ def encode_endpoint(handler: Handler) -> Endpoint:
                 "unhandled error while serving %s %s (request %s)", request.method, request.url.path, request_id
             )
             return graphql_response(internal_error_body(request_id), status=500, headers={"x-request-id": request_id})
+        if result.streaming is not None:
+            return result.streaming
         if result.stream is not None and isinstance(result.body, dict):
             return multipart_response(result.body, result.stream, headers=result.headers)
         # Negotiation is a pure function of Accept, so this repeats the decoder's choice.
-        media_type = choose_media_type(request.headers.get("accept")) or JSON
+        media_type = json_media_type(choose_media_type(request.headers.get("accept")))
         return graphql_response(
             result.body, status=status_for(result, media_type), media_type=media_type, headers=result.headers
         )

@@ -12,10 +12,19 @@ from functools import lru_cache
 
 from .context import MediaType
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "accepts_html", "choose_media_type", "is_json_content_type"]
+__all__ = [
+    "EVENT_STREAM",
+    "GRAPHQL_RESPONSE_JSON",
+    "JSON",
+    "accepts_html",
+    "choose_media_type",
+    "is_json_content_type",
+    "json_media_type",
+]
 
 GRAPHQL_RESPONSE_JSON: MediaType = "application/graphql-response+json"
 JSON: MediaType = "application/json"
+EVENT_STREAM: MediaType = "text/event-stream"  # GraphQL over SSE (router/http/subscriptions.py)
 
 
 def _parse_accept(header: str) -> list[tuple[str, float, int]]:
@@ -52,13 +61,23 @@ def choose_media_type(accept: str | None) -> MediaType | None:
             candidate: MediaType = GRAPHQL_RESPONSE_JSON
         elif media in (JSON, "application/*", "*/*", "multipart/mixed"):
             candidate = JSON  # multipart/mixed: incremental delivery; anything else is answered as JSON
+        elif media == EVENT_STREAM:
+            candidate = EVENT_STREAM
         else:
             continue
-        # Higher q wins; on a tie the explicitly named graphql-response+json beats JSON.
-        rank = (q, 1 if candidate == GRAPHQL_RESPONSE_JSON else 0, candidate)
+        # Higher q wins; on a tie an explicitly named event stream, then graphql-response+json, beats JSON.
+        rank = (q, _PREFERENCE.get(candidate, 0), candidate)
         if best is None or rank[:2] > best[:2]:
             best = rank
     return None if best is None else best[2]
+
+
+_PREFERENCE: dict[str, int] = {EVENT_STREAM: 2, GRAPHQL_RESPONSE_JSON: 1}
+
+
+def json_media_type(media_type: MediaType | None) -> MediaType:
+    """The JSON type to answer with when no stream is sent (an error before the stream started)."""
+    return JSON if media_type is None or media_type == EVENT_STREAM else media_type
 
 
 def accepts_html(accept: str | None) -> bool:

@@ -1,7 +1,10 @@
 """The innermost handler: run the decoded request on the current gateway.
 
 An incremental response (``@defer``) keeps its lease on the gateway until the last payload is sent,
-so a supergraph reload never closes the subgraph client under a running deferred part.
+so a supergraph reload never closes the subgraph client under a running deferred part. A request that
+negotiated ``text/event-stream`` (GraphQL over SSE) is answered with a stream
+(:mod:`router.http.subscriptions`): it leases the gateway for as long as the stream lasts and holds one
+of the process's subscription slots.
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ from typing import Any
 
 from router.http.context import Handler, RouterRequest, RouterResponse
 from router.http.multipart import accepts_multipart_defer
+from router.http.negotiation import EVENT_STREAM
+from router.http.subscriptions import EventStreamResponse, SubscriptionSlots, limit_error, run_operation
 
 from .reload import GatewayPool
 
 __all__ = ["execute_handler"]
 
 
-def execute_handler(pool: GatewayPool) -> Handler:
+def execute_handler(pool: GatewayPool, *, slots: SubscriptionSlots | None = None, keepalive_s: float = 15.0) -> Handler:
+    """``slots``: subscriptions are served over SSE (None: an event-stream request gets an error event)."""
+
     async def handle(request: RouterRequest) -> RouterResponse:
         assert request.graphql is not None, "execute runs after decoding"
         params = request.graphql
+        if request.media_type == EVENT_STREAM:
+            stream = EventStreamResponse(_stream(pool, request, slots), keepalive_s=keepalive_s, headers={})
+            return RouterResponse(body={}, streaming=stream)
         extra: dict[str, Any] = {}
         if not request.batched and accepts_multipart_defer(request.http.headers.get("accept")):
             extra["incremental"] = True
@@ -65,3 +75,35 @@ async def _leased(
         if aclose is not None:
             await aclose()
         await lease.__aexit__(None, None, None)
+
+
+async def _stream(
+    pool: GatewayPool, request: RouterRequest, slots: SubscriptionSlots | None
+) -> AsyncIterator[dict[str, Any]]:
+    assert request.graphql is not None
+    if slots is None:
+        yield {"errors": [{"message": "Subscriptions are turned off", "extensions": {"code": "SUBSCRIPTIONS_OFF"}}]}
+        return
+    if not slots.acquire():
+        yield {"errors": [limit_error("on this router")]}
+        return
+    try:
+        async with pool.lease() as gateway:
+            started = await run_operation(
+                gateway,
+                request.graphql,
+                subgraph_headers=request.subgraph_headers,
+                claims=request.claims,
+                allow_mutations=request.allow_mutations,
+            )
+            if started.events is None:
+                assert started.single is not None
+                yield started.single
+                return
+            try:
+                async for body in started.events:
+                    yield body
+            finally:
+                await started.events.aclose()  # type: ignore[attr-defined]
+    finally:
+        slots.release()

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -112,6 +112,17 @@ class RouterMetrics:
     def watch_caches(self, cache_stats: Callable[[], Mapping[str, int]]) -> None:
         """Report plan/document cache hits and misses read from ``cache_stats`` at scrape time."""
         self.registry.register(_CacheCollector(cache_stats))
+
+    def watch_subscriptions(self, opened: Callable[[], int], subgraph_opened: Callable[[], int]) -> None:
+        """Subscriptions open at the edge (SSE and WebSocket) and to subgraphs, read at scrape time."""
+        edge = Gauge("setrum_router_subscriptions_open", "Client subscriptions open now", registry=self.registry)
+        edge.set_function(lambda: float(opened()))
+        upstream = Gauge(
+            "setrum_router_subgraph_subscriptions_open",
+            "Subscriptions the router holds open on subgraphs now (one WebSocket each)",
+            registry=self.registry,
+        )
+        upstream.set_function(lambda: float(subgraph_opened()))
 
 
 class InstrumentedSubgraphClient:

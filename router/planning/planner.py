@@ -67,8 +67,6 @@ def plannable_operation(
         raise PlanningError(exc.message, exc.code) from None
     except RecursionError:
         raise PlanningError("Operation is nested too deeply to plan", "PLANNING_LIMIT_EXCEEDED") from None
-    if operation.kind == "subscription":
-        raise PlanningError("Subscriptions are not supported by this router", "UNSUPPORTED_OPERATION")
     for v in operation.variable_definitions:
         if v.variable.name.value == "representations":
             raise PlanningError("The variable name $representations is reserved", "GRAPHQL_VALIDATION_FAILED")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from .access.policies import PolicyError, PolicyTable
 from .authorize import AuthorizationOptions, OperationAuthorizer
 from .coerce import coerce_variables
-from .execute import InflightQueries, PlanExecutor, possible_types
+from .execute import InflightQueries, PlanExecutor, headers_with_claims, possible_types
 from .limits import OperationLimits
 from .parse import DocumentParser
 from .plan import OperationPlanner, Planner
@@ -43,6 +43,7 @@ __all__ = [
     "PreparedOperation",
     "RequestContext",
     "coerce_variables",
+    "headers_with_claims",
     "possible_types",
     "project_response",
 ]

@@ -20,7 +20,7 @@ from setrum_common.trust import CLAIMS_HEADER, encode_claims
 
 from .request_context import RequestContext
 
-__all__ = ["InflightQueries", "PlanExecutor", "possible_types"]
+__all__ = ["InflightQueries", "PlanExecutor", "headers_with_claims", "possible_types"]
 
 T = TypeVar("T")
 
@@ -47,14 +47,14 @@ class PlanExecutor:
             client=self.client,
             variables=ctx.send_variables,
             conditions=ctx.conditions,
-            headers=_with_claims(ctx),
+            headers=headers_with_claims(ctx),
             possible_types=self._possible,
             include_subgraph_errors=self._include_subgraph_errors,
             data=data,
         )
 
 
-def _with_claims(ctx: RequestContext) -> Mapping[str, str] | None:
+def headers_with_claims(ctx: RequestContext) -> Mapping[str, str] | None:
     """The subgraph headers plus the verified claims, which travel in their own header (signed
     with the request when the router signs: setrum_common/trust/)."""
     if ctx.claims is None:

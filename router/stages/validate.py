@@ -7,8 +7,8 @@ All on the document the parse stage produced, in this order:
    graphql-core's rules, some of which are quadratic in the number of same-named fields;
 3. graphql-core's specified rules against the API schema, stopped after
    ``max_validation_errors`` errors (the validation budget);
-4. the router's own refusals: unknown or ambiguous operation, subscriptions, and introspection
-   when it is turned off.
+4. the router's own refusals: unknown or ambiguous operation, and introspection when it is turned
+   off. (A subscription is refused later, by the gateway, unless it came over a streaming transport.)
 
 The outcome (a :class:`PreparedOperation` or the refusal) is cached per (query, operation name).
 """
@@ -19,7 +19,6 @@ from graphql import (
     DocumentNode,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     get_operation_ast,
     validate,
 )
@@ -80,8 +79,6 @@ class OperationValidator:
             if operation_name:
                 raise ValidationFailed(f"Unknown operation named '{operation_name}'.")
             raise ValidationFailed("Must provide operation name if query contains multiple operations.")
-        if operation.operation == OperationType.SUBSCRIPTION:
-            raise ValidationFailed("Subscriptions are not supported by this router.")
         prepared = PreparedOperation(self._schema, document, operation)
         if prepared.intro_document is not None and not self._introspection:
             raise ValidationFailed("GraphQL introspection is not allowed, but the query contained __schema or __type.")

@@ -3,9 +3,14 @@
 Every request (``POST`` and ``GET``, queries, mutations, ``_service { sdl }`` and introspection
 alike) must carry a valid router signature (:mod:`.router_signature`); otherwise it is answered
 ``401`` with a GraphQL error ``UNAUTHENTICATED`` and counted in
-``setrum_router_signature_rejected_total{reason}``. A signed request's claims (or ``None``:
-anonymous) are left in the ASGI scope under :data:`CLAIMS_SCOPE_KEY` for the request context to
-build the Viewer from, and the body already read is handed on to the endpoint.
+``setrum_router_signature_rejected_total{reason}``. A WebSocket (the router's subscriptions, over
+graphql-transport-ws) is checked the same way on its opening handshake, a ``GET`` with an empty body
+whose signature covers the claims; a refused one is closed before it is accepted (HTTP 403 to the
+client). The messages on an accepted socket come from whoever opened it: the router.
+
+A signed request's claims (or ``None``: anonymous) are left in the ASGI scope under
+:data:`CLAIMS_SCOPE_KEY` for the request context to build the Viewer from, and the body already read
+is handed on to the endpoint.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ class RouterSignatureGuard:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
         signature = claims = None
@@ -52,26 +58,34 @@ class RouterSignatureGuard:
                 signature = value.decode("latin-1")
             elif name == _CLAIMS:
                 claims = value.decode("latin-1")
+        websocket = kind == "websocket"
+        refuse = self._close if websocket else self._refuse
         if signature is None:  # refused before reading a byte of the body
-            await self._refuse(send, "missing", UNSIGNED)
+            await refuse(send, "missing", UNSIGNED)
             return
-        body = await _read_body(receive)
+        body = b"" if websocket else await _read_body(receive)
         target = scope.get("root_path", "") + scope["path"]
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
         try:
             if body is None:
                 raise SignatureRejected("malformed", "request body too large")
-            self._verifier.verify(signature, scope["method"], target, body, claims or "")
+            self._verifier.verify(signature, "GET" if websocket else scope["method"], target, body, claims or "")
             decoded = decode_claims(claims) if claims else None
         except SignatureRejected as refused:
-            await self._refuse(send, refused.reason, str(refused))
+            await refuse(send, refused.reason, str(refused))
             return
         except ValueError:
-            await self._refuse(send, "malformed", "malformed claims header")
+            await refuse(send, "malformed", "malformed claims header")
             return
         scope[CLAIMS_SCOPE_KEY] = decoded
-        await self._app(scope, replay_body(body), send)
+        await self._app(scope, receive if websocket else replay_body(body), send)
+
+    async def _close(self, send: Send, reason: str, message: str) -> None:
+        """A WebSocket handshake refused: closing before accepting answers it 403."""
+        self.rejected.labels(reason).inc()
+        logger.warning("GraphQL WebSocket refused: %s", message)
+        await send({"type": "websocket.close", "code": 1008, "reason": "unauthenticated"})
 
     async def _refuse(self, send: Send, reason: str, message: str) -> None:
         self.rejected.labels(reason).inc()

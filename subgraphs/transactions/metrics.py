@@ -69,6 +69,11 @@ class TransactionMetrics:
             "Purchases in REVIEW (money held) as the settlement worker last counted them; alert when above 0",
             registry=self.registry,
         )
+        self.status_watches = Gauge(
+            "setrum_purchase_status_subscriptions",
+            "purchaseStatus subscriptions this replica is serving now (each reads its purchase every poll interval)",
+            registry=self.registry,
+        )
         self.settled_by_worker = Counter(
             "setrum_purchases_settled_by_worker_total",
             "PENDING purchases the settlement worker brought to SUCCESS or FAILED",

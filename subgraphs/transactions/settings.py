@@ -39,6 +39,14 @@ class TransactionsSettings(ServiceSettings):
     pending_refresh_after_s: float = 5.0
     channel: str = "setrum-app"
 
+    # The purchaseStatus subscription (subgraphs/transactions/service/watch.py) re-reads the purchase row.
+    subscription_poll_interval_s: float = Field(
+        0.5, gt=0, le=10, description="how often a purchaseStatus subscription reads its purchase again"
+    )
+    subscription_max_s: float = Field(
+        900.0, gt=0, description="a purchaseStatus subscription still unsettled after this long completes"
+    )
+
     # The settlement worker (subgraphs/transactions/settlement.py) settles PENDING purchases without a client read.
     settle_interval_s: float = Field(
         1.0, description="how often the settlement worker looks for due purchases (0: off)"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -265,3 +267,78 @@ def _assert_reconciled(router_url: str) -> None:
             headers={"authorization": f"Bearer {token}"},
         ).json()
     assert report["data"]["walletReconciliation"]["ok"] is True, report
+
+
+def test_a_purchase_status_subscription_on_one_replica_sees_another_replica_settle_it(
+    replicas: list[System],
+) -> None:
+    """The purchase is made and settled through replica 0; the subscription runs on replica 1 (its router and its
+    transactions), which sees the change only through the shared PostgreSQL row (docs/router.md §11 Subscriptions)."""
+    import threading
+
+    from tests.e2e.test_subscriptions import STATUS, parse_sse
+
+    first, second = replicas
+    meter = next(m for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va >= 2200)
+    fault = {"mode": "pending_then_success", "meterNumber": meter.number, "pendingPolls": 1}
+    with httpx.Client(timeout=60) as client:
+        token = asyncio.run(_with_client(lambda c: _customer(c, first.router_url, 500_000)))
+        biller = _biller_request(first, "PUT", "/v1/faults", fault)
+        assert biller.status_code < 300
+        try:
+            bought = client.post(
+                first.router_url,
+                json={"query": BUY, "variables": {"m": meter.number, "d": "20000", "r": uuid.uuid4().hex}},
+                headers={"authorization": f"Bearer {token}"},
+            ).json()["data"]["purchaseToken"]
+        finally:
+            _biller_request(first, "DELETE", "/v1/faults")
+        assert bought["status"] == "PENDING"
+        events: list[tuple[str, dict | None]] = []
+        streaming = threading.Event()
+
+        def follow() -> None:
+            headers = {"accept": "text/event-stream", "authorization": f"Bearer {token}"}
+            body = {"query": STATUS, "variables": {"id": bought["id"]}}
+            with httpx.stream("POST", second.router_url, json=body, headers=headers, timeout=120) as response:
+                for event in parse_sse(response.iter_lines()):
+                    events.append(event)
+                    streaming.set()
+            streaming.set()
+
+        reader = threading.Thread(target=follow)
+        reader.start()
+        assert streaming.wait(timeout=60)  # the first (PENDING) event is out before replica 0 settles it
+        for _ in range(60):  # settle it through replica 0 while replica 1 streams
+            refreshed = client.post(
+                first.router_url,
+                json={
+                    "query": "mutation($id: ID!) { refreshPurchase(id: $id) { status } }",
+                    "variables": {"id": bought["id"]},
+                },
+                headers={"authorization": f"Bearer {token}"},
+            ).json()
+            if refreshed["data"]["refreshPurchase"]["status"] != "PENDING":
+                break
+            time.sleep(0.5)
+        reader.join(timeout=60)
+    assert not reader.is_alive()
+    assert events[-1] == ("complete", None)
+    statuses = [data["data"]["purchaseStatus"]["status"] for event, data in events if event == "next" and data]
+    assert statuses[0] == "PENDING" and statuses[-1] == "SUCCESS", events
+    last = events[-2][1]
+    assert last is not None and last["data"]["purchaseStatus"]["meter"]["holderName"] == meter.holder_name
+
+
+async def _with_client(job: Any) -> Any:
+    async with httpx.AsyncClient(timeout=60) as client:
+        return await job(client)
+
+
+def _biller_request(system: System, method: str, path: str, payload: dict | None = None) -> httpx.Response:
+    from setrum_common.trust.service_tokens import service_headers
+
+    body = json.dumps(payload).encode() if payload is not None else b""
+    signed = service_headers(system.keyring("transactions"), "biller", method, path, body)
+    url = system.spec("biller").base_url + path
+    return httpx.request(method, url, content=body, headers={**signed, "content-type": "application/json"}, timeout=30)

@@ -12,6 +12,7 @@ from setrum_common.service_app import SUBGRAPH_EXTENSIONS
 from .entities import CustomerInTransactions, MeterInTransactions
 from .mutations import TransactionsMutation
 from .queries import TransactionsQuery
+from .subscriptions import TransactionsSubscription
 from .types import PurchaseType
 
 __all__ = ["schema"]
@@ -19,6 +20,7 @@ __all__ = ["schema"]
 schema = strawberry.federation.Schema(
     query=TransactionsQuery,
     mutation=TransactionsMutation,
+    subscription=TransactionsSubscription,
     types=[PurchaseType, CustomerInTransactions, MeterInTransactions],
     extensions=list(SUBGRAPH_EXTENSIONS),
 )
