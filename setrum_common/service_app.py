@@ -8,6 +8,7 @@ error coding, ``/health`` and ``/ready``, and the lifespan that opens and closes
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 import time
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 import strawberry
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -179,6 +181,20 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
             response = JSONResponse(body, status_code=error.status_code)
         await response(scope, receive, send)
 
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """A subscription over plain HTTP is refused (400): strawberry would run it as a query and fail."""
+        if _is_subscription(request_data.query, request_data.operation_name):
+            raise HTTPException(400, "Subscriptions are served over graphql-transport-ws (a WebSocket), not HTTP")
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Errors raised before execution (variable coercion) bypass schema extensions: code them here."""
         if result.errors:
@@ -210,6 +226,19 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
             context._viewer = None
             context._viewer_error = error
         return context
+
+
+@functools.lru_cache(maxsize=_CACHED_DOCUMENTS)
+def _is_subscription(query: object, operation_name: object) -> bool:
+    """Whether the operation a request names is a subscription (False when it does not parse: strawberry
+    explains that itself)."""
+    if not isinstance(query, str) or not (operation_name is None or isinstance(operation_name, str)):
+        return False
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 def create_service_app(
