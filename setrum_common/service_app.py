@@ -228,12 +228,16 @@ class _GraphQLApp(GraphQL[ServiceContext, None]):
         return context
 
 
-@functools.lru_cache(maxsize=_CACHED_DOCUMENTS)
 def _is_subscription(query: object, operation_name: object) -> bool:
-    """Whether the operation a request names is a subscription (False when it does not parse: strawberry
+    """Whether the operation a request names is a subscription (False for anything malformed: strawberry
     explains that itself)."""
     if not isinstance(query, str) or not (operation_name is None or isinstance(operation_name, str)):
         return False
+    return _names_subscription(query, operation_name)
+
+
+@functools.lru_cache(maxsize=_CACHED_DOCUMENTS)
+def _names_subscription(query: str, operation_name: str | None) -> bool:
     try:
         operation = get_operation_ast(parse(query), operation_name)
     except GraphQLError:

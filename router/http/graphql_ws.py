@@ -81,7 +81,7 @@ class GraphQLWebSocket:
             await socket.close(4406, "Subprotocol not acceptable")
             return
         await socket.accept(subprotocol=GRAPHQL_TRANSPORT_WS)
-        connection = _Connection(self, socket)
+        connection = _SocketSession(self, socket)
         try:
             await connection.serve()
         except _Close as closing:
@@ -95,7 +95,7 @@ class GraphQLWebSocket:
             await connection.stop_all()
 
 
-class _Connection:
+class _SocketSession:
     """One socket's state: the caller's claims once acknowledged, and its running operations by id."""
 
     def __init__(self, app: GraphQLWebSocket, socket: WebSocket) -> None:

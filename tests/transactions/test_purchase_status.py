@@ -103,3 +103,9 @@ def test_a_subscription_over_http_is_a_clear_400(client: TestClient) -> None:
             response = client.get("/graphql", params={"query": STATUS, "variables": json.dumps({"id": "x"})})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_a_malformed_operation_name_is_still_a_400_not_a_500(client: TestClient) -> None:
+    # found by tests/security/test_fuzz.py: the subscription check must not choke on a list
+    response = client.post("/graphql", json={"query": "{ wallet { balance } }", "operationName": []})
+    assert response.status_code == 400
