@@ -1,5 +1,5 @@
 """transactions' purchaseStatus subscription over graphql-transport-ws (the socket the router opens; docs/router.md
-§10 Subscriptions): the purchase now, each change, completion at a final status, the owner check, and no
+§11 Subscriptions): the purchase now, each change, completion at a final status, the owner check, and no
 subscription over plain HTTP."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Subscriptions at the router's edge, served by real uvicorn (docs/router.md §10 Subscriptions): GraphQL over SSE
+"""Subscriptions at the router's edge, served by real uvicorn (docs/router.md §11 Subscriptions): GraphQL over SSE
 and graphql-transport-ws framing, close codes, limits, token expiry, and the subgraph subscription closed when the
 client goes. The ``reviews`` subgraph's subscription is a stand-in subscriber (the end-to-end tests use the real
 WebSocket to transactions); ``products`` is a real in-process subgraph that resolves each event's product."""
