@@ -28,10 +28,10 @@ from tests.fixtures.subgraph_apps import make_subgraph
 from tests.router.http.server import running_router
 
 REVIEWS = """
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@authenticated"])
 type Query { latest: Review }
 type Subscription { reviewAdded(count: Int!): Review! }
-type Review { id: ID! body: String! product: Product! }
+type Review { id: ID! body: String! product: Product! author: String @authenticated }
 type Product @key(fields: "upc", resolvable: false) { upc: String! }
 """
 PRODUCTS = """
@@ -278,3 +278,18 @@ def test_one_socket_runs_at_most_max_per_connection_operations() -> None:
                 break
         assert refused is not None and refused["id"] == "c"
         assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+
+
+def test_authorization_directives_apply_to_each_events_selection() -> None:
+    query = "subscription($n: Int!) { reviewAdded(count: $n) { id author } }"
+    with router() as (url, subscriber):
+        events = [e for e in _sse(url, query, {"n": 2}) if e[0] == "next"]
+        assert [e[1]["data"] for e in events] == [
+            {"reviewAdded": {"id": "0", "author": None}},
+            {"reviewAdded": {"id": "1", "author": None}},
+        ]
+        for _, body in events:
+            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+                (["reviewAdded", "author"], "UNAUTHORIZED_FIELD_OR_TYPE")
+            ]
+        assert "author" not in subscriber.bodies[0]["query"]  # never asked of the subgraph
