@@ -110,8 +110,11 @@ class Walker:
         *,
         max_work: int = DEFAULT_MAX_WORK,
         max_steps: int = DEFAULT_MAX_STEPS,
+        root_preference: str | None = None,
     ) -> None:
         self.sg = supergraph
+        #: a graph preferred for shareable root fields among equally cheap ones (a whole-plan candidate)
+        self.root_preference = root_preference
         self.op = operation
         self.labels = labels
         self.work_left = max_work
@@ -162,7 +165,7 @@ class Walker:
             if not graphs:
                 raise PlanningError(f"No subgraph resolves {root}.{f.name}", "UNSATISFIABLE")
             if not is_mutation:
-                graph = self._pick_graph(graphs, root, (f,), used=set(by_graph))
+                graph = self._pick_graph(graphs, root, (f,), prefer=self.root_preference, used=set(by_graph))
                 for g, part in self._root_parts(graphs, graph, f):
                     self._add_root_field(self._root_step(g, by_graph), part, conds)
                 continue
