@@ -7,6 +7,7 @@ the composition and planning packages, imported only when used (``serve`` stays 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -82,14 +83,23 @@ def _serve(args: argparse.Namespace) -> int:
         "lifespan": "on",
         "timeout_graceful_shutdown": int(settings.shutdown_timeout_s),
     }
-    if settings.workers > 1:  # uvicorn's supervisor forwards SIGTERM to its workers
-        uvicorn.run("router.__main__:_app_from_env", workers=settings.workers, **options)
-        return 0
+    from router.app import worker_config
     from setrum_common.shutdown import GracefulServer
+    from setrum_common.workers import run_workers
 
-    # One process: on SIGTERM /ready answers 503 for ROUTER_SHUTDOWN_DRAIN_S, then in-flight requests finish.
-    config = uvicorn.Config("router.__main__:_app_from_env", **options)
-    GracefulServer(config, drain_s=settings.shutdown_drain_s).run()
+    # On SIGTERM /ready answers 503 for ROUTER_SHUTDOWN_DRAIN_S, then in-flight requests finish: in the one
+    # process, or in every worker when there are several.
+    if settings.workers > 1:
+        logging = {"json": settings.json_logs, "level": settings.log_level.upper()}
+        return run_workers(
+            functools.partial(worker_config, options, logging),
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            drain_s=settings.shutdown_drain_s,
+            timeout_s=settings.shutdown_timeout_s,
+        )
+    GracefulServer(uvicorn.Config("router.__main__:_app_from_env", **options), drain_s=settings.shutdown_drain_s).run()
     return 0
 
 

@@ -32,11 +32,13 @@ from router.pipeline import build_endpoint
 from router.settings import HTTP_LIMITS, LimitsSettings, RouterSettings
 from router.shared_store import open_store
 from setrum_common.http_limits import HeaderLimitMiddleware
-from setrum_common.shutdown import draining
+from setrum_common.shutdown import CloseWhenDrainingMiddleware, draining
 from setrum_common.tracing import configure_tracing
 from setrum_common.trust import RouterSigner, load_private_key
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from router.gateway import Gateway
     from router.stages import OperationLimits
 
@@ -202,6 +204,7 @@ def create_app(
         exception_handlers=exception_handlers,
         lifespan=lifespan,
         middleware=[
+            Middleware(CloseWhenDrainingMiddleware),
             Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
             *cors_middleware(settings.cors),
         ],
@@ -213,3 +216,14 @@ def create_app(
     app.state.supergraph_watcher = watcher
     app.state.subscription_slots = slots
     return app
+
+
+def worker_config(options: dict[str, Any], log: dict[str, Any]) -> uvicorn.Config:
+    """A router worker process's server (``ROUTER_WORKERS`` > 1; here, not in ``__main__``, so that the
+    worker can unpickle it): its own logging, the app from the environment (``router.__main__``)."""
+    import uvicorn
+
+    from setrum_common.logging import configure_logging
+
+    configure_logging("router", **log)
+    return uvicorn.Config("router.__main__:_app_from_env", **options)

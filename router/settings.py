@@ -596,7 +596,11 @@ class RouterSettings(BaseSettings):
     supergraph: Path = DEFAULT_SUPERGRAPH_PATH
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="processes serving the port; SIGTERM to the parent drains each (setrum_common/workers.py)",
+    )
     graphiql: bool | None = None
     introspection: bool | None = None
     log_json: bool | None = None

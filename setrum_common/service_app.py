@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import strawberry
@@ -50,10 +50,13 @@ from .observability import Observability, ObservabilityMiddleware, current_reque
 from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
 from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
-from .shutdown import draining
+from .shutdown import CloseWhenDrainingMiddleware, draining
 from .tracing import configure_tracing
 from .trust import RouterVerifier, parse_keyring, viewer_from_claims
 from .trust.guard import RouterSignatureGuard, claims_in
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = [
     "ServiceContext",
@@ -314,6 +317,7 @@ def create_service_app(
         *extra_routes,
     ]
     middleware = [
+        Middleware(CloseWhenDrainingMiddleware),
         Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
         Middleware(ObservabilityMiddleware, observability=observability),
         Middleware(DeadlineMiddleware, default_s=settings.request_deadline_s),
@@ -495,11 +499,26 @@ def serve(
         updates["port"] = port
     settings = settings.model_copy(update=updates)
     configure_logging(name, json=settings.json_logs)
+    from .shutdown import GracefulServer  # uvicorn only where a server runs
+    from .workers import run_workers
+
+    if settings.workers > 1:
+        return run_workers(
+            functools.partial(_worker_config, name, settings, app_factory),
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            drain_s=settings.shutdown_drain_s,
+            timeout_s=settings.shutdown_timeout_s,
+        )
+    GracefulServer(_uvicorn_config(settings, app_factory), drain_s=settings.shutdown_drain_s).run()
+    return 0
+
+
+def _uvicorn_config(settings: _S, app_factory: Callable[[_S], Starlette]) -> uvicorn.Config:
     import uvicorn
 
-    from .shutdown import GracefulServer
-
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app_factory(settings),
         host=settings.host,
         port=settings.port,
@@ -509,5 +528,9 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
     )
-    GracefulServer(config, drain_s=settings.shutdown_drain_s).run()
-    return 0
+
+
+def _worker_config(name: str, settings: _S, app_factory: Callable[[_S], Starlette]) -> uvicorn.Config:
+    """Called in each worker process: its own logging and its own app."""
+    configure_logging(name, json=settings.json_logs)
+    return _uvicorn_config(settings, app_factory)

@@ -116,6 +116,9 @@ class ServiceSettings(BaseSettings):
         0.0, description="on SIGTERM, answer /ready 503 this long before refusing new connections"
     )
     shutdown_timeout_s: float = Field(30.0, description="on SIGTERM, how long requests in flight may still take")
+    workers: int = Field(
+        1, ge=1, description="processes serving the port; SIGTERM to the parent drains each (setrum_common/workers.py)"
+    )
     overload_max_concurrency: int = Field(
         512, description="ceiling of the adaptive concurrency limit (0: no limit); see setrum_common/overload.py"
     )
