@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from router.gateway import Gateway
     from router.stages import OperationLimits
 
-__all__ = ["build_gateway", "create_app", "operation_limits", "router_signer"]
+__all__ = ["build_gateway", "create_app", "operation_limits", "router_signer", "worker_config"]
 
 
 def _cache_stats(gateway: Any) -> dict[str, int]:

@@ -41,7 +41,7 @@ _PR_SET_PDEATHSIG = 1
 _FIRST_START_TIMEOUT_S = 120.0
 
 
-def bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int) -> socket.socket:
     """The listening socket every worker serves (as uvicorn binds it)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -133,7 +133,7 @@ def run_workers(
     """Serve ``make_config()`` (called in each worker; it must be picklable, e.g. a ``functools.partial`` of a
     module-level function) from ``workers`` processes until SIGTERM/SIGINT; 0 on a clean stop, 1 when a worker
     could not start."""
-    sock = bind(host, port)
+    sock = _bind(host, port)
     supervisor = _Supervisor(make_config, sock, workers, drain_s)
 
     def on_signal(sig: int, _: FrameType | None) -> None:
