@@ -203,19 +203,25 @@ async def test_rolling_restart_of_transactions_and_the_router_loses_nothing(
             "ROUTER_SUBGRAPHS__URLS__transactions": f"http://127.0.0.1:{transactions_lb.port}/graphql",
             "MASTER_TRANSACTIONS_URL": f"http://127.0.0.1:{transactions_lb.port}",
         }
-        systems: list[System] = []
+        systems = [
+            System(
+                data_dir,
+                ports=ports,
+                database_urls=database_urls,
+                seed=index == 0,
+                log_dir=data_dir / "logs",
+                extra_env=env,
+            )
+            for index, (ports, data_dir) in enumerate(
+                (p, tmp_path_factory.mktemp(f"rolling-{i}")) for i, p in enumerate([first_ports, second_ports])
+            )
+        ]
+        # Each router signs with its own key; every subgraph replica trusts both routers.
+        keyring = ",".join(system.router_public_keys for system in systems)
+        for system in systems:
+            system.extra_env["SETRUM_ROUTER_PUBLIC_KEYS"] = keyring
         try:
-            for index, ports in enumerate([first_ports, second_ports]):
-                data_dir = tmp_path_factory.mktemp(f"rolling-{index}")
-                system = System(
-                    data_dir,
-                    ports=ports,
-                    database_urls=database_urls,
-                    seed=index == 0,
-                    log_dir=data_dir / "logs",
-                    extra_env=env,
-                )
-                systems.append(system)
+            for index, system in enumerate(systems):
                 await asyncio.to_thread(system.start, None if index == 0 else ["transactions", "router"], timeout_s=120)
             await _roll_during_a_burst(systems, router_lb)
         finally:
