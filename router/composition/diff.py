@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from graphql import (
+    GraphQLArgument,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLNamedType,
@@ -133,27 +135,61 @@ def _diff_enum(name: str, o: GraphQLEnumType, n: GraphQLEnumType, add: Add) -> N
         add("ENUM_VALUE_ADDED", False, f"{name}.{v}", f'value "{v}" was added to enum "{name}"')
 
 
+@dataclass(frozen=True)
+class _InputWording:
+    """How a change to one kind of input value is reported (``{owner}``, ``{name}``, ``{required}``, ...)."""
+
+    kind: str
+    coordinate: str
+    removed: str
+    added: str
+    changed: str
+
+
+_INPUT_FIELD = _InputWording(
+    "INPUT_FIELD",
+    "{owner}.{name}",
+    removed='input field "{owner}.{name}" was removed',
+    added='{required} input field "{owner}.{name}" was added',
+    changed='input field "{owner}.{name}" changed type from "{old}" to "{new}"',
+)
+_ARGUMENT = _InputWording(
+    "ARGUMENT",
+    "{owner}({name}:)",
+    removed='argument "{name}" was removed from "{owner}"',
+    added='{required} argument "{name}" was added to "{owner}"',
+    changed='argument "{name}" of "{owner}" changed type from "{old}" to "{new}"',
+)
+
+
+def _diff_input_values(
+    owner: str,
+    old: Mapping[str, GraphQLInputField | GraphQLArgument],
+    new: Mapping[str, GraphQLInputField | GraphQLArgument],
+    add: Add,
+    wording: _InputWording,
+) -> None:
+    """An input type's fields and a field's arguments follow one rule: removing one, adding a required one
+    (non-null, no default) or changing a type to one that old values may not fit breaks clients."""
+    for name in sorted(set(old) - set(new)):
+        at = wording.coordinate.format(owner=owner, name=name)
+        add(f"{wording.kind}_REMOVED", True, at, wording.removed.format(owner=owner, name=name))
+    for name in sorted(set(new) - set(old)):
+        value = new[name]
+        required = str(value.type).endswith("!") and value.default_value is _undefined()
+        at = wording.coordinate.format(owner=owner, name=name)
+        text = wording.added.format(owner=owner, name=name, required="required" if required else "optional")
+        add(f"{wording.kind}_ADDED", required, at, text)
+    for name in sorted(set(old) & set(new)):
+        old_type, new_type = str(old[name].type), str(new[name].type)
+        if old_type != new_type:
+            at = wording.coordinate.format(owner=owner, name=name)
+            text = wording.changed.format(owner=owner, name=name, old=old_type, new=new_type)
+            add(f"{wording.kind}_TYPE_CHANGED", not _input_safe(old_type, new_type), at, text)
+
+
 def _diff_input(name: str, o: GraphQLInputObjectType, n: GraphQLInputObjectType, add: Add) -> None:
-    for f in sorted(set(o.fields) - set(n.fields)):
-        add("INPUT_FIELD_REMOVED", True, f"{name}.{f}", f'input field "{name}.{f}" was removed')
-    for f in sorted(set(n.fields) - set(o.fields)):
-        nf = n.fields[f]
-        required = str(nf.type).endswith("!") and nf.default_value is _undefined()
-        add(
-            "INPUT_FIELD_ADDED",
-            required,
-            f"{name}.{f}",
-            f'{"required" if required else "optional"} input field "{name}.{f}" was added',
-        )
-    for f in sorted(set(o.fields) & set(n.fields)):
-        ot, nt = str(o.fields[f].type), str(n.fields[f].type)
-        if ot != nt:
-            add(
-                "INPUT_FIELD_TYPE_CHANGED",
-                not _input_safe(ot, nt),
-                f"{name}.{f}",
-                f'input field "{name}.{f}" changed type from "{ot}" to "{nt}"',
-            )
+    _diff_input_values(name, o.fields, n.fields, add, _INPUT_FIELD)
 
 
 def _undefined() -> object:
@@ -182,27 +218,9 @@ def _diff_fields(
             )
         if nf.deprecation_reason and not of.deprecation_reason:
             add("FIELD_DEPRECATED", False, path, f'field "{path}" was deprecated')
-        for a in sorted(set(of.args) - set(nf.args)):
-            add("ARGUMENT_REMOVED", True, f"{path}({a}:)", f'argument "{a}" was removed from "{path}"')
-        for a in sorted(set(nf.args) - set(of.args)):
-            arg = nf.args[a]
-            required = str(arg.type).endswith("!") and arg.default_value is _undefined()
-            add(
-                "ARGUMENT_ADDED",
-                required,
-                f"{path}({a}:)",
-                f'{"required" if required else "optional"} argument "{a}" was added to "{path}"',
-            )
+        _diff_input_values(path, of.args, nf.args, add, _ARGUMENT)
         for a in sorted(set(of.args) & set(nf.args)):
-            oat, nat = str(of.args[a].type), str(nf.args[a].type)
-            if oat != nat:
-                add(
-                    "ARGUMENT_TYPE_CHANGED",
-                    not _input_safe(oat, nat),
-                    f"{path}({a}:)",
-                    f'argument "{a}" of "{path}" changed type from "{oat}" to "{nat}"',
-                )
-            elif of.args[a].default_value != nf.args[a].default_value:
+            if str(of.args[a].type) == str(nf.args[a].type) and of.args[a].default_value != nf.args[a].default_value:
                 add(
                     "ARGUMENT_DEFAULT_CHANGED", False, f"{path}({a}:)", f'default of argument "{a}" of "{path}" changed'
                 )

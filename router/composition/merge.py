@@ -639,48 +639,34 @@ class _Merger:
     def _check_inaccessible_field(self, t: MType, fname: str, f: MField) -> None:
         """A visible field must not reference an inaccessible type (through its type or an
         argument); a required input field or argument must not be inaccessible."""
-        types = self.types
+        field = f'"{t.name}.{fname}"'
+        self._check_inaccessible_value(t, fname, f, f"Input field {field}" if t.kind == "input" else None, field)
         if f.inaccessible:
-            if t.kind == "input" and is_non_null(f.type) and f.default is None:
+            return
+        for a in f.args.values():
+            argument = f'"{t.name}.{fname}({a.name}:)"'
+            self._check_inaccessible_value(t, fname, a, f"Argument {argument}", f"argument {argument}")
+
+    def _check_inaccessible_value(
+        self, t: MType, fname: str, value: MField | MArgument, required_label: str | None, referrer: str
+    ) -> None:
+        """One field or argument: hidden, it must not be required (``required_label``: where that applies);
+        visible, its type must be visible too."""
+        if value.inaccessible:
+            if required_label is not None and is_non_null(value.type) and value.default is None:
                 self.error(
-                    "REQUIRED_INACCESSIBLE",
-                    f'Input field "{t.name}.{fname}" is @inaccessible but required',
-                    None,
-                    t.name,
-                    fname,
+                    "REQUIRED_INACCESSIBLE", f"{required_label} is @inaccessible but required", None, t.name, fname
                 )
             return
-        ref = types.get(named_type(f.type))
+        ref = self.types.get(named_type(value.type))
         if ref is not None and ref.inaccessible:
             self.error(
                 "REFERENCED_INACCESSIBLE",
-                f'Type "{ref.name}" is @inaccessible but is referenced by "{t.name}.{fname}", which is '
-                "in the API schema",
+                f'Type "{ref.name}" is @inaccessible but is referenced by {referrer}, which is in the API schema',
                 None,
                 t.name,
                 fname,
             )
-        for a in f.args.values():
-            if a.inaccessible:
-                if is_non_null(a.type) and a.default is None:
-                    self.error(
-                        "REQUIRED_INACCESSIBLE",
-                        f'Argument "{t.name}.{fname}({a.name}:)" is @inaccessible but required',
-                        None,
-                        t.name,
-                        fname,
-                    )
-                continue
-            aref = types.get(named_type(a.type))
-            if aref is not None and aref.inaccessible:
-                self.error(
-                    "REFERENCED_INACCESSIBLE",
-                    f'Type "{aref.name}" is @inaccessible but is referenced by argument '
-                    f'"{t.name}.{fname}({a.name}:)", which is in the API schema',
-                    None,
-                    t.name,
-                    fname,
-                )
 
     def _check_only_inaccessible_children(self, t: MType) -> None:
         """A visible type needs a visible member (hidden union members are simply dropped)."""

@@ -205,10 +205,12 @@ class Chaos:
         return self.system.spec("biller").env["BILLER_DATABASE_URL"]
 
 
-def start_system(data_dir: Path, database_urls: dict[str, str]) -> System:
+def start_system(data_dir: Path, database_urls: dict[str, str], env: dict[str, str] | None = None) -> System:
+    """The system's processes on free ports with CHAOS_ENV (and ``env`` over it)."""
     ports = SystemPorts.free()
-    system = System(data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs", extra_env=CHAOS_ENV)
-    system.start(timeout_s=90)
+    extra_env = {**CHAOS_ENV, **(env or {})}
+    system = System(data_dir, ports=ports, database_urls=database_urls, log_dir=data_dir / "logs", extra_env=extra_env)
+    system.start(timeout_s=120)
     return system
 
 

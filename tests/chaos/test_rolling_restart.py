@@ -28,7 +28,7 @@ from setrum.launcher import System, SystemPorts, free_port
 from setrum_common.demo_data import METERS
 from tests.e2e.conftest import SERVICES, create_postgres_databases
 
-from .conftest import BUY, BUYERS, CHAOS_ENV, Burst, Chaos, _purchase
+from .conftest import BUY, BUYERS, CHAOS_ENV, Burst, Chaos, _purchase, start_system
 
 # Purchases go round these meters, so none reaches its monthly kWh cap during the roll.
 ROLLING_METERS = [m.number for m in METERS if m.status == "ACTIVE" and m.sts_base_date == 2014 and m.power_va >= 3500]
@@ -60,13 +60,9 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def workers_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
-    data_dir = tmp_path_factory.mktemp("workers")
     drain = {"TRANSACTIONS_SHUTDOWN_DRAIN_S": "3", "ROUTER_SHUTDOWN_DRAIN_S": "3"}  # time to probe /ready
-    env = {**CHAOS_ENV, **drain, "TRANSACTIONS_WORKERS": "2", "ROUTER_WORKERS": "2"}
-    system = System(
-        data_dir, ports=SystemPorts(*(free_port() for _ in range(5))), log_dir=data_dir / "logs", extra_env=env
-    )
-    system.start(timeout_s=120)
+    workers = {"TRANSACTIONS_WORKERS": "2", "ROUTER_WORKERS": "2"}
+    system = start_system(tmp_path_factory.mktemp("workers"), {}, {**drain, **workers})
     try:
         harness = Chaos(system)
         asyncio.run(harness.fund_buyers())

@@ -4,12 +4,14 @@ admin fees, the stamp duty rule and meters."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from setrum_common.auth import Viewer
 from setrum_common.clock import utc_now
@@ -51,6 +53,7 @@ __all__ = [
 
 # UU HPP bounds the VAT rate at 15%; anything above is a typo, not a tax.
 MAX_PPN_RATE = Decimal("0.15")
+_Row = TypeVar("_Row", Denomination, Channel, StampDutyRule)
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -137,6 +140,17 @@ async def upsert_region(db: Database, viewer: Viewer, code: str, name: str, rule
         return region
 
 
+async def _set(session: AsyncSession, found: _Row | None, make: Callable[[], _Row], **values: object) -> _Row:
+    """The row found, or a new one from ``make()``, with ``values`` set on it (one upkeep change)."""
+    row = make() if found is None else found
+    if found is None:
+        session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    await session.flush()
+    return row
+
+
 def _denomination_amount(amount: Decimal) -> Decimal:
     return whole_rupiah(amount, "amount", maximum=MAX_DENOMINATION)
 
@@ -146,13 +160,8 @@ async def add_denomination(db: Database, viewer: Viewer, amount: Decimal) -> Den
     viewer.require_admin()
     value = _denomination_amount(amount)
     async with db.transaction() as session:
-        row = await repo.get_denomination(session, value)
-        if row is None:
-            row = Denomination(amount=value, active=True)
-            session.add(row)
-        row.active = True
-        await session.flush()
-        return row
+        found = await repo.get_denomination(session, value)
+        return await _set(session, found, lambda: Denomination(amount=value), active=True)
 
 
 async def deactivate_denomination(db: Database, viewer: Viewer, amount: Decimal) -> Denomination:
@@ -175,13 +184,7 @@ async def set_channel_admin_fee(db: Database, viewer: Viewer, channel: str, admi
         raise bad_input("channel must be 1-40 lower-case letters, digits, '-' or '_'")
     fee = whole_rupiah(admin_fee, "adminFee", maximum=MAX_DENOMINATION, allow_zero=True)
     async with db.transaction() as session:
-        row = await repo.get_channel(session, code)
-        if row is None:
-            row = Channel(code=code, admin_fee=fee)
-            session.add(row)
-        row.admin_fee = fee
-        await session.flush()
-        return row
+        return await _set(session, await repo.get_channel(session, code), lambda: Channel(code=code), admin_fee=fee)
 
 
 async def set_stamp_duty(db: Database, viewer: Viewer, threshold: Decimal, amount: Decimal) -> StampDutyRule:
@@ -189,13 +192,8 @@ async def set_stamp_duty(db: Database, viewer: Viewer, threshold: Decimal, amoun
     threshold = whole_rupiah(threshold, "threshold", maximum=MAX_DENOMINATION, allow_zero=True)
     amount = whole_rupiah(amount, "amount", maximum=MAX_DENOMINATION, allow_zero=True)
     async with db.transaction() as session:
-        row = await repo.get_stamp_duty_rule(session)
-        if row is None:
-            row = StampDutyRule(id=1, threshold=threshold, amount=amount)
-            session.add(row)
-        row.threshold, row.amount = threshold, amount
-        await session.flush()
-        return row
+        found = await repo.get_stamp_duty_rule(session)
+        return await _set(session, found, lambda: StampDutyRule(id=1), threshold=threshold, amount=amount)
 
 
 async def set_meter_status(db: Database, viewer: Viewer, raw: str, status: str) -> str:
