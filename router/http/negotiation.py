@@ -53,8 +53,8 @@ def choose_media_type(accept: str | None) -> MediaType | None:
     A pure function of the header text, asked twice per request (decode and encode): memoised."""
     if accept is None or not accept.strip():
         return JSON
-    best: tuple[float, int, MediaType] | None = None
-    for media, q, _position in _parse_accept(accept):
+    best: tuple[float, int, int, MediaType] | None = None
+    for media, q, position in _parse_accept(accept):
         if q <= 0:
             continue
         if media == GRAPHQL_RESPONSE_JSON:
@@ -65,14 +65,24 @@ def choose_media_type(accept: str | None) -> MediaType | None:
             candidate = EVENT_STREAM
         else:
             continue
-        # Higher q wins; on a tie an explicitly named event stream, then graphql-response+json, beats JSON.
-        rank = (q, _PREFERENCE.get(candidate, 0), candidate)
-        if best is None or rank[:2] > best[:2]:
+        rank = (q, position, _PREFERENCE.get(candidate, 0), candidate)
+        if best is None or _better(rank, best):
             best = rank
-    return None if best is None else best[2]
+    return None if best is None else best[3]
 
 
-_PREFERENCE: dict[str, int] = {EVENT_STREAM: 2, GRAPHQL_RESPONSE_JSON: 1}
+def _better(rank: tuple[float, int, int, MediaType], best: tuple[float, int, int, MediaType]) -> bool:
+    """Higher q wins. On a tie between a stream and JSON the client's order decides (clients such as
+    urql list every type they can read, JSON first, and must get JSON for a query); between the two
+    JSON types graphql-response+json wins."""
+    if rank[0] != best[0]:
+        return rank[0] > best[0]
+    if EVENT_STREAM in (rank[3], best[3]) and rank[3] != best[3]:
+        return rank[1] < best[1]
+    return rank[2] > best[2]
+
+
+_PREFERENCE: dict[str, int] = {GRAPHQL_RESPONSE_JSON: 1}
 
 
 def json_media_type(media_type: MediaType | None) -> MediaType:

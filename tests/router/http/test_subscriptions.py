@@ -207,6 +207,31 @@ def test_a_subscription_over_plain_json_is_refused() -> None:
         assert subscriber.bodies == []
 
 
+URQL_ACCEPT = (
+    "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed"
+)
+
+
+def test_a_query_from_a_client_that_lists_every_type_json_first_is_answered_as_json() -> None:
+    # urql sends this Accept for every query; answering it as a stream broke the web app's fetches.
+    with router() as (url, _subscriber):
+        response = httpx.post(
+            f"{url}/graphql", json={"query": "{ latest { id } }"}, headers={"accept": URQL_ACCEPT}, timeout=10
+        )
+        assert response.headers["content-type"].startswith("application/graphql-response+json")
+        assert (
+            "errors" not in response.json()
+            or response.json()["errors"][0]["extensions"]["code"] != "SUBSCRIPTION_NEEDS_STREAM"
+        )
+        streamed = httpx.post(
+            f"{url}/graphql",
+            json={"query": ADDED, "variables": {"n": 1}},
+            headers={"accept": "text/event-stream, application/json", "authorization": f"Bearer {_token()}"},
+            timeout=10,
+        )
+        assert streamed.headers["content-type"].startswith("text/event-stream")
+
+
 def test_graphql_ws_streams_and_a_client_complete_stops_the_subscription() -> None:
     with router() as (url, subscriber), _ws(url) as socket:
         socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {_token()}"}}))
