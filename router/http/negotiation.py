@@ -53,7 +53,7 @@ def choose_media_type(accept: str | None) -> MediaType | None:
     A pure function of the header text, asked twice per request (decode and encode): memoised."""
     if accept is None or not accept.strip():
         return JSON
-    best: tuple[float, int, int, MediaType] | None = None
+    best: tuple[float, int, MediaType] | None = None
     for media, q, position in _parse_accept(accept):
         if q <= 0:
             continue
@@ -65,24 +65,21 @@ def choose_media_type(accept: str | None) -> MediaType | None:
             candidate = EVENT_STREAM
         else:
             continue
-        rank = (q, position, _PREFERENCE.get(candidate, 0), candidate)
+        rank = (q, position, candidate)
         if best is None or _better(rank, best):
             best = rank
-    return None if best is None else best[3]
+    return None if best is None else best[2]
 
 
-def _better(rank: tuple[float, int, int, MediaType], best: tuple[float, int, int, MediaType]) -> bool:
+def _better(rank: tuple[float, int, MediaType], best: tuple[float, int, MediaType]) -> bool:
     """Higher q wins. On a tie between a stream and JSON the client's order decides (clients such as
     urql list every type they can read, JSON first, and must get JSON for a query); between the two
     JSON types graphql-response+json wins."""
     if rank[0] != best[0]:
         return rank[0] > best[0]
-    if EVENT_STREAM in (rank[3], best[3]) and rank[3] != best[3]:
+    if EVENT_STREAM in (rank[2], best[2]) and rank[2] != best[2]:
         return rank[1] < best[1]
-    return rank[2] > best[2]
-
-
-_PREFERENCE: dict[str, int] = {GRAPHQL_RESPONSE_JSON: 1}
+    return rank[2] == GRAPHQL_RESPONSE_JSON and best[2] != GRAPHQL_RESPONSE_JSON
 
 
 def json_media_type(media_type: MediaType | None) -> MediaType:
