@@ -214,14 +214,15 @@ class DeadlineSettings(_Section):
 
 
 class OverloadSettings(_Section):
-    """The adaptive concurrency limit (setrum_common/overload.py): requests over it wait at most
-    ``queue_timeout_s``, then get 503 + Retry-After (GraphQL code OVERLOADED)."""
+    """The adaptive concurrency limit (setrum_common/overload.py): requests over it wait in a queue
+    that holds what the limit clears within ``queue_timeout_s``; the rest get 503 + Retry-After
+    (GraphQL code OVERLOADED) at once."""
 
     enabled: bool = True
     initial_limit: int = Field(default=64, gt=0)
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
-    queue_timeout_s: float = Field(default=0.03, ge=0)
+    queue_timeout_s: float = Field(default=0.5, ge=0)
 
     def options(self) -> LimiterOptions:
         return LimiterOptions(

@@ -22,12 +22,19 @@ in, without a window that pins concurrency low (Envoy's way, which refuses reque
 measures), and the limit only changes while it is in use (at least half of it in flight), so a quiet
 service learns its baseline and never shrinks its limit.
 
-A request over the limit waits in a short queue for at most ``queue_timeout_s``, then is refused
-(HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``), so the requests that are
-admitted keep their latency. The queue holds only as many as the slots that free up in that time (at
-most ``max_queue``): one that could only time out there is refused at once. Priority requests
-(purchases, sign-ins) may use the whole limit and are woken first; the others only
+A request over the limit waits in a bounded queue for at most ``queue_timeout_s``, then is refused
+(HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``). The queue holds only as
+many as the slots that free up in that time, by Little's law (limit / latency, at most ``max_queue``):
+one that could only time out there is refused at once, so refusals are fast and a storm's excess
+never waits. A closed loop of clients (each waits for its answer before asking again) therefore
+queues instead of being refused: its line is never longer than what the service clears in time.
+Priority requests (purchases, sign-ins) may use the whole limit and are woken first; the others only
 ``low_priority_share`` of it, so heavy reads are shed before a purchase is.
+
+Two guards keep noise from shrinking the limit: own latencies under ``latency_floor_s`` count as
+that floor (a 0.3 ms request that took 2 ms met a scheduler hiccup, not a queue), and a process
+that used less than ``min_busy`` of a core in a window is not queueing on itself, whatever its
+latency says (a neighbour took the CPU: refusing our own clients would not give it back).
 """
 
 from __future__ import annotations
@@ -76,14 +83,16 @@ class LimiterOptions:
     initial_limit: int = 64
     min_limit: int = 2
     max_limit: int = 512
-    queue_timeout_s: float = 0.05
-    max_queue: int = 128
+    queue_timeout_s: float = 0.5
+    max_queue: int = 256
     low_priority_share: float = 0.75
     tolerance: float = 2.0
     smoothing: float = 0.5
     update_interval_s: float = 0.1
     baseline_drift_per_s: float = 0.01
     backoff: float = 0.9
+    latency_floor_s: float = 0.005
+    min_busy: float = 0.25
 
 
 def priority_marker(text: bytes) -> str | None:
@@ -132,7 +141,13 @@ class _Baseline:
 class AdaptiveLimiter:
     """The gradient limit and its two wait queues; one per process (one event loop)."""
 
-    def __init__(self, options: LimiterOptions | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        options: LimiterOptions | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
         self.options = options or LimiterOptions()
         self.limit = float(self.options.initial_limit)
         # A raised limit opens over the next round trip, not at once: in a storm every new slot is
@@ -143,8 +158,10 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.refused = 0
         self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._latency_s = 0.0  # median latency (own queue included) of the last window: Little's law
         self._baselines: dict[str, _Baseline] = {}
-        self._window = _Window(clock(), 0.0)
+        self._window = _Window(clock(), 0.0, cpu_clock())
         self._refused_downstream_at = -math.inf
         self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
 
@@ -182,15 +199,15 @@ class AdaptiveLimiter:
             return False
 
     def _queue_room(self) -> float:
-        """How many may wait: as many slots as free up within ``queue_timeout_s`` (limit / round trip),
-        at most ``max_queue``. One that would only time out in the queue is refused at once instead."""
+        """How many may wait: as many slots as free up within ``queue_timeout_s`` (limit / latency, the
+        rate at which a full limit completes), at most ``max_queue``. One that would only time out in
+        the queue is refused at once instead."""
         options = self.options
         if options.queue_timeout_s <= 0:
             return 0.0
-        round_trip = self._window.wait_s
-        if round_trip <= 0:
+        if self._latency_s <= 0:
             return float(options.max_queue)
-        return min(float(options.max_queue), max(1.0, self.limit * options.queue_timeout_s / round_trip))
+        return min(float(options.max_queue), max(1.0, self.limit * options.queue_timeout_s / self._latency_s))
 
     def release(
         self,
@@ -250,8 +267,9 @@ class AdaptiveLimiter:
         drift = options.baseline_drift_per_s if not in_use else options.baseline_drift_per_s / 10
         base = baseline.learn(own, now, drift)
         window = self._window
-        window.ratios.append(own / max(base, 1e-6))
+        window.ratios.append(own / max(base, options.latency_floor_s, 1e-6))
         window.round_trips.append(max(base, total - own + base))  # the round trip without our own queue
+        window.totals.append(total)
         window.in_use = window.in_use or in_use
         if now - window.started < max(options.update_interval_s, window.wait_s) or len(window.ratios) < 3:
             return
@@ -259,7 +277,10 @@ class AdaptiveLimiter:
         # window): a change of the limit shows in the latency only a round trip later, and stepping on
         # every sample would overshoot in both directions behind a slow downstream.
         ratio = statistics.median(window.ratios)
-        self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)))
+        cpu_now = self._cpu_clock()
+        busy = (cpu_now - window.cpu_started) / max(now - window.started, 1e-6)
+        self._latency_s = statistics.median(window.totals)
+        self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)), cpu_now)
         if window.refused_downstream:
             self._refused_downstream_at = now
             # The service behind this one refused some: refuse the excess here instead, where it is
@@ -272,6 +293,8 @@ class AdaptiveLimiter:
         if not window.in_use:
             return
         gradient = max(0.5, min(1.0, options.tolerance / max(ratio, 1e-6)))
+        if busy < options.min_busy:
+            gradient = 1.0  # the latency grew, but not from our own work: keep the limit
         if (
             window.turned_away
             and ratio <= (1 + options.tolerance) / 2
@@ -294,12 +317,23 @@ class AdaptiveLimiter:
 class _Window:
     """The samples since the limit last moved."""
 
-    __slots__ = ("in_use", "ratios", "refused_downstream", "round_trips", "started", "turned_away", "wait_s")
+    __slots__ = (
+        "cpu_started",
+        "in_use",
+        "ratios",
+        "refused_downstream",
+        "round_trips",
+        "started",
+        "totals",
+        "turned_away",
+        "wait_s",
+    )
 
-    def __init__(self, started: float, wait_s: float) -> None:
-        self.started, self.wait_s = started, wait_s
+    def __init__(self, started: float, wait_s: float, cpu_started: float) -> None:
+        self.started, self.wait_s, self.cpu_started = started, wait_s, cpu_started
         self.ratios: list[float] = []
         self.round_trips: list[float] = []
+        self.totals: list[float] = []
         self.in_use = False
         self.turned_away = False
         self.refused_downstream = False
