@@ -103,6 +103,43 @@ class _Checker:
                     return False
         return True
 
+    def fetchable(self, t: str, sel: SelectionSetNode, graphs: list[str]) -> bool:
+        """Can the router fetch ``sel`` (a @requires) on a ``t`` that ``graphs`` can resolve? Each field may come
+        from any of them, and below it from any graph its return type reaches by keys (Apollo plans a
+        requirement like any other selection: ``media { ... on Book { isbn } }`` may take ``media`` from one
+        graph and ``Book.isbn`` from another)."""
+        for s in sel.selections:
+            if isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else t
+                inner = graphs if cond == t else self.closures(cond, graphs)
+                if not self.fetchable(cond, s.selection_set, inner):
+                    return False
+                continue
+            if not isinstance(s, FieldNode) or s.name.value == "__typename":
+                continue
+            if not any(
+                self.resolvable(x, t, s.name.value, None)
+                and (
+                    s.selection_set is None
+                    or self.fetchable(
+                        ret := named_type(self.sg.subgraphs[x].types[t].fields[s.name.value].type),
+                        s.selection_set,
+                        self.closure(ret, x, None),
+                    )
+                )
+                for x in graphs
+            ):
+                return False
+        return True
+
+    def closures(self, t: str, graphs: list[str]) -> list[str]:
+        """Every graph reachable by keys on ``t`` from one of ``graphs`` that knows ``t``."""
+        out: list[str] = []
+        for g in graphs:
+            if t in self.sg.subgraphs[g].types:
+                out += [x for x in self.closure(t, g, None) if x not in out]
+        return out
+
     def closure(self, t: str, g: str, provided: SelectionSetNode | None) -> list[str]:
         if t == self.sg.roots.get("query"):
             # A field returning Query re-enters: the router asks any graph's root, no key needed.
@@ -198,10 +235,7 @@ class _Checker:
                     reasons.append(f'from subgraph "{g}": field "{t}.{fname}" {why} there')
                     continue
                 req = _fs(self.sg.subgraphs[g].types[t].fields[fname].requires)
-                if req is not None and not all(
-                    any(self.available(x, t, SelectionSetNode(selections=(s,)), None) for x in graphs)
-                    for s in req.selections
-                ):
+                if req is not None and not self.fetchable(t, req, graphs):
                     reasons.append(f'from subgraph "{g}": cannot satisfy @requires of "{t}.{fname}"')
                     continue
                 needed = {f"{g}__{ca.context}" for ca in self.sg.subgraphs[g].types[t].fields[fname].context_args}

@@ -115,6 +115,37 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         },
         [],
     ),
+    # A requirement is planned like any selection: `m` from a, then `B.isbn` from c through B's key (used to be
+    # refused: we wanted one graph to resolve the whole `m { ... on B { isbn } }`).
+    "requires_nested_entity_jump": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! m: M }\nunion M = B\n'
+            'type B @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id") { id: ID! m: M @external t: Int @requires(fields: "m { ... on B { isbn } }") }'
+            '\nunion M = B\ntype B @key(fields: "id") { id: ID! isbn: String @external }',
+            "c": 'type B @key(fields: "id") { id: ID! isbn: String }',
+        },
+        [],
+    ),
+    "requires_nested_object_entity_jump": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! o: O }\ntype O @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id") { id: ID! o: O @external t: Int @requires(fields: "o { w }") }\n'
+            'type O @key(fields: "id") { id: ID! w: Int @external }',
+            "c": 'type O @key(fields: "id") { id: ID! w: Int }',
+        },
+        [],
+    ),
+    "requires_nested_entity_unreachable": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! m: M }\nunion M = B\n'
+            'type B @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id") { id: ID! m: M @external t: Int @requires(fields: "m { ... on B { isbn } }") }'
+            '\nunion M = B\ntype B @key(fields: "id") { id: ID! isbn: String @external }',
+            "c": 'type B @key(fields: "sku", resolvable: false) { sku: ID! isbn: String }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
 }
 
 
