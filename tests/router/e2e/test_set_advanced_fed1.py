@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import pytest
 
-async def test_value_type_only_one_graph_fully_resolves(run_set):
-    run = await run_set("advanced")
+# Each case runs on the checked-in reference composition of the set and on ours (router.composition).
+pytestmark = pytest.mark.parametrize("ours", [False, True], ids=["reference_composer", "our_composer"])
+
+
+async def test_value_type_only_one_graph_fully_resolves(run_set, ours):
+    run = await run_set("advanced", ours=ours)
     assert await run.query("{ store { name location { city } } }") == {
         "data": {"store": {"name": "Corner Shop", "location": {"city": "Leeds"}}}
     }
     assert run.calls() == ["b"]
 
 
-async def test_provides_on_union_member(run_set):
-    run = await run_set("advanced")
+async def test_provides_on_union_member(run_set, ours):
+    run = await run_set("advanced", ours=ours)
     body = await run.query("{ shelf { items { __typename ... on Book { title } ... on Film { title } } } }")
     assert body == {
         "data": {
@@ -30,8 +35,8 @@ async def test_provides_on_union_member(run_set):
     assert run.reps("c") == [[{"__typename": "Film", "id": "f1"}]]  # book titles were provided
 
 
-async def test_requires_through_fragments_on_an_external_union(run_set):
-    run = await run_set("advanced")
+async def test_requires_through_fragments_on_an_external_union(run_set, ours):
+    run = await run_set("advanced", ours=ours)
     body = await run.query("{ topItems { id summary } }")
     assert body == {
         "data": {
@@ -52,8 +57,8 @@ async def test_requires_through_fragments_on_an_external_union(run_set):
     }
 
 
-async def test_fed1_requires_and_extension_key(run_set):
-    run = await run_set("fed1_mixed")
+async def test_fed1_requires_and_extension_key(run_set, ours):
+    run = await run_set("fed1_mixed", ours=ours)
     body = await run.query("{ topProducts { name inStock shipping } }")
     assert body == {
         "data": {
@@ -70,8 +75,8 @@ async def test_fed1_requires_and_extension_key(run_set):
     ]
 
 
-async def test_fed1_graph_as_root_then_owner(run_set):
-    run = await run_set("fed1_mixed")
+async def test_fed1_graph_as_root_then_owner(run_set, ours):
+    run = await run_set("fed1_mixed", ours=ours)
     assert await run.query("{ lowStock { upc name inStock } warehouses { id } }") == {
         "data": {
             "lowStock": [{"upc": "2", "name": "Lamp", "inStock": False}],
