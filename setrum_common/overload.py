@@ -30,11 +30,6 @@ never waits. A closed loop of clients (each waits for its answer before asking a
 queues instead of being refused: its line is never longer than what the service clears in time.
 Priority requests (purchases, sign-ins) may use the whole limit and are woken first; the others only
 ``low_priority_share`` of it, so heavy reads are shed before a purchase is.
-
-Two guards keep noise from shrinking the limit: own latencies under ``latency_floor_s`` count as
-that floor (a 0.3 ms request that took 2 ms met a scheduler hiccup, not a queue), and a process
-that used less than ``min_busy`` of a core in a window is not queueing on itself, whatever its
-latency says (a neighbour took the CPU: refusing our own clients would not give it back).
 """
 
 from __future__ import annotations
@@ -91,8 +86,6 @@ class LimiterOptions:
     update_interval_s: float = 0.1
     baseline_drift_per_s: float = 0.01
     backoff: float = 0.9
-    latency_floor_s: float = 0.005
-    min_busy: float = 0.25
 
 
 def priority_marker(text: bytes) -> str | None:
@@ -146,7 +139,6 @@ class AdaptiveLimiter:
         options: LimiterOptions | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.options = options or LimiterOptions()
         self.limit = float(self.options.initial_limit)
@@ -158,10 +150,9 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.refused = 0
         self._clock = clock
-        self._cpu_clock = cpu_clock
         self._latency_s = 0.0  # median latency (own queue included) of the last window: Little's law
         self._baselines: dict[str, _Baseline] = {}
-        self._window = _Window(clock(), 0.0, cpu_clock())
+        self._window = _Window(clock(), 0.0)
         self._refused_downstream_at = -math.inf
         self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
 
@@ -267,7 +258,7 @@ class AdaptiveLimiter:
         drift = options.baseline_drift_per_s if not in_use else options.baseline_drift_per_s / 10
         base = baseline.learn(own, now, drift)
         window = self._window
-        window.ratios.append(own / max(base, options.latency_floor_s, 1e-6))
+        window.ratios.append(own / max(base, 1e-6))
         window.round_trips.append(max(base, total - own + base))  # the round trip without our own queue
         window.totals.append(total)
         window.in_use = window.in_use or in_use
@@ -277,10 +268,8 @@ class AdaptiveLimiter:
         # window): a change of the limit shows in the latency only a round trip later, and stepping on
         # every sample would overshoot in both directions behind a slow downstream.
         ratio = statistics.median(window.ratios)
-        cpu_now = self._cpu_clock()
-        busy = (cpu_now - window.cpu_started) / max(now - window.started, 1e-6)
         self._latency_s = statistics.median(window.totals)
-        self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)), cpu_now)
+        self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)))
         if window.refused_downstream:
             self._refused_downstream_at = now
             # The service behind this one refused some: refuse the excess here instead, where it is
@@ -293,8 +282,6 @@ class AdaptiveLimiter:
         if not window.in_use:
             return
         gradient = max(0.5, min(1.0, options.tolerance / max(ratio, 1e-6)))
-        if busy < options.min_busy:
-            gradient = 1.0  # the latency grew, but not from our own work: keep the limit
         if (
             window.turned_away
             and ratio <= (1 + options.tolerance) / 2
@@ -318,7 +305,6 @@ class _Window:
     """The samples since the limit last moved."""
 
     __slots__ = (
-        "cpu_started",
         "in_use",
         "ratios",
         "refused_downstream",
@@ -329,8 +315,8 @@ class _Window:
         "wait_s",
     )
 
-    def __init__(self, started: float, wait_s: float, cpu_started: float) -> None:
-        self.started, self.wait_s, self.cpu_started = started, wait_s, cpu_started
+    def __init__(self, started: float, wait_s: float) -> None:
+        self.started, self.wait_s = started, wait_s
         self.ratios: list[float] = []
         self.round_trips: list[float] = []
         self.totals: list[float] = []

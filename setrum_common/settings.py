@@ -123,7 +123,7 @@ class ServiceSettings(BaseSettings):
         512, description="ceiling of the adaptive concurrency limit (0: no limit); see setrum_common/overload.py"
     )
     overload_queue_timeout_s: float = Field(
-        0.25,
+        0.03,
         description="longest wait of a request over the limit; one that could not be served in it is refused at once",
     )
     request_deadline_s: float = Field(
