@@ -14,7 +14,7 @@ from graphql import print_ast
 
 from .demand import merge_demand
 from .diagnostics import CompositionError, CompositionHint
-from .subgraph_model import Subgraph, TypeDef, is_non_null, named_type
+from .subgraph_model import FieldDef, Subgraph, TypeDef, is_non_null, named_type
 from .supergraph_model import (
     ComposedSupergraph,
     Graph,
@@ -73,8 +73,11 @@ def _merge_meta(
 
 
 def _quote(names: Sequence[str]) -> str:
-    q = [f'"{n}"' for n in names]
-    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+    return _and([f'"{n}"' for n in names])
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 class _Merger:
@@ -287,35 +290,49 @@ class _Merger:
             out.append(g)
         return out
 
+    def _shareable_in(self, g: str, coord: tuple[str, str], f: FieldDef) -> bool:
+        """@shareable (field, or the type definition declaring it), a key field, or an external field g provides."""
+        s = self.subs[g]
+        return f.shareable or coord in s.key_field_coords or coord in s.provided_coords
+
     def _check_sharing(self, mt: MType, mf: MField) -> None:
-        if mt.kind == "interface" or (mt.name == "Subscription"):
-            return
-        resolving = self._resolving(mt.name, mf)
-        if len(resolving) < 2:
-            return
+        if mt.kind == "interface":
+            return  # interface fields are not resolved; implementations and interface objects are checked
         coord = (mt.name, mf.name)
+        if mt.name == "Subscription":
+            for g, f in mf.sources.items():
+                if self.subs[g].fed2 and f.shareable:
+                    self.error(
+                        "INVALID_FIELD_SHARING",
+                        "Fields on root level subscription object cannot be marked as shareable: "
+                        f'"{mt.name}.{mf.name}"',
+                        g,
+                        mt.name,
+                        mf.name,
+                    )
+                    return
+        entries = [(g, "", self._shareable_in(g, coord, mf.sources[g])) for g in self._resolving(mt.name, mf)]
+        self._report_sharing(mt.name, mf.name, entries)
 
-        def shareable(g: str) -> bool:
-            f, s = mf.sources[g], self.subs[g]
-            return (
-                f.shareable
-                or coord in s.key_field_coords
-                or coord in s.provided_coords
-                or mt.sources[g].interface_object
-            )
-
-        bad = [g for g in resolving if not shareable(g)]
-        if bad:
-            self.error(
-                "INVALID_FIELD_SHARING",
-                f'Non-shareable field "{mt.name}.{mf.name}" is resolved from multiple subgraphs: it is resolved from '
-                f"subgraphs {_quote(resolving)} and defined as non-shareable in "
-                f"subgraph{'s' if len(bad) > 1 else ''} {_quote(bad)}; mark it @shareable in every subgraph that "
-                "resolves it (or use @override/@external)",
-                bad[0],
-                mt.name,
-                mf.name,
-            )
+    def _report_sharing(self, type_name: str, fname: str, entries: list[tuple[str, str, bool]]) -> None:
+        """INVALID_FIELD_SHARING when several graphs resolve a field and one is not shareable there. `entries`:
+        (graph, how it resolves the field: "" or "through @interfaceObject ...", shareable there)."""
+        if len(entries) < 2:
+            return
+        bad = [(g, f'"{g}"{how}') for g, how, ok in entries if not ok]
+        if not bad:
+            return
+        resolving = [f'"{g}"{how}' for g, how, _ in entries]
+        self.error(
+            "INVALID_FIELD_SHARING",
+            f'Non-shareable field "{type_name}.{fname}" is resolved from multiple subgraphs: it is resolved from '
+            f"subgraphs {_and(resolving)} and defined as non-shareable in subgraph{'s' if len(bad) > 1 else ''} "
+            f"{_and([label for _, label in bad])}; mark it @shareable in every subgraph that resolves it "
+            "(or use @override/@external)",
+            bad[0][0],
+            type_name,
+            fname,
+        )
 
     def _is_subtype(self, sub: str, sup: str) -> bool:
         if sup.endswith("!"):
@@ -548,6 +565,7 @@ class _Merger:
                 if not any(g in io_graphs for g in mf.sources):
                     continue
                 for o in impls:
+                    self._check_interface_object_sharing(it, o, fname, io_graphs)
                     if fname not in o.fields:
                         copy = MField(
                             fname,
@@ -562,6 +580,22 @@ class _Merger:
                             from_interface_object=True,
                         )
                         o.fields[fname] = copy
+
+    def _check_interface_object_sharing(self, it: MType, o: MType, fname: str, io_graphs: list[str]) -> None:
+        """An interface object's field is resolved for every implementation: with the implementation's own field
+        (or another interface object's) it must be shareable on both sides, as Apollo's composer requires."""
+        entries: list[tuple[str, str, bool]] = []
+        own = o.fields.get(fname)
+        if own is not None and not own.from_interface_object:
+            coord = (o.name, fname)
+            entries += [(g, "", self._shareable_in(g, coord, own.sources[g])) for g in self._resolving(o.name, own)]
+        for g in io_graphs:
+            f = it.sources[g].fields.get(fname)
+            if f is None or f.overridden or (f.external and (it.name, fname) not in self.subs[g].provided_coords):
+                continue
+            how = f' (through @interfaceObject field "{it.name}.{fname}")'
+            entries.append((g, how, self._shareable_in(g, (it.name, fname), f)))
+        self._report_sharing(o.name, fname, entries)
 
     def _interface_access(self) -> None:
         """An interface (and each of its fields) requires what every implementation requires: a client

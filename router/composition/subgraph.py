@@ -301,8 +301,10 @@ def _read_type(
             for value in getattr(node, "values", None) or ():
                 ev = _read_enum_value(value, names, sub)
                 tdef.values[ev.name] = ev
+        # A type's @shareable covers the fields of that definition or extension only, as in Apollo's composer.
+        node_shareable = kind == "object" and any(c == "shareable" for c, _, _ in _fed(names, node.directives))
         for fnode in getattr(node, "fields", None) or ():
-            f = _read_field(fnode, names, rename, tdef.shareable and kind == "object", sub)
+            f = _read_field(fnode, names, rename, node_shareable, sub)
             if f.name not in tdef.fields:
                 tdef.fields[f.name] = f
     if not sub.fed2:

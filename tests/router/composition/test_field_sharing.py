@@ -3,7 +3,8 @@ composition (``@apollo/composition`` 2.14) reports for it, recorded when the cas
 same codes (``[]``: it composes). docs/router.md §5.3 Merge rules.
 
 A field counts as resolved by every graph that defines it, except where it is ``@external`` and not provided, or
-overridden away. It is shareable in a graph when ``@shareable`` (on the field or its type), a key field, or an ``@external`` field that graph provides. ``@provides`` does not make the field
+overridden away. It is shareable in a graph when ``@shareable`` (on the field, or on the type definition or extension
+that declares it), a key field, or an ``@external`` field that graph provides. ``@provides`` does not make the field
 shareable in its owner: a provided field must be ``@shareable`` wherever it is resolved for good.
 """
 
@@ -21,6 +22,8 @@ PROVIDER = (  # fed2: reviews provide the author's name
     FED2 + 'type Query { r: R }\ntype R @key(fields: "id") { id: ID! u: U @provides(fields: "name") }\n'
     'type U @key(fields: "id") { id: ID! name: String @external }'
 )
+ITF_A = FED2 + 'type Query { n: Node }\ninterface Node @key(fields: "id") { id: ID! }\n'
+ITF_OBJECT = FED2 + 'type Node @key(fields: "id") @interfaceObject { id: ID! x: Int }'
 SHARING = ["INVALID_FIELD_SHARING"]
 
 # name -> (subgraph name -> full SDL, Apollo's error codes)
@@ -141,6 +144,75 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         },
         SHARING,
     ),
+    # @interfaceObject: its field is resolved for every implementation (we used to count it shareable always).
+    "interface_object_and_implementation_not_shareable": (
+        {"a": ITF_A + 'type A implements Node @key(fields: "id") { id: ID! x: Int }', "b": ITF_OBJECT},
+        SHARING,
+    ),
+    "interface_object_shareable_implementation_not": (
+        {
+            "a": ITF_A + 'type A implements Node @key(fields: "id") { id: ID! x: Int }',
+            "b": FED2 + 'type Node @key(fields: "id") @interfaceObject { id: ID! x: Int @shareable }',
+        },
+        SHARING,
+    ),
+    "interface_object_and_implementation_shareable": (
+        {
+            "a": ITF_A + 'type A implements Node @key(fields: "id") { id: ID! x: Int @shareable }',
+            "b": FED2 + 'type Node @key(fields: "id") @interfaceObject @shareable { id: ID! x: Int }',
+        },
+        [],
+    ),
+    "two_interface_objects_not_shareable": (
+        {"a": ITF_A + 'type A implements Node @key(fields: "id") { id: ID! }', "b": ITF_OBJECT, "c": ITF_OBJECT},
+        SHARING,
+    ),
+    "interface_object_alone": (
+        {"a": ITF_A + 'type A implements Node @key(fields: "id") { id: ID! y: Int }', "b": ITF_OBJECT},
+        [],
+    ),
+    # A type's @shareable covers the fields of that definition or extension only (we used to apply it to all).
+    "shareable_type_not_its_extension": (
+        {
+            "a": FED2 + "type Query { v: V @shareable }\ntype V @shareable { a: Int }\nextend type V { b: Int }",
+            "b": FED2 + "type Query { v: V @shareable }\ntype V @shareable { a: Int b: Int }",
+        },
+        SHARING,
+    ),
+    "shareable_extension_not_the_definition": (
+        {
+            "a": FED2 + "type Query { v: V @shareable }\nextend type V @shareable { b: Int }\ntype V { a: Int }",
+            "b": FED2 + "type Query { v: V @shareable }\ntype V @shareable { a: Int b: Int }",
+        },
+        SHARING,
+    ),
+    "shareable_definition_and_extension": (
+        {
+            "a": FED2
+            + "type Query { v: V @shareable }\ntype V @shareable { a: Int }\nextend type V @shareable { b: Int }",
+            "b": FED2 + "type Query { v: V @shareable }\ntype V @shareable { a: Int b: Int }",
+        },
+        [],
+    ),
+    # Subscription root fields: one graph each, and never @shareable (we used to skip them).
+    "subscription_field_in_two_graphs": (
+        {"a": FED2 + "type Query { x: Int }\ntype Subscription { s: Int }", "b": FED2 + "type Subscription { s: Int }"},
+        SHARING,
+    ),
+    "subscription_field_shareable": (
+        {
+            "a": FED2 + "type Query { x: Int }\ntype Subscription { s: Int @shareable }",
+            "b": FED2 + "type Subscription { t: Int }",
+        },
+        SHARING,
+    ),
+    "subscription_fields_in_different_graphs": (
+        {
+            "a": FED2 + "type Query { x: Int }\ntype Subscription { s: V }\ntype V @shareable { x: Int }",
+            "b": FED2 + "type Subscription { t: V }\ntype V @shareable { x: Int }",
+        },
+        [],
+    ),
 }
 
 
@@ -150,3 +222,11 @@ def test_same_verdict_as_apollos_composer(name: str) -> None:
     result = compose([SubgraphSource(n, f"http://{n}/graphql", sdl) for n, sdl in subgraphs.items()])
     assert sorted({e.code for e in result.errors}) == sorted(codes), [str(e) for e in result.errors]
     assert (result.supergraph_sdl is None) == bool(codes)
+
+
+def test_interface_object_sharing_names_the_interface_object_field() -> None:
+    subgraphs, _ = CASES["interface_object_and_implementation_not_shareable"]
+    result = compose([SubgraphSource(n, f"http://{n}/graphql", sdl) for n, sdl in subgraphs.items()])
+    [error] = result.errors
+    assert (error.type_name, error.field_name) == ("A", "x")
+    assert 'resolved from subgraphs "a" and "b" (through @interfaceObject field "Node.x")' in error.message
