@@ -23,6 +23,7 @@ from .supergraph_model import (
     MField,
     MType,
 )
+from .validate_subgraph import field_used, used_coords
 
 __all__ = ["graph_enum_names", "merge"]
 
@@ -265,9 +266,8 @@ class _Merger:
             if f.override_label is not None:
                 continue  # progressive override: both graphs keep resolving it
             other.overridden = True
-            coord = (mt.name, mf.name)
             s = self.subs[src]
-            other.used_overridden = coord in s.key_field_coords or coord in s.required_coords
+            other.used_overridden = field_used(s, mt.sources[src], mf.name, used_coords(s))
             if not other.used_overridden:
                 self.hint(
                     "OVERRIDDEN_FIELD_CAN_BE_REMOVED",

@@ -281,6 +281,8 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
         return []
     out = []
     same_type = all(s.type == f.type for s in srcs.values())
+    # A progressive override's label is printed on its source too (Apollo does): both sides depend on it.
+    labelled = {s.override: s.override_label for s in srcs.values() if s.override and s.override_label}
     for g, s in srcs.items():
         if s.overridden and not s.used_overridden:
             continue
@@ -297,8 +299,9 @@ def _join_fields(t: MType, f: MField, enum_of: dict[str, str]) -> list[str]:
             args.append(f"override: {_s(s.override)}")
         if s.used_overridden:
             args.append("usedOverridden: true")
-        if s.override_label is not None:
-            args.append(f"overrideLabel: {_s(s.override_label)}")
+        label = s.override_label if s.override_label is not None else labelled.get(g)
+        if label is not None:
+            args.append(f"overrideLabel: {_s(label)}")
         if s.context_args:
             args.append(print_context_arguments(g, s.context_args))
         out.append(f"@join__field({', '.join(args)})")

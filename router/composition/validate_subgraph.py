@@ -42,11 +42,10 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
         for f in t.fields.values():
             _check_requires(sub, t, f, err)
             _check_provides(sub, t, f, err)
-    used = sub.key_field_coords | sub.required_coords | sub.provided_coords | context_coords(sub)
+    used = used_coords(sub)
     for t in sub.types.values():
-        iface_fields = {fn for i in t.interfaces if i in sub.types for fn in sub.types[i].fields}
         for f in list(t.fields.values()):
-            _check_external(sub, t, f, (t.name, f.name) in used or f.name in iface_fields, err)
+            _check_external(sub, t, f, field_used(sub, t, f.name, used), err)
             _check_override(sub, t, f, err)
         _check_access_on_interface(t, err)
     return errors
@@ -161,6 +160,18 @@ def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
                 t.name,
                 f.name,
             )
+
+
+def used_coords(sub: Subgraph) -> set[tuple[str, str]]:
+    """(type, field) named by a key, @requires, @provides or @fromContext selection of the subgraph."""
+    return sub.key_field_coords | sub.required_coords | sub.provided_coords | context_coords(sub)
+
+
+def field_used(sub: Subgraph, t: TypeDef, fname: str, used: set[tuple[str, str]]) -> bool:
+    """Apollo's "used" field: in ``used`` (see :func:`used_coords`) or implementing a field of an interface ``t``
+    implements in this subgraph. An external field must be used; an overridden one that is used stays in the
+    supergraph (``usedOverridden``)."""
+    return (t.name, fname) in used or any(fname in sub.types[i].fields for i in t.interfaces if i in sub.types)
 
 
 def _check_external(sub: Subgraph, t: TypeDef, f: FieldDef, used: bool, err: Report) -> None:

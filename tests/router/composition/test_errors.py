@@ -332,6 +332,34 @@ def test_override_marks_source_used_overridden_when_it_is_a_key() -> None:
     )
 
 
+def test_override_marks_source_used_overridden_when_it_implements_an_interface_field() -> None:
+    # Apollo's composer keeps the source field (usedOverridden) when it implements an interface field there.
+    result = run(
+        a=fed2(
+            "type Query { items: [Item] }\ninterface Item { id: ID! price: Int }\n"
+            'type Book implements Item @key(fields: "id") { id: ID! price: Int }'
+        ),
+        b=fed2('type Book @key(fields: "id") { id: ID! price: Int @override(from: "a") }'),
+    )
+    assert result.errors == [], [str(e) for e in result.errors]
+    assert 'price: Int @join__field(graph: A, usedOverridden: true) @join__field(graph: B, override: "a")' in (
+        result.supergraph_sdl or ""
+    )
+
+
+def test_progressive_override_label_is_printed_on_both_sides() -> None:
+    label_link = fed2("").replace("federation/v2.3", "federation/v2.7")
+    result = run(
+        a=label_link + 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! n: Int }',
+        b=label_link + 'type P @key(fields: "id") { id: ID! n: Int @override(from: "a", label: "percent(5)") }',
+    )
+    assert result.errors == [], [str(e) for e in result.errors]
+    assert (
+        'n: Int @join__field(graph: A, overrideLabel: "percent(5)") '
+        '@join__field(graph: B, override: "a", overrideLabel: "percent(5)")'
+    ) in (result.supergraph_sdl or "")
+
+
 def test_satisfiability_needs_the_context_on_every_path() -> None:
     # Transaction.display reads the user's currency: reachable under User it composes, but a root field returning
     # Transaction (no User above it), or the context set only on the field's own type, cannot be satisfied.
