@@ -123,8 +123,10 @@ def test_every_set_has_lean_cases():
 
 
 @pytest.mark.parametrize(("set_name", "query", "calls"), CASES)
-async def test_lean_plan(run_set, set_name, query, calls):
-    run = await run_set(set_name)
+@pytest.mark.parametrize("ours", [False, True], ids=["reference_composer", "our_composer"])
+async def test_lean_plan(run_set, set_name, query, calls, ours):
+    # ours: the set composed by router.composition (it must plan as leanly as on the reference composition)
+    run = await run_set(set_name, ours=ours)
     run.lean(calls)
     body = await run.query(query)
     assert "errors" not in body, body
