@@ -28,6 +28,9 @@ many as the slots that free up in that time, by Little's law (limit / latency, a
 one that could only time out there is refused at once, so refusals are fast and a storm's excess
 never waits. A closed loop of clients (each waits for its answer before asking again) therefore
 queues instead of being refused: its line is never longer than what the service clears in time.
+A storm does overflow the queue; for a second after each overflow waiters get the short
+``overflow_queue_timeout_s`` instead, and those who already waited longer are refused at once, so
+refusals stay fast while the storm lasts.
 Priority requests (purchases, sign-ins) may use the whole limit and are woken first; the others only
 ``low_priority_share`` of it, so heavy reads are shed before a purchase is.
 """
@@ -69,6 +72,8 @@ PRIORITY_SCAN_BYTES = 16 * 1024
 _EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
 _OTHER = "other"
 _MAX_WINDOW_S = 1.0
+# How long after the queue last overflowed waiters keep the short timeout (a storm is still on).
+_OVERFLOW_MEMORY_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
 
@@ -79,6 +84,7 @@ class LimiterOptions:
     min_limit: int = 2
     max_limit: int = 512
     queue_timeout_s: float = 0.5
+    overflow_queue_timeout_s: float = 0.03
     max_queue: int = 256
     low_priority_share: float = 0.75
     tolerance: float = 2.0
@@ -154,7 +160,9 @@ class AdaptiveLimiter:
         self._baselines: dict[str, _Baseline] = {}
         self._window = _Window(clock(), 0.0)
         self._refused_downstream_at = -math.inf
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        self._overflowed_at = -math.inf
+        # Waiters (resolved True: admitted, False: refused) with the time each began to wait.
+        self._waiting: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
 
     def _cap(self, priority: bool) -> float:
         limit = self.limit
@@ -167,38 +175,60 @@ class AdaptiveLimiter:
         return limit if priority else limit * self.options.low_priority_share
 
     async def acquire(self, *, priority: bool) -> bool:
-        """Take a slot (waiting at most ``queue_timeout_s`` in a bounded queue); False: refuse the request."""
+        """Take a slot (waiting in a bounded queue, see :meth:`_queue_timeout`); False: refuse the request."""
         if self.in_flight < self._cap(priority) and not self._waiting[0]:
             self.in_flight += 1
             return True
         self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
-        if len(queue) >= self._queue_room():
+        now = self._clock()
+        timeout = self._queue_timeout(now)
+        if len(queue) >= self._queue_room(timeout):
+            # An overflow: more arrive than the limit clears, a storm. From now on waiters get the short
+            # timeout, and those who have waited longer than it are refused now rather than later.
+            self._overflowed_at = now
+            self._refuse_waiting_over(self.options.overflow_queue_timeout_s, now)
             self.refused += 1
             return False
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue.append(future)
+        waiter = _Waiter(asyncio.get_running_loop().create_future(), now)
+        queue.append(waiter)
         try:
-            await asyncio.wait_for(asyncio.shield(future), timeout=self.options.queue_timeout_s)
-            return True
+            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout=timeout)
         except TimeoutError:
-            if future.done():  # granted at the last moment: keep the slot
-                return True
-            future.cancel()
-            queue.remove(future)
+            if waiter.future.done():  # decided at the last moment
+                return waiter.future.result()
+            waiter.future.cancel()
+            queue.remove(waiter)
             self.refused += 1
             return False
 
-    def _queue_room(self) -> float:
-        """How many may wait: as many slots as free up within ``queue_timeout_s`` (limit / latency, the
-        rate at which a full limit completes), at most ``max_queue``. One that would only time out in
-        the queue is refused at once instead."""
+    def _queue_timeout(self, now: float) -> float:
+        """``queue_timeout_s``, or the shorter ``overflow_queue_timeout_s`` while the queue overflowed
+        within the last second: a closed loop of clients never overflows a queue that holds what the
+        limit clears, so it may wait; in a storm a long wait would only make refusals slow."""
         options = self.options
-        if options.queue_timeout_s <= 0:
+        if now - self._overflowed_at < _OVERFLOW_MEMORY_S:
+            return min(options.queue_timeout_s, options.overflow_queue_timeout_s)
+        return options.queue_timeout_s
+
+    def _queue_room(self, timeout: float) -> float:
+        """How many may wait: as many slots as free up within ``timeout`` (limit / latency, the rate at
+        which a full limit completes), at most ``max_queue``. One that would only time out in the
+        queue is refused at once instead."""
+        options = self.options
+        if timeout <= 0:
             return 0.0
         if self._latency_s <= 0:
             return float(options.max_queue)
-        return min(float(options.max_queue), max(1.0, self.limit * options.queue_timeout_s / self._latency_s))
+        return min(float(options.max_queue), max(1.0, self.limit * timeout / self._latency_s))
+
+    def _refuse_waiting_over(self, seconds: float, now: float) -> None:
+        for queue in self._waiting:
+            while queue and now - queue[0].since > seconds:
+                waiter = queue.popleft()
+                if not waiter.future.done():
+                    waiter.future.set_result(False)
+                    self.refused += 1
 
     def release(
         self,
@@ -242,10 +272,10 @@ class AdaptiveLimiter:
     def _wake(self) -> None:
         for priority, queue in ((True, self._waiting[0]), (False, self._waiting[1])):
             while queue and self.in_flight < self._cap(priority):
-                future = queue.popleft()
-                if not future.done():
+                waiter = queue.popleft()
+                if not waiter.future.done():
                     self.in_flight += 1
-                    future.set_result(None)
+                    waiter.future.set_result(True)
 
     def _learn(self, own: float, total: float, kind: str, in_use: bool) -> None:
         options = self.options
@@ -299,6 +329,13 @@ class AdaptiveLimiter:
         options = self.options
         self._raise_from, self._raise_at, self._raise_over_s = self._cap(True), now, self._window.wait_s
         self.limit = max(float(options.min_limit), min(float(options.max_limit), new_limit))
+
+
+class _Waiter:
+    __slots__ = ("future", "since")
+
+    def __init__(self, future: asyncio.Future[bool], since: float) -> None:
+        self.future, self.since = future, since
 
 
 class _Window:
