@@ -346,6 +346,7 @@ class _Merger:
 
     def _merge_output_type(self, mt: MType, mf: MField) -> None:
         internal = {g: f for g, f in mf.sources.items() if not f.external}
+        owned = bool(internal)
         if not internal:
             ext_ok = any(g for g, f in mf.sources.items() if mt.sources[g].interface_object)
             if not ext_ok:
@@ -372,7 +373,7 @@ class _Merger:
             sup = types[0]
         mf.type = sup
         for g, f in mf.sources.items():
-            if f.external and named_type(f.type) != named_type(sup):
+            if f.external and not self._external_type_ok(f.type, sup, owned, len(types) > 1):
                 self.error(
                     "EXTERNAL_TYPE_MISMATCH",
                     f'Type of external field "{mt.name}.{mf.name}" in subgraph "{g}" is "{f.type}", '
@@ -381,6 +382,15 @@ class _Merger:
                     mt.name,
                     mf.name,
                 )
+
+    def _external_type_ok(self, ext: str, sup: str, owned: bool, owners_differ: bool) -> bool:
+        """Apollo's rule, as its composer decides (recorded in test_errors.py): an external field has the type the
+        owning graphs give it (Int for Int, not Int! nor a list of another nullability); only when the owners
+        themselves differ (Int! in one, Int in another) may it be any subtype of the merged type. Where no graph
+        owns the field (interface objects) only the named type must match."""
+        if not owned:
+            return named_type(ext) == named_type(sup)
+        return ext == sup or (owners_differ and self._is_subtype(ext, sup))
 
     def _merge_args(self, mt: MType, mf: MField) -> None:
         internal = {g: f for g, f in mf.sources.items() if not f.external} or dict(mf.sources)

@@ -76,16 +76,18 @@ async def bought_for(db: Database, customer_id: str, meter_number: str) -> bool:
 @strawberry.federation.type(name="Meter", keys=["number"])
 class MeterInTransactions:
     number: str
-    # Master's field, sent along when monthlyUsage asks for it (@requires): the cap needs the power.
-    power_va: int | None = strawberry.federation.field(external=True, default=None)
+    # Master's field, sent along when monthlyUsage asks for it (@requires): the cap needs the power. Declared with
+    # master's type (Int!: federation wants an external field typed as its owner has it); 0 = not sent.
+    power_va: int = strawberry.federation.field(external=True, default=0)
     # ...and whether the viewer saved it (master's saved meters): the owner check of monthlyUsage.
-    saved_by_me: bool | None = strawberry.federation.field(external=True, default=None)
+    saved_by_me: bool = strawberry.federation.field(external=True, default=False)
 
     @classmethod
     def resolve_reference(cls, info: strawberry.Info, number: str, **data: object) -> MeterInTransactions:
         power = data.get("powerVa", data.get("power_va"))
         saved = data.get("savedByMe", data.get("saved_by_me"))
-        return cls(number=number, power_va=power if isinstance(power, int) else None, saved_by_me=saved is True)
+        power_va = power if isinstance(power, int) and not isinstance(power, bool) else 0
+        return cls(number=number, power_va=power_va, saved_by_me=saved is True)
 
     @strawberry.field(description="Purchases for this meter: all for an admin, a customer's own otherwise")
     async def purchases(

@@ -378,3 +378,31 @@ def test_satisfiability_needs_the_context_on_every_path() -> None:
         'x(a: ID @fromContext(field: "$c { id }")): Int }'
     )
     assert [e.code for e in run(a=own).errors] == ["SATISFIABILITY_ERROR"]
+
+
+# External field types as Apollo's composer (@apollo/composition 2.14) judges them: the owner's type exactly; any
+# subtype of the merged type only when the owners' types differ. name -> (owners' types, external type, refused)
+EXTERNAL_TYPES: dict[str, tuple[list[str], str, bool]] = {
+    "same": (["Int!"], "Int!", False),
+    "nullable_for_non_null": (["Int!"], "Int", True),  # schema/transactions.graphql had this (Meter.powerVa)
+    "non_null_for_nullable": (["Int"], "Int!", True),
+    "list_items_nullable": (["[Int!]"], "[Int]", True),
+    "owners_differ_merged_type": (["Int!", "Int"], "Int", False),
+    "owners_differ_subtype": (["[Int!]", "[Int]"], "[Int!]!", False),
+    "owners_agree_subtype": (["Int", "Int"], "Int!", True),
+    "owners_agree_supertype": (["Int!", "Int!"], "Int", True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTERNAL_TYPES))
+def test_external_field_type_as_apollo_judges_it(name: str) -> None:
+    owners, external, refused = EXTERNAL_TYPES[name]
+    sdls = {
+        f"o{i}": fed2(
+            ("type Query { u: U }\n" if i == 0 else "") + f'type U @key(fields: "id") {{ id: ID! n: {t} @shareable }}'
+        )
+        for i, t in enumerate(owners)
+    }
+    sdls["x"] = fed2(f'type U @key(fields: "id") {{ id: ID! n: {external} @external m: Int @requires(fields: "n") }}')
+    codes = [e.code for e in run(**sdls).errors]
+    assert codes == (["EXTERNAL_TYPE_MISMATCH"] if refused else []), codes
