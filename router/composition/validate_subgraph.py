@@ -47,6 +47,15 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
         for f in list(t.fields.values()):
             _check_external(sub, t, f, field_used(sub, t, f.name, used), err)
             _check_override(sub, t, f, err)
+            if sub.fed2 and t.kind == "interface" and f.shareable:
+                # Apollo's INVALID_SHAREABLE_USAGE: interface fields are never resolved, so never shared.
+                err(
+                    "INVALID_SHAREABLE_USAGE",
+                    f'Invalid use of @shareable on field "{t.name}.{f.name}": only object type fields can be marked '
+                    "with @shareable",
+                    t.name,
+                    f.name,
+                )
         _check_access_on_interface(t, err)
     return errors
 
@@ -200,6 +209,13 @@ def _check_override(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
         return
     if t.kind == "interface":
         err("OVERRIDE_ON_INTERFACE", "@override cannot be used on interface fields", t.name, f.name)
+    if t.interface_object:  # as Apollo's composer: not supported there (yet)
+        err(
+            "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            "@override is not yet supported on fields of @interfaceObject types",
+            t.name,
+            f.name,
+        )
     if f.override == sub.name:
         err(
             "OVERRIDE_FROM_SELF_ERROR",

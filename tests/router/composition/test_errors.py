@@ -97,6 +97,12 @@ CASES: dict[str, tuple[dict[str, str], str | None, str | None, str | None]] = {
         "User",
         "name",
     ),
+    "INVALID_SHAREABLE_USAGE": (
+        {"a": fed2("type Query { i: I }\ninterface I { x: Int @shareable }\ntype A implements I { x: Int }")},
+        "a",
+        "I",
+        "x",
+    ),
     "TYPE_KIND_MISMATCH": (
         {"a": fed2("type Query { t: T }\ntype T { x: Int }"), "b": fed2("type Query { u: T }\ninterface T { x: Int }")},
         None,
@@ -345,6 +351,19 @@ def test_override_marks_source_used_overridden_when_it_implements_an_interface_f
     assert 'price: Int @join__field(graph: A, usedOverridden: true) @join__field(graph: B, override: "a")' in (
         result.supergraph_sdl or ""
     )
+
+
+def test_override_on_an_interface_object_field_is_refused() -> None:
+    # Apollo's composer: "@override is not yet supported on fields of @interfaceObject types".
+    result = run(
+        a=fed2(
+            'type Query { n: Node }\ninterface Node @key(fields: "id") { id: ID! }\n'
+            'type A implements Node @key(fields: "id") { id: ID! x: Int }'
+        ),
+        b=fed2('type Node @key(fields: "id") @interfaceObject { id: ID! x: Int @override(from: "a") }'),
+    )
+    assert "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE" in [e.code for e in result.errors]
+    assert result.supergraph_sdl is None
 
 
 def test_progressive_override_label_is_printed_on_both_sides() -> None:
