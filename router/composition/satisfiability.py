@@ -105,9 +105,10 @@ class _Checker:
 
     def fetchable(self, t: str, sel: SelectionSetNode, graphs: list[str]) -> bool:
         """Can the router fetch ``sel`` (a @requires) on a ``t`` that ``graphs`` can resolve? Each field may come
-        from any of them, and below it from any graph its return type reaches by keys (Apollo plans a
-        requirement like any other selection: ``media { ... on Book { isbn } }`` may take ``media`` from one
-        graph and ``Book.isbn`` from another)."""
+        from any of them, and its sub-selection field by field from any graph that resolves the field or that the
+        return type reaches from one by keys (Apollo plans a requirement like any other selection:
+        ``media { ... on Book { isbn } }`` may take ``media`` from one graph and ``Book.isbn`` from another, and
+        ``o { x y }`` on a shareable value type ``x`` from one graph and ``y`` from another)."""
         for s in sel.selections:
             if isinstance(s, InlineFragmentNode):
                 cond = s.type_condition.name.value if s.type_condition else t
@@ -117,19 +118,13 @@ class _Checker:
                 continue
             if not isinstance(s, FieldNode) or s.name.value == "__typename":
                 continue
-            if not any(
-                self.resolvable(x, t, s.name.value, None)
-                and (
-                    s.selection_set is None
-                    or self.fetchable(
-                        ret := named_type(self.sg.subgraphs[x].types[t].fields[s.name.value].type),
-                        s.selection_set,
-                        self.closure(ret, x, None),
-                    )
-                )
-                for x in graphs
-            ):
+            cands = [x for x in graphs if self.resolvable(x, t, s.name.value, None)]
+            if not cands:
                 return False
+            if s.selection_set is not None:
+                ret = named_type(self.sg.subgraphs[cands[0]].types[t].fields[s.name.value].type)
+                if not self.fetchable(ret, s.selection_set, self.closures(ret, cands)):
+                    return False
         return True
 
     def closures(self, t: str, graphs: list[str]) -> list[str]:

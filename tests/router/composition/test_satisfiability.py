@@ -136,6 +136,16 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         },
         [],
     ),
+    # ... and a shareable value type's fields from different graphs (`x` from a, `y` from c).
+    "requires_nested_value_split": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! o: O @shareable }\ntype O @shareable { x: Int }',
+            "c": 'type P @key(fields: "id") { id: ID! o: O @shareable }\ntype O @shareable { y: Int }',
+            "b": 'type P @key(fields: "id") { id: ID! o: O @external t: Int @requires(fields: "o { x y }") }\n'
+            "type O { x: Int @external y: Int @external }",
+        },
+        [],
+    ),
     "requires_nested_entity_unreachable": (
         {
             "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! m: M }\nunion M = B\n'
