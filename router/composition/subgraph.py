@@ -67,6 +67,18 @@ FEDERATION_DIRECTIVES = frozenset(
         "listSize",
     }
 )
+# The federation version that brought each directive (Apollo's composer does not know it on an older @link).
+_SINCE: dict[str, tuple[int, int]] = {
+    "composeDirective": (2, 1),
+    "interfaceObject": (2, 3),
+    "authenticated": (2, 5),
+    "requiresScopes": (2, 5),
+    "policy": (2, 6),
+    "context": (2, 8),
+    "fromContext": (2, 8),
+    "cost": (2, 9),
+    "listSize": (2, 9),
+}
 _FED1_DIRECTIVES = frozenset({"key", "external", "requires", "provides", "extends", "tag", "inaccessible", "shareable"})
 _FED_URL = re.compile(r"^https?://specs\.apollo\.dev/federation/v(\d+)\.(\d+)/?$")
 _PLUMBING_TYPES = frozenset({"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet"})
@@ -77,10 +89,11 @@ _ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscr
 class _Names:
     """Maps directive names as written in this subgraph to canonical federation names."""
 
-    def __init__(self, fed2: bool, imports: dict[str, str], prefix: str) -> None:
+    def __init__(self, fed2: bool, imports: dict[str, str], prefix: str, version: tuple[int, int] = (1, 0)) -> None:
         self.fed2 = fed2
         self.imports = imports
         self.prefix = prefix
+        self.version = version
 
     def canonical(self, name: str) -> str | None:
         if not self.fed2:
@@ -88,8 +101,9 @@ class _Names:
         if name in self.imports:
             return self.imports[name]
         head = self.prefix + "__"
-        if name.startswith(head) and name[len(head) :] in FEDERATION_DIRECTIVES:
-            return name[len(head) :]
+        canon = name[len(head) :]
+        if name.startswith(head) and canon in FEDERATION_DIRECTIVES and _SINCE.get(canon, (2, 0)) <= self.version:
+            return canon
         return None
 
 
@@ -116,19 +130,33 @@ def _read_links(
     imports: dict[str, str] = {}
     prefix = "federation"
     fed2 = False
+    version = (1, 0)
     other_links: list[dict[str, Any]] = []
     for d in _schema_directives(doc):
         if d.name.value != "link":
             continue
         args = _args(d)
-        if not _FED_URL.match(str(args.get("url") or "")):
+        url = _FED_URL.match(str(args.get("url") or ""))
+        if not url:
             other_links.append(args)
             continue
         fed2 = True
+        version = max(version, (int(url.group(1)), int(url.group(2))))
         prefix = str(args.get("as") or "federation")
         imports.update(_federation_imports(args))
-    names = _Names(fed2, imports, prefix)
+    too_new = sorted(alias for alias, canon in imports.items() if _SINCE.get(canon, (2, 0)) > version)
+    for alias in too_new:
+        del imports[alias]
+    names = _Names(fed2, imports, prefix, version)
     composed, errors = _composed_directives(doc, names, other_links, subgraph)
+    errors = [
+        CompositionError(
+            "INVALID_LINK_DIRECTIVE_USAGE",
+            f'[{subgraph}] Cannot import unknown element "@{alias}" (federation v{version[0]}.{version[1]})',
+            subgraph,
+        )
+        for alias in too_new
+    ] + errors
     return names, composed, errors
 
 
@@ -216,7 +244,9 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
     except GraphQLSyntaxError as exc:
         return None, [CompositionError("INVALID_GRAPHQL", f'subgraph "{source.name}": {exc.message}', source.name)]
     names, composed, errors = _read_links(doc, source.name)
-    sub = Subgraph(name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed)
+    sub = Subgraph(
+        name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed, fed_version=names.version
+    )
     grouped: dict[str, list[TypeDefinitionNode | TypeExtensionNode]] = {}
     for definition in doc.definitions:
         # federation/link directive definitions are implied; custom ones only matter for @composeDirective

@@ -146,6 +146,7 @@ class Subgraph:
     name: str
     url: str
     fed2: bool
+    fed_version: tuple[int, int] = (1, 0)  # the federation @link's version (1.0: Federation 1 SDL)
     types: dict[str, TypeDef] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # operation -> type name (always Query/...)
     key_field_coords: set[tuple[str, str]] = field(default_factory=set)  # (type, field) used in any key

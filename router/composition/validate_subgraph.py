@@ -209,6 +209,13 @@ def _check_override(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
         return
     if t.kind == "interface":
         err("OVERRIDE_ON_INTERFACE", "@override cannot be used on interface fields", t.name, f.name)
+    if f.override_label is not None and sub.fed_version < (2, 7):
+        err(
+            "INVALID_GRAPHQL",
+            'Unknown argument "label" on directive "@override" (federation v2.7 and later)',
+            t.name,
+            f.name,
+        )
     if t.interface_object:  # as Apollo's composer: not supported there (yet)
         err(
             "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",

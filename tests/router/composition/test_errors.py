@@ -425,3 +425,51 @@ def test_external_field_type_as_apollo_judges_it(name: str) -> None:
     sdls["x"] = fed2(f'type U @key(fields: "id") {{ id: ID! n: {external} @external m: Int @requires(fields: "n") }}')
     codes = [e.code for e in run(**sdls).errors]
     assert codes == (["EXTERNAL_TYPE_MISMATCH"] if refused else []), codes
+
+
+def _link(version: str, *imports: str) -> str:
+    names = ", ".join(f'"@{i}"' for i in imports)
+    return f'extend schema @link(url: "https://specs.apollo.dev/federation/v{version}", import: [{names}])\n'
+
+
+# Directives and arguments newer than the subgraph's federation @link, as Apollo's composer (2.14) refuses them.
+# name -> (subgraphs, the code, or None when it composes)
+VERSIONED: dict[str, tuple[dict[str, str], str | None]] = {
+    "override_label_before_2_7": (
+        {
+            "a": _link("2.3", "key") + 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! n: Int }',
+            "b": _link("2.3", "key", "override")
+            + 'type P @key(fields: "id") { id: ID! n: Int @override(from: "a", label: "percent(5)") }',
+        },
+        "INVALID_GRAPHQL",
+    ),
+    "interface_object_before_2_3": (
+        {
+            "a": _link("2.3", "key") + 'type Query { n: Node }\ninterface Node @key(fields: "id") { id: ID! }\n'
+            'type A implements Node @key(fields: "id") { id: ID! }',
+            "b": _link("2.1", "key", "interfaceObject")
+            + 'type Node @key(fields: "id") @interfaceObject { id: ID! x: Int }',
+        },
+        "INVALID_LINK_DIRECTIVE_USAGE",
+    ),
+    "authenticated_before_2_5": (
+        {"a": _link("2.3", "authenticated") + "type Query { p: Int @authenticated }"},
+        "INVALID_LINK_DIRECTIVE_USAGE",
+    ),
+    "authenticated_on_2_5": ({"a": _link("2.5", "authenticated") + "type Query { p: Int @authenticated }"}, None),
+    "context_before_2_8": (
+        {"a": _link("2.7", "context", "fromContext") + "type Query { p: Int }"},
+        "INVALID_LINK_DIRECTIVE_USAGE",
+    ),
+    "cost_before_2_9": (
+        {"a": _link("2.8", "cost") + "type Query { p: Int @cost(weight: 2) }"},
+        "INVALID_LINK_DIRECTIVE_USAGE",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VERSIONED))
+def test_directive_newer_than_the_link_is_refused(name: str) -> None:
+    subgraphs, code = VERSIONED[name]
+    codes = sorted({e.code for e in run(**subgraphs).errors})
+    assert codes == ([code] if code else []), codes
