@@ -20,7 +20,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
@@ -43,6 +42,7 @@ from .db import Database
 from .deadline import DeadlineMiddleware
 from .errors import DomainError, code_errors
 from .fastpath.graphql import graphql_endpoint
+from .fastpath.http import HttpClient
 from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
@@ -273,9 +273,9 @@ def create_service_app(
     configure_tracing(name)
     readiness = SchemaReadiness(db, Migrations(name, migrations) if migrations else None, settings.schema_mode)
 
-    session_client: httpx.AsyncClient | None = None
+    session_client: HttpClient | None = None
     if sessions is None and settings.users_url:
-        session_client = httpx.AsyncClient()
+        session_client = HttpClient(timeout_s=5.0, max_connections=50)
         sessions = SessionGuard(
             remote_session_lookup(settings.users_url, settings.service_keyring(name), session_client),
             cache_seconds=settings.session_cache_s,

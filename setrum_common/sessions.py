@@ -8,11 +8,16 @@ changed it stays signed in while every other holder of an old token is signed ou
 The users subgraph owns the versions (its database); the other services ask it over HTTP
 (``GET /internal/sessions/{customer_id}``, signed with the asking service's own key). Answers are cached for a few
 seconds per process (``SETRUM_SESSION_CACHE_S``), so a revocation reaches other replicas and
-services within that time; the replica that revokes forgets its cached answer at once.
+services within that time; the replica that revokes forgets its cached answer at once. Concurrent
+requests of one customer whose answer is not cached share one question to users (a burst of a
+customer's purchases costs users one lookup, not one each). The lookup goes through the services'
+shared HTTP client (:class:`setrum_common.fastpath.http.HttpClient`), the same keep-alive pool as
+every other call between services.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ import httpx
 
 from .auth import Viewer
 from .errors import DomainError, ErrorCode
+from .fastpath.http import HttpClient
 from .trust.service_keys import ServiceKeyring
 from .trust.service_tokens import service_headers
 
@@ -56,6 +62,7 @@ class SessionGuard:
         self._lookup = lookup
         self._ttl = cache_seconds
         self._cache: dict[str, tuple[SessionState | None, float]] = {}
+        self._asking: dict[str, asyncio.Future[SessionState | None]] = {}  # lookups in flight
 
     async def check(self, viewer: Viewer) -> Viewer:
         """The viewer unchanged, or UNAUTHENTICATED when its session was revoked.
@@ -77,20 +84,51 @@ class SessionGuard:
     def forget(self, customer_id: str) -> None:
         """Drop a cached answer (after this process changed the account's sessions)."""
         self._cache.pop(customer_id, None)
+        self._asking.pop(customer_id, None)  # a lookup already under way may predate the change
 
     async def _state(self, customer_id: str) -> SessionState | None:
         now = time.monotonic()
         hit = self._cache.get(customer_id)
         if hit is not None and now < hit[1]:
             return hit[0]
-        state = await self._lookup(customer_id)
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        self._cache[customer_id] = (state, now + self._ttl)
+        asking = self._asking.get(customer_id)
+        if asking is not None:  # another request is asking users right now: share its answer (or error)
+            return await asyncio.shield(asking)
+        asking = self._asking[customer_id] = asyncio.get_running_loop().create_future()
+        try:
+            state = await self._lookup(customer_id)
+        except BaseException as error:
+            self._settle(customer_id, asking, error=error)
+            raise
+        if self._asking.get(customer_id) is asking:  # not forgotten meanwhile: the answer is current
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[customer_id] = (state, now + self._ttl)
+        self._settle(customer_id, asking, state=state)
         return state
 
+    def _settle(
+        self,
+        customer_id: str,
+        asking: asyncio.Future[SessionState | None],
+        *,
+        state: SessionState | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        if self._asking.get(customer_id) is asking:
+            del self._asking[customer_id]
+        if asking.done():
+            return
+        if error is None:
+            asking.set_result(state)
+        elif isinstance(error, Exception):
+            asking.set_exception(error)
+            asking.exception()  # retrieved: nobody else may be waiting for it
+        else:  # the asking request was cancelled: the others ask again themselves
+            asking.cancel()
 
-def remote_session_lookup(users_url: str, keyring: ServiceKeyring, client: httpx.AsyncClient) -> SessionLookup:
+
+def remote_session_lookup(users_url: str, keyring: ServiceKeyring, client: HttpClient) -> SessionLookup:
     """Ask the users service, as ``keyring``'s service. Unreachable users -> SERVICE_UNAVAILABLE
     (fail closed, never admit)."""
     base = httpx.URL(users_url.rstrip("/"))
@@ -99,15 +137,19 @@ def remote_session_lookup(users_url: str, keyring: ServiceKeyring, client: httpx
         url = base.copy_with(path=base.path.rstrip("/") + SESSIONS_PATH + customer_id)
         headers = service_headers(keyring, "users", "GET", url.path)
         try:
-            response = await client.get(url, headers=headers, timeout=5.0)
+            response = await client.get(str(url), headers=headers, timeout_s=5.0)
         except httpx.HTTPError:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Cannot check your session right now; try again") from None
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Cannot check your session right now; try again")
-        body = response.json()
+        try:
+            body = response.json()
+            version = int(body["version"])
+        except (ValueError, TypeError, KeyError):
+            raise DomainError(ErrorCode.SERVICE_UNAVAILABLE, "Cannot check your session right now; try again") from None
         kept = body.get("kept")
-        return SessionState(version=int(body["version"]), kept=kept if isinstance(kept, str) else None)
+        return SessionState(version=version, kept=kept if isinstance(kept, str) else None)
 
     return lookup
