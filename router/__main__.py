@@ -65,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.supergraph.is_file():
         print(f"setrum-router: supergraph file not found: {settings.supergraph}", file=sys.stderr)
         return 2
+    from setrum_common.http_server import http_protocol
     from setrum_common.logging import configure_logging
 
     configure_logging("router", json=settings.json_logs, level=settings.log_level.upper())
@@ -77,7 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
         "host": settings.host,
         "port": settings.port,
         "loop": _available("uvloop", fallback="asyncio"),
-        "http": _available("httptools", fallback="h11"),
+        "http": http_protocol(),  # httptools (else h11); a response's head and body in one send
         "log_config": None,
         "access_log": False,
         "lifespan": "on",

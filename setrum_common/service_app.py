@@ -518,13 +518,15 @@ def serve(
 def _uvicorn_config(settings: _S, app_factory: Callable[[_S], Starlette]) -> uvicorn.Config:
     import uvicorn
 
+    from .http_server import http_protocol
+
     return uvicorn.Config(
         app_factory(settings),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         loop="auto",
-        http="auto",
+        http=http_protocol(),  # a response's head and body in one send
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
     )
