@@ -26,6 +26,7 @@ from router.http.routes import GRAPHQL_PATH, exception_handlers, http_routes
 from router.http.subscriptions import SubscriptionSlots
 from router.http.webapp import webapp_routes
 from router.layers.authentication import EdgeAuthenticator
+from router.layers.overload import overload_middleware
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
@@ -207,6 +208,7 @@ def create_app(
             Middleware(CloseWhenDrainingMiddleware),
             Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
             *cors_middleware(settings.cors),
+            *overload_middleware(settings, metrics),
         ],
     )
     app.state.metrics = metrics

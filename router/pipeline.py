@@ -38,7 +38,6 @@ from router.layers.csrf import csrf_layer
 from router.layers.deadline import deadline_layer
 from router.layers.dispatch import execute_handler
 from router.layers.headers import header_rules_layer
-from router.layers.overload import overload_layer
 from router.layers.persisted import PersistedDocuments, load_manifest, persisted_queries_layer
 from router.layers.plan_header import query_plan_layer
 from router.layers.rate_limit import RootFields, client_ip_layer, rate_limit_layer
@@ -47,7 +46,6 @@ from router.layers.request_id import request_id_layer
 from router.layers.telemetry import RouterMetrics, telemetry_layer
 from router.settings import RouterSettings
 from router.shared_store import MemoryStore, SharedStore
-from setrum_common.overload import AdaptiveLimiter
 
 __all__ = ["build_endpoint", "build_handler", "build_layers", "chain"]
 
@@ -81,8 +79,6 @@ def build_layers(
     layers.append(deadline_layer(settings.deadline.default_s))
     if metrics is not None:
         layers.append(telemetry_layer(metrics))
-    if settings.overload.enabled:
-        layers.append(overload_layer(AdaptiveLimiter(settings.overload.options())))
     rate_limits = settings.rate_limits
     if rate_limits.enabled and rate_limits.rules and pool is not None:
         layers.append(rate_limit_layer(rate_limits, store, _root_fields_of(pool)))

@@ -28,9 +28,9 @@ many as the slots that free up in that time, by Little's law (limit / latency, a
 one that could only time out there is refused at once, so refusals are fast and a storm's excess
 never waits. A closed loop of clients (each waits for its answer before asking again) therefore
 queues instead of being refused: its line is never longer than what the service clears in time.
-A storm does overflow the queue; for a second after each overflow waiters get the short
-``overflow_queue_timeout_s`` instead, and those who already waited longer are refused at once, so
-refusals stay fast while the storm lasts.
+Priority requests wait at most ``priority_queue_timeout_s`` (30 ms): they are woken first, so one
+that still finds no slot meets a storm of its own kind, where a longer wait would only make its
+refusal slow.
 Priority requests (purchases, sign-ins) may use the whole limit and are woken first; the others only
 ``low_priority_share`` of it, so heavy reads are shed before a purchase is.
 """
@@ -72,8 +72,6 @@ PRIORITY_SCAN_BYTES = 16 * 1024
 _EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
 _OTHER = "other"
 _MAX_WINDOW_S = 1.0
-# How long after the queue last overflowed waiters keep the short timeout (a storm is still on).
-_OVERFLOW_MEMORY_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
 
@@ -84,7 +82,7 @@ class LimiterOptions:
     min_limit: int = 2
     max_limit: int = 512
     queue_timeout_s: float = 0.5
-    overflow_queue_timeout_s: float = 0.03
+    priority_queue_timeout_s: float = 0.03
     max_queue: int = 256
     low_priority_share: float = 0.75
     tolerance: float = 2.0
@@ -113,12 +111,20 @@ def overloaded_body() -> bytes:
 
 
 class Slot:
-    """One admitted request. ``failed`` stays True unless the caller saw an answer under 500."""
+    """One admitted request. ``failed`` stays True unless the caller saw an answer under 500.
+    :meth:`finish` gives the slot back early (a streamed answer once it has started: a subscription
+    must not hold a slot for its lifetime); later calls do nothing."""
 
-    __slots__ = ("failed",)
+    __slots__ = ("_finish", "failed")
 
-    def __init__(self) -> None:
+    def __init__(self, finish: Callable[[Slot], None]) -> None:
         self.failed = True
+        self._finish: Callable[[Slot], None] | None = finish
+
+    def finish(self) -> None:
+        finish, self._finish = self._finish, None
+        if finish is not None:
+            finish(self)
 
 
 class _Baseline:
@@ -156,13 +162,11 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.refused = 0
         self._clock = clock
-        self._latency_s = 0.0  # median latency (own queue included) of the last window: Little's law
+        self._drain_per_s = 0.0  # how fast slots free up (see _queue_room); 0: not known yet
         self._baselines: dict[str, _Baseline] = {}
         self._window = _Window(clock(), 0.0)
         self._refused_downstream_at = -math.inf
-        self._overflowed_at = -math.inf
-        # Waiters (resolved True: admitted, False: refused) with the time each began to wait.
-        self._waiting: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
 
     def _cap(self, priority: bool) -> float:
         limit = self.limit
@@ -181,35 +185,25 @@ class AdaptiveLimiter:
             return True
         self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
-        now = self._clock()
-        timeout = self._queue_timeout(now)
-        if len(queue) >= self._queue_room(timeout):
-            # An overflow: more arrive than the limit clears, a storm. From now on waiters get the short
-            # timeout, and those who have waited longer than it are refused now rather than later.
-            self._overflowed_at = now
-            self._refuse_waiting_over(self.options.overflow_queue_timeout_s, now)
-            self.refused += 1
-            return False
-        waiter = _Waiter(asyncio.get_running_loop().create_future(), now)
-        queue.append(waiter)
-        try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout=timeout)
-        except TimeoutError:
-            if waiter.future.done():  # decided at the last moment
-                return waiter.future.result()
-            waiter.future.cancel()
-            queue.remove(waiter)
-            self.refused += 1
-            return False
-
-    def _queue_timeout(self, now: float) -> float:
-        """``queue_timeout_s``, or the shorter ``overflow_queue_timeout_s`` while the queue overflowed
-        within the last second: a closed loop of clients never overflows a queue that holds what the
-        limit clears, so it may wait; in a storm a long wait would only make refusals slow."""
         options = self.options
-        if now - self._overflowed_at < _OVERFLOW_MEMORY_S:
-            return min(options.queue_timeout_s, options.overflow_queue_timeout_s)
-        return options.queue_timeout_s
+        timeout = (
+            min(options.queue_timeout_s, options.priority_queue_timeout_s) if priority else options.queue_timeout_s
+        )
+        if len(queue) >= self._queue_room(timeout):
+            self.refused += 1
+            return False
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(future)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout=timeout)
+            return True
+        except TimeoutError:
+            if future.done():  # granted at the last moment: keep the slot
+                return True
+            future.cancel()
+            queue.remove(future)
+            self.refused += 1
+            return False
 
     def _queue_room(self, timeout: float) -> float:
         """How many may wait: as many slots as free up within ``timeout`` (limit / latency, the rate at
@@ -218,17 +212,9 @@ class AdaptiveLimiter:
         options = self.options
         if timeout <= 0:
             return 0.0
-        if self._latency_s <= 0:
+        if self._drain_per_s <= 0:
             return float(options.max_queue)
-        return min(float(options.max_queue), max(1.0, self.limit * timeout / self._latency_s))
-
-    def _refuse_waiting_over(self, seconds: float, now: float) -> None:
-        for queue in self._waiting:
-            while queue and now - queue[0].since > seconds:
-                waiter = queue.popleft()
-                if not waiter.future.done():
-                    waiter.future.set_result(False)
-                    self.refused += 1
+        return min(float(options.max_queue), max(1.0, self._drain_per_s * timeout))
 
     def release(
         self,
@@ -255,12 +241,10 @@ class AdaptiveLimiter:
     def running(self, kind: str | None = None) -> Iterator[Slot]:
         """Run one admitted request (after :meth:`acquire` said True): measures its own time and
         releases the slot however it ends."""
-        slot = Slot()
         with measured(self._clock) as elsewhere:
             started = self._clock()
-            try:
-                yield slot
-            finally:
+
+            def finish(slot: Slot) -> None:
                 self.release(
                     started,
                     failed=slot.failed,
@@ -269,13 +253,19 @@ class AdaptiveLimiter:
                     refused_downstream=elsewhere.refused_by_others,
                 )
 
+            slot = Slot(finish)
+            try:
+                yield slot
+            finally:
+                slot.finish()
+
     def _wake(self) -> None:
         for priority, queue in ((True, self._waiting[0]), (False, self._waiting[1])):
             while queue and self.in_flight < self._cap(priority):
-                waiter = queue.popleft()
-                if not waiter.future.done():
+                future = queue.popleft()
+                if not future.done():
                     self.in_flight += 1
-                    waiter.future.set_result(True)
+                    future.set_result(None)
 
     def _learn(self, own: float, total: float, kind: str, in_use: bool) -> None:
         options = self.options
@@ -298,7 +288,16 @@ class AdaptiveLimiter:
         # window): a change of the limit shows in the latency only a round trip later, and stepping on
         # every sample would overshoot in both directions behind a slow downstream.
         ratio = statistics.median(window.ratios)
-        self._latency_s = statistics.median(window.totals)
+        # The rate slots free up at: what this window completed, or what the limit completes at its
+        # latency (Little's law), whichever is higher. The first holds when the limit has just shrunk
+        # below what was in flight (the latency was measured with more in flight); the second when a
+        # burst follows a quiet spell. It rises at once and falls by half per window at most: one
+        # window stalled by a pause must not turn a queued closed loop into a flood of refusals.
+        drain = max(
+            len(window.totals) / max(now - window.started, 1e-6),
+            self.limit / max(statistics.median(window.totals), 1e-6),
+        )
+        self._drain_per_s = max(drain, (self._drain_per_s + drain) / 2)
         self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)))
         if window.refused_downstream:
             self._refused_downstream_at = now
@@ -331,13 +330,6 @@ class AdaptiveLimiter:
         self.limit = max(float(options.min_limit), min(float(options.max_limit), new_limit))
 
 
-class _Waiter:
-    __slots__ = ("future", "since")
-
-    def __init__(self, future: asyncio.Future[bool], since: float) -> None:
-        self.future, self.since = future, since
-
-
 class _Window:
     """The samples since the limit last moved."""
 
@@ -363,29 +355,67 @@ class _Window:
 
 
 class OverloadMiddleware:
-    """The limiter around an ASGI app: POST bodies and GET query strings that carry a priority marker
-    go first; ``/health``, ``/ready`` and ``/metrics`` are never limited."""
+    """The limiter around an ASGI app, in front of everything else the app does, so a refusal costs
+    little more than the HTTP parsing: POST bodies and GET query strings that carry a priority marker
+    go first. Limited: every path but ``/health``, ``/ready`` and ``/metrics``, or only ``paths``.
+    A body declared (or read) longer than ``pass_through_bytes`` is not limited here: another gate
+    bounds those (the router's large-body gate), and reading it here first would defeat that gate.
+    A request's slot ends when its answer starts, so a stream (a subscription) holds none."""
 
-    def __init__(self, app: ASGIApp, *, limiter: AdaptiveLimiter) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: AdaptiveLimiter,
+        paths: frozenset[str] | None = None,
+        pass_through_bytes: int | None = None,
+        refusal: bytes | None = None,
+        on_refused: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.paths = paths
+        self.pass_through_bytes = pass_through_bytes
+        self.refusal = refusal if refusal is not None else overloaded_body()
+        self.on_refused = on_refused
+
+    def _limited(self, scope: Scope) -> bool:
+        if scope["type"] != "http":
+            return False
+        path = scope["path"]
+        return path in self.paths if self.paths is not None else path not in _EXEMPT_PATHS
+
+    def _declared_too_long(self, scope: Scope) -> bool:
+        if self.pass_through_bytes is None:
+            return False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                return not value.isdigit() or int(value) > self.pass_through_bytes
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in _EXEMPT_PATHS:
+        if not self._limited(scope) or (scope["method"] == "POST" and self._declared_too_long(scope)):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
         if scope["method"] == "POST":
+            read = 0
             while True:
                 message = await receive()
                 messages.append(message)
+                read += len(message.get("body", b""))
                 if message["type"] != "http.request" or not message.get("more_body"):
                     break
+                if self.pass_through_bytes is not None and read > self.pass_through_bytes:
+                    await self.app(scope, _replaying(messages, receive), send)  # a long chunked body
+                    return
             text = b"".join(m.get("body", b"") for m in messages)
         else:
             text = scope.get("query_string", b"")
         kind = priority_marker(text)
         if not await self.limiter.acquire(priority=kind is not None):
+            if self.on_refused is not None:
+                self.on_refused()
             await send(
                 {
                     "type": "http.response.start",
@@ -393,17 +423,21 @@ class OverloadMiddleware:
                     "headers": [(b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode())],
                 }
             )
-            await send({"type": "http.response.body", "body": overloaded_body()})
+            await send({"type": "http.response.body", "body": self.refusal})
             return
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
         with self.limiter.running(kind) as slot:
 
             async def send_status(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     slot.failed = message["status"] >= 500
+                    slot.finish()
                 await send(message)
 
-            await self.app(scope, replay if messages else receive, send_status)
+            await self.app(scope, _replaying(messages, receive) if messages else receive, send_status)
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay

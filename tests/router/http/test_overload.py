@@ -126,3 +126,34 @@ async def test_a_subgraph_that_refuses_makes_the_router_refuse_at_its_door(super
     assert {a.json()["errors"][0]["extensions"]["code"] for a in at_the_door} == {"OVERLOADED"}
     assert served < len(answers)  # what the router refused never reached the subgraph
     assert later[-1].json() == {"data": {"hello": "hello world"}}
+
+
+async def test_a_refusal_comes_before_any_other_work(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
+    """Admission is the router's outermost step: over the limit, a request is refused before its token
+    is verified or its JSON decoded (a storm's refusals must be cheap). A body over the large-body
+    threshold is not counted here: the large-body gate bounds those, one at a time."""
+    settings = RouterSettings(
+        supergraph=supergraph_file,
+        overload=PINNED,
+        traffic_shaping=SEPARATE,
+        authentication={"hs256_secret": "refusal-order-secret-0123456789abcdef"},
+    )
+    app = create_app(settings, subgraph_apps={"accounts": subgraph.app()})
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(3)]
+        while len(subgraph.received) < 3:
+            await asyncio.sleep(0.01)
+        garbled = await client.post(
+            "/graphql",
+            content=b"{not json",
+            headers={"content-type": "application/json", "authorization": "Bearer not-a-token"},
+        )
+        padding = " " * (40 * 1024)
+        large = await client.post("/graphql", json={"query": "{ hello }" + padding})
+        subgraph.release.set()
+        await asyncio.gather(*held)
+        after = await client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
+    assert garbled.status_code == 503
+    assert garbled.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    assert large.json() == {"data": {"hello": "hello world"}}
+    assert after.status_code == 400  # with room again, the same body meets the decoder

@@ -84,7 +84,7 @@ class StandInSubscriber:
 
 
 @contextmanager
-def router(**subscriptions: Any) -> Iterator[tuple[str, StandInSubscriber]]:
+def router(overload: dict[str, Any] | None = None, **subscriptions: Any) -> Iterator[tuple[str, StandInSubscriber]]:
     subscriber = StandInSubscriber()
     products = make_subgraph(
         "products", PRODUCTS, entities={"Product": lambda rep: {"upc": rep["upc"], "name": f"Name of {rep['upc']}"}}
@@ -93,6 +93,7 @@ def router(**subscriptions: Any) -> Iterator[tuple[str, StandInSubscriber]]:
         {
             "subscriptions": {"keepalive_s": 0.2, **subscriptions},
             "authentication": {"hs256_secret": SECRET, "issuers": [], "audiences": []},
+            **({"overload": overload} if overload is not None else {}),
         }
     )
 
@@ -198,6 +199,19 @@ def test_the_process_limit_refuses_one_more_subscription() -> None:
         assert refused[-1] == ("complete", None)
         assert refused[0][1]["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
         first.close()
+
+
+def test_an_open_stream_holds_no_overload_slot() -> None:
+    """The overload limit counts a request until its answer starts: with room for one request at a
+    time, two streams stay open and a query still gets in (a stream holding its slot refused both)."""
+    with router(overload={"initial_limit": 1, "min_limit": 1, "max_limit": 1, "queue_timeout_s": 0}) as (url, _):
+        streams = [_sse(url, ADDED, {"n": -1}) for _ in range(2)]
+        assert [next(stream)[0] in ("next", "keepalive") for stream in streams] == [True, True]
+        query = httpx.post(f"{url}/graphql", json={"query": "{ latest { id } }"}, timeout=10)
+        for stream in streams:
+            stream.close()
+    assert query.status_code == 200, query.text
+    assert "OVERLOADED" not in query.text
 
 
 def test_a_subscription_over_plain_json_is_refused() -> None:
