@@ -22,7 +22,7 @@ from .common import BENCH_DIR, PYTHON, WORK, Load, Proc, Report, free_port, medi
 from .edge import _wrk, _wrk_argv  # the same wrk driver; the stub subgraph is the edge section's
 from .stack import Stack, rewrite_urls, write_query
 
-__all__ = ["FEATURES", "run"]
+__all__ = ["FEATURES", "edge_routers", "run", "wrk_env"]
 
 COST_TARGET = 0.10
 CONNS = 20
@@ -96,13 +96,12 @@ def _token() -> str:
     return token
 
 
-def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
-    built, missing = _built()
-    for feature in missing:
-        print(f"  not built yet (no ROUTER_{feature.section.upper()} settings): {feature.name}")
-    for feature in built:
-        if not feature.on and not feature.off:
-            print(f"  no off switch, on in both routers: {feature.name}")
+def edge_routers(
+    stack: Stack, load: Load, postgres_url: str | None = None
+) -> tuple[Proc, dict[str, tuple[Proc, str]], str]:
+    """The stub subgraph and the three routers over it: (stub, {name: (proc, url)}, store URL).
+    Shared with ``python -m bench.profile_router edgecost`` so the profile is of these very routers."""
+    built, _ = _built()
     stub_port = free_port()
     stub = stack.start(
         Proc("edgecost-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(stub_port)], cpus=load.load_cpus)
@@ -129,8 +128,24 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
             env={**env_on, "ROUTER_RATE_LIMITS__RULES": json.dumps(counted_rule)},
         ),
     }
+    return stub, routers, store
+
+
+def wrk_env() -> dict[str, str]:
+    """The load's wrk environment: the ordinary read with a valid customer token."""
+    return {"BODY_FILE": str(write_query("edgecost", QUERY)), "CHECK": "1", "AUTH": f"Bearer {_token()}"}
+
+
+def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
+    built, missing = _built()
+    for feature in missing:
+        print(f"  not built yet (no ROUTER_{feature.section.upper()} settings): {feature.name}")
+    for feature in built:
+        if not feature.on and not feature.off:
+            print(f"  no off switch, on in both routers: {feature.name}")
+    stub, routers, store = edge_routers(stack, load, postgres_url)
     script = BENCH_DIR / "lua" / "post.lua"
-    body = {"BODY_FILE": str(write_query("edgecost", QUERY)), "CHECK": "1", "AUTH": f"Bearer {_token()}"}
+    body = wrk_env()
     for _, url in routers.values():
         _wrk(_wrk_argv(url, script, CONNS, 2, load), body)  # warm-up (and the store's tables)
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in routers}
