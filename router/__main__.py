@@ -105,10 +105,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _app_from_env() -> Starlette:
-    """uvicorn's app factory: each worker builds its app from the environment."""
+    """uvicorn's app factory: each worker builds its app from the environment, then settles its
+    heap (start-up objects out of the collector's way: :mod:`setrum_common.heap`)."""
     from router.app import create_app
+    from setrum_common import heap
 
-    return create_app()
+    app = create_app()
+    heap.settle()
+    return app
 
 
 def _available(module: str, *, fallback: str) -> str:

@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from setrum_common import heap
+
 __all__ = ["BuildGateway", "GatewayLike", "GatewayPool", "SupergraphWatcher"]
 
 logger = logging.getLogger("router.reload")
@@ -149,6 +151,7 @@ class SupergraphWatcher:
             logger.error("supergraph %s rejected, keeping the current one: %s", self.path, exc)
             return False
         await self.pool.swap(gateway)
+        heap.thaw()  # the retired gateway was frozen with the start-up heap: let it be collected
         logger.info("supergraph %s reloaded (generation %d)", self.path, self.pool.generation)
         return True
 
