@@ -32,6 +32,7 @@ from router.supergraph.loader import TYPE_KINDS
 from .contexts import read_from_context
 from .demand import read_cost, read_list_size
 from .diagnostics import CompositionError
+from .directive_names import unknown_directive_errors
 from .fieldset_rules import parse_field_set
 from .subgraph_model import (
     Argument,
@@ -144,19 +145,27 @@ def _read_links(
         version = max(version, (int(url.group(1)), int(url.group(2))))
         prefix = str(args.get("as") or "federation")
         imports.update(_federation_imports(args))
+    known = {n for n in FEDERATION_DIRECTIVES if _SINCE.get(n, (2, 0)) <= version} if fed2 else FEDERATION_DIRECTIVES
+    unknown = unknown_directive_errors(
+        doc, subgraph, fed2=fed2, federation_names=set(known), federation_imports=dict(imports)
+    )
     too_new = sorted(alias for alias, canon in imports.items() if _SINCE.get(canon, (2, 0)) > version)
     for alias in too_new:
         del imports[alias]
     names = _Names(fed2, imports, prefix, version)
     composed, errors = _composed_directives(doc, names, other_links, subgraph)
-    errors = [
-        CompositionError(
-            "INVALID_LINK_DIRECTIVE_USAGE",
-            f'[{subgraph}] Cannot import unknown element "@{alias}" (federation v{version[0]}.{version[1]})',
-            subgraph,
-        )
-        for alias in too_new
-    ] + errors
+    errors = (
+        [
+            CompositionError(
+                "INVALID_LINK_DIRECTIVE_USAGE",
+                f'[{subgraph}] Cannot import unknown element "@{alias}" (federation v{version[0]}.{version[1]})',
+                subgraph,
+            )
+            for alias in too_new
+        ]
+        + errors
+        + unknown
+    )
     return names, composed, errors
 
 
