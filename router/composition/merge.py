@@ -348,16 +348,15 @@ class _Merger:
         internal = {g: f for g, f in mf.sources.items() if not f.external}
         owned = bool(internal)
         if not internal:
-            ext_ok = any(g for g, f in mf.sources.items() if mt.sources[g].interface_object)
-            if not ext_ok:
-                self.error(
-                    "EXTERNAL_MISSING_ON_BASE",
-                    f'Field "{mt.name}.{mf.name}" is marked @external in {_quote(list(mf.sources))} but is not '
-                    "defined (non-external) in any subgraph; some subgraph must resolve it",
-                    next(iter(mf.sources)),
-                    mt.name,
-                    mf.name,
-                )
+            # also when every source is an @interfaceObject: an implementation's own field does not count there
+            self.error(
+                "EXTERNAL_MISSING_ON_BASE",
+                f'Field "{mt.name}.{mf.name}" is marked @external in {_quote(list(mf.sources))} but is not '
+                "defined (non-external) in any subgraph; some subgraph must resolve it",
+                next(iter(mf.sources)),
+                mt.name,
+                mf.name,
+            )
             internal = dict(mf.sources)
         types = list(dict.fromkeys(f.type for f in internal.values()))
         sup = next((c for c in types if all(self._is_subtype(o, c) for o in types)), None)
