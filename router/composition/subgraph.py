@@ -278,7 +278,17 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
                 )
             )
             continue
-        tdef = _read_type(rename.get(name, name), kinds.pop(), nodes, names, rename, sub)
+        kind = kinds.pop()
+        if kind != "object" and names.fed2 and _type_external(nodes, names):
+            errors.append(
+                CompositionError(
+                    "INVALID_GRAPHQL",
+                    f'[{source.name}] Directive "@external" may not be used on {kind.upper()} ("{name}")',
+                    source.name,
+                    name,
+                )
+            )
+        tdef = _read_type(rename.get(name, name), kind, nodes, names, rename, sub)
         sub.types[tdef.name] = tdef
     if "Query" not in sub.types:
         sub.types["Query"] = TypeDef("Query", "object")
@@ -350,8 +360,16 @@ def _read_type(
         # Fed1 had no @shareable: every field may be resolved by several graphs.
         for f in tdef.fields.values():
             f.shareable = True
+    elif kind == "object" and _type_external(nodes, names):
+        # Fed2 @external on an object type (definition or extension) makes every field of the type external.
+        for f in tdef.fields.values():
+            f.external = True
     _resolvable_extension_keys(tdef, ext_keys)
     return tdef
+
+
+def _type_external(nodes: list[Any], names: _Names) -> bool:
+    return any(c == "external" for n in nodes for c, _, _ in _fed(names, n.directives))
 
 
 def _read_type_directives(tdef: TypeDef, node: Any, names: _Names, is_ext: bool, ext_keys: list[str]) -> None:

@@ -11,7 +11,7 @@ from router.composition import SubgraphSource, compose
 
 FED2 = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", '
-    '"@external", "@requires", "@provides", "@interfaceObject"])\n'
+    '"@external", "@requires", "@provides", "@interfaceObject", "@extends"])\n'
 )
 ITF = FED2 + (
     'type Query { n: Node }\ninterface Node @key(fields: "id") { id: ID! }\n'
@@ -20,6 +20,11 @@ ITF = FED2 + (
 IO_REQUIRES_X = (
     FED2 + 'type Node @key(fields: "id") @interfaceObject { id: ID! x: Int @external y: Int @requires(fields: "x") }'
 )
+OWNER = (
+    FED2
+    + 'type Query { u: User }\ntype User @key(fields: "id") { id: ID! name: String @shareable age: Int @shareable }'
+)
+TYPE_EXTERNAL = FED2 + 'type Query { x: Int }\ntype User @key(fields: "id") @external { id: ID! name: String }'
 
 # name -> (subgraph name -> full SDL, Apollo's error codes)
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
@@ -67,6 +72,64 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "interface_object_external_key": (
         {"a": ITF, "b": FED2 + 'type Node @key(fields: "id") @interfaceObject { id: ID! @external y: Int }'},
+        [],
+    ),
+    # Fed2 @external on an object type makes each of its fields external (definition and extensions); we used to
+    # ignore it. Only object types take it; Fed1 type-level @external stays accepted.
+    "type_external_field_unused": ({"own": OWNER, "a": TYPE_EXTERNAL}, ["EXTERNAL_UNUSED"]),
+    "type_external_key_field_only": (
+        {"own": OWNER, "a": FED2 + 'type Query { x: Int }\ntype User @key(fields: "id") @external { id: ID! }'},
+        [],
+    ),
+    "type_external_covers_its_extension": (
+        {"own": OWNER, "a": TYPE_EXTERNAL + '\nextend type User { greeting: String @requires(fields: "name") }'},
+        ["EXTERNAL_UNUSED"],
+    ),
+    "type_external_on_extension": (
+        {
+            "own": OWNER,
+            "a": FED2 + 'type Query { x: Int }\nextend type User @key(fields: "id") @external { id: ID! name: String }',
+        },
+        ["EXTERNAL_UNUSED"],
+    ),
+    "type_external_value_type_provided": (
+        {
+            "own": FED2 + 'type Query { u: U }\ntype U @key(fields: "id") { id: ID! o: O @shareable }\n'
+            "type O @shareable { n: Int }",
+            "a": FED2 + 'type Query { r: U @provides(fields: "o { n }") }\n'
+            'type U @key(fields: "id") { id: ID! o: O @external }\ntype O @external { n: Int }',
+        },
+        [],
+    ),
+    "type_external_no_base": (
+        {
+            "own": FED2 + "type Query { y: Int }",
+            "a": FED2 + 'type Query { x: User @provides(fields: "name") }\n'
+            'type User @key(fields: "id") @external { id: ID! name: String }',
+        },
+        ["EXTERNAL_MISSING_ON_BASE"],
+    ),
+    "type_external_extends_key": (
+        {
+            "own": OWNER,
+            "a": FED2 + 'type Query { x: User @provides(fields: "name") }\n'
+            'type User @key(fields: "id") @extends @external { id: ID! name: String }',
+        },
+        [],
+    ),
+    "type_external_on_interface": (
+        {
+            "own": FED2 + "type Query { i: I }\ninterface I { x: Int }\ntype A implements I @shareable { x: Int }",
+            "a": FED2 + "type Query { y: Int }\ninterface I @external { x: Int }",
+        },
+        ["INVALID_GRAPHQL"],
+    ),
+    "fed1_type_external": (
+        {
+            "own": OWNER,
+            "a": 'type Query { x: User @provides(fields: "name") }\n'
+            'extend type User @key(fields: "id") @external { id: ID! name: String }',
+        },
         [],
     ),
 }
