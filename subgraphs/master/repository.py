@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +54,7 @@ __all__ = [
     "list_tariffs",
     "load_meter_facts",
     "load_ppj_rules",
-    "load_quote_facts",
+    "read_quote_facts",
     "load_regions",
     "load_saved_meters",
     "lock_meter",
@@ -261,22 +261,26 @@ _QUOTE_BY_IDPEL = _quote_select(_M.idpel)
 _SALE_AT = _N_METER + _N_TARIFF + 2  # first column after the region
 
 
-async def load_quote_facts(
-    session: _Executor,
-    *,
-    number: str | None = None,
-    idpel: str | None = None,
-    channel: str,
-    amount: Decimal | None,
-    at: datetime,
+def read_quote_facts(
+    conn: Connection, number: str | None, idpel: str | None, channel: str, amount: Decimal | None, at: datetime
 ) -> QuoteFacts | None:
-    """What a quote reads, in ONE select; None when no meter has that number (or IDPEL).
+    """What a quote reads, in ONE select; None when no meter has that number (or IDPEL); ``amount``
+    None looks no denomination up (as if it did not exist). For :meth:`Database.run`: checkout, the
+    select and check-in in one greenlet (the quote is master's hot path, asked before every purchase)."""
+    stmt, params = _quote_query(number, idpel, channel, amount, at)
+    return _quote_facts(conn.execute(stmt, params).all())
 
-    ``amount`` None looks no denomination up (as if it did not exist)."""
+
+def _quote_query(
+    number: str | None, idpel: str | None, channel: str, amount: Decimal | None, at: datetime
+) -> tuple[Any, dict[str, Any]]:
     if (number is None) == (idpel is None):
         raise ValueError("give exactly one of number and idpel")
     stmt = _QUOTE_BY_NUMBER if number is not None else _QUOTE_BY_IDPEL
-    rows = (await session.execute(stmt, {"key": number or idpel, "channel": channel, "amount": amount, "at": at})).all()
+    return stmt, {"key": number or idpel, "channel": channel, "amount": amount, "at": at}
+
+
+def _quote_facts(rows: Sequence[Row[Any]]) -> QuoteFacts | None:
     if not rows:
         return None
     first = rows[0]

@@ -62,15 +62,15 @@ async def quote(
     number = parse_number(meter_number)
     channel_code = (channel or default_channel).strip()
     by_number = number.kind is IdentifierKind.METER_NUMBER
-    async with db.connection(one_statement=True) as conn:  # one select
-        found = await repo.load_quote_facts(
-            conn,
-            number=number.value if by_number else None,
-            idpel=None if by_number else number.value,
-            channel=channel_code,
-            amount=denomination,
-            at=quoted_at,
-        )
+    found = await db.run(  # one select, in one greenlet
+        repo.read_quote_facts,
+        number.value if by_number else None,
+        None if by_number else number.value,
+        channel_code,
+        denomination,
+        quoted_at,
+        one_statement=True,
+    )
     if found is None:
         raise unknown_meter(number)
     facts = found.facts
