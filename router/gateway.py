@@ -1,6 +1,6 @@
 """The Gateway: the request stages of :mod:`router.stages` composed over one supergraph.
 
-    parse -> validate -> authorize -> coerce variables -> cost -> plan -> execute -> project
+    parse -> validate -> authorize -> coerce variables -> plan -> cost -> execute -> project
 
 A known operation costs two dictionary look-ups (the prepared operation and its cached plan),
 variable coercion (only when the operation declares variables), the plan run (subgraph round
@@ -276,9 +276,9 @@ class Gateway:
             raise MutationNotAllowed("Mutations can only be sent over HTTP POST.")
         self._authorizer.authorize(ctx)
         coerce_variables(self.api_schema, ctx, max_errors=self.options.limits.max_validation_errors)
-        self._cost.check(ctx)
         if not self._defer.plan(ctx):
             self._planner.plan(ctx)
+        self._cost.check(ctx)  # after planning: entity fetches count (docs/router.md §6.5)
 
     async def subscribe(
         self,

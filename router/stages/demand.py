@@ -1,14 +1,17 @@
 """Demand control: the operation's estimated cost from ``@cost``/``@listSize`` against a configured maximum
-(docs/router.md §6.5 Demand control). Runs after variable coercion (a slicing argument may be a variable),
-before planning: an operation over the maximum is refused with ``COST_ESTIMATED_TOO_EXPENSIVE`` and nothing is
-fetched."""
+(docs/router.md §6.5 Demand control). Runs after planning, as Apollo Router's static estimate does: the cost is
+the sum over the plan's fetches of each subgraph operation's cost, so an entity fetch counts too (its
+``_entities`` list is sized like any list without ``@listSize``). An operation over the maximum is refused with
+``COST_ESTIMATED_TOO_EXPENSIVE`` and nothing is fetched."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -16,6 +19,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     VariableNode,
@@ -23,25 +27,30 @@ from graphql import (
     is_composite_type,
     is_list_type,
     is_non_null_type,
+    parse,
     value_from_ast_untyped,
 )
 
 from router.errors import LimitExceeded
+from router.planning.query_plan import ConditionNode, FetchNode, FlattenNode, PlanNode, QueryPlan
 from router.supergraph.cost import CostRules, ListSize
 
-from .request_context import PreparedOperation, RequestContext
+from .request_context import RequestContext
 
 __all__ = ["CostEstimator", "DEFAULT_LIST_SIZE", "MUTATION_BASE_COST"]
 
 DEFAULT_LIST_SIZE = 10
 MUTATION_BASE_COST = 10
+_ENTITIES = "_entities"
 
 
 class CostEstimator:
-    """Estimates an operation's cost. A field costs ``size x (weight + its selections)``: ``weight`` is the
-    field's ``@cost``, else its type's, else 1 for an object and 0 for a leaf, plus the ``@cost`` of each
-    argument given; ``size`` is 1, or for a list the slicing argument's value, else ``assumedSize``, else
-    the default list size. Fragments on different types count the dearest one; a mutation adds 10."""
+    """Estimates an operation's cost: the sum of its fetches' costs (a ``Condition`` counts its dearer branch; an
+    active ``@defer`` part adds its fetches). A fetch's operation is costed field by field: a field costs
+    ``size x (weight + its selections)``: ``weight`` is the field's ``@cost``, else its type's, else 1 for an
+    object and 0 for a leaf, plus the ``@cost`` of each argument given; ``size`` is 1, or for a list the slicing
+    argument's value, else ``assumedSize``, else the default list size (``_entities`` of an entity fetch too).
+    Fragments on different types count the dearest one; a mutation adds 10."""
 
     def __init__(self, schema: GraphQLSchema, rules: CostRules, *, max_cost: int | None, list_size: int) -> None:
         self.schema = schema
@@ -50,9 +59,15 @@ class CostEstimator:
         self.list_size = list_size
 
     def check(self, ctx: RequestContext) -> None:
+        """Call once ``ctx.plan`` (and ``ctx.deferred``) are set."""
         if self.max_cost is None:
             return
-        cost = self.estimate(ctx.operation, ctx.conditions)
+        cost = self.estimate_plan(ctx.plan, ctx.conditions)
+        deferred = ctx.deferred
+        if deferred is not None:
+            for site, part in deferred.plan.parts.items():
+                if site in deferred.active:
+                    cost += self.node_cost(part, ctx.conditions)
         if cost > self.max_cost:
             raise LimitExceeded(
                 f"Operation estimated cost {cost} is over the maximum of {self.max_cost}",
@@ -69,13 +84,35 @@ class CostEstimator:
                 ],
             )
 
-    def estimate(self, prepared: PreparedOperation, variables: Mapping[str, Any]) -> int:
-        root = self.schema.get_root_type(prepared.kind)
+    def estimate_plan(self, plan: QueryPlan | None, variables: Mapping[str, Any]) -> int:
+        return 0 if plan is None else self.node_cost(plan.node, variables)
+
+    def node_cost(self, node: PlanNode | None, variables: Mapping[str, Any]) -> int:
+        if node is None:
+            return 0
+        if isinstance(node, FetchNode):
+            return self.operation_cost(_parsed(node.operation), variables)
+        if isinstance(node, FlattenNode):
+            return self.node_cost(node.node, variables)
+        if isinstance(node, ConditionNode):
+            return max(self.node_cost(node.if_clause, variables), self.node_cost(node.else_clause, variables))
+        return sum(self.node_cost(n, variables) for n in node.nodes)
+
+    def operation_cost(self, document: DocumentNode, variables: Mapping[str, Any]) -> int:
+        """One subgraph operation's cost (the first operation of ``document``)."""
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        op = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+        root = self.schema.get_root_type(op.operation)
         if root is None:
             return 0
-        walk = _Walk(self, prepared.fragments, variables)
-        base = MUTATION_BASE_COST if prepared.kind == OperationType.MUTATION else 0
-        return base + walk.selections(root, prepared.operation.selection_set, {})
+        base = MUTATION_BASE_COST if op.operation == OperationType.MUTATION else 0
+        return base + _Walk(self, fragments, variables).selections(root, op.selection_set, {})
+
+
+@lru_cache(maxsize=4096)
+def _parsed(operation: str) -> DocumentNode:
+    """Fetch operations are fixed per plan: parse each once."""
+    return parse(operation, no_location=True)
 
 
 class _Walk:
@@ -132,6 +169,8 @@ class _Walk:
         fields = getattr(parent, "fields", None)
         fdef: GraphQLField | None = fields.get(node.name.value) if fields else None
         if fdef is None:
+            if node.name.value == _ENTITIES and parent is self.est.schema.query_type:
+                return self.entities(node)
             return 0  # __typename and introspection fields
         rules = self.est.rules
         key = (parent.name, node.name.value)
@@ -155,6 +194,17 @@ class _Walk:
         if sized is not None:
             size = sized
         return size * (weight + children)
+
+    def entities(self, node: FieldNode) -> int:
+        """``_entities`` of an entity fetch: a list of the ``_Entity`` union (weight 1) without ``@listSize``, so
+        the default list size; its fragments (one per entity type) add up, as in Apollo Router's estimate."""
+        children = 0
+        for sel in node.selection_set.selections if node.selection_set else ():
+            if isinstance(sel, InlineFragmentNode) and sel.type_condition and self.included(sel):
+                target = self.est.schema.get_type(sel.type_condition.name.value)
+                if target is not None:
+                    children += self.selections(target, sel.selection_set, {})
+        return self.est.list_size * (1 + children)
 
     def size(self, ls: ListSize | None, node: FieldNode, fdef: GraphQLField) -> int:
         ftype = fdef.type.of_type if is_non_null_type(fdef.type) else fdef.type

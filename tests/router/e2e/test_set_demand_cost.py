@@ -2,7 +2,8 @@
 supported now"). An operation whose estimated cost is over the maximum is refused with
 COST_ESTIMATED_TOO_EXPENSIVE before any subgraph is called; one at or under it runs. Each case runs on the
 checked-in supergraph (Apollo's composer) and on the one our composer writes from the same subgraphs: the weights
-declared in the subgraphs reach the limit end to end."""
+declared in the subgraphs reach the limit end to end. As in Apollo Router's static estimate, the cost is that of
+the plan's fetches: the reviews entity fetch's ``_entities`` counts as a list of the default size (10)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from router.stages import OperationLimits
 # (operation, variables, estimated cost), by the rules of docs/router.md §6.5 Demand control
 COSTS = [
     ('{ product(id: "p1") { name } }', None, 1),
-    ("{ products(first: 3) { name reviews { body } } }", None, 21),  # 3 x (1 + 3 x 2)
-    ("{ products { sentiment } }", None, 210),  # default first: 10 -> 10 x (1 + 20)
-    ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 2}, 42),
-    ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 5}, 105),
+    # shop: 3 x 1; the reviews entity fetch: _entities (default size 10) x (1 + reviews 3 x 2)
+    ("{ products(first: 3) { name reviews { body } } }", None, 73),
+    ("{ products { sentiment } }", None, 220),  # default first: 10 -> 10 x 1, then 10 x (1 + 20)
+    ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 2}, 212),
+    ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 5}, 215),
     ("{ featured { priceHistory(days: 2) } }", None, 355),  # 5 x (1 + 10 x (3 + 4))
     ('{ search(term: "1") { id } }', None, 10),  # no @listSize: the default list size
-    ("{ page(first: 4) { total items { sentiment } } }", None, 85),  # 1 x (1 + 4 x (1 + 20))
+    ("{ page(first: 4) { total items { sentiment } } }", None, 215),  # 1 x (1 + 4 x 1), then 10 x (1 + 20)
     ("{ products(first: 3) { sentiment @skip(if: true) } }", None, 3),
-    ('{ product(id: "p1") { ... on Product { sentiment } } }', None, 21),
+    ('{ product(id: "p1") { ... on Product { sentiment } } }', None, 211),
+    ('{ product(id: "p1") { reviews { body } } }', None, 71),  # 1, then 10 x (1 + 3 x 2)
 ]
 
 
