@@ -59,7 +59,26 @@ def headers_with_claims(ctx: RequestContext) -> Mapping[str, str] | None:
     with the request when the router signs: setrum_common/trust/)."""
     if ctx.claims is None:
         return ctx.subgraph_headers
-    return {**(ctx.subgraph_headers or {}), CLAIMS_HEADER: encode_claims(ctx.claims)}
+    return {**(ctx.subgraph_headers or {}), CLAIMS_HEADER: _claims_header(ctx.claims)}
+
+
+# The claims header per claims object: the authentication layer hands every request with the same token
+# the same verified claims object (its memo, until the token expires), so the header (sorted JSON,
+# base64url: a few µs) is encoded once per token. Keyed by identity and holding the object, so an id is
+# never reused while its entry lives; claims are never modified after verification. Cleared when full.
+_ENCODED_MAX = 4096
+_encoded: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+
+def _claims_header(claims: Mapping[str, Any]) -> str:
+    hit = _encoded.get(id(claims))
+    if hit is not None and hit[0] is claims:
+        return hit[1]
+    encoded = encode_claims(claims)
+    if len(_encoded) >= _ENCODED_MAX:
+        _encoded.clear()
+    _encoded[id(claims)] = (claims, encoded)
+    return encoded
 
 
 class InflightQueries:
