@@ -223,9 +223,6 @@ class OverloadSettings(_Section):
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
     queue_timeout_s: float = Field(default=0.5, ge=0)
-    priority_queue_timeout_s: float = Field(
-        default=0.03, ge=0, description="the same for purchases, top-ups and sign-ins (woken first: a storm if not)"
-    )
 
     def options(self) -> LimiterOptions:
         return LimiterOptions(
@@ -233,7 +230,6 @@ class OverloadSettings(_Section):
             min_limit=self.min_limit,
             max_limit=self.max_limit,
             queue_timeout_s=self.queue_timeout_s,
-            priority_queue_timeout_s=self.priority_queue_timeout_s,
         )
 
 

@@ -22,15 +22,13 @@ in, without a window that pins concurrency low (Envoy's way, which refuses reque
 measures), and the limit only changes while it is in use (at least half of it in flight), so a quiet
 service learns its baseline and never shrinks its limit.
 
-A request over the limit waits in a bounded queue for at most ``queue_timeout_s``, then is refused
-(HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``). The queue holds only as
-many as the slots that free up in that time, by Little's law (limit / latency, at most ``max_queue``):
-one that could only time out there is refused at once, so refusals are fast and a storm's excess
-never waits. A closed loop of clients (each waits for its answer before asking again) therefore
-queues instead of being refused: its line is never longer than what the service clears in time.
-Priority requests wait at most ``priority_queue_timeout_s`` (30 ms): they are woken first, so one
-that still finds no slot meets a storm of its own kind, where a longer wait would only make its
-refusal slow.
+A request over the limit joins a bounded queue: it holds only as many as the slots that free up
+within ``queue_timeout_s`` (the drain rate, at most ``max_queue``), and one that does not fit is
+refused at once (HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``). One that
+fits waits for its slot; only if the drain stalls (twice ``queue_timeout_s``) is it refused late.
+So a storm's excess is refused fast, what is queued is served within about ``queue_timeout_s``, and
+a closed loop of clients (each waits for its answer before asking again) is queued, never refused:
+its line is no longer than its clients, which the queue holds.
 Priority requests (purchases, sign-ins) may use the whole limit and are woken first; the others only
 ``low_priority_share`` of it, so heavy reads are shed before a purchase is.
 """
@@ -82,7 +80,6 @@ class LimiterOptions:
     min_limit: int = 2
     max_limit: int = 512
     queue_timeout_s: float = 0.5
-    priority_queue_timeout_s: float = 0.03
     max_queue: int = 256
     low_priority_share: float = 0.75
     tolerance: float = 2.0
@@ -186,16 +183,15 @@ class AdaptiveLimiter:
         self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
         options = self.options
-        timeout = (
-            min(options.queue_timeout_s, options.priority_queue_timeout_s) if priority else options.queue_timeout_s
-        )
-        if len(queue) >= self._queue_room(timeout):
+        if len(queue) >= self._queue_room(options.queue_timeout_s):
             self.refused += 1
             return False
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(future)
         try:
-            await asyncio.wait_for(asyncio.shield(future), timeout=timeout)
+            # The room was sized so this wait is about queue_timeout_s: a waiter is refused only when
+            # slots stop freeing up (twice that), not when the estimate was merely a little off.
+            await asyncio.wait_for(asyncio.shield(future), timeout=2 * options.queue_timeout_s)
             return True
         except TimeoutError:
             if future.done():  # granted at the last moment: keep the slot

@@ -123,8 +123,8 @@ class ServiceSettings(BaseSettings):
         512, description="ceiling of the adaptive concurrency limit (0: no limit); see setrum_common/overload.py"
     )
     overload_queue_timeout_s: float = Field(
-        0.03,
-        description="longest wait of a request over the limit; one that could not be served in it is refused at once",
+        0.25,
+        description="the queue over the limit holds what drains in this time; the rest is refused with 503 at once",
     )
     request_deadline_s: float = Field(
         10.0, description="how long a caller waits when it sends no x-setrum-deadline-ms header"
