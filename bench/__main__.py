@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         help="peers: which queries (dashboard: ours on the stand-ins; heavy, small, two: the public benchmark's)",
     )
     args = parser.parse_args(argv)
+    # The systems the sections start seed bench meters beside the demo ones (every process inherits
+    # this): purchases at capacity for a minute pass the demo meters' monthly kWh caps.
+    os.environ.setdefault("SETRUM_DEMO_BENCH_METERS", "100")
     from . import common as _common
 
     _common.SUBGRAPH_DEDUPE = args.subgraph_dedupe

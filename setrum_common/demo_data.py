@@ -7,6 +7,7 @@ announcements through 2025 and the regional tax examples). Demo passwords are fo
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -287,7 +288,27 @@ def _build_meters() -> tuple[DemoMeter, ...]:
     return tuple(meters)
 
 
-METERS: tuple[DemoMeter, ...] = _build_meters()
+def bench_meters(count: int) -> tuple[DemoMeter, ...]:
+    """``count`` extra 23,000 VA business meters for load benches. Each may take about 16,500 kWh a month
+    (some 1,200 purchases of Rp 20,000), and a storm at several hundred purchases a second passes the
+    demo meters' caps within a minute: a bench measuring capacity must not be measuring the cap."""
+    rng = random.Random(20261202)
+    taken = {m.number for m in _DEMO_METERS} | {m.idpel for m in _DEMO_METERS}
+    meters: list[DemoMeter] = []
+    while len(meters) < count:
+        number = _meter_number(rng)
+        idpel = "5" + "".join(str(rng.randrange(10)) for _ in range(11))
+        if number in taken or idpel in taken:
+            continue
+        taken |= {number, idpel}
+        meters.append(DemoMeter(number, idpel, f"Bench Meter {len(meters) + 1}", "B2", 23000, "DKI"))
+    return tuple(meters)
+
+
+_DEMO_METERS = _build_meters()
+# SETRUM_DEMO_BENCH_METERS (set by `python -m bench` for the systems it starts) adds bench meters to
+# the demo data every service seeds; unset, the demo data is the 50 meters above.
+METERS: tuple[DemoMeter, ...] = _DEMO_METERS + bench_meters(int(os.environ.get("SETRUM_DEMO_BENCH_METERS") or 0))
 
 # (customer id, meter number, alias) — meters customers have saved in the app.
 SAVED_METERS: tuple[tuple[str, str, str], ...] = (

@@ -140,6 +140,8 @@ class HttpSubgraphClient:
             headers = {**headers, **deadline.outgoing(timeout_s)}
         in_flight = self._in_flight.get(subgraph, 0)
         if self._max_in_flight is not None and in_flight >= self._max_in_flight:
+            with waiting_elsewhere() as wait:
+                wait.refused()  # back-pressure, as a subgraph's 503: the router's limit backs off
             raise SubgraphFetchError(subgraph, f"too many requests in flight ({in_flight}); bulkhead full")
         if self._signer is not None:
             claims = headers.get(CLAIMS_HEADER, "")

@@ -56,3 +56,16 @@ def test_the_hive_gateway_variants_are_configured_from_the_locked_packages() -> 
     plain_off = _hive_config(rust=False, dedupe=False)
     assert "unifiedGraphHandler" not in plain_off
     assert "deduplicateInflightRequests: false" in plain_off
+
+
+def test_bench_meters_are_valid_distinct_and_stable() -> None:
+    """The meters a bench adds (SETRUM_DEMO_BENCH_METERS) carry valid check digits, collide with no
+    demo meter and are the same in every process (master and the biller seed them separately)."""
+    from setrum_common.demo_data import METERS, bench_meters
+    from setrum_common.identifiers import luhn_valid
+
+    extra = bench_meters(40)
+    assert bench_meters(40) == extra and len(extra) == 40
+    assert all(luhn_valid(m.number) and m.power_va == 23000 and m.status == "ACTIVE" for m in extra)
+    numbers = [m.number for m in (*METERS, *extra)] + [m.idpel for m in (*METERS, *extra)]
+    assert len(set(numbers)) == len(numbers)

@@ -128,6 +128,33 @@ async def test_a_subgraph_that_refuses_makes_the_router_refuse_at_its_door(super
     assert later[-1].json() == {"data": {"hello": "hello world"}}
 
 
+async def test_a_full_bulkhead_makes_the_router_refuse_at_its_door(supergraph_file: Path) -> None:
+    """A subgraph's bulkhead failing fetches is back-pressure too: without it the router admitted a
+    storm (its own time stays short) and failed it fetch by fetch (SUBGRAPH_FETCH_FAILED, as errors)."""
+
+    async def endpoint(request: Request) -> Response:
+        await asyncio.sleep(0.05)
+        return Response(b'{"data": {"hello": "hello world"}}', media_type="application/json")
+
+    slow = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+    overload = {"initial_limit": 16, "min_limit": 2, "max_limit": 16, "queue_timeout_s": 0.0}
+    app = create_app(
+        RouterSettings(
+            supergraph=supergraph_file, overload=overload, subgraphs={"max_in_flight": 2}, traffic_shaping=SEPARATE
+        ),
+        subgraph_apps={"accounts": slow},
+    )
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        answers = []
+        for _ in range(10):
+            answers += await asyncio.gather(*(client.post("/graphql", json={"query": "{ hello }"}) for _ in range(16)))
+            await asyncio.sleep(0.1)
+    at_the_door = [a for a in answers if a.status_code == 503 and "router" in a.json()["errors"][0]["message"]]
+    bulkhead = [a for a in answers if a.status_code == 200 and "bulkhead full" in str(a.json().get("errors"))]
+    assert at_the_door and bulkhead, (len(at_the_door), len(bulkhead))
+    assert len(bulkhead) < len(answers) / 2  # the door took over from the bulkhead
+
+
 async def test_a_refusal_comes_before_any_other_work(supergraph_file: Path, subgraph: AccountsSubgraph) -> None:
     """Admission is the router's outermost step: over the limit, a request is refused before its token
     is verified or its JSON decoded (a storm's refusals must be cheap). A body over the large-body
