@@ -78,7 +78,7 @@ def _meter_number(data: dict[str, Any]) -> str:
     return value
 
 
-_MAX_LISTED = 20_000  # purchases in one day's sales answer
+_MAX_LISTED = 20_000  # purchases in one page of a day's sales
 
 
 def _int(data: dict[str, Any], name: str, *, required: bool = True, default: int | None = None) -> int | None:
@@ -200,18 +200,26 @@ class _Endpoints:
         return json_response(state.to_json())
 
     async def sales(self, request: Request, _: None) -> Response:
-        """``GET /v1/sales/{YYYY-MM-DD}``: the purchases made on one Jakarta calendar day (every status,
-        with amount and token), the record a channel reconciles its day against; ``truncated`` when cut short."""
+        """``GET /v1/sales/{YYYY-MM-DD}[?after=ID&limit=N]``: the purchases made on one Jakarta calendar day
+        (every status, with amount and token), the record a channel reconciles its day against, in pages
+        of at most 20,000: ``next`` is the ``after`` of the following page, None on the last."""
         try:
             day = date.fromisoformat(request.path_params["day"])
         except ValueError:
             raise InvalidRequest("date must look like 2026-12-01") from None
+        after, limit = request.query_params.get("after", "0"), request.query_params.get("limit", str(_MAX_LISTED))
+        if not (after.isdigit() and limit.isdigit() and 1 <= int(limit) <= _MAX_LISTED and len(after) <= 18):
+            raise InvalidRequest(f"after must be a row id and limit 1-{_MAX_LISTED}")
         start = datetime.combine(day, time(), tzinfo=JAKARTA)
-        views = await self.service.sales_of_day(
-            start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC), limit=_MAX_LISTED + 1
+        page = await self.service.sales_of_day(
+            start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC), limit=int(limit) + 1, after=int(after)
         )
-        purchases = [{**v.to_json(), "amount": v.amount} for v in views[:_MAX_LISTED]]
-        return json_response({"date": day.isoformat(), "purchases": purchases, "truncated": len(views) > _MAX_LISTED})
+        more = len(page) > int(limit)
+        page = page[: int(limit)]
+        purchases = [{**v.to_json(), "amount": v.amount} for _, v in page]
+        # "next": the ``after`` of the following page (None on the last); "truncated": there is more.
+        following = str(page[-1][0]) if more else None
+        return json_response({"date": day.isoformat(), "purchases": purchases, "truncated": more, "next": following})
 
     async def put_fault(self, request: Request, data: dict[str, Any]) -> Response:
         mode = data.get("mode")

@@ -687,17 +687,20 @@ class BillerService:
             return None
         return MeterState(row.number, row.status, row.base_date, row.key_revision, key_change_plan(row, self._now()))
 
-    async def sales_of_day(self, start: datetime, end: datetime, *, limit: int) -> list[PurchaseView]:
-        """The purchases created in ``[start, end)`` (what a seller reconciles a day against), oldest
-        first, at most ``limit``."""
+    async def sales_of_day(
+        self, start: datetime, end: datetime, *, limit: int, after: int = 0
+    ) -> list[tuple[int, PurchaseView]]:
+        """The purchases created in ``[start, end)`` (what a seller reconciles a day against) with
+        their row ids, in the order they were recorded (by id), at most ``limit`` of them after the
+        row ``after``: a page; the last id is where the next page starts."""
         statement = (
             select(*_PURCHASE_COLUMNS)
-            .where(_purchase.c.created_at >= start, _purchase.c.created_at < end)
-            .order_by(_purchase.c.created_at, _purchase.c.id)
+            .where(_purchase.c.created_at >= start, _purchase.c.created_at < end, _purchase.c.id > after)
+            .order_by(_purchase.c.id)
             .limit(limit)
         )
         rows = await self._db.run(lambda conn: conn.execute(statement).all(), one_statement=True)
-        return [_view(row._mapping) for row in rows]
+        return [(row._mapping["id"], _view(row._mapping)) for row in rows]
 
     async def order_key_change(
         self,

@@ -20,6 +20,7 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from ..errors import ErrorCode
 from .service_keys import ServiceKeyring
@@ -68,7 +69,7 @@ class InternalGuard:
                 self.keyring,
                 request.headers.get(SERVICE_TOKEN_HEADER),
                 request.method,
-                request.scope["path"],
+                _target(request.scope),
                 body,
                 replay=self._replay,
             )
@@ -96,3 +97,10 @@ class InternalGuard:
             return await endpoint(request)
 
         return guarded
+
+
+def _target(scope: Scope) -> str:
+    """The path a service token names: with the query string, so a page or a filter is signed too."""
+    query = scope.get("query_string") or b""
+    path: str = scope["path"]
+    return path + ("?" + query.decode("latin-1") if query else "")

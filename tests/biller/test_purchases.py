@@ -251,3 +251,25 @@ async def test_sales_of_a_day_for_settlement(biller: SignedClient, clock: Frozen
     assert [p["reference"] for p in later["purchases"]] == ["next-day"]
     bad = await biller.request("GET", "/v1/sales/yesterday")
     assert (bad.status_code, bad.json()["code"]) == (400, "BAD_USER_INPUT")
+
+
+async def test_a_days_sales_come_in_pages(biller: SignedClient) -> None:
+    """A busy day (a storm sells 40,000) is more than one answer: pages of ``limit``, each giving the
+    ``after`` of the next, until ``next`` is null; together they are the whole day, once each."""
+    for n in range(5):
+        await biller.purchase(f"page-{n}", amount="20000")
+    seen: list[str] = []
+    after = None
+    for _ in range(5):
+        answer = await biller.request("GET", "/v1/sales/2026-03-01?limit=2" + (f"&after={after}" if after else ""))
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        seen += [p["reference"] for p in page["purchases"]]
+        assert page["truncated"] == (page["next"] is not None)
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == [f"page-{n}" for n in range(5)]
+    for bad in ("limit=0", "limit=20001", "after=x", "after=-1"):
+        answer = await biller.request("GET", f"/v1/sales/2026-03-01?{bad}")
+        assert (answer.status_code, answer.json()["code"]) == (400, "BAD_USER_INPUT"), bad

@@ -39,3 +39,29 @@ async def test_a_multi_megabyte_sales_list_is_read_whole() -> None:
     assert not truncated
     assert len(sales) == ROWS
     assert sales[-1][0].reference == f"purchase-{ROWS - 1:08d}"
+
+
+def _paged_day(request: httpx.Request) -> httpx.Response:
+    """Five sales in pages of two, as the biller pages them (``after`` a row id, ``next`` the last id)."""
+    after = int(request.url.params.get("after", "0"))
+    limit = int(request.url.params.get("limit", "20000"))
+    ids = [n for n in range(1, 6) if n > after][: limit + 1]
+    more, page = len(ids) > limit, ids[:limit]
+    rows = [
+        {"status": "SUCCESS", "reference": f"p-{n}", "billerReference": f"B-{n}", "token": None, "kwh": None,
+         "issuedAt": None, "amount": "20000"}
+        for n in page
+    ]  # fmt: skip
+    return httpx.Response(200, json={"purchases": rows, "truncated": more, "next": str(page[-1]) if more else None})
+
+
+async def test_a_day_longer_than_a_page_is_read_page_after_page() -> None:
+    client = BillerClient(
+        "http://biller.test", load_keyring("transactions", None, None), transport=httpx.MockTransport(_paged_day)
+    )
+    try:
+        sales, truncated = await client.sales_of_day(date(2026, 12, 1), page_size=2)
+    finally:
+        await client.aclose()
+    assert not truncated
+    assert [outcome.reference for outcome, _ in sales] == ["p-1", "p-2", "p-3", "p-4", "p-5"]

@@ -234,9 +234,12 @@ async def test_the_callers_deadline_bounds_the_biller_call_and_the_purchase_answ
 async def test_over_its_concurrency_limit_the_service_refuses_reads_first(
     open_app: Open, fake_biller: FakeBiller
 ) -> None:
-    """Two purchases hold the whole limit (2): a wallet read is refused at once with 503 + OVERLOADED,
-    the purchases complete, and reads are admitted again afterwards."""
-    gql = await open_app(biller_delay_s=1.5, settle_interval_s=0, overload_max_concurrency=2)
+    """Two purchases hold the whole limit (2): with no queue, a wallet read is refused at once with
+    503 + OVERLOADED, the purchases complete, and reads are admitted again afterwards. (With the
+    default queue the read would wait for a slot, and be refused only when none frees up in 0.5 s.)"""
+    gql = await open_app(
+        biller_delay_s=1.5, settle_interval_s=0, overload_max_concurrency=2, overload_queue_timeout_s=0.0
+    )
     buying = [asyncio.create_task(buy(gql, SITI, METERS[0].number, 20000, f"busy-{i}")) for i in range(2)]
     await asyncio.sleep(0.5)  # both booked and waiting for the (slow) biller
     started = time.monotonic()

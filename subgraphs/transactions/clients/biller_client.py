@@ -52,6 +52,9 @@ class BillerError(Exception):
         self.code = code
 
 
+MAX_SALES_PAGES = 50  # a day of up to a million sales (20,000 a page) is reconciled whole
+
+
 class BillerUnavailable(BillerError):
     """We do not know what the biller did (timeout, connection error, 5xx)."""
 
@@ -192,18 +195,34 @@ class BillerClient:
         change = self._json_or_raise(response).get("keyChange")
         return str(change.get("reason") or "a new decoder key") if isinstance(change, dict) else None
 
-    async def sales_of_day(self, day: date) -> tuple[list[tuple[BillerOutcome, Decimal]], bool]:
-        """``GET /v1/sales/{YYYY-MM-DD}``: the biller's purchases made on a Jakarta day, each with the
-        amount asked, and whether the list was cut short."""
-        data = self._json_or_raise(await self._send("GET", f"/v1/sales/{day.isoformat()}", None))
-        rows = data.get("purchases")
-        if not isinstance(rows, list):
-            raise BillerUnavailable("biller answered a sales list we cannot read")
-        try:
-            sales = [(BillerOutcome.from_json(row), Decimal(str(row["amount"]))) for row in rows]
-        except (AttributeError, KeyError, TypeError, ArithmeticError, ValueError):
-            raise BillerUnavailable("biller answered a sales list we cannot read") from None
-        return sales, bool(data.get("truncated"))
+    async def sales_of_day(
+        self, day: date, *, page_size: int | None = None
+    ) -> tuple[list[tuple[BillerOutcome, Decimal]], bool]:
+        """``GET /v1/sales/{YYYY-MM-DD}``, page after page: the biller's purchases made on a Jakarta day,
+        each with the amount asked, and whether the list was cut short (past :data:`MAX_SALES_PAGES`
+        pages, or a biller that does not page)."""
+        sales: list[tuple[BillerOutcome, Decimal]] = []
+        after: str | None = None
+        for _ in range(MAX_SALES_PAGES):
+            query = "&".join(
+                part for part in (f"after={after}" if after else "", f"limit={page_size}" if page_size else "") if part
+            )
+            path = f"/v1/sales/{day.isoformat()}" + (f"?{query}" if query else "")
+            data = self._json_or_raise(await self._send("GET", path, None))
+            rows = data.get("purchases")
+            if not isinstance(rows, list):
+                raise BillerUnavailable("biller answered a sales list we cannot read")
+            try:
+                sales += [(BillerOutcome.from_json(row), Decimal(str(row["amount"]))) for row in rows]
+            except (AttributeError, KeyError, TypeError, ArithmeticError, ValueError):
+                raise BillerUnavailable("biller answered a sales list we cannot read") from None
+            following = data.get("next")
+            if not data.get("truncated"):
+                return sales, False
+            if not isinstance(following, str) or not following.isdigit() or following == after:
+                return sales, True  # more, but no way on
+            after = following
+        return sales, True
 
     async def management_token(
         self, *, meter_number: str, kind: str, value: int | None, reference: str
