@@ -28,6 +28,7 @@ from sts.meter import MeterSimulator, Outcome
 from sts.tid import base_date_for_year
 from subgraphs.master.app import create_app as create_master_app
 from subgraphs.master.settings import MasterSettings
+from subgraphs.transactions import biller_reconciliation
 from subgraphs.transactions.app import create_app
 from subgraphs.transactions.settings import TransactionsSettings
 from tests.fixtures.demo_meters import demo_decoder_key
@@ -211,7 +212,11 @@ async def test_quote_refuses_what_the_purchase_refuses(system: System) -> None:
         assert error_code(await buy(system.gql, BUDI, METERS[0].number, amount, f"bad-{amount}")) == code
 
 
-async def test_the_daily_reconciliation_against_the_real_biller(system: System) -> None:
+async def test_the_daily_reconciliation_against_the_real_biller(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The biller's day read one sale per page: each page is its own signed request with a query string.
+    monkeypatch.setattr(biller_reconciliation, "SALES_PAGE_SIZE", 1)
     gql = system.gql
     await buy(gql, SITI, METERS[0].number, 20000, "set-1")
     await system.fault("fail")

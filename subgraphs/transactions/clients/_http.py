@@ -52,7 +52,8 @@ class ServiceHttp:
 
     def path(self, url: str) -> str:
         """The request target of ``url`` (absolute, or a path under the base URL) as sent on the wire."""
-        return urlsplit(self._base_url + url).path
+        parts = urlsplit(self._base_url + url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
     async def post(self, url: str, content: bytes, headers: dict[str, str]) -> ServiceResponse:
         """POST ``content``; the whole answer is read before this returns. Carries the current traceparent."""
