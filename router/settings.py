@@ -222,7 +222,7 @@ class OverloadSettings(_Section):
     initial_limit: int = Field(default=64, gt=0)
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
-    queue_timeout_s: float = Field(default=0.5, ge=0)
+    queue_timeout_s: float = Field(default=1.0, ge=0)
 
     def options(self) -> LimiterOptions:
         return LimiterOptions(
