@@ -101,10 +101,8 @@ def priority_marker(text: bytes) -> str | None:
     return None
 
 
-def overloaded_body() -> bytes:
-    return orjson.dumps(
-        {"errors": [{"message": "The service is overloaded; retry shortly", "extensions": {"code": OVERLOADED}}]}
-    )
+def overloaded_body(message: str = "The service is overloaded; retry shortly") -> bytes:
+    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": OVERLOADED}}]})
 
 
 class Slot:
@@ -143,12 +141,7 @@ class _Baseline:
 class AdaptiveLimiter:
     """The gradient limit and its two wait queues; one per process (one event loop)."""
 
-    def __init__(
-        self,
-        options: LimiterOptions | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, options: LimiterOptions | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.options = options or LimiterOptions()
         self.limit = float(self.options.initial_limit)
         # A raised limit opens over the next round trip, not at once: in a storm every new slot is
@@ -176,14 +169,13 @@ class AdaptiveLimiter:
         return limit if priority else limit * self.options.low_priority_share
 
     async def acquire(self, *, priority: bool) -> bool:
-        """Take a slot (waiting in a bounded queue, see :meth:`_queue_timeout`); False: refuse the request."""
+        """Take a slot (waiting in a bounded queue, see :meth:`_queue_room`); False: refuse the request."""
         if self.in_flight < self._cap(priority) and not self._waiting[0]:
             self.in_flight += 1
             return True
         self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
-        options = self.options
-        if len(queue) >= self._queue_room(options.queue_timeout_s):
+        if len(queue) >= self._queue_room():
             self.refused += 1
             return False
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -191,7 +183,7 @@ class AdaptiveLimiter:
         try:
             # The room was sized so this wait is about queue_timeout_s: a waiter is refused only when
             # slots stop freeing up (twice that), not when the estimate was merely a little off.
-            await asyncio.wait_for(asyncio.shield(future), timeout=2 * options.queue_timeout_s)
+            await asyncio.wait_for(asyncio.shield(future), timeout=2 * self.options.queue_timeout_s)
             return True
         except TimeoutError:
             if future.done():  # granted at the last moment: keep the slot
@@ -201,16 +193,16 @@ class AdaptiveLimiter:
             self.refused += 1
             return False
 
-    def _queue_room(self, timeout: float) -> float:
-        """How many may wait: as many slots as free up within ``timeout`` (limit / latency, the rate at
-        which a full limit completes), at most ``max_queue``. One that would only time out in the
-        queue is refused at once instead."""
+    def _queue_room(self) -> float:
+        """How many may wait: as many slots as free up within ``queue_timeout_s`` at the drain rate
+        (see :meth:`_learn`), at most ``max_queue``. One that would only time out in the queue is
+        refused at once instead."""
         options = self.options
-        if timeout <= 0:
+        if options.queue_timeout_s <= 0:
             return 0.0
         if self._drain_per_s <= 0:
             return float(options.max_queue)
-        return min(float(options.max_queue), max(1.0, self._drain_per_s * timeout))
+        return min(float(options.max_queue), max(1.0, self._drain_per_s * options.queue_timeout_s))
 
     def release(
         self,

@@ -10,20 +10,17 @@ is answered at once with 503, ``Retry-After`` and a GraphQL error coded ``OVERLO
 
 from __future__ import annotations
 
-import orjson
 from starlette.middleware import Middleware
 
 from router.http.routes import GRAPHQL_PATH
 from router.settings import RouterSettings
-from setrum_common.overload import OVERLOADED, AdaptiveLimiter, OverloadMiddleware
+from setrum_common.overload import AdaptiveLimiter, OverloadMiddleware, overloaded_body
 
 from .telemetry import RouterMetrics
 
 __all__ = ["overload_middleware"]
 
-_REFUSED = orjson.dumps(
-    {"errors": [{"message": "The router is overloaded; retry shortly", "extensions": {"code": OVERLOADED}}]}
-)
+_REFUSED = overloaded_body("The router is overloaded; retry shortly")
 
 
 def overload_middleware(settings: RouterSettings, metrics: RouterMetrics | None = None) -> list[Middleware]:
