@@ -276,8 +276,8 @@ def _spy_edgecost(stack: Any, load: Any, seconds: int, rounds: int, top: int, *,
     return 0
 
 
-def _folded_shares(paths: list[Path]) -> dict[str, dict[str, float]]:
-    """Per function, the share of all samples (0..1) on top of the stack (own) and anywhere on it."""
+def _folded_counts(paths: list[Path]) -> tuple[dict[str, int], dict[str, int], int]:
+    """Per function, the samples on top of the stack (own) and anywhere on it, and all samples."""
     own: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
@@ -292,6 +292,12 @@ def _folded_shares(paths: list[Path]) -> dict[str, dict[str, float]]:
             own[frames[-1]] = own.get(frames[-1], 0) + n
             for frame in set(frames):
                 inclusive[frame] = inclusive.get(frame, 0) + n
+    return own, inclusive, total
+
+
+def _folded_shares(paths: list[Path]) -> dict[str, dict[str, float]]:
+    """Per function, the share of all samples (0..1) on top of the stack (own) and anywhere on it."""
+    own, inclusive, total = _folded_counts(paths)
     total = max(total, 1)
     return {
         "own": {f: n / total for f, n in own.items()},
@@ -305,19 +311,7 @@ def _frame_name(frame: str) -> str:
 
 def print_folded(path: Path, top: int) -> None:
     """Own and inclusive sample shares per function from py-spy's folded stacks."""
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = [_frame_name(f) for f in stack.split(";")]
-        own[frames[-1]] = own.get(frames[-1], 0) + n
-        for frame in set(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + n
+    own, inclusive, total = _folded_counts([path])
     for title, counts in (("own", own), ("inclusive", inclusive)):
         print(f"\n== top {top} by {title} samples ({total} in all) ==")
         for frame, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
