@@ -26,7 +26,7 @@ from ..fastpath.graphql import replay_body
 from .claims import CLAIMS_HEADER, decode_claims
 from .router_signature import SIGNATURE_HEADER, UNSIGNED, RouterVerifier, SignatureRejected
 
-__all__ = ["CLAIMS_SCOPE_KEY", "RouterSignatureGuard", "claims_in"]
+__all__ = ["CLAIMS_SCOPE_KEY", "RouterSignatureGuard", "claims_in", "request_target"]
 
 logger = logging.getLogger("setrum.trust")
 
@@ -64,9 +64,7 @@ class RouterSignatureGuard:
             await refuse(send, "missing", UNSIGNED)
             return
         body = b"" if websocket else await _read_body(receive)
-        target = scope.get("root_path", "") + scope["path"]
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
+        target = request_target(scope)
         try:
             if body is None:
                 raise SignatureRejected("malformed", "request body too large")
@@ -123,3 +121,11 @@ def claims_in(scope: Any) -> tuple[bool, Any]:
     if CLAIMS_SCOPE_KEY in scope:
         return True, scope[CLAIMS_SCOPE_KEY]
     return False, None
+
+
+def request_target(scope: Scope) -> str:
+    """The request target as the caller signed it (the path as it went on the wire, query included),
+    for router signatures and service tokens alike."""
+    target: str = scope.get("root_path", "") + scope["path"]
+    query = scope.get("query_string")
+    return target + "?" + query.decode("latin-1") if query else target

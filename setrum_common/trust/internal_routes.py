@@ -20,9 +20,9 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Scope
 
 from ..errors import ErrorCode
+from .guard import request_target
 from .service_keys import ServiceKeyring
 from .service_tokens import SERVICE_TOKEN_HEADER, ReplayCache, ServiceAuthError, verify_service_token
 
@@ -69,7 +69,7 @@ class InternalGuard:
                 self.keyring,
                 request.headers.get(SERVICE_TOKEN_HEADER),
                 request.method,
-                _target(request.scope),
+                request_target(request.scope),
                 body,
                 replay=self._replay,
             )
@@ -97,10 +97,3 @@ class InternalGuard:
             return await endpoint(request)
 
         return guarded
-
-
-def _target(scope: Scope) -> str:
-    """The path a service token names: with the query string, so a page or a filter is signed too."""
-    query = scope.get("query_string") or b""
-    path: str = scope["path"]
-    return path + ("?" + query.decode("latin-1") if query else "")
