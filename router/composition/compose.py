@@ -1,6 +1,6 @@
 """`compose`: subgraph SDLs in, supergraph SDL (or errors) out. The one place that fixes the stage order:
 
-read each subgraph -> validate it -> merge -> post-merge checks -> satisfiability -> print
+read each subgraph -> validate it -> extensions with no base -> merge -> post-merge checks -> satisfiability -> print
 (docs/router.md §5.1 Pipeline).
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .contexts import validate_contexts
 from .diagnostics import CompositionError, CompositionHint
+from .extensions import extension_errors
 from .merge import merge
 from .satisfiability import check_satisfiability
 from .sdl_printer import print_supergraph
@@ -57,6 +58,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         if sub is not None:
             errors += validate_subgraph(sub) + validate_contexts(sub)
             parsed.append(sub)
+    errors += extension_errors(parsed)
     if errors:
         return CompositionResult(None, errors)
     supergraph, merge_errors, hints = merge(parsed)

@@ -336,8 +336,14 @@ def _read_type(
     sub: Subgraph,
 ) -> TypeDef:
     """One type from its definition and extensions, in document order."""
-    tdef = TypeDef(name=name, kind=kind)
     has_extends = any(c == "extends" for n in nodes for c, _, _ in _fed(names, n.directives))
+    tdef = TypeDef(
+        name=name,
+        kind=kind,
+        definition=any(isinstance(n, TypeDefinitionNode) for n in nodes),
+        extension=any(isinstance(n, TypeExtensionNode) for n in nodes),
+        extends=has_extends,
+    )
     ext_keys: list[str] = []
     for node in nodes:
         is_ext = isinstance(node, TypeExtensionNode) or has_extends

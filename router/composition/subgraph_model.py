@@ -137,6 +137,10 @@ class TypeDef:
     cost: int | None = None  # @cost(weight:)
     list_size: ListSizeSpec | None = None  # @listSize
     contexts: list[str] = field(default_factory=list)  # @context names set here
+    # How the SDL declares it (EXTENSION_WITH_NO_BASE): a `type T` definition, an `extend type T`, `@extends`.
+    definition: bool = True
+    extension: bool = False
+    extends: bool = False
 
 
 @dataclass
