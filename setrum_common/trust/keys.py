@@ -1,9 +1,9 @@
 """Ed25519 keys for router -> subgraph signing: loading a router's private key and a subgraph's
 keyring of router public keys, from environment values or files (never from code).
 
-Formats: a private key is PEM (PKCS#8) or the base64 of its 32-byte seed; a keyring is
-``kid=<base64 public key>`` pairs separated by commas or whitespace, or a JSON object
-``{"kid": "<base64>"}``. ``python -m setrum_common.trust keygen`` prints a fresh pair.
+Formats: a key is what :mod:`.codec` reads (PEM, or its 32 raw bytes in base64 or base64url); a keyring
+is ``kid=<public key>`` pairs separated by commas or whitespace, or a JSON object ``{"kid": "<public key>"}``.
+``python -m setrum_common.trust keygen`` prints a fresh pair (padded base64).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .codec import KeyTextError, Spelling, key_text, private_key_from_text, public_key_from_text
@@ -51,21 +50,10 @@ def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 def load_private_key(text: str | None = None, *, file: Path | None = None) -> Ed25519PrivateKey:
     """From the value itself or a file holding it."""
     value = file.read_text(encoding="utf-8") if file is not None else (text or "")
-    value = value.strip()
-    if value.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_private_key(value.encode(), password=None)
-        except (ValueError, TypeError):
-            raise KeyConfigError("the signing key is not a readable PEM private key") from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeyConfigError("the signing key must be an Ed25519 key")
-        return key
     try:
-        return private_key_from_text(value, Spelling.BASE64)
+        return private_key_from_text(value)
     except KeyTextError as error:
-        if error.wrong_length:
-            raise KeyConfigError("a base64 Ed25519 signing key is 32 bytes (the seed)") from None
-        raise KeyConfigError("the signing key is neither PEM nor base64") from None
+        raise KeyConfigError(f"the signing key {error}") from None
 
 
 def parse_keyring(text: str | None = None, *, file: Path | None = None) -> dict[str, Ed25519PublicKey]:
@@ -80,21 +68,21 @@ def parse_keyring(text: str | None = None, *, file: Path | None = None) -> dict[
         except json.JSONDecodeError:
             raise KeyConfigError("the router keyring is not valid JSON") from None
         if not isinstance(loaded, dict):
-            raise KeyConfigError("a JSON router keyring is an object {kid: base64 public key}")
+            raise KeyConfigError("a JSON router keyring is an object {kid: public key}")
         entries = loaded
     else:
         pairs = [p for p in re.split(r"[,\s]+", value) if p]
         if not all("=" in p for p in pairs):
-            raise KeyConfigError("the router keyring is 'kid=<base64 public key>' pairs")
+            raise KeyConfigError("the router keyring is 'kid=<public key>' pairs")
         entries = dict(p.split("=", 1) for p in pairs)
     keyring: dict[str, Ed25519PublicKey] = {}
     for kid, encoded in entries.items():
         if not _KID.match(kid) or not isinstance(encoded, str):
             raise KeyConfigError(f"router keyring: bad key id {kid!r}")
         try:
-            keyring[kid] = public_key_from_text(encoded, Spelling.BASE64)
-        except KeyTextError:
-            raise KeyConfigError(f"router keyring: the key {kid!r} is not a base64 Ed25519 public key") from None
+            keyring[kid] = public_key_from_text(encoded)
+        except KeyTextError as error:
+            raise KeyConfigError(f"router keyring: the key {kid!r} {error}") from None
     return keyring
 
 

@@ -1,8 +1,9 @@
 """Each service's own Ed25519 keypair, and the public keys of the services it accepts calls from.
 
-A service signs its calls with its private key (``SETRUM_SERVICE_KEY``: the 32-byte seed, base64url)
-and verifies its callers with their public keys (``SETRUM_SERVICE_PUBLIC_KEYS``: a JSON object
-``{"transactions": "<base64url>", ...}``). One compromised service can then sign only as itself.
+A service signs its calls with its private key (``SETRUM_SERVICE_KEY``: the 32-byte seed, printed as
+base64url; :mod:`.codec` also reads base64 and PEM) and verifies its callers with their public keys
+(``SETRUM_SERVICE_PUBLIC_KEYS``: a JSON object ``{"transactions": "<public key>", ...}``). One compromised
+service can then sign only as itself.
 
 Development needs no configuration: each service's key is derived from its name, so every
 process of ``./scripts/dev`` agrees. Anyone can derive those keys, so production refuses them
@@ -45,12 +46,11 @@ class ServiceKeyError(ValueError):
 _Key = TypeVar("_Key", Ed25519PrivateKey, Ed25519PublicKey)
 
 
-def _decoded(load: Callable[[str, Spelling], _Key], text: str, what: str) -> _Key:
+def _decoded(load: Callable[[str], _Key], text: str, what: str) -> _Key:
     try:
-        return load(text, Spelling.BASE64URL)
+        return load(text)
     except KeyTextError as error:
-        why = "must be 32 bytes (base64url)" if error.wrong_length else "is not base64url"
-        raise ServiceKeyError(f"{what} {why}") from None
+        raise ServiceKeyError(f"{what} {error}") from None
 
 
 def development_private_key(service: str) -> Ed25519PrivateKey:
@@ -105,9 +105,9 @@ def _parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        raise ServiceKeyError("SETRUM_SERVICE_PUBLIC_KEYS must be a JSON object {service: base64url key}") from None
+        raise ServiceKeyError("SETRUM_SERVICE_PUBLIC_KEYS must be a JSON object {service: public key}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-        raise ServiceKeyError("SETRUM_SERVICE_PUBLIC_KEYS must be a JSON object {service: base64url key}")
+        raise ServiceKeyError("SETRUM_SERVICE_PUBLIC_KEYS must be a JSON object {service: public key}")
     return {name: _decoded(public_key_from_text, key, f"the public key of {name}") for name, key in data.items()}
 
 

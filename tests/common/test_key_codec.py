@@ -1,13 +1,17 @@
-"""Raw Ed25519 keys as text (setrum_common/trust/codec.py), through the loaders the settings use: router keys
-stay padded standard base64 read strictly, service keys unpadded base64url; a bad key is refused with a message
-naming the setting, never the key."""
+"""Ed25519 keys as text (setrum_common/trust/codec.py), through the loaders the settings use: router keys are
+printed as padded standard base64, service keys as unpadded base64url, and every loader reads any of PEM, base64
+or base64url (padded or not); a bad key is refused with a message naming the setting, never the key."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from setrum_common.trust import load_private_key, parse_keyring, private_key_text, public_key_text
 from setrum_common.trust.keys import KeyConfigError
@@ -35,25 +39,74 @@ def test_router_keys_are_padded_standard_base64_and_read_back() -> None:
     assert list(ring) == ["router-1"] and ring["router-1"] == KEY.public_key()
 
 
+PRIVATE_PEM = KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+PUBLIC_PEM = KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+# Every spelling a deployed value may be in: what each kind of key was read as before the one codec, and the rest.
+PRIVATE_FORMS = {
+    "base64": "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+    "base64 unpadded": "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+    "base64url": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+    "base64url padded": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+    "pem": PRIVATE_PEM,
+}
+PUBLIC_FORMS = {
+    "base64": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+    "base64 unpadded": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "base64url": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "base64url padded": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+    "pem": PUBLIC_PEM,
+}
+
+
+@pytest.mark.parametrize("form", sorted(PRIVATE_FORMS))
+def test_every_loader_reads_a_private_key_in_every_form(form: str) -> None:
+    text = PRIVATE_FORMS[form]
+    assert load_private_key(f"  {text}\n").public_key() == KEY.public_key()
+    assert load_keyring("master", text, None).private_key.public_key() == KEY.public_key()
+
+
+@pytest.mark.parametrize("form", sorted(PUBLIC_FORMS))
+def test_every_loader_reads_a_public_key_in_every_form(form: str) -> None:
+    text = PUBLIC_FORMS[form]
+    assert parse_keyring(json.dumps({"router-1": text}))["router-1"] == KEY.public_key()
+    if form != "pem":  # a PEM holds whitespace, so only the JSON form of a router keyring carries one
+        assert parse_keyring(f"router-1={text}, router-2={text}")["router-2"] == KEY.public_key()
+    ring = load_keyring("master", encode_private_key(KEY), json.dumps({"transactions": text}))
+    assert ring.public_key_of("transactions") == KEY.public_key()
+
+
+def test_a_private_key_file_is_read_like_the_value(tmp_path: Path) -> None:
+    for form, text in PRIVATE_FORMS.items():
+        (tmp_path / form).write_text(text + "\n", encoding="utf-8")
+        assert load_private_key(file=tmp_path / form).public_key() == KEY.public_key()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("not base64!", "neither PEM nor base64"),
-        ("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A", "neither PEM nor base64"),  # base64url: not a router key
-        ("AAAA", "is 32 bytes"),
+        ("not base64!", "the signing key is neither PEM nor base64/base64url"),
+        ("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A_", "the signing key is neither PEM nor base64/base64url"),
+        ("AAAA", "the signing key must be 32 bytes"),
+        ("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", "not a readable PEM private key"),
+        (
+            X25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode(),
+            "the signing key must be an Ed25519 key",
+        ),
     ],
 )
 def test_a_bad_router_signing_key_is_refused_without_showing_it(text: str, message: str) -> None:
     with pytest.raises(KeyConfigError, match=message) as refused:
         load_private_key(text)
-    assert text not in str(refused.value)
+    assert text.strip() not in str(refused.value)
 
 
 def test_a_bad_router_public_key_names_its_key_id() -> None:
-    with pytest.raises(KeyConfigError, match="'r1' is not a base64 Ed25519 public key"):
+    with pytest.raises(KeyConfigError, match="'r1' must be 32 bytes"):
         parse_keyring("r1=AAAA")
-    with pytest.raises(KeyConfigError, match="'r2' is not a base64 Ed25519 public key"):
-        parse_keyring(json.dumps({"r2": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}))
+    with pytest.raises(KeyConfigError, match="'r2' is neither PEM nor base64/base64url"):
+        parse_keyring(json.dumps({"r2": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo!"}))
+    with pytest.raises(KeyConfigError, match="'r3' is not a readable PEM public key"):
+        parse_keyring(json.dumps({"r3": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}))
 
 
 def test_service_keys_are_unpadded_base64url_and_read_back_with_or_without_padding() -> None:
@@ -77,13 +130,14 @@ def test_generated_deployment_keys_load_and_are_not_development_keys() -> None:
 
 @pytest.mark.parametrize(
     ("private", "message"),
-    [("A", "SETRUM_SERVICE_KEY is not base64url"), ("AAAA", "SETRUM_SERVICE_KEY must be 32 bytes")],
+    [
+        ("A", "SETRUM_SERVICE_KEY is neither PEM nor base64/base64url"),
+        ("AAAA", "SETRUM_SERVICE_KEY must be 32 bytes (a private key's seed or the public key), not 3"),
+    ],
 )
 def test_a_bad_service_key_is_refused_with_the_setting_named(private: str, message: str) -> None:
-    with pytest.raises(ServiceKeyError, match=message):
+    with pytest.raises(ServiceKeyError, match=re.escape(message)):
         load_keyring("master", private, None)
-    assert development_key_in_use(private, json.dumps({"master": encode_public_key(KEY.public_key())})) == (
-        message + (" (base64url)" if "32 bytes" in message else "")
-    )
+    assert development_key_in_use(private, json.dumps({"master": encode_public_key(KEY.public_key())})) == message
     with pytest.raises(ServiceKeyError, match="the public key of biller must be 32 bytes"):
         load_keyring("master", encode_private_key(KEY), json.dumps({"biller": "AAAA"}))
