@@ -58,7 +58,9 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         if sub is not None:
             errors += validate_subgraph(sub) + validate_contexts(sub)
             parsed.append(sub)
-    errors += extension_errors(parsed)
+    if errors:
+        return CompositionResult(None, errors)
+    errors = extension_errors(parsed)  # needs every subgraph read
     if errors:
         return CompositionResult(None, errors)
     supergraph, merge_errors, hints = merge(parsed)

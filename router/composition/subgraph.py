@@ -34,6 +34,7 @@ from .demand import read_cost, read_list_size
 from .diagnostics import CompositionError
 from .directive_names import unknown_directive_errors
 from .fieldset_rules import parse_field_set
+from .links import FEDERATION_ELEMENTS, link_errors
 from .subgraph_model import (
     Argument,
     EnumValue,
@@ -69,17 +70,7 @@ FEDERATION_DIRECTIVES = frozenset(
     }
 )
 # The federation version that brought each directive (Apollo's composer does not know it on an older @link).
-_SINCE: dict[str, tuple[int, int]] = {
-    "composeDirective": (2, 1),
-    "interfaceObject": (2, 3),
-    "authenticated": (2, 5),
-    "requiresScopes": (2, 5),
-    "policy": (2, 6),
-    "context": (2, 8),
-    "fromContext": (2, 8),
-    "cost": (2, 9),
-    "listSize": (2, 9),
-}
+_SINCE: dict[str, tuple[int, int]] = {n[1:]: v for n, v in FEDERATION_ELEMENTS.items() if n.startswith("@")}
 _FED1_DIRECTIVES = frozenset({"key", "external", "requires", "provides", "extends", "tag", "inaccessible", "shareable"})
 _FED_URL = re.compile(r"^https?://specs\.apollo\.dev/federation/v(\d+)\.(\d+)/?$")
 _PLUMBING_TYPES = frozenset({"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet"})
@@ -149,24 +140,9 @@ def _read_links(
     unknown = unknown_directive_errors(
         doc, subgraph, fed2=fed2, federation_names=set(known), federation_imports=dict(imports)
     )
-    too_new = sorted(alias for alias, canon in imports.items() if _SINCE.get(canon, (2, 0)) > version)
-    for alias in too_new:
-        del imports[alias]
     names = _Names(fed2, imports, prefix, version)
     composed, errors = _composed_directives(doc, names, other_links, subgraph)
-    errors = (
-        [
-            CompositionError(
-                "INVALID_LINK_DIRECTIVE_USAGE",
-                f'[{subgraph}] Cannot import unknown element "@{alias}" (federation v{version[0]}.{version[1]})',
-                subgraph,
-            )
-            for alias in too_new
-        ]
-        + errors
-        + unknown
-    )
-    return names, composed, errors
+    return names, composed, errors + unknown
 
 
 def _schema_directives(doc: DocumentNode) -> list[DirectiveNode]:
@@ -252,6 +228,9 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
         doc = parse(source.sdl, no_location=True)
     except GraphQLSyntaxError as exc:
         return None, [CompositionError("INVALID_GRAPHQL", f'subgraph "{source.name}": {exc.message}', source.name)]
+    bad_links = link_errors(doc, source.name)
+    if bad_links:  # Apollo's composer cannot build such a subgraph: nothing else of it is reported
+        return None, bad_links
     names, composed, errors = _read_links(doc, source.name)
     sub = Subgraph(
         name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed, fed_version=names.version

@@ -382,7 +382,7 @@ def test_progressive_override_label_is_printed_on_both_sides() -> None:
 def test_satisfiability_needs_the_context_on_every_path() -> None:
     # Transaction.display reads the user's currency: reachable under User it composes, but a root field returning
     # Transaction (no User above it), or the context set only on the field's own type, cannot be satisfied.
-    ledger = CONTEXT_LINK + (
+    ledger = (
         'type User @key(fields: "id") @context(name: "c") { id: ID! currency: String! transactions: [Transaction!]! }\n'
         'type Transaction @key(fields: "id") { id: ID! display(cur: String @fromContext(field: "$c { currency }")): '
         "String }\n"
