@@ -18,6 +18,7 @@ import pytest
 
 from setrum_common import demo_data as demo
 from setrum_common.auth import Role, issue_customer_token
+from setrum_common.quote_contract import InternalQuote
 from subgraphs.master.app import create_app
 from subgraphs.master.settings import MasterSettings
 from tests.postgres import scratch_database
@@ -137,6 +138,45 @@ async def test_internal_quote_worked_example_and_idpel(master: Master) -> None:
     # An integer denomination is as good as its string.
     as_int = await master.internal({"meterNumber": siti.number, "denomination": 100000})
     assert as_int.status_code == 200 and as_int.json()["kwh"] == "67.5"
+
+
+async def test_internal_quote_wire_shape_is_pinned(master: Master) -> None:
+    """The JSON master sends and transactions reads, field by field: InternalQuote extends PriceBreakdown, so a
+    change to either model shows here as a change of the wire contract between the two services."""
+    siti = demo.METERS[0]
+    response = await master.internal({"meterNumber": siti.number, "denomination": "100000", "channel": None})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    quoted_at = body.pop("quotedAt")
+    assert datetime.fromisoformat(quoted_at).utcoffset() == timedelta(0)
+    assert body == {
+        "nominal": "100000.00",
+        "adminFee": "2500.00",
+        "stampDuty": "0.00",
+        "instalment": "0.00",
+        "ppjRate": "0.024",
+        "ppj": "2343.75",
+        "ppnRate": "0",
+        "ppn": "0.00",
+        "energyValue": "97656.25",
+        "tariffRate": "1444.70",
+        "kwh": "67.5",
+        "totalPaid": "102500.00",
+        "meterNumber": siti.number,
+        "idpel": siti.idpel,
+        "holderName": "Siti Rahmawati",
+        "tariffCode": "R1",
+        "powerVa": 1300,
+        "regionCode": "DKI",
+        "monthlyKwhLimit": "936.0",
+        "channel": demo.DEFAULT_CHANNEL,
+        "instalmentPerPurchase": "0.00",
+        "instalmentDebt": "0.00",
+        "instalmentDebtLeft": "0.00",
+    }
+    # Transactions' side of the contract reads it back to the same JSON.
+    quote = InternalQuote.model_validate_json(response.content)
+    assert orjson.loads(quote.model_dump_json(by_alias=True)) == {**body, "quotedAt": quoted_at}
 
 
 async def test_internal_quote_follows_tariff_versions(master: Master) -> None:
