@@ -5,6 +5,10 @@ customers, then drives ``purchaseToken`` through the router with wrk while ``py-
 installed) samples every service. Prints requests per second and the CPU milliseconds each process
 spent per purchase, which is the figure that decides purchase throughput on a small machine; the
 flame data goes to ``bench/.work/spy-<service>.txt`` (collapsed stacks, ``--format raw``).
+
+On PostgreSQL it also prints, per service database, what the server counted over the measured run
+(``pg_stat_database``): connections opened (pool churn: each is a server process and a handshake)
+and transactions committed or rolled back per request (a lone statement in autocommit is one).
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                         stderr=subprocess.DEVNULL,
                     )
                 )
+        pg_before = _pg_counters(args.postgres_url, system.database_urls) if args.postgres_url else {}
         before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
         threads_before = {n: _thread_ticks(p.pid) for n, p in system.processes.items()}
         t0 = time.monotonic()
@@ -115,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
                 if spent_ms >= 0.05:
                     print(f"      thread {comm:16s} {spent_ms:5.2f} ms")
         print(f"  (over {spent:.1f} s, {requests} requests)")
+        if args.postgres_url:
+            time.sleep(1.0)  # backends report their counters when idle, at most once a second
+            pg_after = _pg_counters(args.postgres_url, system.database_urls)
+            print("  PostgreSQL, per request (pg_stat_database over the run):")
+            for name, (sessions, commits, rollbacks) in sorted(pg_after.items()):
+                s0, c0, r0 = pg_before.get(name, (0, 0, 0))
+                print(
+                    f"    {name:13s} connections opened {(sessions - s0) / requests:5.3f}, "
+                    f"transactions {(commits - c0) / requests:5.2f} committed + {(rollbacks - r0) / requests:5.2f} "
+                    "rolled back"
+                )
         for s in spies:
             try:
                 s.wait(timeout=30)
@@ -144,6 +160,31 @@ def _postgres_system(stack: Stack, admin_url: str) -> Any:
     )
     system.start(timeout_s=120)
     return system
+
+
+def _pg_counters(admin_url: str, database_urls: dict[str, str]) -> dict[str, tuple[int, int, int]]:
+    """(connections opened, transactions committed, rolled back) per service database, from the server."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    names = {make_url(u).database: service for service, u in database_urls.items()}
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def read() -> dict[str, tuple[int, int, int]]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT datname, sessions, xact_commit, xact_rollback FROM pg_stat_database "
+                "WHERE datname = ANY($1::text[])",
+                list(names),
+            )
+        finally:
+            await conn.close()
+        return {names[r["datname"]]: (r["sessions"], r["xact_commit"], r["xact_rollback"]) for r in rows}
+
+    return asyncio.run(read())
 
 
 def _thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
