@@ -223,6 +223,12 @@ class OverloadSettings(_Section):
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
     queue_timeout_s: float = Field(default=1.0, ge=0)
+    refusal_delay_s: float = Field(
+        default=0.02,
+        ge=0,
+        le=0.05,
+        description="a refusal is held this long first: clients that retry at once do not spin",
+    )
 
     def options(self) -> LimiterOptions:
         return LimiterOptions(

@@ -24,8 +24,11 @@ service learns its baseline and never shrinks its limit.
 
 A request over the limit joins a bounded queue: it holds only as many as the slots that free up
 within ``queue_timeout_s`` (the drain rate, at most ``max_queue``), and one that does not fit is
-refused at once (HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``). One that
-fits waits for its slot; only if the drain stalls (twice ``queue_timeout_s``) is it refused late.
+refused at once (HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVERLOADED``). The drain
+rate is an estimate; what the queue really does shows in its oldest waiter, so while that one has
+already waited ``queue_timeout_s`` a newcomer is refused at once too (CoDel's sojourn time, used at
+the door: a newcomer would wait at least as long). One that fits waits for its slot; only if the
+drain stalls (twice ``queue_timeout_s``) is it refused late.
 So a storm's excess is refused fast, what is queued is served within about ``queue_timeout_s``, and
 a closed loop of clients (each waits for its answer before asking again) is queued, never refused:
 its line is no longer than its clients, which the queue holds.
@@ -72,6 +75,8 @@ _OTHER = "other"
 _MAX_WINDOW_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
+# A request waiting for a slot: when it joined the queue, and what wakes it.
+_Waiter = tuple[float, "asyncio.Future[None]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +161,8 @@ class AdaptiveLimiter:
         self._baselines: dict[str, _Baseline] = {}
         self._window = _Window(clock(), 0.0)
         self._refused_downstream_at = -math.inf
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        # Waiters as (queued at, future), oldest first: priority requests, then the others.
+        self._waiting: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
 
     def _cap(self, priority: bool) -> float:
         limit = self.limit
@@ -175,11 +181,13 @@ class AdaptiveLimiter:
             return True
         self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
-        if len(queue) >= self._queue_room():
+        now = self._clock()
+        if len(queue) >= self._queue_room() or (queue and now - queue[0][0] > self.options.queue_timeout_s):
             self.refused += 1
             return False
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue.append(future)
+        waiter = (now, future)
+        queue.append(waiter)
         try:
             # The room was sized so this wait is about queue_timeout_s: a waiter is refused only when
             # slots stop freeing up (twice that), not when the estimate was merely a little off.
@@ -189,7 +197,7 @@ class AdaptiveLimiter:
             if future.done():  # granted at the last moment: keep the slot
                 return True
             future.cancel()
-            queue.remove(future)
+            queue.remove(waiter)
             self.refused += 1
             return False
 
@@ -250,7 +258,7 @@ class AdaptiveLimiter:
     def _wake(self) -> None:
         for priority, queue in ((True, self._waiting[0]), (False, self._waiting[1])):
             while queue and self.in_flight < self._cap(priority):
-                future = queue.popleft()
+                _, future = queue.popleft()
                 if not future.done():
                     self.in_flight += 1
                     future.set_result(None)
@@ -348,7 +356,9 @@ class OverloadMiddleware:
     go first. Limited: every path but ``/health``, ``/ready`` and ``/metrics``, or only ``paths``.
     A body declared (or read) longer than ``pass_through_bytes`` is not limited here: another gate
     bounds those (the router's large-body gate), and reading it here first would defeat that gate.
-    A request's slot ends when its answer starts, so a stream (a subscription) holds none."""
+    A request's slot ends when its answer starts, so a stream (a subscription) holds none. A refusal
+    may be held ``refusal_delay_s`` first (a tarpit: it costs a timer, and slows a client that retries
+    at once without honouring ``Retry-After``)."""
 
     def __init__(
         self,
@@ -359,6 +369,7 @@ class OverloadMiddleware:
         pass_through_bytes: int | None = None,
         refusal: bytes | None = None,
         on_refused: Callable[[], None] | None = None,
+        refusal_delay_s: float = 0.0,
     ) -> None:
         self.app = app
         self.limiter = limiter
@@ -366,6 +377,7 @@ class OverloadMiddleware:
         self.pass_through_bytes = pass_through_bytes
         self.refusal = refusal if refusal is not None else overloaded_body()
         self.on_refused = on_refused
+        self.refusal_delay_s = refusal_delay_s
 
     def _limited(self, scope: Scope) -> bool:
         if scope["type"] != "http":
@@ -404,6 +416,10 @@ class OverloadMiddleware:
         if not await self.limiter.acquire(priority=kind is not None):
             if self.on_refused is not None:
                 self.on_refused()
+            if self.refusal_delay_s > 0:
+                # A client that asks again the moment it is refused (wrk, a naive retry loop) would
+                # otherwise spin: thousands of refusals a second take the CPU the queue is waiting on.
+                await asyncio.sleep(self.refusal_delay_s)
             await send(
                 {
                     "type": "http.response.start",

@@ -38,5 +38,6 @@ def overload_middleware(settings: RouterSettings, metrics: RouterMetrics | None 
             pass_through_bytes=limits.large_body_bytes or limits.max_body_bytes,
             refusal=_REFUSED,
             on_refused=counter.inc if counter is not None else None,
+            refusal_delay_s=settings.overload.refusal_delay_s,
         )
     ]

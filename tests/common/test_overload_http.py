@@ -185,3 +185,33 @@ async def test_with_a_long_queue_a_storm_is_still_refused_fast() -> None:
     # at once (a busy machine adds its lag); refused on a timeout, many took 0.5 s
     assert statistics.median(refused) < 0.1, statistics.median(refused)
     assert _p99(refused) < 0.4, _p99(refused)
+
+
+async def test_a_client_that_retries_at_once_is_slowed_by_the_refusal_delay() -> None:
+    """wrk and naive retry loops ask again the moment they are refused; a refusal held 20 ms caps such
+    a client at 50 refusals a second (unheld, one client spun thousands: the CPU the queue waited on)."""
+    release = asyncio.Event()
+
+    async def graphql(request: Request) -> JSONResponse:
+        await release.wait()
+        return JSONResponse({"data": {}})
+
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.0))
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["POST"])],
+        middleware=[Middleware(OverloadMiddleware, limiter=limiter, refusal_delay_s=0.02)],
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        holder = asyncio.create_task(client.post("/graphql", content=PURCHASE))
+        await asyncio.sleep(0.05)  # the only slot is taken
+        refusals: list[float] = []
+        stop = time.monotonic() + 0.5
+        while time.monotonic() < stop:
+            sent = time.monotonic()
+            response = await client.post("/graphql", content=PURCHASE)
+            assert response.status_code == 503 and response.headers["retry-after"] == "1"
+            refusals.append(time.monotonic() - sent)
+        release.set()
+        assert (await holder).status_code == 200
+    assert 5 <= len(refusals) <= 26, len(refusals)
+    assert min(refusals) >= 0.02

@@ -10,6 +10,7 @@ that is slow but not overloaded must not shrink the limit at all.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 
 from setrum_common.overload import AdaptiveLimiter, LimiterOptions
@@ -145,3 +146,27 @@ async def test_a_fast_kind_of_request_does_not_make_a_slower_kind_look_queued() 
     sim.service_s = 0.010
     await sim.offer(rate=300, seconds=20)
     assert sim.refused == 0, sim.limiter.limit
+
+
+async def test_a_queue_draining_slower_than_its_room_assumed_refuses_newcomers_at_once() -> None:
+    """The queue's room comes from an estimated drain rate; when the oldest waiter has already waited
+    ``queue_timeout_s`` the estimate was too high, and a newcomer (who would wait longer still) is
+    refused at once instead of being refused late or served after seconds."""
+    now = 0.0
+    limiter = AdaptiveLimiter(
+        LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.5, max_queue=100),
+        clock=lambda: now,
+    )
+    assert await limiter.acquire(priority=True)  # the only slot, held
+    first = asyncio.create_task(limiter.acquire(priority=True))  # drain not known yet: room for 100
+    await asyncio.sleep(0)
+    now = 0.4
+    second = asyncio.create_task(limiter.acquire(priority=True))  # the oldest has waited 0.4 s: still queued
+    await asyncio.sleep(0)
+    now = 0.6
+    assert not await limiter.acquire(priority=True)  # the oldest has waited 0.6 s > 0.5 s: refused at once
+    limiter.release(0.0, failed=False)
+    assert await first
+    limiter.release(0.0, failed=False)
+    assert await second
+    assert limiter.refused == 1
