@@ -18,27 +18,38 @@ All of it on SQLite, then on PostgreSQL when ``--postgres-url`` (or ``SETRUM_BEN
 names a server (fresh databases are made on it). The machine's load average is printed before,
 after each storm and at the end: on a shared box other tenants' work is in every figure.
 
-Reported per storm: offered/s (what the generator achieved; it is a Python process on the same
-cores, so at 10x it may fall short and says so), goodput (SUCCESS/s) as a share of capacity, p99 of
-admitted and of refused requests, errors, recovery seconds. Targets (issue 13): goodput >= 90 % of
+The storm and recovery load comes from a small C generator (``bench/loadgen/openloop.c``, built on
+first use with the machine's C compiler, see ``bench/openloop.py``): latency counts from each request's
+due time, and it takes a few percent of a core where a Python generator on these same two cores took
+about one at 10x and put its own event-loop lag into the figures. Without a C compiler the Python
+generator below still runs, and the output says so.
+
+Reported per storm: offered/s (what the generator achieved; short of the asked rate it says so),
+goodput (SUCCESS/s) as a share of capacity, p99 of admitted and of refused requests, errors, requests
+that found every allowed connection busy when due ("late"; the C generator only), the generator's own
+CPU, recovery seconds. Targets (issue 13): goodput >= 90 % of
 capacity, admitted p99 <= 1 s, refused p99 <= 50 ms, recovery <= 5 s, zero money/token errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
 from setrum_common.fastpath.http import HttpAnswer, HttpClient
 
+from . import openloop
 from .common import NO_RATE_LIMITS, Load, Report, cpu_count, table
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
 from .stack import Stack
@@ -55,6 +66,11 @@ RECOVERY_SHARE = 0.8
 STORM_S = 60.0  # the issue's figure; SETRUM_BENCH_STORM_S overrides, --quick makes it 10
 TARGETS = {"goodput_share": 0.9, "p99_admitted_ms": 1000.0, "p99_refused_ms": 50.0, "recovery_s": 5.0}
 SETTLE_WAIT_S = 60
+MAX_CONNECTIONS = 4000  # the C generator's cap (the Python one keeps 2000); requests that find it reached are late
+REQUEST_TIMEOUT_S = 30.0
+# What the C generator looks for in each answer's body (router answers are compact JSON): bit k of a
+# record's marks is MARKS[k]. classify_record turns status + marks into the storm's kinds.
+MARKS = ("OVERLOADED", '"status":"SUCCESS"', '"purchaseToken":{')
 BUY = (
     "mutation B($m: String!, $d: Decimal!, $r: String!) "
     "{ purchaseToken(meterNumber: $m, denomination: $d, clientReference: $r) { id status } }"
@@ -73,6 +89,14 @@ class Run:
     offered_per_s: float
     seconds: float
     outcomes: list[StormAnswer] = field(default_factory=list)
+    generator: str = "python"
+    generator_cpu_s: float = 0.0  # the generator's own CPU time over the run (user + system)
+    wall_s: float = 0.0
+    late: int | None = None  # C generator: requests that waited because every allowed connection was busy
+    generator_summary: dict[str, Any] = field(default_factory=dict)  # C generator: its totals (openloop.c)
+
+    def generator_cpu_pct(self) -> float:
+        return round(self.generator_cpu_s * 100 / self.wall_s, 1) if self.wall_s else 0.0
 
     def of(self, kind: str) -> list[StormAnswer]:
         return [o for o in self.outcomes if o.kind == kind]
@@ -112,6 +136,19 @@ def _classify(response: HttpAnswer) -> str:
     return "success" if purchase["status"] == "SUCCESS" else "admitted"
 
 
+def classify_record(record: openloop.Record) -> str:
+    """The C generator's view of one answer, sorted as :func:`_classify` sorts a parsed one: 503 or an
+    ``OVERLOADED`` error is refused; a purchase in the answer is success or admitted; anything else
+    (no answer, or an answer without a purchase) is an error."""
+    if record.error is not None:
+        return "error"
+    if record.status == 503 or record.marks & 1:
+        return "refused"
+    if record.marks & 2:
+        return "success"
+    return "admitted" if record.marks & 4 else "error"
+
+
 class Buyers:
     """Fresh references over the bench customers and meters (spread as the purchases section does).
 
@@ -136,6 +173,22 @@ class Buyers:
         except httpx.HTTPError:
             kind = "error"
         return time.monotonic() - started, kind
+
+    def templates(self) -> list[openloop.Template]:
+        """The same requests for the C generator: one per (customer, meter) pair that :meth:`buy`'s spread
+        visits, the clientReference numbered by the generator (``{{seq}}``, continuing ``self.n``)."""
+        path = urlsplit(self.url).path or "/"
+        out = []
+        for k in range(math.lcm(len(self.tokens), len(self.meters))):
+            i = k * 7919
+            variables = {"m": self.meters[i % len(self.meters)], "d": "20000", "r": f"bench-storm-{self.run_id}-"}
+            variables["r"] += openloop.SEQ
+            headers = {
+                "authorization": f"Bearer {self.tokens[i % len(self.tokens)]}",
+                "content-type": "application/json",
+            }
+            out.append(openloop.Template("POST", path, headers, orjson.dumps({"query": BUY, "variables": variables})))
+        return out
 
 
 def _client(connections: int) -> HttpClient:
@@ -166,8 +219,42 @@ async def _capacity(buyers: Buyers, seconds: float) -> float:
     return sold / seconds
 
 
-async def _open_loop(buyers: Buyers, rate: float, seconds: float) -> Run:
-    """Request i leaves at i / rate s, answered or not; returns every outcome."""
+def _open_loop(generator: Path | None, buyers: Buyers, rate: float, seconds: float) -> Run:
+    """Request i leaves at i / rate s, answered or not; returns every outcome. ``generator``: the C
+    generator's binary, or None for the Python one."""
+    if generator is None:
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        run = asyncio.run(_open_loop_python(buyers, rate, seconds))
+        run.generator_cpu_s, run.wall_s = time.process_time() - cpu0, time.monotonic() - wall0
+        return run
+    templates = buyers.templates()
+    done = openloop.run(
+        generator,
+        buyers.url,
+        templates,
+        rate=rate,
+        seconds=seconds,
+        marks=MARKS,
+        max_connections=MAX_CONNECTIONS,
+        timeout_s=REQUEST_TIMEOUT_S,
+        seq_start=buyers.n + 1,
+    )
+    buyers.n += len(done.records)
+    summary = done.summary
+    return Run(
+        offered_per_s=summary["sent"] / max(summary["send_span_s"], seconds),
+        seconds=seconds,
+        outcomes=[StormAnswer(r.due_s, r.latency_s, classify_record(r)) for r in done.records],
+        generator="c",
+        generator_cpu_s=done.cpu_s,
+        wall_s=summary["elapsed_s"],
+        late=summary["late"],
+        generator_summary=summary,
+    )
+
+
+async def _open_loop_python(buyers: Buyers, rate: float, seconds: float) -> Run:
+    """The fallback generator (no C compiler): one asyncio task per request on the fast-path HTTP client."""
     run = Run(offered_per_s=0.0, seconds=seconds)
     http = _client(2000)
     try:
@@ -213,7 +300,26 @@ async def _pending_left(db_url: str, within_s: float) -> int:
         await engine.dispose()
 
 
-def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, duration_s: float) -> dict[str, Any]:
+def _generator() -> Path | None:
+    """The C generator, built now if needed; None (said in the output) without a C compiler, or when
+    ``SETRUM_BENCH_STORM_GENERATOR=python`` asks for the Python one (to compare the two)."""
+    if os.environ.get("SETRUM_BENCH_STORM_GENERATOR") == "python":
+        print("  generator: Python asyncio (SETRUM_BENCH_STORM_GENERATOR=python); it shares the cores with the system")
+        return None
+    binary = openloop.build()
+    if binary is None:
+        print(
+            "  generator: Python asyncio - no C compiler found (cc, gcc, clang), so the C generator cannot be "
+            "built; this one shares the cores with the system and at 10x takes about one of them itself"
+        )
+    else:
+        print(f"  generator: C open loop ({binary.relative_to(openloop.BENCH_DIR.parent)}), latency from due time")
+    return binary
+
+
+def _backend(
+    name: str, system: Any, db_url: str, report: Report, duration_s: float, generator: Path | None
+) -> dict[str, Any]:
     url = system.router_url
     tokens = _customers(url, uuid.uuid4().hex[:6])
     buyers = Buyers(url, tokens, _meters())
@@ -221,8 +327,8 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
     print(f"    {name}: capacity {capacity:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
     out: dict[str, Any] = {"capacity_per_s": capacity}
     for factor in FACTORS:
-        storm = asyncio.run(_open_loop(buyers, capacity * factor, duration_s))
-        recovery = asyncio.run(_open_loop(buyers, capacity * RECOVERY_SHARE, RECOVERY_S))
+        storm = _open_loop(generator, buyers, capacity * factor, duration_s)
+        recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
         d: dict[str, Any] = {
             "factor": factor,
             "offered_per_s": round(storm.offered_per_s),
@@ -231,6 +337,10 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
             "admitted": len(storm.of("success")) + len(storm.of("admitted")),
             "refused": len(storm.of("refused")),
             "errors": len(storm.of("error")),
+            "late": storm.late,
+            "generator": storm.generator,
+            "generator_cpu_pct": storm.generator_cpu_pct(),
+            "generator_summary": storm.generator_summary,
             "p99_admitted_ms": storm.p99_ms("success", "admitted"),
             "p99_refused_ms": storm.p99_ms("refused"),
             "recovery_s": recovery.recovery_s(capacity * RECOVERY_SHARE * 0.9),
@@ -240,7 +350,8 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report, du
             f"    {name} {factor}x: offered {d['offered_per_s']}/s, goodput {d['goodput_per_s']}/s "
             f"({(d['goodput_share'] or 0) * 100:.0f}% of capacity), admitted p99 {d['p99_admitted_ms'] or 0:.0f} ms, "
             f"refused {d['refused']} (p99 {d['p99_refused_ms'] or 0:.0f} ms), errors {d['errors']}, "
-            f"recovery {d['recovery_s']} s",
+            f"late {d['late'] if d['late'] is not None else 'n/a'}, recovery {d['recovery_s']} s; "
+            f"generator ({d['generator']}) {d['generator_cpu_pct']:.0f}% of a core",
             flush=True,
         )
         d["load_average"] = _load_average()
@@ -304,6 +415,8 @@ def _summary(out: dict[str, Any]) -> str:
                     f"{d['p99_refused_ms'] or 0:.0f}",
                     _ratio(d["p99_refused_ms"], TARGETS["p99_refused_ms"], at_least=False),
                     d["errors"],
+                    "n/a" if d.get("late") is None else d["late"],
+                    f"{d.get('generator', 'python')} {d.get('generator_cpu_pct', 0):.0f}%",
                     _ratio(d["recovery_s"], TARGETS["recovery_s"], at_least=False),
                 ]
             )
@@ -322,6 +435,8 @@ def _summary(out: dict[str, Any]) -> str:
                 "p99 refused ms",
                 "/ 50",
                 "errors",
+                "late",
+                "generator CPU",
                 "recovery / 5 s",
             ],
         )
@@ -362,10 +477,11 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
         f"(+{RECOVERY_S}s recovery at {RECOVERY_SHARE}x); {cpu_count()} cores shared by system and generator; "
         f"load average before: {_load_average()}"
     )
+    generator = _generator()
     out: dict[str, Any] = {}
     system = stack.system()
     out["sqlite"] = _backend(
-        "SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", load, report, duration_s
+        "SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", report, duration_s, generator
     )
     stack.close()
     admin_url = postgres_url or os.environ.get("SETRUM_BENCH_POSTGRES_URL")
@@ -382,7 +498,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
         )
         pg_system.start(timeout_s=120)
         try:
-            out["postgres"] = _backend("PostgreSQL", pg_system, urls["transactions"], load, report, duration_s)
+            out["postgres"] = _backend("PostgreSQL", pg_system, urls["transactions"], report, duration_s, generator)
         finally:
             pg_system.stop()
     else:
