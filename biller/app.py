@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +23,15 @@ from starlette.routing import Route
 
 from setrum_common.clock import JAKARTA, utc_now
 from setrum_common.db import Database
-from setrum_common.json_service import json_error, json_response, json_service_app
+from setrum_common.json_service import (
+    BodyEndpoint,
+    JsonRefusal,
+    json_error,
+    json_object,
+    json_response,
+    json_service_app,
+    signed_endpoint,
+)
 from setrum_common.trust.internal_routes import InternalGuard
 from setrum_common.trust.service_tokens import ServiceAuthError
 
@@ -52,16 +59,6 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 
 class InvalidRequest(ValueError):
     pass
-
-
-def _object(body: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(body or b"null")
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    return data
 
 
 def _string(data: dict[str, Any], name: str, *, max_length: int = 64) -> str:
@@ -122,20 +119,24 @@ class _Endpoints:
         self.settings = settings
         self._guard = InternalGuard(settings.service_keyring("biller"))  # a token is served once
 
-    def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            body = await request.body()
+    def authenticate(self, request: Request, body: bytes) -> None:
+        """A service token of transactions over this request, served once (else 401, 403 for another service)."""
+        try:
+            self._guard.caller(request, body, BILLER_CALLERS)
+        except ServiceAuthError as exc:
+            raise JsonRefusal(
+                exc.status, "FORBIDDEN" if exc.status == 403 else "UNAUTHENTICATED", exc.message
+            ) from None
+
+    def signed(self, handler: Handler) -> BodyEndpoint:
+        async def with_json(request: Request, body: bytes) -> Response:
             try:
-                self._guard.caller(request, body, BILLER_CALLERS)
-            except ServiceAuthError as exc:
-                code = "FORBIDDEN" if exc.status == 403 else "UNAUTHENTICATED"
-                return json_error(exc.status, code, exc.message)
-            try:
-                return await handler(request, _object(body) if request.method in ("POST", "PUT") else None)
+                data = json_object(body, code="BAD_USER_INPUT") if request.method in ("POST", "PUT") else None
+                return await handler(request, data)
             except ValueError as exc:  # InvalidRequest, or a value the service refused
                 return json_error(400, "BAD_USER_INPUT", str(exc))
 
-        return endpoint
+        return signed_endpoint(self.authenticate, with_json)
 
     async def purchase(self, request: Request, data: dict[str, Any]) -> Response:
         reference = _string(data, "reference")

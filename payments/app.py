@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -27,7 +25,16 @@ from starlette.routing import Route
 
 from setrum_common.clock import utc_now
 from setrum_common.db import Database
-from setrum_common.json_service import json_error, json_response, json_service_app
+from setrum_common.json_service import (
+    BodyEndpoint,
+    BodyHandler,
+    JsonRefusal,
+    json_error,
+    json_object,
+    json_response,
+    json_service_app,
+    signed_endpoint,
+)
 from setrum_common.signing import SIGNATURE_HEADER, NonceCache, SignatureError, verify_request
 
 from .models import PaymentsBase
@@ -41,16 +48,6 @@ logger = logging.getLogger("setrum.payments")
 
 _MAX_AMOUNT = 50_000_000
 _DELIVERY_WAIT_S = 5.0
-
-
-def _object(body: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(body or b"null")
-    except orjson.JSONDecodeError:
-        raise PaymentRefused(400, "BAD_REQUEST", "the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise PaymentRefused(400, "BAD_REQUEST", "the body must be a JSON object")
-    return data
 
 
 def _amount(value: Any) -> int:
@@ -73,31 +70,25 @@ class _Api:
         self._secret = settings.payments_secret.get_secret_value()
         self._nonces = NonceCache()  # a signed merchant request is served once (a replay within the window: 401)
 
-    def signed(
-        self, handler: Callable[[Request, bytes], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            try:
-                verify_request(
-                    self._secret,
-                    request.headers.get(SIGNATURE_HEADER),
-                    request.method,
-                    request.scope["path"],
-                    body,
-                    nonces=self._nonces,
-                )
-            except SignatureError as exc:
-                return json_error(401, "UNAUTHENTICATED", str(exc))
-            try:
-                return await handler(request, body)
-            except PaymentRefused as refused:
-                return json_error(refused.status, refused.code, str(refused))
+    def authenticate(self, request: Request, body: bytes) -> None:
+        """The merchant's HMAC over the request, each signed request served once (else 401)."""
+        try:
+            verify_request(
+                self._secret,
+                request.headers.get(SIGNATURE_HEADER),
+                request.method,
+                request.scope["path"],
+                body,
+                nonces=self._nonces,
+            )
+        except SignatureError as exc:
+            raise JsonRefusal(401, "UNAUTHENTICATED", str(exc)) from None
 
-        return endpoint
+    def signed(self, handler: BodyHandler) -> BodyEndpoint:
+        return signed_endpoint(self.authenticate, handler)
 
     async def create(self, request: Request, body: bytes) -> Response:
-        data = _object(body)
+        data = json_object(body, code="BAD_REQUEST")
         bank = data.get("bankCode")
         view = await self.service.create_intent(
             _reference(data.get("merchantReference")),
@@ -127,13 +118,13 @@ class _Api:
 
     async def simulator_pay(self, request: Request) -> Response:
         try:
-            data = _object(await request.body())
+            data = json_object(await request.body(), code="BAD_REQUEST")
             handle = data.get("handle")
             if not isinstance(handle, str) or not 0 < len(handle) <= 512:
                 raise PaymentRefused(400, "BAD_REQUEST", "handle must be an intent id, VA number or QRIS payload")
             amount = None if data.get("amount") is None else _amount(data.get("amount"))
             return json_response((await self.pay(handle, amount)).to_json())
-        except PaymentRefused as refused:
+        except JsonRefusal as refused:  # a bad body, or the provider's PaymentRefused
             return json_error(refused.status, refused.code, str(refused))
 
     async def page(self, request: Request) -> Response:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from setrum_common.clock import utc_now
 from setrum_common.db import Database, rowcount
+from setrum_common.json_service import JsonRefusal
 
 from .models import Intent, IntentStatus, NotifyState, Payment
 from .qris import parse_fields, qris_payload
@@ -51,13 +52,8 @@ _VA_LENGTH = 16
 Clock = Callable[[], datetime]
 
 
-class PaymentRefused(Exception):
+class PaymentRefused(JsonRefusal):
     """A request the provider refuses: ``status`` and ``code`` go to the HTTP answer."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 class ReferenceReused(PaymentRefused):

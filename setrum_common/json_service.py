@@ -30,7 +30,19 @@ from .service_app import SchemaReadiness, service_lifespan
 from .settings import ServiceSettings
 from .tracing import configure_tracing
 
-__all__ = ["json_error", "json_response", "json_service_app"]
+__all__ = ["JsonRefusal", "json_error", "json_object", "json_response", "json_service_app", "signed_endpoint"]
+
+BodyHandler = Callable[[Request, bytes], Awaitable[Response]]
+BodyEndpoint = Callable[[Request], Awaitable[Response]]
+
+
+class JsonRefusal(Exception):
+    """A request refused with a 4xx: ``status`` and ``code`` go to the answer ``{"code", "message"}``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
 
 
 def json_response(content: Any, status: int = 200) -> Response:
@@ -40,6 +52,35 @@ def json_response(content: Any, status: int = 200) -> Response:
 
 def json_error(status: int, code: str, message: str) -> Response:
     return json_response({"code": code, "message": message}, status)
+
+
+def json_object(body: bytes, *, code: str) -> dict[str, Any]:
+    """The request body as a JSON object, else a 400 with ``code`` (each service keeps its own)."""
+    try:
+        data = orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
+        raise JsonRefusal(400, code, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise JsonRefusal(400, code, "the body must be a JSON object")
+    return data
+
+
+def signed_endpoint(authenticate: Callable[[Request, bytes], None], handler: BodyHandler) -> BodyEndpoint:
+    """A route that reads the body, lets ``authenticate`` refuse the caller (by raising :class:`JsonRefusal`,
+    before the body is parsed) and then runs ``handler``; a refusal from either becomes its JSON 4xx.
+
+    The biller (service tokens) and the payment provider (an HMAC over the request) differ only in
+    ``authenticate``."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        try:
+            authenticate(request, body)
+            return await handler(request, body)
+        except JsonRefusal as refused:
+            return json_error(refused.status, refused.code, str(refused))
+
+    return endpoint
 
 
 def json_service_app(

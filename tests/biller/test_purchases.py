@@ -124,7 +124,16 @@ async def test_bad_input_is_400(biller: SignedClient) -> None:
         assert response.json()["code"] == "BAD_USER_INPUT"
     raw = signed_as("transactions", "biller", "POST", "/v1/purchases", b"not json")
     response = await biller.http.post("/v1/purchases", content=b"not json", headers=raw)
-    assert response.status_code == 400
+    assert (response.status_code, response.json()) == (400, {"code": "BAD_USER_INPUT", "message": "the body is not JSON"})
+    raw = signed_as("transactions", "biller", "POST", "/v1/purchases", b"[1]")
+    response = await biller.http.post("/v1/purchases", content=b"[1]", headers=raw)
+    assert response.json() == {"code": "BAD_USER_INPUT", "message": "the body must be a JSON object"}
+
+
+async def test_another_service_is_403_before_its_body_is_read(biller: SignedClient) -> None:
+    header = signed_as("master", "biller", "POST", "/v1/purchases", b"not json")
+    response = await biller.http.post("/v1/purchases", content=b"not json", headers=header)
+    assert (response.status_code, response.json()["code"]) == (403, "FORBIDDEN")
 
 
 async def test_1993_meter_gets_its_key_change_pair_with_the_token(biller: SignedClient, clock: FrozenClock) -> None:

@@ -114,6 +114,15 @@ async def test_the_merchant_api_needs_the_provider_secret(pair: Pair) -> None:
     assert (await pair.provider_http.post("/v1/intents", content=tampered, headers=signed)).status_code == 401
 
 
+async def test_a_body_that_is_not_a_json_object_is_400(pair: Pair) -> None:
+    for body, message in ((b"not json", "the body is not JSON"), (b"[1]", "the body must be a JSON object")):
+        signed = {SIGNATURE_HEADER: sign_request(DEV_PAYMENTS_SECRET, "POST", "/v1/intents", body)}
+        merchant = await pair.provider_http.post("/v1/intents", content=body, headers=signed)
+        assert (merchant.status_code, merchant.json()) == (400, {"code": "BAD_REQUEST", "message": message})
+        payer = await pair.provider_http.post("/v1/simulator/pay", content=body)
+        assert (payer.status_code, payer.json()) == (400, {"code": "BAD_REQUEST", "message": message})
+
+
 async def test_notifications_are_retried_until_transactions_takes_them(pair: Pair) -> None:
     """Transactions down (503) when the customer pays: the provider keeps the notification and delivers it later."""
     top_up = await pair.create(SITI, 30_000)
