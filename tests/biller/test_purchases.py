@@ -124,7 +124,10 @@ async def test_bad_input_is_400(biller: SignedClient) -> None:
         assert response.json()["code"] == "BAD_USER_INPUT"
     raw = signed_as("transactions", "biller", "POST", "/v1/purchases", b"not json")
     response = await biller.http.post("/v1/purchases", content=b"not json", headers=raw)
-    assert (response.status_code, response.json()) == (400, {"code": "BAD_USER_INPUT", "message": "the body is not JSON"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "BAD_USER_INPUT", "message": "the body is not JSON"},
+    )
     raw = signed_as("transactions", "biller", "POST", "/v1/purchases", b"[1]")
     response = await biller.http.post("/v1/purchases", content=b"[1]", headers=raw)
     assert response.json() == {"code": "BAD_USER_INPUT", "message": "the body must be a JSON object"}
