@@ -27,7 +27,7 @@ from graphql.pyutils import suggestion_list
 
 from .diagnostics import CompositionError
 
-__all__ = ["FEDERATION_ELEMENTS", "FEDERATION_VERSIONS", "federation_elements", "link_errors"]
+__all__ = ["FEDERATION_ELEMENTS", "FEDERATION_VERSIONS", "did_you_mean", "federation_elements", "link_errors"]
 
 FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
 # The federation spec versions Apollo's composer knows (2.14 is the one the reference gateways pin).
@@ -209,7 +209,7 @@ def _unknown(name: str, known: list[str] | None) -> list[str]:
     if not name.startswith("@") and "@" + name in known:
         details = f' Did you mean directive "@{name}"?'
     else:
-        details = _did_you_mean(suggestion_list(name, known))
+        details = did_you_mean(suggestion_list(name, known))
     return [f'Cannot import unknown element "{name}".{details}']
 
 
@@ -222,7 +222,7 @@ def _text(value: ValueNode) -> str:
     return print_ast(value)
 
 
-def _did_you_mean(suggestions: list[str]) -> str:
+def did_you_mean(suggestions: list[str]) -> str:
     """Apollo's wording: `"a"`, `"a" or "b"`, `"a", "b", or "c"` (at most 5)."""
     quoted = [f'"{s}"' for s in suggestions[:5]]
     if not quoted:

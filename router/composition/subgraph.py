@@ -33,6 +33,7 @@ from .contexts import read_from_context
 from .demand import read_cost, read_list_size
 from .diagnostics import CompositionError
 from .directive_names import unknown_directive_errors
+from .directive_usage import directive_usage_errors
 from .fieldset_rules import parse_field_set
 from .links import FEDERATION_ELEMENTS, link_errors
 from .subgraph_model import (
@@ -117,9 +118,11 @@ def _args(d: DirectiveNode) -> dict[str, Any]:
 
 def _read_links(
     doc: DocumentNode, subgraph: str
-) -> tuple[_Names, dict[str, tuple[str, str | None, str | None]], list[CompositionError]]:
-    """Find the federation @link; returns the name mapping, @composeDirective entries and errors."""
+) -> tuple[_Names, dict[str, tuple[str, str | None, str | None]], list[CompositionError], list[CompositionError]]:
+    """Find the federation @link; returns the name mapping, @composeDirective entries, errors, and the errors of
+    misused directive applications (those stop the subgraph, as in Apollo's composer)."""
     imports: dict[str, str] = {}
+    type_imports: dict[str, str] = {}
     prefix = "federation"
     fed2 = False
     version = (1, 0)
@@ -136,13 +139,23 @@ def _read_links(
         version = max(version, (int(url.group(1)), int(url.group(2))))
         prefix = str(args.get("as") or "federation")
         imports.update(_federation_imports(args))
+        type_imports.update(_federation_imports(args, types=True))
     known = {n for n in FEDERATION_DIRECTIVES if _SINCE.get(n, (2, 0)) <= version} if fed2 else FEDERATION_DIRECTIVES
     unknown = unknown_directive_errors(
         doc, subgraph, fed2=fed2, federation_names=set(known), federation_imports=dict(imports)
     )
     names = _Names(fed2, imports, prefix, version)
+    local_types = {canon: alias for alias, canon in type_imports.items()}
+    misused = directive_usage_errors(
+        doc,
+        subgraph,
+        canonical=names.canonical,
+        fed2=fed2,
+        version=version,
+        federation_type=lambda t: local_types.get(t, f"{prefix}__{t}") if fed2 else f"_{t}",
+    )
     composed, errors = _composed_directives(doc, names, other_links, subgraph)
-    return names, composed, errors + unknown
+    return names, composed, errors + unknown, misused
 
 
 def _schema_directives(doc: DocumentNode) -> list[DirectiveNode]:
@@ -154,8 +167,8 @@ def _schema_directives(doc: DocumentNode) -> list[DirectiveNode]:
     ]
 
 
-def _federation_imports(link: dict[str, Any]) -> dict[str, str]:
-    """The federation directives a @link imports: local name -> federation name."""
+def _federation_imports(link: dict[str, Any], types: bool = False) -> dict[str, str]:
+    """The federation directives (or, with `types`, types) a @link imports: local name -> federation name."""
     imports: dict[str, str] = {}
     for item in link.get("import") or ():
         if isinstance(item, str):
@@ -164,7 +177,9 @@ def _federation_imports(link: dict[str, Any]) -> dict[str, str]:
             name, alias = str(item.get("name", "")), str(item.get("as") or item.get("name", ""))
         else:
             continue
-        if name.startswith("@") and name[1:] in FEDERATION_DIRECTIVES:
+        if types and not name.startswith("@"):
+            imports[alias] = name
+        elif not types and name.startswith("@") and name[1:] in FEDERATION_DIRECTIVES:
             imports[alias.lstrip("@")] = name[1:]
     return imports
 
@@ -231,7 +246,9 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
     bad_links = link_errors(doc, source.name)
     if bad_links:  # Apollo's composer cannot build such a subgraph: nothing else of it is reported
         return None, bad_links
-    names, composed, errors = _read_links(doc, source.name)
+    names, composed, errors, misused = _read_links(doc, source.name)
+    if misused:  # not a valid GraphQL schema: Apollo's composer stops there
+        return None, errors + misused
     sub = Subgraph(
         name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed, fed_version=names.version
     )
