@@ -96,7 +96,11 @@ class Run:
     generator_summary: dict[str, Any] = field(default_factory=dict)  # C generator: its totals (openloop.c)
 
     def generator_cpu_pct(self) -> float:
+        """Over the whole run, answers waited for included."""
         return round(self.generator_cpu_s * 100 / self.wall_s, 1) if self.wall_s else 0.0
+
+    def generator_us_per_request(self) -> float:
+        return round(self.generator_cpu_s * 1e6 / len(self.outcomes), 1) if self.outcomes else 0.0
 
     def of(self, kind: str) -> list[StormAnswer]:
         return [o for o in self.outcomes if o.kind == kind]
@@ -340,6 +344,7 @@ def _backend(
             "late": storm.late,
             "generator": storm.generator,
             "generator_cpu_pct": storm.generator_cpu_pct(),
+            "generator_us_per_request": storm.generator_us_per_request(),
             "generator_summary": storm.generator_summary,
             "p99_admitted_ms": storm.p99_ms("success", "admitted"),
             "p99_refused_ms": storm.p99_ms("refused"),
@@ -351,12 +356,16 @@ def _backend(
             f"({(d['goodput_share'] or 0) * 100:.0f}% of capacity), admitted p99 {d['p99_admitted_ms'] or 0:.0f} ms, "
             f"refused {d['refused']} (p99 {d['p99_refused_ms'] or 0:.0f} ms), errors {d['errors']}, "
             f"late {d['late'] if d['late'] is not None else 'n/a'}, recovery {d['recovery_s']} s; "
-            f"generator ({d['generator']}) {d['generator_cpu_pct']:.0f}% of a core",
+            f"generator ({d['generator']}) {d['generator_cpu_pct']:.0f}% of a core, "
+            f"{d['generator_us_per_request']:.0f} us CPU per request",
             flush=True,
         )
         d["load_average"] = _load_average()
         if d["offered_per_s"] < 0.9 * capacity * factor:
-            print(f"      (the generator reached only {d['offered_per_s']}/s of the {capacity * factor:.0f}/s asked)")
+            why = f": {d['late']} requests waited for one of {MAX_CONNECTIONS} busy connections" if d["late"] else ""
+            print(
+                f"      (the generator reached only {d['offered_per_s']}/s of the {capacity * factor:.0f}/s asked{why})"
+            )
         _targets(f"{name} {factor}x", d, report)
     checks = asyncio.run(_db_checks(db_url))
     checks["pending_after_settling"] = asyncio.run(_pending_left(db_url, SETTLE_WAIT_S))

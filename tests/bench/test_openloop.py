@@ -18,6 +18,7 @@ import pytest
 
 from bench import openloop
 from bench.common import free_port
+from bench import storm
 from bench.storm import MARKS, classify_record
 
 pytestmark = pytest.mark.skipif(openloop.compiler() is None, reason="no C compiler (cc, gcc or clang) on this machine")
@@ -33,6 +34,7 @@ class Seen:
     path: str
     body: bytes
     at: float
+    authorization: str = ""
 
 
 @dataclass
@@ -54,9 +56,10 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ser
             target = lines[0].split()[1]
             length = next(int(h.split(":")[1]) for h in lines if h.lower().startswith("content-length:"))
             body = await reader.readexactly(length)
-            server.seen.append(Seen(target, body, time.monotonic()))
+            auth = next((h.split(":", 1)[1].strip() for h in lines if h.lower().startswith("authorization:")), "")
+            server.seen.append(Seen(target, body, time.monotonic(), auth))
             path, query = urlsplit(target).path, parse_qs(urlsplit(target).query)
-            if path == "/ok":
+            if path in ("/ok", "/graphql"):
                 writer.write(_answer(200, SUCCESS))
             elif path == "/pending":
                 writer.write(_answer(200, PENDING))
@@ -222,3 +225,35 @@ def test_a_refused_connection_is_an_error_not_a_hang(binary: Path) -> None:
     done = openloop.run(binary, f"http://127.0.0.1:{free_port()}/", _templates("/ok"), rate=50, seconds=0.5)
     assert len(done.records) == 25 and all(r.error == "connect" for r in done.records)
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("generator", ["c", "python"])
+def test_the_storm_sends_its_purchases_through_either_generator(server: Server, binary: Path, generator: str) -> None:
+    """storm.py's own requests (Buyers.templates for C, Buyers.buy for the fallback): the purchase mutation
+    with a fresh reference each, spread over the customers' tokens and the meters, sorted the same way."""
+    url = server.url.rstrip("/") + "/graphql"
+    buyers = storm.Buyers(url, ["tok-a", "tok-b", "tok-c"], ["m1", "m2"])
+    buyers.n = 41
+    before = len(server.seen)
+    run = storm._open_loop(binary if generator == "c" else None, buyers, 60, 0.5)
+    assert run.generator == generator and len(run.outcomes) == 30
+    assert all(o.kind == "success" for o in run.outcomes)
+    assert buyers.n == 71 and run.generator_cpu_s > 0
+    seen = server.seen[before:]
+    bodies = [json.loads(s.body) for s in seen]
+    assert {b["query"] for b in bodies} == {storm.BUY}
+    refs = sorted(b["variables"]["r"] for b in bodies)
+    assert refs == sorted(f"bench-storm-{buyers.run_id}-{n}" for n in range(42, 72))
+    assert {b["variables"]["m"] for b in bodies} == {"m1", "m2"} and {b["variables"]["d"] for b in bodies} == {"20000"}
+    assert {s.authorization for s in seen} == {"Bearer tok-a", "Bearer tok-b", "Bearer tok-c"}
+    assert {s.path for s in seen} == {"/graphql"}
+
+
+def test_the_storm_says_when_it_uses_the_python_generator(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SETRUM_BENCH_STORM_GENERATOR", "python")
+    assert storm._generator() is None
+    assert "generator: Python asyncio" in capsys.readouterr().out
+    monkeypatch.delenv("SETRUM_BENCH_STORM_GENERATOR")
+    monkeypatch.setattr(openloop, "compiler", lambda: None)
+    assert storm._generator() is None
+    assert "no C compiler found" in capsys.readouterr().out
