@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="alternating rounds (default 3, quick 1)")
     parser.add_argument(
         "--postgres-url",
-        help="PostgreSQL admin URL for the purchase section "
+        help="PostgreSQL admin URL for the purchases, storm, edgecost and throughput sections "
         "(default: $SETRUM_BENCH_POSTGRES_URL, else a throw-away local cluster if initdb exists)",
     )
     parser.add_argument(
@@ -154,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                     stack,
                     load,
                     report,
-                    **({"postgres_url": args.postgres_url} if name in ("purchases", "storm", "edgecost") else {}),
+                    **(
+                        {"postgres_url": args.postgres_url}
+                        if MODULES[name] in ("purchases", "storm", "edgecost", "throughput")
+                        else {}
+                    ),
                 )
             except Exception as exc:  # one broken section must not hide the others
                 traceback.print_exc()

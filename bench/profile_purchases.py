@@ -23,10 +23,9 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-from .common import BENCH_DIR, CLK_TCK, NO_RATE_LIMITS, WORK, cpu_ticks, tree
-from .purchases import DENOMINATION, _customers, _meters, _postgres_databases
+from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, tree
+from .purchases import DENOMINATION, _customers, _meters, postgres_system
 from .stack import Stack
 
 __all__ = ["main"]
@@ -44,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     stack = Stack()
-    postgres_system = None
+    pg_system = None
     try:
         if args.postgres_url:
-            system = postgres_system = _postgres_system(stack, args.postgres_url)
+            system = pg_system = postgres_system(stack, args.postgres_url, "profile-postgres")
         else:
             system = stack.system()
         url = system.router_url
@@ -139,27 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         if spy:
             print(f"  py-spy stacks: {WORK}/spy-<service>.txt")
     finally:
-        if postgres_system is not None:
-            postgres_system.stop()
+        if pg_system is not None:
+            pg_system.stop()
         stack.close()
     return 0
-
-
-def _postgres_system(stack: Stack, admin_url: str) -> Any:
-    from setrum.launcher import System, SystemPorts
-
-    data = WORK / "profile-postgres"
-    shutil.rmtree(data, ignore_errors=True)
-    system = System(
-        data,
-        ports=SystemPorts.free(),
-        database_urls=_postgres_databases(admin_url),
-        log_dir=data / "logs",
-        router_supergraph=stack.supergraph(),
-        extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS},
-    )
-    system.start(timeout_s=120)
-    return system
 
 
 def _pg_counters(admin_url: str, database_urls: dict[str, str]) -> dict[str, tuple[int, int, int]]:

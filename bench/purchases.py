@@ -41,7 +41,7 @@ from .common import (
 )
 from .stack import Stack, sign_in
 
-__all__ = ["run"]
+__all__ = ["postgres_system", "run"]
 
 CONCURRENCY = (50, 200)
 CUSTOMERS = 20
@@ -300,9 +300,27 @@ def sign_in_admin(url: str) -> str:
         return issue_customer_token(os.environ.get("SETRUM_JWT_SECRET", DEV_JWT_SECRET), ADMIN.id, Role.ADMIN)[0]
 
 
-def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
+def postgres_system(
+    stack: Stack, admin_url: str, name: str = "system-postgres", env: dict[str, str] | None = None
+) -> Any:
+    """The whole system (``setrum.launcher.System``) on fresh PostgreSQL databases, one per service, started."""
     from setrum.launcher import System, SystemPorts
 
+    data = WORK / name
+    shutil.rmtree(data, ignore_errors=True)
+    system = System(
+        data,
+        ports=SystemPorts.free(),
+        database_urls=_postgres_databases(admin_url),
+        log_dir=data / "logs",
+        router_supergraph=stack.supergraph(),
+        extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS, **(env or {})},
+    )
+    system.start(timeout_s=120)
+    return system
+
+
+def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = None) -> None:
     out: dict[str, Any] = {"denomination": DENOMINATION, "customers": CUSTOMERS}
     rows = []
     # SQLite: the shared system, unpinned.
@@ -325,19 +343,8 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
             pg, admin_url = None, None
     try:
         if admin_url:
-            urls = _postgres_databases(admin_url)
-            data = WORK / "system-postgres"
-            shutil.rmtree(data, ignore_errors=True)
-            ports = SystemPorts.free()
-            pg_system = System(
-                data,
-                ports=ports,
-                database_urls=urls,
-                log_dir=data / "logs",
-                router_supergraph=stack.supergraph(),
-                extra_env={"ROUTER_LOG_LEVEL": "WARNING", **NO_RATE_LIMITS},
-            )
-            pg_system.start(timeout_s=120)
+            pg_system = postgres_system(stack, admin_url)
+            urls = pg_system.database_urls
             stack.extra_pids = [p.pid for p in pg_system.processes.values()]
             try:
                 sign_in(pg_system.router_url)

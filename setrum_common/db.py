@@ -209,6 +209,22 @@ class Database:
         async with self._write_sessionmaker() as session, self._sqlite_writer(), session.begin():
             yield session
 
+    def count_round_trips(self, statement: Callable[[], None], transaction: Callable[[], None]) -> None:
+        """Call ``statement()`` for every statement sent to the database and ``transaction()`` for every
+        transaction opened with its own BEGIN (not a lone ``one_statement`` one, which sends none): what a
+        request costs the database, for the service's metrics (N+1 reads show up here first)."""
+        sync = self.engine.sync_engine  # the option engines of run()/connection() share its events
+
+        def on_statement(*_: Any) -> None:
+            statement()
+
+        def on_begin(conn: Any) -> None:
+            if not conn.get_execution_options().get(_ONE_STATEMENT):
+                transaction()
+
+        event.listen(sync, "before_cursor_execute", on_statement)
+        event.listen(sync, "begin", on_begin)
+
     async def create_all(self, metadata: MetaData) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)

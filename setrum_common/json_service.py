@@ -102,6 +102,7 @@ def json_service_app(
     logger = logging.getLogger(f"setrum.{name}")
     readiness = SchemaReadiness(db, Migrations(name, migrations), settings.schema_mode)
     observability = Observability(name)
+    db.count_round_trips(observability.db_statements.inc, observability.db_transactions.inc)
     configure_tracing(name)
 
     async def health(_: Request) -> Response:

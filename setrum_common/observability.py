@@ -67,6 +67,12 @@ class Observability:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # Round trips to the service's database (Database.count_round_trips): statements per request
+        # is how a batched resolver is told from an N+1 one.
+        self.db_statements = Counter("db_statements_total", "Statements sent to the database", registry=self.registry)
+        self.db_transactions = Counter(
+            "db_transactions_total", "Transactions opened with their own BEGIN", registry=self.registry
+        )
         self._tracer = tracer(f"setrum.{service}")
 
     def record_operation(self, name: str | None, outcome: str, seconds: float) -> None:

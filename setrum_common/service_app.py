@@ -270,6 +270,7 @@ def create_service_app(
     fast = settings.fastpath == "on"
     db = Database(settings.database_url, fastpath=fast)
     observability = Observability(name)
+    db.count_round_trips(observability.db_statements.inc, observability.db_transactions.inc)
     configure_tracing(name)
     readiness = SchemaReadiness(db, Migrations(name, migrations) if migrations else None, settings.schema_mode)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
 
 from setrum_common.demo_data import ADMIN, METERS
 
@@ -119,3 +120,35 @@ async def scrape_reasons(gql: GraphQL) -> dict[tuple[str, str], Decimal]:
         for sample in family.samples
         if sample.name == "setrum_purchases_needing_review_total"
     }
+
+
+def _round_trips(text: str) -> tuple[float, float]:
+    """(db_statements_total, db_transactions_total) from a /metrics page."""
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in ("db_statements_total", "db_transactions_total")
+    }
+    return values["db_statements_total"], values["db_transactions_total"]
+
+
+async def test_database_round_trips_are_counted(app: Starlette, gql: GraphQL) -> None:
+    """Every statement the service sends is counted (the bench divides it by requests to show no N+1),
+    and so is every transaction opened with its own BEGIN."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    statements0, transactions0 = _round_trips((await gql.http.get("/metrics")).text)
+    event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert (await buy(gql, SITI, METERS[0].number, 100000, "metrics-trips"))["data"]["purchaseToken"]["id"]
+    finally:
+        event.remove(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
+    statements1, transactions1 = _round_trips((await gql.http.get("/metrics")).text)
+    assert statements1 - statements0 == len(sent) > 0
+    assert transactions1 - transactions0 >= 1  # the booking: the purchase, its kWh and the debit together
