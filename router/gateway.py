@@ -90,6 +90,13 @@ class GatewayResult:
     subsequent: AsyncIterator[dict[str, Any]] | None = None
 
 
+def _refused(err: RequestError) -> GatewayResult:
+    """An operation refused before execution: ``data: null`` for an execution failure, else no data."""
+    if err.data_null:
+        return GatewayResult({"data": None, "errors": err.graphql_errors()})
+    return GatewayResult({"errors": err.graphql_errors()}, err.outcome)
+
+
 class Gateway:
     """A federation gateway over one supergraph.
 
@@ -257,9 +264,7 @@ class Gateway:
         try:
             self._prepare(ctx)
         except RequestError as err:
-            if err.data_null:
-                return GatewayResult({"data": None, "errors": err.graphql_errors()})
-            return GatewayResult({"errors": err.graphql_errors()}, err.outcome)
+            return _refused(err)
         if ctx.deferred is not None:
             body, subsequent = await self._defer.respond(ctx)
             return GatewayResult(body, "ok", subsequent)
@@ -297,9 +302,7 @@ class Gateway:
         try:
             self._prepare(ctx, streaming=True)
         except RequestError as err:
-            if err.data_null:
-                return GatewayResult({"data": None, "errors": err.graphql_errors()})
-            return GatewayResult({"errors": err.graphql_errors()}, err.outcome)
+            return _refused(err)
         if ctx.operation.kind != OperationType.SUBSCRIPTION:
             return await self._respond(ctx)
         assert ctx.plan is not None

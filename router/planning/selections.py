@@ -148,33 +148,26 @@ class OSet:
 
     def canonical(self) -> str:
         """The selection as text with items in sorted order: equal for equal selections."""
-        parts: list[str] = []
-        for item in self.items.values():
-            if isinstance(item, OField):
-                s = f"{item.alias}: {item.name}" if item.alias else item.name
-                s += item.args_text + item.dirs_text
-                if item.sub is not None:
-                    s += " " + item.sub.canonical()
-            else:
-                s = "..." + (f" on {item.type_condition}" if item.type_condition else "") + item.dirs_text
-                s += " " + item.sub.canonical()
-            parts.append(s)
-        return "{ " + " ".join(sorted(parts)) + " }"
+        return self._text(ordered=True)
 
     # -- output ----------------------------------------------------------------------
     def render(self) -> str:
+        return self._text(ordered=False)
+
+    def _text(self, *, ordered: bool) -> str:
+        """The selection as GraphQL text; ``ordered`` sorts the items at every level (:meth:`canonical`)."""
         parts: list[str] = []
         for item in self.items.values():
             if isinstance(item, OField):
                 s = f"{item.alias}: {item.name}" if item.alias else item.name
                 s += item.args_text + item.dirs_text
                 if item.sub is not None:
-                    s += " " + item.sub.render()
+                    s += " " + item.sub._text(ordered=ordered)
             else:
                 s = "..." + (f" on {item.type_condition}" if item.type_condition else "") + item.dirs_text
-                s += " " + item.sub.render()
+                s += " " + item.sub._text(ordered=ordered)
             parts.append(s)
-        return "{ " + " ".join(parts) + " }"
+        return "{ " + " ".join(sorted(parts) if ordered else parts) + " }"
 
     def to_requires(self) -> tuple[p.Selection, ...]:
         out: list[p.Selection] = []
