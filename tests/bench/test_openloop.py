@@ -16,9 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bench import openloop
+from bench import openloop, storm
 from bench.common import free_port
-from bench import storm
 from bench.storm import MARKS, classify_record
 
 pytestmark = pytest.mark.skipif(openloop.compiler() is None, reason="no C compiler (cc, gcc or clang) on this machine")
