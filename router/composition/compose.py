@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .contexts import validate_contexts
 from .diagnostics import CompositionError, CompositionHint
 from .extensions import extension_errors
+from .interface_keys import interface_key_errors, missing_implementation_errors
 from .merge import merge
 from .satisfiability import check_satisfiability
 from .sdl_printer import print_supergraph
@@ -56,11 +57,11 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         sub, errs = read_subgraph(source)
         errors += errs
         if sub is not None:
-            errors += validate_subgraph(sub) + validate_contexts(sub)
+            errors += validate_subgraph(sub) + validate_contexts(sub) + interface_key_errors(sub)
             parsed.append(sub)
     if errors:
         return CompositionResult(None, errors)
-    errors = extension_errors(parsed)  # needs every subgraph read
+    errors = extension_errors(parsed) + missing_implementation_errors(parsed)  # need every subgraph read
     if errors:
         return CompositionResult(None, errors)
     supergraph, merge_errors, hints = merge(parsed)
