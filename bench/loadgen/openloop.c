@@ -82,7 +82,7 @@ static struct {
     long *free_slots, nfree;
     long *idle, nidle;
     long *queue, qhead, qtail, late_upto;
-    long open, connecting, peak_open, connects, done, late, sent;
+    long open, connecting, peak_open, connects, done, late, sent, retries;
     int64_t last_send;
 } G;
 
@@ -230,6 +230,23 @@ static void connect_failed(Conn *c) {
     if (G.qhead < G.qtail) finish(G.queue[G.qhead++], 0, 0, ERR_CONNECT);
 }
 
+/* The connection broke with request c->req on it. A kept-alive connection that breaks before a single
+ * byte of the answer came back is most likely one the server closed while idle: the request goes again,
+ * once, on another connection (clientReference makes a repeated purchase safe); else it fails with err. */
+static void lost(Conn *c, int err) {
+    long i = c->req;
+    int again = i >= 0 && c->reused && c->rlen == 0 && !G.rec[i].retried;
+    close_conn(c);
+    if (i < 0) return;
+    if (again) {
+        G.rec[i].retried = 1;
+        G.retries++;
+        G.queue[--G.qhead] = i; /* every request in flight left the queue's head once, so the slot is free */
+    } else {
+        finish(i, 0, 0, err);
+    }
+}
+
 static void flush_write(Conn *c);
 
 static void assign(Conn *c, long i) {
@@ -255,15 +272,7 @@ static void flush_write(Conn *c) {
             if (!c->want_out) set_events(c, 1);
             return;
         }
-        long i = c->req;
-        int stale = c->reused && c->woff == 0 && !G.rec[i].retried;
-        close_conn(c);
-        if (stale) { /* a kept-alive connection the server had closed: nothing was sent, send it again */
-            G.rec[i].retried = 1;
-            G.queue[--G.qhead] = i;
-        } else {
-            finish(i, 0, 0, ERR_CLOSED);
-        }
+        lost(c, ERR_CLOSED);
         return;
     }
     if (c->want_out) set_events(c, 0);
@@ -407,9 +416,7 @@ static void on_readable(Conn *c) {
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        long i = c->req;
-        close_conn(c);
-        if (i >= 0) finish(i, 0, 0, ERR_CLOSED);
+        lost(c, ERR_CLOSED);
         return;
     }
     if (c->state != C_BUSY) { /* an idle connection: the server closed it (or spoke out of turn) */
@@ -422,12 +429,11 @@ static void on_readable(Conn *c) {
     int status, marks, keep;
     int r = parse(c, eof, &status, &marks, &keep);
     if (r == 0) return;
-    long i = c->req;
     if (r < 0) {
-        close_conn(c);
-        finish(i, 0, 0, eof && c->rlen == 0 ? ERR_CLOSED : ERR_BAD);
+        lost(c, eof && c->rlen == 0 ? ERR_CLOSED : ERR_BAD);
         return;
     }
+    long i = c->req;
     finish(i, status, marks, ERR_NONE);
     if (keep)
         make_idle(c);
@@ -517,10 +523,10 @@ static void report(const char *out_path) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double span = G.last_send ? (double)(G.last_send - G.start) / 1e9 : 0;
-    printf("{\"requests\":%ld,\"sent\":%ld,\"errors\":%ld,\"late\":%ld,\"peak_connections\":%ld,\"connects\":%ld,"
+    printf("{\"requests\":%ld,\"sent\":%ld,\"retries\":%ld,\"errors\":%ld,\"late\":%ld,\"peak_connections\":%ld,\"connects\":%ld,"
            "\"send_span_s\":%.3f,\"elapsed_s\":%.3f,\"send_lag_p50_ms\":%.3f,\"send_lag_p99_ms\":%.3f,"
            "\"send_lag_max_ms\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
-           G.total, G.sent, errors, G.late, G.peak_open, G.connects, span, (double)(now_ns() - G.start) / 1e9,
+           G.total, G.sent, G.retries, errors, G.late, G.peak_open, G.connects, span, (double)(now_ns() - G.start) / 1e9,
            nlags ? lags[nlags / 2] / 1e6 : 0, nlags ? lags[(long)(nlags * 0.99)] / 1e6 : 0,
            nlags ? lags[nlags - 1] / 1e6 : 0, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);

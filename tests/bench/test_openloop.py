@@ -40,6 +40,7 @@ class Seen:
 class Server:
     url: str
     seen: list[Seen] = field(default_factory=list)
+    dropped: set[bytes] = field(default_factory=set)
 
 
 def _answer(status: int, body: bytes, extra: str = "") -> bytes:
@@ -48,8 +49,10 @@ def _answer(status: int, body: bytes, extra: str = "") -> bytes:
 
 
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+    served = 0
     try:
         while True:
+            served += 1
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode().split("\r\n")
             target = lines[0].split()[1]
@@ -87,6 +90,11 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ser
                 writer.write(b"HTTP/1.1 20")
                 await writer.drain()
                 break
+            elif path == "/stale":  # as a server closing an idle kept-alive connection just as a request came
+                if served > 1 and body not in server.dropped:
+                    server.dropped.add(body)
+                    break
+                writer.write(_answer(200, SUCCESS))
             elif path == "/hang":
                 await asyncio.sleep(3600)
             await writer.drain()
@@ -217,6 +225,16 @@ def test_timeouts_and_cut_connections_are_errors(server: Server, binary: Path) -
     assert all(r.error in ("closed", "malformed") for r in by_path["/cut"])
     assert all(r.error is None and classify_record(r) == "success" for r in by_path["/ok"])
     assert all(classify_record(r) == "error" for r in by_path["/hang"] + by_path["/cut"])
+
+
+def test_a_request_lost_on_a_stale_kept_alive_connection_goes_again_once(server: Server, binary: Path) -> None:
+    before = len(server.seen)
+    done = openloop.run(binary, server.url, _templates("/stale"), rate=40, seconds=0.5, marks=MARKS, timeout_s=5)
+    assert all(classify_record(r) == "success" for r in done.records)
+    refs = _refs(server, before)
+    again = {ref for ref in refs if refs.count(ref) == 2}
+    assert again and len(refs) == 20 + len(again) and max(refs.count(ref) for ref in refs) == 2
+    assert done.summary["retries"] == len(again) and done.summary["sent"] == 20
 
 
 def test_a_refused_connection_is_an_error_not_a_hang(binary: Path) -> None:
