@@ -11,6 +11,11 @@ holds what does grow with our concurrency: the event loop (CPU), the database, i
 Usage: the limiter wraps each request in :func:`measured`; code that waits on someone else wraps
 the wait in :func:`waiting_elsewhere`. Waits that overlap (parallel subgraph fetches) count once.
 Outside a measured request :func:`waiting_elsewhere` does nothing.
+
+One part of a wait on another service is not "merely slow": the time the request sat in that
+service's overload queue (it says so in ``x-setrum-queued-ms``). That queue grows with *our*
+concurrency, so it counts as our own time: the limit in front shrinks while the service behind
+queues, before that service has to refuse (a refusal after a second in our queue is a slow one).
 """
 
 from __future__ import annotations
@@ -20,7 +25,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["Elsewhere", "measured", "waiting_elsewhere"]
+__all__ = ["QUEUED_HEADER", "Elsewhere", "measured", "queued_seconds", "waiting_elsewhere"]
+
+# An answer's header: how long (ms) the request waited in the service's overload queue before it ran.
+QUEUED_HEADER = "x-setrum-queued-ms"
+
+
+def queued_seconds(value: str | bytes | None) -> float:
+    """The :data:`QUEUED_HEADER` value in seconds; 0 when absent or not a small whole number."""
+    if value is None or len(value) > 6 or not value.isdigit():
+        return 0.0
+    return int(value) / 1000
 
 
 class Elsewhere:
@@ -28,11 +43,12 @@ class Elsewhere:
     it as overloaded (back-pressure: the limit in front of this one should shrink, so the excess is
     refused here, cheaply, instead of costing the busy service its time to refuse it)."""
 
-    __slots__ = ("_clock", "_open", "_since", "_total_s", "refused_by_others")
+    __slots__ = ("_clock", "_open", "_since", "_total_s", "queued_by_others_s", "refused_by_others")
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.refused_by_others = False
+        self.queued_by_others_s = 0.0
         self._open = 0
         self._since = 0.0
         self._total_s = 0.0
@@ -51,6 +67,12 @@ class Elsewhere:
     def seconds(self) -> float:
         """Waited so far (a wait still open counts up to now)."""
         return self._total_s + (self._clock() - self._since if self._open else 0.0)
+
+    @property
+    def not_queued_s(self) -> float:
+        """Waited on others less what they said they held us in their queues: the part of the
+        wait that more concurrency here would not lengthen."""
+        return max(0.0, self.seconds - self.queued_by_others_s)
 
 
 _CURRENT: ContextVar[Elsewhere | None] = ContextVar("setrum_elsewhere", default=None)
@@ -77,6 +99,11 @@ class _Wait:
         """The other service answered that it is overloaded (503)."""
         if self._tracker is not None:
             self._tracker.refused_by_others = True
+
+    def queued(self, seconds: float) -> None:
+        """The other service held the request this long in its overload queue before serving it."""
+        if self._tracker is not None and seconds > 0:
+            self._tracker.queued_by_others_s += seconds
 
 
 @contextmanager

@@ -50,12 +50,13 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .elsewhere import measured
+from .elsewhere import QUEUED_HEADER, measured
 
 __all__ = [
     "OVERLOADED",
     "PRIORITY_MARKERS",
     "PRIORITY_SCAN_BYTES",
+    "QUEUED_HEADER",
     "RETRY_AFTER_S",
     "AdaptiveLimiter",
     "LimiterOptions",
@@ -75,6 +76,7 @@ _OTHER = "other"
 _MAX_WINDOW_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
+_QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
 
@@ -244,7 +246,7 @@ class AdaptiveLimiter:
                 self.release(
                     started,
                     failed=slot.failed,
-                    elsewhere_s=elsewhere.seconds,
+                    elsewhere_s=elsewhere.not_queued_s,
                     kind=kind,
                     refused_downstream=elsewhere.refused_by_others,
                 )
@@ -356,7 +358,9 @@ class OverloadMiddleware:
     go first. Limited: every path but ``/health``, ``/ready`` and ``/metrics``, or only ``paths``.
     A body declared (or read) longer than ``pass_through_bytes`` is not limited here: another gate
     bounds those (the router's large-body gate), and reading it here first would defeat that gate.
-    A request's slot ends when its answer starts, so a stream (a subscription) holds none. A refusal
+    A request's slot ends when its answer starts, so a stream (a subscription) holds none. With
+    ``report_queued`` an answer says how long its request waited in the queue (:data:`QUEUED_HEADER`),
+    so the limit in front counts that wait as its own (:mod:`setrum_common.elsewhere`). A refusal
     may be held ``refusal_delay_s`` first (a tarpit: it costs a timer, and slows a client that retries
     at once without honouring ``Retry-After``)."""
 
@@ -370,6 +374,7 @@ class OverloadMiddleware:
         refusal: bytes | None = None,
         on_refused: Callable[[], None] | None = None,
         refusal_delay_s: float = 0.0,
+        report_queued: bool = False,
     ) -> None:
         self.app = app
         self.limiter = limiter
@@ -378,6 +383,7 @@ class OverloadMiddleware:
         self.refusal = refusal if refusal is not None else overloaded_body()
         self.on_refused = on_refused
         self.refusal_delay_s = refusal_delay_s
+        self.report_queued = report_queued
 
     def _limited(self, scope: Scope) -> bool:
         if scope["type"] != "http":
@@ -413,6 +419,7 @@ class OverloadMiddleware:
         else:
             text = scope.get("query_string", b"")
         kind = priority_marker(text)
+        asked_at = time.monotonic()
         if not await self.limiter.acquire(priority=kind is not None):
             if self.on_refused is not None:
                 self.on_refused()
@@ -429,12 +436,16 @@ class OverloadMiddleware:
             )
             await send({"type": "http.response.body", "body": self.refusal})
             return
+        queued_ms = int((time.monotonic() - asked_at) * 1000) if self.report_queued else 0
         with self.limiter.running(kind) as slot:
 
             async def send_status(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     slot.failed = message["status"] >= 500
                     slot.finish()
+                    if queued_ms > 0:
+                        headers = [*message.get("headers", ()), (_QUEUED_HEADER_BYTES, str(queued_ms).encode())]
+                        message = {**message, "headers": headers}
                 await send(message)
 
             await self.app(scope, _replaying(messages, receive) if messages else receive, send_status)

@@ -330,7 +330,7 @@ def create_service_app(
             max_limit=settings.overload_max_concurrency,
             queue_timeout_s=settings.overload_queue_timeout_s,
         )
-        middleware.append(Middleware(OverloadMiddleware, limiter=AdaptiveLimiter(options)))
+        middleware.append(Middleware(OverloadMiddleware, limiter=AdaptiveLimiter(options), report_queued=True))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.db = db
     app.state.observability = observability

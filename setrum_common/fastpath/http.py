@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ..elsewhere import waiting_elsewhere
+from ..elsewhere import QUEUED_HEADER, queued_seconds, waiting_elsewhere
 from . import fastpath_enabled
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, ResponseRefused, ResponseTooLarge, decode_content
 from .http11 import IDEMPOTENT_METHODS, Http11ConnectError, Http11Error, Http11Pool
@@ -42,6 +42,7 @@ __all__ = [
 
 # A forwarded header must never be able to split the request (CR/LF) or forge a name; framing
 # and hop-by-hop headers are the client's own business.
+_QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 _BAD_NAME = re.compile(r"[^!#$%&'*+.^_`|~0-9A-Za-z-]")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _SKIP = frozenset(
@@ -56,6 +57,7 @@ class HttpAnswer:
     status_code: int
     content: bytes
     content_type: str | None = None
+    queued_s: float = 0.0  # how long the service held the request in its overload queue (QUEUED_HEADER)
 
     def json(self) -> Any:
         """The body as JSON; ``ValueError`` when it is not JSON."""
@@ -158,6 +160,7 @@ class HttpClient:
                         answer = await self._httpx(method, url, content, send_headers, timeout)
                 if answer.status_code == 503:
                     wait.refused()
+                wait.queued(answer.queued_s)
                 return answer
         except TimeoutError:
             raise httpx.ReadTimeout(f"no answer within {timeout} s") from None
@@ -187,7 +190,12 @@ class HttpClient:
         except Http11Error as error:
             raise httpx.RemoteProtocolError(str(error)) from None
         content_type = answer.headers.get(b"content-type")
-        return HttpAnswer(answer.status, answer.body, content_type.decode("latin-1") if content_type else None)
+        return HttpAnswer(
+            answer.status,
+            answer.body,
+            content_type.decode("latin-1") if content_type else None,
+            queued_seconds(answer.headers.get(_QUEUED_HEADER_BYTES)),
+        )
 
     @staticmethod
     def _header_block(headers: Mapping[str, str]) -> bytes:
@@ -237,7 +245,12 @@ class HttpClient:
         finally:
             await response.aclose()
         body = decode_content(b"".join(chunks), response.headers.get("content-encoding"), self._limit)
-        return HttpAnswer(response.status_code, body, response.headers.get("content-type"))
+        return HttpAnswer(
+            response.status_code,
+            body,
+            response.headers.get("content-type"),
+            queued_seconds(response.headers.get(QUEUED_HEADER)),
+        )
 
     async def aclose(self) -> None:
         if self._pool is not None:

@@ -215,3 +215,60 @@ async def test_a_client_that_retries_at_once_is_slowed_by_the_refusal_delay() ->
         assert (await holder).status_code == 200
     assert 5 <= len(refusals) <= 26, len(refusals)
     assert min(refusals) >= 0.02
+
+
+def _held_app(limiter: AdaptiveLimiter, seconds: float, *, report_queued: bool = True) -> Starlette:
+    async def graphql(request: Request) -> JSONResponse:
+        await asyncio.sleep(seconds)
+        return JSONResponse({"data": {}})
+
+    return Starlette(
+        routes=[Route("/graphql", graphql, methods=["POST"])],
+        middleware=[Middleware(OverloadMiddleware, limiter=limiter, report_queued=report_queued)],
+    )
+
+
+async def test_an_answer_says_how_long_its_request_waited_in_the_queue() -> None:
+    """A service tells the caller how long a request sat in its overload queue (x-setrum-queued-ms);
+    one admitted at once says nothing."""
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=1.0))
+    app = _held_app(limiter, 0.1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        first = asyncio.create_task(client.post("/graphql", content=PURCHASE))
+        await asyncio.sleep(0.02)
+        second = await client.post("/graphql", content=PURCHASE)
+        assert "x-setrum-queued-ms" not in (await first).headers
+    assert second.status_code == 200
+    assert 50 <= int(second.headers["x-setrum-queued-ms"]) <= 1000
+
+
+async def test_a_downstream_queue_shrinks_the_limit_in_front_of_it() -> None:
+    """A service that can run 2 requests at once (20 ms each, 100/s) behind a caller whose limit is 40,
+    offered 200/s: the service's queue grows with the caller's concurrency, so the caller counts that
+    wait as its own and backs off, and the line forms (and is cut) at the caller, where refusing is
+    cheap and early. Without the header the wait is "elsewhere" and the caller kept all 40 in flight,
+    queued in the service for the service's whole queue time."""
+    service_limiter = AdaptiveLimiter(LimiterOptions(initial_limit=2, min_limit=2, max_limit=2, queue_timeout_s=1.0))
+    service = HttpClient(transport=httpx.ASGITransport(app=_held_app(service_limiter, 0.02)))
+
+    async def ask_service() -> None:
+        await service.post("http://transactions.test/graphql", PURCHASE)
+
+    caller_limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=1.0))
+    caller = Starlette(
+        routes=[Route("/graphql", _answering(ask_service), methods=["POST"])],
+        middleware=[Middleware(OverloadMiddleware, limiter=caller_limiter)],
+    )
+    try:
+        await _open_loop(caller, rate=200, seconds=2)
+    finally:
+        await service.aclose()
+    assert caller_limiter.limit <= 10, caller_limiter.limit
+
+
+def _answering(handler: Callable[[], Awaitable[None]]) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def graphql(request: Request) -> JSONResponse:
+        await handler()
+        return JSONResponse({"data": {}})
+
+    return graphql
