@@ -183,7 +183,10 @@ class _Checker:
             if mt is None or tdef is None or mt.inaccessible:
                 continue
             if mt.kind == "object" or tdef.interface_object:
-                self.visit_object(st.type_name, self.reached(st), st, queue)
+                graphs = self.reached(st)
+                self.visit_object(st.type_name, graphs, st, queue)
+                if tdef.interface_object:
+                    self.downcast_interface_object(st, graphs, queue)
             elif mt.kind in ("interface", "union"):
                 runtime = (
                     tdef.members
@@ -198,6 +201,20 @@ class _Checker:
                     provided = st.provided
                     queue.append(_State(o, st.graph, (*st.path, f"... on {o}"), provided, st.alternatives, st.contexts))
         return self.errors
+
+    def downcast_interface_object(self, st: _State, graphs: list[str], queue: deque[_State]) -> None:
+        """``... on A`` below an ``@interfaceObject``: the graph only knows the interface, so the router reaches the
+        implementations through a graph with the real interface, entered by the interface's key (Apollo's composer
+        checks these paths too: a field of ``A`` that graph cannot reach fails, although no path from a root of the
+        real interface's graph leads to ``A``)."""
+        for g in graphs:
+            sub = self.sg.subgraphs[g]
+            iface = sub.types.get(st.type_name)
+            if iface is None or iface.kind != "interface":
+                continue
+            for o in sub.types.values():
+                if o.kind == "object" and st.type_name in o.interfaces:
+                    queue.append(_State(o.name, g, (*st.path, f"... on {o.name}"), None, (), st.contexts))
 
     def visit_object(self, t: str, graphs: list[str], st: _State, queue: deque[_State]) -> None:
         mt = self.sg.types[t]

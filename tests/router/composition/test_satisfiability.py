@@ -156,6 +156,88 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         },
         ["SATISFIABILITY_ERROR"],
     ),
+    # Abstract types (issue 14, class 5): downcasts below an @interfaceObject go through the real interface's graph,
+    # and implementation fields are checked in every graph that can return the implementation.
+    "abstract_iobj_downcast_unreachable_field": (
+        {
+            "a": 'type Query { x: Int }\ninterface I @key(fields: "id") { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! }',
+            "b": 'type Query { i: I }\ntype I @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+            "c": "type A @shareable { id: ID! n: Int }",
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "abstract_iobj_downcast_ok": (
+        {
+            "a": 'type Query { x: Int }\ninterface I @key(fields: "id") { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! n: Int }',
+            "b": 'type Query { i: I }\ntype I @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+        },
+        [],
+    ),
+    "abstract_iobj_downcast_field_in_third_keyed": (
+        {
+            "a": 'type Query { x: Int }\ninterface I @key(fields: "id") { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! }',
+            "b": 'type Query { i: I }\ntype I @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+            "c": 'type A @key(fields: "id") { id: ID! n: Int }',
+        },
+        [],
+    ),
+    "abstract_iobj_downcast_value_field_below": (
+        {
+            "a": 'type Query { x: Int }\ninterface I @key(fields: "id") { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! v: V }\ntype V { a: Int }',
+            "b": 'type Query { i: I }\ntype I @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+        },
+        [],
+    ),
+    "abstract_impl_value_field_other_graph": (
+        {
+            "a": "type Query { i: I }\ninterface I { id: ID! }\ntype A implements I @shareable { id: ID! }",
+            "b": "type Query { j: Int }\ninterface I { id: ID! name: String }\ntype A implements I @shareable { id: ID! name: String }",
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "abstract_union_shared_root_member_field_one_graph": (
+        {
+            "a": "type Query { u: U @shareable }\nunion U = A\ntype A @shareable { id: ID! }",
+            "b": "type Query { u: U @shareable }\nunion U = A\ntype A @shareable { id: ID! n: Int }",
+        },
+        [],
+    ),
+    "abstract_union_member_only_b_no_key_root_a": (
+        {
+            "a": 'type Query { u: U }\nunion U = A\ntype A @key(fields: "id") { id: ID! }',
+            "b": 'type Query { x: Int }\nunion U = A | B\ntype A @key(fields: "id") { id: ID! }\ntype B { id: ID! }',
+        },
+        [],
+    ),
+    "abstract_iface_field_from_entity_nested": (
+        {
+            "a": 'type Query { p: P }\ntype P @key(fields: "id") { id: ID! }',
+            "b": 'type P @key(fields: "id") { id: ID! m: [M] }\ninterface M { id: ID! }\ntype X implements M @key(fields: "id") { id: ID! }',
+            "c": 'type X @key(fields: "id") { id: ID! extra: Int }\ntype Y { z: Int }',
+        },
+        [],
+    ),
+    "abstract_provides_fragment_on_interface": (
+        {
+            "a": 'type Query { i: I @provides(fields: "... on A { n }") }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! n: Int @external }',
+            "b": 'type A @key(fields: "id") { id: ID! n: Int @shareable }',
+        },
+        [],
+    ),
+    "abstract_iface_in_b_impl_key_not_resolvable_field_in_c": (
+        {
+            "a": 'type Query { i: [I] }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! }',
+            "b": 'type A @key(fields: "id", resolvable: false) { id: ID! secret: Int }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "abstract_interface_object_field_with_impl_known_in_b_only": (
+        {
+            "a": 'type Query { a: [I] }\ninterface I @key(fields: "id") { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! }',
+            "b": 'type I @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+        },
+        [],
+    ),
 }
 
 
@@ -173,3 +255,14 @@ def test_unreachable_interface_object_field_names_the_path() -> None:
     [error] = result.errors
     assert (error.type_name, error.field_name) == ("A", "extra")
     assert "{ n { ... on A { extra } } }" in error.message and "@interfaceObject" in error.message
+
+
+def test_downcast_below_an_interface_object_is_checked() -> None:
+    """``{ i { ... on A { n } } }``: ``i`` returns an @interfaceObject, so ``A`` is reached only through graph a's
+    real interface, and ``A.n`` lives in c without a key. Apollo's composer refuses it; no root of a leads to ``A``,
+    so only the interface-object path finds it."""
+    subgraphs, _ = CASES["abstract_iobj_downcast_unreachable_field"]
+    result = compose([SubgraphSource(n, f"http://{n}/graphql", LINK + sdl) for n, sdl in subgraphs.items()])
+    [error] = result.errors
+    assert (error.code, error.type_name, error.field_name) == ("SATISFIABILITY_ERROR", "A", "n")
+    assert "{ i { ... on A { n } } }" in error.message and '"c" cannot be reached' in error.message
