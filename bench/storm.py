@@ -357,7 +357,7 @@ def _backend(
             f"refused {d['refused']} (p99 {d['p99_refused_ms'] or 0:.0f} ms), errors {d['errors']}, "
             f"late {d['late'] if d['late'] is not None else 'n/a'}, recovery {d['recovery_s']} s; "
             f"generator ({d['generator']}) {d['generator_cpu_pct']:.0f}% of a core, "
-            f"{d['generator_us_per_request']:.0f} us CPU per request",
+            f"{d['generator_us_per_request']:.0f} us CPU per request{_send_lag(storm)}",
             flush=True,
         )
         d["load_average"] = _load_average()
@@ -379,6 +379,13 @@ def _backend(
     if not _invariants_hold(checks):
         report.fail(f"storm/{name}: money or token invariants broken: {checks}")
     return out
+
+
+def _send_lag(run: Run) -> str:
+    """The C generator's own delay in sending (a descheduled generator, or a wait for a connection): it is
+    in the latencies, so a large one is the generator's or the box's doing, not the system's."""
+    g = run.generator_summary
+    return f", send lag p99 {g['send_lag_p99_ms']:.0f} ms (max {g['send_lag_max_ms']:.0f})" if g else ""
 
 
 def _targets(label: str, d: dict[str, Any], report: Report) -> None:
