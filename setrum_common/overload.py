@@ -45,6 +45,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import orjson
@@ -62,6 +63,7 @@ __all__ = [
     "LimiterOptions",
     "OverloadMiddleware",
     "Slot",
+    "learn_as",
     "overloaded_body",
     "priority_marker",
 ]
@@ -115,18 +117,33 @@ def overloaded_body(message: str = "The service is overloaded; retry shortly") -
 class Slot:
     """One admitted request. ``failed`` stays True unless the caller saw an answer under 500.
     :meth:`finish` gives the slot back early (a streamed answer once it has started: a subscription
-    must not hold a slot for its lifetime); later calls do nothing."""
+    must not hold a slot for its lifetime); later calls do nothing. ``kind`` is the baseline its
+    latency is learnt under (see :func:`learn_as`)."""
 
-    __slots__ = ("_finish", "failed")
+    __slots__ = ("_finish", "failed", "kind")
 
-    def __init__(self, finish: Callable[[Slot], None]) -> None:
+    def __init__(self, finish: Callable[[Slot], None], kind: str | None = None) -> None:
         self.failed = True
+        self.kind = kind
         self._finish: Callable[[Slot], None] | None = finish
 
     def finish(self) -> None:
         finish, self._finish = self._finish, None
         if finish is not None:
             finish(self)
+
+
+_CURRENT_SLOT: ContextVar[Slot | None] = ContextVar("setrum_overload_slot", default=None)
+
+
+def learn_as(kind: str) -> None:
+    """Learn the running request's latency under ``kind`` instead of the kind its text named: a
+    replay of a purchase is an index lookup, ten times cheaper than a new one, and learnt as a
+    purchase it drags the purchase baseline down until every new purchase looks queued. Outside a
+    limited request it does nothing."""
+    slot = _CURRENT_SLOT.get()
+    if slot is not None:
+        slot.kind = kind
 
 
 class _Baseline:
@@ -247,14 +264,16 @@ class AdaptiveLimiter:
                     started,
                     failed=slot.failed,
                     elsewhere_s=elsewhere.not_queued_s,
-                    kind=kind,
+                    kind=slot.kind,
                     refused_downstream=elsewhere.refused_by_others,
                 )
 
-            slot = Slot(finish)
+            slot = Slot(finish, kind)
+            token = _CURRENT_SLOT.set(slot)
             try:
                 yield slot
             finally:
+                _CURRENT_SLOT.reset(token)
                 slot.finish()
 
     def _wake(self) -> None:

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from router.settings import OverloadSettings
 from setrum_common.fastpath.http import HttpClient
-from setrum_common.overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
+from setrum_common.overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware, learn_as
 
 PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
 READ = b'{"query": "{ purchases { id } }"}'
@@ -272,3 +272,30 @@ def _answering(handler: Callable[[], Awaitable[None]]) -> Callable[[Request], Aw
         return JSONResponse({"data": {}})
 
     return graphql
+
+
+async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queued() -> None:
+    """A replay of a purchase costs a tenth of a new one. The service marks it (``learn_as``), so its
+    latency goes to a baseline of its own: learnt as a purchase it dragged the purchase baseline to a
+    replay's 1 ms, every new purchase then looked ten times queued, and the limit fell to its floor."""
+
+    async def graphql(request: Request) -> JSONResponse:
+        replay = b"replay" in await request.body()
+        if replay:
+            learn_as("purchaseToken replay")
+        await asyncio.sleep(0.002 if replay else 0.02)  # no queue inside: every ratio is about 1
+        return JSONResponse({"data": {}})
+
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=0.0))
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["POST"])],
+        middleware=[Middleware(OverloadMiddleware, limiter=limiter)],
+    )
+    replay = b'{"query": "mutation { purchaseToken(clientReference: \\"replay\\") { id } }"}'
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        for round_ in range(30):
+            answers = await asyncio.gather(
+                *(client.post("/graphql", content=PURCHASE if i % 3 else replay) for i in range(30))
+            )
+            assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
+    assert limiter.limit >= 30, limiter.limit

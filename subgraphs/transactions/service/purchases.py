@@ -26,6 +26,7 @@ from setrum_common.db import Database
 from setrum_common.elsewhere import waiting_elsewhere
 from setrum_common.errors import DomainError, ErrorCode
 from setrum_common.money import MAX_DENOMINATION
+from setrum_common.overload import learn_as
 from setrum_common.quote_contract import InternalQuote
 
 from .. import instalments
@@ -51,6 +52,7 @@ __all__ = [
 logger = logging.getLogger("setrum.transactions")
 
 _INSTALMENT_ATTEMPTS = 8  # quotes per purchase when concurrent purchases keep paying the same debt
+REPLAY_KIND = "purchaseToken replay"  # its own latency baseline in the overload limit (learn_as)
 DUPLICATE_WAIT_S = 3.0  # how long a replay waits for the request still working on its purchase
 _POLL_S = 0.1  # how often it looks when that request runs in another replica
 
@@ -82,6 +84,7 @@ async def purchase_token(
     # (1) Idempotency first: a replay never reaches master, the wallet or the biller.
     existing = await by_client_reference(db, customer_id, client_reference)
     if existing is not None:
+        learn_as(REPLAY_KIND)
         return await _after_first(db, services, _same_request(existing, meter_number, denomination))
 
     # (2) The binding quote (master's coded errors pass through), then (3) + (4); a meter with
