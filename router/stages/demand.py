@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    BooleanValueNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -19,12 +20,16 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    NullValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     VariableNode,
     get_named_type,
     is_composite_type,
+    is_input_object_type,
     is_list_type,
     is_non_null_type,
     parse,
@@ -45,12 +50,14 @@ _ENTITIES = "_entities"
 
 
 class CostEstimator:
-    """Estimates an operation's cost: the sum of its fetches' costs (a ``Condition`` counts its dearer branch; an
-    active ``@defer`` part adds its fetches). A fetch's operation is costed field by field: a field costs
-    ``size x (weight + its selections)``: ``weight`` is the field's ``@cost``, else its type's, else 1 for an
-    object and 0 for a leaf, plus the ``@cost`` of each argument given; ``size`` is 1, or for a list the slicing
-    argument's value, else ``assumedSize``, else the default list size (``_entities`` of an entity fetch too).
-    Fragments on different types count the dearest one; a mutation adds 10."""
+    """Estimates an operation's cost as Apollo Router's static estimate does: the sum of its fetches' costs (a
+    ``Condition`` counts its dearer branch; an active ``@defer`` part adds its fetches). A fetch's operation is
+    costed field by field: ``size x (weight + its selections) + its arguments``. ``weight`` is the field's
+    ``@cost``, else its type's, else 1 for an object and 0 for a leaf; ``size`` is 1, or for a list the size a
+    parent's ``sizedFields`` gives it, else the slicing argument's value, else ``assumedSize``, else the default
+    list size (``_entities`` of an entity fetch too). An argument costs its ``@cost`` (else its type's), an input
+    object 1 plus its fields, a list its ``@cost`` plus each item. Fragments add up, whatever their type
+    condition; a field ``@skip``/``@include`` with a literal condition may cost nothing; a mutation adds 10."""
 
     def __init__(self, schema: GraphQLSchema, rules: CostRules, *, max_cost: int | None, list_size: int) -> None:
         self.schema = schema
@@ -123,29 +130,27 @@ class _Walk:
         self.fragments = fragments
         self.variables = variables
 
-    def included(self, node: Any) -> bool:
+    @staticmethod
+    def skipped(node: FieldNode) -> bool:
+        """Only a literal ``if`` on the field itself, as Apollo Router's estimate reads it (a variable condition
+        stays in the subgraph operation and is counted)."""
         for d in node.directives or ():
             name = d.name.value
             if name not in ("skip", "include"):
                 continue
             for a in d.arguments or ():
-                if a.name.value != "if":
-                    continue
-                v = a.value
-                value = self.variables.get(v.name.value) if isinstance(v, VariableNode) else getattr(v, "value", None)
-                if value is (name == "skip"):
-                    return False
-        return True
+                if a.name.value == "if" and isinstance(a.value, BooleanValueNode) and a.value.value is (name == "skip"):
+                    return True
+        return False
 
     def selections(self, parent: Any, sel: SelectionSetNode, sized: dict[str, int]) -> int:
-        """Fields of ``parent`` summed; fragments on another type condition: the dearest per condition."""
+        """Every field of ``parent`` and of every fragment, summed (Apollo Router adds fragments on different type
+        conditions too, as an upper bound). ``sized`` are the child list sizes a parent's ``sizedFields`` sets."""
         total = 0
-        by_condition: dict[str, int] = {}
         for node in sel.selections:
-            if not self.included(node):
-                continue
             if isinstance(node, FieldNode):
-                total += self.field(parent, node, sized.get(node.name.value))
+                if not self.skipped(node):
+                    total += self.field(parent, node, sized.get(node.name.value))
                 continue
             inner = (
                 node
@@ -157,13 +162,8 @@ class _Walk:
             if inner is None:
                 continue
             cond = inner.type_condition.name.value if inner.type_condition else parent.name
-            target = self.est.schema.get_type(cond) or parent
-            cost = self.selections(target, inner.selection_set, sized)
-            if cond == parent.name:
-                total += cost
-            else:
-                by_condition[cond] = by_condition.get(cond, 0) + cost
-        return total + max(by_condition.values(), default=0)
+            total += self.selections(self.est.schema.get_type(cond) or parent, inner.selection_set, sized)
+        return total
 
     def field(self, parent: Any, node: FieldNode, sized: int | None) -> int:
         fields = getattr(parent, "fields", None)
@@ -178,40 +178,84 @@ class _Walk:
         weight = rules.field_weights.get(key)
         if weight is None:
             weight = rules.type_weights.get(named.name, 1 if is_composite_type(named) else 0)
-        for arg in node.arguments or ():
-            weight += rules.argument_weights.get((*key, arg.name.value), 0)
         ls = rules.list_sizes.get(key)
-        size = self.size(ls, node, fdef)
+        declared = self.declared_size(ls, node, fdef)
+        ftype = fdef.type.of_type if is_non_null_type(fdef.type) else fdef.type
+        if not is_list_type(ftype):
+            size = 1
+        elif sized is not None:
+            size = sized
+        else:
+            size = self.est.list_size if declared is None else declared
         children = 0
         if node.selection_set is not None:
-            inner: dict[str, int] = {}
-            if ls is not None and ls.sized_fields:
-                # the size applies to the sized child lists, not to this object
-                declared = self.declared_size(ls, node, fdef)
-                inner = {f: self.est.list_size if declared is None else declared for f in ls.sized_fields}
-                size = 1
+            # `sizedFields`: the declared size goes to those child lists (and to this field, when it is a list)
+            inner = {f: declared for f in ls.sized_fields} if ls is not None and declared is not None else {}
             children = self.selections(named, node.selection_set, inner)
-        if sized is not None:
-            size = sized
-        return size * (weight + children)
+        arguments = 0
+        for arg in node.arguments or ():
+            adef = fdef.args.get(arg.name.value)
+            if adef is not None:
+                own = rules.argument_weights.get((*key, arg.name.value))
+                arguments += self.argument(arg.value, adef.type, own)
+        return size * (weight + children) + arguments
+
+    def argument(self, value: Any, arg_type: Any, own: int | None) -> int:
+        """What a given argument (or input field) value costs: its ``@cost``, else its type's; an input object 1
+        (or its ``@cost``) plus each field given; a list its ``@cost`` (or 0) plus each item; a variable by its
+        value; null nothing (Apollo Router's rules)."""
+        named = get_named_type(arg_type)
+        weight = own if own is not None else self.est.rules.type_weights.get(named.name)
+        if isinstance(value, VariableNode):
+            if value.name.value not in self.variables:
+                return 0  # e.g. an entity fetch's `$representations`
+            return self.argument_value(self.variables[value.name.value], arg_type, weight)
+        if isinstance(value, NullValueNode):
+            return 0
+        if isinstance(value, ListValueNode):
+            return (weight or 0) + sum(self.argument(v, arg_type, own) for v in value.values)
+        if isinstance(value, ObjectValueNode) and is_input_object_type(named):
+            return (1 if weight is None else weight) + sum(
+                self.argument(f.value, named.fields[f.name.value].type, self.input_weight(named.name, f.name.value))
+                for f in value.fields
+                if f.name.value in named.fields
+            )
+        return weight or 0
+
+    def argument_value(self, value: Any, arg_type: Any, weight: int | None) -> int:
+        """:meth:`argument` for a variable's JSON value."""
+        named = get_named_type(arg_type)
+        if value is None:
+            return 0
+        if isinstance(value, list):
+            return (weight or 0) + sum(self.argument_value(v, arg_type, weight) for v in value)
+        if isinstance(value, dict) and is_input_object_type(named):
+            total = 1 if weight is None else weight
+            for name, inner in value.items():
+                fdef = named.fields.get(name)
+                if fdef is not None:
+                    own = self.input_weight(named.name, name)
+                    inner_weight = (
+                        own if own is not None else self.est.rules.type_weights.get(get_named_type(fdef.type).name)
+                    )
+                    total += self.argument_value(inner, fdef.type, inner_weight)
+            return total
+        return weight or 0
+
+    def input_weight(self, type_name: str, field_name: str) -> int | None:
+        return self.est.rules.input_field_weights.get((type_name, field_name))
 
     def entities(self, node: FieldNode) -> int:
         """``_entities`` of an entity fetch: a list of the ``_Entity`` union (weight 1) without ``@listSize``, so
-        the default list size; its fragments (one per entity type) add up, as in Apollo Router's estimate."""
+        the default list size; its fragments (one per entity type) add up, as in Apollo Router's estimate. Its
+        ``$representations`` is not a variable of the client's request, so it costs nothing."""
         children = 0
         for sel in node.selection_set.selections if node.selection_set else ():
-            if isinstance(sel, InlineFragmentNode) and sel.type_condition and self.included(sel):
+            if isinstance(sel, InlineFragmentNode) and sel.type_condition:
                 target = self.est.schema.get_type(sel.type_condition.name.value)
                 if target is not None:
                     children += self.selections(target, sel.selection_set, {})
         return self.est.list_size * (1 + children)
-
-    def size(self, ls: ListSize | None, node: FieldNode, fdef: GraphQLField) -> int:
-        ftype = fdef.type.of_type if is_non_null_type(fdef.type) else fdef.type
-        if not is_list_type(ftype):
-            return 1
-        declared = self.declared_size(ls, node, fdef)
-        return self.est.list_size if declared is None else declared
 
     def declared_size(self, ls: ListSize | None, node: FieldNode, fdef: GraphQLField) -> int | None:
         """What ``@listSize`` says: the largest slicing argument given (or defaulted), else ``assumedSize``."""

@@ -10,6 +10,7 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
+    InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
@@ -39,6 +40,7 @@ class CostRules:
     type_weights: dict[str, int] = field(default_factory=dict)
     field_weights: dict[tuple[str, str], int] = field(default_factory=dict)
     argument_weights: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    input_field_weights: dict[tuple[str, str], int] = field(default_factory=dict)
     list_sizes: dict[tuple[str, str], ListSize] = field(default_factory=dict)
 
 
@@ -99,6 +101,11 @@ def read_cost(document: DocumentNode, features: FeatureTable) -> CostRules:
     for d in document.definitions:
         if isinstance(d, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
             reader.fields(d.name.value, d)
+        if isinstance(d, InputObjectTypeDefinitionNode):
+            for f in d.fields or ():
+                w = reader.weight(f.directives)
+                if w is not None:
+                    reader.rules.input_field_weights[(d.name.value, f.name.value)] = w
         if isinstance(d, _WEIGHTED):
             w = reader.weight(d.directives)
             if w is not None:

@@ -3,7 +3,8 @@ supported now"). An operation whose estimated cost is over the maximum is refuse
 COST_ESTIMATED_TOO_EXPENSIVE before any subgraph is called; one at or under it runs. Each case runs on the
 checked-in supergraph (Apollo's composer) and on the one our composer writes from the same subgraphs: the weights
 declared in the subgraphs reach the limit end to end. As in Apollo Router's static estimate, the cost is that of
-the plan's fetches: the reviews entity fetch's ``_entities`` counts as a list of the default size (10)."""
+the plan's fetches: the reviews entity fetch's ``_entities`` counts as a list of the default size (10). The expected
+numbers follow Apollo Router's formula (``static_cost.rs``): ``size x (weight + selections) + arguments``."""
 
 from __future__ import annotations
 
@@ -20,12 +21,22 @@ COSTS = [
     ("{ products { sentiment } }", None, 220),  # default first: 10 -> 10 x 1, then 10 x (1 + 20)
     ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 2}, 212),
     ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 5}, 215),
-    ("{ featured { priceHistory(days: 2) } }", None, 355),  # 5 x (1 + 10 x (3 + 4))
+    # an argument's cost is added once per field, outside its own list size: 5 x (1 + 10 x 3 + 4)
+    ("{ featured { priceHistory(days: 2) } }", None, 175),
+    ("{ products(first: 3) { priceHistory(days: 2) } }", None, 105),  # 3 x (1 + 10 x 3 + 4)
     ('{ search(term: "1") { id } }', None, 10),  # no @listSize: the default list size
     ("{ page(first: 4) { total items { sentiment } } }", None, 215),  # 1 x (1 + 4 x 1), then 10 x (1 + 20)
     ("{ products(first: 3) { sentiment @skip(if: true) } }", None, 3),
     ('{ product(id: "p1") { ... on Product { sentiment } } }', None, 211),
     ('{ product(id: "p1") { reviews { body } } }', None, 71),  # 1, then 10 x (1 + 3 x 2)
+    # arguments by value (Apollo Router's rules): an input object is its @cost (else 1) plus its fields' costs
+    ('{ filtered(filter: {tag: "x", minPrice: 3}) { name } }', None, 9),  # 2 x 1 + (5 + 2 + 0)
+    ("query($f: Filter) { filtered(filter: $f) { name } }", {"f": {"tag": "x"}}, 9),
+    ("query($f: Filter) { filtered(filter: $f) { name } }", {"f": {"minPrice": 1}}, 7),
+    ("query($f: Filter) { filtered(filter: $f) { name } }", {"f": None}, 2),
+    ('{ tagged(tags: ["a", "b", "c"]) { name } }', None, 6),  # 2 x 1 + (1 + 3 x 1): a list is its @cost plus each item
+    # fragments on different types add up: 2 x (1 + 10 x 3 + 1 x (1 + 0))
+    ("{ things { ... on Product { priceHistory } ... on Gift { wrapping { color } } } }", None, 64),
 ]
 
 
