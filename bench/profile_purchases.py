@@ -27,8 +27,11 @@ from pathlib import Path
 from .common import BENCH_DIR, CLK_TCK, WORK, cpu_ticks, tree
 from .purchases import DENOMINATION, _customers, _meters, postgres_system
 from .stack import Stack
+from .throughput import round_trips
 
 __all__ = ["main"]
+
+DATABASE_SERVICES = ("users", "master", "transactions", "biller")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         stderr=subprocess.DEVNULL,
                     )
                 )
+        trips_before = round_trips(system, DATABASE_SERVICES)
         pg_before = _pg_counters(args.postgres_url, system.database_urls) if args.postgres_url else {}
         before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
         threads_before = {n: _thread_ticks(p.pid) for n, p in system.processes.items()}
@@ -119,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
                 if spent_ms >= 0.05:
                     print(f"      thread {comm:16s} {spent_ms:5.2f} ms")
         print(f"  (over {spent:.1f} s, {requests} requests)")
+        trips_after = round_trips(system, DATABASE_SERVICES)
+        # Per answered request: a refusal (OVERLOADED on a busy machine) reaches no database.
+        answered = max(1, requests - sum(v for v in result["errors"].values() if isinstance(v, int)))
+        print(
+            f"  database round trips per answered request ({answered}; each service's /metrics; "
+            "a BEGIN adds a COMMIT too):"
+        )
+        for name in DATABASE_SERVICES:
+            statements, begins = (trips_after[name][i] - trips_before[name][i] for i in (0, 1))
+            print(
+                f"    {name:13s} statements {statements / answered:5.2f}, transactions with their own BEGIN "
+                f"{begins / answered:5.2f}"
+            )
         if args.postgres_url:
             time.sleep(1.0)  # backends report their counters when idle, at most once a second
             pg_after = _pg_counters(args.postgres_url, system.database_urls)

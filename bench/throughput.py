@@ -28,7 +28,7 @@ from . import common
 from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, quiesce, run_wrk, table, tree
 from .stack import DASHBOARD_QUERY, Stack, sign_in, write_query
 
-__all__ = ["run"]
+__all__ = ["round_trips", "run"]
 
 CONNS = 50
 # issue 17: the README's dashboard query on the real subgraphs, 2 cores
@@ -36,10 +36,10 @@ TARGET_REAL_RPS = {"real (SQLite)": 400, "real (PostgreSQL)": 300}
 SUBGRAPHS = ("users", "master", "transactions")
 
 
-def _round_trips(system: Any) -> dict[str, tuple[float, float, float]]:
-    """(statements, transactions with their own BEGIN, GraphQL requests served) of each subgraph so far."""
+def round_trips(system: Any, names: tuple[str, ...] = SUBGRAPHS) -> dict[str, tuple[float, float, float]]:
+    """(statements, transactions with their own BEGIN, GraphQL requests served) of each service so far."""
     out = {}
-    for name in SUBGRAPHS:
+    for name in names:
         text = httpx.get(f"http://127.0.0.1:{getattr(system.ports, name)}/metrics", timeout=10).text
         samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
         values = {s.name: s.value for s in samples}
@@ -63,10 +63,10 @@ def _real(system: Any, token: str, body: Any, script: Any, load: Load) -> Any:
         load=load,
         env={"BODY_FILE": str(body), "CHECK": "1", "AUTH": f"Bearer {token}"},
         watch=[system.processes["router"].pid],
-        before_run=lambda: trips.update(before=_round_trips(system)),
+        before_run=lambda: trips.update(before=round_trips(system)),
     )
     spent = time.monotonic() - t0
-    after = _round_trips(system)
+    after = round_trips(system)
     requests = max(1, res.requests)
     res.extra["cpu_pct_by_service"] = {
         n: round((cpu_ticks(tree(p.pid)) - before[n]) * 100 / CLK_TCK / spent, 1) for n, p in system.processes.items()
