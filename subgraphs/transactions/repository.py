@@ -19,9 +19,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, type_coerce, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setrum_common.clock import utc_now
@@ -251,7 +265,8 @@ def book_purchase(conn: Connection, purchase: Purchase, limit_tenths: int) -> No
     before any money moves; over the cap or short of balance raises :class:`BookingRefused`.
 
     Synchronous, for :meth:`Database.run`: the four statements share one greenlet. On PostgreSQL
-    they are ONE statement (:func:`_book_in_one`), the same writes in the same order."""
+    they are ONE statement (:func:`_book_in_one`), the same writes in the same order, which fails as a
+    whole when refused: atomic by itself, it may run without a transaction around it (``one_statement``)."""
     row = {key: getattr(purchase, key) for key in _PURCHASE_COLUMNS}
     if conn.dialect.name == "postgresql":
         _book_in_one(conn, purchase, row, limit_tenths)
@@ -292,8 +307,9 @@ def _book_in_one(conn: Connection, purchase: Purchase, row: dict[str, Any], limi
     """:func:`book_purchase` on PostgreSQL: one round trip instead of four (a purchase's statements go
     from eight to five). Each write reads the one before it, so they happen in the lock order of the
     four statements (purchase -> usage -> wallet -> ledger) and each happens only if the one before
-    did; a reused client reference fails the first, as before. The caller's transaction rolls all of
-    it back when this raises."""
+    did; a reused client reference fails the first, as before. A refusal fails the statement itself
+    (:data:`_REFUSED`), so nothing it wrote survives even in autocommit, and no BEGIN/COMMIT round trips
+    are needed around it."""
     params = {
         **{f"bk_{key}": value for key, value in row.items()},
         "use_meter": purchase.meter_number,
@@ -308,8 +324,14 @@ def _book_in_one(conn: Connection, purchase: Purchase, row: dict[str, Any], limi
         "led_amount": -purchase.total_paid,
         "led_reference": f"debit:{purchase.id}",
     }
-    reserved, balance = conn.execute(_BOOK_POSTGRESQL, params).one()
-    if reserved is None:
+    try:
+        reserved, balance, _ = conn.execute(_BOOK_POSTGRESQL, params).one()
+    except DBAPIError as error:
+        for reason in Booking:
+            if f"{_REFUSED}{reason.value}" in str(error.orig):
+                raise BookingRefused(reason) from None
+        raise
+    if reserved is None:  # not reached: the statement fails instead (kept for safety)
         raise BookingRefused(Booking.OVER_MONTHLY_CAP)
     if balance is None:
         raise BookingRefused(Booking.BALANCE_TOO_LOW)
@@ -481,9 +503,21 @@ def _book_statement() -> Any:
         .returning(ledger.c.balance_after)
         .cte("entered")
     )
-    return select(select(reserved.c.kwh_tenths).scalar_subquery(), select(entered.c.balance_after).scalar_subquery())
+    # Refused (nothing entered in the ledger): cast the reason to an integer, which fails the whole
+    # statement and so undoes every write above. The cast's operand reads the CTEs, so the planner cannot
+    # evaluate it ahead of time, and a CASE evaluates it only on that branch.
+    reason = case(
+        (select(reserved.c.kwh_tenths).exists(), literal_column(f"'{_REFUSED}{Booking.BALANCE_TOO_LOW.value}'")),
+        else_=literal_column(f"'{_REFUSED}{Booking.OVER_MONTHLY_CAP.value}'"),
+    )
+    refusal = case((~select(entered.c.balance_after).exists(), cast(reason, Integer)), else_=literal_column("0"))
+    return select(
+        select(reserved.c.kwh_tenths).scalar_subquery(), select(entered.c.balance_after).scalar_subquery(), refusal
+    )
 
 
+# What a refused booking's error message carries, before the Booking reason.
+_REFUSED = "setrum-booking-refused:"
 _BOOK_POSTGRESQL = _book_statement()
 
 

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -84,8 +85,9 @@ async def test_fifty_concurrent_purchases_pay_the_debt_exactly_on_postgres(
 
 
 async def test_a_purchase_books_in_one_statement_on_postgres(fake_master: FakeMaster, fake_biller: FakeBiller) -> None:
-    """The row, the kWh, the debit and its ledger entry go in ONE round trip (not four); a refusal
-    (over the cap, short of balance) still writes nothing."""
+    """The row, the kWh, the debit and its ledger entry go in ONE round trip (not four), in autocommit
+    (no BEGIN/COMMIT round trips); a refusal (over the cap, short of balance) fails that statement as a
+    whole and so still writes nothing."""
     from sqlalchemy import event
 
     async with AsyncExitStack() as stack:
@@ -101,9 +103,12 @@ async def test_a_purchase_books_in_one_statement_on_postgres(fake_master: FakeMa
         )
         gql = GraphQL(http)
         statements: list[str] = []
+        booking_isolation: list[object] = []
 
-        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        def seen(conn: Any, _cursor: object, statement: str, *_: object) -> None:
             statements.append(statement.split(None, 1)[0].upper())
+            if statements[-1] == "WITH":
+                booking_isolation.append(conn.get_execution_options().get("isolation_level"))
 
         before = await balance(gql, SITI)
         event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
@@ -113,6 +118,7 @@ async def test_a_purchase_books_in_one_statement_on_postgres(fake_master: FakeMa
         # The idempotency read, the booking, the biller's answer recorded; the settlement worker may run
         # statements of its own meanwhile, but none inserts.
         assert statements.count("WITH") == 1 and "INSERT" not in statements, statements
+        assert booking_isolation == ["AUTOCOMMIT"]
         assert await balance(gql, SITI) == before - Decimal("22500")
         entries = await ledger(gql, SITI)
         assert entries[0]["kind"] == "PURCHASE_DEBIT" and Decimal(entries[0]["balanceAfter"]) == before - Decimal(

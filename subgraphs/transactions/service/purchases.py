@@ -153,10 +153,12 @@ async def _book_and_send(
         settle_after=now + timedelta(seconds=services.settings.settle_first_after_s),
         settle_attempts=0,
     )
-    # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together.
+    # (3) + (4) in ONE transaction: the row, the cap and the debit stand or fall together. On PostgreSQL
+    # without an instalment that is one statement, atomic by itself: no BEGIN/COMMIT round trips.
     limit = quote.limit_tenths  # master's VA / 1000 × 720, in tenths of a kWh
+    alone = not db.is_sqlite and purchase.instalment == 0
     try:
-        await db.run(_book, purchase, limit, quote, instalment_seen, write=True)
+        await db.run(_book, purchase, limit, quote, instalment_seen, write=True, one_statement=alone)
     except repo.BookingRefused as refused:
         if refused.reason is repo.Booking.OVER_MONTHLY_CAP:
             raise DomainError(
