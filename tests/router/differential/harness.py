@@ -16,17 +16,13 @@ import ast
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from graphql import (
     REMOVE,
     ArgumentNode,
@@ -46,6 +42,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner, encode_claims
+from tests.fixtures.uvicorn_thread import serve_in_thread
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PEERS_DIR = REPO_ROOT / "bench" / "peers"
@@ -119,29 +116,10 @@ def reference_gateways(supergraphs: Mapping[str, str], work: Path) -> Iterator[d
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free localhost port for the duration; yields ``http://127.0.0.1:<port>``."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     # Node's HTTP agents keep connections longer than uvicorn's default 5 s: a request sent on a connection uvicorn
     # has just closed fails with ECONNRESET, so keep them open longer than the gateways do.
-    config = uvicorn.Config(
-        app, lifespan="off", log_level="warning", access_log=False, backlog=512, timeout_keep_alive=120
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(app, backlog=512, timeout_keep_alive=120) as base:
+        yield base
 
 
 def signing_proxy(upstreams: Mapping[str, str], signer: RouterSigner, claims: Mapping[str, Any]) -> Starlette:

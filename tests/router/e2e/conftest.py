@@ -7,24 +7,20 @@ Gateway uses its default network client built from the supergraph URLs.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from router.gateway import Gateway
 from router.subgraph_client import HttpSubgraphClient
 from tests.fixtures.subgraph_apps import SubgraphApp, share_journal
 from tests.fixtures.subgraph_apps.shop import (
     BASE_URL,
-    create_apps,
     mount_all,
     supergraph_sdl,
 )
+from tests.fixtures.uvicorn_thread import serve_in_thread
 
 
 class _Switch:
@@ -41,36 +37,8 @@ class _Switch:
 @pytest.fixture(scope="module")
 def http_server() -> Iterator[tuple[_Switch, str]]:
     switch = _Switch()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(switch, lifespan="off", log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    yield switch, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture
-def apps() -> dict[str, SubgraphApp]:
-    apps = create_apps()
-    share_journal(apps)
-    return apps
-
-
-@pytest.fixture
-def journal(apps: dict[str, SubgraphApp]) -> list[tuple[str, dict[str, Any]]]:
-    journal = apps["accounts"].journal
-    assert journal is not None  # share_journal gave every app the same list
-    return journal
+    with serve_in_thread(switch) as base:
+        yield switch, base
 
 
 @pytest.fixture(params=["asgi", "http"])

@@ -15,8 +15,8 @@ from router.gateway import Gateway, GatewayOptions
 from router.planning.query_plan import QueryPlan
 from router.subgraph_client import HttpSubgraphClient
 from router.supergraph import load_supergraph
-from tests.fixtures.subgraph_apps import SubgraphApp, share_journal
-from tests.fixtures.subgraph_apps.shop import create_apps, mount_all, supergraph_sdl
+from tests.fixtures.subgraph_apps import SubgraphApp
+from tests.fixtures.subgraph_apps.shop import mount_all, supergraph_sdl
 
 SUPERGRAPH = load_supergraph(supergraph_sdl())
 
@@ -45,20 +45,6 @@ def _norm(text: str) -> str:
     from graphql import parse, print_ast
 
     return print_ast(parse(text))
-
-
-@pytest.fixture
-def apps() -> dict[str, SubgraphApp]:
-    apps = create_apps()
-    share_journal(apps)
-    return apps
-
-
-@pytest.fixture
-def journal(apps: dict[str, SubgraphApp]) -> list[tuple[str, dict[str, Any]]]:
-    journal = apps["accounts"].journal
-    assert journal is not None  # share_journal gave every app the same list
-    return journal
 
 
 @pytest.fixture
