@@ -249,6 +249,8 @@ def read_subgraph(source: SubgraphSource) -> tuple[Subgraph | None, list[Composi
     names, composed, errors, misused = _read_links(doc, source.name)
     if misused:  # not a valid GraphQL schema: Apollo's composer stops there
         return None, errors + misused
+    if names.fed2:
+        errors += _field_set_type_errors(doc, names, source.name)
     sub = Subgraph(
         name=source.name, url=source.url, fed2=names.fed2, compose_directives=composed, fed_version=names.version
     )
@@ -376,9 +378,12 @@ def _type_external(nodes: list[Any], names: _Names) -> bool:
 
 def _read_type_directives(tdef: TypeDef, node: Any, names: _Names, is_ext: bool, ext_keys: list[str]) -> None:
     """@key, @shareable, @inaccessible, @tag, @interfaceObject and @specifiedBy on a type node."""
-    for canon, args, _ in _fed(names, node.directives):
+    for canon, args, d in _fed(names, node.directives):
         if canon == "key":
-            key = Key(str(args.get("fields", "")), bool(args.get("resolvable", True)), is_ext)
+            fields = _field_set(d, names.fed2)
+            if fields is None:
+                continue
+            key = Key(fields, bool(args.get("resolvable", True)), is_ext)
             tdef.keys.append(key)
             if is_ext:
                 ext_keys.append(key.fields)
@@ -497,15 +502,62 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
     return f
 
 
+_FIELD_SET_DIRECTIVES = {"key": "KEY", "requires": "REQUIRES", "provides": "PROVIDES"}
+
+
+def _field_set(node: DirectiveNode, fed2: bool) -> str | None:
+    """The ``fields:`` of @key/@requires/@provides. Federation 1 also took a list of strings or a bare name, which
+    Apollo's schema upgrader turns into a string; in Federation 2 anything but a string is refused (None here,
+    reported by :func:`_field_set_type_errors`)."""
+    value = next((a.value for a in node.arguments or () if a.name.value == "fields"), None)
+    if value is None:
+        return ""
+    if isinstance(value, StringValueNode):
+        return value.value
+    if fed2:
+        return None
+    if isinstance(value, ListValueNode):
+        return " ".join(str(_value(v)) for v in value.values)
+    return str(_value(value))
+
+
+def _field_set_type_errors(doc: DocumentNode, names: _Names, subgraph: str) -> list[CompositionError]:
+    """Fed2 ``@key(fields: 3)`` and the like: ``*_INVALID_FIELDS_TYPE`` in Apollo's wording."""
+    errors: list[CompositionError] = []
+    for definition in doc.definitions:
+        if not isinstance(definition, (TypeDefinitionNode, TypeExtensionNode)):
+            continue
+        type_name = definition.name.value
+        places = [(f'type "{type_name}"', definition.directives or (), None)]
+        places += [
+            (f'field "{type_name}.{f.name.value}"', f.directives or (), f.name.value)
+            for f in getattr(definition, "fields", None) or ()
+        ]
+        for where, directives, field_name in places:
+            for canon, _, d in _fed(names, directives):
+                if canon in _FIELD_SET_DIRECTIVES and _field_set(d, True) is None:
+                    errors.append(
+                        CompositionError(
+                            f"{_FIELD_SET_DIRECTIVES[canon]}_INVALID_FIELDS_TYPE",
+                            f'[{subgraph}] On {where}, for {print_ast(d)}: Invalid value for argument "fields": '
+                            "must be a string.",
+                            subgraph,
+                            type_name,
+                            field_name,
+                        )
+                    )
+    return errors
+
+
 def _read_field_directives(f: FieldDef, names: _Names, directives: Any) -> None:
     """The federation directives applied to one field."""
-    for canon, args, _ in _fed(names, directives):
+    for canon, args, d in _fed(names, directives):
         if canon == "external":
             f.external = True
         elif canon == "requires":
-            f.requires = str(args.get("fields", ""))
+            f.requires = _field_set(d, names.fed2)
         elif canon == "provides":
-            f.provides = str(args.get("fields", ""))
+            f.provides = _field_set(d, names.fed2)
         elif canon == "shareable":
             f.shareable = True
         elif canon == "inaccessible":
