@@ -10,7 +10,7 @@ from router.composition import SubgraphSource, compose
 
 LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@external", "@requires", '
-    '"@provides", "@shareable", "@interfaceObject", "@context", "@fromContext"])\n'
+    '"@provides", "@shareable", "@interfaceObject", "@context", "@fromContext", "@inaccessible"])\n'
 )
 
 # name -> (subgraph name -> SDL body, Apollo's error codes)
@@ -235,6 +235,69 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         {
             "a": 'type Query { a: [I] }\ninterface I @key(fields: "id") { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! }',
             "b": 'type I @key(fields: "id") @interfaceObject { id: ID! extra: Int }',
+        },
+        [],
+    ),
+    "abstract_iface_root_b_partial_impls": (
+        {
+            "a": 'type Query { a: Int }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! x: Int }\ntype B implements I @key(fields: "id") { id: ID! y: Int }',
+            "b": 'type Query { i: [I] }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! }',
+        },
+        [],
+    ),
+    "abstract_iface_field_direct_impl_value_type": (
+        {
+            "a": "type Query { i: I @shareable }\ninterface I { id: ID! n: Int }\ntype A implements I @shareable { id: ID! n: Int }",
+            "b": "type Query { i: I @shareable }\ninterface I { id: ID! }\ntype A implements I @shareable { id: ID! }",
+        },
+        [],
+    ),
+    "abstract_union_members_split_keys": (
+        {
+            "a": 'type Query { u: [U] }\nunion U = A\ntype A @key(fields: "id") { id: ID! }',
+            "b": 'type Query { v: [U] }\nunion U = A | B\ntype A @key(fields: "id") { id: ID! n: Int }\ntype B @key(fields: "id") { id: ID! m: Int }',
+        },
+        [],
+    ),
+    "abstract_provides_iface_partial": (
+        {
+            "a": 'type Query { a: Int }\ntype A @key(fields: "id") { id: ID! n: Int @shareable m: Int }',
+            "b": 'type Query { i: I @provides(fields: "... on A { n }") }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id", resolvable: false) { id: ID! n: Int @external }',
+        },
+        [],
+    ),
+    "abstract_provides_iface_m_unreachable": (
+        {
+            "a": 'type Query { a: Int }\ntype A @key(fields: "id", resolvable: false) { id: ID! n: Int @shareable m: Int }',
+            "b": 'type Query { i: I @provides(fields: "... on A { n }") }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id", resolvable: false) { id: ID! n: Int @external }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "abstract_iobj_requires": (
+        {
+            "a": 'type Query { i: I }\ninterface I @key(fields: "id") { id: ID! w: Int }\ntype A implements I @key(fields: "id") { id: ID! w: Int }',
+            "b": 'type I @key(fields: "id") @interfaceObject { id: ID! w: Int @external t: Int @requires(fields: "w") }',
+        },
+        [],
+    ),
+    "abstract_nested_iface": (
+        {
+            "a": 'type Query { i: I }\ninterface I { j: J }\ninterface J { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! j: J }\ntype X implements J @key(fields: "id") { id: ID! }',
+            "b": 'type X @key(fields: "id") { id: ID! more: Int }\ntype A @key(fields: "id") { id: ID! extra: Int }',
+        },
+        [],
+    ),
+    "abstract_nested_iface_unreachable": (
+        {
+            "a": 'type Query { i: I }\ninterface I { j: J }\ninterface J { id: ID! }\ntype A implements I @key(fields: "id") { id: ID! j: J }\ntype X implements J @key(fields: "id") { id: ID! }',
+            "b": 'type X @key(fields: "id", resolvable: false) { id: ID! more: Int }',
+        },
+        ["SATISFIABILITY_ERROR"],
+    ),
+    "abstract_inaccessible_impl": (
+        {
+            "a": 'type Query { i: I }\ninterface I { id: ID! }\ntype A implements I @key(fields: "id") @inaccessible { id: ID! }\ntype B implements I { id: ID! }',
+            "b": 'type A @key(fields: "id", resolvable: false) { id: ID! secret: Int }',
         },
         [],
     ),
