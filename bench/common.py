@@ -349,6 +349,21 @@ class WrkResult:
         }
 
 
+def summary(runs: Sequence[WrkResult], **extra: Any) -> dict[str, Any]:
+    """The medians of repeated runs of one target, as every closed-loop benchmark reports them: req/s, p50
+    and p99 latency, the errors summed, each run's req/s; ``extra`` (the benchmark's own figures) before the
+    runs themselves."""
+    return {
+        "rps": median([r.rps for r in runs]),
+        "p50_ms": median([r.lat_ms["p50"] for r in runs]),
+        "p99_ms": median([r.lat_ms["p99"] for r in runs]),
+        "errors": sum(r.error_count for r in runs),
+        "rps_runs": [r.rps for r in runs],
+        **extra,
+        "runs": [r.as_dict() for r in runs],
+    }
+
+
 def _children_cpu_s() -> float:
     """CPU seconds of this process's finished children (wrk runs as one)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

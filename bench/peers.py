@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from . import common
-from .common import BENCH_DIR, Load, Proc, Report, median, run_wrk, table
+from .common import BENCH_DIR, Load, Proc, Report, median, run_wrk, summary, table
 from .stack import DASHBOARD_QUERY, PUBLIC_QUERIES, Stack, write_query
 
 __all__ = ["PEERS", "QUERIES", "run"]
@@ -163,19 +163,14 @@ def _measure(
     rows = []
     for g, rs in runs.items():
         fans = [r.extra["subgraph_requests_per_request"] for r in rs if "subgraph_requests_per_request" in r.extra]
-        d = {
-            "rps": median([r.rps for r in rs]),
-            "p50_ms": median([r.lat_ms["p50"] for r in rs]),
-            "p99_ms": median([r.lat_ms["p99"] for r in rs]),
-            "errors": sum(r.error_count for r in rs),
-            "rps_runs": [r.rps for r in rs],
-            "cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
+        d = summary(
+            rs,
+            cpu_pct=median([r.gw_cpu_pct or 0 for r in rs]),
             # CPU per request holds up better than req/s on a box other tenants load
-            "cpu_ms_per_request": median([(r.gw_cpu_pct or 0) * 10 / r.rps if r.rps else 0.0 for r in rs]),
-            "rss_mb": max(r.gw_rss_mb or 0 for r in rs),
-            "subgraph_requests_per_request": median(fans) if fans else None,
-            "runs": [r.as_dict() for r in rs],
-        }
+            cpu_ms_per_request=median([(r.gw_cpu_pct or 0) * 10 / r.rps if r.rps else 0.0 for r in rs]),
+            rss_mb=max(r.gw_rss_mb or 0 for r in rs),
+            subgraph_requests_per_request=median(fans) if fans else None,
+        )
         out[g] = d
         rows.append(
             [

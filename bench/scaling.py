@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from . import common
-from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, run_wrk, table
+from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, run_wrk, summary, table
 from .stack import PUBLIC_QUERIES, Stack
 
 __all__ = ["run"]
@@ -75,15 +75,12 @@ def run(stack: Stack, load: Load, report: Report) -> None:
             )
     med: dict[str, dict[str, Any]] = {}
     for name, rs in runs.items():
-        med[name] = {
-            "rps": median([r.rps for r in rs]),
-            "p99_ms": median([r.lat_ms["p99"] for r in rs]),
-            "router_cpu_pct": median([r.gw_cpu_pct or 0.0 for r in rs]),
-            "system_cpu_pct": median([r.extra["system_cpu_pct"] for r in rs]),
-            "load_cpu_pct": median([r.extra["wrk_cpu_pct"] + r.extra["subgraphs_cpu_pct"] for r in rs]),
-            "errors": sum(r.error_count for r in rs),
-            "runs": [r.as_dict() for r in rs],
-        }
+        med[name] = summary(
+            rs,
+            router_cpu_pct=median([r.gw_cpu_pct or 0.0 for r in rs]),
+            system_cpu_pct=median([r.extra["system_cpu_pct"] for r in rs]),
+            load_cpu_pct=median([r.extra["wrk_cpu_pct"] + r.extra["subgraphs_cpu_pct"] for r in rs]),
+        )
     one, two = med["1 worker"], med["2 workers"]
     other = two["load_cpu_pct"]  # wrk and the subgraph server
     available = max(1.0, cores * 100 - other)

@@ -25,7 +25,20 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from . import common
-from .common import BENCH_DIR, CLK_TCK, Load, Report, cpu_count, cpu_ticks, median, quiesce, run_wrk, table, tree
+from .common import (
+    BENCH_DIR,
+    CLK_TCK,
+    Load,
+    Report,
+    cpu_count,
+    cpu_ticks,
+    median,
+    quiesce,
+    run_wrk,
+    summary,
+    table,
+    tree,
+)
 from .stack import DASHBOARD_QUERY, Stack, sign_in, write_query
 
 __all__ = ["round_trips", "run"]
@@ -157,15 +170,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     out: dict[str, Any] = {"query": DASHBOARD_QUERY, "conns": CONNS}
     rows = []
     for which, rs in runs.items():
-        d = {
-            "rps": median([r.rps for r in rs]),
-            "p50_ms": median([r.lat_ms["p50"] for r in rs]),
-            "p99_ms": median([r.lat_ms["p99"] for r in rs]),
-            "errors": sum(r.error_count for r in rs),
-            "rps_runs": [r.rps for r in rs],
-            "router_cpu_pct": median([r.gw_cpu_pct or 0 for r in rs]),
-            "runs": [r.as_dict() for r in rs],
-        }
+        d = summary(rs, router_cpu_pct=median([r.gw_cpu_pct or 0 for r in rs]))
         out[which] = d
         rows.append(
             [

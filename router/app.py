@@ -216,7 +216,6 @@ def create_app(
     app.state.gateway_pool = pool
     app.state.shared_store = store
     app.state.supergraph_watcher = watcher
-    app.state.subscription_slots = slots
     return app
 
 

@@ -96,13 +96,12 @@ class GraphQLWebSocket:
 
 
 class _SocketSession:
-    """One socket's state: the caller's claims once acknowledged, and its running operations by id."""
+    """One socket's state: the caller's claims once the connection is initialised, and its running operations by id."""
 
     def __init__(self, app: GraphQLWebSocket, socket: WebSocket) -> None:
         self.app = app
         self.socket = socket
         self.claims: Mapping[str, Any] | None = None
-        self.acknowledged = False
         self.operations: dict[str, asyncio.Task[None]] = {}
         self.request_id = uuid.uuid4().hex
         self.send_lock = asyncio.Lock()
@@ -151,7 +150,6 @@ class _SocketSession:
                 self.claims = await authenticator.authenticate(headers)
             except Unauthenticated as refused:
                 raise _Close(4403, f"Forbidden: {refused.message}"[:120]) from None
-        self.acknowledged = True
         await self._send({"type": "connection_ack"})
 
     async def _handle(self, message: dict[str, Any]) -> None:

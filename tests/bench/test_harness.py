@@ -69,3 +69,16 @@ def test_bench_meters_are_valid_distinct_and_stable() -> None:
     assert all(luhn_valid(m.number) and m.power_va == 23000 and m.status == "ACTIVE" for m in extra)
     numbers = [m.number for m in (*METERS, *extra)] + [m.idpel for m in (*METERS, *extra)]
     assert len(set(numbers)) == len(numbers)
+
+
+def test_a_benchmark_summary_is_the_median_of_its_runs_with_its_own_figures_before_the_runs() -> None:
+    from bench.common import WrkResult, summary
+
+    runs = [
+        WrkResult(100, rps, {"p50": p50, "p99": p50 * 3}, {"timeout": errors})
+        for rps, p50, errors in ((10.0, 5.0, 0), (30.0, 1.0, 2), (20.0, 3.0, 1))
+    ]
+    out = summary(runs, cpu_pct=42.0)
+    assert list(out) == ["rps", "p50_ms", "p99_ms", "errors", "rps_runs", "cpu_pct", "runs"]
+    assert (out["rps"], out["p50_ms"], out["p99_ms"], out["errors"]) == (20.0, 3.0, 9.0, 3)
+    assert out["rps_runs"] == [10.0, 30.0, 20.0] and out["runs"][1]["errors"] == {"timeout": 2}
