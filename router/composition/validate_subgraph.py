@@ -93,7 +93,7 @@ def _check_type_references(sub: Subgraph, t: TypeDef, err: Report) -> None:
 
 
 def _check_key(sub: Subgraph, t: TypeDef, key: Key, err: Report) -> None:
-    """@key: on objects and interfaces only; fields valid, without arguments, not lists or abstract."""
+    """@key: on objects and interfaces only; fields valid, without arguments, not interfaces or unions."""
     if t.kind not in ("object", "interface"):
         err("KEY_INVALID_FIELDS", f"@key is not allowed on {t.kind} type", t.name)
         return
@@ -111,11 +111,11 @@ def _check_key(sub: Subgraph, t: TypeDef, key: Key, err: Report) -> None:
                 f.name,
             )
         kind = sub.type_kind(named_type(f.type))
-        if f.type.rstrip("!").startswith("[") or kind in ("interface", "union"):
+        if kind in ("interface", "union"):  # lists are fine: Apollo's composer (2.14) accepts them
             err(
                 "KEY_FIELDS_SELECT_INVALID_TYPE",
-                f'@key(fields: "{key.fields}") selects field "{f.parent}.{f.name}" of type "{f.type}": '
-                "key fields cannot be lists, interfaces or unions",
+                f'On type "{t.name}", for @key(fields: "{key.fields}"): field "{f.parent}.{f.name}" is a '
+                f"{kind.capitalize()} type which is not allowed in @key",
                 t.name,
                 f.name,
             )

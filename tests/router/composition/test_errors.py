@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from router.composition import CompositionResult, SubgraphSource, compose
+from router.supergraph import load_supergraph
 
 LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", '
@@ -30,10 +31,15 @@ CONTEXT_LINK = (
 CASES: dict[str, tuple[dict[str, str], str | None, str | None, str | None]] = {
     "KEY_INVALID_FIELDS": ({"a": fed2(BASE_QUERY + 'type User @key(fields: "uid") { id: ID! }')}, "a", "User", None),
     "KEY_FIELDS_SELECT_INVALID_TYPE": (
-        {"a": fed2(BASE_QUERY + 'type User @key(fields: "ids") { ids: [ID!]! }')},
+        {
+            "a": fed2(
+                BASE_QUERY + 'type User @key(fields: "i { id }") { i: I! }\ninterface I { id: ID! }\n'
+                "type A implements I { id: ID! }"
+            )
+        },
         "a",
         "User",
-        "ids",
+        "i",
     ),
     "KEY_FIELDS_HAS_ARGS": (
         {"a": fed2(BASE_QUERY + 'type User @key(fields: "id") { id(x: Int): ID! }')},
@@ -473,3 +479,15 @@ def test_directive_newer_than_the_link_is_refused(name: str) -> None:
     subgraphs, code = VERSIONED[name]
     codes = sorted({e.code for e in run(**subgraphs).errors})
     assert codes == ([code] if code else []), codes
+
+
+def test_list_key_fields_compose_as_in_apollos_composer() -> None:
+    # Apollo's composer 2.14 accepts a list in a key (only interfaces and unions are KEY_FIELDS_SELECT_INVALID_TYPE);
+    # the router sends the list in the representation like any other key value.
+    result = run(
+        a=fed2('type Query { u: User }\ntype User @key(fields: "ids") { ids: [ID!]! n: Int }'),
+        b=fed2('type User @key(fields: "ids") { ids: [ID!]! m: Int }'),
+    )
+    assert result.errors == [], [str(e) for e in result.errors]
+    assert '@join__type(graph: B, key: "ids")' in (result.supergraph_sdl or "")
+    load_supergraph(result.supergraph_sdl or "")
