@@ -1,7 +1,7 @@
 """Directive applications against their definitions, as Apollo's composer validates each subgraph as a GraphQL
 schema: each case is one subgraph and the errors (code and message) Apollo's composition (``@apollo/composition``
 2.14) reports for it, recorded when the case was written; ours must report the same and nothing else.
-docs/router.md §5.2."""
+docs/router.md §5.2 Subgraph rules."""
 
 from __future__ import annotations
 

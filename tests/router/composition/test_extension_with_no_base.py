@@ -1,7 +1,7 @@
 """EXTENSION_WITH_NO_BASE against Apollo's composer: each case is a subgraph set with the subgraphs Apollo's composition
 (``@apollo/composition``, schema upgrader for Fed1 and merge for every subgraph) names in an EXTENSION_WITH_NO_BASE
 error (``[]``: it composes). Cases follow Apollo's own tests and the verdicts a cross-composer test suite records for
-it. docs/router.md §5.2."""
+it. docs/router.md §5.2 Subgraph rules."""
 
 from __future__ import annotations
 

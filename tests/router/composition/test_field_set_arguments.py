@@ -1,7 +1,7 @@
 """The ``fields:`` argument of @key/@requires/@provides against Apollo's composer (``@apollo/composition`` 2.14, its
 verdicts recorded when the cases were written): Federation 2 refuses anything but a string with
 ``*_INVALID_FIELDS_TYPE``; Federation 1 also took a list of strings or a bare name, which Apollo's schema upgrader
-turns into a field set, so those compose. docs/router.md §5.2."""
+turns into a field set, so those compose. docs/router.md §5.2 Subgraph rules."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Keys on interfaces against Apollo's composer: each case is a subgraph set and the errors (code and message) Apollo's
 composition (``@apollo/composition`` 2.14) reports for it, recorded when the case was written; ours must report the
-same. docs/router.md §5.2."""
+same. docs/router.md §5.2 Subgraph rules."""
 
 from __future__ import annotations
 

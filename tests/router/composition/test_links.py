@@ -1,6 +1,6 @@
 """Bad `@link` applications against Apollo's composer: each case is one subgraph whose links are wrong and the
 errors (code and message) Apollo's composition (``@apollo/composition`` 2.14) reports for it, recorded when the case
-was written; ours must report the same, and nothing else of the subgraph. docs/router.md §5.2."""
+was written; ours must report the same, and nothing else of the subgraph. docs/router.md §5.2 Subgraph rules."""
 
 from __future__ import annotations
 
