@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .contexts import validate_contexts
+from .demand_rules import demand_errors
 from .diagnostics import CompositionError, CompositionHint
 from .extensions import extension_errors
 from .interface_keys import interface_key_errors, missing_implementation_errors
@@ -57,7 +58,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         sub, errs = read_subgraph(source)
         errors += errs
         if sub is not None:
-            errors += validate_subgraph(sub) + validate_contexts(sub) + interface_key_errors(sub)
+            errors += validate_subgraph(sub) + validate_contexts(sub) + interface_key_errors(sub) + demand_errors(sub)
             parsed.append(sub)
     if errors:
         return CompositionResult(None, errors)
