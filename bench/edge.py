@@ -84,16 +84,24 @@ def _refusal_times(url: str) -> tuple[list[float], list[str]]:
     return times[2:], codes  # the first two warm the connection and the code paths
 
 
-def run(stack: Stack, load: Load, report: Report) -> None:
-    stub_port = free_port()
+def stub_supergraph(stack: Stack, load: Load, name: str) -> tuple[Proc, Path]:
+    """Start the stub subgraph (``<name>-stub``, on the load CPUs) and write the supergraph whose three
+    subgraphs all point at it (``supergraph-<name>.graphql``): the edge and edgecost sections' upstream."""
+    port = free_port()
     stub = stack.start(
-        Proc("edge-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(stub_port)], cpus=load.load_cpus)
+        Proc(f"{name}-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(port)], cpus=load.load_cpus)
     )
-    wait_http(f"http://127.0.0.1:{stub_port}/", stub)
-    stub_url = f"http://127.0.0.1:{stub_port}/graphql"
-    sdl = rewrite_urls(stack.supergraph().read_text(), {n: stub_url for n in ("users", "master", "transactions")})
-    supergraph = WORK / "supergraph-edge.graphql"
-    supergraph.write_text(sdl)
+    wait_http(f"http://127.0.0.1:{port}/", stub)
+    url = f"http://127.0.0.1:{port}/graphql"
+    supergraph = WORK / f"supergraph-{name}.graphql"
+    supergraph.write_text(
+        rewrite_urls(stack.supergraph().read_text(), dict.fromkeys(("users", "master", "transactions"), url))
+    )
+    return stub, supergraph
+
+
+def run(stack: Stack, load: Load, report: Report) -> None:
+    stub, supergraph = stub_supergraph(stack, load, "edge")
     router, url = stack.router("router-edge", supergraph, cpus=load.gateway_cpus)
 
     times, codes = _refusal_times(url)

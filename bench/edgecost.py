@@ -24,20 +24,17 @@ from typing import Any
 from .common import (
     BENCH_DIR,
     CLK_TCK,
-    PYTHON,
     WORK,
     Load,
     Proc,
     Report,
     cpu_ticks,
-    free_port,
     median,
     quiesce,
     table,
-    wait_http,
 )
-from .edge import _wrk, _wrk_argv  # the same wrk driver; the stub subgraph is the edge section's
-from .stack import Stack, rewrite_urls, write_query
+from .edge import _wrk, _wrk_argv, stub_supergraph  # the same wrk driver and stub subgraph as the edge section
+from .stack import Stack, write_query
 
 __all__ = ["FEATURES", "edge_routers", "run", "wrk_env"]
 
@@ -119,15 +116,7 @@ def edge_routers(
     """The stub subgraph and the three routers over it: (stub, {name: (proc, url)}, store URL).
     Shared with ``python -m bench.profile_router edgecost`` so the profile is of these very routers."""
     built, _ = _built()
-    stub_port = free_port()
-    stub = stack.start(
-        Proc("edgecost-stub", [PYTHON, "-m", "bench.edge", "--serve-stub", str(stub_port)], cpus=load.load_cpus)
-    )
-    wait_http(f"http://127.0.0.1:{stub_port}/", stub)
-    stub_url = f"http://127.0.0.1:{stub_port}/graphql"
-    sdl = rewrite_urls(stack.supergraph().read_text(), {n: stub_url for n in ("users", "master", "transactions")})
-    supergraph = WORK / "supergraph-edgecost.graphql"
-    supergraph.write_text(sdl)
+    stub, supergraph = stub_supergraph(stack, load, "edgecost")
     store = postgres_url or f"sqlite+aiosqlite:///{WORK / 'edgecost-store.db'}"
     env_on: dict[str, str] = {"ROUTER_SHARED_STORE__URL": store}
     env_off: dict[str, str] = {}
