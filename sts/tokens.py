@@ -99,8 +99,23 @@ class CRCError(ValueError):
     """The token decrypts to a block whose CRC is wrong (mistyped, or for another meter/key)."""
 
 
+class _TokenFields:
+    """What an issued and a decoded token share: the class and the raw data field, and what they mean."""
+
+    __slots__ = ()
+    token_class: int
+    value: int  # the raw 16-bit data field
+
+    @property
+    def amount_tenths(self) -> int | None:
+        """Credit tokens: the amount in 0.1 units (kWh for electricity)."""
+        if self.token_class == TokenClass.CREDIT:
+            return decode_amount(self.value)
+        return None
+
+
 @dataclass(frozen=True, slots=True)
-class IssuedToken:
+class IssuedToken(_TokenFields):
     """A freshly made token and what it carries."""
 
     token: str  # formatted XXXX-XXXX-XXXX-XXXX-XXXX
@@ -116,19 +131,13 @@ class IssuedToken:
         return self.token.replace("-", "")
 
     @property
-    def amount_tenths(self) -> int | None:
-        if self.token_class == TokenClass.CREDIT:
-            return decode_amount(self.value)
-        return None
-
-    @property
     def kwh(self) -> Decimal | None:
         tenths = self.amount_tenths
         return None if tenths is None else tenths_to_kwh(tenths)
 
 
 @dataclass(frozen=True, slots=True)
-class DecodedToken:
+class DecodedToken(_TokenFields):
     """A token read back with a decoder key (its CRC has been checked)."""
 
     token_class: int
@@ -160,13 +169,6 @@ class DecodedToken:
     def body(self) -> int:
         """The 44 bits after the subclass, whatever their layout (rnd, TID and data for most kinds)."""
         return (self.rnd << 40) | (self.tid << 16) | self.value
-
-    @property
-    def amount_tenths(self) -> int | None:
-        """Credit tokens: the amount in 0.1 units (kWh for electricity)."""
-        if self.token_class == TokenClass.CREDIT:
-            return decode_amount(self.value)
-        return None
 
     @property
     def kwh(self) -> Decimal | None:
