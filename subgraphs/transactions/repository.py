@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from setrum_common.clock import utc_now
 from setrum_common.db import rowcount
@@ -71,6 +72,7 @@ __all__ = [
     "BookingRefused",
     "book_purchase",
     "purchase_id_by_client_reference",
+    "purchase_by_id",
     "release_kwh",
     "transition_purchase",
     "record_success",
@@ -243,6 +245,22 @@ def purchase_id_by_client_reference(conn: Connection, customer_id: str, client_r
     """The id of the customer's purchase under ``client_reference``, if any (one indexed read)."""
     result = conn.execute(_REFERENCE_TAKEN, {"ref_customer": customer_id, "ref_value": client_reference})
     return result.scalar_one_or_none()
+
+
+_PURCHASE_BY_ID = select(Purchase).where(Purchase.id == bindparam("load_id"))
+
+
+def _read_purchase(conn: Connection, statement: Any, params: dict[str, Any]) -> Purchase | None:
+    """One ORM read on the caller's connection, for :meth:`Database.run` with ``one_statement``: no
+    BEGIN/ROLLBACK around it (an ``AsyncSession`` opens a transaction). The purchase comes back
+    detached with every column loaded."""
+    with Session(bind=conn) as session:
+        purchase: Purchase | None = session.scalar(statement, params)
+        return purchase
+
+
+def purchase_by_id(conn: Connection, purchase_id: str) -> Purchase | None:
+    return _read_purchase(conn, _PURCHASE_BY_ID, {"load_id": purchase_id})
 
 
 class Booking(enum.Enum):
