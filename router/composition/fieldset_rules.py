@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graphql import GraphQLSyntaxError, parse
+from graphql import GraphQLSyntaxError, parse, print_ast
 from graphql.language import (
     FieldNode,
     InlineFragmentNode,
@@ -19,7 +19,7 @@ from graphql.language import (
 
 from .subgraph_model import Subgraph, named_type
 
-__all__ = ["FieldSetProblem", "SelectedField", "parse_field_set", "walk_field_set"]
+__all__ = ["FieldSetProblem", "SelectedField", "field_set_directives", "parse_field_set", "walk_field_set"]
 
 
 def parse_field_set(text: str) -> SelectionSetNode:
@@ -28,6 +28,24 @@ def parse_field_set(text: str) -> SelectionSetNode:
     op = doc.definitions[0]
     assert isinstance(op, OperationDefinitionNode)
     return op.selection_set
+
+
+def field_set_directives(text: str) -> list[str]:
+    """Every directive application inside a field set, printed (`@include(if: true)`): federation forbids them
+    (``*_DIRECTIVE_IN_FIELDS_ARG``), a field set says which data, never when."""
+    try:
+        selection_set = parse_field_set(text)
+    except GraphQLSyntaxError:
+        return []
+    found: list[str] = []
+    stack = [selection_set]
+    while stack:
+        for sel in stack.pop().selections:
+            found += [print_ast(d) for d in getattr(sel, "directives", None) or ()]
+            inner = getattr(sel, "selection_set", None)
+            if inner is not None:
+                stack.append(inner)
+    return found
 
 
 @dataclass(frozen=True)

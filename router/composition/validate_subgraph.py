@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .contexts import context_coords
 from .diagnostics import CompositionError
-from .fieldset_rules import walk_field_set
+from .fieldset_rules import field_set_directives, walk_field_set
 from .subgraph_model import BUILTIN_SCALARS, FieldDef, Key, Subgraph, TypeDef, named_type
 
 __all__ = ["validate_subgraph"]
@@ -97,6 +97,7 @@ def _check_key(sub: Subgraph, t: TypeDef, key: Key, err: Report) -> None:
     if t.kind not in ("object", "interface"):
         err("KEY_INVALID_FIELDS", f"@key is not allowed on {t.kind} type", t.name)
         return
+    _check_directives_in_fields("key", key.fields, f'type "{t.name}"', err, t.name)
     found, problems = walk_field_set(sub, t.name, key.fields)
     for p in problems:
         err("KEY_INVALID_FIELDS", f'@key(fields: "{key.fields}") is invalid: {p.message}', t.name)
@@ -125,6 +126,7 @@ def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
     """@requires: a valid field set on the parent type whose top-level fields are @external."""
     if f.requires is None:
         return
+    _check_directives_in_fields("requires", f.requires, f'field "{t.name}.{f.name}"', err, t.name, f.name)
     found, problems = walk_field_set(sub, t.name, f.requires)
     for p in problems:
         err("REQUIRES_INVALID_FIELDS", f'@requires(fields: "{f.requires}") is invalid: {p.message}', t.name, f.name)
@@ -141,6 +143,21 @@ def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
             )
 
 
+def _check_directives_in_fields(
+    directive: str, fields: str, where: str, err: Report, type_name: str, field_name: str | None = None
+) -> None:
+    """No directive application inside a field set (Apollo's ``*_DIRECTIVE_IN_FIELDS_ARG``)."""
+    found = field_set_directives(fields)
+    if found:
+        err(
+            f"{directive.upper()}_DIRECTIVE_IN_FIELDS_ARG",
+            f'On {where}, for @{directive}(fields: "{fields}"): cannot have directive applications in the '
+            f"@{directive}(fields:) argument but found {', '.join(found)}.",
+            type_name,
+            field_name,
+        )
+
+
 def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None:
     """@provides: on fields returning a composite type, a valid field set of @external fields (Fed2)."""
     if f.provides is None:
@@ -155,11 +172,20 @@ def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
             f.name,
         )
         return
+    _check_directives_in_fields("provides", f.provides, f'field "{t.name}.{f.name}"', err, t.name, f.name)
     found, problems = walk_field_set(sub, ret, f.provides)
     for p in problems:
         err("PROVIDES_INVALID_FIELDS", f'@provides(fields: "{f.provides}") is invalid: {p.message}', t.name, f.name)
     for sel in found:
         sub.provided_coords.add((sel.parent, sel.name))
+        if sel.has_args:
+            err(
+                "PROVIDES_FIELDS_HAS_ARGS",
+                f'On field "{t.name}.{f.name}", for @provides(fields: "{f.provides}"): field {sel.parent}.{sel.name} '
+                "cannot be included because it has arguments (fields with argument are not allowed in @provides)",
+                t.name,
+                f.name,
+            )
         target = sub.types[sel.parent].fields[sel.name]
         if sel.depth == 0 and not target.external and sub.fed2:
             err(
