@@ -71,11 +71,33 @@ def context_coords(sub: Subgraph) -> set[tuple[str, str]]:
     return out
 
 
+_CONTEXT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+
+def _context_name_problem(name: str) -> str | None:
+    """Apollo's rule: a letter, then letters and digits; an underscore gets its own message (the supergraph
+    qualifies the name as ``<subgraph>__<name>``)."""
+    if "_" in name:
+        return "may not contain an underscore."
+    if not _CONTEXT_NAME.match(name):
+        return "is invalid. It should have only alphanumeric characters."
+    return None
+
+
 def validate_contexts(sub: Subgraph) -> list[CompositionError]:
     """Each ``@fromContext`` names ``$context`` followed by a selection, a context some type of this subgraph
     sets; its field's type has a resolvable key (the router reaches the field through ``_entities``)."""
     errors: list[CompositionError] = []
     contexts = {c for t in sub.types.values() for c in t.contexts}
+    for t in sub.types.values():
+        for name in t.contexts:
+            problem = _context_name_problem(name)
+            if problem:
+                errors.append(
+                    CompositionError(
+                        "CONTEXT_NAME_INVALID", f'[{sub.name}] Context name "{name}" {problem}', sub.name, t.name
+                    )
+                )
     for t in sub.types.values():
         for f in t.fields.values():
             for a in f.bad_context_args:

@@ -472,6 +472,13 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
         applied=_applied(sub, node.directives),
     )
     _read_field_directives(f, names, node.directives)
+    f.merged_directives = [
+        print_ast(d)
+        for d in node.directives or ()
+        if names.canonical(d.name.value) in ("tag", "inaccessible")
+        or d.name.value == "deprecated"
+        or d.name.value in sub.compose_directives
+    ]
     for anode in getattr(node, "arguments", None) or ():
         a_type = print_ast(anode.type)
         arg = Argument(

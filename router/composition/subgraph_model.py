@@ -92,6 +92,7 @@ class FieldDef:
     list_size: ListSizeSpec | None = None  # @listSize
     context_args: list[ContextArg] = field(default_factory=list)  # @fromContext arguments (not in `args`)
     bad_context_args: list[str] = field(default_factory=list)  # @fromContext whose field names no context
+    merged_directives: list[str] = field(default_factory=list)  # printed @tag/@inaccessible/@deprecated/composed
     # Set by merge: another graph took this field over with @override(from: <this graph>).
     overridden: bool = False
     # Set by merge: overridden, but still needed here as key/requires input.

@@ -46,6 +46,17 @@ def validate_subgraph(sub: Subgraph) -> list[CompositionError]:
     for t in sub.types.values():
         for f in list(t.fields.values()):
             _check_external(sub, t, f, field_used(sub, t, f.name, used), err)
+            if sub.fed2 and f.external:
+                for applied in f.merged_directives:
+                    errors.append(
+                        CompositionError(
+                            "MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",
+                            f'[{s}] Cannot apply merged directive {applied} to external field "{t.name}.{f.name}"',
+                            s,
+                            t.name,
+                            f.name,
+                        )
+                    )
             _check_override(sub, t, f, err)
             if sub.fed2 and t.kind == "interface" and f.shareable:
                 # Apollo's INVALID_SHAREABLE_USAGE: interface fields are never resolved, so never shared.
