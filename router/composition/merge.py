@@ -77,6 +77,11 @@ def _quote(names: Sequence[str]) -> str:
     return _and([f'"{n}"' for n in names])
 
 
+def _subgraphs(names: Sequence[str]) -> str:
+    """`subgraph "a"` / `subgraphs "a" and "c"`, Apollo's wording."""
+    return f"subgraph{'s' if len(names) > 1 else ''} {_quote(names)}"
+
+
 def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -204,6 +209,7 @@ class _Merger:
             self._check_sharing(mt, mf)
             self._merge_output_type(mt, mf)
             self._merge_args(mt, mf)
+            self._check_external_args(mt, mf)
             _merge_meta(mf, sources.values())
             mt.fields[fn] = mf
 
@@ -445,6 +451,62 @@ class _Merger:
             ma = MArgument(an, merged, next((a.default for a in present.values() if a.default is not None), None))
             _merge_meta(ma, present.values())
             mf.args[an] = ma
+
+    def _check_external_args(self, mt: MType, mf: MField) -> None:
+        """An ``@external`` copy declares the field's arguments as the graphs resolving it do: each supergraph
+        argument present, with the same type and default (Apollo's EXTERNAL_ARGUMENT_MISSING / _TYPE_MISMATCH /
+        _DEFAULT_MISMATCH), since the router selects the field there with the resolving graphs' arguments."""
+        owners = [g for g, f in mf.sources.items() if not f.external]
+        externals = {g: f for g, f in mf.sources.items() if f.external}
+        if not owners or not externals:
+            return
+        coord = f"{mt.name}.{mf.name}"
+        for an, ma in mf.args.items():
+            arg = f'"{coord}({an}:)"'
+            missing = [g for g, f in externals.items() if an not in f.args]
+            if missing:
+                self.error(
+                    "EXTERNAL_ARGUMENT_MISSING",
+                    f'Field "{coord}" is missing argument {arg} in some subgraphs where it is marked @external: '
+                    f"argument {arg} is declared in {_subgraphs(owners)} but not in {_subgraphs(missing)} "
+                    f'(where "{coord}" is @external).',
+                    missing[0],
+                    mt.name,
+                    mf.name,
+                )
+            present = {g: f.args[an] for g, f in externals.items() if an in f.args}
+            other_type = [g for g, a in present.items() if a.type != ma.type]
+            if other_type:
+                theirs = present[other_type[0]].type
+                self.error(
+                    "EXTERNAL_ARGUMENT_TYPE_MISMATCH",
+                    f'Type of argument {arg} is incompatible across subgraphs (where "{coord}" is marked @external): '
+                    f'it has type "{ma.type}" in {_subgraphs(owners)} but type "{theirs}" in {_subgraphs(other_type)}',
+                    other_type[0],
+                    mt.name,
+                    mf.name,
+                )
+                continue
+            ours = print_ast(ma.default) if ma.default is not None else None
+            other_default = [
+                g for g, a in present.items() if (print_ast(a.default) if a.default is not None else None) != ours
+            ]
+            if other_default:
+                theirs_default = present[other_default[0]].default
+
+                def shown(value: str | None) -> str:
+                    return f"default value {value}" if value is not None else "no default value"
+
+                self.error(
+                    "EXTERNAL_ARGUMENT_DEFAULT_MISMATCH",
+                    f'Argument {arg} has incompatible defaults across subgraphs (where "{coord}" is marked '
+                    f"@external): it has {shown(ours)} in {_subgraphs(owners)} but "
+                    f"{shown(print_ast(theirs_default) if theirs_default is not None else None)} in "
+                    f"{_subgraphs(other_default)}",
+                    other_default[0],
+                    mt.name,
+                    mf.name,
+                )
 
     # -- inputs and enums ------------------------------------------------------------------------
     def _merge_input(self, mt: MType) -> None:

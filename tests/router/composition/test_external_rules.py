@@ -153,3 +153,55 @@ def test_interface_object_external_everywhere_names_the_field() -> None:
         "Node",
         "x",
     )
+
+
+# An @external copy declares the resolving graphs' arguments: same presence, type and default. Each case: (arguments
+# in the owner "a" (or "a" and "c"), arguments on b's @external copy) -> Apollo's composer 2.14 (code, message).
+def _argument_case(owner: str, external: str, owners: tuple[str, ...] = ("a",)) -> dict[str, str]:
+    sdls = {
+        name: FED2
+        + ("type Query { t: T }\n" if name == "a" else "")
+        + f'type T @key(fields: "id") {{ id: ID! x{owner}: Int @shareable }}'
+        for name in owners
+    }
+    sdls["b"] = (
+        FED2 + f'type T @key(fields: "id") {{ id: ID! x{external}: Int @external y: Int @requires(fields: "x") }}'
+    )
+    return sdls
+
+
+EXTERNAL_ARGUMENTS: dict[str, tuple[dict[str, str], tuple[str, str] | None]] = {
+    "missing": (
+        _argument_case("(a: Int)", "", ("a", "c")),
+        (
+            "EXTERNAL_ARGUMENT_MISSING",
+            'Field "T.x" is missing argument "T.x(a:)" in some subgraphs where it is marked @external: argument '
+            '"T.x(a:)" is declared in subgraphs "a" and "c" but not in subgraph "b" (where "T.x" is @external).',
+        ),
+    ),
+    "type": (
+        _argument_case("(a: Int)", "(a: String)"),
+        (
+            "EXTERNAL_ARGUMENT_TYPE_MISMATCH",
+            'Type of argument "T.x(a:)" is incompatible across subgraphs (where "T.x" is marked @external): it has '
+            'type "Int" in subgraph "a" but type "String" in subgraph "b"',
+        ),
+    ),
+    "default": (
+        _argument_case("(a: Int = 1)", "(a: Int)"),
+        (
+            "EXTERNAL_ARGUMENT_DEFAULT_MISMATCH",
+            'Argument "T.x(a:)" has incompatible defaults across subgraphs (where "T.x" is marked @external): it '
+            'has default value 1 in subgraph "a" but no default value in subgraph "b"',
+        ),
+    ),
+    "extra_on_the_external_copy": (_argument_case("", "(a: Int)"), None),
+    "same": (_argument_case("(a: Int = 1)", "(a: Int = 1)"), None),
+}
+
+
+@pytest.mark.parametrize("name", EXTERNAL_ARGUMENTS)
+def test_external_arguments_match_apollo(name: str) -> None:
+    sdls, expected = EXTERNAL_ARGUMENTS[name]
+    result = compose([SubgraphSource(n, f"http://{n}/graphql", sdl) for n, sdl in sdls.items()])
+    assert [(e.code, e.message) for e in result.errors] == ([expected] if expected else [])
