@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from graphql import print_ast
+from graphql.language import EnumValueNode, ListValueNode, ObjectValueNode
 
 from .demand import merge_demand
 from .diagnostics import CompositionError, CompositionHint
@@ -730,7 +731,8 @@ class _Merger:
 
     def _check_query_root(self) -> None:
         query = self.types.get("Query")
-        if query is None or not [f for f in query.fields.values() if not f.inaccessible]:
+        # all fields @inaccessible is ONLY_INACCESSIBLE_CHILDREN alone, as in Apollo's composer
+        if query is None or not query.fields:
             self.error(
                 "NO_QUERIES",
                 "No queries found in any subgraph: the supergraph must have at least one "
@@ -748,9 +750,48 @@ class _Merger:
         self._check_inaccessible_value(t, fname, f, f"Input field {field}" if t.kind == "input" else None, field)
         if f.inaccessible:
             return
+        if t.kind == "input":
+            self._check_default(t, fname, f, field)
         for a in f.args.values():
             argument = f'"{t.name}.{fname}({a.name}:)"'
             self._check_inaccessible_value(t, fname, a, f"Argument {argument}", f"argument {argument}")
+            if not a.inaccessible:
+                self._check_default(t, fname, a, f'"{t.name}.{fname}({a.name}:)"')
+
+    def _check_default(self, t: MType, fname: str, value: MField | MArgument, coord: str) -> None:
+        """A visible default value may not use a hidden enum value or input field (DEFAULT_VALUE_USES_INACCESSIBLE):
+        a client reading the schema could not send it back."""
+        for used in self._hidden_in_value(value.default, value.type):
+            self.error(
+                "DEFAULT_VALUE_USES_INACCESSIBLE",
+                f"{used} is @inaccessible but is used in the default value of {coord}, which is in the API schema.",
+                None,
+                t.name,
+                fname,
+            )
+
+    def _hidden_in_value(self, value: Any, type_str: str) -> list[str]:
+        if value is None:
+            return []
+        ref = self.types.get(named_type(type_str))
+        if isinstance(value, ListValueNode):
+            return [u for item in value.values for u in self._hidden_in_value(item, type_str)]
+        if ref is None:
+            return []
+        if isinstance(value, EnumValueNode) and ref.kind == "enum":
+            ev = ref.values.get(value.value)
+            return [f'Enum value "{ref.name}.{value.value}"'] if ev is not None and ev.inaccessible else []
+        if isinstance(value, ObjectValueNode) and ref.kind == "input":
+            out: list[str] = []
+            for f in value.fields:
+                fdef = ref.fields.get(f.name.value)
+                if fdef is None:
+                    continue
+                if fdef.inaccessible:
+                    out.append(f'Input field "{ref.name}.{f.name.value}"')
+                out += self._hidden_in_value(f.value, fdef.type)
+            return out
+        return []
 
     def _check_inaccessible_value(
         self, t: MType, fname: str, value: MField | MArgument, required_label: str | None, referrer: str
@@ -781,9 +822,10 @@ class _Merger:
         elif t.kind == "enum":
             children = list(t.values.values())
         if children and all(c.inaccessible for c in children) and t.name not in ("Mutation", "Subscription"):
+            what = {"input": "input fields", "enum": "values"}.get(t.kind, "fields")
             self.error(
                 "ONLY_INACCESSIBLE_CHILDREN",
-                f'Type "{t.name}" is in the API schema but all of its members are @inaccessible',
+                f'Type "{t.name}" is in the API schema but all of its {what} are @inaccessible.',
                 None,
                 t.name,
             )
