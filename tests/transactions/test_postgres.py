@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from setrum_common.demo_data import ADMIN
 from subgraphs.transactions.app import create_app
@@ -28,7 +29,8 @@ pytestmark = [pytest.mark.postgres, requires_postgres]
 
 
 @pytest.fixture
-async def pg_gql(fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncIterator[GraphQL]:
+async def pg_app(fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncIterator[tuple[Starlette, GraphQL]]:
+    """Transactions on a fresh PostgreSQL database, and a GraphQL client of it."""
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(scratch_database("setrum_tx"))
         app = create_app(
@@ -40,7 +42,12 @@ async def pg_gql(fake_master: FakeMaster, fake_biller: FakeBiller) -> AsyncItera
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
         )
-        yield GraphQL(http)
+        yield app, GraphQL(http)
+
+
+@pytest.fixture
+def pg_gql(pg_app: tuple[Starlette, GraphQL]) -> GraphQL:
+    return pg_app[1]
 
 
 async def test_concurrent_replays_overspending_and_cap_on_postgres(pg_gql: GraphQL, fake_biller: FakeBiller) -> None:
@@ -84,55 +91,42 @@ async def test_fifty_concurrent_purchases_pay_the_debt_exactly_on_postgres(
     await concurrent_paydown(pg_gql, fake_master, fake_biller, "pg-conc")
 
 
-async def test_a_purchase_books_in_one_statement_on_postgres(fake_master: FakeMaster, fake_biller: FakeBiller) -> None:
+async def test_a_purchase_books_in_one_statement_on_postgres(pg_app: tuple[Starlette, GraphQL]) -> None:
     """The row, the kWh, the debit and its ledger entry go in ONE round trip (not four), in autocommit
     (no BEGIN/COMMIT round trips); a refusal (over the cap, short of balance) fails that statement as a
     whole and so still writes nothing."""
     from sqlalchemy import event
 
-    async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(scratch_database("setrum_tx"))
-        app = create_app(
-            TransactionsSettings(database_url=url, seed_demo_data=True, pending_refresh_after_s=0),
-            master_transport=httpx.MockTransport(fake_master.handle),
-            biller_transport=httpx.MockTransport(fake_biller.handle),
-        )
-        await stack.enter_async_context(app.router.lifespan_context(app))
-        http = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        )
-        gql = GraphQL(http)
-        statements: list[str] = []
-        booking_isolation: list[object] = []
+    app, gql = pg_app
+    statements: list[str] = []
+    booking_isolation: list[object] = []
 
-        def seen(conn: Any, _cursor: object, statement: str, *_: object) -> None:
-            statements.append(statement.split(None, 1)[0].upper())
-            if statements[-1] == "WITH":
-                booking_isolation.append(conn.get_execution_options().get("isolation_level"))
+    def seen(conn: Any, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+        if statements[-1] == "WITH":
+            booking_isolation.append(conn.get_execution_options().get("isolation_level"))
 
-        before = await balance(gql, SITI)
-        event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
-        result = await buy(gql, SITI, "14233784991", 20000, "pg-one")
-        event.remove(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
-        assert "errors" not in result, result
-        # The idempotency read, the booking, the biller's answer recorded; the settlement worker may run
-        # statements of its own meanwhile, but none inserts.
-        assert statements.count("WITH") == 1 and "INSERT" not in statements, statements
-        assert booking_isolation == ["AUTOCOMMIT"]
-        assert await balance(gql, SITI) == before - Decimal("22500")
-        entries = await ledger(gql, SITI)
-        assert entries[0]["kind"] == "PURCHASE_DEBIT" and Decimal(entries[0]["balanceAfter"]) == before - Decimal(
-            "22500"
-        )
+    before = await balance(gql, SITI)
+    event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
+    result = await buy(gql, SITI, "14233784991", 20000, "pg-one")
+    event.remove(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert "errors" not in result, result
+    # The idempotency read, the booking, the biller's answer recorded; the settlement worker may run
+    # statements of its own meanwhile, but none inserts.
+    assert statements.count("WITH") == 1 and "INSERT" not in statements, statements
+    assert booking_isolation == ["AUTOCOMMIT"]
+    assert await balance(gql, SITI) == before - Decimal("22500")
+    entries = await ledger(gql, SITI)
+    assert entries[0]["kind"] == "PURCHASE_DEBIT" and Decimal(entries[0]["balanceAfter"]) == before - Decimal("22500")
 
-        # Refused bookings leave no purchase, no kWh and no debit behind.
-        small = meter_where(power_va=450, status="ACTIVE", instalment=Decimal(0))
-        assert "errors" not in await buy(gql, BUDI, small.number, 100000, "pg-cap-1")
-        assert error_code(await buy(gql, BUDI, small.number, 100000, "pg-cap-2")) == "KWH_LIMIT_EXCEEDED"
-        assert error_code(await buy(gql, AGUS, "14233784991", 1_000_000, "pg-poor")) == "INSUFFICIENT_BALANCE"
-        report = await gql(
-            "{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { month } } }", as_=ADMIN.id
-        )
-        assert report["data"]["walletReconciliation"]["ok"] is True, report
-        gone = await gql('{ purchaseByReference(clientReference: "pg-poor") { id } }', as_=AGUS)
-        assert gone.get("data", {}).get("purchaseByReference") is None, gone
+    # Refused bookings leave no purchase, no kWh and no debit behind.
+    small = meter_where(power_va=450, status="ACTIVE", instalment=Decimal(0))
+    assert "errors" not in await buy(gql, BUDI, small.number, 100000, "pg-cap-1")
+    assert error_code(await buy(gql, BUDI, small.number, 100000, "pg-cap-2")) == "KWH_LIMIT_EXCEEDED"
+    assert error_code(await buy(gql, AGUS, "14233784991", 1_000_000, "pg-poor")) == "INSUFFICIENT_BALANCE"
+    report = await gql(
+        "{ walletReconciliation { ok walletMismatches { customerId } usageMismatches { month } } }", as_=ADMIN.id
+    )
+    assert report["data"]["walletReconciliation"]["ok"] is True, report
+    gone = await gql('{ purchaseByReference(clientReference: "pg-poor") { id } }', as_=AGUS)
+    assert gone.get("data", {}).get("purchaseByReference") is None, gone
