@@ -14,7 +14,7 @@ from .contexts import validate_contexts
 from .demand_rules import demand_errors
 from .diagnostics import CompositionError, CompositionHint
 from .extensions import extension_errors
-from .interface_keys import interface_key_errors, missing_implementation_errors
+from .interface_keys import interface_key_errors, interface_object_errors, missing_implementation_errors
 from .merge import merge
 from .satisfiability import check_satisfiability
 from .sdl_printer import print_supergraph
@@ -62,7 +62,9 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
             parsed.append(sub)
     if errors:
         return CompositionResult(None, errors)
-    errors = extension_errors(parsed) + missing_implementation_errors(parsed)  # need every subgraph read
+    errors = (
+        extension_errors(parsed) + missing_implementation_errors(parsed) + interface_object_errors(parsed)
+    )  # need every subgraph read
     if errors:
         return CompositionResult(None, errors)
     supergraph, merge_errors, hints = merge(parsed)

@@ -14,7 +14,7 @@ import re
 
 from .diagnostics import CompositionError
 from .fieldset_rules import walk_field_set
-from .subgraph_model import ContextArg, Subgraph
+from .subgraph_model import ContextArg, FieldDef, Subgraph, TypeDef
 
 __all__ = [
     "CONTEXT_DEFINITIONS",
@@ -84,6 +84,30 @@ def _context_name_problem(name: str) -> str | None:
     return None
 
 
+def _placement_problems(sub: Subgraph, t: TypeDef, f: FieldDef) -> list[str]:
+    """Where Apollo's composer refuses a ``@fromContext`` argument (all under CONTEXT_NOT_SET, its code for them):
+    with a default value, on an interface field, or on a field implementing one (the router fills the argument
+    for that one field of that one type)."""
+    out = [
+        f'@fromContext arguments may not have a default value: "{t.name}.{f.name}({a}:)".' for a in f.context_defaults
+    ]
+    if not f.context_args:
+        return out
+    if t.kind == "interface":
+        out += [
+            "@fromContext argument cannot be used on a field that exists on an abstract type "
+            f'"{t.name}.{f.name}({ca.name}:)".'
+            for ca in f.context_args
+        ]
+    for i in t.interfaces:
+        iface = sub.types.get(i)
+        if iface is not None and f.name in iface.fields:
+            out.append(
+                f'@fromContext argument cannot be used on a field implementing an interface field "{i}.{f.name}".'
+            )
+    return out
+
+
 def validate_contexts(sub: Subgraph) -> list[CompositionError]:
     """Each ``@fromContext`` names ``$context`` followed by a selection, a context some type of this subgraph
     sets; its field's type has a resolvable key (the router reaches the field through ``_entities``)."""
@@ -131,7 +155,11 @@ def validate_contexts(sub: Subgraph) -> list[CompositionError]:
                             f.name,
                         )
                     )
-            if f.context_args and not any(k.resolvable for k in t.keys):
+            placement = _placement_problems(sub, t, f)
+            errors += [
+                CompositionError("CONTEXT_NOT_SET", f"[{sub.name}] {m}", sub.name, t.name, f.name) for m in placement
+            ]
+            if f.context_args and t.kind != "interface" and not any(k.resolvable for k in t.keys):
                 errors.append(
                     CompositionError(
                         "CONTEXT_NO_RESOLVABLE_KEY",

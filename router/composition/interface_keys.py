@@ -19,7 +19,7 @@ from .diagnostics import CompositionError
 from .fieldset_rules import parse_field_set
 from .subgraph_model import Key, Subgraph, TypeDef
 
-__all__ = ["interface_key_errors", "missing_implementation_errors"]
+__all__ = ["interface_key_errors", "interface_object_errors", "missing_implementation_errors"]
 
 
 def interface_key_errors(sub: Subgraph) -> list[CompositionError]:
@@ -80,6 +80,28 @@ def missing_implementation_errors(subgraphs: Sequence[Subgraph]) -> list[Composi
                 f'{"them" if many else "it"} implement "{iface.name}").'
             )
             errors.append(_error("INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE", sub, iface, message))
+    return errors
+
+
+def interface_object_errors(subgraphs: Sequence[Subgraph]) -> list[CompositionError]:
+    """An ``@interfaceObject`` stands for an interface some other subgraph defines (INTERFACE_OBJECT_USAGE_ERROR when
+    every subgraph has it only as an interface object: nobody knows its implementations)."""
+    errors: list[CompositionError] = []
+    names = sorted({n for sub in subgraphs for n, t in sub.types.items() if t.interface_object})
+    for name in names:
+        holders = [sub for sub in subgraphs if name in sub.types]
+        if all(sub.types[name].interface_object for sub in holders):
+            where = [sub.name for sub in holders]
+            errors.append(
+                CompositionError(
+                    "INTERFACE_OBJECT_USAGE_ERROR",
+                    f'Type "{name}" is declared with @interfaceObject in all the subgraphs in which it is defined (it '
+                    f"is defined in subgraph{'s' if len(where) > 1 else ''} {_names(where)} but should be defined as "
+                    "an interface in at least one subgraph)",
+                    where[0],
+                    name,
+                )
+            )
     return errors
 
 

@@ -501,6 +501,8 @@ def _read_field(node: Any, names: _Names, rename: dict[str, str], type_shareable
         if arg.from_context is None:
             f.args[arg.name] = arg
             continue
+        if anode.default_value is not None:
+            f.context_defaults.append(arg.name)
         ca = read_from_context(arg.name, a_type, arg.from_context)
         if ca is None:
             f.bad_context_args.append(arg.name)

@@ -92,6 +92,7 @@ class FieldDef:
     list_size: ListSizeSpec | None = None  # @listSize
     context_args: list[ContextArg] = field(default_factory=list)  # @fromContext arguments (not in `args`)
     bad_context_args: list[str] = field(default_factory=list)  # @fromContext whose field names no context
+    context_defaults: list[str] = field(default_factory=list)  # @fromContext arguments with a default value
     merged_directives: list[str] = field(default_factory=list)  # printed @tag/@inaccessible/@deprecated/composed
     # Set by merge: another graph took this field over with @override(from: <this graph>).
     overridden: bool = False

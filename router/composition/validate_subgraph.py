@@ -137,6 +137,7 @@ def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
     """@requires: a valid field set on the parent type whose top-level fields are @external."""
     if f.requires is None:
         return
+    _check_unsupported_on_interface(sub, t, f, "requires", err)
     _check_directives_in_fields("requires", f.requires, f'field "{t.name}.{f.name}"', err, t.name, f.name)
     found, problems = walk_field_set(sub, t.name, f.requires)
     for p in problems:
@@ -152,6 +153,21 @@ def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
                 t.name,
                 f.name,
             )
+
+
+def _check_unsupported_on_interface(sub: Subgraph, t: TypeDef, f: FieldDef, directive: str, err: Report) -> bool:
+    """Apollo's composer does not support @requires/@provides on interface fields (``*_UNSUPPORTED_ON_INTERFACE``):
+    an interface field is never resolved by itself, each implementation's field is."""
+    if not sub.fed2 or t.kind != "interface":
+        return False
+    err(
+        f"{directive.upper()}_UNSUPPORTED_ON_INTERFACE",
+        f'Cannot use @{directive} on field "{t.name}.{f.name}" of parent type "{t.name}": @{directive} is not yet '
+        "supported within interfaces",
+        t.name,
+        f.name,
+    )
+    return True
 
 
 def _check_directives_in_fields(
@@ -173,6 +189,7 @@ def _check_provides(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
     """@provides: on fields returning a composite type, a valid field set of @external fields (Fed2)."""
     if f.provides is None:
         return
+    _check_unsupported_on_interface(sub, t, f, "provides", err)
     ret = named_type(f.type)
     if sub.type_kind(ret) not in ("object", "interface", "union"):
         err(
