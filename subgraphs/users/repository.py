@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setrum_common.db import rowcount
@@ -93,11 +94,14 @@ async def replace_password_hash(
     return bool(rowcount(result))
 
 
-async def session_state(session: AsyncSession, customer_id: str) -> tuple[int, str | None] | None:
-    """(session version, kept session id), or None for an unknown customer."""
-    row = (
-        await session.execute(select(Customer.session_version, Customer.kept_session).where(Customer.id == customer_id))
-    ).first()
+_SESSION_STATE = select(Customer.session_version, Customer.kept_session).where(Customer.id == bindparam("sess_id"))
+
+
+def session_state(conn: Connection, customer_id: str) -> tuple[int, str | None] | None:
+    """(session version, kept session id), or None for an unknown customer. Synchronous, for
+    :meth:`Database.run` with ``one_statement``: asked on every customer request (when not cached),
+    so one round trip, without BEGIN/ROLLBACK around it on PostgreSQL."""
+    row = conn.execute(_SESSION_STATE, {"sess_id": customer_id}).first()
     return None if row is None else (int(row[0]), row[1])
 
 

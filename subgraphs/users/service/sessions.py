@@ -15,8 +15,7 @@ __all__ = ["local_session_lookup", "sign_out_everywhere"]
 
 def local_session_lookup(db: Database) -> SessionLookup:
     async def lookup(customer_id: str) -> SessionState | None:
-        async with db.session() as session:
-            found = await repository.session_state(session, customer_id)
+        found = await db.run(repository.session_state, customer_id, one_statement=True)
         return None if found is None else SessionState(version=found[0], kept=found[1])
 
     return lookup
