@@ -1,9 +1,12 @@
-"""What the differential tests share: the run's seed and operation budget, one compared case, and its verdict.
+"""What the differential tests share: the run's seeds and operation budget, one compared case, and its verdict.
 
-``SETRUM_DIFF_SEED`` replays a run (the seed is printed and named in every failure); the default is one fixed seed,
-so a CI verdict never depends on the draw, and ``SETRUM_DIFF_SEED=random`` explores new operations (each mismatch
-it finds becomes a fix with a named regression test, or a named reference defect below). ``SETRUM_DIFF_OPS``
-(default 2,100) is the number of operations of a whole run, shared out among the sets by ``ops_for``.
+Every run compares two draws: the fixed seed ``FIXED_SEED`` (the same operations every time, so a change in the
+router is always checked against them) and a fresh random seed (new operations every run, so the search goes on
+in CI). Each seed is printed and named in every failure; ``SETRUM_DIFF_SEED`` replays exactly the seeds it lists
+(comma-separated numbers, or ``random`` for a new draw). A mismatch becomes a fix with a named regression test, or
+a named reference defect below. ``SETRUM_DIFF_OPS`` (default 2,100) is the number of operations of the fixed seed's
+run, shared out among the sets by ``ops_for``; a random seed gets half of it (``RANDOM_SHARE``), which keeps the
+test's time within half as much again.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import json
 import os
 import random
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +29,61 @@ from .generator import GeneratedOperation
 from .harness import compare
 from .oracles import ORACLES
 
-__all__ = ["FIXTURE_SETS", "KNOWN_OPEN", "REFERENCE_DEFECTS", "SEED", "Case", "check_all", "judge", "ops_for", "post"]
+__all__ = [
+    "FIXTURE_SETS",
+    "KNOWN_OPEN",
+    "REFERENCE_DEFECTS",
+    "SEEDS",
+    "Case",
+    "Seed",
+    "check_all",
+    "judge",
+    "ops_for",
+    "post",
+]
 
-_SEED_SETTING = os.environ.get("SETRUM_DIFF_SEED") or "50620882"
-SEED = random.SystemRandom().randrange(1, 2**31) if _SEED_SETTING == "random" else int(_SEED_SETTING)
+FIXED_SEED = 50620882
 TOTAL_OPS = int(os.environ.get("SETRUM_DIFF_OPS") or 2100)
+RANDOM_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One draw of operations: ``value`` seeds every set's generator; ``drawn`` when it was picked at random."""
+
+    value: int
+    drawn: bool = False
+
+    @property
+    def label(self) -> str:
+        """The pytest id, which names the seed (``random-<n>`` for a draw): any failure's report shows it."""
+        return f"random-{self.value}" if self.drawn else str(self.value)
+
+    @property
+    def budget(self) -> int:
+        """The operations of this seed's whole run (a random draw gets ``RANDOM_SHARE`` of the budget)."""
+        return max(1, round(TOTAL_OPS * RANDOM_SHARE)) if self.drawn else TOTAL_OPS
+
+    def for_set(self, set_name: str) -> int:
+        """The seed of one set's generator: each set draws its own operations from the run's seed."""
+        return zlib.crc32(f"{self.value}:{set_name}".encode())
+
+    def describe(self) -> str:
+        kind = "random" if self.drawn else ("fixed" if self.value == FIXED_SEED else "given")
+        return f"seed {self.value} ({kind}; SETRUM_DIFF_SEED={self.value} replays it)"
+
+
+def _seeds(setting: str) -> tuple[Seed, ...]:
+    """``SETRUM_DIFF_SEED``: comma-separated seeds, each a number or ``random``."""
+    draw = random.SystemRandom()
+    return tuple(
+        Seed(draw.randrange(1, 2**31), drawn=True) if part.strip() == "random" else Seed(int(part))
+        for part in setting.split(",")
+        if part.strip()
+    )
+
+
+SEEDS = _seeds(os.environ.get("SETRUM_DIFF_SEED") or f"{FIXED_SEED},random")
 CONCURRENCY = 8
 # Apollo Gateway refuses a supergraph linking the authorization features (`for: SECURITY`, which it does not
 # implement; Apollo Router does), so that set is checked by its own tests only; likewise the context spec
@@ -39,10 +93,10 @@ FIXTURE_SETS = (*(s for s in sets.SETS if s not in NOT_COMPARED), "peers_bench")
 SETRUM_SHARES = 4  # Setrum's own schema is larger than a purpose-built set: four sets' share of the operations
 
 
-def ops_for(set_name: str) -> int:
-    """One set's share of the run's operations (rounded up)."""
+def ops_for(set_name: str, seed: Seed) -> int:
+    """One set's share of ``seed``'s operations (rounded up)."""
     shares = SETRUM_SHARES if set_name == "setrum" else 1
-    return -(-TOTAL_OPS * shares // (len(FIXTURE_SETS) + SETRUM_SHARES))
+    return -(-seed.budget * shares // (len(FIXTURE_SETS) + SETRUM_SHARES))
 
 
 @dataclass
@@ -140,10 +194,11 @@ Answers = Callable[[GeneratedOperation], Awaitable[tuple[dict[str, Any], dict[st
 
 
 async def check_all(
-    set_name: str, seed: int, ops: Sequence[GeneratedOperation], answers: Answers, schema: GraphQLSchema
+    set_name: str, seed: Seed, ops: Sequence[GeneratedOperation], answers: Answers, schema: GraphQLSchema
 ) -> None:
     """Send every operation (``answers``: ours, Apollo Gateway's, Hive Gateway's), print the summary and fail
-    with the first mismatches, if any. ``schema`` is the API schema (for the set's oracle, if any)."""
+    with the first mismatches, if any. ``seed`` is the run's seed (the set's generator is seeded from it and the
+    set's name); ``schema`` is the API schema (for the set's oracle, if any)."""
     oracle = ORACLES.get(set_name)
     limit = asyncio.Semaphore(CONCURRENCY)
     buckets: dict[str, int] = {}
@@ -161,8 +216,9 @@ async def check_all(
             mismatches.append(case)
 
     await asyncio.gather(*(one(op) for op in ops))
-    print(f"{set_name}: {len(ops)} operations, seed {seed}; not identical to Apollo Gateway: {buckets or 'none'}")
+    print(f"{set_name}: {len(ops)} operations, {seed.describe()}; not identical to Apollo Gateway: {buckets or 'none'}")
     assert not mismatches, (
         f"{len(mismatches)} of {len(ops)} operations on set {set_name!r} differ from both reference gateways "
-        f"(SETRUM_DIFF_SEED={SEED}):\n" + "\n".join(c.describe() for c in mismatches[:5])
+        f"(SETRUM_DIFF_SEED={seed.value} SETRUM_DIFF_OPS={seed.budget} replays them):\n"
+        + "\n".join(c.describe() for c in mismatches[:5])
     )

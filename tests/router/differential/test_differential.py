@@ -12,7 +12,6 @@ reference gateways explains it. Setrum's own supergraph is compared in ``test_se
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,12 @@ from starlette.routing import Mount
 from router.gateway import Gateway, GatewayOptions
 from tests.fixtures.subgraph_apps import bench, mount_all, sets
 
-from .cases import FIXTURE_SETS, SEED, check_all, ops_for, post
+from .cases import FIXTURE_SETS, SEEDS, Seed, check_all, ops_for, post
 from .generator import GeneratedOperation, OperationGenerator
 from .harness import node_missing, reference_gateways, serve, strings_in
 
 APPS_DIR = Path(sets.__file__).resolve().parent
 ALL_SETS = FIXTURE_SETS
-OPS_PER_SET = ops_for("fixture set")
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -59,7 +57,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
     reason = node_missing()
     if reason:
         pytest.skip(reason)
-    print(f"\ndifferential test: seed {SEED} (SETRUM_DIFF_SEED={SEED} replays it), {OPS_PER_SET} operations per set")
+    for seed in SEEDS:
+        print(f"\ndifferential test: {seed.describe()}, {ops_for('fixture set', seed)} operations per set")
     app = Starlette(routes=[Mount(f"/{name}", app=mount_all(_apps(name))) for name in ALL_SETS])
     with serve(app) as base:
         sdls = {name: _sdl(name, f"{base}/{name}") for name in ALL_SETS}
@@ -68,14 +67,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
 
 
 @pytest.mark.parametrize("set_name", ALL_SETS)
+@pytest.mark.parametrize("seed", SEEDS, ids=[s.label for s in SEEDS])
 async def test_router_answers_as_the_reference_gateways(
-    set_name: str, world: dict[str, tuple[str, dict[str, str]]]
+    seed: Seed, set_name: str, world: dict[str, tuple[str, dict[str, str]]]
 ) -> None:
     sdl, urls = world[set_name]
-    seed = zlib.crc32(f"{SEED}:{set_name}".encode())
     gateway = Gateway(sdl, options=GatewayOptions(subgraph_timeout_s=60))  # a busy CI box is slow, not wrong
-    generator = OperationGenerator(gateway.api_schema, seed, strings=_strings(set_name))
-    ops = [generator.operation() for _ in range(OPS_PER_SET)]
+    generator = OperationGenerator(gateway.api_schema, seed.for_set(set_name), strings=_strings(set_name))
+    ops = [generator.operation() for _ in range(ops_for(set_name, seed))]
 
     async def answers(op: GeneratedOperation) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         body = {"query": op.query, "variables": op.variables}
