@@ -522,8 +522,10 @@ class SigningSettings(_Section):
     """Sign every subgraph request with this router's Ed25519 key (``setrum_common/trust/``), so
     subgraphs can tell the router from anyone else who reaches their port. Off until a key is given."""
 
-    key: SecretStr | None = Field(default=None, description="Ed25519 private key: PEM, or base64 of the 32-byte seed")
-    key_file: Path | None = Field(default=None, description="file holding the same (PEM or base64)")
+    key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key: PEM, or the 32-byte seed in base64 or base64url"
+    )
+    key_file: Path | None = Field(default=None, description="file holding the same (PEM, base64 or base64url)")
     key_id: str = Field(default="router", description="names the key; subgraphs look up its public key by it")
 
     @property

@@ -66,14 +66,14 @@ class ServiceSettings(BaseSettings):
     service_key: SecretStr | None = shared_field(
         "SETRUM_SERVICE_KEY",
         None,
-        description="this service's own Ed25519 private key (32-byte seed, base64url) signing its calls to other "
-        "services; unset: a development key derived from the service's name (refused in production)",
+        description="this service's own Ed25519 private key (32-byte seed in base64url or base64, or PEM) signing "
+        "its calls to other services; unset: a development key derived from the service's name (refused in production)",
     )
     service_public_keys: str | None = shared_field(
         "SETRUM_SERVICE_PUBLIC_KEYS",
         None,
-        description='JSON {"service": "base64url Ed25519 public key"} of the services this one accepts calls from; '
-        "unset: the development keys (refused in production)",
+        description='JSON {"service": "Ed25519 public key (base64url, base64 or PEM)"} of the services this one '
+        "accepts calls from; unset: the development keys (refused in production)",
     )
     log_json: bool | None = shared_field("SETRUM_LOG_JSON", None)
     fastpath: FastPathMode = shared_field("SETRUM_FASTPATH", "on", description=FASTPATH_DESCRIPTION)
@@ -94,8 +94,8 @@ class ServiceSettings(BaseSettings):
     router_public_keys: str | None = shared_field(
         "SETRUM_ROUTER_PUBLIC_KEYS",
         None,
-        description="kid=<base64 Ed25519 key>,...: routers whose signed GraphQL requests a subgraph answers; "
-        "set, an unsigned one gets 401 (required in production)",
+        description="kid=<Ed25519 key, base64 or base64url>,...: routers whose signed GraphQL requests a subgraph "
+        "answers; set, an unsigned one gets 401 (required in production)",
     )
     router_public_keys_file: Path | None = shared_field(
         "SETRUM_ROUTER_PUBLIC_KEYS_FILE", None, description="file holding the same (or a JSON {kid: key})"
