@@ -31,6 +31,7 @@ MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.md)\b")
 # `docs/domain.md §Price and kWh`, `bench/README.md` §Method: the section must be a heading there.
 SECTION_CITATION = re.compile(r"\b((?:docs/[\w-]+|bench/README|README)\.md)`?\s+§\s?([^\n]+)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
+SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*")
 
 
 @cache
@@ -78,6 +79,9 @@ def _names(heading: str, cited: str) -> bool:
     """``§Price and kWh worked example`` names "Price and kWh"; ``§The public benchmark workload)``
     names "The public benchmark workload (`bench/peers/`)"."""
     words = re.split(r"[,;)`'\"]", cited, maxsplit=1)[0].strip()
+    number = SECTION_NUMBER.match(cited)  # "§5.2." names "5.2 Subgraph rules"
+    if number and re.match(rf"{re.escape(number.group(0))}\s", heading):
+        return True
     return cited.startswith(heading) or (len(words) >= 3 and heading.startswith(words))
 
 
@@ -100,4 +104,6 @@ def test_the_check_catches_what_it_is_for() -> None:
     assert OUTSIDE.search("Path('../shared/peers')") and OUTSIDE.search("RUN.md §8")
     assert not OUTSIDE.search("bench/.work/node") and not OUTSIDE.search("docs/domain.md §Limits")
     assert "Price and kWh" in _headings("docs/domain.md")
+    assert _names("5.2 Subgraph rules", '5.2."""') and _names("5.2 Subgraph rules", "5.2 Subgraph rules).")
+    assert not _names("5.20 Other rules", "5.2.") and not _names("5.2 Subgraph rules", "5.3.")
     assert not problems_in("docs/domain.md")
