@@ -84,6 +84,32 @@ def _context_name_problem(name: str) -> str | None:
     return None
 
 
+_NO_SUCH_FIELD = re.compile(r'^cannot query field "([^"]+)" on type "([^"]+)" \(no such field\)$')
+
+
+def _selection_errors(sub: Subgraph, t: TypeDef, f: FieldDef, ca: ContextArg) -> list[CompositionError]:
+    """The selection must be valid on every type setting the context (CONTEXT_INVALID_SELECTION), since the router
+    reads it from whichever of them is the nearest ancestor."""
+    errors: list[CompositionError] = []
+    for setter in (x for x in sub.types.values() if ca.context in x.contexts):
+        _, problems = walk_field_set(sub, setter.name, _selection_text(ca.selection))
+        if not problems:
+            continue
+        m = _NO_SUCH_FIELD.match(problems[0].message)
+        detail = f'Cannot query field "{m.group(1)}" on type "{m.group(2)}".' if m else problems[0].message
+        errors.append(
+            CompositionError(
+                "CONTEXT_INVALID_SELECTION",
+                f'[{sub.name}] Context "{ca.context}" is used in "{t.name}.{f.name}({ca.name}:)" but the selection is '
+                f"invalid for type {setter.name}. Error: {detail}",
+                sub.name,
+                t.name,
+                f.name,
+            )
+        )
+    return errors
+
+
 def _placement_problems(sub: Subgraph, t: TypeDef, f: FieldDef) -> list[str]:
     """Where Apollo's composer refuses a ``@fromContext`` argument (all under CONTEXT_NOT_SET, its code for them):
     with a default value, on an interface field, or on a field implementing one (the router fills the argument
@@ -155,6 +181,8 @@ def validate_contexts(sub: Subgraph) -> list[CompositionError]:
                             f.name,
                         )
                     )
+            for ca in f.context_args:
+                errors += _selection_errors(sub, t, f, ca)
             placement = _placement_problems(sub, t, f)
             errors += [
                 CompositionError("CONTEXT_NOT_SET", f"[{sub.name}] {m}", sub.name, t.name, f.name) for m in placement

@@ -30,6 +30,23 @@ CASES: dict[str, tuple[dict[str, str], list[str], str]] = {
         ["CONTEXT_NOT_SET"],
         '@fromContext argument cannot be used on a field implementing an interface field "I.f".',
     ),
+    "context_selection_invalid": (
+        {"a": CONTEXT + 'type U @key(fields: "id") { id: ID! f(x: ID @fromContext(field: "$c { nope }")): Int }'},
+        ["CONTEXT_INVALID_SELECTION"],
+        'Context "c" is used in "U.f(x:)" but the selection is invalid for type T. Error: Cannot query field "nope" '
+        'on type "T".',
+    ),
+    # the selection must fit every type setting the context
+    "context_selection_invalid_for_one_setter": (
+        {
+            "a": CONTEXT
+            + 'type V @key(fields: "sku") @context(name: "c") { sku: ID! u: U }\nextend type Query { v: V }\n'
+            'type U @key(fields: "id") { id: ID! f(x: ID @fromContext(field: "$c { id }")): Int }'
+        },
+        ["CONTEXT_INVALID_SELECTION"],
+        'Context "c" is used in "U.f(x:)" but the selection is invalid for type V. Error: Cannot query field "id" '
+        'on type "V".',
+    ),
     "provides_on_interface_field": (
         {
             "a": 'type Query { i: I }\ninterface I { t: T @provides(fields: "x") }\n'
@@ -64,3 +81,11 @@ def test_placement_rule_matches_apollo(case: str) -> None:
     result = compose([SubgraphSource(n, f"http://{n}/graphql", LINK + sdl) for n, sdl in sdls.items()])
     assert sorted({e.code for e in result.errors}) == codes, [str(e) for e in result.errors]
     assert any(e.message.endswith(message) for e in result.errors), [str(e) for e in result.errors]
+
+
+def test_context_selection_with_a_fragment_per_setter_composes() -> None:
+    sdl = (
+        CONTEXT + 'type V @key(fields: "sku") @context(name: "c") { sku: ID! u: U }\nextend type Query { v: V }\n'
+        'type U @key(fields: "id") { id: ID! f(x: ID @fromContext(field: "$c ... on T { id } ... on V { sku }")): Int }'
+    )
+    assert compose([SubgraphSource("a", "http://a/graphql", LINK + sdl)]).errors == []
