@@ -115,6 +115,18 @@ class Run:
             return None
         return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
 
+    def timeline(self) -> list[tuple[int, int, int]]:
+        """(second, sold, refused) by the second the requests were due in: a limit that oscillates shows
+        as seconds that sell nothing, which a minute's average hides."""
+        seconds = int(self.seconds)
+        sold, refused = [0] * seconds, [0] * seconds
+        for o in self.outcomes:
+            second = int(o.sent_at)
+            if 0 <= second < seconds:
+                sold[second] += o.kind == "success"
+                refused[second] += o.kind == "refused"
+        return [(i, sold[i], refused[i]) for i in range(seconds)]
+
     def recovery_s(self, target_per_s: float) -> float | None:
         """The first whole second in which SUCCESS purchases reached ``target_per_s``."""
         for second in range(int(self.seconds)):
@@ -122,6 +134,10 @@ class Run:
             if done >= target_per_s:
                 return float(second + 1)
         return None
+
+
+def _timeline_text(timeline: list[tuple[int, int, int]]) -> str:
+    return " ".join(f"{sold}/{refused}" for _, sold, refused in timeline)
 
 
 def _classify(response: HttpAnswer) -> str:
@@ -360,6 +376,8 @@ def _backend(
             f"{d['generator_us_per_request']:.0f} us CPU per request{_send_lag(storm)}",
             flush=True,
         )
+        d["timeline"] = storm.timeline()
+        print(f"      per second, sold/refused by sending second: {_timeline_text(d['timeline'])}", flush=True)
         d["load_average"] = _load_average()
         if d["offered_per_s"] < 0.9 * capacity * factor:
             why = f": {d['late']} requests waited for one of {MAX_CONNECTIONS} busy connections" if d["late"] else ""

@@ -223,6 +223,9 @@ class OverloadSettings(_Section):
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
     queue_timeout_s: float = Field(default=1.0, ge=0)
+    baseline_floor_s: float = Field(
+        default=0.025, ge=0, description="own latencies under this never count as a queue (event-loop noise)"
+    )
     refusal_delay_s: float = Field(
         default=0.02,
         ge=0,
@@ -236,6 +239,7 @@ class OverloadSettings(_Section):
             min_limit=self.min_limit,
             max_limit=self.max_limit,
             queue_timeout_s=self.queue_timeout_s,
+            baseline_floor_s=self.baseline_floor_s,
         )
 
 

@@ -96,6 +96,9 @@ class LimiterOptions:
     update_interval_s: float = 0.1
     baseline_drift_per_s: float = 0.01
     backoff: float = 0.9
+    # Own latencies are compared with at least this: a router's own share of a request is a millisecond or
+    # two, and a few milliseconds of event-loop lag (refusing a storm's excess) would read as a tenfold queue.
+    baseline_floor_s: float = 0.0
 
 
 def priority_marker(text: bytes) -> str | None:
@@ -295,7 +298,7 @@ class AdaptiveLimiter:
         drift = options.baseline_drift_per_s if not in_use else options.baseline_drift_per_s / 10
         base = baseline.learn(own, now, drift)
         window = self._window
-        window.ratios.append(own / max(base, 1e-6))
+        window.ratios.append(own / max(base, options.baseline_floor_s, 1e-6))
         window.round_trips.append(max(base, total - own + base))  # the round trip without our own queue
         window.totals.append(total)
         window.in_use = window.in_use or in_use

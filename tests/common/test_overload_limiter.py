@@ -170,3 +170,28 @@ async def test_a_queue_draining_slower_than_its_room_assumed_refuses_newcomers_a
     limiter.release(0.0, failed=False)
     assert await second
     assert limiter.refused == 1
+
+
+async def _limit_after_lag(floor_s: float) -> float:
+    """30 requests at a time, each 1 ms of own time for 2 s, then 8 ms (the router's event loop busy
+    refusing a storm): what the limit of 40 becomes."""
+    now = 0.0
+    limiter = AdaptiveLimiter(
+        LimiterOptions(initial_limit=40, max_limit=40, queue_timeout_s=0.0, baseline_floor_s=floor_s),
+        clock=lambda: now,
+    )
+    for own_s, rounds in ((0.001, 200), (0.008, 250)):
+        for _ in range(rounds):
+            started = now
+            admitted = [await limiter.acquire(priority=True) for _ in range(30)]
+            now += own_s
+            for _ in range(sum(admitted)):
+                limiter.release(started, failed=False)
+    return limiter.limit
+
+
+async def test_own_latencies_under_the_floor_never_count_as_a_queue() -> None:
+    """A router's own share of a request is a millisecond or two; a few milliseconds of event-loop lag
+    is not a queue its limit should shrink for (with no floor, the eightfold ratio shrank it)."""
+    assert await _limit_after_lag(0.025) == 40
+    assert await _limit_after_lag(0.0) < 30
