@@ -75,9 +75,16 @@ def problems_in(name: str) -> list[str]:
     return found
 
 
+SECTION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)(?![\d.]*\w)")
+
+
 def _names(heading: str, cited: str) -> bool:
     """``§Price and kWh worked example`` names "Price and kWh"; ``§The public benchmark workload)``
     names "The public benchmark workload (`bench/peers/`)"."""
+    number = SECTION_NUMBER.match(cited)
+    if number is not None:  # ``§5.2.`` at a sentence's end names "5.2 Subgraph rules"
+        heading_number = SECTION_NUMBER.match(heading)
+        return heading_number is not None and heading_number.group(1) == number.group(1)
     words = re.split(r"[,;)`'\"]", cited, maxsplit=1)[0].strip()
     number = SECTION_NUMBER.match(cited)  # "§5.2." names "5.2 Subgraph rules"
     if number and re.match(rf"{re.escape(number.group(0))}\s", heading):
