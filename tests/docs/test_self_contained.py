@@ -86,9 +86,6 @@ def _names(heading: str, cited: str) -> bool:
         heading_number = SECTION_NUMBER.match(heading)
         return heading_number is not None and heading_number.group(1) == number.group(1)
     words = re.split(r"[,;)`'\"]", cited, maxsplit=1)[0].strip()
-    number = SECTION_NUMBER.match(cited)  # "§5.2." names "5.2 Subgraph rules"
-    if number and re.match(rf"{re.escape(number.group(0))}\s", heading):
-        return True
     return cited.startswith(heading) or (len(words) >= 3 and heading.startswith(words))
 
 
