@@ -31,7 +31,8 @@ MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.md)\b")
 # `docs/domain.md §Price and kWh`, `bench/README.md` §Method: the section must be a heading there.
 SECTION_CITATION = re.compile(r"\b((?:docs/[\w-]+|bench/README|README)\.md)`?\s+§\s?([^\n]+)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
-SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+# A numbered section, "5.2" (not "2026-12-02" or "5.2a"): a citation's number names the heading with that number.
+SECTION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)(?![\d.]*\w)")
 
 
 @cache
@@ -73,9 +74,6 @@ def problems_in(name: str) -> list[str]:
         if not any(_names(heading, rest) for heading in _headings(document)):
             found.append(f"{name}:{_line(text, match.start())}: {document} has no section {rest.strip()!r}")
     return found
-
-
-SECTION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)(?![\d.]*\w)")
 
 
 def _names(heading: str, cited: str) -> bool:
