@@ -31,7 +31,7 @@ MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.md)\b")
 # `docs/domain.md §Price and kWh`, `bench/README.md` §Method: the section must be a heading there.
 SECTION_CITATION = re.compile(r"\b((?:docs/[\w-]+|bench/README|README)\.md)`?\s+§\s?([^\n]+)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
-# A numbered section, "5.2" (not "2026-12-02" or "5.2a"): a citation's number names the heading with that number.
+# A numbered section ("5.2", not "5.2a"): a citation's number names the heading with that number.
 SECTION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)(?![\d.]*\w)")
 
 
