@@ -57,6 +57,7 @@ class SelectedField:
     type: str
     depth: int
     has_args: bool
+    missing_required: tuple[str, ...] = ()  # required arguments (non-null, no default) the selection leaves out
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,11 @@ def _walk(
         if fdef is None:
             problems.append(FieldSetProblem(f'cannot query field "{name}" on type "{type_name}" (no such field)'))
             continue
-        yield SelectedField(type_name, name, fdef.type, depth, bool(sel.arguments) or bool(fdef.args))
+        given = {a.name.value for a in sel.arguments or ()}
+        missing = tuple(
+            an for an, a in fdef.args.items() if a.type.endswith("!") and a.default is None and an not in given
+        )
+        yield SelectedField(type_name, name, fdef.type, depth, bool(sel.arguments) or bool(fdef.args), missing)
         target = named_type(fdef.type)
         kind = subgraph.type_kind(target)
         if kind in ("object", "interface", "union"):

@@ -144,6 +144,14 @@ def _check_requires(sub: Subgraph, t: TypeDef, f: FieldDef, err: Report) -> None
         err("REQUIRES_INVALID_FIELDS", f'@requires(fields: "{f.requires}") is invalid: {p.message}', t.name, f.name)
     for sel in found:
         sub.required_coords.add((sel.parent, sel.name))
+        for arg in sel.missing_required:
+            err(
+                "REQUIRES_INVALID_FIELDS",
+                f'On field "{t.name}.{f.name}", for @requires(fields: "{f.requires}"): Missing mandatory value for '
+                f'argument "{arg}" of field "{sel.parent}.{sel.name}" in selection "{sel.name}"',
+                t.name,
+                f.name,
+            )
         target = sub.types[sel.parent].fields[sel.name]
         if sel.depth == 0 and not target.external:
             err(

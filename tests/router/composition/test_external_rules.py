@@ -196,6 +196,16 @@ EXTERNAL_ARGUMENTS: dict[str, tuple[dict[str, str], tuple[str, str] | None]] = {
         ),
     ),
     "extra_on_the_external_copy": (_argument_case("", "(a: Int)"), None),
+    # a required argument the @requires selection does not give: Apollo reports the @requires (same code and words;
+    # ours puts the location "T.y: " after the subgraph, as every per-subgraph rule here does)
+    "required_on_the_external_copy": (
+        _argument_case("(a: Int)", "(a: Int!)"),
+        (
+            "REQUIRES_INVALID_FIELDS",
+            '[b] T.y: On field "T.y", for @requires(fields: "x"): Missing mandatory value for argument "a" of field '
+            '"T.x" in selection "x"',
+        ),
+    ),
     "same": (_argument_case("(a: Int = 1)", "(a: Int = 1)"), None),
 }
 
