@@ -50,6 +50,7 @@ from router.subgraph_client import HttpSubgraphClient, SubgraphClient
 from router.supergraph.access import AccessRules
 from router.supergraph.cost import CostRules
 from setrum_common import deadline
+from setrum_common.closing import aclose as close_resource
 
 __all__ = ["Gateway", "GatewayOptions", "GatewayResult", "Planner"]
 
@@ -330,13 +331,11 @@ class Gateway:
             async for outcome in outcomes:
                 yield project_response(self.api_schema, ctx, outcome)
         finally:
-            await outcomes.aclose()  # type: ignore[attr-defined]
+            await close_resource(outcomes)
 
     async def _respond(self, ctx: RequestContext) -> GatewayResult:
         outcome = await self._executor.execute(ctx)
         return GatewayResult(project_response(self.api_schema, ctx, outcome), "ok")
 
     async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
+        await close_resource(self.client)

@@ -24,6 +24,7 @@ from router.planning.query_plan import (
     SequenceNode,
 )
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
+from setrum_common.closing import aclose
 
 from .executor import FETCH_FAILED_CODE, ExecutionOutcome, execute_plan
 from .paths import PossibleTypes
@@ -119,4 +120,4 @@ async def subscription_events(
         yield ExecutionOutcome(data={}, errors=[error], covered=[()])
     finally:
         with contextlib.suppress(Exception):
-            await events.aclose()  # type: ignore[attr-defined]
+            await aclose(events)

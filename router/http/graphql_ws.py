@@ -38,6 +38,7 @@ from router.layers.authentication import EdgeAuthenticator
 from router.layers.headers import compute_subgraph_headers
 from router.layers.reload import GatewayPool
 from router.settings import HeaderRules, SubscriptionSettings
+from setrum_common.closing import aclose
 
 from .decode import parse_params
 from .subscriptions import SubscriptionSlots, limit_error, run_operation
@@ -219,7 +220,7 @@ class _SocketSession:
                         async for body in started.events:
                             await self._send({"id": op_id, "type": "next", "payload": body})
                     finally:
-                        await started.events.aclose()  # type: ignore[attr-defined]
+                        await aclose(started.events)
             await self._send({"id": op_id, "type": "complete"})
         except Exception:
             logger.exception("graphql-ws operation %s failed (connection %s)", op_id, self.request_id)

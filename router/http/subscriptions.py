@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from router.errors import error_dict
+from setrum_common.closing import aclose
 
 from .context import GraphQLRequest
 
@@ -162,7 +163,7 @@ class EventStreamResponse(Response):
             with contextlib.suppress(asyncio.CancelledError):
                 await gone
             with contextlib.suppress(Exception):
-                await self._bodies.aclose()  # type: ignore[attr-defined]
+                await aclose(self._bodies)
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -18,6 +18,7 @@ from router.http.context import Handler, RouterRequest, RouterResponse
 from router.http.multipart import accepts_multipart_defer
 from router.http.negotiation import EVENT_STREAM
 from router.http.subscriptions import EventStreamResponse, SubscriptionSlots, limit_error, run_operation
+from setrum_common.closing import aclose
 
 from .reload import GatewayPool
 
@@ -71,9 +72,7 @@ async def _leased(
         async for payload in payloads:
             yield payload
     finally:
-        aclose = getattr(payloads, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await aclose(payloads)
         await lease.__aexit__(None, None, None)
 
 
@@ -104,6 +103,6 @@ async def _stream(
                 async for body in started.events:
                     yield body
             finally:
-                await started.events.aclose()  # type: ignore[attr-defined]
+                await aclose(started.events)
     finally:
         slots.release()

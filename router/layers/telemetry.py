@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 
 from router.http.context import Handler, Layer, RouterRequest, RouterResponse
 from router.subgraph_client import SubgraphClient, SubgraphFetchError
+from setrum_common.closing import aclose as close_resource
 from setrum_common.tracing import span
 
 __all__ = ["InstrumentedSubgraphClient", "RouterMetrics", "telemetry_layer"]
@@ -146,9 +147,7 @@ class InstrumentedSubgraphClient:
                 self._metrics.fetch_latency_by(subgraph).observe(time.perf_counter() - started)
 
     async def aclose(self) -> None:
-        close = getattr(self.inner, "aclose", None)
-        if close is not None:
-            await close()
+        await close_resource(self.inner)
 
 
 def _with_trace_context(headers: Mapping[str, str]) -> Mapping[str, str]:

@@ -66,6 +66,7 @@ class SubgraphSubscriber:
         try:
             socket = await connect(
                 ws_url,
+                # websockets types a subprotocol as its own NewType of str
                 subprotocols=[GRAPHQL_TRANSPORT_WS],  # type: ignore[list-item]
                 additional_headers=out,
                 open_timeout=self._connect_timeout_s,
