@@ -135,6 +135,13 @@ class Database:
         }
         self._sync_engines = {key: engine.sync_engine for key, engine in self._engines.items()}
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # reads(): on PostgreSQL in autocommit (each statement its own snapshot, as READ COMMITTED gives it
+        # inside a transaction anyway); on SQLite the plain session, whose read transaction is one snapshot.
+        self._reads_sessionmaker = (
+            self.sessionmaker
+            if self.is_sqlite
+            else async_sessionmaker(self._engines[(False, True)], expire_on_commit=False)
+        )
         self._write_sessionmaker = async_sessionmaker(self._engines[(True, False)], expire_on_commit=False)
         # One lock per event loop (an asyncio.Lock belongs to one loop; tests run several).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -163,6 +170,15 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A read session; commit explicitly if you write (prefer :meth:`transaction`)."""
         async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (never write in it: on PostgreSQL each statement commits alone).
+
+        The same answers as :meth:`session` at PostgreSQL's READ COMMITTED, without the BEGIN and ROLLBACK
+        round trips around them (two of three round trips of a one-query resolver); unchanged on SQLite."""
+        async with self._reads_sessionmaker() as session:
             yield session
 
     @asynccontextmanager

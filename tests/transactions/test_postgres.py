@@ -130,3 +130,32 @@ async def test_a_purchase_books_in_one_statement_on_postgres(pg_app: tuple[Starl
     assert report["data"]["walletReconciliation"]["ok"] is True, report
     gone = await gql('{ purchaseByReference(clientReference: "pg-poor") { id } }', as_=AGUS)
     assert gone.get("data", {}).get("purchaseByReference") is None, gone
+
+
+async def test_resolver_reads_send_no_begin_on_postgres(pg_gql: GraphQL) -> None:
+    """The wallet, purchases and usage resolvers read in autocommit (Database.reads): no BEGIN/ROLLBACK
+    round trips around their SELECTs, the same answers."""
+    from sqlalchemy import event
+
+    gql = pg_gql
+    assert "errors" not in await buy(gql, SITI, "14233784991", 20000, "pg-reads")
+    app: Any = gql.http._transport.app  # type: ignore[attr-defined]  # httpx.ASGITransport keeps its app
+    reads: list[object] = []
+
+    def seen(conn: Any, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FOR UPDATE" not in statement.upper():
+            reads.append(conn.get_execution_options().get("isolation_level"))
+
+    event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        data = await gql(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { wallet { balance "
+            "entries(first: 2) { edges { node { kind } } } } purchases(first: 5) { nodes { id status } } } } }",
+            {"r": [{"__typename": "Customer", "id": SITI}]},
+            as_=SITI,
+        )
+    finally:
+        event.remove(app.state.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert "errors" not in data, data
+    assert data["data"]["_entities"][0]["purchases"]["nodes"][0]["status"] == "SUCCESS"
+    assert reads and set(reads) == {"AUTOCOMMIT"}, reads

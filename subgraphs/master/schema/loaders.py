@@ -27,7 +27,7 @@ def meter_loader(context: ServiceContext) -> DataLoader[str, repo.MeterFacts | N
 
 def ppj_rules_loader(context: ServiceContext) -> DataLoader[str, list[PpjRule]]:
     async def load(codes: list[str]) -> list[list[PpjRule]]:
-        async with context.db.session() as session:
+        async with context.db.reads() as session:
             rules = await repo.load_ppj_rules(session, set(codes))
         return [rules.get(c, []) for c in codes]
 
@@ -36,7 +36,7 @@ def ppj_rules_loader(context: ServiceContext) -> DataLoader[str, list[PpjRule]]:
 
 def saved_meters_loader(context: ServiceContext) -> DataLoader[str, list[SavedMeter]]:
     async def load(customer_ids: list[str]) -> list[list[SavedMeter]]:
-        async with context.db.session() as session:
+        async with context.db.reads() as session:
             saved = await repo.load_saved_meters(session, set(customer_ids))
         return [saved.get(c, []) for c in customer_ids]
 

@@ -69,7 +69,7 @@ class CustomerInTransactions:
 
 
 async def bought_for(db: Database, customer_id: str, meter_number: str) -> bool:
-    async with db.session() as session:
+    async with db.reads() as session:
         return await repo.bought_for(session, customer_id, meter_number)
 
 

@@ -17,7 +17,7 @@ UsageValue = tuple[int, int | None]  # (kWh tenths, power VA or None when never 
 
 def purchase_loader(context: ServiceContext) -> DataLoader[str, Purchase | None]:
     async def load(ids: list[str]) -> list[Purchase | None]:
-        async with context.db.session() as session:
+        async with context.db.reads() as session:
             found = await repo.purchases_by_ids(session, ids)
         return [found.get(i) for i in ids]
 
@@ -26,7 +26,7 @@ def purchase_loader(context: ServiceContext) -> DataLoader[str, Purchase | None]
 
 def wallet_loader(context: ServiceContext) -> DataLoader[str, Wallet | None]:
     async def load(customer_ids: list[str]) -> list[Wallet | None]:
-        async with context.db.session() as session:
+        async with context.db.reads() as session:
             found = await repo.wallets_by_customer(session, customer_ids)
         return [found.get(c) for c in customer_ids]
 
@@ -35,7 +35,7 @@ def wallet_loader(context: ServiceContext) -> DataLoader[str, Wallet | None]:
 
 def usage_loader(context: ServiceContext) -> DataLoader[UsageKey, UsageValue]:
     async def load(keys: list[UsageKey]) -> list[UsageValue]:
-        async with context.db.session() as session:
+        async with context.db.reads() as session:
             usage = await repo.usage_by_meter_month(session, keys)
             power = await repo.latest_power_va(session, {m for m, _ in keys})
         return [(usage.get(key, 0), power.get(key[0])) for key in keys]

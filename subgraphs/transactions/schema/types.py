@@ -206,7 +206,7 @@ async def purchase_page(
 ) -> PurchaseConnection:
     size = page_size(first)
     cursor = decode_time_cursor(after) if after else None
-    async with info.context.db.session() as session:
+    async with info.context.db.reads() as session:
         rows, has_next = await repo.list_purchases(
             session,
             customer_id=customer_id,
@@ -285,7 +285,7 @@ class WalletType:
     ) -> LedgerEntryConnection:
         size = page_size(first)
         before_id = decode_id_cursor(after) if after else None
-        async with info.context.db.session() as session:
+        async with info.context.db.reads() as session:
             rows, has_next = await repo.list_ledger(session, str(self.customer_id), first=size, before_id=before_id)
         edges = [LedgerEntryEdge(cursor=encode_id_cursor(r.id), node=LedgerEntryType.from_row(r)) for r in rows]
         return LedgerEntryConnection(

@@ -23,7 +23,7 @@ async def viewer_customer(db: Database, viewer: Viewer) -> Customer | None:
     customer_id = viewer.customer_id
     if customer_id is None:
         return None
-    async with db.session() as session:
+    async with db.reads() as session:
         found = await repository.get_customer(session, customer_id)
     if found is None:
         raise DomainError(ErrorCode.UNAUTHENTICATED, "The token's account does not exist")
@@ -36,7 +36,7 @@ async def customer_for_viewer(db: Database, viewer: Viewer, customer_id: str) ->
     canonical = parse_customer_id(customer_id)
     customer = None
     if canonical is not None:
-        async with db.session() as session:
+        async with db.reads() as session:
             customer = await repository.get_customer(session, canonical)
     if customer is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"No customer with id '{customer_id[:64]}'")
@@ -48,7 +48,7 @@ async def customers_page(db: Database, viewer: Viewer, *, first: int, after: str
     viewer.require_admin()
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise DomainError(ErrorCode.BAD_USER_INPUT, f"'first' must be between 1 and {MAX_PAGE_SIZE}")
-    async with db.session() as session:
+    async with db.reads() as session:
         position = None
         if after is not None:
             canonical = parse_customer_id(after)
@@ -62,6 +62,6 @@ async def customers_page(db: Database, viewer: Viewer, *, first: int, after: str
 async def load_customers(db: Database, ids: Sequence[str]) -> list[Customer | None]:
     """Customers for ``ids`` in the same order (``None`` where unknown), with one query."""
     canonical = [parse_customer_id(i) for i in ids]
-    async with db.session() as session:
+    async with db.reads() as session:
         found = await repository.customers_by_ids(session, [c for c in canonical if c is not None])
     return [found.get(c) if c is not None else None for c in canonical]
