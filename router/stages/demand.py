@@ -26,6 +26,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     VariableNode,
     get_named_type,
     is_composite_type,
@@ -69,7 +70,15 @@ class CostEstimator:
         """Call once ``ctx.plan`` (and ``ctx.deferred``) are set."""
         if self.max_cost is None:
             return
-        cost = self.estimate_plan(ctx.plan, ctx.conditions)
+        try:
+            cost = self.estimate_plan(ctx.plan, ctx.conditions)
+        except _SlicingError as exc:
+            # Apollo Router refuses the operation when its estimate cannot be made (COST_QUERY_PARSE_FAILURE)
+            raise LimitExceeded(
+                str(exc),
+                "COST_QUERY_PARSE_FAILURE",
+                errors=[{"message": str(exc), "extensions": {"code": "COST_QUERY_PARSE_FAILURE"}}],
+            ) from None
         deferred = ctx.deferred
         if deferred is not None:
             for site, part in deferred.plan.parts.items():
@@ -114,6 +123,11 @@ class CostEstimator:
             return 0
         base = MUTATION_BASE_COST if op.operation == OperationType.MUTATION else 0
         return base + _Walk(self, fragments, variables).selections(root, op.selection_set, {})
+
+
+class _SlicingError(Exception):
+    """``requireOneSlicingArgument`` (the default) with zero or several slicing arguments given a value (literal,
+    variable or the argument's default): Apollo Router cannot size the list and refuses the operation."""
 
 
 @lru_cache(maxsize=4096)
@@ -262,6 +276,10 @@ class _Walk:
         if ls is None:
             return None
         values = [v for v in (self.argument_int(node, fdef, name) for name in ls.slicing) if v is not None]
+        if ls.slicing and ls.require_one and len(values) != 1:
+            raise _SlicingError(
+                f'Exactly one slicing argument is required on field "{node.name.value}", but found {len(values)}'
+            )
         if values:
             return max(values)
         return ls.assumed
@@ -282,4 +300,7 @@ class _Walk:
         else:
             arg = fdef.args.get(name)
             value = arg.default_value if arg is not None else None
+            if value is Undefined and arg is not None and arg.ast_node is not None and arg.ast_node.default_value:
+                # the API schema keeps a supergraph default as its literal only
+                value = value_from_ast_untyped(arg.ast_node.default_value)
         return value if isinstance(value, int) and not isinstance(value, bool) else None

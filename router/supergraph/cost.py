@@ -33,6 +33,7 @@ class ListSize:
     assumed: int | None = None
     slicing: tuple[str, ...] = ()
     sized_fields: tuple[str, ...] = ()
+    require_one: bool = True  # requireOneSlicingArgument: exactly one slicing argument must have a value
 
 
 @dataclass(slots=True)
@@ -75,6 +76,7 @@ class _Reader:
                     assumed if isinstance(assumed, int) else None,
                     _names(a.get("slicingArguments")),
                     _names(a.get("sizedFields")),
+                    a.get("requireOneSlicingArgument") is not False,
                 )
         return None
 

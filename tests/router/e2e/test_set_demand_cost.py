@@ -19,6 +19,7 @@ COSTS = [
     # shop: 3 x 1; the reviews entity fetch: _entities (default size 10) x (1 + reviews 3 x 2)
     ("{ products(first: 3) { name reviews { body } } }", None, 73),
     ("{ products { sentiment } }", None, 220),  # default first: 10 -> 10 x 1, then 10 x (1 + 20)
+    ("{ products { name } }", None, 10),  # the slicing argument's default (10) sizes the list
     ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 2}, 212),
     ("query($n: Int!) { products(first: $n) { sentiment } }", {"n": 5}, 215),
     # an argument's cost is added once per field, outside its own list size: 5 x (1 + 10 x 3 + 4)
@@ -37,6 +38,10 @@ COSTS = [
     ('{ tagged(tags: ["a", "b", "c"]) { name } }', None, 6),  # 2 x 1 + (1 + 3 x 1): a list is its @cost plus each item
     # fragments on different types add up: 2 x (1 + 10 x 3 + 1 x (1 + 0))
     ("{ things { ... on Product { priceHistory } ... on Gift { wrapping { color } } } }", None, 64),
+    # two slicing arguments: with requireOneSlicingArgument (the default) exactly one may be given; without, the
+    # larger one sizes the list
+    ("{ window(last: 3) { name } }", None, 3),
+    ("{ span(first: 2, last: 3) { name } }", None, 3),
 ]
 
 
@@ -67,3 +72,19 @@ async def test_no_limit_by_default(run_set):
     body = await run.query("{ featured { priceHistory(days: 2) sentiment } }")
     assert "errors" not in body and len(body["data"]["featured"]) == 5
     assert sorted(run.calls()) == ["reviews", "shop"]
+
+
+@pytest.mark.parametrize("ours", [False, True], ids=["reference_composer", "our_composer"])
+@pytest.mark.parametrize("query", ["{ window(first: 2, last: 3) { name } }", "{ window { name } }"])
+async def test_slicing_arguments_must_be_exactly_one(run_set, query, ours):
+    # As Apollo Router: the estimate cannot size the list, so the operation is refused (COST_QUERY_PARSE_FAILURE)
+    # before anything is fetched; with no limit configured nothing is estimated and it runs.
+    run = await run_set("demand_cost", options=_limited(1000), ours=ours)
+    body = await run.query(query)
+    assert "data" not in body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "COST_QUERY_PARSE_FAILURE"
+    assert "Exactly one slicing argument is required" in error["message"]
+    assert run.calls() == []
+    unlimited = await run_set("demand_cost", ours=ours)
+    assert "errors" not in await unlimited.query(query)
