@@ -1,6 +1,7 @@
 """`compose`: subgraph SDLs in, supergraph SDL (or errors) out. The one place that fixes the stage order:
 
-read each subgraph -> validate it -> extensions with no base -> merge -> post-merge checks -> satisfiability -> print
+read each subgraph (bad @link / misused directives stop it) -> validate it -> rules over all subgraphs
+(extensions with no base, interface keys and objects) -> merge -> post-merge checks -> satisfiability -> print
 (docs/router.md §5.1 Pipeline).
 """
 
