@@ -76,3 +76,21 @@ async def test_skip_removing_every_subfield_keeps_the_object(run_set):
     # issue 14 class 9: the subgraph was sent `warehouses` with an empty selection and refused the document
     run = await run_set("fed1_mixed")
     assert await run.query("{ warehouses { id @skip(if: true) } }") == {"data": {"warehouses": [{}, {}]}}
+
+
+async def test_variable_conditions_removing_every_subfield_keep_each_list_item(run_set):
+    # SETRUM_DIFF_SEED=505: every sub-field of `reviews` removed by variable conditions, a variable only under a
+    # removed field. Apollo Gateway answered `data: null` without an error (the root field's condition beside the
+    # removed selection), Hive Gateway sent the subgraph a query without `$v2` declared and failed; by CollectFields
+    # each review is an empty object (docs/router.md §9 Checked against the reference gateways).
+    run = await run_set("provides")
+    query = (
+        "query Q($v0: Boolean!, $v1: Boolean!, $v2: Boolean!)"
+        " { a1: reviews @skip(if: $v0) { a2: author @include(if: $v1) { a3: name @include(if: $v2) } } }"
+    )
+    body = await run.query(query, {"v0": False, "v1": False, "v2": False})
+    assert body == {"data": {"a1": [{} for _ in range(100)]}}
+    assert run.calls() == ["reviews"]
+    run.reset()
+    body = await run.query(query, {"v0": False, "v1": True, "v2": True})
+    assert body["data"]["a1"][0] == {"a2": {"a3": "Bob"}} and "errors" not in body
