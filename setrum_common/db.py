@@ -27,6 +27,7 @@ from sqlalchemy.util.concurrency import greenlet_spawn
 
 from .fastpath import fastpath_enabled
 from .fastpath.sqlite import engine_options as sqlite_engine_options
+from .sqlite_checkpoint import WalCheckpointer
 
 __all__ = ["Base", "Database", "NAMING_CONVENTION", "rowcount"]
 
@@ -62,7 +63,7 @@ class Base(DeclarativeBase):
     __table__: ClassVar[Table]
 
 
-def _prepare_sqlite(engine: AsyncEngine) -> None:
+def _prepare_sqlite(engine: AsyncEngine, *, checkpoint_elsewhere: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (the driver's implicit BEGIN is always DEFERRED).
@@ -80,6 +81,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
                 time.sleep(0.1)
         for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "temp_store=MEMORY", "cache_size=-16000"):
             cursor.execute(f"PRAGMA {pragma}")
+        if checkpoint_elsewhere:  # a WalCheckpointer does it, off the event loop (setrum_common/sqlite_checkpoint.py)
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -121,8 +124,12 @@ class Database:
             # process (and handshake) for about one purchase in eleven.
             kwargs.update(pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self._checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
-            _prepare_sqlite(self.engine)
+            database = self.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._checkpointer = WalCheckpointer(database)
+            _prepare_sqlite(self.engine, checkpoint_elsewhere=self._checkpointer is not None)
         # A lone statement needs no transaction around it: on SQLite no BEGIN is sent (see _on_begin),
         # on PostgreSQL it runs in autocommit (no BEGIN/COMMIT round trips).
         autocommit = {} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
@@ -155,6 +162,8 @@ class Database:
         if not self.is_sqlite or id(self) in held:
             yield
             return
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         loop = asyncio.get_running_loop()
         lock = self._write_locks.get(loop)
         if lock is None:
@@ -254,6 +263,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
         await self.engine.dispose()
 
 
