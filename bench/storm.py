@@ -49,7 +49,7 @@ import orjson
 
 from setrum_common.fastpath.http import HttpAnswer, HttpClient
 
-from . import openloop
+from . import hops, openloop
 from .common import NO_RATE_LIMITS, Load, Report, cpu_count, table
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
 from .stack import Stack
@@ -346,8 +346,12 @@ def _backend(
     capacity = asyncio.run(_capacity(buyers, CAPACITY_S))
     print(f"    {name}: capacity {capacity:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
     out: dict[str, Any] = {"capacity_per_s": capacity}
+    hop_urls = hops.hop_urls(system)
     for factor in FACTORS:
-        storm = _open_loop(generator, buyers, capacity * factor, duration_s)
+        before = hops.snapshot(hop_urls)
+        with hops.LimitTrace({n: hop_urls[n] for n in ("router", "transactions")}) as limits:
+            storm = _open_loop(generator, buyers, capacity * factor, duration_s)
+        where = hops.breakdown(before, hops.snapshot(hop_urls))
         recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
         d: dict[str, Any] = {
             "factor": factor,
@@ -378,6 +382,13 @@ def _backend(
         )
         d["timeline"] = storm.timeline()
         print(f"      per second, sold/refused by sending second: {_timeline_text(d['timeline'])}", flush=True)
+        d["hops"] = where
+        d["limits"] = limits.samples
+        legend = "r: router, t: transactions; limit/in flight/waiting/purchase baseline ms"
+        print(f"      limits ({legend}): {limits.text()}", flush=True)
+        print("      where the time went (each process's histograms, the storm only):", flush=True)
+        for line in where:
+            print(f"        {line}", flush=True)
         d["load_average"] = _load_average()
         if d["offered_per_s"] < 0.9 * capacity * factor:
             why = f": {d['late']} requests waited for one of {MAX_CONNECTIONS} busy connections" if d["late"] else ""

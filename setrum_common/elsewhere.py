@@ -12,6 +12,11 @@ Usage: the limiter wraps each request in :func:`measured`; code that waits on so
 the wait in :func:`waiting_elsewhere`. Waits that overlap (parallel subgraph fetches) count once.
 Outside a measured request :func:`waiting_elsewhere` does nothing.
 
+A wait on another service ends when its answer arrived (the services' HTTP client knows), not when
+this process got round to reading it: on a busy event loop that lag is this process's own queueing,
+and counted as elsewhere it hid a saturated transactions from its own limit (its purchases took
+400 ms, of which 2 ms were the biller's and master's, and the limit kept growing).
+
 One part of a wait on another service is not "merely slow": the time the request sat in that
 service's overload queue (it says so in ``x-setrum-queued-ms``). That queue grows with *our*
 concurrency, so it counts as our own time: the limit in front shrinks while the service behind
@@ -20,6 +25,7 @@ queues, before that service has to refuse (a refusal after a second in our queue
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +49,16 @@ class Elsewhere:
     it as overloaded (back-pressure: the limit in front of this one should shrink, so the excess is
     refused here, cheaply, instead of costing the busy service its time to refuse it)."""
 
-    __slots__ = ("_clock", "_open", "_since", "_total_s", "queued_by_others_s", "refused_by_others")
+    __slots__ = (
+        "_arrived_at",
+        "_clock",
+        "_open",
+        "_since",
+        "_total_s",
+        "_unknown_arrival",
+        "queued_by_others_s",
+        "refused_by_others",
+    )
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -52,16 +67,28 @@ class Elsewhere:
         self._open = 0
         self._since = 0.0
         self._total_s = 0.0
+        self._arrived_at = -math.inf
+        self._unknown_arrival = False
 
     def enter(self) -> None:
         if self._open == 0:
             self._since = self._clock()
+            self._arrived_at, self._unknown_arrival = -math.inf, False
         self._open += 1
 
-    def leave(self) -> None:
+    def leave(self, arrived_at: float | None = None) -> None:
+        """End one wait; ``arrived_at``: when its answer arrived, if known. The time from then until the
+        waiting code ran again is this process's own (its event loop was busy with other requests), so a
+        wait that knows it ends there; several overlapping waits end when the last answer arrived."""
         self._open -= 1
+        if arrived_at is None:
+            self._unknown_arrival = True
+        elif arrived_at > self._arrived_at:
+            self._arrived_at = arrived_at
         if self._open == 0:
-            self._total_s += self._clock() - self._since
+            now = self._clock()
+            end = now if self._unknown_arrival else max(self._since, min(now, self._arrived_at))
+            self._total_s += end - self._since
 
     @property
     def seconds(self) -> float:
@@ -90,10 +117,15 @@ def measured(clock: Callable[[], float] = time.monotonic) -> Iterator[Elsewhere]
 
 
 class _Wait:
-    __slots__ = ("_tracker",)
+    __slots__ = ("_tracker", "arrived_at")
 
     def __init__(self, tracker: Elsewhere | None) -> None:
         self._tracker = tracker
+        self.arrived_at: float | None = None
+
+    def answered_at(self, seconds: float | None) -> None:
+        """The answer's last byte arrived at ``seconds`` (the tracker's clock): the wait ends there."""
+        self.arrived_at = seconds
 
     def refused(self) -> None:
         """The other service answered that it is overloaded (503)."""
@@ -114,7 +146,8 @@ def waiting_elsewhere() -> Iterator[_Wait]:
         yield _Wait(None)
         return
     tracker.enter()
+    wait = _Wait(tracker)
     try:
-        yield _Wait(tracker)
+        yield wait
     finally:
-        tracker.leave()
+        tracker.leave(wait.arrived_at)

@@ -40,15 +40,19 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .elsewhere import QUEUED_HEADER, measured
@@ -64,6 +68,7 @@ __all__ = [
     "OverloadMiddleware",
     "Slot",
     "learn_as",
+    "limiter_metrics",
     "overloaded_body",
     "priority_marker",
 ]
@@ -78,6 +83,7 @@ _OTHER = "other"
 _MAX_WINDOW_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
+_PROBE_GIVE_UP_S = 5.0
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
@@ -99,6 +105,14 @@ class LimiterOptions:
     # Own latencies are compared with at least this: a router's own share of a request is a millisecond or
     # two, and a few milliseconds of event-loop lag (refusing a storm's excess) would read as a tenfold queue.
     baseline_floor_s: float = 0.0
+    # Re-measuring the baseline with few in flight (Envoy's minimum-RTT window): once the limit is first in
+    # use, then every probe_interval_s (±15 %) while it is, the limit is pinned to probe_concurrency until
+    # probe_samples requests admitted under the pin finished (or probe_max_s passed); their median own time
+    # becomes the baseline of their kind. 0: never (the router, whose own time is not what queues).
+    probe_interval_s: float = 0.0
+    probe_concurrency: int = 1
+    probe_samples: int = 12
+    probe_max_s: float = 1.0
 
 
 def priority_marker(text: bytes) -> str | None:
@@ -183,10 +197,13 @@ class AdaptiveLimiter:
         self._baselines: dict[str, _Baseline] = {}
         self._window = _Window(clock(), 0.0)
         self._refused_downstream_at = -math.inf
+        self._probe = _Probe()
         # Waiters as (queued at, future), oldest first: priority requests, then the others.
         self._waiting: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
 
     def _cap(self, priority: bool) -> float:
+        if self._probe.since is not None:
+            return float(self.options.probe_concurrency)
         limit = self.limit
         if self._raise_from < limit:
             opened = (self._clock() - self._raise_at) / self._raise_over_s if self._raise_over_s > 0 else 1.0
@@ -223,6 +240,16 @@ class AdaptiveLimiter:
             self.refused += 1
             return False
 
+    def admitted_under_probe(self) -> bool:
+        """Whether the request just admitted runs under a baseline probe's pin, with no more than the pinned
+        number in flight: its own time is a sample without a queue (pass it to :meth:`release`)."""
+        probe = self._probe
+        if probe.since is None or self.in_flight > self.options.probe_concurrency:
+            return False
+        if probe.pinned_at is None:
+            probe.pinned_at = self._clock()
+        return True
+
     def _queue_room(self) -> float:
         """How many may wait: as many slots as free up within ``queue_timeout_s`` at the drain rate
         (see :meth:`_learn`), at most ``max_queue``. One that would only time out in the queue is
@@ -242,17 +269,24 @@ class AdaptiveLimiter:
         elsewhere_s: float = 0.0,
         kind: str | None = None,
         refused_downstream: bool = False,
+        probed: bool = False,
     ) -> None:
         """Give the slot back and learn from the request's own latency (its time since ``started``
         less ``elsewhere_s`` spent waiting on others; a failure counts as twice as slow). A request
-        another service refused as overloaded (``refused_downstream``) makes this limit back off."""
+        another service refused as overloaded (``refused_downstream``) makes this limit back off.
+        ``probed``: it was admitted under a baseline probe's pin (see :class:`LimiterOptions`)."""
         if refused_downstream:
             self._window.refused_downstream = True
         in_use = self.in_flight >= self.limit / 2 or bool(self._waiting[0] or self._waiting[1])
         self.in_flight -= 1
         total = self._clock() - started
         own = max(0.0, total - elsewhere_s)
-        self._learn(own * 2 if failed else own, total, kind or _OTHER, in_use)
+        if self._probe.since is not None:
+            if probed and not failed:
+                self._probe.samples.setdefault(kind or _OTHER, []).append(own)
+            self._end_probe_if_done()
+        else:
+            self._learn(own * 2 if failed else own, total, kind or _OTHER, in_use)
         self._wake()
 
     @contextmanager
@@ -261,6 +295,7 @@ class AdaptiveLimiter:
         releases the slot however it ends."""
         with measured(self._clock) as elsewhere:
             started = self._clock()
+            probed = self.admitted_under_probe()
 
             def finish(slot: Slot) -> None:
                 self.release(
@@ -269,6 +304,7 @@ class AdaptiveLimiter:
                     elsewhere_s=elsewhere.not_queued_s,
                     kind=slot.kind,
                     refused_downstream=elsewhere.refused_by_others,
+                    probed=probed,
                 )
 
             slot = Slot(finish, kind)
@@ -303,6 +339,9 @@ class AdaptiveLimiter:
         window.totals.append(total)
         window.in_use = window.in_use or in_use
         if now - window.started < max(options.update_interval_s, window.wait_s) or len(window.ratios) < 3:
+            return
+        if window.in_use and options.probe_interval_s > 0 and now >= self._probe.next_at:
+            self._start_probe(now)
             return
         # One step per window of at least one round trip (Envoy updates per interval, Gradient2 per
         # window): a change of the limit shows in the latency only a round trip later, and stepping on
@@ -344,10 +383,72 @@ class AdaptiveLimiter:
             new_limit = self.limit * gradient + math.sqrt(self.limit)
         self._step(self.limit * (1 - options.smoothing) + new_limit * options.smoothing, now)
 
+    def _start_probe(self, now: float) -> None:
+        """Pin the limit low to see the service's own time without a queue (see :class:`LimiterOptions`):
+        a baseline learnt only under load is the loaded latency, and a limit compared with it never shrinks.
+        That is the case on a single event loop, where every request shares the CPU: a storm that starts at
+        once never shows one request the latency it has alone."""
+        self._probe = _Probe(since=now, next_at=math.inf)
+
+    def _end_probe_if_done(self) -> None:
+        options, probe, now = self.options, self._probe, self._clock()
+        assert probe.since is not None
+        taken = sum(len(samples) for samples in probe.samples.values())
+        # probe_max_s counts from the first request under the pin: draining a storm's in-flight work to the
+        # pin comes first and may take a while (at most 5 s are given to both).
+        measuring_s = now - probe.pinned_at if probe.pinned_at is not None else 0.0
+        if taken < options.probe_samples and measuring_s < options.probe_max_s and now - probe.since < _PROBE_GIVE_UP_S:
+            return
+        for kind, samples in probe.samples.items():
+            if len(samples) >= 3:
+                self._baselines[kind] = _Baseline(statistics.median(samples), now)
+        jitter = random.uniform(0.85, 1.15)  # replicas started together must not probe together
+        self._probe = _Probe(next_at=now + options.probe_interval_s * jitter)
+        self._window = _Window(now, self._window.wait_s)
+
     def _step(self, new_limit: float, now: float) -> None:
         options = self.options
         self._raise_from, self._raise_at, self._raise_over_s = self._cap(True), now, self._window.wait_s
         self.limit = max(float(options.min_limit), min(float(options.max_limit), new_limit))
+
+
+class _LimiterCollector(Collector):
+    """The limit as it stands, read at scrape time (nothing is recorded per request)."""
+
+    def __init__(self, limiter: AdaptiveLimiter) -> None:
+        self._limiter = limiter
+
+    def collect(self) -> Iterator[Metric]:
+        limiter = self._limiter
+        yield GaugeMetricFamily("setrum_overload_limit", "Adaptive concurrency limit", value=limiter.limit)
+        yield GaugeMetricFamily("setrum_overload_in_flight", "Requests holding a slot", value=limiter.in_flight)
+        waiting = len(limiter._waiting[0]) + len(limiter._waiting[1])
+        yield GaugeMetricFamily("setrum_overload_waiting", "Requests queued for a slot", value=waiting)
+        yield CounterMetricFamily("setrum_overload_refused", "Requests refused as overloaded", value=limiter.refused)
+        baseline = GaugeMetricFamily(
+            "setrum_overload_baseline_seconds", "Own latency without a queue, by kind of request", labels=["kind"]
+        )
+        for kind, learnt in limiter._baselines.items():
+            baseline.add_metric([kind], learnt.seconds)
+        yield baseline
+
+
+def limiter_metrics(limiter: AdaptiveLimiter, registry: CollectorRegistry) -> AdaptiveLimiter:
+    """Expose ``limiter``'s limit, slots in use, queue and refusals on ``registry`` (read when scraped):
+    an operator watching a storm sees where the limit settled, not only that requests were refused."""
+    registry.register(_LimiterCollector(limiter))
+    return limiter
+
+
+@dataclass(slots=True)
+class _Probe:
+    """A baseline probe: running since ``since`` (None: not running), the next one due at ``next_at``
+    (0: at the limit's first use), own times of the requests admitted under its pin, by kind."""
+
+    since: float | None = None
+    next_at: float = 0.0
+    pinned_at: float | None = None
+    samples: dict[str, list[float]] = field(default_factory=dict)
 
 
 class _Window:

@@ -47,7 +47,7 @@ from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
-from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware
+from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware, limiter_metrics
 from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
 from .shutdown import CloseWhenDrainingMiddleware, draining
@@ -329,8 +329,10 @@ def create_service_app(
             min_limit=min(2, settings.overload_max_concurrency),
             max_limit=settings.overload_max_concurrency,
             queue_timeout_s=settings.overload_queue_timeout_s,
+            probe_interval_s=settings.overload_probe_interval_s,
         )
-        middleware.append(Middleware(OverloadMiddleware, limiter=AdaptiveLimiter(options), report_queued=True))
+        limiter = limiter_metrics(AdaptiveLimiter(options), observability.registry)
+        middleware.append(Middleware(OverloadMiddleware, limiter=limiter, report_queued=True))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.db = db
     app.state.observability = observability

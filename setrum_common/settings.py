@@ -126,6 +126,10 @@ class ServiceSettings(BaseSettings):
         0.25,
         description="the queue over the limit holds what drains in this time; the rest is refused with 503 at once",
     )
+    overload_probe_interval_s: float = Field(
+        20.0,
+        description="while the limit is in use, re-measure the latency without a queue this often (0: never)",
+    )
     request_deadline_s: float = Field(
         10.0, description="how long a caller waits when it sends no x-setrum-deadline-ms header"
     )

@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 
 from router.http.routes import GRAPHQL_PATH
 from router.settings import RouterSettings
-from setrum_common.overload import AdaptiveLimiter, OverloadMiddleware, overloaded_body
+from setrum_common.overload import AdaptiveLimiter, OverloadMiddleware, limiter_metrics, overloaded_body
 
 from .telemetry import RouterMetrics
 
@@ -30,10 +30,13 @@ def overload_middleware(settings: RouterSettings, metrics: RouterMetrics | None 
         return []
     limits = settings.limits
     counter = metrics.requests_by("anonymous", "overloaded") if metrics is not None else None
+    limiter = AdaptiveLimiter(settings.overload.options())
+    if metrics is not None:
+        limiter_metrics(limiter, metrics.registry)
     return [
         Middleware(
             OverloadMiddleware,
-            limiter=AdaptiveLimiter(settings.overload.options()),
+            limiter=limiter,
             paths=frozenset({GRAPHQL_PATH}),
             pass_through_bytes=limits.large_body_bytes or limits.max_body_bytes,
             refusal=_REFUSED,

@@ -58,6 +58,7 @@ class HttpAnswer:
     content: bytes
     content_type: str | None = None
     queued_s: float = 0.0  # how long the service held the request in its overload queue (QUEUED_HEADER)
+    arrived_at: float | None = None  # when its last byte arrived (time.monotonic; the owned pool knows it)
 
     def json(self) -> Any:
         """The body as JSON; ``ValueError`` when it is not JSON."""
@@ -161,6 +162,7 @@ class HttpClient:
                 if answer.status_code == 503:
                     wait.refused()
                 wait.queued(answer.queued_s)
+                wait.answered_at(answer.arrived_at)
                 return answer
         except TimeoutError:
             raise httpx.ReadTimeout(f"no answer within {timeout} s") from None
@@ -195,6 +197,7 @@ class HttpClient:
             answer.body,
             content_type.decode("latin-1") if content_type else None,
             queued_seconds(answer.headers.get(_QUEUED_HEADER_BYTES)),
+            answer.arrived_at,
         )
 
     @staticmethod

@@ -39,16 +39,19 @@ class Http11ConnectError(Http11Error):
 
 
 class HttpResponse:
-    __slots__ = ("status", "headers", "body")
+    """``arrived_at``: when its last bytes arrived (``time.monotonic()``), before the reader ran again."""
 
-    def __init__(self, status: int, headers: dict[bytes, bytes], body: bytes) -> None:
+    __slots__ = ("arrived_at", "body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[bytes, bytes], body: bytes, arrived_at: float) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.arrived_at = arrived_at
 
 
 class _Conn(asyncio.Protocol):
-    __slots__ = ("transport", "buf", "waiter", "lost", "last_used", "received_any", "keep_alive")
+    __slots__ = ("transport", "buf", "waiter", "lost", "last_used", "received_any", "keep_alive", "arrived_at")
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -58,6 +61,7 @@ class _Conn(asyncio.Protocol):
         self.last_used = time.monotonic()
         self.received_any = False
         self.keep_alive = True
+        self.arrived_at = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
@@ -65,6 +69,7 @@ class _Conn(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buf += data
         self.received_any = True
+        self.arrived_at = time.monotonic()  # the reader runs later; on a busy loop, much later
         w = self.waiter
         if w is not None and not w.done():
             w.set_result(None)
@@ -97,7 +102,7 @@ class _Conn(asyncio.Protocol):
         encoding = headers.get(b"content-encoding")
         if encoding is not None:
             body_out = decode_content(body_out, encoding.decode("latin-1"), limit)
-        return HttpResponse(status, headers, body_out)
+        return HttpResponse(status, headers, body_out, self.arrived_at)
 
     async def _read_head(self) -> tuple[int, dict[bytes, bytes]]:
         """Status line + headers (and whether the connection stays open)."""

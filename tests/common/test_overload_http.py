@@ -24,8 +24,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from router.settings import OverloadSettings
+from setrum_common.elsewhere import measured
 from setrum_common.fastpath.http import HttpClient
 from setrum_common.overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware, learn_as
+from tests.fixtures.uvicorn_thread import serve_in_thread
 
 PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
 READ = b'{"query": "{ purchases { id } }"}'
@@ -288,3 +290,35 @@ async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queue
             )
             assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
     assert limiter.limit >= 30, limiter.limit
+
+
+async def test_the_event_loop_lag_after_a_downstream_answered_counts_as_own_time() -> None:
+    """The downstream answers at once, but this process's event loop is busy (another task holds it 50 ms
+    at a time), so the answer waits to be read. Its wait on the downstream ends when the answer arrived;
+    the lag after that is this process's own queueing. Counted as elsewhere it hid a saturated transactions
+    from its own limit: 400 ms purchases, 2 ms of them downstream, and the limit kept growing."""
+
+    async def answer(_: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    with serve_in_thread(Starlette(routes=[Route("/", answer, methods=["POST"])])) as url:
+        client = HttpClient(fast=True)  # the owned pool notes when an answer's bytes arrived
+        await client.post(url + "/", b"{}")  # a kept connection: the measured request sends at once
+        busy = True
+
+        async def hold_the_loop() -> None:
+            while busy:
+                time.sleep(0.05)
+                await asyncio.sleep(0)
+
+        with measured() as elsewhere:
+            started = time.monotonic()
+            holder = asyncio.create_task(hold_the_loop())
+            await client.post(url + "/", b"{}")
+            total = time.monotonic() - started
+        busy = False
+        await holder
+        await client.aclose()
+    own = total - elsewhere.not_queued_s
+    assert total >= 0.09, total  # sent, then one 50 ms hold before the answer was seen, one more before it was read
+    assert own >= 0.04, (own, total)

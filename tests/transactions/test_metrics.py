@@ -152,3 +152,21 @@ async def test_database_round_trips_are_counted(app: Starlette, gql: GraphQL) ->
     statements1, transactions1 = _round_trips((await gql.http.get("/metrics")).text)
     assert statements1 - statements0 == len(sent) > 0
     assert transactions1 - transactions0 >= 1  # the booking: the purchase, its kWh and the debit together
+
+
+async def test_the_overload_limit_is_exposed_with_the_purchase_baseline(gql: GraphQL) -> None:
+    """An operator watching a storm sees where the concurrency limit settled and what a purchase takes
+    without a queue, not only that requests were refused."""
+    await buy(gql, SITI, METERS[0].number, 100000, "metrics-limit-1")
+    response = await gql.http.get("/metrics")
+    values = {
+        (sample.name, sample.labels.get("kind", "")): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name.startswith("setrum_overload_")
+    }
+    assert values[("setrum_overload_limit", "")] >= 2
+    assert values[("setrum_overload_in_flight", "")] == 0  # the scrape itself holds no slot
+    assert values[("setrum_overload_waiting", "")] == 0
+    assert values[("setrum_overload_refused_total", "")] == 0
+    assert 0 < values[("setrum_overload_baseline_seconds", "purchaseToken")] < 5
