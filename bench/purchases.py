@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from . import hops
 from .common import (
     BENCH_DIR,
     CLK_TCK,
@@ -224,17 +225,19 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) ->
         }
         before = {n: cpu_ticks(tree(p.pid)) for n, p in system.processes.items()}
         t0 = time.monotonic()
-        res = run_wrk(
-            url,
-            script=script,
-            conns=conns,
-            duration_s=load.duration_s,
-            load=full,
-            env=env,
-            watch=all_pids,
-            warmup_s=min(2, load.warmup_s),
-            timeout_s=30,
-        )
+        tracing = hops.LimitTrace(hops.hop_urls(system, ("router", "transactions")), every_s=1.0)
+        with tracing:
+            res = run_wrk(
+                url,
+                script=script,
+                conns=conns,
+                duration_s=load.duration_s,
+                load=full,
+                env=env,
+                watch=all_pids,
+                warmup_s=min(2, load.warmup_s),
+                timeout_s=30,
+            )
         # per-service CPU over warm-up + quiesce + run: where the time goes (profiling hint)
         spent = time.monotonic() - t0
         cpu_by_service = {
@@ -264,6 +267,9 @@ def _backend(name: str, system: Any, db_url: str, load: Load, report: Report) ->
             f"p50 {res.lat_ms['p50']:.0f} ms, p99 {res.lat_ms['p99']:.0f} ms, errors {res.error_count}; "
             f"CPU % by service {cpu_by_service}",
             flush=True,
+        )
+        print(
+            f"      limits (r: router, t: transactions; limit/in flight/waiting/purchase baseline ms): {tracing.text()}"
         )
         if res.error_count:
             for sample in res.extra.get("error_samples", [])[:3]:

@@ -1,7 +1,7 @@
 -- wrk -s purchase.lua: purchaseToken mutations, each with a fresh clientReference; every REPLAY_EVERY-th request
 -- replays an earlier request of the same connection-thread verbatim (same customer, meter, reference) to prove
 -- that a replay never charges twice. Env: TOKENS (comma list of JWTs), METERS (comma list), DENOMINATION,
--- RUN_ID, REPLAY_EVERY (default 10). Prints `RESULT {json}` like post.lua; graphql = bodies containing "errors".
+-- RUN_ID, REPLAY_EVERY (default 10). Prints `RESULT {json}` like post.lua; graphql = 2xx bodies containing "errors".
 local function split(s)
   local out = {}
   for item in string.gmatch(s or "", "[^,]+") do table.insert(out, item) end
@@ -40,7 +40,8 @@ function request()
 end
 
 function response(status, headers, body)
-  if body and string.find(body, '"errors"', 1, true) then
+  -- a refusal (503 with an OVERLOADED body) is counted once, as non2xx, not again here
+  if status < 300 and body and string.find(body, '"errors"', 1, true) then
     gqlerr = gqlerr + 1
     if gqlerr <= 3 then io.stderr:write("ERRBODY " .. string.sub(body, 1, 300) .. "\n") end
   end
