@@ -225,6 +225,17 @@ async def test_rolling_restart_of_transactions_and_the_router_loses_nothing(
                 await asyncio.to_thread(system.stop)
 
 
+def _refusals_logged(systems: list[System]) -> list[str]:
+    """The services' log lines about refused requests (which replica refused what, and why), for a failure's
+    message: a rare "unsigned request" during a roll was seen once in CI and never reproduced here."""
+    lines = []
+    for index, system in enumerate(systems):
+        for log in sorted(system.log_dir.glob("*.log")) if system.log_dir else []:
+            lines += [f"{index}/{log.stem}: {line}" for line in log.read_text(errors="replace").splitlines()
+                      if "refused" in line or "UNAUTHENTICATED" in line][:20]  # fmt: skip
+    return lines
+
+
 async def _roll_during_a_burst(systems: list[System], router_lb: Balancer) -> None:
     chaos = Chaos(systems[0], router_url=f"http://127.0.0.1:{router_lb.port}/graphql")  # clients use the LB
     await chaos.fund_buyers()
@@ -260,5 +271,5 @@ async def _roll_during_a_burst(systems: list[System], router_lb: Balancer) -> No
         await asyncio.gather(*buyers)
     rolled_in = time.monotonic() - started
     assert len(burst.orders) > 20, (len(burst.orders), rolled_in)
-    assert not errors, (len(errors), len(burst.orders), errors[:5])
+    assert not errors, (len(errors), len(burst.orders), errors[:5], _refusals_logged(systems))
     await chaos.settled_and_consistent(burst)
