@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["LimitTrace", "Snapshot", "breakdown", "hop_urls", "quantile", "snapshot"]
+__all__ = ["LimitTrace", "Series", "Snapshot", "breakdown", "hop_urls", "quantile", "snapshot"]
 
 # One histogram series: (metric, its labels but "le") -> {upper bound: cumulative count}
 Series = tuple[str, tuple[tuple[str, str], ...]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench.hops import breakdown, quantile
+from bench.hops import Series, Snapshot, breakdown, quantile
 
 BUCKETS = (0.01, 0.1, 1.0, math.inf)
 
@@ -27,9 +27,9 @@ def test_past_the_last_finite_bucket_its_bound_is_all_that_is_known() -> None:
 
 
 def test_the_breakdown_reads_only_what_happened_between_the_two_scrapes() -> None:
-    key = ("http_request_duration_seconds", (("route", "/graphql"),))
-    before = {"transactions": {key: _series((1000, 1000, 1000, 1000))}}  # an earlier, fast run
-    after = {"transactions": {key: _series((1000, 1000, 1100, 1100))}}  # then 100 between 0.1 and 1 s
+    key: Series = ("http_request_duration_seconds", (("route", "/graphql"),))
+    before: dict[str, Snapshot] = {"transactions": {key: _series((1000, 1000, 1000, 1000))}}  # an earlier, fast run
+    after: dict[str, Snapshot] = {"transactions": {key: _series((1000, 1000, 1100, 1100))}}  # then 100 in 0.1-1 s
     (line,) = breakdown(before, after)
     assert line.startswith("transactions http_request{route=/graphql}: 100, p50 550 ms, p99 ")
     assert breakdown(after, after) == []  # nothing new: nothing printed
