@@ -83,7 +83,7 @@ _OTHER = "other"
 _MAX_WINDOW_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
-_PROBE_GIVE_UP_S = 5.0
+_PROBE_RETRY_S = 2.0
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
@@ -107,12 +107,14 @@ class LimiterOptions:
     baseline_floor_s: float = 0.0
     # Re-measuring the baseline with few in flight (Envoy's minimum-RTT window): once the limit is first in
     # use, then every probe_interval_s (±15 %) while it is, the limit is pinned to probe_concurrency until
-    # probe_samples requests admitted under the pin finished (or probe_max_s passed); their median own time
-    # becomes the baseline of their kind. 0: never (the router, whose own time is not what queues).
+    # probe_samples requests admitted under the pin finished or probe_max_s passed (draining what was in
+    # flight included: behind a slow biller the probe gives up rather than hold the limit at one for seconds);
+    # their median own time becomes the baseline of their kind. 0: never (the router, whose own time is not
+    # what queues).
     probe_interval_s: float = 0.0
     probe_concurrency: int = 1
     probe_samples: int = 12
-    probe_max_s: float = 1.0
+    probe_max_s: float = 0.3
 
 
 def priority_marker(text: bytes) -> str | None:
@@ -215,6 +217,9 @@ class AdaptiveLimiter:
 
     async def acquire(self, *, priority: bool) -> bool:
         """Take a slot (waiting in a bounded queue, see :meth:`_queue_room`); False: refuse the request."""
+        if self._probe.since is not None:
+            self._end_probe_if_done()  # its time may be up though nothing finished (a slow downstream)
+            self._wake()
         if self.in_flight < self._cap(priority) and not self._waiting[0]:
             self.in_flight += 1
             return True
@@ -244,11 +249,7 @@ class AdaptiveLimiter:
         """Whether the request just admitted runs under a baseline probe's pin, with no more than the pinned
         number in flight: its own time is a sample without a queue (pass it to :meth:`release`)."""
         probe = self._probe
-        if probe.since is None or self.in_flight > self.options.probe_concurrency:
-            return False
-        if probe.pinned_at is None:
-            probe.pinned_at = self._clock()
-        return True
+        return probe.since is not None and self.in_flight <= self.options.probe_concurrency
 
     def _queue_room(self) -> float:
         """How many may wait: as many slots as free up within ``queue_timeout_s`` at the drain rate
@@ -394,16 +395,15 @@ class AdaptiveLimiter:
         options, probe, now = self.options, self._probe, self._clock()
         assert probe.since is not None
         taken = sum(len(samples) for samples in probe.samples.values())
-        # probe_max_s counts from the first request under the pin: draining a storm's in-flight work to the
-        # pin comes first and may take a while (at most 5 s are given to both).
-        measuring_s = now - probe.pinned_at if probe.pinned_at is not None else 0.0
-        if taken < options.probe_samples and measuring_s < options.probe_max_s and now - probe.since < _PROBE_GIVE_UP_S:
+        if taken < options.probe_samples and now - probe.since < options.probe_max_s:
             return
         for kind, samples in probe.samples.items():
             if len(samples) >= 3:
                 self._baselines[kind] = _Baseline(statistics.median(samples), now)
         jitter = random.uniform(0.85, 1.15)  # replicas started together must not probe together
-        self._probe = _Probe(next_at=now + options.probe_interval_s * jitter)
+        # One that gave up before any sample (a storm's work still draining) is tried again soon.
+        interval = options.probe_interval_s if taken else min(options.probe_interval_s, _PROBE_RETRY_S)
+        self._probe = _Probe(next_at=now + interval * jitter)
         self._window = _Window(now, self._window.wait_s)
 
     def _step(self, new_limit: float, now: float) -> None:
@@ -447,7 +447,6 @@ class _Probe:
 
     since: float | None = None
     next_at: float = 0.0
-    pinned_at: float | None = None
     samples: dict[str, list[float]] = field(default_factory=dict)
 
 

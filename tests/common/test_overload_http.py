@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -119,10 +120,13 @@ async def test_a_storm_is_refused_fast_and_what_is_admitted_does_not_queue() -> 
     assert _p99(admitted) < 6.0, _p99(admitted)  # ~0.1 s on a quiet machine, ~12 s without a limit
 
 
-async def test_a_slow_but_healthy_downstream_is_not_shed() -> None:
+@pytest.mark.parametrize("probe_interval_s", [0.0, 1.0], ids=["no probe", "probing every second"])
+async def test_a_slow_but_healthy_downstream_is_not_shed(probe_interval_s: float) -> None:
     """Each request asks a downstream service that turns from instant to 0.4 s: at 60/s about 24 are
     then in flight, well inside the limit of 40 unless it shrinks. Baselines that include the
-    downstream (the average latency, or the lowest seen) took it for a queue and refused."""
+    downstream (the average latency, or the lowest seen) took it for a queue and refused. A baseline probe
+    pins the limit to one, but only for a fraction of a second (it gives up rather than wait out 0.4 s
+    answers), and what arrives meanwhile waits in the queue."""
     delay = [0.0]
 
     async def downstream_answer(request: httpx.Request) -> httpx.Response:
@@ -136,7 +140,10 @@ async def test_a_slow_but_healthy_downstream_is_not_shed() -> None:
 
     # Reads, with the router's queue for them (0.5 s): on a busy machine the scheduler's noise in the
     # requests' own time can still shrink the limit a little; what it then holds back waits its turn.
-    app = _app(ask_downstream, LimiterOptions(initial_limit=40, min_limit=4, max_limit=40, queue_timeout_s=0.5))
+    options = LimiterOptions(
+        initial_limit=40, min_limit=4, max_limit=40, queue_timeout_s=0.5, probe_interval_s=probe_interval_s
+    )
+    app = _app(ask_downstream, options)
     try:
         quiet = await _open_loop(app, rate=60, seconds=1, body=READ)
         delay[0] = 0.4
