@@ -17,10 +17,11 @@ latency without a queue: a low-percentile tracker per kind of request (a purchas
 other), which follows a faster sample quickly and rises only ``baseline_drift_per_s`` while nothing
 faster is seen. It is not an average of what the service shows: an average learns a storm's
 queueing as normal and lets latency creep to the deadline (measured: admitted p99 near 10 s). The
-slow drift is our minimum-RTT re-measurement: it lets a lasting change of the service's own speed
-in, without a window that pins concurrency low (Envoy's way, which refuses requests while it
-measures), and the limit only changes while it is in use (at least half of it in flight), so a quiet
-service learns its baseline and never shrinks its limit.
+slow drift lets a lasting change of the service's own speed in, and the limit only changes while it
+is in use (at least half of it in flight), so a quiet service learns its baseline and never shrinks
+its limit. On one event loop that is not enough (a storm that starts at once never shows a request
+its unloaded time), so the services also probe, as Envoy does: now and then the limit is pinned to
+one request for a fraction of a second and the baseline is measured again (``probe_interval_s``).
 
 A request over the limit joins a bounded queue: it holds only as many as the slots that free up
 within ``queue_timeout_s`` (the drain rate, at most ``max_queue``), and one that does not fit is
@@ -245,6 +246,15 @@ class AdaptiveLimiter:
             self.refused += 1
             return False
 
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a slot now."""
+        return len(self._waiting[0]) + len(self._waiting[1])
+
+    def baselines(self) -> dict[str, float]:
+        """The own latency without a queue learnt for each kind of request, in seconds."""
+        return {kind: learnt.seconds for kind, learnt in self._baselines.items()}
+
     def admitted_under_probe(self) -> bool:
         """Whether the request just admitted runs under a baseline probe's pin, with no more than the pinned
         number in flight: its own time is a sample without a queue (pass it to :meth:`release`)."""
@@ -422,14 +432,13 @@ class _LimiterCollector(Collector):
         limiter = self._limiter
         yield GaugeMetricFamily("setrum_overload_limit", "Adaptive concurrency limit", value=limiter.limit)
         yield GaugeMetricFamily("setrum_overload_in_flight", "Requests holding a slot", value=limiter.in_flight)
-        waiting = len(limiter._waiting[0]) + len(limiter._waiting[1])
-        yield GaugeMetricFamily("setrum_overload_waiting", "Requests queued for a slot", value=waiting)
+        yield GaugeMetricFamily("setrum_overload_waiting", "Requests queued for a slot", value=limiter.waiting)
         yield CounterMetricFamily("setrum_overload_refused", "Requests refused as overloaded", value=limiter.refused)
         baseline = GaugeMetricFamily(
             "setrum_overload_baseline_seconds", "Own latency without a queue, by kind of request", labels=["kind"]
         )
-        for kind, learnt in limiter._baselines.items():
-            baseline.add_metric([kind], learnt.seconds)
+        for kind, seconds in limiter.baselines().items():
+            baseline.add_metric([kind], seconds)
         yield baseline
 
 
