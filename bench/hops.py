@@ -13,11 +13,13 @@ import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
-__all__ = ["LimitTrace", "Series", "Snapshot", "breakdown", "hop_urls", "quantile", "snapshot"]
+__all__ = ["LimitTrace", "Series", "Snapshot", "breakdown", "hop_urls", "metric_samples", "quantile", "snapshot"]
 
 # One histogram series: (metric, its labels but "le") -> {upper bound: cumulative count}
 Series = tuple[str, tuple[tuple[str, str], ...]]
@@ -34,24 +36,27 @@ _WANTED = frozenset(
 )
 
 
+def metric_samples(base_url: str, http: httpx.Client | None = None) -> list[Sample]:
+    """Every sample a process's ``/metrics`` shows now (``http``: a client to reuse while sampling)."""
+    text = (http.get(f"{base_url}/metrics") if http else httpx.get(f"{base_url}/metrics", timeout=10)).text
+    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+
 def snapshot(base_urls: Mapping[str, str]) -> dict[str, Snapshot]:
     """Every latency histogram of each named process (``{"router": "http://127.0.0.1:4000"}``)."""
     out: dict[str, Snapshot] = {}
     for name, base_url in base_urls.items():
         try:
-            text = httpx.get(f"{base_url}/metrics", timeout=10).text
+            samples = metric_samples(base_url)
         except httpx.HTTPError:
             continue
         series: Snapshot = {}
-        for family in text_string_to_metric_families(text):
-            if family.type != "histogram" or family.name not in _WANTED:
+        for sample in samples:
+            metric = sample.name.removesuffix("_bucket")
+            if metric == sample.name or metric not in _WANTED:
                 continue
-            for sample in family.samples:
-                if not sample.name.endswith("_bucket"):
-                    continue
-                labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "le"))
-                key = (sample.name.removesuffix("_bucket"), labels)
-                series.setdefault(key, {})[float(sample.labels["le"])] = sample.value
+            labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "le"))
+            series.setdefault((metric, labels), {})[float(sample.labels["le"])] = sample.value
         out[name] = series
     return out
 
@@ -100,29 +105,31 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
 
 
-def hop_urls(system: object, names: Sequence[str] = ("router", "transactions", "biller", "master")) -> dict[str, str]:
+def hop_urls(system: Any, names: Sequence[str] = ("router", "transactions", "biller", "master")) -> dict[str, str]:
     """The base URLs of a launcher System's processes that are named."""
-    return {name: system.spec(name).base_url for name in names}  # type: ignore[attr-defined]
+    return {name: system.spec(name).base_url for name in names}
 
 
-_LIMIT_GAUGES = (
-    "setrum_overload_limit",
-    "setrum_overload_in_flight",
-    "setrum_overload_waiting",
-    'setrum_overload_baseline_seconds{kind="purchaseToken"}',
+# (sample name, its "kind" label or "") of what the trace shows, in the order shown; seconds print as ms.
+_LIMIT_SAMPLES = (
+    ("setrum_overload_limit", ""),
+    ("setrum_overload_in_flight", ""),
+    ("setrum_overload_waiting", ""),
+    ("setrum_overload_baseline_seconds", "purchaseToken"),
 )
 
 
 class LimitTrace:
-    """Samples each process's concurrency limit, slots in use and queue (``setrum_overload_*``) every
-    ``every_s`` from a thread while a run goes on, so a storm's timeline shows what the limits did."""
+    """Samples each process's concurrency limit, slots in use, queue and purchase baseline
+    (``setrum_overload_*``) every ``every_s`` from a thread while a run goes on, so a storm's timeline
+    shows what the limits did."""
 
     def __init__(self, base_urls: Mapping[str, str], every_s: float = 0.5) -> None:
         self._urls = dict(base_urls)
         self._every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
-        self.samples: list[tuple[float, dict[str, tuple[int, int, int]]]] = []
+        self.samples: list[tuple[float, dict[str, tuple[int, ...]]]] = []
 
     def __enter__(self) -> LimitTrace:
         self._started = time.monotonic()
@@ -137,18 +144,18 @@ class LimitTrace:
         with httpx.Client(timeout=2) as http:
             while not self._stop.is_set():
                 at = time.monotonic() - self._started
-                row: dict[str, tuple[int, int, int]] = {}
+                row: dict[str, tuple[int, ...]] = {}
                 for name, base_url in self._urls.items():
                     try:
-                        text = http.get(f"{base_url}/metrics").text
+                        samples = metric_samples(base_url, http)
                     except httpx.HTTPError:
                         continue
-                    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                              if line.startswith(_LIMIT_GAUGES)}  # fmt: skip
-                    if values:
+                    values = {(s.name, s.labels.get("kind", "")): s.value for s in samples}
+                    if ("setrum_overload_limit", "") in values:
                         row[name] = tuple(
-                            round(values.get(g, 0.0) * (1000 if "seconds" in g else 1)) for g in _LIMIT_GAUGES
-                        )  # type: ignore[assignment]
+                            round(values.get(key, 0.0) * (1000 if key[0].endswith("_seconds") else 1))
+                            for key in _LIMIT_SAMPLES
+                        )
                 self.samples.append((at, row))
                 self._stop.wait(self._every_s)
 

@@ -21,9 +21,6 @@ import os
 import time
 from typing import Any
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from . import common
 from .common import (
     BENCH_DIR,
@@ -39,6 +36,7 @@ from .common import (
     table,
     tree,
 )
+from .hops import metric_samples
 from .stack import DASHBOARD_QUERY, Stack, sign_in, write_query
 
 __all__ = ["round_trips", "run"]
@@ -53,8 +51,7 @@ def round_trips(system: Any, names: tuple[str, ...] = SUBGRAPHS) -> dict[str, tu
     """(statements, transactions with their own BEGIN, GraphQL requests served) of each service so far."""
     out = {}
     for name in names:
-        text = httpx.get(f"http://127.0.0.1:{getattr(system.ports, name)}/metrics", timeout=10).text
-        samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+        samples = metric_samples(f"http://127.0.0.1:{getattr(system.ports, name)}")
         values = {s.name: s.value for s in samples}
         served = sum(
             s.value for s in samples if s.name == "http_requests_total" and s.labels.get("route") == "/graphql"

@@ -288,7 +288,7 @@ class AdaptiveLimiter:
         ``probed``: it was admitted under a baseline probe's pin (see :class:`LimiterOptions`)."""
         if refused_downstream:
             self._window.refused_downstream = True
-        in_use = self.in_flight >= self.limit / 2 or bool(self._waiting[0] or self._waiting[1])
+        in_use = self.in_flight >= self.limit / 2 or self.waiting > 0
         self.in_flight -= 1
         total = self._clock() - started
         own = max(0.0, total - elsewhere_s)
