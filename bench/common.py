@@ -382,9 +382,12 @@ def run_wrk(
     warmup_s: float | None = None,
     timeout_s: int = 10,
     before_run: Callable[[], object] | None = None,
+    warmup_env: Mapping[str, str] | None = None,
 ) -> WrkResult:
     """One closed-loop run (after an unmeasured warm-up); CPU% and RSS of ``watch`` PIDs recorded.
-    ``before_run()`` is called right before the measured part (after warm-up and quiesce)."""
+    ``before_run()`` is called right before the measured part (after warm-up and quiesce).
+    ``warmup_env`` overrides ``env`` for the warm-up only (a script whose requests must not repeat
+    the warm-up's, such as purchases with fresh references, gets its own run id there)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk missing")
@@ -394,7 +397,7 @@ def run_wrk(
     base = [*pinning, wrk, f"-t{threads}", f"-c{conns}", "--timeout", f"{timeout_s}s", "-s", str(script), url]
     warm = load.warmup_s if warmup_s is None else warmup_s
     if warm > 0:
-        subprocess.run([*base, "-d", f"{warm}s"], env=full_env, capture_output=True)
+        subprocess.run([*base, "-d", f"{warm}s"], env={**full_env, **(warmup_env or {})}, capture_output=True)
     foreign = quiesce(watch, max_wait_s=60)
     if before_run is not None:
         before_run()

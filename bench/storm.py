@@ -15,7 +15,8 @@ earlier ones were answered, so queueing shows honestly. The run:
    purchase debited twice, every wallet equal to its ledger, and the biller's record equal to ours.
 
 All of it on SQLite, then on PostgreSQL when ``--postgres-url`` (or ``SETRUM_BENCH_POSTGRES_URL``)
-names a server (fresh databases are made on it). The machine's load average is printed before,
+names a server (fresh databases are made on it); ``SETRUM_BENCH_STORM_DATABASES=postgres`` (or ``sqlite``)
+runs one of the two, for a quicker A/B. The machine's load average is printed before,
 after each storm and at the end: on a shared box other tenants' work is in every figure.
 
 The storm and recovery load comes from a small C generator (``bench/loadgen/openloop.c``, built on
@@ -523,14 +524,18 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
         f"load average before: {_load_average()}"
     )
     generator = _generator()
+    databases = (os.environ.get("SETRUM_BENCH_STORM_DATABASES") or "sqlite,postgres").split(",")
     out: dict[str, Any] = {}
-    system = stack.system()
-    out["sqlite"] = _backend(
-        "SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", report, duration_s, generator
-    )
-    stack.close()
+    if "sqlite" in databases:
+        system = stack.system()
+        out["sqlite"] = _backend(
+            "SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", report, duration_s, generator
+        )
+        stack.close()
     admin_url = postgres_url or os.environ.get("SETRUM_BENCH_POSTGRES_URL")
-    if admin_url:
+    if "postgres" not in databases:
+        pass
+    elif admin_url:
         urls = _postgres_databases(admin_url)
         data = WORK / "system-storm-postgres"
         pg_system = System(
