@@ -529,7 +529,12 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     if "sqlite" in databases:
         system = stack.system()
         out["sqlite"] = _backend(
-            "SQLite", system, f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}", report, duration_s, generator
+            "SQLite",
+            system,
+            f"sqlite+aiosqlite:///{system.data_dir / 'transactions.db'}",
+            report,
+            duration_s,
+            generator,
         )
         stack.close()
     admin_url = postgres_url or os.environ.get("SETRUM_BENCH_POSTGRES_URL")

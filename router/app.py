@@ -95,6 +95,8 @@ def build_gateway(
         max_in_flight=subgraphs.max_in_flight,
         signer=signer,
         deduplicate_queries=settings.traffic_shaping.deduplicate_subgraph_queries,
+        retry=settings.traffic_shaping.retry_policy(),
+        on_retry=(lambda subgraph: metrics.fetch_retries.labels(subgraph).inc()) if metrics is not None else None,
     )
     if metrics is not None:
         client = InstrumentedSubgraphClient(client, metrics)

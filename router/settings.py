@@ -28,6 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from router.subgraph_client import RetryPolicy
 from setrum_common.fastpath import FASTPATH_DESCRIPTION, FastPathMode
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
 from setrum_common.http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
@@ -550,6 +551,22 @@ class TrafficShapingSettings(_Section):
         default=True,
         description="identical subgraph queries in flight at once (same subgraph, body and headers) share one request",
     )
+    retry_refused_fetches: bool = Field(
+        default=True,
+        description="a fetch a subgraph refused as overloaded (503 OVERLOADED: it did not run) is sent once more",
+    )
+    retry_delay_s: float = Field(default=0.05, ge=0, le=1.0, description="pause before that retry (jittered ±50 %)")
+    retry_budget_percent: float = Field(
+        default=0.2, ge=0, le=1.0, description="retries earned per fetch sent (the budget: a storm is not doubled)"
+    )
+    retry_min_per_s: float = Field(default=10.0, ge=0, description="retries a quiet router may still send per second")
+
+    def retry_policy(self) -> RetryPolicy | None:
+        if not self.retry_refused_fetches:
+            return None
+        return RetryPolicy(
+            delay_s=self.retry_delay_s, percent=self.retry_budget_percent, min_per_s=self.retry_min_per_s
+        )
 
 
 class SubscriptionSettings(_Section):

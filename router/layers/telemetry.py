@@ -104,6 +104,12 @@ class RouterMetrics:
             ["subgraph"],
             registry=self.registry,
         )
+        self.fetch_retries = Counter(
+            "router_subgraph_fetch_retries_total",
+            "Subgraph fetches sent again after the subgraph refused them as overloaded",
+            ["subgraph"],
+            registry=self.registry,
+        )
 
         # Labelled children looked up once per label values, not on every request and fetch.
         self.requests_by = _Children(self.requests)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._client import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT_S, HttpSubgraphClient, SubgraphClient
 from ._dedupe import InflightShare
 from ._errors import SubgraphFetchError
+from ._retry import RetryPolicy
 from ._subscribe import GRAPHQL_TRANSPORT_WS, SubgraphSubscriber
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "GRAPHQL_TRANSPORT_WS",
     "HttpSubgraphClient",
     "InflightShare",
+    "RetryPolicy",
     "SubgraphClient",
     "SubgraphFetchError",
     "SubgraphSubscriber",

@@ -11,7 +11,9 @@ so the executor never sees httpx.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -24,12 +26,15 @@ from setrum_common.trust import CLAIMS_HEADER, SIGNATURE_HEADER, RouterSigner
 
 from ._dedupe import Answer, InflightShare, is_query_only
 from ._errors import SubgraphFetchError
+from ._retry import RetryBudget, RetryPolicy, refused_as_overloaded
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_TIMEOUT_S", "HttpSubgraphClient", "SubgraphClient"]
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 512
 
+# A retry is sent only if the client's deadline leaves it at least this long.
+_RETRY_MIN_LEFT_S = 0.1
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 # Correlation ids, unique per client request or per fetch (request id, trace propagation): they do
 # not change the answer, so they stay out of the de-duplication key (or nothing would ever be shared);
@@ -56,6 +61,8 @@ class HttpSubgraphClient:
     the claims header) so subgraphs can tell it came from this router (setrum_common/trust/).
     ``deduplicate_queries``: identical query fetches in flight at once (same subgraph, body bytes and
     headers, claims header included) share one request, signed once (:mod:`._dedupe`).
+    ``retry``: a fetch the subgraph refused as overloaded (before running it) is sent once more after a
+    short pause, within a retry budget (:mod:`._retry`); None: never. ``on_retry(subgraph)`` counts them.
     """
 
     def __init__(
@@ -73,8 +80,13 @@ class HttpSubgraphClient:
         max_in_flight: int | None = None,
         signer: RouterSigner | None = None,
         deduplicate_queries: bool = True,
+        retry: RetryPolicy | None = None,
+        on_retry: Callable[[str], object] | None = None,
     ) -> None:
         self.urls = dict(urls)
+        self._retry = RetryBudget(retry) if retry is not None else None
+        self._retry_delay_s = retry.delay_s if retry is not None else 0.0
+        self._on_retry = on_retry
         self.shared_fetches: InflightShare[Answer] | None = InflightShare() if deduplicate_queries else None
         self._signer = signer
         self._deadline_margin_s = deadline_margin_s
@@ -135,7 +147,29 @@ class HttpSubgraphClient:
     async def _send(
         self, subgraph: str, url: str, content: bytes, headers: Mapping[str, str], timeout_s: float
     ) -> Answer:
-        """One request on the wire: deadline header, bulkhead, signature; (status, body bytes)."""
+        """The fetch, sent once more if the subgraph refused it as overloaded (see :mod:`._retry`)."""
+        retry = self._retry
+        if retry is None:
+            return await self._send_once(subgraph, url, content, headers, timeout_s)
+        started = time.monotonic()
+        retry.deposit()
+        status, answer = await self._send_once(subgraph, url, content, headers, timeout_s)
+        if not refused_as_overloaded(status, answer):
+            return status, answer
+        pause = self._retry_delay_s * random.uniform(0.5, 1.5)  # refused together, not retried together
+        left = timeout_s - (time.monotonic() - started) - pause
+        if left < _RETRY_MIN_LEFT_S or not retry.withdraw():
+            return status, answer
+        if self._on_retry is not None:
+            self._on_retry(subgraph)
+        await asyncio.sleep(pause)
+        return await self._send_once(subgraph, url, content, headers, left)
+
+    async def _send_once(
+        self, subgraph: str, url: str, content: bytes, headers: Mapping[str, str], timeout_s: float
+    ) -> Answer:
+        """One request on the wire: deadline header, bulkhead, signature (fresh: its nonce is single-use);
+        (status, body bytes)."""
         if deadline.remaining_s() is not None:
             headers = {**headers, **deadline.outgoing(timeout_s)}
         in_flight = self._in_flight.get(subgraph, 0)
