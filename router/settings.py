@@ -223,7 +223,12 @@ class OverloadSettings(_Section):
     initial_limit: int = Field(default=64, gt=0)
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
-    queue_timeout_s: float = Field(default=1.0, ge=0)
+    queue_timeout_s: float = Field(
+        default=0.5, ge=0, description="the queue over the limit holds what drains in this time (docs/overload.md)"
+    )
+    max_wait_factor: float = Field(
+        default=1.5, ge=1.0, description="a queued request still waiting after this many queue_timeout_s is refused"
+    )
     baseline_floor_s: float = Field(
         default=0.025, ge=0, description="own latencies under this never count as a queue (event-loop noise)"
     )
@@ -240,6 +245,7 @@ class OverloadSettings(_Section):
             min_limit=self.min_limit,
             max_limit=self.max_limit,
             queue_timeout_s=self.queue_timeout_s,
+            max_wait_factor=self.max_wait_factor,
             baseline_floor_s=self.baseline_floor_s,
         )
 
@@ -555,7 +561,7 @@ class TrafficShapingSettings(_Section):
         default=True,
         description="a fetch a subgraph refused as overloaded (503 OVERLOADED: it did not run) is sent once more",
     )
-    retry_delay_s: float = Field(default=0.05, ge=0, le=1.0, description="pause before that retry (jittered ±50 %)")
+    retry_delay_s: float = Field(default=0.025, ge=0, le=1.0, description="pause before that retry (jittered ±50 %)")
     retry_budget_percent: float = Field(
         default=0.2, ge=0, le=1.0, description="retries earned per fetch sent (the budget: a storm is not doubled)"
     )

@@ -96,6 +96,9 @@ class LimiterOptions:
     min_limit: int = 2
     max_limit: int = 512
     queue_timeout_s: float = 0.5
+    # A waiter still without a slot after this many queue_timeout_s is refused (late): the queue's room is
+    # an estimate, and refusing at exactly queue_timeout_s refused a closed loop whenever it was a little off.
+    max_wait_factor: float = 2.0
     max_queue: int = 256
     low_priority_share: float = 0.75
     tolerance: float = 2.0
@@ -235,8 +238,9 @@ class AdaptiveLimiter:
         queue.append(waiter)
         try:
             # The room was sized so this wait is about queue_timeout_s: a waiter is refused only when
-            # slots stop freeing up (twice that), not when the estimate was merely a little off.
-            await asyncio.wait_for(asyncio.shield(future), timeout=2 * self.options.queue_timeout_s)
+            # slots stop freeing up (max_wait_factor times that), not when the estimate was merely a little off.
+            max_wait_s = self.options.max_wait_factor * self.options.queue_timeout_s
+            await asyncio.wait_for(asyncio.shield(future), timeout=max_wait_s)
             return True
         except TimeoutError:
             if future.done():  # granted at the last moment: keep the slot

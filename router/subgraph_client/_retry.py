@@ -32,7 +32,7 @@ def refused_as_overloaded(status: int, content: bytes) -> bool:
 class RetryPolicy:
     """How refused fetches are retried (see the module docstring)."""
 
-    delay_s: float = 0.05
+    delay_s: float = 0.025
     percent: float = 0.2
     min_per_s: float = 10.0
     # The budget holds at most this many seconds of deposits: a long quiet spell must not save up

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import time
+
+import pytest
 
 from setrum_common.overload import AdaptiveLimiter, LimiterOptions
 
@@ -238,6 +241,23 @@ async def test_a_queue_draining_slower_than_its_room_assumed_refuses_newcomers_a
     assert await first
     limiter.release(0.0, failed=False)
     assert await second
+    assert limiter.refused == 1
+
+
+@pytest.mark.parametrize("factor", [1.5, 3.0])
+async def test_a_waiter_is_refused_late_after_max_wait_factor_times_the_queue_time(factor: float) -> None:
+    """A stalled drain (the only slot never comes back): a waiter that joined the queue is refused after
+    ``max_wait_factor`` x ``queue_timeout_s``, neither at the queue time (the room is an estimate, a
+    little off is no reason to refuse) nor never. The router uses 1.5: the storm's admitted p99 was
+    1.04-1.10 s with 2 (waiters of a stalled moment waited up to 1 s behind a 0.5 s queue)."""
+    limiter = AdaptiveLimiter(
+        LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.2, max_wait_factor=factor)
+    )
+    assert await limiter.acquire(priority=True)  # the only slot, never released
+    started = time.monotonic()
+    assert not await limiter.acquire(priority=True)
+    waited = time.monotonic() - started
+    assert factor * 0.2 - 0.01 <= waited < factor * 0.2 + 0.15, waited
     assert limiter.refused == 1
 
 
