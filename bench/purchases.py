@@ -73,9 +73,10 @@ def _meters() -> list[str]:
     return [m.number for m in chosen for _ in range(m.power_va // 1100)]
 
 
-def _customers(url: str, run_id: str) -> list[str]:
+def _customers(url: str, run_id: str, count: int = CUSTOMERS) -> list[str]:
+    """``count`` fresh customers, each signed up and its wallet topped up with :data:`TOP_UP`; their tokens."""
     tokens = []
-    for i in range(CUSTOMERS):
+    for i in range(count):
         data = _gql(
             url,
             """mutation Up($i: SignUpInput!) { signUp(input: $i) { token } }""",
