@@ -29,7 +29,7 @@ refused at once (HTTP 503 with ``Retry-After``, a GraphQL error with code ``OVER
 rate is an estimate; what the queue really does shows in its oldest waiter, so while that one has
 already waited ``queue_timeout_s`` a newcomer is refused at once too (CoDel's sojourn time, used at
 the door: a newcomer would wait at least as long). One that fits waits for its slot; only if the
-drain stalls (twice ``queue_timeout_s``) is it refused late.
+drain stalls (``max_wait_factor`` times ``queue_timeout_s``) is it refused late.
 So a storm's excess is refused fast, what is queued is served within about ``queue_timeout_s``, and
 a closed loop of clients (each waits for its answer before asking again) is queued, never refused:
 its line is no longer than its clients, which the queue holds.
