@@ -136,6 +136,13 @@ REFERENCE_DEFECTS: dict[str, Callable[[Case], bool]] = {
     "a field's copy under a fragment, checked against the set's data": lambda c: (
         c.set_name == "alias_merge" and c.truth is not None and compare(c.ours, c.truth) is None
     ),
+    # Two fields requiring one field with different arguments (shipping's totalUsd needs `price(currency: USD)`,
+    # totalEur the EUR price), asked together: Apollo Gateway computed totalUsd from the EUR price when the
+    # product's `id` was skipped (`{ products { id @include(if: false) totalUsd totalEur } }`: 99 for 107) and
+    # Hive Gateway failed the fetch; ours equals the operation executed directly over the set's data.
+    "requirements with different arguments, checked against the set's data": lambda c: (
+        c.set_name == "requires_args" and c.truth is not None and compare(c.ours, c.truth) is None
+    ),
     # Fields under type conditions below a field an @interfaceObject graph serves (billing's `richest`).
     "type conditions below an @interfaceObject field": lambda c: (
         c.set_name == "interface_object" and "richest" in c.op.query and "... on" in c.op.query

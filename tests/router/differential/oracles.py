@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLSchema, execute_sync, parse
 
-from tests.fixtures.subgraph_apps.sets import alias_merge
+from tests.fixtures.subgraph_apps.sets import alias_merge, requires_args
 
 from .generator import GeneratedOperation
 
@@ -31,6 +31,26 @@ def _alias_merge_root() -> dict[str, Any]:
     return {"feed": items, "latest": items[0]}
 
 
+def _requires_args_root() -> dict[str, Any]:
+    """catalog's products with shipping's totals, each computed from the price in its own currency."""
+
+    def product(pid: str) -> dict[str, Any]:
+        prices = requires_args.PRICES[pid]
+        return {
+            "id": pid,
+            "name": requires_args.NAMES[pid],
+            "price": lambda _info, currency: prices[currency],
+            "totalUsd": prices["USD"] + requires_args.SHIPPING["USD"],
+            "totalEur": prices["EUR"] + requires_args.SHIPPING["EUR"],
+            "dutyEur": prices["EUR"] // 10,
+        }
+
+    return {
+        "products": [product(pid) for pid in requires_args.PRICES],
+        "product": lambda _info, id: product(id) if id in requires_args.PRICES else None,
+    }
+
+
 def _run(root: Callable[[], dict[str, Any]]) -> Callable[[GraphQLSchema, GeneratedOperation], dict[str, Any]]:
     def answer(schema: GraphQLSchema, op: GeneratedOperation) -> dict[str, Any]:
         result = execute_sync(schema, parse(op.query), root_value=root(), variable_values=op.variables)
@@ -41,4 +61,5 @@ def _run(root: Callable[[], dict[str, Any]]) -> Callable[[GraphQLSchema, Generat
 
 ORACLES: dict[str, Callable[[GraphQLSchema, GeneratedOperation], dict[str, Any]]] = {
     "alias_merge": _run(_alias_merge_root),
+    "requires_args": _run(_requires_args_root),
 }

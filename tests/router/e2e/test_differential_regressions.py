@@ -72,6 +72,14 @@ async def test_client_arguments_are_kept_next_to_a_required_copy_of_the_same_fie
     assert [e["path"] for e in body["errors"]] == [["products", 0, "size"], ["products", 2, "size"]]
 
 
+async def test_requirements_with_different_arguments_keep_their_own_values_beside_a_skipped_key(run_set):
+    # totalUsd requires price(currency: USD), totalEur the EUR price; the product's id is asked but skipped.
+    # Apollo Gateway answered totalUsd from the EUR price (99 and 237) and Hive Gateway failed the fetch.
+    run = await run_set("requires_args")
+    body = await run.query("{ products { id @include(if: false) totalUsd totalEur } }")
+    assert body == {"data": {"products": [{"totalUsd": 107, "totalEur": 98}, {"totalUsd": 257, "totalEur": 236}]}}
+
+
 async def test_skip_removing_every_subfield_keeps_the_object(run_set):
     # issue 14 class 9: the subgraph was sent `warehouses` with an empty selection and refused the document
     run = await run_set("fed1_mixed")
