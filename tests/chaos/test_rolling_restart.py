@@ -112,7 +112,16 @@ async def test_sigterm_to_the_parent_drains_every_worker(workers_system: Chaos, 
     finally:
         await chaos.biller("DELETE", "/v1/faults")
         await asyncio.to_thread(chaos.system.restart, victim)
-    assert len(_workers(chaos.system.processes[victim].pid)) == 2
+    assert len(await _workers_within(chaos.system.processes[victim].pid, 2, 15.0)) == 2
+
+
+async def _workers_within(pid: int, count: int, seconds: float) -> set[int]:
+    """The workers of ``pid`` once there are ``count`` of them (or when ``seconds`` ran out): a restarted
+    service is ready when its first worker answers, and the second may still be starting (seen in CI)."""
+    deadline = time.monotonic() + seconds
+    while len(workers := _workers(pid)) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return workers
 
 
 class Balancer:
