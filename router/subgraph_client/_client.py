@@ -85,7 +85,6 @@ class HttpSubgraphClient:
     ) -> None:
         self.urls = dict(urls)
         self._retry = RetryBudget(retry) if retry is not None else None
-        self._retry_delay_s = retry.delay_s if retry is not None else 0.0
         self._on_retry = on_retry
         self.shared_fetches: InflightShare[Answer] | None = InflightShare() if deduplicate_queries else None
         self._signer = signer
@@ -156,7 +155,7 @@ class HttpSubgraphClient:
         status, answer = await self._send_once(subgraph, url, content, headers, timeout_s)
         if not refused_as_overloaded(status, answer):
             return status, answer
-        pause = self._retry_delay_s * random.uniform(0.5, 1.5)  # refused together, not retried together
+        pause = retry.policy.delay_s * random.uniform(0.5, 1.5)  # refused together, not retried together
         left = timeout_s - (time.monotonic() - started) - pause
         if left < _RETRY_MIN_LEFT_S or not retry.withdraw():
             return status, answer

@@ -42,30 +42,30 @@ class RetryPolicy:
 
 class RetryBudget:
     """Tokens for retries: ``percent`` per fetch plus ``min_per_s`` per second, capped at what
-    ``window_s`` of the trickle brings; a retry spends one."""
+    ``window_s`` of the trickle brings; a retry spends one. A fetch only counts itself (every fetch
+    passes here, and refusals are rare): the tokens are worked out when a retry asks for one."""
 
-    __slots__ = ("_at", "_balance", "_cap", "_clock", "_policy")
+    __slots__ = ("_at", "_balance", "_cap", "_clock", "_sent", "policy")
 
     def __init__(self, policy: RetryPolicy, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._policy = policy
+        self.policy = policy
         self._clock = clock
         self._cap = max(1.0, policy.min_per_s * policy.window_s)
         self._balance = min(self._cap, max(1.0, policy.min_per_s))
+        self._sent = 0
         self._at = clock()
-
-    def _refill(self, deposit: float) -> None:
-        now = self._clock()
-        earned = (now - self._at) * self._policy.min_per_s + deposit
-        self._balance = min(self._cap, self._balance + earned)
-        self._at = now
 
     def deposit(self) -> None:
         """One fetch sent: it earns ``percent`` of a retry."""
-        self._refill(self._policy.percent)
+        self._sent += 1
 
     def withdraw(self) -> bool:
-        """Spend one retry; False when the budget is spent."""
-        self._refill(0.0)
+        """Spend one retry; False when the budget is spent. (Every earning only adds, so capping their
+        sum once is the same as capping after each.)"""
+        now = self._clock()
+        earned = (now - self._at) * self.policy.min_per_s + self._sent * self.policy.percent
+        self._balance = min(self._cap, self._balance + earned)
+        self._at, self._sent = now, 0
         if self._balance < 1.0:
             return False
         self._balance -= 1.0
