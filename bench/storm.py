@@ -541,9 +541,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
         )
         stack.close()
     admin_url = postgres_url or os.environ.get("SETRUM_BENCH_POSTGRES_URL")
-    if "postgres" not in databases:
-        pass
-    elif admin_url:
+    if "postgres" in databases and admin_url:
         urls = _postgres_databases(admin_url)
         data = WORK / "system-storm-postgres"
         pg_system = System(
@@ -559,7 +557,7 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
             out["postgres"] = _backend("PostgreSQL", pg_system, urls["transactions"], report, duration_s, generator)
         finally:
             pg_system.stop()
-    else:
+    elif "postgres" in databases:
         print("  SKIP PostgreSQL: no --postgres-url / SETRUM_BENCH_POSTGRES_URL")
     print(f"  load average after: {_load_average()}")
     print(_summary(out))
