@@ -16,7 +16,9 @@ earlier ones were answered, so queueing shows honestly. The run:
 
 All of it on SQLite, then on PostgreSQL when ``--postgres-url`` (or ``SETRUM_BENCH_POSTGRES_URL``)
 names a server (fresh databases are made on it); ``SETRUM_BENCH_STORM_DATABASES=postgres`` (or ``sqlite``)
-runs one of the two, for a quicker A/B. The machine's load average is printed before,
+runs one of the two, for a quicker A/B, and ``SETRUM_BENCH_STORM_CAPACITY=N`` offers multiples of N
+purchases/s instead of the capacity just measured (which moves with the box's noise by a quarter from
+one run to the next), so that two builds are offered the same storm. The machine's load average is printed before,
 after each storm and at the end: on a shared box other tenants' work is in every figure.
 
 The storm and recovery load comes from a small C generator (``bench/loadgen/openloop.c``, built on
@@ -347,8 +349,11 @@ def _backend(
     url = system.router_url
     tokens = _customers(url, uuid.uuid4().hex[:6], STORM_CUSTOMERS)
     buyers = Buyers(url, tokens, _meters())
-    capacity = asyncio.run(_capacity(buyers, CAPACITY_S))
-    print(f"    {name}: capacity {capacity:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
+    measured = asyncio.run(_capacity(buyers, CAPACITY_S))
+    print(f"    {name}: capacity {measured:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
+    capacity = float(os.environ.get("SETRUM_BENCH_STORM_CAPACITY") or measured)
+    if capacity != measured:
+        print(f"    {name}: offering multiples of {capacity:.0f}/s (SETRUM_BENCH_STORM_CAPACITY)", flush=True)
     out: dict[str, Any] = {"capacity_per_s": capacity}
     hop_urls = hops.hop_urls(system)
     for factor in FACTORS:

@@ -26,7 +26,7 @@ from router.http.routes import GRAPHQL_PATH, exception_handlers, http_routes
 from router.http.subscriptions import SubscriptionSlots
 from router.http.webapp import webapp_routes
 from router.layers.authentication import EdgeAuthenticator
-from router.layers.overload import overload_middleware
+from router.layers.overload import overload_admission, overload_middleware
 from router.layers.reload import GatewayLike, GatewayPool, SupergraphWatcher
 from router.layers.telemetry import InstrumentedSubgraphClient, RouterMetrics
 from router.pipeline import build_endpoint
@@ -202,6 +202,7 @@ def create_app(
     if settings.web_app_dir is not None:
         routes = webapp_routes(settings.web_app_dir) + routes
     routes += [Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/ready", ready, methods=["GET"])]
+    admission = overload_admission(settings, metrics)
     app = Starlette(
         routes=routes,
         exception_handlers=exception_handlers,
@@ -210,9 +211,11 @@ def create_app(
             Middleware(CloseWhenDrainingMiddleware),
             Middleware(HeaderLimitMiddleware, limits=settings.header_limits),
             *cors_middleware(settings.cors),
-            *overload_middleware(settings, metrics),
+            *overload_middleware(admission),
         ],
     )
+    # The HTTP server's door refuses with it before the app (setrum_common/http_server.py).
+    app.state.admission = admission if settings.overload.door else None
     app.state.metrics = metrics
     app.state.settings = settings
     app.state.gateway_pool = pool

@@ -220,6 +220,10 @@ class OverloadSettings(_Section):
     (GraphQL code OVERLOADED) at once."""
 
     enabled: bool = True
+    door: bool = Field(
+        default=True,
+        description="while the limit is pressed, the HTTP server refuses what it would refuse at once, before the app",
+    )
     initial_limit: int = Field(default=64, gt=0)
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)

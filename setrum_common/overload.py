@@ -65,13 +65,16 @@ __all__ = [
     "QUEUED_HEADER",
     "RETRY_AFTER_S",
     "AdaptiveLimiter",
+    "Admission",
     "LimiterOptions",
     "OverloadMiddleware",
     "Slot",
+    "admission_of",
     "learn_as",
     "limiter_metrics",
     "overloaded_body",
     "priority_marker",
+    "refusal_headers",
 ]
 
 OVERLOADED = "OVERLOADED"
@@ -219,18 +222,36 @@ class AdaptiveLimiter:
                 limit = self._raise_from + (limit - self._raise_from) * opened
         return limit if priority else limit * self.options.low_priority_share
 
+    @property
+    def pressed(self) -> bool:
+        """Whether a request may have to wait or be refused now: the slots a read may use are taken, or
+        some wait. No clock is read: the HTTP server asks this of every request (see :class:`Admission`)."""
+        return self.in_flight >= self.limit * self.options.low_priority_share or bool(
+            self._waiting[0] or self._waiting[1]
+        )
+
+    def refuse_at_once(self, *, priority: bool) -> bool:
+        """Whether :meth:`acquire` would refuse this request now, without a wait (counted as refused when
+        so); False: it would be admitted or queued, so let :meth:`acquire` decide."""
+        self._end_probe_if_due()
+        if self.in_flight < self._cap(priority) and not self._waiting[0]:
+            return False
+        if not self._queue_full(self._waiting[0 if priority else 1], self._clock()):
+            return False
+        self._window.turned_away = True
+        self.refused += 1
+        return True
+
     async def acquire(self, *, priority: bool) -> bool:
         """Take a slot (waiting in a bounded queue, see :meth:`_queue_room`); False: refuse the request."""
-        if self._probe.since is not None:
-            self._end_probe_if_done()  # its time may be up though nothing finished (a slow downstream)
-            self._wake()
+        self._end_probe_if_due()
         if self.in_flight < self._cap(priority) and not self._waiting[0]:
             self.in_flight += 1
             return True
         self._window.turned_away = True
         queue = self._waiting[0 if priority else 1]
         now = self._clock()
-        if len(queue) >= self._queue_room() or (queue and now - queue[0][0] > self.options.queue_timeout_s):
+        if self._queue_full(queue, now):
             self.refused += 1
             return False
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -249,6 +270,15 @@ class AdaptiveLimiter:
             queue.remove(waiter)
             self.refused += 1
             return False
+
+    def _end_probe_if_due(self) -> None:
+        if self._probe.since is not None:
+            self._end_probe_if_done()  # its time may be up though nothing finished (a slow downstream)
+            self._wake()
+
+    def _queue_full(self, queue: deque[_Waiter], now: float) -> bool:
+        """No room for a newcomer in ``queue``, or its oldest has already waited the whole queue time."""
+        return len(queue) >= self._queue_room() or bool(queue and now - queue[0][0] > self.options.queue_timeout_s)
 
     @property
     def waiting(self) -> int:
@@ -487,55 +517,69 @@ class _Window:
         self.refused_downstream = False
 
 
-class OverloadMiddleware:
-    """The limiter around an ASGI app, in front of everything else the app does, so a refusal costs
-    little more than the HTTP parsing: POST bodies and GET query strings that carry a priority marker
-    go first. Limited: every path but ``/health``, ``/ready`` and ``/metrics``, or only ``paths``.
-    A body declared (or read) longer than ``pass_through_bytes`` is not limited here: another gate
-    bounds those (the router's large-body gate), and reading it here first would defeat that gate.
-    A request's slot ends when its answer starts, so a stream (a subscription) holds none. With
-    ``report_queued`` an answer says how long its request waited in the queue (:data:`QUEUED_HEADER`),
-    so the limit in front counts that wait as its own (:mod:`setrum_common.elsewhere`). A refusal
-    may be held ``refusal_delay_s`` first (a tarpit: it costs a timer, and slows a client that retries
-    at once without honouring ``Retry-After``)."""
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """Where and how a limiter admits requests: what :class:`OverloadMiddleware` applies, and what the
+    HTTP server (:mod:`setrum_common.http_server`) may apply before the app has a request at all.
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        limiter: AdaptiveLimiter,
-        paths: frozenset[str] | None = None,
-        pass_through_bytes: int | None = None,
-        refusal: bytes | None = None,
-        on_refused: Callable[[], None] | None = None,
-        refusal_delay_s: float = 0.0,
-        report_queued: bool = False,
-    ) -> None:
-        self.app = app
-        self.limiter = limiter
-        self.paths = paths
-        self.pass_through_bytes = pass_through_bytes
-        self.refusal = refusal if refusal is not None else overloaded_body()
-        self.on_refused = on_refused
-        self.refusal_delay_s = refusal_delay_s
-        self.report_queued = report_queued
+    Limited: every path but ``/health``, ``/ready`` and ``/metrics``, or only ``paths``. A body declared
+    (or read) longer than ``pass_through_bytes`` is not limited here: another gate bounds those (the
+    router's large-body gate), and reading it here first would defeat that gate. A refusal may be held
+    ``refusal_delay_s`` first (a tarpit: it costs a timer, and slows a client that retries at once
+    without honouring ``Retry-After``). With ``report_queued`` an answer says how long its request
+    waited in the queue (:data:`QUEUED_HEADER`), so the limit in front counts that wait as its own
+    (:mod:`setrum_common.elsewhere`). ``cross_origin_through_app``: a request with an ``Origin`` header is
+    refused by the app only, whose CORS layer adds the headers a browser needs to read the refusal."""
 
-    def _limited(self, scope: Scope) -> bool:
+    limiter: AdaptiveLimiter
+    paths: frozenset[str] | None = None
+    pass_through_bytes: int | None = None
+    refusal: bytes = field(default_factory=overloaded_body)
+    on_refused: Callable[[], None] | None = None
+    refusal_delay_s: float = 0.0
+    report_queued: bool = False
+    cross_origin_through_app: bool = False
+
+    def limits(self, scope: Scope) -> bool:
+        """Whether the request (an ASGI scope) is limited at all, by its type and path."""
         if scope["type"] != "http":
             return False
         path = scope["path"]
         return path in self.paths if self.paths is not None else path not in _EXEMPT_PATHS
 
-    def _declared_too_long(self, scope: Scope) -> bool:
-        if self.pass_through_bytes is None:
+    def declared_too_long(self, scope: Scope) -> bool:
+        """A POST whose declared length passes it through unlimited (see the class)."""
+        if self.pass_through_bytes is None or scope["method"] != "POST":
             return False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 return not value.isdigit() or int(value) > self.pass_through_bytes
         return False
 
+    def refuse_at_once(self, text: bytes) -> bool:
+        """Whether the limiter refuses, without a wait, a request whose operation text (a POST body, a GET
+        query string) is ``text``; counted as refused when so. False: the app's middleware decides."""
+        if not self.limiter.refuse_at_once(priority=priority_marker(text) is not None):
+            return False
+        if self.on_refused is not None:
+            self.on_refused()
+        return True
+
+
+class OverloadMiddleware:
+    """The limiter around an ASGI app, in front of everything else the app does, so a refusal costs
+    little more than the HTTP parsing: POST bodies and GET query strings that carry a priority marker
+    go first; ``admission`` says which requests are limited and how a refusal is answered.
+    A request's slot ends when its answer starts, so a stream (a subscription) holds none."""
+
+    def __init__(self, app: ASGIApp, *, admission: Admission) -> None:
+        self.app = app
+        self.admission = admission
+        self.limiter = admission.limiter
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._limited(scope) or (scope["method"] == "POST" and self._declared_too_long(scope)):
+        admission = self.admission
+        if not admission.limits(scope) or admission.declared_too_long(scope):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
@@ -547,31 +591,26 @@ class OverloadMiddleware:
                 read += len(message.get("body", b""))
                 if message["type"] != "http.request" or not message.get("more_body"):
                     break
-                if self.pass_through_bytes is not None and read > self.pass_through_bytes:
+                if admission.pass_through_bytes is not None and read > admission.pass_through_bytes:
                     await self.app(scope, _replaying(messages, receive), send)  # a long chunked body
                     return
             text = b"".join(m.get("body", b"") for m in messages)
         else:
             text = scope.get("query_string", b"")
         kind = priority_marker(text)
-        asked_at = time.monotonic() if self.report_queued else 0.0  # the router does not report: no clock read
+        report_queued = admission.report_queued
+        asked_at = time.monotonic() if report_queued else 0.0  # the router does not report: no clock read
         if not await self.limiter.acquire(priority=kind is not None):
-            if self.on_refused is not None:
-                self.on_refused()
-            if self.refusal_delay_s > 0:
+            if admission.on_refused is not None:
+                admission.on_refused()
+            if admission.refusal_delay_s > 0:
                 # A client that asks again the moment it is refused (wrk, a naive retry loop) would
                 # otherwise spin: thousands of refusals a second take the CPU the queue is waiting on.
-                await asyncio.sleep(self.refusal_delay_s)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": self.refusal})
+                await asyncio.sleep(admission.refusal_delay_s)
+            await send({"type": "http.response.start", "status": 503, "headers": refusal_headers(admission.refusal)})
+            await send({"type": "http.response.body", "body": admission.refusal})
             return
-        queued_ms = int((time.monotonic() - asked_at) * 1000) if self.report_queued else 0
+        queued_ms = int((time.monotonic() - asked_at) * 1000) if report_queued else 0
         with self.limiter.running(kind) as slot:
 
             async def send_status(message: Message) -> None:
@@ -584,6 +623,28 @@ class OverloadMiddleware:
                 await send(message)
 
             await self.app(scope, _replaying(messages, receive) if messages else receive, send_status)
+
+
+def refusal_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers of a 503 refusal carrying ``body`` (a GraphQL error coded ``OVERLOADED``)."""
+    return [
+        (b"content-type", b"application/json"),
+        (b"retry-after", str(RETRY_AFTER_S).encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+
+
+def admission_of(app: object) -> Admission | None:
+    """The :class:`Admission` an app published as ``app.state.admission``, looked for through the
+    wrappers a server puts around it (each keeps the wrapped app as ``.app``)."""
+    for _ in range(8):
+        found = getattr(getattr(app, "state", None), "admission", None)
+        if isinstance(found, Admission):
+            return found
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:

@@ -47,7 +47,7 @@ from .http_limits import HeaderLimitMiddleware
 from .logging import configure_logging
 from .migrations import Migrations, ensure_schema, migration_status
 from .observability import Observability, ObservabilityMiddleware, current_request_id
-from .overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware, limiter_metrics
+from .overload import AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware, limiter_metrics
 from .sessions import SessionGuard, remote_session_lookup
 from .settings import ServiceSettings
 from .shutdown import CloseWhenDrainingMiddleware, draining
@@ -332,7 +332,7 @@ def create_service_app(
             probe_interval_s=settings.overload_probe_interval_s,
         )
         limiter = limiter_metrics(AdaptiveLimiter(options), observability.registry)
-        middleware.append(Middleware(OverloadMiddleware, limiter=limiter, report_queued=True))
+        middleware.append(Middleware(OverloadMiddleware, admission=Admission(limiter=limiter, report_queued=True)))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.db = db
     app.state.observability = observability

@@ -6,6 +6,10 @@ refusal that first verified a token, decoded JSON and walked eight layers cost t
 what the refusal itself does (py-spy, 2,300 refusals/s on one core). The operation text is still
 read, raw, so a purchase or a sign-in (which go first) is told from a heavy read; a refused request
 is answered at once with 503, ``Retry-After`` and a GraphQL error coded ``OVERLOADED``.
+
+The router also publishes its :class:`~setrum_common.overload.Admission` as ``app.state.admission``:
+while the limit is pressed, the HTTP server refuses what it would refuse at once before an ASGI task
+exists (:mod:`setrum_common.http_server`), which halves what a storm's refusal costs.
 """
 
 from __future__ import annotations
@@ -14,33 +18,36 @@ from starlette.middleware import Middleware
 
 from router.http.routes import GRAPHQL_PATH
 from router.settings import RouterSettings
-from setrum_common.overload import AdaptiveLimiter, OverloadMiddleware, limiter_metrics, overloaded_body
+from setrum_common.overload import AdaptiveLimiter, Admission, OverloadMiddleware, limiter_metrics, overloaded_body
 
 from .telemetry import RouterMetrics
 
-__all__ = ["overload_middleware"]
+__all__ = ["overload_admission", "overload_middleware"]
 
 _REFUSED = overloaded_body("The router is overloaded; retry shortly")
 
 
-def overload_middleware(settings: RouterSettings, metrics: RouterMetrics | None = None) -> list[Middleware]:
-    """The admission middleware for ``/graphql`` (none when the limit is switched off). Bodies over the
+def overload_admission(settings: RouterSettings, metrics: RouterMetrics | None = None) -> Admission | None:
+    """The router's admission to ``/graphql`` (None when the limit is switched off). Bodies over the
     large-body threshold pass: the large-body gate bounds them, and this must not read them first."""
     if not settings.overload.enabled:
-        return []
+        return None
     limits = settings.limits
     counter = metrics.requests_by("anonymous", "overloaded") if metrics is not None else None
     limiter = AdaptiveLimiter(settings.overload.options())
     if metrics is not None:
         limiter_metrics(limiter, metrics.registry)
-    return [
-        Middleware(
-            OverloadMiddleware,
-            limiter=limiter,
-            paths=frozenset({GRAPHQL_PATH}),
-            pass_through_bytes=limits.large_body_bytes or limits.max_body_bytes,
-            refusal=_REFUSED,
-            on_refused=counter.inc if counter is not None else None,
-            refusal_delay_s=settings.overload.refusal_delay_s,
-        )
-    ]
+    return Admission(
+        limiter=limiter,
+        paths=frozenset({GRAPHQL_PATH}),
+        pass_through_bytes=limits.large_body_bytes or limits.max_body_bytes,
+        refusal=_REFUSED,
+        on_refused=counter.inc if counter is not None else None,
+        refusal_delay_s=settings.overload.refusal_delay_s,
+        cross_origin_through_app=bool(settings.cors.origins or settings.cors.match_origins),
+    )
+
+
+def overload_middleware(admission: Admission | None) -> list[Middleware]:
+    """The admission middleware (none when the limit is switched off)."""
+    return [] if admission is None else [Middleware(OverloadMiddleware, admission=admission)]

@@ -27,7 +27,7 @@ from starlette.routing import Route
 from router.settings import OverloadSettings
 from setrum_common.elsewhere import measured
 from setrum_common.fastpath.http import HttpClient
-from setrum_common.overload import AdaptiveLimiter, LimiterOptions, OverloadMiddleware, learn_as
+from setrum_common.overload import AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware, learn_as
 from tests.fixtures.uvicorn_thread import serve_in_thread
 
 PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
@@ -41,7 +41,7 @@ def _limited(graphql: Endpoint, limiter: AdaptiveLimiter, **middleware_options: 
     """``graphql`` at /graphql behind the overload middleware (``middleware_options`` are its own)."""
     return Starlette(
         routes=[Route("/graphql", graphql, methods=["POST"])],
-        middleware=[Middleware(OverloadMiddleware, limiter=limiter, **middleware_options)],
+        middleware=[Middleware(OverloadMiddleware, admission=Admission(limiter=limiter, **middleware_options))],
     )
 
 

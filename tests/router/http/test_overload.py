@@ -5,16 +5,22 @@ subgraph's own refusals make the router refuse at its door."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
+import httpx
+import pytest
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from router.app import create_app
 from router.settings import RouterSettings
+from setrum_common.http_server import http_protocol
 from setrum_common.overload import overloaded_body
 from tests.router.http.fixtures import AccountsSubgraph, asgi_client
 
@@ -184,3 +190,52 @@ async def test_a_refusal_comes_before_any_other_work(supergraph_file: Path, subg
     assert garbled.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
     assert large.json() == {"data": {"hello": "hello world"}}
     assert after.status_code == 400  # with room again, the same body meets the decoder
+
+
+class _Counting:
+    """The router app as uvicorn serves it, counting the /graphql requests that reach it."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app  # what the HTTP server's door looks through for app.state.admission
+        self.graphql = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            self.graphql += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("door", [True, False], ids=["door", "no door"])
+async def test_over_http_the_server_refuses_at_the_door_before_the_router(
+    supergraph_file: Path, subgraph: AccountsSubgraph, door: bool
+) -> None:
+    """Served by uvicorn on our HTTP protocol, a read over the limit that no queue takes is refused by the
+    server itself (the router app never has it) unless ``overload.door`` is off; the answer is the same."""
+    settings = RouterSettings(
+        supergraph=supergraph_file, overload={**PINNED, "queue_timeout_s": 0, "door": door}, traffic_shaping=SEPARATE
+    )
+    app = _Counting(create_app(settings, subgraph_apps={"accounts": subgraph.app()}))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, http=http_protocol(), lifespan="on", log_level="error")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            held = [asyncio.create_task(client.post("/graphql", json={"query": "{ slow }"})) for _ in range(3)]
+            while len(subgraph.received) < 3:
+                await asyncio.sleep(0.01)
+            refused = await client.post("/graphql", json={"query": "{ hello }"})
+            priority = await client.post("/graphql", json={"query": "{ signIn: hello }"})
+            subgraph.release.set()
+            await asyncio.gather(*held)
+    finally:
+        server.should_exit = True
+        await serving
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    assert priority.json() == {"data": {"signIn": "hello world"}}
+    assert app.graphql == (4 if door else 5)  # three held and the sign-in; without the door the refused one too

@@ -1,0 +1,206 @@
+"""The overload door in the HTTP server (setrum_common/http_server.py): while the limit is pressed, a
+request the limit would refuse at once is answered 503 by the protocol, before the app has it.
+
+A real uvicorn server with a limit of one slot and no queue: one held request takes the slot, and
+what follows is refused. On the door's protocol the app never sees the refused requests; on the plain
+protocol (the fallback when uvicorn's internals differ) its middleware refuses them; both answer the
+same bytes that matter (status, ``Retry-After``, the ``OVERLOADED`` error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from setrum_common.http_server import AdmittingHttpToolsProtocol, CoalescingHttpToolsProtocol
+from setrum_common.overload import PRIORITY_SCAN_BYTES, AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware
+from tests.fixtures.uvicorn_thread import serve_in_thread
+
+PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
+READ = b'{"query": "{ purchases { id } }"}'
+HELD = b'{"query": "{ held }"}'
+
+
+class _CountingApp:
+    """The app as uvicorn sees it, counting the /graphql requests that reach it (``.app`` is what the
+    door looks through for ``state.admission``)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.calls = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            self.calls += 1
+        await self.app(scope, receive, send)
+
+
+def _app(admission: Admission, release: threading.Event) -> _CountingApp:
+    async def graphql(request: Request) -> JSONResponse:
+        text = await request.body() if request.method == "POST" else request.url.query.encode()
+        while (b"held" in text or b"purchases" in text) and not release.is_set():
+            await asyncio.sleep(0.005)  # holds its slot until the test releases it
+        return JSONResponse({"data": {"ok": True}})
+
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"])],
+        middleware=[Middleware(OverloadMiddleware, admission=admission)],
+    )
+    app.state.admission = admission
+    return _CountingApp(app)
+
+
+def _admission(limit: int = 1, **options: Any) -> tuple[Admission, list[int]]:
+    refused: list[int] = []
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=limit, min_limit=limit, max_limit=limit, queue_timeout_s=0))
+    return Admission(
+        limiter=limiter, paths=frozenset({"/graphql"}), on_refused=lambda: refused.append(1), **options
+    ), refused
+
+
+@contextmanager
+def _served(app: _CountingApp, protocol: type) -> Iterator[str]:
+    with serve_in_thread(app, http=protocol) as url:
+        yield url
+
+
+def _post(body: bytes, *extra: bytes) -> bytes:
+    head = b"POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n"
+    return head + b"".join(extra) + b"content-length: %d\r\n\r\n" % len(body) + body
+
+
+class _Responses:
+    """HTTP/1.1 responses (each with a content-length) read off one socket, in order."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def _fill(self, until: int) -> None:
+        while len(self.buffer) < until:
+            chunk = self.sock.recv(65536)
+            assert chunk, "the server closed the connection"
+            self.buffer += chunk
+
+    def next(self) -> tuple[int, dict[bytes, bytes], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill(len(self.buffer) + 1)
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        status_line, *lines = head.split(b"\r\n")
+        headers = {name.lower(): value.strip() for name, _, value in (line.partition(b":") for line in lines)}
+        length = int(headers[b"content-length"])
+        self._fill(length)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(status_line.split()[1]), headers, body
+
+
+async def _hold_the_slot(url: str) -> asyncio.Task[httpx.Response]:
+    client = httpx.AsyncClient(base_url=url)
+    task = asyncio.create_task(client.post("/graphql", content=HELD))
+    task.add_done_callback(lambda _: asyncio.ensure_future(client.aclose()))
+    await asyncio.sleep(0.2)  # its request is in the app, holding the one slot
+    return task
+
+
+@pytest.mark.parametrize("protocol", [AdmittingHttpToolsProtocol, CoalescingHttpToolsProtocol], ids=["door", "plain"])
+async def test_a_refusal_is_the_same_answer_and_the_connection_lives_on(protocol: type) -> None:
+    admission, refused = _admission()
+    release = threading.Event()
+    app = _app(admission, release)
+    with _served(app, protocol) as url:
+        holder = await _hold_the_slot(url)
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            responses = _Responses(sock)
+            sock.sendall(_post(PURCHASE))
+            status, headers, body = await asyncio.to_thread(responses.next)
+            # two more at once on the same connection (pipelined): each refused, in order
+            sock.sendall(_post(PURCHASE) + _post(READ))
+            answers = [await asyncio.to_thread(responses.next) for _ in range(2)]
+            assert responses.buffer == b""
+            release.set()
+            assert (await holder).status_code == 200
+            sock.sendall(_post(PURCHASE))  # the slot is free: the same connection is served
+            admitted = await asyncio.to_thread(responses.next)
+    for answer_status, answer_headers, answer_body in [(status, headers, body), *answers]:
+        assert answer_status == 503 and answer_headers[b"retry-after"] == b"1"
+        assert answer_headers[b"content-type"] == b"application/json"
+        assert orjson.loads(answer_body)["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    assert admitted[0] == 200 and orjson.loads(admitted[2]) == {"data": {"ok": True}}
+    assert len(refused) == 3 and admission.limiter.refused == 3
+    # the held request and the admitted one; on the plain protocol the three refused ones too
+    assert app.calls == (2 if protocol is AdmittingHttpToolsProtocol else 5)
+
+
+async def test_the_door_lets_purchases_in_while_it_refuses_reads() -> None:
+    """Of a limit of 4, reads may use 3: with 3 reads in flight the door refuses a 4th read at once,
+    and a purchase (a priority operation, by its text) still goes in, in a POST body or a GET query."""
+    admission, refused = _admission(limit=4)
+    release = threading.Event()
+    app = _app(admission, release)
+    with _served(app, AdmittingHttpToolsProtocol) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            reads = [asyncio.create_task(client.post("/graphql", content=HELD)) for _ in range(3)]
+            await asyncio.sleep(0.2)
+            assert admission.limiter.pressed
+            read = await client.post("/graphql", content=READ)
+            by_get = await client.get("/graphql", params={"query": "{ purchases { id } }"})
+            purchase = await client.post("/graphql", content=PURCHASE)
+            purchase_by_get = await client.get("/graphql", params={"query": "mutation { purchaseToken { id } }"})
+            release.set()
+            assert [r.status_code for r in await asyncio.gather(*reads)] == [200, 200, 200]
+    assert (read.status_code, by_get.status_code) == (503, 503)
+    assert (purchase.status_code, purchase_by_get.status_code) == (200, 200)
+    assert len(refused) == 2 and app.calls == 3 + 2  # the refused reads never reached the app
+
+
+async def test_a_door_refusal_is_held_for_the_refusal_delay() -> None:
+    admission, _ = _admission(refusal_delay_s=0.05)
+    release = threading.Event()
+    with _served(_app(admission, release), AdmittingHttpToolsProtocol) as url:
+        holder = await _hold_the_slot(url)
+        async with httpx.AsyncClient(base_url=url) as client:
+            timings = []
+            for _ in range(3):
+                sent = time.monotonic()
+                assert (await client.post("/graphql", content=PURCHASE)).status_code == 503
+                timings.append(time.monotonic() - sent)
+        release.set()
+        await holder
+    assert min(timings) >= 0.05, timings
+
+
+async def test_long_bodies_and_cross_origin_requests_are_left_to_the_app() -> None:
+    """A body too long to name a priority operation is not held for the door, and with CORS on a
+    request carrying ``Origin`` is refused by the app (whose CORS layer a browser needs): both still
+    refused, by the middleware."""
+    admission, refused = _admission(cross_origin_through_app=True)
+    release = threading.Event()
+    app = _app(admission, release)
+    long_read = b'{"query": "{ purchases { id } }", "extensions": {"pad": "' + b"x" * PRIORITY_SCAN_BYTES + b'"}}'
+    with _served(app, AdmittingHttpToolsProtocol) as url:
+        holder = await _hold_the_slot(url)
+        async with httpx.AsyncClient(base_url=url) as client:
+            long_answer = await client.post("/graphql", content=long_read)
+            cross = await client.post("/graphql", content=PURCHASE, headers={"origin": "https://app.example.id"})
+            plain = await client.post("/graphql", content=PURCHASE)
+        release.set()
+        await holder
+    assert [r.status_code for r in (long_answer, cross, plain)] == [503, 503, 503]
+    assert len(refused) == 3
+    assert app.calls == 1 + 2  # the held request, the long one and the cross-origin one; not the plain one
