@@ -228,10 +228,10 @@ class OverloadSettings(_Section):
     min_limit: int = Field(default=2, gt=0)
     max_limit: int = Field(default=512, gt=0)
     queue_timeout_s: float = Field(
-        default=0.5, ge=0, description="the queue over the limit holds what drains in this time (docs/overload.md)"
+        default=0.25, ge=0, description="the queue over the limit holds what drains in this time (docs/overload.md)"
     )
     max_wait_factor: float = Field(
-        default=1.5, ge=1.0, description="a queued request still waiting after this many queue_timeout_s is refused"
+        default=3.0, ge=1.0, description="a queued request still waiting after this many queue_timeout_s is refused"
     )
     baseline_floor_s: float = Field(
         default=0.025, ge=0, description="own latencies under this never count as a queue (event-loop noise)"

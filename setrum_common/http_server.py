@@ -15,7 +15,7 @@ nothing is ever lost or reordered; ``abort`` drops it, as a transport's abort dr
 
 :class:`AdmittingHttpToolsProtocol` adds a door in front of the app: in a storm most requests are
 refused by the overload limit, and a refusal made by the app (an ASGI task, the middleware stack, a
-``receive``, a sleep and two ``send`` calls) cost the router most of a core at 3,500 refusals/s. While
+``receive``, a sleep and two ``send`` calls) cost the router about 75 µs of CPU, 50 µs at this door. While
 the limit is pressed, the protocol holds a limited request until its body is in (a few hundred
 bytes, normally in the same read as its head), asks the app's :class:`~setrum_common.overload.Admission`
 whether it is refused at once, and if so writes the 503 itself; otherwise the request goes to the app

@@ -393,13 +393,14 @@ class AdaptiveLimiter:
         # every sample would overshoot in both directions behind a slow downstream.
         ratio = statistics.median(window.ratios)
         # The rate slots free up at: what this window completed, or what the limit completes at its
-        # latency (Little's law), whichever is higher. The first holds when the limit has just shrunk
-        # below what was in flight (the latency was measured with more in flight); the second when a
-        # burst follows a quiet spell. It rises at once and falls by half per window at most: one
-        # window stalled by a pause must not turn a queued closed loop into a flood of refusals.
+        # mean latency (Little's law; a skewed latency's median is well below its mean), whichever is
+        # higher. The first holds when the limit has just shrunk below what was in flight (the latency
+        # was measured with more in flight); the second when a burst follows a quiet spell. It rises at
+        # once and falls by half per window at most: one window stalled by a pause must not turn a
+        # queued closed loop into a flood of refusals.
         drain = max(
             len(window.totals) / max(now - window.started, 1e-6),
-            self.limit / max(statistics.median(window.totals), 1e-6),
+            self.limit / max(statistics.fmean(window.totals), 1e-6),
         )
         self._drain_per_s = max(drain, (self._drain_per_s + drain) / 2)
         self._window = _Window(now, min(_MAX_WINDOW_S, statistics.median(window.round_trips)))

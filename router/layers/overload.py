@@ -9,7 +9,7 @@ is answered at once with 503, ``Retry-After`` and a GraphQL error coded ``OVERLO
 
 The router also publishes its :class:`~setrum_common.overload.Admission` as ``app.state.admission``:
 while the limit is pressed, the HTTP server refuses what it would refuse at once before an ASGI task
-exists (:mod:`setrum_common.http_server`), which halves what a storm's refusal costs.
+exists (:mod:`setrum_common.http_server`): a refusal then costs about 50 µs of CPU instead of 75.
 """
 
 from __future__ import annotations
