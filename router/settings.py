@@ -233,6 +233,11 @@ class OverloadSettings(_Section):
     max_wait_factor: float = Field(
         default=3.0, ge=1.0, description="a queued request still waiting after this many queue_timeout_s is refused"
     )
+    sojourn_factor: float = Field(
+        default=2.0,
+        ge=1.0,
+        description="newcomers are refused at once while the oldest waiter has waited this many queue_timeout_s",
+    )
     baseline_floor_s: float = Field(
         default=0.025, ge=0, description="own latencies under this never count as a queue (event-loop noise)"
     )
@@ -250,6 +255,7 @@ class OverloadSettings(_Section):
             max_limit=self.max_limit,
             queue_timeout_s=self.queue_timeout_s,
             max_wait_factor=self.max_wait_factor,
+            sojourn_factor=self.sojourn_factor,
             baseline_floor_s=self.baseline_floor_s,
         )
 

@@ -102,6 +102,10 @@ class LimiterOptions:
     # A waiter still without a slot after this many queue_timeout_s is refused (late): the queue's room is
     # an estimate, and refusing at exactly queue_timeout_s refused a closed loop whenever it was a little off.
     max_wait_factor: float = 2.0
+    # A newcomer is refused at once while the oldest waiter has waited this many queue_timeout_s (CoDel's
+    # sojourn time at the door). Above 1 the queue may be sized short (few waiters past the late limit when
+    # the drain dips) while a closed loop that waits a little longer than queue_timeout_s is still queued.
+    sojourn_factor: float = 1.0
     max_queue: int = 256
     low_priority_share: float = 0.75
     tolerance: float = 2.0
@@ -277,8 +281,10 @@ class AdaptiveLimiter:
             self._wake()
 
     def _queue_full(self, queue: deque[_Waiter], now: float) -> bool:
-        """No room for a newcomer in ``queue``, or its oldest has already waited the whole queue time."""
-        return len(queue) >= self._queue_room() or bool(queue and now - queue[0][0] > self.options.queue_timeout_s)
+        """No room for a newcomer in ``queue``, or its oldest has already waited the sojourn limit."""
+        options = self.options
+        sojourn_s = options.sojourn_factor * options.queue_timeout_s
+        return len(queue) >= self._queue_room() or bool(queue and now - queue[0][0] > sojourn_s)
 
     @property
     def waiting(self) -> int:

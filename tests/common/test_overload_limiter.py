@@ -244,12 +244,37 @@ async def test_a_queue_draining_slower_than_its_room_assumed_refuses_newcomers_a
     assert limiter.refused == 1
 
 
+async def test_with_a_sojourn_factor_a_short_queue_still_takes_a_slightly_longer_closed_loop() -> None:
+    """The router sizes its queue for 0.25 s of drain (few waiters outlive the late limit when the drain
+    dips) but refuses newcomers only once the oldest has waited twice that: a closed loop whose clients
+    wait 0.3 s is queued, and a stalled one is still refused at the door."""
+    now = 0.0
+    options = LimiterOptions(
+        initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.25, sojourn_factor=2.0, max_queue=100
+    )
+    limiter = AdaptiveLimiter(options, clock=lambda: now)
+    assert await limiter.acquire(priority=True)
+    first = asyncio.create_task(limiter.acquire(priority=True))
+    await asyncio.sleep(0)
+    now = 0.3
+    assert not limiter.refuse_at_once(priority=True)  # 0.3 s > 0.25 s, but under 2 x 0.25 s: queued
+    second = asyncio.create_task(limiter.acquire(priority=True))
+    await asyncio.sleep(0)
+    now = 0.55
+    assert limiter.refuse_at_once(priority=True)  # the oldest has waited 0.55 s: refused at once
+    assert not await limiter.acquire(priority=True)
+    for waiter in (first, second):
+        limiter.release(0.0, failed=False)
+        assert await waiter
+    assert limiter.refused == 2
+
+
 @pytest.mark.parametrize("factor", [1.5, 3.0])
 async def test_a_waiter_is_refused_late_after_max_wait_factor_times_the_queue_time(factor: float) -> None:
     """A stalled drain (the only slot never comes back): a waiter that joined the queue is refused after
     ``max_wait_factor`` x ``queue_timeout_s``, neither at the queue time (the room is an estimate, a
-    little off is no reason to refuse) nor never. The router uses 1.5: the storm's admitted p99 was
-    1.04-1.10 s with 2 (waiters of a stalled moment waited up to 1 s behind a 0.5 s queue)."""
+    little off is no reason to refuse) nor never. The router uses 3 behind a 0.25 s queue (late at 0.75 s:
+    with 2 behind a 0.5 s queue the storm's admitted p99 was 1.04-1.10 s)."""
     limiter = AdaptiveLimiter(
         LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.2, max_wait_factor=factor)
     )
