@@ -8,8 +8,8 @@ Rules that matter for money:
   sharing one PostgreSQL: the TID is ``max(now's minute, last TID + 1)``, taken by one
   conditional ``UPDATE … RETURNING`` of the meter row (which holds its row lock until commit;
   SQLite serialises writers with ``BEGIN IMMEDIATE``, plus an in-process lock so writers queue
-  instead of busy-waiting), and ``last_tid`` is written in the same transaction as the
-  purchase, so no TID is spent without its token being stored.
+  instead of busy-waiting). On SQLite ``last_tid`` is written in the same transaction as the
+  purchase; on PostgreSQL the fresh sale's two statements commit alone (see below).
 - **The vending key stays in memory.** Decoder keys are derived on demand.
 - **Key changes ride on a sale.** A meter whose base date has run out of TIDs, or for which the
   utility ordered a new key revision / supply group / tariff index, gets the key change pair
@@ -18,11 +18,18 @@ Rules that matter for money:
   so exactly one sale carries the pair (a reprint returns it again).
 
 Why Core statements built once at import, run in one greenlet per transaction: a purchase is
-the hot path of the whole system. A fresh sale is ``BEGIN``, the TID ``UPDATE … RETURNING``,
-an ``INSERT … ON CONFLICT (reference) DO NOTHING RETURNING id`` of the purchase in its final
-state, ``COMMIT``; no ORM unit of work, no read before the write. When the insert meets an
-existing reference the transaction is rolled back (the TID with it) and the stored outcome is
+the hot path of the whole system. On SQLite a fresh sale is ``BEGIN``, the TID ``UPDATE …
+RETURNING``, an ``INSERT … ON CONFLICT (reference) DO NOTHING RETURNING id`` of the purchase in
+its final state, ``COMMIT``; no ORM unit of work, no read before the write. When the insert meets
+an existing reference the transaction is rolled back (the TID with it) and the stored outcome is
 answered from a second transaction: replays are rare, fresh sales are not.
+
+On PostgreSQL the same two statements run in autocommit, each atomic by itself: two round trips
+instead of four, and the meter row is locked for one statement instead of a whole transaction.
+The price is that a TID can be spent without a token stored (a replay that tries to sell first, or
+a crash between the two statements). STS meters accept gaps between TIDs (they refuse only a TID
+not above the oldest they remember), so a skipped TID costs nothing; a TID is still never issued
+twice, and a token is still stored before it is answered.
 """
 
 from __future__ import annotations
@@ -406,7 +413,7 @@ class BillerService:
             key = self._decoder_keys[cache_key] = derive_decoder_key(self._vending_key, meter_key_params(meter))
         return key
 
-    def _issue(self, conn: Connection, purchase: dict[str, Any], now: datetime, meter: Any, tid: int) -> None:
+    def _issue(self, purchase: dict[str, Any], now: datetime, meter: Any, tid: int) -> None:
         """Make ``purchase`` SUCCESS with a fresh token for ``tid``, already taken on ``meter``."""
         issued = credit_token(
             self.decoder_key(meter), purchase["kwh_tenths"], tid=tid, base=base_date_for_year(meter.base_date)
@@ -447,12 +454,12 @@ class BillerService:
         conn.execute(_SET_LAST_TID, {"b_number": meter.number, "b_tid": tid})
         return tid
 
-    def _sell(
-        self, conn: Connection, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, fault: Fault | None
+    @staticmethod
+    def _new_purchase(
+        reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, now: datetime
     ) -> dict[str, Any]:
-        """A new sale, stored in its final state; :class:`_AlreadyStored` if the reference exists."""
-        now = self._now()
-        purchase: dict[str, Any] = {
+        """A purchase row not yet decided (PENDING, no token), with a fresh biller reference."""
+        return {
             "reference": reference, "biller_reference": "SB" + uuid.uuid4().hex[:20].upper(),
             "meter_number": meter_number, "kwh_tenths": kwh_tenths, "amount": str(amount),
             "status": BillerPurchaseStatus.PENDING, "token": None, "tid": None, "carried_tenths": None,
@@ -460,12 +467,54 @@ class BillerService:
             "key_change_tokens": None,
             "created_at": now, "updated_at": now,
         }  # fmt: skip
+
+    async def _sell_once(
+        self, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, fault: Fault | None
+    ) -> dict[str, Any]:
+        """A new sale, stored in its final state; :class:`_AlreadyStored` if the reference exists."""
+        if self._db.is_sqlite:
+            return await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault)
+        return await self._sell_alone(reference, meter_number, kwh_tenths, amount, fault)
+
+    async def _sell_alone(
+        self, reference: str, meter_number: str, kwh_tenths: int, amount: Decimal, fault: Fault | None
+    ) -> dict[str, Any]:
+        """A new sale on PostgreSQL (see the module docstring): the TID and the insert in autocommit;
+        anything but an ACTIVE meter with a TID to give takes :meth:`_sell`, in one transaction."""
+        if fault is not None and fault.mode not in _ISSUING_MODES:
+            return await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault)
+        now = self._now()
+        taken = await self._db.run(
+            _read, _TAKE_TID, {"b_number": meter_number, **_minute_tids(now)}, write=True, one_statement=True
+        )
+        if taken is None:
+            return await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault, False)
+        purchase = self._new_purchase(reference, meter_number, kwh_tenths, amount, now)
+        self._issue(purchase, now, taken, taken.last_tid)
+        if await self._db.run(_read, self._insert_purchase, purchase, write=True, one_statement=True) is None:
+            raise _AlreadyStored(reference)  # its TID stays spent: a gap the meter accepts
+        return purchase
+
+    def _sell(
+        self,
+        conn: Connection,
+        reference: str,
+        meter_number: str,
+        kwh_tenths: int,
+        amount: Decimal,
+        fault: Fault | None,
+        try_hot_path: bool = True,
+    ) -> dict[str, Any]:
+        """A new sale in one transaction, stored in its final state; :class:`_AlreadyStored` if the
+        reference exists. ``try_hot_path`` False: the TID ``UPDATE`` was just tried and found no row."""
+        now = self._now()
+        purchase = self._new_purchase(reference, meter_number, kwh_tenths, amount, now)
         mode = fault.mode if fault is not None else "none"
         taken = None
-        if mode in _ISSUING_MODES:  # the hot path: take the TID straight away
+        if try_hot_path and mode in _ISSUING_MODES:  # the hot path: take the TID straight away
             taken = conn.execute(_TAKE_TID, {"b_number": meter_number, **_minute_tids(now)}).first()
         if taken is not None:
-            self._issue(conn, purchase, now, taken, taken.last_tid)
+            self._issue(purchase, now, taken, taken.last_tid)
         else:
             meter = self._locked_meter(conn, meter_number)
             if meter is None:
@@ -499,7 +548,7 @@ class BillerService:
         except KeyChangeNeeded as exc:
             self._fail(purchase, "KEY_CHANGE_REQUIRED", str(exc), now)
         else:
-            self._issue(conn, purchase, now, meter, tid)
+            self._issue(purchase, now, meter, tid)
 
     def _change_key(
         self, conn: Connection, meter: Any, plan: KeyChangePlan, now: datetime
@@ -603,7 +652,7 @@ class BillerService:
         await self._sleep_for(fault)
         for attempt in (1, 2):
             try:
-                stored = await self._write(self._sell, reference, meter_number, kwh_tenths, amount, fault)
+                stored = await self._sell_once(reference, meter_number, kwh_tenths, amount, fault)
             except _AlreadyStored:
                 replayed = await self._write(self._replay, reference, meter_number, kwh_tenths, amount)
                 if replayed is not None:

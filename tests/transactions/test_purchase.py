@@ -42,6 +42,17 @@ async def test_buy_debits_wallet_stores_receipt_and_token(gql: GraphQL, fake_bil
     assert fake_biller.tokens_issued == 1
 
 
+async def test_replay_answers_the_first_purchase_after_master_stops_selling_it(
+    gql: GraphQL, fake_biller: FakeBiller, fake_master: FakeMaster
+) -> None:
+    first = (await buy(gql, SITI, METER.number, 50000, "order-w"))["data"]["purchaseToken"]
+    fake_master.denominations.discard(Decimal(50000))  # withdrawn after the sale
+    again = (await buy(gql, SITI, METER.number, 50000, "order-w"))["data"]["purchaseToken"]
+    assert (again["id"], again["token"]) == (first["id"], first["token"])
+    assert error_code(await buy(gql, SITI, METER.number, 50000, "order-w2")) == "PRODUCT_UNAVAILABLE"
+    assert fake_biller.posts == 1
+
+
 async def test_replay_returns_same_purchase_and_charges_once(
     gql: GraphQL, fake_biller: FakeBiller, fake_master: FakeMaster
 ) -> None:
@@ -50,7 +61,9 @@ async def test_replay_returns_same_purchase_and_charges_once(
     again = (await buy(gql, SITI, METER.number, 50000, "order-r"))["data"]["purchaseToken"]
     assert again["id"] == first["id"] and again["token"] == first["token"]
     assert await balance(gql, SITI) == before - Decimal(first["totalPaid"])
-    assert fake_biller.posts == 1 and fake_master.calls == 1
+    # The replay was quoted again (idempotency is the booking's, no read before a fresh purchase), then
+    # met its reference: it reached neither the wallet nor the biller.
+    assert fake_biller.posts == 1 and fake_master.calls == 2
     # Same reference, different request -> DUPLICATE_REFERENCE, nothing charged.
     assert error_code(await buy(gql, SITI, METER.number, 100000, "order-r")) == "DUPLICATE_REFERENCE"
     assert error_code(await buy(gql, SITI, METERS[3].number, 50000, "order-r")) == "DUPLICATE_REFERENCE"

@@ -1,7 +1,7 @@
 """Buying a token and settling it with the biller.
 
-Idempotency check on (customer, client reference) -> binding quote from master -> ONE transaction
-that inserts the PENDING purchase, counts its kWh against the monthly cap and debits the wallet ->
+Binding quote from master -> ONE transaction that inserts the PENDING purchase (unique per customer
+and client reference: a replay stops there), counts its kWh against the monthly cap and debits the wallet ->
 ask the biller with our own channel reference. SUCCESS stores the token; FAILED refunds once;
 PENDING, a timeout or a lost connection leaves it PENDING until :func:`resolve_pending` re-asks the
 biller with the same reference. Nothing here ever buys a second token for a purchase.
@@ -81,15 +81,20 @@ async def purchase_token(
     meter_number = (meter_number or "").strip()
     denomination = whole_rupiah(denomination, "denomination", maximum=MAX_DENOMINATION)
 
-    # (1) Idempotency first: a replay never reaches master, the wallet or the biller.
-    existing = await by_client_reference(db, customer_id, client_reference)
-    if existing is not None:
-        learn_as(REPLAY_KIND)
-        return await _after_first(db, services, _same_request(existing, meter_number, denomination))
-
-    # (2) The binding quote (master's coded errors pass through), then (3) + (4); a meter with
-    # instalment debt is quoted with what its purchases paid so far, again if that moved meanwhile.
-    quote = await services.master.quote(meter_number, denomination, services.settings.channel)
+    # (1) The binding quote (master's coded errors pass through, unless the request is a replay whose
+    # first answer they would hide), then (2) + (3); a meter with instalment debt is quoted with what
+    # its purchases paid so far, again if that moved meanwhile. Idempotency is the booking's: a replay
+    # meets its reference there (no read before every fresh purchase), and never reaches the wallet
+    # or the biller.
+    try:
+        quote = await services.master.quote(meter_number, denomination, services.settings.channel)
+        if quote.kwh_tenths <= 0:
+            raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, "This denomination buys no energy for this meter")
+    except DomainError:
+        existing = await by_client_reference(db, customer_id, client_reference)
+        if existing is None:
+            raise
+        return await _replay(db, services, existing, meter_number, denomination)
     seen = Decimal("0")
     for _ in range(_INSTALMENT_ATTEMPTS):
         if quote.instalment_debt > 0:
@@ -118,9 +123,6 @@ async def _book_and_send(
     instalment_seen: Decimal,
 ) -> Purchase:
     meter_number = quote.meter_number
-    if quote.kwh_tenths <= 0:
-        raise DomainError(ErrorCode.PRODUCT_UNAVAILABLE, "This denomination buys no energy for this meter")
-
     now = utc_now()
     purchase_id = new_purchase_id()
     purchase = Purchase(
@@ -170,11 +172,11 @@ async def _book_and_send(
             ErrorCode.INSUFFICIENT_BALANCE, f"Your wallet does not cover Rp {purchase.total_paid:,.2f}; top up first"
         ) from None
     except IntegrityError:
-        # A concurrent request with the same client reference committed first: return its purchase.
+        # The client reference is booked already (a replay, or a concurrent twin that committed first).
         existing = await by_client_reference(db, customer_id, client_reference)
         if existing is None:
             raise
-        return await _after_first(db, services, _same_request(existing, meter_number, denomination))
+        return await _replay(db, services, existing, meter_number, denomination)
     services.metrics.purchase_reached(PurchaseStatus.PENDING)
     services.metrics.ledger_booked(LedgerKind.PURCHASE_DEBIT, purchase.total_paid)
 
@@ -185,6 +187,14 @@ async def _book_and_send(
     finally:
         done.set()
         del services.in_flight[purchase.id]
+
+
+async def _replay(
+    db: Database, services: Services, existing: Purchase, meter_number: str, denomination: Decimal
+) -> Purchase:
+    """The answer to a request whose client reference is booked: its purchase, once it is final."""
+    learn_as(REPLAY_KIND)
+    return await _after_first(db, services, _same_request(existing, meter_number, denomination))
 
 
 async def _after_first(db: Database, services: Services, purchase: Purchase) -> Purchase:
