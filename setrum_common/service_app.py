@@ -330,6 +330,7 @@ def create_service_app(
             max_limit=settings.overload_max_concurrency,
             queue_timeout_s=settings.overload_queue_timeout_s,
             probe_interval_s=settings.overload_probe_interval_s,
+            tolerance=settings.limiter_tolerance,
         )
         limiter = limiter_metrics(AdaptiveLimiter(options), observability.registry)
         middleware.append(Middleware(OverloadMiddleware, admission=Admission(limiter=limiter, report_queued=True)))

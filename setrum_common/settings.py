@@ -9,7 +9,7 @@ Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -126,6 +126,12 @@ class ServiceSettings(BaseSettings):
         0.25,
         description="the queue over the limit holds what drains in this time; the rest is refused with 503 at once",
     )
+    overload_tolerance: float | None = Field(
+        None,
+        gt=1.0,
+        description="how many times its baseline latency a request may take before the limit shrinks "
+        "(unset: 2; transactions on PostgreSQL 3)",
+    )
     overload_probe_interval_s: float = Field(
         20.0,
         description="while the limit is in use, re-measure the latency without a queue this often (0: never)",
@@ -133,6 +139,17 @@ class ServiceSettings(BaseSettings):
     request_deadline_s: float = Field(
         10.0, description="how long a caller waits when it sends no x-setrum-deadline-ms header"
     )
+
+    # A service whose own time grows with the PostgreSQL backends sharing its cores (not with its own
+    # queue) sets more: at 2, transactions on PostgreSQL held 6-8 purchases in flight with a core idle.
+    postgres_overload_tolerance: ClassVar[float] = 2.0
+
+    @property
+    def limiter_tolerance(self) -> float:
+        """The overload limit's tolerance: as set, else 2 on SQLite and the service's figure on PostgreSQL."""
+        if self.overload_tolerance is not None:
+            return self.overload_tolerance
+        return 2.0 if self.database_url.startswith("sqlite") else self.postgres_overload_tolerance
 
     @property
     def is_production(self) -> bool:

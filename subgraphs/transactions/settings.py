@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -15,6 +17,10 @@ MAX_TOP_UP = 50_000_000  # whole rupiah per top-up
 
 class TransactionsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSACTIONS_", extra="ignore", populate_by_name=True)
+
+    # Measured in the storm bench, alternating: 3 sold 25 % more on PostgreSQL, in the closed loop and the storm,
+    # at the same admitted p99; on SQLite, whose writers queue on one lock, 2 did as well.
+    postgres_overload_tolerance: ClassVar[float] = 3.0
 
     database_url: str = "sqlite+aiosqlite:///./data/transactions.db"
     port: int = 4003

@@ -71,3 +71,14 @@ async def test_reading_a_stale_pending_purchase_re_asks_the_biller(tmp_path: Pat
         read = await gql("query($id: ID!) { purchase(id: $id) { status token } }", {"id": purchase["id"]}, as_=SITI)
         assert read["data"]["purchase"]["status"] == "SUCCESS" and read["data"]["purchase"]["token"]
         assert biller.posts == 1 and biller.gets == 1
+
+
+def test_overload_tolerance_is_wider_on_postgresql_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert TransactionsSettings().limiter_tolerance == 2.0  # SQLite: writers queue on one lock anyway
+    monkeypatch.setenv("TRANSACTIONS_DATABASE_URL", "postgresql+asyncpg://u@db/transactions")
+    assert TransactionsSettings().limiter_tolerance == 3.0
+    monkeypatch.setenv("TRANSACTIONS_OVERLOAD_TOLERANCE", "2.5")
+    assert TransactionsSettings().limiter_tolerance == 2.5
+    monkeypatch.setenv("TRANSACTIONS_OVERLOAD_TOLERANCE", "1")
+    with pytest.raises(ValidationError):
+        TransactionsSettings()  # at or under 1 the limit would shrink at its own baseline
