@@ -13,7 +13,6 @@ import platform
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from setrum.launcher import free_port
 
 __all__ = [
     "BENCH_DIR",
@@ -100,12 +101,6 @@ def machine_info() -> dict[str, Any]:
         "node": node_version,
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def median(values: Sequence[float]) -> float:

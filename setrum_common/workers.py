@@ -82,7 +82,7 @@ def _worker(make_config: Callable[[], uvicorn.Config], drain_s: float, sock: soc
 
 class _Supervisor:
     def __init__(self, make_config: Callable[[], uvicorn.Config], sockets: list[socket.socket], drain_s: float) -> None:
-        self.make_config, self.sockets, self.count, self.drain_s = make_config, sockets, len(sockets), drain_s
+        self.make_config, self.sockets, self.drain_s = make_config, sockets, drain_s
         self.processes: list[tuple[SpawnProcess, EventType]] = []
         self.stop = threading.Event()
 
@@ -108,7 +108,7 @@ class _Supervisor:
         self.processes.append(first)
         if not self.wait_up(*first, _FIRST_START_TIMEOUT_S):
             return False
-        self.processes += [self.spawn(index) for index in range(1, self.count)]
+        self.processes += [self.spawn(index) for index in range(1, len(self.sockets))]
         return True
 
     def keep_alive(self) -> bool:

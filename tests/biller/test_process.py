@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import httpx
 import orjson
 import pytest
 
+from setrum.launcher import free_port
 from sts.tokens import parse_token
 from tests.service_keys import production_key_env, signed_as
 
@@ -23,12 +23,6 @@ from .conftest import METER, TEST_VENDING_KEY, sale_body, simulator_for
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(db_path: Path, **extra: str) -> dict[str, str]:
@@ -44,7 +38,7 @@ def _env(db_path: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def running_biller(db_path: Path, log_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "biller", "--port", str(port)],

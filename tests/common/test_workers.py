@@ -11,22 +11,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from setrum.launcher import REPO_ROOT, free_port
+
 SERVE = """
 from setrum_common.workers import run_workers
 from tests.common.pid_app import pid_app_config
 raise SystemExit(run_workers(pid_app_config, host="127.0.0.1", port={port}, workers=2, drain_s=0, timeout_s=5))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _pid_over_new_connection(port: int) -> int:
@@ -42,8 +36,8 @@ async def _pid_over_new_connection(port: int) -> int:
 
 @pytest.fixture
 def two_workers() -> Iterator[int]:
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-c", SERVE.format(port=port)], cwd=ROOT, env={**os.environ})
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", SERVE.format(port=port)], cwd=REPO_ROOT, env={**os.environ})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

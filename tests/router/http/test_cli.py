@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from router.__main__ import main
+from setrum.launcher import free_port
 from tests.router.http.fixtures import SUPERGRAPH_V1
 
 REPO = Path(__file__).resolve().parents[3]
@@ -44,16 +44,10 @@ def test_delegated_commands_receive_their_arguments(monkeypatch: pytest.MonkeyPa
     assert seen == [["--out", "x.graphql", "a.graphql"]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_starts_a_real_server(tmp_path: Path) -> None:
     supergraph = tmp_path / "supergraph.graphql"
     supergraph.write_text(SUPERGRAPH_V1)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTER_") and k != "SETRUM_ENV"}
     process = subprocess.Popen(
         [sys.executable, "-m", "router", "serve", "--port", str(port), "--supergraph", str(supergraph)],
