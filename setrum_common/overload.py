@@ -549,10 +549,15 @@ class Admission:
 
     def limits(self, scope: Scope) -> bool:
         """Whether the request (an ASGI scope) is limited at all, by its type and path."""
-        if scope["type"] != "http":
-            return False
-        path = scope["path"]
+        return scope["type"] == "http" and self.limits_path(scope["path"])
+
+    def limits_path(self, path: str) -> bool:
+        """Whether an HTTP request to ``path`` is limited."""
         return path in self.paths if self.paths is not None else path not in _EXEMPT_PATHS
+
+    def passes_through(self, length: int) -> bool:
+        """Whether a body this long passes through unlimited (see the class)."""
+        return self.pass_through_bytes is not None and length > self.pass_through_bytes
 
     def declared_too_long(self, scope: Scope) -> bool:
         """A POST whose declared length passes it through unlimited (see the class)."""
@@ -560,7 +565,7 @@ class Admission:
             return False
         for name, value in scope["headers"]:
             if name == b"content-length":
-                return not value.isdigit() or int(value) > self.pass_through_bytes
+                return not value.isdigit() or self.passes_through(int(value))
         return False
 
     def refuse_at_once(self, text: bytes) -> bool:

@@ -27,7 +27,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from setrum_common.http_server import AdmittingHttpToolsProtocol, CoalescingHttpToolsProtocol
+from setrum_common.http_server import (
+    AdmittingHttpToolsProtocol,
+    CoalescingHttpToolsProtocol,
+    WholeRequest,
+    read_whole_request,
+)
 from setrum_common.overload import PRIORITY_SCAN_BYTES, AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware
 from tests.fixtures.uvicorn_thread import serve_in_thread
 
@@ -204,3 +209,101 @@ async def test_long_bodies_and_cross_origin_requests_are_left_to_the_app() -> No
     assert [r.status_code for r in (long_answer, cross, plain)] == [503, 503, 503]
     assert len(refused) == 3
     assert app.calls == 1 + 2  # the held request, the long one and the cross-origin one; not the plain one
+
+
+def _door_socket(url: str) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))
+
+
+async def test_a_request_in_two_reads_or_behind_a_delayed_refusal_is_still_answered_in_order() -> None:
+    """The door answers a request read whole before the parser sees it; a request whose body comes in a
+    later read is refused too, and one sent while a refusal is held for the refusal delay is answered
+    after it, even when it is admitted (the slot freed meanwhile) and its answer is ready first."""
+    admission, refused = _admission(refusal_delay_s=0.1)
+    release = threading.Event()
+    app = _app(admission, release)
+    with _served(app, AdmittingHttpToolsProtocol) as url:
+        holder = await _hold_the_slot(url)
+        with _door_socket(url) as sock:
+            responses = _Responses(sock)
+            split = _post(PURCHASE)
+            sock.sendall(split[:40])  # the request line and part of a header
+            await asyncio.sleep(0.05)
+            sock.sendall(split[40:])
+            first = await asyncio.to_thread(responses.next)
+            sock.sendall(_post(PURCHASE))  # refused; its answer held for 0.1 s
+            await asyncio.sleep(0.01)
+            release.set()
+            assert (await holder).status_code == 200
+            sock.sendall(_post(PURCHASE))  # admitted: the slot is free
+            answers = [await asyncio.to_thread(responses.next) for _ in range(2)]
+    assert [first[0], answers[0][0], answers[1][0]] == [503, 503, 200]
+    assert len(refused) == 2 and app.calls == 2  # the held request and the admitted one
+
+
+async def test_a_refusal_asked_to_close_closes_and_malformed_requests_get_the_parsers_answer() -> None:
+    admission, refused = _admission()
+    release = threading.Event()
+    app = _app(admission, release)
+    with _served(app, AdmittingHttpToolsProtocol) as url:
+        holder = await _hold_the_slot(url)
+        with _door_socket(url) as sock:
+            responses = _Responses(sock)
+            sock.sendall(_post(PURCHASE, b"connection: close\r\n"))
+            status, headers, _ = await asyncio.to_thread(responses.next)
+            assert (status, headers[b"connection"]) == (503, b"close")
+            assert await asyncio.to_thread(sock.recv, 1) == b""  # closed after the answer
+        with _door_socket(url) as sock:
+            sock.sendall(b"POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-length: 2\r\nbad header\r\n\r\n{}")
+            answer = await asyncio.to_thread(sock.recv, 65536)
+        release.set()
+        await holder
+    assert answer.startswith(b"HTTP/1.1 400 ")  # not the door's: it reads only what is plainly one request
+    assert len(refused) == 1
+
+
+async def test_an_idle_connection_still_times_out_after_refusals() -> None:
+    """The keep-alive timer is not moved per refusal: when it fires it counts from the last one."""
+    admission, refused = _admission()
+    release = threading.Event()
+    app = _app(admission, release)
+    with serve_in_thread(app, http=AdmittingHttpToolsProtocol, timeout_keep_alive=0.3) as url:
+        holder = await _hold_the_slot(url)
+        with _door_socket(url) as sock:
+            responses = _Responses(sock)
+            for _ in range(5):  # refused for 0.5 s, longer than the keep-alive timeout, and still open
+                sock.sendall(_post(PURCHASE))
+                assert (await asyncio.to_thread(responses.next))[0] == 503
+                await asyncio.sleep(0.1)
+            opened = time.monotonic()
+            assert await asyncio.to_thread(sock.recv, 1) == b""  # then idle: closed
+            idle_s = time.monotonic() - opened
+        release.set()
+        await holder
+    assert len(refused) == 5 and 0.1 < idle_s < 2.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (_post(PURCHASE) + _post(PURCHASE), "two requests"),
+        (_post(PURCHASE)[:-3], "a body still to come"),
+        (_post(PURCHASE, b"transfer-encoding: chunked\r\n"), "chunked"),
+        (_post(PURCHASE, b"expect: 100-continue\r\n"), "expects 100-continue"),
+        (_post(PURCHASE, b"content-length: 3\r\n"), "two lengths"),
+        (_post(PURCHASE).replace(b"HTTP/1.1", b"HTTP/1.0", 1), "HTTP/1.0"),
+        (_post(PURCHASE).replace(b"/graphql", b"/graph%71l", 1), "an encoded path"),
+        (_post(PURCHASE).replace(b"POST", b"PUT", 1), "a method the door does not answer"),
+        (_post(PURCHASE, b"x-name: caf\xc3\xa9\r\n"), "a value beyond ASCII"),
+        (_post(b"{" + b" " * PRIORITY_SCAN_BYTES + b"}"), "too long to name an operation"),
+    ],
+)
+def test_the_door_reads_only_what_is_plainly_one_whole_request(raw: bytes, why: str) -> None:
+    assert read_whole_request(raw) is None, why
+
+
+def test_a_whole_request_as_the_door_reads_it() -> None:
+    post = read_whole_request(_post(PURCHASE, b"Origin: https://app.example.id\r\n", b"Connection: close\r\n"))
+    assert post == WholeRequest("/graphql", PURCHASE, len(PURCHASE), keep_alive=False, cross_origin=True)
+    get = read_whole_request(b"GET /graphql?query=%7B+purchases+%7D HTTP/1.1\r\nhost: test\r\n\r\n")
+    assert get == WholeRequest("/graphql", b"query=%7B+purchases+%7D", 0, keep_alive=True, cross_origin=False)
