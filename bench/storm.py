@@ -6,19 +6,25 @@ earlier ones were answered, so queueing shows honestly. The run:
 
 1. capacity: 50 clients buying back to back for 3 s, then 8 s counted; capacity = SUCCESS purchases/s
    (a refused client pauses 0.1 s, as a client honouring a short back-off would);
-2. storm: purchases offered at 3x and 10x that capacity for 60 s each (the issue's figure;
+2. storm: purchases offered at 3x and 10x the capacity just measured for 60 s each (the issue's figure;
    ``SETRUM_BENCH_STORM_S`` overrides, ``--quick`` makes it 10 s), each answered purchase (any
    status) counted as admitted, each 503 / ``OVERLOADED`` as refused;
 3. recovery: right after each storm, offered at 0.8x capacity for 6 s; recovery = the first second
    whose goodput reaches 90 % of that offer;
-4. invariants: after the settlement worker's time, nothing PENDING, no reference stored twice, no
+4. capacity again, after each storm's recovery (and so before the next storm). A storm's goodput is
+   divided by the mean of the capacities measured just before and just after it: on a shared box the
+   capacity of the same build moved by a quarter within minutes, and one figure taken a minute and a
+   half before the 10x storm was a reading of the box then. Both capacities are printed; a storm that
+   sells less than both is below its capacity whatever the box did;
+5. invariants: after the settlement worker's time, nothing PENDING, no reference stored twice, no
    purchase debited twice, every wallet equal to its ledger, and the biller's record equal to ours.
 
 All of it on SQLite, then on PostgreSQL when ``--postgres-url`` (or ``SETRUM_BENCH_POSTGRES_URL``)
 names a server (fresh databases are made on it); ``SETRUM_BENCH_STORM_DATABASES=postgres`` (or ``sqlite``)
 runs one of the two, for a quicker A/B, and ``SETRUM_BENCH_STORM_CAPACITY=N`` offers multiples of N
-purchases/s instead of the capacity just measured (which moves with the box's noise by a quarter from
-one run to the next), so that two builds are offered the same storm. The machine's load average is printed before,
+purchases/s instead of the capacities measured (which move with the box's noise by a quarter from
+one run to the next), so that two builds are offered the same storm (then nothing is measured between
+storms). The machine's load average is printed before,
 after each storm and at the end: on a shared box other tenants' work is in every figure.
 
 The storm and recovery load comes from a small C generator (``bench/loadgen/openloop.c``, built on
@@ -245,6 +251,12 @@ async def _capacity(buyers: Buyers, seconds: float) -> float:
     return sold / seconds
 
 
+def _measure_capacity(name: str, buyers: Buyers) -> float:
+    measured = asyncio.run(_capacity(buyers, CAPACITY_S))
+    print(f"    {name}: capacity {measured:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
+    return measured
+
+
 def _open_loop(generator: Path | None, buyers: Buyers, rate: float, seconds: float) -> Run:
     """Request i leaves at i / rate s, answered or not; returns every outcome. ``generator``: the C
     generator's binary, or None for the Python one."""
@@ -349,12 +361,11 @@ def _backend(
     url = system.router_url
     tokens = _customers(url, uuid.uuid4().hex[:6], STORM_CUSTOMERS)
     buyers = Buyers(url, tokens, _meters())
-    measured = asyncio.run(_capacity(buyers, CAPACITY_S))
-    print(f"    {name}: capacity {measured:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
-    capacity = float(os.environ.get("SETRUM_BENCH_STORM_CAPACITY") or measured)
-    if capacity != measured:
+    fixed = float(os.environ.get("SETRUM_BENCH_STORM_CAPACITY") or 0)
+    capacity = fixed or _measure_capacity(name, buyers)
+    if fixed:
         print(f"    {name}: offering multiples of {capacity:.0f}/s (SETRUM_BENCH_STORM_CAPACITY)", flush=True)
-    out: dict[str, Any] = {"capacity_per_s": capacity}
+    out: dict[str, Any] = {"capacity_per_s": capacity, "capacities_per_s": [capacity]}
     hop_urls = hops.hop_urls(system)
     for factor in FACTORS:
         before = hops.snapshot(hop_urls)
@@ -362,11 +373,17 @@ def _backend(
             storm = _open_loop(generator, buyers, capacity * factor, duration_s)
         where = hops.breakdown(before, hops.snapshot(hop_urls))
         recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
+        after = fixed or _measure_capacity(name, buyers)
+        reference = (capacity + after) / 2  # the box's capacity around the storm (see the module's docstring)
+        out["capacities_per_s"].append(after)
         d: dict[str, Any] = {
             "factor": factor,
+            "capacity_before_per_s": round(capacity),
+            "capacity_after_per_s": round(after),
+            "capacity_per_s": round(reference),
             "offered_per_s": round(storm.offered_per_s),
             "goodput_per_s": round(storm.goodput()),
-            "goodput_share": round(storm.goodput() / capacity, 3) if capacity else None,
+            "goodput_share": round(storm.goodput() / reference, 3) if reference else None,
             "admitted": len(storm.of("success")) + len(storm.of("admitted")),
             "refused": len(storm.of("refused")),
             "errors": len(storm.of("error")),
@@ -382,7 +399,9 @@ def _backend(
         out[f"x{factor}"] = d
         print(
             f"    {name} {factor}x: offered {d['offered_per_s']}/s, goodput {d['goodput_per_s']}/s "
-            f"({(d['goodput_share'] or 0) * 100:.0f}% of capacity), admitted p99 {d['p99_admitted_ms'] or 0:.0f} ms, "
+            f"({(d['goodput_share'] or 0) * 100:.0f}% of capacity {d['capacity_per_s']}/s: "
+            f"{d['capacity_before_per_s']} before, {d['capacity_after_per_s']} after), "
+            f"admitted p99 {d['p99_admitted_ms'] or 0:.0f} ms, "
             f"refused {d['refused']} (p99 {d['p99_refused_ms'] or 0:.0f} ms), errors {d['errors']}, "
             f"late {d['late'] if d['late'] is not None else 'n/a'}, recovery {d['recovery_s']} s; "
             f"generator ({d['generator']}) {d['generator_cpu_pct']:.0f}% of a core, "
@@ -405,6 +424,7 @@ def _backend(
                 f"      (the generator reached only {d['offered_per_s']}/s of the {capacity * factor:.0f}/s asked{why})"
             )
         _targets(f"{name} {factor}x", d, report)
+        capacity = after  # the next storm is offered multiples of the capacity measured just before it
     checks = asyncio.run(_db_checks(db_url))
     checks["pending_after_settling"] = asyncio.run(_pending_left(db_url, SETTLE_WAIT_S))
     admin = sign_in_admin(url)
@@ -460,7 +480,7 @@ def _summary(out: dict[str, Any]) -> str:
                 [
                     backend,
                     f"{d['factor']}x",
-                    f"{d['offered_per_s']}/{result['capacity_per_s']:.0f}",
+                    f"{d['offered_per_s']}/{d['capacity_per_s']}",
                     f"{(d['goodput_share'] or 0) * 100:.0f}%",
                     _ratio(d["goodput_share"], TARGETS["goodput_share"], at_least=True),
                     f"{d['p99_admitted_ms'] or 0:.0f}",
@@ -480,7 +500,7 @@ def _summary(out: dict[str, Any]) -> str:
             [
                 "database",
                 "offer",
-                "offered/capacity per s",
+                "offered/capacity around per s",
                 "goodput",
                 "/ 90%",
                 "p99 admitted ms",
