@@ -88,6 +88,9 @@ _MAX_WINDOW_S = 1.0
 # After the service behind refused, the limit grows back by √limit per window only (no slow start).
 _SLOW_START_AFTER_BACKOFF_S = 5.0
 _PROBE_RETRY_S = 2.0
+# The first probe comes at the limit's first use, often a service's first busy seconds: connections still
+# opening, caches cold. The second comes this soon after it, not a whole probe interval later.
+_SECOND_PROBE_S = 5.0
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
@@ -440,7 +443,7 @@ class AdaptiveLimiter:
         a baseline learnt only under load is the loaded latency, and a limit compared with it never shrinks.
         That is the case on a single event loop, where every request shares the CPU: a storm that starts at
         once never shows one request the latency it has alone."""
-        self._probe = _Probe(since=now, next_at=math.inf)
+        self._probe = _Probe(since=now, next_at=math.inf, measured_before=self._probe.measured_before)
 
     def _end_probe_if_done(self) -> None:
         options, probe, now = self.options, self._probe, self._clock()
@@ -454,7 +457,9 @@ class AdaptiveLimiter:
         jitter = random.uniform(0.85, 1.15)  # replicas started together must not probe together
         # One that gave up before any sample (a storm's work still draining) is tried again soon.
         interval = options.probe_interval_s if taken else min(options.probe_interval_s, _PROBE_RETRY_S)
-        self._probe = _Probe(next_at=now + interval * jitter)
+        if taken and not self._probe.measured_before:
+            interval = min(interval, _SECOND_PROBE_S)
+        self._probe = _Probe(next_at=now + interval * jitter, measured_before=probe.measured_before or taken > 0)
         self._window = _Window(now, self._window.wait_s)
 
     def _step(self, new_limit: float, now: float) -> None:
@@ -498,6 +503,7 @@ class _Probe:
     since: float | None = None
     next_at: float = 0.0
     samples: dict[str, list[float]] = field(default_factory=dict)
+    measured_before: bool = False  # an earlier probe took samples (see _SECOND_PROBE_S)
 
 
 class _Window:

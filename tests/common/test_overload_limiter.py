@@ -151,6 +151,20 @@ async def test_a_baseline_learnt_only_under_load_is_measured_again_with_few_in_f
     assert await _storm_on_one_event_loop(probe_interval_s=0.0) > 8 * 0.005
 
 
+async def test_a_first_probe_on_a_cold_service_is_taken_again_soon() -> None:
+    """The first probe comes at the limit's first use, often in a service's first busy seconds (connections
+    still opening): here a purchase takes 8 ms of CPU then, 2 ms once warm. The 8 ms baseline it learns is
+    measured again about 5 s later, not a whole probe interval (20 s) later: in a storm every sample is a
+    loaded one, and nothing else would bring it down."""
+    sim = SharedLoopSimulation(service_s=0.008, probe_interval_s=20.0)
+    await sim.offer(rate=200, seconds=2)  # cold: 125/s at most
+    cold_baseline = sim.limiter.baselines()["purchaseToken"]
+    sim.service_s = 0.002
+    await sim.offer(rate=1500, seconds=10)  # a 3x storm on the warm service
+    assert cold_baseline >= 0.006
+    assert sim.limiter.baselines()["purchaseToken"] <= 2 * 0.002
+
+
 async def test_when_the_service_itself_slows_down_the_limit_follows() -> None:
     sim = Simulation(service_s=0.010)
     await sim.offer(rate=1200, seconds=10)  # 3x capacity
