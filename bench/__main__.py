@@ -27,6 +27,7 @@ SECTIONS = (
     "fastpath",
     "edge",
     "edgecost",
+    "refusalcost",
     "storm",
 )
 NEEDS_WRK = {"overhead", "throughput", "peers", "scaling", "purchases", "memory", "edge", "edgecost"}
@@ -42,6 +43,7 @@ MODULES = {
     "fastpath": "fastpath",
     "edge": "edge",
     "edgecost": "edgecost",
+    "refusalcost": "refusalcost",
     "storm": "storm",
 }
 
