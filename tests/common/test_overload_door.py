@@ -13,8 +13,9 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -215,16 +216,40 @@ def _door_socket(url: str) -> socket.socket:
     return socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))
 
 
+@dataclass
+class _Pressed:
+    """A door server whose one slot a held request takes: what follows is refused until :meth:`free`."""
+
+    url: str
+    refused: list[int]
+    app: _CountingApp
+    release: threading.Event
+    holder: asyncio.Task[httpx.Response]
+
+    async def free(self) -> httpx.Response:
+        self.release.set()
+        return await self.holder
+
+
+@asynccontextmanager
+async def _pressed(*, keep_alive_s: float = 5.0, **options: Any) -> AsyncIterator[_Pressed]:
+    admission, refused = _admission(**options)
+    release = threading.Event()
+    app = _app(admission, release)
+    with serve_in_thread(app, http=AdmittingHttpToolsProtocol, timeout_keep_alive=keep_alive_s) as url:
+        pressed = _Pressed(url, refused, app, release, await _hold_the_slot(url))
+        try:
+            yield pressed
+        finally:
+            await pressed.free()
+
+
 async def test_a_request_in_two_reads_or_behind_a_delayed_refusal_is_still_answered_in_order() -> None:
     """The door answers a request read whole before the parser sees it; a request whose body comes in a
     later read is refused too, and one sent while a refusal is held for the refusal delay is answered
     after it, even when it is admitted (the slot freed meanwhile) and its answer is ready first."""
-    admission, refused = _admission(refusal_delay_s=0.1)
-    release = threading.Event()
-    app = _app(admission, release)
-    with _served(app, AdmittingHttpToolsProtocol) as url:
-        holder = await _hold_the_slot(url)
-        with _door_socket(url) as sock:
+    async with _pressed(refusal_delay_s=0.1) as server:
+        with _door_socket(server.url) as sock:
             responses = _Responses(sock)
             split = _post(PURCHASE)
             sock.sendall(split[:40])  # the request line and part of a header
@@ -233,43 +258,32 @@ async def test_a_request_in_two_reads_or_behind_a_delayed_refusal_is_still_answe
             first = await asyncio.to_thread(responses.next)
             sock.sendall(_post(PURCHASE))  # refused; its answer held for 0.1 s
             await asyncio.sleep(0.01)
-            release.set()
-            assert (await holder).status_code == 200
+            assert (await server.free()).status_code == 200
             sock.sendall(_post(PURCHASE))  # admitted: the slot is free
             answers = [await asyncio.to_thread(responses.next) for _ in range(2)]
     assert [first[0], answers[0][0], answers[1][0]] == [503, 503, 200]
-    assert len(refused) == 2 and app.calls == 2  # the held request and the admitted one
+    assert len(server.refused) == 2 and server.app.calls == 2  # the held request and the admitted one
 
 
 async def test_a_refusal_asked_to_close_closes_and_malformed_requests_get_the_parsers_answer() -> None:
-    admission, refused = _admission()
-    release = threading.Event()
-    app = _app(admission, release)
-    with _served(app, AdmittingHttpToolsProtocol) as url:
-        holder = await _hold_the_slot(url)
-        with _door_socket(url) as sock:
+    async with _pressed() as server:
+        with _door_socket(server.url) as sock:
             responses = _Responses(sock)
             sock.sendall(_post(PURCHASE, b"connection: close\r\n"))
             status, headers, _ = await asyncio.to_thread(responses.next)
             assert (status, headers[b"connection"]) == (503, b"close")
             assert await asyncio.to_thread(sock.recv, 1) == b""  # closed after the answer
-        with _door_socket(url) as sock:
+        with _door_socket(server.url) as sock:
             sock.sendall(b"POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-length: 2\r\nbad header\r\n\r\n{}")
             answer = await asyncio.to_thread(sock.recv, 65536)
-        release.set()
-        await holder
     assert answer.startswith(b"HTTP/1.1 400 ")  # not the door's: it reads only what is plainly one request
-    assert len(refused) == 1
+    assert len(server.refused) == 1
 
 
 async def test_an_idle_connection_still_times_out_after_refusals() -> None:
     """The keep-alive timer is not moved per refusal: when it fires it counts from the last one."""
-    admission, refused = _admission()
-    release = threading.Event()
-    app = _app(admission, release)
-    with serve_in_thread(app, http=AdmittingHttpToolsProtocol, timeout_keep_alive=0.3) as url:
-        holder = await _hold_the_slot(url)
-        with _door_socket(url) as sock:
+    async with _pressed(keep_alive_s=0.3) as server:
+        with _door_socket(server.url) as sock:
             responses = _Responses(sock)
             for _ in range(5):  # refused for 0.5 s, longer than the keep-alive timeout, and still open
                 sock.sendall(_post(PURCHASE))
@@ -278,9 +292,7 @@ async def test_an_idle_connection_still_times_out_after_refusals() -> None:
             opened = time.monotonic()
             assert await asyncio.to_thread(sock.recv, 1) == b""  # then idle: closed
             idle_s = time.monotonic() - opened
-        release.set()
-        await holder
-    assert len(refused) == 5 and 0.1 < idle_s < 2.0
+    assert len(server.refused) == 5 and 0.1 < idle_s < 2.0
 
 
 @pytest.mark.parametrize(
