@@ -265,6 +265,22 @@ async def test_a_request_in_two_reads_or_behind_a_delayed_refusal_is_still_answe
     assert len(server.refused) == 2 and server.app.calls == 2  # the held request and the admitted one
 
 
+async def test_what_piles_up_behind_a_held_refusal_is_read_later_and_answered_in_order() -> None:
+    """More than the 64 KiB the door keeps in memory behind a held refusal (past that the connection is not
+    read until the refusal is out): every request is still answered, in order."""
+    long_read = b'{"query": "{ purchases { id } }", "extensions": {"pad": "' + b"x" * 30_000 + b'"}}'
+    async with _pressed(refusal_delay_s=0.1) as server:
+        with _door_socket(server.url) as sock:
+            sock.settimeout(10)
+            responses = _Responses(sock)
+            sock.sendall(_post(PURCHASE))  # refused at the door, held for 0.1 s
+            await asyncio.sleep(0.01)
+            await asyncio.to_thread(sock.sendall, _post(long_read) * 3)  # about 90 KB behind it
+            answers = [await asyncio.to_thread(responses.next) for _ in range(4)]
+    assert [status for status, _, _ in answers] == [503] * 4
+    assert len(server.refused) == 4
+
+
 async def test_a_refusal_asked_to_close_closes_and_malformed_requests_get_the_parsers_answer() -> None:
     async with _pressed() as server:
         with _door_socket(server.url) as sock:
