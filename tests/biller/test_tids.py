@@ -113,4 +113,9 @@ async def test_two_billers_on_one_database_share_the_tid_sequence(
     assert tids == list(range(tids[0], tids[0] + 40))  # frozen minute: consecutive, none twice
     assert len({r["token"] for r in replays}) == 1
     assert len({r["billerReference"] for r in replays}) == 1
-    assert _tid(replays[0]) == tids[-1] + 1
+    if database_url.startswith("postgresql"):
+        # A fresh sale takes its TID before its row: concurrent first sales of one reference may each take one
+        # (gaps, which meters accept), and one row wins.
+        assert tids[-1] < _tid(replays[0]) <= tids[-1] + len(replays)
+    else:
+        assert _tid(replays[0]) == tids[-1] + 1
