@@ -365,7 +365,7 @@ def _backend(
     capacity = fixed or _measure_capacity(name, buyers)
     if fixed:
         print(f"    {name}: offering multiples of {capacity:.0f}/s (SETRUM_BENCH_STORM_CAPACITY)", flush=True)
-    out: dict[str, Any] = {"capacity_per_s": capacity, "capacities_per_s": [capacity]}
+    out: dict[str, Any] = {"capacity_per_s": capacity}
     hop_urls = hops.hop_urls(system)
     for factor in FACTORS:
         before = hops.snapshot(hop_urls)
@@ -375,7 +375,6 @@ def _backend(
         recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
         after = fixed or _measure_capacity(name, buyers)
         reference = (capacity + after) / 2  # the box's capacity around the storm (see the module's docstring)
-        out["capacities_per_s"].append(after)
         d: dict[str, Any] = {
             "factor": factor,
             "capacity_before_per_s": round(capacity),

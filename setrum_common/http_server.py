@@ -104,25 +104,28 @@ def read_whole_request(data: bytes) -> WholeRequest | None:
     if any(name in headers for name in _PARSER_HEADERS):
         return None
     length = 0
-    at = headers.find(b"\r\ncontent-length:")
-    if at >= 0:
-        if headers.find(b"\r\ncontent-length:", at + 2) >= 0:
+    declared = _header_value(headers, b"\r\ncontent-length:")
+    if declared is not None:
+        if headers.count(b"\r\ncontent-length:") > 1:
             return None
-        value = headers[at + 17 : headers.index(b"\r\n", at + 2)].strip()
-        if not value.isdigit() or len(value) > 7:
+        declared = declared.strip()
+        if not declared.isdigit() or len(declared) > 7:
             return None
-        length = int(value)
+        length = int(declared)
     if length > PRIORITY_SCAN_BYTES or head.end() + length != len(data):
         return None
     path, _, query = target.partition(b"?")
     if b"%" in path:
         return None
-    keep_alive = True
-    at = headers.find(b"\r\nconnection:")
-    if at >= 0 and b"close" in headers[at + 13 : headers.index(b"\r\n", at + 2)]:
-        keep_alive = False
+    keep_alive = b"close" not in (_header_value(headers, b"\r\nconnection:") or b"")
     text = data[head.end() :] if method == b"POST" else query
     return WholeRequest(path.decode("ascii"), text, length, keep_alive, b"\r\norigin:" in headers)
+
+
+def _header_value(headers: bytes, start: bytes) -> bytes | None:
+    """The value of the first header line beginning ``start`` (CRLF, name, colon) in ``headers`` (see above)."""
+    at = headers.find(start)
+    return None if at < 0 else headers[at + len(start) : headers.index(b"\r\n", at + 2)]
 
 
 _refusal_cache: tuple[object, bytes, bool, bytes] | None = None

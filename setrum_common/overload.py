@@ -457,7 +457,7 @@ class AdaptiveLimiter:
         jitter = random.uniform(0.85, 1.15)  # replicas started together must not probe together
         # One that gave up before any sample (a storm's work still draining) is tried again soon.
         interval = options.probe_interval_s if taken else min(options.probe_interval_s, _PROBE_RETRY_S)
-        if taken and not self._probe.measured_before:
+        if taken and not probe.measured_before:
             interval = min(interval, _SECOND_PROBE_S)
         self._probe = _Probe(next_at=now + interval * jitter, measured_before=probe.measured_before or taken > 0)
         self._window = _Window(now, self._window.wait_s)
