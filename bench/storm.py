@@ -4,7 +4,7 @@ Closed-loop load (wrk, the purchases section) slows down with the server, so it 
 storm does. Here the load is open-loop: request i leaves at ``i / rate`` seconds whether or not the
 earlier ones were answered, so queueing shows honestly. The run:
 
-1. capacity: 50 clients buying back to back for 3 s, then 8 s counted; capacity = SUCCESS purchases/s
+1. capacity: 50 clients buying back to back for 3 s, then 15 s counted; capacity = SUCCESS purchases/s
    (a refused client pauses 0.1 s, as a client honouring a short back-off would);
 2. storm: purchases offered at 3x and 10x the capacity just measured for 60 s each (the issue's figure;
    ``SETRUM_BENCH_STORM_S`` overrides, ``--quick`` makes it 10 s), each answered purchase (any
@@ -34,6 +34,7 @@ about one at 10x and put its own event-loop lag into the figures. Without a C co
 generator below still runs, and the output says so.
 
 Reported per storm: offered/s (what the generator achieved; short of the asked rate it says so),
+each service's CPU on a core and waiting for one (:mod:`bench.cpushare`; also per capacity),
 goodput (SUCCESS/s) as a share of capacity, p99 of admitted and of refused requests, errors, requests
 that found every allowed connection busy when due ("late"; the C generator only), the generator's own
 CPU, recovery seconds. Targets (issue 13): goodput >= 90 % of
@@ -60,6 +61,7 @@ from setrum_common.fastpath.http import HttpAnswer, HttpClient
 
 from . import hops, openloop
 from .common import NO_RATE_LIMITS, Load, Report, cpu_count, table
+from .cpushare import CpuShare
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
 from .stack import Stack
 
@@ -67,7 +69,7 @@ __all__ = ["run"]
 
 FACTORS = (3, 10)
 CAPACITY_CLIENTS = 50
-CAPACITY_S = 8.0
+CAPACITY_S = 15.0  # the box moves within seconds (alternating 15 s storms of one build sold 151-325/s within minutes)
 CAPACITY_WARMUP_S = 3.0
 REFUSED_PAUSE_S = 0.1
 RECOVERY_S = 6
@@ -251,9 +253,14 @@ async def _capacity(buyers: Buyers, seconds: float) -> float:
     return sold / seconds
 
 
-def _measure_capacity(name: str, buyers: Buyers) -> float:
-    measured = asyncio.run(_capacity(buyers, CAPACITY_S))
-    print(f"    {name}: capacity {measured:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients)", flush=True)
+def _measure_capacity(name: str, buyers: Buyers, pids: dict[str, int]) -> float:
+    with CpuShare(pids) as cpu:
+        measured = asyncio.run(_capacity(buyers, CAPACITY_S))
+    print(
+        f"    {name}: capacity {measured:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients); "
+        f"CPU on a core / waiting for one: {cpu.text()}",
+        flush=True,
+    )
     return measured
 
 
@@ -362,18 +369,19 @@ def _backend(
     tokens = _customers(url, uuid.uuid4().hex[:6], STORM_CUSTOMERS)
     buyers = Buyers(url, tokens, _meters())
     fixed = float(os.environ.get("SETRUM_BENCH_STORM_CAPACITY") or 0)
-    capacity = fixed or _measure_capacity(name, buyers)
+    pids = {n: system.processes[n].pid for n in ("router", "transactions", "master", "biller")}
+    capacity = fixed or _measure_capacity(name, buyers, pids)
     if fixed:
         print(f"    {name}: offering multiples of {capacity:.0f}/s (SETRUM_BENCH_STORM_CAPACITY)", flush=True)
     out: dict[str, Any] = {"capacity_per_s": capacity}
     hop_urls = hops.hop_urls(system)
     for factor in FACTORS:
         before = hops.snapshot(hop_urls)
-        with hops.LimitTrace({n: hop_urls[n] for n in ("router", "transactions")}) as limits:
+        with hops.LimitTrace({n: hop_urls[n] for n in ("router", "transactions")}) as limits, CpuShare(pids) as cpu:
             storm = _open_loop(generator, buyers, capacity * factor, duration_s)
         where = hops.breakdown(before, hops.snapshot(hop_urls))
         recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
-        after = fixed or _measure_capacity(name, buyers)
+        after = fixed or _measure_capacity(name, buyers, pids)
         reference = (capacity + after) / 2  # the box's capacity around the storm (see the module's docstring)
         d: dict[str, Any] = {
             "factor": factor,
@@ -413,6 +421,9 @@ def _backend(
         d["limits"] = limits.samples
         legend = "r: router, t: transactions; limit/in flight/waiting/purchase baseline ms"
         print(f"      limits ({legend}): {limits.text()}", flush=True)
+        d["cpu"] = {n: {"on_cpu": round(s.on_cpu, 3), "waiting": round(s.waiting, 3)} for n, s in cpu.shares.items()}
+        d["box_busy"] = cpu.box_busy
+        print(f"      CPU on a core / waiting for one: {cpu.text()}", flush=True)
         print("      where the time went (each process's histograms, the storm only):", flush=True)
         for line in where:
             print(f"        {line}", flush=True)
