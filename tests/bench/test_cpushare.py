@@ -51,9 +51,10 @@ def test_two_spinners_on_one_core_each_wait_for_it_about_half_the_time() -> None
     with _python(SPIN, cpu=0) as a, _python(SPIN, cpu=0) as b, CpuShare({"a": a, "b": b}) as cpu:
         time.sleep(1.0)
     for share in cpu.shares.values():
-        assert 0.25 < share.on_cpu < 0.75
-        assert 0.25 < share.waiting < 0.75
-    assert 0.8 < sum(s.on_cpu for s in cpu.shares.values()) < 1.1  # one core between them
+        assert 0.2 < share.on_cpu < 0.8
+        assert 0.2 < share.waiting < 0.8
+    # one core between them (a little less when the host takes the virtual CPU away, which neither counts)
+    assert 0.6 < sum(s.on_cpu for s in cpu.shares.values()) < 1.1
 
 
 def test_a_parent_counts_the_work_of_its_children() -> None:
