@@ -33,6 +33,18 @@ async def test_entity_fetch_restores_the_client_key(run_set):
     assert sorted(r["id"] for r in reps) == ["b1", "m1", "m2"]
 
 
+async def test_a_fragment_spread_inside_a_conditional_fragment_is_aliased_too(run_set):
+    # Found by the differential test (seed 1216230455): both reference gateways sent media the two copies of
+    # `code` unaliased, and media refused the query.
+    run = await run_set("aliasing")
+    query = (
+        "query Q { feed(format: PAPERBACK) { ... @include(if: true) { ... on Book { id code } "
+        "... on Movie { ...F0 minutes } } __typename } } fragment F0 on Movie { code id }"
+    )
+    assert await run.query(query) == {"data": {"feed": [{"id": "b2", "code": "B-2", "__typename": "Book"}]}}
+    assert "_internal_qp_rename_" in run.apps["media"].requests[0]["query"]
+
+
 async def test_same_key_same_type_needs_no_alias(run_set):
     run = await run_set("aliasing")
     query = "query F($f: Format) { feed(format: $f) { ... on Book { v: id } ... on Movie { v: id } } }"
