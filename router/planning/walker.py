@@ -31,7 +31,7 @@ from ..supergraph.model import KeyInfo, Supergraph
 from . import query_plan as p
 from .contexts import aliased, needs_own_fetch, sets_context, with_context_argument
 from .enums import EnumGuard
-from .selections import OField, OSet
+from .selections import OField, OFragment, OSet
 from .steps import Condition, FetchStep
 
 __all__ = ["Walker", "DEFAULT_MAX_WORK", "DEFAULT_MAX_STEPS"]
@@ -80,9 +80,11 @@ def _provided_for(provided: Provided | None, type_name: str) -> Provided | None:
 
 
 class Pos:
-    """Where the walker is: which step, which selection set in it, at what type and path."""
+    """Where the walker is: which step, which selection set in it, at what type and path. ``level`` is the
+    selection set ``target`` is merged into (itself, or the set whose inline fragments hold it): GraphQL's
+    field-merging rule applies to a field and its fragments' fields together."""
 
-    __slots__ = ("step", "target", "type", "path", "provided", "conds")
+    __slots__ = ("step", "target", "type", "path", "provided", "conds", "level")
 
     def __init__(
         self,
@@ -92,6 +94,7 @@ class Pos:
         path: tuple[str, ...],
         provided: Provided | None,
         conds: tuple[Condition, ...],
+        level: OSet | None = None,
     ) -> None:
         self.step = step
         self.target = target
@@ -99,6 +102,7 @@ class Pos:
         self.path = path
         self.provided = provided
         self.conds = conds
+        self.level = target if level is None else level
 
 
 class Walker:
@@ -201,7 +205,7 @@ class Walker:
         for d_text in self._frag_dirs_for(conds):
             target = target.fragment(None, d_text).sub
         step.variables.update(name for name, _ in conds)  # the fragments' conditions are sent too
-        self._add_field(Pos(step, target, self.op.root_type, (), None, conds), f)
+        self._add_field(Pos(step, target, self.op.root_type, (), None, conds, step.sel), f)
 
     def _root_entries(self, selections: tuple[Selection, ...], conds: tuple[Condition, ...]) -> Any:
         for sel in selections:
@@ -414,7 +418,13 @@ class Walker:
                     frag = pos.target.fragment(None, sel.dirs_text)
                     pos.step.variables.update(sel.variables)
                     sub = Pos(
-                        pos.step, frag.sub, pos.type, pos.path, pos.provided, pos.conds + _conditions(sel.directives)
+                        pos.step,
+                        frag.sub,
+                        pos.type,
+                        pos.path,
+                        pos.provided,
+                        pos.conds + _conditions(sel.directives),
+                        pos.level,
                     )
                     producers |= self.plan_at(sub, sel.selections)
                 else:
@@ -635,7 +645,8 @@ class Walker:
                 if sel.directives:
                     frag = pos.target.fragment(None, sel.dirs_text)
                     pos.step.variables.update(sel.variables)
-                    sub = Pos(pos.step, frag.sub, t, pos.path, pos.provided, pos.conds + _conditions(sel.directives))
+                    conds = pos.conds + _conditions(sel.directives)
+                    sub = Pos(pos.step, frag.sub, t, pos.path, pos.provided, conds, pos.level)
                     producers |= self._plan_abstract(sub, sel.selections)
                 else:
                     producers |= self._plan_abstract(pos, sel.selections)
@@ -647,7 +658,9 @@ class Walker:
                     by_type.setdefault(x, []).extend(sel.selections)
         for x in sorted(by_type, key=lambda n: (sg.graph_order.get(n, 0), n)):
             frag = pos.target.fragment(x)
-            sub = Pos(pos.step, frag.sub, x, (*pos.path, f"... on {x}"), _provided_for(pos.provided, x), pos.conds)
+            sub = Pos(
+                pos.step, frag.sub, x, (*pos.path, f"... on {x}"), _provided_for(pos.provided, x), pos.conds, pos.level
+            )
             producers |= self.plan_at(sub, tuple(by_type[x]))
         return producers
 
@@ -787,12 +800,18 @@ class Walker:
         conds = self._jump_conditions(pos, fields, extra)
         route = self.route(pos.step.graph, t, g2, t2)
         assert route is not None
-        parent, parent_target = pos.step, pos.target
+        parent, parent_target, parent_level = pos.step, pos.target, pos.level
         step: FetchStep | None = None
         for i, hop in enumerate(route):
             last = i == len(route) - 1
             step = self._hop(
-                pos, parent, parent_target, hop, conds, req_producers if last else set(), tuple(renames) if last else ()
+                pos,
+                parent,
+                (parent_target, parent_level),
+                hop,
+                conds,
+                req_producers if last else set(),
+                tuple(renames) if last else (),
             )
             if last:
                 frag = step.req.fragment(t)
@@ -800,10 +819,10 @@ class Walker:
                     frag.sub.add_selections(self._typed_requires(t, tuple(req_sels)))
                 _add_rewrites(step, renames)
             else:
-                parent, parent_target = step, step.sel.fragment(t).sub
+                parent, parent_target, parent_level = step, step.sel.fragment(t).sub, step.sel
         assert step is not None
         target = step.sel.fragment(t2).sub
-        sub = Pos(step, target, t2, pos.path, None, pos.conds)
+        sub = Pos(step, target, t2, pos.path, None, pos.conds, step.sel)
         produced = {step}
         for f in fields:  # the jump was made for these: add them here, requires are satisfied
             self.tick()
@@ -835,7 +854,7 @@ class Walker:
                 raise PlanningError(f"Cyclic @requires on {t2}.{f.name}", "UNSATISFIABLE")
             self._requires_stack.add(guard)
             try:
-                sels = self._alias_conflicts(pos.target, fig.requires_selections, renames, pos.type)
+                sels = self._alias_conflicts(pos.target, pos.level, fig.requires_selections, renames, pos.type)
                 producers |= self.plan_at(pos, sels)
             finally:
                 self._requires_stack.discard(guard)
@@ -894,7 +913,7 @@ class Walker:
         self,
         pos: Pos,
         parent: FetchStep,
-        parent_target: OSet,
+        parent_at: tuple[OSet, OSet],
         hop: Hop,
         conds: tuple[Condition, ...],
         req_producers: set[FetchStep],
@@ -906,9 +925,10 @@ class Walker:
         representation renames them onto the real field names."""
         hg, key, ktype = hop
         t = pos.type
+        parent_target, parent_level = parent_at
         parent_target.typename()
         key_renames: list[p.KeyRenamer] = []
-        key_sels = self._alias_conflicts(parent_target, key.selections, key_renames, t)
+        key_sels = self._alias_conflicts(parent_target, parent_level, key.selections, key_renames, t)
         if not parent_target.add_selections(key_sels):
             raise PlanningError(f"Key fields of {t} conflict with a client alias", "UNSATISFIABLE")
         deps = frozenset(s.id for s in req_producers)
@@ -946,21 +966,32 @@ class Walker:
         return tuple(out)
 
     def _alias_conflicts(
-        self, target: OSet, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
+        self, target: OSet, level: OSet, selections: tuple[Selection, ...], renames: list[p.KeyRenamer], t: str
     ) -> tuple[Selection, ...]:
-        """Alias a key/required field whose response key the client already uses for something
-        else; a ``KeyRenamer`` restores the real name in the representation (docs/router.md §3.5 @requires)."""
+        """Alias a key/required field whose response key something else uses in ``level`` (``target`` or the
+        set whose fragments hold it, where the two would have to merge); a ``KeyRenamer`` restores the real
+        name in the representation (docs/router.md §3.5 @requires)."""
         out: list[Selection] = []
         for s in selections:
-            if isinstance(s, Field) and s.alias is None:
-                existing = target.has_key(s.name)
-                if existing is not None and (existing.name != s.name or existing.args_text != s.args_text):
-                    alias = _internal_alias_of(target, s) or f"_internal_qp_alias_{self._alias_n}"
-                    self._alias_n += 1
-                    s = Field(s.name, alias, s.arguments, s.directives, s.selections)
-                    renames.append(p.KeyRenamer(path=(f"... on {t}", alias), rename_key_to=s.name))
+            if isinstance(s, Field) and s.alias is None and _key_used_otherwise(level, s):
+                alias = _internal_alias_of(target, s) or f"_internal_qp_alias_{self._alias_n}"
+                self._alias_n += 1
+                s = Field(s.name, alias, s.arguments, s.directives, s.selections)
+                renames.append(p.KeyRenamer(path=(f"... on {t}", alias), rename_key_to=s.name))
             out.append(s)
         return tuple(out)
+
+
+def _key_used_otherwise(level: OSet, f: Field) -> bool:
+    """True when a field of ``level``, or of a fragment in it, uses ``f``'s name as its response key for another
+    field or other arguments: sent unaliased, the two would not merge in the subgraph query."""
+    for item in level:
+        if isinstance(item, OFragment):
+            if _key_used_otherwise(item.sub, f):
+                return True
+        elif item.response_key == f.name and (item.name != f.name or item.args_text != f.args_text):
+            return True
+    return False
 
 
 def _internal_alias_of(target: OSet, f: Field) -> str | None:

@@ -56,3 +56,30 @@ async def test_a_single_requirement_with_arguments_is_one_fetch(run_set):
     assert body == {"data": {"product": {"name": "Kettle", "dutyEur": 9}}}
     assert run.calls() == ["catalog", "shipping"]
     assert _prices_sent(run) == [(["dutyEur"], [92])]
+
+
+async def test_requirements_under_a_conditional_fragment_and_beside_it_do_not_clash(run_set):
+    # Found by the differential test (seed 306983): totalEur's EUR price went inside the `@include` fragment and
+    # totalUsd's USD price beside it, both unaliased, and catalog refused two `price` fields with other arguments.
+    run = await run_set("requires_args")
+    query = "query Q($v: Boolean!) { products { ... @include(if: $v) { totalEur } id a1: totalUsd dutyEur } }"
+    body = await run.query(query, {"v": False})
+    assert body == {
+        "data": {"products": [{"id": p, "a1": e["totalUsd"], "dutyEur": e["dutyEur"]} for p, e in EXPECTED.items()]}
+    }
+    body = await run.query(query, {"v": True})
+    assert body == {
+        "data": {
+            "products": [
+                {"totalEur": e["totalEur"], "id": p, "a1": e["totalUsd"], "dutyEur": e["dutyEur"]}
+                for p, e in EXPECTED.items()
+            ]
+        }
+    }
+
+
+async def test_a_requirement_inside_a_conditional_fragment_after_one_beside_it(run_set):
+    run = await run_set("requires_args")
+    query = "query Q($v: Boolean!) { products { a1: totalUsd ... @include(if: $v) { totalEur } } }"
+    body = await run.query(query, {"v": True})
+    assert body == {"data": {"products": [{"a1": e["totalUsd"], "totalEur": e["totalEur"]} for e in EXPECTED.values()]}}
