@@ -11,11 +11,12 @@ Linux only; elsewhere (or for a process that has gone) the figures are left out.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .common import CLK_TCK, _system_busy_ticks, cpu_count, tree
 
 __all__ = ["CpuShare", "Share"]
 
@@ -30,26 +31,12 @@ class Share:
     waiting: float
 
 
-def _tids(pid: int) -> list[Path]:
-    """The task directories of ``pid`` and of its children (a service running several workers is a parent
-    whose workers do the work)."""
-    tasks = _PROC / str(pid) / "task"
-    found = list(tasks.iterdir())
-    for task in list(found):
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            found.extend(_tids(int(child)))
-    return found
-
-
 def _schedstat(pid: int) -> tuple[int, int] | None:
-    """(ns on a CPU, ns runnable and waiting) summed over ``pid``'s threads and children's threads."""
+    """(ns on a CPU, ns runnable and waiting) summed over the threads of ``pid`` and of its descendants (a
+    service running several workers is a parent whose workers do the work)."""
     on_cpu = waiting = 0
     try:
-        tasks = _tids(pid)
+        tasks = [task for p in tree(pid) for task in (_PROC / str(p) / "task").iterdir()]
     except OSError:
         return None
     for task in tasks:
@@ -62,14 +49,11 @@ def _schedstat(pid: int) -> tuple[int, int] | None:
     return on_cpu, waiting
 
 
-def _box_busy() -> tuple[int, int] | None:
-    """(busy ticks, all ticks) of the whole machine; iowait counts as idle."""
+def _box_busy_ticks() -> int | None:
     try:
-        fields = [int(x) for x in (_PROC / "stat").read_text().split("\n", 1)[0].split()[1:9]]
+        return _system_busy_ticks()
     except (OSError, ValueError):
         return None
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
 
 
 class CpuShare:
@@ -82,7 +66,7 @@ class CpuShare:
 
     def __enter__(self) -> CpuShare:
         self._before = {name: _schedstat(pid) for name, pid in self._pids.items()}
-        self._box_before = _box_busy()
+        self._box_before = _box_busy_ticks()
         self._started = time.monotonic()
         return self
 
@@ -93,13 +77,14 @@ class CpuShare:
             if before is None or after is None or elapsed_ns <= 0:
                 continue
             self.shares[name] = Share((after[0] - before[0]) / elapsed_ns, (after[1] - before[1]) / elapsed_ns)
-        box_after = _box_busy()
-        if self._box_before is not None and box_after is not None and box_after[1] > self._box_before[1]:
-            busy, total = (a - b for a, b in zip(box_after, self._box_before, strict=True))
-            self.box_busy = busy / total
+        box_after = _box_busy_ticks()
+        if self._box_before is not None and box_after is not None and elapsed_ns > 0:
+            self.box_busy = (box_after - self._box_before) / (elapsed_ns / 1e9 * CLK_TCK * cpu_count())
 
     def text(self) -> str:
         """``box busy 90 %; router 33/31 %, transactions 71/29 %, ...`` (on a core / waiting for one)."""
         head = "box busy -" if self.box_busy is None else f"box busy {self.box_busy * 100:.0f} %"
+        if not self.shares:
+            return head
         parts = [f"{name} {s.on_cpu * 100:.0f}/{s.waiting * 100:.0f} %" for name, s in self.shares.items()]
-        return f"{head} of {os.cpu_count()} cores; " + ", ".join(parts) if parts else head
+        return f"{head} of {cpu_count()} cores; " + ", ".join(parts)
