@@ -807,7 +807,8 @@ class Walker:
             step = self._hop(
                 pos,
                 parent,
-                (parent_target, parent_level),
+                parent_target,
+                parent_level,
                 hop,
                 conds,
                 req_producers if last else set(),
@@ -913,7 +914,8 @@ class Walker:
         self,
         pos: Pos,
         parent: FetchStep,
-        parent_at: tuple[OSet, OSet],
+        parent_target: OSet,
+        parent_level: OSet,
         hop: Hop,
         conds: tuple[Condition, ...],
         req_producers: set[FetchStep],
@@ -925,7 +927,6 @@ class Walker:
         representation renames them onto the real field names."""
         hg, key, ktype = hop
         t = pos.type
-        parent_target, parent_level = parent_at
         parent_target.typename()
         key_renames: list[p.KeyRenamer] = []
         key_sels = self._alias_conflicts(parent_target, parent_level, key.selections, key_renames, t)
