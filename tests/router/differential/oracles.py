@@ -14,7 +14,6 @@ from typing import Any
 from graphql import GraphQLSchema, execute_sync, parse
 
 from tests.fixtures.subgraph_apps.sets import alias_merge, aliasing, requires_args
-from tests.fixtures.subgraph_apps.sets.aliasing import round_minutes
 
 from .generator import GeneratedOperation
 
@@ -35,22 +34,10 @@ def _alias_merge_root() -> dict[str, Any]:
 def _aliasing_root() -> dict[str, Any]:
     """media's books and movies with old's book codes, as one graph; shelf's picks ignore the format, as shelf
     does."""
-
-    def item(item_id: str) -> dict[str, Any]:
-        if item_id in aliasing.BOOKS:
-            return {"__typename": "Book", "id": item_id, "code": aliasing.BOOKS[item_id]["code"]}
-        seconds = aliasing.MOVIES[item_id]["seconds"]
-        return {
-            "__typename": "Movie",
-            "id": item_id,
-            "code": aliasing.MOVIES[item_id]["code"],
-            "minutes": lambda _info, round=None: round_minutes(seconds, round),
-        }
-
-    def feed(_info: Any, format: str | None = None) -> list[dict[str, Any]]:
-        return [item(x) for x in aliasing.FEED if format is None or aliasing.BOOKS.get(x, {}).get("format") == format]
-
-    return {"feed": feed, "picks": lambda _info, format=None: [item(x) for x in aliasing.PICKS]}
+    return {
+        "feed": lambda _info, format=None: aliasing.feed(format),
+        "picks": lambda _info, format=None: [aliasing.item(x) for x in aliasing.PICKS],
+    }
 
 
 def _requires_args_root() -> dict[str, Any]:
