@@ -17,7 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 
 from setrum.launcher import free_port
+from setrum_common.cpu_policy import CpuPolicy, apply_cpu_policy, cpu_policy_of
 
 __all__ = [
     "BENCH_DIR",
@@ -38,6 +40,7 @@ __all__ = [
     "cpu_model",
     "ensure_wrk",
     "free_port",
+    "generating_load",
     "machine_info",
     "dedupe_env",
     "median",
@@ -57,6 +60,9 @@ NO_RATE_LIMITS = {"ROUTER_RATE_LIMITS__ENABLED": "false"}
 # (ROUTER_TRAFFIC_SHAPING__DEDUPLICATE_SUBGRAPH_QUERIES). "both": peers and throughput also run a
 # second router with it off, in the same alternating rounds.
 SUBGRAPH_DEDUPE = "on"
+# The load's CPU policy (SETRUM_BENCH_LOAD_POLICY, "batch" or "normal"): the load stands for clients on other
+# machines, so on the system's own cores it must not preempt the system each time an answer wakes it up.
+LOAD_POLICY: CpuPolicy = "normal" if os.environ.get("SETRUM_BENCH_LOAD_POLICY") == "normal" else "batch"
 
 
 def dedupe_env(on: bool) -> dict[str, str]:
@@ -66,6 +72,19 @@ def dedupe_env(on: bool) -> dict[str, str]:
 PYTHON = sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 FOREIGN_WAIT_S = float(os.environ.get("BENCH_FOREIGN_WAIT_S", "30"))
+
+
+@contextmanager
+def generating_load() -> Iterator[None]:
+    """The calling thread, and the processes it starts meanwhile (the C generator), run under
+    :data:`LOAD_POLICY` (see :mod:`setrum_common.cpu_policy`); then under its policy before. Enter it
+    after the system is up: what starts inside inherits the policy."""
+    before = cpu_policy_of(0) or "normal"
+    apply_cpu_policy(LOAD_POLICY)
+    try:
+        yield
+    finally:
+        apply_cpu_policy(before)
 
 
 def cpu_count() -> int:

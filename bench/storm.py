@@ -60,7 +60,7 @@ import orjson
 from setrum_common.fastpath.http import HttpAnswer, HttpClient
 
 from . import hops, openloop
-from .common import NO_RATE_LIMITS, Load, Report, cpu_count, table
+from .common import LOAD_POLICY, NO_RATE_LIMITS, Load, Report, cpu_count, generating_load, table
 from .cpushare import CpuShare
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
 from .stack import Stack
@@ -365,6 +365,13 @@ def _generator() -> Path | None:
 def _backend(
     name: str, system: Any, db_url: str, report: Report, duration_s: float, generator: Path | None
 ) -> dict[str, Any]:
+    with generating_load():  # the load, like clients elsewhere, never preempts the system on waking
+        return _storms(name, system, db_url, report, duration_s, generator)
+
+
+def _storms(
+    name: str, system: Any, db_url: str, report: Report, duration_s: float, generator: Path | None
+) -> dict[str, Any]:
     url = system.router_url
     tokens = _customers(url, uuid.uuid4().hex[:6], STORM_CUSTOMERS)
     buyers = Buyers(url, tokens, _meters())
@@ -558,8 +565,8 @@ def run(stack: Stack, load: Load, report: Report, postgres_url: str | None = Non
     duration_s = float(os.environ.get("SETRUM_BENCH_STORM_S") or (10.0 if load.duration_s <= 5 else STORM_S))
     print(
         f"  open loop: capacity, then {' and '.join(f'{f}x' for f in FACTORS)} of it for {duration_s:.0f}s each "
-        f"(+{RECOVERY_S}s recovery at {RECOVERY_SHARE}x); {cpu_count()} cores shared by system and generator; "
-        f"load average before: {_load_average()}"
+        f"(+{RECOVERY_S}s recovery at {RECOVERY_SHARE}x); {cpu_count()} cores shared by system and generator "
+        f"(load under CPU policy {LOAD_POLICY}); load average before: {_load_average()}"
     )
     generator = _generator()
     databases = (os.environ.get("SETRUM_BENCH_STORM_DATABASES") or "sqlite,postgres").split(",")

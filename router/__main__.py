@@ -69,6 +69,9 @@ def _serve(args: argparse.Namespace) -> int:
     from setrum_common.logging import configure_logging
 
     configure_logging("router", json=settings.json_logs, level=settings.log_level.upper())
+    from setrum_common.cpu_policy import apply_cpu_policy
+
+    apply_cpu_policy(settings.cpu_policy)  # before any thread or worker starts, so all inherit it
     # Workers re-read the environment, so pass the CLI overrides down that way.
     import os
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from router.subgraph_client import RetryPolicy
+from setrum_common.cpu_policy import CpuPolicy
 from setrum_common.fastpath import FASTPATH_DESCRIPTION, FastPathMode
 from setrum_common.fastpath.http import DEFAULT_MAX_RESPONSE_BYTES
 from setrum_common.http_limits import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_REQUEST_HEAD_BYTES, HeaderLimits
@@ -646,6 +647,11 @@ class RouterSettings(BaseSettings):
         default=1,
         ge=1,
         description="processes serving the port; SIGTERM to the parent drains each (setrum_common/workers.py)",
+    )
+    cpu_policy: CpuPolicy = Field(
+        default="normal",
+        description="CPU scheduling: 'batch' never preempts another process on waking, for a router sharing "
+        "cores with its subgraphs (setrum_common/cpu_policy.py; setrum dev sets it)",
     )
     graphiql: bool | None = None
     introspection: bool | None = None

@@ -221,6 +221,8 @@ class System:
                     # Rate-limit counters and APQ documents: a SQLite file shared by the router
                     # processes of this machine, or database_urls["router"] (PostgreSQL) for replicas.
                     "ROUTER_SHARED_STORE__URL": self._db("router"),
+                    # One host: the router's wake-ups (a storm's refusals) must not preempt the subgraphs.
+                    "ROUTER_CPU_POLICY": self._shared("ROUTER_CPU_POLICY", "batch"),
                     **self._edge_authentication(),
                     **self._router_signing(),
                     **({"ROUTER_WEB_APP_DIR": str(self.web_app_dir)} if self.web_app_dir else {}),

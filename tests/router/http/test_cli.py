@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,15 +46,17 @@ def test_delegated_commands_receive_their_arguments(monkeypatch: pytest.MonkeyPa
     assert seen == [["--out", "x.graphql", "a.graphql"]]
 
 
-def test_serve_starts_a_real_server(tmp_path: Path) -> None:
+@contextmanager
+def _serving(tmp_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``python -m router serve`` on a free port with ``env`` added, until its /health answers."""
     supergraph = tmp_path / "supergraph.graphql"
     supergraph.write_text(SUPERGRAPH_V1)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTER_") and k != "SETRUM_ENV"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ROUTER_") and k != "SETRUM_ENV"}
     process = subprocess.Popen(
         [sys.executable, "-m", "router", "serve", "--port", str(port), "--supergraph", str(supergraph)],
         cwd=REPO,
-        env=env,
+        env={**base, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -66,8 +70,49 @@ def test_serve_starts_a_real_server(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
-        response = httpx.post(f"{url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
-        assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+        yield process, url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
+
+
+def test_serve_starts_a_real_server(tmp_path: Path) -> None:
+    with _serving(tmp_path) as (_, url):
+        response = httpx.post(f"{url}/graphql", json={"query": "{ __schema { queryType { name } } }"})
+        assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+def _threads_of_tree(pid: int) -> dict[int, list[int]]:
+    """Each process of ``pid``'s tree (itself and its descendants) with its threads."""
+    out: dict[int, list[int]] = {}
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        tasks = [int(t) for t in os.listdir(f"/proc/{p}/task")]
+        out[p] = tasks
+        for t in tasks:
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{t}/children").read_text().split()]
+    return out
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux's scheduling policies")
+def test_serve_runs_every_thread_of_every_worker_under_the_cpu_policy_asked(tmp_path: Path) -> None:
+    with _serving(tmp_path, ROUTER_CPU_POLICY="batch", ROUTER_WORKERS="2") as (process, url):
+        deadline = time.monotonic() + 60
+        while len(tree := _threads_of_tree(process.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the second worker starts once the first serves
+        assert len(tree) >= 3, tree  # the parent and its two workers (and multiprocessing's helper)
+        assert {os.sched_getscheduler(t) for threads in tree.values() for t in threads} == {os.SCHED_BATCH}
+        assert httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}).json() == {
+            "data": {"__typename": "Query"}
+        }
+    with _serving(tmp_path) as (process, _):  # not asked: the system's default
+        assert os.sched_getscheduler(process.pid) == os.SCHED_OTHER
+
+
+def test_serve_refuses_an_unknown_cpu_policy(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROUTER_CPU_POLICY", "realtime")
+    assert main(["serve"]) == 2
+    assert "cpu_policy" in capsys.readouterr().err
