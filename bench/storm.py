@@ -34,7 +34,8 @@ about one at 10x and put its own event-loop lag into the figures. Without a C co
 generator below still runs, and the output says so.
 
 Reported per storm: offered/s (what the generator achieved; short of the asked rate it says so),
-each service's CPU on a core and waiting for one (:mod:`bench.cpushare`; also per capacity),
+each service's CPU on a core and waiting for one (:mod:`bench.cpushare`; also per capacity), the box's
+speed (:mod:`bench.boxspeed`; also per capacity) and the goodput share it implies at the capacities' speed,
 goodput (SUCCESS/s) as a share of capacity, p99 of admitted and of refused requests, errors, requests
 that found every allowed connection busy when due ("late"; the C generator only), the generator's own
 CPU, recovery seconds. Targets (issue 13): goodput >= 90 % of
@@ -46,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -60,6 +62,7 @@ import orjson
 from setrum_common.fastpath.http import HttpAnswer, HttpClient
 
 from . import hops, openloop
+from .boxspeed import SpeedProbe
 from .common import LOAD_POLICY, NO_RATE_LIMITS, Load, Report, cpu_count, generating_load, table
 from .cpushare import CpuShare
 from .purchases import _customers, _db_checks, _gql, _meters, _postgres_databases, sign_in_admin
@@ -253,15 +256,20 @@ async def _capacity(buyers: Buyers, seconds: float) -> float:
     return sold / seconds
 
 
-def _measure_capacity(name: str, buyers: Buyers, pids: dict[str, int]) -> float:
-    with CpuShare(pids) as cpu:
+def _measure_capacity(name: str, buyers: Buyers, pids: dict[str, int]) -> tuple[float, float | None]:
+    """The capacity (purchases/s) and the box's speed meanwhile (:class:`SpeedProbe`'s ms per unit)."""
+    with CpuShare(pids) as cpu, SpeedProbe() as probe:
         measured = asyncio.run(_capacity(buyers, CAPACITY_S))
     print(
         f"    {name}: capacity {measured:.0f} purchases/s ({CAPACITY_CLIENTS} closed-loop clients); "
-        f"CPU on a core / waiting for one: {cpu.text()}",
+        f"CPU on a core / waiting for one: {cpu.text()}; {_probe_text(probe)}",
         flush=True,
     )
-    return measured
+    return measured, probe.unit_ms
+
+
+def _probe_text(probe: SpeedProbe) -> str:
+    return "box speed probe -" if probe.unit_ms is None else f"box speed probe {probe.unit_ms:.2f} ms per unit"
 
 
 def _open_loop(generator: Path | None, buyers: Buyers, rate: float, seconds: float) -> Run:
@@ -377,19 +385,21 @@ def _storms(
     buyers = Buyers(url, tokens, _meters())
     fixed = float(os.environ.get("SETRUM_BENCH_STORM_CAPACITY") or 0)
     pids = {n: system.processes[n].pid for n in ("router", "transactions", "master", "biller")}
-    capacity = fixed or _measure_capacity(name, buyers, pids)
+    capacity, capacity_ms = (fixed, None) if fixed else _measure_capacity(name, buyers, pids)
     if fixed:
         print(f"    {name}: offering multiples of {capacity:.0f}/s (SETRUM_BENCH_STORM_CAPACITY)", flush=True)
     out: dict[str, Any] = {"capacity_per_s": capacity}
     hop_urls = hops.hop_urls(system)
     for factor in FACTORS:
         before = hops.snapshot(hop_urls)
-        with hops.LimitTrace({n: hop_urls[n] for n in ("router", "transactions")}) as limits, CpuShare(pids) as cpu:
+        traced = {n: hop_urls[n] for n in ("router", "transactions")}
+        with hops.LimitTrace(traced) as limits, CpuShare(pids) as cpu, SpeedProbe() as probe:
             storm = _open_loop(generator, buyers, capacity * factor, duration_s)
         where = hops.breakdown(before, hops.snapshot(hop_urls))
         recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
-        after = fixed or _measure_capacity(name, buyers, pids)
+        after, after_ms = (fixed, None) if fixed else _measure_capacity(name, buyers, pids)
         reference = (capacity + after) / 2  # the box's capacity around the storm (see the module's docstring)
+        speed = _relative_speed((capacity_ms, after_ms), probe.unit_ms)
         d: dict[str, Any] = {
             "factor": factor,
             "capacity_before_per_s": round(capacity),
@@ -409,6 +419,8 @@ def _storms(
             "p99_admitted_ms": storm.p99_ms("success", "admitted"),
             "p99_refused_ms": storm.p99_ms("refused"),
             "recovery_s": recovery.recovery_s(capacity * RECOVERY_SHARE * 0.9),
+            "probe_ms": {"capacity_before": capacity_ms, "storm": probe.unit_ms, "capacity_after": after_ms},
+            "box_speed_vs_capacities": speed,
         }
         out[f"x{factor}"] = d
         print(
@@ -430,7 +442,14 @@ def _storms(
         print(f"      limits ({legend}): {limits.text()}", flush=True)
         d["cpu"] = {n: {"on_cpu": round(s.on_cpu, 3), "waiting": round(s.waiting, 3)} for n, s in cpu.shares.items()}
         d["box_busy"] = cpu.box_busy
-        print(f"      CPU on a core / waiting for one: {cpu.text()}", flush=True)
+        print(f"      CPU on a core / waiting for one: {cpu.text()}; {_probe_text(probe)}", flush=True)
+        if speed is not None:
+            print(
+                f"      the box ran at {speed:.2f}x its speed during the capacities around it: at equal speed "
+                f"the goodput would be {(d['goodput_share'] or 0) / speed * 100:.0f}% of capacity "
+                "(a reading, not the target)",
+                flush=True,
+            )
         print("      where the time went (each process's histograms, the storm only):", flush=True)
         for line in where:
             print(f"        {line}", flush=True)
@@ -441,7 +460,7 @@ def _storms(
                 f"      (the generator reached only {d['offered_per_s']}/s of the {capacity * factor:.0f}/s asked{why})"
             )
         _targets(f"{name} {factor}x", d, report)
-        capacity = after  # the next storm is offered multiples of the capacity measured just before it
+        capacity, capacity_ms = after, after_ms  # the next storm: multiples of the capacity just before it
     checks = asyncio.run(_db_checks(db_url))
     checks["pending_after_settling"] = asyncio.run(_pending_left(db_url, SETTLE_WAIT_S))
     admin = sign_in_admin(url)
@@ -454,6 +473,14 @@ def _storms(
     if not _invariants_hold(checks):
         report.fail(f"storm/{name}: money or token invariants broken: {checks}")
     return out
+
+
+def _relative_speed(around_ms: tuple[float | None, float | None], storm_ms: float | None) -> float | None:
+    """How fast the box ran during a storm relative to the capacities around it (>1: faster), from the
+    probe's ms per unit (lower is faster); None without every reading."""
+    if storm_ms is None or None in around_ms or not storm_ms:
+        return None
+    return round(statistics.fmean(ms for ms in around_ms if ms is not None) / storm_ms, 3)
 
 
 def _send_lag(run: Run) -> str:
