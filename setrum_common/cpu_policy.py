@@ -28,13 +28,18 @@ logger = logging.getLogger("setrum.cpu_policy")
 
 def apply_cpu_policy(policy: CpuPolicy) -> bool:
     """Put the calling thread (and what it starts from now on) under ``policy``; False where the
-    platform has no such policy (not Linux), which leaves the process as it was."""
+    platform has no such policy (not Linux) or refuses the change (a back-switch an RLIMIT_NICE or a
+    sandbox forbids), which leaves the thread as it was: a scheduling preference is not worth failing for."""
     batch = getattr(os, "SCHED_BATCH", None)
     if batch is None or not hasattr(os, "sched_setscheduler"):
         if policy != "normal":
             logger.warning("CPU policy %r is not available on this platform; running under the default", policy)
         return False
-    os.sched_setscheduler(0, batch if policy == "batch" else os.SCHED_OTHER, os.sched_param(0))
+    try:
+        os.sched_setscheduler(0, batch if policy == "batch" else os.SCHED_OTHER, os.sched_param(0))
+    except OSError as exc:
+        logger.warning("CPU policy %r refused (%s); running under the current one", policy, exc)
+        return False
     return True
 
 
