@@ -7,6 +7,12 @@ share the physical cores), and the same build's closed-loop capacity read 158 an
 two minutes apart. The probe says when a figure met a slower or faster machine: every half second
 a thread times one fixed unit of work in its own CPU time (``thread_time``, so waiting for a core
 does not count, only how much a core did per second), about a fifth of a percent of one core.
+
+It runs on the same cores as the load it watches, so it also feels that load's own interference (caches
+and the physical core's other hyperthread taken by the system's processes): in a storm it read 0.72-1.17
+of the speed of the closed loops around it, 0.90 on average. A slowdown it reports during a storm is
+therefore partly the box's other tenants and partly the storm's own cost, and a share "at equal speed"
+is an upper bound of what the box's noise explains, never a figure to judge the storm by.
 """
 
 from __future__ import annotations
