@@ -86,6 +86,18 @@ class OSet:
                 return item
         return None
 
+    def used_otherwise(self, name: str, args_text: str) -> bool:
+        """True when a field here, or in one of the fragments here, answers under the response key ``name``
+        with another field or other arguments: an unaliased ``name(args_text)`` sent beside it would not merge
+        (the rule :meth:`field` and :meth:`can_merge` apply, across fragments)."""
+        for item in self.items.values():
+            if isinstance(item, OFragment):
+                if item.sub.used_otherwise(name, args_text):
+                    return True
+            elif item.response_key == name and (item.name != name or item.args_text != args_text):
+                return True
+        return False
+
     def fragment(self, type_condition: str | None, dirs_text: str = "") -> OFragment:
         key = ("i", type_condition or "", dirs_text)
         got = self.items.get(key)

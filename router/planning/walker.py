@@ -31,7 +31,7 @@ from ..supergraph.model import KeyInfo, Supergraph
 from . import query_plan as p
 from .contexts import aliased, needs_own_fetch, sets_context, with_context_argument
 from .enums import EnumGuard
-from .selections import OField, OFragment, OSet
+from .selections import OField, OSet
 from .steps import Condition, FetchStep
 
 __all__ = ["Walker", "DEFAULT_MAX_WORK", "DEFAULT_MAX_STEPS"]
@@ -974,25 +974,13 @@ class Walker:
         name in the representation (docs/router.md §3.5 @requires)."""
         out: list[Selection] = []
         for s in selections:
-            if isinstance(s, Field) and s.alias is None and _key_used_otherwise(level, s):
+            if isinstance(s, Field) and s.alias is None and level.used_otherwise(s.name, s.args_text):
                 alias = _internal_alias_of(target, s) or f"_internal_qp_alias_{self._alias_n}"
                 self._alias_n += 1
                 s = Field(s.name, alias, s.arguments, s.directives, s.selections)
                 renames.append(p.KeyRenamer(path=(f"... on {t}", alias), rename_key_to=s.name))
             out.append(s)
         return tuple(out)
-
-
-def _key_used_otherwise(level: OSet, f: Field) -> bool:
-    """True when a field of ``level``, or of a fragment in it, uses ``f``'s name as its response key for another
-    field or other arguments: sent unaliased, the two would not merge in the subgraph query."""
-    for item in level:
-        if isinstance(item, OFragment):
-            if _key_used_otherwise(item.sub, f):
-                return True
-        elif item.response_key == f.name and (item.name != f.name or item.args_text != f.args_text):
-            return True
-    return False
 
 
 def _internal_alias_of(target: OSet, f: Field) -> str | None:
