@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -399,7 +398,7 @@ def _storms(
         recovery = _open_loop(generator, buyers, capacity * RECOVERY_SHARE, RECOVERY_S)
         after, after_ms = (fixed, None) if fixed else _measure_capacity(name, buyers, pids)
         reference = (capacity + after) / 2  # the box's capacity around the storm (see the module's docstring)
-        speed = _relative_speed((capacity_ms, after_ms), probe.unit_ms)
+        speed = _relative_speed(capacity_ms, after_ms, probe.unit_ms)
         d: dict[str, Any] = {
             "factor": factor,
             "capacity_before_per_s": round(capacity),
@@ -475,12 +474,12 @@ def _storms(
     return out
 
 
-def _relative_speed(around_ms: tuple[float | None, float | None], storm_ms: float | None) -> float | None:
-    """How fast the box ran during a storm relative to the capacities around it (>1: faster), from the
-    probe's ms per unit (lower is faster); None without every reading."""
-    if storm_ms is None or None in around_ms or not storm_ms:
+def _relative_speed(before_ms: float | None, after_ms: float | None, storm_ms: float | None) -> float | None:
+    """How fast the box ran during a storm relative to the capacities before and after it (>1: faster), from
+    the probe's ms per unit (lower is faster); None without every reading."""
+    if before_ms is None or after_ms is None or not storm_ms:
         return None
-    return round(statistics.fmean(ms for ms in around_ms if ms is not None) / storm_ms, 3)
+    return round((before_ms + after_ms) / 2 / storm_ms, 3)
 
 
 def _send_lag(run: Run) -> str:
