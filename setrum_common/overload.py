@@ -91,6 +91,7 @@ _PROBE_RETRY_S = 2.0
 # The first probe comes at the limit's first use, often a service's first busy seconds: connections still
 # opening, caches cold. The second comes this soon after it, not a whole probe interval later.
 _SECOND_PROBE_S = 5.0
+_FOLLOW_UPS_OUT_OF_USE = 3
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
@@ -120,7 +121,8 @@ class LimiterOptions:
     # two, and a few milliseconds of event-loop lag (refusing a storm's excess) would read as a tenfold queue.
     baseline_floor_s: float = 0.0
     # Re-measuring the baseline with few in flight (Envoy's minimum-RTT window): once the limit is first in
-    # use, then every probe_interval_s (±15 %) while it is, the limit is pinned to probe_concurrency until
+    # use, again 5 s later, then every probe_interval_s (±15 %) while it is in use (see _Probe.follows_up for
+    # the ones that come out of use), the limit is pinned to probe_concurrency until
     # probe_samples requests admitted under the pin finished or probe_max_s passed (draining what was in
     # flight included: behind a slow biller the probe gives up rather than hold the limit at one for seconds);
     # their median own time becomes the baseline of their kind. 0: never (the router, whose own time is not
@@ -394,8 +396,9 @@ class AdaptiveLimiter:
         window.in_use = window.in_use or in_use
         if now - window.started < max(options.update_interval_s, window.wait_s) or len(window.ratios) < 3:
             return
-        if window.in_use and options.probe_interval_s > 0 and now >= self._probe.next_at:
-            self._start_probe(now)
+        probe = self._probe
+        if options.probe_interval_s > 0 and now >= probe.next_at and (window.in_use or probe.follows_up):
+            self._start_probe(now, in_use=window.in_use)
             return
         # One step per window of at least one round trip (Envoy updates per interval, Gradient2 per
         # window): a change of the limit shows in the latency only a round trip later, and stepping on
@@ -438,12 +441,16 @@ class AdaptiveLimiter:
             new_limit = self.limit * gradient + math.sqrt(self.limit)
         self._step(self.limit * (1 - options.smoothing) + new_limit * options.smoothing, now)
 
-    def _start_probe(self, now: float) -> None:
+    def _start_probe(self, now: float, *, in_use: bool) -> None:
         """Pin the limit low to see the service's own time without a queue (see :class:`LimiterOptions`):
         a baseline learnt only under load is the loaded latency, and a limit compared with it never shrinks.
         That is the case on a single event loop, where every request shares the CPU: a storm that starts at
         once never shows one request the latency it has alone."""
-        self._probe = _Probe(since=now, next_at=math.inf, measured_before=self._probe.measured_before)
+        last = self._probe
+        self._probe = _Probe(
+            since=now, next_at=math.inf, started=last.started + 1, measured=last.measured,
+            out_of_use=last.out_of_use + (not in_use),
+        )  # fmt: skip
 
     def _end_probe_if_done(self) -> None:
         options, probe, now = self.options, self._probe, self._clock()
@@ -457,9 +464,12 @@ class AdaptiveLimiter:
         jitter = random.uniform(0.85, 1.15)  # replicas started together must not probe together
         # One that gave up before any sample (a storm's work still draining) is tried again soon.
         interval = options.probe_interval_s if taken else min(options.probe_interval_s, _PROBE_RETRY_S)
-        if taken and not probe.measured_before:
+        if taken and not probe.measured:
             interval = min(interval, _SECOND_PROBE_S)
-        self._probe = _Probe(next_at=now + interval * jitter, measured_before=probe.measured_before or taken > 0)
+        self._probe = _Probe(
+            next_at=now + interval * jitter, started=probe.started, measured=probe.measured + (taken > 0),
+            out_of_use=probe.out_of_use,
+        )  # fmt: skip
         self._window = _Window(now, self._window.wait_s)
 
     def _step(self, new_limit: float, now: float) -> None:
@@ -503,7 +513,19 @@ class _Probe:
     since: float | None = None
     next_at: float = 0.0
     samples: dict[str, list[float]] = field(default_factory=dict)
-    measured_before: bool = False  # an earlier probe took samples (see _SECOND_PROBE_S)
+    started: int = 0  # probes started so far
+    measured: int = 0  # probes that took samples (see _SECOND_PROBE_S)
+    out_of_use: int = 0  # probes started while the limit was not in use (see follows_up)
+
+    @property
+    def follows_up(self) -> bool:
+        """Whether this probe is due whether or not the limit is in use: it follows up a first one that
+        measured nothing or may have measured a cold service. Those two corrections must not wait for the
+        limit's use: a limit raised on a cold baseline grows to twice its demand and so is out of use for as
+        long as the demand stays (then a storm finds the probe overdue and is pinned to one at its onset).
+        A few tries at most: behind a slow downstream a probe measures nothing, and pinning the limit to one
+        every 2 s while it is not even in use would only refuse requests."""
+        return self.started > 0 and self.measured < 2 and self.out_of_use < _FOLLOW_UPS_OUT_OF_USE
 
 
 class _Window:

@@ -128,6 +128,14 @@ class SharedLoopSimulation:
                 self.jobs.append([self.service_s, self.now, float(self.limiter.admitted_under_probe())])
         self._advance(start + seconds)
 
+    async def closed_loop(self, clients: int, seconds: float, step_s: float = 0.0005) -> None:
+        """``clients`` that each ask again as soon as they are answered (or refused: then at the next step)."""
+        end = self.now + seconds
+        while self.now < end:
+            while len(self.jobs) < clients and await self.limiter.acquire(priority=True):
+                self.jobs.append([self.service_s, self.now, float(self.limiter.admitted_under_probe())])
+            self._advance(self.now + step_s)
+
     def p99(self, since: float, until: float) -> float:
         latencies = sorted(latency for finish, latency in self.done if since <= finish < until)
         assert len(latencies) >= 0.9 * (until - since) / self.service_s, len(latencies)  # at 90 % of capacity
@@ -163,6 +171,37 @@ async def test_a_first_probe_on_a_cold_service_is_taken_again_soon() -> None:
     await sim.offer(rate=1500, seconds=10)  # a 3x storm on the warm service
     assert cold_baseline >= 0.006
     assert sim.limiter.baselines()["purchaseToken"] <= 2 * 0.002
+
+
+async def test_a_cold_baseline_is_measured_again_even_when_the_limit_is_not_in_use() -> None:
+    """A storm from cold: 8 ms a purchase then (2 ms warm), and the first probe, at the limit's first use,
+    measures nothing (what is in flight does not drain within its 0.3 s), so the baseline is a loaded
+    sample. Then a few steady clients keep 5 requests in flight, 10 ms each on the shared loop: no sample
+    shows the warm time, and the limit is soon more than twice what is in flight (not in use). The probes
+    that follow a first one up (its retry, and the second measurement 5 s after the first) come all the
+    same, so the next storm meets the warm baseline, not a probe overdue since the closed loop that pins
+    the limit to one at its onset."""
+    sim = SharedLoopSimulation(service_s=0.008, probe_interval_s=20.0)
+    await sim.offer(rate=400, seconds=2)  # a storm from cold: 125/s at most
+    assert sim.limiter.baselines()["purchaseToken"] >= 0.006
+    sim.service_s = 0.002
+    await sim.closed_loop(clients=5, seconds=10)
+    assert sim.limiter.in_flight < sim.limiter.limit / 2  # the limit is not in use
+    assert sim.limiter.baselines()["purchaseToken"] <= 1.5 * 0.002
+
+
+async def test_behind_a_slow_downstream_probes_out_of_use_stop_after_a_few_tries() -> None:
+    """A probe behind a 0.4 s biller measures nothing (what is in flight does not drain to one in 0.3 s),
+    and its pin refuses what arrives meanwhile. While the limit is not in use (20 in flight of 64) only a
+    few follow-up tries are made: a service that does not even need its limit must not be pinned every 2 s."""
+    sim = Simulation(service_s=0.002, probe_interval_s=20.0)
+    await sim.offer(rate=4000, seconds=1)  # a 2x burst: the limit in use, its first probe
+    sim.downstream_s = 0.4
+    refused_in_burst = sim.refused
+    await sim.offer(rate=50, seconds=30)
+    assert sim.limiter.in_flight < sim.limiter.limit / 2
+    assert sim.refused > refused_in_burst  # the follow-up tries (5 s, then 2 s apart) pinned and refused
+    assert [at for at in sim.refused_at if at >= 14] == []
 
 
 async def test_when_the_service_itself_slows_down_the_limit_follows() -> None:
