@@ -43,8 +43,8 @@ each service's CPU on a core and waiting for one (:mod:`bench.cpushare`; also pe
 speed (:mod:`bench.boxspeed`; also per capacity) and the goodput share it implies at the capacities' speed,
 goodput (SUCCESS/s) as a share of capacity, p99 of admitted and of refused requests, errors, requests
 that found every allowed connection busy when due ("late"; the C generator only), the generator's own
-CPU, recovery seconds. Targets (issue 13): goodput >= 90 % of
-capacity (the median of the rounds), admitted p99 <= 1 s, refused p99 <= 50 ms, recovery <= 5 s, zero money/token errors.
+CPU, recovery seconds. Targets (issue 13): goodput >= 90 % of capacity (the median of the rounds),
+admitted p99 <= 1 s, refused p99 <= 50 ms, recovery <= 5 s, zero money/token errors.
 """
 
 from __future__ import annotations
