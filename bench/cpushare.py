@@ -35,10 +35,14 @@ def _schedstat(pid: int) -> tuple[int, int] | None:
     """(ns on a CPU, ns runnable and waiting) summed over the threads of ``pid`` and of its descendants (a
     service running several workers is a parent whose workers do the work)."""
     on_cpu = waiting = 0
-    try:
-        tasks = [task for p in tree(pid) for task in (_PROC / str(p) / "task").iterdir()]
-    except OSError:
-        return None
+    tasks = []
+    for member in tree(pid):
+        try:
+            tasks += (_PROC / str(member) / "task").iterdir()
+        except OSError:
+            if member == pid:
+                return None
+            # a child that ended since the listing (a PostgreSQL backend, a worker restarted): the rest still counts
     for task in tasks:
         try:
             ran, waited, _ = (task / "schedstat").read_text().split()

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from bench import cpushare
 from bench.cpushare import CpuShare
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads Linux's /proc")
@@ -69,3 +70,14 @@ def test_a_process_gone_before_the_end_is_left_out() -> None:
         cpu = CpuShare({"gone": pid}).__enter__()
     cpu.__exit__(None, None, None)
     assert "gone" not in cpu.shares
+
+
+def test_a_child_that_ends_between_the_listing_and_the_reading_leaves_the_rest_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # as a PostgreSQL backend does when its session ends: the server's other processes still count
+    gone = 4_194_305  # above Linux's largest pid: never a process
+    monkeypatch.setattr(cpushare, "tree", lambda pid: [pid, gone])
+    with _python(SPIN) as pid, CpuShare({"service": pid}) as cpu:
+        time.sleep(0.5)
+    assert cpu.shares["service"].on_cpu > 0.5
