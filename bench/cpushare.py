@@ -35,7 +35,7 @@ def _schedstat(pid: int) -> tuple[int, int] | None:
     """(ns on a CPU, ns runnable and waiting) summed over the threads of ``pid`` and of its descendants (a
     service running several workers is a parent whose workers do the work)."""
     on_cpu = waiting = 0
-    tasks = []
+    tasks: list[Path] = []
     for member in tree(pid):
         try:
             tasks += (_PROC / str(member) / "task").iterdir()
