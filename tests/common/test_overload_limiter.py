@@ -120,20 +120,26 @@ class SharedLoopSimulation:
             job[0] -= (until - self.now) * share
         self.now = until
 
+    async def _arrive(self) -> bool:
+        """A request arrives now: admitted (it starts sharing the CPU) or refused (False)."""
+        admitted = await self.limiter.acquire(priority=True)
+        if admitted:
+            self.jobs.append([self.service_s, self.now, float(self.limiter.admitted_under_probe())])
+        return admitted
+
     async def offer(self, rate: float, seconds: float) -> None:
         start = self.now
         for i in range(int(rate * seconds)):
             self._advance(start + i / rate)
-            if await self.limiter.acquire(priority=True):
-                self.jobs.append([self.service_s, self.now, float(self.limiter.admitted_under_probe())])
+            await self._arrive()
         self._advance(start + seconds)
 
     async def closed_loop(self, clients: int, seconds: float, step_s: float = 0.0005) -> None:
         """``clients`` that each ask again as soon as they are answered (or refused: then at the next step)."""
         end = self.now + seconds
         while self.now < end:
-            while len(self.jobs) < clients and await self.limiter.acquire(priority=True):
-                self.jobs.append([self.service_s, self.now, float(self.limiter.admitted_under_probe())])
+            while len(self.jobs) < clients and await self._arrive():
+                pass
             self._advance(self.now + step_s)
 
     def p99(self, since: float, until: float) -> float:
