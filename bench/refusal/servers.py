@@ -1,9 +1,10 @@
 """The servers the refusalcost section measures, one per process: ``python -m bench.refusal.servers MODE PORT``.
 
 ``door``: uvicorn with the router's HTTP protocol (the overload door) in front of an app whose limiter is full
-and whose queue holds nothing, so every request is refused at once. ``app``: the same app on uvicorn's plain
-httptools protocol: its middleware refuses. ``bare``: an asyncio protocol that answers every request with the
-same 503 bytes, the floor for a Python server on this event loop.
+and whose queue holds nothing, so every request is refused at once, after the router's refusal delay (as the
+router runs). ``app``: the same app on uvicorn's plain httptools protocol: its middleware refuses, after the
+same delay. ``bare``: an asyncio protocol that answers every request at once with the same 503 bytes, the
+floor for a Python server on this event loop.
 """
 
 from __future__ import annotations
@@ -19,21 +20,23 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from router.settings import OverloadSettings
 from setrum_common.http_server import http_protocol, refusal_response
 from setrum_common.overload import AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware, overloaded_body
 
 __all__ = ["refusing_app"]
 
 
-def refusing_app() -> Starlette:
-    """A /graphql app whose limiter refuses every request at once (a limit of one, held, and no queue)."""
+def refusing_app(refusal_delay_s: float = OverloadSettings().refusal_delay_s) -> Starlette:
+    """A /graphql app whose limiter refuses every request at once (a limit of one, held, and no queue),
+    each refusal held ``refusal_delay_s`` first (the router's default)."""
     limiter = AdaptiveLimiter(LimiterOptions(initial_limit=1, min_limit=1, max_limit=1, queue_timeout_s=0.0))
     limiter.in_flight = 1  # the one slot, taken for good
 
     async def graphql(request: Request) -> PlainTextResponse:
         return PlainTextResponse("never reached")
 
-    admission = Admission(limiter=limiter)
+    admission = Admission(limiter=limiter, refusal_delay_s=refusal_delay_s)
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["POST"])],
         middleware=[Middleware(OverloadMiddleware, admission=admission)],

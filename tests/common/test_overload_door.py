@@ -29,8 +29,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from setrum_common.http_server import (
+    REFUSAL_TICK_S,
     AdmittingHttpToolsProtocol,
     CoalescingHttpToolsProtocol,
+    HeldRefusals,
     WholeRequest,
     read_whole_request,
 )
@@ -189,6 +191,43 @@ async def test_a_door_refusal_is_held_for_the_refusal_delay() -> None:
         release.set()
         await holder
     assert min(timings) >= 0.05, timings
+
+
+class _CountingTimers:
+    """The running loop's clock and ``call_at``, counting the timers armed through it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.armed = 0
+
+    def time(self) -> float:
+        return self.loop.time()
+
+    def call_at(self, when: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        self.armed += 1
+        return self.loop.call_at(when, callback, *args)
+
+
+async def test_held_refusals_leave_after_their_delay_a_few_timers_for_many() -> None:
+    """In a storm thousands of refusals a second are held for the delay: they share a timer per tick."""
+    timers = _CountingTimers()
+    held = HeldRefusals(timers)  # type: ignore[arg-type]
+    waited: list[float] = []
+    done = asyncio.Event()
+
+    def send(held_at: float) -> None:
+        waited.append(timers.time() - held_at)
+        if len(waited) == 200:
+            done.set()
+
+    for _ in range(20):  # 200 refusals over about 20 ms
+        for _ in range(10):
+            held.hold(0.05, send, timers.time())
+        await asyncio.sleep(0.001)
+    await asyncio.wait_for(done.wait(), 5)
+    assert min(waited) >= 0.05  # never before the delay
+    assert max(waited) < 0.05 + REFUSAL_TICK_S + 0.1  # a tick late at most (and the loop's jitter)
+    assert timers.armed <= 200 / 10 / 2  # a timer per tick, not per refusal
 
 
 async def test_long_bodies_and_cross_origin_requests_are_left_to_the_app() -> None:
