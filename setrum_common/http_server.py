@@ -26,9 +26,10 @@ bodies, ``Expect``, upgrades, encoded paths, anything malformed) goes the parser
 skips the parser's callbacks and uvicorn's per-request state, and brought a refusal from about 64 µs of
 CPU to about 35, against about 18 for a bare asyncio server that answers every request with the same
 bytes. Refusals held for the refusal delay share a timer (:class:`HeldRefusals`): held as the router
-holds them, a refusal costs about 49 µs, 65 with a timer each (``python -m bench --only refusalcost``). Both build on uvicorn's httptools protocol and its request
-cycle, which are uvicorn's internals: the dependency is pinned below uvicorn's next release, and
-:func:`http_protocol` falls back to the plain protocol where those internals are not as expected.
+holds them, a refusal costs about 49 µs, 65 with a timer each (``python -m bench --only refusalcost``).
+Both build on uvicorn's httptools protocol and its request cycle, which are uvicorn's internals: the
+dependency is pinned below uvicorn's next release, and :func:`http_protocol` falls back to the plain
+protocol where those internals are not as expected.
 """
 
 from __future__ import annotations
