@@ -196,7 +196,7 @@ class HeldRefusals:
                 _, send, args = pending.popleft()
                 send(*args)
         finally:
-            if pending:
+            if pending and self._timer is None:  # a send may have held another refusal, and armed the timer
                 self._timer = self._loop.call_at(pending[0][0] + REFUSAL_TICK_S, self._release)
 
 

@@ -230,6 +230,27 @@ async def test_held_refusals_leave_after_their_delay_a_few_timers_for_many() -> 
     assert timers.armed <= 200 / 10 / 2  # a timer per tick, not per refusal
 
 
+async def test_a_refusal_held_while_others_are_sent_does_not_start_a_second_timer() -> None:
+    """Sending a refusal reads what waited behind it, which may be refused and held in turn: still one timer."""
+    timers = _CountingTimers()
+    held = HeldRefusals(timers)  # type: ignore[arg-type]
+    sent = 0
+    done = asyncio.Event()
+
+    def send() -> None:
+        nonlocal sent
+        sent += 1
+        if sent < 6:
+            held.hold(0.01, send)  # the request behind it, refused in turn
+        else:
+            done.set()
+
+    held.hold(0.01, send)
+    await asyncio.wait_for(done.wait(), 5)
+    await asyncio.sleep(0.05)  # any second timer would still be firing and arming
+    assert sent == 6 and timers.armed == 6
+
+
 async def test_long_bodies_and_cross_origin_requests_are_left_to_the_app() -> None:
     """A body too long to name a priority operation is not held for the door, and with CORS on a
     request carrying ``Origin`` is refused by the app (whose CORS layer a browser needs): both still
