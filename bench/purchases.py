@@ -73,8 +73,9 @@ def _meters() -> list[str]:
     return [m.number for m in chosen for _ in range(m.power_va // 1100)]
 
 
-def _customers(url: str, run_id: str, count: int = CUSTOMERS) -> list[str]:
-    """``count`` fresh customers, each signed up and its wallet topped up with :data:`TOP_UP`; their tokens."""
+def _customers(url: str, run_id: str, count: int = CUSTOMERS, top_ups: int = 1) -> list[str]:
+    """``count`` fresh customers, each signed up and its wallet topped up ``top_ups`` times with :data:`TOP_UP`
+    (the most one top-up may be); their tokens."""
     tokens = []
     for i in range(count):
         data = _gql(
@@ -90,12 +91,13 @@ def _customers(url: str, run_id: str, count: int = CUSTOMERS) -> list[str]:
             },
         )
         token = data["signUp"]["token"]
-        _gql(
-            url,
-            "mutation T($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
-            {"a": TOP_UP, "r": f"bench-{run_id}-{i}"},
-            token,
-        )
+        for k in range(top_ups):
+            _gql(
+                url,
+                "mutation T($a: Decimal!, $r: String!) { topUpWallet(amount: $a, paymentReference: $r) { balance } }",
+                {"a": TOP_UP, "r": f"bench-{run_id}-{i}" + (f"-{k}" if k else "")},
+                token,
+            )
         tokens.append(token)
     return tokens
 

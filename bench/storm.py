@@ -88,6 +88,9 @@ SETTLE_WAIT_S = 60
 # Wallets for a quiet box's whole run: 20 customers' Rp 1 billion bought 44,440 purchases of Rp 22,500, and a
 # 60 s SQLite storm at a capacity of 425/s ran them dry (INSUFFICIENT_BALANCE) in its last ten seconds.
 STORM_CUSTOMERS = 60
+# Each wallet takes about 2,200 purchases per top-up (Rp 50,000,000 at most each): one system's three rounds
+# sold 133,000 on a fast box and emptied single top-ups (INSUFFICIENT_BALANCE counted as errors).
+STORM_TOP_UPS = 5
 MAX_CONNECTIONS = 4000  # the C generator's cap (the Python one keeps 2000); requests that find it reached are late
 REQUEST_TIMEOUT_S = 30.0
 # What the C generator looks for in each answer's body (router answers are compact JSON): bit k of a
@@ -386,7 +389,7 @@ def _storms(
     name: str, system: Any, db_url: str, report: Report, duration_s: float, rounds: int, generator: Path | None
 ) -> dict[str, Any]:
     url = system.router_url
-    tokens = _customers(url, uuid.uuid4().hex[:6], STORM_CUSTOMERS)
+    tokens = _customers(url, uuid.uuid4().hex[:6], STORM_CUSTOMERS, top_ups=STORM_TOP_UPS)
     buyers = Buyers(url, tokens, _meters())
     fixed = float(os.environ.get("SETRUM_BENCH_STORM_CAPACITY") or 0)
     pids = {n: system.processes[n].pid for n in ("router", "transactions", "master", "biller")}
