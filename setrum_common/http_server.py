@@ -215,10 +215,8 @@ class CoalescingTransport:
         self._flush_scheduled = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        held = self._held
-        if held is not None:  # the body (or anything else) after a held head: both in one send
-            self._held = None
-            self._transport.write(held + bytes(data))
+        if self._held is not None:  # the body (or anything else) after a held head: both in one send
+            self.write_whole(bytes(data))
             return
         if data[:5] == b"HTTP/" and bytes(data[-4:]) == b"\r\n\r\n":  # a response head: wait for its body
             self._held = bytes(data)
@@ -229,7 +227,8 @@ class CoalescingTransport:
         self._transport.write(data)
 
     def write_whole(self, answer: bytes) -> None:
-        """A whole answer (head and body), after anything held: a door refusal skips the head test."""
+        """``answer`` after anything held, in one send: a whole answer (a door refusal skips the head test),
+        or what follows a held head."""
         held = self._held
         if held is not None:
             self._held = None
