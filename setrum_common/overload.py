@@ -19,7 +19,8 @@ faster is seen. It is not an average of what the service shows: an average learn
 queueing as normal and lets latency creep to the deadline (measured: admitted p99 near 10 s). The
 slow drift lets a lasting change of the service's own speed in, and the limit only changes while it
 is in use (at least half of it in flight), so a quiet service learns its baseline and never shrinks
-its limit. On one event loop that is not enough (a storm that starts at once never shows a request
+its limit (one whose requests queue at the concurrency it has brings the limit down to that concurrency).
+On one event loop that is not enough (a storm that starts at once never shows a request
 its unloaded time), so the services also probe, as Envoy does: now and then the limit is pinned to
 one request for a fraction of a second and the baseline is measured again (``probe_interval_s``).
 
@@ -92,6 +93,9 @@ _PROBE_RETRY_S = 2.0
 # opening, caches cold. The second comes this soon after it, not a whole probe interval later.
 _SECOND_PROBE_S = 5.0
 _FOLLOW_UPS_OUT_OF_USE = 3
+# A limit not in use comes down to what is in flight when that queues (see _learn) only from this many in
+# flight: one or two slow requests on a quiet service are the service's speed, not a queue.
+_SHRINK_UNUSED_FROM = 4
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
@@ -333,7 +337,8 @@ class AdaptiveLimiter:
         ``probed``: it was admitted under a baseline probe's pin (see :class:`LimiterOptions`)."""
         if refused_downstream:
             self._window.refused_downstream = True
-        in_use = self.in_flight >= self.limit / 2 or self.waiting > 0
+        in_flight = self.in_flight
+        in_use = in_flight >= self.limit / 2 or self.waiting > 0
         self.in_flight -= 1
         total = self._clock() - started
         own = max(0.0, total - elsewhere_s)
@@ -342,7 +347,7 @@ class AdaptiveLimiter:
                 self._probe.samples.setdefault(kind or _OTHER, []).append(own)
             self._end_probe_if_done()
         else:
-            self._learn(own * 2 if failed else own, total, kind or _OTHER, in_use)
+            self._learn(own * 2 if failed else own, total, kind or _OTHER, in_use, in_flight)
         self._wake()
 
     @contextmanager
@@ -379,7 +384,7 @@ class AdaptiveLimiter:
                     self.in_flight += 1
                     future.set_result(None)
 
-    def _learn(self, own: float, total: float, kind: str, in_use: bool) -> None:
+    def _learn(self, own: float, total: float, kind: str, in_use: bool, in_flight: int) -> None:
         options = self.options
         now = self._clock()
         baseline = self._baselines.get(kind)
@@ -394,6 +399,7 @@ class AdaptiveLimiter:
         window.round_trips.append(max(base, total - own + base))  # the round trip without our own queue
         window.totals.append(total)
         window.in_use = window.in_use or in_use
+        window.peak_in_flight = max(window.peak_in_flight, in_flight)
         if now - window.started < max(options.update_interval_s, window.wait_s) or len(window.ratios) < 3:
             return
         probe = self._probe
@@ -424,8 +430,15 @@ class AdaptiveLimiter:
                 max(float(options.min_limit), min(self._cap(True), float(self.in_flight)) * options.backoff), now
             )
             return
-        # An app-limited service (far from its limit) says nothing about a higher or a lower one.
         if not window.in_use:
+            # An app-limited service (far from its limit) says nothing about a higher limit. But one whose
+            # requests queue at the concurrency it has says that the unused part of its limit is not there:
+            # it comes down to what is in flight, where the gradient takes over. That is a limit grown on a
+            # cold first baseline, left at twice a closed loop's clients when the second probe measured the
+            # warm service; a storm would have found it there and let in twice what queued already.
+            peak = float(window.peak_in_flight)
+            if ratio > options.tolerance and peak >= _SHRINK_UNUSED_FROM:
+                self._step(min(self.limit, peak + math.sqrt(peak)), now)
             return
         gradient = max(0.5, min(1.0, options.tolerance / max(ratio, 1e-6)))
         if (
@@ -533,6 +546,7 @@ class _Window:
 
     __slots__ = (
         "in_use",
+        "peak_in_flight",
         "ratios",
         "refused_downstream",
         "round_trips",
@@ -548,6 +562,7 @@ class _Window:
         self.round_trips: list[float] = []
         self.totals: list[float] = []
         self.in_use = False
+        self.peak_in_flight = 0
         self.turned_away = False
         self.refused_downstream = False
 

@@ -182,7 +182,7 @@ async def test_a_first_probe_on_a_cold_service_is_taken_again_soon() -> None:
 async def test_a_cold_baseline_is_measured_again_even_when_the_limit_is_not_in_use() -> None:
     """A storm from cold: 8 ms a purchase then (2 ms warm), and the first probe, at the limit's first use,
     measures nothing (what is in flight does not drain within its 0.3 s), so the baseline is a loaded
-    sample. Then a few steady clients keep 5 requests in flight, 10 ms each on the shared loop: no sample
+    sample. Then a few steady clients keep 3 requests in flight, 6 ms each on the shared loop: no sample
     shows the warm time, and the limit is soon more than twice what is in flight (not in use). The probes
     that follow a first one up (its retry, and the second measurement 5 s after the first) come all the
     same, so the next storm meets the warm baseline, not a probe overdue since the closed loop that pins
@@ -191,9 +191,26 @@ async def test_a_cold_baseline_is_measured_again_even_when_the_limit_is_not_in_u
     await sim.offer(rate=400, seconds=2)  # a storm from cold: 125/s at most
     assert sim.limiter.baselines()["purchaseToken"] >= 0.006
     sim.service_s = 0.002
-    await sim.closed_loop(clients=5, seconds=10)
+    await sim.closed_loop(clients=3, seconds=10)
     assert sim.limiter.in_flight < sim.limiter.limit / 2  # the limit is not in use
     assert sim.limiter.baselines()["purchaseToken"] <= 1.5 * 0.002
+
+
+async def test_a_limit_grown_on_a_cold_baseline_comes_down_to_what_queues_once_the_warm_one_is_measured() -> None:
+    """As above, but 8 steady clients: each purchase takes 16 ms on the shared loop, 8 times its warm 2 ms, and the
+    limit the cold start left (twice those 8) is not in use, so the gradient never looked at it. Once the second
+    probe has measured the warm baseline, what is in flight is seen to queue and the limit comes down to it, where
+    the gradient takes over: the next storm is admitted a few at a time, not twice a closed loop's worth at once."""
+    sim = SharedLoopSimulation(service_s=0.008, probe_interval_s=20.0)
+    await sim.offer(rate=400, seconds=2)  # a storm from cold
+    sim.service_s = 0.002
+    await sim.closed_loop(clients=8, seconds=12)
+    assert sim.limiter.baselines()["purchaseToken"] <= 1.5 * 0.002
+    assert sim.limiter.limit < 8
+    storm_at = sim.now
+    await sim.offer(rate=1500, seconds=3)  # 3x
+    latencies = sorted(latency for finish, latency in sim.done if storm_at <= finish < storm_at + 1)
+    assert latencies[int(len(latencies) * 0.99)] <= 7.5 * 0.002  # with the limit left at 16: 15 times the 2 ms
 
 
 async def test_behind_a_slow_downstream_probes_out_of_use_stop_after_a_few_tries() -> None:
