@@ -15,7 +15,7 @@ nothing is ever lost or reordered; ``abort`` drops it, as a transport's abort dr
 
 :class:`AdmittingHttpToolsProtocol` adds a door in front of the app: in a storm most requests are
 refused by the overload limit, and a refusal made by the app (an ASGI task, the middleware stack, a
-``receive``, a sleep and two ``send`` calls) cost the router about 75 µs of CPU, 50 µs at this door. While
+``receive``, the held wait and two ``send`` calls) cost the router about 75 µs of CPU, 50 µs at this door. While
 the limit is pressed, the protocol holds a limited request until its body is in (a few hundred
 bytes, normally in the same read as its head), asks the app's :class:`~setrum_common.overload.Admission`
 whether it is refused at once, and if so writes the 503 itself; otherwise the request goes to the app
@@ -25,8 +25,9 @@ request line and headers, and what it cannot read plainly (pipelined or split re
 bodies, ``Expect``, upgrades, encoded paths, anything malformed) goes the parser's way as before. That
 skips the parser's callbacks and uvicorn's per-request state, and brought a refusal from about 64 µs of
 CPU to about 35, against about 18 for a bare asyncio server that answers every request with the same
-bytes. Refusals held for the refusal delay share a timer (:class:`HeldRefusals`): held as the router
-holds them, a refusal costs about 49 µs, 65 with a timer each (``python -m bench --only refusalcost``).
+bytes. Refusals held for the refusal delay share a timer
+(:class:`~setrum_common.overload.HeldRefusals`): held as the router holds them, a refusal costs about 49 µs,
+65 with a timer each (``python -m bench --only refusalcost``).
 Both build on uvicorn's httptools protocol and its request cycle, which are uvicorn's internals: the
 dependency is pinned below uvicorn's next release, and :func:`http_protocol` falls back to the plain
 protocol where those internals are not as expected.
@@ -36,12 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-import weakref
-from collections import deque
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .overload import PRIORITY_SCAN_BYTES, Admission, admission_of, refusal_headers
+from .overload import PRIORITY_SCAN_BYTES, Admission, HeldRefusals, admission_of, refusal_headers
 from .shutdown import draining
 
 try:
@@ -56,7 +54,6 @@ __all__ = [
     "AdmittingHttpToolsProtocol",
     "CoalescingHttpToolsProtocol",
     "CoalescingTransport",
-    "HeldRefusals",
     "WholeRequest",
     "http_protocol",
     "read_whole_request",
@@ -90,8 +87,6 @@ _REQUEST_HEAD = re.compile(
 _DOOR_HEADERS = re.compile(rb"\r\n(content-length|connection|origin|transfer-encoding|expect|upgrade):([^\r]*)", re.I)
 # What may wait in memory behind a held refusal before the connection stops being read.
 _BEHIND_REFUSAL_BYTES = 64 * 1024
-# Held refusals leave together, at most this long after their delay (see HeldRefusals).
-REFUSAL_TICK_S = 0.004
 
 
 class WholeRequest(NamedTuple):
@@ -158,49 +153,6 @@ def refusal_response(default_headers: list[tuple[bytes, bytes]], body: bytes, ke
     response = b"".join([*head, b"\r\n", body])
     _refusal_cache = (default_headers, body, keep_alive, response)
     return response
-
-
-class HeldRefusals:
-    """Refusals held for the refusal delay (a tarpit, see :class:`~setrum_common.overload.Admission`), sent
-    by one timer per tick instead of one timer each: in a 10x storm a timer per refusal (made, armed, fired,
-    closed) was a quarter of the refusal's CPU. Each leaves no sooner than its delay and at most
-    :data:`REFUSAL_TICK_S` after it. One per event loop (:meth:`of`)."""
-
-    __slots__ = ("_loop", "_pending", "_timer")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._pending: deque[tuple[float, Callable[..., None], tuple[Any, ...]]] = deque()
-        self._timer: asyncio.TimerHandle | None = None
-
-    @classmethod
-    def of(cls, loop: asyncio.AbstractEventLoop) -> HeldRefusals:
-        held = _HELD_PER_LOOP.get(loop)
-        if held is None:
-            held = _HELD_PER_LOOP[loop] = cls(loop)
-        return held
-
-    def hold(self, delay_s: float, send: Callable[..., None], *args: Any) -> None:
-        """Call ``send(*args)`` once ``delay_s`` has passed (and at most a tick later)."""
-        due = self._loop.time() + delay_s
-        self._pending.append((due, send, args))
-        if self._timer is None:
-            self._timer = self._loop.call_at(due + REFUSAL_TICK_S, self._release)
-
-    def _release(self) -> None:
-        self._timer = None
-        pending = self._pending
-        now = self._loop.time()
-        try:
-            while pending and pending[0][0] <= now:  # in order of their due time (one delay per loop in practice)
-                _, send, args = pending.popleft()
-                send(*args)
-        finally:
-            if pending and self._timer is None:  # a send may have held another refusal, and armed the timer
-                self._timer = self._loop.call_at(pending[0][0] + REFUSAL_TICK_S, self._release)
-
-
-_HELD_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeldRefusals] = weakref.WeakKeyDictionary()
 
 
 class CoalescingTransport:

@@ -45,11 +45,13 @@ import math
 import random
 import statistics
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry
@@ -65,8 +67,10 @@ __all__ = [
     "PRIORITY_SCAN_BYTES",
     "QUEUED_HEADER",
     "RETRY_AFTER_S",
+    "REFUSAL_TICK_S",
     "AdaptiveLimiter",
     "Admission",
+    "HeldRefusals",
     "LimiterOptions",
     "OverloadMiddleware",
     "Slot",
@@ -97,6 +101,8 @@ _FOLLOW_UPS_OUT_OF_USE = 3
 # flight: one or two slow requests on a quiet service are the service's speed, not a queue.
 _SHRINK_UNUSED_FROM = 4
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
+# Held refusals leave together, at most this long after their delay (see HeldRefusals).
+REFUSAL_TICK_S = 0.004
 # A request waiting for a slot: when it joined the queue, and what wakes it.
 _Waiter = tuple[float, "asyncio.Future[None]"]
 
@@ -661,7 +667,7 @@ class OverloadMiddleware:
             if admission.refusal_delay_s > 0:
                 # A client that asks again the moment it is refused (wrk, a naive retry loop) would
                 # otherwise spin: thousands of refusals a second take the CPU the queue is waiting on.
-                await asyncio.sleep(admission.refusal_delay_s)
+                await HeldRefusals.of(asyncio.get_running_loop()).wait(admission.refusal_delay_s)
             await send({"type": "http.response.start", "status": 503, "headers": refusal_headers(admission.refusal)})
             await send({"type": "http.response.body", "body": admission.refusal})
             return
@@ -678,6 +684,60 @@ class OverloadMiddleware:
                 await send(message)
 
             await self.app(scope, _replaying(messages, receive) if messages else receive, send_status)
+
+
+class HeldRefusals:
+    """Refusals held for the refusal delay (a tarpit, see :class:`Admission`), sent
+    by one timer per tick instead of one timer each: in a 10x storm a timer per refusal (made, armed, fired,
+    closed) was a quarter of the refusal's CPU. Each leaves no sooner than its delay and at most
+    :data:`REFUSAL_TICK_S` after it. One per event loop (:meth:`of`)."""
+
+    __slots__ = ("_loop", "_pending", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: deque[tuple[float, Callable[..., None], tuple[Any, ...]]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> HeldRefusals:
+        held = _HELD_PER_LOOP.get(loop)
+        if held is None:
+            held = _HELD_PER_LOOP[loop] = cls(loop)
+        return held
+
+    async def wait(self, delay_s: float) -> None:
+        """Return once ``delay_s`` has passed (and at most a tick later): the app's refusals are held so too."""
+        woken = self._loop.create_future()
+        self.hold(delay_s, _wake, woken)
+        await woken
+
+    def hold(self, delay_s: float, send: Callable[..., None], *args: Any) -> None:
+        """Call ``send(*args)`` once ``delay_s`` has passed (and at most a tick later)."""
+        due = self._loop.time() + delay_s
+        self._pending.append((due, send, args))
+        if self._timer is None:
+            self._timer = self._loop.call_at(due + REFUSAL_TICK_S, self._release)
+
+    def _release(self) -> None:
+        self._timer = None
+        pending = self._pending
+        now = self._loop.time()
+        try:
+            while pending and pending[0][0] <= now:  # in order of their due time (one delay per loop in practice)
+                _, send, args = pending.popleft()
+                send(*args)
+        finally:
+            if pending and self._timer is None:  # a send may have held another refusal, and armed the timer
+                self._timer = self._loop.call_at(pending[0][0] + REFUSAL_TICK_S, self._release)
+
+
+def _wake(woken: asyncio.Future[None]) -> None:
+    if not woken.done():  # its request may have been cancelled meanwhile (the client left)
+        woken.set_result(None)
+
+
+_HELD_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeldRefusals] = weakref.WeakKeyDictionary()
 
 
 def refusal_headers(body: bytes) -> list[tuple[bytes, bytes]]:

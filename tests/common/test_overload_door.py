@@ -29,14 +29,20 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from setrum_common.http_server import (
-    REFUSAL_TICK_S,
     AdmittingHttpToolsProtocol,
     CoalescingHttpToolsProtocol,
-    HeldRefusals,
     WholeRequest,
     read_whole_request,
 )
-from setrum_common.overload import PRIORITY_SCAN_BYTES, AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware
+from setrum_common.overload import (
+    PRIORITY_SCAN_BYTES,
+    REFUSAL_TICK_S,
+    AdaptiveLimiter,
+    Admission,
+    HeldRefusals,
+    LimiterOptions,
+    OverloadMiddleware,
+)
 from tests.fixtures.uvicorn_thread import serve_in_thread
 
 PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
@@ -207,6 +213,9 @@ class _CountingTimers:
         self.armed += 1
         return self.loop.call_at(when, callback, *args)
 
+    def create_future(self) -> asyncio.Future[Any]:
+        return self.loop.create_future()
+
 
 async def test_held_refusals_leave_after_their_delay_a_few_timers_for_many() -> None:
     """In a storm thousands of refusals a second are held for the delay: they share a timer per tick."""
@@ -249,6 +258,23 @@ async def test_a_refusal_held_while_others_are_sent_does_not_start_a_second_time
     await asyncio.wait_for(done.wait(), 5)
     await asyncio.sleep(0.05)  # any second timer would still be firing and arming
     assert sent == 6 and timers.armed == 6
+
+
+async def test_the_apps_refusals_wait_on_the_same_timer_and_a_client_that_left_does_not_stop_the_others() -> None:
+    """The middleware's refusals (what the door leaves to the app) are held by ``wait``: one timer for many, and
+    a waiter cancelled meanwhile (its client hung up) is skipped, not woken into an error."""
+    timers = _CountingTimers()
+    held = HeldRefusals(timers)  # type: ignore[arg-type]
+    started = timers.time()
+    waiters = [asyncio.create_task(held.wait(0.03)) for _ in range(50)]
+    await asyncio.sleep(0.01)
+    waiters[7].cancel()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    waited = timers.time() - started
+    assert isinstance(results[7], asyncio.CancelledError)
+    assert all(r is None for i, r in enumerate(results) if i != 7)
+    assert 0.03 <= waited < 0.03 + REFUSAL_TICK_S + 0.1
+    assert timers.armed == 1
 
 
 async def test_long_bodies_and_cross_origin_requests_are_left_to_the_app() -> None:
