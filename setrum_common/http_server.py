@@ -383,7 +383,9 @@ class AdmittingHttpToolsProtocol(CoalescingHttpToolsProtocol):
             return
         if draining():
             cycle.keep_alive = False
-        self.transport.write(refusal_response(self.server_state.default_headers, admission.refusal, cycle.keep_alive))
+        self.coalescing.write_whole(
+            refusal_response(self.server_state.default_headers, admission.refusal, cycle.keep_alive)
+        )
         cycle.response_complete = True
         cycle.message_event.set()
         if not cycle.keep_alive:
