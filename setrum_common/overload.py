@@ -687,10 +687,10 @@ class OverloadMiddleware:
 
 
 class HeldRefusals:
-    """Refusals held for the refusal delay (a tarpit, see :class:`Admission`), sent
-    by one timer per tick instead of one timer each: in a 10x storm a timer per refusal (made, armed, fired,
-    closed) was a quarter of the refusal's CPU. Each leaves no sooner than its delay and at most
-    :data:`REFUSAL_TICK_S` after it. One per event loop (:meth:`of`)."""
+    """Refusals held for the refusal delay (a tarpit, see :class:`Admission`), sent by one timer per tick
+    instead of one timer each: in a 10x storm a timer per refusal (made, armed, fired, closed) was a quarter of
+    the refusal's CPU. Each leaves no sooner than its delay and at most :data:`REFUSAL_TICK_S` after it. One per
+    event loop (:meth:`of`), shared by the HTTP server's door (:meth:`hold`) and the middleware (:meth:`wait`)."""
 
     __slots__ = ("_loop", "_pending", "_timer")
 
