@@ -186,15 +186,15 @@ async def test_router_answers_as_the_reference_gateways_on_setrum_schema(seed: S
     )
     ops = [generator.operation() for _ in range(ops_for("setrum", seed))]
     admin = {"authorization": f"Bearer {world.admin_token}"}
-    outages: list[str] = []  # one entry per resend
+    resends: list[str] = []  # one entry per resend after an outage
 
     async def answers(op: GeneratedOperation) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         body = {"query": op.query, "variables": op.variables}
         for attempt in range(OUTAGE_ATTEMPTS):
             if attempt:
-                await asyncio.sleep(
-                    RETRY_AFTER_S * attempt
-                )  # as a refusal's Retry-After asks, a little longer each time
+                resends.append(op.query)
+                # As a refusal's Retry-After asks, a little longer each time.
+                await asyncio.sleep(RETRY_AFTER_S * attempt)
             ours, apollo, hive = await asyncio.gather(
                 post(client, world.router_url, body, admin),
                 post(client, world.urls["apollo"], body),
@@ -202,9 +202,8 @@ async def test_router_answers_as_the_reference_gateways_on_setrum_schema(seed: S
             )
             if not any(_unavailable(answer) for answer in (ours, apollo, hive)):
                 break
-            outages.append(op.query)
         return ours, apollo, hive
 
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2.0)) as client:
         await check_all("setrum", seed, ops, answers, schema)
-    print(f"setrum: {len(outages)} resends after an outage ({len(set(outages))} operations)")
+    print(f"setrum: {len(resends)} resends after an outage ({len(set(resends))} operations)")
