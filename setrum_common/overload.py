@@ -13,8 +13,8 @@ Envoy's adaptive concurrency filter do (docs/overload.md tells the design and wh
 *Own* latency is a request's time less what it spent waiting on another service or request
 (:mod:`setrum_common.elsewhere`): a biller that is slow but not overloaded makes purchases slow, yet
 more purchases at once do not make it slower, so it must not shrink our limit. The *baseline* is the
-latency without a queue: a low-percentile tracker per kind of request (a purchase, a sign-in, any
-other), which follows a faster sample quickly and rises only ``baseline_drift_per_s`` while nothing
+latency without a queue: a low-percentile tracker per kind of request (a purchase, a sign-in, each
+read operation), which follows a faster sample quickly and rises only ``baseline_drift_per_s`` while nothing
 faster is seen. It is not an average of what the service shows: an average learns a storm's
 queueing as normal and lets latency creep to the deadline (measured: admitted p99 near 10 s). The
 slow drift lets a lasting change of the service's own speed in, and the limit only changes while it
@@ -43,15 +43,18 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import re
 import statistics
 import time
 import weakref
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from prometheus_client import CollectorRegistry
@@ -77,6 +80,7 @@ __all__ = [
     "admission_of",
     "learn_as",
     "limiter_metrics",
+    "operation_kind",
     "overloaded_body",
     "priority_marker",
     "refusal_headers",
@@ -100,6 +104,13 @@ _FOLLOW_UPS_OUT_OF_USE = 3
 # A limit not in use comes down to what is in flight when that queues (see _learn) only from this many in
 # flight: one or two slow requests on a quiet service are the service's speed, not a queue.
 _SHRINK_UNUSED_FROM = 4
+# Baselines kept at most (one per kind: the priority operations and each read operation seen); the one
+# learnt least recently makes room. A kind is judged against its own baseline from its third sample on;
+# before that against the shared "other" one (see AdaptiveLimiter._learn).
+_MAX_KINDS = 64
+# A document's first named operation, for a read's kind (a label only: a match inside a string is harmless).
+_OPERATION_NAME = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+_OWN_BASELINE_FROM = 3
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # Held refusals leave together, at most this long after their delay (see HeldRefusals).
 REFUSAL_TICK_S = 0.004
@@ -155,6 +166,42 @@ def priority_marker(text: bytes) -> str | None:
     return None
 
 
+def operation_kind(text: bytes, *, query_string: bool = False) -> str:
+    """The kind a read is learnt under: its operation (``operationName`` and a digest of its document, or
+    of its persisted query's hash), so a heavy read is compared with itself and not with the cheapest
+    read of the service. Learnt as one kind, a mix of reads whose own times differ twentyfold reads as a
+    queue twenty deep, and a service at 60 % of its capacity shrank its limit and refused reads (the
+    simulation in tests/common/test_overload_limiter.py). ``text`` is a POST body, or with
+    ``query_string`` a GET's query string. What names no one document (a batch, a body that is not JSON,
+    one over :data:`PRIORITY_SCAN_BYTES`) is ``"other"``."""
+    if len(text) > PRIORITY_SCAN_BYTES:
+        return _OTHER
+    params: Any
+    try:
+        if query_string:
+            params = {name: values[0] for name, values in parse_qs(text.decode("latin-1")).items()}
+            params["extensions"] = orjson.loads(params["extensions"]) if "extensions" in params else None
+        else:
+            params = orjson.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return _OTHER
+    if not isinstance(params, dict):
+        return _OTHER
+    document = params.get("query")
+    named = _OPERATION_NAME.search(document) if isinstance(document, str) else None
+    if not isinstance(document, str):
+        extensions = params.get("extensions")
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        document = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(document, str):
+            return _OTHER
+    name = params.get("operationName")
+    if not isinstance(name, str) or not name:
+        name = named.group(1) if named else "anonymous"
+    digest = zlib.crc32(document.encode(errors="replace"))
+    return f"{name[:64]} {digest:08x}"  # a metric's label: kept short
+
+
 def overloaded_body(message: str = "The service is overloaded; retry shortly") -> bytes:
     return orjson.dumps({"errors": [{"message": message, "extensions": {"code": OVERLOADED}}]})
 
@@ -195,16 +242,21 @@ class _Baseline:
     """The latency of one kind of request without a queue: moves a quarter of the way to any faster
     sample (one lucky sample does not set it), rises by ``drift_per_s`` while none is seen."""
 
-    __slots__ = ("at", "seconds")
+    __slots__ = ("at", "samples", "seconds")
 
     def __init__(self, seconds: float, at: float) -> None:
-        self.seconds, self.at = seconds, at
+        self.seconds, self.at, self.samples = seconds, at, 0
 
     def learn(self, sample: float, now: float, drift_per_s: float) -> float:
         drifted = self.seconds * (1 + drift_per_s * max(0.0, now - self.at)) if sample > self.seconds else self.seconds
         self.seconds = drifted + 0.25 * (sample - drifted) if sample < drifted else drifted
         self.at = now
+        self.samples += 1
         return self.seconds
+
+    def reset(self, seconds: float, samples: int, now: float) -> None:
+        """Measured afresh (a probe's median of ``samples``)."""
+        self.seconds, self.at, self.samples = seconds, now, samples
 
 
 class AdaptiveLimiter:
@@ -393,13 +445,16 @@ class AdaptiveLimiter:
     def _learn(self, own: float, total: float, kind: str, in_use: bool, in_flight: int) -> None:
         options = self.options
         now = self._clock()
-        baseline = self._baselines.get(kind)
-        if baseline is None:
-            self._baselines[kind] = baseline = _Baseline(own, now)
         # Under pressure every sample holds some queue: the baseline then rises ten times slower, so a
         # minute's storm cannot teach it the queue (6 %), while a lasting slowdown is still learnt in minutes.
         drift = options.baseline_drift_per_s if not in_use else options.baseline_drift_per_s / 10
+        baseline = self._baseline(kind, own, now)
         base = baseline.learn(own, now, drift)
+        if baseline.samples < _OWN_BASELINE_FROM and kind != _OTHER:
+            # A kind's first samples set its baseline, and a sample compared with itself shows no queue: were
+            # they counted so, a flood of documents each seen once would hide any queue from the limit.
+            # Until its third sample a kind is judged as "other" is, against the cheapest of the kinds.
+            base = self._baseline(_OTHER, own, now).learn(own, now, drift)
         window = self._window
         window.ratios.append(own / max(base, options.baseline_floor_s, 1e-6))
         window.round_trips.append(max(base, total - own + base))  # the round trip without our own queue
@@ -460,6 +515,17 @@ class AdaptiveLimiter:
             new_limit = self.limit * gradient + math.sqrt(self.limit)
         self._step(self.limit * (1 - options.smoothing) + new_limit * options.smoothing, now)
 
+    def _baseline(self, kind: str, own: float, now: float) -> _Baseline:
+        """The baseline of ``kind``, new (at ``own``) if it has none; the one learnt least recently goes
+        to make room when :data:`_MAX_KINDS` are kept (kinds come from clients' documents)."""
+        baselines = self._baselines
+        baseline = baselines.get(kind)
+        if baseline is None:
+            if len(baselines) >= _MAX_KINDS:
+                del baselines[min(baselines, key=lambda name: baselines[name].at)]
+            baselines[kind] = baseline = _Baseline(own, now)
+        return baseline
+
     def _start_probe(self, now: float, *, in_use: bool) -> None:
         """Pin the limit low to see the service's own time without a queue (see :class:`LimiterOptions`):
         a baseline learnt only under load is the loaded latency, and a limit compared with it never shrinks.
@@ -479,7 +545,7 @@ class AdaptiveLimiter:
             return
         for kind, samples in probe.samples.items():
             if len(samples) >= 3:
-                self._baselines[kind] = _Baseline(statistics.median(samples), now)
+                self._baseline(kind, 0.0, now).reset(statistics.median(samples), len(samples), now)
         jitter = random.uniform(0.85, 1.15)  # replicas started together must not probe together
         # One that gave up before any sample (a storm's work still draining) is tried again soon.
         interval = options.probe_interval_s if taken else min(options.probe_interval_s, _PROBE_RETRY_S)
@@ -672,6 +738,8 @@ class OverloadMiddleware:
             await send({"type": "http.response.body", "body": admission.refusal})
             return
         queued_ms = int((time.monotonic() - asked_at) * 1000) if report_queued else 0
+        if kind is None:  # a read: learnt as its own operation (see operation_kind)
+            kind = operation_kind(text, query_string=scope["method"] != "POST")
         with self.limiter.running(kind) as slot:
 
             async def send_status(message: Message) -> None:

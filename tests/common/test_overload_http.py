@@ -27,7 +27,14 @@ from starlette.routing import Route
 from router.settings import OverloadSettings
 from setrum_common.elsewhere import measured
 from setrum_common.fastpath.http import HttpClient
-from setrum_common.overload import AdaptiveLimiter, Admission, LimiterOptions, OverloadMiddleware, learn_as
+from setrum_common.overload import (
+    AdaptiveLimiter,
+    Admission,
+    LimiterOptions,
+    OverloadMiddleware,
+    learn_as,
+    operation_kind,
+)
 from tests.fixtures.uvicorn_thread import serve_in_thread
 
 PURCHASE = b'{"query": "mutation { purchaseToken(meterNumber: \\"1\\") { id } }"}'
@@ -297,6 +304,58 @@ async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queue
             )
             assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
     assert limiter.limit >= 30, limiter.limit
+
+
+async def test_each_read_operation_is_learnt_as_its_own_kind_so_heavy_reads_do_not_look_queued() -> None:
+    """A dashboard read takes ten times a tariff lookup. Each read operation has a baseline of its own
+    (its name and a digest of its document), so the heavy one is compared with itself. Learnt as one
+    kind of read, the cheap one set the baseline, every heavy read looked ten times queued, and the limit
+    of a service far from busy fell until reads were refused."""
+
+    async def graphql(request: Request) -> JSONResponse:
+        await asyncio.sleep(0.02 if b"Dashboard" in await request.body() else 0.002)  # no queue inside
+        return JSONResponse({"data": {}})
+
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=0.0))
+    app = _limited(graphql, limiter)
+    heavy = b'{"query": "query Dashboard($c: ID!) { customer(id: $c) { purchases { id } } }", "variables": {"c": "1"}}'
+    cheap = b'{"query": "query Tariffs { tariffs { code } }"}'
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        for round_ in range(30):
+            answers = await asyncio.gather(
+                *(client.post("/graphql", content=heavy if i % 3 else cheap) for i in range(24))
+            )
+            assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
+    assert limiter.limit >= 30, limiter.limit
+    kinds = set(limiter.baselines())
+    assert {kind.split()[0] for kind in kinds} >= {"Dashboard", "Tariffs"}, kinds
+    assert limiter.baselines()[next(k for k in kinds if k.startswith("Dashboard"))] >= 0.015
+
+
+@pytest.mark.parametrize(
+    ("text", "query_string", "kind"),
+    [
+        (b'{"query": "query Tariffs { tariffs { code } }", "variables": {"a": 1}}', False, "Tariffs"),
+        (b'{"query": "{ tariffs { code } }", "operationName": null}', False, "anonymous"),
+        (b'{"query": "query Meters { meters { id } }", "operationName": "Named"}', False, "Named"),
+        (b'{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab12"}}, "operationName": "P"}', False, "P"),
+        (b"query=query%20Meters%20%7B%20meters%20%7B%20id%20%7D%20%7D&operationName=Meters", True, "Meters"),
+        (b'[{"query": "{ a }"}, {"query": "{ b }"}]', False, "other"),  # a batch names no one document
+        (b"not json", False, "other"),
+        (b'{"variables": {}}', False, "other"),
+        (b"\xff\xfe", True, "other"),
+    ],
+)
+def test_a_reads_kind_is_its_operation_name_and_a_digest_of_its_document(
+    text: bytes, query_string: bool, kind: str
+) -> None:
+    assert operation_kind(text, query_string=query_string).split()[0] == kind
+
+
+def test_the_same_document_with_other_variables_is_one_kind_and_another_document_is_another() -> None:
+    one = operation_kind(b'{"query": "query Q($a: Int) { x(a: $a) }", "variables": {"a": 1}}')
+    assert one == operation_kind(b'{"query": "query Q($a: Int) { x(a: $a) }", "variables": {"a": 2}}')
+    assert one != operation_kind(b'{"query": "query Q($a: Int) { y(a: $a) }", "variables": {"a": 1}}')
 
 
 async def test_the_event_loop_lag_after_a_downstream_answered_counts_as_own_time() -> None:
