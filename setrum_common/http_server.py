@@ -286,16 +286,23 @@ class AdmittingHttpToolsProtocol(CoalescingHttpToolsProtocol):
             self._send_whole_refusal(admission, request.keep_alive)
         return True
 
-    def _send_whole_refusal(self, admission: Admission, keep_alive: bool) -> None:
-        self._refusal_pending = False
-        transport = self.coalescing
-        if transport.is_closing():
-            return
+    def _write_refusal(self, admission: Admission, keep_alive: bool) -> bool:
+        """Write the whole 503 (after anything held), and close after it unless the connection stays
+        open: it does if the request asked so and the server is not draining. True: it stays open."""
         keep_alive = keep_alive and not draining()
+        transport = self.coalescing
         transport.write_whole(refusal_response(self.server_state.default_headers, admission.refusal, keep_alive))
-        self.server_state.total_requests += 1
         if not keep_alive:
             transport.close()
+        return keep_alive
+
+    def _send_whole_refusal(self, admission: Admission, keep_alive: bool) -> None:
+        """The refusal of a request the door read whole (the parser never saw it)."""
+        self._refusal_pending = False
+        if self.coalescing.is_closing():
+            return
+        self.server_state.total_requests += 1
+        if not self._write_refusal(admission, keep_alive):
             return
         if self.flow.read_paused:  # paused while the refusal was held (see data_received)
             self.flow.resume_reading()
@@ -379,17 +386,12 @@ class AdmittingHttpToolsProtocol(CoalescingHttpToolsProtocol):
             self._refuse(admission, cycle)
 
     def _refuse(self, admission: Admission, cycle: RequestResponseCycle) -> None:
-        if cycle.disconnected or self.transport.is_closing():
+        """The refusal of a request the parser read (uvicorn's request cycle, which no app will answer)."""
+        if cycle.disconnected or self.coalescing.is_closing():
             return
-        if draining():
-            cycle.keep_alive = False
-        self.coalescing.write_whole(
-            refusal_response(self.server_state.default_headers, admission.refusal, cycle.keep_alive)
-        )
+        cycle.keep_alive = self._write_refusal(admission, cycle.keep_alive)
         cycle.response_complete = True
         cycle.message_event.set()
-        if not cycle.keep_alive:
-            self.transport.close()
         cycle.on_response()
 
 

@@ -375,11 +375,20 @@ async def test_a_refusal_asked_to_close_closes_and_malformed_requests_get_the_pa
             status, headers, _ = await asyncio.to_thread(responses.next)
             assert (status, headers[b"connection"]) == (503, b"close")
             assert await asyncio.to_thread(sock.recv, 1) == b""  # closed after the answer
+        with _door_socket(server.url) as sock:  # the same in two reads: the parser reads it, the door refuses
+            responses = _Responses(sock)
+            split = _post(PURCHASE, b"connection: close\r\n")
+            sock.sendall(split[:40])
+            await asyncio.sleep(0.05)
+            sock.sendall(split[40:])
+            status, headers, _ = await asyncio.to_thread(responses.next)
+            assert (status, headers[b"connection"]) == (503, b"close")
+            assert await asyncio.to_thread(sock.recv, 1) == b""
         with _door_socket(server.url) as sock:
             sock.sendall(b"POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-length: 2\r\nbad header\r\n\r\n{}")
             answer = await asyncio.to_thread(sock.recv, 65536)
     assert answer.startswith(b"HTTP/1.1 400 ")  # not the door's: it reads only what is plainly one request
-    assert len(server.refused) == 1
+    assert len(server.refused) == 2
 
 
 async def test_an_idle_connection_still_times_out_after_refusals() -> None:
