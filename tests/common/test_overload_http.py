@@ -282,6 +282,20 @@ async def test_a_downstream_queue_shrinks_the_limit_in_front_of_it() -> None:
     assert caller_limiter.limit <= 10, caller_limiter.limit
 
 
+async def _rounds_none_refused(graphql: Endpoint, bodies: list[bytes], *, per_round: int) -> AdaptiveLimiter:
+    """Thirty rounds of ``per_round`` requests at once (``bodies`` in turn) to ``graphql`` behind a limit of
+    40; every one must be answered 200. The limiter, for what it learnt."""
+    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=0.0))
+    app = _limited(graphql, limiter)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        for round_ in range(30):
+            answers = await asyncio.gather(
+                *(client.post("/graphql", content=bodies[i % len(bodies)]) for i in range(per_round))
+            )
+            assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
+    return limiter
+
+
 async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queued() -> None:
     """A replay of a purchase costs a tenth of a new one. The service marks it (``learn_as``), so its
     latency goes to a baseline of its own: learnt as a purchase it dragged the purchase baseline to a
@@ -294,15 +308,8 @@ async def test_replays_learnt_as_their_own_kind_do_not_make_purchases_look_queue
         await asyncio.sleep(0.002 if replay else 0.02)  # no queue inside: every ratio is about 1
         return JSONResponse({"data": {}})
 
-    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=0.0))
-    app = _limited(graphql, limiter)
     replay = b'{"query": "mutation { purchaseToken(clientReference: \\"replay\\") { id } }"}'
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        for round_ in range(30):
-            answers = await asyncio.gather(
-                *(client.post("/graphql", content=PURCHASE if i % 3 else replay) for i in range(30))
-            )
-            assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
+    limiter = await _rounds_none_refused(graphql, [PURCHASE, PURCHASE, replay], per_round=30)
     assert limiter.limit >= 30, limiter.limit
 
 
@@ -316,16 +323,9 @@ async def test_each_read_operation_is_learnt_as_its_own_kind_so_heavy_reads_do_n
         await asyncio.sleep(0.02 if b"Dashboard" in await request.body() else 0.002)  # no queue inside
         return JSONResponse({"data": {}})
 
-    limiter = AdaptiveLimiter(LimiterOptions(initial_limit=40, min_limit=2, max_limit=40, queue_timeout_s=0.0))
-    app = _limited(graphql, limiter)
     heavy = b'{"query": "query Dashboard($c: ID!) { customer(id: $c) { purchases { id } } }", "variables": {"c": "1"}}'
     cheap = b'{"query": "query Tariffs { tariffs { code } }"}'
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        for round_ in range(30):
-            answers = await asyncio.gather(
-                *(client.post("/graphql", content=heavy if i % 3 else cheap) for i in range(24))
-            )
-            assert all(a.status_code == 200 for a in answers), (round_, limiter.limit)
+    limiter = await _rounds_none_refused(graphql, [cheap, heavy, heavy], per_round=24)
     assert limiter.limit >= 30, limiter.limit
     kinds = set(limiter.baselines())
     assert {kind.split()[0] for kind in kinds} >= {"Dashboard", "Tariffs"}, kinds
