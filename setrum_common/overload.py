@@ -104,13 +104,15 @@ _FOLLOW_UPS_OUT_OF_USE = 3
 # A limit not in use comes down to what is in flight when that queues (see _learn) only from this many in
 # flight: one or two slow requests on a quiet service are the service's speed, not a queue.
 _SHRINK_UNUSED_FROM = 4
-# Baselines kept at most (one per kind: the priority operations and each read operation seen); the one
-# learnt least recently makes room. A kind is judged against its own baseline from its third sample on;
-# before that against the shared "other" one (see AdaptiveLimiter._learn).
+# Baselines kept at most (one per kind: the priority operations and each read operation seen); the read
+# learnt least recently makes room (clients choose the documents; the priority kinds always stay). A kind is
+# judged against its own baseline from its third sample on; before that against the shared "other" one
+# (see AdaptiveLimiter._learn).
 _MAX_KINDS = 64
+_OWN_BASELINE_FROM = 3
+_READ = "read "  # what a read operation's kind starts with (see operation_kind)
 # A document's first named operation, for a read's kind (a label only: a match inside a string is harmless).
 _OPERATION_NAME = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
-_OWN_BASELINE_FROM = 3
 _QUEUED_HEADER_BYTES = QUEUED_HEADER.encode()
 # Held refusals leave together, at most this long after their delay (see HeldRefusals).
 REFUSAL_TICK_S = 0.004
@@ -187,8 +189,8 @@ def operation_kind(text: bytes, *, query_string: bool = False) -> str:
         return _OTHER
     if not isinstance(params, dict):
         return _OTHER
-    document = params.get("query")
-    named = _OPERATION_NAME.search(document) if isinstance(document, str) else None
+    query = params.get("query")
+    document = query
     if not isinstance(document, str):
         extensions = params.get("extensions")
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
@@ -197,9 +199,10 @@ def operation_kind(text: bytes, *, query_string: bool = False) -> str:
             return _OTHER
     name = params.get("operationName")
     if not isinstance(name, str) or not name:
+        named = _OPERATION_NAME.search(query) if isinstance(query, str) else None
         name = named.group(1) if named else "anonymous"
     digest = zlib.crc32(document.encode(errors="replace"))
-    return f"{name[:64]} {digest:08x}"  # a metric's label: kept short
+    return f"{_READ}{name[:64]} {digest:08x}"  # a metric's label: kept short
 
 
 def overloaded_body(message: str = "The service is overloaded; retry shortly") -> bytes:
@@ -516,13 +519,15 @@ class AdaptiveLimiter:
         self._step(self.limit * (1 - options.smoothing) + new_limit * options.smoothing, now)
 
     def _baseline(self, kind: str, own: float, now: float) -> _Baseline:
-        """The baseline of ``kind``, new (at ``own``) if it has none; the one learnt least recently goes
-        to make room when :data:`_MAX_KINDS` are kept (kinds come from clients' documents)."""
+        """The baseline of ``kind``, new (at ``own``) if it has none; the read learnt least recently goes to
+        make room when :data:`_MAX_KINDS` are kept. Reads' kinds come from clients' documents: a flood of
+        new ones must not push out the purchases' baseline."""
         baselines = self._baselines
         baseline = baselines.get(kind)
         if baseline is None:
-            if len(baselines) >= _MAX_KINDS:
-                del baselines[min(baselines, key=lambda name: baselines[name].at)]
+            reads = [name for name in baselines if name.startswith(_READ)] if len(baselines) >= _MAX_KINDS else []
+            if reads:
+                del baselines[min(reads, key=lambda name: baselines[name].at)]
             baselines[kind] = baseline = _Baseline(own, now)
         return baseline
 

@@ -60,7 +60,7 @@ class Simulation:
             arrival = start + i / rate
             self._finish_until(arrival)
             self.now = arrival
-            kind, service_s = mix[i % len(mix)] if mix else (f"anonymous {i:08x}", self.service_s)
+            kind, service_s = mix[i % len(mix)] if mix else (f"read anonymous {i:08x}", self.service_s)
             if not await self.limiter.acquire(priority=False):
                 self.refused += 1
                 self.refused_at.append(arrival)
@@ -327,7 +327,7 @@ async def test_cheap_and_heavy_reads_each_under_its_own_kind_are_not_refused_wel
     read operation is its own kind (``operation_kind``): nothing is refused and the limit stays up. As one
     kind (so they were learnt until 2026-12-05) the limit fell to 8 and about 200 reads were refused."""
     sim = Simulation(service_s=0.001, probe_interval_s=10.0)
-    mix = [("Tariffs 0001", 0.001), ("Dashboard 0002", 0.020)]
+    mix = [("read Tariffs 0001", 0.001), ("read Dashboard 0002", 0.020)]
     await sim.offer_mix(rate=0.6 * SERVERS / 0.0105, seconds=60, mix=mix)
     assert sim.refused == 0, sim.limiter.limit
     assert sim.limiter.limit >= 32
@@ -337,14 +337,16 @@ async def test_a_flood_of_documents_each_seen_once_is_still_contained() -> None:
     """Every read a document never seen before (literals inlined, say): a kind's first samples are judged
     against the shared baseline, not against themselves, so a 10x storm of them still shows its queue.
     Judged against itself each would show none: the limit went to its maximum and p99 to 96x the
-    service time. At most 64 baselines are kept, whatever the clients send."""
+    service time. At most 64 baselines are kept, whatever the clients send, and the purchases' stays."""
     sim = Simulation(service_s=0.010)
+    await sim.offer(rate=100, seconds=2)  # purchases first: their baseline must outlive the flood
     await sim.offer_mix(rate=4000, seconds=20, mix=None)
     throughput, p99 = sim.window(5, 20)
     assert throughput >= 0.9 * 400, throughput
     assert p99 <= 5 * sim.service_s, (p99, sim.limiter.limit)
     assert sim.refused > 0
     assert len(sim.limiter.baselines()) <= 64
+    assert "purchaseToken" in sim.limiter.baselines()
 
 
 async def test_a_queue_draining_slower_than_its_room_assumed_refuses_newcomers_at_once() -> None:
