@@ -170,3 +170,19 @@ async def test_the_overload_limit_is_exposed_with_the_purchase_baseline(gql: Gra
     assert values[("setrum_overload_waiting", "")] == 0
     assert values[("setrum_overload_refused_total", "")] == 0
     assert 0 < values[("setrum_overload_baseline_seconds", "purchaseToken")] < 5
+
+
+async def test_each_read_operation_has_its_own_baseline_on_metrics(gql: GraphQL) -> None:
+    """A read is learnt as its operation (``read <name> <crc32 of its document>``), so a heavy read is
+    not compared with a cheap one (docs/overload.md, step 2); the operator sees each on /metrics."""
+    await ledger(gql, SITI)
+    assert "errors" not in await gql("query MyTopUps { topUps(first: 1) { id } }", as_=SITI)
+    response = await gql.http.get("/metrics")
+    kinds = [
+        sample.labels["kind"].split()
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "setrum_overload_baseline_seconds"
+    ]
+    reads = {kind[1] for kind in kinds if kind[0] == "read"}
+    assert "MyTopUps" in reads and len(reads) == 2, kinds  # the wallet read is the other
